@@ -1,0 +1,86 @@
+package dev.drkit.cli;
+
+import dev.drkit.core.DrkitException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.ParseResult;
+
+import java.io.PrintWriter;
+
+/**
+ * The {@code drkit} command: a thin shell over drkit's modules for operators, cron and emergencies.
+ *
+ * <p>Exit codes (see {@link ExitCodes}): 0 success; 1 verification failed or the data is wrong; 2 usage
+ * error; 3 environment error (unreachable, permission, missing tool, timeout); 70 an internal error.
+ * Results go to standard output ({@code --json} where a command offers it); progress and errors to standard
+ * error, one line each.
+ *
+ * @since 0.1
+ */
+@Command(
+    name = "drkit",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = "Resilience and disaster-recovery tools: backups, PITR checks, secrets, failover drills.",
+    subcommands = {CommandLine.HelpCommand.class},
+    footerHeading = "%nExit codes:%n",
+    footer = {
+        "  0  success",
+        "  1  verification failed, or something is wrong with the data",
+        "  2  usage error",
+        "  3  environment error: unreachable, permission, missing tool, timeout",
+        " 70  internal error (please report it)",
+        "",
+        "The demo drill runs from a source checkout: ./drkit demo [--json]"})
+public final class Drkit implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Entry point; exits the JVM with the command's exit code. */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line without exiting, for tests and embedding; returns the exit code. */
+    public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The configured picocli command line: error handling and exit codes as documented above. */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Drkit());
+        cli.setExecutionExceptionHandler(new ErrorReporter());
+        cli.setExitCodeExceptionMapper(ExitCodes::of);
+        return cli;
+    }
+
+    @Override
+    public void run() {
+        // "drkit" alone: show what it can do.
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Prints one readable line per failure on stderr, never a stack trace unless DRKIT_DEBUG is set. */
+    static final class ErrorReporter implements IExecutionExceptionHandler {
+        @Override
+        public int handleExecutionException(Exception e, CommandLine cli, ParseResult parsed) {
+            PrintWriter err = cli.getErr();
+            err.println("drkit " + cli.getCommandName() + ": " + describe(e));
+            if (System.getenv("DRKIT_DEBUG") != null) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return ExitCodes.of(e);
+        }
+
+        private static String describe(Throwable e) {
+            if (e instanceof DrkitException) {
+                return e.getMessage();
+            }
+            // Not one of ours: name the type, as its message may carry anything.
+            return "internal error (" + e.getClass().getName() + "); set DRKIT_DEBUG=1 for the stack trace";
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.drkit.cli;
+
+import dev.drkit.core.DataIntegrityException;
+import dev.drkit.core.EnvironmentException;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class DrkitTest {
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(CommandLine cli, String... args) {
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(args);
+    }
+
+    @Test
+    void printsItsVersionAndJava() {
+        int code = run(Drkit.commandLine(), "--version");
+
+        assertThat(code).isZero();
+        assertThat(out.toString()).startsWith("drkit ").contains("Java " + System.getProperty("java.version"));
+    }
+
+    @Test
+    void helpListsTheExitCodes() {
+        int code = run(Drkit.commandLine(), "--help");
+
+        assertThat(code).isZero();
+        assertThat(out.toString()).contains("Usage: drkit").contains("Exit codes:").contains("3  environment error");
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        int code = run(Drkit.commandLine(), "--no-such-option");
+
+        assertThat(code).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("Unknown option: '--no-such-option'");
+    }
+
+    @Test
+    void dataFailureExitsOneWithOneReadableLine() {
+        CommandLine cli = Drkit.commandLine().addSubcommand(new Failing(
+            new DataIntegrityException("segment 000000010000000000000003 is missing", Map.of(), null)));
+
+        int code = run(cli, "fail");
+
+        assertThat(code).isEqualTo(ExitCodes.DATA);
+        assertThat(err.toString().strip()).isEqualTo("drkit fail: segment 000000010000000000000003 is missing");
+    }
+
+    @Test
+    void environmentFailureExitsThree() {
+        CommandLine cli = Drkit.commandLine().addSubcommand(new Failing(
+            new EnvironmentException("host 127.0.0.1:1 refused the connection", null)));
+
+        assertThat(run(cli, "fail")).isEqualTo(ExitCodes.ENVIRONMENT);
+    }
+
+    @Test
+    void foreignExceptionIsInternalAndHidesItsMessage() {
+        CommandLine cli = Drkit.commandLine().addSubcommand(new Failing(
+            new IllegalStateException("password=hunter2 leaked by a library")));
+
+        int code = run(cli, "fail");
+
+        assertThat(code).isEqualTo(ExitCodes.INTERNAL);
+        assertThat(err.toString()).contains("java.lang.IllegalStateException").doesNotContain("hunter2");
+    }
+
+    @Command(name = "fail")
+    static final class Failing implements Runnable {
+        private final RuntimeException failure;
+
+        Failing(RuntimeException failure) {
+            this.failure = failure;
+        }
+
+        @Override
+        public void run() {
+            throw failure;
+        }
+    }
+}
