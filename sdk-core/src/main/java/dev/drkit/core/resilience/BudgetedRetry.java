@@ -277,7 +277,8 @@ final class BudgetedRetry implements Retry {
             Throwable failure = unwrap(throwable);
             Decision decision = failed(failure);
             if (decision.failure == null) {
-                return decision.waitMillis;
+                // Resilience4j reads a wait below 1 ms as "do not retry": the retry was granted, so wait 1 ms.
+                return Math.max(1, decision.waitMillis);
             }
             if (decision.failure == failure) {
                 // Resilience4j completes the call with the failure it passed in when told not to retry.

@@ -225,9 +225,14 @@ public final class Resilience {
                 CircuitBreaker.State to = event.getStateTransition().getToState();
                 if (to == CircuitBreaker.State.OPEN || to == CircuitBreaker.State.FORCED_OPEN) {
                     CircuitBreaker.Metrics metrics = breaker.getMetrics();
-                    log.warn("Circuit breaker '{}' changed from {} to {}: failure rate {}%, slow-call rate {}% over "
-                            + "{} calls", name, from, to, metrics.getFailureRate(), metrics.getSlowCallRate(),
-                        metrics.getNumberOfBufferedCalls());
+                    if (metrics.getFailureRate() >= 0) {
+                        log.warn("Circuit breaker '{}' changed from {} to {}: failure rate {}%, slow-call rate {}% "
+                                + "over {} calls", name, from, to, metrics.getFailureRate(), metrics.getSlowCallRate(),
+                            metrics.getNumberOfBufferedCalls());
+                    } else {
+                        // Opened by hand, before enough calls were recorded to compute rates.
+                        log.warn("Circuit breaker '{}' changed from {} to {}", name, from, to);
+                    }
                 } else {
                     log.info("Circuit breaker '{}' changed from {} to {}", name, from, to);
                 }

@@ -6,6 +6,7 @@ import static org.quicktheories.generators.SourceDSL.booleans;
 import static org.quicktheories.generators.SourceDSL.integers;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowType;
+import io.github.resilience4j.core.functions.Either;
 
 import java.time.Duration;
 
@@ -49,7 +50,8 @@ class ResiliencePoliciesProperties {
     @Test
     void backoffStaysWithinZeroAndTheMaximum() {
         qt().withExamples(200).forAll(policies(), integers().between(1, 30)).checkAssert((policies, attempt) -> {
-            long wait = policies.toRetryConfig().getIntervalFunction().apply(attempt);
+            long wait = policies.toRetryConfig().<Object>getIntervalBiFunction()
+                .apply(attempt, Either.left(new RuntimeException("failed")));
 
             assertThat(wait).isBetween(0L, policies.maxBackoff().toMillis());
         });

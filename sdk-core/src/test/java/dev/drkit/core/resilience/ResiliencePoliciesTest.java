@@ -9,6 +9,8 @@ import dev.drkit.core.EnvironmentException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowType;
+import io.github.resilience4j.core.IntervalBiFunction;
+import io.github.resilience4j.core.functions.Either;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -78,12 +80,13 @@ class ResiliencePoliciesTest {
             .randomizationFactor(0)
             .build();
 
-        var interval = policies.toRetryConfig().getIntervalFunction();
+        IntervalBiFunction<Object> interval = policies.toRetryConfig().getIntervalBiFunction();
+        Either<Throwable, Object> failure = Either.left(new IOException("reset"));
 
-        assertThat(interval.apply(1)).isEqualTo(100L);
-        assertThat(interval.apply(2)).isEqualTo(300L);
-        assertThat(interval.apply(3)).isEqualTo(900L);
-        assertThat(interval.apply(4)).isEqualTo(1000L);
+        assertThat(interval.apply(1, failure)).isEqualTo(100L);
+        assertThat(interval.apply(2, failure)).isEqualTo(300L);
+        assertThat(interval.apply(3, failure)).isEqualTo(900L);
+        assertThat(interval.apply(4, failure)).isEqualTo(1000L);
     }
 
     @Test

@@ -353,17 +353,25 @@ class ResilienceTest {
     @Test
     void logsTheCircuitBreakerOpeningAtWarnWithTheDependencyNameFirst() {
         ListAppender<ILoggingEvent> logs = captureLogs(Resilience.class);
-        Resilience orders = policies().build().create();
+        Resilience orders = policies().retryEnabled(false)
+            .slidingWindow(io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowType.COUNT_BASED, 4)
+            .minimumCalls(4).build().create();
         CircuitBreaker breaker = orders.circuitBreaker().orElseThrow();
 
-        breaker.transitionToOpenState();
+        orders.execute(() -> "ok");
+        for (int i = 0; i < 3; i++) {
+            assertThatThrownBy(() -> orders.execute(() -> {
+                throw unavailable();
+            })).isInstanceOf(UncheckedIOException.class);
+        }
         breaker.transitionToHalfOpenState();
 
-        assertThat(logs.list).extracting(ILoggingEvent::getLevel, ILoggingEvent::getFormattedMessage)
+        assertThat(logs.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.INFO))
+            .extracting(ILoggingEvent::getLevel, ILoggingEvent::getFormattedMessage)
             .containsExactly(
                 org.assertj.core.groups.Tuple.tuple(Level.WARN,
-                    "Circuit breaker 'orders-db' changed from CLOSED to OPEN: failure rate -1.0%, slow-call rate -1.0% "
-                        + "over 0 calls"),
+                    "Circuit breaker 'orders-db' changed from CLOSED to OPEN: failure rate 75.0%, slow-call rate 0.0% "
+                        + "over 4 calls"),
                 org.assertj.core.groups.Tuple.tuple(Level.INFO,
                     "Circuit breaker 'orders-db' changed from OPEN to HALF_OPEN"));
     }
