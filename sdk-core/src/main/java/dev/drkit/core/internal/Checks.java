@@ -70,4 +70,23 @@ public final class Checks {
             throw new IllegalArgumentException(String.format(format, args));
         }
     }
+
+    public static String notBlank(String value, String name) {
+        if (value == null) {
+            throw new NullPointerException(name);
+        }
+        if (value.isBlank()) {
+            throw new IllegalArgumentException(name + " must not be blank, but was '" + value + "'");
+        }
+        return value;
+    }
+
+    /** Checks {@code min < value < max}, for ratios such as an SLO target that may be neither bound. */
+    public static double strictlyBetween(double value, double min, double max, String name) {
+        if (!(value > min && value < max)) {
+            throw new IllegalArgumentException(
+                name + " must be greater than " + min + " and less than " + max + ", but was " + value);
+        }
+        return value;
+    }
 }

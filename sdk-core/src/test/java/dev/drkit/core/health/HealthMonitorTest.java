@@ -1,0 +1,244 @@
+package dev.drkit.core.health;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+class HealthMonitorTest {
+
+    private static final HealthCheck LIVE = HealthResult::up;
+
+    private final CircuitBreaker orders = CircuitBreaker.ofDefaults("orders-db");
+    private final CircuitBreaker payments = CircuitBreaker.ofDefaults("payments");
+
+    private HealthMonitor monitor() {
+        return HealthMonitor.builder()
+            .liveness("event-loop", LIVE)
+            .dependency("orders-db", Criticality.CRITICAL, HealthCheck.circuitBreaker(orders))
+            .dependency("payments", Criticality.DEGRADED_OK, HealthCheck.circuitBreaker(payments))
+            .executor(Runnable::run)
+            .build();
+    }
+
+    @Test
+    void isReadyAndLiveWhenEveryBreakerIsClosed() {
+        HealthMonitor health = monitor();
+
+        assertThat(health.readiness().status()).isEqualTo(HealthStatus.UP);
+        assertThat(health.liveness().status()).isEqualTo(HealthStatus.UP);
+    }
+
+    @Test
+    void anOpenBreakerOnADegradedOkDependencyLeavesTheServiceReadyButDegraded() {
+        HealthMonitor health = monitor();
+
+        payments.transitionToOpenState();
+        HealthReport readiness = health.readiness();
+
+        assertThat(readiness.status()).isEqualTo(HealthStatus.DEGRADED);
+        assertThat(readiness.passing()).isTrue();
+        assertThat(readiness.component("payments")).hasValueSatisfying(c -> {
+            assertThat(c.status()).isEqualTo(HealthStatus.DOWN);
+            assertThat(c.detail()).isEqualTo("circuit breaker OPEN");
+        });
+        assertThat(health.liveness().status()).isEqualTo(HealthStatus.UP);
+    }
+
+    @Test
+    void anOpenBreakerOnACriticalDependencyMakesTheServiceNotReadyButLeavesItLive() {
+        HealthMonitor health = monitor();
+
+        orders.transitionToOpenState();
+        HealthReport readiness = health.readiness();
+
+        assertThat(readiness.status()).isEqualTo(HealthStatus.DOWN);
+        assertThat(readiness.passing()).isFalse();
+        HealthReport liveness = health.liveness();
+        assertThat(liveness.status()).isEqualTo(HealthStatus.UP);
+        assertThat(liveness.passing()).isTrue();
+        assertThat(liveness.components()).extracting(ComponentHealth::name).containsExactly("event-loop");
+    }
+
+    @Test
+    void aHalfOpenBreakerOnACriticalDependencyDegradesTheService() {
+        HealthMonitor health = monitor();
+
+        orders.transitionToOpenState();
+        orders.transitionToHalfOpenState();
+
+        assertThat(health.readiness().status()).isEqualTo(HealthStatus.DEGRADED);
+    }
+
+    @Test
+    void anOptionalDependencyIsReportedButNeverChangesTheStatus() {
+        CircuitBreaker recommendations = CircuitBreaker.ofDefaults("recommendations");
+        HealthMonitor health = HealthMonitor.builder()
+            .dependency("orders-db", Criticality.CRITICAL, HealthCheck.circuitBreaker(orders))
+            .dependency("recommendations", Criticality.OPTIONAL, HealthCheck.circuitBreaker(recommendations))
+            .executor(Runnable::run)
+            .build();
+
+        recommendations.transitionToForcedOpenState();
+        HealthReport readiness = health.readiness();
+
+        assertThat(readiness.status()).isEqualTo(HealthStatus.UP);
+        assertThat(readiness.component("recommendations").map(ComponentHealth::status)).hasValue(HealthStatus.DOWN);
+    }
+
+    @Test
+    void aLivenessCheckThatIsDownMakesTheProcessNotLive() {
+        HealthMonitor health = HealthMonitor.builder()
+            .liveness("worker-pool", () -> HealthResult.down("all workers deadlocked"))
+            .liveness("event-loop", () -> HealthResult.degraded("lagging"))
+            .executor(Runnable::run)
+            .build();
+
+        HealthReport liveness = health.liveness();
+
+        assertThat(liveness.status()).isEqualTo(HealthStatus.DOWN);
+        assertThat(health.readiness().status()).isEqualTo(HealthStatus.UP);
+    }
+
+    @Test
+    void aCheckThatThrowsIsDownWithTheExceptionTypeButNotItsMessage() {
+        HealthMonitor health = HealthMonitor.builder()
+            .dependency("orders-db", Criticality.CRITICAL, () -> {
+                throw new IllegalStateException("cannot connect to postgres://admin:hunter2@db:5432/orders");
+            })
+            .executor(Runnable::run)
+            .build();
+
+        HealthReport readiness = health.readiness();
+
+        assertThat(readiness.status()).isEqualTo(HealthStatus.DOWN);
+        assertThat(readiness.components().get(0).detail()).isEqualTo("java.lang.IllegalStateException");
+        assertThat(readiness.toJson()).doesNotContain("hunter2").doesNotContain("postgres://");
+        assertThat(readiness.toString()).doesNotContain("hunter2");
+    }
+
+    @Test
+    void aCheckThatReturnsNullIsDown() {
+        HealthMonitor health = HealthMonitor.builder()
+            .dependency("orders-db", Criticality.CRITICAL, () -> null)
+            .executor(Runnable::run)
+            .build();
+
+        assertThat(health.readiness().components().get(0).detail()).isEqualTo("check returned null");
+    }
+
+    @Test
+    void aCheckThatTakesTooLongIsDownWhileTheOthersAreReported() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            HealthMonitor health = HealthMonitor.builder()
+                .dependency("orders-db", Criticality.CRITICAL, () -> {
+                    release.await(10, TimeUnit.SECONDS);
+                    return HealthResult.up();
+                })
+                .dependency("payments", Criticality.DEGRADED_OK, HealthResult::up)
+                .checkTimeout(Duration.ofMillis(50))
+                .executor(pool)
+                .build();
+
+            HealthReport readiness = health.readiness();
+
+            assertThat(readiness.status()).isEqualTo(HealthStatus.DOWN);
+            assertThat(readiness.components()).extracting(ComponentHealth::detail)
+                .containsExactly("java.util.concurrent.TimeoutException after 50 ms", "");
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aCheckTheExecutorRefusesIsDown() {
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        pool.shutdown();
+        HealthMonitor health = HealthMonitor.builder()
+            .dependency("orders-db", Criticality.CRITICAL, HealthResult::up)
+            .executor(pool)
+            .build();
+
+        assertThat(health.readiness().components().get(0).detail())
+            .isEqualTo("java.util.concurrent.RejectedExecutionException");
+    }
+
+    @Test
+    void theDefaultExecutorRunsChecksOnDaemonThreads() {
+        HealthMonitor health = HealthMonitor.builder()
+            .dependency("orders-db", Criticality.CRITICAL, () -> HealthResult.up(
+                Thread.currentThread().isDaemon() ? "daemon" : "not daemon"))
+            .build();
+
+        assertThat(health.readiness().components().get(0).detail()).isEqualTo("daemon");
+    }
+
+    @Test
+    void theReportHasAJsonFormWithTheOverallStatusAndEachComponent() throws Exception {
+        HealthMonitor health = monitor();
+        payments.transitionToOpenState();
+
+        JsonNode json = new ObjectMapper().readTree(health.readiness().toJson());
+
+        assertThat(json.get("probe").asText()).isEqualTo("readiness");
+        assertThat(json.get("status").asText()).isEqualTo("DEGRADED");
+        assertThat(json.get("passing").asBoolean()).isTrue();
+        assertThat(json.get("components")).hasSize(2);
+        JsonNode second = json.get("components").get(1);
+        assertThat(second.get("name").asText()).isEqualTo("payments");
+        assertThat(second.get("criticality").asText()).isEqualTo("DEGRADED_OK");
+        assertThat(second.get("status").asText()).isEqualTo("DOWN");
+        assertThat(second.get("detail").asText()).isEqualTo("circuit breaker OPEN");
+    }
+
+    @Test
+    void logsReadinessChangesWorseAtWarnAndBetterAtInfo() {
+        Logger logger = (Logger) LoggerFactory.getLogger(HealthMonitor.class);
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        logs.start();
+        logger.addAppender(logs);
+        try {
+            HealthMonitor health = monitor();
+            health.readiness();
+            orders.transitionToOpenState();
+            health.readiness();
+            health.readiness();
+            orders.transitionToClosedState();
+            health.readiness();
+
+            assertThat(logs.list).extracting(ILoggingEvent::getLevel, ILoggingEvent::getFormattedMessage)
+                .containsExactly(
+                    org.assertj.core.groups.Tuple.tuple(Level.WARN, "Readiness changed from UP to DOWN: [orders-db DOWN]"),
+                    org.assertj.core.groups.Tuple.tuple(Level.INFO, "Readiness changed from DOWN to UP: []"));
+        } finally {
+            logger.detachAppender(logs);
+        }
+    }
+
+    @Test
+    void rejectsDuplicateNames() {
+        HealthMonitor.Builder builder = HealthMonitor.builder().liveness("db", LIVE);
+
+        assertThatThrownBy(() -> builder.dependency("db", Criticality.CRITICAL, LIVE))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("name must be unique, but 'db' is already registered");
+    }
+}
