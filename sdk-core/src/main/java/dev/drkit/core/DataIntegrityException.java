@@ -1,5 +1,7 @@
 package dev.drkit.core;
 
+import org.jspecify.annotations.Nullable;
+
 import java.util.Map;
 
 /**
@@ -17,7 +19,7 @@ public class DataIntegrityException extends DrkitException {
      * @param context named facts such as {@code backupId}, {@code file}, {@code segment}; never a secret
      * @param cause   the underlying failure, or {@code null}
      */
-    public DataIntegrityException(String message, Map<String, String> context, Throwable cause) {
+    public DataIntegrityException(String message, Map<String, String> context, @Nullable Throwable cause) {
         super(message, Kind.DATA, context, cause);
     }
 }

@@ -1,5 +1,7 @@
 package dev.drkit.core;
 
+import org.jspecify.annotations.Nullable;
+
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -59,7 +61,7 @@ public abstract class DrkitException extends RuntimeException {
      * @param context named facts (host, file, segment, ...); copied; never a secret
      * @param cause   the underlying failure, or {@code null}
      */
-    protected DrkitException(String message, Kind kind, Map<String, String> context, Throwable cause) {
+    protected DrkitException(String message, Kind kind, Map<String, String> context, @Nullable Throwable cause) {
         super(Objects.requireNonNull(message, "message"), cause);
         this.kind = Objects.requireNonNull(kind, "kind");
         this.context = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(context, "context")));

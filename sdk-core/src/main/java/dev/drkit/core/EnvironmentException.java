@@ -1,5 +1,7 @@
 package dev.drkit.core;
 
+import org.jspecify.annotations.Nullable;
+
 import java.util.Map;
 
 /**
@@ -17,12 +19,12 @@ public class EnvironmentException extends DrkitException {
      * @param context named facts such as {@code host}, {@code file}, {@code tool}; never a secret
      * @param cause   the underlying failure, or {@code null}
      */
-    public EnvironmentException(String message, Map<String, String> context, Throwable cause) {
+    public EnvironmentException(String message, Map<String, String> context, @Nullable Throwable cause) {
         super(message, Kind.ENVIRONMENT, context, cause);
     }
 
     /** An environment failure with no further context. */
-    public EnvironmentException(String message, Throwable cause) {
+    public EnvironmentException(String message, @Nullable Throwable cause) {
         this(message, Map.of(), cause);
     }
 }
