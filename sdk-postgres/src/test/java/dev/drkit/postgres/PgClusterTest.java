@@ -67,6 +67,18 @@ class PgClusterTest {
     }
 
     @Test
+    void runsAsTheUserTheConfigurationNamesWhenTheJvmIsRoot() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(RunAs.isRoot(), "only root runs PostgreSQL as another user");
+        int nobody = dev.drkit.postgres.internal.OsUser.lookup("nobody").orElseThrow().uid();
+        try (PgCluster asNobody = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("as-nobody")
+            .runAsUser("nobody").build())) {
+            long pid = asNobody.postmasterPid().orElseThrow();
+            assertThat(Files.getAttribute(Path.of("/proc", Long.toString(pid)), "unix:uid")).isEqualTo(nobody);
+            assertThat(asNobody.queryLong("SELECT 1")).isEqualTo(1);
+        }
+    }
+
+    @Test
     void acceptsTcpLoginsOnlyWithThePassword() throws Exception {
         Properties wrong = new Properties();
         wrong.setProperty("user", cluster.superuser());
