@@ -82,6 +82,8 @@ public final class PgBinaries {
         EMBEDDED
     }
 
+    private static volatile @Nullable PgBinaries detected;
+
     private final Path binDirectory;
     private final Source source;
     private final String version;
@@ -103,7 +105,17 @@ public final class PgBinaries {
      * @since 0.1
      */
     public static PgBinaries detect() {
-        return Detected.INSTANCE.get();
+        PgBinaries found = detected;
+        if (found == null) {
+            synchronized (PgBinaries.class) {
+                found = detected;
+                if (found == null) {
+                    found = locator().locate();
+                    detected = found; // only a success is remembered; a failure is retried next time
+                }
+            }
+        }
+        return found;
     }
 
     /**
@@ -311,27 +323,6 @@ public final class PgBinaries {
             v.append('.').append(m.group(3));
         }
         return Optional.of(v.toString());
-    }
-
-    private static final class Detected {
-        static final java.util.function.Supplier<PgBinaries> INSTANCE = new java.util.function.Supplier<>() {
-            private volatile @Nullable PgBinaries value;
-
-            @Override
-            public PgBinaries get() {
-                PgBinaries v = value;
-                if (v == null) {
-                    synchronized (this) {
-                        v = value;
-                        if (v == null) {
-                            v = locator().locate();
-                            value = v;
-                        }
-                    }
-                }
-                return v;
-            }
-        };
     }
 
     /**
