@@ -1,0 +1,1286 @@
+package dev.drkit.postgres;
+
+import dev.drkit.core.EnvironmentException;
+import dev.drkit.core.internal.Checks;
+import dev.drkit.core.secret.CredentialFiles;
+import dev.drkit.core.secret.Secret;
+import dev.drkit.postgres.internal.ExitCleanup;
+import dev.drkit.postgres.internal.PgConf;
+import dev.drkit.postgres.internal.Postmasters;
+import dev.drkit.postgres.internal.ProcessRunner;
+import dev.drkit.postgres.internal.RunAs;
+import dev.drkit.postgres.internal.Text;
+import dev.drkit.postgres.internal.Trees;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * A local PostgreSQL cluster in a temporary directory, listening on 127.0.0.1 only: created with
+ * {@code initdb}, started, stopped, crashed, promoted, and copied into streaming replicas. It is the one place
+ * in drkit that runs PostgreSQL servers, for backup and PITR drills, failover tests, tests and examples.
+ *
+ * <p><b>What {@link #create(PgClusterConfig)} does.</b> It makes a 0700 directory under the configured base
+ * directory holding {@code data/} (the data directory), {@code run/} (the unix socket) and {@code server.log},
+ * then runs {@code initdb --data-checksums --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8
+ * --locale=C} with a generated superuser password that travels in a 0600 {@code --pwfile} (never in argv or the
+ * environment). Settings go to {@code data/drkit.conf}, included from {@code postgresql.conf}.
+ *
+ * <p><b>Passwords.</b> Connections over TCP need the superuser's password, which this class keeps as a
+ * {@link Secret}: {@link #connect()} hands it to the JDBC driver in its {@code Properties}, never in the URL;
+ * replicas read it from a 0600 {@code passfile}. It never appears in logs, exception messages, command lines or
+ * child environments. {@link #superuserPassword()} returns a copy for callers that open their own pools.
+ *
+ * <p><b>Root.</b> {@code initdb} and {@code postgres} refuse to run as root. When the JVM is root, every program
+ * runs as {@code DRKIT_PG_USER}, else {@code postgres}, else {@code nobody} (or
+ * {@link PgClusterConfig#runAsUser()}), through {@code setpriv} or {@code runuser}, and the cluster's files
+ * belong to that user.
+ *
+ * <p><b>Cleanup.</b> {@link #close()} stops the server (fast, then immediate, then SIGKILL) and deletes the
+ * directory. Clusters not closed are killed and deleted by a JVM shutdown hook, which logs a WARN for each.
+ *
+ * <p><b>Process model.</b> The postmaster is started as a child of this JVM (as {@code pg_ctl start} would, but
+ * without {@code pg_ctl}'s double fork), so the JVM reaps it when it dies: where PID 1 does not reap orphans
+ * (some containers), a postmaster started by {@code pg_ctl} would linger as a zombie after {@code kill -9}
+ * and could block the next start. {@link #start()} waits until {@code postmaster.pid} says the server accepts
+ * connections, as {@code pg_ctl start -w} does. Stopping and promoting use {@code pg_ctl}.
+ *
+ * <p>Instances are thread-safe: lifecycle operations ({@code start}, {@code stop}, {@code kill9},
+ * {@code promote}, {@code close}) are serialised; queries open their own connections.
+ *
+ * <pre>{@code
+ * try (PgCluster primary = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("primary").build());
+ *      PgCluster replica = primary.createReplica(ReplicaOptions.sync("replica"))) {
+ *     primary.execute("CREATE TABLE t (v int); INSERT INTO t VALUES (1)");
+ *     replica.awaitReplay(primary.currentLsn(), Duration.ofSeconds(10));
+ *     primary.stop(StopMode.IMMEDIATE);
+ *     replica.promote();                      // replica.timeline() is now 2
+ * }
+ * }</pre>
+ *
+ * @since 0.1
+ */
+public final class PgCluster implements AutoCloseable {
+
+    /** The only address clusters listen on: {@value}. */
+    public static final String HOST = "127.0.0.1";
+    /** The oldest supported major version: {@value} ({@code wal_keep_size} and the backup API need it). */
+    public static final int MIN_MAJOR_VERSION = 13;
+
+    private static final Logger log = LoggerFactory.getLogger(PgCluster.class);
+    private static final org.postgresql.Driver DRIVER = new org.postgresql.Driver();
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final int LOG_TAIL_LINES = 30;
+    private static final int PORT_ATTEMPTS = 5;
+    private static final int MAX_SOCKET_PATH = 100;
+    private static final Duration INITDB_TIMEOUT = Duration.ofMinutes(3);
+    private static final Duration CHILDREN_EXIT_TIMEOUT = Duration.ofSeconds(10);
+    private static final String CONF_FILE = "drkit.conf";
+
+    private final PgClusterConfig config;
+    private final String name;
+    private final PgBinaries binaries;
+    private final RunAs runAs;
+    private final ProcessRunner runner;
+    private final Path directory;
+    private final Path dataDirectory;
+    private final Path socketDirectory;
+    private final Path logFile;
+    private final Secret password;
+    private final @Nullable PgCluster upstream;
+    private final boolean portAutomatic;
+
+    private final Map<String, ReplicaOptions> replicas = new ConcurrentHashMap<>();
+    private final Object settingsLock = new Object();
+    /** Replica names in synchronous_standby_names, in order. Guarded by settingsLock. */
+    private final Set<String> synchronousStandbys = new LinkedHashSet<>();
+    /** Settings from applySettings(...), over the config's. Guarded by settingsLock. */
+    private final Map<String, String> appliedSettings = new LinkedHashMap<>();
+
+    private volatile int port;
+    private volatile @Nullable Process launcher;
+    private volatile long postmasterPid;
+    private volatile boolean everStarted;
+    private volatile boolean closed;
+    private volatile @Nullable CredentialFiles replicationCredentials;
+
+    private PgCluster(PgClusterConfig config, PgBinaries binaries, RunAs runAs, Secret password,
+                      @Nullable PgCluster upstream) {
+        this.config = config;
+        this.name = config.name();
+        this.binaries = binaries;
+        this.runAs = runAs;
+        this.password = password;
+        this.upstream = upstream;
+        this.portAutomatic = config.port() == 0;
+        this.port = portAutomatic ? Postmasters.freePort() : config.port();
+        try {
+            Files.createDirectories(config.baseDirectory());
+            this.directory = Files.createTempDirectory(config.baseDirectory(), "drkit-pg-" + name + "-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (IOException e) {
+            throw new EnvironmentException("PostgreSQL cluster '" + name + "': cannot create a directory under "
+                + config.baseDirectory() + ": " + e.getMessage(), Map.of("file", config.baseDirectory().toString()), e);
+        }
+        this.dataDirectory = directory.resolve("data");
+        this.socketDirectory = directory.resolve("run");
+        this.logFile = directory.resolve("server.log");
+        this.runner = new ProcessRunner("PostgreSQL cluster '" + name + "'", runAs, binaries.binDirectory(), directory);
+        ExitCleanup.register(this, this::cleanUpAtExit);
+        try {
+            int socketPath = socketDirectory.resolve(".s.PGSQL.65535").toString().getBytes(StandardCharsets.UTF_8).length;
+            Checks.argument(socketPath <= MAX_SOCKET_PATH, "baseDirectory is too long for a unix socket path (%s bytes,"
+                + " at most %s): %s", socketPath, MAX_SOCKET_PATH, config.baseDirectory());
+            runAs.checkTraversable(directory);
+            runAs.chown(directory);
+            Files.createDirectory(socketDirectory, PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+            runAs.chown(socketDirectory);
+            Files.createFile(logFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            runAs.chown(logFile);
+        } catch (IOException e) {
+            discard();
+            throw failure("cannot prepare its directory: " + e.getMessage(), null, e);
+        } catch (RuntimeException e) {
+            discard();
+            throw e;
+        }
+    }
+
+    /**
+     * Creates a cluster with {@code initdb}, not yet started.
+     *
+     * @throws MissingToolException     if no PostgreSQL binaries are found, or they lack {@code initdb}
+     * @throws PostgresException        if {@code initdb} fails (the message has its output)
+     * @throws EnvironmentException     if the directory cannot be prepared, or the JVM is root and no
+     *                                  unprivileged user or {@code setpriv}/{@code runuser} is available
+     * @throws IllegalArgumentException if the base directory is too long for a unix socket path
+     * @since 0.1
+     */
+    public static PgCluster create(PgClusterConfig config) {
+        Objects.requireNonNull(config, "config");
+        PgBinaries binaries = config.binaries().orElseGet(PgBinaries::detect);
+        checkVersion(binaries);
+        Path initdb = binaries.tool("initdb", "creating PostgreSQL cluster '" + config.name() + "'");
+        RunAs runAs = RunAs.detect(config.runAsUser().orElse(null));
+        PgCluster cluster = new PgCluster(config, binaries, runAs, generatePassword(), null);
+        try {
+            cluster.initdb(initdb);
+            return cluster;
+        } catch (RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Creates and starts a cluster; if starting fails, the cluster is closed (and its files deleted) before
+     * the exception is thrown.
+     *
+     * @throws PostgresStartException if the server does not start; the message has the log's last lines
+     * @throws MissingToolException   if no PostgreSQL binaries are found
+     * @throws PostgresException      if {@code initdb} fails
+     * @since 0.1
+     */
+    public static PgCluster start(PgClusterConfig config) {
+        PgCluster cluster = create(config);
+        try {
+            return cluster.start();
+        } catch (RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    private static void checkVersion(PgBinaries binaries) {
+        if (binaries.majorVersion() < MIN_MAJOR_VERSION) {
+            throw new EnvironmentException("PostgreSQL " + binaries.version() + " in " + binaries.binDirectory()
+                + " is too old: drkit needs " + MIN_MAJOR_VERSION + " or newer",
+                Map.of("tool", binaries.binDirectory().resolve("postgres").toString()), null);
+        }
+    }
+
+    private static Secret generatePassword() {
+        byte[] random = new byte[24];
+        RANDOM.nextBytes(random);
+        byte[] encoded = Base64.getUrlEncoder().withoutPadding().encode(random);
+        try {
+            return Secret.ofBytes(encoded, "postgres superuser password");
+        } finally {
+            Arrays.fill(random, (byte) 0);
+            Arrays.fill(encoded, (byte) 0);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ initdb
+
+    private void initdb(Path initdb) {
+        try (CredentialFiles files = CredentialFiles.create("initdb", directory, runAs.ownerName())) {
+            Path pwfile = files.write("pwfile", password);
+            List<String> command = new ArrayList<>(List.of(initdb.toString(), "-D", dataDirectory.toString(),
+                "-U", config.superuser(), "--pwfile=" + pwfile, "--auth-local=trust", "--auth-host=scram-sha-256",
+                "--data-checksums", "--encoding=UTF8", "--locale=C"));
+            if (!config.fsync()) {
+                command.add("--no-sync");
+            }
+            if (binaries.majorVersion() >= 14) {
+                command.add("--no-instructions");
+            }
+            long started = System.nanoTime();
+            ProcessRunner.Result result = runner.run(command, Map.of(), INITDB_TIMEOUT);
+            if (!result.succeeded()) {
+                throw failure("initdb " + (result.timedOut() ? "timed out after " + INITDB_TIMEOUT.toSeconds() + " s"
+                    : "failed with exit code " + result.exitCode()) + ":\n" + Text.indent(result.tail(LOG_TAIL_LINES)),
+                    null, null);
+            }
+            log.debug("PostgreSQL cluster '{}': initdb took {} ms", name, (System.nanoTime() - started) / 1_000_000);
+        }
+        try {
+            Files.writeString(dataDirectory.resolve("postgresql.conf"),
+                "\n# Settings managed by drkit; they override the ones above.\ninclude '" + CONF_FILE + "'\n",
+                StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+            writeConf();
+        } catch (IOException e) {
+            throw failure("cannot write its configuration: " + e.getMessage(), null, e);
+        }
+        log.info("PostgreSQL cluster '{}' created in {} (PostgreSQL {}, {})", name, dataDirectory, binaries.version(),
+            runAs.user().map(u -> "running as " + u.name()).orElse("running as this JVM's user"));
+    }
+
+    private Map<String, String> settings() {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("listen_addresses", HOST);
+        s.put("port", Integer.toString(port));
+        s.put("unix_socket_directories", socketDirectory.toString());
+        s.put("cluster_name", name);
+        s.put("fsync", config.fsync() ? "on" : "off");
+        s.put("wal_level", "replica");
+        s.put("max_wal_senders", Integer.toString(config.maxWalSenders()));
+        s.put("max_replication_slots", Integer.toString(config.maxWalSenders()));
+        s.put("wal_keep_size", config.walKeepSize());
+        s.put("hot_standby", "on");
+        s.put("logging_collector", "off");
+        s.putAll(config.settings());
+        synchronized (settingsLock) {
+            s.putAll(appliedSettings);
+            if (!synchronousStandbys.isEmpty()) {
+                // FIRST n over all of them: every synchronous replica confirms each commit.
+                s.put("synchronous_standby_names", "FIRST " + synchronousStandbys.size() + " ("
+                    + synchronousStandbys.stream().map(n -> "\"" + n + "\"").collect(Collectors.joining(", ")) + ")");
+            }
+        }
+        return s;
+    }
+
+    private void writeConf() throws IOException {
+        synchronized (settingsLock) {
+            PgConf.writeAtomically(dataDirectory.resolve(CONF_FILE),
+                PgConf.render("Written by drkit for cluster '" + name + "'; rewritten on changes.", settings()), runAs);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ lifecycle
+
+    /**
+     * Starts the server and waits until it accepts connections (or, for a standby without hot standby, until it
+     * runs). Does nothing if it is running. If a free port chosen by drkit was taken by someone else before
+     * the first start, another is chosen and the start retried.
+     *
+     * @return this cluster
+     * @throws PostgresStartException if the server exits or does not accept connections within
+     *                                {@link PgClusterConfig#startTimeout()}; the message ends with the log's last lines
+     * @throws IllegalStateException  if the cluster is closed
+     * @since 0.1
+     */
+    public synchronized PgCluster start() {
+        checkOpen();
+        if (isRunning()) {
+            return this;
+        }
+        Path postgres = binaries.tool("postgres", "starting PostgreSQL cluster '" + name + "'");
+        for (int attempt = 1; ; attempt++) {
+            long logOffset = Text.sizeOf(logFile);
+            long started = System.nanoTime();
+            Process process = spawnPostmaster(postgres);
+            String outcome = awaitReady(process, config.startTimeout());
+            if (outcome.isEmpty()) {
+                everStarted = true;
+                log.info("PostgreSQL cluster '{}' started on {}:{} in {} ms (pid {})", name, HOST, port,
+                    (System.nanoTime() - started) / 1_000_000, postmasterPid);
+                return this;
+            }
+            String tail = Text.tailOfFile(logFile, logOffset, LOG_TAIL_LINES);
+            if (portAutomatic && !everStarted && attempt < PORT_ATTEMPTS && portTaken(tail)) {
+                int taken = port;
+                port = Postmasters.freePort();
+                log.debug("PostgreSQL cluster '{}': port {} was taken meanwhile; retrying on {}", name, taken, port);
+                try {
+                    writeConf();
+                } catch (IOException e) {
+                    throw failure("cannot write its configuration: " + e.getMessage(), null, e);
+                }
+                continue;
+            }
+            throw new PostgresStartException(describe() + " did not start: " + outcome + ". Last lines of " + logFile
+                + ":\n" + Text.indent(tail), name, HOST, port, dataDirectory, logFile, tail, null);
+        }
+    }
+
+    private Process spawnPostmaster(Path postgres) {
+        ProcessBuilder pb = runner.builder(List.of(postgres.toString(), "-D", dataDirectory.toString()), Map.of());
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        try {
+            Process process = pb.start();
+            launcher = process;
+            return process;
+        } catch (IOException e) {
+            throw failure("cannot start " + postgres + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /** Empty when the server is ready; otherwise why it is not. */
+    private String awaitReady(Process process, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Optional<Postmasters.PidFile> pidFile = Postmasters.readPidFile(dataDirectory);
+            if (pidFile.isPresent() && belongsTo(pidFile.get().pid(), process)
+                && (Postmasters.STATUS_READY.equals(pidFile.get().status())
+                    || Postmasters.STATUS_STANDBY.equals(pidFile.get().status()))) {
+                postmasterPid = pidFile.get().pid();
+                return "";
+            }
+            if (!process.isAlive()) {
+                return "the server exited with code " + process.exitValue();
+            }
+            if (System.nanoTime() - deadline > 0) {
+                pidFile.ifPresent(p -> {
+                    if (belongsTo(p.pid(), process)) {
+                        Postmasters.kill9(p.pid(), true, CHILDREN_EXIT_TIMEOUT);
+                    }
+                });
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+                return "it did not accept connections within " + timeout.toSeconds() + " s (killed)";
+            }
+            Postmasters.pause(20);
+        }
+    }
+
+    /** setpriv execs the server (same pid); runuser forks it (a child of the launcher). */
+    private static boolean belongsTo(long pid, Process launcher) {
+        return pid == launcher.pid() || launcher.descendants().anyMatch(h -> h.pid() == pid);
+    }
+
+    private static boolean portTaken(String logTail) {
+        return logTail.contains("could not bind") || logTail.contains("Address already in use")
+            || logTail.contains("could not create any TCP/IP sockets");
+    }
+
+    /**
+     * Whether the server is running (its postmaster process is alive).
+     *
+     * @since 0.1
+     */
+    public boolean isRunning() {
+        long pid = postmasterPid;
+        return pid > 0 && Postmasters.isAlive(pid);
+    }
+
+    /**
+     * Stops the server with {@code mode} and waits until it is gone ({@code pg_ctl stop -m mode -w}). Does
+     * nothing if it is not running.
+     *
+     * @throws PostgresException     if it does not stop within {@link PgClusterConfig#stopTimeout()} (with
+     *                               {@link StopMode#SMART}, clients still connected keep it up)
+     * @throws IllegalStateException if the cluster is closed
+     * @since 0.1
+     */
+    public synchronized void stop(StopMode mode) {
+        Objects.requireNonNull(mode, "mode");
+        checkOpen();
+        stopInternal(mode);
+    }
+
+    private void stopInternal(StopMode mode) {
+        if (!isRunning()) {
+            return;
+        }
+        long pid = postmasterPid;
+        Path pgCtl = binaries.tool("pg_ctl", "stopping PostgreSQL cluster '" + name + "'");
+        ProcessRunner.Result result = runner.run(List.of(pgCtl.toString(), "stop", "-D", dataDirectory.toString(),
+                "-m", mode.pgCtlName(), "-w", "-t", seconds(config.stopTimeout())), Map.of(),
+            config.stopTimeout().plusSeconds(10));
+        if (!Postmasters.awaitDeath(pid, result.succeeded() ? CHILDREN_EXIT_TIMEOUT : Duration.ZERO)) {
+            throw failure("did not stop (" + mode.pgCtlName() + ") within " + config.stopTimeout().toSeconds()
+                + " s: pg_ctl exited with code " + result.exitCode() + ":\n" + Text.indent(result.tail(10)), null, null);
+        }
+        reapLauncher();
+        log.info("PostgreSQL cluster '{}' stopped ({})", name, mode.pgCtlName());
+    }
+
+    /**
+     * Kills the postmaster with SIGKILL, as a crash would, and waits until it and its children are gone (so a
+     * later {@link #start()} finds the shared memory released and runs crash recovery). Does nothing if it is
+     * not running.
+     *
+     * @throws IllegalStateException if the cluster is closed
+     * @since 0.1
+     */
+    public synchronized void kill9() {
+        checkOpen();
+        if (!isRunning()) {
+            return;
+        }
+        long pid = postmasterPid;
+        List<Long> children = Postmasters.descendants(pid);
+        Postmasters.kill9(pid, false, CHILDREN_EXIT_TIMEOUT);
+        for (long child : children) {
+            // Children notice the postmaster's death and exit by themselves; only stragglers get SIGKILL.
+            if (!Postmasters.awaitDeath(child, CHILDREN_EXIT_TIMEOUT)) {
+                Postmasters.kill9(child, false, CHILDREN_EXIT_TIMEOUT);
+            }
+        }
+        reapLauncher();
+        log.info("PostgreSQL cluster '{}': postmaster {} killed with SIGKILL", name, pid);
+    }
+
+    private void reapLauncher() {
+        Process process = launcher;
+        if (process != null) {
+            try {
+                process.waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Stops the server with {@link StopMode#FAST} and starts it again.
+     *
+     * @return this cluster
+     * @throws PostgresStartException if it does not start again
+     * @since 0.1
+     */
+    public synchronized PgCluster restart() {
+        stop(StopMode.FAST);
+        return start();
+    }
+
+    /**
+     * Promotes this standby to a primary ({@code pg_ctl promote -w}), waits until it accepts writes, then runs
+     * a {@code CHECKPOINT} so that {@link #timeline()} reports the new timeline at once.
+     *
+     * @throws PostgresException     if the promotion fails or takes longer than {@link PgClusterConfig#stopTimeout()}
+     * @throws IllegalStateException if the cluster is closed or not running
+     * @since 0.1
+     */
+    public synchronized void promote() {
+        checkRunning();
+        Path pgCtl = binaries.tool("pg_ctl", "promoting PostgreSQL cluster '" + name + "'");
+        ProcessRunner.Result result = runner.run(List.of(pgCtl.toString(), "promote", "-D", dataDirectory.toString(),
+            "-w", "-t", seconds(config.stopTimeout())), Map.of(), config.stopTimeout().plusSeconds(10));
+        if (!result.succeeded()) {
+            throw failure("was not promoted: pg_ctl exited with code " + result.exitCode() + ":\n"
+                + Text.indent(result.tail(10)), null, null);
+        }
+        long deadline = System.nanoTime() + config.stopTimeout().toNanos();
+        while (isInRecovery()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw failure("is still in recovery " + config.stopTimeout().toSeconds() + " s after pg_ctl promote",
+                    null, null);
+            }
+            Postmasters.pause(20);
+        }
+        execute("CHECKPOINT");
+        log.info("PostgreSQL cluster '{}' promoted to primary on timeline {}", name, timeline());
+    }
+
+    /**
+     * Stops the server (fast; immediate if that fails; SIGKILL if that fails too), removes a replica from its
+     * primary's {@code synchronous_standby_names} and drops its replication slot there (when the primary still
+     * runs), and deletes the cluster's directory unless {@link PgClusterConfig#deleteOnClose()} is off.
+     * Idempotent; never throws.
+     *
+     * @since 0.1
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        PgCluster primary = upstream;
+        if (primary != null) {
+            // First, so the primary's commits never wait for a standby that is going away.
+            primary.forgetSynchronousStandby(name);
+        }
+        synchronized (this) {
+            stopQuietly();
+            CredentialFiles credentials = replicationCredentials;
+            if (credentials != null) {
+                credentials.close();
+            }
+            ExitCleanup.unregister(this);
+            if (config.deleteOnClose()) {
+                if (!Trees.deleteQuietly(directory)) {
+                    log.warn("PostgreSQL cluster '{}': could not delete all of {}", name, directory);
+                }
+            } else {
+                log.info("PostgreSQL cluster '{}' closed; its files stay in {}", name, directory);
+            }
+            password.close();
+        }
+        if (primary != null) {
+            primary.forgetReplica(name);
+        }
+        log.debug("PostgreSQL cluster '{}' closed", name);
+    }
+
+    private void stopQuietly() {
+        for (StopMode mode : List.of(StopMode.FAST, StopMode.IMMEDIATE)) {
+            try {
+                stopInternal(mode);
+                return;
+            } catch (RuntimeException e) {
+                log.warn("PostgreSQL cluster '{}': stop ({}) failed while closing: {}", name, mode.pgCtlName(),
+                    e.getMessage());
+            }
+        }
+        long pid = postmasterPid;
+        if (pid > 0 && Postmasters.isAlive(pid)) {
+            log.warn("PostgreSQL cluster '{}': killing postmaster {} and its children with SIGKILL", name, pid);
+            Postmasters.kill9(pid, true, CHILDREN_EXIT_TIMEOUT);
+            reapLauncher();
+        }
+    }
+
+    /** Releases what the constructor made when it fails half-way. */
+    private void discard() {
+        closed = true;
+        ExitCleanup.unregister(this);
+        Trees.deleteQuietly(directory);
+        password.close();
+    }
+
+    /** The shutdown hook's action: no locks, no waiting for a stop. */
+    private void cleanUpAtExit() {
+        if (closed) {
+            return;
+        }
+        long pid = postmasterPid;
+        boolean running = pid > 0 && Postmasters.isAlive(pid);
+        log.warn("PostgreSQL cluster '{}' was not closed before the JVM exit: {}deleting {}", name,
+            running ? "killing postmaster " + pid + " and " : "", directory);
+        if (running) {
+            Postmasters.kill9(pid, true, Duration.ofSeconds(5));
+        }
+        Trees.deleteQuietly(directory);
+    }
+
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @since 0.1
+     */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    // ------------------------------------------------------------------------------------------------ replicas
+
+    /**
+     * Creates a streaming replica of this cluster, starts it and waits until it streams (and, for
+     * {@link ReplicationMode#SYNC}, until this primary reports it as synchronous). The replica gets a physical
+     * replication slot on this cluster, so WAL it has not received is kept. Its data is copied with
+     * {@code pg_basebackup -R} or the low-level backup API ({@link BaseBackupMethod}); it reads the password
+     * from a 0600 {@code passfile} in its own directory. Closing the replica removes it from this cluster's
+     * {@code synchronous_standby_names} and drops its slot.
+     *
+     * <p>The replica is a {@code PgCluster} of its own with the same binaries, superuser and password and this
+     * cluster's configuration, except for its name, its port and the options' settings. The caller closes it.
+     *
+     * @throws MissingToolException     if {@link BaseBackupMethod#PG_BASEBACKUP} is asked for and absent
+     * @throws PostgresException        if copying fails or the replica does not stream within the options' timeout
+     * @throws PostgresStartException   if the replica does not start
+     * @throws IllegalArgumentException if this cluster already has a replica of that name
+     * @throws IllegalStateException    if this cluster is closed or not running, or {@code SYNC} is asked of a standby
+     * @since 0.1
+     */
+    public PgCluster createReplica(ReplicaOptions options) {
+        Objects.requireNonNull(options, "options");
+        checkRunning();
+        String replicaName = options.name();
+        Checks.argument(!replicaName.equals(name), "a replica's name must differ from its primary's, but both are \"%s\"",
+            replicaName);
+        if (options.mode() == ReplicationMode.SYNC && isInRecovery()) {
+            throw new IllegalStateException("PostgreSQL cluster '" + name + "' is a standby; synchronous replication"
+                + " needs a primary");
+        }
+        BaseBackupMethod method = options.method();
+        if (method == BaseBackupMethod.AUTO) {
+            method = binaries.hasTool("pg_basebackup") ? BaseBackupMethod.PG_BASEBACKUP : BaseBackupMethod.LOW_LEVEL_API;
+        }
+        Path pgBasebackup = method == BaseBackupMethod.PG_BASEBACKUP
+            ? binaries.tool("pg_basebackup", "creating replica '" + replicaName + "' with pg_basebackup") : null;
+        if (replicas.putIfAbsent(replicaName, options) != null) {
+            throw new IllegalArgumentException("PostgreSQL cluster '" + name + "' already has a replica named \""
+                + replicaName + "\"");
+        }
+        PgClusterConfig.Builder replicaConfig = config.toBuilder().name(replicaName).port(options.port());
+        options.settings().forEach(replicaConfig::setting);
+        long started = System.nanoTime();
+        long deadline = started + options.timeout().toNanos();
+        String slot = slotName(replicaName);
+        boolean slotMayExist = false;
+        PgCluster replica = null;
+        try {
+            replica = new PgCluster(replicaConfig.build(), binaries, runAs,
+                password.relabel("postgres superuser password"), this);
+            CredentialFiles credentials = CredentialFiles.create("replication", replica.directory, runAs.ownerName());
+            replica.replicationCredentials = credentials;
+            Path passfile;
+            try (Secret line = PgConf.pgpassLine(HOST, port, config.superuser(), password)) {
+                passfile = credentials.write("pgpass", line);
+            }
+            slotMayExist = true;
+            if (pgBasebackup != null) {
+                copyWithPgBasebackup(pgBasebackup, replica, slot, passfile, options.timeout());
+            } else {
+                copyWithBackupApi(replica, slot, passfile);
+            }
+            replica.writeConf();
+            replica.start();
+            if (options.mode() == ReplicationMode.SYNC) {
+                addSynchronousStandby(replicaName);
+            }
+            awaitStandby(replica, options.mode() == ReplicationMode.SYNC, deadline, options.timeout());
+            log.info("PostgreSQL cluster '{}': replica '{}' ({}, {}) streaming on {}:{} after {} ms", name, replicaName,
+                options.mode(), method, HOST, replica.port(), (System.nanoTime() - started) / 1_000_000);
+            return replica;
+        } catch (IOException e) {
+            abandon(replica, replicaName, slotMayExist ? slot : null);
+            throw failure("could not create replica '" + replicaName + "': " + e.getMessage(), null, e);
+        } catch (RuntimeException e) {
+            abandon(replica, replicaName, slotMayExist ? slot : null);
+            throw e;
+        }
+    }
+
+    private void abandon(@Nullable PgCluster replica, String replicaName, @Nullable String slot) {
+        if (replica != null) {
+            replica.close(); // also forgets the synchronous standby, the replica and its slot
+        } else {
+            replicas.remove(replicaName);
+        }
+        if (slot != null) {
+            dropSlotQuietly(slot);
+        }
+    }
+
+    private void copyWithPgBasebackup(Path pgBasebackup, PgCluster replica, String slot, Path passfile,
+                                      Duration timeout) {
+        List<String> command = new ArrayList<>(List.of(pgBasebackup.toString(),
+            "-D", replica.dataDirectory.toString(),
+            "-d", "host=" + HOST + " port=" + port + " user=" + config.superuser() + " application_name=" + replica.name,
+            "-w", "-X", "stream", "-R", "-C", "-S", slot, "-c", "fast"));
+        if (!config.fsync()) {
+            command.add("-N");
+        }
+        ProcessRunner.Result result = replica.runner.run(command, Map.of("PGPASSFILE", passfile.toString()), timeout);
+        if (!result.succeeded()) {
+            throw failure("pg_basebackup for replica '" + replica.name + "' " + (result.timedOut() ? "timed out after "
+                + timeout.toSeconds() + " s" : "failed with exit code " + result.exitCode()) + ":\n"
+                + Text.indent(result.tail(LOG_TAIL_LINES)), null, null);
+        }
+    }
+
+    private void copyWithBackupApi(PgCluster replica, String slot, Path passfile) throws IOException {
+        boolean newApi = binaries.majorVersion() >= 15;
+        String[] labels = withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_create_physical_replication_slot(?, true)")) {
+                // The slot comes first and reserves WAL now, so everything from the backup's start is kept.
+                ps.setString(1, slot);
+                ps.execute();
+            }
+            try (PreparedStatement ps = c.prepareStatement(newApi ? "SELECT pg_backup_start(?, true)"
+                : "SELECT pg_start_backup(?, true, false)")) {
+                ps.setString(1, "drkit replica " + replica.name);
+                ps.execute();
+            }
+            try {
+                Trees.copyDataDirectory(dataDirectory, replica.dataDirectory, runAs);
+            } catch (IOException e) {
+                // Closing this session ends the backup.
+                throw new SQLException("copying the data directory failed: " + e.getMessage(), "58030", e);
+            }
+            try (Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery(newApi ? "SELECT labelfile, spcmapfile FROM pg_backup_stop(false)"
+                     : "SELECT labelfile, spcmapfile FROM pg_stop_backup(false, false)")) {
+                rs.next();
+                return new String[] {rs.getString(1), rs.getString(2)};
+            }
+        });
+        writeOwned(replica.dataDirectory.resolve("backup_label"), labels[0]);
+        if (labels[1] != null && !labels[1].isEmpty()) {
+            writeOwned(replica.dataDirectory.resolve("tablespace_map"), labels[1]);
+        }
+        writeOwned(replica.dataDirectory.resolve("standby.signal"), "");
+        Path autoConf = replica.dataDirectory.resolve("postgresql.auto.conf");
+        String existing = Files.exists(autoConf) ? Files.readString(autoConf, StandardCharsets.UTF_8) : "";
+        String conninfo = "host=" + HOST + " port=" + port + " user=" + PgConf.conninfoValue(config.superuser())
+            + " passfile=" + PgConf.conninfoValue(passfile.toString())
+            + " application_name=" + PgConf.conninfoValue(replica.name);
+        String text = PgConf.withoutSettings(existing, List.of("primary_conninfo", "primary_slot_name")).stripTrailing()
+            + "\nprimary_conninfo = " + PgConf.quote(conninfo) + "\nprimary_slot_name = " + PgConf.quote(slot) + "\n";
+        PgConf.writeAtomically(autoConf, text, runAs);
+    }
+
+    private void writeOwned(Path file, String content) throws IOException {
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        runAs.chown(file);
+    }
+
+    private void awaitStandby(PgCluster replica, boolean synchronous, long deadline, Duration timeout) {
+        while (true) {
+            Optional<StandbyStatus> status = standbys().stream()
+                .filter(s -> s.applicationName().equals(replica.name)).findFirst();
+            if (status.isPresent() && status.get().isStreaming() && (!synchronous || status.get().isSynchronous())) {
+                return;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw failure("replica '" + replica.name + "' was not " + (synchronous ? "a streaming synchronous"
+                    : "a streaming") + " standby within " + timeout.toSeconds() + " s (pg_stat_replication: "
+                    + status.map(StandbyStatus::toString).orElse("no row") + "). Last lines of " + replica.logFile
+                    + ":\n" + Text.indent(replica.logTail(LOG_TAIL_LINES)), null, null);
+            }
+            Postmasters.pause(25);
+        }
+    }
+
+    private void addSynchronousStandby(String replicaName) {
+        synchronized (settingsLock) {
+            synchronousStandbys.add(replicaName);
+            rewriteAndReload();
+        }
+    }
+
+    private void forgetSynchronousStandby(String replicaName) {
+        synchronized (settingsLock) {
+            if (closed || !synchronousStandbys.remove(replicaName)) {
+                return;
+            }
+            try {
+                rewriteAndReload();
+            } catch (RuntimeException e) {
+                log.warn("PostgreSQL cluster '{}': could not remove '{}' from synchronous_standby_names: {}", name,
+                    replicaName, e.getMessage());
+            }
+        }
+    }
+
+    private void forgetReplica(String replicaName) {
+        if (replicas.remove(replicaName) != null && !closed) {
+            dropSlotQuietly(slotName(replicaName));
+        }
+    }
+
+    private void rewriteAndReload() {
+        try {
+            writeConf();
+        } catch (IOException e) {
+            throw failure("cannot write its configuration: " + e.getMessage(), null, e);
+        }
+        if (isRunning()) {
+            execute("SELECT pg_reload_conf()");
+        }
+    }
+
+    private void dropSlotQuietly(String slot) {
+        if (closed || !isRunning()) {
+            return;
+        }
+        long deadline = System.nanoTime() + CHILDREN_EXIT_TIMEOUT.toNanos();
+        while (true) {
+            try {
+                withConnection(c -> {
+                    try (PreparedStatement ps = c.prepareStatement(
+                        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
+                        ps.setString(1, slot);
+                        ps.execute();
+                    }
+                    return null;
+                });
+                return;
+            } catch (PostgresException e) {
+                // 55006: the walsender has not noticed yet that its standby went away.
+                if (!"55006".equals(e.sqlState().orElse("")) || System.nanoTime() - deadline > 0) {
+                    log.warn("PostgreSQL cluster '{}': could not drop replication slot '{}': {}", name, slot,
+                        e.getMessage());
+                    return;
+                }
+                Postmasters.pause(50);
+            }
+        }
+    }
+
+    private static String slotName(String clusterName) {
+        return clusterName.replace('-', '_');
+    }
+
+    /**
+     * The standbys connected to this cluster ({@code pg_stat_replication}).
+     *
+     * @throws PostgresException if the query fails
+     * @since 0.1
+     */
+    public List<StandbyStatus> standbys() {
+        return withConnection(c -> {
+            List<StandbyStatus> result = new ArrayList<>();
+            try (Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT application_name, state, sync_state FROM pg_stat_replication"
+                     + " ORDER BY application_name")) {
+                while (rs.next()) {
+                    result.add(new StandbyStatus(Objects.toString(rs.getString(1), ""), Objects.toString(rs.getString(2), ""),
+                        Objects.toString(rs.getString(3), "")));
+                }
+            }
+            return List.copyOf(result);
+        });
+    }
+
+    /**
+     * Changes server settings at run time: writes them to the configuration and reloads it. Settings that need a
+     * restart take effect at the next {@link #start()}.
+     *
+     * @throws IllegalArgumentException as {@link PgClusterConfig.Builder#setting(String, String)} does
+     * @throws PostgresException        if the configuration cannot be written or reloaded
+     * @since 0.1
+     */
+    public void applySettings(Map<String, String> settings) {
+        Objects.requireNonNull(settings, "settings");
+        PgClusterConfig.Builder check = PgClusterConfig.builder();
+        settings.forEach(check::setting);
+        checkOpen();
+        synchronized (settingsLock) {
+            appliedSettings.putAll(settings);
+            rewriteAndReload();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ SQL
+
+    /**
+     * The JDBC URL of the {@code postgres} database: {@code jdbc:postgresql://127.0.0.1:<port>/postgres}. It
+     * holds no credentials; see {@link #connect()} and {@link #superuserPassword()}.
+     *
+     * @since 0.1
+     */
+    public String jdbcUrl() {
+        return jdbcUrl("postgres");
+    }
+
+    /**
+     * The JDBC URL of {@code database}.
+     *
+     * @since 0.1
+     */
+    public String jdbcUrl(String database) {
+        Objects.requireNonNull(database, "database");
+        return "jdbc:postgresql://" + HOST + ":" + port + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A new connection to the {@code postgres} database as the superuser; the caller closes it.
+     *
+     * @throws PostgresException     if the connection fails
+     * @throws IllegalStateException if the cluster is closed
+     * @since 0.1
+     */
+    public Connection connect() {
+        return connect("postgres");
+    }
+
+    /**
+     * A new connection to {@code database} as the superuser; the caller closes it. The password goes to the
+     * driver in its {@code Properties}, never in the URL.
+     *
+     * @throws PostgresException     if the connection fails
+     * @throws IllegalStateException if the cluster is closed
+     * @since 0.1
+     */
+    public Connection connect(String database) {
+        checkOpen();
+        String url = jdbcUrl(database);
+        Properties properties = new Properties();
+        properties.setProperty("user", config.superuser());
+        // JDBC takes the password as a String; it lives only in this Properties object.
+        password.withChars(chars -> properties.setProperty("password", new String(chars)));
+        properties.setProperty("sslmode", "disable");
+        properties.setProperty("connectTimeout", "10");
+        properties.setProperty("ApplicationName", "drkit");
+        try {
+            Connection connection = DRIVER.connect(url, properties);
+            if (connection == null) {
+                throw new IllegalStateException("the PostgreSQL driver does not accept " + url);
+            }
+            return connection;
+        } catch (SQLException e) {
+            throw failure("refused a connection: " + e.getMessage(), e.getSQLState(), e);
+        }
+    }
+
+    /**
+     * Runs {@code work} with a new connection to the {@code postgres} database, closed afterwards.
+     *
+     * @throws PostgresException if connecting fails or {@code work} throws an {@link SQLException}
+     * @since 0.1
+     */
+    public <T> T withConnection(ConnectionCallback<T> work) {
+        Objects.requireNonNull(work, "work");
+        try (Connection connection = connect()) {
+            return work.apply(connection);
+        } catch (SQLException e) {
+            throw failure("statement failed: " + e.getMessage(), e.getSQLState(), e);
+        }
+    }
+
+    /**
+     * Runs {@code sql} (one or more statements, in one implicit transaction) in the {@code postgres} database.
+     *
+     * @throws PostgresException if it fails; {@link PostgresException#sqlState()} says why
+     * @since 0.1
+     */
+    public void execute(String sql) {
+        Objects.requireNonNull(sql, "sql");
+        withConnection(c -> {
+            try (Statement st = c.createStatement()) {
+                st.execute(sql);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * The first column of the first row of {@code sql}'s result, as text; empty when there is no row or the
+     * value is NULL.
+     *
+     * @throws PostgresException if the query fails
+     * @since 0.1
+     */
+    public Optional<String> queryValue(String sql) {
+        Objects.requireNonNull(sql, "sql");
+        return withConnection(c -> {
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+                return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.<String>empty();
+            }
+        });
+    }
+
+    /**
+     * The first column of the first row of {@code sql}'s result, as a number.
+     *
+     * @throws PostgresException if the query fails, returns no row, NULL or something that is not a number
+     * @since 0.1
+     */
+    public long queryLong(String sql) {
+        String value = queryValue(sql).orElseThrow(() -> failure("query returned no value: " + abbreviate(sql), null, null));
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw failure("query returned '" + abbreviate(value) + "', not a number: " + abbreviate(sql), null, e);
+        }
+    }
+
+    /**
+     * Every row of {@code sql}'s result, each a map from column label to value as text (NULL stays null), in
+     * column order.
+     *
+     * @throws PostgresException if the query fails
+     * @since 0.1
+     */
+    public List<Map<String, @Nullable String>> queryRows(String sql) {
+        Objects.requireNonNull(sql, "sql");
+        return withConnection(c -> {
+            List<Map<String, @Nullable String>> rows = new ArrayList<>();
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+                ResultSetMetaData meta = rs.getMetaData();
+                while (rs.next()) {
+                    Map<String, @Nullable String> row = new LinkedHashMap<>();
+                    for (int i = 1; i <= meta.getColumnCount(); i++) {
+                        row.put(meta.getColumnLabel(i), rs.getString(i));
+                    }
+                    rows.add(Collections.unmodifiableMap(row));
+                }
+            }
+            return Collections.unmodifiableList(rows);
+        });
+    }
+
+    /**
+     * Whether the server is a standby ({@code pg_is_in_recovery()}).
+     *
+     * @throws PostgresException if the query fails
+     * @since 0.1
+     */
+    public boolean isInRecovery() {
+        return "t".equals(queryValue("SELECT pg_is_in_recovery()").orElse(""));
+    }
+
+    /**
+     * The timeline of the latest checkpoint ({@code pg_control_checkpoint().timeline_id}): 1 for a new cluster,
+     * one more after each promotion ({@link #promote()} checkpoints so this is current at once). On a standby,
+     * the timeline of its latest restart point. Two servers that both accept writes and came from one cluster
+     * differ here.
+     *
+     * @throws PostgresException if the query fails
+     * @since 0.1
+     */
+    public int timeline() {
+        return (int) queryLong("SELECT timeline_id FROM pg_control_checkpoint()");
+    }
+
+    /**
+     * The cluster's system identifier ({@code pg_control_system().system_identifier}), shared by a primary and
+     * every replica copied from it.
+     *
+     * @throws PostgresException if the query fails
+     * @since 0.1
+     */
+    public long systemIdentifier() {
+        return queryLong("SELECT system_identifier FROM pg_control_system()");
+    }
+
+    /**
+     * The current WAL position, such as {@code "0/3000148"}: on a primary where it writes
+     * ({@code pg_current_wal_lsn()}), on a standby what it has replayed ({@code pg_last_wal_replay_lsn()}).
+     *
+     * @throws PostgresException if the query fails
+     * @since 0.1
+     */
+    public String currentLsn() {
+        return queryValue("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
+            + " ELSE pg_current_wal_lsn() END").orElse("0/0");
+    }
+
+    /**
+     * Waits until this server has replayed (a standby) or written (a primary) WAL up to {@code lsn}, typically
+     * a primary's {@link #currentLsn()} after a write.
+     *
+     * @throws PostgresException        if it has not within {@code timeout}, or a query fails
+     * @throws IllegalArgumentException if {@code lsn} is not an LSN such as {@code 0/3000148}
+     * @since 0.1
+     */
+    public void awaitReplay(String lsn, Duration timeout) {
+        Objects.requireNonNull(lsn, "lsn");
+        Checks.positive(timeout, "timeout");
+        Checks.argument(lsn.matches("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}"), "lsn must look like 0/3000148, but was \"%s\"", lsn);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String sql = "SELECT pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
+            + " ELSE pg_current_wal_lsn() END, '" + lsn + "') >= 0";
+        while (!"t".equals(queryValue(sql).orElse("f"))) {
+            if (System.nanoTime() - deadline > 0) {
+                throw failure("did not reach WAL position " + lsn + " within " + timeout.toMillis() + " ms (at "
+                    + currentLsn() + ")", null, null);
+            }
+            Postmasters.pause(10);
+        }
+    }
+
+    /**
+     * A copy of the superuser's password, for callers that open their own connections or pools; the caller
+     * closes it.
+     *
+     * @throws IllegalStateException if the cluster is closed
+     * @since 0.1
+     */
+    public Secret superuserPassword() {
+        checkOpen();
+        return password.relabel("postgres superuser password");
+    }
+
+    // ------------------------------------------------------------------------------------------------ facts
+
+    /**
+     * The cluster's name.
+     *
+     * @since 0.1
+     */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * The address the server listens on: {@value #HOST}.
+     *
+     * @since 0.1
+     */
+    public String host() {
+        return HOST;
+    }
+
+    /**
+     * The port the server listens on (chosen at creation; it may change only if the first start finds it taken).
+     *
+     * @since 0.1
+     */
+    public int port() {
+        return port;
+    }
+
+    /**
+     * The superuser's name.
+     *
+     * @since 0.1
+     */
+    public String superuser() {
+        return config.superuser();
+    }
+
+    /**
+     * The binaries this cluster runs.
+     *
+     * @since 0.1
+     */
+    public PgBinaries binaries() {
+        return binaries;
+    }
+
+    /**
+     * The configuration it was made with.
+     *
+     * @since 0.1
+     */
+    public PgClusterConfig config() {
+        return config;
+    }
+
+    /**
+     * The cluster's own temporary directory, holding {@code data/}, {@code run/} and {@code server.log}.
+     *
+     * @since 0.1
+     */
+    public Path directory() {
+        return directory;
+    }
+
+    /**
+     * The data directory.
+     *
+     * @since 0.1
+     */
+    public Path dataDirectory() {
+        return dataDirectory;
+    }
+
+    /**
+     * The directory of the server's unix socket.
+     *
+     * @since 0.1
+     */
+    public Path socketDirectory() {
+        return socketDirectory;
+    }
+
+    /**
+     * The server log (the postmaster's stdout and stderr). It holds no passwords.
+     *
+     * @since 0.1
+     */
+    public Path logFile() {
+        return logFile;
+    }
+
+    /**
+     * The last {@code lines} lines of the server log.
+     *
+     * @since 0.1
+     */
+    public String logTail(int lines) {
+        Checks.positive(lines, "lines");
+        return Text.tailOfFile(logFile, 0, lines);
+    }
+
+    /**
+     * The postmaster's process id while the server runs.
+     *
+     * @since 0.1
+     */
+    public OptionalLong postmasterPid() {
+        return isRunning() ? OptionalLong.of(postmasterPid) : OptionalLong.empty();
+    }
+
+    @Override
+    public String toString() {
+        return "PgCluster[" + name + ", " + HOST + ":" + port + ", " + dataDirectory + ", "
+            + (closed ? "closed" : isRunning() ? "running" : "stopped") + "]";
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    private String describe() {
+        return "PostgreSQL cluster '" + name + "' (" + HOST + ":" + port + ", data " + dataDirectory + ")";
+    }
+
+    private PostgresException failure(String what, @Nullable String sqlState, @Nullable Throwable cause) {
+        return new PostgresException(describe() + " " + what, name, HOST, port, dataDirectory, sqlState, cause);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("PostgreSQL cluster '" + name + "' is closed");
+        }
+    }
+
+    private void checkRunning() {
+        checkOpen();
+        if (!isRunning()) {
+            throw new IllegalStateException("PostgreSQL cluster '" + name + "' is not running");
+        }
+    }
+
+    private static String seconds(Duration d) {
+        return Long.toString(Math.max(1, (d.toMillis() + 999) / 1000));
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+    }
+}

@@ -1,0 +1,81 @@
+package dev.drkit.postgres.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An operating-system account: name, uid and primary gid. Immutable.
+ *
+ * @param name the login name
+ * @param uid  the numeric user id
+ * @param gid  the numeric id of the user's primary group
+ */
+public record OsUser(String name, int uid, int gid) {
+
+    public OsUser {
+        Objects.requireNonNull(name, "name");
+    }
+
+    /**
+     * Looks the account up with {@code getent passwd} (which also sees NSS users), falling back to
+     * {@code /etc/passwd}.
+     */
+    public static Optional<OsUser> lookup(String name) {
+        Objects.requireNonNull(name, "name");
+        if (!name.matches("[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}")) {
+            return Optional.empty();
+        }
+        Optional<String> line = getent(name);
+        if (line.isEmpty()) {
+            line = passwdLine(Path.of("/etc/passwd"), name);
+        }
+        return line.flatMap(OsUser::parse);
+    }
+
+    /** Parses a {@code passwd(5)} line. */
+    static Optional<OsUser> parse(String passwdLine) {
+        String[] fields = passwdLine.trim().split(":", -1);
+        if (fields.length < 4) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new OsUser(fields[0], Integer.parseInt(fields[2]), Integer.parseInt(fields[3])));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    static Optional<String> passwdLine(Path passwd, String name) {
+        try {
+            List<String> lines = Files.readAllLines(passwd, StandardCharsets.UTF_8);
+            return lines.stream().filter(l -> l.startsWith(name + ":")).findFirst();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<String> getent(String name) {
+        try {
+            Process p = new ProcessBuilder("getent", "passwd", name).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return Optional.empty();
+            }
+            String text = new String(out, StandardCharsets.UTF_8).trim();
+            return p.exitValue() == 0 && text.startsWith(name + ":") ? Optional.of(text) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.drkit.postgres.internal;
+
+import dev.drkit.core.secret.Secret;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** The text formats drkit writes for PostgreSQL: configuration files, connection strings, password files. */
+public final class PgConf {
+
+    /** Valid setting names: PostgreSQL's own and dotted custom ones ({@code auto_explain.log_min_duration}). */
+    public static final Pattern SETTING_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
+
+    private PgConf() {
+    }
+
+    /** A configuration-file string literal: single quotes, with quotes doubled and backslashes escaped. */
+    public static String quote(String value) {
+        if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0 || value.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("setting values must be one line without NUL characters");
+        }
+        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
+    }
+
+    /** {@code settings} as configuration-file lines, one {@code name = 'value'} per setting, in order. */
+    public static String render(String header, Map<String, String> settings) {
+        StringBuilder out = new StringBuilder();
+        out.append("# ").append(header).append('\n');
+        settings.forEach((name, value) -> {
+            if (!SETTING_NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("setting name must match " + SETTING_NAME + ", but was \"" + name + "\"");
+            }
+            out.append(name).append(" = ").append(quote(value)).append('\n');
+        });
+        return out.toString();
+    }
+
+    /**
+     * Replaces {@code file} with {@code content} (0600, owned by {@code runAs}'s user): written beside it, then
+     * renamed over it, so PostgreSQL never reads half a file.
+     */
+    public static void writeAtomically(Path file, String content, RunAs runAs) throws IOException {
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(temp, content, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
+        runAs.chown(temp);
+        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Removes the lines of a {@code postgresql.auto.conf} text that set one of {@code names}, so settings
+     * appended afterwards are the only ones.
+     */
+    public static String withoutSettings(String confText, List<String> names) {
+        List<String> kept = new ArrayList<>();
+        for (String line : confText.split("\n", -1)) {
+            String trimmed = line.stripLeading();
+            boolean drop = names.stream().anyMatch(n -> trimmed.startsWith(n)
+                && trimmed.substring(n.length()).stripLeading().startsWith("="));
+            if (!drop) {
+                kept.add(line);
+            }
+        }
+        return String.join("\n", kept);
+    }
+
+    /** A libpq connection-string value: single-quoted, with quotes and backslashes escaped by a backslash. */
+    public static String conninfoValue(String value) {
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
+    }
+
+    /**
+     * One {@code .pgpass} line, {@code host:port:*:user:password}, with {@code :} and {@code \} escaped, as bytes
+     * the caller wipes; the password never becomes a {@code String}.
+     */
+    public static Secret pgpassLine(String host, int port, String user, Secret password) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        writeEscaped(out, (host + ":" + port + ":*:").getBytes(StandardCharsets.UTF_8), false);
+        writeEscaped(out, user.getBytes(StandardCharsets.UTF_8), true);
+        out.write(':');
+        byte[] secret = password.revealBytes();
+        try {
+            writeEscaped(out, secret, true);
+        } finally {
+            Arrays.fill(secret, (byte) 0);
+        }
+        out.write('\n');
+        byte[] line = out.toByteArray();
+        try {
+            return Secret.ofBytes(line, "pgpass line");
+        } finally {
+            Arrays.fill(line, (byte) 0);
+        }
+    }
+
+    private static void writeEscaped(ByteArrayOutputStream out, byte[] bytes, boolean escape) {
+        for (byte b : bytes) {
+            if (escape && (b == ':' || b == '\\')) {
+                out.write('\\');
+            }
+            out.write(b);
+        }
+    }
+}

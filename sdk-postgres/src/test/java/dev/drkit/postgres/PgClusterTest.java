@@ -1,0 +1,221 @@
+package dev.drkit.postgres;
+
+import dev.drkit.core.DrkitException;
+import dev.drkit.core.secret.Secret;
+import dev.drkit.postgres.internal.Postmasters;
+import dev.drkit.postgres.internal.RunAs;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** One cluster's lifecycle against a real server; most tests share one cluster to keep the suite fast. */
+class PgClusterTest {
+
+    private static PgCluster cluster;
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("lifecycle").build());
+    }
+
+    @AfterAll
+    static void closeCluster() {
+        cluster.close();
+    }
+
+    @Test
+    void answersQueriesOnLoopbackOnly() {
+        assertThat(cluster.isRunning()).isTrue();
+        assertThat(cluster.queryLong("SELECT 41 + 1")).isEqualTo(42);
+        assertThat(cluster.queryValue("SHOW listen_addresses")).contains("127.0.0.1");
+        assertThat(cluster.queryValue("SHOW unix_socket_directories")).contains(cluster.socketDirectory().toString());
+        assertThat(cluster.queryValue("SHOW data_checksums")).contains("on");
+        assertThat(cluster.queryValue("SHOW wal_level")).contains("replica");
+        assertThat(cluster.queryValue("SHOW fsync")).contains("off");
+        assertThat(cluster.queryValue("SHOW cluster_name")).contains("lifecycle");
+        assertThat(cluster.jdbcUrl()).isEqualTo("jdbc:postgresql://127.0.0.1:" + cluster.port() + "/postgres");
+        assertThat(cluster.isInRecovery()).isFalse();
+        assertThat(cluster.timeline()).isEqualTo(1);
+        assertThat(cluster.systemIdentifier()).isNotZero();
+    }
+
+    @Test
+    void runsTheServerAsAnUnprivilegedUserWhenTheJvmIsRoot() throws Exception {
+        long pid = cluster.postmasterPid().orElseThrow();
+        int serverUid = (Integer) Files.getAttribute(Path.of("/proc", Long.toString(pid)), "unix:uid");
+        int dataOwner = (Integer) Files.getAttribute(cluster.dataDirectory(), "unix:uid");
+        if (RunAs.isRoot()) {
+            assertThat(serverUid).isNotZero();
+            assertThat(dataOwner).isEqualTo(serverUid);
+        } else {
+            assertThat(serverUid).isEqualTo(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+        }
+    }
+
+    @Test
+    void runsAsTheUserTheConfigurationNamesWhenTheJvmIsRoot() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(RunAs.isRoot(), "only root runs PostgreSQL as another user");
+        int nobody = dev.drkit.postgres.internal.OsUser.lookup("nobody").orElseThrow().uid();
+        try (PgCluster asNobody = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("as-nobody")
+            .runAsUser("nobody").build())) {
+            long pid = asNobody.postmasterPid().orElseThrow();
+            assertThat(Files.getAttribute(Path.of("/proc", Long.toString(pid)), "unix:uid")).isEqualTo(nobody);
+            assertThat(asNobody.queryLong("SELECT 1")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void acceptsTcpLoginsOnlyWithThePassword() throws Exception {
+        Properties wrong = new Properties();
+        wrong.setProperty("user", cluster.superuser());
+        wrong.setProperty("password", "not-the-password");
+        assertThatThrownBy(() -> DriverManager.getConnection(cluster.jdbcUrl(), wrong))
+            .isInstanceOf(SQLException.class)
+            .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01"));
+
+        try (Secret password = cluster.superuserPassword()) {
+            Properties right = new Properties();
+            right.setProperty("user", cluster.superuser());
+            right.setProperty("password", new String(password.reveal()));
+            try (Connection c = DriverManager.getConnection(cluster.jdbcUrl(), right)) {
+                assertThat(c.isValid(5)).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void keepsDataAcrossStopsInEveryMode() {
+        cluster.execute("CREATE TABLE IF NOT EXISTS kept (v int); TRUNCATE kept; INSERT INTO kept VALUES (1), (2)");
+        for (StopMode mode : StopMode.values()) {
+            cluster.stop(mode);
+            assertThat(cluster.isRunning()).as("running after stop %s", mode).isFalse();
+            assertThat(cluster.postmasterPid()).isEmpty();
+            cluster.start();
+            assertThat(cluster.queryLong("SELECT count(*) FROM kept")).as("rows after stop %s", mode).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void recoversFromKillNineOnTheNextStart() {
+        cluster.execute("CREATE TABLE IF NOT EXISTS crashed (v int); INSERT INTO crashed VALUES (7)");
+        long pid = cluster.postmasterPid().orElseThrow();
+
+        cluster.kill9();
+
+        assertThat(cluster.isRunning()).isFalse();
+        assertThat(Postmasters.isAlive(pid)).isFalse();
+        assertThat(cluster.dataDirectory().resolve("postmaster.pid")).exists();
+        cluster.start();
+        assertThat(cluster.queryLong("SELECT count(*) FROM crashed WHERE v = 7")).isPositive();
+        assertThat(cluster.logTail(200)).contains("not properly shut down");
+    }
+
+    @Test
+    void appliesSettingsAtRunTime() {
+        cluster.applySettings(Map.of("work_mem", "7MB"));
+
+        assertThat(cluster.queryValue("SHOW work_mem")).contains("7MB");
+        assertThatThrownBy(() -> cluster.applySettings(Map.of("port", "1")))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("managed by PgCluster");
+    }
+
+    @Test
+    void reportsFailedStatementsWithTheirSqlState() {
+        assertThatThrownBy(() -> cluster.execute("SELECT * FROM no_such_table"))
+            .isInstanceOf(PostgresException.class)
+            .hasMessageContaining("PostgreSQL cluster 'lifecycle' (127.0.0.1:" + cluster.port())
+            .hasMessageContaining("no_such_table")
+            .satisfies(e -> {
+                PostgresException pe = (PostgresException) e;
+                assertThat(pe.sqlState()).contains("42P01");
+                assertThat(pe.port()).isEqualTo(cluster.port());
+                assertThat(pe.dataDirectory()).isEqualTo(cluster.dataDirectory());
+                assertThat(pe.kind()).isEqualTo(DrkitException.Kind.ENVIRONMENT);
+                assertThat(pe.context()).containsEntry("cluster", "lifecycle").containsKey("dataDirectory");
+            });
+    }
+
+    @Test
+    void failsToStartWithABadSettingAndShowsTheLogTail() {
+        PgClusterConfig bad = PgClusterConfig.forTests().toBuilder().name("bad-setting")
+            .setting("shared_buffers", "plenty").build();
+        try (PgCluster broken = PgCluster.create(bad)) {
+            assertThatThrownBy(broken::start)
+                .isInstanceOf(PostgresStartException.class)
+                .hasMessageContaining("PostgreSQL cluster 'bad-setting'")
+                .hasMessageContaining("did not start: the server exited with code 1")
+                .hasMessageContaining("invalid value for parameter \"shared_buffers\": \"plenty\"")
+                .satisfies(e -> {
+                    PostgresStartException se = (PostgresStartException) e;
+                    assertThat(se.logTail()).contains("shared_buffers");
+                    assertThat(se.logFile()).isEqualTo(broken.logFile());
+                    assertThat(se.port()).isEqualTo(broken.port());
+                });
+            assertThat(broken.isRunning()).isFalse();
+        }
+    }
+
+    @Test
+    void startingNewClusterThatFailsLeavesNothingBehind() throws Exception {
+        Path base = Files.createTempDirectory("drkit-pg-test-");
+        try {
+            Files.setPosixFilePermissions(base, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            PgClusterConfig bad = PgClusterConfig.forTests().toBuilder().name("bad").baseDirectory(base)
+                .setting("max_connections", "-5").build();
+
+            assertThatThrownBy(() -> PgCluster.start(bad)).isInstanceOf(PostgresStartException.class);
+
+            try (var left = Files.list(base)) {
+                assertThat(left).isEmpty();
+            }
+        } finally {
+            Files.deleteIfExists(base);
+        }
+    }
+
+    @Test
+    void closeStopsTheServerAndDeletesItsDirectory() throws Exception {
+        PgCluster doomed = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("doomed").build());
+        long pid = doomed.postmasterPid().orElseThrow();
+        Path directory = doomed.directory();
+        int port = doomed.port();
+
+        doomed.close();
+        doomed.close(); // idempotent
+
+        assertThat(doomed.isClosed()).isTrue();
+        assertThat(Postmasters.isAlive(pid)).isFalse();
+        assertThat(directory).doesNotExist();
+        try (ServerSocket reuse = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
+            assertThat(reuse.getLocalPort()).isEqualTo(port);
+        }
+        assertThatThrownBy(doomed::connect).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    }
+
+    @Test
+    void keepsTheDirectoryOnCloseWhenAsked() {
+        PgCluster kept = PgCluster.create(PgClusterConfig.forTests().toBuilder().name("kept").deleteOnClose(false).build());
+        Path directory = kept.directory();
+        try {
+            kept.close();
+            assertThat(directory.resolve("data/PG_VERSION")).exists();
+        } finally {
+            dev.drkit.postgres.internal.Trees.deleteQuietly(directory);
+        }
+    }
+}

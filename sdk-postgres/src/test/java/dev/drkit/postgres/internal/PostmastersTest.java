@@ -1,0 +1,48 @@
+package dev.drkit.postgres.internal;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class PostmastersTest {
+
+    @Test
+    void readsThePidAndStatusFromPostmasterPid(@TempDir Path data) throws IOException {
+        assertThat(Postmasters.readPidFile(data)).isEmpty();
+
+        Files.writeString(data.resolve("postmaster.pid"),
+            "4242\n/data\n1700000000\n5432\n/run\n127.0.0.1\n  5432001  1\nready   \n");
+
+        assertThat(Postmasters.readPidFile(data)).contains(new Postmasters.PidFile(4242, "ready"));
+        assertThat(Postmasters.pid(data)).hasValue(4242);
+    }
+
+    @Test
+    void tellsLiveProcessesFromDeadOnes() throws Exception {
+        assertThat(Postmasters.isAlive(ProcessHandle.current().pid())).isTrue();
+
+        Process sleeper = new ProcessBuilder("sleep", "60").start();
+        assertThat(Postmasters.isAlive(sleeper.pid())).isTrue();
+        assertThat(Postmasters.kill9(sleeper.pid(), true, Duration.ofSeconds(10))).isTrue();
+        sleeper.waitFor();
+        assertThat(Postmasters.isAlive(sleeper.pid())).isFalse();
+        assertThat(Postmasters.isAlive(Long.MAX_VALUE)).isFalse();
+    }
+
+    @Test
+    void findsAPortFreeOnLoopback() throws IOException {
+        int port = Postmasters.freePort();
+
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
+            assertThat(socket.getLocalPort()).isEqualTo(port);
+        }
+    }
+}
