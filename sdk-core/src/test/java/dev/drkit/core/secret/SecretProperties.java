@@ -239,7 +239,8 @@ class SecretProperties {
             .forAll(small.mix(any, 50), small.mix(any, 50), booleans().all())
             .checkAssert((a, b, sameLabel) -> {
                 examples.incrementAndGet();
-                try (Secret x = Secret.ofBytes(a, "x"); Secret y = Secret.ofBytes(b, sameLabel ? "x" : "y")) {
+                Secret y = Secret.ofBytes(b, sameLabel ? "x" : "y");
+                try (Secret x = Secret.ofBytes(a, "x")) {
                     boolean same = Arrays.equals(a, b);
                     if (same) {
                         equalPairs.incrementAndGet();

@@ -110,7 +110,8 @@ class SecretTest {
 
     @Test
     void relabelsACopy() {
-        try (Secret original = Secret.ofString("v", "a"); Secret relabelled = original.relabel("b")) {
+        Secret original = Secret.ofString("v", "a");
+        try (Secret relabelled = original.relabel("b")) {
             original.close();
             assertThat(relabelled).hasToString("Secret[b]");
             assertThat(relabelled.reveal()).containsExactly('v');
