@@ -44,7 +44,11 @@ import java.util.Set;
  */
 public final class Secrets {
 
-    /** The largest secret file read, in bytes: {@value}. Larger files are refused as a likely mistake. */
+    /**
+     * The largest secret file read, in bytes: {@value}. Larger files are refused as a likely mistake.
+     *
+     * @since 0.1
+     */
     public static final int MAX_FILE_BYTES = 1 << 20;
 
     private static final Logger log = LoggerFactory.getLogger(Secrets.class);
@@ -100,9 +104,10 @@ public final class Secrets {
         byte[] content = read(file, follow, mode);
         try {
             // The checks above were made on a path, and the read opened it again: if the name now points at
-            // another file (an attacker swapped it in between), refuse what was read.
+            // another file (an attacker swapped it in between), refuse what was read. File systems without
+            // file keys (device and inode) cannot tell, and are trusted as far as the checks above go.
             PosixFileAttributes after = attributes(file, linkOptions);
-            if (before.fileKey() == null || !before.fileKey().equals(after.fileKey())) {
+            if (before.fileKey() != null && !before.fileKey().equals(after.fileKey())) {
                 throw new SecretFileException("Secret file " + file + " was replaced while it was being read; try again",
                     file, SecretFileException.Reason.CHANGED_WHILE_READING, mode, null);
             }
