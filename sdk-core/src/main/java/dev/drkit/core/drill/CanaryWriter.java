@@ -50,7 +50,11 @@ import java.util.function.BooleanSupplier;
  */
 public final class CanaryWriter implements AutoCloseable {
 
-    /** Default time from the start of one write to the start of the next: one second. */
+    /**
+     * Default time from the start of one write to the start of the next: one second.
+     *
+     * @since 0.1
+     */
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(1);
 
     private static final Logger log = LoggerFactory.getLogger(CanaryWriter.class);

@@ -51,10 +51,18 @@ import java.util.Set;
  */
 public final class DrillHistory {
 
-    /** The longest line read as a report: {@value} bytes. Longer lines are reported as corrupt and skipped. */
+    /**
+     * The longest line read as a report: {@value} bytes. Longer lines are reported as corrupt and skipped.
+     *
+     * @since 0.1
+     */
     public static final int MAX_LINE_BYTES = 1 << 20;
 
-    /** The most corrupt lines described in {@link Contents#corruptLines()}; all are counted. */
+    /**
+     * The most corrupt lines described in {@link Contents#corruptLines()}; all are counted.
+     *
+     * @since 0.1
+     */
     public static final int MAX_CORRUPT_LINES_KEPT = 100;
 
     private static final Logger log = LoggerFactory.getLogger(DrillHistory.class);

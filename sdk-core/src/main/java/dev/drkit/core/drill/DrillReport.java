@@ -59,7 +59,11 @@ import java.util.OptionalLong;
  */
 public final class DrillReport {
 
-    /** The value of the JSON {@code format} field this version writes and reads: {@value}. */
+    /**
+     * The value of the JSON {@code format} field this version writes and reads: {@value}.
+     *
+     * @since 0.1
+     */
     public static final String FORMAT = "drkit.drill-report/1";
 
     private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()

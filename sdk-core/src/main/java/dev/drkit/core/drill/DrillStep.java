@@ -22,7 +22,11 @@ public final class DrillStep {
     /** The longest duration or offset a report holds: 100 years, far beyond any drill, far within arithmetic. */
     static final Duration MAX_DURATION = Duration.ofDays(36_525);
 
-    /** The longest detail kept: {@value} characters. */
+    /**
+     * The longest detail kept: {@value} characters.
+     *
+     * @since 0.1
+     */
     public static final int MAX_DETAIL_LENGTH = 4000;
 
     private final String name;

@@ -4,6 +4,8 @@ package dev.drkit.core.drill;
  * The well-known moments of a recovery, in the order they normally happen. A {@link RecoveryTimeline}
  * records each at most once.
  *
+ * <p>Immutable and thread-safe, as enums are.
+ *
  * @since 0.1
  */
 public enum Milestone {

@@ -51,13 +51,25 @@ import java.util.function.BooleanSupplier;
  */
 public final class RecoveryVerifier {
 
-    /** Default probe interval: one second. */
+    /**
+     * Default probe interval: one second.
+     *
+     * @since 0.1
+     */
     public static final Duration DEFAULT_PROBE_INTERVAL = Duration.ofSeconds(1);
 
-    /** Default number of consecutive passing probes that prove recovery: {@value}. */
+    /**
+     * Default number of consecutive passing probes that prove recovery: {@value}.
+     *
+     * @since 0.1
+     */
     public static final int DEFAULT_CONSECUTIVE_PASSES = 3;
 
-    /** Default time after the disruption to give up: fifteen minutes. */
+    /**
+     * Default time after the disruption to give up: fifteen minutes.
+     *
+     * @since 0.1
+     */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(15);
 
     private static final Logger log = LoggerFactory.getLogger(RecoveryVerifier.class);

@@ -3,6 +3,8 @@ package dev.drkit.core.drill;
 /**
  * How one step of a drill ended.
  *
+ * <p>Immutable and thread-safe, as enums are.
+ *
  * @since 0.1
  */
 public enum StepOutcome {

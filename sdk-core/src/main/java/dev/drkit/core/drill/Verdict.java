@@ -3,6 +3,8 @@ package dev.drkit.core.drill;
 /**
  * Whether a drill met its bar: no step failed, and every target set was met by a measurement.
  *
+ * <p>Immutable and thread-safe, as enums are.
+ *
  * @since 0.1
  */
 public enum Verdict {

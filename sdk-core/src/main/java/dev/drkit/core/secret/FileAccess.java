@@ -5,6 +5,8 @@ package dev.drkit.core.secret;
  * reads a secret file. Without any, the file must be a regular file (not a symbolic link) that only its
  * owner may read or write, as {@code ssh} and PostgreSQL's {@code .pgpass} require.
  *
+ * <p>Immutable and thread-safe, as enums are.
+ *
  * @since 0.1
  */
 public enum FileAccess {
