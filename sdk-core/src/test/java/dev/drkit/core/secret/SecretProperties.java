@@ -120,6 +120,7 @@ class SecretProperties {
             leakLog.info("Arguments {}", (Object) new Object[] {secret});
             leakLog.atInfo().addKeyValue("password", secret).log("structured");
             leakLog.info("password=" + secret);
+            leakLog.info("no placeholder for the last argument", "app", secret);
         }));
     }
 
