@@ -1,0 +1,218 @@
+package dev.drkit.core.secret;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+class CredentialFilesTest {
+
+    static final String LINE = "db.internal:5432:*:app:s3cr3t-pw";
+
+    @TempDir
+    Path parent;
+
+    @Test
+    void makesAnOwnerOnlyDirectoryOfOwnerOnlyFilesWithTheContent() throws IOException {
+        try (CredentialFiles files = CredentialFiles.create("pg_dump", parent, null);
+             Secret line = Secret.ofString(LINE, "pgpass")) {
+            Path file = files.write("pgpass", line);
+
+            assertThat(files.directory().getParent()).isEqualTo(parent);
+            assertThat(files.directory().getFileName().toString()).startsWith("drkit-pg_dump-");
+            assertThat(Files.getPosixFilePermissions(files.directory()))
+                .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+            assertThat(file.getParent()).isEqualTo(files.directory());
+            assertThat(Files.getPosixFilePermissions(file)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+            assertThat(Files.readString(file)).isEqualTo(LINE);
+        }
+    }
+
+    @Test
+    void removesFilesAndDirectoryOnClose() throws IOException {
+        CredentialFiles files = CredentialFiles.create("test", parent, null);
+        Path a = files.write("a", Secret.ofString("one", "a"));
+        Path b = files.write("b", Secret.ofString("two", "b"));
+
+        files.close();
+
+        assertThat(files.isClosed()).isTrue();
+        assertThat(a).doesNotExist();
+        assertThat(b).doesNotExist();
+        assertThat(files.directory()).doesNotExist();
+        files.close();   // idempotent
+    }
+
+    @Test
+    void removesEverythingWhenARealChildProcessFails() throws Exception {
+        Path file;
+        Path directory;
+        try (CredentialFiles files = CredentialFiles.create("child", parent, null);
+             Secret line = Secret.ofString(LINE, "pgpass")) {
+            file = files.write("pgpass", line);
+            directory = files.directory();
+            // The child reads the file, leaves a copy of its own beside it, and fails.
+            ProcessBuilder child = new ProcessBuilder("/bin/sh", "-c",
+                "cat \"$F\" > \"$(dirname \"$F\")/copy-left-by-child\"; exit 3");
+            child.environment().put("F", file.toString());
+            child.redirectErrorStream(true);
+            Process process = child.start();
+
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(process.exitValue()).isEqualTo(3);
+            assertThat(Files.readString(directory.resolve("copy-left-by-child"))).isEqualTo(LINE);
+            assertThatThrownBy(() -> failBecauseChildFailed(process))
+                .isInstanceOf(IllegalStateException.class);
+        }
+
+        assertThat(file).doesNotExist();
+        assertThat(directory.resolve("copy-left-by-child")).doesNotExist();
+        assertThat(directory).doesNotExist();
+    }
+
+    @Test
+    void removesEverythingWhenTheCallerThrowsWhileTheFilesAreOpen() {
+        List<Path> seen = new ArrayList<>();
+
+        assertThatThrownBy(() -> {
+            try (CredentialFiles files = CredentialFiles.create("throws", parent, null)) {
+                seen.add(files.write("pgpass", Secret.ofString(LINE, "pgpass")));
+                seen.add(files.directory());
+                throw new IllegalStateException("pg_dump exited with 1");
+            }
+        }).hasMessage("pg_dump exited with 1");
+
+        assertThat(seen).hasSize(2).allSatisfy(path -> assertThat(path).doesNotExist());
+    }
+
+    @Test
+    void theShutdownHookRemovesFilesWhenTheJvmExitsWithoutClosingThem() throws Exception {
+        Process jvm = childJvm();
+        Path file = Path.of(firstLine(jvm));
+
+        assertThat(file).exists().hasContent("localhost:5432:*:app:child-secret");
+        tell(jvm, "exit");
+        assertThat(jvm.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(jvm.exitValue()).isZero();
+        assertThat(file).doesNotExist();
+        assertThat(file.getParent()).doesNotExist();
+    }
+
+    @Test
+    void theShutdownHookRemovesFilesWhenTheJvmIsTerminated() throws Exception {
+        Process jvm = childJvm("wait");
+        Path file = Path.of(firstLine(jvm));
+        tell(jvm, "go");   // now it sleeps until terminated
+
+        assertThat(file).exists();
+        jvm.destroy();   // SIGTERM: the JVM runs its shutdown hooks
+        assertThat(jvm.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(jvm.exitValue()).isEqualTo(128 + 15);
+        assertThat(file).doesNotExist();
+        assertThat(file.getParent()).doesNotExist();
+    }
+
+    @Test
+    void givesTheFilesToAnotherUserWhenAsked() throws IOException {
+        assumeThat(System.getProperty("user.name")).as("changing a file's owner needs root").isEqualTo("root");
+        Path shared = Files.createTempDirectory("drkit-owner-test");   // @TempDir's parent may be 0700 root
+        try (CredentialFiles files = CredentialFiles.create("owned", shared, "nobody")) {
+            Path file = files.write("pgpass", Secret.ofString(LINE, "pgpass"));
+
+            assertThat(Files.getOwner(files.directory()).getName()).isEqualTo("nobody");
+            assertThat(Files.getOwner(file).getName()).isEqualTo("nobody");
+            assertThat(Files.getPosixFilePermissions(file)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        } finally {
+            Files.deleteIfExists(shared);
+        }
+    }
+
+    @Test
+    void refusesNamesThatAreNotPlainFileNames() {
+        try (CredentialFiles files = CredentialFiles.create("names", parent, null);
+             Secret secret = Secret.ofString("x", "x")) {
+            for (String bad : List.of("../escape", "a/b", "", ".", "..", "x".repeat(65), "sp ace")) {
+                assertThatThrownBy(() -> files.write(bad, secret))
+                    .as(bad)
+                    .isInstanceOf(IllegalArgumentException.class);
+            }
+            assertThatThrownBy(() -> CredentialFiles.create("bad/purpose", parent, null))
+                .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Test
+    void refusesToOverwriteAFileItWrote() {
+        try (CredentialFiles files = CredentialFiles.create("twice", parent, null);
+             Secret secret = Secret.ofString("x", "x")) {
+            files.write("pgpass", secret);
+
+            assertThatThrownBy(() -> files.write("pgpass", secret))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("already exists");
+        }
+    }
+
+    @Test
+    void refusesToWriteAfterClose() {
+        CredentialFiles files = CredentialFiles.create("closed", parent, null);
+        files.close();
+
+        assertThatThrownBy(() -> files.write("pgpass", Secret.ofString("x", "x")))
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("is closed");
+    }
+
+    @Test
+    void showsNoContentInToString() {
+        try (CredentialFiles files = CredentialFiles.create("tostring", parent, null)) {
+            files.write("pgpass", Secret.ofString(LINE, "pgpass"));
+
+            assertThat(files.toString()).doesNotContain(LINE).contains("files=1");
+        }
+    }
+
+    private static void failBecauseChildFailed(Process process) {
+        if (process.exitValue() != 0) {
+            throw new IllegalStateException("child exited with " + process.exitValue());
+        }
+    }
+
+    private Process childJvm(String... extraArgs) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> command = new ArrayList<>(List.of(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-Xmx64m",
+            "-cp", System.getProperty("java.class.path"), CredentialFilesExitMain.class.getName(), parent.toString()));
+        command.addAll(List.of(extraArgs));
+        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    private static String firstLine(Process jvm) throws IOException {
+        BufferedReader out = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8));
+        String line = out.readLine();
+        assertThat(line).as("the child's first line, the credential file's path").isNotNull();
+        return line;
+    }
+
+    private static void tell(Process jvm, String line) throws IOException {
+        OutputStream in = jvm.getOutputStream();
+        in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        in.flush();
+    }
+}
