@@ -1,5 +1,6 @@
 package dev.drkit.core.drill;
 
+import dev.drkit.core.time.Sleeper;
 import dev.drkit.core.internal.Checks;
 import dev.drkit.core.internal.Durations;
 import dev.drkit.core.internal.Text;

@@ -1,5 +1,6 @@
 package dev.drkit.core.resilience;
 
+import dev.drkit.core.time.Sleeper;
 import io.github.resilience4j.core.EventConsumer;
 import io.github.resilience4j.core.EventProcessor;
 import io.github.resilience4j.core.IntervalBiFunction;

@@ -1,12 +1,11 @@
 package dev.drkit.core.health;
 
+import dev.drkit.core.testing.LogCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -18,7 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 class HealthMonitorTest {
 
@@ -211,11 +209,7 @@ class HealthMonitorTest {
 
     @Test
     void logsReadinessChangesWorseAtWarnAndBetterAtInfo() {
-        Logger logger = (Logger) LoggerFactory.getLogger(HealthMonitor.class);
-        ListAppender<ILoggingEvent> logs = new ListAppender<>();
-        logs.start();
-        logger.addAppender(logs);
-        try {
+        try (LogCapture logs = LogCapture.of(HealthMonitor.class)) {
             HealthMonitor health = monitor();
             health.readiness();
             orders.transitionToOpenState();
@@ -224,12 +218,10 @@ class HealthMonitorTest {
             orders.transitionToClosedState();
             health.readiness();
 
-            assertThat(logs.list).extracting(ILoggingEvent::getLevel, ILoggingEvent::getFormattedMessage)
+            assertThat(logs.events()).extracting(ILoggingEvent::getLevel, ILoggingEvent::getFormattedMessage)
                 .containsExactly(
                     org.assertj.core.groups.Tuple.tuple(Level.WARN, "Readiness changed from UP to DOWN: [orders-db DOWN]"),
                     org.assertj.core.groups.Tuple.tuple(Level.INFO, "Readiness changed from DOWN to UP: []"));
-        } finally {
-            logger.detachAppender(logs);
         }
     }
 

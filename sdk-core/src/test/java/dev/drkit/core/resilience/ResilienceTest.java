@@ -1,5 +1,6 @@
 package dev.drkit.core.resilience;
 
+import dev.drkit.core.testing.LogCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,9 +9,7 @@ import dev.drkit.core.EnvironmentException;
 import dev.drkit.core.time.ManualTicker;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.github.resilience4j.bulkhead.BulkheadFullException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -34,7 +33,6 @@ import java.util.function.Supplier;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 class ResilienceTest {
 
@@ -352,7 +350,7 @@ class ResilienceTest {
 
     @Test
     void logsTheCircuitBreakerOpeningAtWarnWithTheDependencyNameFirst() {
-        ListAppender<ILoggingEvent> logs = captureLogs(Resilience.class);
+        LogCapture logs = captureLogs(Resilience.class);
         Resilience orders = policies().retryEnabled(false)
             .slidingWindow(io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowType.COUNT_BASED, 4)
             .minimumCalls(4).build().create();
@@ -366,7 +364,7 @@ class ResilienceTest {
         }
         breaker.transitionToHalfOpenState();
 
-        assertThat(logs.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.INFO))
+        assertThat(logs.events()).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.INFO))
             .extracting(ILoggingEvent::getLevel, ILoggingEvent::getFormattedMessage)
             .containsExactly(
                 org.assertj.core.groups.Tuple.tuple(Level.WARN,
@@ -378,7 +376,7 @@ class ResilienceTest {
 
     @Test
     void warnsWhenRetriesRunOutAtMostOncePerIntervalThenLogsAtDebug() {
-        ListAppender<ILoggingEvent> logs = captureLogs(BudgetedRetry.class);
+        LogCapture logs = captureLogs(BudgetedRetry.class);
         Resilience orders = policies().maxAttempts(2).circuitBreakerEnabled(false).build().create();
 
         for (int i = 0; i < 3; i++) {
@@ -387,10 +385,10 @@ class ResilienceTest {
             })).isInstanceOf(UncheckedIOException.class);
         }
 
-        assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("gave up"))
+        assertThat(logs.events()).filteredOn(e -> e.getFormattedMessage().contains("gave up"))
             .extracting(ILoggingEvent::getLevel)
             .containsExactly(Level.WARN, Level.DEBUG, Level.DEBUG);
-        assertThat(logs.list).filteredOn(e -> e.getLevel() == Level.WARN).extracting(ILoggingEvent::getFormattedMessage)
+        assertThat(logs.events()).filteredOn(e -> e.getLevel() == Level.WARN).extracting(ILoggingEvent::getFormattedMessage)
             .containsExactly("Retry 'orders-db' gave up after 2 attempts; last failure java.io.UncheckedIOException");
     }
 
@@ -448,17 +446,9 @@ class ResilienceTest {
         return scheduler;
     }
 
-    private ListAppender<ILoggingEvent> captureLogs(Class<?> type) {
-        Logger logger = (Logger) LoggerFactory.getLogger(type);
-        ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        appender.start();
-        Level before = logger.getLevel();
-        logger.setLevel(Level.DEBUG);
-        logger.addAppender(appender);
-        cleanups.add(() -> {
-            logger.detachAppender(appender);
-            logger.setLevel(before);
-        });
-        return appender;
+    private LogCapture captureLogs(Class<?> type) {
+        LogCapture capture = LogCapture.of(type);
+        cleanups.add(capture::close);
+        return capture;
     }
 }

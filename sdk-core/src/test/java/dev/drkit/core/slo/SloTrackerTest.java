@@ -1,13 +1,12 @@
 package dev.drkit.core.slo;
 
+import dev.drkit.core.testing.LogCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.time.Duration;
@@ -16,7 +15,6 @@ import java.util.List;
 import java.util.function.LongUnaryOperator;
 
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 class SloTrackerTest {
 
@@ -224,11 +222,7 @@ class SloTrackerTest {
 
     @Test
     void logsAlertsStartingAtWarnAndStoppingAtInfo() {
-        Logger logger = (Logger) LoggerFactory.getLogger(SloTracker.class);
-        ListAppender<ILoggingEvent> logs = new ListAppender<>();
-        logs.start();
-        logger.addAppender(logs);
-        try {
+        try (LogCapture logs = LogCapture.of(SloTracker.class)) {
             SloTracker tracker = SloTracker.of(ServiceLevelObjective.availability("checkout", 0.999).clock(clock)
                 .alerts(List.of(FAST_PAGE)).build());
             tracker.record(0, 10);
@@ -238,14 +232,12 @@ class SloTrackerTest {
             tracker.record(1_000_000, 0);
             tracker.firingAlerts();
 
-            assertThat(logs.list).extracting(ILoggingEvent::getLevel, ILoggingEvent::getFormattedMessage)
+            assertThat(logs.events()).extracting(ILoggingEvent::getLevel, ILoggingEvent::getFormattedMessage)
                 .containsExactly(
                     org.assertj.core.groups.Tuple.tuple(Level.WARN, "SLO 'checkout' alert PAGE 1h/5m x14.4 started "
                         + "firing: burn rate 1000.00 over 1h, 1000.00 over 5m"),
                     org.assertj.core.groups.Tuple.tuple(Level.INFO, "SLO 'checkout' alert PAGE 1h/5m x14.4 stopped "
                         + "firing: burn rate 0.01 over 1h, 0.00 over 5m"));
-        } finally {
-            logger.detachAppender(logs);
         }
     }
 

@@ -1,11 +1,11 @@
-package dev.drkit.core.drill;
+package dev.drkit.core.time;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Waits. Drills wait between probes and between canary writes through a {@code Sleeper}, so tests can pass
- * one that advances a {@link dev.drkit.core.time.ManualTicker} instead of sleeping. Implementations are
+ * Waits. Retries wait between attempts, and drills between probes and canary writes, through a
+ * {@code Sleeper}, so tests can pass one that advances a {@link ManualTicker} instead of sleeping. Implementations are
  * thread-safe.
  *
  * @since 0.1
