@@ -1,0 +1,77 @@
+package dev.drkit.examples.demo;
+
+import dev.drkit.core.drill.DrillHistory;
+import dev.drkit.core.drill.DrillReport;
+import dev.drkit.core.drill.StepOutcome;
+import dev.drkit.core.drill.Verdict;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Runs the README's main command in-process against real PostgreSQL servers. */
+class DemoTest {
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private int demo(String... args) {
+        return Demo.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+            args);
+    }
+
+    @Test
+    void crashesThePrimaryPromotesTheReplicaAndLosesNoAcknowledgedWrite(@TempDir Path dir) throws Exception {
+        Path history = dir.resolve("drills/history.jsonl");
+
+        int code = demo("--json", "--history", history.toString());
+
+        String stdout = out.toString(StandardCharsets.UTF_8);
+        DrillReport report = DrillReport.fromJson(stdout.strip());
+        assertThat(code).as("exit code; stderr:%n%s", err).isZero();
+        assertThat(report.verdict()).isEqualTo(Verdict.PASS);
+        assertThat(report.steps()).hasSize(10).allSatisfy(step -> assertThat(step.outcome()).isEqualTo(StepOutcome.PASS));
+        assertThat(report.lostRecords()).hasValue(0);
+        assertThat(report.rto()).hasValueSatisfying(rto ->
+            assertThat(rto.value()).isPositive().isLessThan(DemoDrill.RTO_TARGET));
+        assertThat(report.rpo()).isPresent();
+        assertThat(report.steps().get(9).detail()).contains(" 0 lost");
+
+        DrillHistory.Contents contents = DrillHistory.at(history).read();
+        assertThat(contents.reports()).singleElement().satisfies(kept -> assertThat(kept.verdict()).isEqualTo(Verdict.PASS));
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(history))).isEqualTo("rw-------");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("demo: promote the replica ...");
+    }
+
+    @Test
+    void printsAReadableReportByDefault() {
+        int code = demo();
+
+        assertThat(code).as("exit code; stderr:%n%s", err).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8))
+            .startsWith("Drill 'demo: crash the primary, promote the sync replica': PASS")
+            .contains("RTO").contains("RPO").contains("count lost writes");
+    }
+
+    @Test
+    void anUnknownOptionIsAUsageError() {
+        assertThat(demo("--no-such-option")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("Unknown option");
+    }
+
+    @Test
+    void defaultsAreBriefEnoughForTheReadmeCommand() {
+        DemoDrill.Options defaults = DemoDrill.Options.defaults();
+
+        assertThat(defaults.workload()).isLessThanOrEqualTo(Duration.ofSeconds(10));
+        assertThat(defaults.keep()).isFalse();
+    }
+}
