@@ -23,7 +23,7 @@ import java.io.PrintWriter;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Resilience and disaster-recovery tools: backups, PITR checks, secrets, failover drills.",
-    subcommands = {CommandLine.HelpCommand.class},
+    subcommands = {CommandLine.HelpCommand.class, DoctorCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success",

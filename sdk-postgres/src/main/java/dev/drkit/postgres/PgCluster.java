@@ -8,6 +8,7 @@ import dev.drkit.postgres.internal.ExitCleanup;
 import dev.drkit.postgres.internal.PgConf;
 import dev.drkit.postgres.internal.Postmasters;
 import dev.drkit.postgres.internal.ProcessRunner;
+import dev.drkit.postgres.internal.OsUser;
 import dev.drkit.postgres.internal.RunAs;
 import dev.drkit.postgres.internal.Text;
 import dev.drkit.postgres.internal.Trees;
@@ -178,6 +179,19 @@ public final class PgCluster implements AutoCloseable {
             discard();
             throw e;
         }
+    }
+
+    /**
+     * The operating-system user that PostgreSQL programs will run as: empty when they run as the JVM's own
+     * user, the unprivileged user (from {@code DRKIT_PG_USER}, else {@code postgres}, else {@code nobody})
+     * when the JVM is root, since PostgreSQL refuses to run as root.
+     *
+     * @throws dev.drkit.core.EnvironmentException if the JVM is root and no usable user or way to switch to it
+     *                                             exists
+     * @since 0.1
+     */
+    public static Optional<String> serverUser() {
+        return RunAs.detect(null).user().map(OsUser::name);
     }
 
     /**
