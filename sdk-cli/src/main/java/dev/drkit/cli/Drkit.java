@@ -1,12 +1,7 @@
 package dev.drkit.cli;
 
-import dev.drkit.core.DrkitException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.IExecutionExceptionHandler;
-import picocli.CommandLine.ParseResult;
-
-import java.io.PrintWriter;
 
 /**
  * The {@code drkit} command: a thin shell over drkit's modules for operators, cron and emergencies.
@@ -50,37 +45,12 @@ public final class Drkit implements Runnable {
 
     /** The configured picocli command line: error handling and exit codes as documented above. */
     public static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new Drkit());
-        cli.setExecutionExceptionHandler(new ErrorReporter());
-        cli.setExitCodeExceptionMapper(ExitCodes::of);
-        return cli;
+        return ErrorReporter.install(new CommandLine(new Drkit()));
     }
 
     @Override
     public void run() {
         // "drkit" alone: show what it can do.
         spec.commandLine().usage(spec.commandLine().getOut());
-    }
-
-    /** Prints one readable line per failure on stderr, never a stack trace unless DRKIT_DEBUG is set. */
-    static final class ErrorReporter implements IExecutionExceptionHandler {
-        @Override
-        public int handleExecutionException(Exception e, CommandLine cli, ParseResult parsed) {
-            PrintWriter err = cli.getErr();
-            err.println("drkit " + cli.getCommandName() + ": " + describe(e));
-            if (System.getenv("DRKIT_DEBUG") != null) {
-                e.printStackTrace(err);
-            }
-            err.flush();
-            return ExitCodes.of(e);
-        }
-
-        private static String describe(Throwable e) {
-            if (e instanceof DrkitException) {
-                return e.getMessage();
-            }
-            // Not one of ours: name the type, as its message may carry anything.
-            return "internal error (" + e.getClass().getName() + "); set DRKIT_DEBUG=1 for the stack trace";
-        }
     }
 }

@@ -2,8 +2,10 @@ package dev.drkit.examples.demo;
 
 import dev.drkit.core.drill.DrillHistory;
 import dev.drkit.core.drill.DrillReport;
+import dev.drkit.core.drill.DrillStep;
 import dev.drkit.core.drill.StepOutcome;
 import dev.drkit.core.drill.Verdict;
+import dev.drkit.postgres.PgBinaries;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,8 +26,12 @@ class DemoTest {
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     private int demo(String... args) {
-        return Demo.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-            args);
+        return demo(DemoDrill.Options.defaults(), args);
+    }
+
+    private int demo(DemoDrill.Options options, String... args) {
+        return Demo.run(new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8), options, args);
     }
 
     @Test
@@ -44,6 +50,9 @@ class DemoTest {
             assertThat(rto.value()).isPositive().isLessThan(DemoDrill.RTO_TARGET));
         assertThat(report.rpo()).isPresent();
         assertThat(report.steps().get(9).detail()).contains(" 0 lost");
+        // The clock starts at the crash, and recovery probes run through the outage: some of them failed, so
+        // the RTO's uncertainty is one probe interval, not the whole RTO.
+        assertThat(report.rto().orElseThrow().uncertainty()).isLessThan(report.rto().orElseThrow().value());
 
         DrillHistory.Contents contents = DrillHistory.at(history).read();
         assertThat(contents.reports()).singleElement().satisfies(kept -> assertThat(kept.verdict()).isEqualTo(Verdict.PASS));
@@ -65,6 +74,42 @@ class DemoTest {
     void anUnknownOptionIsAUsageError() {
         assertThat(demo("--no-such-option")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("Unknown option");
+    }
+
+    @Test
+    void aServerThatCannotStartIsAnEnvironmentFailureWithTheReportStillPrinted() throws Exception {
+        Path bin = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "drkit-fake-pg-");
+        try {
+            // A PostgreSQL installation whose initdb fails: the drill must stop at "start primary".
+            fakeTool(bin, "postgres", "echo 'postgres (PostgreSQL) 15.4'");
+            fakeTool(bin, "initdb", "echo 'initdb: simulated failure' >&2; exit 1");
+            fakeTool(bin, "pg_ctl", "exit 1");
+            Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+            int code = demo(DemoDrill.Options.defaults().withBinaries(PgBinaries.in(bin)), "--json");
+
+            DrillReport report = DrillReport.fromJson(out.toString(StandardCharsets.UTF_8).strip());
+            assertThat(code).as("stderr:%n%s", err).isEqualTo(3);
+            assertThat(report.verdict()).isEqualTo(Verdict.FAIL);
+            assertThat(report.steps()).extracting(DrillStep::outcome).containsExactly(StepOutcome.PASS,
+                StepOutcome.FAIL, StepOutcome.SKIP, StepOutcome.SKIP, StepOutcome.SKIP, StepOutcome.SKIP,
+                StepOutcome.SKIP, StepOutcome.SKIP, StepOutcome.SKIP, StepOutcome.SKIP);
+            assertThat(report.steps().get(1).detail()).contains("initdb");
+            assertThat(err.toString(StandardCharsets.UTF_8)).contains("drkit demo: ");
+        } finally {
+            try (var files = Files.list(bin)) {
+                for (Path file : files.toList()) {
+                    Files.delete(file);
+                }
+            }
+            Files.delete(bin);
+        }
+    }
+
+    private static void fakeTool(Path bin, String name, String body) throws Exception {
+        Path tool = bin.resolve(name);
+        Files.writeString(tool, "#!/bin/sh\n" + body + "\n");
+        Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
     @Test
