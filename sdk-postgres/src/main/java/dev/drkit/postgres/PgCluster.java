@@ -2,9 +2,9 @@ package dev.drkit.postgres;
 
 import dev.drkit.core.EnvironmentException;
 import dev.drkit.core.internal.Checks;
+import dev.drkit.core.internal.ExitCleanup;
 import dev.drkit.core.secret.CredentialFiles;
 import dev.drkit.core.secret.Secret;
-import dev.drkit.postgres.internal.ExitCleanup;
 import dev.drkit.postgres.internal.PgConf;
 import dev.drkit.postgres.internal.Postmasters;
 import dev.drkit.postgres.internal.ProcessRunner;
