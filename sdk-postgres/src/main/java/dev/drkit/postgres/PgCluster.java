@@ -3,6 +3,7 @@ package dev.drkit.postgres;
 import dev.drkit.core.EnvironmentException;
 import dev.drkit.core.internal.Checks;
 import dev.drkit.core.internal.ExitCleanup;
+import dev.drkit.core.internal.Text;
 import dev.drkit.core.secret.CredentialFiles;
 import dev.drkit.core.secret.Secret;
 import dev.drkit.postgres.internal.PgConf;
@@ -10,7 +11,6 @@ import dev.drkit.postgres.internal.Postmasters;
 import dev.drkit.postgres.internal.ProcessRunner;
 import dev.drkit.postgres.internal.OsUser;
 import dev.drkit.postgres.internal.RunAs;
-import dev.drkit.postgres.internal.Text;
 import dev.drkit.postgres.internal.Trees;
 
 import org.jspecify.annotations.Nullable;
