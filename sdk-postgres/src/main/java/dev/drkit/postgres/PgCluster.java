@@ -110,6 +110,7 @@ public final class PgCluster implements AutoCloseable {
     private static final Duration INITDB_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration CHILDREN_EXIT_TIMEOUT = Duration.ofSeconds(10);
     private static final String CONF_FILE = "drkit.conf";
+    private static final String CONNECT_TIMEOUT_SECONDS = "10";
 
     private final PgClusterConfig config;
     private final String name;
@@ -1001,7 +1002,8 @@ public final class PgCluster implements AutoCloseable {
 
     /**
      * A new connection to {@code database} as the superuser; the caller closes it. The password goes to the
-     * driver in its {@code Properties}, never in the URL.
+     * driver in its {@code Properties}, never in the URL. Connecting and logging in may take 10 seconds; each
+     * read from the server {@link PgClusterConfig#socketTimeout()}.
      *
      * @throws PostgresException     if the connection fails
      * @throws IllegalStateException if the cluster is closed
@@ -1015,7 +1017,10 @@ public final class PgCluster implements AutoCloseable {
         // JDBC takes the password as a String; it lives only in this Properties object.
         password.withChars(chars -> properties.setProperty("password", new String(chars)));
         properties.setProperty("sslmode", "disable");
-        properties.setProperty("connectTimeout", "10");
+        properties.setProperty("connectTimeout", CONNECT_TIMEOUT_SECONDS);
+        properties.setProperty("loginTimeout", CONNECT_TIMEOUT_SECONDS);
+        // Without it, a read from a frozen server (SIGSTOP, a hung disk, a dropped network) waits for ever.
+        properties.setProperty("socketTimeout", seconds(config.socketTimeout()));
         properties.setProperty("ApplicationName", "drkit");
         try {
             Connection connection = DRIVER.connect(url, properties);

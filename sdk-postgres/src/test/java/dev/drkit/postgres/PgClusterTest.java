@@ -22,12 +22,15 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** One cluster's lifecycle against a real server; most tests share one cluster to keep the suite fast. */
 class PgClusterTest {
@@ -296,6 +299,34 @@ class PgClusterTest {
         assertThat(messages).noneMatch(m -> m.contains("'failing-pg-ctl' stopped"));
         assertThat(messages).anyMatch(m -> m.contains("is gone, but pg_ctl stop (fast) exited with code 3")
             && m.contains("pretend failure"));
+    }
+
+    @Test
+    void queriesOnAFrozenServerFailAfterTheSocketTimeout() throws Exception {
+        try (PgCluster frozen = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("frozen")
+            .socketTimeout(Duration.ofSeconds(2)).build())) {
+            long pid = frozen.postmasterPid().orElseThrow();
+            List<Long> processes = new ArrayList<>(Postmasters.descendants(pid));
+            processes.add(0, pid);
+            signal("STOP", processes);
+            try {
+                long started = System.nanoTime();
+                assertTimeoutPreemptively(Duration.ofSeconds(15), () -> assertThatThrownBy(() -> frozen.queryValue("SELECT 1"))
+                    .isInstanceOf(PostgresException.class));
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofMillis(1500),
+                    Duration.ofSeconds(8));
+            } finally {
+                signal("CONT", processes);
+            }
+            assertThat(frozen.queryLong("SELECT 1")).isEqualTo(1);
+        }
+    }
+
+    private static void signal(String signal, List<Long> pids) throws Exception {
+        List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
+        pids.forEach(p -> command.add(Long.toString(p)));
+        Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
+        assertThat(kill.waitFor()).as(new String(kill.getInputStream().readAllBytes())).isZero();
     }
 
     @Test
