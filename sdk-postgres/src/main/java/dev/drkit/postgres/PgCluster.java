@@ -2,15 +2,15 @@ package dev.drkit.postgres;
 
 import dev.drkit.core.EnvironmentException;
 import dev.drkit.core.internal.Checks;
+import dev.drkit.core.internal.ExitCleanup;
+import dev.drkit.core.internal.Text;
 import dev.drkit.core.secret.CredentialFiles;
 import dev.drkit.core.secret.Secret;
-import dev.drkit.postgres.internal.ExitCleanup;
 import dev.drkit.postgres.internal.PgConf;
 import dev.drkit.postgres.internal.Postmasters;
 import dev.drkit.postgres.internal.ProcessRunner;
 import dev.drkit.postgres.internal.OsUser;
 import dev.drkit.postgres.internal.RunAs;
-import dev.drkit.postgres.internal.Text;
 import dev.drkit.postgres.internal.Trees;
 
 import org.jspecify.annotations.Nullable;
@@ -110,6 +110,7 @@ public final class PgCluster implements AutoCloseable {
     private static final Duration INITDB_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration CHILDREN_EXIT_TIMEOUT = Duration.ofSeconds(10);
     private static final String CONF_FILE = "drkit.conf";
+    private static final String CONNECT_TIMEOUT_SECONDS = "10";
 
     private final PgClusterConfig config;
     private final String name;
@@ -460,10 +461,19 @@ public final class PgCluster implements AutoCloseable {
             config.stopTimeout().plusSeconds(10));
         if (!Postmasters.awaitDeath(pid, result.succeeded() ? CHILDREN_EXIT_TIMEOUT : Duration.ZERO)) {
             throw failure("did not stop (" + mode.pgCtlName() + ") within " + config.stopTimeout().toSeconds()
-                + " s: pg_ctl exited with code " + result.exitCode() + ":\n" + Text.indent(result.tail(10)), null, null);
+                + " s: pg_ctl " + pgCtlOutcome(result) + ":\n" + Text.indent(result.tail(10)), null, null);
         }
         reapLauncher();
-        log.info("PostgreSQL cluster '{}' stopped ({})", name, mode.pgCtlName());
+        if (result.succeeded()) {
+            log.info("PostgreSQL cluster '{}' stopped ({})", name, mode.pgCtlName());
+        } else {
+            log.warn("PostgreSQL cluster '{}': postmaster {} is gone, but pg_ctl stop ({}) {}:\n{}", name, pid,
+                mode.pgCtlName(), pgCtlOutcome(result), Text.indent(result.tail(10)));
+        }
+    }
+
+    private static String pgCtlOutcome(ProcessRunner.Result result) {
+        return result.timedOut() ? "timed out" : "exited with code " + result.exitCode();
     }
 
     /**
@@ -548,7 +558,10 @@ public final class PgCluster implements AutoCloseable {
      * Stops the server (fast; immediate if that fails; SIGKILL if that fails too), removes a replica from its
      * primary's {@code synchronous_standby_names} and drops its replication slot there (when the primary still
      * runs), and deletes the cluster's directory unless {@link PgClusterConfig#deleteOnClose()} is off.
-     * Idempotent; never throws.
+     * Each of these steps runs even if an earlier one failed (failures are logged at WARN). An interrupted
+     * caller still gets the whole cleanup: the thread's interrupt flag is cleared while it runs and set again
+     * afterwards. If the server could not be stopped, the JVM shutdown hook tries once more. Idempotent;
+     * never throws.
      *
      * @since 0.1
      */
@@ -560,31 +573,62 @@ public final class PgCluster implements AutoCloseable {
             }
             closed = true;
         }
+        // An interrupted caller (a cancelled task, a test's timeout) must still get a full cleanup: with the
+        // flag set, every wait below would give up at once. The flag is restored for the caller afterwards.
+        boolean interrupted = Thread.interrupted();
+        try {
+            cleanUp();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Every stage runs whatever the others did: one failure must not leave the rest behind. */
+    private void cleanUp() {
         PgCluster primary = upstream;
         if (primary != null) {
             // First, so the primary's commits never wait for a standby that is going away.
-            primary.forgetSynchronousStandby(name);
+            quietly("removing it from its primary's synchronous_standby_names",
+                () -> primary.forgetSynchronousStandby(name));
         }
         synchronized (this) {
-            stopQuietly();
+            quietly("stopping the server", this::stopQuietly);
             CredentialFiles credentials = replicationCredentials;
             if (credentials != null) {
-                credentials.close();
+                quietly("removing its credential files", credentials::close);
             }
-            ExitCleanup.unregister(this);
             if (config.deleteOnClose()) {
-                if (!Trees.deleteQuietly(directory)) {
-                    log.warn("PostgreSQL cluster '{}': could not delete all of {}", name, directory);
-                }
+                quietly("deleting its directory", () -> {
+                    if (!Trees.deleteQuietly(directory)) {
+                        log.warn("PostgreSQL cluster '{}': could not delete all of {}", name, directory);
+                    }
+                });
             } else {
                 log.info("PostgreSQL cluster '{}' closed; its files stay in {}", name, directory);
             }
-            password.close();
+            quietly("wiping its password", password::close);
         }
         if (primary != null) {
-            primary.forgetReplica(name);
+            quietly("dropping its replication slot on its primary", () -> primary.forgetReplica(name));
+        }
+        long pid = postmasterPid;
+        if (pid > 0 && Postmasters.isAlive(pid)) {
+            // Still registered, so the exit hook makes one more attempt.
+            log.warn("PostgreSQL cluster '{}': postmaster {} is still running after close", name, pid);
+        } else {
+            ExitCleanup.unregister(this);
         }
         log.debug("PostgreSQL cluster '{}' closed", name);
+    }
+
+    private void quietly(String what, Runnable stage) {
+        try {
+            stage.run();
+        } catch (RuntimeException e) {
+            log.warn("PostgreSQL cluster '{}': {} failed while closing: {}", name, what, e.toString());
+        }
     }
 
     private void stopQuietly() {
@@ -613,19 +657,23 @@ public final class PgCluster implements AutoCloseable {
         password.close();
     }
 
-    /** The shutdown hook's action: no locks, no waiting for a stop. */
+    /**
+     * The shutdown hook's action: no locks, no waiting for a stop. It runs for clusters never closed and for
+     * those whose {@link #close()} did not finish its cleanup.
+     */
     private void cleanUpAtExit() {
-        if (closed) {
-            return;
-        }
         long pid = postmasterPid;
         boolean running = pid > 0 && Postmasters.isAlive(pid);
-        log.warn("PostgreSQL cluster '{}' was not closed before the JVM exit: {}deleting {}", name,
-            running ? "killing postmaster " + pid + " and " : "", directory);
+        boolean delete = !closed || config.deleteOnClose();
+        log.warn("PostgreSQL cluster '{}' was not {} before the JVM exit: {}{}", name,
+            closed ? "cleaned up" : "closed", running ? "killing postmaster " + pid : "",
+            delete ? (running ? " and " : "") + "deleting " + directory : "");
         if (running) {
             Postmasters.kill9(pid, true, Duration.ofSeconds(5));
         }
-        Trees.deleteQuietly(directory);
+        if (delete) {
+            Trees.deleteQuietly(directory);
+        }
     }
 
     /**
@@ -954,7 +1002,8 @@ public final class PgCluster implements AutoCloseable {
 
     /**
      * A new connection to {@code database} as the superuser; the caller closes it. The password goes to the
-     * driver in its {@code Properties}, never in the URL.
+     * driver in its {@code Properties}, never in the URL. Connecting and logging in may take 10 seconds; each
+     * read from the server {@link PgClusterConfig#socketTimeout()}.
      *
      * @throws PostgresException     if the connection fails
      * @throws IllegalStateException if the cluster is closed
@@ -968,7 +1017,10 @@ public final class PgCluster implements AutoCloseable {
         // JDBC takes the password as a String; it lives only in this Properties object.
         password.withChars(chars -> properties.setProperty("password", new String(chars)));
         properties.setProperty("sslmode", "disable");
-        properties.setProperty("connectTimeout", "10");
+        properties.setProperty("connectTimeout", CONNECT_TIMEOUT_SECONDS);
+        properties.setProperty("loginTimeout", CONNECT_TIMEOUT_SECONDS);
+        // Without it, a read from a frozen server (SIGSTOP, a hung disk, a dropped network) waits for ever.
+        properties.setProperty("socketTimeout", seconds(config.socketTimeout()));
         properties.setProperty("ApplicationName", "drkit");
         try {
             Connection connection = DRIVER.connect(url, properties);

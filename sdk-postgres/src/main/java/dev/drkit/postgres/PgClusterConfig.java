@@ -53,6 +53,8 @@ public final class PgClusterConfig {
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
     /** Default time a stop or promotion may take: 60 seconds. */
     public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(60);
+    /** Default time one read from the server may take on {@link PgCluster}'s connections: 30 seconds. */
+    public static final Duration DEFAULT_SOCKET_TIMEOUT = Duration.ofSeconds(30);
 
     /** Settings that {@link PgCluster} manages itself. */
     static final Set<String> RESERVED_SETTINGS = Set.of("listen_addresses", "port", "unix_socket_directories",
@@ -71,6 +73,7 @@ public final class PgClusterConfig {
     private final Map<String, String> settings;
     private final Duration startTimeout;
     private final Duration stopTimeout;
+    private final Duration socketTimeout;
     private final boolean deleteOnClose;
 
     private PgClusterConfig(Builder b) {
@@ -86,6 +89,7 @@ public final class PgClusterConfig {
         this.settings = Collections.unmodifiableMap(new LinkedHashMap<>(b.settings));
         this.startTimeout = b.startTimeout;
         this.stopTimeout = b.stopTimeout;
+        this.socketTimeout = b.socketTimeout;
         this.deleteOnClose = b.deleteOnClose;
     }
 
@@ -237,6 +241,17 @@ public final class PgClusterConfig {
     }
 
     /**
+     * How long one read from the server may take on the connections {@link PgCluster} opens (the JDBC driver's
+     * {@code socketTimeout}), so a query on a frozen or unreachable server fails instead of hanging for ever.
+     * Statements that run longer than this fail too. Default 30 seconds.
+     *
+     * @since 0.1
+     */
+    public Duration socketTimeout() {
+        return socketTimeout;
+    }
+
+    /**
      * Whether {@link PgCluster#close()} deletes the cluster's directory. Default {@code true}; turn it off to
      * look at a failed drill's files (the directory is still deleted at JVM exit if the cluster was not closed).
      *
@@ -256,13 +271,13 @@ public final class PgClusterConfig {
             && port == c.port && superuser.equals(c.superuser) && Objects.equals(runAsUser, c.runAsUser)
             && fsync == c.fsync && maxWalSenders == c.maxWalSenders && walKeepSize.equals(c.walKeepSize)
             && settings.equals(c.settings) && startTimeout.equals(c.startTimeout) && stopTimeout.equals(c.stopTimeout)
-            && deleteOnClose == c.deleteOnClose;
+            && socketTimeout.equals(c.socketTimeout) && deleteOnClose == c.deleteOnClose;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(name, binaries, baseDirectory, port, superuser, runAsUser, fsync, maxWalSenders,
-            walKeepSize, settings, startTimeout, stopTimeout, deleteOnClose);
+            walKeepSize, settings, startTimeout, stopTimeout, socketTimeout, deleteOnClose);
     }
 
     @Override
@@ -291,6 +306,7 @@ public final class PgClusterConfig {
         private final Map<String, String> settings = new LinkedHashMap<>();
         private Duration startTimeout = DEFAULT_START_TIMEOUT;
         private Duration stopTimeout = DEFAULT_STOP_TIMEOUT;
+        private Duration socketTimeout = DEFAULT_SOCKET_TIMEOUT;
         private boolean deleteOnClose = true;
 
         private Builder() {
@@ -309,6 +325,7 @@ public final class PgClusterConfig {
             this.settings.putAll(base.settings);
             this.startTimeout = base.startTimeout;
             this.stopTimeout = base.stopTimeout;
+            this.socketTimeout = base.socketTimeout;
             this.deleteOnClose = base.deleteOnClose;
         }
 
@@ -463,6 +480,18 @@ public final class PgClusterConfig {
          */
         public Builder stopTimeout(Duration timeout) {
             this.stopTimeout = Checks.positive(timeout, "stopTimeout");
+            return this;
+        }
+
+        /**
+         * How long one read from the server may take on {@link PgCluster}'s connections; see
+         * {@link PgClusterConfig#socketTimeout()}. Default 30 seconds; rounded up to whole seconds.
+         *
+         * @throws IllegalArgumentException unless {@code timeout} is positive
+         * @since 0.1
+         */
+        public Builder socketTimeout(Duration timeout) {
+            this.socketTimeout = Checks.positive(timeout, "socketTimeout");
             return this;
         }
 

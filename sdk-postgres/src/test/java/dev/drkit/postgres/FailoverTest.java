@@ -6,6 +6,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** A synchronous replica takes over from a crashed primary, with each way of copying the data. */
 class FailoverTest {
@@ -13,6 +14,10 @@ class FailoverTest {
     @ParameterizedTest
     @EnumSource(value = BaseBackupMethod.class, names = {"PG_BASEBACKUP", "LOW_LEVEL_API"})
     void synchronousReplicaHasEveryCommitAndTakesOverOnANewTimeline(BaseBackupMethod method) {
+        if (method == BaseBackupMethod.PG_BASEBACKUP) {
+            assumeTrue(PgBinaries.detect().hasTool("pg_basebackup"),
+                "these PostgreSQL binaries have no pg_basebackup (the embedded ones do not)");
+        }
         String suffix = method == BaseBackupMethod.PG_BASEBACKUP ? "pgbb" : "api";
         try (PgCluster primary = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("primary-" + suffix).build());
              PgCluster replica = primary.createReplica(ReplicaOptions.builder("replica-" + suffix)

@@ -26,6 +26,7 @@ class PgClusterConfigTest {
         assertThat(config.runAsUser()).isEmpty();
         assertThat(config.deleteOnClose()).isTrue();
         assertThat(config.startTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(config.socketTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.baseDirectory()).isEqualTo(Path.of(System.getProperty("java.io.tmpdir")));
     }
 
@@ -43,10 +44,12 @@ class PgClusterConfigTest {
             .runAsUser("nobody").fsync(false).maxWalSenders(4).walKeepSize("1GB")
             .setting("work_mem", "8MB").setting("auto_explain.log_min_duration", "0")
             .startTimeout(Duration.ofSeconds(5)).stopTimeout(Duration.ofSeconds(6)).deleteOnClose(false)
-            .baseDirectory(Path.of("/var/tmp")).build();
+            .socketTimeout(Duration.ofSeconds(7)).baseDirectory(Path.of("/var/tmp")).build();
 
         assertThat(config.toBuilder().build()).isEqualTo(config).hasSameHashCodeAs(config);
         assertThat(config.toBuilder().port(0).build()).isNotEqualTo(config);
+        assertThat(config.toBuilder().socketTimeout(Duration.ofSeconds(8)).build()).isNotEqualTo(config);
+        assertThat(config.socketTimeout()).isEqualTo(Duration.ofSeconds(7));
         assertThat(config.settings()).containsExactly(Map.entry("work_mem", "8MB"),
             Map.entry("auto_explain.log_min_duration", "0"));
         assertThat(config.toString()).contains("orders").contains("54321");

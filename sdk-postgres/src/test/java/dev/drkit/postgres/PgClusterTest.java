@@ -1,5 +1,8 @@
 package dev.drkit.postgres;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.drkit.core.DrkitException;
 import dev.drkit.core.secret.Secret;
 import dev.drkit.postgres.internal.Postmasters;
@@ -8,19 +11,26 @@ import dev.drkit.postgres.internal.RunAs;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** One cluster's lifecycle against a real server; most tests share one cluster to keep the suite fast. */
 class PgClusterTest {
@@ -205,6 +215,118 @@ class PgClusterTest {
             assertThat(reuse.getLocalPort()).isEqualTo(port);
         }
         assertThatThrownBy(doomed::connect).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    }
+
+    @Test
+    void closeCleansUpEverythingWhenTheCallerIsInterrupted() {
+        PgCluster interrupted = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("interrupted").build());
+        long pid = interrupted.postmasterPid().orElseThrow();
+        Path directory = interrupted.directory();
+
+        Thread.currentThread().interrupt();
+        boolean stillInterrupted;
+        try {
+            interrupted.close();
+        } finally {
+            stillInterrupted = Thread.interrupted(); // also clears it for the next tests
+        }
+
+        assertThat(stillInterrupted).as("the caller's interrupt flag is kept").isTrue();
+        assertThat(Postmasters.isAlive(pid)).isFalse();
+        assertThat(directory).doesNotExist();
+        assertThat(interrupted.isClosed()).isTrue();
+    }
+
+    @Test
+    void closeStopsTheServerCleanlyWhenTheCallerIsInterrupted() {
+        PgCluster kept = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("interrupted-kept")
+            .deleteOnClose(false).build());
+        Path directory = kept.directory();
+        Logger clusterLog = (Logger) LoggerFactory.getLogger(PgCluster.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        clusterLog.addAppender(logged);
+        try {
+            Thread.currentThread().interrupt();
+            try {
+                kept.close();
+            } finally {
+                Thread.interrupted();
+            }
+        } finally {
+            clusterLog.detachAppender(logged);
+            dev.drkit.postgres.internal.Trees.deleteQuietly(directory);
+        }
+
+        // A fast shutdown by pg_ctl, not pg_ctl killed at once and the server killed with SIGKILL.
+        List<String> messages = logged.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        assertThat(messages).contains("PostgreSQL cluster 'interrupted-kept' stopped (fast)")
+            .noneMatch(m -> m.contains("failed while closing") || m.contains("SIGKILL"));
+    }
+
+    @Test
+    void logsWhatReallyHappenedWhenPgCtlStopFails(@TempDir Path scratch) throws Exception {
+        // A pg_ctl that does its work, then exits with 3 as if it had failed.
+        Path bin = Files.createDirectory(scratch.resolve("bin"));
+        Path real = cluster.binaries().binDirectory();
+        try (var tools = Files.list(real)) {
+            for (Path tool : (Iterable<Path>) tools::iterator) {
+                if (!tool.getFileName().toString().equals("pg_ctl")) {
+                    Files.createSymbolicLink(bin.resolve(tool.getFileName()), tool.toRealPath());
+                }
+            }
+        }
+        Path pgCtl = bin.resolve("pg_ctl");
+        Files.writeString(pgCtl, "#!/bin/sh\n'" + real.resolve("pg_ctl").toRealPath() + "' \"$@\"\nsleep 0.5\n"
+            + "echo 'pretend failure'\nexit 3\n");
+        Files.setPosixFilePermissions(pgCtl, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(scratch, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Logger clusterLog = (Logger) LoggerFactory.getLogger(PgCluster.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        clusterLog.addAppender(logged);
+        try (PgCluster wrapped = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("failing-pg-ctl")
+            .binaries(PgBinaries.in(bin)).build())) {
+
+            wrapped.stop(StopMode.FAST);
+
+            assertThat(wrapped.isRunning()).isFalse();
+        } finally {
+            clusterLog.detachAppender(logged);
+        }
+        List<String> messages = logged.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        assertThat(messages).noneMatch(m -> m.contains("'failing-pg-ctl' stopped"));
+        assertThat(messages).anyMatch(m -> m.contains("is gone, but pg_ctl stop (fast) exited with code 3")
+            && m.contains("pretend failure"));
+    }
+
+    @Test
+    void queriesOnAFrozenServerFailAfterTheSocketTimeout() throws Exception {
+        try (PgCluster frozen = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("frozen")
+            .socketTimeout(Duration.ofSeconds(2)).build())) {
+            long pid = frozen.postmasterPid().orElseThrow();
+            List<Long> processes = new ArrayList<>(Postmasters.descendants(pid));
+            processes.add(0, pid);
+            signal("STOP", processes);
+            try {
+                long started = System.nanoTime();
+                assertTimeoutPreemptively(Duration.ofSeconds(15), () -> assertThatThrownBy(() -> frozen.queryValue("SELECT 1"))
+                    .isInstanceOf(PostgresException.class));
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofMillis(1500),
+                    Duration.ofSeconds(8));
+            } finally {
+                signal("CONT", processes);
+            }
+            assertThat(frozen.queryLong("SELECT 1")).isEqualTo(1);
+        }
+    }
+
+    private static void signal(String signal, List<Long> pids) throws Exception {
+        List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
+        pids.forEach(p -> command.add(Long.toString(p)));
+        Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
+        assertThat(kill.waitFor()).as(new String(kill.getInputStream().readAllBytes())).isZero();
     }
 
     @Test

@@ -1,9 +1,11 @@
 package dev.drkit.core.secret;
 
 import dev.drkit.core.EnvironmentException;
+import dev.drkit.core.internal.ExitCleanup;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -12,14 +14,13 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A private directory (0700) of credential files (0600) for child processes: the {@code PGPASSFILE} and
@@ -44,17 +45,12 @@ public final class CredentialFiles implements AutoCloseable {
 
     private static final Set<PosixFilePermission> DIR_0700 = PosixFilePermissions.fromString("rwx------");
     private static final Set<PosixFilePermission> FILE_0600 = PosixFilePermissions.fromString("rw-------");
-    private static final Map<CredentialFiles, Boolean> OPEN = new ConcurrentHashMap<>();
-
-    static {
-        Runtime.getRuntime().addShutdownHook(new Thread(
-            () -> List.copyOf(OPEN.keySet()).forEach(CredentialFiles::close), "drkit-credential-files-cleanup"));
-    }
 
     private final Path directory;
     private final Optional<UserPrincipal> owner;
-    private final List<Path> files = new ArrayList<>();
-    private boolean closed;
+    /** Copy-on-write, so the exit hook can read it without the lock a live thread may hold. */
+    private final List<Path> files = new CopyOnWriteArrayList<>();
+    private volatile boolean closed;
 
     private CredentialFiles(Path directory, Optional<UserPrincipal> owner) {
         this.directory = directory;
@@ -84,21 +80,32 @@ public final class CredentialFiles implements AutoCloseable {
         if (!purpose.matches("[A-Za-z0-9_.-]{1,40}")) {
             throw new IllegalArgumentException("purpose must be 1 to 40 letters, digits, '.', '_' or '-', but was \"" + purpose + "\"");
         }
+        Path dir;
         try {
-            Path dir = Files.createTempDirectory(parent, "drkit-" + purpose + "-",
+            dir = Files.createTempDirectory(parent, "drkit-" + purpose + "-",
                 PosixFilePermissions.asFileAttribute(DIR_0700));
-            Optional<UserPrincipal> owner = Optional.empty();
-            if (ownerName != null) {
-                owner = Optional.of(dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(ownerName));
-                Files.setOwner(dir, owner.get());
-            }
-            CredentialFiles files = new CredentialFiles(dir, owner);
-            OPEN.put(files, Boolean.TRUE);
-            return files;
         } catch (IOException e) {
             throw new EnvironmentException("Cannot create a private directory for credential files under " + parent
                 + ": " + e.getMessage(), Map.of("file", parent.toString()), e);
         }
+        Optional<UserPrincipal> owner = Optional.empty();
+        try {
+            if (ownerName != null) {
+                owner = Optional.of(dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(ownerName));
+                Files.setOwner(dir, owner.get());
+            }
+        } catch (IOException | RuntimeException e) {
+            // The directory is still empty: remove it, or every failed call would leave one behind.
+            deleteQuietly(dir);
+            if (e instanceof RuntimeException) {
+                throw (RuntimeException) e;
+            }
+            throw new EnvironmentException("Cannot give a private directory for credential files under " + parent
+                + " to user \"" + ownerName + "\": " + e.getMessage(), Map.of("file", parent.toString()), e);
+        }
+        CredentialFiles files = new CredentialFiles(dir, owner);
+        ExitCleanup.register(files, files::cleanUpAtExit);
+        return files;
     }
 
     /** The 0700 directory. */
@@ -145,7 +152,7 @@ public final class CredentialFiles implements AutoCloseable {
     }
 
     /** Whether {@link #close()} has run. */
-    public synchronized boolean isClosed() {
+    public boolean isClosed() {
         return closed;
     }
 
@@ -156,14 +163,31 @@ public final class CredentialFiles implements AutoCloseable {
             return;
         }
         closed = true;
-        OPEN.remove(this);
+        removeAll();
+        ExitCleanup.unregister(this);
+    }
+
+    /**
+     * The exit hook's action: the same removal as {@link #close()} but without its lock, which a thread that
+     * called {@code System.exit} (or that the JVM stopped mid-write) may hold for ever.
+     */
+    private void cleanUpAtExit() {
+        closed = true;
+        removeAll();
+    }
+
+    private void removeAll() {
         files.forEach(CredentialFiles::wipeAndDelete);
         try (var stray = Files.list(directory)) {
             // A child may have left files of its own (a lock, a copy): they are credentials too.
             stray.forEach(CredentialFiles::wipeAndDelete);
-        } catch (IOException ignored) {
+        } catch (IOException | UncheckedIOException ignored) {
             // the directory is gone already
         }
+        deleteQuietly(directory);
+    }
+
+    private static void deleteQuietly(Path directory) {
         try {
             Files.deleteIfExists(directory);
         } catch (IOException ignored) {

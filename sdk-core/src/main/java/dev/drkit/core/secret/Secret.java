@@ -175,13 +175,22 @@ public final class Secret implements AutoCloseable {
         if (!(other instanceof Secret) || closed || ((Secret) other).closed) {
             return false;
         }
-        byte[] mine = bytes();
-        byte[] theirs = ((Secret) other).bytes();
+        byte[] mine = null;
+        byte[] theirs = null;
         try {
+            mine = bytes();
+            theirs = ((Secret) other).bytes();
             return MessageDigest.isEqual(mine, theirs);
+        } catch (IllegalStateException closedMeanwhile) {
+            // one of them was closed after the check above: a closed secret equals nothing
+            return false;
         } finally {
-            Arrays.fill(mine, (byte) 0);
-            Arrays.fill(theirs, (byte) 0);
+            if (mine != null) {
+                Arrays.fill(mine, (byte) 0);
+            }
+            if (theirs != null) {
+                Arrays.fill(theirs, (byte) 0);
+            }
         }
     }
 

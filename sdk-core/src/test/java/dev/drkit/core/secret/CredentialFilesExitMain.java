@@ -8,7 +8,8 @@ import java.nio.file.Path;
 /**
  * Run in a child JVM by {@link CredentialFilesTest}: writes a credential file under {@code args[0]}, prints its
  * path, waits for one line on standard input, then exits without closing anything, so only the shutdown hook
- * can remove the file. With {@code args[1] = "wait"} it never exits by itself (the test sends SIGTERM).
+ * can remove the file. With {@code args[1] = "wait"} it never exits by itself (the test sends SIGTERM); with
+ * {@code args[1] = "locked"} it exits while holding the {@code CredentialFiles}' monitor.
  */
 final class CredentialFilesExitMain {
 
@@ -24,6 +25,11 @@ final class CredentialFilesExitMain {
         String line = in.readLine();
         if (args.length > 1 && args[1].equals("wait")) {
             Thread.sleep(Long.MAX_VALUE);
+        }
+        if (args.length > 1 && args[1].equals("locked")) {
+            synchronized (files) {
+                System.exit("exit".equals(line) ? 0 : 4);
+            }
         }
         System.exit("exit".equals(line) ? 0 : 4);
     }

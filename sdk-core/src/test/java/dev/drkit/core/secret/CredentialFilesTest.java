@@ -1,5 +1,7 @@
 package dev.drkit.core.secret;
 
+import dev.drkit.core.EnvironmentException;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -126,6 +128,33 @@ class CredentialFilesTest {
         assertThat(jvm.exitValue()).isEqualTo(128 + 15);
         assertThat(file).doesNotExist();
         assertThat(file.getParent()).doesNotExist();
+    }
+
+    @Test
+    void theShutdownHookRemovesFilesEvenWhileAThreadHoldsTheirLock() throws Exception {
+        Process jvm = childJvm("locked");
+        Path file = Path.of(firstLine(jvm));
+        tell(jvm, "exit");   // the child calls System.exit while holding the CredentialFiles' monitor
+
+        boolean exited = jvm.waitFor(30, TimeUnit.SECONDS);
+        if (!exited) {
+            jvm.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+
+        assertThat(exited).as("the child JVM exits instead of waiting for the lock in its shutdown hook").isTrue();
+        assertThat(file).doesNotExist();
+        assertThat(file.getParent()).doesNotExist();
+    }
+
+    @Test
+    void leavesNoDirectoryBehindWhenTheOwnerDoesNotExist() throws IOException {
+        assertThatThrownBy(() -> CredentialFiles.create("orphan", parent, "no-such-user-drkit"))
+            .isInstanceOf(EnvironmentException.class)
+            .hasMessageContaining("no-such-user-drkit");
+
+        try (var left = Files.list(parent)) {
+            assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("drkit-orphan-"));
+        }
     }
 
     @Test

@@ -2,8 +2,10 @@ package dev.drkit.core.secret;
 
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -125,6 +127,34 @@ class SecretTest {
             assertThat(a).isEqualTo(b).isNotEqualTo(c).isNotEqualTo("same");
             assertThat(a.hashCode()).isEqualTo(c.hashCode());
         }
+    }
+
+    @Test
+    void isNotEqualToASecretClosedWhileComparing() throws Exception {
+        Secret a = Secret.ofString("same", "a");
+        Secret b = Secret.ofString("same", "b");
+        Field value = Secret.class.getDeclaredField("value");
+        value.setAccessible(true);
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread comparing = new Thread(() -> {
+            try {
+                outcome.set(a.equals(b));
+            } catch (RuntimeException e) {
+                outcome.set(e);
+            }
+        }, "comparing");
+        // Holding b's lock parks equals() after its closed checks, right before it reads b's bytes.
+        synchronized (value.get(b)) {
+            comparing.start();
+            while (comparing.getState() != Thread.State.BLOCKED) {
+                Thread.onSpinWait();
+            }
+            b.close();
+        }
+        comparing.join(10_000);
+
+        assertThat(outcome.get()).isEqualTo(false);
+        a.close();
     }
 
     @Test

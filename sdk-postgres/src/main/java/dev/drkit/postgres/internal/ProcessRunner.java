@@ -1,6 +1,7 @@
 package dev.drkit.postgres.internal;
 
 import dev.drkit.core.EnvironmentException;
+import dev.drkit.core.internal.Text;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

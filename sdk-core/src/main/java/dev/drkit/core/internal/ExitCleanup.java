@@ -1,15 +1,17 @@
-package dev.drkit.postgres.internal;
+package dev.drkit.core.internal;
 
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One JVM shutdown hook that cleans up whatever was registered and not yet closed: clusters whose owner forgot
- * {@code close()}, or a JVM that exits in the middle of a test. Thread-safe.
+ * One JVM shutdown hook for all of drkit that cleans up whatever was registered and not yet released:
+ * credential files, clusters whose owner forgot {@code close()}, or a JVM that exits in the middle of a test.
+ * Thread-safe. Internal: no compatibility guarantees.
  *
- * <p>The hook takes no locks: it may run while another thread holds one (for example when that thread called
- * {@code System.exit}).
+ * <p>The hook takes no locks, and actions must not either: the hook may run while another thread holds one
+ * (for example when that thread called {@code System.exit} from inside a {@code synchronized} method), and
+ * waiting for it would hang the JVM's exit for ever.
  */
 public final class ExitCleanup {
 
@@ -22,7 +24,7 @@ public final class ExitCleanup {
     private static final Map<Object, Action> PENDING = new ConcurrentHashMap<>();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(ExitCleanup::runAll, "drkit-postgres-cleanup"));
+        Runtime.getRuntime().addShutdownHook(new Thread(ExitCleanup::runAll, "drkit-exit-cleanup"));
     }
 
     private ExitCleanup() {
@@ -36,6 +38,11 @@ public final class ExitCleanup {
     /** Forgets {@code owner}: it cleaned up itself. */
     public static void unregister(Object owner) {
         PENDING.remove(owner);
+    }
+
+    /** Whether {@code owner} is registered and not yet cleaned up. */
+    public static boolean isRegistered(Object owner) {
+        return PENDING.containsKey(owner);
     }
 
     private static void runAll() {
