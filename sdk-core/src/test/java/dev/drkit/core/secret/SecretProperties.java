@@ -54,6 +54,13 @@ class SecretProperties {
     /** Examples per property; each leak example renders its text twice (with the value and a placeholder). */
     static final int EXAMPLES = 200;
 
+    /**
+     * How many examples must have run: QuickTheories silently skips an input it has already tried, and short
+     * or empty strings repeat now and then, so a run may fall a few short of {@link #EXAMPLES}; nine in ten
+     * still shows the property ran.
+     */
+    static final int MIN_EXAMPLES_RUN = EXAMPLES * 9 / 10;
+
     static final String LABEL = "db.password";
 
     /**
@@ -140,7 +147,7 @@ class SecretProperties {
 
         checkNeverShown(renderer, samples(), EXAMPLES, tally);
 
-        assertThat(tally.examples).hasValueGreaterThanOrEqualTo(EXAMPLES);
+        assertThat(tally.examples).hasValueGreaterThanOrEqualTo(MIN_EXAMPLES_RUN);
         // An example whose value also shows in the placeholder's text cannot be decided (see checkNeverShown);
         // if that were common the property would pass without checking anything.
         assertThat(tally.inconclusive.get()).isLessThanOrEqualTo(tally.checks.get() / 20);
@@ -286,7 +293,7 @@ class SecretProperties {
                 }
             });
 
-        assertThat(examples).hasValueGreaterThanOrEqualTo(EXAMPLES);
+        assertThat(examples).hasValueGreaterThanOrEqualTo(MIN_EXAMPLES_RUN);
     }
 
     @Test
@@ -324,7 +331,7 @@ class SecretProperties {
                 }
             });
 
-        assertThat(examples).hasValueGreaterThanOrEqualTo(EXAMPLES);
+        assertThat(examples).hasValueGreaterThanOrEqualTo(MIN_EXAMPLES_RUN);
     }
 
     // ---- renderers ---------------------------------------------------------------------------------------
