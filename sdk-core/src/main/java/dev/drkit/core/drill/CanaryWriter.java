@@ -4,6 +4,7 @@ import dev.drkit.core.time.Sleeper;
 import dev.drkit.core.EnvironmentException;
 import dev.drkit.core.internal.Checks;
 import dev.drkit.core.internal.Durations;
+import dev.drkit.core.internal.Names;
 import dev.drkit.core.internal.Text;
 import dev.drkit.core.time.Ticker;
 import org.jspecify.annotations.Nullable;
@@ -379,10 +380,7 @@ public final class CanaryWriter implements AutoCloseable {
          * @since 0.1
          */
         public Builder name(String name) {
-            Objects.requireNonNull(name, "name");
-            Checks.argument(!name.isBlank() && name.length() <= 100 && name.chars().noneMatch(Character::isISOControl),
-                "name must be 1 to 100 printable characters, but was \"%s\"", Text.oneLine(name, 120));
-            this.name = name;
+            this.name = Names.printable(name, 100, "name");
             return this;
         }
 

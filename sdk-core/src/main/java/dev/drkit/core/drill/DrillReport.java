@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.drkit.core.DataIntegrityException;
 import dev.drkit.core.internal.Checks;
 import dev.drkit.core.internal.Durations;
+import dev.drkit.core.internal.Names;
 import dev.drkit.core.internal.Text;
 import org.jspecify.annotations.Nullable;
 
@@ -573,10 +574,7 @@ public final class DrillReport {
         private @Nullable Duration rpoTarget;
 
         private Builder(String name) {
-            Objects.requireNonNull(name, "name");
-            Checks.argument(!name.isBlank() && name.length() <= 200 && name.chars().noneMatch(Character::isISOControl),
-                "name must be 1 to 200 printable characters, but was \"%s\"", Text.oneLine(name, 220));
-            this.name = name;
+            this.name = Names.printable(name, 200, "name");
         }
 
         /**
