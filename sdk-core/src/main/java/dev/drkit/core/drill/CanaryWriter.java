@@ -198,21 +198,15 @@ public final class CanaryWriter implements AutoCloseable {
      * Slots missed because a write took longer than the interval are skipped, not made up in a burst.
      */
     void runUntil(BooleanSupplier done) {
-        Ticker ticker = timeline.ticker();
-        long step = interval.toNanos();
-        long next = ticker.nanos();
+        FixedRateLoop loop = new FixedRateLoop(timeline.ticker(), interval, sleeper);
         while (!done.getAsBoolean() && !Thread.currentThread().isInterrupted()) {
             writeOnce();
-            next += step;
-            long now = ticker.nanos();
-            if (now - next > 0) {
-                next += ((now - next) / step + 1) * step;
-            }
+            loop.advance();
             if (done.getAsBoolean()) {
                 return;
             }
             try {
-                sleeper.sleep(Duration.ofNanos(next - now));
+                loop.sleepUntilNextSlot();
             } catch (InterruptedException e) {
                 return;   // stop() interrupts; the flag is not needed after this
             }
