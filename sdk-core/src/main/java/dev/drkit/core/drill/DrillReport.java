@@ -236,7 +236,10 @@ public final class DrillReport {
         }
         boolean nothingLost = lostRecords != null && lostRecords == 0;
         if (rpoTarget != null && !nothingLost) {
-            if (rpo == null) {
+            if (rpoTarget.isZero() && lostRecords != null) {
+                // A zero target allows no loss at all, whatever the RPO figure says.
+                why.add(lostRecords + " acknowledged records lost (RPO target 0.000 s allows no loss)");
+            } else if (rpo == null) {
                 why.add("RPO was not measured (target " + Durations.seconds(rpoTarget) + ")");
             } else if (rpo.value().compareTo(rpoTarget) > 0) {
                 why.add("RPO " + rpo + " exceeds the target of " + Durations.seconds(rpoTarget)
