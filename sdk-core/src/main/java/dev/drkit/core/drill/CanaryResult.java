@@ -9,10 +9,13 @@ import java.util.Optional;
  * What a {@link CanaryWriter} found after recovery: which acknowledged writes were lost, exactly, and the
  * measured RPO. Immutable and thread-safe.
  *
- * <p>The RPO is the time from the disruption back to the newest record that was acknowledged before the
- * disruption and survived: everything acknowledged up to that record is known to be safe. It is known to
+ * <p>The RPO is the time from the disruption back to the <em>recovery point</em>: the last record acknowledged
+ * before the disruption that survived <em>and</em> came before the first lost acknowledged record, so that
+ * everything acknowledged up to it is known to be safe. With writes 1 to 5 acknowledged, 4 lost and 5
+ * surviving, the recovery point is 3, not 5: the store does not hold everything up to 5. The RPO is known to
  * within the canary interval, since the next write came one interval later. When no acknowledged record was
- * lost, no acknowledged data was lost at all, whatever the RPO figure; {@link DrillReport} judges targets so.
+ * lost, no acknowledged data was lost at all, whatever the RPO figure; {@link DrillReport} judges targets so,
+ * and fails an RPO target of zero whenever any acknowledged record was lost.
  *
  * @since 0.1
  */
@@ -24,19 +27,19 @@ public final class CanaryResult {
     private final long failedWrites;
     private final long unacknowledgedSurvivors;
     private final long unexpectedRecords;
-    private final @Nullable CanaryRecord newestSurvivingAcknowledged;
+    private final @Nullable CanaryRecord recoveryPoint;
     private final @Nullable MeasuredDuration rpo;
 
     CanaryResult(long acknowledged, long acknowledgedBeforeDisruption, List<Long> lostSequences, long failedWrites,
                  long unacknowledgedSurvivors, long unexpectedRecords,
-                 @Nullable CanaryRecord newestSurvivingAcknowledged, @Nullable MeasuredDuration rpo) {
+                 @Nullable CanaryRecord recoveryPoint, @Nullable MeasuredDuration rpo) {
         this.acknowledged = acknowledged;
         this.acknowledgedBeforeDisruption = acknowledgedBeforeDisruption;
         this.lostSequences = List.copyOf(lostSequences);
         this.failedWrites = failedWrites;
         this.unacknowledgedSurvivors = unacknowledgedSurvivors;
         this.unexpectedRecords = unexpectedRecords;
-        this.newestSurvivingAcknowledged = newestSurvivingAcknowledged;
+        this.recoveryPoint = recoveryPoint;
         this.rpo = rpo;
     }
 
@@ -105,17 +108,20 @@ public final class CanaryResult {
     }
 
     /**
-     * The newest record acknowledged before the disruption that survived, if any did.
+     * The recovery point: the newest record acknowledged before the disruption such that it and every
+     * acknowledged record before it survived. Empty if the first acknowledged record was lost, or none was
+     * acknowledged before the disruption.
      *
      * @since 0.1
      */
-    public Optional<CanaryRecord> newestSurvivingAcknowledged() {
-        return Optional.ofNullable(newestSurvivingAcknowledged);
+    public Optional<CanaryRecord> recoveryPoint() {
+        return Optional.ofNullable(recoveryPoint);
     }
 
     /**
-     * The measured RPO, with the canary interval as its uncertainty; empty if no record acknowledged before
-     * the disruption survived (then everything written was lost, or nothing was written).
+     * The measured RPO, from the disruption back to the {@linkplain #recoveryPoint() recovery point}, with the
+     * canary interval as its uncertainty; empty if there is no recovery point (the first acknowledged record
+     * was lost, or nothing was acknowledged before the disruption).
      *
      * @since 0.1
      */

@@ -4,6 +4,8 @@ import dev.drkit.core.time.Sleeper;
 import dev.drkit.core.EnvironmentException;
 import dev.drkit.core.internal.Checks;
 import dev.drkit.core.internal.Durations;
+import dev.drkit.core.internal.Failures;
+import dev.drkit.core.internal.Names;
 import dev.drkit.core.internal.Text;
 import dev.drkit.core.time.Ticker;
 import org.jspecify.annotations.Nullable;
@@ -39,8 +41,9 @@ import java.util.function.BooleanSupplier;
  * }
  * }</pre>
  *
- * <p>The RPO is the disruption's mark minus the time the newest surviving acknowledged record was written,
- * both on the timeline's monotonic {@link Ticker}; the records' {@link Instant}s (from the timeline's clock)
+ * <p>The RPO is the disruption's mark minus the time the recovery point was written: the last record
+ * acknowledged before the disruption such that it and every acknowledged record before it survived (see
+ * {@link CanaryResult}). Both are read on the timeline's monotonic {@link Ticker}; the records' {@link Instant}s (from the timeline's clock)
  * are for the store and for reports. Each write attempt takes the next sequence number, acknowledged or not.
  *
  * <p>Thread-safe: the writing thread and the drill's thread may use one writer. {@link #stop()} interrupts
@@ -123,7 +126,7 @@ public final class CanaryWriter implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 failure = "interrupted";
             } catch (Exception e) {
-                failure = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+                failure = Failures.describe(e);
             }
             long endNanos = ticker.nanos();
             synchronized (this) {
@@ -197,21 +200,15 @@ public final class CanaryWriter implements AutoCloseable {
      * Slots missed because a write took longer than the interval are skipped, not made up in a burst.
      */
     void runUntil(BooleanSupplier done) {
-        Ticker ticker = timeline.ticker();
-        long step = interval.toNanos();
-        long next = ticker.nanos();
+        FixedRateLoop loop = new FixedRateLoop(timeline.ticker(), interval, sleeper);
         while (!done.getAsBoolean() && !Thread.currentThread().isInterrupted()) {
             writeOnce();
-            next += step;
-            long now = ticker.nanos();
-            if (now - next > 0) {
-                next += ((now - next) / step + 1) * step;
-            }
+            loop.advance();
             if (done.getAsBoolean()) {
                 return;
             }
             try {
-                sleeper.sleep(Duration.ofNanos(next - now));
+                loop.sleepUntilNextSlot();
             } catch (InterruptedException e) {
                 return;   // stop() interrupts; the flag is not needed after this
             }
@@ -237,7 +234,9 @@ public final class CanaryWriter implements AutoCloseable {
     }
 
     /**
-     * The last write failure, as {@code "SQLException: connection refused"}.
+     * The last write failure: the exception's type and, for SQL exceptions, its SQL state, as
+     * {@code "org.postgresql.util.PSQLException (SQLState 08006)"}; never its message, which may hold a
+     * connection string or data.
      *
      * @since 0.1
      */
@@ -263,7 +262,7 @@ public final class CanaryWriter implements AutoCloseable {
             throw new EnvironmentException("Canary '" + name + "' was interrupted reading its records back", e);
         } catch (Exception e) {
             throw new EnvironmentException("Canary '" + name + "' cannot read its records back after recovery: "
-                + Text.oneLine(String.valueOf(e.getMessage()), 200), Map.of("canary", name), e);
+                + Failures.describe(e), Map.of("canary", name), e);
         }
         return assess(Objects.requireNonNull(survivors, "readAll() returned null"));
     }
@@ -296,7 +295,7 @@ public final class CanaryWriter implements AutoCloseable {
         List<Long> lost = new ArrayList<>();
         Set<Long> ackedSequences = new HashSet<>();
         long beforeDisruption = 0;
-        Ack newestSurvivor = null;
+        Ack recoveryPoint = null;
         for (Ack ack : acked) {   // ascending by sequence
             ackedSequences.add(ack.sequence);
             boolean survived = surviving.contains(ack.sequence);
@@ -305,8 +304,10 @@ public final class CanaryWriter implements AutoCloseable {
             }
             if (ack.ackNanos - disruption <= 0) {
                 beforeDisruption++;
-                if (survived) {
-                    newestSurvivor = ack;
+                // Only what came before the first lost write is known to be safe: a later survivor does not
+                // bring back what was lost before it.
+                if (survived && lost.isEmpty()) {
+                    recoveryPoint = ack;
                 }
             }
         }
@@ -319,10 +320,10 @@ public final class CanaryWriter implements AutoCloseable {
                 unacknowledgedSurvivors++;
             }
         }
-        MeasuredDuration rpo = newestSurvivor == null ? null
-            : MeasuredDuration.of(Duration.ofNanos(disruption - newestSurvivor.startNanos), interval);
-        CanaryRecord newest = newestSurvivor == null ? null
-            : new CanaryRecord(newestSurvivor.sequence, newestSurvivor.writtenAt);
+        MeasuredDuration rpo = recoveryPoint == null ? null
+            : MeasuredDuration.of(Duration.ofNanos(disruption - recoveryPoint.startNanos), interval);
+        CanaryRecord newest = recoveryPoint == null ? null
+            : new CanaryRecord(recoveryPoint.sequence, recoveryPoint.writtenAt);
         CanaryResult result = new CanaryResult(acked.size(), beforeDisruption, lost, failedWrites(),
             unacknowledgedSurvivors, unexpected, newest, rpo);
         log.info("Canary '{}': {} of {} acknowledged writes lost, RPO {}", name, lost.size(), acked.size(),
@@ -379,10 +380,7 @@ public final class CanaryWriter implements AutoCloseable {
          * @since 0.1
          */
         public Builder name(String name) {
-            Objects.requireNonNull(name, "name");
-            Checks.argument(!name.isBlank() && name.length() <= 100 && name.chars().noneMatch(Character::isISOControl),
-                "name must be 1 to 100 printable characters, but was \"%s\"", Text.oneLine(name, 120));
-            this.name = name;
+            this.name = Names.printable(name, 100, "name");
             return this;
         }
 

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.drkit.core.DataIntegrityException;
 import dev.drkit.core.internal.Checks;
 import dev.drkit.core.internal.Durations;
+import dev.drkit.core.internal.Names;
 import dev.drkit.core.internal.Text;
 import org.jspecify.annotations.Nullable;
 
@@ -235,7 +236,10 @@ public final class DrillReport {
         }
         boolean nothingLost = lostRecords != null && lostRecords == 0;
         if (rpoTarget != null && !nothingLost) {
-            if (rpo == null) {
+            if (rpoTarget.isZero() && lostRecords != null) {
+                // A zero target allows no loss at all, whatever the RPO figure says.
+                why.add(lostRecords + " acknowledged records lost (RPO target 0.000 s allows no loss)");
+            } else if (rpo == null) {
                 why.add("RPO was not measured (target " + Durations.seconds(rpoTarget) + ")");
             } else if (rpo.value().compareTo(rpoTarget) > 0) {
                 why.add("RPO " + rpo + " exceeds the target of " + Durations.seconds(rpoTarget)
@@ -573,10 +577,7 @@ public final class DrillReport {
         private @Nullable Duration rpoTarget;
 
         private Builder(String name) {
-            Objects.requireNonNull(name, "name");
-            Checks.argument(!name.isBlank() && name.length() <= 200 && name.chars().noneMatch(Character::isISOControl),
-                "name must be 1 to 200 printable characters, but was \"%s\"", Text.oneLine(name, 220));
-            this.name = name;
+            this.name = Names.printable(name, 200, "name");
         }
 
         /**

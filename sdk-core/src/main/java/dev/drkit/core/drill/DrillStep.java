@@ -2,6 +2,7 @@ package dev.drkit.core.drill;
 
 import dev.drkit.core.internal.Checks;
 import dev.drkit.core.internal.Durations;
+import dev.drkit.core.internal.Names;
 import dev.drkit.core.internal.Text;
 
 import java.time.Duration;
@@ -59,8 +60,7 @@ public final class DrillStep {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(outcome, "outcome");
         Objects.requireNonNull(detail, "detail");
-        Checks.argument(!name.isBlank() && name.length() <= 200 && name.chars().noneMatch(Character::isISOControl),
-            "name must be 1 to 200 printable characters, but was \"%s\"", Text.oneLine(name, 220));
+        Names.printable(name, 200, "name");
         Checks.argument(detail.length() <= MAX_DETAIL_LENGTH,
             "detail must be at most %s characters, but was %s", MAX_DETAIL_LENGTH, detail.length());
         return new DrillStep(name, bounded(startOffset, "startOffset"), bounded(duration, "duration"), outcome, detail);

@@ -1,6 +1,7 @@
 package dev.drkit.core.drill;
 
 import dev.drkit.core.DrkitException;
+import dev.drkit.core.internal.Failures;
 import dev.drkit.core.internal.Text;
 
 import java.time.Duration;
@@ -11,9 +12,14 @@ import java.util.function.Function;
 
 /**
  * Runs the steps of a drill one after another and records each as a {@link DrillStep}: its start on the
- * drill's timeline, how long it took, and whether it passed. A step that throws is recorded as failed, with
- * the message of a drkit exception or only the type of any other (a foreign message may carry anything),
- * and the exception is rethrown so the drill stops; {@link #skip} records the steps that did not run.
+ * drill's timeline, how long it took, and whether it passed. A step that throws is recorded as failed and the
+ * exception is rethrown so the drill stops; {@link #skip} records the steps that did not run.
+ *
+ * <p>The failed step's detail is the message of a {@link DrkitException}, because drkit writes its own
+ * messages to be safe to show (they name settings, files and states, never secret values or row data). Any
+ * other exception is shown by its type only, with its SQL state if it is or wraps an SQL exception
+ * ({@code "org.postgresql.util.PSQLException (SQLState 08006)"}): a foreign message may carry anything, such as
+ * a connection string with a password, and reports and drill history keep what they are given.
  *
  * <pre>{@code
  * DrillSteps steps = new DrillSteps(timeline);
@@ -129,9 +135,9 @@ public final class DrillSteps {
     }
 
     private static String describeFailure(Exception e) {
-        if (e instanceof DrkitException) {
-            return e.getMessage();
+        if (e instanceof DrkitException && e.getMessage() != null) {
+            return e.getMessage();   // drkit's own messages are written to be safe to show: see the class description
         }
-        return e.getClass().getName();
+        return Failures.describe(e);
     }
 }

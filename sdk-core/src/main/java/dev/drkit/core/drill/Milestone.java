@@ -19,7 +19,7 @@ public enum Milestone {
     /** The recovery action was taken: a replica promoted, a restore started, traffic moved. */
     ACTION("action"),
 
-    /** The first of the consecutive passing probes that proved recovery; its time minus the disruption is the RTO. */
+    /** The end of the first of the consecutive passing probes that proved recovery; minus the disruption, the RTO. */
     FIRST_SUCCESS("first-success"),
 
     /** Recovery was confirmed by enough consecutive passing probes. */

@@ -64,8 +64,9 @@ public final class RecoveryResult {
     }
 
     /**
-     * The recovery time: from the disruption to the start of the first of the consecutive passing probes,
-     * known to within the time since the probe before it (the probe interval, normally). Empty unless
+     * The recovery time: from the disruption to the end of the first of the consecutive passing probes, known
+     * to within the time since the start of the failed probe before it (about the probe interval, normally;
+     * the whole RTO when no probe failed). Empty unless
      * {@link #recovered()}.
      *
      * @since 0.1
@@ -93,8 +94,9 @@ public final class RecoveryResult {
     }
 
     /**
-     * The last failure, as {@code "ConnectException: Connection refused"} or {@code "probe returned false"};
-     * the exception's own message is kept (cut to 200 characters), so probes should not put secrets in theirs.
+     * The last failure: {@code "probe returned false"}, {@code "probe timed out after 5.000 s"}, or the type of
+     * the exception the probe threw, with its SQL state if any ({@code "java.net.ConnectException"},
+     * {@code "org.postgresql.util.PSQLException (SQLState 08006)"}); never the exception's message.
      *
      * @since 0.1
      */

@@ -1,7 +1,7 @@
 package dev.drkit.core.drill;
 
 import dev.drkit.core.internal.Durations;
-import dev.drkit.core.internal.Text;
+import dev.drkit.core.internal.Names;
 import dev.drkit.core.time.Ticker;
 
 import java.time.Clock;
@@ -209,21 +209,13 @@ public final class RecoveryTimeline {
     }
 
     private synchronized Mark record(String name, long tickerNanos, Instant at) {
-        checkName(name);
+        Names.printable(name, 100, "name");
         if (marks.containsKey(name)) {
             throw new IllegalStateException("Timeline already has a mark '" + name + "' at +" + marks.get(name).offset());
         }
         Mark mark = new Mark(name, tickerNanos, Duration.ofNanos(tickerNanos - startNanos), at);
         marks.put(name, mark);
         return mark;
-    }
-
-    private static void checkName(String name) {
-        Objects.requireNonNull(name, "name");
-        if (name.isBlank() || name.length() > 100 || name.chars().anyMatch(Character::isISOControl)) {
-            throw new IllegalArgumentException("name must be 1 to 100 printable characters, but was \""
-                + Text.oneLine(name, 120) + "\"");
-        }
     }
 
     @Override

@@ -3,6 +3,8 @@ package dev.drkit.core.drill;
 import dev.drkit.core.time.Sleeper;
 import dev.drkit.core.internal.Checks;
 import dev.drkit.core.internal.Durations;
+import dev.drkit.core.internal.Failures;
+import dev.drkit.core.internal.Names;
 import dev.drkit.core.internal.Text;
 import dev.drkit.core.time.Ticker;
 import org.jspecify.annotations.Nullable;
@@ -12,6 +14,13 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -21,15 +30,27 @@ import java.util.function.BooleanSupplier;
  * not count as recovered.
  *
  * <p><b>What the RTO is.</b> The RTO is the time from the timeline's {@link Milestone#DISRUPTION} mark to the
- * start of the <em>first</em> of those consecutive passing probes (marked as {@link Milestone#FIRST_SUCCESS};
- * the last one is marked {@link Milestone#VERIFIED_RECOVERY}). The later passes only confirm that the
- * recovery held; they do not add to the time users were without service. The service came back somewhere
- * between the start of the last failed probe and that first passing probe, so the RTO is known to within
- * that gap: the probe interval, normally, or the time since the disruption when no probe failed. That is the
- * uncertainty reported. A probe that takes long widens it, because skipped probe slots are not made up.
+ * moment the <em>first</em> of those consecutive passing probes <em>finished</em> (marked as
+ * {@link Milestone#FIRST_SUCCESS}; the last one is marked {@link Milestone#VERIFIED_RECOVERY}): a probe that
+ * blocks until the service answers only proves recovery when it returns. The later passes only confirm that
+ * the recovery held; they do not add to the time users were without service. The service came back somewhere
+ * between the start of the last failed probe and the end of that first passing probe, so the RTO is known to
+ * within that gap, which is the uncertainty reported: about one probe interval, normally. When no probe
+ * failed, the service may have been back at any time since the disruption, so the uncertainty is the whole
+ * RTO. Slow probes widen it, because skipped probe slots are not made up.
  *
- * <p>Probes run at a fixed rate on the timeline's {@link Ticker}; waiting goes through a {@link Sleeper}, so
- * tests drive a verifier with a {@link dev.drkit.core.time.ManualTicker} and never sleep.
+ * <p><b>Slow and hung probes.</b> Each probe runs on a daemon worker thread ({@code drkit-recovery-probe-<name>})
+ * and is given up on after the {@linkplain Builder#probeTimeout(Duration) probe timeout}: its thread is
+ * interrupted and it counts as failed. While it has not ended, no new probe starts; those slots count as failed
+ * too. So a probe that hangs never hangs {@code verify}, which returns at most about one probe interval after
+ * the overall timeout. A probe that ignores interrupts keeps its worker thread until it returns.
+ *
+ * <p><b>Failures</b> are described by the exception's type (and SQL state), never its message, which may hold
+ * a connection string or data.
+ *
+ * <p>Probes run at a fixed rate on the timeline's {@link Ticker}; waiting between them goes through a
+ * {@link Sleeper}, so tests drive a verifier with a {@link dev.drkit.core.time.ManualTicker} and never sleep.
+ * The probe timeout is waited for in real time.
  *
  * <pre>{@code
  * RecoveryVerifier verifier = RecoveryVerifier.builder()
@@ -73,12 +94,20 @@ public final class RecoveryVerifier {
      */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(15);
 
+    /**
+     * Default time one probe may take before it is given up on and counts as failed: five seconds.
+     *
+     * @since 0.1
+     */
+    public static final Duration DEFAULT_PROBE_TIMEOUT = Duration.ofSeconds(5);
+
     private static final Logger log = LoggerFactory.getLogger(RecoveryVerifier.class);
 
     private final String name;
     private final Duration probeInterval;
     private final int consecutivePasses;
     private final Duration timeout;
+    private final Duration probeTimeout;
     private final Sleeper sleeper;
 
     private RecoveryVerifier(Builder b) {
@@ -86,6 +115,7 @@ public final class RecoveryVerifier {
         this.probeInterval = b.probeInterval;
         this.consecutivePasses = b.consecutivePasses;
         this.timeout = b.timeout;
+        this.probeTimeout = b.probeTimeout;
         this.sleeper = b.sleeper;
     }
 
@@ -153,7 +183,16 @@ public final class RecoveryVerifier {
     }
 
     /**
-     * Probes on the calling thread until recovery is proved, the timeout passes or the thread is interrupted.
+     * How long one probe may take before it is given up on (its thread interrupted) and counts as failed.
+     *
+     * @since 0.1
+     */
+    public Duration probeTimeout() {
+        return probeTimeout;
+    }
+
+    /**
+     * Probes from the calling thread (each probe runs on a worker thread) until recovery is proved, the timeout passes or the thread is interrupted.
      *
      * @param timeline a timeline whose {@link Milestone#DISRUPTION} is marked; gets the
      *                 {@link Milestone#FIRST_SUCCESS} and {@link Milestone#VERIFIED_RECOVERY} marks unless it has them
@@ -207,69 +246,119 @@ public final class RecoveryVerifier {
 
     private RecoveryResult run(RecoveryTimeline timeline, RecoveryProbe probe, long disruption, BooleanSupplier stopped) {
         Ticker ticker = timeline.ticker();
-        long interval = probeInterval.toNanos();
         long deadline = disruption + timeout.toNanos();
-        long next = ticker.nanos();
+        FixedRateLoop loop = new FixedRateLoop(ticker, probeInterval, sleeper);
+        ProbeRunner runner = new ProbeRunner(probe);
         long lastFailedStart = disruption;
-        long streakStart = 0;
+        long streakEnd = 0;
         int streak = 0;
         int probes = 0;
         int failed = 0;
         String lastFailure = null;
-        while (true) {
-            if (stopped.getAsBoolean()) {
-                return end(RecoveryResult.Outcome.CANCELLED, null, probes, failed, lastFailure, ticker, disruption);
-            }
-            long probeStart = ticker.nanos();
-            String failure;
-            try {
-                failure = probe.check() ? null : "probe returned false";
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return end(RecoveryResult.Outcome.CANCELLED, null, probes, failed, lastFailure, ticker, disruption);
-            } catch (Exception e) {
-                failure = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-            }
-            probes++;
-            if (failure == null) {
-                if (streak == 0) {
-                    streakStart = probeStart;
+        try {
+            while (true) {
+                if (stopped.getAsBoolean()) {
+                    return end(RecoveryResult.Outcome.CANCELLED, null, probes, failed, lastFailure, ticker, disruption);
                 }
-                streak++;
-                log.debug("Recovery verifier '{}': probe {} passed ({} of {} in a row)", name, probes, streak, consecutivePasses);
-                if (streak >= consecutivePasses) {
-                    MeasuredDuration rto = MeasuredDuration.of(Duration.ofNanos(streakStart - disruption),
-                        Duration.ofNanos(streakStart - lastFailedStart));
-                    markIfAbsent(timeline, Milestone.FIRST_SUCCESS, streakStart);
-                    markIfAbsent(timeline, Milestone.VERIFIED_RECOVERY, ticker.nanos());
-                    log.info("Recovery verifier '{}': recovered, RTO {} ({} probes in a row passed; {} of {} failed)",
-                        name, rto, streak, failed, probes);
-                    return end(RecoveryResult.Outcome.RECOVERED, rto, probes, failed, lastFailure, ticker, disruption);
+                long probeStart = ticker.nanos();
+                // A hung probe is abandoned at its limit, and never holds verify() much past the overall timeout.
+                long limit = Math.min(probeTimeout.toNanos(), Math.max(deadline - probeStart, 0) + probeInterval.toNanos());
+                String failure = runner.run(limit);
+                long probeEnd = ticker.nanos();
+                probes++;
+                if (failure == null) {
+                    if (streak == 0) {
+                        streakEnd = probeEnd;
+                    }
+                    streak++;
+                    log.debug("Recovery verifier '{}': probe {} passed ({} of {} in a row)", name, probes, streak, consecutivePasses);
+                    if (streak >= consecutivePasses) {
+                        MeasuredDuration rto = MeasuredDuration.of(Duration.ofNanos(streakEnd - disruption),
+                            Duration.ofNanos(streakEnd - lastFailedStart));
+                        markIfAbsent(timeline, Milestone.FIRST_SUCCESS, streakEnd);
+                        markIfAbsent(timeline, Milestone.VERIFIED_RECOVERY, ticker.nanos());
+                        log.info("Recovery verifier '{}': recovered, RTO {} ({} probes in a row passed; {} of {} failed)",
+                            name, rto, streak, failed, probes);
+                        return end(RecoveryResult.Outcome.RECOVERED, rto, probes, failed, lastFailure, ticker, disruption);
+                    }
+                } else {
+                    streak = 0;
+                    failed++;
+                    lastFailedStart = probeStart;
+                    lastFailure = Text.oneLine(failure, 200);
+                    log.debug("Recovery verifier '{}': probe {} failed: {}", name, probes, lastFailure);
                 }
-            } else {
-                streak = 0;
-                failed++;
-                lastFailedStart = probeStart;
-                lastFailure = Text.oneLine(failure, 200);
-                log.debug("Recovery verifier '{}': probe {} failed: {}", name, probes, lastFailure);
-            }
 
-            next += interval;
-            long now = ticker.nanos();
-            if (now - next > 0) {
-                // The probe overran its slot: skip the slots already gone rather than probing in a burst.
-                next += ((now - next) / interval + 1) * interval;
+                if (loop.advance() - deadline > 0) {
+                    log.info("Recovery verifier '{}': no recovery within {} of the disruption ({} probes, {} failed, last: {})",
+                        name, Durations.seconds(timeout), probes, failed, lastFailure);
+                    return end(RecoveryResult.Outcome.TIMED_OUT, null, probes, failed, lastFailure, ticker, disruption);
+                }
+                loop.sleepUntilNextSlot();
             }
-            if (next - deadline > 0) {
-                log.info("Recovery verifier '{}': no recovery within {} of the disruption ({} probes, {} failed, last: {})",
-                    name, Durations.seconds(timeout), probes, failed, lastFailure);
-                return end(RecoveryResult.Outcome.TIMED_OUT, null, probes, failed, lastFailure, ticker, disruption);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return end(RecoveryResult.Outcome.CANCELLED, null, probes, failed, lastFailure, ticker, disruption);
+        } finally {
+            runner.close();
+        }
+    }
+
+    /**
+     * Runs probes one at a time on a daemon worker thread, so that one that hangs can be given up on. Never
+     * starts a probe while the previous one is still running (it ignored the interrupt): that slot fails.
+     */
+    private final class ProbeRunner {
+        private final RecoveryProbe probe;
+        private final AtomicBoolean running = new AtomicBoolean();
+        private @Nullable ExecutorService worker;
+
+        ProbeRunner(RecoveryProbe probe) {
+            this.probe = probe;
+        }
+
+        /**
+         * Runs the probe, waiting at most {@code limitNanos}.
+         *
+         * @return null if it passed, or why it failed
+         * @throws InterruptedException if the calling thread is interrupted while waiting
+         */
+        @Nullable String run(long limitNanos) throws InterruptedException {
+            if (running.get()) {
+                return "probe still running from an earlier slot";
             }
+            if (worker == null) {
+                worker = Executors.newSingleThreadExecutor(task -> {
+                    Thread thread = new Thread(task, "drkit-recovery-probe-" + name);
+                    thread.setDaemon(true);
+                    return thread;
+                });
+            }
+            running.set(true);
+            Future<Boolean> result = worker.submit(() -> {
+                try {
+                    return probe.check();
+                } finally {
+                    running.set(false);
+                }
+            });
             try {
-                sleeper.sleep(Duration.ofNanos(next - now));
+                return result.get(Math.max(limitNanos, 0), TimeUnit.NANOSECONDS) ? null : "probe returned false";
+            } catch (TimeoutException e) {
+                result.cancel(true);
+                return "probe timed out after " + Durations.seconds(Duration.ofNanos(Math.max(limitNanos, 0)));
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                return Failures.describe(cause);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return end(RecoveryResult.Outcome.CANCELLED, null, probes, failed, lastFailure, ticker, disruption);
+                result.cancel(true);
+                throw e;
+            }
+        }
+
+        void close() {
+            if (worker != null) {
+                worker.shutdownNow();
             }
         }
     }
@@ -292,7 +381,7 @@ public final class RecoveryVerifier {
     @Override
     public String toString() {
         return "RecoveryVerifier[" + name + ", every " + Durations.seconds(probeInterval) + ", " + consecutivePasses
-            + " in a row, timeout " + Durations.seconds(timeout) + "]";
+            + " in a row, timeout " + Durations.seconds(timeout) + ", probe timeout " + Durations.seconds(probeTimeout) + "]";
     }
 
     /**
@@ -306,6 +395,7 @@ public final class RecoveryVerifier {
         private Duration probeInterval = DEFAULT_PROBE_INTERVAL;
         private int consecutivePasses = DEFAULT_CONSECUTIVE_PASSES;
         private Duration timeout = DEFAULT_TIMEOUT;
+        private Duration probeTimeout = DEFAULT_PROBE_TIMEOUT;
         private Sleeper sleeper = Sleeper.system();
 
         private Builder() {
@@ -316,6 +406,7 @@ public final class RecoveryVerifier {
             this.probeInterval = base.probeInterval;
             this.consecutivePasses = base.consecutivePasses;
             this.timeout = base.timeout;
+            this.probeTimeout = base.probeTimeout;
             this.sleeper = base.sleeper;
         }
 
@@ -326,10 +417,7 @@ public final class RecoveryVerifier {
          * @since 0.1
          */
         public Builder name(String name) {
-            Objects.requireNonNull(name, "name");
-            Checks.argument(!name.isBlank() && name.length() <= 100 && name.chars().noneMatch(Character::isISOControl),
-                "name must be 1 to 100 printable characters, but was \"%s\"", Text.oneLine(name, 120));
-            this.name = name;
+            this.name = Names.printable(name, 100, "name");
             return this;
         }
 
@@ -364,6 +452,19 @@ public final class RecoveryVerifier {
          */
         public Builder timeout(Duration timeout) {
             this.timeout = Checks.positive(timeout, "timeout");
+            return this;
+        }
+
+        /**
+         * How long one probe may take; default five seconds. A probe still running then is interrupted and
+         * counts as failed ({@code "probe timed out after 5.000 s"}); the next slot starts no new probe while it
+         * has not ended. Near the overall timeout a probe gets less: never more than one probe interval past it.
+         *
+         * @throws IllegalArgumentException unless positive
+         * @since 0.1
+         */
+        public Builder probeTimeout(Duration probeTimeout) {
+            this.probeTimeout = Checks.positive(probeTimeout, "probeTimeout");
             return this;
         }
 

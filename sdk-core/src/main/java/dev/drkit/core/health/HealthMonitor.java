@@ -1,6 +1,7 @@
 package dev.drkit.core.health;
 
 import dev.drkit.core.internal.Checks;
+import dev.drkit.core.internal.Failures;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,8 +13,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -54,13 +58,18 @@ import org.slf4j.LoggerFactory;
  * the liveness checks (UP when there are none).
  *
  * <h2>Failing and slow checks</h2>
- * A check that throws counts as DOWN with the exception's class name as detail, never its message (which
- * may hold a connection string or data). A check that returns {@code null} counts as DOWN too. Checks run
- * concurrently on the {@linkplain Builder#executor(Executor) executor}; one that has not finished within the
- * {@linkplain Builder#checkTimeout(Duration) timeout} counts as DOWN with detail
- * {@code "java.util.concurrent.TimeoutException after <n> ms"}. The probe does not wait for it any longer,
- * but cannot stop it: a check should bound its own I/O. With a direct executor ({@code Runnable::run})
- * checks run one by one on the caller's thread and cannot time out.
+ * A check that throws counts as DOWN with the exception's class name (and SQL state, for SQL exceptions) as
+ * detail, never its message (which may hold a connection string or data). A check that returns {@code null}
+ * counts as DOWN too. Checks run concurrently on the {@linkplain Builder#executor(Executor) executor}; one
+ * that has not finished within the {@linkplain Builder#checkTimeout(Duration) timeout} counts as DOWN with
+ * detail {@code "java.util.concurrent.TimeoutException after <n> ms"}, and its thread is interrupted. A check
+ * should still bound its own I/O, since not every blocking call answers an interrupt.
+ *
+ * <p>Checks are single-flight: while a run of a check has not ended (it ignored the interrupt, or still waits
+ * in the executor's queue), probes do not start it again but report it DOWN with detail
+ * {@code "still running from an earlier probe"}. So a hung check holds one thread, however often the
+ * service is probed. With a direct executor ({@code Runnable::run}) checks run one by one on the caller's
+ * thread and cannot time out.
  *
  * <h2>Logs</h2>
  * When the readiness status changes between two probes, one line: WARN when it gets worse, INFO when it gets
@@ -162,24 +171,66 @@ public final class HealthMonitor {
     }
 
     private List<ComponentHealth> run(List<Registration> registrations) {
-        List<CompletableFuture<ComponentHealth>> running = new ArrayList<>(registrations.size());
+        List<Run> runs = new ArrayList<>(registrations.size());
         for (Registration registration : registrations) {
-            CompletableFuture<ComponentHealth> result;
-            try {
-                result = CompletableFuture.supplyAsync(registration::run, executor);
-            } catch (RuntimeException e) {
-                // The executor refused the check (shut down, saturated): that is a failed check too.
-                result = CompletableFuture.completedFuture(registration.failed(e));
-            }
-            running.add(result
-                .completeOnTimeout(registration.timedOut(checkTimeout), checkTimeout.toNanos(), TimeUnit.NANOSECONDS)
-                .exceptionally(registration::failed));
+            runs.add(registration.start(executor, checkTimeout));
         }
-        List<ComponentHealth> components = new ArrayList<>(running.size());
-        for (CompletableFuture<ComponentHealth> result : running) {
-            components.add(result.join());
+        List<ComponentHealth> components = new ArrayList<>(runs.size());
+        for (Run run : runs) {
+            components.add(run.await());
         }
         return components;
+    }
+
+    /**
+     * One run of one check. The thread running it is remembered while it runs, so that a run that timed out
+     * can be interrupted, and only then: never a pool thread that has moved on to other work.
+     */
+    private static final class Run {
+        private final CompletableFuture<ComponentHealth> result = new CompletableFuture<>();
+        private @Nullable ComponentHealth timedOut;
+        private @Nullable Thread thread;
+        private boolean finished;
+        private boolean interrupted;
+
+        static Run of(ComponentHealth health) {
+            Run run = new Run();
+            run.result.complete(health);
+            return run;
+        }
+
+        synchronized void started() {
+            if (!finished) {
+                thread = Thread.currentThread();
+            }
+        }
+
+        void finished() {
+            boolean clear;
+            synchronized (this) {
+                finished = true;
+                thread = null;
+                clear = interrupted;
+            }
+            if (clear) {
+                Thread.interrupted();   // the interrupt was meant for this check only, not for the pool thread
+            }
+        }
+
+        synchronized void interrupt() {
+            if (thread != null && !finished) {
+                interrupted = true;
+                thread.interrupt();
+            }
+        }
+
+        ComponentHealth await() {
+            ComponentHealth health = result.join();
+            if (health == timedOut) {
+                interrupt();
+            }
+            return health;
+        }
     }
 
     /** A registered check. */
@@ -187,11 +238,42 @@ public final class HealthMonitor {
         final String name;
         final Criticality criticality;
         final HealthCheck check;
+        /** Whether a run of this check was handed to the executor and has not ended yet. */
+        final AtomicBoolean inFlight = new AtomicBoolean();
 
         Registration(String name, Criticality criticality, HealthCheck check) {
             this.name = name;
             this.criticality = criticality;
             this.check = check;
+        }
+
+        /** Starts a run of the check unless one is still going: checks are single-flight. */
+        Run start(Executor executor, Duration timeout) {
+            if (!inFlight.compareAndSet(false, true)) {
+                return Run.of(new ComponentHealth(name, criticality, HealthStatus.DOWN,
+                    "still running from an earlier probe"));
+            }
+            Run run = new Run();
+            run.timedOut = timedOut(timeout);
+            try {
+                executor.execute(() -> {
+                    run.started();
+                    try {
+                        run.result.complete(run());
+                    } catch (Throwable e) {
+                        run.result.complete(failed(e));
+                    } finally {
+                        run.finished();
+                        inFlight.set(false);
+                    }
+                });
+            } catch (RuntimeException e) {
+                // The executor refused the check (shut down, saturated): that is a failed check too.
+                inFlight.set(false);
+                return Run.of(failed(e));
+            }
+            run.result.completeOnTimeout(run.timedOut, timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return run;
         }
 
         ComponentHealth run() {
@@ -208,10 +290,8 @@ public final class HealthMonitor {
         }
 
         ComponentHealth failed(Throwable failure) {
-            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
-            // The type only: messages may hold connection strings, hosts with credentials, or data.
-            return new ComponentHealth(name, criticality, HealthStatus.DOWN, cause.getClass().getName());
+            // The type (and SQL state) only: messages may hold connection strings, hosts with credentials, or data.
+            return new ComponentHealth(name, criticality, HealthStatus.DOWN, Failures.describe(failure));
         }
 
         ComponentHealth timedOut(Duration timeout) {
@@ -220,18 +300,26 @@ public final class HealthMonitor {
         }
     }
 
-    /** A pool of daemon threads shared by every monitor that was given no executor. */
+    /**
+     * A bounded pool of daemon threads shared by every monitor that was given no executor. Idle threads end
+     * after a minute. Checks beyond the pool's size wait in its queue (and time out there if they must).
+     */
     private static final class SharedExecutor {
-        static final ExecutorService INSTANCE = Executors.newCachedThreadPool(new ThreadFactory() {
-            private final AtomicInteger count = new AtomicInteger();
+        static final int THREADS = 8;
+        static final ExecutorService INSTANCE = create();
 
-            @Override
-            public Thread newThread(Runnable task) {
+        private static ExecutorService create() {
+            AtomicInteger count = new AtomicInteger();
+            ThreadFactory daemons = task -> {
                 Thread thread = new Thread(task, "drkit-health-" + count.incrementAndGet());
                 thread.setDaemon(true);
                 return thread;
-            }
-        });
+            };
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(THREADS, THREADS, 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), daemons);
+            pool.allowCoreThreadTimeOut(true);
+            return pool;
+        }
     }
 
     /**
@@ -286,7 +374,7 @@ public final class HealthMonitor {
         }
 
         /**
-         * Where checks run; default a shared pool of daemon threads named {@code drkit-health-<n>}.
+         * Where checks run; default a shared pool of at most eight daemon threads named {@code drkit-health-<n>}.
          *
          * @since 0.1
          */

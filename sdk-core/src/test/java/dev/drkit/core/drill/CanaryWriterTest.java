@@ -38,7 +38,7 @@ class CanaryWriterTest {
         assertThat(result.acknowledgedBeforeDisruption()).isEqualTo(57);
         assertThat(result.lostRecords()).isEqualTo(2);
         assertThat(result.lostSequences()).containsExactly(56L, 57L);
-        assertThat(result.newestSurvivingAcknowledged()).contains(new CanaryRecord(55, EPOCH.plusMillis(5400)));
+        assertThat(result.recoveryPoint()).contains(new CanaryRecord(55, EPOCH.plusMillis(5400)));
         assertThat(result.rpo()).contains(MeasuredDuration.of(ms(250), ms(100)));
         assertThat(result.failedWrites()).isZero();
         assertThat(time.sleeps).containsOnly(ms(100));
@@ -68,9 +68,9 @@ class CanaryWriterTest {
         assertThat(result.failedWrites()).isEqualTo(5);
         assertThat(result.lostRecords()).isZero();
         assertThat(result.acknowledgedBeforeDisruption()).isEqualTo(10);
-        assertThat(result.newestSurvivingAcknowledged().orElseThrow().sequence()).isEqualTo(10);
+        assertThat(result.recoveryPoint().orElseThrow().sequence()).isEqualTo(10);
         assertThat(result.rpo()).contains(MeasuredDuration.of(ms(50), ms(100)));
-        assertThat(canary.lastFailure()).contains("IOException: Connection refused");
+        assertThat(canary.lastFailure()).contains("java.io.IOException");
     }
 
     @Test
@@ -86,7 +86,7 @@ class CanaryWriterTest {
 
         assertThat(result.lostSequences()).containsExactly(6L, 7L, 8L);
         assertThat(result.acknowledgedBeforeDisruption()).isEqualTo(5);
-        assertThat(result.newestSurvivingAcknowledged().orElseThrow().sequence()).isEqualTo(5);
+        assertThat(result.recoveryPoint().orElseThrow().sequence()).isEqualTo(5);
     }
 
     @Test
@@ -98,7 +98,34 @@ class CanaryWriterTest {
         CanaryResult result = canary.assess();
 
         assertThat(result.lostSequences()).containsExactly(4L, 7L);
-        assertThat(result.newestSurvivingAcknowledged().orElseThrow().sequence()).isEqualTo(10);
+        assertThat(result.recoveryPoint().orElseThrow().sequence()).isEqualTo(3);
+    }
+
+    @Test
+    void measuresRpoFromBeforeTheFirstLostWriteWhenLaterOnesSurvived() {
+        // seq 1..5 at 0 .. 400 ms, all acknowledged; 4 is lost but 5 survived
+        canary.runUntil(() -> canary.acknowledged() == 5);
+        time.advanceTo(ms(450));
+        timeline.mark(Milestone.DISRUPTION);
+        store.lose(4);
+
+        CanaryResult result = canary.assess();
+
+        assertThat(result.lostSequences()).containsExactly(4L);
+        assertThat(result.recoveryPoint()).contains(new CanaryRecord(3, EPOCH.plusMillis(200)));
+        assertThat(result.rpo()).contains(MeasuredDuration.of(ms(250), ms(100)));
+    }
+
+    @Test
+    void hasNoRecoveryPointWhenTheFirstWriteWasLost() {
+        canary.runUntil(() -> canary.acknowledged() == 3);
+        timeline.mark(Milestone.DISRUPTION);
+        store.lose(1);
+
+        CanaryResult result = canary.assess();
+
+        assertThat(result.recoveryPoint()).isEmpty();
+        assertThat(result.rpo()).isEmpty();
     }
 
     @Test
@@ -110,7 +137,7 @@ class CanaryWriterTest {
         CanaryResult result = canary.assess();
 
         assertThat(result.rpo()).isEmpty();
-        assertThat(result.newestSurvivingAcknowledged()).isEmpty();
+        assertThat(result.recoveryPoint()).isEmpty();
         assertThat(result.lostRecords()).isEqualTo(4);
     }
 
@@ -170,7 +197,7 @@ class CanaryWriterTest {
 
         assertThatThrownBy(canary::assess)
             .isInstanceOf(EnvironmentException.class)
-            .hasMessage("Canary 'orders' cannot read its records back after recovery: still recovering");
+            .hasMessage("Canary 'orders' cannot read its records back after recovery: java.io.IOException");
         assertThat(canary.assess().lostRecords()).isZero();
     }
 

@@ -82,6 +82,23 @@ class DrillReportTest {
     }
 
     @Test
+    void failsAZeroRpoTargetWhenAnyAcknowledgedRecordWasLost() {
+        // the recovery point may be right at the disruption, but a zero target allows no loss at all
+        DrillReport report = failover().rpo(MeasuredDuration.of(Duration.ZERO, ms(100))).lostRecords(1)
+            .rpoTarget(Duration.ZERO).build();
+
+        assertThat(report.verdict()).isEqualTo(Verdict.FAIL);
+        assertThat(report.verdictReasons()).containsExactly("1 acknowledged records lost (RPO target 0.000 s allows no loss)");
+    }
+
+    @Test
+    void failsAZeroRpoTargetWhenRecordsWereLostAndNoRpoWasMeasured() {
+        DrillReport report = failover().lostRecords(3).rpoTarget(Duration.ZERO).build();
+
+        assertThat(report.verdict()).isEqualTo(Verdict.FAIL);
+    }
+
+    @Test
     void meetsAnyRpoTargetWhenNoAcknowledgedRecordWasLost() {
         // the canary's last write was 0.8 s before the disruption, but nothing acknowledged went missing
         DrillReport report = failover().rpo(MeasuredDuration.of(ms(800), ms(1000))).lostRecords(0).rpoTarget(Duration.ZERO).build();

@@ -65,6 +65,16 @@ class DrillStepsTest {
     }
 
     @Test
+    void aForeignSqlFailureShowsItsTypeAndSqlStateButNotItsMessage() {
+        assertThatThrownBy(() -> steps.run("connect", () -> {
+            throw new IllegalStateException("pool failed",
+                new java.sql.SQLException("password authentication failed for user admin/hunter2", "28P01"));
+        })).isInstanceOf(IllegalStateException.class);
+
+        assertThat(steps.steps().get(0).detail()).isEqualTo("java.lang.IllegalStateException (SQLState 28P01)");
+    }
+
+    @Test
     void checksAndSkipsAreRecordedInOrder() {
         steps.check("replica has every row", false, "40 of 41 rows");
         steps.skip("promote", "an earlier step failed");

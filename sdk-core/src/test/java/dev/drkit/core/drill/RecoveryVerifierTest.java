@@ -20,6 +20,7 @@ import static dev.drkit.core.drill.FakeTime.EPOCH;
 import static dev.drkit.core.drill.FakeTime.ms;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 class RecoveryVerifierTest {
 
@@ -52,6 +53,90 @@ class RecoveryVerifierTest {
     }
 
     @Test
+    void endsTheRtoWhenAProbeThatWaitsForTheServiceReturns() {
+        // the probe that starts at 11 s blocks until the service answers at 12.5 s: the RTO is 2.5 s, not 1 s
+        time.advance(Duration.ofSeconds(10));
+        timeline.mark(Milestone.DISRUPTION);
+        RecoveryProbe blocking = () -> {
+            if (time.now().compareTo(ms(11_000)) < 0) {
+                return false;
+            }
+            time.advanceTo(ms(12_500));
+            return true;
+        };
+
+        RecoveryResult result = verifier(500, 1).verify(timeline, blocking);
+
+        // the probes at 10.0 and 10.5 s failed: the service came back between 10.5 and 12.5 s
+        assertThat(result.rto()).contains(MeasuredDuration.of(ms(2500), ms(2000)));
+        assertThat(timeline.find(Milestone.FIRST_SUCCESS).orElseThrow().offset()).isEqualTo(ms(12_500));
+    }
+
+    @Test
+    void givesUpOnAProbeThatHangsAndStillTimesOut() {
+        timeline.mark(Milestone.DISRUPTION);
+        CountDownLatch never = new CountDownLatch(1);
+        AtomicInteger started = new AtomicInteger();
+        RecoveryProbe hanging = () -> {
+            started.incrementAndGet();
+            never.await();
+            return true;
+        };
+        RecoveryVerifier verifier = verifier(250, 3).toBuilder()
+            .timeout(Duration.ofSeconds(1))
+            .probeTimeout(ms(50))
+            .build();
+
+        RecoveryResult result = assertTimeoutPreemptively(Duration.ofSeconds(60),
+            () -> verifier.verify(timeline, hanging));
+
+        assertThat(result.outcome()).isEqualTo(RecoveryResult.Outcome.TIMED_OUT);
+        assertThat(result.probes()).isEqualTo(5);
+        assertThat(result.failedProbes()).isEqualTo(5);
+        assertThat(result.lastFailure().orElseThrow()).startsWith("probe ");
+        assertThat(started.get()).isBetween(1, 5);
+    }
+
+    @Test
+    void startsNoNewProbeWhileOneThatIgnoresInterruptsIsStillRunning() {
+        timeline.mark(Milestone.DISRUPTION);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger started = new AtomicInteger();
+        RecoveryProbe stubborn = () -> {
+            started.incrementAndGet();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    release.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            return true;
+        };
+        RecoveryVerifier verifier = verifier(100, 3).toBuilder()
+            .timeout(Duration.ofSeconds(1))
+            .probeTimeout(ms(50))
+            .build();
+
+        try {
+            RecoveryResult result = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                () -> verifier.verify(timeline, stubborn));
+
+            assertThat(result.outcome()).isEqualTo(RecoveryResult.Outcome.TIMED_OUT);
+            assertThat(result.failedProbes()).isEqualTo(11);
+            assertThat(result.lastFailure()).contains("probe still running from an earlier slot");
+            assertThat(started.get()).isEqualTo(1);
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
     void marksTheFirstSuccessAndTheVerifiedRecoveryOnTheTimeline() {
         time.advance(Duration.ofSeconds(10));
         timeline.mark(Milestone.DISRUPTION);
@@ -78,12 +163,12 @@ class RecoveryVerifierTest {
     }
 
     @Test
-    void countsAThrowingProbeAsFailedAndKeepsItsMessage() {
+    void countsAThrowingProbeAsFailedAndKeepsOnlyItsType() {
         timeline.mark(Milestone.DISRUPTION);
         AtomicInteger calls = new AtomicInteger();
         RecoveryProbe probe = () -> {
             if (calls.incrementAndGet() <= 2) {
-                throw new ConnectException("Connection refused");
+                throw new ConnectException("Connection refused: db.internal user=admin password=hunter2");
             }
             return true;
         };
@@ -92,7 +177,7 @@ class RecoveryVerifierTest {
 
         assertThat(result.rto()).contains(MeasuredDuration.of(ms(500), ms(250)));
         assertThat(result.failedProbes()).isEqualTo(2);
-        assertThat(result.lastFailure()).contains("ConnectException: Connection refused");
+        assertThat(result.lastFailure()).contains("java.net.ConnectException");
     }
 
     @Test
@@ -133,8 +218,9 @@ class RecoveryVerifierTest {
 
         RecoveryResult result = verifier(250, 1).verify(timeline, slow);
 
-        // probes start at 10.0, 10.75, 11.5, 12.25 (fails) and 13.0 s (passes): skipped slots are not made up
-        assertThat(result.rto()).contains(MeasuredDuration.of(ms(3000), ms(750)));
+        // probes start at 10.0, 10.75, 11.5, 12.25 (fails) and 13.0 s (passes, ending at 13.6 s): skipped slots
+        // are not made up, and the service was back somewhere between 12.25 and 13.6 s
+        assertThat(result.rto()).contains(MeasuredDuration.of(ms(3600), ms(1350)));
         assertThat(result.probes()).isEqualTo(5);
     }
 
@@ -171,8 +257,9 @@ class RecoveryVerifierTest {
     @Test
     void stopsWhenItsThreadIsInterrupted() {
         timeline.mark(Milestone.DISRUPTION);
+        Thread caller = Thread.currentThread();
         RecoveryProbe interrupting = () -> {
-            Thread.currentThread().interrupt();
+            caller.interrupt();
             return false;
         };
         RecoveryVerifier verifier = RecoveryVerifier.builder().name("test").sleeper(duration -> {
@@ -210,6 +297,8 @@ class RecoveryVerifierTest {
         assertThat(copy.probeInterval()).isEqualTo(ms(250));
         assertThat(copy.consecutivePasses()).isEqualTo(5);
         assertThat(copy.timeout()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(verifier.toBuilder().probeTimeout(ms(300)).build().toBuilder().build().probeTimeout()).isEqualTo(ms(300));
+        assertThat(copy.probeTimeout()).isEqualTo(RecoveryVerifier.DEFAULT_PROBE_TIMEOUT);
         assertThat(copy.name()).isEqualTo("test");
         assertThat(RecoveryVerifier.ofDefaults().probeInterval()).isEqualTo(RecoveryVerifier.DEFAULT_PROBE_INTERVAL);
     }
@@ -231,7 +320,7 @@ class RecoveryVerifierTest {
         assertThat(result.recovered()).isTrue();
         assertThat(result.probes()).isEqualTo(7);
         assertThat(result.rto().orElseThrow().value()).isPositive();
-        assertThat(probingThread.get().getName()).isEqualTo("drkit-recovery-verifier-real");
+        assertThat(probingThread.get().getName()).isEqualTo("drkit-recovery-probe-real");
         assertThat(probingThread.get().isDaemon()).isTrue();
     }
 

@@ -11,10 +11,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
@@ -147,11 +150,12 @@ class HealthMonitorTest {
         try {
             HealthMonitor health = HealthMonitor.builder()
                 .dependency("orders-db", Criticality.CRITICAL, () -> {
-                    release.await(10, TimeUnit.SECONDS);
+                    release.await();
                     return HealthResult.up();
                 })
                 .dependency("payments", Criticality.DEGRADED_OK, HealthResult::up)
-                .checkTimeout(Duration.ofMillis(50))
+                // generous, so the fast check beats it even on a loaded machine; the slow one waits on a latch
+                .checkTimeout(Duration.ofSeconds(2))
                 .executor(pool)
                 .build();
 
@@ -159,10 +163,90 @@ class HealthMonitorTest {
 
             assertThat(readiness.status()).isEqualTo(HealthStatus.DOWN);
             assertThat(readiness.components()).extracting(ComponentHealth::detail)
-                .containsExactly("java.util.concurrent.TimeoutException after 50 ms", "");
+                .containsExactly("java.util.concurrent.TimeoutException after 2000 ms", "");
         } finally {
             release.countDown();
             pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aCheckThatHangsIsStartedOnlyOnceHoweverOftenItIsProbed() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch started = new CountDownLatch(1);
+        AtomicInteger starts = new AtomicInteger();
+        HealthMonitor health = HealthMonitor.builder()
+            .dependency("orders-db", Criticality.CRITICAL, () -> {
+                starts.incrementAndGet();
+                started.countDown();
+                awaitIgnoringInterrupts(release);
+                return HealthResult.up();
+            })
+            .checkTimeout(Duration.ofMillis(20))
+            .build();
+        try {
+            List<String> details = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                HealthReport readiness = health.readiness();
+                assertThat(readiness.status()).isEqualTo(HealthStatus.DOWN);
+                details.add(readiness.components().get(0).detail());
+            }
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+
+            assertThat(starts.get()).isEqualTo(1);
+            assertThat(details).first().isEqualTo("java.util.concurrent.TimeoutException after 20 ms");
+            assertThat(details.subList(1, 10)).containsOnly("still running from an earlier probe");
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void aCheckThatTimesOutIsInterrupted() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        HealthMonitor health = HealthMonitor.builder()
+            .dependency("orders-db", Criticality.CRITICAL, () -> {
+                try {
+                    never.await();
+                } catch (InterruptedException e) {
+                    interrupted.countDown();
+                    throw e;
+                }
+                return HealthResult.up();
+            })
+            .checkTimeout(Duration.ofMillis(20))
+            .build();
+
+        assertThat(health.readiness().status()).isEqualTo(HealthStatus.DOWN);
+
+        assertThat(interrupted.await(30, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void aFailedCheckShowsTheSqlStateButNotTheMessage() {
+        HealthMonitor health = HealthMonitor.builder()
+            .dependency("orders-db", Criticality.CRITICAL, () -> {
+                throw new java.sql.SQLException("FATAL: password authentication failed for user \"admin\"", "28P01");
+            })
+            .executor(Runnable::run)
+            .build();
+
+        assertThat(health.readiness().components().get(0).detail()).isEqualTo("java.sql.SQLException (SQLState 28P01)");
+    }
+
+    private static void awaitIgnoringInterrupts(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -9,6 +9,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowT
 import io.github.resilience4j.core.functions.Either;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 import org.quicktheories.core.Gen;
@@ -39,21 +40,33 @@ class ResiliencePoliciesProperties {
 
     @Test
     void toBuilderBuildsAnEqualConfiguration() {
+        AtomicInteger examples = new AtomicInteger();
         qt().withExamples(200).forAll(policies()).checkAssert(policies -> {
             ResiliencePolicies copy = policies.toBuilder().build();
+            examples.incrementAndGet();
 
             assertThat(copy).isEqualTo(policies).hasSameHashCodeAs(policies);
             assertThat(copy.toString()).isEqualTo(policies.toString());
         });
+        // QuickTheories skips values it has already tried, so a few examples may not run
+        assertThat(examples.get()).isGreaterThanOrEqualTo(180);
     }
 
     @Test
     void backoffStaysWithinZeroAndTheMaximum() {
+        AtomicInteger examples = new AtomicInteger();
+        AtomicInteger waited = new AtomicInteger();
         qt().withExamples(200).forAll(policies(), integers().between(1, 30)).checkAssert((policies, attempt) -> {
             long wait = policies.toRetryConfig().<Object>getIntervalBiFunction()
                 .apply(attempt, Either.left(new RuntimeException("failed")));
+            examples.incrementAndGet();
+            if (wait > 0) {
+                waited.incrementAndGet();
+            }
 
             assertThat(wait).isBetween(0L, policies.maxBackoff().toMillis());
         });
+        assertThat(examples.get()).isGreaterThanOrEqualTo(180);
+        assertThat(waited.get()).as("examples with a positive wait").isGreaterThan(100);
     }
 }
