@@ -1,5 +1,7 @@
 package dev.drkit.core.secret;
 
+import dev.drkit.core.internal.Names;
+
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -230,10 +232,6 @@ public final class Secret implements AutoCloseable {
     }
 
     private static String checkLabel(String label) {
-        Objects.requireNonNull(label, "label");
-        if (label.isBlank() || label.length() > 200 || label.chars().anyMatch(Character::isISOControl)) {
-            throw new IllegalArgumentException("label must be 1 to 200 printable characters, but was \"" + label + "\"");
-        }
-        return label;
+        return Names.printable(label, 200, "label");
     }
 }
