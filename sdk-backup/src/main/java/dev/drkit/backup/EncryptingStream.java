@@ -1,0 +1,27 @@
+package dev.drkit.backup;
+
+import java.io.OutputStream;
+
+/**
+ * Plaintext written here leaves, compressed and encrypted, into the sink given to
+ * {@link BackupPipeline#encryptingStream(OutputStream, PipelineSettings)}.
+ *
+ * <p>{@link #close()} finishes the zstd frame and the OpenPGP message (writing its modification detection code)
+ * and then closes the sink; only a closed stream has produced a complete message. If a write failed, close still
+ * closes the sink but does not finish the message, so a failed backup never looks complete. Not thread-safe.
+ *
+ * @since 0.1
+ */
+public abstract class EncryptingStream extends OutputStream {
+
+    /** For implementations in this module. */
+    protected EncryptingStream() {
+    }
+
+    /**
+     * Sizes and digests of what passed.
+     *
+     * @throws IllegalStateException if the stream is not closed yet, or failed
+     */
+    public abstract PipelineSummary summary();
+}

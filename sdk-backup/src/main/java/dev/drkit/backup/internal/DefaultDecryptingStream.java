@@ -1,0 +1,318 @@
+package dev.drkit.backup.internal;
+
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
+import dev.drkit.backup.BackupDecryptionException;
+import dev.drkit.backup.BackupDecryptionException.Reason;
+import dev.drkit.backup.Compression;
+import dev.drkit.backup.DecryptingStream;
+import dev.drkit.backup.PipelineSummary;
+import dev.drkit.core.secret.Secret;
+import org.bouncycastle.openpgp.PGPCompressedData;
+import org.bouncycastle.openpgp.PGPEncryptedData;
+import org.bouncycastle.openpgp.PGPEncryptedDataList;
+import org.bouncycastle.openpgp.PGPException;
+import org.bouncycastle.openpgp.PGPLiteralData;
+import org.bouncycastle.openpgp.PGPMarker;
+import org.bouncycastle.openpgp.PGPPBEEncryptedData;
+import org.bouncycastle.openpgp.jcajce.JcaPGPObjectFactory;
+import org.bouncycastle.openpgp.operator.PGPDigestCalculatorProvider;
+import org.bouncycastle.openpgp.operator.jcajce.JcaPGPDigestCalculatorProviderBuilder;
+import org.bouncycastle.openpgp.operator.jcajce.JcePBEDataDecryptorFactoryBuilder;
+import org.jspecify.annotations.Nullable;
+
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+
+/**
+ * source -> (hash) -> SKESK + SEIPD v1 -> literal data -> zstd -> (hash) -> caller, with the MDC, the zstd
+ * checksum and the end of the message checked when the plaintext runs out, before {@code -1} is returned.
+ * Not thread-safe.
+ */
+public final class DefaultDecryptingStream extends DecryptingStream {
+
+    private static final byte[] ZSTD_MAGIC = {(byte) 0x28, (byte) 0xB5, (byte) 0x2F, (byte) 0xFD};
+
+    private final GuardedSource source;
+    private final JcaPGPObjectFactory outer;
+    private final PGPPBEEncryptedData encrypted;
+    private final InputStream literal;
+    private final InputStream plaintext;
+    private final MessageDigest plaintextDigest = Digests.sha256();
+    private long plaintextBytes;
+    private @Nullable RuntimeException dataFailure;
+    private @Nullable IOException sourceFailure;
+    private @Nullable PipelineSummary summary;
+    private boolean closed;
+
+    private DefaultDecryptingStream(GuardedSource source, JcaPGPObjectFactory outer, PGPPBEEncryptedData encrypted,
+                                    InputStream literal, InputStream plaintext) {
+        this.source = source;
+        this.outer = outer;
+        this.encrypted = encrypted;
+        this.literal = literal;
+        this.plaintext = plaintext;
+    }
+
+    /** Reads the message header, derives the key and returns the stream of plaintext. */
+    public static DefaultDecryptingStream open(InputStream in, Secret passphrase, Compression expected)
+        throws IOException {
+        GuardedSource source = new GuardedSource(in);
+        try {
+            return open(source, passphrase, expected);
+        } catch (IOException | PGPException | RuntimeException e) {
+            closeQuietly(source);
+            IOException sourceFailure = source.sourceFailure();
+            if (sourceFailure != null) {
+                // The source itself failed (disk, network): not a verdict on the data.
+                throw sourceFailure;
+            }
+            if (e instanceof BackupDecryptionException) {
+                throw (BackupDecryptionException) e;
+            }
+            throw damaged("the OpenPGP message is damaged or truncated (" + describe(e) + ")", e);
+        }
+    }
+
+    private static DefaultDecryptingStream open(GuardedSource source, Secret passphrase, Compression expected)
+        throws IOException, PGPException {
+        JcaPGPObjectFactory outer = new JcaPGPObjectFactory(source);
+        Object first = outer.nextObject();
+        while (first instanceof PGPMarker) {
+            first = outer.nextObject();
+        }
+        if (first == null) {
+            throw damaged("the input is empty: not an OpenPGP message", null);
+        }
+        if (!(first instanceof PGPEncryptedDataList)) {
+            throw damaged("the input is not an encrypted OpenPGP message (it starts with "
+                + first.getClass().getSimpleName() + ")", null);
+        }
+        PGPEncryptedDataList list = (PGPEncryptedDataList) first;
+        PGPPBEEncryptedData chosen = null;
+        InputStream clear = null;
+        boolean sawPassphrasePacket = false;
+        for (PGPEncryptedData candidate : list) {
+            if (!(candidate instanceof PGPPBEEncryptedData)) {
+                continue;
+            }
+            sawPassphrasePacket = true;
+            PGPPBEEncryptedData pbe = (PGPPBEEncryptedData) candidate;
+            if (!pbe.isIntegrityProtected()) {
+                throw new BackupDecryptionException(Reason.UNSUPPORTED,
+                    "the OpenPGP message has no integrity protection (no MDC); drkit refuses to read it", null);
+            }
+            clear = tryPassphrase(pbe, passphrase);
+            if (clear != null) {
+                chosen = pbe;
+                break;
+            }
+        }
+        if (!sawPassphrasePacket) {
+            throw new BackupDecryptionException(Reason.UNSUPPORTED,
+                "the OpenPGP message is encrypted to public keys only; it has no passphrase packet", null);
+        }
+        if (chosen == null || clear == null) {
+            throw new BackupDecryptionException(Reason.WRONG_PASSPHRASE,
+                "wrong passphrase: the session key did not decrypt, or OpenPGP's quick check failed "
+                    + "(or the passphrase packet is damaged)", null);
+        }
+        JcaPGPObjectFactory inner = new JcaPGPObjectFactory(clear);
+        Object packet = inner.nextObject();
+        if (packet instanceof PGPCompressedData) {
+            // gpg compresses with ZIP by default; drkit never does, but reads it so gpg-made files work.
+            inner = new JcaPGPObjectFactory(((PGPCompressedData) packet).getDataStream());
+            packet = inner.nextObject();
+        }
+        if (!(packet instanceof PGPLiteralData)) {
+            throw damaged("the decrypted OpenPGP message holds no literal data packet (found "
+                + (packet == null ? "nothing" : packet.getClass().getSimpleName()) + ")", null);
+        }
+        InputStream literal = ((PGPLiteralData) packet).getInputStream();
+        InputStream plaintext = literal;
+        if (expected.isZstd()) {
+            BufferedInputStream buffered = new BufferedInputStream(literal, 1 << 16);
+            buffered.mark(ZSTD_MAGIC.length);
+            byte[] head = buffered.readNBytes(ZSTD_MAGIC.length);
+            buffered.reset();
+            if (!java.util.Arrays.equals(head, ZSTD_MAGIC)) {
+                throw new BackupDecryptionException(Reason.UNSUPPORTED,
+                    "the literal data is not a zstd stream (it does not start with a zstd frame); "
+                        + "decrypt it with Compression.none()", null);
+            }
+            plaintext = new ZstdInputStreamNoFinalizer(buffered);
+            literal = buffered;
+        }
+        return new DefaultDecryptingStream(source, outer, chosen, literal, plaintext);
+    }
+
+    /**
+     * The decrypted stream of {@code pbe}, or {@code null} if the passphrase does not fit it. Bouncy Castle keeps
+     * the passphrase array and reads it lazily, so the key must be derived before the array is wiped.
+     */
+    private static @Nullable InputStream tryPassphrase(PGPPBEEncryptedData pbe, Secret passphrase)
+        throws PGPException {
+        PGPDigestCalculatorProvider digests = new JcaPGPDigestCalculatorProviderBuilder().build();
+        return passphrase.withChars(chars -> {
+            try {
+                return pbe.getDataStream(new JcePBEDataDecryptorFactoryBuilder(digests).build(chars));
+            } catch (PGPException | RuntimeException e) {
+                if (hasIoCause(e)) {
+                    // The bytes ran out or would not parse: that is damage, not a wrong passphrase.
+                    throw damaged("the OpenPGP message is damaged or truncated (" + describe(e) + ")", e);
+                }
+                // Bouncy Castle writes an encrypted session key into the passphrase packet. A wrong passphrase
+                // decrypts it to noise, which shows as an unknown cipher, a key of the wrong length or a failed
+                // quick check (PGPDataValidationException), depending on the noise.
+                return null;
+            }
+        });
+    }
+
+    private static boolean hasIoCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof IOException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        int n;
+        do {
+            n = read(one, 0, 1);
+        } while (n == 0);
+        return n < 0 ? -1 : one[0] & 0xFF;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        java.util.Objects.checkFromIndexSize(off, len, b.length);
+        rethrowEarlierFailure();
+        if (closed) {
+            throw new IOException("decrypting stream is closed");
+        }
+        if (summary != null) {
+            return -1;
+        }
+        if (len == 0) {
+            return 0;
+        }
+        int n;
+        try {
+            n = plaintext.read(b, off, len);
+            if (n < 0) {
+                finish();
+                return -1;
+            }
+        } catch (IOException | PGPException | RuntimeException e) {
+            throw fail(e);
+        }
+        plaintextDigest.update(b, off, n);
+        plaintextBytes += n;
+        return n;
+    }
+
+    /** The plaintext has ended: check everything that can only be checked now. */
+    private void finish() throws IOException, PGPException {
+        if (literal.read() >= 0) {
+            throw damaged("data follows the end of the zstd stream inside the literal data", null);
+        }
+        // verify() reads the rest of the encrypted packet, then compares the MDC in constant time.
+        if (!encrypted.verify()) {
+            throw damaged("the integrity check (MDC) failed: the ciphertext was modified or truncated", null);
+        }
+        boolean trailing;
+        try {
+            trailing = outer.nextObject() != null || source.read() >= 0;
+        } catch (IOException | RuntimeException e) {
+            if (source.threw(e)) {
+                throw e;
+            }
+            trailing = true;
+        }
+        if (trailing) {
+            throw damaged("unexpected data follows the OpenPGP message", null);
+        }
+        summary = new PipelineSummary(plaintextBytes, Digests.hex(plaintextDigest), source.count(),
+            source.sha256Hex());
+    }
+
+    private IOException fail(Exception e) throws IOException {
+        if (source.threw(e)) {
+            sourceFailure = source.sourceFailure();
+            throw sourceFailure;
+        }
+        if (e instanceof BackupDecryptionException) {
+            dataFailure = (BackupDecryptionException) e;
+        } else if (e instanceof EOFException || String.valueOf(e.getMessage()).toLowerCase().contains("premature")
+            || String.valueOf(e.getMessage()).toLowerCase().contains("truncated")) {
+            dataFailure = damaged("the OpenPGP message ended early: truncated (" + describe(e) + ")", e);
+        } else {
+            dataFailure = damaged("the ciphertext is damaged (" + describe(e) + ")", e);
+        }
+        throw dataFailure;
+    }
+
+    private void rethrowEarlierFailure() throws IOException {
+        if (sourceFailure != null) {
+            throw sourceFailure;
+        }
+        if (dataFailure != null) {
+            throw dataFailure;
+        }
+    }
+
+    @Override
+    public boolean isVerified() {
+        return summary != null;
+    }
+
+    @Override
+    public PipelineSummary summary() {
+        PipelineSummary result = summary;
+        if (result == null) {
+            throw new IllegalStateException("decrypting stream has not been read to a verified end"
+                + (dataFailure != null ? " (it failed: " + dataFailure.getMessage() + ")" : ""));
+        }
+        return result;
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (plaintext != literal) {
+                closeQuietly(plaintext);
+            }
+        } finally {
+            source.close();
+        }
+    }
+
+    private static BackupDecryptionException damaged(String message, @Nullable Throwable cause) {
+        return new BackupDecryptionException(Reason.DAMAGED, message, cause);
+    }
+
+    private static String describe(Throwable e) {
+        String message = e.getMessage();
+        return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException | UncheckedIOException e) {
+            // already failing; the first failure is the one to report
+        }
+    }
+}
