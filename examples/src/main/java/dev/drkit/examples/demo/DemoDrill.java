@@ -51,6 +51,8 @@ public final class DemoDrill {
     /** Synchronous replication: no acknowledged write may be lost. */
     static final Duration RPO_TARGET = Duration.ZERO;
 
+    private static final String PROBE_TABLE = "CREATE TABLE drkit_probe (at timestamptz NOT NULL)";
+
     static final List<String> STEP_NAMES = List.of(
         "find PostgreSQL", "start primary", "start synchronous replica", "steady workload",
         "replica has the workload", "crash the primary", "detect the failure", "promote the replica",
@@ -223,8 +225,6 @@ public final class DemoDrill {
         clusters.add(cluster);
         return cluster;
     }
-
-    private static final String PROBE_TABLE = "CREATE TABLE drkit_probe (at timestamptz NOT NULL)";
 
     /** Probes the primary as a client would, until a probe fails. */
     private void awaitFailure(PgCluster primary) throws InterruptedException {

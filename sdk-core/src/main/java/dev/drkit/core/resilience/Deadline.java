@@ -169,10 +169,8 @@ public final class Deadline {
      * @since 0.1
      */
     public static <T> T runWithin(Deadline deadline, Callable<T> task) throws Exception {
-        Objects.requireNonNull(deadline, "deadline");
         Objects.requireNonNull(task, "task");
-        Deadline previous = CURRENT.get();
-        CURRENT.set(previous == null ? deadline : previous.earliest(deadline));
+        Deadline previous = tighten(deadline);
         try {
             return task.call();
         } finally {
@@ -187,10 +185,8 @@ public final class Deadline {
      * @since 0.1
      */
     public static <T> T supplyWithin(Deadline deadline, Supplier<T> task) {
-        Objects.requireNonNull(deadline, "deadline");
         Objects.requireNonNull(task, "task");
-        Deadline previous = CURRENT.get();
-        CURRENT.set(previous == null ? deadline : previous.earliest(deadline));
+        Deadline previous = tighten(deadline);
         try {
             return task.get();
         } finally {
@@ -236,6 +232,14 @@ public final class Deadline {
                 restore(previous);
             }
         };
+    }
+
+    /** Makes {@code deadline}, or the current one if sooner, current; returns what was current before. */
+    private static @Nullable Deadline tighten(Deadline deadline) {
+        Objects.requireNonNull(deadline, "deadline");
+        Deadline previous = CURRENT.get();
+        CURRENT.set(previous == null ? deadline : previous.earliest(deadline));
+        return previous;
     }
 
     private static void install(@Nullable Deadline deadline) {
