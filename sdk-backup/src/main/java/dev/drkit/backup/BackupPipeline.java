@@ -80,9 +80,23 @@ public final class BackupPipeline {
      */
     public static DecryptingStream decryptingStream(InputStream source, Secret passphrase, Compression expected)
         throws IOException {
-        Objects.requireNonNull(source, "source");
         Objects.requireNonNull(passphrase, "passphrase");
+        return decryptingStream(source, DecryptionKey.passphrase(passphrase), expected);
+    }
+
+    /**
+     * Opens a stream that decrypts a message with {@code key} and, if {@code expected} is zstd, decompresses its
+     * literal data; otherwise as {@link #decryptingStream(InputStream, Secret, Compression)}.
+     *
+     * @throws IOException                if reading {@code source} fails
+     * @throws BackupDecryptionException if the key does not open the message, or its header is damaged or
+     *                                    unsupported
+     */
+    public static DecryptingStream decryptingStream(InputStream source, DecryptionKey key, Compression expected)
+        throws IOException {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(key, "key");
         Objects.requireNonNull(expected, "expected");
-        return DefaultDecryptingStream.open(source, passphrase, expected);
+        return DefaultDecryptingStream.open(source, key, expected);
     }
 }

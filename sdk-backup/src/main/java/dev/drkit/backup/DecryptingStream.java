@@ -1,5 +1,7 @@
 package dev.drkit.backup;
 
+import dev.drkit.core.secret.Secret;
+
 import java.io.InputStream;
 
 /**
@@ -34,4 +36,11 @@ public abstract class DecryptingStream extends InputStream {
      * @throws IllegalStateException if the stream has not been read to a verified end yet
      */
     public abstract PipelineSummary summary();
+
+    /**
+     * A key that authenticates this backup's manifest: HKDF-SHA256 of the OpenPGP session key, so that only
+     * someone holding the backup's key material can make or check it. Available once the message header has been read, before any data is verified. Each call returns a new
+     * {@link Secret} that the caller closes.
+     */
+    public abstract Secret manifestKey();
 }

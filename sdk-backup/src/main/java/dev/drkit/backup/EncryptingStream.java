@@ -1,5 +1,7 @@
 package dev.drkit.backup;
 
+import dev.drkit.core.secret.Secret;
+
 import java.io.OutputStream;
 
 /**
@@ -24,4 +26,11 @@ public abstract class EncryptingStream extends OutputStream {
      * @throws IllegalStateException if the stream is not closed yet, or failed
      */
     public abstract PipelineSummary summary();
+
+    /**
+     * A key that authenticates this backup's manifest: HKDF-SHA256 of the OpenPGP session key, so that only
+     * someone holding the backup's key material can make or check it. Available once the stream is open (also after close). Each call returns a new
+     * {@link Secret} that the caller closes.
+     */
+    public abstract Secret manifestKey();
 }

@@ -4,7 +4,9 @@ import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import dev.drkit.backup.BackupDecryptionException;
 import dev.drkit.backup.BackupDecryptionException.Reason;
 import dev.drkit.backup.Compression;
+import dev.drkit.backup.DecryptionKey;
 import dev.drkit.backup.DecryptingStream;
+import dev.drkit.backup.PassphraseKey;
 import dev.drkit.backup.PipelineSummary;
 import dev.drkit.core.secret.Secret;
 import org.bouncycastle.openpgp.PGPCompressedData;
@@ -14,10 +16,12 @@ import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPLiteralData;
 import org.bouncycastle.openpgp.PGPMarker;
 import org.bouncycastle.openpgp.PGPPBEEncryptedData;
+import org.bouncycastle.openpgp.PGPSessionKey;
 import org.bouncycastle.openpgp.jcajce.JcaPGPObjectFactory;
 import org.bouncycastle.openpgp.operator.PGPDigestCalculatorProvider;
 import org.bouncycastle.openpgp.operator.jcajce.JcaPGPDigestCalculatorProviderBuilder;
 import org.bouncycastle.openpgp.operator.jcajce.JcePBEDataDecryptorFactoryBuilder;
+import org.bouncycastle.openpgp.operator.jcajce.JceSessionKeyDataDecryptorFactoryBuilder;
 import org.jspecify.annotations.Nullable;
 
 import java.io.BufferedInputStream;
@@ -26,6 +30,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
+import java.util.Arrays;
 
 /**
  * source -> (hash) -> SKESK + SEIPD v1 -> literal data -> zstd -> (hash) -> caller, with the MDC, the zstd
@@ -47,9 +52,11 @@ public final class DefaultDecryptingStream extends DecryptingStream {
     private @Nullable IOException sourceFailure;
     private @Nullable PipelineSummary summary;
     private boolean closed;
+    private final Secret manifestKey;
 
     private DefaultDecryptingStream(GuardedSource source, JcaPGPObjectFactory outer, PGPPBEEncryptedData encrypted,
-                                    InputStream literal, InputStream plaintext) {
+                                    InputStream literal, InputStream plaintext, Secret manifestKey) {
+        this.manifestKey = manifestKey;
         this.source = source;
         this.outer = outer;
         this.encrypted = encrypted;
@@ -58,11 +65,11 @@ public final class DefaultDecryptingStream extends DecryptingStream {
     }
 
     /** Reads the message header, derives the key and returns the stream of plaintext. */
-    public static DefaultDecryptingStream open(InputStream in, Secret passphrase, Compression expected)
+    public static DefaultDecryptingStream open(InputStream in, DecryptionKey key, Compression expected)
         throws IOException {
         GuardedSource source = new GuardedSource(in);
         try {
-            return open(source, passphrase, expected);
+            return open(source, key, expected);
         } catch (IOException | PGPException | RuntimeException e) {
             closeQuietly(source);
             IOException sourceFailure = source.sourceFailure();
@@ -77,7 +84,7 @@ public final class DefaultDecryptingStream extends DecryptingStream {
         }
     }
 
-    private static DefaultDecryptingStream open(GuardedSource source, Secret passphrase, Compression expected)
+    private static DefaultDecryptingStream open(GuardedSource source, DecryptionKey key, Compression expected)
         throws IOException, PGPException {
         JcaPGPObjectFactory outer = new JcaPGPObjectFactory(source);
         Object first = outer.nextObject();
@@ -92,8 +99,12 @@ public final class DefaultDecryptingStream extends DecryptingStream {
                 + first.getClass().getSimpleName() + ")", null);
         }
         PGPEncryptedDataList list = (PGPEncryptedDataList) first;
+        if (!(key instanceof PassphraseKey)) {
+            throw new IllegalArgumentException("unsupported decryption key: " + key);
+        }
+        Secret passphrase = ((PassphraseKey) key).passphrase();
         PGPPBEEncryptedData chosen = null;
-        InputStream clear = null;
+        Opened clear = null;
         boolean sawPassphrasePacket = false;
         for (PGPEncryptedData candidate : list) {
             if (!(candidate instanceof PGPPBEEncryptedData)) {
@@ -120,7 +131,7 @@ public final class DefaultDecryptingStream extends DecryptingStream {
                 "wrong passphrase: the session key did not decrypt, or OpenPGP's quick check failed "
                     + "(or the passphrase packet is damaged)", null);
         }
-        JcaPGPObjectFactory inner = new JcaPGPObjectFactory(clear);
+        JcaPGPObjectFactory inner = new JcaPGPObjectFactory(clear.data);
         Object packet = inner.nextObject();
         if (packet instanceof PGPCompressedData) {
             // gpg compresses with ZIP by default; drkit never does, but reads it so gpg-made files work.
@@ -138,7 +149,7 @@ public final class DefaultDecryptingStream extends DecryptingStream {
             buffered.mark(ZSTD_MAGIC.length);
             byte[] head = buffered.readNBytes(ZSTD_MAGIC.length);
             buffered.reset();
-            if (!java.util.Arrays.equals(head, ZSTD_MAGIC)) {
+            if (!Arrays.equals(head, ZSTD_MAGIC)) {
                 throw new BackupDecryptionException(Reason.UNSUPPORTED,
                     "the literal data is not a zstd stream (it does not start with a zstd frame); "
                         + "decrypt it with Compression.none()", null);
@@ -146,19 +157,21 @@ public final class DefaultDecryptingStream extends DecryptingStream {
             plaintext = new ZstdInputStreamNoFinalizer(buffered);
             literal = buffered;
         }
-        return new DefaultDecryptingStream(source, outer, chosen, literal, plaintext);
+        return new DefaultDecryptingStream(source, outer, chosen, literal, plaintext, clear.manifestKey);
     }
 
     /**
-     * The decrypted stream of {@code pbe}, or {@code null} if the passphrase does not fit it. Bouncy Castle keeps
-     * the passphrase array and reads it lazily, so the key must be derived before the array is wiped.
+     * The decrypted stream of {@code pbe} and its manifest key, or {@code null} if the passphrase does not fit it.
+     * Bouncy Castle keeps the passphrase array and reads it lazily, so the key must be derived before the array is
+     * wiped.
      */
-    private static @Nullable InputStream tryPassphrase(PGPPBEEncryptedData pbe, Secret passphrase)
+    private static @Nullable Opened tryPassphrase(PGPPBEEncryptedData pbe, Secret passphrase)
         throws PGPException {
         PGPDigestCalculatorProvider digests = new JcaPGPDigestCalculatorProviderBuilder().build();
         return passphrase.withChars(chars -> {
             try {
-                return pbe.getDataStream(new JcePBEDataDecryptorFactoryBuilder(digests).build(chars));
+                PGPSessionKey sessionKey = pbe.getSessionKey(new JcePBEDataDecryptorFactoryBuilder(digests).build(chars));
+                return Opened.with(pbe, sessionKey);
             } catch (PGPException | RuntimeException e) {
                 if (hasIoCause(e)) {
                     // The bytes ran out or would not parse: that is damage, not a wrong passphrase.
@@ -170,6 +183,28 @@ public final class DefaultDecryptingStream extends DecryptingStream {
                 return null;
             }
         });
+    }
+
+    /** A decrypted data stream with the manifest key derived from its session key. */
+    private static final class Opened {
+        final InputStream data;
+        final Secret manifestKey;
+
+        private Opened(InputStream data, Secret manifestKey) {
+            this.data = data;
+            this.manifestKey = manifestKey;
+        }
+
+        static Opened with(PGPPBEEncryptedData encrypted, PGPSessionKey sessionKey) throws PGPException {
+            // Never log or print sessionKey: its toString shows the key.
+            InputStream data = encrypted.getDataStream(new JceSessionKeyDataDecryptorFactoryBuilder().build(sessionKey));
+            byte[] key = sessionKey.getKey();
+            try {
+                return new Opened(data, ManifestKeys.derive(key));
+            } finally {
+                Arrays.fill(key, (byte) 0);
+            }
+        }
     }
 
     private static boolean hasIoCause(Throwable e) {
@@ -267,6 +302,11 @@ public final class DefaultDecryptingStream extends DecryptingStream {
         if (dataFailure != null) {
             throw dataFailure;
         }
+    }
+
+    @Override
+    public Secret manifestKey() {
+        return manifestKey.withBytes(bytes -> Secret.ofBytes(bytes, "manifest key"));
     }
 
     @Override

@@ -6,12 +6,14 @@ import dev.drkit.backup.EncryptingStream;
 import dev.drkit.backup.PassphraseEncryption;
 import dev.drkit.backup.PipelineSettings;
 import dev.drkit.backup.PipelineSummary;
+import dev.drkit.core.secret.Secret;
 import org.bouncycastle.bcpg.HashAlgorithmTags;
 import org.bouncycastle.bcpg.SymmetricKeyAlgorithmTags;
 import org.bouncycastle.openpgp.PGPEncryptedDataGenerator;
 import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPLiteralData;
 import org.bouncycastle.openpgp.PGPLiteralDataGenerator;
+import org.bouncycastle.openpgp.PGPSessionKey;
 import org.bouncycastle.openpgp.operator.PGPDigestCalculator;
 import org.bouncycastle.openpgp.operator.jcajce.JcaPGPDigestCalculatorProviderBuilder;
 import org.bouncycastle.openpgp.operator.jcajce.JcePBEKeyEncryptionMethodGenerator;
@@ -23,6 +25,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.Arrays;
 
 /**
  * plaintext -> (hash) -> zstd -> literal data packet -> SEIPD v1 (AES-256 + MDC) -> (hash) -> sink.
@@ -46,9 +49,12 @@ public final class DefaultEncryptingStream extends EncryptingStream {
     private boolean failed;
     private boolean closed;
     private @Nullable PipelineSummary summary;
+    private final Secret manifestKey;
 
     private DefaultEncryptingStream(CountingDigestOutputStream ciphertext, PGPEncryptedDataGenerator encryptedGenerator,
-                                    PGPLiteralDataGenerator literalGenerator, OutputStream literal, OutputStream top) {
+                                    PGPLiteralDataGenerator literalGenerator, OutputStream literal, OutputStream top,
+                                    Secret manifestKey) {
+        this.manifestKey = manifestKey;
         this.ciphertext = ciphertext;
         this.encryptedGenerator = encryptedGenerator;
         this.literalGenerator = literalGenerator;
@@ -65,6 +71,8 @@ public final class DefaultEncryptingStream extends EncryptingStream {
                 new JcePGPDataEncryptorBuilder(SymmetricKeyAlgorithmTags.AES_256)
                     .setWithIntegrityPacket(true)   // SEIPD v1 with MDC; never the v6 AEAD path gpg 2.2 cannot read
                     .setSecureRandom(random));
+            SessionKeyHolder sessionKey = new SessionKeyHolder();
+            encryptedGenerator.setSessionKeyExtractionCallback(sessionKey);
             OutputStream encrypted;
             if (settings.encryption() instanceof PassphraseEncryption) {
                 encrypted = openWithPassphrase(encryptedGenerator, (PassphraseEncryption) settings.encryption(),
@@ -83,7 +91,8 @@ public final class DefaultEncryptingStream extends EncryptingStream {
                 zstd.setChecksum(true);
                 top = zstd;
             }
-            return new DefaultEncryptingStream(ciphertext, encryptedGenerator, literalGenerator, literal, top);
+            return new DefaultEncryptingStream(ciphertext, encryptedGenerator, literalGenerator, literal, top,
+                sessionKey.manifestKey());
         } catch (PGPException e) {
             sink.close();
             throw new IOException("OpenPGP encryption could not start: " + e.getMessage(), e);
@@ -181,6 +190,11 @@ public final class DefaultEncryptingStream extends EncryptingStream {
     }
 
     @Override
+    public Secret manifestKey() {
+        return manifestKey.withBytes(bytes -> Secret.ofBytes(bytes, "manifest key"));
+    }
+
+    @Override
     public PipelineSummary summary() {
         PipelineSummary result = summary;
         if (result == null) {
@@ -196,6 +210,30 @@ public final class DefaultEncryptingStream extends EncryptingStream {
         }
         if (failed) {
             throw new IOException("encrypting stream failed earlier; the message is incomplete");
+        }
+    }
+
+    /** Receives the session key Bouncy Castle chose and keeps only the key derived from it. */
+    private static final class SessionKeyHolder implements PGPEncryptedDataGenerator.SessionKeyExtractionCallback {
+        private @Nullable Secret manifestKey;
+
+        @Override
+        public void extractSessionKey(PGPSessionKey sessionKey) {
+            // Never log or print sessionKey: its toString shows the key.
+            byte[] key = sessionKey.getKey();
+            try {
+                manifestKey = ManifestKeys.derive(key);
+            } finally {
+                Arrays.fill(key, (byte) 0);
+            }
+        }
+
+        Secret manifestKey() throws PGPException {
+            Secret result = manifestKey;
+            if (result == null) {
+                throw new PGPException("the OpenPGP session key was not reported");
+            }
+            return result;
         }
     }
 
