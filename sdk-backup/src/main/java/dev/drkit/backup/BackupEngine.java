@@ -1,0 +1,910 @@
+package dev.drkit.backup;
+
+import dev.drkit.backup.internal.BackupIds;
+import dev.drkit.backup.internal.JsonLines;
+import dev.drkit.backup.internal.RecordingStreams;
+import dev.drkit.backup.internal.TarArchiver;
+import dev.drkit.backup.store.BackupStore;
+import dev.drkit.backup.store.PendingBackup;
+import dev.drkit.core.internal.Names;
+import dev.drkit.core.secret.Secret;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.TimeGauge;
+import io.micrometer.core.instrument.Timer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * Makes, lists, verifies and restores encrypted backups in a {@link BackupStore}.
+ *
+ * <pre>{@code
+ * BackupEngine engine = BackupEngine.builder(store)
+ *     .encryption(Encryption.passphrase(passphrase))
+ *     .label("app", "vault")
+ *     .eventLog(Path.of("/var/log/drkit/events.jsonl"))
+ *     .verificationHistory(Path.of("/var/log/drkit/verifications.jsonl"))
+ *     .meterRegistry(registry)
+ *     .build();
+ *
+ * BackupInfo info = engine.backup(BackupSource.directory(Path.of("/etc/vault")));
+ * engine.verify(info.id()).orThrow();                                        // quick: no key needed
+ * engine.verify(info.id(), DecryptionKey.passphrase(passphrase)).orThrow();  // full
+ * engine.restore(info.id(), DecryptionKey.passphrase(passphrase), Path.of("/tmp/vault-check"));
+ * }</pre>
+ *
+ * <p><b>Backup</b> reads the source once, compresses, encrypts and hashes it in one streaming pass (memory stays
+ * bounded whatever the size), writes {@value BackupManifest#DATA_OBJECT_NAME}, then
+ * {@value BackupManifest#OBJECT_NAME}, then commits: the backup is listed only once complete, and a backup that
+ * fails at any point (the source throws, the store fails) leaves nothing listed.
+ *
+ * <p><b>Restore</b> verifies while it streams and writes beside the target (a hidden temporary name in the same
+ * directory); only after every check has passed (manifest HMAC, OpenPGP integrity, zstd checksum, plaintext
+ * SHA-256, and for directories every entry and the set of entries) is the result swapped in, and what it replaces
+ * is kept as {@code <target>.pre-restore-<time>}. Recorded permission bits and modification times are restored;
+ * owners are not.
+ *
+ * <p><b>Verify</b> is quick (no key) or full (with the key, writing nothing); results are returned, not thrown,
+ * and appended to the verification history.
+ *
+ * <p>Metrics (when a registry is set), all tagged {@code engine=<name>}: {@code drkit.backup.operation} (timer;
+ * {@code operation=backup|restore|verify.quick|verify.full}, {@code outcome=success|failure}),
+ * {@code drkit.backup.bytes} (counter, bytes; {@code operation}, {@code side=plaintext|ciphertext}),
+ * {@code drkit.backup.newest.age} (time gauge: age of the newest backup this engine made) and
+ * {@code drkit.backup.verified.newest.age} (time gauge: age of the newest backup that passed verification).
+ * Both gauges are NaN until there is such a backup; the engine must stay strongly referenced for them.
+ *
+ * <p>Instances are immutable and thread-safe; concurrent backups to one store are serialized by the store's
+ * writer lock. The builder is not thread-safe.
+ *
+ * @since 0.1
+ */
+public final class BackupEngine {
+
+    /** The engine name used when none is set: {@value}. */
+    public static final String DEFAULT_NAME = "default";
+
+    private static final Logger log = LoggerFactory.getLogger(BackupEngine.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final String name;
+    private final BackupStore store;
+    private final @Nullable Encryption encryption;
+    private final Compression compression;
+    private final SortedMap<String, String> labels;
+    private final Clock clock;
+    private final @Nullable MeterRegistry meters;
+    private final @Nullable Path eventLog;
+    private final @Nullable Path verificationHistory;
+    private final List<Consumer<BackupEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicReference<@Nullable Instant> newestBackup = new AtomicReference<>();
+    private final AtomicReference<@Nullable Instant> newestVerified = new AtomicReference<>();
+
+    private BackupEngine(Builder builder) {
+        this.name = builder.name;
+        this.store = builder.store;
+        this.encryption = builder.encryption;
+        this.compression = builder.compression;
+        this.labels = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(builder.labels));
+        this.clock = builder.clock;
+        this.meters = builder.meters;
+        this.eventLog = builder.eventLog;
+        this.verificationHistory = builder.verificationHistory;
+        this.listeners.addAll(builder.listeners);
+        if (meters != null) {
+            TimeGauge.builder("drkit.backup.newest.age", this, TimeUnit.SECONDS,
+                    engine -> engine.ageSeconds(engine.newestBackup.get()))
+                .description("Age of the newest backup this engine made")
+                .tag("engine", name)
+                .register(meters);
+            TimeGauge.builder("drkit.backup.verified.newest.age", this, TimeUnit.SECONDS,
+                    engine -> engine.ageSeconds(engine.newestVerified.get()))
+                .description("Age of the newest backup that passed verification")
+                .tag("engine", name)
+                .register(meters);
+        }
+    }
+
+    /** A builder for an engine over {@code store}. */
+    public static Builder builder(BackupStore store) {
+        return new Builder(store);
+    }
+
+    /** The engine's name, used in metrics, events and logs. */
+    public String name() {
+        return name;
+    }
+
+    /** The store. */
+    public BackupStore store() {
+        return store;
+    }
+
+    /** Adds a listener called after every backup, restore and verification; a listener that throws is logged. */
+    public BackupEngine onEvent(Consumer<BackupEvent> listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
+    // ------------------------------------------------------------------ backup
+
+    /**
+     * Backs up {@code source}.
+     *
+     * @return what was stored
+     * @throws IllegalStateException   if the engine has no {@link Builder#encryption(Encryption)}
+     * @throws BackupIoException       if the source cannot be read or the store cannot be written
+     * @throws SourceChangedException  if a file changed while it was read
+     * @throws RuntimeException        whatever a stream source's supplier or stream threw, unchanged
+     */
+    public BackupInfo backup(BackupSource source) {
+        Objects.requireNonNull(source, "source");
+        if (encryption == null) {
+            throw new IllegalStateException("BackupEngine '" + name + "' has no encryption set; "
+                + "set BackupEngine.Builder.encryption(...) to make backups");
+        }
+        long start = System.nanoTime();
+        Instant startedAt = clock.instant();
+        String id = BackupIds.next(startedAt);
+        try {
+            BackupManifest manifest = write(id, startedAt, source, encryption);
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            newestBackup.accumulateAndGet(manifest.finishedAt(), BackupEngine::later);
+            count("backup", "plaintext", manifest.plaintextBytes());
+            count("backup", "ciphertext", manifest.ciphertextBytes());
+            record("backup", true, took);
+            Map<String, String> details = new LinkedHashMap<>();
+            details.put("source", source.kind().name().toLowerCase(java.util.Locale.ROOT) + ":" + source.name());
+            details.put("plaintextBytes", Long.toString(manifest.plaintextBytes()));
+            details.put("ciphertextBytes", Long.toString(manifest.ciphertextBytes()));
+            emit(BackupEvent.Type.BACKUP, true, id, took, details);
+            log.info("BackupEngine '{}': backup {} of {} complete: {} bytes, {} stored, in {} ms", name, id, source,
+                manifest.plaintextBytes(), manifest.ciphertextBytes(), took.toMillis());
+            return manifest.info();
+        } catch (RuntimeException e) {
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            record("backup", false, took);
+            emit(BackupEvent.Type.BACKUP, false, id, took, Map.of("source",
+                source.kind().name().toLowerCase(java.util.Locale.ROOT) + ":" + source.name(), "error", message(e)));
+            throw e;
+        }
+    }
+
+    private BackupManifest write(String id, Instant startedAt, BackupSource source, Encryption encryption) {
+        BackupManifest.Fields fields = new BackupManifest.Fields();
+        fields.id = id;
+        fields.startedAt = startedAt;
+        fields.sourceKind = source.kind();
+        fields.sourceName = source.name();
+        fields.labels = labels;
+        fields.compression = compression;
+        if (encryption instanceof PassphraseEncryption) {
+            fields.encryptionMode = BackupManifest.MODE_PASSPHRASE;
+            fields.s2kBytes = ((PassphraseEncryption) encryption).s2kBytes();
+        } else {
+            fields.encryptionMode = BackupManifest.MODE_RECIPIENTS;
+        }
+        PosixFileAttributes rootAttributes = checkSource(id, source);
+        if (rootAttributes != null) {
+            fields.sourceMode = TarArchiver.mode(rootAttributes.permissions());
+            fields.sourceMtime = rootAttributes.lastModifiedTime().toInstant();
+        }
+        boolean storePhase = true;
+        RecordingStreams.Output sink = null;
+        try (PendingBackup pending = store.begin(id)) {
+            sink = RecordingStreams.output(pending.create(BackupManifest.DATA_OBJECT_NAME));
+            EncryptingStream out = BackupPipeline.encryptingStream(sink,
+                PipelineSettings.builder(encryption).compression(compression).build());
+            try (Secret manifestKey = out.manifestKey()) {
+                try {
+                    storePhase = false;
+                    fields.entries = copySource(source, rootAttributes, out);
+                    storePhase = true;
+                    out.close();
+                } finally {
+                    closeQuietly(out);
+                }
+                PipelineSummary summary = out.summary();
+                fields.finishedAt = later(clock.instant(), startedAt);
+                fields.plaintextBytes = summary.plaintextBytes();
+                fields.plaintextSha256 = summary.plaintextSha256();
+                fields.ciphertextBytes = summary.ciphertextBytes();
+                fields.ciphertextSha256 = summary.ciphertextSha256();
+                BackupManifest manifest = ManifestFormat.seal(fields, manifestKey);
+                try (OutputStream manifestOut = pending.create(BackupManifest.OBJECT_NAME)) {
+                    manifestOut.write(manifest.toBytes());
+                }
+                pending.commit();
+                return manifest;
+            }
+        } catch (IOException e) {
+            if (storePhase || (sink != null && sink.threw(e))) {
+                throw new BackupIoException("Backup " + id + " to store " + store.location() + " failed: the store "
+                    + "could not be written (" + describe(e) + "); nothing was kept",
+                    context("backup", id, "store", store.location()), e);
+            }
+            throw new BackupIoException("Backup " + id + " of " + source + " failed: the source could not be read ("
+                + describe(e) + "); nothing was kept", context("backup", id, "source", source.name()), e);
+        }
+    }
+
+    private @Nullable PosixFileAttributes checkSource(String id, BackupSource source) {
+        if (source.kind() == SourceKind.STREAM) {
+            return null;
+        }
+        Path path = source.path().orElseThrow();
+        PosixFileAttributes attributes;
+        try {
+            // The path the user named may be a link; entries inside a directory are never followed.
+            attributes = Files.readAttributes(path, PosixFileAttributes.class);
+        } catch (IOException e) {
+            throw new BackupIoException("Backup source " + path + " cannot be read (" + describe(e) + ")",
+                context("backup", id, "source", source.name()), e);
+        }
+        boolean ok = source.kind() == SourceKind.FILE ? attributes.isRegularFile() : attributes.isDirectory();
+        if (!ok) {
+            throw new BackupIoException("Backup source " + path + " is not a "
+                + (source.kind() == SourceKind.FILE ? "regular file" : "directory"),
+                context("backup", id, "source", source.name()), null);
+        }
+        return attributes;
+    }
+
+    private static List<ManifestEntry> copySource(BackupSource source, @Nullable PosixFileAttributes attributes,
+                                                  OutputStream out) throws IOException {
+        switch (source.kind()) {
+            case DIRECTORY:
+                return TarArchiver.write(source.path().orElseThrow(), out);
+            case FILE:
+                Path file = source.path().orElseThrow().toRealPath();
+                TarArchiver.copyFile(file, Objects.requireNonNull(attributes), out, new byte[64 * 1024]);
+                return List.of();
+            default:
+                try (InputStream in = source.supplier().orElseThrow().open()) {
+                    in.transferTo(out);
+                }
+                return List.of();
+        }
+    }
+
+    // ------------------------------------------------------------------ list and manifests
+
+    /**
+     * The complete backups in the store, oldest first, from their manifests (whose checksums are checked).
+     *
+     * @throws ManifestException if a manifest is damaged or unreadable as a manifest
+     * @throws BackupIoException if the store cannot be read
+     */
+    public List<BackupInfo> list() {
+        List<String> ids;
+        try {
+            ids = store.list();
+        } catch (IOException e) {
+            throw storeUnreadable("list", null, e);
+        }
+        List<BackupInfo> infos = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            infos.add(manifest(id).info());
+        }
+        return infos;
+    }
+
+    /**
+     * The manifest of backup {@code id}, its checksum checked (not its authenticity, which needs the key).
+     *
+     * @throws dev.drkit.backup.store.NoSuchBackupException if there is no such complete backup
+     * @throws ManifestException if the manifest is damaged, too large, of another format or another backup's
+     * @throws BackupIoException if the store cannot be read
+     */
+    public BackupManifest manifest(String id) {
+        Objects.requireNonNull(id, "id");
+        try {
+            long size = store.size(id, BackupManifest.OBJECT_NAME);
+            if (size > BackupManifest.MAX_BYTES) {
+                throw new ManifestException(ManifestException.Reason.TOO_LARGE, id, "Manifest of backup " + id
+                    + " is " + size + " bytes, more than the limit of " + BackupManifest.MAX_BYTES, null);
+            }
+            byte[] bytes;
+            try (InputStream in = store.open(id, BackupManifest.OBJECT_NAME)) {
+                bytes = in.readNBytes(BackupManifest.MAX_BYTES + 1);
+            }
+            return ManifestFormat.parse(bytes, id);
+        } catch (IOException e) {
+            throw storeUnreadable("read", id, e);
+        }
+    }
+
+    // ------------------------------------------------------------------ verify
+
+    /**
+     * Quick verification, without a key: the manifest's checksum, and the size and SHA-256 of the stored data.
+     *
+     * @return the result, passed or failed; also appended to the verification history
+     * @throws dev.drkit.backup.store.NoSuchBackupException if there is no such complete backup
+     * @throws BackupIoException if the store cannot be read
+     */
+    public VerificationResult verify(String id) {
+        return verify(id, null, VerificationMode.QUICK);
+    }
+
+    /**
+     * Full verification with {@code key}: the manifest's checksum and HMAC, decryption with every integrity check,
+     * the plaintext and ciphertext sizes and SHA-256, and every entry of a directory backup. Writes nothing.
+     *
+     * @return the result, passed or failed (a wrong key fails it too); also appended to the verification history
+     * @throws dev.drkit.backup.store.NoSuchBackupException if there is no such complete backup
+     * @throws BackupIoException if the store cannot be read
+     */
+    public VerificationResult verify(String id, DecryptionKey key) {
+        return verify(id, Objects.requireNonNull(key, "key"), VerificationMode.FULL);
+    }
+
+    private VerificationResult verify(String id, @Nullable DecryptionKey key, VerificationMode mode) {
+        Objects.requireNonNull(id, "id");
+        long start = System.nanoTime();
+        String operation = mode == VerificationMode.QUICK ? "verify.quick" : "verify.full";
+        long[] sizes = new long[3];
+        Instant[] finished = new Instant[1];
+        BackupException failure = null;
+        try {
+            BackupManifest manifest = manifest(id);
+            finished[0] = manifest.finishedAt();
+            if (key == null) {
+                quickCheck(manifest, sizes);
+            } else {
+                ReadOutcome outcome = read(manifest, key, null, operation);
+                sizes[0] = outcome.summary.ciphertextBytes();
+                sizes[1] = outcome.summary.plaintextBytes();
+                sizes[2] = manifest.entries().size();
+            }
+        } catch (ManifestException | BackupVerificationException | BackupDecryptionException e) {
+            failure = e;
+        } catch (RuntimeException e) {
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            record(operation, false, took);
+            emit(BackupEvent.Type.VERIFY, false, id, took, Map.of("mode", mode.name().toLowerCase(
+                java.util.Locale.ROOT), "error", message(e)));
+            throw e;
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        VerificationResult result = new VerificationResult(id, mode, clock.instant(), took, sizes[0], sizes[1],
+            (int) sizes[2], finished[0], failure);
+        if (result.passed() && finished[0] != null) {
+            newestVerified.accumulateAndGet(finished[0], BackupEngine::later);
+        }
+        count(operation, "ciphertext", sizes[0]);
+        count(operation, "plaintext", sizes[1]);
+        record(operation, result.passed(), took);
+        if (verificationHistory != null) {
+            try {
+                JsonLines.append(verificationHistory, result.toJson());
+            } catch (IOException e) {
+                log.warn("BackupEngine '{}': could not append to the verification history {}: {}", name,
+                    verificationHistory, describe(e));
+            }
+        }
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("mode", mode.name().toLowerCase(java.util.Locale.ROOT));
+        details.put("ciphertextBytes", Long.toString(sizes[0]));
+        if (failure != null) {
+            details.put("check", result.failedCheck().orElse(""));
+            details.put("error", message(failure));
+        }
+        emit(BackupEvent.Type.VERIFY, result.passed(), id, took, details);
+        return result;
+    }
+
+    private void quickCheck(BackupManifest manifest, long[] sizes) {
+        String id = manifest.id();
+        MessageDigest digest = sha256();
+        long count = 0;
+        try (InputStream in = store.open(id, BackupManifest.DATA_OBJECT_NAME)) {
+            byte[] buffer = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                digest.update(buffer, 0, n);
+                count += n;
+            }
+        } catch (IOException e) {
+            throw storeUnreadable("verify", id, e);
+        }
+        sizes[0] = count;
+        compareCiphertext(manifest, count, HexFormat.of().formatHex(digest.digest()));
+    }
+
+    private static void compareCiphertext(BackupManifest manifest, long bytes, String sha256) {
+        if (bytes != manifest.ciphertextBytes()) {
+            throw new BackupVerificationException(manifest.id(), "ciphertext size",
+                Long.toString(manifest.ciphertextBytes()), Long.toString(bytes), "Backup " + manifest.id()
+                + " failed verification: " + BackupManifest.DATA_OBJECT_NAME + " has " + bytes
+                + " bytes, the manifest says " + manifest.ciphertextBytes() + " (truncated or replaced)");
+        }
+        if (!sha256.equals(manifest.ciphertextSha256())) {
+            throw new BackupVerificationException(manifest.id(), "ciphertext sha256", manifest.ciphertextSha256(),
+                sha256, "Backup " + manifest.id() + " failed verification: the SHA-256 of "
+                + BackupManifest.DATA_OBJECT_NAME + " does not match the manifest (damaged or replaced)");
+        }
+    }
+
+    /** The result of decrypting and checking a whole backup. */
+    private static final class ReadOutcome {
+        final PipelineSummary summary;
+        final @Nullable ArchiveReader archive;
+
+        ReadOutcome(PipelineSummary summary, @Nullable ArchiveReader archive) {
+            this.summary = summary;
+            this.archive = archive;
+        }
+    }
+
+    /**
+     * Decrypts backup data, checking the manifest's HMAC first and every checksum as it streams; extracts a
+     * directory under {@code directoryTarget}, or copies a file or stream to {@code fileTarget}.
+     */
+    private ReadOutcome read(BackupManifest manifest, DecryptionKey key, @Nullable Path target, String operation) {
+        String id = manifest.id();
+        RecordingStreams.Input source = null;
+        try {
+            source = RecordingStreams.input(store.open(id, BackupManifest.DATA_OBJECT_NAME));
+            try (DecryptingStream in = BackupPipeline.decryptingStream(source, key, manifest.compression())) {
+                try (Secret manifestKey = in.manifestKey()) {
+                    manifest.checkAuthentic(manifestKey);
+                }
+                ArchiveReader archive = null;
+                if (manifest.sourceKind() == SourceKind.DIRECTORY) {
+                    archive = ArchiveReader.read(manifest, in, target);
+                } else if (target != null) {
+                    OutputStream out;
+                    try {
+                        out = Files.newOutputStream(target, StandardOpenOption.WRITE,
+                            StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+                    } catch (IOException e) {
+                        throw new ArchiveReader.TargetWriteException(e);
+                    }
+                    try {
+                        copyToTarget(in, out);
+                    } finally {
+                        try {
+                            out.close();
+                        } catch (IOException e) {
+                            throw new ArchiveReader.TargetWriteException(e);
+                        }
+                    }
+                } else {
+                    in.transferTo(OutputStream.nullOutputStream());
+                }
+                if (!in.isVerified()) {
+                    // Cannot happen: every path above reads to the end. Guard anyway.
+                    in.transferTo(OutputStream.nullOutputStream());
+                }
+                PipelineSummary summary = in.summary();
+                compareCiphertext(manifest, summary.ciphertextBytes(), summary.ciphertextSha256());
+                if (summary.plaintextBytes() != manifest.plaintextBytes()
+                    || !summary.plaintextSha256().equals(manifest.plaintextSha256())) {
+                    throw new BackupVerificationException(id, "plaintext sha256", manifest.plaintextSha256(),
+                        summary.plaintextSha256(), "Backup " + id + " failed verification: the decrypted data ("
+                        + summary.plaintextBytes() + " bytes) does not match the manifest's size and SHA-256");
+                }
+                return new ReadOutcome(summary, archive);
+            }
+        } catch (ArchiveReader.TargetWriteException e) {
+            throw new BackupIoException("Restore of backup " + id + " failed: the target " + target
+                + " could not be written (" + e.getMessage() + "); the previous data was left as it was",
+                context("restore", id, "target", String.valueOf(target)), e.getCause());
+        } catch (IOException e) {
+            if (source == null || source.threw(e)) {
+                throw storeUnreadable(operation, id, e);
+            }
+            throw new BackupVerificationException(id, "archive format", null, null, "Backup " + id
+                + " failed verification: its tar stream cannot be read (" + describe(e) + ")");
+        }
+    }
+
+    private static void copyToTarget(InputStream in, OutputStream out) throws IOException {
+        byte[] buffer = new byte[64 * 1024];
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+            try {
+                out.write(buffer, 0, n);
+            } catch (IOException e) {
+                throw new ArchiveReader.TargetWriteException(e);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ restore
+
+    /**
+     * Restores backup {@code id} to {@code target} (a file for file and stream backups, a directory for directory
+     * backups), anywhere: in place, or elsewhere to test. The data is written beside the target under a hidden
+     * temporary name and swapped in only after every check passed; an existing target is kept as
+     * {@code <target>.pre-restore-<time>}.
+     *
+     * @throws ManifestException             if the manifest is damaged or not authentic under the key's data
+     * @throws BackupDecryptionException    if the key is wrong or the data damaged
+     * @throws BackupVerificationException  if a checksum or entry does not match the manifest
+     * @throws BackupIoException             if the store cannot be read or the target's directory written
+     * @throws dev.drkit.backup.store.NoSuchBackupException if there is no such complete backup
+     */
+    public RestoreResult restore(String id, DecryptionKey key, Path target) {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(target, "target");
+        long start = System.nanoTime();
+        Path absolute = target.toAbsolutePath().normalize();
+        try {
+            RestoreResult result = restoreTo(id, key, absolute, start);
+            record("restore", true, result.duration());
+            count("restore", "plaintext", result.plaintextBytes());
+            Map<String, String> details = new LinkedHashMap<>();
+            details.put("target", absolute.toString());
+            details.put("plaintextBytes", Long.toString(result.plaintextBytes()));
+            result.previous().ifPresent(p -> details.put("previous", p.toString()));
+            emit(BackupEvent.Type.RESTORE, true, id, result.duration(), details);
+            log.info("BackupEngine '{}': restored backup {} to {}{}", name, id, absolute,
+                result.previous().map(p -> "; the previous data is at " + p).orElse(""));
+            return result;
+        } catch (RuntimeException e) {
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            record("restore", false, took);
+            emit(BackupEvent.Type.RESTORE, false, id, took, Map.of("target", absolute.toString(), "error",
+                message(e)));
+            throw e;
+        }
+    }
+
+    private RestoreResult restoreTo(String id, DecryptionKey key, Path target, long start) {
+        BackupManifest manifest = manifest(id);
+        Path parent = target.getParent();
+        if (parent == null || target.getFileName() == null) {
+            throw new IllegalArgumentException("target must name a file or directory inside a directory, but was "
+                + target);
+        }
+        boolean directory = manifest.sourceKind() == SourceKind.DIRECTORY;
+        Path staging = parent.resolve("." + target.getFileName() + ".drkit-restore-" + randomHex());
+        try {
+            if (directory) {
+                Files.createDirectory(staging, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------")));
+            } else {
+                Files.createFile(staging, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rw-------")));
+            }
+        } catch (IOException e) {
+            throw new BackupIoException("Restore of backup " + id + " failed: cannot write in " + parent + " ("
+                + describe(e) + "); " + target + " was left as it was",
+                context("restore", id, "target", target.toString()), e);
+        }
+        boolean swapped = false;
+        try {
+            ReadOutcome outcome = read(manifest, key, staging, "restore");
+            try {
+                if (outcome.archive != null) {
+                    outcome.archive.finish();
+                }
+                if (directory) {
+                    Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString(ArchiveReader.rwx(
+                        manifest.sourceMode().orElse(0700))));
+                } else {
+                    try (var channel = java.nio.channels.FileChannel.open(staging, StandardOpenOption.WRITE)) {
+                        channel.force(true);
+                    }
+                    Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString(ArchiveReader.rwx(
+                        manifest.sourceMode().orElse(0600))));
+                }
+                if (manifest.sourceMtime().isPresent()) {
+                    ArchiveReader.setTime(staging, manifest.sourceMtime().get());
+                }
+            } catch (IOException e) {
+                throw new ArchiveReader.TargetWriteException(e);
+            }
+            Path previous = swap(staging, target);
+            swapped = true;
+            return new RestoreResult(id, target, previous, outcome.summary.plaintextBytes(),
+                manifest.entries().size(), Duration.ofNanos(System.nanoTime() - start));
+        } catch (ArchiveReader.TargetWriteException e) {
+            throw new BackupIoException("Restore of backup " + id + " failed: " + target + " could not be written ("
+                + e.getMessage() + "); the previous data was left as it was",
+                context("restore", id, "target", target.toString()), e.getCause());
+        } finally {
+            if (!swapped) {
+                deleteTree(staging);
+            }
+        }
+    }
+
+    /** Moves an existing target aside, then the staged result in; puts the old one back if the second move fails. */
+    private @Nullable Path swap(Path staging, Path target) throws ArchiveReader.TargetWriteException {
+        Path previous = null;
+        try {
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                String base = target.getFileName() + ".pre-restore-" + BackupIds.stamp(clock.instant());
+                previous = target.resolveSibling(base);
+                for (int i = 1; Files.exists(previous, LinkOption.NOFOLLOW_LINKS); i++) {
+                    previous = target.resolveSibling(base + "-" + i);
+                }
+                Files.move(target, previous, StandardCopyOption.ATOMIC_MOVE);
+            }
+            try {
+                Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                if (previous != null) {
+                    Files.move(previous, target, StandardCopyOption.ATOMIC_MOVE);
+                }
+                throw e;
+            }
+            return previous;
+        } catch (IOException e) {
+            throw new ArchiveReader.TargetWriteException(e);
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            List<Path> all = new ArrayList<>();
+            paths.forEach(all::add);
+            all.sort(Comparator.comparingInt(Path::getNameCount).reversed());
+            for (Path path : all) {
+                if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+                    // a restored read-only directory must be writable to be emptied
+                    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwx------"));
+                }
+            }
+            for (Path path : all) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("BackupEngine: could not remove the unfinished restore at {}: {}", root, describe(e));
+        }
+    }
+
+    // ------------------------------------------------------------------ metrics, events, helpers
+
+    private double ageSeconds(@Nullable Instant time) {
+        if (time == null) {
+            return Double.NaN;
+        }
+        return Duration.between(time, clock.instant()).toMillis() / 1000.0;
+    }
+
+    private void record(String operation, boolean success, Duration took) {
+        if (meters != null) {
+            Timer.builder("drkit.backup.operation")
+                .description("Backups, restores and verifications, by outcome")
+                .tag("engine", name)
+                .tag("operation", operation)
+                .tag("outcome", success ? "success" : "failure")
+                .register(meters)
+                .record(took);
+        }
+    }
+
+    private void count(String operation, String side, long bytes) {
+        if (meters != null && bytes > 0) {
+            Counter.builder("drkit.backup.bytes")
+                .description("Bytes backed up, restored and verified")
+                .baseUnit("bytes")
+                .tag("engine", name)
+                .tag("operation", operation)
+                .tag("side", side)
+                .register(meters)
+                .increment(bytes);
+        }
+    }
+
+    private void emit(BackupEvent.Type type, boolean success, @Nullable String id, Duration took,
+                      Map<String, String> details) {
+        BackupEvent event = new BackupEvent(type, success, clock.instant(), name, id, took, details);
+        if (eventLog != null) {
+            try {
+                JsonLines.append(eventLog, event.toJson());
+            } catch (IOException | RuntimeException e) {
+                log.warn("BackupEngine '{}': could not append to the event log {}: {}", name, eventLog, describe(e));
+            }
+        }
+        for (Consumer<BackupEvent> listener : listeners) {
+            try {
+                listener.accept(event);
+            } catch (RuntimeException e) {
+                log.warn("BackupEngine '{}': event listener {} threw {} on a {} event", name,
+                    listener.getClass().getName(), e.getClass().getName(), type);
+            }
+        }
+    }
+
+    private BackupIoException storeUnreadable(String operation, @Nullable String id, IOException e) {
+        return new BackupIoException("Store " + store.location() + " could not be read" + (id == null ? "" :
+            " for backup " + id) + " (" + describe(e) + ")", context(operation, id, "store", store.location()), e);
+    }
+
+    private static Map<String, String> context(String operation, @Nullable String id, String key, String value) {
+        Map<String, String> context = new LinkedHashMap<>();
+        context.put("operation", operation);
+        if (id != null) {
+            context.put("backup", id);
+        }
+        context.put(key, value);
+        return context;
+    }
+
+    /** A drkit exception's message; only the type of anything else, whose message may hold anything. */
+    private static String message(Throwable e) {
+        return e instanceof dev.drkit.core.DrkitException ? e.getMessage() : e.getClass().getName();
+    }
+
+    /** An I/O failure for a message: its type and the JDK's message, which names a path or the errno text. */
+    static String describe(Throwable e) {
+        String message = e.getMessage();
+        return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+
+    private static Instant later(@Nullable Instant a, Instant b) {
+        return a == null || b.isAfter(a) ? b : a;
+    }
+
+    private static String randomHex() {
+        byte[] bytes = new byte[6];
+        RANDOM.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void closeQuietly(OutputStream out) {
+        try {
+            out.close();
+        } catch (IOException | RuntimeException e) {
+            // the first failure is the one reported
+        }
+    }
+
+    /**
+     * Builds a {@link BackupEngine}. Not thread-safe.
+     *
+     * @since 0.1
+     */
+    public static final class Builder {
+
+        private final BackupStore store;
+        private String name = DEFAULT_NAME;
+        private @Nullable Encryption encryption;
+        private Compression compression = Compression.zstd();
+        private final SortedMap<String, String> labels = new TreeMap<>();
+        private Clock clock = Clock.systemUTC();
+        private @Nullable MeterRegistry meters;
+        private @Nullable Path eventLog;
+        private @Nullable Path verificationHistory;
+        private final List<Consumer<BackupEvent>> listeners = new ArrayList<>();
+
+        private Builder(BackupStore store) {
+            this.store = Objects.requireNonNull(store, "store");
+        }
+
+        /** The engine's name in metrics, events and logs; default {@value BackupEngine#DEFAULT_NAME}. */
+        public Builder name(String name) {
+            this.name = Names.printable(name, 64, "name");
+            return this;
+        }
+
+        /** How backups are encrypted; required for {@link BackupEngine#backup}, not for the rest. */
+        public Builder encryption(Encryption encryption) {
+            this.encryption = Objects.requireNonNull(encryption, "encryption");
+            return this;
+        }
+
+        /** How backups are compressed; default {@link Compression#zstd()}. */
+        public Builder compression(Compression compression) {
+            this.compression = Objects.requireNonNull(compression, "compression");
+            return this;
+        }
+
+        /**
+         * A label recorded in every backup's manifest.
+         *
+         * @param key   1 to 63 characters of {@code [A-Za-z0-9._/-]}, starting with a letter or digit
+         * @param value at most 256 printable characters
+         * @throws IllegalArgumentException if the key or value breaks these rules, or there would be more than 64
+         */
+        public Builder label(String key, String value) {
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(value, "value");
+            if (!ManifestFormat.LABEL_KEY.matcher(key).matches()) {
+                throw new IllegalArgumentException("label key must be 1 to 63 characters of [A-Za-z0-9._/-] starting "
+                    + "with a letter or digit, but was \"" + dev.drkit.backup.internal.SafePaths.printable(key) + "\"");
+            }
+            if (!ManifestFormat.validLabelValue(value)) {
+                throw new IllegalArgumentException("label value of " + key + " must be at most "
+                    + ManifestFormat.MAX_LABEL_VALUE + " printable characters, but had " + value.length()
+                    + " characters" + (value.chars().anyMatch(Character::isISOControl) ? " with control characters" : ""));
+            }
+            if (!labels.containsKey(key) && labels.size() >= ManifestFormat.MAX_LABELS) {
+                throw new IllegalArgumentException("at most " + ManifestFormat.MAX_LABELS + " labels, but " + key
+                    + " would be one more");
+            }
+            labels.put(key, value);
+            return this;
+        }
+
+        /** Several labels; see {@link #label(String, String)}. */
+        public Builder labels(Map<String, String> labels) {
+            Objects.requireNonNull(labels, "labels").forEach(this::label);
+            return this;
+        }
+
+        /** The clock for backup ids and times, events and gauges; default UTC system clock. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Where metrics go; none by default. */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meters = Objects.requireNonNull(registry, "registry");
+            return this;
+        }
+
+        /** A file to append events to as JSON lines (created 0600); none by default. */
+        public Builder eventLog(Path file) {
+            this.eventLog = Objects.requireNonNull(file, "file");
+            return this;
+        }
+
+        /** A file to append verification results to as JSON lines (created 0600); none by default. */
+        public Builder verificationHistory(Path file) {
+            this.verificationHistory = Objects.requireNonNull(file, "file");
+            return this;
+        }
+
+        /** A listener called after every backup, restore and verification. */
+        public Builder onEvent(Consumer<BackupEvent> listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /** The engine. */
+        public BackupEngine build() {
+            return new BackupEngine(this);
+        }
+    }
+}

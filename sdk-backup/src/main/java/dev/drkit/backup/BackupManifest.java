@@ -1,0 +1,286 @@
+package dev.drkit.backup;
+
+import dev.drkit.core.secret.Secret;
+import org.jspecify.annotations.Nullable;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The record of one backup, stored as {@value #OBJECT_NAME} beside its data ({@value #DATA_OBJECT_NAME}): id,
+ * times, source, labels, compression, encryption, sizes and SHA-256 of both the plaintext and the stored
+ * ciphertext, and for directory sources every entry's path, type, size, mode, modification time and SHA-256.
+ *
+ * <h2>Format ({@value #FORMAT})</h2>
+ * The file is one line of JSON (UTF-8) followed by a newline, with exactly this layout:
+ * <pre>
+ * {"format":"drkit.backup-manifest/1","body":BODY,"bodySha256":"HEX64","bodyHmacSha256":"HEX64"}
+ * </pre>
+ * {@code BODY} is a JSON object (documented in {@code docs/backup.md}). Both digests are computed over the
+ * exact bytes of {@code BODY} as they appear in the file, between {@code "body":} and {@code ,"bodySha256"}:
+ * <ul>
+ *   <li>{@code bodySha256}: SHA-256, the manifest's own checksum. Anyone can check it without a key (quick
+ *       verification); it detects damage, not deliberate edits.</li>
+ *   <li>{@code bodyHmacSha256}: HMAC-SHA256 under the backup's manifest key, HKDF-SHA256 of the OpenPGP session
+ *       key of {@value #DATA_OBJECT_NAME} ({@link EncryptingStream#manifestKey()}). Only a holder of the backup's
+ *       passphrase or private key can check it (full verification, restore); it detects an edited manifest and a
+ *       {@value #DATA_OBJECT_NAME} swapped in from another backup. The writer needs no decryption key.</li>
+ * </ul>
+ *
+ * <p>{@link #parse(byte[])} reads untrusted bytes strictly: at most {@value #MAX_BYTES} bytes, the exact layout
+ * above, no duplicate or unknown fields, every value checked; a manifest of another format version fails with
+ * {@link ManifestException.Reason#UNSUPPORTED_VERSION}. Parsing checks {@code bodySha256};
+ * {@link #checkAuthentic(Secret)} checks the HMAC.
+ *
+ * <p>Instances are immutable and thread-safe.
+ *
+ * @since 0.1
+ */
+public final class BackupManifest {
+
+    /** The format identifier written by this version of drkit: {@value}. */
+    public static final String FORMAT = "drkit.backup-manifest/1";
+    /** The format version number written by this version of drkit: {@value}. */
+    public static final int FORMAT_VERSION = 1;
+    /** The largest manifest read, in bytes: {@value} (about 100,000 directory entries). */
+    public static final int MAX_BYTES = 32 * 1024 * 1024;
+    /** The store object holding the manifest: {@value}. */
+    public static final String OBJECT_NAME = "manifest.json";
+    /** The store object holding the encrypted data: {@value}. */
+    public static final String DATA_OBJECT_NAME = "data.pgp";
+    /** {@link #encryptionMode()} of passphrase backups: {@value}. */
+    public static final String MODE_PASSPHRASE = "passphrase";
+    /** {@link #encryptionMode()} of backups to public-key recipients: {@value}. */
+    public static final String MODE_RECIPIENTS = "recipients";
+
+    private final String id;
+    private final Instant startedAt;
+    private final Instant finishedAt;
+    private final SourceKind sourceKind;
+    private final String sourceName;
+    private final @Nullable Integer sourceMode;
+    private final @Nullable Instant sourceMtime;
+    private final SortedMap<String, String> labels;
+    private final Compression compression;
+    private final String encryptionMode;
+    private final long s2kBytes;
+    private final List<String> recipients;
+    private final long plaintextBytes;
+    private final String plaintextSha256;
+    private final long ciphertextBytes;
+    private final String ciphertextSha256;
+    private final List<ManifestEntry> entries;
+    private final byte[] body;
+    private final String bodySha256;
+    private final String bodyHmacSha256;
+
+    BackupManifest(Fields fields, byte[] body, String bodySha256, String bodyHmacSha256) {
+        this.id = Objects.requireNonNull(fields.id, "id");
+        this.startedAt = Objects.requireNonNull(fields.startedAt, "startedAt");
+        this.finishedAt = Objects.requireNonNull(fields.finishedAt, "finishedAt");
+        this.sourceKind = Objects.requireNonNull(fields.sourceKind, "sourceKind");
+        this.sourceName = Objects.requireNonNull(fields.sourceName, "sourceName");
+        this.sourceMode = fields.sourceMode;
+        this.sourceMtime = fields.sourceMtime;
+        this.labels = Collections.unmodifiableSortedMap(new TreeMap<>(fields.labels));
+        this.compression = Objects.requireNonNull(fields.compression, "compression");
+        this.encryptionMode = Objects.requireNonNull(fields.encryptionMode, "encryptionMode");
+        this.s2kBytes = fields.s2kBytes;
+        this.recipients = List.copyOf(fields.recipients);
+        this.plaintextBytes = fields.plaintextBytes;
+        this.plaintextSha256 = Objects.requireNonNull(fields.plaintextSha256, "plaintextSha256");
+        this.ciphertextBytes = fields.ciphertextBytes;
+        this.ciphertextSha256 = Objects.requireNonNull(fields.ciphertextSha256, "ciphertextSha256");
+        this.entries = List.copyOf(fields.entries);
+        this.body = body.clone();
+        this.bodySha256 = bodySha256;
+        this.bodyHmacSha256 = bodyHmacSha256;
+    }
+
+    /**
+     * Parses a manifest read from a store, checking its layout, every field and its own checksum; not its
+     * authenticity ({@link #checkAuthentic(Secret)}).
+     *
+     * @throws ManifestException if the bytes are not a valid manifest of format {@value #FORMAT_VERSION}
+     */
+    public static BackupManifest parse(byte[] bytes) {
+        return ManifestFormat.parse(Objects.requireNonNull(bytes, "bytes"), null);
+    }
+
+    /**
+     * Checks the manifest's HMAC under {@code manifestKey}, the key of the backup's data
+     * ({@link DecryptingStream#manifestKey()}).
+     *
+     * @throws ManifestException with {@link ManifestException.Reason#NOT_AUTHENTIC} if it does not match: the
+     *                           manifest was edited, or the data belongs to another backup
+     */
+    public void checkAuthentic(Secret manifestKey) {
+        Objects.requireNonNull(manifestKey, "manifestKey");
+        if (!ManifestFormat.hmacMatches(body, bodyHmacSha256, manifestKey)) {
+            throw new ManifestException(ManifestException.Reason.NOT_AUTHENTIC, id, "Manifest of backup " + id
+                + " is not authentic under the key of its data: the manifest was edited, or "
+                + DATA_OBJECT_NAME + " belongs to another backup", null);
+        }
+    }
+
+    /** The bytes of the manifest file, exactly as stored. */
+    public byte[] toBytes() {
+        return ManifestFormat.file(body, bodySha256, bodyHmacSha256);
+    }
+
+    /** The backup's id. */
+    public String id() {
+        return id;
+    }
+
+    /** When the backup started (when the source was opened). */
+    public Instant startedAt() {
+        return startedAt;
+    }
+
+    /** When all data was written, just before the manifest. */
+    public Instant finishedAt() {
+        return finishedAt;
+    }
+
+    /** What kind of source the backup was made from. */
+    public SourceKind sourceKind() {
+        return sourceKind;
+    }
+
+    /** The source's name (not its path). */
+    public String sourceName() {
+        return sourceName;
+    }
+
+    /** The permission bits of the source file or directory; empty for streams. */
+    public OptionalInt sourceMode() {
+        return sourceMode == null ? OptionalInt.empty() : OptionalInt.of(sourceMode);
+    }
+
+    /** The modification time of the source file or directory; empty for streams. */
+    public Optional<Instant> sourceMtime() {
+        return Optional.ofNullable(sourceMtime);
+    }
+
+    /** The labels, sorted by key. */
+    public SortedMap<String, String> labels() {
+        return labels;
+    }
+
+    /** How the plaintext was compressed. */
+    public Compression compression() {
+        return compression;
+    }
+
+    /** {@value #MODE_PASSPHRASE} or {@value #MODE_RECIPIENTS}. */
+    public String encryptionMode() {
+        return encryptionMode;
+    }
+
+    /** The passphrase S2K count (bytes hashed); empty for recipient backups. */
+    public OptionalLong s2kBytes() {
+        return s2kBytes > 0 ? OptionalLong.of(s2kBytes) : OptionalLong.empty();
+    }
+
+    /** The fingerprints of the recipients' keys (hex); empty for passphrase backups. */
+    public List<String> recipients() {
+        return recipients;
+    }
+
+    /** The plaintext size in bytes (for directories, the size of the tar stream). */
+    public long plaintextBytes() {
+        return plaintextBytes;
+    }
+
+    /** SHA-256 of the plaintext, lowercase hex ({@code zstd -d | sha256sum} after {@code gpg -d}). */
+    public String plaintextSha256() {
+        return plaintextSha256;
+    }
+
+    /** The size of {@value #DATA_OBJECT_NAME} in bytes. */
+    public long ciphertextBytes() {
+        return ciphertextBytes;
+    }
+
+    /** SHA-256 of {@value #DATA_OBJECT_NAME}, lowercase hex ({@code sha256sum data.pgp}). */
+    public String ciphertextSha256() {
+        return ciphertextSha256;
+    }
+
+    /** The entries of a directory backup in archive order; empty for files and streams. */
+    public List<ManifestEntry> entries() {
+        return entries;
+    }
+
+    /** The manifest's own checksum: SHA-256 of its body, lowercase hex. */
+    public String bodySha256() {
+        return bodySha256;
+    }
+
+    /** A summary without the entries. */
+    public BackupInfo info() {
+        return new BackupInfo(this);
+    }
+
+    /** The body bytes the digests cover. */
+    byte[] body() {
+        return body.clone();
+    }
+
+    String bodyHmacSha256() {
+        return bodyHmacSha256;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof BackupManifest
+            && java.util.Arrays.equals(body, ((BackupManifest) other).body)
+            && bodyHmacSha256.equals(((BackupManifest) other).bodyHmacSha256);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Arrays.hashCode(body);
+    }
+
+    @Override
+    public String toString() {
+        return "BackupManifest[" + id + ", " + sourceKind.name().toLowerCase(java.util.Locale.ROOT) + " "
+            + sourceName + ", " + plaintextBytes + " bytes, " + entries.size() + " entries]";
+    }
+
+    /** A mutable holder of the fields, for the writer and the parser. */
+    static final class Fields {
+        @Nullable String id;
+        @Nullable Instant startedAt;
+        @Nullable Instant finishedAt;
+        @Nullable SourceKind sourceKind;
+        @Nullable String sourceName;
+        @Nullable Integer sourceMode;
+        @Nullable Instant sourceMtime;
+        Map<String, String> labels = Map.of();
+        @Nullable Compression compression;
+        @Nullable String encryptionMode;
+        long s2kBytes;
+        List<String> recipients = List.of();
+        long plaintextBytes;
+        @Nullable String plaintextSha256;
+        long ciphertextBytes;
+        @Nullable String ciphertextSha256;
+        List<ManifestEntry> entries = List.of();
+    }
+
+    static String utf8(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+}

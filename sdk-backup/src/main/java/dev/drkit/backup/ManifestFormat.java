@@ -1,0 +1,568 @@
+package dev.drkit.backup;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.drkit.backup.ManifestException.Reason;
+import dev.drkit.backup.internal.SafePaths;
+import dev.drkit.backup.store.StoreNames;
+import dev.drkit.core.secret.Secret;
+import org.jspecify.annotations.Nullable;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/** Writing and strictly reading manifest files; see {@link BackupManifest} for the layout. */
+final class ManifestFormat {
+
+    static final String PREFIX = "{\"format\":\"" + BackupManifest.FORMAT + "\",\"body\":";
+    private static final byte[] PREFIX_BYTES = PREFIX.getBytes(StandardCharsets.US_ASCII);
+    /** {@code ,"bodySha256":"<64>","bodyHmacSha256":"<64>"}\n} */
+    private static final Pattern SUFFIX = Pattern.compile(
+        ",\"bodySha256\":\"([0-9a-f]{64})\",\"bodyHmacSha256\":\"([0-9a-f]{64})\"}\n");
+    private static final int SUFFIX_LENGTH = ",\"bodySha256\":\"\",\"bodyHmacSha256\":\"\"}\n".length() + 128;
+    private static final Pattern FORMAT_NAME = Pattern.compile("drkit\\.backup-manifest/([0-9]{1,9})");
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern FINGERPRINT = Pattern.compile("[0-9A-F]{40}|[0-9A-F]{64}");
+    static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,62}");
+    static final int MAX_LABEL_VALUE = 256;
+    static final int MAX_LABELS = 64;
+    private static final int MAX_RECIPIENTS = 64;
+
+    private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
+        .streamReadConstraints(StreamReadConstraints.builder()
+            .maxNestingDepth(8)
+            .maxNumberLength(24)
+            .maxStringLength(64 * 1024)
+            .maxDocumentLength(BackupManifest.MAX_BYTES)
+            .build())
+        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+        .build())
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+
+    private ManifestFormat() {
+    }
+
+    // ------------------------------------------------------------------ writing
+
+    /** Serializes {@code fields}, computes both digests (the HMAC under {@code manifestKey}) and returns the manifest. */
+    static BackupManifest seal(BackupManifest.Fields fields, Secret manifestKey) {
+        byte[] body = body(fields);
+        String sha = sha256(body);
+        String hmac = hmac(body, manifestKey);
+        return new BackupManifest(fields, body, sha, hmac);
+    }
+
+    static byte[] body(BackupManifest.Fields f) {
+        ObjectNode body = JsonNodeFactory.instance.objectNode();
+        body.put("id", f.id);
+        body.put("startedAt", String.valueOf(f.startedAt));
+        body.put("finishedAt", String.valueOf(f.finishedAt));
+        ObjectNode source = body.putObject("source");
+        source.put("kind", kindName(f.sourceKind));
+        source.put("name", f.sourceName);
+        if (f.sourceMode != null) {
+            source.put("mode", String.format("%04o", f.sourceMode));
+        }
+        if (f.sourceMtime != null) {
+            source.put("mtime", f.sourceMtime.toString());
+        }
+        ObjectNode labels = body.putObject("labels");
+        new TreeMap<>(f.labels).forEach(labels::put);
+        ObjectNode compression = body.putObject("compression");
+        if (f.compression.isZstd()) {
+            compression.put("algorithm", "zstd");
+            compression.put("level", f.compression.level());
+        } else {
+            compression.put("algorithm", "none");
+        }
+        ObjectNode encryption = body.putObject("encryption");
+        encryption.put("format", "openpgp");
+        encryption.put("cipher", "AES-256");
+        encryption.put("mode", f.encryptionMode);
+        if (BackupManifest.MODE_PASSPHRASE.equals(f.encryptionMode)) {
+            encryption.put("s2kBytes", f.s2kBytes);
+        } else {
+            ArrayNode recipients = encryption.putArray("recipients");
+            f.recipients.forEach(recipients::add);
+        }
+        ObjectNode plaintext = body.putObject("plaintext");
+        plaintext.put("format", f.sourceKind == SourceKind.DIRECTORY ? "tar" : "raw");
+        plaintext.put("bytes", f.plaintextBytes);
+        plaintext.put("sha256", f.plaintextSha256);
+        ObjectNode ciphertext = body.putObject("ciphertext");
+        ciphertext.put("object", BackupManifest.DATA_OBJECT_NAME);
+        ciphertext.put("bytes", f.ciphertextBytes);
+        ciphertext.put("sha256", f.ciphertextSha256);
+        ArrayNode entries = body.putArray("entries");
+        for (ManifestEntry e : f.entries) {
+            ObjectNode entry = entries.addObject();
+            entry.put("path", e.path());
+            entry.put("type", typeName(e.type()));
+            if (e.type() == EntryType.FILE) {
+                entry.put("size", e.size());
+            }
+            if (e.type() != EntryType.SYMLINK) {
+                entry.put("mode", e.modeOctal());
+            }
+            entry.put("mtime", e.mtime().toString());
+            e.sha256().ifPresent(sha -> entry.put("sha256", sha));
+            e.linkTarget().ifPresent(target -> entry.put("target", target));
+        }
+        try {
+            return MAPPER.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialize a manifest", e);
+        }
+    }
+
+    static byte[] file(byte[] body, String sha, String hmac) {
+        byte[] suffix = (",\"bodySha256\":\"" + sha + "\",\"bodyHmacSha256\":\"" + hmac + "\"}\n")
+            .getBytes(StandardCharsets.US_ASCII);
+        ByteBuffer out = ByteBuffer.allocate(PREFIX_BYTES.length + body.length + suffix.length);
+        return out.put(PREFIX_BYTES).put(body).put(suffix).array();
+    }
+
+    static String kindName(SourceKind kind) {
+        return kind.name().toLowerCase(Locale.ROOT);
+    }
+
+    static String typeName(EntryType type) {
+        switch (type) {
+            case FILE:
+                return "file";
+            case DIRECTORY:
+                return "dir";
+            default:
+                return "symlink";
+        }
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    /**
+     * Parses untrusted bytes. Every failure is a {@link ManifestException}; nothing else escapes.
+     *
+     * @param expectedId the id the manifest must carry, or {@code null} to accept any
+     */
+    static BackupManifest parse(byte[] bytes, @Nullable String expectedId) {
+        try {
+            return parseUnchecked(bytes, expectedId);
+        } catch (ManifestException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Defensive: a check this parser forgot must still end as a refusal, never as a crash.
+            throw malformed(expectedId, "unexpected " + e.getClass().getSimpleName(), e);
+        }
+    }
+
+    private static BackupManifest parseUnchecked(byte[] bytes, @Nullable String expectedId) {
+        if (bytes.length > BackupManifest.MAX_BYTES) {
+            throw new ManifestException(Reason.TOO_LARGE, expectedId, "Manifest" + of(expectedId) + " is "
+                + bytes.length + " bytes, more than the limit of " + BackupManifest.MAX_BYTES, null);
+        }
+        String text = strictUtf8(bytes, expectedId);
+        if (!startsWith(bytes, PREFIX_BYTES)) {
+            // Not our layout: say whether it is another format version, or not a manifest at all.
+            String format = formatOf(text);
+            if (format != null) {
+                java.util.regex.Matcher version = FORMAT_NAME.matcher(format);
+                if (version.matches() && !version.group(1).equals(String.valueOf(BackupManifest.FORMAT_VERSION))) {
+                    throw new ManifestException(Reason.UNSUPPORTED_VERSION, expectedId, "Manifest" + of(expectedId)
+                        + " has format version " + version.group(1) + "; this drkit reads version "
+                        + BackupManifest.FORMAT_VERSION + " only (upgrade drkit)", null);
+                }
+            }
+            throw malformed(expectedId, "it does not start with " + PREFIX, null);
+        }
+        if (bytes.length < PREFIX_BYTES.length + SUFFIX_LENGTH + 2) {
+            throw malformed(expectedId, "it is too short", null);
+        }
+        String suffix = new String(bytes, bytes.length - SUFFIX_LENGTH, SUFFIX_LENGTH, StandardCharsets.UTF_8);
+        java.util.regex.Matcher digests = SUFFIX.matcher(suffix);
+        if (!digests.matches()) {
+            throw malformed(expectedId, "it does not end with its two digests in the documented layout", null);
+        }
+        byte[] body = java.util.Arrays.copyOfRange(bytes, PREFIX_BYTES.length, bytes.length - SUFFIX_LENGTH);
+        // The whole file must be one JSON object with exactly these four fields, so that what a JSON tool
+        // shows as "body" is exactly what the digests cover.
+        JsonNode whole = readTree(text, expectedId);
+        if (!whole.isObject() || whole.size() != 4 || !whole.has("body") || !whole.has("bodySha256")
+            || !whole.has("bodyHmacSha256") || !whole.has("format")) {
+            throw malformed(expectedId, "it must be one JSON object of format, body, bodySha256 and bodyHmacSha256",
+                null);
+        }
+        String sha = digests.group(1);
+        if (!MessageDigest.isEqual(sha.getBytes(StandardCharsets.US_ASCII),
+            sha256(body).getBytes(StandardCharsets.US_ASCII))) {
+            throw new ManifestException(Reason.CHECKSUM_MISMATCH, expectedId, "Manifest" + of(expectedId)
+                + " is damaged: its SHA-256 does not match its body", null);
+        }
+        JsonNode node = readTree(utf8(body), expectedId);
+        BackupManifest.Fields fields = fields(node, expectedId);
+        if (expectedId != null && !expectedId.equals(fields.id)) {
+            throw new ManifestException(Reason.WRONG_BACKUP, expectedId, "Manifest of backup " + expectedId
+                + " belongs to backup " + SafePaths.printable(String.valueOf(fields.id)), null);
+        }
+        return new BackupManifest(fields, body, sha, digests.group(2));
+    }
+
+    private static BackupManifest.Fields fields(JsonNode body, @Nullable String id) {
+        Reader r = new Reader(id);
+        r.object(body, "body", "id", "startedAt", "finishedAt", "source", "labels", "compression", "encryption",
+            "plaintext", "ciphertext", "entries");
+        BackupManifest.Fields f = new BackupManifest.Fields();
+        f.id = r.text(body, "id");
+        if (!StoreNames.isValid(f.id)) {
+            throw r.fail("id is not a valid backup id");
+        }
+        r.id = f.id;
+        f.startedAt = r.instant(body, "startedAt");
+        f.finishedAt = r.instant(body, "finishedAt");
+        if (f.finishedAt.isBefore(f.startedAt)) {
+            throw r.fail("finishedAt is before startedAt");
+        }
+
+        JsonNode source = r.object(body.get("source"), "source", "kind", "name", "mode", "mtime");
+        String kind = r.text(source, "kind");
+        switch (kind) {
+            case "file":
+                f.sourceKind = SourceKind.FILE;
+                break;
+            case "directory":
+                f.sourceKind = SourceKind.DIRECTORY;
+                break;
+            case "stream":
+                f.sourceKind = SourceKind.STREAM;
+                break;
+            default:
+                throw r.fail("source.kind is not file, directory or stream");
+        }
+        f.sourceName = r.text(source, "name");
+        if (f.sourceName.isBlank() || f.sourceName.length() > BackupSource.MAX_NAME_LENGTH
+            || f.sourceName.chars().anyMatch(Character::isISOControl)) {
+            throw r.fail("source.name is not 1 to " + BackupSource.MAX_NAME_LENGTH + " printable characters");
+        }
+        if (source.has("mode")) {
+            f.sourceMode = r.mode(source, "mode");
+        }
+        if (source.has("mtime")) {
+            f.sourceMtime = r.instant(source, "mtime");
+        }
+
+        JsonNode labels = body.get("labels");
+        if (labels == null || !labels.isObject()) {
+            throw r.fail("labels is not an object");
+        }
+        if (labels.size() > MAX_LABELS) {
+            throw r.fail("more than " + MAX_LABELS + " labels");
+        }
+        Map<String, String> labelMap = new TreeMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = labels.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> label = it.next();
+            if (!LABEL_KEY.matcher(label.getKey()).matches()) {
+                throw r.fail("a label key is not 1 to 63 characters of [A-Za-z0-9._/-]");
+            }
+            if (!label.getValue().isTextual() || !validLabelValue(label.getValue().textValue())) {
+                throw r.fail("label " + label.getKey() + " is not text of at most " + MAX_LABEL_VALUE
+                    + " printable characters");
+            }
+            labelMap.put(label.getKey(), label.getValue().textValue());
+        }
+        f.labels = labelMap;
+
+        JsonNode compression = body.get("compression");
+        String algorithm = r.text(r.object(compression, "compression", "algorithm", "level"), "algorithm");
+        if (algorithm.equals("zstd")) {
+            long level = r.number(compression, "level", Compression.MIN_ZSTD_LEVEL, Compression.MAX_ZSTD_LEVEL);
+            f.compression = Compression.zstd((int) level);
+        } else if (algorithm.equals("none") && !compression.has("level")) {
+            f.compression = Compression.none();
+        } else {
+            throw r.fail("compression is neither zstd with a level nor none");
+        }
+
+        JsonNode encryption = r.object(body.get("encryption"), "encryption", "format", "cipher", "mode", "s2kBytes",
+            "recipients");
+        if (!r.text(encryption, "format").equals("openpgp") || !r.text(encryption, "cipher").equals("AES-256")) {
+            throw r.fail("encryption is not OpenPGP with AES-256");
+        }
+        f.encryptionMode = r.text(encryption, "mode");
+        if (f.encryptionMode.equals(BackupManifest.MODE_PASSPHRASE) && !encryption.has("recipients")) {
+            f.s2kBytes = r.number(encryption, "s2kBytes", PassphraseEncryption.MIN_S2K_BYTES,
+                PassphraseEncryption.DEFAULT_S2K_BYTES);
+        } else if (f.encryptionMode.equals(BackupManifest.MODE_RECIPIENTS) && !encryption.has("s2kBytes")) {
+            JsonNode recipients = encryption.get("recipients");
+            if (recipients == null || !recipients.isArray() || recipients.isEmpty()
+                || recipients.size() > MAX_RECIPIENTS) {
+                throw r.fail("encryption.recipients is not a list of 1 to " + MAX_RECIPIENTS + " fingerprints");
+            }
+            List<String> fingerprints = new ArrayList<>();
+            for (JsonNode fingerprint : recipients) {
+                if (!fingerprint.isTextual() || !FINGERPRINT.matcher(fingerprint.textValue()).matches()) {
+                    throw r.fail("a recipient is not a key fingerprint of 40 or 64 uppercase hex digits");
+                }
+                fingerprints.add(fingerprint.textValue());
+            }
+            f.recipients = fingerprints;
+        } else {
+            throw r.fail("encryption.mode is not passphrase (with s2kBytes) or recipients (with recipients)");
+        }
+
+        JsonNode plaintext = r.object(body.get("plaintext"), "plaintext", "format", "bytes", "sha256");
+        String expectedFormat = f.sourceKind == SourceKind.DIRECTORY ? "tar" : "raw";
+        if (!r.text(plaintext, "format").equals(expectedFormat)) {
+            throw r.fail("plaintext.format is not " + expectedFormat + " for a " + kind + " source");
+        }
+        f.plaintextBytes = r.number(plaintext, "bytes", 0, Long.MAX_VALUE);
+        f.plaintextSha256 = r.sha256(plaintext, "sha256");
+        JsonNode ciphertext = r.object(body.get("ciphertext"), "ciphertext", "object", "bytes", "sha256");
+        if (!r.text(ciphertext, "object").equals(BackupManifest.DATA_OBJECT_NAME)) {
+            throw r.fail("ciphertext.object is not " + BackupManifest.DATA_OBJECT_NAME);
+        }
+        f.ciphertextBytes = r.number(ciphertext, "bytes", 1, Long.MAX_VALUE);
+        f.ciphertextSha256 = r.sha256(ciphertext, "sha256");
+
+        JsonNode entries = body.get("entries");
+        if (entries == null || !entries.isArray()) {
+            throw r.fail("entries is not a list");
+        }
+        if (f.sourceKind != SourceKind.DIRECTORY && !entries.isEmpty()) {
+            throw r.fail("a " + kind + " source has entries");
+        }
+        List<ManifestEntry> list = new ArrayList<>(entries.size());
+        Set<String> paths = new HashSet<>();
+        for (JsonNode entry : entries) {
+            ManifestEntry parsed = entry(r, entry);
+            if (!paths.add(parsed.path())) {
+                throw r.fail("entry " + SafePaths.printable(parsed.path()) + " appears twice");
+            }
+            list.add(parsed);
+        }
+        f.entries = list;
+        return f;
+    }
+
+    private static ManifestEntry entry(Reader r, JsonNode entry) {
+        r.object(entry, "entry", "path", "type", "size", "mode", "mtime", "sha256", "target");
+        String path = r.text(entry, "path");
+        String problem = SafePaths.problem(path);
+        if (problem != null) {
+            throw r.fail("entry path " + problem);
+        }
+        Instant mtime = r.instant(entry, "mtime");
+        String type = r.text(entry, "type");
+        switch (type) {
+            case "file":
+                r.only(entry, "file entry", "path", "type", "size", "mode", "mtime", "sha256");
+                return ManifestEntry.file(path, r.number(entry, "size", 0, Long.MAX_VALUE), r.mode(entry, "mode"),
+                    mtime, r.sha256(entry, "sha256"));
+            case "dir":
+                r.only(entry, "directory entry", "path", "type", "mode", "mtime");
+                return ManifestEntry.directory(path, r.mode(entry, "mode"), mtime);
+            case "symlink":
+                r.only(entry, "symlink entry", "path", "type", "mtime", "target");
+                String target = r.text(entry, "target");
+                if (target.isEmpty() || target.length() > SafePaths.MAX_LENGTH || target.indexOf('\0') >= 0) {
+                    throw r.fail("a symlink target is empty, too long or holds a NUL");
+                }
+                return ManifestEntry.symlink(path, target, mtime);
+            default:
+                throw r.fail("an entry type is not file, dir or symlink");
+        }
+    }
+
+    static boolean validLabelValue(String value) {
+        return value.length() <= MAX_LABEL_VALUE && value.chars().noneMatch(Character::isISOControl);
+    }
+
+    /** Reads fields of one JSON object, failing with a MALFORMED manifest exception that names the field. */
+    private static final class Reader {
+        @Nullable String id;
+
+        Reader(@Nullable String id) {
+            this.id = id;
+        }
+
+        ManifestException fail(String what) {
+            return malformed(id, what, null);
+        }
+
+        JsonNode object(@Nullable JsonNode node, String name, String... allowed) {
+            if (node == null || !node.isObject()) {
+                throw fail(name + " is not an object");
+            }
+            only(node, name, allowed);
+            return node;
+        }
+
+        void only(JsonNode node, String name, String... allowed) {
+            Set<String> known = Set.of(allowed);
+            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+                String field = it.next();
+                if (!known.contains(field)) {
+                    throw fail(name + " has an unknown field \"" + SafePaths.printable(field) + "\"");
+                }
+            }
+        }
+
+        String text(JsonNode node, String field) {
+            JsonNode value = node.get(field);
+            if (value == null || !value.isTextual()) {
+                throw fail(field + " is missing or not text");
+            }
+            return value.textValue();
+        }
+
+        long number(JsonNode node, String field, long min, long max) {
+            JsonNode value = node.get(field);
+            if (value == null || !value.isIntegralNumber() || !value.canConvertToLong()) {
+                throw fail(field + " is missing or not a whole number");
+            }
+            long n = value.longValue();
+            if (n < min || n > max) {
+                throw fail(field + " is " + n + ", outside " + min + ".." + max);
+            }
+            return n;
+        }
+
+        Instant instant(JsonNode node, String field) {
+            String text = text(node, field);
+            try {
+                if (text.length() > 40) {
+                    throw new DateTimeParseException("too long", text, 0);
+                }
+                return Instant.parse(text);
+            } catch (DateTimeParseException e) {
+                throw fail(field + " is not an ISO-8601 instant");
+            }
+        }
+
+        String sha256(JsonNode node, String field) {
+            String text = text(node, field);
+            if (!SHA256.matcher(text).matches()) {
+                throw fail(field + " is not 64 lowercase hex digits");
+            }
+            return text;
+        }
+
+        int mode(JsonNode node, String field) {
+            String text = text(node, field);
+            if (!text.matches("[0-7]{4}")) {
+                throw fail(field + " is not four octal digits");
+            }
+            return Integer.parseInt(text, 8);
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static ManifestException malformed(@Nullable String id, String what, @Nullable Throwable cause) {
+        return new ManifestException(Reason.MALFORMED, id, "Manifest" + of(id) + " is not a valid drkit manifest: "
+            + what, cause);
+    }
+
+    private static String of(@Nullable String id) {
+        return id == null ? "" : " of backup " + id;
+    }
+
+    private static @Nullable String formatOf(String text) {
+        try {
+            JsonNode node = MAPPER.readTree(text);
+            JsonNode format = node == null ? null : node.get("format");
+            return format != null && format.isTextual() ? format.textValue() : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static JsonNode readTree(String text, @Nullable String id) {
+        try {
+            JsonNode node = MAPPER.readTree(text);
+            if (node == null) {
+                throw malformed(id, "it is empty", null);
+            }
+            return node;
+        } catch (IOException e) {
+            throw malformed(id, "it is not valid JSON (" + e.getClass().getSimpleName() + ")", null);
+        }
+    }
+
+    private static String strictUtf8(byte[] bytes, @Nullable String id) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw malformed(id, "it is not valid UTF-8", null);
+        }
+    }
+
+    private static boolean startsWith(byte[] bytes, byte[] prefix) {
+        if (bytes.length < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (bytes[i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String utf8(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("SHA-256 is not available", e);
+        }
+    }
+
+    static String hmac(byte[] body, Secret key) {
+        return key.withBytes(k -> {
+            try {
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(new SecretKeySpec(k, "HmacSHA256"));
+                return HexFormat.of().formatHex(mac.doFinal(body));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("HMAC-SHA256 is not available", e);
+            }
+        });
+    }
+
+    static boolean hmacMatches(byte[] body, String expectedHex, Secret key) {
+        return MessageDigest.isEqual(hmac(body, key).getBytes(StandardCharsets.US_ASCII),
+            expectedHex.getBytes(StandardCharsets.US_ASCII));
+    }
+}

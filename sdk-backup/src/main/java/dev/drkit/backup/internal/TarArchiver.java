@@ -1,0 +1,179 @@
+package dev.drkit.backup.internal;
+
+import dev.drkit.backup.ManifestEntry;
+import dev.drkit.backup.SourceChangedException;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Writes a directory tree as a POSIX (PAX) tar stream in name order, hashing each regular file as it streams,
+ * and returns the manifest entries. Links are stored as links, never followed; other special files are skipped
+ * with a warning; a file whose size or modification time changes while it is read fails with
+ * {@link SourceChangedException}. Memory use is one buffer, whatever the file sizes.
+ */
+public final class TarArchiver {
+
+    private static final Logger log = LoggerFactory.getLogger(TarArchiver.class);
+    private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
+    private static final int BUFFER = 64 * 1024;
+
+    private final TarArchiveOutputStream tar;
+    private final List<ManifestEntry> entries = new ArrayList<>();
+    private final byte[] buffer = new byte[BUFFER];
+
+    private TarArchiver(OutputStream out) {
+        this.tar = new TarArchiveOutputStream(new NonClosing(out), "UTF-8");
+        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+        tar.setAddPaxHeadersForNonAsciiNames(true);
+    }
+
+    /**
+     * Writes the tree under {@code root} (not {@code root} itself) to {@code out}, which stays open.
+     *
+     * @return the entries, in archive order
+     */
+    public static List<ManifestEntry> write(Path root, OutputStream out) throws IOException {
+        TarArchiver archiver = new TarArchiver(out);
+        archiver.walk(root, "");
+        archiver.tar.finish();
+        archiver.tar.flush();
+        return List.copyOf(archiver.entries);
+    }
+
+    private void walk(Path directory, String prefix) throws IOException {
+        List<Path> children = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory)) {
+            stream.forEach(children::add);
+        }
+        children.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
+        for (Path child : children) {
+            String name = prefix + child.getFileName().toString();
+            PosixFileAttributes attributes = Files.readAttributes(child, PosixFileAttributes.class, NOFOLLOW);
+            if (attributes.isSymbolicLink()) {
+                String target = Files.readSymbolicLink(child).toString();
+                TarArchiveEntry entry = entry(name, TarConstants.LF_SYMLINK, attributes);
+                entry.setLinkName(target);
+                entry.setMode(0120777);
+                tar.putArchiveEntry(entry);
+                tar.closeArchiveEntry();
+                entries.add(ManifestEntry.symlink(name, target, attributes.lastModifiedTime().toInstant()));
+            } else if (attributes.isDirectory()) {
+                int mode = mode(attributes.permissions());
+                TarArchiveEntry entry = entry(name + "/", TarConstants.LF_DIR, attributes);
+                entry.setMode(040000 | mode);
+                tar.putArchiveEntry(entry);
+                tar.closeArchiveEntry();
+                entries.add(ManifestEntry.directory(name, mode, attributes.lastModifiedTime().toInstant()));
+                walk(child, name + "/");
+            } else if (attributes.isRegularFile()) {
+                int mode = mode(attributes.permissions());
+                TarArchiveEntry entry = entry(name, TarConstants.LF_NORMAL, attributes);
+                entry.setMode(0100000 | mode);
+                entry.setSize(attributes.size());
+                tar.putArchiveEntry(entry);
+                String sha256 = copyFile(child, attributes, tar, buffer);
+                tar.closeArchiveEntry();
+                entries.add(ManifestEntry.file(name, attributes.size(), mode,
+                    attributes.lastModifiedTime().toInstant(), sha256));
+            } else {
+                log.warn("Backup: skipped {} under the source directory: not a regular file, directory or symbolic "
+                    + "link", SafePaths.printable(name));
+            }
+        }
+    }
+
+    private static TarArchiveEntry entry(String name, byte type, PosixFileAttributes attributes) {
+        TarArchiveEntry entry = new TarArchiveEntry(name, type);
+        entry.setModTime(attributes.lastModifiedTime());
+        entry.setUserName("");
+        entry.setGroupName("");
+        // Owners are not recorded (uid and gid 0, no names): drkit restores do not change owners.
+        entry.setUserId(0);
+        entry.setGroupId(0);
+        return entry;
+    }
+
+    /**
+     * Copies exactly {@code before.size()} bytes of {@code file} to {@code out}, failing if the file turns out to
+     * be shorter or longer, or its size or modification time differ afterwards.
+     *
+     * @return the SHA-256 of what was copied, lowercase hex
+     */
+    public static String copyFile(Path file, PosixFileAttributes before, OutputStream out, byte[] buffer)
+        throws IOException {
+        MessageDigest digest = Digests.sha256();
+        long size = before.size();
+        long copied = 0;
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+            while (copied < size) {
+                int n = in.read(buffer, 0, (int) Math.min(buffer.length, size - copied));
+                if (n < 0) {
+                    throw changed(file, "it shrank from " + size + " to " + copied + " bytes while it was read");
+                }
+                digest.update(buffer, 0, n);
+                out.write(buffer, 0, n);
+                copied += n;
+            }
+            if (in.read() >= 0) {
+                throw changed(file, "it grew beyond " + size + " bytes while it was read");
+            }
+        }
+        PosixFileAttributes after = Files.readAttributes(file, PosixFileAttributes.class, NOFOLLOW);
+        if (after.size() != size || !after.lastModifiedTime().equals(before.lastModifiedTime())) {
+            throw changed(file, "its size or modification time changed while it was read");
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static SourceChangedException changed(Path file, String how) {
+        return new SourceChangedException("Backup source file " + file.getFileName() + " changed: " + how
+            + "; the backup was abandoned, run it again when the file is quiet", Map.of("path", file.toString()));
+    }
+
+    /** The permission bits of {@code permissions}, 0..0777. */
+    public static int mode(Set<PosixFilePermission> permissions) {
+        int mode = 0;
+        for (PosixFilePermission p : permissions) {
+            mode |= 1 << (8 - p.ordinal());
+        }
+        return mode;
+    }
+
+    /** Passes everything through except close, so the tar stream can be finished without closing {@code out}. */
+    private static final class NonClosing extends FilterOutputStream {
+        NonClosing(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.flush();
+        }
+    }
+}

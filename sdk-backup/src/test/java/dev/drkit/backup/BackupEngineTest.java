@@ -1,0 +1,91 @@
+package dev.drkit.backup;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.List;
+
+import static dev.drkit.backup.Engines.KEY;
+import static dev.drkit.backup.Engines.describe;
+import static dev.drkit.backup.Engines.engine;
+import static dev.drkit.backup.Pipelines.sample;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class BackupEngineTest {
+
+    @Test
+    void backsUpAFileAndRestoresItWithItsModeAndTime(@TempDir Path dir) throws Exception {
+        InMemoryBackupStore store = new InMemoryBackupStore();
+        BackupEngine engine = engine(store).label("app", "vault").build();
+        Path file = dir.resolve("raft.db");
+        byte[] content = sample(300_000, 1);
+        Files.write(file, content);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
+        Files.setLastModifiedTime(file, FileTime.from(Instant.parse("2026-01-02T03:04:05Z")));
+
+        BackupInfo info = engine.backup(BackupSource.file(file));
+        Path target = dir.resolve("restored.db");
+        RestoreResult result = engine.restore(info.id(), KEY, target);
+
+        assertThat(info.id()).matches("\\d{8}T\\d{6}Z-[0-9a-f]{8}");
+        assertThat(info.sourceName()).isEqualTo("raft.db");
+        assertThat(info.labels()).containsEntry("app", "vault");
+        assertThat(info.plaintextBytes()).isEqualTo(content.length);
+        assertThat(Files.readAllBytes(target)).isEqualTo(content);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target))).isEqualTo("rw-r-----");
+        assertThat(Files.getLastModifiedTime(target).toInstant()).isEqualTo(Instant.parse("2026-01-02T03:04:05Z"));
+        assertThat(result.previous()).isEmpty();
+        assertThat(engine.list()).containsExactly(info);
+    }
+
+    @Test
+    void backsUpADirectoryTreeAndRestoresItExactly(@TempDir Path dir) throws Exception {
+        InMemoryBackupStore store = new InMemoryBackupStore();
+        BackupEngine engine = engine(store).build();
+        Path source = dir.resolve("vault");
+        Files.createDirectories(source.resolve("sub/deeper"));
+        Files.write(source.resolve("a.txt"), "hello".getBytes());
+        Files.write(source.resolve("empty"), new byte[0]);
+        Files.write(source.resolve("sub/deeper/" + "long-name-".repeat(20)), sample(70_000, 2));
+        Files.write(source.resolve("sub/ünïcödé.bin"), sample(1000, 3));
+        Files.createSymbolicLink(source.resolve("link"), Path.of("sub/deeper"));
+        Files.createSymbolicLink(source.resolve("dangling"), Path.of("/nonexistent/target"));
+        Files.setPosixFilePermissions(source.resolve("a.txt"), PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(source.resolve("sub/deeper"), PosixFilePermissions.fromString("r-x------"));
+        Files.setLastModifiedTime(source.resolve("sub"), FileTime.from(Instant.parse("2025-05-05T05:05:05Z")));
+
+        BackupInfo info = engine.backup(BackupSource.directory(source));
+        Path target = dir.resolve("restored");
+        engine.restore(info.id(), KEY, target);
+
+        assertThat(describe(target)).isEqualTo(describe(source));
+        assertThat(info.entryCount()).isEqualTo(8);
+        assertThat(engine.manifest(info.id()).entries()).extracting(ManifestEntry::path)
+            .containsExactly("a.txt", "dangling", "empty", "link", "sub", "sub/deeper",
+                "sub/deeper/" + "long-name-".repeat(20), "sub/ünïcödé.bin");
+    }
+
+    @Test
+    void backsUpAStream(@TempDir Path dir) throws Exception {
+        InMemoryBackupStore store = new InMemoryBackupStore();
+        BackupEngine engine = engine(store).compression(Compression.none()).build();
+        byte[] dump = sample(50_000, 4);
+
+        BackupInfo info = engine.backup(BackupSource.stream("orders-dump", () -> new ByteArrayInputStream(dump)));
+        Path target = dir.resolve("dump.sql");
+        engine.restore(info.id(), KEY, target);
+
+        assertThat(Files.readAllBytes(target)).isEqualTo(dump);
+        assertThat(info.sourceKind()).isEqualTo(SourceKind.STREAM);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target))).isEqualTo("rw-------");
+        assertThat(engine.verify(info.id()).passed()).isTrue();
+        assertThat(engine.verify(info.id(), KEY).passed()).isTrue();
+        assertThat(List.of(engine.manifest(info.id()).compression())).containsExactly(Compression.none());
+    }
+}
