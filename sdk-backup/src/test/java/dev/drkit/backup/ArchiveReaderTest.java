@@ -1,0 +1,98 @@
+package dev.drkit.backup;
+
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Hostile tar streams, as someone holding the key could make them: nothing is written outside the root. */
+class ArchiveReaderTest {
+
+    private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
+    private static final String EMPTY_SHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    @Test
+    void refusesToWriteThroughASymbolicLinkTheArchiveMade(@TempDir Path dir) throws Exception {
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        Path root = Files.createDirectories(dir.resolve("root"));
+        byte[] tar = tar(List.of(symlink("link", outside.toString()), file("link/evil")));
+        BackupManifest manifest = manifest(List.of(ManifestEntry.symlink("link", outside.toString(), T),
+            ManifestEntry.file("link/evil", 0, 0644, T, EMPTY_SHA)));
+
+        assertThatThrownBy(() -> ArchiveReader.read(manifest, new ByteArrayInputStream(tar), root))
+            .isInstanceOfSatisfying(BackupVerificationException.class,
+                e -> assertThat(e.check()).isEqualTo("entry path"))
+            .hasMessageContaining("not inside a directory extracted before it");
+        assertThat(outside).isEmptyDirectory();
+    }
+
+    @Test
+    void refusesParentAndAbsolutePathsInTheArchive(@TempDir Path dir) throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        for (String name : List.of("../escape", "/etc/escape", "a/../../escape", "./x")) {
+            byte[] tar = tar(List.of(file(name)));
+            BackupManifest manifest = manifest(List.of(ManifestEntry.file("escape", 0, 0644, T, EMPTY_SHA)));
+            assertThatThrownBy(() -> ArchiveReader.read(manifest, new ByteArrayInputStream(tar), root)).as(name)
+                .isInstanceOf(BackupVerificationException.class);
+        }
+        assertThat(dir.resolve("escape")).doesNotExist();
+        assertThat(root).isEmptyDirectory();
+    }
+
+    @Test
+    void refusesEntriesTheManifestDoesNotListAndMissingOnes(@TempDir Path dir) throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        BackupManifest manifest = manifest(List.of(ManifestEntry.file("a", 0, 0644, T, EMPTY_SHA),
+            ManifestEntry.file("b", 0, 0644, T, EMPTY_SHA)));
+
+        assertThatThrownBy(() -> ArchiveReader.read(manifest, new ByteArrayInputStream(tar(List.of(file("a"),
+            file("c")))), root)).hasMessageContaining("does not list");
+        assertThatThrownBy(() -> ArchiveReader.read(manifest, new ByteArrayInputStream(tar(List.of(file("a")))),
+            null)).hasMessageContaining("lacks 1 entries").hasMessageContaining("\"b\"");
+        assertThatThrownBy(() -> ArchiveReader.read(manifest, new ByteArrayInputStream(tar(List.of(file("a"),
+            file("a"), file("b")))), null)).hasMessageContaining("twice");
+    }
+
+    private static BackupManifest manifest(List<ManifestEntry> entries) {
+        BackupManifest.Fields f = ManifestFormatTest.fields();
+        f.entries = entries;
+        return ManifestFormat.seal(f, ManifestFormatTest.KEY);
+    }
+
+    private static TarArchiveEntry file(String name) {
+        TarArchiveEntry entry = new TarArchiveEntry(name, true);
+        entry.setSize(0);
+        return entry;
+    }
+
+    private static TarArchiveEntry symlink(String name, String target) {
+        TarArchiveEntry entry = new TarArchiveEntry(name, TarConstants.LF_SYMLINK);
+        entry.setLinkName(target);
+        return entry;
+    }
+
+    private static byte[] tar(List<TarArchiveEntry> entries) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            for (TarArchiveEntry entry : new ArrayList<>(entries)) {
+                tar.putArchiveEntry(entry);
+                tar.closeArchiveEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+}

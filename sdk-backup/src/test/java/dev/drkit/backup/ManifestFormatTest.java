@@ -1,0 +1,169 @@
+package dev.drkit.backup;
+
+import dev.drkit.core.secret.Secret;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ManifestFormatTest {
+
+    static final Secret KEY = Secret.ofBytes(new byte[32], "manifest key");
+
+    static BackupManifest.Fields fields() {
+        BackupManifest.Fields f = new BackupManifest.Fields();
+        f.id = "20261123T142501Z-1a2b3c4d";
+        f.startedAt = Instant.parse("2026-11-23T14:25:01.123Z");
+        f.finishedAt = Instant.parse("2026-11-23T14:25:02Z");
+        f.sourceKind = SourceKind.DIRECTORY;
+        f.sourceName = "vault";
+        f.sourceMode = 0750;
+        f.sourceMtime = Instant.parse("2026-11-01T00:00:00Z");
+        f.labels = Map.of("app", "vault", "env", "prod");
+        f.compression = Compression.zstd(3);
+        f.encryptionMode = BackupManifest.MODE_PASSPHRASE;
+        f.s2kBytes = PassphraseEncryption.DEFAULT_S2K_BYTES;
+        f.plaintextBytes = 10240;
+        f.plaintextSha256 = "a".repeat(64);
+        f.ciphertextBytes = 2000;
+        f.ciphertextSha256 = "b".repeat(64);
+        f.entries = List.of(
+            ManifestEntry.directory("conf", 0755, Instant.parse("2026-11-01T00:00:00Z")),
+            ManifestEntry.file("conf/vault.hcl", 42, 0640, Instant.parse("2026-11-01T00:00:01.5Z"), "c".repeat(64)),
+            ManifestEntry.symlink("current", "conf", Instant.parse("2026-11-01T00:00:02Z")));
+        return f;
+    }
+
+    static byte[] sealed() {
+        return ManifestFormat.seal(fields(), KEY).toBytes();
+    }
+
+    @Test
+    void writesTheDocumentedLayoutAndReadsItBack() {
+        byte[] bytes = sealed();
+        String text = new String(bytes, StandardCharsets.UTF_8);
+
+        BackupManifest parsed = BackupManifest.parse(bytes);
+
+        assertThat(text).startsWith("{\"format\":\"drkit.backup-manifest/1\",\"body\":{\"id\":\"20261123T142501Z-1a2b3c4d\"")
+            .matches("(?s).*,\"bodySha256\":\"[0-9a-f]{64}\",\"bodyHmacSha256\":\"[0-9a-f]{64}\"}\n")
+            .contains("\"encryption\":{\"format\":\"openpgp\",\"cipher\":\"AES-256\",\"mode\":\"passphrase\","
+                + "\"s2kBytes\":65011712}")
+            .contains("{\"path\":\"conf/vault.hcl\",\"type\":\"file\",\"size\":42,\"mode\":\"0640\","
+                + "\"mtime\":\"2026-11-01T00:00:01.500Z\",\"sha256\":\"" + "c".repeat(64) + "\"}")
+            .contains("{\"path\":\"current\",\"type\":\"symlink\",\"mtime\":\"2026-11-01T00:00:02Z\",\"target\":\"conf\"}");
+        assertThat(parsed.toBytes()).isEqualTo(bytes);
+        assertThat(parsed.entries()).isEqualTo(fields().entries);
+        assertThat(parsed.labels()).containsExactly(Map.entry("app", "vault"), Map.entry("env", "prod"));
+        assertThat(parsed.sourceMode()).hasValue(0750);
+        assertThat(parsed.s2kBytes()).hasValue(PassphraseEncryption.DEFAULT_S2K_BYTES);
+        assertThat(parsed.compression()).isEqualTo(Compression.zstd(3));
+        parsed.checkAuthentic(KEY);
+    }
+
+    @Test
+    void theChecksumIsTheSha256OfTheExactBodyBytes() {
+        byte[] bytes = sealed();
+        BackupManifest parsed = BackupManifest.parse(bytes);
+
+        assertThat(parsed.bodySha256()).isEqualTo(ManifestFormat.sha256(parsed.body()));
+        assertThat(new String(bytes, StandardCharsets.UTF_8))
+            .contains("\"body\":" + new String(parsed.body(), StandardCharsets.UTF_8) + ",\"bodySha256\"");
+    }
+
+    @Test
+    void anotherKeyIsNotAuthentic() {
+        BackupManifest parsed = BackupManifest.parse(sealed());
+        byte[] other = new byte[32];
+        other[0] = 1;
+
+        assertThatThrownBy(() -> parsed.checkAuthentic(Secret.ofBytes(other, "other")))
+            .isInstanceOfSatisfying(ManifestException.class,
+                e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.NOT_AUTHENTIC));
+    }
+
+    @Test
+    void aNewerFormatVersionIsUnsupportedNotMalformed() {
+        byte[] newer = new String(sealed(), StandardCharsets.UTF_8)
+            .replace("drkit.backup-manifest/1", "drkit.backup-manifest/2").getBytes(StandardCharsets.UTF_8);
+
+        assertThatThrownBy(() -> BackupManifest.parse(newer))
+            .isInstanceOfSatisfying(ManifestException.class,
+                e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.UNSUPPORTED_VERSION))
+            .hasMessageContaining("format version 2").hasMessageContaining("upgrade drkit");
+    }
+
+    @Test
+    void refusesWhatIsTooLargeBeforeReadingIt() {
+        assertThatThrownBy(() -> BackupManifest.parse(new byte[BackupManifest.MAX_BYTES + 1]))
+            .isInstanceOfSatisfying(ManifestException.class,
+                e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.TOO_LARGE));
+    }
+
+    @Test
+    void refusesUnknownFieldsDuplicatesAndBadValuesEvenWithAMatchingChecksum() {
+        for (String[] edit : new String[][] {
+            {"\"labels\":{", "\"extra\":1,\"labels\":{"},
+            {"\"labels\":{", "\"id\":\"x\",\"labels\":{"},
+            {"\"mode\":\"0640\"", "\"mode\":\"0999\""},
+            {"\"path\":\"conf/vault.hcl\"", "\"path\":\"../vault.hcl\""},
+            {"\"path\":\"conf/vault.hcl\"", "\"path\":\"/etc/vault.hcl\""},
+            {"\"path\":\"current\"", "\"path\":\"conf\""},
+            {"\"size\":42", "\"size\":-1"},
+            {"\"size\":42", "\"size\":4.2"},
+            {"\"level\":3", "\"level\":30"},
+            {"\"kind\":\"directory\"", "\"kind\":\"socket\""},
+            {"\"startedAt\":\"2026-11-23T14:25:01.123Z\"", "\"startedAt\":\"yesterday\""},
+            {"\"startedAt\":\"2026-11-23T14:25:01.123Z\"", "\"startedAt\":\"2027-01-01T00:00:00Z\""},
+        }) {
+            byte[] edited = resealed(edit[0], edit[1]);
+            assertThatThrownBy(() -> BackupManifest.parse(edited)).as(edit[1])
+                .isInstanceOfSatisfying(ManifestException.class,
+                    e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.MALFORMED));
+        }
+    }
+
+    @Test
+    void refusesOtherLayoutsAndNonJson() {
+        for (String text : new String[] {"", "{}", "null", "[1,2]", "{\"format\":\"other\"}",
+            new String(sealed(), StandardCharsets.UTF_8).replace("\n", ""),
+            new String(sealed(), StandardCharsets.UTF_8) + " "}) {
+            assertThatThrownBy(() -> BackupManifest.parse(text.getBytes(StandardCharsets.UTF_8))).as(text)
+                .isInstanceOf(ManifestException.class);
+        }
+        assertThatThrownBy(() -> BackupManifest.parse(new byte[] {(byte) 0xff, (byte) 0xfe}))
+            .isInstanceOf(ManifestException.class).hasMessageContaining("UTF-8");
+    }
+
+    @Test
+    void aChangedBodyFailsTheChecksum() {
+        byte[] bytes = new String(sealed(), StandardCharsets.UTF_8).replace("\"vault\"", "\"vaulT\"")
+            .getBytes(StandardCharsets.UTF_8);
+
+        assertThatThrownBy(() -> BackupManifest.parse(bytes))
+            .isInstanceOfSatisfying(ManifestException.class,
+                e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.CHECKSUM_MISMATCH));
+    }
+
+    @Test
+    void aManifestReadForAnotherBackupIsRefused() {
+        assertThatThrownBy(() -> ManifestFormat.parse(sealed(), "20261123T000000Z-00000000"))
+            .isInstanceOfSatisfying(ManifestException.class,
+                e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.WRONG_BACKUP));
+    }
+
+    /** The manifest with one edit of its body and a checksum that matches the edit. */
+    static byte[] resealed(String from, String to) {
+        BackupManifest parsed = BackupManifest.parse(sealed());
+        String body = new String(parsed.body(), StandardCharsets.UTF_8);
+        assertThat(body).contains(from);
+        byte[] edited = body.replaceFirst(java.util.regex.Pattern.quote(from),
+            java.util.regex.Matcher.quoteReplacement(to)).getBytes(StandardCharsets.UTF_8);
+        return ManifestFormat.file(edited, ManifestFormat.sha256(edited), parsed.bodyHmacSha256());
+    }
+}

@@ -1,0 +1,54 @@
+package dev.drkit.backup;
+
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Fuzzes the manifest parser, which reads bytes from a store that anyone with write access may have changed.
+ *
+ * <p>In a normal build (regression mode) each target runs once per saved input under
+ * {@code src/test/resources/dev/drkit/backup/ManifestFuzzTestInputs/<method>/} and once with empty input. To fuzz
+ * for real: {@code JAZZER_FUZZ=1 mvn -pl sdk-backup test -Dtest=ManifestFuzzTest}; copy any crash it finds into
+ * the inputs folder so it stays a regression test.
+ */
+class ManifestFuzzTest {
+
+    /** Arbitrary bytes: a manifest or a ManifestException, never anything else; what is accepted writes back the same. */
+    @FuzzTest(maxDuration = "60s")
+    void parsesAnyBytesOrRefusesThem(FuzzedDataProvider data) {
+        byte[] bytes = data.consumeRemainingAsBytes();
+        check(bytes);
+    }
+
+    /**
+     * A valid manifest whose body has one region replaced by fuzzer text and a checksum that matches, so that the
+     * checks behind the checksum are reached.
+     */
+    @FuzzTest(maxDuration = "60s")
+    void parsesEditedBodiesWithMatchingChecksums(FuzzedDataProvider data) {
+        BackupManifest valid = BackupManifest.parse(ManifestFormatTest.sealed());
+        String body = new String(valid.body(), StandardCharsets.UTF_8);
+        int from = data.consumeInt(0, body.length());
+        int to = data.consumeInt(from, Math.min(body.length(), from + 40));
+        String edited = body.substring(0, from) + data.consumeRemainingAsString() + body.substring(to);
+        byte[] editedBytes = edited.getBytes(StandardCharsets.UTF_8);
+        check(ManifestFormat.file(editedBytes, ManifestFormat.sha256(editedBytes), valid.bodyHmacSha256()));
+    }
+
+    private static void check(byte[] bytes) {
+        BackupManifest manifest;
+        try {
+            manifest = BackupManifest.parse(bytes);
+        } catch (ManifestException expected) {
+            assertThat(expected.getMessage()).startsWith("Manifest").doesNotContain("\n");
+            return;
+        }
+        assertThat(manifest.toBytes()).isEqualTo(bytes);
+        assertThat(BackupManifest.parse(manifest.toBytes())).isEqualTo(manifest);
+        assertThat(manifest.info().toJson()).isNotEmpty();
+    }
+}
