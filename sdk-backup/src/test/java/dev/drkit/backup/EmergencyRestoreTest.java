@@ -1,0 +1,176 @@
+package dev.drkit.backup;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static dev.drkit.backup.Engines.describe;
+import static dev.drkit.backup.Pipelines.sample;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Runs the script of docs/emergency-restore.md, exactly as written there, with the real gpg, zstd, tar, sha256sum
+ * and jq, against backups drkit made, and checks the result; and shows the script fails on a damaged backup.
+ */
+class EmergencyRestoreTest {
+
+    private static final Path DOC = Path.of("..", "docs", "emergency-restore.md");
+    private static Path gnupgHome;
+
+    @BeforeAll
+    static void requireTools() throws IOException {
+        for (String tool : List.of("bash", "gpg", "zstd", "tar", "sha256sum", "jq")) {
+            assumeTrue(onPath(tool), tool + " is not on PATH: skipping the emergency restore test");
+        }
+        gnupgHome = Files.createTempDirectory("gnupg", PosixFilePermissions.asFileAttribute(
+            PosixFilePermissions.fromString("rwx------")));
+    }
+
+    @AfterAll
+    static void stopAgent() throws Exception {
+        if (gnupgHome != null) {
+            run(List.of("gpgconf", "--kill", "gpg-agent"), Map.of());
+            try (var paths = Files.walk(gnupgHome)) {
+                paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).map(Path::toFile).forEach(File::delete);
+            }
+        }
+    }
+
+    @Test
+    void theDocumentedScriptRestoresADirectoryBackup(@TempDir Path dir) throws Exception {
+        Path source = dir.resolve("vault");
+        Files.createDirectories(source.resolve("conf/tls"));
+        Files.write(source.resolve("conf/vault.hcl"), "storage \"raft\" {}\n".getBytes(StandardCharsets.UTF_8));
+        Files.write(source.resolve("conf/tls/key with spaces.pem"), sample(5000, 1));
+        Files.write(source.resolve("raft.db"), sample(300_000, 2));
+        Files.createSymbolicLink(source.resolve("current"), Path.of("conf"));
+        Path backup = store(dir, BackupSource.directory(source));
+        Path restore = Files.createDirectory(dir.resolve("restore"));
+
+        Result result = script(backup, restore);
+
+        assertThat(result.exitCode).as(result.output).isZero();
+        assertThat(result.output).contains("restored");
+        Map<String, String> restored = describe(restore);
+        Map<String, String> original = describe(source);
+        assertThat(restored.keySet()).isEqualTo(original.keySet());
+        assertThat(Files.readAllBytes(restore.resolve("raft.db"))).isEqualTo(Files.readAllBytes(source.resolve(
+            "raft.db")));
+        assertThat(Files.readSymbolicLink(restore.resolve("current"))).isEqualTo(Path.of("conf"));
+    }
+
+    @Test
+    void theDocumentedScriptRestoresAFileBackup(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("dump.sql");
+        Files.write(file, sample(200_000, 3));
+        Path backup = store(dir, BackupSource.file(file));
+        Path restore = Files.createDirectory(dir.resolve("restore"));
+
+        Result result = script(backup, restore);
+
+        assertThat(result.exitCode).as(result.output).isZero();
+        assertThat(Files.readAllBytes(restore.resolve("dump.sql"))).isEqualTo(Files.readAllBytes(file));
+    }
+
+    @Test
+    void theDocumentedScriptFailsOnADamagedBackup(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("dump.sql");
+        Files.write(file, sample(200_000, 4));
+        Path backup = store(dir, BackupSource.file(file));
+        byte[] data = Files.readAllBytes(backup.resolve("data.pgp"));
+        data[data.length / 2] ^= 1;
+        Files.write(backup.resolve("data.pgp"), data);
+        Path restore = Files.createDirectory(dir.resolve("restore"));
+
+        assertThat(script(backup, restore).exitCode).isNotZero();
+        assertThat(restore).isEmptyDirectory();
+    }
+
+    @Test
+    void theManifestChecksumCommandMatchesTheManifest(@TempDir Path dir) throws Exception {
+        Path file = Files.write(dir.resolve("f"), sample(1000, 5));
+        Path backup = store(dir, BackupSource.file(file));
+
+        Result result = run(List.of("bash", "-c", "tail -c +44 manifest.json | head -c -166 | sha256sum"),
+            Map.of(), backup);
+
+        assertThat(result.output.trim()).startsWith(BackupManifest.parse(Files.readAllBytes(
+            backup.resolve("manifest.json"))).bodySha256() + " ");
+    }
+
+    /** Backs {@code source} up and lays the backup out as a filesystem store does: a directory of its objects. */
+    private static Path store(Path dir, BackupSource source) throws IOException {
+        InMemoryBackupStore store = new InMemoryBackupStore();
+        String id = Engines.engine(store).build().backup(source).id();
+        Path backup = Files.createDirectories(dir.resolve("store").resolve(id));
+        for (String object : store.objects(id)) {
+            Files.write(backup.resolve(object), store.bytes(id, object));
+        }
+        return backup;
+    }
+
+    private static Result script(Path backup, Path restore) throws Exception {
+        Path passfile = restore.resolveSibling("passphrase");
+        Files.write(passfile, "correct horse battery staple\n".getBytes(StandardCharsets.UTF_8));
+        Files.setPosixFilePermissions(passfile, PosixFilePermissions.fromString("rw-------"));
+        return run(List.of("bash", "-c", documentedScript()), Map.of("BACKUP", backup.toString(), "PASSFILE",
+            passfile.toString(), "RESTORE", restore.toString(), "GNUPGHOME", gnupgHome.toString()));
+    }
+
+    static String documentedScript() throws IOException {
+        String doc = Files.readString(DOC);
+        int begin = doc.indexOf("<!-- emergency-restore:begin -->");
+        int end = doc.indexOf("<!-- emergency-restore:end -->");
+        assertThat(begin).as("script markers in %s", DOC).isNotNegative();
+        String block = doc.substring(begin, end);
+        return block.substring(block.indexOf("```sh\n") + 6, block.lastIndexOf("```"));
+    }
+
+    private static Result run(List<String> command, Map<String, String> env) throws Exception {
+        return run(command, env, null);
+    }
+
+    private static Result run(List<String> command, Map<String, String> env, Path workDir) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(env);
+        if (workDir != null) {
+            builder.directory(workDir.toFile());
+        }
+        Process process = builder.start();
+        process.getOutputStream().close();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("timed out: " + command);
+        }
+        return new Result(process.exitValue(), output);
+    }
+
+    private static boolean onPath(String tool) {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return false;
+        }
+        for (String directory : path.split(File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(directory, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private record Result(int exitCode, String output) {
+    }
+}
