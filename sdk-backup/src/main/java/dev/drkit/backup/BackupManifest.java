@@ -187,7 +187,7 @@ public final class BackupManifest {
         return encryptionMode;
     }
 
-    /** The passphrase S2K count (bytes hashed); empty for recipient backups. */
+    /** The passphrase S2K count (bytes hashed); empty for recipient backups without a fallback passphrase. */
     public OptionalLong s2kBytes() {
         return s2kBytes > 0 ? OptionalLong.of(s2kBytes) : OptionalLong.empty();
     }

@@ -111,6 +111,9 @@ final class ManifestFormat {
         } else {
             ArrayNode recipients = encryption.putArray("recipients");
             f.recipients.forEach(recipients::add);
+            if (f.s2kBytes > 0) {
+                encryption.put("s2kBytes", f.s2kBytes);
+            }
         }
         ObjectNode plaintext = body.putObject("plaintext");
         plaintext.put("format", f.sourceKind == SourceKind.DIRECTORY ? "tar" : "raw");
@@ -317,7 +320,12 @@ final class ManifestFormat {
         if (f.encryptionMode.equals(BackupManifest.MODE_PASSPHRASE) && !encryption.has("recipients")) {
             f.s2kBytes = r.number(encryption, "s2kBytes", PassphraseEncryption.MIN_S2K_BYTES,
                 PassphraseEncryption.DEFAULT_S2K_BYTES);
-        } else if (f.encryptionMode.equals(BackupManifest.MODE_RECIPIENTS) && !encryption.has("s2kBytes")) {
+        } else if (f.encryptionMode.equals(BackupManifest.MODE_RECIPIENTS)) {
+            if (encryption.has("s2kBytes")) {
+                // recipients and, as a fallback, a passphrase
+                f.s2kBytes = r.number(encryption, "s2kBytes", PassphraseEncryption.MIN_S2K_BYTES,
+                    PassphraseEncryption.DEFAULT_S2K_BYTES);
+            }
             JsonNode recipients = encryption.get("recipients");
             if (recipients == null || !recipients.isArray() || recipients.isEmpty()
                 || recipients.size() > MAX_RECIPIENTS) {

@@ -77,6 +77,25 @@ class ManifestFormatTest {
     }
 
     @Test
+    void recordsRecipientFingerprints() {
+        BackupManifest.Fields f = fields();
+        f.encryptionMode = BackupManifest.MODE_RECIPIENTS;
+        f.s2kBytes = 0;
+        f.recipients = List.of("0123456789ABCDEF0123456789ABCDEF01234567");
+        BackupManifest.Fields withPassphrase = fields();
+        withPassphrase.encryptionMode = BackupManifest.MODE_RECIPIENTS;
+        withPassphrase.recipients = f.recipients;
+
+        BackupManifest parsed = BackupManifest.parse(ManifestFormat.seal(f, KEY).toBytes());
+        BackupManifest both = BackupManifest.parse(ManifestFormat.seal(withPassphrase, KEY).toBytes());
+
+        assertThat(parsed.encryptionMode()).isEqualTo("recipients");
+        assertThat(parsed.recipients()).containsExactly("0123456789ABCDEF0123456789ABCDEF01234567");
+        assertThat(parsed.s2kBytes()).isEmpty();
+        assertThat(both.s2kBytes()).hasValue(PassphraseEncryption.DEFAULT_S2K_BYTES);
+    }
+
+    @Test
     void anotherKeyIsNotAuthentic() {
         BackupManifest parsed = BackupManifest.parse(sealed());
         byte[] other = new byte[32];
