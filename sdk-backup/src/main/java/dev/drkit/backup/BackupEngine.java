@@ -123,6 +123,9 @@ public final class BackupEngine {
         this.eventLog = builder.eventLog;
         this.verificationHistory = builder.verificationHistory;
         this.listeners.addAll(builder.listeners);
+        if (verificationHistory != null) {
+            newestVerified.set(newestVerifiedIn(verificationHistory));
+        }
         if (meters != null) {
             TimeGauge.builder("drkit.backup.newest.age", this, TimeUnit.SECONDS,
                     engine -> engine.ageSeconds(engine.newestBackup.get()))
@@ -694,6 +697,39 @@ public final class BackupEngine {
     }
 
     // ------------------------------------------------------------------ metrics, events, helpers
+
+    /**
+     * The newest {@code backupFinishedAt} of a passed verification in a history file, so the age gauge is right
+     * from the start in a new process. Unreadable files and lines are skipped: the history informs, it does not
+     * gate anything.
+     */
+    private static @Nullable Instant newestVerifiedIn(Path history) {
+        if (!Files.isRegularFile(history)) {
+            return null;
+        }
+        Instant newest = null;
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        try (java.io.BufferedReader lines = Files.newBufferedReader(history)) {
+            String line;
+            while ((line = lines.readLine()) != null) {
+                if (line.length() > 64 * 1024) {
+                    continue;
+                }
+                try {
+                    com.fasterxml.jackson.databind.JsonNode node = mapper.readTree(line);
+                    if (node != null && node.path("passed").asBoolean(false) && node.path("backupFinishedAt")
+                        .isTextual()) {
+                        newest = later(newest, Instant.parse(node.get("backupFinishedAt").asText()));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // a torn or foreign line
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("BackupEngine: could not read the verification history {}: {}", history, describe(e));
+        }
+        return newest;
+    }
 
     private double ageSeconds(@Nullable Instant time) {
         if (time == null) {

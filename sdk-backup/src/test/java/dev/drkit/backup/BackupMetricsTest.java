@@ -62,4 +62,24 @@ class BackupMetricsTest {
             .isEqualTo(600.0);
         assertThat(registry.get("drkit.backup.newest.age").timeGauge().value(TimeUnit.SECONDS)).isEqualTo(600.0);
     }
+
+    @Test
+    void aNewEngineTakesTheNewestVerifiedBackupFromTheHistory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+        throws Exception {
+        java.nio.file.Path history = dir.resolve("verifications.jsonl");
+        MovableClock clock = new MovableClock();
+        InMemoryBackupStore store = new InMemoryBackupStore();
+        BackupEngine first = engine(store).clock(clock).verificationHistory(history).build();
+        String id = first.backup(BackupSource.stream("s", () -> new ByteArrayInputStream(new byte[10]))).id();
+        first.verify(id);
+        java.nio.file.Files.writeString(history, "torn {\n", java.nio.file.StandardOpenOption.APPEND);
+        clock.now = clock.now.plus(Duration.ofHours(1));
+
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        BackupEngine second = engine(store).clock(clock).verificationHistory(history).meterRegistry(registry).build();
+
+        assertThat(registry.get("drkit.backup.verified.newest.age").timeGauge().value(TimeUnit.SECONDS))
+            .isEqualTo(3600.0);
+        assertThat(second.name()).isEqualTo(BackupEngine.DEFAULT_NAME);   // the gauge holds the engine weakly
+    }
 }
