@@ -86,8 +86,9 @@ import java.util.stream.Stream;
  * {@code drkit.backup.verified.newest.age} (time gauge: age of the newest backup that passed verification).
  * Both gauges are NaN until there is such a backup; the engine must stay strongly referenced for them.
  *
- * <p>Instances are immutable and thread-safe; concurrent backups to one store are serialized by the store's
- * writer lock. The builder is not thread-safe.
+ * <p>Instances are thread-safe: their configuration is fixed at build time, and listeners may be added later
+ * ({@link #onEvent}). Concurrent backups to one store are serialized by the store's writer lock. The builder is not
+ * thread-safe.
  *
  * @since 0.1
  */
