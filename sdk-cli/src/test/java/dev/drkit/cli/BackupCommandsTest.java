@@ -1,0 +1,194 @@
+package dev.drkit.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** drkit backup, list, verify and restore against a directory store, as an operator runs them. */
+class BackupCommandsTest {
+
+    /** Whether this build has the filesystem store; tests that need one are skipped without it. */
+    private static void requireDirectoryStores() {
+        boolean present;
+        try {
+            Class.forName("dev.drkit.backup.store.FileSystemStore");
+            present = true;
+        } catch (ClassNotFoundException e) {
+            present = false;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(present, "FileSystemStore is not in this build");
+    }
+
+    private static final String PASSPHRASE = "cli passphrase, never an argument";
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run drkit(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cli = Drkit.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private static Path passphraseFile(Path dir, String passphrase) throws IOException {
+        Path file = dir.resolve("passphrase-" + passphrase.length());
+        Files.writeString(file, passphrase + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return file;
+    }
+
+    private static Path source(Path dir) throws IOException {
+        Path source = dir.resolve("vault");
+        Files.createDirectories(source.resolve("conf"));
+        Files.writeString(source.resolve("conf/vault.hcl"), "storage \"raft\" {}\n");
+        Files.writeString(source.resolve("unseal.txt"), "keys");
+        return source;
+    }
+
+    @Test
+    void backsUpListsVerifiesAndRestores(@TempDir Path dir) throws Exception {
+        requireDirectoryStores();
+        Path store = dir.resolve("store");
+        Path pass = passphraseFile(dir, PASSPHRASE);
+        Path source = source(dir);
+
+        Run backup = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--label",
+            "app=vault", "--passphrase-file", pass.toString(), "--json");
+        assertThat(backup.code).as(backup.err).isZero();
+        String id = new ObjectMapper().readTree(backup.out).get("id").asText();
+
+        Run list = drkit("list", "--store", "file:" + store, "--json");
+        JsonNode listed = new ObjectMapper().readTree(list.out);
+        Run quick = drkit("verify", "--store", store.toString(), "--id", id);
+        Run full = drkit("verify", "--store", store.toString(), "--all", "--full", "--passphrase-file",
+            pass.toString(), "--json");
+        Path target = dir.resolve("restored");
+        Run restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
+            "--passphrase-file", pass.toString());
+
+        assertThat(list.code).isZero();
+        assertThat(listed).hasSize(1);
+        assertThat(listed.get(0).at("/labels/app").asText()).isEqualTo("vault");
+        assertThat(quick.code).as(quick.err).isZero();
+        assertThat(quick.out).contains(id + "  ok  (quick)");
+        assertThat(full.code).as(full.err).isZero();
+        assertThat(new ObjectMapper().readTree(full.out).get("passed").asBoolean()).isTrue();
+        assertThat(restore.code).as(restore.err).isZero();
+        assertThat(target.resolve("conf/vault.hcl")).hasContent("storage \"raft\" {}");
+        assertThat(String.join("", backup.out, backup.err, list.out, full.out, restore.out, restore.err))
+            .doesNotContain(PASSPHRASE);
+    }
+
+    @Test
+    void aWrongPassphraseIsOneLineAndExitOneAndTheTargetStays(@TempDir Path dir) throws Exception {
+        requireDirectoryStores();
+        Path store = dir.resolve("store");
+        String id = backup(dir, store);
+        Path target = Files.createDirectories(dir.resolve("target"));
+        Files.writeString(target.resolve("old"), "old");
+
+        Run restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
+            "--passphrase-file", passphraseFile(dir, "wrong").toString());
+        Run verify = drkit("verify", "--store", store.toString(), "--id", id, "--full", "--passphrase-file",
+            passphraseFile(dir, "wrong").toString());
+
+        assertThat(restore.code).isEqualTo(ExitCodes.DATA);
+        assertThat(restore.err).startsWith("drkit restore: ").hasLineCount(1);
+        assertThat(target.resolve("old")).hasContent("old");
+        assertThat(verify.code).isEqualTo(ExitCodes.DATA);
+        assertThat(verify.out).contains("FAILED");
+    }
+
+    @Test
+    void aDamagedBackupFailsQuickVerificationWithExitOne(@TempDir Path dir) throws Exception {
+        requireDirectoryStores();
+        Path store = dir.resolve("store");
+        String id = backup(dir, store);
+        Path data = store.resolve(id).resolve("data.pgp");
+        byte[] bytes = Files.readAllBytes(data);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(data, bytes);
+
+        Run verify = drkit("verify", "--store", store.toString(), "--all");
+
+        assertThat(verify.code).isEqualTo(ExitCodes.DATA);
+        assertThat(verify.out).contains(id + "  FAILED").contains("SHA-256 of data.pgp");
+        assertThat(verify.err).contains("1 of 1 backups failed verification");
+    }
+
+    @Test
+    void anUnwritableTargetIsExitThree(@TempDir Path dir) throws Exception {
+        requireDirectoryStores();
+        Path store = dir.resolve("store");
+        String id = backup(dir, store);
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+
+        Run restore = drkit("restore", "--store", store.toString(), "--id", id, "--target",
+            file.resolve("target").toString(), "--passphrase-env", "DRKIT_TEST_UNSET_VARIABLE");
+        Run restoreWithKey = drkit("restore", "--store", store.toString(), "--id", id, "--target",
+            file.resolve("target").toString(), "--passphrase-file", passphraseFile(dir, PASSPHRASE).toString());
+
+        assertThat(restore.code).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(restore.err).contains("DRKIT_TEST_UNSET_VARIABLE").contains("not set");
+        assertThat(restoreWithKey.code).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(restoreWithKey.err).startsWith("drkit restore: Restore of backup " + id + " failed");
+    }
+
+    @Test
+    void usageErrorsAreExitTwo(@TempDir Path dir) throws Exception {
+        Path pass = passphraseFile(dir, PASSPHRASE);
+        Path source = source(dir);
+        List<Run> runs = new ArrayList<>();
+
+        runs.add(drkit("backup", "--store", "s3://bucket/prefix", "--source", source.toString(),
+            "--passphrase-file", pass.toString()));
+        runs.add(drkit("backup", "--store", dir.resolve("s").toString(), "--source", source.toString()));
+        runs.add(drkit("backup", "--store", dir.resolve("s").toString(), "--source", source.toString(),
+            "--recipient", pass.toString()));
+        runs.add(drkit("backup", "--store", dir.resolve("s").toString(), "--source", source.toString(),
+            "--passphrase", "on-the-command-line"));
+        runs.add(drkit("verify", "--store", dir.resolve("s").toString()));
+        runs.add(drkit("list", "--store", "ftp://user:secret@host/x"));
+        runs.add(drkit("backup", "--store", dir.resolve("s").toString(), "--source", source.toString(),
+            "--passphrase-file", pass.toString(), "--label", "bad key=x"));
+
+        assertThat(runs).extracting(Run::code).containsOnly(ExitCodes.USAGE);
+        assertThat(runs.get(0).err).contains("S3 stores");
+        assertThat(runs.get(2).err).contains("not supported by this drkit yet");
+        assertThat(runs.get(3).err).contains("Unknown option");
+        assertThat(runs.get(5).err).contains("unknown store scheme").doesNotContain("secret");
+    }
+
+    private static String backup(Path dir, Path store) throws IOException {
+        Run backup = drkit("backup", "--store", store.toString(), "--source", source(dir).toString(),
+            "--passphrase-file", passphraseFile(dir, PASSPHRASE).toString());
+        assertThat(backup.code).as(backup.err).isZero();
+        return backup.out.trim();
+    }
+
+    @Test
+    void backupPrintsOnlyTheIdWithoutJson(@TempDir Path dir) throws Exception {
+        requireDirectoryStores();
+        assertThat(backup(dir, dir.resolve("store"))).matches("\\d{8}T\\d{6}Z-[0-9a-f]{8}");
+        assertThat(new String(Files.readAllBytes(dir.resolve("store")
+            .resolve(backup(dir, dir.resolve("store"))).resolve("manifest.json")), StandardCharsets.UTF_8))
+            .contains("\"name\":\"vault\"").doesNotContain(dir.toString());
+    }
+}
