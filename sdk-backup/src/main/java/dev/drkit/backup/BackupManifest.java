@@ -3,7 +3,6 @@ package dev.drkit.backup;
 import dev.drkit.core.secret.Secret;
 import org.jspecify.annotations.Nullable;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.List;
@@ -278,9 +277,5 @@ public final class BackupManifest {
         long ciphertextBytes;
         @Nullable String ciphertextSha256;
         List<ManifestEntry> entries = List.of();
-    }
-
-    static String utf8(byte[] bytes) {
-        return new String(bytes, StandardCharsets.UTF_8);
     }
 }
