@@ -287,8 +287,7 @@ final class ManifestFormat {
             throw r.fail("more than " + MAX_LABELS + " labels");
         }
         Map<String, String> labelMap = new TreeMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = labels.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> label = it.next();
+        for (Map.Entry<String, JsonNode> label : labels.properties()) {
             if (!LABEL_KEY.matcher(label.getKey()).matches()) {
                 throw r.fail("a label key is not 1 to 63 characters of [A-Za-z0-9._/-]");
             }
