@@ -257,6 +257,22 @@ class RetentionPlanTest {
         }
 
         @Test
+        void losesItsPlaceWhenAnOlderBackupArrives() {
+            // The one exception to "adding an older backup never deletes a kept one": the backup kept only as the
+            // oldest is deleted once it is no longer the oldest, and the new oldest takes its place.
+            RetentionPolicy policy = RetentionPolicy.builder().keepDaily(7).build();
+            Backup late = backup("20-late", "2026-11-20T22:00:00Z");
+            Backup early = backup("20-early", "2026-11-20T02:00:00Z");
+
+            assertThat(kept(plan(policy, NOW, late, early))).containsExactly("20-late", "20-early");
+            assertThat(reasonsById(plan(policy, NOW, late, early, backup("19", "2026-11-19T12:00:00Z"))))
+                .containsExactly(
+                    entry("20-late", List.of("daily 2026-11-20")),
+                    entry("20-early", List.of()),
+                    entry("19", List.of("daily 2026-11-19")));
+        }
+
+        @Test
         void isKeptByAWindowedRuleWhenItIsWithinTheWindow() {
             RetentionPlan plan = plan(RetentionPolicy.builder().keepWithinDaily(RetentionDuration.ofDays(10)).build(),
                 NOW,
