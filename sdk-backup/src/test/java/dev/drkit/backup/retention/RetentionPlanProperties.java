@@ -375,7 +375,8 @@ class RetentionPlanProperties {
             assertThat(plan.withinAnchor()).as("%s", scenario).isEqualTo(anchor);
             Map<String, List<KeepReason>> reasons = reasonsById(plan);
             for (Backup b : scenario.backups()) {
-                List<String> texts = reasons.get(b.id()).stream().map(KeepReason::toString).collect(Collectors.toList());
+                List<String> texts = reasons.get(b.id()).stream().map(KeepReason::toString)
+                    .collect(Collectors.toList());
                 boolean within = !policy.keepWithin().isZero()
                     && isWithin(b, policy.keepWithin(), anchor, policy.zone());
                 assertThat(texts.contains("within " + policy.keepWithin())).as("%s within? %s", b, scenario)

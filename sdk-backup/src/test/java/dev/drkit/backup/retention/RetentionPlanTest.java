@@ -95,7 +95,8 @@ class RetentionPlanTest {
                 backup("c", "2020-01-01T00:00:00Z"));
 
             assertThat(plan.toDelete()).isEmpty();
-            assertThat(plan.decision("c").orElseThrow().reasons()).extracting(Object::toString).containsExactly("last 3");
+            assertThat(plan.decision("c").orElseThrow().reasons()).extracting(Object::toString)
+                .containsExactly("last 3");
         }
     }
 
@@ -155,7 +156,8 @@ class RetentionPlanTest {
                 backup("last-june", "2025-06-01T03:00:00Z"));
 
             assertThat(reasonsById(plan)).containsExactly(
-                entry("sunday", List.of("last 1", "daily 2026-11-22", "weekly 2026-W47", "monthly 2026-11", "yearly 2026")),
+                entry("sunday",
+                    List.of("last 1", "daily 2026-11-22", "weekly 2026-W47", "monthly 2026-11", "yearly 2026")),
                 entry("saturday", List.of("daily 2026-11-21")),
                 entry("last-june", List.of("daily 2025-06-01", "weekly 2025-W22", "monthly 2025-06")));
         }
@@ -553,7 +555,9 @@ class RetentionPlanTest {
         void theOrderOfTheInputDoesNotMatter() {
             List<Backup> backups = new ArrayList<>();
             for (int i = 0; i < 60; i++) {
-                backups.add(Backup.of("b" + i, Instant.parse("2026-11-20T12:00:00Z").minusSeconds(3600L * 7 * (i / 3))));
+                // Three backups every seven hours: several per day, and ties.
+                Instant time = Instant.parse("2026-11-20T12:00:00Z").minusSeconds(3600L * 7 * (i / 3));
+                backups.add(Backup.of("b" + i, time));
             }
             RetentionPolicy policy = RetentionPolicy.builder().keepLast(2).keepDaily(5).keepWeekly(3).build();
             RetentionPlan expected = policy.plan(backups, Instant.parse(NOW));

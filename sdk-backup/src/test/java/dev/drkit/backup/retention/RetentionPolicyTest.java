@@ -66,7 +66,8 @@ class RetentionPolicyTest {
             .hasMessage("keepTag needs at least one tag");
         assertThatThrownBy(() -> RetentionPolicy.builder().keepTag("a,b"))
             .isInstanceOf(IllegalArgumentException.class)
-            .hasMessage("tag must be 1 to 100 characters without whitespace, comma or control characters, but was \"a,b\"");
+            .hasMessage("tag must be 1 to 100 characters without whitespace, comma or control characters,"
+                + " but was \"a,b\"");
         assertThatThrownBy(() -> RetentionPolicy.builder().keepTag("")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> RetentionPolicy.builder().keepTag("two words"))
             .isInstanceOf(IllegalArgumentException.class);
@@ -85,7 +86,8 @@ class RetentionPolicyTest {
             .build();
 
         assertThat(policy).hasToString(
-            "keep 3 last, 7 daily, all yearly; weekly within 1y; within 2d; tag pinned; tags db,prod; in Europe/Berlin");
+            "keep 3 last, 7 daily, all yearly; weekly within 1y; within 2d; tag pinned; tags db,prod;"
+                + " in Europe/Berlin");
     }
 
     @Test
