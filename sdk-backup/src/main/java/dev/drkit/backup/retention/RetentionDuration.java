@@ -105,6 +105,7 @@ public final class RetentionDuration {
         if (s.isEmpty()) {
             throw invalid(text, "it is empty");
         }
+        int lead = text.length() - text.stripLeading().length();     // so positions count in the text as given
         int[] components = {-1, -1, -1, -1};    // years, months, days, hours; -1: not given
         int i = 0;
         while (i < s.length()) {
@@ -113,7 +114,7 @@ public final class RetentionDuration {
                 i++;
             }
             if (i == start) {
-                throw invalid(text, "'" + s.charAt(i) + "' at position " + (i + 1) + " is not a digit");
+                throw invalid(text, "'" + s.charAt(i) + "' at position " + (lead + i + 1) + " is not a digit");
             }
             String digits = s.substring(start, i);
             if (i == s.length()) {

@@ -64,6 +64,7 @@ class RetentionDurationTest {
         "+3d         | '+' at position 1 is not a digit",
         "1d2d        | unit d appears twice",
         "1d 2h       | ' ' at position 3 is not a digit",
+        "'  1d x'    | ' ' at position 5 is not a digit",
         "1.5d        | '.' after 1 is not a unit",
         "1000001d    | 1000001d is more than 1000000d",
         "99999999999y| 99999999999y is more than 1000000y",
