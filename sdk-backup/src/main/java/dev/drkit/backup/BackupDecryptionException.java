@@ -38,7 +38,10 @@ public class BackupDecryptionException extends BackupException {
         WRONG_KEY,
         /** The ciphertext is truncated, modified or not an OpenPGP message at all. */
         DAMAGED,
-        /** A well-formed message that drkit will not read: no integrity protection, no passphrase packet, not zstd. */
+        /**
+         * A well-formed message that drkit will not read: no integrity protection, or literal data that is not zstd
+         * when zstd was expected.
+         */
         UNSUPPORTED
     }
 

@@ -4,7 +4,6 @@ import dev.drkit.backup.OpenPgpKeyException;
 import dev.drkit.backup.OpenPgpKeyException.Reason;
 import org.bouncycastle.bcpg.ArmoredOutputStream;
 import org.bouncycastle.bcpg.PublicKeyPacket;
-import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPPublicKey;
 import org.bouncycastle.openpgp.api.OpenPGPCertificate;
 import org.bouncycastle.openpgp.api.OpenPGPCertificate.OpenPGPComponentKey;
@@ -20,7 +19,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -238,17 +236,5 @@ public final class PgpKeys {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /** Whether {@code bytes} starts like ASCII armor. */
-    static boolean looksArmored(byte[] bytes) {
-        String head = new String(bytes, 0, Math.min(bytes.length, 64), StandardCharsets.US_ASCII);
-        return head.stripLeading().startsWith("-----BEGIN PGP");
-    }
-
-    /** Wraps a checked {@link PGPException} from Bouncy Castle into a damaged-key failure. */
-    static OpenPgpKeyException damaged(String what, Exception e) {
-        return new OpenPgpKeyException(Reason.DAMAGED, what + " is damaged (" + e.getClass().getSimpleName() + ")",
-            null, e);
     }
 }
