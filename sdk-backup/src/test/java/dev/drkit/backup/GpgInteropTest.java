@@ -376,6 +376,22 @@ class GpgInteropTest {
     }
 
     @Test
+    void gpgRestoresABackupForARecipientAndAPassphraseWithThePassphraseAlone(@TempDir Path dir) throws Exception {
+        // The recipient's private key is not in gpg's keyring: gpg skips that packet and uses the passphrase one.
+        RecipientEncryption encryption = RecipientEncryption.builder()
+            .recipient(TestKeys.otherPair().recipient())
+            .passphrase(PassphraseEncryption.builder(PASSPHRASE).build())
+            .build();
+        byte[] plaintext = sample(100_000, 39);
+        Path encrypted = dir.resolve("backup.pgp");
+        drkitEncrypt(plaintext, encryption, encrypted);
+
+        assertThat(gpgAndZstdRestore(encrypted, dir, PASSPHRASE_TEXT)).isEqualTo(plaintext);
+        assertThat(drkitDecrypt(encrypted, TestKeys.identity(TestKeys.otherPair()), Compression.zstd()))
+            .isEqualTo(plaintext);
+    }
+
+    @Test
     void aGpgKeyWithoutAnEncryptionSubkeyIsRefusedAsARecipient() throws Exception {
         String fingerprint = gpgKey("rsa3072");
 
