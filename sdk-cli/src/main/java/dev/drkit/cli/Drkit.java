@@ -18,7 +18,11 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Resilience and disaster-recovery tools: backups, PITR checks, secrets, failover drills.",
-    subcommands = {CommandLine.HelpCommand.class, DoctorCommand.class, RetentionCommand.class},
+    subcommands = {
+        CommandLine.HelpCommand.class,
+        DoctorCommand.class,
+        RetentionCommand.class,
+        KeygenCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success",
