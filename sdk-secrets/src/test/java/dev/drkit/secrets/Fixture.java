@@ -71,6 +71,8 @@ final class Fixture implements AutoCloseable {
                 .maxAttempts(3)
                 .initialBackoff(Duration.ofMillis(5))
                 .maxBackoff(Duration.ofMillis(20))
+                // The breaker's open state lasts real time, which a manual clock cannot move; OutageTest covers it.
+                .circuitBreakerEnabled(false)
                 .build())
             .scheduler(scheduler);
     }
