@@ -155,6 +155,10 @@ public final class TokenManager {
             if (s != null && s.generation != generation) {
                 return true;
             }
+            if (s != null && tokenStillValid(s)) {
+                // The token works: the 403 is the policy's answer, and a new login would not change it.
+                return false;
+            }
             try {
                 log.info("Vault client '{}': Vault refused the token (403); logging in again", name);
                 install(login());
@@ -163,6 +167,14 @@ public final class TokenManager {
                 stats.loginFailures.increment();
                 return false;
             }
+        }
+    }
+
+    private boolean tokenStillValid(TokenState s) {
+        try {
+            return http.call("lookup", "GET", "auth/token/lookup-self", s.token, null).status() == 200;
+        } catch (VaultUnavailableException e) {
+            return true;
         }
     }
 
