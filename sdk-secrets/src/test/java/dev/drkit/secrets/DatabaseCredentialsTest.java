@@ -90,6 +90,23 @@ class DatabaseCredentialsTest {
     }
 
     @Test
+    void aLeaseThatIsNotRenewableIsRotatedNotRenewed() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(300)).notRenewable("orders");
+            VaultClient client = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(600),
+                Duration.ofSeconds(6000)))).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+            String first = creds.current().username();
+
+            f.advance(Duration.ofSeconds(21));                      // at 2/3 of 30 s: new credentials, no renewal
+            assertThat(f.vault.requests("sys/leases/renew")).isZero();
+            assertThat(creds.rotations()).isEqualTo(1);
+            assertThat(creds.current().username()).isNotEqualTo(first);
+            assertThat(canLogIn(creds.current())).isTrue();
+        }
+    }
+
+    @Test
     void aLeaseNotFoundAtRenewalRotatesAtOnce() throws Exception {
         try (Fixture f = new Fixture(dir)) {
             database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(300));

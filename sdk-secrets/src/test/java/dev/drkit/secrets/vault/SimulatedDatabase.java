@@ -39,7 +39,17 @@ public final class SimulatedDatabase {
 
     /** Defines a role ({@code database/roles/:name}): credentials live {@code defaultTtl}, renewable up to {@code maxTtl}. */
     public synchronized SimulatedDatabase role(String name, Duration defaultTtl, Duration maxTtl, String... grants) {
-        roles.put(name, new RoleSettings(defaultTtl, maxTtl, List.of(grants)));
+        roles.put(name, new RoleSettings(defaultTtl, maxTtl, List.of(grants), true));
+        return this;
+    }
+
+    /**
+     * Makes the leases of role {@code name} not renewable (as a plugin that cannot extend its users would):
+     * {@code sys/leases/renew} answers 400 "lease is not renewable" and creds answer {@code renewable: false}.
+     */
+    public synchronized SimulatedDatabase notRenewable(String name) {
+        RoleSettings r = roles.get(name);
+        roles.put(name, new RoleSettings(r.defaultTtl, r.maxTtl, r.grants, false));
         return this;
     }
 
@@ -72,9 +82,9 @@ public final class SimulatedDatabase {
             run(grant.replace("{{name}}", "\"" + username + "\""));
         }
         String leaseId = mount + "/creds/" + roleName + "/" + SimulatedVault.random(24);
-        Lease lease = new Lease(username, token, now, expires, now.plus(role.maxTtl), role.defaultTtl);
+        Lease lease = new Lease(username, token, now, expires, now.plus(role.maxTtl), role.defaultTtl, role.renewable);
         leases.put(leaseId, lease);
-        return Optional.of(new Issued(leaseId, username, password, role.defaultTtl, true));
+        return Optional.of(new Issued(leaseId, username, password, role.defaultTtl, role.renewable));
     }
 
     synchronized boolean hasLease(String leaseId) {
@@ -86,6 +96,9 @@ public final class SimulatedDatabase {
         if (lease == null) {
             throw new SimulatedVault.BadRequest("lease not found");
         }
+        if (!lease.renewable) {
+            throw new SimulatedVault.BadRequest("lease is not renewable");
+        }
         Duration wanted = increment.isZero() ? lease.defaultTtl : increment;
         Instant expires = now.plus(wanted);
         boolean capped = expires.isAfter(lease.maxExpires);
@@ -95,7 +108,7 @@ public final class SimulatedDatabase {
         lease.expires = expires;
         lease.lastRenewal = now;
         run("ALTER ROLE \"" + lease.username + "\" VALID UNTIL '" + expires + "'");
-        return new Renewal(Duration.between(now, expires), capped);
+        return new Renewal(Duration.between(now, expires), capped, lease.renewable);
     }
 
     synchronized Optional<LeaseView> lookup(String leaseId, Instant now) {
@@ -103,7 +116,7 @@ public final class SimulatedDatabase {
         if (l == null) {
             return Optional.empty();
         }
-        return Optional.of(new LeaseView(l.issued, l.expires, l.lastRenewal, true, Duration.between(now, l.expires)));
+        return Optional.of(new LeaseView(l.issued, l.expires, l.lastRenewal, l.renewable, Duration.between(now, l.expires)));
     }
 
     synchronized void revoke(String leaseId) {
@@ -163,11 +176,13 @@ public final class SimulatedDatabase {
         final Duration defaultTtl;
         final Duration maxTtl;
         final List<String> grants;
+        final boolean renewable;
 
-        RoleSettings(Duration defaultTtl, Duration maxTtl, List<String> grants) {
+        RoleSettings(Duration defaultTtl, Duration maxTtl, List<String> grants, boolean renewable) {
             this.defaultTtl = defaultTtl;
             this.maxTtl = maxTtl;
             this.grants = grants;
+            this.renewable = renewable;
         }
     }
 
@@ -178,9 +193,12 @@ public final class SimulatedDatabase {
         Instant expires;
         final Instant maxExpires;
         final Duration defaultTtl;
+        final boolean renewable;
         Instant lastRenewal;
 
-        Lease(String username, String token, Instant issued, Instant expires, Instant maxExpires, Duration defaultTtl) {
+        Lease(String username, String token, Instant issued, Instant expires, Instant maxExpires, Duration defaultTtl,
+              boolean renewable) {
+            this.renewable = renewable;
             this.username = username;
             this.token = token;
             this.issued = issued;
@@ -209,10 +227,12 @@ public final class SimulatedDatabase {
     static final class Renewal {
         final Duration ttl;
         final boolean capped;
+        final boolean renewable;
 
-        Renewal(Duration ttl, boolean capped) {
+        Renewal(Duration ttl, boolean capped, boolean renewable) {
             this.ttl = ttl;
             this.capped = capped;
+            this.renewable = renewable;
         }
     }
 

@@ -698,7 +698,7 @@ public final class SimulatedVault implements AutoCloseable {
         SimulatedDatabase.Renewal r = db.renew(leaseId, increment, clock.now());
         Map<String, Object> env = envelope(null, null);
         env.put("lease_id", leaseId);
-        env.put("renewable", true);
+        env.put("renewable", r.renewable);
         env.put("lease_duration", r.ttl.toSeconds());
         env.put("warnings", r.capped ? List.of("TTL of \"" + increment.toSeconds() + "s\" exceeded the effective max_ttl of \""
             + r.ttl.toSeconds() + "s\"; TTL value is capped accordingly") : null);
