@@ -24,7 +24,8 @@ import java.time.Duration;
  * of the time actually left has passed, less a random jitter. When Vault caps a renewal at the token's max TTL,
  * or the token is not renewable, the client logs in again ahead of the end instead. Failed renewals are retried
  * on a schedule computed from the time left. All of this runs on one background thread: no read ever waits for
- * a renewal. A read refused with 403 (a revoked token) makes the client log in again.
+ * a renewal. A read refused with 403 makes the client check its token ({@code lookup-self}) and, if it was
+ * revoked, log in again and retry once.
  *
  * <h2>Outages</h2>
  * Every call goes through the {@link VaultConfig#policies()} (retry with backoff and budget, circuit breaker,

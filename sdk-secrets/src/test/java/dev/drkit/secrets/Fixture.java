@@ -26,7 +26,7 @@ final class Fixture implements AutoCloseable {
     final SimulatedVault vault = SimulatedVault.start(VaultClock.following(ticker));
     final LeakTripwire tripwire = LeakTripwire.create();
     final Path dir;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<VaultClient> closeables = new ArrayList<>();
 
     Fixture(Path dir) {
         this.dir = dir;
@@ -89,8 +89,8 @@ final class Fixture implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        for (AutoCloseable c : closeables) {
+    public void close() {
+        for (VaultClient c : closeables) {
             c.close();
         }
         vault.close();
