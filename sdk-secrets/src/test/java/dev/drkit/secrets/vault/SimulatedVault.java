@@ -311,6 +311,9 @@ public final class SimulatedVault implements AutoCloseable {
         try (exchange) {
             Answer answer;
             try {
+                // Counted on arrival, before any delay, so a test can see a request that is still in flight.
+                requestCounts.computeIfAbsent(normalized(exchange.getRequestURI().getPath()), p -> new AtomicInteger())
+                    .incrementAndGet();
                 Duration d = delay;
                 if (!d.isZero()) {
                     Thread.sleep(d.toMillis());
@@ -343,11 +346,7 @@ public final class SimulatedVault implements AutoCloseable {
         if (!rawPath.startsWith("/v1/")) {
             return Answer.errors(404, "no handler for route \"" + rawPath + "\"");
         }
-        String path = rawPath.substring(4);
-        while (path.endsWith("/")) {
-            path = path.substring(0, path.length() - 1);
-        }
-        requestCounts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+        String path = normalized(rawPath);
         String method = exchange.getRequestMethod();
         Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
         JsonNode body = readBody(exchange.getRequestBody());
@@ -417,6 +416,14 @@ public final class SimulatedVault implements AutoCloseable {
             }
             return Answer.errors(404, "no handler for route \"" + path + "\". route entry not found.");
         }
+    }
+
+    private static String normalized(String rawPath) {
+        String path = rawPath.startsWith("/v1/") ? rawPath.substring(4) : rawPath;
+        while (path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
+        }
+        return path;
     }
 
     private Answer health(String method) {
