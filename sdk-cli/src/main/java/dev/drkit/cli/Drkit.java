@@ -22,7 +22,8 @@ import picocli.CommandLine.Command;
         CommandLine.HelpCommand.class,
         DoctorCommand.class,
         RetentionCommand.class,
-        KeygenCommand.class},
+        KeygenCommand.class,
+        SecretsCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success",
