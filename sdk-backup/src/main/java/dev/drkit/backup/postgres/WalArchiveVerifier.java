@@ -494,6 +494,13 @@ public final class WalArchiveVerifier {
                                 + " is there, but timeline " + tli + " is the one recovery needs here";
                         }
                     }
+                    long begin = history.beginOf(tli);
+                    if (!other.isEmpty() && tli > 1 && Long.compareUnsigned(begin, segStart) >= 0
+                        && Long.compareUnsigned(begin, segStart + segmentSize) < 0) {
+                        other += " (" + SegmentName.history(tli) + " says timeline " + tli + " began at "
+                            + Lsn.format(begin) + ", inside this segment: if that is wrong, the history file was"
+                            + " edited)";
+                    }
                     faults.add(ArchiveFault.of(ArchiveFault.Kind.MISSING_SEGMENT, name, segStart, name
                         + " is missing (WAL " + Lsn.format(segStart) + ".." + Lsn.format(segStart + segmentSize)
                         + "), and later segments exist: recovery stops at this gap" + other));
