@@ -29,7 +29,7 @@ class WalReaderFuzzTest {
     private static final long SYSID = 7_000_000_000_000_000_001L;
 
     /**
-     * A 1 MiB segment of fuzzer bytes, with valid page headers stamped on most pages (so the record parser is
+     * A 1 MiB segment of fuzzer bytes (repeated to fill it), with valid page headers stamped on most pages (so the record parser is
      * reached) and record-like headers now and then.
      */
     @FuzzTest(maxDuration = "60s")
@@ -38,7 +38,10 @@ class WalReaderFuzzTest {
         boolean stampHeaders = data.consumeBoolean();
         byte[] segment = new byte[SEGMENT];
         byte[] fuzz = data.consumeBytes(SEGMENT);
-        System.arraycopy(fuzz, 0, segment, 0, fuzz.length);
+        // fuzzer inputs are short: repeat them over the segment so that records cross pages
+        for (int at = 0; fuzz.length > 0 && at < SEGMENT; at += fuzz.length) {
+            System.arraycopy(fuzz, 0, segment, at, Math.min(fuzz.length, SEGMENT - at));
+        }
         ByteBuffer le = ByteBuffer.wrap(segment).order(ByteOrder.LITTLE_ENDIAN);
         if (stampHeaders) {
             for (int page = 0; page < SEGMENT / BLOCK; page++) {
