@@ -41,7 +41,7 @@ class PitrCommandTest {
         base = root.resolve("base");
         cluster = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("cli-pitr")
             .setting("archive_mode", "on")
-            .setting("archive_command", "test ! -f " + archive + "/%f && cp %p " + archive + "/%f")
+            .setting("archive_command", "(test ! -f " + archive + "/%f && cp %p " + archive + "/%f) || cmp -s %p " + archive + "/%f")
             .build());
         cluster.execute("CREATE TABLE t (v text)");
         Process p = new ProcessBuilder(cluster.binaries().tool("pg_basebackup").toString(),

@@ -61,7 +61,7 @@ public class WalVerifyBenchmark {
             Files.setPosixFilePermissions(archive, PosixFilePermissions.fromString("rwxrwxrwx"));
             try (PgCluster cluster = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("walbench")
                 .setting("archive_mode", "on")
-                .setting("archive_command", "test ! -f " + archive + "/%f && cp %p " + archive + "/%f")
+                .setting("archive_command", "(test ! -f " + archive + "/%f && cp %p " + archive + "/%f) || cmp -s %p " + archive + "/%f")
                 .build())) {
                 cluster.execute("CREATE TABLE t (id bigserial, v text)");
                 cluster.execute("INSERT INTO t (v) SELECT repeat(md5(g::text), 4) FROM generate_series(1, 600000) g");

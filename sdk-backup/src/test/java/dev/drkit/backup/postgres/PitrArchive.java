@@ -71,8 +71,13 @@ final class PitrArchive implements AutoCloseable {
         return dir;
     }
 
+    /**
+     * {@code cp} into {@code dir}, refusing to overwrite a different file but accepting an identical one: a promoted
+     * standby archives again segments it received with its base backup, and a bare {@code test ! -f} guard would
+     * then stop archiving for good.
+     */
     static String archiveCommand(Path dir) {
-        return "test ! -f " + dir + "/%f && cp %p " + dir + "/%f";
+        return "(test ! -f " + dir + "/%f && cp %p " + dir + "/%f) || cmp -s %p " + dir + "/%f";
     }
 
     static PitrArchive build() throws Exception {

@@ -149,8 +149,9 @@ public final class WalWalker {
     private final int segmentSize;
     private final long systemIdentifier;
     private final int blockSize;
-    private final byte[] buffer = new byte[READ_BUFFER];
-    private final ByteBuffer le = ByteBuffer.wrap(buffer).order(ByteOrder.LITTLE_ENDIAN);
+    /** Direct, so reads need no copy and CRC-32C runs on the buffer's memory. */
+    private final ByteBuffer le = ByteBuffer.allocateDirect(READ_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer crcView = le.duplicate();
     private final byte[] header = new byte[RECORD_HEADER];
     private final ByteBuffer headerLe = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
     private final CRC32C crc = new CRC32C();
@@ -285,7 +286,8 @@ public final class WalWalker {
     }
 
     private int readFully(FileChannel channel, long position, int length) throws IOException {
-        ByteBuffer target = ByteBuffer.wrap(buffer, 0, length);
+        ByteBuffer target = le.duplicate();
+        target.clear().limit(length);
         while (target.hasRemaining()) {
             int n = channel.read(target, position + target.position());
             if (n < 0) {
@@ -402,7 +404,7 @@ public final class WalWalker {
             int from = base + pos;
             int headerPart = Math.min(n, RECORD_HEADER - headerFill);
             if (headerPart > 0) {
-                System.arraycopy(buffer, from, header, headerFill, headerPart);
+                le.get(from, header, headerFill, headerPart);
                 headerFill += headerPart;
                 if (headerFill == RECORD_HEADER) {
                     Outcome bad = checkHeader();
@@ -411,13 +413,16 @@ public final class WalWalker {
                     }
                 }
             }
-            int prefixPart = Math.min(n, PREFIX_BYTES - record.prefixLength);
+            // only records the verifier decodes keep their first bytes: WAL-control and transaction records
+            int prefixPart = record.rmid <= WalRecords.RM_XACT_ID || headerFill < RECORD_HEADER
+                ? Math.min(n, PREFIX_BYTES - record.prefixLength) : 0;
             if (prefixPart > 0) {
-                System.arraycopy(buffer, from, record.prefix, record.prefixLength, prefixPart);
+                le.get(from, record.prefix, record.prefixLength, prefixPart);
                 record.prefixLength += prefixPart;
             }
             if (n > headerPart) {
-                crc.update(buffer, from + headerPart, n - headerPart);
+                crcView.limit(from + n).position(from + headerPart);
+                crc.update(crcView);
             }
             pos += n;
             remaining -= n;
