@@ -44,12 +44,14 @@ public final class ArchiveReport {
     private final long segmentsRead;
     private final long walBytesRead;
     private final boolean resumed;
+    private final Duration elapsed;
 
     ArchiveReport(Instant checkedAt, String archive, @Nullable String baseBackup, long systemIdentifier,
                   int targetTimeline, long backupStart, long backupEnd, boolean consistent, long walkedTo,
                   List<VerifiedRange> ranges, List<ArchiveFault> faults, List<String> warnings,
                   @Nullable Instant earliestReachable, @Nullable Instant newestReachable, @Nullable Duration rpo,
-                  @Nullable PitrVerdict verdict, long segmentsRead, long walBytesRead, boolean resumed) {
+                  @Nullable PitrVerdict verdict, long segmentsRead, long walBytesRead, boolean resumed,
+                  Duration elapsed) {
         this.checkedAt = Objects.requireNonNull(checkedAt);
         this.archive = Objects.requireNonNull(archive);
         this.baseBackup = baseBackup;
@@ -69,6 +71,7 @@ public final class ArchiveReport {
         this.segmentsRead = segmentsRead;
         this.walBytesRead = walBytesRead;
         this.resumed = resumed;
+        this.elapsed = Objects.requireNonNull(elapsed);
     }
 
     /** True when there is no fault (warnings do not count) and, if a target was asked about, it is reachable. */
@@ -171,6 +174,11 @@ public final class ArchiveReport {
         return resumed;
     }
 
+    /** How long the check took (listing, base backup check and walk), measured with {@link System#nanoTime()}. */
+    public Duration elapsed() {
+        return elapsed;
+    }
+
     /** The report as one JSON object. */
     public String toJson() {
         StringBuilder j = new StringBuilder(512);
@@ -220,6 +228,7 @@ public final class ArchiveReport {
         j.append(",\"segmentsRead\":").append(segmentsRead);
         j.append(",\"walBytesRead\":").append(walBytesRead);
         j.append(",\"resumed\":").append(resumed);
+        j.append(",\"elapsedMillis\":").append(elapsed.toMillis());
         return j.append('}').toString();
     }
 
@@ -259,7 +268,7 @@ public final class ArchiveReport {
                 .append(")\n");
         }
         t.append("  read ").append(segmentsRead).append(" segments, ").append(walBytesRead).append(" bytes")
-            .append(resumed ? " (incremental)" : "").append('\n');
+            .append(resumed ? " (incremental)" : "").append(" in ").append(human(elapsed)).append('\n');
         return t.toString();
     }
 

@@ -163,6 +163,7 @@ public final class WalArchiveVerifier {
 
         ArchiveReport execute() throws IOException {
             Instant now = clock.instant();
+            long started = System.nanoTime();
             BaseBackup backup = readBaseBackup();
             list();
             readHistories();
@@ -270,7 +271,8 @@ public final class WalArchiveVerifier {
             List<VerifiedRange> ranges = ranges(good.firstLsn, walkedTo);
             return new ArchiveReport(now, archive.toString(), baseBackup == null ? null : baseBackup.toString(), sysid,
                 history.timeline(), start, backupEnd, walk.consistent, walkedTo, ranges, faults, warnings, earliest,
-                newest, rpo, verdict, segmentsRead, walker.bytesRead(), resumed);
+                newest, rpo, verdict, segmentsRead, walker.bytesRead(), resumed,
+                Duration.ofNanos(System.nanoTime() - started));
         }
 
         long backupEnd = -1;

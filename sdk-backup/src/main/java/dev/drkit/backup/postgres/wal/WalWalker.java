@@ -19,8 +19,8 @@ import java.util.zip.CRC32C;
  * its data and then its header up to {@code xl_crc}. After an {@code XLOG_SWITCH} record the rest of the segment is
  * skipped, as recovery skips it.
  *
- * <p>Memory is bounded: one read buffer and the first {@link #PREFIX_BYTES} bytes of the current record, whatever
- * the record's length. Lengths read from the files are checked before they are used. The walker stops at the first
+ * <p>Memory is bounded: segment files are mapped (one at a time, pages touched only as they are walked), and the
+ * walker keeps the first {@link #PREFIX_BYTES} bytes of the current record, whatever the record's length. Lengths read from the files are checked before they are used. The walker stops at the first
  * problem and reports it to its {@link Sink}; it is not thread-safe.
  */
 public final class WalWalker {
@@ -43,7 +43,6 @@ public final class WalWalker {
     static final int XLOG_SWITCH = 0x40;
     static final int RM_MAX_BUILTIN_ID = 21;
     static final int RM_MIN_CUSTOM_ID = 128;
-    private static final int READ_BUFFER = 1 << 20;
 
     /** What kind of problem stopped the walk. */
     public enum Problem {
@@ -149,9 +148,10 @@ public final class WalWalker {
     private final int segmentSize;
     private final long systemIdentifier;
     private final int blockSize;
-    /** Direct, so reads need no copy and CRC-32C runs on the buffer's memory. */
-    private final ByteBuffer le = ByteBuffer.allocateDirect(READ_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
-    private final ByteBuffer crcView = le.duplicate();
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    /** The mapped segment being walked, and a view of it for CRC-32C. */
+    private ByteBuffer le = EMPTY;
+    private ByteBuffer crcView = EMPTY;
     private final byte[] header = new byte[RECORD_HEADER];
     private final ByteBuffer headerLe = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
     private final CRC32C crc = new CRC32C();
@@ -246,7 +246,10 @@ public final class WalWalker {
         }
     }
 
-    /** Walks one segment read from {@code channel} (positioned reads; the channel is not closed). */
+    /**
+     * Walks one segment read from {@code channel} (the channel is not closed). The file is mapped into memory, which
+     * avoids copying it (a read into a buffer costs more than the whole walk); only the pages walked are touched.
+     */
     public Outcome walkSegment(FileChannel channel, long segno, TimelineRule timelines) throws IOException {
         long segStart = segno * segmentSize;
         long segEnd = segStart + segmentSize;
@@ -257,44 +260,44 @@ public final class WalWalker {
         if (firstOffset >= segmentSize) {
             return Outcome.NEXT_SEGMENT;
         }
-        long offset = firstOffset;
-        while (offset < segmentSize) {
-            int want = (int) Math.min(READ_BUFFER, segmentSize - offset);
-            int got = readFully(channel, offset, want);
-            bytesRead += got;
-            int pages = got / blockSize;
-            for (int i = 0; i < pages; i++) {
-                long pageAddress = segStart + offset + (long) i * blockSize;
-                Outcome outcome = page(i * blockSize, pageAddress, offset + (long) i * blockSize == 0, timelines);
+        long size = Math.min(channel.size(), segmentSize);
+        int pages = (int) (size / blockSize);
+        int firstPage = (int) (firstOffset / blockSize);
+        int page = firstPage;
+        try {
+            if (pages > firstPage) {
+                le = channel.map(FileChannel.MapMode.READ_ONLY, 0, (long) pages * blockSize)
+                    .order(ByteOrder.LITTLE_ENDIAN);
+                crcView = le.duplicate();
+            }
+            for (; page < pages; page++) {
+                long pageAddress = segStart + (long) page * blockSize;
+                Outcome outcome = page(page * blockSize, pageAddress, page == 0, timelines);
                 if (outcome == Outcome.SWITCHED) {
                     next = segEnd;
+                    page++;
                     return outcome;
                 }
                 if (outcome != null) {
+                    page++;
                     return outcome;
                 }
             }
-            if (got < want) {
-                long at = segStart + offset + (long) pages * blockSize;
-                sink.problem(Problem.SHORT_SEGMENT, at, "the segment file ends at offset " + (offset + got)
-                    + " (" + Lsn.format(segStart + offset + got) + "); a segment is " + segmentSize + " bytes");
-                return Outcome.FAILED;
-            }
-            offset += got;
+        } catch (InternalError e) {
+            // a mapped page could not be read: the file shrank or the disk failed while it was read
+            throw new IOException("segment " + Lsn.format(segStart) + " could not be read while it was walked", e);
+        } finally {
+            bytesRead += (long) Math.max(0, page - firstPage) * blockSize;
+            le = EMPTY;
+            crcView = EMPTY;
+        }
+        if (size < segmentSize) {
+            long at = segStart + (long) pages * blockSize;
+            sink.problem(Problem.SHORT_SEGMENT, at, "the segment file ends at offset " + channel.size()
+                + " (" + Lsn.format(segStart + channel.size()) + "); a segment is " + segmentSize + " bytes");
+            return Outcome.FAILED;
         }
         return Outcome.NEXT_SEGMENT;
-    }
-
-    private int readFully(FileChannel channel, long position, int length) throws IOException {
-        ByteBuffer target = le.duplicate();
-        target.clear().limit(length);
-        while (target.hasRemaining()) {
-            int n = channel.read(target, position + target.position());
-            if (n < 0) {
-                break;
-            }
-        }
-        return target.position();
     }
 
     /** One page at {@code base} in the buffer; returns null to go on to the next page. */
