@@ -222,6 +222,10 @@ public final class WalArchiveVerifier {
                                 + " segment was archived before it was complete, or part of it was zeroed"));
                         break;
                     }
+                    if (backupEnd >= 0 && Long.compareUnsigned(walker.insideRecord() ? walker.recordStart()
+                        : walker.position(), backupEnd) >= 0) {
+                        walk.consistent = true;   // every record before the backup's end is verified
+                    }
                     walk.resume = walker.insideRecord() ? walker.recordStart() : walker.position();
                     walk.prev = walker.insideRecord() ? pendingPrev(walker) : walker.previousRecord();
                     walk.pageTimeline = walker.lastPageTimeline();
@@ -570,7 +574,8 @@ public final class WalArchiveVerifier {
             OptionalLong time = WalRecords.xactTime(r);
             if (time.isPresent()) {
                 long t = time.getAsLong();
-                if (walk.consistent) {
+                boolean after = backupEnd >= 0 ? Long.compareUnsigned(r.lsn(), backupEnd) >= 0 : walk.consistent;
+                if (after) {
                     walk.newestAfterConsistency = Math.max(walk.newestAfterConsistency, t);
                 } else {
                     walk.newestBeforeConsistency = Math.max(walk.newestBeforeConsistency, t);

@@ -34,6 +34,8 @@ import java.util.zip.CRC32C;
  * and on which timeline ({@code backup_label}), where it ends ({@code backup_manifest}'s {@code WAL-Ranges}), the
  * database system identifier ({@code global/pg_control}), and a check of every file against the manifest as
  * {@code pg_verifybackup} makes it (sizes, checksums, missing and extra files, the manifest's own SHA-256).
+ *
+ * @since 0.1
  */
 public final class BaseBackup {
 

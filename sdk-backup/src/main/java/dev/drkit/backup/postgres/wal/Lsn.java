@@ -2,7 +2,11 @@ package dev.drkit.backup.postgres.wal;
 
 import java.util.Locale;
 
-/** Log sequence numbers: PostgreSQL's {@code X/X} text form and arithmetic on segment boundaries. */
+/**
+ * Log sequence numbers: PostgreSQL's {@code X/X} text form and arithmetic on segment boundaries.
+ *
+ * @since 0.1
+ */
 public final class Lsn {
 
     private Lsn() {

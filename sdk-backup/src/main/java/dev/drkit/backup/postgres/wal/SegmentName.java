@@ -9,6 +9,8 @@ import java.util.regex.Pattern;
  * Names of files in a WAL archive: segments ({@code 000000010000000000000003}), their {@code .partial}
  * variants, timeline history files ({@code 00000002.history}) and backup history files
  * ({@code 000000010000000000000002.00000028.backup}).
+ *
+ * @since 0.1
  */
 public final class SegmentName {
 

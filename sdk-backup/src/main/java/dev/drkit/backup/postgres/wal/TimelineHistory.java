@@ -12,6 +12,8 @@ import java.util.List;
  *
  * @param timeline the timeline this history belongs to
  * @param entries  the ancestors, oldest first: each timeline and the LSN where its child began
+ *
+ * @since 0.1
  */
 public record TimelineHistory(int timeline, List<Entry> entries) {
 

@@ -13,6 +13,8 @@ import java.util.OptionalLong;
  * the end of a base backup ({@code XLOG_BACKUP_END}) and the timelines of an end-of-recovery record. The main data
  * is found by walking the record's block headers as {@code DecodeXLogRecord} does; a record whose headers do not
  * fit in the kept prefix yields nothing.
+ *
+ * @since 0.1
  */
 public final class WalRecords {
 

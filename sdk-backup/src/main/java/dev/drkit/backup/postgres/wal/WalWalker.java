@@ -22,6 +22,8 @@ import java.util.zip.CRC32C;
  * <p>Memory is bounded: segment files are mapped (one at a time, pages touched only as they are walked), and the
  * walker keeps the first {@link #PREFIX_BYTES} bytes of the current record, whatever the record's length. Lengths read from the files are checked before they are used. The walker stops at the first
  * problem and reports it to its {@link Sink}; it is not thread-safe.
+ *
+ * @since 0.1
  */
 public final class WalWalker {
 
@@ -131,7 +133,10 @@ public final class WalWalker {
 
     /** Receives what the walk finds. */
     public interface Sink {
-        /** A record whose header, links and CRC are valid. */
+        /**
+         * A record of the WAL-control or transaction resource manager (the only ones the verifier decodes) whose
+         * header, links and CRC are valid. Other records are checked just the same but not handed over.
+         */
         void record(Record record);
 
         /** The problem that stops the walk, at an LSN, in words an operator can act on. */
@@ -443,7 +448,9 @@ public final class WalWalker {
             record.end = pageAddress + pos;
             prev = record.lsn;
             next = Lsn.align8(record.end);
-            sink.record(record);
+            if (record.rmid <= WalRecords.RM_XACT_ID) {
+                sink.record(record);
+            }
             if (record.rmid == RM_XLOG_ID && (record.info & 0xF0) == XLOG_SWITCH) {
                 return Outcome.SWITCHED;
             }
