@@ -25,6 +25,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * Verifies a PostgreSQL WAL archive (a directory of segment files, as {@code archive_command = 'cp %p DIR/%f'}
@@ -165,6 +167,14 @@ public final class WalArchiveVerifier {
             Instant now = clock.instant();
             long started = System.nanoTime();
             BaseBackup backup = readBaseBackup();
+            // the base backup's files are checked on another thread while the WAL is walked
+            FutureTask<List<String>> fileCheck = null;
+            if (backup != null && checkBackupFiles) {
+                fileCheck = new FutureTask<>(backup::checkFiles);
+                Thread checker = new Thread(fileCheck, "drkit-base-backup-check");
+                checker.setDaemon(true);
+                checker.start();
+            }
             list();
             readHistories();
             long sysid = backup != null ? backup.systemIdentifier() : firstSegmentSystemIdentifier();
@@ -234,6 +244,11 @@ public final class WalArchiveVerifier {
                 }
             }
             long walkedTo = Math.max(good.walkedTo, good.resume);
+            if (fileCheck != null) {
+                for (String problem : awaitFileCheck(fileCheck)) {
+                    faults.add(ArchiveFault.of(ArchiveFault.Kind.BASE_BACKUP, "base backup: " + problem));
+                }
+            }
             if (backupEnd >= 0 && !walk.consistent) {
                 faults.add(ArchiveFault.of(ArchiveFault.Kind.BACKUP_END_NOT_REACHED, currentFile, walkedTo,
                     "the verified WAL reaches " + Lsn.format(walkedTo) + " but the base backup needs WAL through "
@@ -295,9 +310,27 @@ public final class WalArchiveVerifier {
                 return null;
             }
             try {
-                return BaseBackup.read(baseBackup, checkBackupFiles);
+                return BaseBackup.read(baseBackup, false);
             } catch (BaseBackup.UnreadableBackupException e) {
                 throw new WalArchiveException(e.getMessage(), baseBackup.toString(), e);
+            }
+        }
+
+        private List<String> awaitFileCheck(FutureTask<List<String>> check) throws IOException {
+            try {
+                return check.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while checking the base backup's files", e);
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof IOException) {
+                    throw (IOException) cause;
+                }
+                if (cause instanceof RuntimeException) {
+                    throw (RuntimeException) cause;
+                }
+                throw new IOException("checking the base backup's files failed", cause);
             }
         }
 

@@ -54,10 +54,11 @@ public final class BaseBackup {
     private final int endTimeline;
     private final long systemIdentifier;
     private final List<String> problems;
+    private final @Nullable Manifest manifest;
 
     private BaseBackup(Path directory, long startLsn, long checkpointLsn, int startTimeline,
                        @Nullable Instant startTime, long endLsn, int endTimeline, long systemIdentifier,
-                       List<String> problems) {
+                       List<String> problems, @Nullable Manifest manifest) {
         this.directory = directory;
         this.startLsn = startLsn;
         this.checkpointLsn = checkpointLsn;
@@ -67,6 +68,7 @@ public final class BaseBackup {
         this.endTimeline = endTimeline;
         this.systemIdentifier = systemIdentifier;
         this.problems = List.copyOf(problems);
+        this.manifest = manifest;
     }
 
     /** A base backup that cannot be used at all: no label and no manifest, or no {@code pg_control}. */
@@ -158,7 +160,8 @@ public final class BaseBackup {
         if (manifest != null && checkFiles) {
             checkFiles(directory, manifest, problems);
         }
-        return new BaseBackup(directory, start, checkpoint, timeline, startTime, end, endTimeline, sysid, problems);
+        return new BaseBackup(directory, start, checkpoint, timeline, startTime, end, endTimeline, sysid, problems,
+            manifest);
     }
 
     /** The backup's directory. */
@@ -201,7 +204,20 @@ public final class BaseBackup {
         return systemIdentifier;
     }
 
-    /** What is wrong with the backup itself, one sentence each, naming the file. */
+    /**
+     * Checks every file against the manifest (present, size, checksum) and looks for files the manifest does not
+     * list, as {@code pg_verifybackup} does; returns what is wrong, one sentence each. Empty without a manifest
+     * (its absence is already in {@link #problems()}).
+     */
+    public List<String> checkFiles() throws IOException {
+        List<String> found = new ArrayList<>();
+        if (manifest != null) {
+            checkFiles(directory, manifest, found);
+        }
+        return found;
+    }
+
+    /** What is wrong with the backup's label and manifest (and its files, if read with checkFiles), one each. */
     public List<String> problems() {
         return problems;
     }
