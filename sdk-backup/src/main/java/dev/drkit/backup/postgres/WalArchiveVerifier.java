@@ -161,6 +161,7 @@ public final class WalArchiveVerifier {
         // what the walk learns
         WalkState walk = new WalkState();
         boolean walkFailed;
+        long failedAt = -1;
         int checkedTimelineStarts;
 
         ArchiveReport execute() throws IOException {
@@ -243,7 +244,15 @@ public final class WalArchiveVerifier {
                     good = walk.copy();
                 }
             }
-            long walkedTo = Math.max(good.walkedTo, good.resume);
+            // the continuous verified chain ends where the walk stopped: at a fault, or before a record it could not finish
+            long walkedTo;
+            if (walkFailed && failedAt >= 0) {
+                walkedTo = walker.insideRecord() ? Math.min(failedAt, walker.recordStart()) : failedAt;
+            } else if (segmentsRead > 0) {
+                walkedTo = walker.insideRecord() ? walker.recordStart() : walker.position();
+            } else {
+                walkedTo = Math.max(good.walkedTo, good.resume);
+            }
             if (fileCheck != null) {
                 for (String problem : awaitFileCheck(fileCheck)) {
                     faults.add(ArchiveFault.of(ArchiveFault.Kind.BASE_BACKUP, "base backup: " + problem));
@@ -602,6 +611,7 @@ public final class WalArchiveVerifier {
                         + ", but the WAL there (" + currentFile + ", record at " + Lsn.format(r.lsn())
                         + ") does not begin a timeline: the history file was edited or belongs elsewhere"));
                     walkFailed = true;
+                    failedAt = r.lsn();
                 }
             }
             OptionalLong time = WalRecords.xactTime(r);
@@ -659,6 +669,9 @@ public final class WalArchiveVerifier {
                     break;
             }
             faults.add(ArchiveFault.of(kind, currentFile, lsn, currentFile + ": " + message));
+            if (!walkFailed) {
+                failedAt = lsn;
+            }
             walkFailed = true;
         }
 

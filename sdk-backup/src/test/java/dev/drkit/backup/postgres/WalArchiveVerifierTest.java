@@ -172,6 +172,9 @@ class WalArchiveVerifierTest {
         // named by the record's start, in an earlier segment
         assertThat(fault.lsn().orElseThrow()).isBetween(pitr.bigRecordStart, segno * pitr.segmentSize);
         assertThat(fault.message()).contains(name).contains("record at " + fault.lsnText().orElseThrow());
+        // the verified chain ends just before the damaged record
+        assertThat(report.walkedTo()).isEqualTo(fault.lsn().orElseThrow());
+        assertThat(report.ranges().get(report.ranges().size() - 1).end()).isEqualTo(fault.lsn().orElseThrow());
     }
 
     @Test
@@ -188,6 +191,7 @@ class WalArchiveVerifierTest {
         long page = segno * pitr.segmentSize + 7 * 8192;
         assertThat(fault.lsnText()).contains(Lsn.format(page));
         assertThat(fault.message()).contains(name).contains("page header at " + Lsn.format(page));
+        assertThat(report.walkedTo()).isLessThanOrEqualTo(page);
     }
 
     @Test
