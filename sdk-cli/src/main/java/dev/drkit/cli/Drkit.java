@@ -23,7 +23,8 @@ import picocli.CommandLine.Command;
         DoctorCommand.class,
         RetentionCommand.class,
         KeygenCommand.class,
-        SecretsCommand.class},
+        SecretsCommand.class,
+        PitrCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success",
