@@ -95,7 +95,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
 
     private FailoverDataSource(FailoverConfig config) {
         this.config = config;
-        this.pools = new HostPools(config);
+        this.pools = new HostPools(config, this::brokenConnection);
         this.monitor = new TopologyMonitor(config, new Actions(), this::publish, counters);
         this.rotation = config.credentials().onRotation(() -> {
             log.info("Failover data source '{}': credentials rotated; pool connections are replaced as they return",
@@ -345,6 +345,16 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
                     e.toString());
             }
         }
+    }
+
+    /**
+     * A pooled connection failed with a connection-class error: the host may have died. Its idle connections
+     * are retired (the next borrower opens a fresh one, which fails fast or waits, instead of taking a dead
+     * one and failing its work), and the monitor probes at once.
+     */
+    private void brokenConnection(Endpoint endpoint) {
+        pools.softEvict(endpoint);
+        monitor.suspect();
     }
 
     private void checkOpen() throws SQLException {

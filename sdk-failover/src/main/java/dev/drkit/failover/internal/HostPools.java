@@ -1,6 +1,7 @@
 package dev.drkit.failover.internal;
 
 import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.SQLExceptionOverride;
 import com.zaxxer.hikari.pool.HikariPool;
 import com.zaxxer.hikari.util.Credentials;
 import dev.drkit.core.secret.DatabaseCredentials;
@@ -17,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * One HikariCP pool per host, created when the host is first seen healthy and retired when it is lost or fenced.
@@ -32,10 +34,16 @@ public final class HostPools implements AutoCloseable {
     private final Map<Endpoint, @Nullable HikariPool> pools = new LinkedHashMap<>();
     private final ExecutorService retirer;
     private final AtomicInteger serial = new AtomicInteger();
+    private final Consumer<Endpoint> broken;
     private boolean closed;
 
-    public HostPools(FailoverConfig config) {
+    /**
+     * @param broken told when a pooled connection to a host fails with a connection-class error, on the thread
+     *               that saw it
+     */
+    public HostPools(FailoverConfig config, Consumer<Endpoint> broken) {
         this.config = config;
+        this.broken = broken;
         for (Endpoint endpoint : config.endpoints()) {
             pools.put(endpoint, null);
         }
@@ -86,6 +94,14 @@ public final class HostPools implements AutoCloseable {
         });
     }
 
+    /** Retires every idle connection of one host's pool now, and the others when they return. */
+    public synchronized void softEvict(Endpoint endpoint) {
+        HikariPool pool = pools.get(endpoint);
+        if (pool != null) {
+            pool.softEvictConnections();
+        }
+    }
+
     /** Counts of one host's pool: active, idle, total, waiting; all 0 without a pool. */
     public synchronized int[] counts(Endpoint endpoint) {
         HikariPool pool = pools.get(endpoint);
@@ -122,6 +138,23 @@ public final class HostPools implements AutoCloseable {
         });
         // Start even if the host cannot be reached yet; the monitor decides what the host is.
         hikari.setInitializationFailTimeout(-1);
+        // Every SQLException on a pooled connection passes here: the earliest sign that a host died, long
+        // before a probe could tell. HikariCP does not evict on 25006 (a write refused by a host that turned
+        // read-only); drkit does.
+        SQLExceptionOverride theirs = hikari.getExceptionOverride();
+        hikari.setExceptionOverride(new SQLExceptionOverride() {
+            @java.lang.Override
+            public SQLExceptionOverride.Override adjudicate(java.sql.SQLException failure) {
+                SQLExceptionOverride.Override verdict = theirs == null ? SQLExceptionOverride.Override.CONTINUE_EVICT : theirs.adjudicate(failure);
+                if (Failures.isConnectionFailure(failure)) {
+                    broken.accept(endpoint);
+                    if ("25006".equals(failure.getSQLState()) && verdict == SQLExceptionOverride.Override.CONTINUE_EVICT) {
+                        return SQLExceptionOverride.Override.MUST_EVICT;
+                    }
+                }
+                return verdict;
+            }
+        });
         config.connectionProperties().forEach(hikari::addDataSourceProperty);
         hikari.addDataSourceProperty("connectTimeout", Integer.toString(config.connectTimeoutSeconds()));
         hikari.addDataSourceProperty("loginTimeout", Integer.toString(config.connectTimeoutSeconds()));
