@@ -102,6 +102,13 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
                 config.name());
             pools.softEvictAll();
             monitor.resetProbes();
+            // A connection that was logging in with the old credentials while they rotated joins its pool after
+            // this eviction; a second one, once such logins are over, retires it too.
+            java.util.concurrent.CompletableFuture.runAsync(() -> {
+                if (!closed) {
+                    pools.softEvictAll();
+                }
+            }, java.util.concurrent.CompletableFuture.delayedExecutor(config.connectTimeoutSeconds(), TimeUnit.SECONDS));
         });
     }
 
