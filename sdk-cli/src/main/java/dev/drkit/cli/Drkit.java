@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Resilience and disaster-recovery tools: backups, PITR checks, secrets, failover drills.",
-    subcommands = {CommandLine.HelpCommand.class, DoctorCommand.class},
+    subcommands = {CommandLine.HelpCommand.class, DoctorCommand.class, FailoverCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success",
