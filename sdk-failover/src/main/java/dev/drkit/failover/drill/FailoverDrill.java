@@ -327,6 +327,9 @@ public final class FailoverDrill {
                 Freeze.thaw(primary);
             }
             load.stop();
+            figures.acknowledged = load.acknowledged();
+            figures.failed = load.failed();
+            figures.delayed = load.delayed();
             return;
         }
         TimeUnit.NANOSECONDS.sleep(options.steady().toNanos());

@@ -64,11 +64,15 @@ final class HostProbe implements AutoCloseable {
         return endpoint;
     }
 
-    /** Starts a probe, or returns the one still running. Called on the monitor thread only. */
-    Future<ProbeResult> start() {
+    /**
+     * Starts a probe; null when the previous one is still running (a login or query hanging on a host that
+     * does not answer), which the round counts as failed at once rather than waiting for it again. Called on
+     * the monitor thread only.
+     */
+    @Nullable Future<ProbeResult> start() {
         Future<ProbeResult> running = inFlight;
         if (running != null && !running.isDone()) {
-            return running;
+            return null;
         }
         Future<ProbeResult> started = thread.submit(this::probe);
         inFlight = started;

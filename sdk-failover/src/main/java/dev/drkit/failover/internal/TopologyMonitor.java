@@ -186,15 +186,21 @@ public final class TopologyMonitor implements AutoCloseable {
     private void round() {
         long start = System.nanoTime();
         long deadline = start + config.probeTimeout().toNanos();
-        List<Future<ProbeResult>> futures = new ArrayList<>();
+        List<@Nullable Future<ProbeResult>> futures = new ArrayList<>();
         for (Tracker t : trackers) {
             futures.add(t.probe.start());
         }
         List<ProbeResult> results = new ArrayList<>();
         for (int i = 0; i < trackers.size(); i++) {
             Endpoint endpoint = trackers.get(i).endpoint();
+            Future<ProbeResult> future = futures.get(i);
+            if (future == null) {
+                // Still hanging from an earlier round: a failure now, without holding this round up.
+                results.add(ProbeResult.failed(endpoint, false, "still no answer to an earlier probe"));
+                continue;
+            }
             try {
-                results.add(futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                results.add(future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
             } catch (TimeoutException e) {
                 results.add(ProbeResult.failed(endpoint, false,
                     "no answer within " + config.probeTimeout().toMillis() + " ms"));
