@@ -137,7 +137,7 @@ public final class FailoverConfig {
         return credentials;
     }
 
-    /** Extra pgjdbc connection properties for the pools (not the probes). @since 0.1 */
+    /** Extra pgjdbc connection properties for the pools and the probes. @since 0.1 */
     public Map<String, String> connectionProperties() {
         return connectionProperties;
     }
@@ -293,7 +293,7 @@ public final class FailoverConfig {
         }
 
         /**
-         * An extra pgjdbc property for pool connections ({@code sslmode}, {@code ApplicationName} is set by
+         * An extra pgjdbc property for pool and probe connections ({@code sslmode}; {@code ApplicationName} is set by
          * drkit).
          *
          * @throws IllegalArgumentException for the properties drkit manages: user, password, connectTimeout,

@@ -112,6 +112,8 @@ final class HostProbe implements AutoCloseable {
     private Connection connect() throws SQLException {
         DatabaseCredentials credentials = config.credentials().current();
         Properties properties = new Properties();
+        // The user's properties (sslmode, certificates) apply to probes too; drkit's own timeouts win.
+        config.connectionProperties().forEach(properties::setProperty);
         properties.setProperty("user", credentials.username());
         properties.setProperty("password", new String(credentials.password().reveal()));
         // pgjdbc's timeouts are whole seconds; they only bound a connect or login left over from a round
