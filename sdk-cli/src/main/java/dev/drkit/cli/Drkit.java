@@ -24,7 +24,8 @@ import picocli.CommandLine.Command;
         RetentionCommand.class,
         KeygenCommand.class,
         SecretsCommand.class,
-        PitrCommand.class},
+        PitrCommand.class,
+        FailoverCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success",
