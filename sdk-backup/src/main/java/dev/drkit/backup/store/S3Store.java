@@ -79,7 +79,11 @@ import java.util.regex.Pattern;
  * can never both win it. Unlike the filesystem store's OS lock, a lease outlives a writer killed with
  * {@code kill -9} until it expires: other writers wait up to {@link Builder#leaseDuration(Duration)}. Expiry times
  * are compared on each writer's own clock, so clocks must agree to well within the lease duration. A writer that
- * could not renew its lease in time fails its commit rather than risk overlapping another writer.
+ * could not renew its lease in time fails its commit rather than risk overlapping another writer. Exclusion
+ * between processes is as strong as the server's conditional writes: AWS S3 makes them atomic; some
+ * S3-compatible servers do not (S3Mock 4.11 lets several concurrent {@code If-None-Match: *} writes of one key
+ * succeed), and there two processes starting at the same moment may rarely both proceed; the lock is read back
+ * after each win to narrow that window. Writers in one JVM always exclude each other.
  *
  * <p>Credentials come from the SDK's default provider chain (environment, profile, instance role) unless given
  * with {@link Builder#credentials(String, Secret)}; they never appear in {@link #location()}, messages or logs.
@@ -579,7 +583,7 @@ public final class S3Store implements BackupStore {
                 String record = record(operation, expires);
                 try {
                     PutObjectResponse created = store.putConditional(lockKey, record, "*", null);
-                    if (created != null) {
+                    if (created != null && store.stillOurs(lockKey, record)) {
                         return new Lease(store, record, created.eTag(), now, expires);
                     }
                     // someone holds it: take it over if its lease ran out
@@ -591,7 +595,7 @@ public final class S3Store implements BackupStore {
                         if (theirs != null && theirs.isBefore(now)) {
                             PutObjectResponse taken = store.putConditional(lockKey, record, null,
                                 current.response().eTag());
-                            if (taken != null) {
+                            if (taken != null && store.stillOurs(lockKey, record)) {
                                 log.info("S3 store {}: took over the writer lock whose lease expired at {} ({})",
                                     store.location, theirs, holder);
                                 return new Lease(store, record, taken.eTag(), now, expires);
@@ -711,6 +715,16 @@ public final class S3Store implements BackupStore {
             }
             throw e;
         }
+    }
+
+    /**
+     * Reads the lock back after winning it. On AWS a conditional write is atomic and this always holds; some
+     * S3-compatible servers let several concurrent conditional writes of one key succeed, and then only the
+     * writer whose record survived goes on (narrowing, not closing, that server's race).
+     */
+    private boolean stillOurs(String lockKey, String record) {
+        ResponseBytes<GetObjectResponse> current = getIfExists(lockKey);
+        return current != null && current.asUtf8String().equals(record);
     }
 
     private @Nullable ResponseBytes<GetObjectResponse> getIfExists(String key) {
