@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -374,7 +375,7 @@ abstract class BackupStoreContract {
 
         Process child = startChild("b2");
         try {
-            assertThat(awaitLine(child, "HALF-WRITTEN")).isTrue();
+            assertThat(awaitLine(child, "HALF-WRITTEN")).as(() -> "the child's stderr:\n" + childErrors()).isTrue();
             assertThat(store.list()).containsExactly("b1");
             assertThatThrownBy(() -> store.begin("b3"))
                 .isInstanceOf(StoreLockedException.class)
@@ -403,7 +404,18 @@ abstract class BackupStoreContract {
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-cp", System.getProperty("java.class.path"), StoreChildMain.class.getName(), backupId));
         command.addAll(childStoreArguments());
-        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        childErrors = Files.createTempFile("drkit-store-child", ".err");
+        return new ProcessBuilder(command).redirectError(childErrors.toFile()).start();
+    }
+
+    private Path childErrors;
+
+    private String childErrors() {
+        try {
+            return Files.readString(childErrors);
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
+        }
     }
 
     private static boolean awaitLine(Process child, String expected) throws IOException {

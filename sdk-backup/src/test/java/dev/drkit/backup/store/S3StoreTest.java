@@ -31,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The store contract and S3-specific faults, against a local S3-compatible server (never AWS). */
 class S3StoreTest extends BackupStoreContract {
 
-    static final Duration TEST_LEASE = Duration.ofMillis(1500);
+    static final Duration TEST_LEASE = Duration.ofSeconds(3);
 
     static S3TestServer server;
     static S3Client s3;
