@@ -179,6 +179,260 @@ class GpgInteropTest {
                 e -> assertThat(e.reason()).isEqualTo(Reason.WRONG_PASSPHRASE));
     }
 
+    // ---- public-key recipients -------------------------------------------------------------------------------
+
+    /** The passphrase protecting the keys gpg makes in these tests. */
+    private static final String GPG_KEY_PASSPHRASE = "gpg key passphrase";
+    private static final java.util.Map<String, String> GPG_KEYS = new java.util.HashMap<>();
+
+    /**
+     * A key pair made by gpg itself ({@code --quick-gen-key USERID ALGORITHM default never}), once per run: its
+     * fingerprint. {@code future-default} makes Ed25519 + cv25519; {@code default} makes RSA 3072 + an RSA 3072
+     * encryption subkey; {@code rsa3072} makes a lone RSA primary key that only certifies and signs.
+     */
+    private static synchronized String gpgKey(String algorithm) throws Exception {
+        String existing = GPG_KEYS.get(algorithm);
+        if (existing != null) {
+            return existing;
+        }
+        String userId = "gpg " + algorithm + " <" + algorithm + "@example.com>";
+        Result made = gpg(GPG_KEY_PASSPHRASE, "--quick-gen-key", userId, algorithm, "default", "never");
+        assertThat(made.exitCode).as("gpg --quick-gen-key %s: %s", algorithm, made.stderr).isZero();
+        Result listed = gpg("", "--with-colons", "--list-keys", "<" + algorithm + "@example.com>");
+        String fingerprint = listed.stdout.lines().filter(line -> line.startsWith("fpr:")).findFirst()
+            .map(line -> line.split(":")[9]).orElseThrow(() -> new AssertionError("no fingerprint: " + listed));
+        GPG_KEYS.put(algorithm, fingerprint);
+        return fingerprint;
+    }
+
+    private static RecipientKey gpgPublicKey(String fingerprint) throws Exception {
+        Result exported = gpg("", "--armor", "--export", fingerprint);
+        assertThat(exported.exitCode).as("gpg --export: %s", exported.stderr).isZero();
+        return RecipientKey.parse(exported.stdout);
+    }
+
+    private static Identity gpgPrivateKey(String fingerprint) throws Exception {
+        Result exported = gpg(GPG_KEY_PASSPHRASE, "--armor", "--export-secret-keys", fingerprint);
+        assertThat(exported.exitCode).as("gpg --export-secret-keys: %s", exported.stderr).isZero();
+        return Identity.of(Secret.ofString(exported.stdout, "gpg-secret-key"),
+            Secret.ofString(GPG_KEY_PASSPHRASE, "gpg-key-passphrase"));
+    }
+
+    private static byte[] drkitEncrypt(byte[] plaintext, Encryption encryption, Path file) throws IOException {
+        try (EncryptingStream out = BackupPipeline.encryptingStream(Files.newOutputStream(file),
+            PipelineSettings.of(encryption))) {
+            out.write(plaintext);
+        }
+        return Files.readAllBytes(file);
+    }
+
+    private static byte[] drkitDecrypt(Path file, DecryptionKey key, Compression compression) throws IOException {
+        try (DecryptingStream in = BackupPipeline.decryptingStream(Files.newInputStream(file), key, compression)) {
+            byte[] plaintext = in.readAllBytes();
+            assertThat(in.isVerified()).isTrue();
+            return plaintext;
+        }
+    }
+
+    /** gpg -d, then zstd -d: the stock-tools restore with a private key. */
+    private static byte[] gpgAndZstdRestore(Path encrypted, Path dir, String passphrase) throws Exception {
+        Path compressed = dir.resolve(encrypted.getFileName() + ".zst");
+        Result gpg = gpg(passphrase, "--output", compressed.toString(), "--decrypt", encrypted.toString());
+        assertThat(gpg.exitCode).as("gpg --decrypt: %s", gpg.stderr).isZero();
+        Path restored = dir.resolve(encrypted.getFileName() + ".restored");
+        Result zstd = run(List.of("zstd", "-q", "-d", compressed.toString(), "-o", restored.toString()), null, null);
+        assertThat(zstd.exitCode).as("zstd -d: %s", zstd.stderr).isZero();
+        return Files.readAllBytes(restored);
+    }
+
+    @Test
+    void gpgAndZstdRestoreWhatDrkitEncryptedToAGpgMadeCurve25519Key(@TempDir Path dir) throws Exception {
+        String fingerprint = gpgKey("future-default");
+        RecipientKey recipient = gpgPublicKey(fingerprint);
+        assertThat(recipient.fingerprint()).isEqualTo(fingerprint);
+        byte[] plaintext = sample(1_000_000, 31);
+        Path encrypted = dir.resolve("backup.pgp");
+        drkitEncrypt(plaintext, Encryption.recipients(recipient), encrypted);
+
+        assertThat(gpgAndZstdRestore(encrypted, dir, GPG_KEY_PASSPHRASE)).isEqualTo(plaintext);
+    }
+
+    @Test
+    void gpgAndZstdRestoreWhatDrkitEncryptedToAGpgMadeRsaKey(@TempDir Path dir) throws Exception {
+        String fingerprint = gpgKey("default");
+        byte[] plaintext = sample(200_000, 32);
+        Path encrypted = dir.resolve("backup.pgp");
+        drkitEncrypt(plaintext, Encryption.recipients(gpgPublicKey(fingerprint)), encrypted);
+
+        assertThat(gpgAndZstdRestore(encrypted, dir, GPG_KEY_PASSPHRASE)).isEqualTo(plaintext);
+        assertThat(drkitDecrypt(encrypted, gpgPrivateKey(fingerprint), Compression.zstd())).isEqualTo(plaintext);
+    }
+
+    @Test
+    void gpgSeesOnePublicKeyPacketPerRecipientAes256AndMdcAndNoCompression(@TempDir Path dir) throws Exception {
+        RecipientKey curve = gpgPublicKey(gpgKey("future-default"));
+        RecipientKey rsa = gpgPublicKey(gpgKey("default"));
+        Path encrypted = dir.resolve("backup.pgp");
+        drkitEncrypt(sample(10_000, 33), Encryption.recipients(curve, rsa), encrypted);
+
+        Result packets = gpg(GPG_KEY_PASSPHRASE, "--list-packets", encrypted.toString());
+
+        assertThat(packets.exitCode).as("gpg --list-packets: %s", packets.stderr).isZero();
+        assertThat(packets.stdout)
+            .contains(":pubkey enc packet: version 3, algo 18, keyid " + curve.encryptionKeyId())
+            .contains(":pubkey enc packet: version 3, algo 1, keyid " + rsa.encryptionKeyId())
+            .contains(":encrypted data packet:")
+            .contains("mdc_method: 2")
+            .contains(":literal data packet:")
+            .doesNotContain(":compressed packet:")
+            .doesNotContain(":aead encrypted packet:");
+        // The cipher (AES-256, algorithm 9) shows in the session key: see the manifest key test below.
+        assertThat(packets.stderr).doesNotContain("WARNING");
+    }
+
+    @Test
+    void theManifestKeyIsDerivedFromTheSessionKeyGpgRecovers(@TempDir Path dir) throws Exception {
+        String fingerprint = gpgKey("future-default");
+        Path encrypted = dir.resolve("backup.pgp");
+        Secret written;
+        try (EncryptingStream out = BackupPipeline.encryptingStream(Files.newOutputStream(encrypted),
+            PipelineSettings.of(Encryption.recipients(gpgPublicKey(fingerprint))))) {
+            out.write(sample(5_000, 34));
+            written = out.manifestKey();
+        }
+
+        Result gpg = gpg(GPG_KEY_PASSPHRASE, "--show-session-key", "--output", dir.resolve("out").toString(),
+            "--decrypt", encrypted.toString());
+        assertThat(gpg.exitCode).as("gpg --decrypt: %s", gpg.stderr).isZero();
+        java.util.regex.Matcher sessionKey = java.util.regex.Pattern.compile("session key: '9:([0-9A-F]+)'")
+            .matcher(gpg.stderr);
+        assertThat(sessionKey.find()).as("gpg's session key line in: %s", gpg.stderr).isTrue();
+        byte[] key = java.util.HexFormat.of().parseHex(sessionKey.group(1));
+
+        assertThat(dev.drkit.backup.internal.ManifestKeys.derive(key)).isEqualTo(written);
+        try (DecryptingStream in = BackupPipeline.decryptingStream(Files.newInputStream(encrypted),
+            gpgPrivateKey(fingerprint), Compression.zstd())) {
+            assertThat(in.manifestKey()).isEqualTo(written);
+        }
+    }
+
+    @Test
+    void drkitDecryptsWhatGpgEncryptedToADrkitKeyWithAndWithoutGpgsCompression(@TempDir Path dir)
+        throws Exception {
+        OpenPgpKeyPair pair = TestKeys.protectedPair();
+        OpenPgpKeyPair.KeyFiles files = pair.writeTo(dir, "drkit");
+        Result imported = gpg("", "--import", files.publicKey().toString());
+        assertThat(imported.exitCode).as("gpg --import: %s", imported.stderr).isZero();
+        byte[] plaintext = sample(300_000, 35);
+        Path original = dir.resolve("data");
+        Files.write(original, plaintext);
+        Path compressed = dir.resolve("data.zst");
+        assertThat(run(List.of("zstd", "-q", original.toString(), "-o", compressed.toString()), null, null).exitCode)
+            .isZero();
+        Identity identity = Identity.fromFile(files.secretKey(), TestKeys.KEY_PASSPHRASE);
+
+        Path plain = dir.resolve("data.zst.gpg");
+        Result none = gpg("", "--trust-model", "always", "--recipient", pair.fingerprint(), "--compress-algo", "none",
+            "--output", plain.toString(), "--encrypt", compressed.toString());
+        assertThat(none.exitCode).as("gpg --encrypt: %s", none.stderr).isZero();
+        assertThat(drkitDecrypt(plain, identity, Compression.zstd())).isEqualTo(plaintext);
+
+        Path zipped = dir.resolve("data.zst.zip.gpg");
+        Result zip = gpg("", "--trust-model", "always", "--recipient", pair.fingerprint(), "--compress-algo", "zip",
+            "--output", zipped.toString(), "--encrypt", compressed.toString());
+        assertThat(zip.exitCode).as("gpg --encrypt: %s", zip.stderr).isZero();
+        assertThat(drkitDecrypt(zipped, identity, Compression.zstd())).isEqualTo(plaintext);
+
+        Path raw = dir.resolve("data.gpg");
+        Result defaults = gpg("", "--trust-model", "always", "--recipient", pair.fingerprint(),
+            "--output", raw.toString(), "--encrypt", original.toString());
+        assertThat(defaults.exitCode).as("gpg --encrypt: %s", defaults.stderr).isZero();
+        assertThat(drkitDecrypt(raw, identity, Compression.none())).isEqualTo(plaintext);
+    }
+
+    @Test
+    void aDrkitKeyImportedIntoGpgDecryptsDrkitBackups(@TempDir Path dir) throws Exception {
+        OpenPgpKeyPair pair = OpenPgpKeyPair.generator("Imported <imported@example.com>")
+            .passphrase(TestKeys.KEY_PASSPHRASE).generate();
+        OpenPgpKeyPair.KeyFiles files = pair.writeTo(dir, "imported");
+        String keyPassphrase = new String(TestKeys.KEY_PASSPHRASE.reveal());
+        Result imported = gpg(keyPassphrase, "--import", files.secretKey().toString());
+        assertThat(imported.exitCode).as("gpg --import: %s", imported.stderr).isZero();
+        Result listed = gpg("", "--with-colons", "--list-secret-keys", pair.fingerprint());
+        assertThat(listed.stdout).contains("fpr:::::::::" + pair.fingerprint() + ":")
+            .containsPattern("(?m)^sec:.*:22:.*ed25519")
+            .containsPattern("(?m)^ssb:.*:18:.*:e:.*cv25519");
+
+        byte[] plaintext = sample(400_000, 36);
+        Path encrypted = dir.resolve("backup.pgp");
+        drkitEncrypt(plaintext, Encryption.recipients(RecipientKey.read(files.publicKey())), encrypted);
+
+        assertThat(gpgAndZstdRestore(encrypted, dir, keyPassphrase)).isEqualTo(plaintext);
+        // Forget the passphrase gpg-agent cached during the import, so the next decryption has to ask for it.
+        assertThat(run(List.of("gpgconf", "--reload", "gpg-agent"), null, null).exitCode).isZero();
+        Result wrong = gpg("not the passphrase", "--output", dir.resolve("wrong").toString(), "--decrypt",
+            encrypted.toString());
+        assertThat(wrong.exitCode).as("gpg must need the key's passphrase").isNotZero();
+    }
+
+    @Test
+    void gpgRestoresABackupForARecipientAndAPassphraseWithThePassphraseAlone(@TempDir Path dir) throws Exception {
+        // The recipient's private key is not in gpg's keyring: gpg skips that packet and uses the passphrase one.
+        RecipientEncryption encryption = RecipientEncryption.builder()
+            .recipient(TestKeys.otherPair().recipient())
+            .passphrase(PassphraseEncryption.builder(PASSPHRASE).build())
+            .build();
+        byte[] plaintext = sample(100_000, 39);
+        Path encrypted = dir.resolve("backup.pgp");
+        drkitEncrypt(plaintext, encryption, encrypted);
+
+        assertThat(gpgAndZstdRestore(encrypted, dir, PASSPHRASE_TEXT)).isEqualTo(plaintext);
+        assertThat(drkitDecrypt(encrypted, TestKeys.identity(TestKeys.otherPair()), Compression.zstd()))
+            .isEqualTo(plaintext);
+    }
+
+    @Test
+    void aGpgKeyWithoutAnEncryptionSubkeyIsRefusedAsARecipient() throws Exception {
+        String fingerprint = gpgKey("rsa3072");
+
+        assertThatThrownBy(() -> gpgPublicKey(fingerprint))
+            .isInstanceOfSatisfying(OpenPgpKeyException.class,
+                e -> assertThat(e.reason()).isEqualTo(OpenPgpKeyException.Reason.NO_ENCRYPTION_KEY))
+            .hasMessageContaining(fingerprint)
+            .hasMessageContaining("no (sub)key that may encrypt");
+    }
+
+    @Test
+    void anotherKeyFailsAsWrongKeyNamingTheGpgSubkey(@TempDir Path dir) throws Exception {
+        RecipientKey recipient = gpgPublicKey(gpgKey("future-default"));
+        Path encrypted = dir.resolve("backup.pgp");
+        drkitEncrypt(sample(1000, 37), Encryption.recipients(recipient), encrypted);
+
+        assertThatThrownBy(() -> drkitDecrypt(encrypted, TestKeys.identity(TestKeys.otherPair()), Compression.zstd()))
+            .isInstanceOfSatisfying(BackupDecryptionException.class, e -> {
+                assertThat(e.reason()).isEqualTo(Reason.WRONG_KEY);
+                assertThat(e.recipientKeyIds()).containsExactly(recipient.encryptionKeyId());
+            })
+            .hasMessageContaining(recipient.encryptionKeyId());
+    }
+
+    @Test
+    void aTamperedBackupForAGpgKeyFailsAsDamagedInDrkitAndInGpg(@TempDir Path dir) throws Exception {
+        String fingerprint = gpgKey("future-default");
+        Path encrypted = dir.resolve("backup.pgp");
+        byte[] ciphertext = drkitEncrypt(sample(100_000, 38), Encryption.recipients(gpgPublicKey(fingerprint)),
+            encrypted);
+        ciphertext[ciphertext.length / 2] ^= 0x10;
+        Files.write(encrypted, ciphertext);
+
+        assertThatThrownBy(() -> drkitDecrypt(encrypted, gpgPrivateKey(fingerprint), Compression.zstd()))
+            .isInstanceOfSatisfying(BackupDecryptionException.class,
+                e -> assertThat(e.reason()).isEqualTo(Reason.DAMAGED));
+        Result gpg = gpg(GPG_KEY_PASSPHRASE, "--output", dir.resolve("out").toString(), "--decrypt",
+            encrypted.toString());
+        assertThat(gpg.exitCode).isNotZero();
+    }
+
     /** The passphrase {@link Pipelines#encrypt} uses. */
     private static final String PASSPHRASE_FOR_FAST = "correct horse battery staple";
 

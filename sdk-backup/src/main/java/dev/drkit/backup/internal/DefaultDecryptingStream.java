@@ -6,6 +6,7 @@ import dev.drkit.backup.BackupDecryptionException.Reason;
 import dev.drkit.backup.Compression;
 import dev.drkit.backup.DecryptionKey;
 import dev.drkit.backup.DecryptingStream;
+import dev.drkit.backup.Identity;
 import dev.drkit.backup.PassphraseKey;
 import dev.drkit.backup.PipelineSummary;
 import dev.drkit.core.secret.Secret;
@@ -16,6 +17,11 @@ import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPLiteralData;
 import org.bouncycastle.openpgp.PGPMarker;
 import org.bouncycastle.openpgp.PGPPBEEncryptedData;
+import org.bouncycastle.openpgp.PGPPrivateKey;
+import org.bouncycastle.openpgp.PGPPublicKeyEncryptedData;
+import org.bouncycastle.openpgp.api.OpenPGPKey;
+import org.bouncycastle.openpgp.api.OpenPGPKey.OpenPGPSecretKey;
+import org.bouncycastle.openpgp.operator.bc.BcPublicKeyDataDecryptorFactory;
 import org.bouncycastle.openpgp.PGPSessionKey;
 import org.bouncycastle.openpgp.jcajce.JcaPGPObjectFactory;
 import org.bouncycastle.openpgp.operator.PGPDigestCalculatorProvider;
@@ -30,10 +36,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * source -> (hash) -> SKESK + SEIPD v1 -> literal data -> zstd -> (hash) -> caller, with the MDC, the zstd
+ * source -> (hash) -> SKESK or PKESK + SEIPD v1 -> literal data -> zstd -> (hash) -> caller, with the MDC, the zstd
  * checksum and the end of the message checked when the plaintext runs out, before {@code -1} is returned.
  * Not thread-safe.
  */
@@ -43,7 +51,7 @@ public final class DefaultDecryptingStream extends DecryptingStream {
 
     private final GuardedSource source;
     private final JcaPGPObjectFactory outer;
-    private final PGPPBEEncryptedData encrypted;
+    private final PGPEncryptedData encrypted;
     private final InputStream literal;
     private final InputStream plaintext;
     private final MessageDigest plaintextDigest = Digests.sha256();
@@ -54,7 +62,7 @@ public final class DefaultDecryptingStream extends DecryptingStream {
     private boolean closed;
     private final Secret manifestKey;
 
-    private DefaultDecryptingStream(GuardedSource source, JcaPGPObjectFactory outer, PGPPBEEncryptedData encrypted,
+    private DefaultDecryptingStream(GuardedSource source, JcaPGPObjectFactory outer, PGPEncryptedData encrypted,
                                     InputStream literal, InputStream plaintext, Secret manifestKey) {
         this.manifestKey = manifestKey;
         this.source = source;
@@ -99,37 +107,28 @@ public final class DefaultDecryptingStream extends DecryptingStream {
                 + first.getClass().getSimpleName() + ")", null);
         }
         PGPEncryptedDataList list = (PGPEncryptedDataList) first;
-        if (!(key instanceof PassphraseKey)) {
-            throw new IllegalArgumentException("unsupported decryption key: " + key);
-        }
-        Secret passphrase = ((PassphraseKey) key).passphrase();
-        PGPPBEEncryptedData chosen = null;
-        Opened clear = null;
-        boolean sawPassphrasePacket = false;
+        List<PGPPBEEncryptedData> passphrasePackets = new ArrayList<>();
+        List<PGPPublicKeyEncryptedData> publicKeyPackets = new ArrayList<>();
         for (PGPEncryptedData candidate : list) {
-            if (!(candidate instanceof PGPPBEEncryptedData)) {
-                continue;
-            }
-            sawPassphrasePacket = true;
-            PGPPBEEncryptedData pbe = (PGPPBEEncryptedData) candidate;
-            if (!pbe.isIntegrityProtected()) {
+            if (!candidate.isIntegrityProtected()) {
                 throw new BackupDecryptionException(Reason.UNSUPPORTED,
                     "the OpenPGP message has no integrity protection (no MDC); drkit refuses to read it", null);
             }
-            clear = tryPassphrase(pbe, passphrase);
-            if (clear != null) {
-                chosen = pbe;
-                break;
+            if (candidate instanceof PGPPBEEncryptedData) {
+                passphrasePackets.add((PGPPBEEncryptedData) candidate);
+            } else if (candidate instanceof PGPPublicKeyEncryptedData) {
+                publicKeyPackets.add((PGPPublicKeyEncryptedData) candidate);
             }
         }
-        if (!sawPassphrasePacket) {
-            throw new BackupDecryptionException(Reason.UNSUPPORTED,
-                "the OpenPGP message is encrypted to public keys only; it has no passphrase packet", null);
-        }
-        if (chosen == null || clear == null) {
-            throw new BackupDecryptionException(Reason.WRONG_PASSPHRASE,
-                "wrong passphrase: the session key did not decrypt, or OpenPGP's quick check failed "
-                    + "(or the passphrase packet is damaged)", null);
+        List<String> recipientKeyIds = new ArrayList<>();
+        publicKeyPackets.forEach(p -> recipientKeyIds.add(PgpKeys.keyId(p.getKeyID())));
+        Opened clear;
+        if (key instanceof PassphraseKey) {
+            clear = openWithPassphrase(passphrasePackets, ((PassphraseKey) key).passphrase(), recipientKeyIds);
+        } else if (key instanceof Identity) {
+            clear = openWithIdentity(publicKeyPackets, (Identity) key, recipientKeyIds);
+        } else {
+            throw new IllegalArgumentException("unsupported decryption key: " + key);
         }
         JcaPGPObjectFactory inner = new JcaPGPObjectFactory(clear.data);
         Object packet = inner.nextObject();
@@ -157,7 +156,76 @@ public final class DefaultDecryptingStream extends DecryptingStream {
             plaintext = new ZstdInputStreamNoFinalizer(buffered);
             literal = buffered;
         }
-        return new DefaultDecryptingStream(source, outer, chosen, literal, plaintext, clear.manifestKey);
+        return new DefaultDecryptingStream(source, outer, clear.encrypted, literal, plaintext, clear.manifestKey);
+    }
+
+    private static Opened openWithPassphrase(List<PGPPBEEncryptedData> packets, Secret passphrase,
+                                             List<String> recipientKeyIds) throws PGPException {
+        if (packets.isEmpty()) {
+            throw new BackupDecryptionException(Reason.WRONG_KEY, "the OpenPGP message is encrypted to public keys "
+                + "only (key IDs " + String.join(", ", recipientKeyIds) + "); it needs one of their private keys, "
+                + "not a passphrase", recipientKeyIds, null);
+        }
+        for (PGPPBEEncryptedData pbe : packets) {
+            Opened clear = tryPassphrase(pbe, passphrase);
+            if (clear != null) {
+                return clear;
+            }
+        }
+        throw new BackupDecryptionException(Reason.WRONG_PASSPHRASE,
+            "wrong passphrase: the session key did not decrypt, or OpenPGP's quick check failed "
+                + "(or the passphrase packet is damaged)", recipientKeyIds, null);
+    }
+
+    /**
+     * Finds the public-key packet addressed to a key of {@code identity} (or addressed to nobody in particular, as
+     * {@code gpg --throw-keyids} writes), unlocks that private key and recovers the session key.
+     */
+    private static Opened openWithIdentity(List<PGPPublicKeyEncryptedData> packets, Identity identity,
+                                           List<String> recipientKeyIds) throws PGPException {
+        if (packets.isEmpty()) {
+            throw new BackupDecryptionException(Reason.WRONG_KEY, "the OpenPGP message is encrypted with a "
+                + "passphrase only; it needs the passphrase, not a private key", null);
+        }
+        OpenPGPKey key = PrivateKeys.parse(identity.key(), "the private key");
+        List<OpenPGPSecretKey> candidates = PrivateKeys.decryptionKeys(key);
+        @Nullable Secret passphrase = identity.passphrase().orElse(null);
+        @Nullable String locked = null;
+        for (PGPPublicKeyEncryptedData packet : packets) {
+            long wanted = packet.getKeyID();
+            for (OpenPGPSecretKey candidate : candidates) {
+                long id = candidate.getKeyIdentifier().getKeyId();
+                if (wanted != 0L && wanted != id) {
+                    continue;
+                }
+                PGPPrivateKey privateKey = PrivateKeys.unlock(candidate, passphrase);
+                if (privateKey == null) {
+                    locked = PgpKeys.keyId(id);
+                    continue;
+                }
+                PGPSessionKey sessionKey;
+                try {
+                    // Unwrapping the session key is one small ECDH or RSA operation: Bouncy Castle's own code.
+                    sessionKey = packet.getSessionKey(new BcPublicKeyDataDecryptorFactory(privateKey));
+                } catch (PGPException | RuntimeException e) {
+                    if (wanted == 0L) {
+                        continue;   // addressed to nobody in particular: this key was simply not the one
+                    }
+                    throw new BackupDecryptionException(Reason.DAMAGED, "the session key packet for key "
+                        + PgpKeys.keyId(id) + " does not decrypt with that key: the packet is damaged ("
+                        + describe(e) + ")", recipientKeyIds, e);
+                }
+                return Opened.with(packet, sessionKey);
+            }
+        }
+        if (locked != null) {
+            throw new BackupDecryptionException(Reason.WRONG_KEY, "the passphrase does not unlock key " + locked
+                + " of private key " + identity.fingerprint() + ", which this message is encrypted to",
+                recipientKeyIds, null);
+        }
+        throw new BackupDecryptionException(Reason.WRONG_KEY, "no matching private key: the message is encrypted "
+            + "to key IDs " + String.join(", ", recipientKeyIds) + ", and private key " + identity.fingerprint()
+            + " holds " + String.join(", ", identity.decryptionKeyIds()), recipientKeyIds, null);
     }
 
     /**
@@ -187,10 +255,12 @@ public final class DefaultDecryptingStream extends DecryptingStream {
 
     /** A decrypted data stream with the manifest key derived from its session key. */
     private static final class Opened {
+        final PGPEncryptedData encrypted;
         final InputStream data;
         final Secret manifestKey;
 
-        private Opened(InputStream data, Secret manifestKey) {
+        private Opened(PGPEncryptedData encrypted, InputStream data, Secret manifestKey) {
+            this.encrypted = encrypted;
             this.data = data;
             this.manifestKey = manifestKey;
         }
@@ -198,9 +268,19 @@ public final class DefaultDecryptingStream extends DecryptingStream {
         static Opened with(PGPPBEEncryptedData encrypted, PGPSessionKey sessionKey) throws PGPException {
             // Never log or print sessionKey: its toString shows the key.
             InputStream data = encrypted.getDataStream(new JceSessionKeyDataDecryptorFactoryBuilder().build(sessionKey));
+            return derive(encrypted, data, sessionKey);
+        }
+
+        static Opened with(PGPPublicKeyEncryptedData encrypted, PGPSessionKey sessionKey) throws PGPException {
+            // The bulk data runs on the JDK's AES, whatever unwrapped the session key.
+            InputStream data = encrypted.getDataStream(new JceSessionKeyDataDecryptorFactoryBuilder().build(sessionKey));
+            return derive(encrypted, data, sessionKey);
+        }
+
+        private static Opened derive(PGPEncryptedData encrypted, InputStream data, PGPSessionKey sessionKey) {
             byte[] key = sessionKey.getKey();
             try {
-                return new Opened(data, ManifestKeys.derive(key));
+                return new Opened(encrypted, data, ManifestKeys.derive(key));
             } finally {
                 Arrays.fill(key, (byte) 0);
             }

@@ -6,6 +6,8 @@ import dev.drkit.backup.EncryptingStream;
 import dev.drkit.backup.PassphraseEncryption;
 import dev.drkit.backup.PipelineSettings;
 import dev.drkit.backup.PipelineSummary;
+import dev.drkit.backup.RecipientEncryption;
+import dev.drkit.backup.RecipientKey;
 import dev.drkit.core.secret.Secret;
 import org.bouncycastle.bcpg.HashAlgorithmTags;
 import org.bouncycastle.bcpg.SymmetricKeyAlgorithmTags;
@@ -13,7 +15,10 @@ import org.bouncycastle.openpgp.PGPEncryptedDataGenerator;
 import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPLiteralData;
 import org.bouncycastle.openpgp.PGPLiteralDataGenerator;
+import org.bouncycastle.openpgp.PGPPublicKey;
 import org.bouncycastle.openpgp.PGPSessionKey;
+import org.bouncycastle.openpgp.api.OpenPGPCertificate;
+import org.bouncycastle.openpgp.operator.bc.BcPublicKeyKeyEncryptionMethodGenerator;
 import org.bouncycastle.openpgp.operator.PGPDigestCalculator;
 import org.bouncycastle.openpgp.operator.jcajce.JcaPGPDigestCalculatorProviderBuilder;
 import org.bouncycastle.openpgp.operator.jcajce.JcePBEKeyEncryptionMethodGenerator;
@@ -25,10 +30,13 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.Arrays;
 
 /**
- * plaintext -> (hash) -> zstd -> literal data packet -> SEIPD v1 (AES-256 + MDC) -> (hash) -> sink.
+ * plaintext -> (hash) -> zstd -> literal data packet -> SEIPD v1 (AES-256 + MDC) -> (hash) -> sink, after a
+ * session key packet per recipient (PKESK v3) and/or one for the passphrase (SKESK v4).
  *
  * <p>Uses Bouncy Castle's Jce operators, which run on the JDK's AES (about six times faster than BC's own), and
  * never BC's ZIP compression. Both generators write partial-length packets through fixed buffers, so memory
@@ -77,6 +85,13 @@ public final class DefaultEncryptingStream extends EncryptingStream {
             if (settings.encryption() instanceof PassphraseEncryption) {
                 encrypted = openWithPassphrase(encryptedGenerator, (PassphraseEncryption) settings.encryption(),
                     ciphertext, random);
+            } else if (settings.encryption() instanceof RecipientEncryption) {
+                RecipientEncryption recipients = (RecipientEncryption) settings.encryption();
+                addRecipients(encryptedGenerator, recipients, random);
+                Optional<PassphraseEncryption> passphrase = recipients.passphrase();
+                encrypted = passphrase.isPresent()
+                    ? openWithPassphrase(encryptedGenerator, passphrase.get(), ciphertext, random)
+                    : encryptedGenerator.open(ciphertext, new byte[PACKET_BUFFER]);
             } else {
                 throw new IllegalArgumentException("unsupported encryption: " + settings.encryption());
             }
@@ -99,6 +114,23 @@ public final class DefaultEncryptingStream extends EncryptingStream {
         } catch (IOException | RuntimeException e) {
             sink.close();
             throw e;
+        }
+    }
+
+    /**
+     * One public-key encrypted session key packet per recipient, to the key each one's key flags name for
+     * encryption. The keys are checked again here, against the clock, so an expired key is refused even if it was
+     * valid when it was read.
+     */
+    private static void addRecipients(PGPEncryptedDataGenerator generator, RecipientEncryption settings,
+                                      SecureRandom random) {
+        Instant now = Instant.now();
+        for (RecipientKey recipient : settings.recipients()) {
+            OpenPGPCertificate cert = PgpKeys.readCertificate(recipient.encoded(), "recipient "
+                + recipient.fingerprint());
+            PGPPublicKey key = PgpKeys.encryptionKey(cert, now);
+            // Wrapping the session key is a small operation: Bouncy Castle's own ECDH/RSA, no provider needed.
+            generator.addMethod(new BcPublicKeyKeyEncryptionMethodGenerator(key).setSecureRandom(random));
         }
     }
 

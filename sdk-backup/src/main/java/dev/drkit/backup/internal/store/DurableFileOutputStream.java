@@ -1,0 +1,95 @@
+package dev.drkit.backup.internal.store;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.Objects;
+
+/**
+ * A buffered stream into a file channel that is forced to stable storage (fsync) when the stream is closed, so
+ * that a closed object survives a crash. The channel is closed whatever happens. Not thread-safe.
+ * Internal: no compatibility guarantees.
+ */
+public final class DurableFileOutputStream extends OutputStream {
+
+    private static final int BUFFER_SIZE = 64 * 1024;
+
+    private final FileChannel channel;
+    private final Runnable onClose;
+    private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_SIZE);
+    private boolean closed;
+
+    /**
+     * @param channel a channel open for writing, owned by this stream from now on
+     * @param onClose run once when the stream is closed, after the file was forced or failed to be
+     */
+    public DurableFileOutputStream(FileChannel channel, Runnable onClose) {
+        this.channel = Objects.requireNonNull(channel, "channel");
+        this.onClose = Objects.requireNonNull(onClose, "onClose");
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        ensureOpen();
+        if (!buffer.hasRemaining()) {
+            drain();
+        }
+        buffer.put((byte) b);
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, bytes.length);
+        ensureOpen();
+        if (length >= BUFFER_SIZE) {
+            drain();
+            ByteBuffer direct = ByteBuffer.wrap(bytes, offset, length);
+            while (direct.hasRemaining()) {
+                channel.write(direct);
+            }
+            return;
+        }
+        if (length > buffer.remaining()) {
+            drain();
+        }
+        buffer.put(bytes, offset, length);
+    }
+
+    @Override
+    public void flush() throws IOException {
+        ensureOpen();
+        drain();
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try (channel) {
+            drain();
+            channel.force(true);
+        } finally {
+            onClose.run();
+        }
+    }
+
+    private void drain() throws IOException {
+        buffer.flip();
+        try {
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+        } finally {
+            buffer.clear();
+        }
+    }
+
+    private void ensureOpen() throws IOException {
+        if (closed) {
+            throw new IOException("stream closed");
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package dev.drkit.backup.internal.store;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
+
+/**
+ * File operations the filesystem store needs: private files and directories made with their modes from the
+ * start (never a window in which they are readable by others), fsync of directories, and removal of a tree that
+ * never follows a symbolic link out of it. Internal: no compatibility guarantees.
+ */
+public final class LocalFiles {
+
+    private static final FileAttribute<?>[] NONE = new FileAttribute<?>[0];
+
+    private LocalFiles() {
+    }
+
+    /** Whether the file system of {@code path} has POSIX permissions. */
+    public static boolean isPosix(Path path) {
+        return path.getFileSystem().supportedFileAttributeViews().contains("posix");
+    }
+
+    /** Creates a directory readable only by its owner (0700 where the file system has POSIX modes). */
+    public static void createPrivateDirectory(Path dir) throws IOException {
+        Files.createDirectory(dir, isPosix(dir)
+            ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))}
+            : NONE);
+    }
+
+    /** Creates a new file readable only by its owner (0600 where the file system has POSIX modes), for writing. */
+    public static FileChannel createPrivateFile(Path file) throws IOException {
+        return FileChannel.open(file, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            privateFileModes(file));
+    }
+
+    /** The attributes that make a new file 0600, or none on file systems without POSIX modes. */
+    public static FileAttribute<?>[] privateFileModes(Path file) {
+        return isPosix(file)
+            ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
+            : NONE;
+    }
+
+    /**
+     * Flushes a directory's entries to stable storage, so that a file created or renamed in it survives a power
+     * loss. A no-op where the platform cannot open a directory (Windows).
+     */
+    public static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            if (isPosix(dir)) {
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Removes {@code path} and, if it is a directory, everything in it, without following symbolic links: a link
+     * is removed, never what it points to. Returns the bytes of the regular files removed. A path that does not
+     * exist frees nothing.
+     */
+    public static long deleteTree(Path path) throws IOException {
+        long[] freed = {0};
+        BasicFileAttributes top;
+        try {
+            top = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return 0;
+        }
+        if (!top.isDirectory()) {
+            freed[0] += top.isRegularFile() ? top.size() : 0;
+            Files.deleteIfExists(path);
+            return freed[0];
+        }
+        // walkFileTree does not follow links unless told to: a link inside the tree is visited as a file
+        Files.walkFileTree(path, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                if (attrs.isRegularFile()) {
+                    freed[0] += attrs.size();
+                }
+                Files.deleteIfExists(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException failure) throws IOException {
+                if (failure != null) {
+                    throw failure;
+                }
+                Files.deleteIfExists(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        return freed[0];
+    }
+}

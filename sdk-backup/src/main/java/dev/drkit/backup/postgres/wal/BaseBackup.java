@@ -1,0 +1,456 @@
+package dev.drkit.backup.postgres.wal;
+
+import org.jspecify.annotations.Nullable;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/**
+ * The parts of a plain-format base backup ({@code pg_basebackup -Fp}) the WAL verifier needs: where its WAL starts
+ * and on which timeline ({@code backup_label}), where it ends ({@code backup_manifest}'s {@code WAL-Ranges}), the
+ * database system identifier ({@code global/pg_control}), and a check of every file against the manifest as
+ * {@code pg_verifybackup} makes it (sizes, checksums, missing and extra files, the manifest's own SHA-256).
+ *
+ * @since 0.1
+ */
+public final class BaseBackup {
+
+    /** Files pg_verifybackup does not expect in the manifest. */
+    private static final Set<String> IGNORED = Set.of("backup_manifest", "postgresql.auto.conf", "recovery.signal",
+        "standby.signal");
+    private static final long MAX_MANIFEST_BYTES = 512L << 20;
+    private static final int MAX_LABEL_BYTES = 64 * 1024;
+
+    private final Path directory;
+    private final long startLsn;
+    private final long checkpointLsn;
+    private final int startTimeline;
+    private final @Nullable Instant startTime;
+    private final long endLsn;
+    private final int endTimeline;
+    private final long systemIdentifier;
+    private final List<String> problems;
+    private final @Nullable Manifest manifest;
+
+    private BaseBackup(Path directory, long startLsn, long checkpointLsn, int startTimeline,
+                       @Nullable Instant startTime, long endLsn, int endTimeline, long systemIdentifier,
+                       List<String> problems, @Nullable Manifest manifest) {
+        this.directory = directory;
+        this.startLsn = startLsn;
+        this.checkpointLsn = checkpointLsn;
+        this.startTimeline = startTimeline;
+        this.startTime = startTime;
+        this.endLsn = endLsn;
+        this.endTimeline = endTimeline;
+        this.systemIdentifier = systemIdentifier;
+        this.problems = List.copyOf(problems);
+        this.manifest = manifest;
+    }
+
+    /** A base backup that cannot be used at all: no label and no manifest, or no {@code pg_control}. */
+    public static final class UnreadableBackupException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UnreadableBackupException(String message, @Nullable Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * Reads and checks a plain-format base backup. Damage the verifier can work around (a file that does not match
+     * the manifest, a missing {@code backup_label} when the manifest has the WAL range) is returned in
+     * {@link #problems()}.
+     *
+     * @param checkFiles whether to check every file's size and checksum against the manifest
+     * @throws UnreadableBackupException if neither {@code backup_label} nor a manifest says where the backup's WAL
+     *                                   starts, or {@code global/pg_control} cannot be read
+     */
+    public static BaseBackup read(Path directory, boolean checkFiles) throws IOException, UnreadableBackupException {
+        if (!Files.isDirectory(directory)) {
+            throw new UnreadableBackupException("base backup " + directory + " is not a directory", null);
+        }
+        List<String> problems = new ArrayList<>();
+        Map<String, String> label = null;
+        Path labelFile = directory.resolve("backup_label");
+        try {
+            label = parseLabel(readBounded(labelFile, MAX_LABEL_BYTES));
+        } catch (NoSuchFileException e) {
+            problems.add("backup_label is missing: without it PostgreSQL starts from the last checkpoint in "
+                + "pg_control and the restored cluster may be inconsistent");
+        } catch (IllegalArgumentException e) {
+            problems.add("backup_label is unreadable: " + e.getMessage());
+        }
+        Manifest manifest = null;
+        Path manifestFile = directory.resolve("backup_manifest");
+        try {
+            byte[] bytes = readBounded(manifestFile, MAX_MANIFEST_BYTES);
+            manifest = parseManifest(bytes, problems);
+        } catch (NoSuchFileException e) {
+            problems.add("backup_manifest is missing: the backup's files cannot be checked");
+        } catch (IllegalArgumentException e) {
+            problems.add("backup_manifest is unreadable: " + e.getMessage());
+        }
+
+        long start = -1;
+        long checkpoint = -1;
+        int timeline = 0;
+        Instant startTime = null;
+        if (label != null) {
+            try {
+                start = Lsn.parse(firstWord(label.get("START WAL LOCATION")));
+                checkpoint = Lsn.parse(firstWord(label.get("CHECKPOINT LOCATION")));
+                timeline = Integer.parseUnsignedInt(firstWord(label.get("START TIMELINE")));
+            } catch (IllegalArgumentException e) {
+                problems.add("backup_label is unreadable: " + e.getMessage());
+                start = -1;
+            }
+            startTime = parseTime(label.get("START TIME"));
+        }
+        long end = -1;
+        int endTimeline = 0;
+        if (manifest != null && manifest.walStart >= 0) {
+            if (start < 0) {
+                start = manifest.walStart;
+                timeline = manifest.walStartTimeline;
+            } else if (manifest.walStart != start) {
+                problems.add("backup_label starts at " + Lsn.format(start) + " but backup_manifest's WAL range starts"
+                    + " at " + Lsn.format(manifest.walStart));
+            }
+            end = manifest.walEnd;
+            endTimeline = manifest.walEndTimeline;
+        }
+        if (start < 0) {
+            throw new UnreadableBackupException("base backup " + directory + " has neither a readable backup_label"
+                + " nor a backup_manifest with WAL-Ranges: where its WAL starts is unknown", null);
+        }
+        long sysid;
+        try {
+            byte[] control = readBounded(directory.resolve("global/pg_control"), 8192);
+            if (control.length < 8) {
+                throw new UnreadableBackupException("global/pg_control in " + directory + " is too short", null);
+            }
+            sysid = ByteBuffer.wrap(control, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        } catch (NoSuchFileException e) {
+            throw new UnreadableBackupException("base backup " + directory + " has no global/pg_control", e);
+        }
+        if (manifest != null && checkFiles) {
+            checkFiles(directory, manifest, problems);
+        }
+        return new BaseBackup(directory, start, checkpoint, timeline, startTime, end, endTimeline, sysid, problems,
+            manifest);
+    }
+
+    /** The backup's directory. */
+    public Path directory() {
+        return directory;
+    }
+
+    /** {@code START WAL LOCATION}: where recovery from this backup starts reading WAL. */
+    public long startLsn() {
+        return startLsn;
+    }
+
+    /** {@code CHECKPOINT LOCATION}, or -1 if unknown. */
+    public long checkpointLsn() {
+        return checkpointLsn;
+    }
+
+    /** {@code START TIMELINE}. */
+    public int startTimeline() {
+        return startTimeline;
+    }
+
+    /** {@code START TIME}, if the label has one that can be read. */
+    public Optional<Instant> startTime() {
+        return Optional.ofNullable(startTime);
+    }
+
+    /** The manifest's {@code End-LSN}: replay must reach it for the restored cluster to be consistent; -1 if unknown. */
+    public long endLsn() {
+        return endLsn;
+    }
+
+    /** The timeline of {@link #endLsn()}, 0 if unknown. */
+    public int endTimeline() {
+        return endTimeline;
+    }
+
+    /** The database system identifier from {@code global/pg_control}. */
+    public long systemIdentifier() {
+        return systemIdentifier;
+    }
+
+    /**
+     * Checks every file against the manifest (present, size, checksum) and looks for files the manifest does not
+     * list, as {@code pg_verifybackup} does; returns what is wrong, one sentence each. Empty without a manifest
+     * (its absence is already in {@link #problems()}).
+     */
+    public List<String> checkFiles() throws IOException {
+        List<String> found = new ArrayList<>();
+        if (manifest != null) {
+            checkFiles(directory, manifest, found);
+        }
+        return found;
+    }
+
+    /** What is wrong with the backup's label and manifest (and its files, if read with checkFiles), one each. */
+    public List<String> problems() {
+        return problems;
+    }
+
+    private static byte[] readBounded(Path file, long max) throws IOException {
+        long size = Files.size(file);
+        if (size > max) {
+            throw new IllegalArgumentException(file.getFileName() + " is " + size + " bytes, more than " + max);
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            return in.readNBytes((int) max);
+        }
+    }
+
+    static Map<String, String> parseLabel(byte[] bytes) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n")) {
+            int colon = line.indexOf(": ");
+            if (colon > 0) {
+                fields.putIfAbsent(line.substring(0, colon).strip(), line.substring(colon + 2).strip());
+            }
+        }
+        for (String required : List.of("START WAL LOCATION", "CHECKPOINT LOCATION", "START TIMELINE")) {
+            if (!fields.containsKey(required)) {
+                throw new IllegalArgumentException("it has no " + required);
+            }
+        }
+        return fields;
+    }
+
+    private static String firstWord(@Nullable String value) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("a field is empty");
+        }
+        return value.strip().split("\\s+")[0];
+    }
+
+    static @Nullable Instant parseTime(@Nullable String value) {
+        if (value == null) {
+            return null;
+        }
+        String[] parts = value.strip().split(" ");
+        if (parts.length != 3) {
+            return null;
+        }
+        try {
+            LocalDateTime local = LocalDateTime.parse(parts[0] + "T" + parts[1]);
+            ZoneId zone = ZoneId.of(parts[2], ZoneId.SHORT_IDS);
+            return local.atZone(zone).toInstant();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** What the manifest says. */
+    static final class Manifest {
+        final List<ManifestFile> files = new ArrayList<>();
+        long walStart = -1;
+        int walStartTimeline;
+        long walEnd = -1;
+        int walEndTimeline;
+    }
+
+    record ManifestFile(String path, long size, String algorithm, @Nullable String checksum) {
+    }
+
+    @SuppressWarnings("unchecked")
+    static @Nullable Manifest parseManifest(byte[] bytes, List<String> problems) {
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        Object root = MiniJson.parse(text);
+        if (!(root instanceof Map)) {
+            throw new IllegalArgumentException("it is not a JSON object");
+        }
+        Map<String, Object> map = (Map<String, Object>) root;
+        Object version = map.get("PostgreSQL-Backup-Manifest-Version");
+        if (!(version instanceof BigDecimal) || ((BigDecimal) version).intValue() != 1) {
+            throw new IllegalArgumentException("unsupported PostgreSQL-Backup-Manifest-Version " + version);
+        }
+        Object checksum = map.get("Manifest-Checksum");
+        int at = text.lastIndexOf("\"Manifest-Checksum\"");
+        if (!(checksum instanceof String) || at < 0) {
+            problems.add("backup_manifest has no Manifest-Checksum");
+        } else {
+            byte[] covered = text.substring(0, at).getBytes(StandardCharsets.UTF_8);
+            String actual = HexFormat.of().formatHex(sha256(covered));
+            if (!actual.equalsIgnoreCase((String) checksum)) {
+                problems.add("backup_manifest was modified: its SHA-256 is " + actual + ", it says " + checksum);
+            }
+        }
+        Manifest manifest = new Manifest();
+        Object files = map.get("Files");
+        if (!(files instanceof List)) {
+            throw new IllegalArgumentException("it has no Files list");
+        }
+        for (Object f : (List<Object>) files) {
+            if (!(f instanceof Map)) {
+                throw new IllegalArgumentException("a Files entry is not an object");
+            }
+            Map<String, Object> file = (Map<String, Object>) f;
+            Object path = file.containsKey("Path") ? file.get("Path") : file.get("Encoded-Path");
+            Object size = file.get("Size");
+            if (!(path instanceof String) || !(size instanceof BigDecimal)) {
+                throw new IllegalArgumentException("a Files entry has no Path or Size");
+            }
+            String p = (String) path;
+            if (!file.containsKey("Path")) {
+                try {
+                    p = new String(HexFormat.of().parseHex(p), StandardCharsets.UTF_8);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("a Files entry has an Encoded-Path that is not hexadecimal");
+                }
+            }
+            Object algorithm = file.getOrDefault("Checksum-Algorithm", "NONE");
+            Object sum = file.get("Checksum");
+            manifest.files.add(new ManifestFile(p, ((BigDecimal) size).longValue(), String.valueOf(algorithm),
+                sum instanceof String ? (String) sum : null));
+        }
+        Object ranges = map.get("WAL-Ranges");
+        if (ranges instanceof List && !((List<Object>) ranges).isEmpty()) {
+            List<Object> list = (List<Object>) ranges;
+            Map<String, Object> first = asMap(list.get(0));
+            Map<String, Object> last = asMap(list.get(list.size() - 1));
+            manifest.walStart = Lsn.parse(String.valueOf(first.get("Start-LSN")));
+            manifest.walStartTimeline = timeline(first.get("Timeline"));
+            manifest.walEnd = Lsn.parse(String.valueOf(last.get("End-LSN")));
+            manifest.walEndTimeline = timeline(last.get("Timeline"));
+        }
+        return manifest;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> asMap(Object value) {
+        if (!(value instanceof Map)) {
+            throw new IllegalArgumentException("a WAL-Ranges entry is not an object");
+        }
+        return (Map<String, Object>) value;
+    }
+
+    private static int timeline(@Nullable Object value) {
+        if (!(value instanceof BigDecimal)) {
+            throw new IllegalArgumentException("a WAL-Ranges entry has no Timeline");
+        }
+        return ((BigDecimal) value).intValue();
+    }
+
+    private static void checkFiles(Path directory, Manifest manifest, List<String> problems) throws IOException {
+        Set<String> expected = new TreeSet<>();
+        for (ManifestFile file : manifest.files) {
+            expected.add(file.path());
+            Path path = directory.resolve(file.path()).normalize();
+            if (!path.startsWith(directory.normalize())) {
+                problems.add("backup_manifest names a file outside the backup: " + file.path());
+                continue;
+            }
+            if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
+                problems.add(file.path() + " is missing from the base backup");
+                continue;
+            }
+            long size = Files.size(path);
+            if (size != file.size()) {
+                problems.add(file.path() + " is " + size + " bytes, the manifest says " + file.size());
+                continue;
+            }
+            String actual = checksum(path, file.algorithm());
+            if (actual != null && file.checksum() != null && !actual.equalsIgnoreCase(file.checksum())) {
+                problems.add(file.path() + " was modified: its " + file.algorithm() + " checksum is " + actual
+                    + ", the manifest says " + file.checksum());
+            }
+        }
+        try (Stream<Path> walk = Files.walk(directory)) {
+            walk.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).forEach(p -> {
+                String relative = directory.relativize(p).toString().replace('\\', '/');
+                if (!expected.contains(relative) && !IGNORED.contains(relative) && !relative.startsWith("pg_wal/")) {
+                    problems.add(relative + " is in the base backup but not in its manifest");
+                }
+            });
+        }
+    }
+
+    private static @Nullable String checksum(Path file, String algorithm) throws IOException {
+        String upper = algorithm.toUpperCase(Locale.ROOT);
+        if (upper.equals("NONE")) {
+            return null;
+        }
+        byte[] buffer = new byte[1 << 16];
+        if (upper.equals("CRC32C")) {
+            CRC32C crc = new CRC32C();
+            try (InputStream in = Files.newInputStream(file)) {
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    crc.update(buffer, 0, n);
+                }
+            }
+            int value = (int) crc.getValue();
+            // the manifest shows the CRC's bytes in the server's memory order (little-endian here)
+            return HexFormat.of().formatHex(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(value)
+                .array());
+        }
+        String jca;
+        switch (upper) {
+            case "SHA224":
+                jca = "SHA-224";
+                break;
+            case "SHA256":
+                jca = "SHA-256";
+                break;
+            case "SHA384":
+                jca = "SHA-384";
+                break;
+            case "SHA512":
+                jca = "SHA-512";
+                break;
+            default:
+                return null;
+        }
+        try {
+            MessageDigest digest = MessageDigest.getInstance(jca);
+            try (InputStream in = Files.newInputStream(file)) {
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    digest.update(buffer, 0, n);
+                }
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            return null;
+        }
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
+    }
+
+}

@@ -1,0 +1,195 @@
+package dev.drkit.backup.retention;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * What a {@link RetentionPolicy} decided for a set of backups: for each backup, keep or delete, and why it is
+ * kept. Made by {@link RetentionPolicy#plan(java.util.Collection, Instant)}; it deletes nothing itself.
+ *
+ * <p>Every backup planned for appears in exactly one {@link Decision}. Decisions, {@link #toKeep()} and
+ * {@link #toDelete()} are newest first (equal times: smaller id first). The newest backup is always kept.
+ *
+ * <p>Instances are immutable and thread-safe.
+ *
+ * <pre>{@code
+ * RetentionPlan plan = RetentionPolicy.defaults().plan(backups, Instant.now());
+ * for (RetentionPlan.Decision decision : plan.decisions()) {
+ *     log.info("{} {} {}", decision.keep() ? "keep" : "delete", decision.backup().id(), decision.reasons());
+ * }
+ * engine.delete(plan.toDelete());
+ * }</pre>
+ *
+ * @since 0.1
+ */
+public final class RetentionPlan {
+
+    private final RetentionPolicy policy;
+    private final Instant now;
+    private final Optional<Instant> anchor;
+    private final List<Decision> decisions;
+    private final List<Backup> toKeep;
+    private final List<Backup> toDelete;
+    private final Map<String, Decision> byId;
+
+    RetentionPlan(RetentionPolicy policy, Instant now, Optional<Instant> anchor, List<Decision> decisions) {
+        this.policy = policy;
+        this.now = now;
+        this.anchor = anchor;
+        this.decisions = List.copyOf(decisions);
+        this.toKeep = this.decisions.stream().filter(Decision::keep).map(Decision::backup)
+            .collect(Collectors.toUnmodifiableList());
+        this.toDelete = this.decisions.stream().filter(d -> !d.keep()).map(Decision::backup)
+            .collect(Collectors.toUnmodifiableList());
+        Map<String, Decision> index = new LinkedHashMap<>();
+        for (Decision decision : this.decisions) {
+            index.put(decision.backup().id(), decision);
+        }
+        this.byId = index;
+    }
+
+    /**
+     * The policy that made this plan.
+     *
+     * @since 0.1
+     */
+    public RetentionPolicy policy() {
+        return policy;
+    }
+
+    /**
+     * The current time the plan was made for.
+     *
+     * @since 0.1
+     */
+    public Instant now() {
+        return now;
+    }
+
+    /**
+     * The time the keep-within rules count back from: the newest backup's time, leaving out backups dated after
+     * {@link #now()}. Empty when there are no backups, or all are dated in the future; every backup then counts
+     * as within.
+     *
+     * @since 0.1
+     */
+    public Optional<Instant> withinAnchor() {
+        return anchor;
+    }
+
+    /**
+     * One decision per backup, newest first; unmodifiable.
+     *
+     * @since 0.1
+     */
+    public List<Decision> decisions() {
+        return decisions;
+    }
+
+    /**
+     * The backups to keep, newest first; unmodifiable. Never empty when there are backups: the newest is kept.
+     *
+     * @since 0.1
+     */
+    public List<Backup> toKeep() {
+        return toKeep;
+    }
+
+    /**
+     * The backups to delete, newest first; unmodifiable.
+     *
+     * @since 0.1
+     */
+    public List<Backup> toDelete() {
+        return toDelete;
+    }
+
+    /**
+     * The decision for the backup with {@code id}, if it was planned for.
+     *
+     * @since 0.1
+     */
+    public Optional<Decision> decision(String id) {
+        return Optional.ofNullable(byId.get(Objects.requireNonNull(id, "id")));
+    }
+
+    @Override
+    public String toString() {
+        return "RetentionPlan[keep " + toKeep.size() + ", delete " + toDelete.size() + "; " + policy + "]";
+    }
+
+    /**
+     * Keep or delete one backup, and the reasons to keep it.
+     *
+     * <p>Instances are immutable and thread-safe; equal when backup, keep and reasons are.
+     *
+     * @since 0.1
+     */
+    public static final class Decision {
+
+        private final Backup backup;
+        private final List<KeepReason> reasons;
+
+        Decision(Backup backup, List<KeepReason> reasons) {
+            this.backup = backup;
+            this.reasons = List.copyOf(reasons);
+        }
+
+        /**
+         * The backup decided on.
+         *
+         * @since 0.1
+         */
+        public Backup backup() {
+            return backup;
+        }
+
+        /**
+         * True to keep the backup, false to delete it. A backup is kept exactly when it has a reason.
+         *
+         * @since 0.1
+         */
+        public boolean keep() {
+            return !reasons.isEmpty();
+        }
+
+        /**
+         * Why the backup is kept, one reason per rule that keeps it, in the order of {@link KeepReason.Rule};
+         * empty when it is to be deleted. Unmodifiable.
+         *
+         * @since 0.1
+         */
+        public List<KeepReason> reasons() {
+            return reasons;
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            if (this == other) {
+                return true;
+            }
+            if (!(other instanceof Decision)) {
+                return false;
+            }
+            Decision that = (Decision) other;
+            return backup.equals(that.backup) && reasons.equals(that.reasons);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(backup, reasons);
+        }
+
+        /** For example {@code keep b-17 2026-11-20T03:00:00Z [daily 2026-11-20, weekly 2026-W47]}. */
+        @Override
+        public String toString() {
+            return (keep() ? "keep " : "delete ") + backup.id() + " " + backup.time()
+                + (reasons.isEmpty() ? "" : " " + reasons);
+        }
+    }
+}

@@ -1,0 +1,1123 @@
+package dev.drkit.backup.store;
+
+import dev.drkit.core.internal.Checks;
+import dev.drkit.core.internal.Text;
+import dev.drkit.core.secret.Secret;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.retry.RetryMode;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.UploadPartResponse;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * A {@link BackupStore} in an S3 bucket (or an S3-compatible server): {@code s3://bucket/prefix}, with the objects
+ * of a backup under {@code prefix/<backupId>/<object>}.
+ *
+ * <p><b>Visible only when complete.</b> {@link #begin} first writes {@code prefix/<backupId>/.in-progress}, which
+ * marks the backup as drkit's and unfinished; objects are uploaded (multipart above the part size, streaming with
+ * one part buffer per open object, aborted on failure); {@link PendingBackup#commit()} then writes the commit
+ * marker {@code prefix/<backupId>/.complete} last (with {@code If-None-Match: *}), holding the names and sizes of
+ * the objects, and removes {@code .in-progress}. {@link #list()} shows only ids with a commit marker. {@link #delete}
+ * writes {@code .in-progress} again, removes the commit marker (the backup disappears at that moment), then the
+ * objects, then {@code .in-progress}. Whatever an interrupted writer left carries an {@code .in-progress} marker or
+ * is an unfinished multipart upload under such an id; the next writer removes it under the lock. Keys that are not
+ * drkit's are ignored and never deleted.
+ *
+ * <p><b>Writer lock.</b> {@code prefix/.lock} is a lease: created with {@code If-None-Match: *} (S3 conditional
+ * writes), renewed by its holder every third of the lease duration with {@code If-Match} on its ETag, and deleted
+ * on release. A writer finding a lease whose expiry has passed takes it over with {@code If-Match}, so two writers
+ * can never both win it. Unlike the filesystem store's OS lock, a lease outlives a writer killed with
+ * {@code kill -9} until it expires: other writers wait up to {@link Builder#leaseDuration(Duration)}. Expiry times
+ * are compared on each writer's own clock, so clocks must agree to well within the lease duration. A writer that
+ * could not renew its lease in time fails its commit rather than risk overlapping another writer. Exclusion
+ * between processes is as strong as the server's conditional writes: AWS S3 makes them atomic; some
+ * S3-compatible servers do not (S3Mock 4.11 lets several concurrent {@code If-None-Match: *} writes of one key
+ * succeed), and there two processes starting at the same moment may rarely both proceed; the lock is read back
+ * after each win to narrow that window. Writers in one JVM always exclude each other.
+ *
+ * <p>Credentials come from the SDK's default provider chain (environment, profile, instance role) unless given
+ * with {@link Builder#credentials(String, Secret)}; they never appear in {@link #location()}, messages or logs.
+ * Failures to reach or use the store are {@link StoreUnavailableException}s (ENVIRONMENT). Requires the optional
+ * dependencies {@code software.amazon.awssdk:s3} and {@code software.amazon.awssdk:url-connection-client}.
+ * Instances are thread-safe.
+ *
+ * <pre>{@code
+ * try (BackupStore store = S3Store.builder(URI.create("s3://backups/vault"))
+ *         .region("eu-central-1")
+ *         .build()) {
+ *     List<String> ids = store.list();
+ * }
+ * }</pre>
+ *
+ * @since 0.1
+ */
+public final class S3Store implements BackupStore {
+
+    /** The smallest part S3 accepts in a multipart upload (but the last): 5 MiB. */
+    public static final int MIN_PART_SIZE = 5 * 1024 * 1024;
+    /** The default for {@link Builder#partSize(int)}: 8 MiB. */
+    public static final int DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+    /** The default for {@link Builder#lockTimeout(Duration)}: 90 seconds, longer than the default lease. */
+    public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(90);
+    /** The default for {@link Builder#leaseDuration(Duration)}: 60 seconds. */
+    public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(60);
+    /** The region used when none is given: {@value}. */
+    public static final String DEFAULT_REGION = "us-east-1";
+
+    static final String COMPLETE = ".complete";
+    static final String IN_PROGRESS = ".in-progress";
+    static final String LOCK = ".lock";
+
+    private static final Logger log = LoggerFactory.getLogger(S3Store.class);
+    private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
+    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Duration POLL = Duration.ofMillis(200);
+
+    /** One writer at a time within this JVM per store, before the lease decides between processes. */
+    private static final Map<String, JvmSlot> SLOTS = new ConcurrentHashMap<>();
+
+    private static final class JvmSlot {
+        final Semaphore permit = new Semaphore(1);
+        volatile @Nullable String holder;
+    }
+
+    private final S3Client client;
+    private final String bucket;
+    private final JvmSlot slot;
+    private final String keyPrefix;
+    private final String location;
+    private final int partSize;
+    private final Duration lockTimeout;
+    private final Duration leaseDuration;
+    private final ScheduledExecutorService renewer;
+    private final Set<String> reportedForeign = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private S3Store(Builder b, S3Client client) {
+        this.client = client;
+        this.bucket = b.bucket;
+        this.keyPrefix = b.prefix.isEmpty() ? "" : b.prefix + "/";
+        this.location = "s3://" + b.bucket + (b.prefix.isEmpty() ? "" : "/" + b.prefix);
+        this.partSize = b.partSize;
+        this.lockTimeout = b.lockTimeout;
+        this.leaseDuration = b.leaseDuration;
+        this.slot = SLOTS.computeIfAbsent((b.endpoint == null ? "aws" : b.endpoint.toString()) + " " + location,
+            k -> new JvmSlot());
+        this.renewer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "drkit-s3-lease " + location);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * A builder for the store at {@code s3://bucket/prefix}; the prefix may be empty.
+     *
+     * @throws IllegalArgumentException if the URI is not {@code s3://bucket[/prefix]}, holds user information, or
+     *                                  the bucket or prefix is not valid
+     */
+    public static Builder builder(URI uri) {
+        Objects.requireNonNull(uri, "uri");
+        Checks.argument("s3".equals(uri.getScheme()), "uri must be s3://bucket/prefix, but was %s",
+            uri.getScheme() == null ? "a URI without scheme" : "a " + uri.getScheme() + " URI");
+        Checks.argument(uri.getRawUserInfo() == null, "uri must not hold user information (credentials); "
+            + "give them with credentials(...) or through the SDK's default provider chain");
+        String path = uri.getPath() == null ? "" : uri.getPath().replaceAll("^/+|/+$", "");
+        return new Builder(String.valueOf(uri.getHost()), path);
+    }
+
+    /**
+     * A builder for the store in {@code bucket} under {@code prefix} (may be empty).
+     *
+     * @throws IllegalArgumentException if the bucket or prefix is not valid
+     */
+    public static Builder builder(String bucket, String prefix) {
+        return new Builder(bucket, prefix);
+    }
+
+    @Override
+    public String location() {
+        return location;
+    }
+
+    /** The part size of multipart uploads, in bytes. */
+    public int partSize() {
+        return partSize;
+    }
+
+    @Override
+    public List<String> list() {
+        ensureOpen();
+        Map<String, Set<String>> byId = keysById("list backups");
+        List<String> ids = new ArrayList<>();
+        for (Map.Entry<String, Set<String>> entry : byId.entrySet()) {
+            if (entry.getValue().contains(COMPLETE)) {
+                ids.add(entry.getKey());
+            }
+        }
+        return List.copyOf(ids);
+    }
+
+    @Override
+    public List<String> objects(String backupId) {
+        return List.copyOf(manifest(backupId).keySet());
+    }
+
+    @Override
+    public long size(String backupId, String objectName) {
+        StoreNames.check(objectName, "object name");
+        Long size = manifest(backupId).get(objectName);
+        if (size == null) {
+            throw noSuchObject(backupId, objectName);
+        }
+        return size;
+    }
+
+    @Override
+    public InputStream open(String backupId, String objectName) {
+        size(backupId, objectName);
+        try {
+            return client.getObject(r -> r.bucket(bucket).key(key(backupId, objectName)));
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                throw noSuchObject(backupId, objectName);
+            }
+            throw unavailable("read object " + objectName + " of backup " + backupId, backupId, e);
+        } catch (SdkException e) {
+            throw unavailable("read object " + objectName + " of backup " + backupId, backupId, e);
+        }
+    }
+
+    @Override
+    public PendingBackup begin(String backupId) {
+        ensureOpen();
+        StoreNames.check(backupId, "backup id");
+        Lease lease = Lease.acquire(this, backupId, "writing backup " + backupId);
+        try {
+            removeLeftovers(lease.acquiredAt);
+            if (headExists(key(backupId, COMPLETE), backupId)) {
+                throw alreadyExists(backupId);
+            }
+            putText(key(backupId, IN_PROGRESS), lease.record, backupId, null);
+            return new Pending(backupId, lease);
+        } catch (RuntimeException e) {
+            lease.release();
+            throw e;
+        }
+    }
+
+    @Override
+    public long delete(String backupId) {
+        ensureOpen();
+        StoreNames.check(backupId, "backup id");
+        Lease lease = Lease.acquire(this, backupId, "deleting backup " + backupId);
+        try {
+            Map<String, Long> objects = manifest(backupId);
+            // the .in-progress marker first: a crash in what follows leaves something the next writer removes
+            putText(key(backupId, IN_PROGRESS), lease.record, backupId, null);
+            deleteKey(key(backupId, COMPLETE), backupId);
+            long freed = 0;
+            for (Map.Entry<String, Long> object : objects.entrySet()) {
+                deleteKey(key(backupId, object.getKey()), backupId);
+                freed += object.getValue();
+            }
+            deleteKey(key(backupId, IN_PROGRESS), backupId);
+            log.info("S3 store {}: deleted backup {}, {} bytes freed", location, backupId, freed);
+            return freed;
+        } finally {
+            lease.release();
+        }
+    }
+
+    /** Closes the S3 client and stops renewing leases; pending backups can no longer commit. */
+    @Override
+    public void close() {
+        closed = true;
+        renewer.shutdownNow();
+        client.close();
+    }
+
+    @Override
+    public String toString() {
+        return "S3Store[" + location + "]";
+    }
+
+    // --- reading -------------------------------------------------------------------------------------------------
+
+    /** The objects and sizes recorded in a backup's commit marker, sorted by name. */
+    private Map<String, Long> manifest(String backupId) {
+        ensureOpen();
+        StoreNames.check(backupId, "backup id");
+        String text;
+        try {
+            ResponseBytes<GetObjectResponse> bytes = client.getObjectAsBytes(r -> r.bucket(bucket)
+                .key(key(backupId, COMPLETE)));
+            text = bytes.asUtf8String();
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                throw noSuchBackup(backupId);
+            }
+            throw unavailable("read backup " + backupId, backupId, e);
+        } catch (SdkException e) {
+            throw unavailable("read backup " + backupId, backupId, e);
+        }
+        Map<String, Long> objects = new TreeMap<>();
+        for (String line : text.split("\n")) {
+            int space = line.lastIndexOf(' ');
+            if (space > 0 && StoreNames.isValid(line.substring(0, space))) {
+                try {
+                    objects.put(line.substring(0, space), Long.parseLong(line.substring(space + 1)));
+                } catch (NumberFormatException ignored) {
+                    // not a line of ours
+                }
+            }
+        }
+        if (objects.isEmpty()) {
+            throw noSuchBackup(backupId);
+        }
+        return objects;
+    }
+
+    /** Every drkit-shaped key under the prefix, grouped by id: {@code id -> names (objects and markers)}. */
+    private Map<String, Set<String>> keysById(String what) {
+        Map<String, Set<String>> byId = new TreeMap<>();
+        try {
+            for (S3Object object : client.listObjectsV2Paginator(r -> r.bucket(bucket).prefix(keyPrefix)).contents()) {
+                String rest = object.key().substring(keyPrefix.length());
+                int slash = rest.indexOf('/');
+                if (slash > 0 && slash == rest.lastIndexOf('/')) {
+                    String id = rest.substring(0, slash);
+                    String name = rest.substring(slash + 1);
+                    if (StoreNames.isValid(id) && (StoreNames.isValid(name) || name.equals(COMPLETE)
+                        || name.equals(IN_PROGRESS))) {
+                        byId.computeIfAbsent(id, k -> new TreeSet<>()).add(name);
+                        continue;
+                    }
+                }
+                if (!rest.equals(LOCK)) {
+                    reportForeign(rest);
+                }
+            }
+        } catch (S3Exception e) {
+            throw unavailable(what, null, e);
+        } catch (SdkException e) {
+            throw unavailable(what, null, e);
+        }
+        return byId;
+    }
+
+    // --- writing -------------------------------------------------------------------------------------------------
+
+    /**
+     * Removes what interrupted writers left: ids with an {@code .in-progress} marker, and unfinished multipart
+     * uploads under such ids or under ids without a commit marker begun before this writer took the lock. Only
+     * keys of drkit's shape are removed. Called under the lock.
+     */
+    private void removeLeftovers(Instant lockedAt) {
+        Map<String, Set<String>> byId = keysById("look for leftovers");
+        Set<String> abandoned = new HashSet<>();
+        for (Map.Entry<String, Set<String>> entry : byId.entrySet()) {
+            if (entry.getValue().contains(IN_PROGRESS)) {
+                abandoned.add(entry.getKey());
+            }
+        }
+        try {
+            for (MultipartUpload upload : client.listMultipartUploadsPaginator(r -> r.bucket(bucket)
+                .prefix(keyPrefix)).uploads()) {
+                String rest = upload.key().substring(keyPrefix.length());
+                int slash = rest.indexOf('/');
+                if (slash <= 0 || slash != rest.lastIndexOf('/')) {
+                    continue;
+                }
+                String id = rest.substring(0, slash);
+                boolean ours = abandoned.contains(id) || (StoreNames.isValid(id)
+                    && !byId.getOrDefault(id, Set.of()).contains(COMPLETE)
+                    && StoreNames.isValid(rest.substring(slash + 1))
+                    && upload.initiated() != null && upload.initiated().isBefore(lockedAt));
+                if (ours) {
+                    client.abortMultipartUpload(r -> r.bucket(bucket).key(upload.key()).uploadId(upload.uploadId()));
+                    log.info("S3 store {}: aborted an upload of {} left by an interrupted writer", location, rest);
+                }
+            }
+        } catch (SdkException e) {
+            throw unavailable("remove leftovers", null, e);
+        }
+        for (String id : abandoned) {
+            Set<String> names = byId.get(id);
+            boolean complete = names.contains(COMPLETE);
+            if (!complete) {
+                for (String name : names) {
+                    if (!name.equals(IN_PROGRESS)) {
+                        deleteKey(key(id, name), id);
+                    }
+                }
+            }
+            deleteKey(key(id, IN_PROGRESS), id);
+            log.info("S3 store {}: removed {} backup {} left by an interrupted writer", location,
+                complete ? "the marker of" : "the unfinished", id);
+        }
+    }
+
+    private boolean headExists(String key, @Nullable String backupId) {
+        try {
+            client.headObject(r -> r.bucket(bucket).key(key));
+            return true;
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return false;
+            }
+            throw unavailable("look up " + key, backupId, e);
+        } catch (SdkException e) {
+            throw unavailable("look up " + key, backupId, e);
+        }
+    }
+
+    /** Puts a small text object; {@code condition} is {@code "*"} for If-None-Match, an ETag for If-Match. */
+    private PutObjectResponse putText(String key, String text, @Nullable String backupId,
+                                      @Nullable String ifNoneMatch) {
+        try {
+            return client.putObject(r -> {
+                r.bucket(bucket).key(key).contentType("text/plain; charset=utf-8");
+                if (ifNoneMatch != null) {
+                    r.ifNoneMatch(ifNoneMatch);
+                }
+            }, RequestBody.fromString(text, StandardCharsets.UTF_8));
+        } catch (SdkException e) {
+            throw unavailable("write " + key, backupId, e);
+        }
+    }
+
+    private void deleteKey(String key, @Nullable String backupId) {
+        try {
+            client.deleteObject(r -> r.bucket(bucket).key(key));
+        } catch (SdkException e) {
+            throw unavailable("delete " + key, backupId, e);
+        }
+    }
+
+    private String key(String backupId, String name) {
+        return keyPrefix + backupId + "/" + name;
+    }
+
+    // --- messages ------------------------------------------------------------------------------------------------
+
+    private void reportForeign(String rest) {
+        String shown = Text.oneLine(rest, 100);
+        if (reportedForeign.add(rest)) {
+            log.info("S3 store {}: ignoring {}, which is not part of a drkit backup; it is left alone", location,
+                shown);
+        } else {
+            log.debug("S3 store {}: ignoring {}, which is not part of a drkit backup", location, shown);
+        }
+    }
+
+    private void ensureOpen() {
+        Checks.state(!closed, "S3 store %s is closed", location);
+    }
+
+    private Map<String, String> context(@Nullable String backupId) {
+        Map<String, String> context = new LinkedHashMap<>();
+        context.put("store", location);
+        if (backupId != null) {
+            context.put("backup", backupId);
+        }
+        return context;
+    }
+
+    /** Describes an SDK failure by its type, S3 error code and HTTP status; never its message or credentials. */
+    static String describe(SdkException e) {
+        if (e instanceof S3Exception) {
+            S3Exception s3 = (S3Exception) e;
+            String code = s3.awsErrorDetails() == null ? null : s3.awsErrorDetails().errorCode();
+            return "HTTP " + s3.statusCode() + (code == null ? "" : " " + Text.oneLine(code, 60));
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + " caused by "
+            + root.getClass().getSimpleName();
+    }
+
+    StoreUnavailableException unavailable(String what, @Nullable String backupId, SdkException e) {
+        return new StoreUnavailableException("S3 store " + location + ": could not " + what + ": " + describe(e),
+            context(backupId), e);
+    }
+
+    private NoSuchBackupException noSuchBackup(String backupId) {
+        return new NoSuchBackupException("S3 store " + location + ": no complete backup " + backupId,
+            context(backupId));
+    }
+
+    private NoSuchBackupException noSuchObject(String backupId, String objectName) {
+        Map<String, String> context = context(backupId);
+        context.put("object", objectName);
+        return new NoSuchBackupException("S3 store " + location + ": backup " + backupId + " has no object "
+            + objectName, context);
+    }
+
+    private BackupAlreadyExistsException alreadyExists(String backupId) {
+        return new BackupAlreadyExistsException("S3 store " + location + ": backup " + backupId
+            + " already exists", context(backupId));
+    }
+
+    private static String randomToken() {
+        byte[] bytes = new byte[8];
+        RANDOM.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+
+    // --- the lease -----------------------------------------------------------------------------------------------
+
+    /** The writer lock: {@code prefix/.lock}, created and renewed with conditional writes. */
+    private static final class Lease {
+
+        private final S3Store store;
+        final String record;
+        final Instant acquiredAt;
+        private volatile String etag;
+        private volatile Instant expiresAt;
+        private volatile boolean lost;
+        private volatile boolean released;
+        private final ScheduledFuture<?> renewal;
+
+        private Lease(S3Store store, String record, String etag, Instant acquiredAt, Instant expiresAt) {
+            this.store = store;
+            this.record = record;
+            this.etag = etag;
+            this.acquiredAt = acquiredAt;
+            this.expiresAt = expiresAt;
+            long every = Math.max(1, store.leaseDuration.toMillis() / 3);
+            this.renewal = store.renewer.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+        }
+
+        static Lease acquire(S3Store store, String backupId, String operation) {
+            long deadline = System.nanoTime() + store.lockTimeout.toNanos();
+            try {
+                if (!store.slot.permit.tryAcquire(store.lockTimeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                    String holder = store.slot.holder;
+                    throw locked(store, backupId, holder == null ? "another thread of this process"
+                        : holder + " (this process)");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the writer lock of "
+                    + store.location, e);
+            }
+            try {
+                Lease lease = acquireLease(store, backupId, operation, deadline);
+                store.slot.holder = lease.record.substring(0, lease.record.indexOf(", token"));
+                return lease;
+            } catch (RuntimeException e) {
+                store.slot.permit.release();
+                throw e;
+            }
+        }
+
+        private static StoreLockedException locked(S3Store store, String backupId, String holder) {
+            Map<String, String> context = store.context(backupId);
+            context.put("lock", store.keyPrefix + LOCK);
+            context.put("holder", holder);
+            return new StoreLockedException("Store " + store.location + ": could not take the writer lock "
+                + store.keyPrefix + LOCK + " for backup " + backupId + " within " + store.lockTimeout.toMillis()
+                + " ms; it is held by " + holder, context);
+        }
+
+        private static Lease acquireLease(S3Store store, String backupId, String operation, long deadline) {
+            String lockKey = store.keyPrefix + LOCK;
+            String holder = "a writer that has not recorded itself";
+            while (true) {
+                Instant now = Instant.now();
+                Instant expires = now.plus(store.leaseDuration);
+                String record = record(operation, expires);
+                try {
+                    PutObjectResponse created = store.putConditional(lockKey, record, "*", null);
+                    if (created != null && store.stillOurs(lockKey, record)) {
+                        return new Lease(store, record, created.eTag(), now, expires);
+                    }
+                    // someone holds it: take it over if its lease ran out
+                    ResponseBytes<GetObjectResponse> current = store.getIfExists(lockKey);
+                    if (current != null) {
+                        String text = current.asUtf8String();
+                        holder = Text.oneLine(text.strip().replace('\n', ' '), 200);
+                        Instant theirs = expiry(text);
+                        if (theirs != null && theirs.isBefore(now)) {
+                            PutObjectResponse taken = store.putConditional(lockKey, record, null,
+                                current.response().eTag());
+                            if (taken != null && store.stillOurs(lockKey, record)) {
+                                log.info("S3 store {}: took over the writer lock whose lease expired at {} ({})",
+                                    store.location, theirs, holder);
+                                return new Lease(store, record, taken.eTag(), now, expires);
+                            }
+                        }
+                    }
+                } catch (SdkException e) {
+                    throw store.unavailable("take the writer lock " + lockKey, backupId, e);
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw locked(store, backupId, holder);
+                }
+                try {
+                    Thread.sleep(Math.max(1, Math.min(POLL.toMillis(), TimeUnit.NANOSECONDS.toMillis(left))));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for the writer lock of "
+                        + store.location, e);
+                }
+            }
+        }
+
+        private static String record(String operation, Instant expires) {
+            ProcessHandle self = ProcessHandle.current();
+            String started = self.info().startInstant().map(i -> i.truncatedTo(ChronoUnit.SECONDS).toString())
+                .orElse("unknown");
+            return "pid " + self.pid() + " (started " + started + "), " + operation + ", token " + randomToken()
+                + "\nexpires " + expires.toEpochMilli() + "\n";
+        }
+
+        private static @Nullable Instant expiry(String text) {
+            for (String line : text.split("\n")) {
+                if (line.startsWith("expires ")) {
+                    try {
+                        return Instant.ofEpochMilli(Long.parseLong(line.substring(8).trim()));
+                    } catch (NumberFormatException e) {
+                        return null;
+                    }
+                }
+            }
+            return null;
+        }
+
+        private void renew() {
+            if (released || lost) {
+                return;
+            }
+            Instant expires = Instant.now().plus(store.leaseDuration);
+            String first = record.substring(0, record.indexOf('\n'));
+            try {
+                PutObjectResponse renewed = store.putConditional(store.keyPrefix + LOCK,
+                    first + "\nexpires " + expires.toEpochMilli() + "\n", null, etag);
+                if (renewed == null) {
+                    lost = true;
+                    log.warn("S3 store {}: another writer took the writer lock; this backup will not commit",
+                        store.location);
+                } else {
+                    etag = renewed.eTag();
+                    expiresAt = expires;
+                }
+            } catch (SdkException e) {
+                if (Instant.now().isAfter(expiresAt)) {
+                    lost = true;
+                }
+                log.debug("S3 store {}: could not renew the writer lock: {}", store.location, describe(e));
+            }
+        }
+
+        /** Whether this writer still certainly holds the lock. */
+        void ensureHeld(String backupId) {
+            if (lost || Instant.now().isAfter(expiresAt)) {
+                Map<String, String> context = store.context(backupId);
+                throw new StoreLockedException("Store " + store.location + ": the writer lock of backup "
+                    + backupId + " could not be renewed in time and may be held by another writer now", context);
+            }
+        }
+
+        void release() {
+            if (released) {
+                return;
+            }
+            released = true;
+            renewal.cancel(false);
+            try {
+                if (!lost) {
+                    store.client.deleteObject(r -> r.bucket(store.bucket).key(store.keyPrefix + LOCK).ifMatch(etag));
+                }
+            } catch (SdkException e) {
+                // the lease expires by itself; the next writer takes it over then
+                log.warn("S3 store {}: could not release the writer lock ({}); it expires by itself at {}",
+                    store.location, describe(e), expiresAt);
+            } finally {
+                store.slot.holder = null;
+                store.slot.permit.release();
+            }
+        }
+    }
+
+    /** A conditional put: the response, or {@code null} when the condition did not hold (HTTP 412 or 409). */
+    private @Nullable PutObjectResponse putConditional(String key, String text, @Nullable String ifNoneMatch,
+                                                       @Nullable String ifMatch) {
+        try {
+            return client.putObject(r -> {
+                r.bucket(bucket).key(key).contentType("text/plain; charset=utf-8");
+                if (ifNoneMatch != null) {
+                    r.ifNoneMatch(ifNoneMatch);
+                }
+                if (ifMatch != null) {
+                    r.ifMatch(ifMatch);
+                }
+            }, RequestBody.fromString(text, StandardCharsets.UTF_8));
+        } catch (S3Exception e) {
+            // 409: a concurrent conditional write to the same key is in flight
+            if (e.statusCode() == 412 || e.statusCode() == 409) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Reads the lock back after winning it. On AWS a conditional write is atomic and this always holds; some
+     * S3-compatible servers let several concurrent conditional writes of one key succeed, and then only the
+     * writer whose record survived goes on (narrowing, not closing, that server's race).
+     */
+    private boolean stillOurs(String lockKey, String record) {
+        ResponseBytes<GetObjectResponse> current = getIfExists(lockKey);
+        return current != null && current.asUtf8String().equals(record);
+    }
+
+    private @Nullable ResponseBytes<GetObjectResponse> getIfExists(String key) {
+        try {
+            return client.getObjectAsBytes(r -> r.bucket(bucket).key(key));
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    // --- a pending backup ----------------------------------------------------------------------------------------
+
+    private final class Pending implements PendingBackup {
+
+        private final String backupId;
+        private final Lease lease;
+        private final Map<String, Long> written = new TreeMap<>();
+        private final Set<String> created = new HashSet<>();
+        private @Nullable ObjectStream openStream;
+        private boolean finished;
+
+        Pending(String backupId, Lease lease) {
+            this.backupId = backupId;
+            this.lease = lease;
+        }
+
+        @Override
+        public String backupId() {
+            return backupId;
+        }
+
+        @Override
+        public OutputStream create(String objectName) {
+            StoreNames.check(objectName, "object name");
+            Checks.state(!finished, "Backup %s was already committed or closed", backupId);
+            Checks.state(openStream == null, "Backup %s: close the stream of the previous object first", backupId);
+            Checks.argument(!created.contains(objectName), "Backup %s already has an object named %s",
+                backupId, objectName);
+            lease.ensureHeld(backupId);
+            created.add(objectName);
+            ObjectStream stream = new ObjectStream(this, objectName);
+            openStream = stream;
+            return stream;
+        }
+
+        void streamClosed(String objectName, long size, boolean stored) {
+            openStream = null;
+            if (stored) {
+                written.put(objectName, size);
+            }
+        }
+
+        @Override
+        public void commit() {
+            Checks.state(!finished, "Backup %s was already committed or closed", backupId);
+            Checks.state(openStream == null, "Backup %s: close the stream of the last object before committing",
+                backupId);
+            Checks.state(!written.isEmpty(), "Backup %s has no object; write at least one before committing",
+                backupId);
+            finished = true;
+            boolean committed = false;
+            try {
+                lease.ensureHeld(backupId);
+                StringBuilder marker = new StringBuilder();
+                written.forEach((name, size) -> marker.append(name).append(' ').append(size).append('\n'));
+                PutObjectResponse put;
+                try {
+                    put = putConditional(key(backupId, COMPLETE), marker.toString(), "*", null);
+                } catch (SdkException e) {
+                    throw unavailable("commit backup " + backupId, backupId, e);
+                }
+                if (put == null) {
+                    throw alreadyExists(backupId);
+                }
+                committed = true;
+                deleteKey(key(backupId, IN_PROGRESS), backupId);
+                log.info("S3 store {}: committed backup {} ({} objects)", location, backupId, written.size());
+            } finally {
+                try {
+                    if (!committed) {
+                        discard();
+                    }
+                } finally {
+                    lease.release();
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            try {
+                ObjectStream stream = openStream;
+                if (stream != null) {
+                    stream.abort();
+                }
+                discard();
+                log.debug("S3 store {}: discarded backup {} before commit", location, backupId);
+            } finally {
+                lease.release();
+            }
+        }
+
+        private void discard() {
+            for (String name : created) {
+                deleteKey(key(backupId, name), backupId);
+            }
+            deleteKey(key(backupId, IN_PROGRESS), backupId);
+        }
+    }
+
+    /**
+     * One object being uploaded: a single PUT if it fits in one part, else a multipart upload whose parts are sent
+     * as the buffer fills. Memory: one part buffer. Any failure aborts the multipart upload.
+     */
+    private final class ObjectStream extends OutputStream {
+
+        private final Pending pending;
+        private final String name;
+        private final String key;
+        private final byte[] buffer = new byte[partSize];
+        private int filled;
+        private long total;
+        private @Nullable String uploadId;
+        private final List<CompletedPart> parts = new ArrayList<>();
+        private boolean closed;
+
+        ObjectStream(Pending pending, String name) {
+            this.pending = pending;
+            this.name = name;
+            this.key = key(pending.backupId, name);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            Objects.checkFromIndexSize(offset, length, bytes.length);
+            if (closed) {
+                throw new IOException("stream closed");
+            }
+            while (length > 0) {
+                int n = Math.min(length, buffer.length - filled);
+                System.arraycopy(bytes, offset, buffer, filled, n);
+                filled += n;
+                offset += n;
+                length -= n;
+                total += n;
+                if (filled == buffer.length) {
+                    sendPart();
+                }
+            }
+        }
+
+        private void sendPart() {
+            try {
+                pending.lease.ensureHeld(pending.backupId);
+                if (uploadId == null) {
+                    uploadId = client.createMultipartUpload(CreateMultipartUploadRequest.builder().bucket(bucket)
+                        .key(key).build()).uploadId();
+                }
+                int number = parts.size() + 1;
+                int length = filled;
+                UploadPartResponse response = client.uploadPart(r -> r.bucket(bucket).key(key).uploadId(uploadId)
+                        .partNumber(number).contentLength((long) length),
+                    RequestBody.fromContentProvider(() -> new ByteArrayInputStream(buffer, 0, length), length,
+                        "application/octet-stream"));
+                parts.add(CompletedPart.builder().partNumber(number).eTag(response.eTag())
+                    .checksumCRC32(response.checksumCRC32()).build());
+                filled = 0;
+            } catch (SdkException e) {
+                abort();
+                throw unavailable("upload object " + name + " of backup " + pending.backupId, pending.backupId, e);
+            } catch (RuntimeException e) {
+                abort();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            try {
+                if (uploadId == null) {
+                    int length = filled;
+                    client.putObject(r -> r.bucket(bucket).key(key).contentLength((long) length),
+                        RequestBody.fromContentProvider(() -> new ByteArrayInputStream(buffer, 0, length), length,
+                            "application/octet-stream"));
+                } else {
+                    if (filled > 0) {
+                        sendPart();
+                    }
+                    client.completeMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(uploadId)
+                        .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()));
+                }
+                closed = true;
+                pending.streamClosed(name, total, true);
+            } catch (SdkException e) {
+                abort();
+                throw unavailable("upload object " + name + " of backup " + pending.backupId, pending.backupId, e);
+            } finally {
+                if (!closed) {
+                    abort();
+                }
+            }
+        }
+
+        /** Gives up the object: aborts its multipart upload, if any. Never throws. */
+        void abort() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            pending.streamClosed(name, total, false);
+            String id = uploadId;
+            if (id != null) {
+                try {
+                    client.abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(bucket).key(key)
+                        .uploadId(id).build());
+                } catch (SdkException e) {
+                    log.warn("S3 store {}: could not abort the upload of {} ({}); the next writer aborts it",
+                        location, key, describe(e));
+                }
+            }
+        }
+    }
+
+    /**
+     * Settings for an {@link S3Store}. Not thread-safe.
+     *
+     * @since 0.1
+     */
+    public static final class Builder {
+
+        private final String bucket;
+        private final String prefix;
+        private @Nullable String region;
+        private @Nullable URI endpoint;
+        private boolean pathStyle;
+        private @Nullable String accessKeyId;
+        private @Nullable Secret secretAccessKey;
+        private int partSize = DEFAULT_PART_SIZE;
+        private Duration lockTimeout = DEFAULT_LOCK_TIMEOUT;
+        private Duration leaseDuration = DEFAULT_LEASE_DURATION;
+        private int maxAttempts = 3;
+        private Duration apiCallTimeout = Duration.ofMinutes(5);
+        private final List<ExecutionInterceptor> interceptors = new ArrayList<>();
+
+        private Builder(String bucket, String prefix) {
+            Objects.requireNonNull(bucket, "bucket");
+            Objects.requireNonNull(prefix, "prefix");
+            Checks.argument(BUCKET.matcher(bucket).matches(), "bucket must be 3 to 63 characters of [a-z0-9.-], "
+                + "but was \"%s\"", Text.oneLine(bucket, 70));
+            Checks.argument(prefix.isEmpty() || PREFIX.matcher(prefix).matches() && prefix.length() <= 512,
+                "prefix must be empty or segments of [A-Za-z0-9._-] separated by '/', but was \"%s\"",
+                Text.oneLine(prefix, 100));
+            this.bucket = bucket;
+            this.prefix = prefix;
+        }
+
+        /** The AWS region; default: the SDK's region provider chain, else {@link #DEFAULT_REGION}. */
+        public Builder region(String region) {
+            this.region = Checks.notBlank(region, "region");
+            return this;
+        }
+
+        /**
+         * The endpoint of an S3-compatible server, for example {@code http://127.0.0.1:9090}; default: AWS.
+         *
+         * @throws IllegalArgumentException unless http or https without user information
+         */
+        public Builder endpointOverride(URI endpoint) {
+            Objects.requireNonNull(endpoint, "endpoint");
+            Checks.argument("http".equals(endpoint.getScheme()) || "https".equals(endpoint.getScheme()),
+                "endpoint must be an http or https URI, but its scheme was %s", endpoint.getScheme());
+            Checks.argument(endpoint.getRawUserInfo() == null, "endpoint must not hold user information");
+            this.endpoint = endpoint;
+            return this;
+        }
+
+        /** Whether to address the bucket in the path ({@code host/bucket/key}), as most S3-compatible servers want. */
+        public Builder pathStyleAccess(boolean pathStyle) {
+            this.pathStyle = pathStyle;
+            return this;
+        }
+
+        /**
+         * Explicit credentials; default: the SDK's default provider chain. The secret is read when the store is
+         * built and never shown.
+         */
+        public Builder credentials(String accessKeyId, Secret secretAccessKey) {
+            this.accessKeyId = Checks.notBlank(accessKeyId, "accessKeyId");
+            this.secretAccessKey = Objects.requireNonNull(secretAccessKey, "secretAccessKey");
+            return this;
+        }
+
+        /**
+         * The part size of multipart uploads, and the memory each open object holds; default
+         * {@link #DEFAULT_PART_SIZE}. Objects up to one part are sent in a single request.
+         *
+         * @throws IllegalArgumentException unless between {@link #MIN_PART_SIZE} and 512 MiB
+         */
+        public Builder partSize(int bytes) {
+            this.partSize = Checks.inRange(bytes, MIN_PART_SIZE, 512 * 1024 * 1024, "partSize");
+            return this;
+        }
+
+        /**
+         * How long {@link S3Store#begin} and {@link S3Store#delete} wait for the writer lock; default
+         * {@link #DEFAULT_LOCK_TIMEOUT}.
+         *
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder lockTimeout(Duration lockTimeout) {
+            this.lockTimeout = Checks.notNegative(lockTimeout, "lockTimeout");
+            return this;
+        }
+
+        /**
+         * How long a writer's lease on the lock lasts without renewal, and so how long a writer that died holds up
+         * the others; default {@link #DEFAULT_LEASE_DURATION}.
+         *
+         * @throws IllegalArgumentException unless between 1 second and 1 hour
+         */
+        public Builder leaseDuration(Duration leaseDuration) {
+            Checks.argument(leaseDuration.compareTo(Duration.ofSeconds(1)) >= 0
+                    && leaseDuration.compareTo(Duration.ofHours(1)) <= 0,
+                "leaseDuration must be between PT1S and PT1H, but was %s", leaseDuration);
+            this.leaseDuration = leaseDuration;
+            return this;
+        }
+
+        /**
+         * How many times each request is tried (the SDK's standard retry mode with backoff); default 3.
+         *
+         * @throws IllegalArgumentException unless between 1 and 10
+         */
+        public Builder maxAttempts(int maxAttempts) {
+            this.maxAttempts = Checks.inRange(maxAttempts, 1, 10, "maxAttempts");
+            return this;
+        }
+
+        /** For tests: an interceptor added to the S3 client, for example to inject a failure. */
+        Builder interceptor(ExecutionInterceptor interceptor) {
+            interceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+            return this;
+        }
+
+        /** Makes the store; contacts nothing yet. */
+        public S3Store build() {
+            AwsCredentialsProvider credentials;
+            if (accessKeyId != null && secretAccessKey != null) {
+                String secret = new String(secretAccessKey.reveal());
+                credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKeyId, secret));
+            } else {
+                credentials = DefaultCredentialsProvider.builder().build();
+            }
+            var builder = S3Client.builder()
+                .httpClientBuilder(UrlConnectionHttpClient.builder()
+                    .connectionTimeout(Duration.ofSeconds(10))
+                    .socketTimeout(Duration.ofSeconds(60)))
+                .credentialsProvider(credentials)
+                .region(Region.of(region != null ? region : defaultRegion()))
+                .forcePathStyle(pathStyle)
+                .overrideConfiguration(ClientOverrideConfiguration.builder()
+                    .retryStrategy(RetryMode.STANDARD)
+                    .retryStrategy(b -> b.maxAttempts(maxAttempts))
+                    .apiCallTimeout(apiCallTimeout)
+                    .executionInterceptors(List.copyOf(interceptors))
+                    .build());
+            if (endpoint != null) {
+                builder.endpointOverride(endpoint);
+            }
+            return new S3Store(this, builder.build());
+        }
+
+        private static String defaultRegion() {
+            try {
+                return DefaultAwsRegionProviderChain.builder().build().getRegion().id();
+            } catch (SdkException e) {
+                return DEFAULT_REGION;
+            }
+        }
+    }
+}

@@ -1,0 +1,431 @@
+package dev.drkit.backup.postgres;
+
+import dev.drkit.backup.postgres.wal.Lsn;
+import dev.drkit.postgres.PgCluster;
+import dev.drkit.postgres.ReplicaOptions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * The verifier against a real archive from PostgreSQL 15 ({@link PitrArchive}), clean and with each fault the
+ * issue lists injected into a copy.
+ */
+class WalArchiveVerifierTest {
+
+    private static PitrArchive pitr;
+
+    @BeforeAll
+    static void buildArchive() throws Exception {
+        pitr = PitrArchive.build();
+    }
+
+    @AfterAll
+    static void removeArchive() throws IOException {
+        if (pitr != null) {
+            pitr.close();
+        }
+    }
+
+    private static WalArchiveVerifier.Builder verifier(Path archive, Path base) {
+        return WalArchiveVerifier.builder().archive(archive).baseBackup(base);
+    }
+
+    private static ArchiveFault onlyFault(ArchiveReport report) {
+        assertThat(report.faults()).as(report.toText()).hasSize(1);
+        return report.faults().get(0);
+    }
+
+    // ------------------------------------------------------------------ clean
+
+    @Test
+    void cleanArchiveAcrossAFailoverVerifiesClean() throws IOException {
+        ArchiveReport report = verifier(pitr.archive, pitr.baseBackup).build().verify();
+
+        assertThat(report.faults()).as(report.toText()).isEmpty();
+        assertThat(report.ok()).isTrue();
+        assertThat(report.targetTimeline()).isEqualTo(2);
+        assertThat(report.consistent()).isTrue();
+        assertThat(report.ranges()).extracting(VerifiedRange::timeline).containsExactly(1, 2);
+        assertThat(report.systemIdentifier()).isEqualTo(pitr.promoted.systemIdentifier());
+        // the walk reaches the newest segment of timeline 2
+        List<String> tl2 = PitrArchive.segments(pitrArchive(), 2);
+        long lastSegno = Long.parseLong(tl2.get(tl2.size() - 1).substring(16), 16)
+            + (Long.parseLong(tl2.get(tl2.size() - 1).substring(8, 16), 16) << 8);
+        assertThat(report.walkedTo()).isGreaterThan(lastSegno * pitr.segmentSize);
+        assertThat(report.toJson()).contains("\"ok\":true").contains("\"format\":\"drkit.wal-archive-report/1\"");
+    }
+
+    private static Path pitrArchive() {
+        return pitr.archive;
+    }
+
+    @Test
+    void newestReachablePointIsTheLastCommitAndTheEarliestIsTheBackupStart() {
+        ArchiveReport report = verifier(pitr.archive, pitr.baseBackup).build().verify();
+
+        assertThat(report.newestReachable()).hasValueSatisfying(newest ->
+            assertThat(newest).isCloseTo(pitr.lastCommitted, within(Duration.ofSeconds(2))));
+        assertThat(report.earliestReachable()).hasValueSatisfying(earliest ->
+            assertThat(earliest).isBetween(pitr.backupStarted.minusSeconds(2), pitr.phaseOneCommitted));
+    }
+
+    @Test
+    void targetBetweenTheBackupAndTheLastCommitIsReachable() {
+        ArchiveReport report = verifier(pitr.archive, pitr.baseBackup).targetTime(pitr.phaseOneCommitted).build()
+            .verify();
+
+        assertThat(report.verdict()).hasValueSatisfying(v -> {
+            assertThat(v.reachable()).as(v.reason()).isTrue();
+            assertThat(v.target()).isEqualTo(pitr.phaseOneCommitted);
+        });
+        assertThat(report.ok()).isTrue();
+    }
+
+    @Test
+    void targetOlderThanTheBaseBackupIsNotReachable() {
+        Instant before = pitr.backupStarted.minusSeconds(60);
+
+        ArchiveReport report = verifier(pitr.archive, pitr.baseBackup).targetTime(before).build().verify();
+
+        assertThat(report.ok()).isFalse();
+        assertThat(report.verdict().orElseThrow().reachable()).isFalse();
+        ArchiveFault fault = onlyFault(report);
+        assertThat(fault.kind()).isEqualTo(ArchiveFault.Kind.TARGET_UNREACHABLE);
+        assertThat(fault.message()).contains("before the base backup");
+    }
+
+    @Test
+    void targetNewerThanTheArchiveReachesIsNotReachable() {
+        Instant after = pitr.lastCommitted.plusSeconds(5);
+
+        ArchiveReport report = verifier(pitr.archive, pitr.baseBackup).targetTime(after).build().verify();
+
+        ArchiveFault fault = onlyFault(report);
+        assertThat(fault.kind()).isEqualTo(ArchiveFault.Kind.TARGET_UNREACHABLE);
+        assertThat(fault.message()).contains("no commit or abort after it");
+    }
+
+    @Test
+    void rpoIsNowMinusTheNewestVerifiedCommit() {
+        Instant now = pitr.lastCommitted.plus(Duration.ofMinutes(10));
+
+        ArchiveReport report = verifier(pitr.archive, pitr.baseBackup).clock(Clock.fixed(now, ZoneOffset.UTC))
+            .rpoTarget(Duration.ofMinutes(5)).archiveTimeout(Duration.ofMinutes(10)).build().verify();
+
+        assertThat(report.rpo()).hasValueSatisfying(rpo ->
+            assertThat(rpo).isBetween(Duration.ofMinutes(10).minusSeconds(2), Duration.ofMinutes(10).plusSeconds(2)));
+        ArchiveFault fault = onlyFault(report);
+        assertThat(fault.kind()).isEqualTo(ArchiveFault.Kind.RPO_EXCEEDED);
+        assertThat(report.warnings()).anySatisfy(w -> assertThat(w).contains("archive_timeout 10m0s cannot meet"));
+    }
+
+    // ------------------------------------------------------------------ segment faults
+
+    @Test
+    void segmentMissingInTheMiddleIsNamed() throws IOException {
+        Path archive = pitr.copyOfArchive("missing");
+        long segno = pitr.bigRecordEnd / pitr.segmentSize;   // the 20 MB record continues into it
+        String name = pitr.segmentName(1, segno);
+        Files.delete(archive.resolve(name));
+
+        ArchiveReport report = verifier(archive, pitr.baseBackup).build().verify();
+
+        assertThat(report.ok()).isFalse();
+        ArchiveFault fault = report.faults().get(0);
+        assertThat(fault.kind()).isEqualTo(ArchiveFault.Kind.MISSING_SEGMENT);
+        assertThat(fault.file()).contains(name);
+        assertThat(fault.lsnText()).contains(Lsn.format(segno * pitr.segmentSize));
+        assertThat(fault.message()).contains(name + " is missing");
+        assertThat(report.newestReachable().orElseThrow()).isBefore(pitr.phaseOneCommitted);
+        assertThat(report.walkedTo()).isLessThanOrEqualTo(pitr.bigRecordStart + 64);
+    }
+
+    @Test
+    void byteFlippedInsideARecordFailsItsCrc() throws IOException {
+        Path archive = pitr.copyOfArchive("flip-record");
+        long segno = pitr.bigRecordEnd / pitr.segmentSize;   // in the middle of the 20 MB record
+        String name = pitr.segmentName(1, segno);
+        flip(PitrArchive.materialize(archive.resolve(name)), 5 * 8192 + 1000);
+        assertThat(segno * pitr.segmentSize).isGreaterThan(pitr.bigRecordStart);
+
+        ArchiveReport report = verifier(archive, pitr.baseBackup).build().verify();
+
+        ArchiveFault fault = onlyFaultBesides(report);
+        assertThat(fault.kind()).isEqualTo(ArchiveFault.Kind.RECORD_CRC);
+        assertThat(fault.file()).contains(name);
+        // named by the record's start, in an earlier segment
+        assertThat(fault.lsn().orElseThrow()).isBetween(pitr.bigRecordStart, segno * pitr.segmentSize);
+        assertThat(fault.message()).contains(name).contains("record at " + fault.lsnText().orElseThrow());
+        // the verified chain ends just before the damaged record
+        assertThat(report.walkedTo()).isEqualTo(fault.lsn().orElseThrow());
+        assertThat(report.ranges().get(report.ranges().size() - 1).end()).isEqualTo(fault.lsn().orElseThrow());
+    }
+
+    @Test
+    void byteFlippedInAPageHeaderIsNamedByPage() throws IOException {
+        Path archive = pitr.copyOfArchive("flip-header");
+        long segno = pitr.bigRecordEnd / pitr.segmentSize + 1;
+        String name = pitr.segmentName(1, segno);
+        flip(PitrArchive.materialize(archive.resolve(name)), 7 * 8192 + 9);   // in xlp_pageaddr of page 7
+
+        ArchiveReport report = verifier(archive, pitr.baseBackup).build().verify();
+
+        ArchiveFault fault = onlyFaultBesides(report);
+        assertThat(fault.kind()).isEqualTo(ArchiveFault.Kind.PAGE_HEADER);
+        long page = segno * pitr.segmentSize + 7 * 8192;
+        assertThat(fault.lsnText()).contains(Lsn.format(page));
+        assertThat(fault.message()).contains(name).contains("page header at " + Lsn.format(page));
+        assertThat(report.walkedTo()).isLessThanOrEqualTo(page);
+    }
+
+    @Test
+    void truncatedLastSegmentIsNamed() throws IOException {
+        Path archive = pitr.copyOfArchive("truncated");
+        List<String> tl2 = PitrArchive.segments(archive, 2);
+        String last = tl2.get(tl2.size() - 1);
+        try (RandomAccessFile f = new RandomAccessFile(PitrArchive.materialize(archive.resolve(last)).toFile(), "rw")) {
+            f.setLength(5_000_000);
+        }
+
+        ArchiveReport report = verifier(archive, pitr.baseBackup).build().verify();
+
+        ArchiveFault fault = onlyFault(report);
+        assertThat(fault.kind()).isEqualTo(ArchiveFault.Kind.SEGMENT_SIZE);
+        assertThat(fault.file()).contains(last);
+        assertThat(fault.message()).contains(last + " is 5000000 bytes").contains("truncated");
+    }
+
+    // ------------------------------------------------------------------ timelines
+
+    @Test
+    void missingHistoryFileAfterAPromotionIsAFault() throws IOException {
+        Path archive = pitr.copyOfArchive("no-history");
+        Files.delete(archive.resolve("00000002.history"));
+
+        ArchiveReport report = verifier(archive, pitr.baseBackup).build().verify();
+
+        assertThat(report.ok()).isFalse();
+        assertThat(report.faults()).anySatisfy(f -> {
+            assertThat(f.kind()).isEqualTo(ArchiveFault.Kind.HISTORY_MISSING);
+            assertThat(f.file()).contains("00000002.history");
+            assertThat(f.message()).contains("timeline 2").contains("00000002.history is not");
+        });
+        assertThat(report.targetTimeline()).isEqualTo(1);
+    }
+
+    @Test
+    void editedHistoryFileIsAFault() throws IOException {
+        Path archive = pitr.copyOfArchive("edited-history");
+        Path history = PitrArchive.materialize(archive.resolve("00000002.history"));
+        String text = Files.readString(history);
+        long switchPoint = Lsn.parse(text.split("\\s+")[1]);
+        long edited = switchPoint - 3 * 8192;
+        Files.writeString(history, text.replace(Lsn.format(switchPoint), Lsn.format(edited)));
+
+        ArchiveReport report = verifier(archive, pitr.baseBackup).build().verify();
+
+        assertThat(report.ok()).isFalse();
+        assertThat(report.faults()).anySatisfy(f -> {
+            assertThat(f.kind()).isIn(ArchiveFault.Kind.TIMELINE, ArchiveFault.Kind.HISTORY_INVALID,
+                ArchiveFault.Kind.MISSING_SEGMENT);
+            assertThat(f.message()).contains("00000002.history");
+        });
+    }
+
+    @Test
+    void drillTimelineWrittenIntoTheArchiveIsAFault() throws Exception {
+        // a copy of the promoted primary ("the drill") is promoted while the primary goes on, both archiving here
+        Path archive = pitr.copyOfArchive("drill");
+        PgCluster live = pitr.promoted;
+        live.applySettings(PitrArchive.archiveSettings(archive));
+        try (PgCluster drill = live.createReplica(ReplicaOptions.builder("pitr-drill")
+            .setting("archive_command", PitrArchive.archiveCommand(archive)).build())) {
+            drill.awaitReplay(live.currentLsn(), Duration.ofSeconds(60));
+            drill.promote();
+            drill.execute("CREATE TABLE drill_only (v int); INSERT INTO drill_only VALUES (1)");
+            drill.execute("SELECT pg_switch_wal()");
+            PitrArchive.awaitArchived(drill);
+            live.execute("INSERT INTO marker (phase) SELECT 4 FROM generate_series(1, 100)");
+            live.execute("SELECT pg_switch_wal()");
+            live.execute("INSERT INTO marker (phase) VALUES (4)");
+            live.execute("SELECT pg_switch_wal()");
+            PitrArchive.awaitArchived(live);
+        } finally {
+            live.applySettings(PitrArchive.archiveSettings(PitrArchive.newDirectory(pitr.root, "after-drill")));
+        }
+        assertThat(archive.resolve("00000003.history")).exists();
+
+        ArchiveReport report = verifier(archive, pitr.baseBackup).build().verify();
+        ArchiveReport withPrimary = verifier(archive, pitr.baseBackup).primaryTimeline(2).build().verify();
+
+        assertThat(report.ok()).isFalse();
+        assertThat(report.faults()).anySatisfy(f -> {
+            assertThat(f.kind()).isEqualTo(ArchiveFault.Kind.FOREIGN_TIMELINE);
+            assertThat(f.message()).contains("timeline 2 went on").contains("timeline 3 branched off");
+        });
+        assertThat(withPrimary.faults()).anySatisfy(f -> {
+            assertThat(f.kind()).isEqualTo(ArchiveFault.Kind.FOREIGN_TIMELINE);
+            assertThat(f.file()).contains("00000003.history");
+            assertThat(f.message()).contains("newer than the primary's timeline 2");
+        });
+    }
+
+    // ------------------------------------------------------------------ base backup
+
+    @Test
+    void alteredBaseBackupFileIsNamed() throws IOException {
+        Path base = pitr.copyOfBaseBackup("altered");
+        Path file = largestRelationFile(base);
+        flip(PitrArchive.materialize(file), 100);
+        String relative = base.relativize(file).toString();
+
+        ArchiveReport report = verifier(pitr.archive, base).build().verify();
+
+        ArchiveFault fault = onlyFault(report);
+        assertThat(fault.kind()).isEqualTo(ArchiveFault.Kind.BASE_BACKUP);
+        assertThat(fault.message()).contains(relative + " was modified");
+    }
+
+    @Test
+    void deletedBaseBackupFileIsNamed() throws IOException {
+        Path base = pitr.copyOfBaseBackup("deleted");
+        Path file = largestRelationFile(base);
+        Files.delete(file);
+        String relative = base.relativize(file).toString();
+
+        ArchiveReport report = verifier(pitr.archive, base).build().verify();
+
+        ArchiveFault fault = onlyFault(report);
+        assertThat(fault.kind()).isEqualTo(ArchiveFault.Kind.BASE_BACKUP);
+        assertThat(fault.message()).contains(relative + " is missing");
+    }
+
+    @Test
+    void baseBackupWithoutLabelOrManifestCannotBeRead() throws IOException {
+        Path base = pitr.copyOfBaseBackup("unreadable");
+        Files.delete(base.resolve("backup_label"));
+        Files.delete(base.resolve("backup_manifest"));
+
+        assertThatThrownBy(() -> verifier(pitr.archive, base).build().verify())
+            .isInstanceOf(WalArchiveException.class)
+            .hasMessageContaining("neither a readable backup_label nor a backup_manifest");
+    }
+
+    @Test
+    void archiveThatIsNotADirectoryCannotBeRead() {
+        Path missing = pitr.root.resolve("no-such-archive");
+
+        assertThatThrownBy(() -> verifier(missing, pitr.baseBackup).build().verify())
+            .isInstanceOf(WalArchiveException.class)
+            .hasMessageContaining("is not a directory");
+    }
+
+    // ------------------------------------------------------------------ incremental
+
+    @Test
+    void incrementalRunReadsOnlyNewSegmentsAndStillCatchesDamageInThem() throws IOException {
+        Path full = pitr.copyOfArchive("incremental-full");
+        Path archive = pitr.root.resolve("copies").resolve("incremental");
+        Files.createDirectories(archive);
+        // the first part: timeline 1 up to the segment that ends with the switch after phase 1
+        List<String> later = new java.util.ArrayList<>();
+        try (var files = Files.list(full)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String name = f.getFileName().toString();
+                boolean firstPart = name.startsWith("00000001") && name.length() == 24
+                    && Long.parseLong(name.substring(16), 16) + (Long.parseLong(name.substring(8, 16), 16) << 8)
+                    <= pitr.phaseOneSwitchSegno;
+                if (firstPart || name.endsWith(".backup")) {
+                    Files.createLink(archive.resolve(name), f);
+                } else {
+                    later.add(name);
+                }
+            }
+        }
+        Path state = pitr.root.resolve("copies").resolve("incremental.state");
+        Path damagedState = pitr.root.resolve("copies").resolve("incremental-damaged.state");
+
+        ArchiveReport first = verifier(archive, pitr.baseBackup).stateFile(state).build().verify();
+        Files.copy(state, damagedState);
+        // the rest arrives
+        for (String name : later) {
+            Files.createLink(archive.resolve(name), full.resolve(name));
+        }
+        long newSegments = later.stream().filter(n -> n.length() == 24).count();
+        ArchiveReport second = verifier(archive, pitr.baseBackup).stateFile(state).build().verify();
+        ArchiveReport again = verifier(archive, pitr.baseBackup).stateFile(state).build().verify();
+
+        assertThat(first.faults()).as(first.toText()).isEmpty();
+        assertThat(first.resumed()).isFalse();
+        assertThat(second.faults()).as(second.toText()).isEmpty();
+        assertThat(second.resumed()).isTrue();
+        assertThat(second.segmentsRead()).isEqualTo(newSegments);
+        assertThat(second.walBytesRead()).isPositive().isLessThanOrEqualTo(newSegments * pitr.segmentSize);
+        assertThat(second.walkedTo()).isEqualTo(
+            verifier(pitr.archive, pitr.baseBackup).build().verify().walkedTo());
+        assertThat(second.newestReachable()).isEqualTo(
+            verifier(pitr.archive, pitr.baseBackup).build().verify().newestReachable());
+        assertThat(again.walBytesRead()).isZero();
+        assertThat(again.ok()).isTrue();
+
+        // damage in the new part is still found by an incremental run
+        List<String> tl2 = PitrArchive.segments(archive, 2);
+        String damaged = tl2.get(0);
+        flip(PitrArchive.materialize(archive.resolve(damaged)), 3 * 8192 + 4000);
+        ArchiveReport third = verifier(archive, pitr.baseBackup).stateFile(damagedState).build().verify();
+
+        assertThat(third.resumed()).isTrue();
+        assertThat(third.faults()).anySatisfy(f -> {
+            assertThat(f.kind()).isIn(ArchiveFault.Kind.RECORD_CRC, ArchiveFault.Kind.RECORD_HEADER,
+                ArchiveFault.Kind.PREV_LINK);
+            assertThat(f.file()).contains(damaged);
+        });
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** The first fault, when any other fault is only the consequence that the backup end or RPO is unknown. */
+    private static ArchiveFault onlyFaultBesides(ArchiveReport report) {
+        assertThat(report.faults()).as(report.toText()).isNotEmpty();
+        assertThat(report.faults().subList(1, report.faults().size()))
+            .allSatisfy(f -> assertThat(f.kind()).isIn(ArchiveFault.Kind.BACKUP_END_NOT_REACHED));
+        return report.faults().get(0);
+    }
+
+    private static void flip(Path file, long offset) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(offset);
+            int b = f.read();
+            f.seek(offset);
+            f.write(b ^ 0x5A);
+        }
+    }
+
+    private static Path largestRelationFile(Path base) throws IOException {
+        try (var files = Files.walk(base.resolve("base"))) {
+            return files.filter(Files::isRegularFile)
+                .max((a, b) -> Long.compare(a.toFile().length(), b.toFile().length())).orElseThrow();
+        }
+    }
+
+    @SuppressWarnings("unused")
+    private static String read(Path p) throws IOException {
+        return new String(Files.readAllBytes(p), StandardCharsets.UTF_8);
+    }
+}

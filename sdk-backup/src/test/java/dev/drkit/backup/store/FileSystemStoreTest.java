@@ -1,0 +1,274 @@
+package dev.drkit.backup.store;
+
+import dev.drkit.core.DrkitException;
+import dev.drkit.core.internal.PosixModes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+class FileSystemStoreTest extends BackupStoreContract {
+
+    @TempDir
+    Path temp;
+
+    Path root() {
+        return temp.resolve("store");
+    }
+
+    @Override
+    BackupStore openStore(Duration lockTimeout) {
+        return FileSystemStore.builder(root()).lockTimeout(lockTimeout).build();
+    }
+
+    @Override
+    void addForeignEntries() throws IOException {
+        Files.writeString(root().resolve("notes.txt"), "kept by the operator");
+        Files.createDirectory(root().resolve("lost+found"));
+        Files.writeString(root().resolve("lost+found").resolve("#1234"), "fsck found this");
+        Files.createDirectory(root().resolve("empty-dir"));
+        Files.writeString(root().resolve(".tmp-notes"), "not a drkit temp name");
+        Files.createDirectory(root().resolve("with-foreign-name"));
+        Files.writeString(root().resolve("with-foreign-name").resolve("a b"), "invalid object name");
+    }
+
+    @Override
+    Map<String, String> foreignEntries() throws IOException {
+        Map<String, String> entries = new TreeMap<>();
+        try (Stream<Path> all = Files.walk(root())) {
+            for (Path path : (Iterable<Path>) all::iterator) {
+                String name = root().relativize(path).toString();
+                if (name.isEmpty() || name.equals(".lock") || name.matches("b[0-9].*")) {
+                    continue;
+                }
+                entries.put(name, Files.isRegularFile(path) ? Files.readString(path) : "<dir>");
+            }
+        }
+        return entries;
+    }
+
+    @Override
+    List<String> leftovers() throws IOException {
+        List<String> names = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(root())) {
+            entries.map(p -> p.getFileName().toString())
+                .filter(n -> n.startsWith(".tmp-") && !n.equals(".tmp-notes") || n.startsWith(".deleting-"))
+                .forEach(names::add);
+        }
+        return names;
+    }
+
+    @Override
+    List<String> childStoreArguments() {
+        return List.of("fs", root().toString());
+    }
+
+    @Test
+    void locationIsTheRealPathOfTheRoot() throws IOException {
+        assertThat(store.location()).isEqualTo(root().toRealPath().toString());
+        assertThat(store.toString()).contains(store.location());
+    }
+
+    @Test
+    void createsAMissingRootWithMode0700() throws IOException {
+        assumeTrue(posix());
+        Path nested = temp.resolve("a").resolve("new-store");
+        try (BackupStore created = FileSystemStore.open(nested)) {
+            assertThat(created.list()).isEmpty();
+        }
+        assertThat(mode(nested)).isEqualTo("0700");
+    }
+
+    @Test
+    void objectsAre0600AndDirectories0700FromTheStart() throws IOException {
+        assumeTrue(posix());
+        try (PendingBackup pending = store.begin("b1")) {
+            Path staging = onlyStagingDirectory();
+            assertThat(mode(staging)).isEqualTo("0700");
+            try (OutputStream out = pending.create("data")) {
+                out.write(1);
+                assertThat(mode(staging.resolve("data"))).isEqualTo("0600");
+            }
+            pending.commit();
+        }
+        assertThat(mode(root().resolve("b1"))).isEqualTo("0700");
+        assertThat(mode(root().resolve("b1").resolve("data"))).isEqualTo("0600");
+        assertThat(mode(root().resolve(".lock"))).isEqualTo("0600");
+    }
+
+    @Test
+    void refusesARootThatIsAFile() throws IOException {
+        Path file = Files.writeString(temp.resolve("a-file"), "x");
+        assertThatThrownBy(() -> FileSystemStore.open(file))
+            .isInstanceOf(StoreUnavailableException.class)
+            .hasMessageContaining(file.toString()).hasMessageContaining("not a directory")
+            .satisfies(e -> assertThat(((DrkitException) e).kind()).isEqualTo(DrkitException.Kind.ENVIRONMENT));
+        assertThat(Files.readString(file)).isEqualTo("x");
+    }
+
+    @Test
+    void refusesARootItCannotWrite() throws IOException {
+        assumeTrue(posix());
+        Path readOnly = Files.createDirectory(temp.resolve("read-only"));
+        Files.setPosixFilePermissions(readOnly, PosixFilePermissions.fromString("r-x------"));
+        try {
+            assumeTrue(!Files.isWritable(readOnly), "this user (root?) may write any directory: nothing to test");
+            assertThatThrownBy(() -> FileSystemStore.open(readOnly))
+                .isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining(readOnly.toString());
+        } finally {
+            Files.setPosixFilePermissions(readOnly, PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    @Test
+    void rejectsANegativeLockTimeout() {
+        assertThatThrownBy(() -> FileSystemStore.builder(root()).lockTimeout(Duration.ofSeconds(-1)))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("lockTimeout must not be negative, but was PT-1S");
+    }
+
+    @Test
+    void leftoversOfACrashedDeletionAreNeverListedAndRemovedByTheNextWriter() throws Exception {
+        write(store, "b1", Map.of("data", new byte[] {1}));
+        Path crashed = Files.createDirectory(root().resolve(".deleting-b0-0123456789abcdef"));
+        Files.write(crashed.resolve("data"), new byte[100]);
+        Path staged = Files.createDirectory(root().resolve(".tmp-b9-fedcba9876543210"));
+        Files.write(staged.resolve("data"), new byte[100]);
+
+        assertThat(store.list()).containsExactly("b1");
+        write(store, "b2", Map.of("data", new byte[] {2}));
+
+        assertThat(Files.exists(crashed)).isFalse();
+        assertThat(Files.exists(staged)).isFalse();
+        assertThat(store.list()).containsExactly("b1", "b2");
+    }
+
+    @Test
+    void deleteNeverFollowsALinkOutOfTheStore() throws Exception {
+        write(store, "b1", Map.of("data", new byte[] {1}));
+        Path outside = Files.createDirectory(temp.resolve("outside"));
+        Path precious = Files.writeString(outside.resolve("precious"), "keep me");
+        Files.createSymbolicLink(root().resolve("b1").resolve("link-to-dir"), outside);
+        Files.createSymbolicLink(root().resolve("b1").resolve("link-to-file"), precious);
+
+        assertThat(store.objects("b1")).containsExactly("data");
+        store.delete("b1");
+
+        assertThat(store.list()).isEmpty();
+        assertThat(Files.readString(precious)).isEqualTo("keep me");
+        assertThat(leftovers()).isEmpty();
+    }
+
+    @Test
+    void aLinkedDirectoryIsNotABackup() throws Exception {
+        Path outside = Files.createDirectory(temp.resolve("outside"));
+        Files.writeString(outside.resolve("data"), "x");
+        Files.createSymbolicLink(root().resolve("b1"), outside);
+
+        assertThat(store.list()).isEmpty();
+        assertThatThrownBy(() -> store.open("b1", "data")).isInstanceOf(NoSuchBackupException.class);
+        assertThatThrownBy(() -> store.delete("b1")).isInstanceOf(NoSuchBackupException.class);
+        assertThat(Files.readString(outside.resolve("data"))).isEqualTo("x");
+    }
+
+    @Test
+    void anEmptyDirectoryWithTheIdStillBlocksTheCommit() throws Exception {
+        try (PendingBackup pending = store.begin("b1")) {
+            try (OutputStream out = pending.create("data")) {
+                out.write(1);
+            }
+            Files.createDirectory(root().resolve("b1"));
+            Files.writeString(root().resolve("b1").resolve("a b"), "someone else's");
+            assertThatThrownBy(pending::commit).isInstanceOf(BackupAlreadyExistsException.class);
+        }
+        assertThat(Files.readString(root().resolve("b1").resolve("a b"))).isEqualTo("someone else's");
+        assertThat(leftovers()).isEmpty();
+    }
+
+    @Test
+    void aFullFileSystemFailsTheWriteAndLeavesEarlierBackupsIntact() throws Exception {
+        Path small = Files.createDirectory(temp.resolve("tmpfs"));
+        assumeTrue(mountTmpfs(small, "1m"), "cannot mount a 1 MiB tmpfs here (needs root and a permissive sandbox)");
+        try (BackupStore full = FileSystemStore.builder(small.resolve("store")).build()) {
+            byte[] earlier = randomBytes(300_000, 11);
+            write(full, "b1", Map.of("data", earlier));
+
+            assertThatThrownBy(() -> write(full, "b2", Map.of("data", randomBytes(2_000_000, 12))))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("No space left on device");
+
+            assertThat(full.list()).containsExactly("b1");
+            assertThat(read(full, "b1", "data")).isEqualTo(earlier);
+            try (Stream<Path> entries = Files.list(small.resolve("store"))) {
+                assertThat(entries.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(".lock", "b1");
+            }
+            // the space came back: a small backup fits again
+            write(full, "b3", Map.of("data", new byte[1000]));
+            assertThat(full.list()).containsExactly("b1", "b3");
+        } finally {
+            run("umount", small.toString());
+        }
+    }
+
+    private Path onlyStagingDirectory() throws IOException {
+        try (Stream<Path> entries = Files.list(root())) {
+            List<Path> staging = entries.filter(p -> p.getFileName().toString().startsWith(".tmp-")).toList();
+            assertThat(staging).hasSize(1);
+            assertThat(staging.get(0).getFileName().toString()).matches("\\.tmp-b1-[0-9a-f]{16}");
+            return staging.get(0);
+        }
+    }
+
+    private static boolean posix() {
+        return Path.of(".").getFileSystem().supportedFileAttributeViews().contains("posix");
+    }
+
+    private static String mode(Path path) throws IOException {
+        return PosixModes.octal(Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    private static boolean mountTmpfs(Path where, String size) {
+        if (!posix() || !"root".equals(System.getProperty("user.name"))) {
+            return false;
+        }
+        return run("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700", "tmpfs", where.toString()) == 0;
+    }
+
+    private static int run(String... command) {
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                return -1;
+            }
+            if (process.exitValue() != 0) {
+                System.out.println(String.join(" ", command) + ": " + output.strip());
+            }
+            return process.exitValue();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,223 @@
+package dev.drkit.backup.store;
+
+import dev.drkit.core.DrkitException;
+import dev.drkit.core.secret.Secret;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.UploadPartRequest;
+
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The store contract and S3-specific faults, against a local S3-compatible server (never AWS). */
+class S3StoreTest extends BackupStoreContract {
+
+    static final Duration TEST_LEASE = Duration.ofSeconds(3);
+
+    static S3TestServer server;
+    static S3Client s3;
+
+    final String prefix = "stores/" + UUID.randomUUID();
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        server = S3TestServer.get();
+        s3 = server.client();
+    }
+
+    @Override
+    BackupStore openStore(Duration lockTimeout) {
+        return server.store(prefix).lockTimeout(lockTimeout).leaseDuration(Duration.ofSeconds(3))
+            .partSize(S3Store.MIN_PART_SIZE).build();
+    }
+
+    @Override
+    void addForeignEntries() {
+        for (String key : List.of("notes.txt", "lost+found/1234", "holiday/photo.jpg", "a b/c", "deep/er/key",
+            "empty-dir/")) {
+            s3.putObject(r -> r.bucket(S3TestServer.BUCKET).key(prefix + "/" + key),
+                RequestBody.fromString("foreign " + key));
+        }
+    }
+
+    @Override
+    Map<String, String> foreignEntries() {
+        Map<String, String> entries = new TreeMap<>();
+        for (S3Object object : keys()) {
+            String rest = object.key().substring(prefix.length() + 1);
+            if (!rest.matches("b[0-9]/.*") && !rest.equals(".lock")) {
+                entries.put(rest, s3.getObjectAsBytes(r -> r.bucket(S3TestServer.BUCKET).key(object.key()))
+                    .asUtf8String());
+            }
+        }
+        return entries;
+    }
+
+    @Override
+    List<String> leftovers() {
+        List<String> found = new ArrayList<>();
+        keys().stream().map(S3Object::key).filter(k -> k.endsWith("/" + S3Store.IN_PROGRESS)).forEach(found::add);
+        s3.listMultipartUploads(r -> r.bucket(S3TestServer.BUCKET).prefix(prefix + "/")).uploads()
+            .forEach(u -> found.add("upload of " + u.key()));
+        return found;
+    }
+
+    @Override
+    List<String> childStoreArguments() {
+        return List.of("s3", server.endpoint.toString(), S3TestServer.BUCKET, prefix,
+            Long.toString(TEST_LEASE.toMillis()));
+    }
+
+    @Override
+    Duration lockTimeoutAfterKilledHolder() {
+        return TEST_LEASE.multipliedBy(4);
+    }
+
+    private List<S3Object> keys() {
+        return s3.listObjectsV2Paginator(r -> r.bucket(S3TestServer.BUCKET).prefix(prefix + "/")).contents()
+            .stream().toList();
+    }
+
+    // --- S3 only -------------------------------------------------------------------------------------------------
+
+    @Test
+    void locationNamesBucketAndPrefixButNoCredentials() {
+        assertThat(store.location()).isEqualTo("s3://" + S3TestServer.BUCKET + "/" + prefix);
+        assertThat(store.toString()).contains(store.location())
+            .doesNotContain(S3TestServer.SECRET_KEY).doesNotContain(S3TestServer.ACCESS_KEY);
+    }
+
+    @Test
+    void largeObjectsGoUpInSeveralPartsWithBoundedBuffers() throws Exception {
+        byte[] big = randomBytes(12 * 1024 * 1024 + 123, 21);
+        try (PendingBackup pending = store.begin("b1")) {
+            try (OutputStream out = pending.create("data")) {
+                for (int at = 0; at < big.length; at += 100_000) {
+                    out.write(big, at, Math.min(100_000, big.length - at));
+                }
+            }
+            pending.commit();
+        }
+        assertThat(store.size("b1", "data")).isEqualTo(big.length);
+        assertThat(read(store, "b1", "data")).isEqualTo(big);
+        String etag = s3.headObject(r -> r.bucket(S3TestServer.BUCKET).key(prefix + "/b1/data")).eTag();
+        assertThat(etag).as("a multipart ETag ends with the number of parts").endsWith("-3\"");
+        assertThat(leftovers()).isEmpty();
+    }
+
+    @Test
+    void anUploadFailingMidwayLeavesNothingListedAndNoUploadBehind() throws Exception {
+        AtomicInteger parts = new AtomicInteger();
+        ExecutionInterceptor failSecondPart = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof UploadPartRequest && parts.incrementAndGet() == 2) {
+                    throw SdkClientException.create("injected: the connection broke during part 2");
+                }
+            }
+        };
+        try (BackupStore failing = server.store(prefix).partSize(S3Store.MIN_PART_SIZE).interceptor(failSecondPart)
+            .build()) {
+            write(failing, "b1", Map.of("data", new byte[] {1}));
+            assertThatThrownBy(() -> write(failing, "b2", Map.of("data", randomBytes(11 * 1024 * 1024, 22))))
+                .isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining(failing.location()).hasMessageContaining("b2")
+                .hasMessageNotContaining(S3TestServer.SECRET_KEY);
+
+            assertThat(parts.get()).isEqualTo(2);
+            assertThat(failing.list()).containsExactly("b1");
+            assertThat(leftovers()).isEmpty();
+            assertThat(keys()).extracting(S3Object::key).containsExactly(prefix + "/b1/.complete", prefix + "/b1/data");
+        }
+    }
+
+    @Test
+    void anUnreachableServerIsATypedEnvironmentError() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        try (BackupStore down = S3Store.builder(S3TestServer.BUCKET, "p").endpointOverride(
+                URI.create("http://127.0.0.1:" + port)).pathStyleAccess(true).region("us-east-1")
+            .credentials(S3TestServer.ACCESS_KEY, Secret.ofString(S3TestServer.SECRET_KEY, "key"))
+            .maxAttempts(1).build()) {
+            for (ThrowingCall call : List.<ThrowingCall>of(down::list, () -> down.begin("b1"),
+                () -> down.objects("b1"))) {
+                assertThatThrownBy(call::run)
+                    .isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("s3://" + S3TestServer.BUCKET + "/p")
+                    .hasMessageNotContaining(S3TestServer.SECRET_KEY)
+                    .satisfies(e -> assertThat(((DrkitException) e).kind())
+                        .isEqualTo(DrkitException.Kind.ENVIRONMENT));
+            }
+        }
+    }
+
+    @Test
+    void aMissingBucketIsATypedEnvironmentError() throws Exception {
+        try (BackupStore missing = S3Store.builder("no-such-bucket", "p").endpointOverride(server.endpoint)
+            .pathStyleAccess(true).region("us-east-1")
+            .credentials(S3TestServer.ACCESS_KEY, Secret.ofString(S3TestServer.SECRET_KEY, "key")).build()) {
+            assertThatThrownBy(missing::list).isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("s3://no-such-bucket/p").hasMessageContaining("404");
+        }
+    }
+
+    @Test
+    void aLeaseThatExpiredIsTakenOverAndALiveOneIsNot() throws Exception {
+        String lockKey = prefix + "/" + S3Store.LOCK;
+        s3.putObject(r -> r.bucket(S3TestServer.BUCKET).key(lockKey), RequestBody.fromString(
+            "pid 999999 (started x), writing backup b0, token t\nexpires " + Instant.now().plusSeconds(60).toEpochMilli()));
+        assertThatThrownBy(() -> store.begin("b1")).isInstanceOf(StoreLockedException.class)
+            .hasMessageContaining("pid 999999");
+
+        s3.putObject(r -> r.bucket(S3TestServer.BUCKET).key(lockKey), RequestBody.fromString(
+            "pid 999999 (started x), writing backup b0, token t\nexpires " + Instant.now().minusSeconds(1).toEpochMilli()));
+        write(store, "b1", Map.of("data", new byte[] {1}));
+        assertThat(store.list()).containsExactly("b1");
+    }
+
+    @Test
+    void parsesStoreUrisAndRejectsBadOnes() {
+        assertThat(S3Store.builder(URI.create("s3://my-bucket/a/b/")).endpointOverride(server.endpoint)
+            .region("us-east-1").build().location()).isEqualTo("s3://my-bucket/a/b");
+        assertThat(S3Store.builder(URI.create("s3://my-bucket")).region("us-east-1").build().location())
+            .isEqualTo("s3://my-bucket");
+        assertThatThrownBy(() -> S3Store.builder(URI.create("s3://AKIA:secret@bucket/p")))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("secret@")
+            .hasMessageContaining("user information");
+        assertThatThrownBy(() -> S3Store.builder(URI.create("file:///tmp/x")))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("s3://bucket/prefix");
+        assertThatThrownBy(() -> S3Store.builder("B", "p")).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("bucket");
+        assertThatThrownBy(() -> S3Store.builder("bucket", "a//b")).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("prefix");
+        assertThatThrownBy(() -> S3Store.builder("bucket", "p").partSize(1024))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("partSize must be between 5242880 and 536870912, but was 1024");
+    }
+
+    @FunctionalInterface
+    interface ThrowingCall {
+        void run() throws Exception;
+    }
+}

@@ -1,0 +1,161 @@
+package dev.drkit.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.drkit.core.drill.Verdict;
+import dev.drkit.failover.drill.FailoverDrill;
+import dev.drkit.postgres.ReplicationMode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code drkit failover}: the failover DataSource's tools. Its one subcommand, {@code drill}, runs a failover
+ * drill on this machine and prints its report: exit 0 when it passed, 1 when it did not, 3 when the environment
+ * stopped it.
+ */
+@Command(name = "failover", mixinStandardHelpOptions = true,
+    description = "Failover of a PostgreSQL primary to its replica, as drkit's DataSource sees it.",
+    subcommands = FailoverCommand.Drill.class)
+final class FailoverCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** {@code drkit failover drill}. */
+    @Command(name = "drill", mixinStandardHelpOptions = true,
+        description = {"Starts a primary and a replica on 127.0.0.1, writes numbered rows through drkit's failover "
+            + "DataSource, breaks the primary, promotes the replica one second later, and reports: time to detect, "
+            + "time from the promotion to the first successful write, requests failed and delayed, acknowledged "
+            + "writes lost, and writes that reached the old primary after the promotion.",
+            "Exit 0 if it passed, 1 if it did not, 3 if the environment stopped it."})
+    static final class Drill implements Callable<Integer> {
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--scenario", defaultValue = "crash", paramLabel = "crash|freeze|zombie",
+            description = "How to break the primary: crash (kill -9), freeze (SIGSTOP: no reset, only silence), "
+                + "zombie (crash, promote, restart the old primary as a primary). Default: ${DEFAULT-VALUE}.")
+        String scenario;
+
+        @Option(names = "--replication", defaultValue = "sync", paramLabel = "sync|async",
+            description = "The replica's replication. Default: ${DEFAULT-VALUE}.")
+        String replication;
+
+        @Option(names = "--json", description = "Print the report as JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            FailoverDrill.Scenario chosen = parse(FailoverDrill.Scenario.class, scenario, "--scenario");
+            ReplicationMode mode = parse(ReplicationMode.class, replication, "--replication");
+            PrintWriter err = spec.commandLine().getErr();
+            // Progress lines go to standard error, one per step.
+            PrintStream progress = new PrintStream(new LineForwarder(err), true, StandardCharsets.UTF_8);
+            FailoverDrill drill = new FailoverDrill(FailoverDrill.Options.of(chosen, mode), progress);
+            FailoverDrill.Result result = drill.run();
+
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(toJson(result).toPrettyString());
+            } else {
+                out.print(result.report().toText());
+                out.println(figures(result));
+            }
+            out.flush();
+            if (drill.failure().isPresent()) {
+                err.println("drkit failover drill: " + drill.failure().get().getMessage());
+                err.flush();
+                return ExitCodes.ENVIRONMENT;
+            }
+            return result.report().verdict() == Verdict.PASS ? ExitCodes.OK : ExitCodes.DATA;
+        }
+
+        private <E extends Enum<E>> E parse(Class<E> type, String value, String option) {
+            try {
+                return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    option + " must be one of " + java.util.Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT)
+                        + ", but was '" + value + "'");
+            }
+        }
+
+        static ObjectNode toJson(FailoverDrill.Result result) {
+            ObjectMapper mapper = new ObjectMapper();
+            ObjectNode root = mapper.createObjectNode();
+            try {
+                root.set("report", mapper.readTree(result.report().toJson()));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException("the drill report is not JSON", e);
+            }
+            ObjectNode figures = root.putObject("failover");
+            putMillis(figures, "timeToDetectMillis", result.timeToDetect());
+            putMillis(figures, "firstWriteAfterPromotionMillis", result.firstWriteAfterPromotion());
+            putMillis(figures, "firstWriteAfterPromoteStartMillis", result.firstWriteAfterPromote());
+            figures.put("acknowledged", result.acknowledged());
+            figures.put("failed", result.failed());
+            figures.put("delayed", result.delayed());
+            figures.put("lost", result.lost());
+            figures.put("writesToOldPrimary", result.zombieWrites());
+            return root;
+        }
+
+        private static void putMillis(ObjectNode node, String name, Optional<Duration> value) {
+            if (value.isPresent()) {
+                node.put(name, value.get().toMillis());
+            } else {
+                node.putNull(name);
+            }
+        }
+
+        private static String figures(FailoverDrill.Result result) {
+            return String.format("%nfailover figures%n  time to detect                    %s%n"
+                    + "  first write after the promotion   %s%n  requests failed / delayed         %d / %d%n"
+                    + "  acknowledged writes lost          %d of %d%n  writes to the old primary after   %d%n",
+                millis(result.timeToDetect()), millis(result.firstWriteAfterPromotion()), result.failed(),
+                result.delayed(), result.lost(), result.acknowledged(), result.zombieWrites());
+        }
+
+        private static String millis(Optional<Duration> value) {
+            return value.map(d -> d.toMillis() + " ms").orElse("not measured");
+        }
+    }
+
+    /** Forwards whole lines of bytes to a writer. */
+    private static final class LineForwarder extends java.io.OutputStream {
+        private final PrintWriter target;
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+        LineForwarder(PrintWriter target) {
+            this.target = target;
+        }
+
+        @Override
+        public synchronized void write(int b) {
+            if (b == '\n') {
+                target.println(line.toString(StandardCharsets.UTF_8));
+                target.flush();
+                line.reset();
+            } else {
+                line.write(b);
+            }
+        }
+    }
+}

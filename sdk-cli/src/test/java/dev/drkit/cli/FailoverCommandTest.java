@@ -1,0 +1,65 @@
+package dev.drkit.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Each drill scenario once, on real servers, through the command line. */
+class FailoverCommandTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"crash", "zombie"})
+    void drillPassesWithNothingLostAndNothingWrittenToTheOldPrimary(String scenario) throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cli = Drkit.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+
+        int code = cli.execute("failover", "drill", "--scenario", scenario, "--json");
+
+        JsonNode result = new ObjectMapper().readTree(out.toString());
+        assertThat(code).as(out + "\n" + err).isZero();
+        assertThat(result.at("/failover/lost").asLong()).isZero();
+        assertThat(result.at("/failover/writesToOldPrimary").asLong()).isZero();
+        assertThat(result.at("/failover/acknowledged").asLong()).isPositive();
+        assertThat(result.at("/failover/timeToDetectMillis").isNumber()).isTrue();
+        assertThat(result.at("/failover/firstWriteAfterPromotionMillis").isNumber()).isTrue();
+        assertThat(result.at("/report/verdict").asText()).isEqualTo("PASS");
+        assertThat(err.toString()).contains("drill: break the primary");
+    }
+
+    @Test
+    void freezeDrillPrintsTheFiguresAsText() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cli = Drkit.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+
+        int code = cli.execute("failover", "drill", "--scenario", "freeze");
+
+        assertThat(code).as(out + "\n" + err).isZero();
+        assertThat(out.toString()).contains("time to detect", "first write after the promotion",
+            "writes to the old primary after   0", "acknowledged writes lost          0 of");
+    }
+
+    @Test
+    void rejectsAnUnknownScenarioAsAUsageError() {
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cli = Drkit.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+
+        int code = cli.execute("failover", "drill", "--scenario", "meteor");
+
+        assertThat(code).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("meteor");
+    }
+}

@@ -1,0 +1,551 @@
+package dev.drkit.failover;
+
+import com.zaxxer.hikari.pool.HikariPool;
+import dev.drkit.core.secret.CredentialsSource;
+import dev.drkit.failover.event.FailoverEvent;
+import dev.drkit.failover.event.FailoverListener;
+import dev.drkit.failover.internal.FailoverCounters;
+import dev.drkit.failover.internal.Failures;
+import dev.drkit.failover.internal.HostPools;
+import dev.drkit.failover.internal.TopologyMonitor;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A PostgreSQL {@link DataSource} that follows the primary: give it every host of a primary and its streaming
+ * replicas, in any order, and it routes writes to whichever host is the primary now, waits through a failover,
+ * and never writes to a host in recovery or to an old primary that came back.
+ *
+ * <p><b>How.</b> One HikariCP pool per host. A topology monitor probes every host in parallel on dedicated
+ * connections with short timeouts (never pooled ones, so a frozen host cannot hold a probe up) for
+ * {@code pg_is_in_recovery()}, its timeline and WAL position, and the cluster's system identifier; it probes
+ * faster while something is wrong. A primary that fails {@link FailoverConfig#failAfter()} probes in a row,
+ * goes into recovery, or is overtaken by a primary on a newer timeline is <i>lost</i>: its pool is shut down at
+ * once, which aborts the connections in use (work in flight fails with the driver's connection error instead of
+ * hanging on a frozen host), and {@link #getConnection()} waits for a new primary for up to
+ * {@link FailoverConfig#primaryWait()}, then throws {@link NoPrimaryException}. A host becomes the primary after
+ * {@link FailoverConfig#confirmations()} probes in a row see it out of recovery on the newest timeline; a host
+ * that claims to be primary on an older timeline (a zombie) is fenced and gets nothing.
+ *
+ * <p><b>Reads.</b> {@link #readOnly()} is a view that hands out read-only connections to replicas within
+ * {@link FailoverConfig#maxReplicaLag()} of the primary, or to the primary when none is.
+ *
+ * <p><b>Retries.</b> Nothing is retried behind the caller's back: a write whose connection breaks fails. To
+ * run a transaction again on the new primary, mark it safe: {@link #inTransaction(Retry, SqlWork)}.
+ *
+ * <p>Instances are thread-safe. {@link #close()} stops the monitor and closes every pool.
+ *
+ * <pre>{@code
+ * try (FailoverDataSource db = FailoverDataSource.create(FailoverConfig.builder()
+ *         .name("orders-db")
+ *         .endpoints(Endpoint.parse("db-a:5432"), Endpoint.parse("db-b:5432"))
+ *         .database("orders")
+ *         .credentials(credentials)
+ *         .build())) {
+ *     db.inTransaction(Retry.SAFE_TO_RETRY, c -> {
+ *         try (var insert = c.prepareStatement("INSERT INTO orders (id, item) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
+ *             insert.setLong(1, id);
+ *             insert.setString(2, item);
+ *             return insert.executeUpdate();
+ *         }
+ *     });
+ * }
+ * }</pre>
+ *
+ * @since 0.1
+ */
+public final class FailoverDataSource implements DataSource, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(FailoverDataSource.class);
+    /** A caller waits on a pool in slices, so a pool closed under it (a lost primary) costs at most one slice. */
+    private static final long SLICE_MILLIS = 250;
+
+    private final FailoverConfig config;
+    private final FailoverCounters counters = new FailoverCounters();
+    private final HostPools pools;
+    private final TopologyMonitor monitor;
+    private final List<FailoverListener> listeners = new CopyOnWriteArrayList<>();
+    private final CredentialsSource.Registration rotation;
+    private final AtomicInteger nextReader = new AtomicInteger();
+    private final DataSource readOnlyView = new ReadOnlyView();
+    private volatile @Nullable Writer writer;
+    private volatile List<Endpoint> readers = List.of();
+    private volatile boolean closed;
+    private volatile @Nullable PrintWriter logWriter;
+    private volatile int loginTimeoutSeconds;
+
+    private record Writer(Endpoint endpoint, HikariPool pool) {
+    }
+
+    private FailoverDataSource(FailoverConfig config) {
+        this.config = config;
+        this.pools = new HostPools(config, this::brokenConnection);
+        this.monitor = new TopologyMonitor(config, new Actions(), this::publish, counters);
+        this.rotation = config.credentials().onRotation(() -> {
+            log.info("Failover data source '{}': credentials rotated; pool connections are replaced as they return",
+                config.name());
+            pools.softEvictAll();
+            monitor.resetProbes();
+            // A connection that was logging in with the old credentials while they rotated joins its pool after
+            // this eviction; a second one, once such logins are over, retires it too.
+            java.util.concurrent.CompletableFuture.runAsync(() -> {
+                if (!closed) {
+                    pools.softEvictAll();
+                }
+            }, java.util.concurrent.CompletableFuture.delayedExecutor(config.connectTimeoutSeconds(), TimeUnit.SECONDS));
+        });
+    }
+
+    /**
+     * Creates the data source and starts its topology monitor. Returns at once: the first
+     * {@link #getConnection()} waits (up to {@link FailoverConfig#primaryWait()}) until the primary is known;
+     * {@link #awaitPrimary(Duration)} waits explicitly.
+     *
+     * @since 0.1
+     */
+    public static FailoverDataSource create(FailoverConfig config) {
+        Objects.requireNonNull(config, "config");
+        FailoverDataSource dataSource = new FailoverDataSource(config);
+        dataSource.monitor.start();
+        log.info("Failover data source '{}' started over {}", config.name(), config.endpoints());
+        return dataSource;
+    }
+
+    /**
+     * A connection to the primary. During a failover, waits for a new primary for up to
+     * {@link FailoverConfig#primaryWait()}.
+     *
+     * @throws NoPrimaryException   if no primary was confirmed within the wait
+     * @throws FailoverSQLException if the primary gave no connection within the wait (pool exhausted, or
+     *                              it refused new connections)
+     * @throws SQLException         if this data source is closed (SQLState 08003)
+     * @since 0.1
+     */
+    @Override
+    public Connection getConnection() throws SQLException {
+        return connect(null);
+    }
+
+    private Connection connect(Endpoint @Nullable [] host) throws SQLException {
+        Writer w = writer;
+        if (w != null) {
+            try {
+                Connection connection = w.pool.getConnection(SLICE_MILLIS);
+                if (host != null) {
+                    host[0] = w.endpoint;
+                }
+                return connection;
+            } catch (SQLException e) {
+                return awaitWriter(System.nanoTime(), e, host);
+            }
+        }
+        return awaitWriter(System.nanoTime(), null, host);
+    }
+
+    private Connection awaitWriter(long start, @Nullable SQLException first, Endpoint @Nullable [] host)
+        throws SQLException {
+        checkOpen();
+        long deadline = start + config.primaryWait().toNanos();
+        SQLException last = first;
+        boolean delayed = first != null;
+        if (first != null) {
+            monitor.suspect();
+        }
+        while (!closed) {
+            Writer w = writer;
+            long remaining = deadline - System.nanoTime();
+            if (w != null) {
+                try {
+                    Connection connection = w.pool.getConnection(
+                        Math.max(1, Math.min(SLICE_MILLIS, TimeUnit.NANOSECONDS.toMillis(remaining))));
+                    if (host != null) {
+                        host[0] = w.endpoint;
+                    }
+                    if (delayed) {
+                        counters.delayed();
+                    }
+                    return connection;
+                } catch (SQLException e) {
+                    last = e;
+                    delayed = true;
+                    monitor.suspect();
+                }
+            } else {
+                delayed = true;
+                try {
+                    monitor.awaitPrimary(deadline);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    counters.failed();
+                    throw new FailoverSQLException("Failover data source '" + config.name()
+                        + "': interrupted while waiting for a primary", "08001", config.name(), Map.of(), e);
+                }
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                break;
+            }
+        }
+        checkOpen();
+        counters.failed();
+        Duration waited = Duration.ofNanos(System.nanoTime() - start);
+        Writer w = writer;
+        if (w == null) {
+            throw new NoPrimaryException(config.name(), waited, monitor.topology().hosts(), last);
+        }
+        Map<String, String> context = new LinkedHashMap<>();
+        context.put("host", w.endpoint.id());
+        context.put("waitedMillis", Long.toString(waited.toMillis()));
+        HikariPool pool = w.pool;
+        throw new FailoverSQLException("Failover data source '" + config.name() + "': primary " + w.endpoint.id()
+            + " gave no connection within " + waited.toMillis() + " ms (active=" + pool.getActiveConnections()
+            + ", idle=" + pool.getIdleConnections() + ", total=" + pool.getTotalConnections() + ", waiting="
+            + pool.getThreadsAwaitingConnection() + ")", "08001", config.name(), context, last);
+    }
+
+    /**
+     * Not supported: the credentials come from the configured {@link CredentialsSource}.
+     *
+     * @throws SQLFeatureNotSupportedException always
+     * @since 0.1
+     */
+    @Override
+    public Connection getConnection(String username, String password) throws SQLException {
+        throw new SQLFeatureNotSupportedException("Failover data source '" + config.name()
+            + "' takes its credentials from its CredentialsSource");
+    }
+
+    /**
+     * A view of this data source for read-only work: its connections are read-only and go to a replica whose
+     * replay is within {@link FailoverConfig#maxReplicaLag()} of the primary (round robin), or to the primary
+     * when no replica is, waiting for one as {@link #getConnection()} does. Closing the view does nothing.
+     *
+     * @since 0.1
+     */
+    public DataSource readOnly() {
+        return readOnlyView;
+    }
+
+    /**
+     * Runs {@code work} in one transaction on the primary and commits it. When the connection is lost (SQLState
+     * class 08, 57P01-57P03, or 25006 because the host turned read-only), the transaction is run again on the
+     * new primary only if {@code retry} is {@link Retry#SAFE_TO_RETRY}, up to {@link FailoverConfig#maxAttempts()}
+     * attempts; otherwise the call fails with {@link PrimaryLostException}. Any other failure rolls back and is
+     * thrown as it is.
+     *
+     * @throws PrimaryLostException if the connection was lost and the work may not (or may no longer) be retried
+     * @throws NoPrimaryException   if no primary was found within {@link FailoverConfig#primaryWait()}
+     * @throws SQLException         what {@code work} threw, after a rollback
+     * @since 0.1
+     */
+    public <T> T inTransaction(Retry retry, SqlWork<T> work) throws SQLException {
+        Objects.requireNonNull(retry, "retry");
+        Objects.requireNonNull(work, "work");
+        for (int attempt = 1; ; attempt++) {
+            Endpoint[] host = new Endpoint[1];
+            Connection connection = connect(host);
+            boolean committing = false;
+            try (connection) {
+                connection.setAutoCommit(false);
+                T result = work.apply(connection);
+                committing = true;
+                connection.commit();
+                return result;
+            } catch (SQLException e) {
+                if (!committing) {
+                    rollbackQuietly(connection);
+                }
+                if (!Failures.isConnectionFailure(e)) {
+                    throw e;
+                }
+                monitor.suspect();
+                String id = host[0] == null ? "?" : host[0].id();
+                if (retry == Retry.SAFE_TO_RETRY && attempt < config.maxAttempts()) {
+                    log.debug("Failover data source '{}': connection to {} lost ({}); running the transaction again"
+                        + " (attempt {})", config.name(), id, Failures.describe(e), attempt + 1);
+                    continue;
+                }
+                counters.failed();
+                throw new PrimaryLostException(config.name(), id, committing, attempt, e);
+            }
+        }
+    }
+
+    /** The same as {@link #inTransaction(Retry, SqlWork)} with {@link Retry#NEVER}. @since 0.1 */
+    public <T> T inTransaction(SqlWork<T> work) throws SQLException {
+        return inTransaction(Retry.NEVER, work);
+    }
+
+    private static void rollbackQuietly(Connection connection) {
+        try {
+            if (!connection.isClosed()) {
+                connection.rollback();
+            }
+        } catch (SQLException | RuntimeException ignored) {
+            // The connection is gone; the server rolls back by itself.
+        }
+    }
+
+    /**
+     * Waits until a primary is confirmed or {@code timeout} passes.
+     *
+     * @return whether a primary is known
+     * @since 0.1
+     */
+    public boolean awaitPrimary(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        return monitor.awaitPrimary(System.nanoTime() + timeout.toNanos()) != null;
+    }
+
+    /** What the topology monitor knows now. @since 0.1 */
+    public Topology topology() {
+        return monitor.topology();
+    }
+
+    /** Counters since creation. @since 0.1 */
+    public FailoverStats stats() {
+        return counters.snapshot();
+    }
+
+    /** The configuration. @since 0.1 */
+    public FailoverConfig config() {
+        return config;
+    }
+
+    /** The name given in the configuration. @since 0.1 */
+    public String name() {
+        return config.name();
+    }
+
+    /** Adds a listener for topology changes. @since 0.1 */
+    public void addListener(FailoverListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** Removes a listener; returns whether it was registered. @since 0.1 */
+    public boolean removeListener(FailoverListener listener) {
+        return listeners.remove(listener);
+    }
+
+    private void publish(FailoverEvent event) {
+        for (FailoverListener listener : listeners) {
+            try {
+                listener.onEvent(event);
+            } catch (RuntimeException e) {
+                counters.listenerFailed();
+                log.warn("Failover data source '{}': a listener failed on {}: {}", config.name(), event.type(),
+                    e.toString());
+            }
+        }
+    }
+
+    /**
+     * A pooled connection failed with a connection-class error: the host may have died. Its idle connections
+     * are retired (the next borrower opens a fresh one, which fails fast or waits, instead of taking a dead
+     * one and failing its work), and the monitor probes at once.
+     */
+    private void brokenConnection(Endpoint endpoint) {
+        pools.softEvict(endpoint);
+        monitor.suspect();
+    }
+
+    private void checkOpen() throws SQLException {
+        if (closed) {
+            throw new SQLException("Failover data source '" + config.name() + "' is closed", "08003");
+        }
+    }
+
+    /** Stops the monitor and closes every pool (connections in use are aborted). Idempotent. @since 0.1 */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        rotation.close();
+        monitor.close();
+        writer = null;
+        pools.close();
+        log.info("Failover data source '{}' closed", config.name());
+    }
+
+    @Override
+    public @Nullable PrintWriter getLogWriter() {
+        return logWriter;
+    }
+
+    @Override
+    public void setLogWriter(@Nullable PrintWriter out) {
+        this.logWriter = out;
+    }
+
+    @Override
+    public void setLoginTimeout(int seconds) {
+        this.loginTimeoutSeconds = seconds;
+    }
+
+    @Override
+    public int getLoginTimeout() {
+        return loginTimeoutSeconds;
+    }
+
+    @Override
+    public java.util.logging.Logger getParentLogger() throws SQLFeatureNotSupportedException {
+        throw new SQLFeatureNotSupportedException("no java.util.logging; drkit logs through SLF4J");
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> type) throws SQLException {
+        if (type.isInstance(this)) {
+            return type.cast(this);
+        }
+        throw new SQLException("Failover data source '" + config.name() + "' is not a " + type.getName());
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> type) {
+        return type.isInstance(this);
+    }
+
+    @Override
+    public String toString() {
+        return "FailoverDataSource[" + config.name() + ", primary=" + monitor.topology().primary().map(Endpoint::id)
+            .orElse("none") + "]";
+    }
+
+    /** What the monitor's decisions do to the pools. Runs on the monitor thread. */
+    private final class Actions implements TopologyMonitor.Actions {
+
+        @Override
+        public void primaryLost(Endpoint endpoint, String why) {
+            Writer w = writer;
+            if (w != null && w.endpoint.equals(endpoint)) {
+                writer = null;
+            }
+            pools.retire(endpoint, "primary lost");
+        }
+
+        @Override
+        public void primaryElected(Endpoint endpoint) {
+            writer = new Writer(endpoint, pools.open(endpoint));
+        }
+
+        @Override
+        public void fenced(Endpoint endpoint, String why) {
+            Writer w = writer;
+            if (w != null && w.endpoint.equals(endpoint)) {
+                writer = null;
+            }
+            pools.retire(endpoint, "fenced");
+        }
+
+        @Override
+        public void healthy(Endpoint endpoint) {
+            if (!closed) {
+                pools.open(endpoint);
+            }
+        }
+
+        @Override
+        public void unreachable(Endpoint endpoint, String why) {
+            Writer w = writer;
+            if (w == null || !w.endpoint.equals(endpoint)) {
+                pools.retire(endpoint, "unreachable");
+            }
+        }
+
+        @Override
+        public void readersChanged(List<Endpoint> now) {
+            readers = now;
+        }
+    }
+
+    /** The read-only view. */
+    private final class ReadOnlyView implements DataSource {
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            List<Endpoint> candidates = readers;
+            int size = candidates.size();
+            if (size > 0) {
+                int first = nextReader.getAndIncrement();
+                for (int i = 0; i < size; i++) {
+                    HikariPool pool = pools.get(candidates.get(Math.floorMod(first + i, size)));
+                    if (pool == null) {
+                        continue;
+                    }
+                    try {
+                        Connection connection = pool.getConnection(SLICE_MILLIS);
+                        connection.setReadOnly(true);
+                        return connection;
+                    } catch (SQLException e) {
+                        monitor.suspect();
+                    }
+                }
+            }
+            Connection connection = FailoverDataSource.this.getConnection();
+            connection.setReadOnly(true);
+            return connection;
+        }
+
+        @Override
+        public Connection getConnection(String username, String password) throws SQLException {
+            return FailoverDataSource.this.getConnection(username, password);
+        }
+
+        @Override
+        public @Nullable PrintWriter getLogWriter() {
+            return FailoverDataSource.this.getLogWriter();
+        }
+
+        @Override
+        public void setLogWriter(@Nullable PrintWriter out) {
+            FailoverDataSource.this.setLogWriter(out);
+        }
+
+        @Override
+        public void setLoginTimeout(int seconds) {
+            FailoverDataSource.this.setLoginTimeout(seconds);
+        }
+
+        @Override
+        public int getLoginTimeout() {
+            return FailoverDataSource.this.getLoginTimeout();
+        }
+
+        @Override
+        public java.util.logging.Logger getParentLogger() throws SQLFeatureNotSupportedException {
+            return FailoverDataSource.this.getParentLogger();
+        }
+
+        @Override
+        public <T> T unwrap(Class<T> type) throws SQLException {
+            return FailoverDataSource.this.unwrap(type);
+        }
+
+        @Override
+        public boolean isWrapperFor(Class<?> type) {
+            return FailoverDataSource.this.isWrapperFor(type);
+        }
+
+        @Override
+        public String toString() {
+            return "FailoverDataSource.readOnly[" + config.name() + "]";
+        }
+    }
+}

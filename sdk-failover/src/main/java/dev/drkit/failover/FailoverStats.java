@@ -1,0 +1,24 @@
+package dev.drkit.failover;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Counters of a {@link FailoverDataSource} since it was created, for dashboards and drills. Instances are
+ * immutable snapshots.
+ *
+ * @param primaryLosses     times the primary was lost
+ * @param failovers         times writes moved to another host after a loss
+ * @param fencings          times a host was fenced
+ * @param lastTimeToDetect  for the latest loss: from the primary's last good probe to the loss being declared
+ * @param lastTimeToRecover for the latest recovery: from the loss being declared to a primary being elected
+ * @param requestsDelayed   {@code getConnection()} calls that had to wait for a primary and then got one
+ * @param requestsFailed    {@code getConnection()} calls that gave up, and transactions that failed with a lost
+ *                          connection
+ * @param listenerFailures  exceptions thrown by listeners
+ * @since 0.1
+ */
+public record FailoverStats(long primaryLosses, long failovers, long fencings, Optional<Duration> lastTimeToDetect,
+                            Optional<Duration> lastTimeToRecover, long requestsDelayed, long requestsFailed,
+                            long listenerFailures) {
+}

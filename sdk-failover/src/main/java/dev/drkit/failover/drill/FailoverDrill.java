@@ -1,0 +1,388 @@
+package dev.drkit.failover.drill;
+
+import dev.drkit.core.DrkitException;
+import dev.drkit.core.drill.DrillReport;
+import dev.drkit.core.drill.DrillSteps;
+import dev.drkit.core.drill.MeasuredDuration;
+import dev.drkit.core.drill.Milestone;
+import dev.drkit.core.drill.RecoveryTimeline;
+import dev.drkit.core.secret.CredentialsSource;
+import dev.drkit.failover.Endpoint;
+import dev.drkit.failover.FailoverConfig;
+import dev.drkit.failover.FailoverDataSource;
+import dev.drkit.failover.event.FailoverEvent;
+import dev.drkit.postgres.PgBinaries;
+import dev.drkit.postgres.PgCluster;
+import dev.drkit.postgres.PgClusterConfig;
+import dev.drkit.postgres.ReplicaOptions;
+import dev.drkit.postgres.ReplicationMode;
+
+import org.jspecify.annotations.Nullable;
+
+import javax.sql.DataSource;
+import java.io.PrintStream;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The failover drill: starts a primary and a replica on this machine, runs a steady load of numbered writes
+ * through a {@link DataSource} (drkit's {@link FailoverDataSource} by default, or any other, to compare), breaks
+ * the primary, promotes the replica one second later, and reports what the application saw: time to detect,
+ * time from the promotion to the first successful write, requests failed and delayed, acknowledged writes lost
+ * (exactly, from the numbered rows) and writes that reached the old primary after the promotion.
+ *
+ * <p>Scenarios: {@link Scenario#CRASH} ({@code kill -9}), {@link Scenario#FREEZE} (SIGSTOP: TCP accepted,
+ * nothing answers; thawed after recovery, so whatever it then does is counted), {@link Scenario#ZOMBIE} (crash,
+ * promote, then restart the old primary as a primary). The verdict fails when the load never recovers, when an
+ * acknowledged write is lost under synchronous replication, or when any write reached the old primary after
+ * the promotion.
+ *
+ * <p>Not thread-safe: one {@link #run()} at a time.
+ *
+ * @since 0.1
+ */
+public final class FailoverDrill {
+
+    /** How the primary is broken. @since 0.1 */
+    public enum Scenario {
+        /** {@code kill -9} of the postmaster: connections are reset. */
+        CRASH,
+        /** SIGSTOP of the postmaster and its backends: no reset, only silence. */
+        FREEZE,
+        /** Crash, promote, then the old primary restarts as a primary on its old timeline. */
+        ZOMBIE
+    }
+
+    /**
+     * Opens the data source the load writes through.
+     *
+     * @since 0.1
+     */
+    @FunctionalInterface
+    public interface DataSourceFactory {
+        /** A data source over {@code primary} then {@code replica}, with the given credentials. */
+        DataSource open(List<Endpoint> hosts, CredentialsSource credentials) throws Exception;
+    }
+
+    /**
+     * What to run.
+     *
+     * @param scenario      how to break the primary
+     * @param replication   synchronous or asynchronous replica
+     * @param threads       writer threads
+     * @param writeInterval time between one writer's writes
+     * @param steady        load before the break, and after the recovery
+     * @param promoteAfter  time from the break to the promotion
+     * @param binaries      PostgreSQL binaries, or empty to detect them
+     * @param label         what writes go through, for the report's name
+     * @param dataSources   how to open the data source
+     * @since 0.1
+     */
+    public record Options(Scenario scenario, ReplicationMode replication, int threads, Duration writeInterval,
+                          Duration steady, Duration promoteAfter, Optional<PgBinaries> binaries, String label,
+                          DataSourceFactory dataSources) {
+
+        /** Checks that no component is null. */
+        public Options {
+            Objects.requireNonNull(scenario, "scenario");
+            Objects.requireNonNull(replication, "replication");
+            Objects.requireNonNull(writeInterval, "writeInterval");
+            Objects.requireNonNull(steady, "steady");
+            Objects.requireNonNull(promoteAfter, "promoteAfter");
+            Objects.requireNonNull(binaries, "binaries");
+            Objects.requireNonNull(label, "label");
+            Objects.requireNonNull(dataSources, "dataSources");
+        }
+
+        /**
+         * {@code scenario} and {@code replication} through drkit's data source with its defaults: two writers,
+         * about 30 writes/s, two seconds of steady load, promotion one second after the break.
+         */
+        public static Options of(Scenario scenario, ReplicationMode replication) {
+            return new Options(scenario, replication, 2, Duration.ofMillis(66), Duration.ofSeconds(2),
+                Duration.ofSeconds(1), Optional.empty(), "drkit", FailoverDrill::drkit);
+        }
+
+        /** The same options through another data source. */
+        public Options through(String newLabel, DataSourceFactory factory) {
+            return new Options(scenario, replication, threads, writeInterval, steady, promoteAfter, binaries, newLabel,
+                factory);
+        }
+    }
+
+    /**
+     * The figures of one drill; durations are empty when not measured.
+     *
+     * @param report               the drill report
+     * @param timeToDetect         from the break to the data source declaring the primary lost (drkit only)
+     * @param firstWriteAfterPromotion from the promotion's end to the first acknowledged write
+     * @param firstWriteAfterPromote   from the start of the promotion to the first acknowledged write
+     * @param acknowledged         writes acknowledged
+     * @param failed               writes that failed
+     * @param delayed              writes that succeeded after more than 250 ms
+     * @param lost                 acknowledged writes missing on the new primary
+     * @param zombieWrites         writes executed on the old primary after the promotion
+     * @since 0.1
+     */
+    public record Result(DrillReport report, Optional<Duration> timeToDetect,
+                         Optional<Duration> firstWriteAfterPromotion, Optional<Duration> firstWriteAfterPromote,
+                         long acknowledged, long failed, long delayed, long lost, long zombieWrites) {
+    }
+
+    private static final Duration RECOVERY_BOUND = Duration.ofSeconds(30);
+    private static final Duration DELAYED_AFTER = Duration.ofMillis(250);
+
+    private final Options options;
+    private final PrintStream progress;
+    private @Nullable DrkitException failure;
+
+    /** A drill with {@code options}, reporting progress (one line per step) to {@code progress}. @since 0.1 */
+    public FailoverDrill(Options options, PrintStream progress) {
+        this.options = Objects.requireNonNull(options, "options");
+        this.progress = Objects.requireNonNull(progress, "progress");
+    }
+
+    /** drkit's data source with its defaults. */
+    static DataSource drkit(List<Endpoint> hosts, CredentialsSource credentials) {
+        return FailoverDataSource.create(FailoverConfig.builder().name("drill").endpoints(hosts)
+            .credentials(credentials).build());
+    }
+
+    /** The environment failure that stopped the drill, if one did (exit 3 rather than 1). @since 0.1 */
+    public Optional<DrkitException> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /** Runs the drill; the servers are always stopped and removed. @since 0.1 */
+    public Result run() {
+        Instant started = Instant.now();
+        RecoveryTimeline timeline = RecoveryTimeline.start();
+        DrillSteps steps = new DrillSteps(timeline);
+        String name = "failover drill: " + options.scenario().name().toLowerCase(Locale.ROOT) + ", "
+            + options.replication().name().toLowerCase(Locale.ROOT) + " replica, through " + options.label();
+        DrillReport.Builder report = DrillReport.builder(name).started(started).rtoTarget(RECOVERY_BOUND);
+        if (options.replication() == ReplicationMode.SYNC) {
+            report.rpoTarget(Duration.ZERO);
+        }
+        Figures figures = new Figures();
+        List<AutoCloseable> resources = new ArrayList<>();
+        try {
+            runSteps(timeline, steps, report, figures, resources);
+        } catch (Exception e) {
+            if (e instanceof DrkitException) {
+                failure = (DrkitException) e;
+            }
+            if (steps.steps().isEmpty() || !steps.anyFailed()) {
+                steps.check("drill", false, "stopped: " + e.getClass().getSimpleName());
+            }
+        } finally {
+            for (int i = resources.size() - 1; i >= 0; i--) {
+                try {
+                    resources.get(i).close();
+                } catch (Exception e) {
+                    progress.println("drill: could not close " + resources.get(i) + ": " + e.getClass().getName());
+                }
+            }
+        }
+        steps.steps().forEach(report::step);
+        DrillReport built = report.finished(Instant.now()).build();
+        return new Result(built, figures.detect, figures.afterPromotion, figures.afterPromote, figures.acknowledged,
+            figures.failed, figures.delayed, figures.lost, figures.zombie);
+    }
+
+    private static final class Figures {
+        Optional<Duration> detect = Optional.empty();
+        Optional<Duration> afterPromotion = Optional.empty();
+        Optional<Duration> afterPromote = Optional.empty();
+        long acknowledged;
+        long failed;
+        long delayed;
+        long lost;
+        long zombie;
+    }
+
+    private <T> T step(DrillSteps steps, String name, DrillSteps.Action<T> action,
+                       java.util.function.Function<? super T, String> describe) throws Exception {
+        progress.println("drill: " + name + " ...");
+        return steps.run(name, action, describe);
+    }
+
+    private void runSteps(RecoveryTimeline timeline, DrillSteps steps, DrillReport.Builder report, Figures figures,
+                          List<AutoCloseable> resources) throws Exception {
+        PgBinaries binaries = step(steps, "find PostgreSQL", () -> options.binaries().orElseGet(PgBinaries::detect),
+            b -> "PostgreSQL " + b.version());
+        PgClusterConfig config = PgClusterConfig.forTests().toBuilder().binaries(binaries).build();
+        PgCluster primary = step(steps, "start primary", () -> {
+            PgCluster started = PgCluster.start(config.toBuilder().name("drill-primary").build());
+            resources.add(started);
+            return started;
+        }, p -> "127.0.0.1:" + p.port());
+        PgCluster replica = step(steps, "start " + options.replication().name().toLowerCase(Locale.ROOT) + " replica",
+            () -> {
+                PgCluster started = primary.createReplica(ReplicaOptions.builder("drill-replica")
+                    .mode(options.replication()).build());
+                resources.add(started);
+                return started;
+            }, r -> "127.0.0.1:" + r.port() + ", streaming");
+        primary.execute(WriteLoad.CREATE);
+
+        AtomicLong lostAt = new AtomicLong();
+        DataSource dataSource = step(steps, "open the data source", () -> {
+            DataSource opened = options.dataSources().open(
+                List.of(Endpoint.of(PgCluster.HOST, primary.port()), Endpoint.of(PgCluster.HOST, replica.port())),
+                CredentialsSource.fixed(primary.superuser(), primary.superuserPassword()));
+            if (opened instanceof AutoCloseable) {
+                resources.add((AutoCloseable) opened);
+            }
+            if (opened instanceof FailoverDataSource) {
+                FailoverDataSource drkit = (FailoverDataSource) opened;
+                drkit.addListener(e -> {
+                    if (e.type() == FailoverEvent.Type.PRIMARY_LOST) {
+                        lostAt.compareAndSet(0, System.nanoTime());
+                    }
+                });
+                drkit.awaitPrimary(Duration.ofSeconds(30));
+            }
+            return opened;
+        }, d -> options.label());
+
+        WriteLoad load = new WriteLoad(dataSource, options.threads(), options.writeInterval(), DELAYED_AFTER);
+        resources.add(load);
+        step(steps, "steady write load", () -> {
+            load.start();
+            TimeUnit.NANOSECONDS.sleep(options.steady().toNanos());
+            return load.acknowledged();
+        }, acked -> acked + " numbered rows acknowledged by " + options.threads() + " writers");
+
+        Scenario scenario = options.scenario();
+        long broken = step(steps, "break the primary", () -> {
+            timeline.mark(Milestone.DISRUPTION);
+            long at = System.nanoTime();
+            if (scenario == Scenario.FREEZE) {
+                // Closed before the clusters: a frozen server cannot be stopped.
+                resources.add(() -> Freeze.thaw(primary));
+                Freeze.freeze(primary);
+            } else {
+                primary.kill9();
+            }
+            return at;
+        }, at -> scenario == Scenario.FREEZE ? "SIGSTOP to the postmaster and its backends" : "kill -9 of the postmaster");
+
+        step(steps, "wait before promoting", () -> {
+            long wait = broken + options.promoteAfter().toNanos() - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            return lostAt.get() == 0 ? "" : "the data source declared the primary lost "
+                + Duration.ofNanos(lostAt.get() - broken).toMillis() + " ms after the break";
+        }, detail -> detail.isEmpty() ? "no loss reported by the data source (not drkit, or not yet)" : detail);
+        if (lostAt.get() != 0) {
+            figures.detect = Optional.of(Duration.ofNanos(lostAt.get() - broken));
+            timeline.markAt(Milestone.DETECTION, lostAt.get());
+        }
+
+        long promoteStart = System.nanoTime();
+        Instant promotedAt = step(steps, "promote the replica", () -> {
+            timeline.mark(Milestone.ACTION);
+            replica.promote();
+            return Instant.now();
+        }, at -> "timeline " + replica.timeline());
+        long promoteEnd = System.nanoTime();
+
+        long rowsOnZombie = -1;
+        if (scenario == Scenario.ZOMBIE) {
+            step(steps, "restart the old primary as a primary", () -> {
+                primary.start();
+                return primary.isInRecovery();
+            }, recovery -> recovery ? "in recovery (unexpected)" : "a primary on timeline " + primary.timeline()
+                + ", beside the new one on timeline " + replica.timeline());
+            rowsOnZombie = primary.queryLong("SELECT count(*) FROM " + WriteLoad.TABLE);
+        }
+
+        boolean recovered = awaitFirstWrite(load, promoteStart);
+        if (recovered) {
+            long first = load.firstAckAtOrAfter(promoteStart).getAsLong();
+            figures.afterPromote = Optional.of(Duration.ofNanos(first - promoteStart));
+            figures.afterPromotion = Optional.of(Duration.ofNanos(Math.max(0, first - promoteEnd)));
+            timeline.markAt(Milestone.FIRST_SUCCESS, first);
+            report.rto(MeasuredDuration.of(Duration.ofNanos(first - broken), options.writeInterval()));
+        }
+        steps.check("first write after the promotion", recovered, recovered
+            ? figures.afterPromotion.get().toMillis() + " ms after the promotion ended ("
+                + figures.afterPromote.get().toMillis() + " ms after it started)"
+            : "no write succeeded within " + RECOVERY_BOUND.toSeconds() + " s of the promotion");
+        if (!recovered) {
+            if (scenario == Scenario.FREEZE) {
+                // Writers may be stuck on the frozen host with no timeout at all: let them fail first.
+                Freeze.thaw(primary);
+            }
+            load.stop();
+            figures.acknowledged = load.acknowledged();
+            figures.failed = load.failed();
+            figures.delayed = load.delayed();
+            return;
+        }
+        TimeUnit.NANOSECONDS.sleep(options.steady().toNanos());
+        if (scenario == Scenario.FREEZE) {
+            Freeze.thaw(primary);
+            // Whatever the old primary still had on its sockets now runs: the load goes on meanwhile.
+            TimeUnit.NANOSECONDS.sleep(options.steady().toNanos());
+        }
+        load.stop();
+        figures.acknowledged = load.acknowledged();
+        figures.failed = load.failed();
+        figures.delayed = load.delayed();
+
+        try (Connection survivor = replica.connect()) {
+            figures.lost = load.lostOn(survivor).size();
+        }
+        report.lostRecords(figures.lost);
+        boolean lossAllowed = options.replication() == ReplicationMode.ASYNC;
+        steps.check("acknowledged writes lost", lossAllowed || figures.lost == 0, figures.lost + " of "
+            + figures.acknowledged + " acknowledged writes missing on the new primary"
+            + (lossAllowed ? " (asynchronous replication: reported, not required)" : " (synchronous: 0 required)"));
+        steps.check("requests failed and delayed", true, figures.failed + " failed, " + figures.delayed
+            + " delayed over " + DELAYED_AFTER.toMillis() + " ms, of " + (figures.acknowledged + figures.failed));
+
+        if (scenario == Scenario.ZOMBIE) {
+            figures.zombie = primary.queryLong("SELECT count(*) FROM " + WriteLoad.TABLE) - rowsOnZombie;
+        } else if (scenario == Scenario.FREEZE) {
+            figures.zombie = rowsAfter(primary, promotedAt);
+        }
+        steps.check("writes to the old primary after the promotion", figures.zombie == 0, scenario == Scenario.CRASH
+            ? "0: the old primary is down" : figures.zombie + " (0 required)");
+    }
+
+    private static long rowsAfter(PgCluster old, Instant promoted) throws Exception {
+        try (Connection c = old.connect();
+             PreparedStatement count = c.prepareStatement("SELECT count(*) FROM " + WriteLoad.TABLE
+                 + " WHERE written_at > ?")) {
+            count.setObject(1, java.sql.Timestamp.from(promoted));
+            try (ResultSet r = count.executeQuery()) {
+                r.next();
+                return r.getLong(1);
+            }
+        }
+    }
+
+    private static boolean awaitFirstWrite(WriteLoad load, long since) throws InterruptedException {
+        long deadline = since + RECOVERY_BOUND.toNanos();
+        while (load.firstAckAtOrAfter(since).isEmpty()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            TimeUnit.MILLISECONDS.sleep(2);
+        }
+        return true;
+    }
+}

@@ -1,0 +1,168 @@
+package dev.drkit.failover.drill;
+
+import dev.drkit.core.internal.Checks;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A steady write load of numbered rows through any {@link DataSource}: each thread takes the next number, inserts
+ * it in its own autocommit statement, and remembers it as acknowledged only when the insert returned. Afterwards
+ * the rows on the surviving primary tell exactly which acknowledged writes were lost. Nothing is retried: a
+ * failed write is counted and the thread goes on with the next number.
+ *
+ * <p>Thread-safe: {@link #start()} and {@link #stop()} from one thread, readings from any.
+ *
+ * @since 0.1
+ */
+public final class WriteLoad implements AutoCloseable {
+
+    /** The table the load writes to. */
+    public static final String TABLE = "drkit_failover_load";
+    /** Creates {@link #TABLE}. */
+    public static final String CREATE = "CREATE TABLE IF NOT EXISTS " + TABLE
+        + " (id bigint PRIMARY KEY, port int NOT NULL DEFAULT inet_server_port(),"
+        + " written_at timestamptz NOT NULL DEFAULT clock_timestamp())";
+
+    private final DataSource dataSource;
+    private final int threads;
+    private final Duration interval;
+    private final Duration delayedAfter;
+    private final AtomicLong next = new AtomicLong();
+    private final BitSet acknowledged = new BitSet();
+    private final LongAdder failed = new LongAdder();
+    private final LongAdder delayed = new LongAdder();
+    private final AtomicLong firstAckAfter = new AtomicLong(Long.MIN_VALUE);
+    private final List<Thread> workers = new ArrayList<>();
+    private final List<Long> ackNanos = new ArrayList<>();
+    private volatile boolean running;
+
+    /**
+     * @param dataSource   where to write
+     * @param threads      writers, each pacing itself to one write per {@code interval}
+     * @param interval     time between one thread's writes
+     * @param delayedAfter a successful write that took longer than this counts as delayed
+     */
+    public WriteLoad(DataSource dataSource, int threads, Duration interval, Duration delayedAfter) {
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        this.threads = Checks.inRange(threads, 1, 64, "threads");
+        this.interval = Checks.positive(interval, "interval");
+        this.delayedAfter = Checks.positive(delayedAfter, "delayedAfter");
+    }
+
+    /** Starts the writers. */
+    public void start() {
+        running = true;
+        for (int i = 0; i < threads; i++) {
+            Thread worker = new Thread(this::run, "drkit-write-load-" + i);
+            worker.setDaemon(true);
+            workers.add(worker);
+            worker.start();
+        }
+    }
+
+    private void run() {
+        long pace = interval.toNanos();
+        long due = System.nanoTime();
+        while (running) {
+            long id = next.incrementAndGet();
+            long began = System.nanoTime();
+            try (Connection connection = dataSource.getConnection();
+                 PreparedStatement insert = connection.prepareStatement("INSERT INTO " + TABLE + " (id) VALUES (?)")) {
+                insert.setLong(1, id);
+                insert.executeUpdate();
+                long done = System.nanoTime();
+                synchronized (acknowledged) {
+                    acknowledged.set(Math.toIntExact(id));
+                    ackNanos.add(done);
+                }
+                if (done - began > delayedAfter.toNanos()) {
+                    delayed.increment();
+                }
+            } catch (SQLException | RuntimeException e) {
+                failed.increment();
+            }
+            due += pace;
+            long sleep = due - System.nanoTime();
+            if (sleep > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.sleep(sleep);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            } else {
+                due = System.nanoTime();
+            }
+        }
+    }
+
+    /** Stops the writers and waits for writes in flight (up to 30 s). */
+    public void stop() throws InterruptedException {
+        running = false;
+        for (Thread worker : workers) {
+            worker.join(TimeUnit.SECONDS.toMillis(30));
+        }
+    }
+
+    /** Writes acknowledged so far. */
+    public long acknowledged() {
+        synchronized (acknowledged) {
+            return acknowledged.cardinality();
+        }
+    }
+
+    /** Writes that failed so far. */
+    public long failed() {
+        return failed.sum();
+    }
+
+    /** Writes that succeeded but took longer than the delay bound. */
+    public long delayed() {
+        return delayed.sum();
+    }
+
+    /** The first acknowledgement at or after {@code nanos} ({@link System#nanoTime()}), if any. */
+    public OptionalLong firstAckAtOrAfter(long nanos) {
+        synchronized (acknowledged) {
+            return ackNanos.stream().mapToLong(Long::longValue).filter(t -> t - nanos >= 0).min();
+        }
+    }
+
+    /** Acknowledged numbers missing from the table as {@code dataSource} sees it (read from the table). */
+    public List<Long> lostOn(Connection survivor) throws SQLException {
+        BitSet present = new BitSet();
+        try (Statement query = survivor.createStatement();
+             ResultSet rows = query.executeQuery("SELECT id FROM " + TABLE)) {
+            while (rows.next()) {
+                present.set(Math.toIntExact(rows.getLong(1)));
+            }
+        }
+        List<Long> lost = new ArrayList<>();
+        synchronized (acknowledged) {
+            for (int id = acknowledged.nextSetBit(0); id >= 0; id = acknowledged.nextSetBit(id + 1)) {
+                if (!present.get(id)) {
+                    lost.add((long) id);
+                }
+            }
+        }
+        return lost;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+    }
+}

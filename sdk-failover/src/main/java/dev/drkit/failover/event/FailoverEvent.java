@@ -1,0 +1,55 @@
+package dev.drkit.failover.event;
+
+import dev.drkit.failover.Endpoint;
+import dev.drkit.failover.Topology;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A change of the topology a {@link dev.drkit.failover.FailoverDataSource} follows. Instances are immutable and
+ * thread-safe.
+ *
+ * @param type           what happened
+ * @param dataSourceName the data source's name
+ * @param endpoint       the host it happened to
+ * @param at             when it was noticed
+ * @param elapsed        for {@link Type#PRIMARY_LOST}, the time since the last successful probe of the primary
+ *                       (time to detect); for {@link Type#PRIMARY_ELECTED} after a loss, the time since the loss
+ *                       was noticed (time to recover); otherwise empty
+ * @param detail         a one-line explanation (never a secret)
+ * @param topology       the topology after the change
+ * @since 0.1
+ */
+public record FailoverEvent(Type type, String dataSourceName, Endpoint endpoint, Instant at,
+                            Optional<Duration> elapsed, String detail, Topology topology) {
+
+    /** Checks that no component is null. */
+    public FailoverEvent {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(dataSourceName, "dataSourceName");
+        Objects.requireNonNull(endpoint, "endpoint");
+        Objects.requireNonNull(at, "at");
+        Objects.requireNonNull(elapsed, "elapsed");
+        Objects.requireNonNull(detail, "detail");
+        Objects.requireNonNull(topology, "topology");
+    }
+
+    /**
+     * The kinds of topology change.
+     *
+     * @since 0.1
+     */
+    public enum Type {
+        /** The primary stopped answering, refused connections, or went into recovery: writes wait from now. */
+        PRIMARY_LOST,
+        /** A host was confirmed as primary; writes go to it from now. After a loss this ends the failover. */
+        PRIMARY_ELECTED,
+        /** A host claims to be primary but is refused: older timeline, or another cluster. */
+        HOST_FENCED,
+        /** A host's role changed in a way that does not move the primary (a replica lost or back, lagging). */
+        HOST_CHANGED
+    }
+}

@@ -1,0 +1,58 @@
+package dev.drkit.failover.internal;
+
+import dev.drkit.failover.FailoverStats;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/** The numbers behind {@link FailoverStats}; thread-safe. */
+public final class FailoverCounters {
+
+    private final AtomicLong losses = new AtomicLong();
+    private final AtomicLong failovers = new AtomicLong();
+    private final AtomicLong fencings = new AtomicLong();
+    private final AtomicLong lastDetectNanos = new AtomicLong(-1);
+    private final AtomicLong lastRecoverNanos = new AtomicLong(-1);
+    private final LongAdder delayed = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+    private final LongAdder listenerFailures = new LongAdder();
+
+    void primaryLost(Duration detect) {
+        losses.incrementAndGet();
+        lastDetectNanos.set(detect.toNanos());
+    }
+
+    void primaryElected(Duration recover, boolean failover) {
+        lastRecoverNanos.set(recover.toNanos());
+        if (failover) {
+            failovers.incrementAndGet();
+        }
+    }
+
+    void fenced() {
+        fencings.incrementAndGet();
+    }
+
+    public void delayed() {
+        delayed.increment();
+    }
+
+    public void failed() {
+        failed.increment();
+    }
+
+    public void listenerFailed() {
+        listenerFailures.increment();
+    }
+
+    public FailoverStats snapshot() {
+        long detect = lastDetectNanos.get();
+        long recover = lastRecoverNanos.get();
+        return new FailoverStats(losses.get(), failovers.get(), fencings.get(),
+            detect < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(detect)),
+            recover < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(recover)),
+            delayed.sum(), failed.sum(), listenerFailures.sum());
+    }
+}

@@ -1,0 +1,24 @@
+package dev.drkit.failover.internal;
+
+import dev.drkit.failover.Endpoint;
+
+/**
+ * The answer of one probe of one host.
+ *
+ * @param endpoint     the host
+ * @param ok           whether it answered the probe query
+ * @param reachable    whether it answered at all (an authentication error still proves the host is alive)
+ * @param inRecovery   {@code pg_is_in_recovery()}
+ * @param walPosition  written (primary) or replayed (standby) WAL position in bytes, or -1
+ * @param timeline     the timeline: of the WAL being written on a primary, of the last restartpoint on a standby
+ * @param systemId     {@code pg_control_system().system_identifier}
+ * @param failure      why it failed (class and SQL state only), or empty
+ * @param nanos        when it finished, on {@link System#nanoTime()}
+ */
+record ProbeResult(Endpoint endpoint, boolean ok, boolean reachable, boolean inRecovery, long walPosition,
+                   int timeline, long systemId, String failure, long nanos) {
+
+    static ProbeResult failed(Endpoint endpoint, boolean reachable, String failure) {
+        return new ProbeResult(endpoint, false, reachable, false, -1, 0, 0, failure, System.nanoTime());
+    }
+}

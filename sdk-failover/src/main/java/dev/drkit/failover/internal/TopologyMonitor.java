@@ -1,0 +1,537 @@
+package dev.drkit.failover.internal;
+
+import dev.drkit.failover.Endpoint;
+import dev.drkit.failover.FailoverConfig;
+import dev.drkit.failover.HostRole;
+import dev.drkit.failover.HostState;
+import dev.drkit.failover.Topology;
+import dev.drkit.failover.event.FailoverEvent;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * Knows which host is the primary. One thread probes every host in parallel each round (each probe bounded by
+ * the probe timeout), then decides:
+ *
+ * <ul>
+ *   <li>the primary is <b>lost</b> after {@code failAfter} failed probes in a row, at once when it is seen in
+ *       recovery, and at once when another host of the same cluster claims to be primary on a newer timeline;</li>
+ *   <li>a host is <b>elected</b> primary when it is the only one not in recovery on the newest timeline seen, of
+ *       the cluster's system identifier, for {@code confirmations} probes in a row;</li>
+ *   <li>a host that claims to be primary on an older timeline than the newest primary seen, or on the same
+ *       timeline as the elected primary, or of another cluster, is <b>fenced</b>: nothing goes to it.</li>
+ * </ul>
+ *
+ * <p>Rounds run every {@code probeInterval}, and every {@code fastProbeInterval} while no primary is known, the
+ * primary's latest probe failed, something changed in the last few seconds, or a caller reported a connection
+ * failure ({@link #suspect()}).
+ */
+public final class TopologyMonitor implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(TopologyMonitor.class);
+    /** How long probing stays fast after a change. */
+    private static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(3);
+    private static final int MAX_SAMPLES = 512;
+
+    /** What the monitor tells the data source. Called on the monitor thread. */
+    public interface Actions {
+        /** {@code endpoint} is no longer the primary: stop routing writes there, abort its connections. */
+        void primaryLost(Endpoint endpoint, String why);
+
+        /** {@code endpoint} is the primary from now on. */
+        void primaryElected(Endpoint endpoint);
+
+        /** {@code endpoint} must get nothing at all. */
+        void fenced(Endpoint endpoint, String why);
+
+        /** {@code endpoint} answers as a primary or standby: its pool may be opened. */
+        void healthy(Endpoint endpoint);
+
+        /** {@code endpoint} is unreachable: its pool may be closed. */
+        void unreachable(Endpoint endpoint, String why);
+
+        /** The standbys read-only work may use changed. */
+        void readersChanged(List<Endpoint> readers);
+    }
+
+    private final FailoverConfig config;
+    private final Actions actions;
+    private final Consumer<FailoverEvent> events;
+    private final FailoverCounters counters;
+    private final List<Tracker> trackers = new ArrayList<>();
+    private final Thread thread;
+    private final Object wake = new Object();
+    private final ArrayDeque<long[]> primarySamples = new ArrayDeque<>();
+
+    private volatile boolean closed;
+    private volatile boolean suspected;
+    private volatile Topology topology;
+    private volatile @Nullable Endpoint primary;
+    private long generation;
+    private long expectedSystemId;
+    private int newestPrimaryTimeline;
+    private long lostAtNanos;
+    private @Nullable Endpoint lostPrimary;
+    private long changedAtNanos = System.nanoTime();
+    private List<Endpoint> readers = List.of();
+
+    public TopologyMonitor(FailoverConfig config, Actions actions, Consumer<FailoverEvent> events,
+                           FailoverCounters counters) {
+        this.config = config;
+        this.actions = actions;
+        this.events = events;
+        this.counters = counters;
+        for (Endpoint endpoint : config.endpoints()) {
+            trackers.add(new Tracker(new HostProbe(endpoint, config)));
+        }
+        this.topology = snapshot();
+        this.thread = new Thread(this::loop, "drkit-failover-monitor-" + config.name());
+        thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** The confirmed primary, or null during a failover. */
+    public @Nullable Endpoint primary() {
+        return primary;
+    }
+
+    public Topology topology() {
+        return topology;
+    }
+
+    /** A caller saw a connection failure: probe again at once, and fast. */
+    public void suspect() {
+        suspected = true;
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+    }
+
+    /** Drops every probe connection (the credentials rotated). */
+    public void resetProbes() {
+        trackers.forEach(t -> t.probe.reset());
+    }
+
+    /** Waits until a primary is known or {@code deadlineNanos} passes; returns it or null. */
+    public @Nullable Endpoint awaitPrimary(long deadlineNanos) throws InterruptedException {
+        synchronized (wake) {
+            while (primary == null && !closed) {
+                long remaining = deadlineNanos - System.nanoTime();
+                if (remaining <= 0) {
+                    break;
+                }
+                TimeUnit.NANOSECONDS.timedWait(wake, remaining);
+            }
+            return primary;
+        }
+    }
+
+    private void loop() {
+        while (!closed) {
+            try {
+                round();
+            } catch (RuntimeException e) {
+                log.error("Failover data source '{}': topology round failed", config.name(), e);
+            }
+            long pause = fast() ? config.fastProbeInterval().toNanos() : config.probeInterval().toNanos();
+            synchronized (wake) {
+                if (closed || suspected) {
+                    suspected = false;
+                    continue;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(wake, pause);
+                } catch (InterruptedException e) {
+                    if (closed) {
+                        return;
+                    }
+                }
+                suspected = false;
+            }
+        }
+    }
+
+    private boolean fast() {
+        Endpoint current = primary;
+        if (current == null || System.nanoTime() - changedAtNanos < SETTLE_NANOS) {
+            return true;
+        }
+        for (Tracker t : trackers) {
+            if (t.endpoint().equals(current) && t.failures > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void round() {
+        long start = System.nanoTime();
+        long deadline = start + config.probeTimeout().toNanos();
+        List<@Nullable Future<ProbeResult>> futures = new ArrayList<>();
+        for (Tracker t : trackers) {
+            futures.add(t.probe.start());
+        }
+        List<ProbeResult> results = new ArrayList<>();
+        for (int i = 0; i < trackers.size(); i++) {
+            Endpoint endpoint = trackers.get(i).endpoint();
+            Future<ProbeResult> future = futures.get(i);
+            if (future == null) {
+                // Still hanging from an earlier round: a failure now, without holding this round up.
+                results.add(ProbeResult.failed(endpoint, false, "still no answer to an earlier probe"));
+                continue;
+            }
+            try {
+                results.add(future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+            } catch (TimeoutException e) {
+                results.add(ProbeResult.failed(endpoint, false,
+                    "no answer within " + config.probeTimeout().toMillis() + " ms"));
+            } catch (ExecutionException e) {
+                results.add(ProbeResult.failed(endpoint, false, Failures.describe(e.getCause())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (!closed) {
+            evaluate(results);
+        }
+    }
+
+    /** Decides roles from one round's results. Runs on the monitor thread only. */
+    void evaluate(List<ProbeResult> results) {
+        long now = System.nanoTime();
+        for (int i = 0; i < trackers.size(); i++) {
+            trackers.get(i).record(results.get(i), now);
+        }
+        Endpoint current = primary;
+        Tracker incumbent = current == null ? null : tracker(current);
+
+        if (incumbent != null) {
+            ProbeResult r = incumbent.last;
+            if (r.ok() && r.inRecovery()) {
+                lose(incumbent, "it is in recovery now (demoted or restarted as a standby)", now);
+            } else if (!r.ok() && !r.reachable() && incumbent.failures >= config.failAfter()) {
+                lose(incumbent, incumbent.failures + " probes in a row failed, the last: " + r.failure(), now);
+            } else if (!r.ok() && incumbent.failures > 0 && incumbent.failures < config.failAfter()) {
+                log.debug("Failover data source '{}': probe of primary {} failed ({}); probing again",
+                    config.name(), current.id(), r.failure());
+            }
+            if (primary != null) {
+                for (Tracker t : trackers) {
+                    if (t != incumbent && t.claimsPrimary() && t.last.systemId() == expectedSystemId
+                        && t.last.timeline() > incumbent.timeline) {
+                        lose(incumbent, t.endpoint().id() + " is primary on newer timeline " + t.last.timeline()
+                            + " (this one: " + incumbent.timeline + ")", now);
+                        fence(incumbent, "older timeline " + incumbent.timeline + " than " + t.endpoint().id()
+                            + "'s " + t.last.timeline(), now);
+                        break;
+                    }
+                }
+            }
+        }
+
+        // Who may be written to: claims primary, right cluster, newest timeline, not fenced.
+        current = primary;
+        int newest = newestPrimaryTimeline;
+        for (Tracker t : trackers) {
+            if (t.claimsPrimary() && (expectedSystemId == 0 || t.last.systemId() == expectedSystemId)) {
+                newest = Math.max(newest, t.last.timeline());
+            }
+        }
+        Tracker best = null;
+        boolean tie = false;
+        for (Tracker t : trackers) {
+            if (!t.claimsPrimary() || t.endpoint().equals(current)) {
+                continue;
+            }
+            String refusal = null;
+            if (expectedSystemId != 0 && t.last.systemId() != expectedSystemId) {
+                refusal = "another cluster (system identifier " + t.last.systemId() + ", expected "
+                    + expectedSystemId + ")";
+            } else if (current != null) {
+                refusal = "claims primary on timeline " + t.last.timeline() + " while " + current.id()
+                    + " is the primary on timeline " + tracker(current).timeline;
+            } else if (t.last.timeline() < newest) {
+                refusal = "claims primary on old timeline " + t.last.timeline() + " (newest: " + newest + ")";
+            }
+            if (refusal != null) {
+                fence(t, refusal, now);
+                continue;
+            }
+            t.fencedBecause = null;
+            if (best == null || t.last.timeline() > best.last.timeline()) {
+                best = t;
+                tie = false;
+            } else if (t.last.timeline() == best.last.timeline()) {
+                tie = true;
+            }
+        }
+        if (current == null && best != null) {
+            if (tie) {
+                log.warn("Failover data source '{}': several hosts claim primary on timeline {}; writing to none",
+                    config.name(), best.last.timeline());
+            } else if (best.primaryStreak >= config.confirmations()) {
+                elect(best, now);
+            }
+        }
+
+        updateRoles(now);
+    }
+
+    private void lose(Tracker t, String why, long now) {
+        Endpoint endpoint = t.endpoint();
+        primary = null;
+        generation++;
+        lostAtNanos = now;
+        lostPrimary = endpoint;
+        changedAtNanos = now;
+        primarySamples.clear();
+        Duration detect = t.lastSeenNanos == 0 ? Duration.ZERO : Duration.ofNanos(now - t.lastSeenNanos);
+        counters.primaryLost(detect);
+        log.warn("Failover data source '{}': primary {} lost: {}; {} ms after its last good probe; writes wait up to {} ms"
+                + " for a new primary", config.name(), endpoint.id(), why, detect.toMillis(),
+            config.primaryWait().toMillis());
+        actions.primaryLost(endpoint, why);
+        topology = snapshot();
+        emit(FailoverEvent.Type.PRIMARY_LOST, endpoint, Optional.of(detect), why);
+    }
+
+    private void elect(Tracker t, long now) {
+        Endpoint endpoint = t.endpoint();
+        if (expectedSystemId == 0) {
+            expectedSystemId = t.last.systemId();
+        }
+        newestPrimaryTimeline = Math.max(newestPrimaryTimeline, t.last.timeline());
+        t.fencedBecause = null;
+        actions.primaryElected(endpoint);
+        Optional<Duration> recovery = Optional.empty();
+        String detail;
+        if (lostAtNanos != 0) {
+            Duration took = Duration.ofNanos(now - lostAtNanos);
+            recovery = Optional.of(took);
+            boolean failover = !endpoint.equals(lostPrimary);
+            counters.primaryElected(took, failover);
+            detail = (failover ? "failed over from " + lostPrimary.id() : "came back") + " on timeline "
+                + t.last.timeline() + ", " + took.toMillis() + " ms after the loss was noticed";
+            log.warn("Failover data source '{}': {} is the primary now: {}", config.name(), endpoint.id(), detail);
+        } else {
+            detail = "primary on timeline " + t.last.timeline();
+            log.info("Failover data source '{}': {} is the primary (timeline {})", config.name(), endpoint.id(),
+                t.last.timeline());
+        }
+        lostAtNanos = 0;
+        lostPrimary = null;
+        changedAtNanos = now;
+        synchronized (wake) {
+            primary = endpoint;
+            generation++;
+            topology = snapshot();
+            wake.notifyAll();
+        }
+        emit(FailoverEvent.Type.PRIMARY_ELECTED, endpoint, recovery, detail);
+    }
+
+    private void fence(Tracker t, String why, long now) {
+        if (t.fencedBecause != null) {
+            t.fencedBecause = why;
+            return;
+        }
+        t.fencedBecause = why;
+        changedAtNanos = now;
+        counters.fenced();
+        log.warn("Failover data source '{}': fencing {}: {}; nothing is routed to it", config.name(), t.endpoint().id(),
+            why);
+        actions.fenced(t.endpoint(), why);
+        topology = snapshot();
+        emit(FailoverEvent.Type.HOST_FENCED, t.endpoint(), Optional.empty(), why);
+    }
+
+    private void updateRoles(long now) {
+        Endpoint current = primary;
+        Tracker lead = current == null ? null : tracker(current);
+        if (lead != null && lead.last.ok()) {
+            primarySamples.addLast(new long[] {lead.last.nanos(), lead.last.walPosition()});
+            long keep = config.maxReplicaLag().toNanos() * 2 + TimeUnit.SECONDS.toNanos(2);
+            while (primarySamples.size() > MAX_SAMPLES
+                || (!primarySamples.isEmpty() && now - primarySamples.peekFirst()[0] > keep)) {
+                primarySamples.removeFirst();
+            }
+        }
+        List<Endpoint> eligible = new ArrayList<>();
+        for (Tracker t : trackers) {
+            HostRole before = t.role;
+            HostRole role;
+            if (t.endpoint().equals(current)) {
+                role = HostRole.PRIMARY;
+            } else if (t.fencedBecause != null && (t.claimsPrimary() || !t.last.ok())) {
+                role = HostRole.FENCED;
+            } else if (t.last.ok()) {
+                t.fencedBecause = null;
+                role = t.last.inRecovery() ? HostRole.STANDBY : HostRole.CANDIDATE;
+            } else if (t.failures >= config.failAfter() || t.role == HostRole.UNKNOWN) {
+                role = HostRole.UNREACHABLE;
+            } else {
+                role = before;
+            }
+            t.role = role;
+            t.lag = role == HostRole.STANDBY ? lag(t, now) : null;
+            if (role == HostRole.STANDBY && t.lag != null && t.lag.compareTo(config.maxReplicaLag()) <= 0) {
+                eligible.add(t.endpoint());
+            }
+            if (role == HostRole.STANDBY || role == HostRole.CANDIDATE) {
+                actions.healthy(t.endpoint());
+            }
+            if (role != before) {
+                if (role == HostRole.UNREACHABLE && before != HostRole.UNKNOWN) {
+                    actions.unreachable(t.endpoint(), t.last.failure());
+                }
+                if (before != HostRole.UNKNOWN || role != HostRole.UNREACHABLE) {
+                    changedAtNanos = role == HostRole.UNREACHABLE ? changedAtNanos : now;
+                    log.info("Failover data source '{}': {} is {} (was {}){}", config.name(), t.endpoint().id(), role,
+                        before, t.last.ok() ? "" : ": " + t.last.failure());
+                    if (role != HostRole.PRIMARY && before != HostRole.PRIMARY && role != HostRole.FENCED) {
+                        topology = snapshot();
+                        emit(FailoverEvent.Type.HOST_CHANGED, t.endpoint(), Optional.empty(),
+                            before + " -> " + role);
+                    }
+                }
+            }
+        }
+        if (!eligible.equals(readers)) {
+            readers = List.copyOf(eligible);
+            actions.readersChanged(readers);
+        }
+        topology = snapshot();
+    }
+
+    /** How far behind the primary a standby's replay is, from the primary's recent WAL positions. */
+    private @Nullable Duration lag(Tracker standby, long now) {
+        if (primarySamples.isEmpty() || standby.last.walPosition() < 0) {
+            return null;
+        }
+        long replayed = standby.last.walPosition();
+        if (replayed >= primarySamples.peekLast()[1]) {
+            return Duration.ZERO;
+        }
+        // The oldest moment the primary had WAL the standby has not replayed yet.
+        long since = primarySamples.peekFirst()[0];
+        for (var it = primarySamples.descendingIterator(); it.hasNext(); ) {
+            long[] sample = it.next();
+            if (sample[1] <= replayed) {
+                break;
+            }
+            since = sample[0];
+        }
+        return Duration.ofNanos(Math.max(0, now - since));
+    }
+
+    private Tracker tracker(Endpoint endpoint) {
+        for (Tracker t : trackers) {
+            if (t.endpoint().equals(endpoint)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("unknown endpoint " + endpoint);
+    }
+
+    private Topology snapshot() {
+        List<HostState> hosts = new ArrayList<>();
+        for (Tracker t : trackers) {
+            hosts.add(new HostState(t.endpoint(), t.role, t.timeline, t.walPosition, Optional.ofNullable(t.lag),
+                Optional.ofNullable(t.lastSeen), t.failures, t.last == null || t.last.ok() ? "" : t.last.failure()));
+        }
+        return new Topology(hosts, Optional.ofNullable(primary), generation);
+    }
+
+    private void emit(FailoverEvent.Type type, Endpoint endpoint, Optional<Duration> elapsed, String detail) {
+        events.accept(new FailoverEvent(type, config.name(), endpoint, Instant.now(), elapsed, detail, topology));
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+        thread.interrupt();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        trackers.forEach(t -> t.probe.close());
+    }
+
+    /** What the monitor remembers of one host. Monitor thread only. */
+    private static final class Tracker {
+        final HostProbe probe;
+        @Nullable ProbeResult last;
+        HostRole role = HostRole.UNKNOWN;
+        int failures;
+        int primaryStreak;
+        int timeline;
+        long walPosition = -1;
+        long lastSeenNanos;
+        @Nullable Instant lastSeen;
+        @Nullable Duration lag;
+        @Nullable String fencedBecause;
+
+        Tracker(HostProbe probe) {
+            this.probe = probe;
+        }
+
+        Endpoint endpoint() {
+            return probe.endpoint();
+        }
+
+        void record(ProbeResult result, long now) {
+            last = result;
+            if (result.ok()) {
+                failures = 0;
+                primaryStreak = result.inRecovery() ? 0 : primaryStreak + 1;
+                timeline = result.timeline();
+                walPosition = result.walPosition();
+                lastSeenNanos = result.nanos();
+                lastSeen = Instant.now();
+            } else {
+                failures++;
+                primaryStreak = 0;
+            }
+        }
+
+        boolean claimsPrimary() {
+            return last != null && last.ok() && !last.inRecovery();
+        }
+    }
+
+    /** For tests and diagnostics: the generation of the current primary. */
+    public long generation() {
+        return generation;
+    }
+
+    /** The endpoints by id, as configured. */
+    public Map<String, Endpoint> endpoints() {
+        Map<String, Endpoint> byId = new LinkedHashMap<>();
+        trackers.forEach(t -> byId.put(t.endpoint().id(), t.endpoint()));
+        return byId;
+    }
+}

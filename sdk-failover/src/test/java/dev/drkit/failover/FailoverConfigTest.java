@@ -1,0 +1,63 @@
+package dev.drkit.failover;
+
+import dev.drkit.core.secret.CredentialsSource;
+import dev.drkit.core.secret.Secret;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class FailoverConfigTest {
+
+    static final CredentialsSource CREDENTIALS = CredentialsSource.fixed("app",
+        Secret.ofString("s3cret-value", "db password"));
+
+    @Test
+    void defaultsDetectAFrozenPrimaryWithinAboutASecond() {
+        FailoverConfig config = FailoverConfig.builder().endpoints(Endpoint.parse("db:5432")).credentials(CREDENTIALS)
+            .build();
+        // Worst case: a full interval, then failAfter probes that each time out.
+        Duration worst = config.probeInterval().plus(config.probeTimeout().multipliedBy(config.failAfter()))
+            .plus(config.fastProbeInterval());
+        assertThat(worst).isLessThanOrEqualTo(Duration.ofMillis(1000));
+        assertThat(config.primaryWait()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(config.toBuilder().build().toString()).isEqualTo(config.toString());
+    }
+
+    @Test
+    void toStringShowsNoSecret() {
+        FailoverConfig config = FailoverConfig.builder().endpoints(Endpoint.parse("db")).credentials(CREDENTIALS)
+            .connectionProperty("sslpassword", "another-secret").build();
+        assertThat(config.toString()).doesNotContain("s3cret-value", "another-secret").contains("sslpassword");
+    }
+
+    @Test
+    void rejectsBadValuesNamingThem() {
+        assertThatThrownBy(() -> FailoverConfig.builder().failAfter(0))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("failAfter").hasMessageContaining("0");
+        assertThatThrownBy(() -> FailoverConfig.builder().probeTimeout(Duration.ofMillis(10)))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("probeTimeout");
+        assertThatThrownBy(() -> FailoverConfig.builder().endpoints(Endpoint.parse("a:1"), Endpoint.parse("a:1")))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("a:1");
+        assertThatThrownBy(() -> FailoverConfig.builder().connectionProperty("password", "x"))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("password");
+        assertThatThrownBy(() -> FailoverConfig.builder().credentials(CREDENTIALS).build())
+            .isInstanceOf(IllegalStateException.class).hasMessageContaining("endpoints");
+        assertThatThrownBy(() -> FailoverConfig.builder().endpoints(Endpoint.parse("a")).credentials(CREDENTIALS)
+            .primaryWait(Duration.ofMillis(100)).probeTimeout(Duration.ofMillis(200)).build())
+            .isInstanceOf(IllegalStateException.class).hasMessageContaining("primaryWait");
+    }
+
+    @Test
+    void parsesEndpoints() {
+        assertThat(Endpoint.parse("db-a.internal:5433")).isEqualTo(Endpoint.of("db-a.internal", 5433));
+        assertThat(Endpoint.parse("db").port()).isEqualTo(5432);
+        assertThat(Endpoint.parse("[::1]:6432").id()).isEqualTo("[::1]:6432");
+        assertThatThrownBy(() -> Endpoint.parse("db:x")).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("db:x");
+        assertThatThrownBy(() -> Endpoint.of("db", 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+}

@@ -1,0 +1,102 @@
+package dev.drkit.failover;
+
+import dev.drkit.postgres.ReplicationMode;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Routing on a healthy primary and async replica; the servers are shared, nothing here breaks them. */
+class RoutingTest {
+
+    static Servers servers;
+    static FailoverDataSource dataSource;
+
+    @BeforeAll
+    static void start() {
+        servers = Servers.start(ReplicationMode.ASYNC);
+        dataSource = servers.dataSource();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (servers != null) {
+            servers.close();
+        }
+    }
+
+    @Test
+    void findsThePrimaryWhateverTheOrderOfHosts() throws Exception {
+        Topology topology = dataSource.topology();
+        assertThat(topology.primary()).contains(servers.primaryEndpoint());
+        assertThat(topology.host(servers.replicaEndpoint()).orElseThrow().role()).isEqualTo(HostRole.STANDBY);
+        assertThat(topology.host(servers.primaryEndpoint()).orElseThrow().timeline()).isEqualTo(1);
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT pg_is_in_recovery(), inet_server_port()")) {
+            r.next();
+            assertThat(r.getBoolean(1)).isFalse();
+            assertThat(r.getInt(2)).isEqualTo(servers.primary.port());
+        }
+    }
+
+    @Test
+    void readOnlyWorkGoesToTheReplicaAndIsReadOnly() throws Exception {
+        // The replica becomes eligible once the monitor has seen it caught up.
+        awaitReaders();
+        try (Connection c = dataSource.readOnly().getConnection(); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT pg_is_in_recovery(), inet_server_port()")) {
+            r.next();
+            assertThat(r.getBoolean(1)).isTrue();
+            assertThat(r.getInt(2)).isEqualTo(servers.replica.port());
+            assertThat(c.isReadOnly()).isTrue();
+        }
+    }
+
+    @Test
+    void inTransactionCommitsAndRollsBack() throws Exception {
+        dataSource.inTransaction(c -> {
+            try (Statement s = c.createStatement()) {
+                return s.executeUpdate("CREATE TABLE IF NOT EXISTS tx (v int)");
+            }
+        });
+        dataSource.inTransaction(Retry.SAFE_TO_RETRY, c -> {
+            try (Statement s = c.createStatement()) {
+                return s.executeUpdate("INSERT INTO tx VALUES (1)");
+            }
+        });
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> dataSource.inTransaction(c -> {
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate("INSERT INTO tx VALUES (2)");
+                return s.executeUpdate("INSERT INTO no_such_table VALUES (3)");
+            }
+        }))).isInstanceOf(SQLException.class).isNotInstanceOf(FailoverSQLException.class);
+        assertThat(servers.primary.queryLong("SELECT count(*) FROM tx")).isEqualTo(1);
+    }
+
+    @Test
+    void doesNotTakeCredentialsFromTheCaller() {
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> dataSource.getConnection("u", "p")))
+            .isInstanceOf(java.sql.SQLFeatureNotSupportedException.class);
+    }
+
+    static void awaitReaders() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            HostState replica = dataSource.topology().host(servers.replicaEndpoint()).orElseThrow();
+            if (replica.replicaLag().isPresent()
+                && replica.replicaLag().get().compareTo(dataSource.config().maxReplicaLag()) <= 0) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("replica never eligible: " + dataSource.topology());
+    }
+}

@@ -1,0 +1,27 @@
+package dev.drkit.secrets;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Vault refused to log in ({@link Reason#LOGIN_REFUSED}: a wrong role ID, a secret ID that expired, was used up or
+ * was never issued, a wrapping token already unwrapped), or a root token was offered without the explicit opt-in
+ * ({@link Reason#ROOT_TOKEN_REFUSED}). Retrying with the same credentials will not help.
+ *
+ * @since 0.1
+ */
+public class VaultAuthException extends VaultException {
+
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * @param message what happened; never a secret or a response body
+     * @param reason  {@link Reason#LOGIN_REFUSED} or {@link Reason#ROOT_TOKEN_REFUSED}
+     * @param path    the Vault path; not secret
+     * @param status  the HTTP status, or 0 if none came back
+     * @param cause   the underlying failure, or {@code null}
+     * @since 0.1
+     */
+    public VaultAuthException(String message, Reason reason, String path, int status, @Nullable Throwable cause) {
+        super(message, reason, path, status, cause);
+    }
+}

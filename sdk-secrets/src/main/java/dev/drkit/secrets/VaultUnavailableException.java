@@ -1,0 +1,28 @@
+package dev.drkit.secrets;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Vault could not be reached or could not answer (unreachable, sealed, a server error, or drkit's circuit breaker
+ * is open), and no last known good value recent enough was held to answer instead. Reasons:
+ * {@link Reason#UNREACHABLE}, {@link Reason#SEALED}, {@link Reason#SERVER_ERROR}, {@link Reason#CIRCUIT_OPEN},
+ * {@link Reason#TOO_STALE}. Retrying later may succeed.
+ *
+ * @since 0.1
+ */
+public class VaultUnavailableException extends VaultException {
+
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * @param message what happened; never a secret or a response body
+     * @param reason  one of the reasons listed above
+     * @param path    the Vault path; not secret
+     * @param status  the HTTP status, or 0 if none came back
+     * @param cause   the underlying failure, or {@code null}
+     * @since 0.1
+     */
+    public VaultUnavailableException(String message, Reason reason, String path, int status, @Nullable Throwable cause) {
+        super(message, reason, path, status, cause);
+    }
+}

@@ -1,0 +1,333 @@
+package dev.drkit.secrets.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.drkit.core.secret.CredentialsSource;
+import dev.drkit.core.secret.DatabaseCredentials;
+import dev.drkit.core.secret.Secret;
+import dev.drkit.secrets.DynamicDatabaseCredentials;
+import dev.drkit.secrets.VaultConfig;
+import dev.drkit.secrets.VaultException;
+import dev.drkit.secrets.VaultUnavailableException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Database credentials from {@code <mount>/creds/<role>}: renewed on a schedule computed from the time actually
+ * left, rotated ahead of the end once renewal is capped (or impossible, or the token that created the lease is
+ * ending), with listeners called after {@link #current()} returns the new credentials.
+ */
+public final class DefaultDynamicCredentials implements DynamicDatabaseCredentials {
+
+    private static final Logger log = LoggerFactory.getLogger(DefaultDynamicCredentials.class);
+
+    private final String mount;
+    private final String role;
+    private final String path;
+    private final VaultConfig config;
+    private final VaultHttp http;
+    private final TokenManager tokens;
+    private final TaskScheduler scheduler;
+    private final Stats stats;
+    private final Random random;
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicLong rotations = new AtomicLong();
+    private final AtomicLong renewals = new AtomicLong();
+    private final Object lock = new Object();
+
+    private volatile Lease lease;
+    private volatile TaskScheduler.@Nullable Cancellable pending;
+    private volatile boolean closed;
+
+    public DefaultDynamicCredentials(String mount, String role, VaultConfig config, VaultHttp http, TokenManager tokens,
+                                     TaskScheduler scheduler, Stats stats, Random random) {
+        this.mount = mount;
+        this.role = role;
+        this.path = mount + "/creds/" + role;
+        this.config = config;
+        this.http = http;
+        this.tokens = tokens;
+        this.scheduler = scheduler;
+        this.stats = stats;
+        this.random = random;
+        this.lease = fetch();
+        log.info("Vault client '{}': database credentials for role '{}' issued, lease {}s, renewable={}", config.name(),
+            role, lease.ttlSeconds, lease.renewable);
+        tokens.onReplaced((generation, endNanos) -> tokenReplaced(generation));
+        scheduleNext(lease);
+    }
+
+    @Override
+    public DatabaseCredentials current() {
+        Lease l = lease;
+        if (closed) {
+            throw new VaultException("Vault client '" + config.name() + "': database credentials for role '" + role
+                + "' were closed", VaultException.Reason.CLOSED, path, 0, null);
+        }
+        if (config.ticker().nanos() - l.endNanos() >= 0) {
+            throw new VaultUnavailableException("Vault client '" + config.name() + "': the database credentials for role '"
+                + role + "' expired and could not be replaced (Vault unavailable)", VaultException.Reason.TOO_STALE, path,
+                0, null);
+        }
+        return l.credentials;
+    }
+
+    @Override
+    public CredentialsSource.Registration onRotation(Runnable listener) {
+        Objects.requireNonNull(listener, "listener");
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    @Override
+    public String mount() {
+        return mount;
+    }
+
+    @Override
+    public String role() {
+        return role;
+    }
+
+    @Override
+    public Duration leaseTimeLeft() {
+        return Duration.ofNanos(Math.max(0, lease.endNanos() - config.ticker().nanos()));
+    }
+
+    @Override
+    public long rotations() {
+        return rotations.get();
+    }
+
+    @Override
+    public long renewals() {
+        return renewals.get();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        TaskScheduler.Cancellable p = pending;
+        if (p != null) {
+            p.cancel();
+        }
+        if (config.revokeOnClose()) {
+            Lease l = lease;
+            try {
+                byte[] body = VaultHttp.body(json -> json.writeStringField("lease_id", l.leaseId));
+                http.call("revoke", "PUT", "sys/leases/revoke", tokens.token(), body);
+            } catch (VaultException e) {
+                log.debug("Vault client '{}': revoking the lease of role '{}' on close failed ({})", config.name(), role,
+                    e.reason());
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DynamicDatabaseCredentials[" + path + ", username=" + lease.credentials.username() + ", left="
+            + leaseTimeLeft() + "]";
+    }
+
+    // ---------------------------------------------------------------- background work
+
+    private void renewTask() {
+        Lease l = lease;
+        if (closed) {
+            return;
+        }
+        long sent = config.ticker().nanos();
+        try {
+            byte[] body = VaultHttp.body(json -> {
+                json.writeStringField("lease_id", l.leaseId);
+                json.writeNumberField("increment", l.ttlSeconds);
+            });
+            VaultHttp.Response r = http.call("renew", "PUT", "sys/leases/renew", tokens.token(), body);
+            if (r.status() == 200) {
+                long granted = r.body().path("lease_duration").asLong(0);
+                boolean capped = granted < l.ttlSeconds;
+                Lease renewed = l.renewed(sent + Duration.ofSeconds(granted).toNanos(), capped);
+                lease = renewed;
+                renewals.incrementAndGet();
+                stats.leaseRenewals.increment();
+                log.debug("Vault client '{}': lease of role '{}' renewed for {}s{}", config.name(), role, granted,
+                    capped ? " (capped at the max TTL: rotating ahead of the end)" : "");
+                scheduleNext(renewed);
+            } else {
+                stats.renewalFailures.increment();
+                // 400 "lease not found" (already gone, or ended with its token) or "not renewable": renewing is
+                // not rotating; fetch new credentials now.
+                log.warn("Vault client '{}': renewing the lease of role '{}' was refused (HTTP {}); rotating now",
+                    config.name(), role, r.status());
+                rotateTask();
+            }
+        } catch (VaultUnavailableException e) {
+            stats.renewalFailures.increment();
+            retry(this::renewTask, l, e);
+        }
+    }
+
+    private void rotateTask() {
+        if (closed) {
+            return;
+        }
+        Lease old = lease;
+        Lease fresh;
+        try {
+            fresh = fetch();
+        } catch (VaultUnavailableException e) {
+            stats.renewalFailures.increment();
+            retry(this::rotateTask, old, e);
+            return;
+        } catch (VaultException e) {
+            stats.renewalFailures.increment();
+            log.error("Vault client '{}': new database credentials for role '{}' were refused ({}); retrying",
+                config.name(), role, e.reason());
+            retry(this::rotateTask, old, e);
+            return;
+        }
+        synchronized (lock) {
+            lease = fresh;
+        }
+        rotations.incrementAndGet();
+        stats.rotations.increment();
+        log.info("Vault client '{}': database credentials for role '{}' rotated ({} -> {}), lease {}s", config.name(),
+            role, old.credentials.username(), fresh.credentials.username(), fresh.ttlSeconds);
+        for (Runnable l : listeners) {
+            try {
+                l.run();
+            } catch (RuntimeException e) {
+                log.warn("Vault client '{}': a rotation listener of role '{}' threw {}", config.name(), role,
+                    e.getClass().getSimpleName());
+            }
+        }
+        // The old password is kept until its lease ends: work in flight on old connections may still need it.
+        long oldLeft = old.endNanos() - config.ticker().nanos();
+        scheduler.schedule(() -> old.credentials.password().close(), Math.max(0, oldLeft));
+        scheduleNext(fresh);
+    }
+
+    private void retry(Runnable task, Lease l, VaultException e) {
+        long left = l.endNanos() - config.ticker().nanos();
+        long delay = Schedule.retryDelay(left, config.minRetryDelay().toNanos(), config.maxRetryDelay().toNanos());
+        log.warn("Vault client '{}': keeping the credentials of role '{}' alive failed ({}); {}s left, retrying in {} ms",
+            config.name(), role, e.reason(), Math.max(0, left / 1_000_000_000L), delay / 1_000_000L);
+        reschedule(task, delay);
+    }
+
+    /** A new token replaced the one that created the current lease: the lease ends when the old token does. */
+    private void tokenReplaced(int oldGeneration) {
+        Lease l = lease;
+        if (l.generation == oldGeneration && !closed) {
+            scheduleNext(l);
+        }
+    }
+
+    private void scheduleNext(Lease l) {
+        long now = config.ticker().nanos();
+        long left = l.endNanos() - now;
+        long delay = Schedule.renewDelay(left, config.renewFraction(), config.renewJitter(), random);
+        boolean tokenEnding = tokens.endOf(l.generation) < l.leaseEndNanos;
+        if (!l.renewable || l.capped || tokenEnding) {
+            reschedule(this::rotateTask, delay);
+        } else {
+            reschedule(this::renewTask, delay);
+        }
+    }
+
+    private void reschedule(Runnable task, long delayNanos) {
+        if (closed) {
+            return;
+        }
+        TaskScheduler.Cancellable previous = pending;
+        if (previous != null) {
+            previous.cancel();
+        }
+        pending = scheduler.schedule(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.error("Vault client '{}': credentials task of role '{}' failed ({}); retrying", config.name(), role,
+                    e.getClass().getSimpleName());
+                reschedule(task, config.maxRetryDelay().toNanos());
+            }
+        }, delayNanos);
+    }
+
+    private Lease fetch() {
+        long sent = config.ticker().nanos();
+        int generation = tokens.generation();
+        VaultHttp.Response r = http.call("creds", "GET", path, tokens.token(), null);
+        if (r.status() == 403 && tokens.reloginAfterDenied(generation)) {
+            generation = tokens.generation();
+            r = http.call("creds", "GET", path, tokens.token(), null);
+        }
+        if (r.status() != 200) {
+            VaultException.Reason reason = r.status() == 403 ? VaultException.Reason.PERMISSION_DENIED
+                : r.status() == 404 ? VaultException.Reason.NOT_FOUND : VaultException.Reason.BAD_REQUEST;
+            throw new VaultException("Vault client '" + config.name() + "': database credentials at " + path
+                + " refused (HTTP " + r.status() + ")", reason, path, r.status(), null);
+        }
+        JsonNode body = r.body();
+        String username = body.path("data").path("username").asText("");
+        String password = body.path("data").path("password").asText("");
+        String leaseId = body.path("lease_id").asText("");
+        long ttl = body.path("lease_duration").asLong(0);
+        if (username.isEmpty() || password.isEmpty() || leaseId.isEmpty() || ttl <= 0) {
+            throw new VaultException("Vault client '" + config.name() + "': the answer at " + path
+                + " lacks a username, password, lease ID or TTL", VaultException.Reason.BAD_RESPONSE, path, r.status(),
+                null);
+        }
+        Secret secret = Secret.ofString(password, "db-password:" + role);
+        config.tripwire().register(secret);
+        long end = sent + Duration.ofSeconds(ttl).toNanos();
+        DatabaseCredentials credentials = DatabaseCredentials.expiring(username, secret,
+            config.clock().instant().plusSeconds(ttl));
+        return new Lease(leaseId, credentials, ttl, body.path("renewable").asBoolean(false), end, false, generation);
+    }
+
+    private final class Lease {
+        final String leaseId;
+        final DatabaseCredentials credentials;
+        final long ttlSeconds;
+        final boolean renewable;
+        final long leaseEndNanos;
+        final boolean capped;
+        final int generation;
+
+        Lease(String leaseId, DatabaseCredentials credentials, long ttlSeconds, boolean renewable, long leaseEndNanos,
+              boolean capped, int generation) {
+            this.leaseId = leaseId;
+            this.credentials = credentials;
+            this.ttlSeconds = ttlSeconds;
+            this.renewable = renewable;
+            this.leaseEndNanos = leaseEndNanos;
+            this.capped = capped;
+            this.generation = generation;
+        }
+
+        /** The lease ends at its own end, or with the token that created it, whichever comes first. */
+        long endNanos() {
+            return Math.min(leaseEndNanos, tokens.endOf(generation));
+        }
+
+        Lease renewed(long newEnd, boolean nowCapped) {
+            return new Lease(leaseId, credentials, ttlSeconds, renewable, newEnd, nowCapped, generation);
+        }
+
+        @Override
+        public String toString() {
+            return "Lease[" + credentials.username() + "]";
+        }
+    }
+}

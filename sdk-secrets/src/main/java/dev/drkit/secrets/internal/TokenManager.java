@@ -1,0 +1,480 @@
+package dev.drkit.secrets.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.drkit.core.secret.Secret;
+import dev.drkit.core.secret.SecretSource;
+import dev.drkit.core.secret.SecretUnavailableException;
+import dev.drkit.secrets.TokenInfo;
+import dev.drkit.secrets.VaultAuth;
+import dev.drkit.secrets.VaultAuthException;
+import dev.drkit.secrets.VaultConfig;
+import dev.drkit.secrets.VaultException;
+import dev.drkit.secrets.VaultUnavailableException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
+
+/**
+ * Logs in, renews the token ahead of its end on the scheduler, and logs in again when the token is not renewable,
+ * reaches its max TTL, or was revoked. Request threads only read {@link #state}; they never wait for a renewal.
+ */
+public final class TokenManager {
+
+    private static final Logger log = LoggerFactory.getLogger(TokenManager.class);
+
+    private final VaultConfig config;
+    private final String name;
+    private final VaultHttp http;
+    private final TaskScheduler scheduler;
+    private final Stats stats;
+    private final Random random;
+    private final Object loginLock = new Object();
+    private final List<BiConsumer<Integer, Long>> replacedListeners = new CopyOnWriteArrayList<>();
+    /** When the tokens of earlier generations end (ticker nanos), for leases they created. */
+    private final Map<Integer, Long> endOfGeneration = new ConcurrentHashMap<>();
+
+    private volatile @Nullable TokenState state;
+    private volatile TaskScheduler.@Nullable Cancellable pending;
+    private volatile boolean closed;
+    private @Nullable Secret unwrappedSecretId;
+    private int generations;
+    private boolean refusalLogged;
+
+    public TokenManager(VaultConfig config, VaultHttp http, TaskScheduler scheduler, Stats stats, Random random) {
+        this.config = config;
+        this.name = config.name();
+        this.http = http;
+        this.scheduler = scheduler;
+        this.stats = stats;
+        this.random = random;
+    }
+
+    /** Logs in; if Vault cannot be reached, schedules further attempts and returns. */
+    public void start() {
+        try {
+            synchronized (loginLock) {
+                install(login());
+            }
+        } catch (VaultUnavailableException e) {
+            stats.loginFailures.increment();
+            log.warn("Vault client '{}': Vault unavailable at start ({}); logging in again in the background",
+                name, e.reason());
+            reschedule(this::reloginTask, config.minRetryDelay().toNanos());
+        }
+    }
+
+    /** The current token, for one request. */
+    public Secret token() {
+        TokenState s = state;
+        if (s == null) {
+            throw new VaultUnavailableException("Vault client '" + name + "' has not logged in yet (Vault unavailable"
+                + " since start)", VaultException.Reason.UNREACHABLE, "auth", 0, null);
+        }
+        return s.token;
+    }
+
+    /** The generation of the current token (0 before the first login). */
+    public int generation() {
+        TokenState s = state;
+        return s == null ? 0 : s.generation;
+    }
+
+    /**
+     * When the token of {@code generation} ends, in ticker nanos, as far as known; {@link Long#MAX_VALUE} for the
+     * current token while it is renewable and not capped (it will be renewed).
+     */
+    public long endOf(int generation) {
+        TokenState s = state;
+        if (s != null && s.generation == generation) {
+            if (s.expiresNanos == Long.MAX_VALUE || (s.renewable && !s.capped)) {
+                return Long.MAX_VALUE;
+            }
+            return s.expiresNanos;
+        }
+        return endOfGeneration.getOrDefault(generation, Long.MAX_VALUE);
+    }
+
+    /** Runs {@code listener(oldGeneration, oldEndNanos)} after each new login replaced a token. */
+    public void onReplaced(BiConsumer<Integer, Long> listener) {
+        replacedListeners.add(listener);
+    }
+
+    public boolean isLoggedIn() {
+        TokenState s = state;
+        return s != null && config.ticker().nanos() - s.expiresNanos < 0;
+    }
+
+    public Duration timeLeft() {
+        TokenState s = state;
+        if (s == null) {
+            return Duration.ZERO;
+        }
+        if (s.expiresNanos == Long.MAX_VALUE) {
+            return Duration.ZERO;
+        }
+        return Duration.ofNanos(Math.max(0, s.expiresNanos - config.ticker().nanos()));
+    }
+
+    public TokenInfo info() {
+        TokenState s = state;
+        if (s == null) {
+            throw new VaultUnavailableException("Vault client '" + name + "' has not logged in yet",
+                VaultException.Reason.UNREACHABLE, "auth", 0, null);
+        }
+        Duration left = timeLeft();
+        return TokenInfo.of(left, config.clock().instant().plus(left), s.renewable, s.policies);
+    }
+
+    public TokenInfo lookup() {
+        VaultHttp.Response r = http.call("lookup", "GET", "auth/token/lookup-self", token(), null);
+        if (r.status() != 200) {
+            throw failure("token lookup", "auth/token/lookup-self", r);
+        }
+        JsonNode data = r.body().path("data");
+        long ttl = data.path("ttl").asLong(0);
+        return TokenInfo.of(Duration.ofSeconds(ttl), config.clock().instant().plusSeconds(ttl),
+            data.path("renewable").asBoolean(false), strings(data.path("policies")));
+    }
+
+    /**
+     * Called on a request thread after Vault answered 403 with the token of {@code generation}: logs in again
+     * unless another thread already did. Returns whether a new token is in place.
+     */
+    public boolean reloginAfterDenied(int generation) {
+        synchronized (loginLock) {
+            TokenState s = state;
+            if (s != null && s.generation != generation) {
+                return true;
+            }
+            if (s != null && tokenStillValid(s)) {
+                // The token works: the 403 is the policy's answer, and a new login would not change it.
+                return false;
+            }
+            try {
+                log.info("Vault client '{}': Vault refused the token (403); logging in again", name);
+                install(login());
+                return true;
+            } catch (VaultAuthException | SecretUnavailableException e) {
+                stats.loginFailures.increment();
+                return false;
+            }
+        }
+    }
+
+    private boolean tokenStillValid(TokenState s) {
+        try {
+            return http.call("lookup", "GET", "auth/token/lookup-self", s.token, null).status() == 200;
+        } catch (VaultUnavailableException e) {
+            return true;
+        }
+    }
+
+    /** Stops background work and, if configured, revokes the token. */
+    public void close() {
+        closed = true;
+        TaskScheduler.Cancellable p = pending;
+        if (p != null) {
+            p.cancel();
+        }
+        TokenState s = state;
+        if (s != null && config.revokeOnClose() && config.auth().method() != VaultAuth.Method.TOKEN) {
+            try {
+                http.call("revoke", "POST", "auth/token/revoke-self", s.token, null);
+            } catch (VaultException e) {
+                log.debug("Vault client '{}': revoking the token on close failed ({})", name, e.reason());
+            }
+        }
+        synchronized (loginLock) {
+            if (unwrappedSecretId != null) {
+                unwrappedSecretId.close();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- background work
+
+    private void renewTask() {
+        TokenState s = state;
+        if (closed || s == null) {
+            return;
+        }
+        long sent = config.ticker().nanos();
+        try {
+            byte[] body = VaultHttp.body(json -> json.writeStringField("increment", s.ttlSeconds + "s"));
+            VaultHttp.Response r = http.call("renew", "POST", "auth/token/renew-self", s.token, body);
+            if (r.status() == 200) {
+                JsonNode auth = r.body().path("auth");
+                long granted = auth.path("lease_duration").asLong(0);
+                boolean capped = granted < s.ttlSeconds;
+                TokenState renewed = s.renewed(sent + Duration.ofSeconds(granted).toNanos(), capped);
+                state = renewed;
+                stats.tokenRenewals.increment();
+                log.debug("Vault client '{}': token renewed for {}s{}", name, granted,
+                    capped ? " (capped at its max TTL: logging in again before it ends)" : "");
+                scheduleNext(renewed);
+            } else if (r.status() == 403) {
+                stats.renewalFailures.increment();
+                log.warn("Vault client '{}': token renewal refused (403: revoked or expired); logging in again", name);
+                reloginTask();
+            } else {
+                stats.renewalFailures.increment();
+                log.info("Vault client '{}': token not renewable (HTTP {}); logging in again", name, r.status());
+                reloginTask();
+            }
+        } catch (VaultUnavailableException e) {
+            stats.renewalFailures.increment();
+            long left = s.expiresNanos - config.ticker().nanos();
+            long delay = Schedule.retryDelay(left, config.minRetryDelay().toNanos(), config.maxRetryDelay().toNanos());
+            log.warn("Vault client '{}': token renewal failed ({}); {}s of the token left, retrying in {} ms", name,
+                e.reason(), Math.max(0, left / 1_000_000_000L), delay / 1_000_000L);
+            reschedule(this::renewTask, delay);
+        }
+    }
+
+    private void reloginTask() {
+        if (closed) {
+            return;
+        }
+        try {
+            synchronized (loginLock) {
+                install(login());
+            }
+        } catch (VaultUnavailableException e) {
+            stats.loginFailures.increment();
+            TokenState s = state;
+            long left = s == null ? 0 : s.expiresNanos - config.ticker().nanos();
+            long delay = Schedule.retryDelay(left, config.minRetryDelay().toNanos(), config.maxRetryDelay().toNanos());
+            log.warn("Vault client '{}': login failed ({}); retrying in {} ms", name, e.reason(), delay / 1_000_000L);
+            reschedule(this::reloginTask, delay);
+        } catch (VaultAuthException | SecretUnavailableException e) {
+            stats.loginFailures.increment();
+            // A refusal will not change by itself; an operator may replace the secret ID, so keep trying slowly.
+            if (!refusalLogged) {
+                refusalLogged = true;
+                log.error("Vault client '{}': login refused ({}); retrying every {} s", name,
+                    e instanceof VaultException ? ((VaultException) e).reason() : "credentials unavailable: " + e.getMessage(),
+                    config.maxRetryDelay().toSeconds());
+            }
+            reschedule(this::reloginTask, config.maxRetryDelay().toNanos());
+        }
+    }
+
+    private void scheduleNext(TokenState s) {
+        if (s.expiresNanos == Long.MAX_VALUE) {
+            return;
+        }
+        long left = s.expiresNanos - config.ticker().nanos();
+        long delay = Schedule.renewDelay(left, config.renewFraction(), config.renewJitter(), random);
+        if (!s.renewable || s.capped) {
+            reschedule(this::reloginTask, delay);
+        } else {
+            reschedule(this::renewTask, delay);
+        }
+    }
+
+    private void reschedule(Runnable task, long delayNanos) {
+        if (closed) {
+            return;
+        }
+        TaskScheduler.Cancellable previous = pending;
+        if (previous != null) {
+            previous.cancel();
+        }
+        pending = scheduler.schedule(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.error("Vault client '{}': token task failed ({}); retrying", name, e.getClass().getSimpleName());
+                reschedule(task, config.maxRetryDelay().toNanos());
+            }
+        }, delayNanos);
+    }
+
+    /** Holding {@link #loginLock}. */
+    private void install(TokenState fresh) {
+        TokenState old = state;
+        state = fresh;
+        refusalLogged = false;
+        stats.logins.increment();
+        if (old != null) {
+            long oldEnd = old.expiresNanos;
+            endOfGeneration.put(old.generation, oldEnd);
+            for (BiConsumer<Integer, Long> l : replacedListeners) {
+                try {
+                    l.accept(old.generation, oldEnd);
+                } catch (RuntimeException e) {
+                    log.warn("Vault client '{}': a token listener threw {}", name, e.getClass().getSimpleName());
+                }
+            }
+        }
+        log.info("Vault client '{}': logged in ({}), token TTL {}s, renewable={}, policies={}", name,
+            config.auth().method(), fresh.ttlSeconds, fresh.renewable, fresh.policies);
+        scheduleNext(fresh);
+    }
+
+    // ---------------------------------------------------------------- login
+
+    /** Holding {@link #loginLock}. */
+    private TokenState login() {
+        VaultAuth auth = config.auth();
+        switch (auth.method()) {
+            case TOKEN:
+                return tokenLogin(auth.token().orElseThrow());
+            case APPROLE_WRAPPED:
+                if (unwrappedSecretId == null || unwrappedSecretId.isClosed()) {
+                    unwrappedSecretId = unwrap(auth.secretId().orElseThrow());
+                }
+                return appRoleLogin(auth, unwrappedSecretId.relabel("vault-secret-id"));
+            case APPROLE:
+            default:
+                return appRoleLogin(auth, auth.secretId().orElseThrow().get());
+        }
+    }
+
+    private TokenState appRoleLogin(VaultAuth auth, Secret secretId) {
+        String path = "auth/" + auth.mount() + "/login";
+        long sent = config.ticker().nanos();
+        VaultHttp.Response r;
+        try (Secret roleId = auth.roleId().orElseThrow().get(); secretId) {
+            config.tripwire().register(roleId);
+            config.tripwire().register(secretId);
+            byte[] body = VaultHttp.body(json -> {
+                VaultHttp.writeSecret(json, "role_id", roleId);
+                VaultHttp.writeSecret(json, "secret_id", secretId);
+            });
+            r = http.call("login", "POST", path, null, body);
+        }
+        if (r.status() == 400 || r.status() == 403) {
+            throw new VaultAuthException("Vault client '" + name + "': AppRole login at " + path + " refused (HTTP "
+                + r.status() + "): the role ID or secret ID is wrong, expired or used up", VaultException.Reason.LOGIN_REFUSED,
+                path, r.status(), null);
+        }
+        if (r.status() != 200) {
+            throw failure("login", path, r);
+        }
+        JsonNode a = r.body().path("auth");
+        String clientToken = a.path("client_token").asText("");
+        if (clientToken.isEmpty()) {
+            throw new VaultException("Vault client '" + name + "': the login answer at " + path + " holds no token",
+                VaultException.Reason.BAD_RESPONSE, path, r.status(), null);
+        }
+        Secret token = Secret.ofString(clientToken, "vault-token");
+        config.tripwire().register(token);
+        long ttl = a.path("lease_duration").asLong(0);
+        return new TokenState(token, ++generations, ttl == 0 ? Long.MAX_VALUE : sent + Duration.ofSeconds(ttl).toNanos(),
+            a.path("renewable").asBoolean(false), ttl, strings(a.path("policies")), false);
+    }
+
+    private Secret unwrap(SecretSource wrappingToken) {
+        String path = "sys/wrapping/unwrap";
+        VaultHttp.Response r;
+        try (Secret wrapping = wrappingToken.get()) {
+            config.tripwire().register(wrapping);
+            r = http.call("unwrap", "POST", path, wrapping, null);
+        }
+        if (r.status() == 400 || r.status() == 403) {
+            throw new VaultAuthException("Vault client '" + name + "': the response-wrapping token was refused (HTTP "
+                + r.status() + "): expired, or already unwrapped (if not by this service, treat the secret ID as"
+                + " compromised)", VaultException.Reason.LOGIN_REFUSED, path, r.status(), null);
+        }
+        if (r.status() != 200) {
+            throw failure("unwrap", path, r);
+        }
+        String secretId = r.body().path("data").path("secret_id").asText("");
+        if (secretId.isEmpty()) {
+            throw new VaultException("Vault client '" + name + "': the wrapped answer holds no secret_id",
+                VaultException.Reason.BAD_RESPONSE, path, r.status(), null);
+        }
+        Secret s = Secret.ofString(secretId, "vault-secret-id");
+        config.tripwire().register(s);
+        log.info("Vault client '{}': unwrapped the secret ID (the wrapping token is now spent)", name);
+        return s;
+    }
+
+    private TokenState tokenLogin(SecretSource source) {
+        Secret token = source.get().relabel("vault-token");
+        config.tripwire().register(token);
+        long sent = config.ticker().nanos();
+        VaultHttp.Response r = http.call("login", "GET", "auth/token/lookup-self", token, null);
+        if (r.status() == 403 || r.status() == 400) {
+            token.close();
+            throw new VaultAuthException("Vault client '" + name + "': the token was refused (HTTP " + r.status()
+                + "): revoked, expired or never valid", VaultException.Reason.LOGIN_REFUSED, "auth/token/lookup-self",
+                r.status(), null);
+        }
+        if (r.status() != 200) {
+            token.close();
+            throw failure("login", "auth/token/lookup-self", r);
+        }
+        JsonNode data = r.body().path("data");
+        List<String> policies = strings(data.path("policies"));
+        if (policies.contains("root")) {
+            if (!config.allowRootToken()) {
+                token.close();
+                throw new VaultAuthException("Vault client '" + name + "': a root token was offered; use an AppRole, or"
+                    + " opt in with allowRootToken(true)", VaultException.Reason.ROOT_TOKEN_REFUSED, "auth/token/lookup-self",
+                    r.status(), null);
+            }
+            log.warn("Vault client '{}': running with a ROOT token (allowRootToken is set); use an AppRole in production",
+                name);
+        }
+        long ttl = data.path("ttl").asLong(0);
+        long creationTtl = data.path("creation_ttl").asLong(ttl);
+        return new TokenState(token, ++generations, ttl == 0 ? Long.MAX_VALUE : sent + Duration.ofSeconds(ttl).toNanos(),
+            data.path("renewable").asBoolean(false), creationTtl, policies, false);
+    }
+
+    private VaultException failure(String operation, String path, VaultHttp.Response r) {
+        VaultException.Reason reason = r.status() == 403 ? VaultException.Reason.PERMISSION_DENIED
+            : r.status() == 404 ? VaultException.Reason.NOT_FOUND : VaultException.Reason.BAD_REQUEST;
+        return new VaultException("Vault client '" + name + "': " + operation + " " + path + " failed (HTTP "
+            + r.status() + ")", reason, path, r.status(), null);
+    }
+
+    static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode n : array) {
+            out.add(n.asText());
+        }
+        return List.copyOf(out);
+    }
+
+    private static final class TokenState {
+        final Secret token;
+        final int generation;
+        final long expiresNanos;
+        final boolean renewable;
+        final long ttlSeconds;
+        final List<String> policies;
+        final boolean capped;
+
+        TokenState(Secret token, int generation, long expiresNanos, boolean renewable, long ttlSeconds,
+                   List<String> policies, boolean capped) {
+            this.token = token;
+            this.generation = generation;
+            this.expiresNanos = expiresNanos;
+            this.renewable = renewable;
+            this.ttlSeconds = ttlSeconds;
+            this.policies = policies;
+            this.capped = capped;
+        }
+
+        TokenState renewed(long newExpires, boolean nowCapped) {
+            return new TokenState(token, generation, newExpires, renewable, ttlSeconds, policies, nowCapped);
+        }
+
+        @Override
+        public String toString() {
+            return "TokenState[generation=" + generation + "]";
+        }
+    }
+}

@@ -1,0 +1,266 @@
+package dev.drkit.secrets;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.drkit.core.secret.DatabaseCredentials;
+import dev.drkit.postgres.PgCluster;
+import dev.drkit.postgres.PgClusterConfig;
+import dev.drkit.secrets.hikari.HikariVaultCredentials;
+import dev.drkit.secrets.vault.SimulatedDatabase;
+import dev.drkit.secrets.vault.SimulatedVault;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Dynamic database credentials against a real PostgreSQL: the simulated Vault creates and drops real roles, so an
+ * expired or dropped role fails real password authentication.
+ */
+class DatabaseCredentialsTest {
+
+    static PgCluster pg;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startPostgres() {
+        pg = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("secrets").build());
+        pg.execute("CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders VALUES (1), (2)");
+    }
+
+    @AfterAll
+    static void stopPostgres() {
+        if (pg != null) {
+            pg.close();
+        }
+    }
+
+    private static SimulatedDatabase database(SimulatedVault vault, Duration ttl, Duration maxTtl) {
+        return vault.mountDatabase("database", pg::connect)
+            .role("orders", ttl, maxTtl, "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {{name}}");
+    }
+
+    @Test
+    void renewsOnTheTimeLeftThenRotatesAheadOfTheMaxTtl() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            SimulatedDatabase db = database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(60));
+            VaultClient client = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(600),
+                Duration.ofSeconds(6000)))).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+            String first = creds.current().username();
+            AtomicInteger rotated = new AtomicInteger();
+            creds.onRotation(() -> rotated.incrementAndGet());
+            assertThat(canLogIn(creds.current())).isTrue();
+
+            // renewals at 20 s (to 50 s) and 40 s (to 60 s: capped), then a rotation at about 53 s
+            f.advance(Duration.ofSeconds(41));
+            assertThat(creds.renewals()).isEqualTo(2);
+            assertThat(creds.rotations()).isZero();
+            f.advance(Duration.ofSeconds(13));
+            assertThat(creds.rotations()).isEqualTo(1);
+            assertThat(rotated).hasValue(1);
+            DatabaseCredentials second = creds.current();
+            assertThat(second.username()).isNotEqualTo(first);
+            assertThat(canLogIn(second)).isTrue();
+
+            f.advance(Duration.ofSeconds(7));                      // the first lease ends at 60 s: its role is dropped
+            awaitDropped(db, first);
+            assertThat(canLogIn(second)).isTrue();
+            assertThat(client.stats().rotations()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aLeaseThatIsNotRenewableIsRotatedNotRenewed() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(300)).notRenewable("orders");
+            VaultClient client = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(600),
+                Duration.ofSeconds(6000)))).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+            String first = creds.current().username();
+
+            f.advance(Duration.ofSeconds(21));                      // at 2/3 of 30 s: new credentials, no renewal
+            assertThat(f.vault.requests("sys/leases/renew")).isZero();
+            assertThat(creds.rotations()).isEqualTo(1);
+            assertThat(creds.current().username()).isNotEqualTo(first);
+            assertThat(canLogIn(creds.current())).isTrue();
+        }
+    }
+
+    @Test
+    void aLeaseNotFoundAtRenewalRotatesAtOnce() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(300));
+            SimulatedVault.AppRole role = f.role(Duration.ofSeconds(600), Duration.ofSeconds(6000));
+            VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+            String first = creds.current().username();
+
+            f.vault.clock().jump(Duration.ofSeconds(31));          // the server let the lease expire
+            f.advance(Duration.ofSeconds(21));                      // the renewal answers 400 lease not found
+            assertThat(creds.rotations()).isEqualTo(1);
+            assertThat(creds.current().username()).isNotEqualTo(first);
+            assertThat(canLogIn(creds.current())).isTrue();
+        }
+    }
+
+    @Test
+    void expiredCredentialsAreNotHandedOutWhileVaultIsDown() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(300));
+            VaultClient client = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(600),
+                Duration.ofSeconds(6000)))).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+
+            f.vault.down();
+            f.advance(Duration.ofSeconds(29));
+            assertThat(creds.current()).isNotNull();
+            assertThat(creds.leaseTimeLeft()).isEqualTo(Duration.ofSeconds(1));
+            f.advance(Duration.ofSeconds(2));
+            assertThatThrownBy(creds::current)
+                .isInstanceOfSatisfying(VaultUnavailableException.class,
+                    e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.TOO_STALE));
+
+            f.vault.up();
+            f.advance(Duration.ofSeconds(2));                       // the retry fetches new credentials
+            assertThat(canLogIn(creds.current())).isTrue();
+        }
+    }
+
+    @Test
+    void rotatesBeforeTheTokenThatCreatedTheLeaseEnds() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            database(f.vault, Duration.ofSeconds(300), Duration.ofSeconds(3000));
+            VaultClient client = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(60),
+                Duration.ofSeconds(100)))).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+            String first = creds.current().username();
+
+            // The token is capped at 100 s; Vault revokes its leases when it ends. A new login comes first, then
+            // the credentials are rotated under the new token before the old one ends.
+            f.advance(Duration.ofSeconds(99));
+            assertThat(client.stats().logins()).isEqualTo(2);
+            assertThat(creds.rotations()).isEqualTo(1);
+            f.advance(Duration.ofSeconds(2));
+            assertThat(creds.current().username()).isNotEqualTo(first);
+            assertThat(canLogIn(creds.current())).isTrue();
+        }
+    }
+
+    @Test
+    void aHikariPoolUnderLoadRotatesWithoutAFailedLogin() throws Exception {
+        try (SimulatedVault vault = SimulatedVault.start()) {
+            vault.mountKv("secret", 2).policy("app", "database/creds/");
+            SimulatedDatabase db = database(vault, Duration.ofSeconds(3), Duration.ofSeconds(6));
+            SimulatedVault.AppRole role = vault.appRole("app", SimulatedVault.AppRoleSettings.of(
+                List.of("app"), Duration.ofSeconds(600), Duration.ofSeconds(6000)));
+            Fixture files = new Fixture(dir);
+            VaultConfig config = VaultConfig.builder(vault.address(), VaultAuth.appRoleFiles(
+                    files.file("role-id", role.roleId()), files.file("secret-id", vault.newSecretId(role))))
+                .name("pool-test").renewJitter(0).minRetryDelay(Duration.ofMillis(200)).build();
+            files.vault.close();
+
+            try (VaultClient client = VaultClient.start(config)) {
+                DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+                String first = creds.current().username();
+                HikariVaultCredentials provider = HikariVaultCredentials.of(creds);
+                HikariConfig hikari = new HikariConfig();
+                hikari.setJdbcUrl(pg.jdbcUrl());
+                hikari.setCredentialsProvider(provider);
+                hikari.setMaximumPoolSize(4);
+                hikari.setConnectionTimeout(5_000);
+                hikari.setPoolName("orders");
+                try (HikariDataSource pool = new HikariDataSource(hikari)) {
+                    provider.evictOnRotation(pool);
+                    List<Throwable> failures = new CopyOnWriteArrayList<>();
+                    Map<String, Boolean> usersSeen = new ConcurrentHashMap<>();
+                    AtomicBoolean stop = new AtomicBoolean();
+                    AtomicInteger queries = new AtomicInteger();
+                    List<Thread> workers = new java.util.ArrayList<>();
+                    for (int i = 0; i < 4; i++) {
+                        Thread t = new Thread(() -> {
+                            while (!stop.get()) {
+                                try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+                                     ResultSet rs = s.executeQuery("SELECT current_user, count(*), pg_sleep(0.02) FROM orders")) {
+                                    rs.next();
+                                    usersSeen.put(rs.getString(1), true);
+                                    queries.incrementAndGet();
+                                } catch (SQLException e) {
+                                    failures.add(e);
+                                }
+                            }
+                        });
+                        t.start();
+                        workers.add(t);
+                    }
+                    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                    while (!(creds.rotations() >= 1 && db.droppedUsers().contains(first)) && System.nanoTime() < deadline) {
+                        Thread.sleep(100);
+                    }
+                    Thread.sleep(500);                               // work on the new credentials only
+                    stop.set(true);
+                    for (Thread t : workers) {
+                        t.join(10_000);
+                    }
+
+                    assertThat(failures).isEmpty();
+                    assertThat(creds.rotations()).isGreaterThanOrEqualTo(1);
+                    assertThat(db.droppedUsers()).contains(first);
+                    assertThat(usersSeen).containsKey(first).containsKey(creds.current().username());
+                    assertThat(queries.get()).isGreaterThan(20);
+                    assertThat(canLogIn(DatabaseCredentials.of(first, creds.current().password()))).isFalse();
+                    try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+                         ResultSet rs = s.executeQuery("SELECT current_user")) {
+                        rs.next();
+                        assertThat(rs.getString(1)).isEqualTo(creds.current().username());
+                    }
+                }
+            }
+        }
+    }
+
+    private static boolean canLogIn(DatabaseCredentials c) {
+        try (Connection conn = c.password().withChars(p -> {
+            try {
+                return DriverManager.getConnection(pg.jdbcUrl(), c.username(), new String(p));
+            } catch (SQLException e) {
+                throw new IllegalStateException(e.getSQLState(), e);
+            }
+        })) {
+            return conn.isValid(2);
+        } catch (IllegalStateException e) {
+            // 28P01: invalid password (a role past VALID UNTIL, or dropped)
+            assertThat(e.getMessage()).isEqualTo("28P01");
+            return false;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    private static void awaitDropped(SimulatedDatabase db, String user) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!db.droppedUsers().contains(user) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(db.droppedUsers()).contains(user);
+    }
+}

@@ -1,0 +1,98 @@
+package dev.drkit.secrets;
+
+import dev.drkit.core.resilience.ResiliencePolicies;
+import dev.drkit.core.time.ManualTicker;
+import dev.drkit.secrets.vault.SimulatedVault;
+import dev.drkit.secrets.vault.VaultClock;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A simulated Vault and a client on one manual clock: {@link #advance(Duration)} moves both and runs the client's
+ * background work that falls due. Role and secret ID files are written 0600 in a temporary directory.
+ */
+final class Fixture implements AutoCloseable {
+
+    final ManualTicker ticker = new ManualTicker();
+    final ManualScheduler scheduler = new ManualScheduler(ticker);
+    final SimulatedVault vault = SimulatedVault.start(VaultClock.following(ticker));
+    final LeakTripwire tripwire = LeakTripwire.create();
+    final Path dir;
+    private final List<VaultClient> closeables = new ArrayList<>();
+
+    Fixture(Path dir) {
+        this.dir = dir;
+        vault.mountKv("kv", 1).mountKv("secret", 2).policy("app", "kv/", "secret/", "database/creds/");
+    }
+
+    SimulatedVault.AppRole role(Duration ttl, Duration maxTtl) {
+        return vault.appRole("app", SimulatedVault.AppRoleSettings.of(List.of("app"), ttl, maxTtl));
+    }
+
+    Path file(String name, String content) {
+        return file(name, content, "rw-------");
+    }
+
+    Path file(String name, String content, String perms) {
+        try {
+            Path f = dir.resolve(name);
+            Files.writeString(f, content + "\n", StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(f, PosixFilePermissions.fromString(perms));
+            return f;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    VaultAuth appRoleFiles(SimulatedVault.AppRole role) {
+        return VaultAuth.appRoleFiles(file("role-id", role.roleId()), file("secret-id", vault.newSecretId(role)));
+    }
+
+    VaultConfig.Builder config(VaultAuth auth) {
+        return VaultConfig.builder(vault.address(), auth)
+            .name("test")
+            .ticker(ticker)
+            .tripwire(tripwire)
+            .renewJitter(0)
+            .kvCacheTtl(Duration.ofSeconds(10))
+            .maxStaleness(Duration.ofSeconds(120))
+            .minRetryDelay(Duration.ofSeconds(1))
+            .maxRetryDelay(Duration.ofSeconds(10))
+            .requestTimeout(Duration.ofSeconds(3))
+            .policies(ResiliencePolicies.builder("test")
+                .maxAttempts(3)
+                .initialBackoff(Duration.ofMillis(5))
+                .maxBackoff(Duration.ofMillis(20))
+                // The breaker's open state lasts real time, which a manual clock cannot move; OutageTest covers it.
+                .circuitBreakerEnabled(false)
+                .build())
+            .scheduler(scheduler);
+    }
+
+    VaultClient start(VaultConfig config) {
+        VaultClient client = VaultClient.start(config);
+        closeables.add(client);
+        return client;
+    }
+
+    /** Moves both clocks forward, running the client's background work that falls due on the way. */
+    void advance(Duration by) {
+        scheduler.advance(by);
+    }
+
+    @Override
+    public void close() {
+        for (VaultClient c : closeables) {
+            c.close();
+        }
+        vault.close();
+    }
+}

@@ -1,0 +1,241 @@
+package dev.drkit.secrets;
+
+import ch.qos.logback.classic.Level;
+import dev.drkit.core.secret.Secret;
+import dev.drkit.core.secret.SecretFileException;
+import dev.drkit.core.secret.SecretSource;
+import dev.drkit.secrets.vault.SimulatedVault;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Login, renewal ahead of expiry, re-login at max TTL, and the faults around them, on a manual clock. */
+class TokenLifecycleTest {
+
+    @TempDir
+    Path dir;
+    Fixture f;
+
+    @BeforeEach
+    void setUp() {
+        f = new Fixture(dir);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        f.close();
+    }
+
+    @Test
+    void logsInFromPrivateFilesAndReportsTheToken() {
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(600));
+        VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+
+        assertThat(client.isLoggedIn()).isTrue();
+        TokenInfo token = client.token();
+        assertThat(token.ttl()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(token.renewable()).isTrue();
+        assertThat(token.policies()).containsExactly("default", "app");
+        assertThat(client.lookupToken().ttl()).isEqualTo(Duration.ofSeconds(60));
+    }
+
+    @Test
+    void renewsAtTwoThirdsOfTheTimeLeftAndNotBefore() {
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(600));
+        VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+
+        f.advance(Duration.ofSeconds(39));
+        assertThat(f.vault.requests("auth/token/renew-self")).isZero();
+        f.advance(Duration.ofSeconds(2));
+        assertThat(f.vault.requests("auth/token/renew-self")).isEqualTo(1);
+        assertThat(client.stats().tokenRenewals()).isEqualTo(1);
+        assertThat(client.token().ttl()).isEqualTo(Duration.ofSeconds(59));
+        assertThat(client.stats().logins()).isEqualTo(1);
+    }
+
+    @Test
+    void logsInAgainBeforeTheMaxTtlInsteadOfRenewingIntoIt() {
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(100));
+        VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+
+        // renewals at 40 s (granted 60 s) and 80 s (granted 20 s: capped), then a new login before 100 s
+        f.advance(Duration.ofSeconds(99));
+        assertThat(client.stats().tokenRenewals()).isEqualTo(2);
+        assertThat(client.stats().logins()).isEqualTo(2);
+        f.advance(Duration.ofSeconds(2));
+        assertThat(client.isLoggedIn()).isTrue();
+        assertThat(client.lookupToken().ttl().toSeconds()).isGreaterThan(40);
+    }
+
+    @Test
+    void logsInAgainWhenTheTokenIsNotRenewable() {
+        SimulatedVault.AppRole role = f.vault.appRole("batch", SimulatedVault.AppRoleSettings.of(
+            List.of("app"), Duration.ofSeconds(30), Duration.ofSeconds(30)).notRenewable());
+        VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+
+        f.advance(Duration.ofSeconds(25));
+        assertThat(f.vault.requests("auth/token/renew-self")).isZero();
+        assertThat(client.stats().logins()).isEqualTo(2);
+        assertThat(client.isLoggedIn()).isTrue();
+    }
+
+    @Test
+    void logsInAgainWhenTheTokenIsRevokedMidRun() {
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(600));
+        f.vault.putKv("secret", "app/api", java.util.Map.of("key", "value-0123"));
+        VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+
+        assertThat(f.vault.revokeTokensOf(role)).isEqualTo(1);
+        KvSecret read = client.kv2("secret").read("app/api");   // 403, then a new login, then the read
+        assertThat(read.keys()).containsExactly("key");
+        assertThat(client.stats().logins()).isEqualTo(2);
+
+        f.vault.revokeTokensOf(role);
+        f.advance(Duration.ofSeconds(41));                        // renewal gets 403 and logs in again
+        assertThat(client.stats().logins()).isEqualTo(3);
+        assertThat(f.vault.liveTokensOf(role)).isEqualTo(1);
+    }
+
+    @Test
+    void aClockJumpOnTheServerEndsTheTokenAndTheClientRecovers() {
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(600));
+        VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+        f.vault.clock().jump(Duration.ofSeconds(70));             // the server thinks the token expired
+
+        f.advance(Duration.ofSeconds(41));
+        assertThat(client.stats().logins()).isEqualTo(2);
+        assertThat(client.lookupToken().ttl().toSeconds()).isGreaterThan(50);
+    }
+
+    @Test
+    void aSuspendedProcessWakingPastTheEndLogsInAgain() {
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(600));
+        VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+        f.ticker.advance(Duration.ofSeconds(300));                // both clocks jump; the renewal is long overdue
+
+        f.advance(Duration.ZERO);
+        assertThat(client.stats().logins()).isEqualTo(2);
+        assertThat(client.isLoggedIn()).isTrue();
+    }
+
+    @Test
+    void vaultDownAtStartThenBack() {
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(600));
+        f.vault.putKv("kv", "app", java.util.Map.of("password", "p4ssw0rd-kv1"));
+        f.vault.down();
+        VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+
+        assertThat(client.isLoggedIn()).isFalse();
+        assertThatThrownBy(() -> client.kv1("kv").read("app"))
+            .isInstanceOf(VaultUnavailableException.class)
+            .hasMessageContaining("has not logged in");
+        f.advance(Duration.ofSeconds(1));
+        assertThat(client.stats().loginFailures()).isEqualTo(2);
+
+        f.vault.up();
+        f.advance(Duration.ofSeconds(1));
+        assertThat(client.isLoggedIn()).isTrue();
+        try (Secret s = client.kv1("kv").read("app").secret("password")) {
+            assertThat(s.<String>withChars(String::new)).isEqualTo("p4ssw0rd-kv1");
+        }
+    }
+
+    @Test
+    void renewalFailuresRetryFromTheTimeLeftAndRecover() {
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(600));
+        VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+        f.vault.seal();
+        f.advance(Duration.ofSeconds(41));                        // renewal at 40 s fails: 20 s left
+        assertThat(client.stats().renewalFailures()).isEqualTo(1);
+        f.advance(Duration.ofSeconds(6));                         // retried after a third of that
+        assertThat(client.stats().renewalFailures()).isEqualTo(2);
+
+        f.vault.unseal();
+        f.advance(Duration.ofSeconds(5));
+        assertThat(client.stats().tokenRenewals()).isEqualTo(1);
+        assertThat(client.isLoggedIn()).isTrue();
+    }
+
+    @Test
+    void aSecretIdUsedUpIsReportedAndRetriedSlowly() {
+        SimulatedVault.AppRole role = f.vault.appRole("once", SimulatedVault.AppRoleSettings.of(
+            List.of("app"), Duration.ofSeconds(30), Duration.ofSeconds(30)).secretIds(Duration.ZERO, 1));
+        VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+
+        f.advance(Duration.ofSeconds(28));                        // capped renewal at 20 s, re-login at ~27 s refused
+        assertThat(client.stats().loginFailures()).isEqualTo(1);
+        assertThat(client.stats().logins()).isEqualTo(1);
+
+        f.file("secret-id", f.vault.newSecretId(role));           // an operator delivers a new secret ID
+        f.advance(Duration.ofSeconds(10));
+        assertThat(client.stats().logins()).isEqualTo(2);
+    }
+
+    @Test
+    void anExpiredSecretIdIsRefusedAtStart() {
+        SimulatedVault.AppRole role = f.vault.appRole("short", SimulatedVault.AppRoleSettings.of(
+            List.of("app"), Duration.ofSeconds(30), Duration.ofSeconds(30)).secretIds(Duration.ofSeconds(5), 0));
+        VaultAuth auth = f.appRoleFiles(role);
+        f.ticker.advance(Duration.ofSeconds(6));
+
+        assertThatThrownBy(() -> f.start(f.config(auth).build()))
+            .isInstanceOfSatisfying(VaultAuthException.class, e -> {
+                assertThat(e.reason()).isEqualTo(VaultException.Reason.LOGIN_REFUSED);
+                assertThat(e.status()).hasValue(400);
+                assertThat(e.kind().exitCode()).isEqualTo(3);
+            });
+    }
+
+    @Test
+    void roleFilesThatAreMissingOrTooOpenAreRefused() {
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(600));
+        Path roleId = f.file("role-id", role.roleId());
+        Path open = f.file("open-secret-id", f.vault.newSecretId(role), "rw-r--r--");
+
+        assertThatThrownBy(() -> f.start(f.config(VaultAuth.appRoleFiles(roleId, open)).build()))
+            .isInstanceOfSatisfying(SecretFileException.class,
+                e -> assertThat(e.reason()).isEqualTo(SecretFileException.Reason.TOO_OPEN));
+        assertThatThrownBy(() -> f.start(f.config(VaultAuth.appRoleFiles(roleId, dir.resolve("none"))).build()))
+            .isInstanceOfSatisfying(SecretFileException.class,
+                e -> assertThat(e.reason()).isEqualTo(SecretFileException.Reason.MISSING));
+    }
+
+    @Test
+    void unwrapsAWrappedSecretIdOnceAndRefusesASpentWrappingToken() {
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(30), Duration.ofSeconds(30));
+        String wrapping = f.vault.newWrappedSecretId(role, Duration.ofSeconds(120));
+        SecretSource roleId = () -> Secret.ofString(role.roleId(), "role-id");
+        SecretSource wrapped = () -> Secret.ofString(wrapping, "wrapping-token");
+
+        VaultClient client = f.start(f.config(VaultAuth.appRoleWrapped(roleId, wrapped)).build());
+        f.advance(Duration.ofSeconds(28));                         // a second login uses the unwrapped secret ID
+        assertThat(client.stats().logins()).isEqualTo(2);
+        assertThat(f.vault.requests("sys/wrapping/unwrap")).isEqualTo(1);
+
+        assertThatThrownBy(() -> f.start(f.config(VaultAuth.appRoleWrapped(roleId, wrapped)).build()))
+            .isInstanceOf(VaultAuthException.class)
+            .hasMessageContaining("already unwrapped");
+    }
+
+    @Test
+    void aRootTokenNeedsTheOptInAndWarnsAtEveryStart() {
+        SecretSource root = () -> Secret.ofString(f.vault.rootToken(), "root-token");
+        assertThatThrownBy(() -> f.start(f.config(VaultAuth.token(root)).build()))
+            .isInstanceOfSatisfying(VaultAuthException.class,
+                e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.ROOT_TOKEN_REFUSED));
+
+        try (LogLines logs = LogLines.capture()) {
+            f.start(f.config(VaultAuth.token(root)).allowRootToken(true).build());
+            f.start(f.config(VaultAuth.token(root)).allowRootToken(true).build());
+            assertThat(logs.lines(Level.WARN)).filteredOn(l -> l.contains("ROOT token")).hasSize(2);
+        }
+    }
+}
