@@ -1,6 +1,7 @@
 package dev.drkit.cli;
 
 import dev.drkit.backup.store.BackupStore;
+import dev.drkit.backup.store.FileSystemStore;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -42,30 +43,6 @@ final class StoreOptions {
         } else {
             root = Path.of(value);
         }
-        return openDirectory(spec, root);
-    }
-
-    /**
-     * {@code FileSystemStore.open(root)}, looked up at run time: the filesystem store is built separately, and a
-     * build without it reports a usage error rather than failing to start.
-     */
-    private static BackupStore openDirectory(CommandSpec spec, Path root) {
-        java.lang.reflect.Method open;
-        try {
-            open = Class.forName("dev.drkit.backup.store.FileSystemStore").getMethod("open", Path.class);
-        } catch (ClassNotFoundException | NoSuchMethodException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                "--store: directory stores are not available in this build of drkit yet");
-        }
-        try {
-            return (BackupStore) open.invoke(null, root);
-        } catch (java.lang.reflect.InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException) {
-                throw (RuntimeException) e.getCause();
-            }
-            throw new IllegalStateException("FileSystemStore.open failed", e.getCause());
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException("FileSystemStore.open is not accessible", e);
-        }
+        return FileSystemStore.open(root);
     }
 }

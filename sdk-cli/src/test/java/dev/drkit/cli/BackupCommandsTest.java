@@ -20,17 +20,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** drkit backup, list, verify and restore against a directory store, as an operator runs them. */
 class BackupCommandsTest {
 
-    /** Whether this build has the filesystem store; tests that need one are skipped without it. */
-    private static void requireDirectoryStores() {
-        boolean present;
-        try {
-            Class.forName("dev.drkit.backup.store.FileSystemStore");
-            present = true;
-        } catch (ClassNotFoundException e) {
-            present = false;
-        }
-        org.junit.jupiter.api.Assumptions.assumeTrue(present, "FileSystemStore is not in this build");
-    }
 
     private static final String PASSPHRASE = "cli passphrase, never an argument";
 
@@ -64,7 +53,6 @@ class BackupCommandsTest {
 
     @Test
     void backsUpListsVerifiesAndRestores(@TempDir Path dir) throws Exception {
-        requireDirectoryStores();
         Path store = dir.resolve("store");
         Path pass = passphraseFile(dir, PASSPHRASE);
         Path source = source(dir);
@@ -98,7 +86,6 @@ class BackupCommandsTest {
 
     @Test
     void aWrongPassphraseIsOneLineAndExitOneAndTheTargetStays(@TempDir Path dir) throws Exception {
-        requireDirectoryStores();
         Path store = dir.resolve("store");
         String id = backup(dir, store);
         Path target = Files.createDirectories(dir.resolve("target"));
@@ -118,7 +105,6 @@ class BackupCommandsTest {
 
     @Test
     void aDamagedBackupFailsQuickVerificationWithExitOne(@TempDir Path dir) throws Exception {
-        requireDirectoryStores();
         Path store = dir.resolve("store");
         String id = backup(dir, store);
         Path data = store.resolve(id).resolve("data.pgp");
@@ -135,7 +121,6 @@ class BackupCommandsTest {
 
     @Test
     void anUnwritableTargetIsExitThree(@TempDir Path dir) throws Exception {
-        requireDirectoryStores();
         Path store = dir.resolve("store");
         String id = backup(dir, store);
         Path file = Files.writeString(dir.resolve("a-file"), "x");
@@ -185,7 +170,6 @@ class BackupCommandsTest {
 
     @Test
     void backupPrintsOnlyTheIdWithoutJson(@TempDir Path dir) throws Exception {
-        requireDirectoryStores();
         assertThat(backup(dir, dir.resolve("store"))).matches("\\d{8}T\\d{6}Z-[0-9a-f]{8}");
         assertThat(new String(Files.readAllBytes(dir.resolve("store")
             .resolve(backup(dir, dir.resolve("store"))).resolve("manifest.json")), StandardCharsets.UTF_8))
