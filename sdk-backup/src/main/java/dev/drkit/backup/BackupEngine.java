@@ -218,7 +218,10 @@ public final class BackupEngine {
             fields.encryptionMode = BackupManifest.MODE_PASSPHRASE;
             fields.s2kBytes = ((PassphraseEncryption) encryption).s2kBytes();
         } else {
+            RecipientEncryption recipients = (RecipientEncryption) encryption;
             fields.encryptionMode = BackupManifest.MODE_RECIPIENTS;
+            fields.recipients = recipients.fingerprints();
+            recipients.passphrase().ifPresent(p -> fields.s2kBytes = p.s2kBytes());
         }
         PosixFileAttributes rootAttributes = checkSource(id, source);
         if (rootAttributes != null) {
