@@ -5,7 +5,6 @@ import dev.drkit.backup.BackupInfo;
 import dev.drkit.backup.BackupSource;
 import dev.drkit.backup.Compression;
 import dev.drkit.backup.store.BackupStore;
-import dev.drkit.core.secret.Secret;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -47,7 +46,8 @@ final class BackupCommand implements Callable<Integer> {
     KeyOptions keys;
 
     @Option(names = "--recipient", paramLabel = "KEYFILE",
-        description = "Encrypt to the public key in KEYFILE instead of a passphrase (not supported yet).")
+        description = "Encrypt to the public key in KEYFILE (drkit keygen, or gpg --export) instead of a "
+            + "passphrase, so this host cannot read its own backups.")
     @Nullable Path recipient;
 
     @Option(names = "--json", description = "Print the backup's summary as JSON.")
@@ -62,9 +62,9 @@ final class BackupCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--zstd-level: " + e.getMessage());
         }
         BackupEngine.Builder builder;
-        try (Secret passphrase = keys.passphrase(spec, recipient, "--recipient");
+        try (KeyOptions.ForBackup key = keys.forBackup(spec, recipient);
              BackupStore backups = store.open(spec)) {
-            builder = BackupEngine.builder(backups).encryption(KeyOptions.encryption(passphrase))
+            builder = BackupEngine.builder(backups).encryption(key.encryption())
                 .compression(compression);
             try {
                 builder.labels(labels);

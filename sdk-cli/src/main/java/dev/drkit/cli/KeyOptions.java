@@ -2,6 +2,8 @@ package dev.drkit.cli;
 
 import dev.drkit.backup.DecryptionKey;
 import dev.drkit.backup.Encryption;
+import dev.drkit.backup.Identity;
+import dev.drkit.backup.RecipientKey;
 import dev.drkit.core.secret.Secret;
 import dev.drkit.core.secret.Secrets;
 import org.jspecify.annotations.Nullable;
@@ -13,44 +15,100 @@ import java.nio.file.Path;
 
 /**
  * Where the backup passphrase or key comes from: a file ({@code 0600}), an environment variable named by the
- * option, or a key file. Never an argument value, which {@code ps} would show to every user.
+ * option, or a key file. Never an argument value, which {@code ps} would show to every user. With a private key
+ * ({@code --identity}), the passphrase options give the key's own passphrase, if it has one.
  */
 final class KeyOptions {
 
     @Option(names = "--passphrase-file", paramLabel = "FILE",
-        description = "Read the passphrase from FILE (mode 0600 or 0400; one trailing newline is ignored).")
+        description = "Read the passphrase from FILE (mode 0600 or 0400; one trailing newline is ignored). "
+            + "With --identity: the private key's passphrase.")
     @Nullable Path passphraseFile;
 
     @Option(names = "--passphrase-env", paramLabel = "NAME",
-        description = "Read the passphrase from the environment variable NAME.")
+        description = "Read the passphrase from the environment variable NAME. With --identity: the private "
+            + "key's passphrase.")
     @Nullable String passphraseEnv;
 
-    /** Whether any key option was given. */
+    /** Whether any passphrase option was given. */
     boolean given() {
         return passphraseFile != null || passphraseEnv != null;
     }
 
-    /** The passphrase; the caller closes it. Exactly one source must be given (usage error otherwise). */
-    Secret passphrase(CommandSpec spec, @Nullable Path keyFile, String keyFileOption) {
-        int sources = (passphraseFile != null ? 1 : 0) + (passphraseEnv != null ? 1 : 0) + (keyFile != null ? 1 : 0);
-        if (sources != 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "give exactly one of --passphrase-file, "
-                + "--passphrase-env or " + keyFileOption);
+    /**
+     * Backup side: encryption to the public key in {@code recipient}, or with the passphrase. Exactly one of them
+     * must be given (usage error otherwise).
+     */
+    ForBackup forBackup(CommandSpec spec, @Nullable Path recipient) {
+        if (recipient != null) {
+            if (given()) {
+                throw usage(spec, "give either --recipient or a passphrase option, not both");
+            }
+            return new ForBackup(Encryption.recipients(RecipientKey.read(recipient)), null);
         }
-        if (keyFile != null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), keyFileOption
-                + ": public-key backups are not supported by this drkit yet; use --passphrase-file or --passphrase-env");
+        if (!given()) {
+            throw usage(spec, "give one of --passphrase-file, --passphrase-env or --recipient");
+        }
+        Secret passphrase = passphrase(spec);
+        return new ForBackup(Encryption.passphrase(passphrase), passphrase);
+    }
+
+    /**
+     * Restore and full-verification side: the private key in {@code identity} (unlocked with the passphrase
+     * options, if given), or the passphrase.
+     */
+    ForRestore forRestore(CommandSpec spec, @Nullable Path identity) {
+        if (identity != null) {
+            Secret passphrase = given() ? passphrase(spec) : null;
+            try {
+                Identity key = passphrase == null ? Identity.fromFile(identity) : Identity.fromFile(identity, passphrase);
+                return new ForRestore(key, passphrase, key);
+            } catch (RuntimeException e) {
+                if (passphrase != null) {
+                    passphrase.close();
+                }
+                throw e;
+            }
+        }
+        if (!given()) {
+            throw usage(spec, "give one of --passphrase-file, --passphrase-env or --identity");
+        }
+        Secret passphrase = passphrase(spec);
+        return new ForRestore(DecryptionKey.passphrase(passphrase), passphrase, null);
+    }
+
+    private Secret passphrase(CommandSpec spec) {
+        if (passphraseFile != null && passphraseEnv != null) {
+            throw usage(spec, "give only one of --passphrase-file and --passphrase-env");
         }
         return passphraseFile != null ? Secrets.fromFile(passphraseFile) : Secrets.fromEnv(passphraseEnv);
     }
 
-    /** Backup side: the passphrase as encryption. */
-    static Encryption encryption(Secret passphrase) {
-        return Encryption.passphrase(passphrase);
+    private static CommandLine.ParameterException usage(CommandSpec spec, String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 
-    /** Restore side: the passphrase as a decryption key. */
-    static DecryptionKey key(Secret passphrase) {
-        return DecryptionKey.passphrase(passphrase);
+    /** The encryption for a backup, and the secret behind it, which {@link #close()} wipes. */
+    record ForBackup(Encryption encryption, @Nullable Secret passphrase) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (passphrase != null) {
+                passphrase.close();
+            }
+        }
+    }
+
+    /** The key that opens a backup, and the secrets behind it, which {@link #close()} wipes. */
+    record ForRestore(DecryptionKey key, @Nullable Secret passphrase, @Nullable Identity identity)
+        implements AutoCloseable {
+        @Override
+        public void close() {
+            if (identity != null) {
+                identity.close();
+            }
+            if (passphrase != null) {
+                passphrase.close();
+            }
+        }
     }
 }

@@ -3,7 +3,6 @@ package dev.drkit.cli;
 import dev.drkit.backup.BackupEngine;
 import dev.drkit.backup.RestoreResult;
 import dev.drkit.backup.store.BackupStore;
-import dev.drkit.core.secret.Secret;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,7 +36,8 @@ final class RestoreCommand implements Callable<Integer> {
     KeyOptions keys;
 
     @Option(names = "--identity", paramLabel = "KEYFILE",
-        description = "The private key for backups made to public-key recipients (not supported yet).")
+        description = "The private key (KEYFILE, mode 0600) for backups made to public-key recipients; "
+            + "the passphrase options unlock it if it is protected.")
     @Nullable Path identity;
 
     @Option(names = "--json", description = "Print the result as JSON.")
@@ -45,9 +45,9 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Secret passphrase = keys.passphrase(spec, identity, "--identity");
+        try (KeyOptions.ForRestore key = keys.forRestore(spec, identity);
              BackupStore backups = store.open(spec)) {
-            RestoreResult result = BackupEngine.builder(backups).build().restore(id, KeyOptions.key(passphrase),
+            RestoreResult result = BackupEngine.builder(backups).build().restore(id, key.key(),
                 target);
             PrintWriter out = spec.commandLine().getOut();
             if (json) {

@@ -4,7 +4,6 @@ import dev.drkit.backup.BackupEngine;
 import dev.drkit.backup.DecryptionKey;
 import dev.drkit.backup.VerificationResult;
 import dev.drkit.backup.store.BackupStore;
-import dev.drkit.core.secret.Secret;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -45,7 +44,8 @@ final class VerifyCommand implements Callable<Integer> {
     KeyOptions keys;
 
     @Option(names = "--identity", paramLabel = "KEYFILE",
-        description = "The private key for backups made to public-key recipients (not supported yet).")
+        description = "The private key (KEYFILE, mode 0600) for backups made to public-key recipients; "
+            + "the passphrase options unlock it if it is protected.")
     @Nullable Path identity;
 
     @Option(names = "--history", paramLabel = "FILE", description = "Append each result to FILE as a JSON line.")
@@ -63,14 +63,14 @@ final class VerifyCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                 "a passphrase or key is only used with --full");
         }
-        Secret passphrase = full ? keys.passphrase(spec, identity, "--identity") : null;
-        try (BackupStore backups = store.open(spec)) {
+        try (KeyOptions.ForRestore keyMaterial = full ? keys.forRestore(spec, identity) : null;
+             BackupStore backups = store.open(spec)) {
             BackupEngine.Builder builder = BackupEngine.builder(backups);
             if (history != null) {
                 builder.verificationHistory(history);
             }
             BackupEngine engine = builder.build();
-            DecryptionKey key = passphrase == null ? null : KeyOptions.key(passphrase);
+            DecryptionKey key = keyMaterial == null ? null : keyMaterial.key();
             List<String> ids;
             try {
                 ids = all ? backups.list() : List.of(id);
@@ -98,10 +98,6 @@ final class VerifyCommand implements Callable<Integer> {
                 return ExitCodes.DATA;
             }
             return ExitCodes.OK;
-        } finally {
-            if (passphrase != null) {
-                passphrase.close();
-            }
         }
     }
 }

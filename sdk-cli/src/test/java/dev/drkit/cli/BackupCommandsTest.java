@@ -146,7 +146,7 @@ class BackupCommandsTest {
             "--passphrase-file", pass.toString()));
         runs.add(drkit("backup", "--store", dir.resolve("s").toString(), "--source", source.toString()));
         runs.add(drkit("backup", "--store", dir.resolve("s").toString(), "--source", source.toString(),
-            "--recipient", pass.toString()));
+            "--recipient", pass.toString(), "--passphrase-file", pass.toString()));
         runs.add(drkit("backup", "--store", dir.resolve("s").toString(), "--source", source.toString(),
             "--passphrase", "on-the-command-line"));
         runs.add(drkit("verify", "--store", dir.resolve("s").toString()));
@@ -156,7 +156,7 @@ class BackupCommandsTest {
 
         assertThat(runs).extracting(Run::code).containsOnly(ExitCodes.USAGE);
         assertThat(runs.get(0).err).contains("S3 stores");
-        assertThat(runs.get(2).err).contains("not supported by this drkit yet");
+        assertThat(runs.get(2).err).contains("either --recipient or a passphrase option");
         assertThat(runs.get(3).err).contains("Unknown option");
         assertThat(runs.get(5).err).contains("unknown store scheme").doesNotContain("secret");
     }
@@ -174,5 +174,45 @@ class BackupCommandsTest {
         assertThat(new String(Files.readAllBytes(dir.resolve("store")
             .resolve(backup(dir, dir.resolve("store"))).resolve("manifest.json")), StandardCharsets.UTF_8))
             .contains("\"name\":\"vault\"").doesNotContain(dir.toString());
+    }
+
+    @Test
+    void backsUpToAPublicKeyAndRestoresOnlyWithThePrivateKey(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        Path source = source(dir);
+        dev.drkit.backup.OpenPgpKeyPair.KeyFiles keys;
+        try (dev.drkit.backup.OpenPgpKeyPair pair =
+                 dev.drkit.backup.OpenPgpKeyPair.generator("Backups <ops@example.com>").noPassphrase().generate()) {
+            keys = pair.writeTo(dir, "backup");
+        }
+        Path pass = passphraseFile(dir, PASSPHRASE);
+
+        Run backup = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--recipient",
+            keys.publicKey().toString(), "--json");
+        assertThat(backup.code).as(backup.err).isZero();
+        String id = new ObjectMapper().readTree(backup.out).get("id").asText();
+        Run full = drkit("verify", "--store", store.toString(), "--id", id, "--full", "--identity",
+            keys.secretKey().toString());
+        Run withPassphrase = drkit("restore", "--store", store.toString(), "--id", id, "--target",
+            dir.resolve("wrong").toString(), "--passphrase-file", pass.toString());
+        Path target = dir.resolve("restored");
+        Run restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
+            "--identity", keys.secretKey().toString());
+        Run both = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--recipient",
+            keys.publicKey().toString(), "--passphrase-file", pass.toString());
+
+        assertThat(full.code).as(full.err).isZero();
+        assertThat(full.out).contains(id + "  ok  (full)");
+        assertThat(withPassphrase.code).isEqualTo(ExitCodes.DATA);
+        assertThat(withPassphrase.err.strip()).doesNotContain("\n").contains("key");
+        assertThat(Files.exists(dir.resolve("wrong"))).isFalse();
+        assertThat(restore.code).as(restore.err).isZero();
+        assertThat(Files.readString(target.resolve("conf/vault.hcl"))).isEqualTo("storage \"raft\" {}\n");
+        assertThat(both.code).isEqualTo(ExitCodes.USAGE);
+
+        Run notAKey = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--recipient",
+            pass.toString());
+        assertThat(notAKey.code).isEqualTo(ExitCodes.DATA);
+        assertThat(notAKey.err.strip()).startsWith("drkit backup: ").doesNotContain("\n").doesNotContain(PASSPHRASE);
     }
 }
