@@ -1,10 +1,12 @@
 /**
  * Encrypted, checksummed, verifiable backups.
  *
- * <p>Today: the streaming pipeline ({@link dev.drkit.backup.BackupPipeline}) that compresses with zstd, encrypts
- * as an OpenPGP message stock {@code gpg} can read, and hashes both sides in one pass; and the way back, which
- * verifies integrity before it reports end of stream. Manifests, stores, restore, verification and retention
- * come next; PostgreSQL sources will live in {@code dev.drkit.backup.postgres}. See the module README.
+ * <p>{@link dev.drkit.backup.BackupEngine} makes, lists, verifies and restores backups in a
+ * {@link dev.drkit.backup.store.BackupStore}, each with an authenticated manifest. Underneath,
+ * {@link dev.drkit.backup.BackupPipeline} compresses with zstd, encrypts as an OpenPGP message stock {@code gpg}
+ * can read (a passphrase or public-key recipients), and hashes both sides in one pass. Retention planning lives in
+ * {@code dev.drkit.backup.retention}, WAL archive verification in {@code dev.drkit.backup.postgres}. See the
+ * module README.
  */
 @NullMarked
 package dev.drkit.backup;
