@@ -4,6 +4,9 @@ import dev.drkit.backup.internal.BackupIds;
 import dev.drkit.backup.internal.JsonLines;
 import dev.drkit.backup.internal.RecordingStreams;
 import dev.drkit.backup.internal.TarArchiver;
+import dev.drkit.backup.retention.Backup;
+import dev.drkit.backup.retention.RetentionPlan;
+import dev.drkit.backup.retention.RetentionPolicy;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.PendingBackup;
 import dev.drkit.core.internal.Names;
@@ -33,14 +36,17 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -326,6 +332,63 @@ public final class BackupEngine {
             infos.add(manifest(id).info());
         }
         return infos;
+    }
+
+    // ------------------------------------------------------------------ retention
+
+    /**
+     * Applies a retention policy to the store: plans with {@code policy} at this engine's clock's current time,
+     * then, unless {@code dryRun}, deletes each backup the plan marks, oldest first, under the store's writer
+     * lock, each logged and recorded as a {@link BackupEvent.Type#DELETE} event with the bytes freed. The plan
+     * never marks the newest backup. A backup's time is when it started; its labels become tags
+     * {@code key=value} for {@code keepTag} (labels that cannot be tags, such as values with spaces, are left out).
+     * If a deletion fails, the ones before it stay done and the failure is thrown.
+     *
+     * @throws ManifestException if a manifest in the store is damaged (nothing is deleted then)
+     * @throws BackupIoException if the store cannot be read, or a deletion fails
+     */
+    public RotationResult rotate(RetentionPolicy policy, boolean dryRun) {
+        Objects.requireNonNull(policy, "policy");
+        List<Backup> backups = new ArrayList<>();
+        for (BackupInfo info : list()) {
+            Set<String> tags = new TreeSet<>();
+            info.labels().forEach((key, value) -> {
+                String tag = key + "=" + value;
+                if (tag.length() <= Backup.MAX_TAG_LENGTH && tag.chars().noneMatch(
+                    c -> c == ',' || Character.isWhitespace(c) || Character.isISOControl(c) || Character.isSpaceChar(c))) {
+                    tags.add(tag);
+                }
+            });
+            backups.add(Backup.of(info.id(), info.startedAt(), tags));
+        }
+        RetentionPlan plan = policy.plan(backups, clock.instant());
+        if (dryRun) {
+            return new RotationResult(plan, true, List.of(), 0);
+        }
+        List<Backup> doomed = new ArrayList<>(plan.toDelete());
+        Collections.reverse(doomed);
+        List<String> deleted = new ArrayList<>();
+        long freed = 0;
+        for (Backup backup : doomed) {
+            long started = System.nanoTime();
+            long bytes;
+            try {
+                bytes = store.delete(backup.id());
+            } catch (IOException e) {
+                emit(BackupEvent.Type.DELETE, false, backup.id(), Duration.ofNanos(System.nanoTime() - started),
+                    Map.of("error", describe(e)));
+                throw new BackupIoException("Store " + store.location() + ": deleting backup " + backup.id()
+                    + " failed (" + describe(e) + "); " + deleted.size() + " deleted before it",
+                    context("delete", backup.id(), "store", store.location()), e);
+            }
+            freed += bytes;
+            deleted.add(backup.id());
+            log.info("BackupEngine '{}': deleted backup {} from {} ({} bytes freed; no retention rule keeps it)",
+                name, backup.id(), store.location(), bytes);
+            emit(BackupEvent.Type.DELETE, true, backup.id(), Duration.ofNanos(System.nanoTime() - started),
+                Map.of("bytesFreed", Long.toString(bytes)));
+        }
+        return new RotationResult(plan, false, deleted, freed);
     }
 
     /**

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
         CommandLine.HelpCommand.class,
         DoctorCommand.class,
         RetentionCommand.class,
+        RotateCommand.class,
         KeygenCommand.class,
         SecretsCommand.class,
         PitrCommand.class,

@@ -215,4 +215,37 @@ class BackupCommandsTest {
         assertThat(notAKey.code).isEqualTo(ExitCodes.DATA);
         assertThat(notAKey.err.strip()).startsWith("drkit backup: ").doesNotContain("\n").doesNotContain(PASSPHRASE);
     }
+
+    @Test
+    void rotateKeepsWhatThePolicyKeepsAndADryRunDeletesNothing(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.add(backup(dir, store));
+        }
+        Path events = dir.resolve("events.jsonl");
+
+        Run dryRun = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--dry-run");
+        Run listedAfterDryRun = drkit("list", "--store", store.toString());
+        Run rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--event-log",
+            events.toString(), "--json");
+        Run listed = drkit("list", "--store", store.toString(), "--json");
+        Run keepsNothing = drkit("rotate", "--store", store.toString(), "--keep-daily", "0");
+
+        assertThat(dryRun.code).as(dryRun.err).isZero();
+        assertThat(dryRun.out).contains("keep   " + ids.get(2), "delete " + ids.get(0), "2 would be deleted");
+        for (String id : ids) {
+            assertThat(listedAfterDryRun.out).contains(id);
+        }
+        assertThat(rotate.code).as(rotate.err).isZero();
+        JsonNode result = new ObjectMapper().readTree(rotate.out);
+        assertThat(result.get("deleted")).extracting(JsonNode::asText).containsExactly(ids.get(0), ids.get(1));
+        assertThat(result.get("bytesFreed").asLong()).isPositive();
+        JsonNode remaining = new ObjectMapper().readTree(listed.out);
+        assertThat(remaining).hasSize(1);
+        assertThat(remaining.get(0).get("id").asText()).isEqualTo(ids.get(2));
+        assertThat(Files.readAllLines(events)).hasSize(2).allMatch(line -> line.contains("\"event\":\"delete\""));
+        assertThat(keepsNothing.code).isEqualTo(ExitCodes.USAGE);
+        assertThat(keepsNothing.err).contains("keep nothing");
+    }
 }
