@@ -354,8 +354,7 @@ public final class BackupEngine {
             Set<String> tags = new TreeSet<>();
             info.labels().forEach((key, value) -> {
                 String tag = key + "=" + value;
-                if (tag.length() <= Backup.MAX_TAG_LENGTH && tag.chars().noneMatch(
-                    c -> c == ',' || Character.isWhitespace(c) || Character.isISOControl(c) || Character.isSpaceChar(c))) {
+                if (Backup.isValidTag(tag)) {
                     tags.add(tag);
                 }
             });

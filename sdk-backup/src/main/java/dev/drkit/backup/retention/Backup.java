@@ -102,15 +102,20 @@ public final class Backup {
     }
 
     /**
-     * {@code tag} if it is a valid tag: 1 to {@value #MAX_TAG_LENGTH} characters with no whitespace, comma or
+     * Whether {@code tag} is a valid tag: 1 to {@value #MAX_TAG_LENGTH} characters with no whitespace, comma or
      * control character.
      */
+    public static boolean isValidTag(String tag) {
+        Objects.requireNonNull(tag, "tag");
+        return !tag.isEmpty() && tag.length() <= MAX_TAG_LENGTH
+            && tag.chars().noneMatch(c -> c == ',' || Character.isWhitespace(c) || Character.isISOControl(c)
+                || Character.isSpaceChar(c));
+    }
+
+    /** {@code tag} if it {@linkplain #isValidTag(String) is a valid tag}. */
     static String checkTag(String tag, String argumentName) {
         Objects.requireNonNull(tag, argumentName);
-        boolean bad = tag.isEmpty() || tag.length() > MAX_TAG_LENGTH
-            || tag.chars().anyMatch(c -> c == ',' || Character.isWhitespace(c) || Character.isISOControl(c)
-                || Character.isSpaceChar(c));
-        if (bad) {
+        if (!isValidTag(tag)) {
             throw new IllegalArgumentException(argumentName + " must be 1 to " + MAX_TAG_LENGTH
                 + " characters without whitespace, comma or control characters, but was \"" + shown(tag) + "\"");
         }
