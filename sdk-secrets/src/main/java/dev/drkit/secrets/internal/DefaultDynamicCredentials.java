@@ -43,7 +43,7 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
     private final Object lock = new Object();
 
     private volatile Lease lease;
-    private volatile TaskScheduler.@Nullable Cancellable pending;
+    private final TaskSlot tasks;
     private volatile boolean closed;
 
     public DefaultDynamicCredentials(String mount, String role, VaultConfig config, VaultHttp http, TokenManager tokens,
@@ -55,6 +55,9 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         this.http = http;
         this.tokens = tokens;
         this.scheduler = scheduler;
+        this.tasks = new TaskSlot(scheduler, () -> closed, config.maxRetryDelay().toNanos(),
+            e -> log.error("Vault client '{}': credentials task of role '{}' failed ({}); retrying", config.name(), role,
+                e.getClass().getSimpleName()));
         this.stats = stats;
         this.random = random;
         this.lease = fetch();
@@ -117,10 +120,7 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
             return;
         }
         closed = true;
-        TaskScheduler.Cancellable p = pending;
-        if (p != null) {
-            p.cancel();
-        }
+        tasks.cancel();
         if (config.revokeOnClose()) {
             Lease l = lease;
             try {
@@ -222,7 +222,7 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         long delay = Schedule.retryDelay(left, config.minRetryDelay().toNanos(), config.maxRetryDelay().toNanos());
         log.warn("Vault client '{}': keeping the credentials of role '{}' alive failed ({}); {}s left, retrying in {} ms",
             config.name(), role, e.reason(), Math.max(0, left / 1_000_000_000L), delay / 1_000_000L);
-        reschedule(task, delay);
+        tasks.schedule(task, delay);
     }
 
     /** A new token replaced the one that created the current lease: the lease ends when the old token does. */
@@ -239,29 +239,10 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         long delay = Schedule.renewDelay(left, config.renewFraction(), config.renewJitter(), random);
         boolean tokenEnding = tokens.endOf(l.generation) < l.leaseEndNanos;
         if (!l.renewable || l.capped || tokenEnding) {
-            reschedule(this::rotateTask, delay);
+            tasks.schedule(this::rotateTask, delay);
         } else {
-            reschedule(this::renewTask, delay);
+            tasks.schedule(this::renewTask, delay);
         }
-    }
-
-    private void reschedule(Runnable task, long delayNanos) {
-        if (closed) {
-            return;
-        }
-        TaskScheduler.Cancellable previous = pending;
-        if (previous != null) {
-            previous.cancel();
-        }
-        pending = scheduler.schedule(() -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                log.error("Vault client '{}': credentials task of role '{}' failed ({}); retrying", config.name(), role,
-                    e.getClass().getSimpleName());
-                reschedule(task, config.maxRetryDelay().toNanos());
-            }
-        }, delayNanos);
     }
 
     private Lease fetch() {

@@ -43,7 +43,7 @@ public final class TokenManager {
     private final Map<Integer, Long> endOfGeneration = new ConcurrentHashMap<>();
 
     private volatile @Nullable TokenState state;
-    private volatile TaskScheduler.@Nullable Cancellable pending;
+    private final TaskSlot tasks;
     private volatile boolean closed;
     private @Nullable Secret unwrappedSecretId;
     private int generations;
@@ -54,6 +54,8 @@ public final class TokenManager {
         this.name = config.name();
         this.http = http;
         this.scheduler = scheduler;
+        this.tasks = new TaskSlot(scheduler, () -> closed, config.maxRetryDelay().toNanos(),
+            e -> log.error("Vault client '{}': token task failed ({}); retrying", name, e.getClass().getSimpleName()));
         this.stats = stats;
         this.random = random;
     }
@@ -68,7 +70,7 @@ public final class TokenManager {
             stats.loginFailures.increment();
             log.warn("Vault client '{}': Vault unavailable at start ({}); logging in again in the background",
                 name, e.reason());
-            reschedule(this::reloginTask, config.minRetryDelay().toNanos());
+            tasks.schedule(this::reloginTask, config.minRetryDelay().toNanos());
         }
     }
 
@@ -181,10 +183,7 @@ public final class TokenManager {
     /** Stops background work and, if configured, revokes the token. */
     public void close() {
         closed = true;
-        TaskScheduler.Cancellable p = pending;
-        if (p != null) {
-            p.cancel();
-        }
+        tasks.cancel();
         TokenState s = state;
         if (s != null && config.revokeOnClose() && config.auth().method() != VaultAuth.Method.TOKEN) {
             try {
@@ -236,7 +235,7 @@ public final class TokenManager {
             long delay = Schedule.retryDelay(left, config.minRetryDelay().toNanos(), config.maxRetryDelay().toNanos());
             log.warn("Vault client '{}': token renewal failed ({}); {}s of the token left, retrying in {} ms", name,
                 e.reason(), Math.max(0, left / 1_000_000_000L), delay / 1_000_000L);
-            reschedule(this::renewTask, delay);
+            tasks.schedule(this::renewTask, delay);
         }
     }
 
@@ -254,7 +253,7 @@ public final class TokenManager {
             long left = s == null ? 0 : s.expiresNanos - config.ticker().nanos();
             long delay = Schedule.retryDelay(left, config.minRetryDelay().toNanos(), config.maxRetryDelay().toNanos());
             log.warn("Vault client '{}': login failed ({}); retrying in {} ms", name, e.reason(), delay / 1_000_000L);
-            reschedule(this::reloginTask, delay);
+            tasks.schedule(this::reloginTask, delay);
         } catch (VaultAuthException | SecretUnavailableException e) {
             stats.loginFailures.increment();
             // A refusal will not change by itself; an operator may replace the secret ID, so keep trying slowly.
@@ -264,7 +263,7 @@ public final class TokenManager {
                     e instanceof VaultException ? ((VaultException) e).reason() : "credentials unavailable: " + e.getMessage(),
                     config.maxRetryDelay().toSeconds());
             }
-            reschedule(this::reloginTask, config.maxRetryDelay().toNanos());
+            tasks.schedule(this::reloginTask, config.maxRetryDelay().toNanos());
         }
     }
 
@@ -275,28 +274,10 @@ public final class TokenManager {
         long left = s.expiresNanos - config.ticker().nanos();
         long delay = Schedule.renewDelay(left, config.renewFraction(), config.renewJitter(), random);
         if (!s.renewable || s.capped) {
-            reschedule(this::reloginTask, delay);
+            tasks.schedule(this::reloginTask, delay);
         } else {
-            reschedule(this::renewTask, delay);
+            tasks.schedule(this::renewTask, delay);
         }
-    }
-
-    private void reschedule(Runnable task, long delayNanos) {
-        if (closed) {
-            return;
-        }
-        TaskScheduler.Cancellable previous = pending;
-        if (previous != null) {
-            previous.cancel();
-        }
-        pending = scheduler.schedule(() -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                log.error("Vault client '{}': token task failed ({}); retrying", name, e.getClass().getSimpleName());
-                reschedule(task, config.maxRetryDelay().toNanos());
-            }
-        }, delayNanos);
     }
 
     /** Holding {@link #loginLock}. */
