@@ -1,6 +1,8 @@
 package dev.drkit.examples.demo;
 
+import dev.drkit.backup.BackupInfo;
 import dev.drkit.core.DrkitException;
+import dev.drkit.core.EnvironmentException;
 import dev.drkit.core.drill.CanaryResult;
 import dev.drkit.core.drill.CanaryWriter;
 import dev.drkit.core.drill.DrillReport;
@@ -9,40 +11,55 @@ import dev.drkit.core.drill.Milestone;
 import dev.drkit.core.drill.RecoveryResult;
 import dev.drkit.core.drill.RecoveryTimeline;
 import dev.drkit.core.drill.RecoveryVerifier;
+import dev.drkit.core.secret.CredentialsSource;
+import dev.drkit.core.secret.Secret;
+import dev.drkit.failover.Endpoint;
+import dev.drkit.failover.FailoverConfig;
+import dev.drkit.failover.FailoverDataSource;
+import dev.drkit.failover.event.FailoverEvent;
 import dev.drkit.postgres.PgBinaries;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.PgClusterConfig;
 import dev.drkit.postgres.ReplicaOptions;
 import dev.drkit.postgres.StopMode;
+import org.jspecify.annotations.Nullable;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * drkit's main job, end to end on a local machine: start a primary and a synchronous streaming replica, run a
- * steady canary workload, crash the primary, detect it, promote the replica, and measure — not assume — how
- * long recovery took (RTO: until several consecutive real writes pass) and what was lost (RPO and lost
- * records, from the canary's numbered rows).
+ * steady canary workload through drkit's failover-aware data source, back up a service's files (encrypted),
+ * rotate, verify and restore them, then crash the primary, let the data source detect the loss, promote the
+ * replica, and measure — not assume — how long recovery took (RTO: until several consecutive real writes pass
+ * through the data source) and what was lost (RPO and lost records, from the canary's numbered rows).
  *
- * <p>The clock starts when the crash is sent. From then on, a client probe watches the old primary (detection)
- * and a recovery verifier writes, every probe interval, to whichever server the application would use now:
- * the old primary until the promotion, the promoted replica after it. So the RTO includes the time to stop,
- * detect and promote, and its uncertainty is the probe interval.
- *
- * <p>Each later drkit capability (encrypted backups, the WAL archive and PITR, the failover DataSource) adds
- * its steps here.
+ * <p>The recovery clock starts when the crash is sent. From then on a recovery verifier writes, every probe
+ * interval, through the application's data source, which finds the promoted replica by itself. So the RTO
+ * includes the time to stop, detect, promote and follow, and its uncertainty is the probe interval.
  */
 public final class DemoDrill {
 
@@ -53,25 +70,39 @@ public final class DemoDrill {
 
     private static final String PROBE_TABLE = "CREATE TABLE drkit_probe (at timestamptz NOT NULL)";
 
-    static final List<String> STEP_NAMES = List.of(
-        "find PostgreSQL", "start primary", "start synchronous replica", "steady workload",
-        "replica has the workload", "crash the primary", "detect the failure", "promote the replica",
-        "verify recovery", "count lost writes");
+    static final String FIND_POSTGRES = "find PostgreSQL";
+    static final String START_PRIMARY = "start primary";
+    static final String START_REPLICA = "start synchronous replica";
+    static final String WORKLOAD = "steady workload";
+    static final String REPLICA_CAUGHT_UP = "replica has the workload";
+    static final String BACK_UP_FILES = "back up files";
+    static final String ROTATE = "rotate backups";
+    static final String VERIFY_BACKUPS = "verify backups";
+    static final String RESTORE_FILES = "restore files";
+    static final String CRASH = "crash the primary";
+    static final String DETECT = "detect the failure";
+    static final String PROMOTE = "promote the replica";
+    static final String VERIFY_RECOVERY = "verify recovery";
+    static final String COUNT_LOST = "count lost writes";
+
+    static final List<String> STEP_NAMES = List.of(FIND_POSTGRES, START_PRIMARY, START_REPLICA, WORKLOAD,
+        REPLICA_CAUGHT_UP, BACK_UP_FILES, ROTATE, VERIFY_BACKUPS, RESTORE_FILES, CRASH, DETECT, PROMOTE,
+        VERIFY_RECOVERY, COUNT_LOST);
 
     private final Options options;
     private final PrintStream progress;
     private final List<PgCluster> clusters = new ArrayList<>();
-    private DrkitException failure;
+    private @Nullable DrkitException failure;
 
     /**
      * What to run, and how.
      *
      * @param binaries       the PostgreSQL binaries to use; empty to detect them
-     * @param workload       how long the canary writes before the crash
+     * @param workload       how long the canary writes before the first backup
      * @param canaryInterval time between canary writes
-     * @param probeInterval  time between detection and recovery probes
+     * @param probeInterval  time between recovery probes
      * @param consecutivePasses recovery probes that must pass in a row
-     * @param keep           keep the clusters' directories (stopped) after the drill
+     * @param keep           keep the clusters' directories (stopped) and the stores after the drill
      */
     public record Options(Optional<PgBinaries> binaries, Duration workload, Duration canaryInterval,
                           Duration probeInterval, int consecutivePasses, boolean keep) {
@@ -104,24 +135,39 @@ public final class DemoDrill {
 
     /**
      * Runs the drill. A failing step ends it early: that step is recorded as failed, the remaining ones as
-     * skipped, and the report's verdict is FAIL. The clusters are always stopped and (unless kept) removed.
+     * skipped, and the report's verdict is FAIL. The clusters are always stopped and, unless kept, removed with
+     * the demo's stores.
      */
     public DrillReport run() {
         Instant started = Instant.now();
         RecoveryTimeline timeline = RecoveryTimeline.start();
         DrillSteps steps = new DrillSteps(timeline);
-        DrillReport.Builder report = DrillReport.builder("demo: crash the primary, promote the sync replica")
+        DrillReport.Builder report = DrillReport.builder("demo: back up, verify, crash the primary, fail over")
             .started(started).rtoTarget(RTO_TARGET).rpoTarget(RPO_TARGET);
+        Path work = null;
         try {
-            runSteps(timeline, steps, report);
+            work = Files.createTempDirectory("drkit-demo-");
+            runSteps(timeline, steps, report, work);
         } catch (Exception e) {
             if (e instanceof DrkitException) {
                 failure = (DrkitException) e;
+            } else if (e instanceof IOException && work == null) {
+                failure = new EnvironmentException("Cannot create the demo's work directory: " + e.getMessage(),
+                    Map.of(), e);
             }
-            STEP_NAMES.subList(Math.min(steps.steps().size(), STEP_NAMES.size()), STEP_NAMES.size())
+            Set<String> done = new HashSet<>();
+            steps.steps().forEach(step -> done.add(step.name()));
+            STEP_NAMES.stream().filter(name -> !done.contains(name))
                 .forEach(name -> steps.skip(name, "an earlier step failed"));
         } finally {
             closeClusters();
+            if (work != null) {
+                if (options.keep()) {
+                    progress.println("demo: kept the stores and files in " + work);
+                } else {
+                    deleteTree(work);
+                }
+            }
         }
         steps.steps().forEach(report::step);
         return report.finished(Instant.now()).build();
@@ -135,65 +181,114 @@ public final class DemoDrill {
         return Optional.ofNullable(failure);
     }
 
-    private void runSteps(RecoveryTimeline timeline, DrillSteps steps, DrillReport.Builder report) throws Exception {
-        PgBinaries binaries = step(steps, 0, () -> options.binaries().orElseGet(PgBinaries::detect),
+    private void runSteps(RecoveryTimeline timeline, DrillSteps steps, DrillReport.Builder report, Path work)
+        throws Exception {
+        PgBinaries binaries = step(steps, FIND_POSTGRES, () -> options.binaries().orElseGet(PgBinaries::detect),
             b -> "PostgreSQL " + b.version() + " (" + b.source().toString().toLowerCase(Locale.ROOT)
                 + ": " + b.binDirectory() + ")");
         PgClusterConfig config = PgClusterConfig.forTests().toBuilder().binaries(binaries)
             .deleteOnClose(!options.keep()).build();
 
-        PgCluster primary = step(steps, 1, () -> track(PgCluster.start(config.toBuilder().name("primary").build())),
+        PgCluster primary = step(steps, START_PRIMARY,
+            () -> track(PgCluster.start(config.toBuilder().name("primary").build())),
             p -> "127.0.0.1:" + p.port() + ", data " + p.dataDirectory());
-        PgCluster replica = step(steps, 2, () -> track(primary.createReplica(ReplicaOptions.sync("replica"))),
+        PgCluster replica = step(steps, START_REPLICA, () -> track(primary.createReplica(ReplicaOptions.sync("replica"))),
             r -> "127.0.0.1:" + r.port() + ", streaming, synchronous");
+        primary.execute(CanaryTable.CREATE);
+        primary.execute(PROBE_TABLE);
 
-        // Where the application writes now: the primary, then the promoted replica.
-        AtomicReference<PgCluster> writer = new AtomicReference<>(primary);
-        CanaryWriter canary = CanaryWriter.builder(new CanaryTable(writer::get), timeline).name("canary")
-            .interval(options.canaryInterval()).build();
+        // The application: drkit's data source over both servers, writing wherever the primary is now.
+        CompletableFuture<Instant> primaryLost = new CompletableFuture<>();
+        try (FailoverDataSource application = FailoverDataSource.create(FailoverConfig.builder().name("demo")
+                 .endpoints(Endpoint.of(PgCluster.HOST, primary.port()), Endpoint.of(PgCluster.HOST, replica.port()))
+                 .credentials(CredentialsSource.fixed(primary.superuser(), primary.superuserPassword()))
+                 // Writes during the outage fail after a second instead of queueing: the report counts them.
+                 .primaryWait(Duration.ofSeconds(1))
+                 .build());
+             Secret passphrase = randomPassphrase();
+             FileBackups files = new FileBackups(work, passphrase)) {
+            application.addListener(event -> {
+                if (event.type() == FailoverEvent.Type.PRIMARY_LOST) {
+                    primaryLost.complete(Instant.now());
+                }
+            });
+            CanaryWriter canary = CanaryWriter.builder(new CanaryTable(application), timeline).name("canary")
+                .interval(options.canaryInterval()).build();
+            try {
+                runWorkloadAndBackups(steps, primary, replica, application, canary, files);
+                runFailover(timeline, steps, report, primary, replica, application, canary, primaryLost);
+            } finally {
+                canary.close();
+            }
+        }
+    }
+
+    private void runWorkloadAndBackups(DrillSteps steps, PgCluster primary, PgCluster replica,
+                                       FailoverDataSource application, CanaryWriter canary, FileBackups files)
+        throws Exception {
+        step(steps, WORKLOAD, () -> {
+            if (!application.awaitPrimary(Duration.ofSeconds(10))) {
+                throw new EnvironmentException("drkit's data source found no primary within 10 s", Map.of(), null);
+            }
+            canary.start();
+            TimeUnit.NANOSECONDS.sleep(options.workload().toNanos());
+            return canary.acknowledged();
+        }, acked -> acked + " canary rows committed through drkit's data source, one every "
+            + options.canaryInterval().toMillis() + " ms");
+
+        step(steps, REPLICA_CAUGHT_UP, () -> {
+            replica.awaitReplay(primary.currentLsn(), Duration.ofSeconds(10));
+            return replica.queryLong("SELECT count(*) FROM " + CanaryTable.TABLE);
+        }, rows -> rows + " rows readable on the replica");
+
+        List<BackupInfo> taken = step(steps, BACK_UP_FILES, files::backUpTwice,
+            backups -> backups.size() + " encrypted backups of a service's configuration (AES-256, zstd): "
+                + backups.get(0).plaintextBytes() + " bytes each, in " + files.store());
+        step(steps, ROTATE, files::rotate,
+            rotation -> "keep the newest: deleted " + rotation.deleted() + " (" + rotation.bytesFreed()
+                + " bytes freed), kept " + taken.get(taken.size() - 1).id());
+        step(steps, VERIFY_BACKUPS, files::verify,
+            results -> results.size() + " verifications passed: quick (checksums, no key) and full (decrypted, "
+                + "manifest authenticated, " + results.get(results.size() - 1).entries() + " entries checked)");
+        step(steps, RESTORE_FILES, files::restoreAndCompare,
+            restored -> restored.entries() + " entries restored to another directory, every file equal to the source");
+    }
+
+    private void runFailover(RecoveryTimeline timeline, DrillSteps steps, DrillReport.Builder report,
+                             PgCluster primary, PgCluster replica, FailoverDataSource application,
+                             CanaryWriter canary, CompletableFuture<Instant> primaryLost) throws Exception {
+        // The data source makes writes wait for a new primary instead of failing; a probe that waits longer than
+        // a user would (250 ms) counts as failed, so the RTO is when writes complete promptly again.
+        RecoveryVerifier verifier = RecoveryVerifier.builder().name("write probe")
+            .probeInterval(options.probeInterval()).probeTimeout(Duration.ofMillis(250))
+            .consecutivePasses(options.consecutivePasses()).timeout(RTO_TARGET.multipliedBy(2)).build();
         CompletableFuture<RecoveryResult> recovery = null;
         try {
-            step(steps, 3, () -> {
-                primary.execute(CanaryTable.CREATE);
-                primary.execute(PROBE_TABLE);
-                canary.start();
-                TimeUnit.NANOSECONDS.sleep(options.workload().toNanos());
-                return canary.acknowledged();
-            }, acked -> acked + " canary rows committed, one every " + options.canaryInterval().toMillis() + " ms");
-
-            step(steps, 4, () -> {
-                replica.awaitReplay(primary.currentLsn(), Duration.ofSeconds(10));
-                return replica.queryLong("SELECT count(*) FROM drkit_canary");
-            }, rows -> rows + " rows readable on the replica");
-
-            RecoveryVerifier verifier = RecoveryVerifier.builder().name("write probe")
-                .probeInterval(options.probeInterval()).consecutivePasses(options.consecutivePasses())
-                .timeout(RTO_TARGET.multipliedBy(2)).build();
-            CompletableFuture<Void> crash = step(steps, 5, () -> {
+            CompletableFuture<Void> crash = step(steps, CRASH, () -> {
                 timeline.mark(Milestone.DISRUPTION);
                 return CompletableFuture.runAsync(() -> primary.stop(StopMode.IMMEDIATE));
             }, stopping -> "pg_ctl stop -m immediate sent (no shutdown checkpoint: a crash)");
-            recovery = verifier.start(timeline, () -> writeProbe(writer.get()));
+            recovery = verifier.start(timeline, () -> writeProbe(application));
 
-            step(steps, 6, () -> {
-                awaitFailure(primary);
+            step(steps, DETECT, () -> {
+                primaryLost.get(30, TimeUnit.SECONDS);
                 timeline.mark(Milestone.DETECTION);
                 crash.get(60, TimeUnit.SECONDS);
                 return timeline.between(Milestone.DISRUPTION, Milestone.DETECTION).orElseThrow();
-            }, detected -> "a client probe of the primary failed " + detected.toMillis() + " ms after the crash");
+            }, detected -> "drkit's data source declared the primary lost " + detected.toMillis()
+                + " ms after the crash");
 
-            step(steps, 7, () -> {
+            step(steps, PROMOTE, () -> {
                 replica.promote();
                 timeline.mark(Milestone.ACTION);
-                writer.set(replica);
                 return replica.timeline();
-            }, newTimeline -> "timeline " + newTimeline + "; the application now writes here");
+            }, newTimeline -> "timeline " + newTimeline + "; the data source follows it by itself");
 
             RecoveryResult recovered = recovery.get(RTO_TARGET.multipliedBy(3).toSeconds(), TimeUnit.SECONDS);
             report.rto(recovered);
-            steps.check(STEP_NAMES.get(8), recovered.recovered(), recovered.recovered()
-                ? options.consecutivePasses() + " consecutive write probes passed; " + recovered.probes() + " probes, "
-                    + recovered.failedProbes() + " failed during the outage"
+            steps.check(VERIFY_RECOVERY, recovered.recovered(), recovered.recovered()
+                ? options.consecutivePasses() + " consecutive writes through the data source passed; "
+                    + recovered.probes() + " probes, " + recovered.failedProbes() + " failed during the outage"
                 : "not recovered within " + RTO_TARGET.multipliedBy(2).toSeconds() + " s: "
                     + recovered.lastFailure().orElse("no probe passed"));
             if (!recovered.recovered()) {
@@ -201,7 +296,7 @@ public final class DemoDrill {
             }
 
             canary.stop();
-            CanaryResult loss = step(steps, 9, canary::assess,
+            CanaryResult loss = step(steps, COUNT_LOST, canary::assess,
                 r -> r.acknowledged() + " acknowledged, " + r.lostRecords() + " lost"
                     + (r.lostSequences().isEmpty() ? "" : " " + r.lostSequences()) + ", " + r.failedWrites()
                     + " failed during the outage");
@@ -210,13 +305,11 @@ public final class DemoDrill {
             if (recovery != null) {
                 recovery.cancel(true);
             }
-            canary.close();
         }
     }
 
-    private <T> T step(DrillSteps steps, int index, DrillSteps.Action<T> action, Function<? super T, String> describe)
-        throws Exception {
-        String name = STEP_NAMES.get(index);
+    private <T> T step(DrillSteps steps, String name, DrillSteps.Action<T> action,
+                       Function<? super T, String> describe) throws Exception {
         progress.println("demo: " + name + " ...");
         return steps.run(name, action, describe);
     }
@@ -226,24 +319,29 @@ public final class DemoDrill {
         return cluster;
     }
 
-    /** Probes the primary as a client would, until a probe fails. */
-    private void awaitFailure(PgCluster primary) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            try (Connection connection = primary.connect(); Statement probe = connection.createStatement()) {
-                probe.execute("SELECT 1");
-            } catch (Exception expected) {
-                return;
-            }
-            TimeUnit.NANOSECONDS.sleep(options.probeInterval().toNanos());
+    /** A user-level probe: a real write, committed, through the application's data source. */
+    private static boolean writeProbe(FailoverDataSource application) throws Exception {
+        try (Connection connection = application.getConnection(); Statement write = connection.createStatement()) {
+            return write.executeUpdate("INSERT INTO drkit_probe VALUES (now())") == 1;
         }
-        throw new IllegalStateException("the primary still answered 30 s after it was stopped");
     }
 
-    /** A user-level probe: a real write, committed, on the server the application writes to now. */
-    private static boolean writeProbe(PgCluster server) throws Exception {
-        try (Connection connection = server.connect(); Statement write = connection.createStatement()) {
-            return write.executeUpdate("INSERT INTO drkit_probe VALUES (now())") == 1;
+    /** A random passphrase for the demo's backups; kept only in memory. */
+    private static Secret randomPassphrase() {
+        byte[] random = new byte[24];
+        new SecureRandom().nextBytes(random);
+        char[] chars = Base64.getEncoder().encodeToString(random).toCharArray();
+        Arrays.fill(random, (byte) 0);
+        return Secret.of(chars, "demo backup passphrase");
+    }
+
+    private void deleteTree(Path root) {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path path : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            progress.println("demo: could not remove " + root + ": " + e.getMessage());
         }
     }
 
