@@ -1,0 +1,103 @@
+package dev.drkit.postgres;
+
+import dev.drkit.core.EnvironmentException;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A {@code java} command line that the PostgreSQL server's operating-system user can run, for settings such as
+ * {@code archive_command} and {@code restore_command} that call back into Java (for example
+ * {@code drkit wal-push %p}).
+ *
+ * <p>When the JVM runs as root, the server runs as an unprivileged user ({@link PgCluster#serverUser()}) that
+ * usually cannot read the JVM's class path (a build's local repository under {@code /root}, say). So the class
+ * path is copied into a directory of the caller's choosing, readable by everyone (0755 directories, 0644 files).
+ * Copy only what holds no secrets: a class path does not. The JVM starts with a small heap and the C1 compiler
+ * only, since such commands run once per WAL file and start-up dominates.
+ *
+ * @since 0.1
+ */
+public final class ServerSideJava {
+
+    private ServerSideJava() {
+    }
+
+    /**
+     * Copies this JVM's class path into {@code libraryDirectory} (created, or reused if it exists) and returns a
+     * shell command line that runs {@code mainClass} from that copy. Append the program's arguments to it; quote
+     * any that may contain shell characters.
+     *
+     * @param libraryDirectory where to copy the class path; every directory above it must be searchable by the
+     *                         server's user
+     * @param mainClass        the class whose {@code main} runs
+     * @throws EnvironmentException if the class path cannot be copied
+     */
+    public static String commandLine(Path libraryDirectory, Class<?> mainClass) {
+        Objects.requireNonNull(libraryDirectory, "libraryDirectory");
+        Objects.requireNonNull(mainClass, "mainClass");
+        List<String> entries = new ArrayList<>();
+        try {
+            Files.createDirectories(libraryDirectory);
+            Files.setPosixFilePermissions(libraryDirectory, PosixFilePermissions.fromString("rwxr-xr-x"));
+            int index = 0;
+            for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
+                Path source = entry.isEmpty() ? null : Path.of(entry);
+                if (source == null || !Files.exists(source)) {
+                    continue;
+                }
+                Path target = libraryDirectory.resolve(index++ + "-" + source.getFileName());
+                copyReadable(source, target);
+                entries.add(target.toAbsolutePath().toString());
+            }
+        } catch (IOException e) {
+            throw new EnvironmentException("Cannot copy the class path into " + libraryDirectory + " for the server's"
+                + " user: " + e.getMessage(), Map.of("file", libraryDirectory.toString()), e);
+        }
+        String java = ProcessHandle.current().info().command().orElse(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        return shellQuote(java) + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m -cp "
+            + shellQuote(String.join(File.pathSeparator, entries)) + " " + shellQuote(mainClass.getName());
+    }
+
+    /** {@code value} as one single-quoted shell word. */
+    public static String shellQuote(String value) {
+        return "'" + value.replace("'", "'\\''") + "'";
+    }
+
+    private static void copyReadable(Path source, Path target) throws IOException {
+        if (!Files.isDirectory(source)) {
+            Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
+            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
+            return;
+        }
+        Files.walkFileTree(source, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                Path copy = target.resolve(source.relativize(dir).toString());
+                Files.createDirectories(copy);
+                Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rwxr-xr-x"));
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Path copy = target.resolve(source.relativize(file).toString());
+                Files.copy(file, copy, StandardCopyOption.REPLACE_EXISTING);
+                Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-r--r--"));
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+}

@@ -1,0 +1,54 @@
+package dev.drkit.postgres;
+
+import dev.drkit.postgres.internal.RunAs;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The command line runs a Java main class as the server's user, from a copy of the class path. */
+class ServerSideJavaTest {
+
+    /** The program the command line runs: prints its arguments and who it runs as, exits with 7. */
+    public static final class Echo {
+        public static void main(String[] args) {
+            System.out.println(String.join("|", args) + " as " + System.getProperty("user.name"));
+            System.exit(7);
+        }
+    }
+
+    @Test
+    void runsAMainClassAsTheServersUserFromACopyOfTheClassPath(@TempDir Path dir) throws Exception {
+        // @TempDir is 0700: open it as a server's work directory would be.
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path lib = dir.resolve("lib");
+
+        String command = ServerSideJava.commandLine(lib, Echo.class) + " one " + ServerSideJava.shellQuote("it's two");
+
+        RunAs runAs = RunAs.detect(null);
+        Process process = new ProcessBuilder(runAs.wrap(List.of("/bin/sh", "-c", command)))
+            .directory(Path.of("/").toFile()).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isEqualTo(7);
+        String user = runAs.user().map(u -> u.name()).orElse(System.getProperty("user.name"));
+        assertThat(output).contains("one|it's two as " + user);
+        try (var copied = Files.list(lib)) {
+            // Readable by everyone, writable by the owner only.
+            assertThat(copied).isNotEmpty().allSatisfy(entry -> assertThat(
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(entry))).matches("rw.r..r.."));
+        }
+    }
+
+    @Test
+    void quotesEveryShellCharacter() {
+        assertThat(ServerSideJava.shellQuote("a b'c$d")).isEqualTo("'a b'\\''c$d'");
+    }
+}
