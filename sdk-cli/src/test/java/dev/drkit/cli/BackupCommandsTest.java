@@ -142,7 +142,7 @@ class BackupCommandsTest {
         Path source = source(dir);
         List<Run> runs = new ArrayList<>();
 
-        runs.add(drkit("backup", "--store", "s3://bucket/prefix", "--source", source.toString(),
+        runs.add(drkit("backup", "--store", "s3://Not_A_Bucket/prefix", "--source", source.toString(),
             "--passphrase-file", pass.toString()));
         runs.add(drkit("backup", "--store", dir.resolve("s").toString(), "--source", source.toString()));
         runs.add(drkit("backup", "--store", dir.resolve("s").toString(), "--source", source.toString(),
@@ -155,7 +155,7 @@ class BackupCommandsTest {
             "--passphrase-file", pass.toString(), "--label", "bad key=x"));
 
         assertThat(runs).extracting(Run::code).containsOnly(ExitCodes.USAGE);
-        assertThat(runs.get(0).err).contains("S3 stores");
+        assertThat(runs.get(0).err).contains("not a valid s3://bucket/prefix URI");
         assertThat(runs.get(2).err).contains("either --recipient or a passphrase option");
         assertThat(runs.get(3).err).contains("Unknown option");
         assertThat(runs.get(5).err).contains("unknown store scheme").doesNotContain("secret");

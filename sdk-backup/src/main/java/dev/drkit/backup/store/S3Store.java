@@ -171,10 +171,14 @@ public final class S3Store implements BackupStore {
         Objects.requireNonNull(uri, "uri");
         Checks.argument("s3".equals(uri.getScheme()), "uri must be s3://bucket/prefix, but was %s",
             uri.getScheme() == null ? "a URI without scheme" : "a " + uri.getScheme() + " URI");
-        Checks.argument(uri.getRawUserInfo() == null, "uri must not hold user information (credentials); "
+        Checks.argument(uri.getRawUserInfo() == null
+                && (uri.getRawAuthority() == null || !uri.getRawAuthority().contains("@")),
+            "uri must not hold user information (credentials); "
             + "give them with credentials(...) or through the SDK's default provider chain");
+        // a bucket that is no valid host name (Not_A_Bucket) leaves the host null: take it from the authority
+        String bucket = uri.getHost() != null ? uri.getHost() : String.valueOf(uri.getRawAuthority());
         String path = uri.getPath() == null ? "" : uri.getPath().replaceAll("^/+|/+$", "");
-        return new Builder(String.valueOf(uri.getHost()), path);
+        return new Builder(bucket, path);
     }
 
     /**

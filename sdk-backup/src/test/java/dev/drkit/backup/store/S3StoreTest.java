@@ -205,6 +205,11 @@ class S3StoreTest extends BackupStoreContract {
         assertThatThrownBy(() -> S3Store.builder(URI.create("s3://AKIA:secret@bucket/p")))
             .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("secret@")
             .hasMessageContaining("user information");
+        assertThatThrownBy(() -> S3Store.builder(URI.create("s3://Not_A_Bucket/p")))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Not_A_Bucket");
+        assertThatThrownBy(() -> S3Store.builder(URI.create("s3://AKIA:hunter2@Not_A_Bucket/p")))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("hunter2")
+            .hasMessageContaining("user information");
         assertThatThrownBy(() -> S3Store.builder(URI.create("file:///tmp/x")))
             .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("s3://bucket/prefix");
         assertThatThrownBy(() -> S3Store.builder("B", "p")).isInstanceOf(IllegalArgumentException.class)

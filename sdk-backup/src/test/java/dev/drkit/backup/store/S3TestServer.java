@@ -22,17 +22,23 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * One local S3-compatible server (Adobe S3Mock's executable jar, copied into {@code target/s3-test-server} by the
  * build) for all S3 tests of this JVM, on 127.0.0.1 and a free port, in a temp directory; stopped when the JVM
- * exits. AWS itself is never contacted: clients get this endpoint and fake credentials.
+ * exits. AWS itself is never contacted: clients get this endpoint and fake credentials. Public for the tests of
+ * other modules (sdk-cli's, through this module's test-jar), which also copy the jar into their
+ * {@code target/s3-test-server}.
  */
-final class S3TestServer {
+public final class S3TestServer {
 
-    static final String BUCKET = "drkit-test";
-    static final String ACCESS_KEY = "test-access-key";
-    static final String SECRET_KEY = "test-secret-key-never-shown";
+    /** The bucket the server is started with. */
+    public static final String BUCKET = "drkit-test";
+    /** The fake access key id the server accepts (S3Mock accepts any). */
+    public static final String ACCESS_KEY = "test-access-key";
+    /** The fake secret access key; tests check it is never shown. */
+    public static final String SECRET_KEY = "test-secret-key-never-shown";
 
     private static S3TestServer instance;
 
-    final URI endpoint;
+    /** The server's endpoint, {@code http://127.0.0.1:PORT}. */
+    public final URI endpoint;
     private final Process process;
 
     private S3TestServer(URI endpoint, Process process) {
@@ -41,7 +47,7 @@ final class S3TestServer {
     }
 
     /** The running server; skips the calling test when the jar is missing outside CI, fails in CI. */
-    static synchronized S3TestServer get() throws Exception {
+    public static synchronized S3TestServer get() throws Exception {
         if (instance == null) {
             Path jar = Path.of(System.getProperty("basedir", "."), "target", "s3-test-server", "s3mock.jar");
             if (!Files.isRegularFile(jar) && System.getenv("CI") == null) {
@@ -104,7 +110,7 @@ final class S3TestServer {
     }
 
     /** A builder for a store under {@code prefix} on this server, with fake explicit credentials. */
-    S3Store.Builder store(String prefix) {
+    public S3Store.Builder store(String prefix) {
         return S3Store.builder(BUCKET, prefix)
             .endpointOverride(endpoint)
             .pathStyleAccess(true)
@@ -113,7 +119,7 @@ final class S3TestServer {
     }
 
     /** A plain S3 client for this server, to look behind the store's back. */
-    S3Client client() {
+    public S3Client client() {
         return S3Client.builder()
             .endpointOverride(endpoint)
             .forcePathStyle(true)
