@@ -229,7 +229,8 @@ class PgBackupSourceTest {
     }
 
     @Test
-    void aWrongPasswordFailsClearlyAndListsNoBackup() {
+    void aWrongPasswordFailsClearlyAndListsNoBackup() throws IOException {
+        Set<String> before = pgpassDirectories();
         BackupEngine engine = engine(temp.resolve("wrong-store"));
         String wrong = "not-the-password-" + UUID.randomUUID();
         try (Secret bad = Secret.ofString(wrong, "wrong")) {
@@ -244,6 +245,7 @@ class PgBackupSourceTest {
                 .isInstanceOf(PgConnectionException.class);
         }
         assertThat(engine.list()).isEmpty();
+        assertThat(pgpassDirectories()).as("no PGPASSFILE left behind").isEqualTo(before);
     }
 
     @Test
@@ -294,6 +296,92 @@ class PgBackupSourceTest {
                 st.execute("DELETE FROM customers WHERE id = 1000");
             }
         }
+    }
+
+    @Test
+    void aDamagedBaseBackupFailsPgVerifybackupAndIsNotStarted() throws Exception {
+        BackupEngine engine = engine(temp.resolve("damaged-base-store"));
+        BackupInfo honest = engine.backup(PgBackupSource.baseBackup(server).withRowCounts(false).source());
+        Map<String, String> recorded = engine.manifest(honest.id()).labels();
+        Path tar = temp.resolve("honest-base.tar");
+        engine.restore(honest.id(), DecryptionKey.passphrase(PASSPHRASE), tar);
+        Path damaged = temp.resolve("damaged-base.tar");
+        String changed = rewriteOneFile(tar, damaged);
+        BackupInfo info = engine.backup(BackupSource.file(damaged).named("base.tar").withLabelsAfterRead(() -> recorded));
+
+        RestoreVerificationReport report = verifier(engine, temp.resolve("damaged-history.jsonl")).verify(info.id());
+
+        assertThat(report.passed()).isFalse();
+        RestoreVerificationReport.Check verify = report.check("pg_verifybackup").orElseThrow();
+        assertThat(verify.outcome()).isEqualTo(StepOutcome.FAIL);
+        assertThat(verify.detail()).contains(changed);
+        assertThat(report.check("start")).isEmpty();
+    }
+
+    @Test
+    void aBaseBackupOfABusyServerRecordsThatItsCountsCouldNotBeTakenAndStillVerifies() throws Exception {
+        source.execute("CREATE DATABASE busy");
+        try (Connection c = source.connect("busy"); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE ticks (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())");
+        }
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong inserted = new java.util.concurrent.atomic.AtomicLong();
+        Thread writer = new Thread(() -> {
+            try (Connection c = source.connect("busy"); Statement st = c.createStatement()) {
+                while (!stop.get()) {
+                    st.execute("INSERT INTO ticks DEFAULT VALUES");
+                    inserted.incrementAndGet();
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        writer.start();
+        try {
+            while (inserted.get() < 10) {
+                Thread.onSpinWait();
+            }
+            BackupEngine engine = engine(temp.resolve("busy-store"));
+            BackupInfo info = engine.backup(PgBackupSource.baseBackup(server).source());
+            stop.set(true);
+            writer.join();
+
+            Map<String, String> labels = engine.manifest(info.id()).labels();
+            assertThat(labels).containsEntry(PgLabels.COUNTS_SKIPPED, "the data changed during the base backup")
+                .doesNotContainKeys(PgLabels.COUNTS_SHA256);
+            RestoreVerificationReport report = verifier(engine, temp.resolve("busy-history.jsonl")).verify(info.id());
+            assertThat(report.passed()).as(report.toText()).isTrue();
+            assertThat(report.check("row counts").orElseThrow().outcome()).isEqualTo(StepOutcome.SKIP);
+            assertThat(report.check("row counts").orElseThrow().detail()).contains("changed during the base backup");
+        } finally {
+            stop.set(true);
+            writer.join();
+            source.execute("DROP DATABASE busy");
+        }
+    }
+
+    /** Copies a tar, changing the content (not the size) of the first PG_VERSION under base/; returns its name. */
+    private static String rewriteOneFile(Path from, Path to) throws IOException {
+        String changed = null;
+        try (InputStream in = Files.newInputStream(from); TarArchiveInputStream entries = new TarArchiveInputStream(in);
+             java.io.OutputStream out = Files.newOutputStream(to);
+             org.apache.commons.compress.archivers.tar.TarArchiveOutputStream tar =
+                 new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(out)) {
+            tar.setLongFileMode(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.LONGFILE_POSIX);
+            TarArchiveEntry entry;
+            while ((entry = entries.getNextEntry()) != null) {
+                byte[] content = entries.readAllBytes();
+                if (changed == null && entry.getName().matches("base/\\d+/PG_VERSION")) {
+                    changed = entry.getName();
+                    content = "99\n".getBytes(StandardCharsets.US_ASCII);
+                }
+                tar.putArchiveEntry(entry);
+                tar.write(content);
+                tar.closeArchiveEntry();
+            }
+        }
+        assertThat(changed).isNotNull();
+        return changed;
     }
 
     private static Map<String, String> environment(long pid) {
