@@ -360,6 +360,39 @@ class PgBackupSourceTest {
         }
     }
 
+    @Test
+    void aToolThatExitsNonZeroFailsTheBackupWithItsStderrTail() throws Exception {
+        String limitedPassword = "limited-" + UUID.randomUUID();
+        source.execute("CREATE ROLE limited LOGIN PASSWORD '" + limitedPassword + "'");
+        Set<String> before = pgpassDirectories();
+        try (Secret secret = Secret.ofString(limitedPassword, "limited")) {
+            PgServer limited = PgServer.builder(PgCluster.HOST, source.port(), "limited").password(secret).build();
+            BackupEngine engine = engine(temp.resolve("limited-store"));
+
+            // No SELECT on the tables: pg_dump itself fails (counting is off, so it is the first to read them).
+            assertThatThrownBy(() -> engine.backup(PgBackupSource.dump(limited, "shop").withRowCounts(false).source()))
+                .isInstanceOfSatisfying(PgToolException.class, e -> {
+                    assertThat(e.tool()).isEqualTo("pg_dump");
+                    assertThat(e.exitCode()).isEqualTo(1);
+                    assertThat(e.killed()).isFalse();
+                    assertThat(e.stderrTail()).contains("permission denied");
+                    assertThat(e.getMessage()).contains("exited with code 1", "permission denied", "nothing was kept")
+                        .doesNotContain(limitedPassword);
+                    assertThat(e.kind().exitCode()).isEqualTo(3);
+                });
+            // No REPLICATION: pg_basebackup is refused.
+            assertThatThrownBy(() -> engine.backup(PgBackupSource.baseBackup(limited).withRowCounts(false).source()))
+                .isInstanceOfSatisfying(PgToolException.class, e -> {
+                    assertThat(e.tool()).isEqualTo("pg_basebackup");
+                    assertThat(e.stderrTail()).containsIgnoringCase("replication");
+                });
+            assertThat(engine.list()).isEmpty();
+        } finally {
+            source.execute("DROP ROLE limited");
+        }
+        assertThat(pgpassDirectories()).isEqualTo(before);
+    }
+
     /** Copies a tar, changing the content (not the size) of the first PG_VERSION under base/; returns its name. */
     private static String rewriteOneFile(Path from, Path to) throws IOException {
         String changed = null;
