@@ -6,8 +6,11 @@ import org.jspecify.annotations.Nullable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * What to back up: one file, a directory tree, or a stream.
@@ -49,28 +52,44 @@ public final class BackupSource {
         InputStream open() throws IOException;
     }
 
+    /**
+     * Labels a source knows only once it has been read to its end (a base backup's end LSN, a tool's exit), added
+     * to the manifest of the backup that read it. Called once, after the source's stream was read and closed, and
+     * only if that succeeded.
+     *
+     * @since 0.1
+     */
+    @FunctionalInterface
+    public interface LabelsAfterRead {
+        /** The labels, each following {@link BackupEngine.Builder#label(String, String)}'s rules. */
+        Map<String, String> labels();
+    }
+
     private final SourceKind kind;
     private final String name;
     private final @Nullable Path path;
     private final @Nullable StreamSupplier supplier;
+    private final @Nullable LabelsAfterRead labelsAfterRead;
 
-    private BackupSource(SourceKind kind, String name, @Nullable Path path, @Nullable StreamSupplier supplier) {
+    private BackupSource(SourceKind kind, String name, @Nullable Path path, @Nullable StreamSupplier supplier,
+                         @Nullable LabelsAfterRead labelsAfterRead) {
         this.kind = kind;
         this.name = Names.printable(name, MAX_NAME_LENGTH, "source name");
         this.path = path;
         this.supplier = supplier;
+        this.labelsAfterRead = labelsAfterRead;
     }
 
     /** One regular file, named after its last path element. The file is checked when the backup runs. */
     public static BackupSource file(Path file) {
         Objects.requireNonNull(file, "file");
-        return new BackupSource(SourceKind.FILE, defaultName(file), file, null);
+        return new BackupSource(SourceKind.FILE, defaultName(file), file, null, null);
     }
 
     /** A directory tree, named after its last path element. The directory is checked when the backup runs. */
     public static BackupSource directory(Path directory) {
         Objects.requireNonNull(directory, "directory");
-        return new BackupSource(SourceKind.DIRECTORY, defaultName(directory), directory, null);
+        return new BackupSource(SourceKind.DIRECTORY, defaultName(directory), directory, null, null);
     }
 
     /**
@@ -80,7 +99,7 @@ public final class BackupSource {
      */
     public static BackupSource stream(String name, StreamSupplier supplier) {
         Objects.requireNonNull(supplier, "supplier");
-        return new BackupSource(SourceKind.STREAM, name, null, supplier);
+        return new BackupSource(SourceKind.STREAM, name, null, supplier, null);
     }
 
     /**
@@ -89,7 +108,16 @@ public final class BackupSource {
      * @param name 1 to {@value #MAX_NAME_LENGTH} printable characters
      */
     public BackupSource named(String name) {
-        return new BackupSource(kind, name, path, supplier);
+        return new BackupSource(kind, name, path, supplier, labelsAfterRead);
+    }
+
+    /**
+     * This source, adding the labels {@code labels} returns once the source has been read: facts known only at the
+     * end, such as what a child process reported when it exited. They join the engine's labels in the manifest and
+     * win over an engine label with the same key. A label that breaks the rules fails the backup (nothing is kept).
+     */
+    public BackupSource withLabelsAfterRead(LabelsAfterRead labels) {
+        return new BackupSource(kind, name, path, supplier, Objects.requireNonNull(labels, "labels"));
     }
 
     /** The kind of source. */
@@ -110,6 +138,33 @@ public final class BackupSource {
     /** The supplier of a stream source. */
     Optional<StreamSupplier> supplier() {
         return Optional.ofNullable(supplier);
+    }
+
+    /**
+     * The engine's labels with this source's labels after read over them.
+     *
+     * @throws IllegalArgumentException if a label of the source breaks the rules, or there would be too many
+     */
+    SortedMap<String, String> labelsAfterRead(SortedMap<String, String> engineLabels) {
+        if (labelsAfterRead == null) {
+            return engineLabels;
+        }
+        SortedMap<String, String> merged = new TreeMap<>(engineLabels);
+        Map<String, String> added = Objects.requireNonNull(labelsAfterRead.labels(), "labels after read");
+        for (Map.Entry<String, String> label : added.entrySet()) {
+            String key = Objects.requireNonNull(label.getKey(), "label key");
+            String value = Objects.requireNonNull(label.getValue(), "label value");
+            if (!ManifestFormat.LABEL_KEY.matcher(key).matches() || !ManifestFormat.validLabelValue(value)) {
+                throw new IllegalArgumentException("source " + name + " produced an invalid label "
+                    + dev.drkit.backup.internal.SafePaths.printable(key));
+            }
+            merged.put(key, value);
+        }
+        if (merged.size() > ManifestFormat.MAX_LABELS) {
+            throw new IllegalArgumentException("at most " + ManifestFormat.MAX_LABELS + " labels, but source " + name
+                + " would make " + merged.size());
+        }
+        return merged;
     }
 
     private static String defaultName(Path path) {

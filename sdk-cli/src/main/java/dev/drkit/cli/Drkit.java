@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
     name = "drkit",
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
-    description = "Resilience and disaster-recovery tools: backups, PITR checks, secrets, failover drills.",
+    description = "Resilience and disaster-recovery tools: backups, PostgreSQL backups, PITR checks, secrets, failover drills.",
     subcommands = {
         CommandLine.HelpCommand.class,
         DoctorCommand.class,
@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
         KeygenCommand.class,
         SecretsCommand.class,
         PitrCommand.class,
+        PgCommand.class,
         FailoverCommand.class,
         BackupCommand.class,
         ListCommand.class,

@@ -5,8 +5,14 @@
  * ({@link dev.drkit.backup.postgres.PitrVerdict}) and the honest RPO, in an
  * {@link dev.drkit.backup.postgres.ArchiveReport}.
  *
- * <p>Still to come here: dump and base-backup sources for the backup pipeline, {@code wal-push}/{@code wal-fetch}
- * into drkit's own store, and restore drills. See {@code docs/pitr.md}.
+ * <p>Backups of PostgreSQL for the backup pipeline: {@link dev.drkit.backup.postgres.PgBackupSource} streams
+ * {@code pg_dump}, {@code pg_dumpall --globals-only} or {@code pg_basebackup} with the password only in a private
+ * {@code PGPASSFILE}, labelled ({@link dev.drkit.backup.postgres.PgLabels}); {@link dev.drkit.backup.postgres.PgBackups}
+ * backs up a whole server; {@link dev.drkit.backup.postgres.PgRestoreVerifier} proves a backup by restoring it into a
+ * scratch cluster. See {@code docs/postgres-backup.md}.
+ *
+ * <p>Still to come here: {@code wal-push}/{@code wal-fetch} into drkit's own store, and restore drills. See
+ * {@code docs/pitr.md}.
  *
  * @since 0.1
  */

@@ -1,0 +1,450 @@
+package dev.drkit.backup.postgres;
+
+import dev.drkit.backup.BackupEngine;
+import dev.drkit.backup.BackupException;
+import dev.drkit.backup.BackupManifest;
+import dev.drkit.backup.DecryptionKey;
+import dev.drkit.backup.postgres.internal.Catalog;
+import dev.drkit.backup.postgres.internal.ChildEnvironment;
+import dev.drkit.backup.postgres.internal.ScratchSql;
+import dev.drkit.backup.postgres.internal.TarExtractor;
+import dev.drkit.backup.postgres.internal.ToolRunner;
+import dev.drkit.core.DrkitException;
+import dev.drkit.core.drill.StepOutcome;
+import dev.drkit.core.internal.Text;
+import dev.drkit.postgres.PgBinaries;
+import dev.drkit.postgres.PgCluster;
+import dev.drkit.postgres.PgClusterConfig;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * Verifies a PostgreSQL backup by restoring it: the proof that a backup is usable is a server that starts from it
+ * and holds the data recorded when it was made.
+ *
+ * <pre>{@code
+ * PgRestoreVerifier verifier = PgRestoreVerifier.builder(engine, DecryptionKey.passphrase(passphrase))
+ *     .history(Path.of("/var/lib/drkit/pg-verifications.jsonl"))
+ *     .build();
+ * RestoreVerificationReport report = verifier.verify(backupId);
+ * System.out.print(report.toText());
+ * }</pre>
+ *
+ * <p>Each run starts a scratch cluster ({@link PgCluster}: a temporary directory, 127.0.0.1 only, a free port,
+ * stopped and deleted afterwards, whatever happened) and runs these checks:
+ * <ol>
+ *   <li><b>restore</b>: the backup is fetched from the store with every check of
+ *       {@link BackupEngine#restore} (authenticity, decryption, checksums);</li>
+ *   <li>for a dump, <b>pg_restore</b> into a new database ({@code --exit-on-error --no-owner --no-privileges});
+ *       for a base backup, the tar is extracted, <b>pg_verifybackup</b> checks it against its
+ *       {@code backup_manifest} and the WAL in it (PostgreSQL 15 verifies plain format only, hence the extraction),
+ *       and the cluster <b>start</b>s from it (crash recovery to the backup's end; no archive is touched:
+ *       {@code postgresql.auto.conf} is emptied and the configuration is the scratch cluster's own);</li>
+ *   <li><b>row counts</b>: the number of tables, their exact rows and the per-table digest equal what was recorded
+ *       at backup time ({@link PgLabels#COUNTS_SHA256}); skipped with the reason when none were recorded;</li>
+ *   <li><b>schema</b>: the normalized description of relations, columns, indexes and constraints equals the one
+ *       recorded ({@link PgLabels#SCHEMA_SHA256});</li>
+ *   <li><b>amcheck</b>: {@code bt_index_check} on every valid btree index of every database checked, where the
+ *       {@code amcheck} extension is installed (skipped otherwise).</li>
+ * </ol>
+ * A failed check is in the report, not thrown; later checks that need it are skipped. A globals backup is checked
+ * by the restore step only. Reports are appended to the {@link RestoreVerificationHistory} when one is set.
+ *
+ * <p>Thread-safe: each run has its own scratch cluster.
+ *
+ * @since 0.1
+ */
+public final class PgRestoreVerifier {
+
+    private static final Logger log = LoggerFactory.getLogger(PgRestoreVerifier.class);
+    /** Files of the scratch cluster kept over the restored ones: its own configuration, port and authentication. */
+    private static final List<String> OWN_FILES = List.of("postgresql.conf", "pg_hba.conf", "pg_ident.conf",
+        "drkit.conf");
+    private static final List<String> REMOVED_FILES = List.of("postmaster.pid", "postmaster.opts", "standby.signal",
+        "recovery.signal", "tablespace_map");
+
+    private final BackupEngine engine;
+    private final DecryptionKey key;
+    private final Path scratchDirectory;
+    private final @Nullable PgBinaries binaries;
+    private final @Nullable RestoreVerificationHistory history;
+    private final Duration toolTimeout;
+    private final Clock clock;
+
+    private PgRestoreVerifier(Builder b) {
+        this.engine = b.engine;
+        this.key = b.key;
+        this.scratchDirectory = b.scratchDirectory;
+        this.binaries = b.binaries;
+        this.history = b.history == null ? null : RestoreVerificationHistory.at(b.history);
+        this.toolTimeout = b.toolTimeout;
+        this.clock = b.clock;
+    }
+
+    /** A builder for a verifier of backups in {@code engine}'s store, opened with {@code key}. */
+    public static Builder builder(BackupEngine engine, DecryptionKey key) {
+        return new Builder(engine, key);
+    }
+
+    /**
+     * Restores backup {@code id} into a scratch cluster and checks it.
+     *
+     * @return the report (failed checks are in it); also appended to the history, if one is set
+     * @throws dev.drkit.backup.store.NoSuchBackupException if there is no such backup
+     * @throws dev.drkit.postgres.MissingToolException      if a PostgreSQL tool is missing
+     * @throws dev.drkit.core.EnvironmentException          if the scratch cluster cannot be created or started
+     */
+    public RestoreVerificationReport verify(String id) {
+        Objects.requireNonNull(id, "id");
+        Instant started = clock.instant();
+        BackupManifest manifest = engine.manifest(id);
+        SortedMap<String, String> labels = manifest.labels();
+        String kind = labels.getOrDefault(PgLabels.KIND, "unknown");
+        String database = labels.get(PgLabels.DATABASE);
+        List<RestoreVerificationReport.Check> checks = new ArrayList<>();
+        Path work = null;
+        try {
+            work = Files.createTempDirectory(Files.createDirectories(scratchDirectory), "drkit-pg-verify-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            run(id, manifest, kind, database, labels, work, checks);
+        } catch (IOException e) {
+            checks.add(fail("restore", "cannot prepare a scratch directory under " + scratchDirectory + ": "
+                + e.getClass().getSimpleName()));
+        } finally {
+            if (work != null) {
+                deleteTree(work);
+            }
+        }
+        RestoreVerificationReport report = new RestoreVerificationReport(id, kind, database, manifest.finishedAt(),
+            started, clock.instant(), checks);
+        if (history != null) {
+            history.append(report);
+        }
+        log.info("PgRestoreVerifier: backup {} ({}) {} in {} ms{}", id, kind, report.passed() ? "passed" : "FAILED",
+            report.duration().toMillis(), report.passed() ? "" : ": " + report.failures().get(0).name());
+        return report;
+    }
+
+    private void run(String id, BackupManifest manifest, String kind, @Nullable String database,
+                     Map<String, String> labels, Path work, List<RestoreVerificationReport.Check> checks) {
+        boolean dump = PgLabels.KIND_DUMP.equals(kind);
+        boolean base = PgLabels.KIND_BASE_BACKUP.equals(kind);
+        boolean globals = PgLabels.KIND_GLOBALS.equals(kind);
+        if (!dump && !base && !globals) {
+            checks.add(fail("restore", "backup " + id + " is not a PostgreSQL backup drkit made (its "
+                + PgLabels.KIND + " label is " + labels.getOrDefault(PgLabels.KIND, "missing") + ")"));
+            return;
+        }
+        Path payload = work.resolve(dump ? "backup.dump" : base ? "base.tar" : "globals.sql");
+        long start = System.nanoTime();
+        try {
+            engine.restore(id, key, payload);
+            checks.add(pass("restore", manifest.plaintextBytes() + " bytes decrypted and checked in "
+                + millis(start) + " ms"));
+        } catch (BackupException e) {
+            checks.add(fail("restore", e.getMessage()));
+            return;
+        }
+        if (globals) {
+            checks.add(skip("pg_restore", "a globals backup is SQL for psql; it is checked by the restore step only"));
+            return;
+        }
+        PgBinaries bin = binaries != null ? binaries : PgBinaries.detect();
+        // The cluster makes its own private directory under the scratch directory (kept short: it holds the socket).
+        PgClusterConfig config = PgClusterConfig.forTests().toBuilder().name("verify").binaries(bin)
+            .baseDirectory(scratchDirectory).build();
+        try (PgCluster cluster = dump ? PgCluster.start(config) : PgCluster.create(config)) {
+            ScratchSql sql;
+            List<String> databases;
+            if (dump) {
+                sql = new ScratchSql(bin.tool("psql", "restore verification"), cluster.socketDirectory(),
+                    cluster.port(), cluster.superuser(), toolTimeout);
+                String db = Objects.requireNonNull(database, "database label");
+                if (!restoreDump(bin, cluster, sql, db, payload, checks)) {
+                    return;
+                }
+                databases = List.of(db);
+            } else {
+                if (!restoreBaseBackup(bin, cluster, payload, checks)) {
+                    return;
+                }
+                ScratchSql as = new ScratchSql(bin.tool("psql", "restore verification"), cluster.socketDirectory(),
+                    cluster.port(), labels.getOrDefault(PgLabels.USER, "postgres"), toolTimeout);
+                String superuser = as.value("postgres", "SELECT rolname FROM pg_roles WHERE oid = 10");
+                sql = as.as(superuser.isBlank() ? labels.getOrDefault(PgLabels.USER, "postgres") : superuser);
+                databases = new ArrayList<>();
+                for (List<String> row : sql.query("postgres", Catalog.DATABASES)) {
+                    databases.add(row.get(0));
+                }
+            }
+            compare(sql, databases, base, labels, checks);
+            amcheck(sql, databases, checks);
+        } catch (DrkitException e) {
+            checks.add(fail("scratch cluster", e.getMessage()));
+        }
+    }
+
+    private boolean restoreDump(PgBinaries bin, PgCluster cluster, ScratchSql sql, String database, Path payload,
+                                List<RestoreVerificationReport.Check> checks) {
+        long start = System.nanoTime();
+        sql.query("postgres", "CREATE DATABASE \"" + database.replace("\"", "\"\"") + "\"");
+        ToolRunner.Result result = ToolRunner.run(List.of(bin.tool("pg_restore", "restore verification").toString(),
+            "--exit-on-error", "--no-owner", "--no-privileges", "--host=" + cluster.socketDirectory(),
+            "--port=" + cluster.port(), "--username=" + cluster.superuser(), "--dbname=" + database,
+            payload.toString()), ChildEnvironment.of(System.getenv(), null), toolTimeout);
+        if (!result.succeeded()) {
+            checks.add(fail("pg_restore", "exit code " + result.exitCode() + ": "
+                + Text.oneLine(result.tail(5).replace('\n', ' '), 600)));
+            return false;
+        }
+        checks.add(pass("pg_restore", "restored into database '" + database + "' in " + millis(start) + " ms"));
+        return true;
+    }
+
+    private boolean restoreBaseBackup(PgBinaries bin, PgCluster cluster, Path tar,
+                                      List<RestoreVerificationReport.Check> checks) {
+        Path data = cluster.dataDirectory();
+        long start = System.nanoTime();
+        Map<String, byte[]> own = new LinkedHashMap<>();
+        int entries;
+        try {
+            UserPrincipal owner = Files.getOwner(data);
+            for (String name : OWN_FILES) {
+                Path file = data.resolve(name);
+                if (Files.isRegularFile(file)) {
+                    own.put(name, Files.readAllBytes(file));
+                }
+            }
+            try (Stream<Path> children = Files.list(data)) {
+                for (Path child : children.toList()) {
+                    deleteTree(child);
+                }
+            }
+            entries = TarExtractor.extract(tar, data, owner);
+        } catch (IOException e) {
+            checks.add(fail("extract", "the base backup's tar cannot be extracted: " + e.getMessage()));
+            return false;
+        }
+        boolean manifestPresent = Files.isRegularFile(data.resolve("backup_manifest"));
+        List<String> command = new ArrayList<>(List.of(bin.tool("pg_verifybackup", "restore verification")
+            .toString()));
+        if (!Files.isDirectory(data.resolve("pg_wal"))) {
+            command.add("--no-parse-wal");
+        }
+        command.add(data.toString());
+        if (!manifestPresent) {
+            checks.add(fail("pg_verifybackup", "the base backup holds no backup_manifest"));
+            return false;
+        }
+        ToolRunner.Result verified = ToolRunner.run(command, ChildEnvironment.of(System.getenv(), null), toolTimeout);
+        if (!verified.succeeded()) {
+            checks.add(fail("pg_verifybackup", "exit code " + verified.exitCode() + ": "
+                + Text.oneLine(verified.tail(5).replace('\n', ' '), 600)));
+            return false;
+        }
+        checks.add(pass("pg_verifybackup", entries + " tar entries extracted; " + Text.oneLine(verified.tail(1), 200)
+            + " (" + millis(start) + " ms)"));
+        long startedAt = System.nanoTime();
+        try {
+            UserPrincipal owner = Files.getOwner(data);
+            for (Map.Entry<String, byte[]> file : own.entrySet()) {
+                Path path = data.resolve(file.getKey());
+                Files.write(path, file.getValue());
+                Files.setOwner(path, owner);
+                Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+            }
+            Path auto = data.resolve("postgresql.auto.conf");
+            Files.write(auto, "# emptied by drkit's restore verification\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            Files.setOwner(auto, owner);
+            Files.setPosixFilePermissions(auto, PosixFilePermissions.fromString("rw-------"));
+            for (String name : REMOVED_FILES) {
+                Files.deleteIfExists(data.resolve(name));
+            }
+        } catch (IOException e) {
+            checks.add(fail("start", "cannot prepare the restored data directory: " + e.getMessage()));
+            return false;
+        }
+        try {
+            cluster.start();
+        } catch (DrkitException e) {
+            checks.add(fail("start", Text.oneLine(e.getMessage(), 1500)));
+            return false;
+        }
+        checks.add(pass("start", "the server started from the backup (recovered to its end) in "
+            + millis(startedAt) + " ms"));
+        return true;
+    }
+
+    private void compare(ScratchSql sql, List<String> databases, boolean base, Map<String, String> labels,
+                         List<RestoreVerificationReport.Check> checks) {
+        Map<String, Catalog.Facts> byDatabase = new TreeMap<>();
+        try {
+            for (String db : databases) {
+                byDatabase.put(db, sql.facts(db));
+            }
+        } catch (DrkitException e) {
+            checks.add(fail("row counts", "cannot count rows: " + e.getMessage()));
+            checks.add(skip("schema", "the catalog could not be read"));
+            return;
+        }
+        Catalog.Facts found = base ? Catalog.combine(byDatabase) : byDatabase.values().iterator().next();
+        String recordedDigest = labels.get(PgLabels.COUNTS_SHA256);
+        if (recordedDigest == null) {
+            checks.add(skip("row counts", "no counts were recorded at backup time ("
+                + labels.getOrDefault(PgLabels.COUNTS_SKIPPED, "no reason recorded") + "); restored: "
+                + found.tables() + " tables, " + found.rows() + " rows"));
+        } else if (recordedDigest.equals(found.countsDigest())) {
+            checks.add(pass("row counts", found.tables() + " tables, " + found.rows() + " rows, as recorded"
+                + (base ? " (" + databases.size() + " databases)" : "")));
+        } else {
+            checks.add(fail("row counts", "recorded " + labels.getOrDefault(PgLabels.TABLES, "?") + " tables and "
+                + labels.getOrDefault(PgLabels.ROWS, "?") + " rows, restored " + found.tables() + " tables and "
+                + found.rows() + " rows" + (String.valueOf(found.rows()).equals(labels.get(PgLabels.ROWS))
+                && String.valueOf(found.tables()).equals(labels.get(PgLabels.TABLES))
+                ? " (the totals agree, but rows moved between tables)" : "")));
+        }
+        String recordedSchema = labels.get(PgLabels.SCHEMA_SHA256);
+        if (recordedSchema == null) {
+            checks.add(skip("schema", "no schema digest was recorded at backup time"));
+        } else if (recordedSchema.equals(found.schemaDigest())) {
+            checks.add(pass("schema", "tables, columns, types, indexes and constraints as recorded"));
+        } else {
+            checks.add(fail("schema", "the restored schema (tables, columns, types, indexes or constraints) differs "
+                + "from the one recorded at backup time"));
+        }
+    }
+
+    private void amcheck(ScratchSql sql, List<String> databases, List<RestoreVerificationReport.Check> checks) {
+        long start = System.nanoTime();
+        try {
+            if (sql.value("postgres", "SELECT count(*) FROM pg_available_extensions WHERE name = 'amcheck'")
+                .equals("0")) {
+                checks.add(skip("amcheck", "the amcheck extension is not installed (postgresql-contrib)"));
+                return;
+            }
+        } catch (DrkitException e) {
+            checks.add(skip("amcheck", "cannot tell whether amcheck is installed: " + e.getMessage()));
+            return;
+        }
+        long indexes = 0;
+        for (String db : databases) {
+            try {
+                sql.query(db, "CREATE EXTENSION IF NOT EXISTS amcheck");
+                indexes += Long.parseLong(sql.value(db, Catalog.AMCHECK).trim());
+            } catch (DrkitException | NumberFormatException e) {
+                checks.add(fail("amcheck", "database '" + db + "': " + e.getMessage()));
+                return;
+            }
+        }
+        checks.add(pass("amcheck", indexes + " btree indexes in " + databases.size() + " database"
+            + (databases.size() == 1 ? "" : "s") + " checked (bt_index_check) in " + millis(start) + " ms"));
+    }
+
+    private static RestoreVerificationReport.Check pass(String name, String detail) {
+        return new RestoreVerificationReport.Check(name, StepOutcome.PASS, detail);
+    }
+
+    private static RestoreVerificationReport.Check fail(String name, String detail) {
+        return new RestoreVerificationReport.Check(name, StepOutcome.FAIL, detail);
+    }
+
+    private static RestoreVerificationReport.Check skip(String name, String detail) {
+        return new RestoreVerificationReport.Check(name, StepOutcome.SKIP, detail);
+    }
+
+    private static long millis(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1_000_000;
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            log.warn("PgRestoreVerifier: could not remove {}: {}", root, e.getClass().getSimpleName());
+        }
+    }
+
+    /**
+     * Builds a {@link PgRestoreVerifier}. Not thread-safe.
+     *
+     * @since 0.1
+     */
+    public static final class Builder {
+        private final BackupEngine engine;
+        private final DecryptionKey key;
+        private Path scratchDirectory = Path.of(System.getProperty("java.io.tmpdir"));
+        private @Nullable PgBinaries binaries;
+        private @Nullable Path history;
+        private Duration toolTimeout = Duration.ofHours(6);
+        private Clock clock = Clock.systemUTC();
+
+        private Builder(BackupEngine engine, DecryptionKey key) {
+            this.engine = Objects.requireNonNull(engine, "engine");
+            this.key = Objects.requireNonNull(key, "key");
+        }
+
+        /**
+         * Where scratch clusters and restored files go (needs room for the restored backup, twice for a base
+         * backup: the tar and its extraction); default {@code java.io.tmpdir}. When the JVM runs as root, the
+         * server runs as an unprivileged user, which must be able to enter this directory.
+         */
+        public Builder scratchDirectory(Path directory) {
+            this.scratchDirectory = Objects.requireNonNull(directory, "directory");
+            return this;
+        }
+
+        /** The PostgreSQL binaries of the scratch cluster and tools; default {@link PgBinaries#detect()}. */
+        public Builder binaries(PgBinaries binaries) {
+            this.binaries = Objects.requireNonNull(binaries, "binaries");
+            return this;
+        }
+
+        /** A file to append each report to as a JSON line; none by default. */
+        public Builder history(Path file) {
+            this.history = Objects.requireNonNull(file, "file");
+            return this;
+        }
+
+        /** The longest a tool (pg_restore, pg_verifybackup, a count) may run; default 6 hours. */
+        public Builder toolTimeout(Duration timeout) {
+            this.toolTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /** The clock for the report's times; default UTC. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The verifier. */
+        public PgRestoreVerifier build() {
+            return new PgRestoreVerifier(this);
+        }
+    }
+}

@@ -1,0 +1,448 @@
+package dev.drkit.backup.postgres;
+
+import dev.drkit.backup.BackupEngine;
+import dev.drkit.backup.BackupInfo;
+import dev.drkit.backup.BackupSource;
+import dev.drkit.backup.DecryptionKey;
+import dev.drkit.backup.Encryption;
+import dev.drkit.backup.PassphraseEncryption;
+import dev.drkit.backup.store.FileSystemStore;
+import dev.drkit.core.drill.StepOutcome;
+import dev.drkit.core.secret.Secret;
+import dev.drkit.postgres.PgCluster;
+import dev.drkit.postgres.PgClusterConfig;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * PostgreSQL backup sources and restore verification against a real PostgreSQL 15 server that asks for a password
+ * (scram-sha-256 over TCP): dumps, base backups, the password's path to the tools, failing and killed tools.
+ */
+class PgBackupSourceTest {
+
+    /** Has ':' and '\' so the PGPASSFILE escaping is exercised. */
+    static final String PASSWORD = "pw:" + UUID.randomUUID() + "\\end";
+    static final Secret PASSPHRASE = Secret.ofString("backup passphrase for tests", "passphrase");
+
+    static PgCluster source;
+    static Secret password;
+    static PgServer server;
+
+    @TempDir
+    static Path temp;
+
+    @BeforeAll
+    static void startSource() throws Exception {
+        source = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("pgsource").build());
+        source.execute("CREATE ROLE backup LOGIN SUPERUSER REPLICATION PASSWORD '" + PASSWORD + "'");
+        source.execute("CREATE DATABASE shop");
+        try (Connection c = source.connect("shop"); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL)");
+            st.execute("CREATE TABLE orders (id bigint PRIMARY KEY, customer int REFERENCES customers, note text)");
+            st.execute("CREATE INDEX orders_customer ON orders (customer)");
+            st.execute("INSERT INTO customers SELECT i, 'customer ' || i FROM generate_series(1, 100) i");
+            // Random text, so the dump is megabytes even compressed: larger than any pipe buffer.
+            st.execute("INSERT INTO orders SELECT i, 1 + i % 100, md5(random()::text) || md5(i::text) "
+                + "FROM generate_series(1, 200000) i");
+        }
+        password = Secret.ofString(PASSWORD, "backup password");
+        server = PgServer.builder(PgCluster.HOST, source.port(), "backup").password(password).build();
+    }
+
+    @AfterAll
+    static void stopSource() {
+        if (source != null) {
+            source.close();
+        }
+    }
+
+    static BackupEngine engine(Path store) {
+        Encryption encryption = PassphraseEncryption.builder(PASSPHRASE).s2kBytes(PassphraseEncryption.MIN_S2K_BYTES)
+            .build();
+        return BackupEngine.builder(FileSystemStore.open(store)).encryption(encryption).build();
+    }
+
+    static PgRestoreVerifier verifier(BackupEngine engine, Path history) {
+        return PgRestoreVerifier.builder(engine, DecryptionKey.passphrase(PASSPHRASE)).history(history).build();
+    }
+
+    static Set<String> pgpassDirectories() throws IOException {
+        Set<String> dirs = new HashSet<>();
+        try (var list = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            list.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("drkit-pg-dump-")).forEach(dirs::add);
+        }
+        return dirs;
+    }
+
+    @Test
+    void aDumpIsLabelledAndPassesVerificationByRestoring() throws Exception {
+        BackupEngine engine = engine(temp.resolve("dump-store"));
+        BackupInfo info = engine.backup(PgBackupSource.dump(server, "shop").source());
+
+        Map<String, String> labels = engine.manifest(info.id()).labels();
+        assertThat(labels).containsEntry(PgLabels.KIND, "dump").containsEntry(PgLabels.DATABASE, "shop")
+            .containsEntry(PgLabels.TABLES, "2").containsEntry(PgLabels.ROWS, "200100")
+            .containsEntry(PgLabels.USER, "backup").containsKeys(PgLabels.COUNTS_SHA256, PgLabels.SCHEMA_SHA256,
+                PgLabels.SYSTEM_IDENTIFIER);
+        assertThat(labels.get(PgLabels.SERVER_VERSION_NUM)).startsWith("15");
+        assertThat(labels.get(PgLabels.SYSTEM_IDENTIFIER)).isEqualTo(Long.toString(source.systemIdentifier()));
+
+        Path history = temp.resolve("dump-history.jsonl");
+        RestoreVerificationReport report = verifier(engine, history).verify(info.id());
+
+        assertThat(report.passed()).as(report.toText()).isTrue();
+        assertThat(report.checks()).extracting(RestoreVerificationReport.Check::name)
+            .containsExactly("restore", "pg_restore", "row counts", "schema", "amcheck");
+        // the two primary keys and orders_customer, besides the catalog's own
+        assertThat(report.check("amcheck").orElseThrow().detail()).matches("\\d{3,} btree indexes in 1 database .*");
+        assertThat(report.check("row counts").orElseThrow().detail()).contains("200100 rows");
+        RestoreVerificationHistory.Contents past = RestoreVerificationHistory.at(history).read();
+        assertThat(past.reports()).hasSize(1);
+        assertThat(RestoreVerificationReport.fromJson(report.toJson()).toJson()).isEqualTo(report.toJson());
+        List<RestoreVerificationHistory.MonthlySummary> months = RestoreVerificationHistory.at(history).monthly();
+        assertThat(months).hasSize(1);
+        assertThat(months.get(0).runs()).isEqualTo(1);
+        assertThat(months.get(0).passed()).isEqualTo(1);
+        assertThat(months.get(0).newestVerifiedBackup()).contains(info.id());
+    }
+
+    @Test
+    void aBaseBackupStoresThePgBasebackupTarAndStartsAfterPgVerifybackup() throws Exception {
+        BackupEngine engine = engine(temp.resolve("base-store"));
+        BackupInfo info = engine.backup(PgBackupSource.baseBackup(server).source());
+
+        Map<String, String> labels = engine.manifest(info.id()).labels();
+        assertThat(labels).containsEntry(PgLabels.KIND, "basebackup").containsEntry(PgLabels.TIMELINE, "1")
+            .containsKeys(PgLabels.START_LSN, PgLabels.STOP_LSN, PgLabels.COUNTS_SHA256, PgLabels.SCHEMA_SHA256);
+        assertThat(labels.get(PgLabels.START_LSN)).matches("[0-9A-F]+/[0-9A-F]+");
+
+        // The stored payload is the tar stream pg_basebackup wrote: a data directory with its manifest and WAL.
+        Path tar = temp.resolve("base.tar");
+        engine.restore(info.id(), DecryptionKey.passphrase(PASSPHRASE), tar);
+        List<String> names = new ArrayList<>();
+        try (InputStream in = Files.newInputStream(tar); TarArchiveInputStream entries = new TarArchiveInputStream(in)) {
+            TarArchiveEntry entry;
+            while ((entry = entries.getNextEntry()) != null) {
+                names.add(entry.getName());
+            }
+        }
+        assertThat(names).contains("backup_label", "backup_manifest", "global/pg_control", "PG_VERSION");
+        assertThat(names).anyMatch(n -> n.matches("pg_wal/[0-9A-F]{24}"));
+
+        RestoreVerificationReport report = verifier(engine, temp.resolve("base-history.jsonl")).verify(info.id());
+        assertThat(report.passed()).as(report.toText()).isTrue();
+        assertThat(report.checks()).extracting(RestoreVerificationReport.Check::name)
+            .containsExactly("restore", "pg_verifybackup", "start", "row counts", "schema", "amcheck");
+        assertThat(report.check("row counts").orElseThrow().outcome()).isEqualTo(StepOutcome.PASS);
+    }
+
+    @Test
+    void thePasswordNeverShowsInTheToolsCommandLineOrEnvironmentAndItsFileIsRemoved() throws Exception {
+        Set<String> before = pgpassDirectories();
+        String pgpass;
+        try (PgBackupSource.PgSourceStream stream = PgBackupSource.dump(server, "shop").open()) {
+            assertThat(stream.readNBytes(1024)).hasSize(1024);
+            // pg_dump is now blocked on a full pipe: alive, mid-dump, for as long as this test does not read.
+            ProcessHandle dump = ProcessHandle.of(stream.pid()).orElseThrow();
+            assertThat(dump.isAlive()).isTrue();
+            byte[] cmdline = Files.readAllBytes(Path.of("/proc/" + dump.pid() + "/cmdline"));
+            byte[] environ = Files.readAllBytes(Path.of("/proc/" + dump.pid() + "/environ"));
+            String argv = new String(cmdline, StandardCharsets.UTF_8).replace('\0', ' ');
+            String env = new String(environ, StandardCharsets.UTF_8);
+            assertThat(argv).contains("pg_dump", "--username=backup").doesNotContain(PASSWORD)
+                .doesNotContain("password=");
+            assertThat(env).doesNotContain(PASSWORD).doesNotContain("PGPASSWORD=");
+            assertThat(indexOf(environ, PASSWORD.getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
+            Map<String, String> vars = new TreeMap<>();
+            for (String kv : env.split("\0")) {
+                int eq = kv.indexOf('=');
+                if (eq > 0) {
+                    vars.put(kv.substring(0, eq), kv.substring(eq + 1));
+                }
+            }
+            pgpass = vars.get("PGPASSFILE");
+            assertThat(pgpass).isNotNull();
+            Path file = Path.of(pgpass);
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())))
+                .isEqualTo("rwx------");
+            stream.transferTo(java.io.OutputStream.nullOutputStream());
+        }
+        assertThat(Path.of(pgpass)).doesNotExist();
+        assertThat(Path.of(pgpass).getParent()).doesNotExist();
+        assertThat(pgpassDirectories()).isEqualTo(before);
+    }
+
+    @Test
+    void aKilledPgDumpFailsTheBackupKeepsNothingAndEarlierBackupsStay() throws Exception {
+        BackupEngine engine = engine(temp.resolve("kill-store"));
+        BackupInfo earlier = engine.backup(PgBackupSource.dump(server, "shop").withRowCounts(false).source());
+        String[] pgpass = new String[1];
+        long[] killed = new long[1];
+        BackupSource killedMidway = BackupSource.stream("shop.dump", () -> {
+            PgBackupSource.PgSourceStream stream = PgBackupSource.dump(server, "shop").open();
+            pgpass[0] = environment(stream.pid()).get("PGPASSFILE");
+            byte[] first = stream.readNBytes(4096);  // the dump is under way; the pipe behind it is full
+            assertThat(first).hasSize(4096);
+            killed[0] = stream.pid();
+            ProcessHandle.of(stream.pid()).orElseThrow().destroyForcibly();  // SIGKILL
+            return stream;
+        });
+
+        assertThatThrownBy(() -> engine.backup(killedMidway))
+            .isInstanceOfSatisfying(PgToolException.class, e -> {
+                assertThat(e.killed()).isTrue();
+                assertThat(e.exitCode()).isEqualTo(128 + 9);
+                assertThat(e.tool()).isEqualTo("pg_dump");
+                assertThat(e.getMessage()).contains("killed by signal 9").doesNotContain(PASSWORD);
+            });
+        assertThat(killed[0]).isPositive();
+        assertThat(engine.list()).extracting(BackupInfo::id).containsExactly(earlier.id());
+        assertThat(engine.verify(earlier.id(), DecryptionKey.passphrase(PASSPHRASE)).passed()).isTrue();
+        assertThat(pgpass[0]).isNotNull();
+        assertThat(Path.of(pgpass[0])).doesNotExist();
+        assertThat(Path.of(pgpass[0]).getParent()).doesNotExist();
+    }
+
+    @Test
+    void aWrongPasswordFailsClearlyAndListsNoBackup() throws IOException {
+        Set<String> before = pgpassDirectories();
+        BackupEngine engine = engine(temp.resolve("wrong-store"));
+        String wrong = "not-the-password-" + UUID.randomUUID();
+        try (Secret bad = Secret.ofString(wrong, "wrong")) {
+            PgServer wrongServer = PgServer.builder(PgCluster.HOST, source.port(), "backup").password(bad).build();
+            assertThatThrownBy(() -> engine.backup(PgBackupSource.dump(wrongServer, "shop").source()))
+                .isInstanceOfSatisfying(PgConnectionException.class, e -> {
+                    assertThat(e.authenticationFailed()).isTrue();
+                    assertThat(e.kind().exitCode()).isEqualTo(3);
+                    assertThat(e.getMessage()).contains("password authentication failed").doesNotContain(wrong);
+                });
+            assertThatThrownBy(() -> engine.backup(PgBackupSource.baseBackup(wrongServer).source()))
+                .isInstanceOf(PgConnectionException.class);
+        }
+        assertThat(engine.list()).isEmpty();
+        assertThat(pgpassDirectories()).as("no PGPASSFILE left behind").isEqualTo(before);
+    }
+
+    @Test
+    void anUnreachableServerFailsAsAnEnvironmentError() throws IOException {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        BackupEngine engine = engine(temp.resolve("unreachable-store"));
+        PgServer nowhere = PgServer.builder(PgCluster.HOST, closedPort, "backup").password(password).build();
+        assertThatThrownBy(() -> engine.backup(PgBackupSource.dump(nowhere, "shop").source()))
+            .isInstanceOfSatisfying(PgConnectionException.class, e -> {
+                assertThat(e.kind().exitCode()).isEqualTo(3);
+                assertThat(e.getMessage()).contains(PgCluster.HOST + ":" + closedPort).contains("cannot connect");
+            });
+        assertThat(engine.list()).isEmpty();
+    }
+
+    @Test
+    void aDumpWhoseRowsDoNotMatchTheRecordedCountsFailsVerification() throws Exception {
+        BackupEngine engine = engine(temp.resolve("tamper-store"));
+        BackupInfo honest = engine.backup(PgBackupSource.dump(server, "shop").source());
+        Map<String, String> recorded = engine.manifest(honest.id()).labels();
+        try (Connection c = source.connect("shop"); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO customers VALUES (1000, 'late customer')");
+        }
+        try {
+            // A backup whose data does not match its recorded counts: a later dump under the earlier labels.
+            BackupSource tampered = BackupSource.stream("shop.dump",
+                () -> PgBackupSource.dump(server, "shop").withRowCounts(false).open())
+                .withLabelsAfterRead(() -> recorded);
+            BackupInfo info = engine.backup(tampered);
+
+            Path history = temp.resolve("tamper-history.jsonl");
+            RestoreVerificationReport report = verifier(engine, history).verify(info.id());
+
+            assertThat(report.passed()).isFalse();
+            RestoreVerificationReport.Check counts = report.check("row counts").orElseThrow();
+            assertThat(counts.outcome()).isEqualTo(StepOutcome.FAIL);
+            assertThat(counts.detail()).contains("recorded 2 tables and 200100 rows, restored 2 tables and 200101 rows");
+            assertThat(report.check("schema").orElseThrow().outcome()).isEqualTo(StepOutcome.PASS);
+            assertThat(report.toText()).contains("FAIL");
+            RestoreVerificationHistory.MonthlySummary month = RestoreVerificationHistory.at(history).monthly().get(0);
+            assertThat(month.failed()).isEqualTo(1);
+            assertThat(month.newestVerifiedBackup()).isEmpty();
+        } finally {
+            try (Connection c = source.connect("shop"); Statement st = c.createStatement()) {
+                st.execute("DELETE FROM customers WHERE id = 1000");
+            }
+        }
+    }
+
+    @Test
+    void aDamagedBaseBackupFailsPgVerifybackupAndIsNotStarted() throws Exception {
+        BackupEngine engine = engine(temp.resolve("damaged-base-store"));
+        BackupInfo honest = engine.backup(PgBackupSource.baseBackup(server).withRowCounts(false).source());
+        Map<String, String> recorded = engine.manifest(honest.id()).labels();
+        Path tar = temp.resolve("honest-base.tar");
+        engine.restore(honest.id(), DecryptionKey.passphrase(PASSPHRASE), tar);
+        Path damaged = temp.resolve("damaged-base.tar");
+        String changed = rewriteOneFile(tar, damaged);
+        BackupInfo info = engine.backup(BackupSource.file(damaged).named("base.tar").withLabelsAfterRead(() -> recorded));
+
+        RestoreVerificationReport report = verifier(engine, temp.resolve("damaged-history.jsonl")).verify(info.id());
+
+        assertThat(report.passed()).isFalse();
+        RestoreVerificationReport.Check verify = report.check("pg_verifybackup").orElseThrow();
+        assertThat(verify.outcome()).isEqualTo(StepOutcome.FAIL);
+        assertThat(verify.detail()).contains(changed);
+        assertThat(report.check("start")).isEmpty();
+    }
+
+    @Test
+    void aBaseBackupOfABusyServerRecordsThatItsCountsCouldNotBeTakenAndStillVerifies() throws Exception {
+        source.execute("CREATE DATABASE busy");
+        try (Connection c = source.connect("busy"); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE ticks (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())");
+        }
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong inserted = new java.util.concurrent.atomic.AtomicLong();
+        Thread writer = new Thread(() -> {
+            try (Connection c = source.connect("busy"); Statement st = c.createStatement()) {
+                while (!stop.get()) {
+                    st.execute("INSERT INTO ticks DEFAULT VALUES");
+                    inserted.incrementAndGet();
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        writer.start();
+        try {
+            while (inserted.get() < 10) {
+                Thread.onSpinWait();
+            }
+            BackupEngine engine = engine(temp.resolve("busy-store"));
+            BackupInfo info = engine.backup(PgBackupSource.baseBackup(server).source());
+            stop.set(true);
+            writer.join();
+
+            Map<String, String> labels = engine.manifest(info.id()).labels();
+            assertThat(labels).containsEntry(PgLabels.COUNTS_SKIPPED, "the data changed during the base backup")
+                .doesNotContainKeys(PgLabels.COUNTS_SHA256);
+            RestoreVerificationReport report = verifier(engine, temp.resolve("busy-history.jsonl")).verify(info.id());
+            assertThat(report.passed()).as(report.toText()).isTrue();
+            assertThat(report.check("row counts").orElseThrow().outcome()).isEqualTo(StepOutcome.SKIP);
+            assertThat(report.check("row counts").orElseThrow().detail()).contains("changed during the base backup");
+        } finally {
+            stop.set(true);
+            writer.join();
+            source.execute("DROP DATABASE busy");
+        }
+    }
+
+    @Test
+    void aToolThatExitsNonZeroFailsTheBackupWithItsStderrTail() throws Exception {
+        String limitedPassword = "limited-" + UUID.randomUUID();
+        source.execute("CREATE ROLE limited LOGIN PASSWORD '" + limitedPassword + "'");
+        Set<String> before = pgpassDirectories();
+        try (Secret secret = Secret.ofString(limitedPassword, "limited")) {
+            PgServer limited = PgServer.builder(PgCluster.HOST, source.port(), "limited").password(secret).build();
+            BackupEngine engine = engine(temp.resolve("limited-store"));
+
+            // No SELECT on the tables: pg_dump itself fails (counting is off, so it is the first to read them).
+            assertThatThrownBy(() -> engine.backup(PgBackupSource.dump(limited, "shop").withRowCounts(false).source()))
+                .isInstanceOfSatisfying(PgToolException.class, e -> {
+                    assertThat(e.tool()).isEqualTo("pg_dump");
+                    assertThat(e.exitCode()).isEqualTo(1);
+                    assertThat(e.killed()).isFalse();
+                    assertThat(e.stderrTail()).contains("permission denied");
+                    assertThat(e.getMessage()).contains("exited with code 1", "permission denied", "nothing was kept")
+                        .doesNotContain(limitedPassword);
+                    assertThat(e.kind().exitCode()).isEqualTo(3);
+                });
+            // No REPLICATION: pg_basebackup is refused.
+            assertThatThrownBy(() -> engine.backup(PgBackupSource.baseBackup(limited).withRowCounts(false).source()))
+                .isInstanceOfSatisfying(PgToolException.class, e -> {
+                    assertThat(e.tool()).isEqualTo("pg_basebackup");
+                    assertThat(e.stderrTail()).containsIgnoringCase("replication");
+                });
+            assertThat(engine.list()).isEmpty();
+        } finally {
+            source.execute("DROP ROLE limited");
+        }
+        assertThat(pgpassDirectories()).isEqualTo(before);
+    }
+
+    /** Copies a tar, changing the content (not the size) of the first PG_VERSION under base/; returns its name. */
+    private static String rewriteOneFile(Path from, Path to) throws IOException {
+        String changed = null;
+        try (InputStream in = Files.newInputStream(from); TarArchiveInputStream entries = new TarArchiveInputStream(in);
+             java.io.OutputStream out = Files.newOutputStream(to);
+             org.apache.commons.compress.archivers.tar.TarArchiveOutputStream tar =
+                 new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(out)) {
+            tar.setLongFileMode(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.LONGFILE_POSIX);
+            TarArchiveEntry entry;
+            while ((entry = entries.getNextEntry()) != null) {
+                byte[] content = entries.readAllBytes();
+                if (changed == null && entry.getName().matches("base/\\d+/PG_VERSION")) {
+                    changed = entry.getName();
+                    content = "99\n".getBytes(StandardCharsets.US_ASCII);
+                }
+                tar.putArchiveEntry(entry);
+                tar.write(content);
+                tar.closeArchiveEntry();
+            }
+        }
+        assertThat(changed).isNotNull();
+        return changed;
+    }
+
+    private static Map<String, String> environment(long pid) {
+        try {
+            byte[] environ = Files.readAllBytes(Path.of("/proc/" + pid + "/environ"));
+            Map<String, String> vars = new TreeMap<>();
+            for (String kv : new String(environ, StandardCharsets.UTF_8).split("\0")) {
+                int eq = kv.indexOf('=');
+                if (eq > 0) {
+                    vars.put(kv.substring(0, eq), kv.substring(eq + 1));
+                }
+            }
+            return vars;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}

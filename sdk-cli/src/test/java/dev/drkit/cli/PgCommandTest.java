@@ -1,0 +1,131 @@
+package dev.drkit.cli;
+
+import dev.drkit.postgres.PgCluster;
+import dev.drkit.postgres.PgClusterConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** drkit pg backup and drkit pg verify against a real PostgreSQL 15 server with password authentication. */
+class PgCommandTest {
+
+    static final String PASSWORD = "cli-" + UUID.randomUUID();
+    static PgCluster source;
+
+    @TempDir
+    static Path dir;
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run drkit(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cli = Drkit.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private static Path secretFile(String name, String value) throws IOException {
+        Path file = dir.resolve(name);
+        Files.writeString(file, value + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return file;
+    }
+
+    @BeforeAll
+    static void startSource() {
+        source = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("clisource").build());
+        source.execute("CREATE ROLE backup LOGIN SUPERUSER REPLICATION PASSWORD '" + PASSWORD + "'");
+        source.execute("CREATE DATABASE app");
+        try (Connection c = source.connect("app"); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE items (id int PRIMARY KEY, name text)");
+            st.execute("INSERT INTO items SELECT i, 'item ' || i FROM generate_series(1, 500) i");
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @AfterAll
+    static void stopSource() {
+        if (source != null) {
+            source.close();
+        }
+    }
+
+    private String[] backup(Path store, Path password, String... mode) throws IOException {
+        Path passphrase = secretFile("passphrase", "pg cli passphrase");
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("pg", "backup", "--host",
+            PgCluster.HOST, "--port", Integer.toString(source.port()), "--user", "backup", "--password-file",
+            password.toString(), "--store", store.toString(), "--passphrase-file", passphrase.toString()));
+        args.addAll(java.util.List.of(mode));
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void backsUpADatabaseAndVerifiesItByRestoring() throws Exception {
+        Path store = dir.resolve("store");
+        Run backup = drkit(backup(store, secretFile("password", PASSWORD), "--dbname", "app", "--label", "env=test"));
+        assertThat(backup.code()).as(backup.err()).isEqualTo(0);
+        String id = backup.out().trim();
+        assertThat(id).isNotEmpty().doesNotContain("\n");
+
+        Path history = dir.resolve("history.jsonl");
+        Run verify = drkit("pg", "verify", "--store", store.toString(), "--id", id, "--passphrase-file",
+            dir.resolve("passphrase").toString(), "--history", history.toString());
+        assertThat(verify.code()).as(verify.out() + verify.err()).isEqualTo(0);
+        assertThat(verify.out()).contains("PASS", "pg_restore", "row counts", "500 rows", "amcheck")
+            .contains("History ").contains("1 runs, 1 passed, 0 failed; newest verified backup " + id);
+
+        Run json = drkit("pg", "verify", "--store", store.toString(), "--id", id, "--passphrase-file",
+            dir.resolve("passphrase").toString(), "--json");
+        assertThat(json.code()).isEqualTo(0);
+        assertThat(json.out()).startsWith("{\"format\":\"drkit.pg-restore-verification/1\"").contains("\"passed\":true");
+    }
+
+    @Test
+    void allMakesTheGlobalsAndOneDumpPerDatabase() throws Exception {
+        Path store = dir.resolve("all-store");
+        Run backup = drkit(backup(store, secretFile("password-all", PASSWORD), "--all", "--json"));
+        assertThat(backup.code()).as(backup.err()).isEqualTo(0);
+        String[] lines = backup.out().trim().split("\n");
+        assertThat(lines).hasSize(3);  // globals, app, postgres
+        assertThat(backup.out()).contains("\"pg.kind\":\"globals\"", "\"pg.database\":\"app\"",
+            "\"pg.database\":\"postgres\"", "\"pg.run.size\":\"3\"");
+    }
+
+    @Test
+    void aWrongPasswordExitsWithThreeAndAClearLineAndKeepsNothing() throws Exception {
+        Path store = dir.resolve("wrong-store");
+        String wrong = "wrong-" + UUID.randomUUID();
+        Run backup = drkit(backup(store, secretFile("wrong", wrong), "--dbname", "app"));
+        assertThat(backup.code()).isEqualTo(3);
+        assertThat(backup.err()).startsWith("drkit pg backup: ").contains("password authentication failed")
+            .doesNotContain(wrong).hasLineCount(1);
+        assertThat(backup.out()).isEmpty();
+        Run list = drkit("list", "--store", store.toString());
+        assertThat(list.out()).doesNotContain("app.dump");
+    }
+
+    @Test
+    void aModeIsRequired() throws Exception {
+        Run backup = drkit(backup(dir.resolve("usage-store"), secretFile("password-usage", PASSWORD)));
+        assertThat(backup.code()).isEqualTo(2);
+        assertThat(backup.err()).contains("exactly one of --dbname DB, --all or --base-backup");
+    }
+}
