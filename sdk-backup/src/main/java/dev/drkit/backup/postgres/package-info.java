@@ -3,10 +3,12 @@
  * records of a WAL archive from a base backup's start through its end and on to the newest segment, across
  * timelines, and reports faults by segment and LSN, whether a target time is reachable
  * ({@link dev.drkit.backup.postgres.PitrVerdict}) and the honest RPO, in an
- * {@link dev.drkit.backup.postgres.ArchiveReport}.
+ * {@link dev.drkit.backup.postgres.ArchiveReport}. {@link dev.drkit.backup.postgres.PitrDrill} restores a base
+ * backup into a scratch cluster, replays the archive to a target time, checks known facts there and reports the
+ * RTO and the point reached ({@link dev.drkit.backup.postgres.PitrDrillReport}).
  *
  * <p>Still to come here: dump and base-backup sources for the backup pipeline, {@code wal-push}/{@code wal-fetch}
- * into drkit's own store, and restore drills. See {@code docs/pitr.md}.
+ * into drkit's own store. See {@code docs/pitr.md}.
  *
  * @since 0.1
  */
