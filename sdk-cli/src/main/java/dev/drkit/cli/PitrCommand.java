@@ -1,6 +1,8 @@
 package dev.drkit.cli;
 
 import dev.drkit.backup.postgres.ArchiveReport;
+import dev.drkit.backup.postgres.PitrDrill;
+import dev.drkit.backup.postgres.PitrDrillReport;
 import dev.drkit.backup.postgres.WalArchiveVerifier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,6 +16,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
@@ -23,11 +27,14 @@ import java.util.regex.Pattern;
  * {@code drkit pitr}: point-in-time recovery checks. {@code drkit pitr verify} walks a WAL archive (a plain
  * directory as {@code archive_command = 'cp %p DIR/%f'} makes it) from a plain-format base backup to its newest
  * segment and exits 0 when it is intact (and a target time, if given, is reachable), 1 on any fault, 2 on a usage
- * error, 3 when the archive or the backup cannot be read at all.
+ * error, 3 when the archive or the backup cannot be read at all. {@code drkit pitr drill} restores a base backup into
+ * a scratch cluster, replays the archive to a target time, checks known facts there and exits 0 when they all
+ * match, 1 when a check fails or the target cannot be reached, 2 on a usage error, 3 when PostgreSQL is missing or
+ * the scratch server fails.
  */
 @Command(name = "pitr", mixinStandardHelpOptions = true,
     description = "Point-in-time recovery checks of a PostgreSQL WAL archive and base backup.",
-    subcommands = {PitrCommand.Verify.class})
+    subcommands = {PitrCommand.Verify.class, PitrCommand.Drill.class})
 final class PitrCommand implements Runnable {
 
     @Spec
@@ -124,7 +131,7 @@ final class PitrCommand implements Runnable {
             return ExitCodes.OK;
         }
 
-        private Instant parseInstant(String text) {
+        Instant parseInstant(String text) {
             try {
                 return Instant.parse(text);
             } catch (DateTimeParseException e) {
@@ -137,7 +144,7 @@ final class PitrCommand implements Runnable {
             }
         }
 
-        private Duration parseDuration(String option, String text) {
+        Duration parseDuration(String option, String text) {
             Matcher m = DURATION.matcher(text.strip().toLowerCase(Locale.ROOT));
             if (m.matches() && m.group(1).length() <= 9) {
                 long n = Long.parseLong(m.group(1));
@@ -164,6 +171,152 @@ final class PitrCommand implements Runnable {
                 // fall through to the usage error
             }
             throw usage(option + " must be a duration such as 90s, 5m or 1h, but was \"" + text + "\"");
+        }
+
+        private CommandLine.ParameterException usage(String message) {
+            return new CommandLine.ParameterException(spec.commandLine(), message);
+        }
+
+        /** This instance with {@code spec} set, so another subcommand can use its parsers. */
+        Verify withSpec(CommandSpec spec) {
+            this.spec = spec;
+            return this;
+        }
+    }
+
+    /** {@code drkit pitr drill}. */
+    @Command(name = "drill", mixinStandardHelpOptions = true,
+        description = {"Restores a base backup into a scratch PostgreSQL cluster (127.0.0.1, a free port, a temporary"
+            + " directory), replays WAL to a target time with recovery_target_action=pause and archive_mode=off,"
+            + " confirms replay paused there, runs the checks, then stops and deletes the scratch cluster.",
+            "Exit 0 when every check matches; 1 when a check fails or the target cannot be reached; 3 when"
+            + " PostgreSQL is missing or the scratch server fails."})
+    static final class Drill implements Callable<Integer> {
+
+        @Spec
+        CommandSpec spec;
+
+        @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+        BaseBackupSource baseBackup;
+
+        static final class BaseBackupSource {
+            @Option(names = "--base-backup", required = true, paramLabel = "DIR",
+                description = "A plain-format base backup (pg_basebackup -Fp).")
+            Path directory;
+
+            @Option(names = "--base-backup-tar", required = true, paramLabel = "FILE",
+                description = "The tar stream of pg_basebackup -D - -Ft -X fetch, or - for standard input.")
+            String tar;
+        }
+
+        @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+        WalSource wal;
+
+        static final class WalSource {
+            @Option(names = "--archive", required = true, paramLabel = "DIR",
+                description = "The WAL archive directory; the scratch server copies from it with cp.")
+            Path archive;
+
+            @Option(names = "--restore-command", required = true, paramLabel = "CMD",
+                description = "A restore_command with %%f and %%p, such as 'drkit wal-fetch --store ... %%f %%p'.")
+            String restoreCommand;
+        }
+
+        @Option(names = "--target-time", required = true, paramLabel = "T",
+            description = "The time to recover to, e.g. 2026-11-23T14:05:00Z.")
+        String targetTime;
+
+        @Option(names = "--target-timeline", paramLabel = "TLI", defaultValue = "latest",
+            description = "latest (default), current or a timeline number.")
+        String targetTimeline;
+
+        @CommandLine.ArgGroup(exclusive = false, multiplicity = "0..*")
+        List<SqlCheck> checks = new ArrayList<>();
+
+        static final class SqlCheck {
+            @Option(names = "--check-sql", required = true, paramLabel = "SQL",
+                description = "A query to run at the target; its psql -A -t output must equal --expect.")
+            String sql;
+
+            @Option(names = "--expect", required = true, paramLabel = "VALUE",
+                description = "The expected output of the --check-sql before it.")
+            String expected;
+        }
+
+        @Option(names = "--expect-rows", paramLabel = "TABLE=N",
+            description = "A table and its exact row count at the target; repeatable.")
+        List<String> expectRows = new ArrayList<>();
+
+        @Option(names = "--database", paramLabel = "NAME", defaultValue = PitrDrill.DEFAULT_DATABASE,
+            description = "The database the checks run in (default postgres).")
+        String database;
+
+        @Option(names = "--user", paramLabel = "ROLE", defaultValue = PitrDrill.DEFAULT_USER,
+            description = "The role the checks connect as (default postgres).")
+        String user;
+
+        @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30m",
+            description = "How long replay may take to pause at the target (default 30m).")
+        String timeout;
+
+        @Option(names = "--json", description = "Print the report as JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            PitrDrill.Builder builder = PitrDrill.builder();
+            if (baseBackup.directory != null) {
+                builder.baseBackup(baseBackup.directory);
+            } else if ("-".equals(baseBackup.tar)) {
+                builder.baseBackupTar(() -> new java.io.FilterInputStream(System.in) {
+                    @Override
+                    public void close() {
+                        // standard input stays open
+                    }
+                });
+            } else {
+                Path tar = Path.of(baseBackup.tar);
+                builder.baseBackupTar(() -> java.nio.file.Files.newInputStream(tar));
+            }
+            try {
+                if (wal.archive != null) {
+                    builder.archive(wal.archive);
+                } else {
+                    builder.restoreCommand(wal.restoreCommand);
+                }
+                builder.targetTimeline(targetTimeline).user(user).database(database);
+                int n = 1;
+                for (SqlCheck check : checks) {
+                    builder.check("sql " + n++, check.sql, check.expected);
+                }
+                for (String rows : expectRows) {
+                    int eq = rows.lastIndexOf('=');
+                    if (eq <= 0 || !rows.substring(eq + 1).matches("\\d{1,18}")) {
+                        throw usage("--expect-rows must be TABLE=N, such as orders=1200, but was \"" + rows + "\"");
+                    }
+                    builder.expectRowCount(rows.substring(0, eq), Long.parseLong(rows.substring(eq + 1)));
+                }
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
+            Duration limit = new Verify().withSpec(spec).parseDuration("--timeout", timeout);
+            if (limit.isZero()) {
+                throw usage("--timeout must be positive, but was \"" + timeout + "\"");
+            }
+            builder.timeout(limit).targetTime(new Verify().withSpec(spec).parseInstant(targetTime));
+            spec.commandLine().getErr().println("drkit pitr drill: restoring to " + targetTime + " ...");
+            spec.commandLine().getErr().flush();
+            PitrDrillReport report = builder.build().run();
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(json ? report.toJson() : report.toText().stripTrailing());
+            out.flush();
+            if (!report.passed()) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.println(spec.qualifiedName() + ": " + String.join("; ", report.report().verdictReasons()));
+                err.flush();
+                return ExitCodes.DATA;
+            }
+            return ExitCodes.OK;
         }
 
         private CommandLine.ParameterException usage(String message) {

@@ -110,6 +110,8 @@ public final class PgCluster implements AutoCloseable {
     private static final Duration INITDB_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration CHILDREN_EXIT_TIMEOUT = Duration.ofSeconds(10);
     private static final String CONF_FILE = "drkit.conf";
+    /** A restored copy's own settings; a copy of a drkit cluster keeps its origin's drkit.conf. */
+    private static final String RESTORE_CONF_FILE = "drkit-restore.conf";
     private static final String CONNECT_TIMEOUT_SECONDS = "10";
 
     private final PgClusterConfig config;
@@ -138,6 +140,8 @@ public final class PgCluster implements AutoCloseable {
     private volatile boolean everStarted;
     private volatile boolean closed;
     private volatile @Nullable CredentialFiles replicationCredentials;
+    /** Made by {@link #restore}: a copy of another cluster, reached over the unix socket only. */
+    private volatile boolean restored;
 
     private PgCluster(PgClusterConfig config, PgBinaries binaries, RunAs runAs, Secret password,
                       @Nullable PgCluster upstream) {
@@ -296,6 +300,9 @@ public final class PgCluster implements AutoCloseable {
     }
 
     private Map<String, String> settings() {
+        if (restored) {
+            return restoredSettings();
+        }
         Map<String, String> s = new LinkedHashMap<>();
         s.put("listen_addresses", HOST);
         s.put("port", Integer.toString(port));
@@ -322,9 +329,180 @@ public final class PgCluster implements AutoCloseable {
 
     private void writeConf() throws IOException {
         synchronized (settingsLock) {
-            PgConf.writeAtomically(dataDirectory.resolve(CONF_FILE),
+            PgConf.writeAtomically(dataDirectory.resolve(restored ? RESTORE_CONF_FILE : CONF_FILE),
                 PgConf.render("Written by drkit for cluster '" + name + "'; rewritten on changes.", settings()), runAs);
         }
+    }
+
+    // ------------------------------------------------------------------------------------------------ restore
+
+    /**
+     * Creates a cluster, not yet started, from a copy of another cluster's data directory (a base backup) that
+     * {@code writer} puts into an empty {@code data/}. For restore drills: the copy is adopted as it is, with its
+     * own {@code postgresql.conf} (one is created if the copy has none), except that
+     * <ul>
+     *   <li>{@code pg_hba.conf} is replaced by one line, {@code local all all trust}: the copy's roles and
+     *       passwords are unknown here, so the server is reached only through its unix socket, whose directory
+     *       is 0700 and belongs to the server's user; TCP connections on 127.0.0.1 are refused. Use
+     *       {@link #psql(String, String, String)}; {@link #connect()} and the other JDBC methods do not work;</li>
+     *   <li>{@code drkit-restore.conf} is included at the end of {@code postgresql.conf}, with the address, port, socket
+     *       directory, {@code cluster_name}, {@code hot_standby=on}, {@code logging_collector=off},
+     *       {@code lc_messages=C}, {@code fsync} and the configuration's settings; the same settings are removed
+     *       from {@code postgresql.auto.conf}, which PostgreSQL would otherwise read last;</li>
+     *   <li>{@code postmaster.pid} and {@code postmaster.opts} are removed, and every file is given to the
+     *       server's user (0700 directories, 0600 files).</li>
+     * </ul>
+     * The replication settings of {@link PgClusterConfig} ({@code wal_level}, {@code max_wal_senders}, ...) are
+     * not applied, so a standby-in-recovery copy keeps values at least as large as its origin's. Closing the
+     * cluster stops it and deletes the copy.
+     *
+     * @throws MissingToolException if no PostgreSQL binaries are found
+     * @throws PostgresException    if {@code writer} fails, or the copy is not a data directory of the binaries'
+     *                              major version ({@code PG_VERSION})
+     * @throws EnvironmentException if the directory cannot be prepared
+     * @since 0.1
+     */
+    public static PgCluster restore(PgClusterConfig config, DataDirectoryWriter writer) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(writer, "writer");
+        PgBinaries binaries = config.binaries().orElseGet(PgBinaries::detect);
+        checkVersion(binaries);
+        binaries.tool("postgres", "restoring PostgreSQL cluster '" + config.name() + "'");
+        RunAs runAs = RunAs.detect(config.runAsUser().orElse(null));
+        PgCluster cluster = new PgCluster(config, binaries, runAs, generatePassword(), null);
+        cluster.restored = true;
+        try {
+            cluster.adopt(writer);
+            return cluster;
+        } catch (RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    private void adopt(DataDirectoryWriter writer) {
+        long started = System.nanoTime();
+        try {
+            Files.createDirectory(dataDirectory, PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+            writer.writeTo(dataDirectory);
+        } catch (IOException e) {
+            throw failure("cannot be filled with the copy: " + e.getMessage(), null, e);
+        }
+        try {
+            Path versionFile = dataDirectory.resolve("PG_VERSION");
+            if (!Files.isRegularFile(versionFile, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                throw failure("is not a copy of a data directory: it has no PG_VERSION", null, null);
+            }
+            String version = Files.readString(versionFile, StandardCharsets.UTF_8).trim();
+            if (!version.equals(Integer.toString(binaries.majorVersion()))) {
+                throw failure("holds a copy of a PostgreSQL " + abbreviate(version) + " cluster, but the binaries are "
+                    + "PostgreSQL " + binaries.version(), null, null);
+            }
+            Files.deleteIfExists(dataDirectory.resolve("postmaster.pid"));
+            Files.deleteIfExists(dataDirectory.resolve("postmaster.opts"));
+            Path conf = dataDirectory.resolve("postgresql.conf");
+            if (!Files.exists(conf, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                Files.writeString(conf, "# Created by drkit: the copy had no postgresql.conf.\n", StandardCharsets.UTF_8);
+            }
+            Files.writeString(conf, "\n# Settings of drkit's restored copy; they override the ones above.\ninclude '"
+                + RESTORE_CONF_FILE + "'\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+            PgConf.writeAtomically(dataDirectory.resolve("pg_hba.conf"),
+                "# Written by drkit for a restored copy: the unix socket only, in a directory only its owner can enter.\n"
+                    + "local all all trust\n", runAs);
+            Path ident = dataDirectory.resolve("pg_ident.conf");
+            if (!Files.exists(ident, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                Files.writeString(ident, "", StandardCharsets.UTF_8);
+            }
+            Path autoConf = dataDirectory.resolve("postgresql.auto.conf");
+            if (Files.isRegularFile(autoConf, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                String text = Files.readString(autoConf, StandardCharsets.UTF_8);
+                PgConf.writeAtomically(autoConf, PgConf.withoutSettings(text, List.copyOf(settings().keySet())), runAs);
+            }
+            writeConf();
+            giveTree(dataDirectory);
+        } catch (IOException e) {
+            throw failure("cannot adopt the copy: " + e.getMessage(), null, e);
+        }
+        log.info("PostgreSQL cluster '{}' restored into {} in {} ms", name, dataDirectory,
+            (System.nanoTime() - started) / 1_000_000);
+    }
+
+    private void giveTree(Path root) throws IOException {
+        Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult preVisitDirectory(Path dir,
+                                                                   java.nio.file.attribute.BasicFileAttributes attrs)
+                throws IOException {
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+                runAs.chown(dir);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs)
+                throws IOException {
+                if (attrs.isRegularFile()) {
+                    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+                }
+                runAs.chown(file);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    private Map<String, String> restoredSettings() {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("listen_addresses", HOST);
+        s.put("port", Integer.toString(port));
+        s.put("unix_socket_directories", socketDirectory.toString());
+        s.put("cluster_name", name);
+        s.put("hba_file", dataDirectory.resolve("pg_hba.conf").toString());
+        s.put("ident_file", dataDirectory.resolve("pg_ident.conf").toString());
+        s.put("fsync", config.fsync() ? "on" : "off");
+        s.put("hot_standby", "on");
+        s.put("logging_collector", "off");
+        s.put("lc_messages", "C");
+        // A copy never streams from its origin, whatever its postgresql.auto.conf (pg_basebackup -R) says.
+        s.put("primary_conninfo", "");
+        s.put("primary_slot_name", "");
+        s.putAll(config.settings());
+        synchronized (settingsLock) {
+            s.putAll(appliedSettings);
+        }
+        return s;
+    }
+
+    /**
+     * Runs {@code sql} with {@code psql} over the server's unix socket, as the server's operating-system user,
+     * and returns what {@code psql -A -t} prints: one line per row, columns separated by {@code |}, NULL as an
+     * empty string, without the final line break. Works for every cluster, and is the only way to query one made
+     * by {@link #restore(PgClusterConfig, DataDirectoryWriter)}.
+     *
+     * @param user     the role to connect as (trusted over the socket of a restored copy)
+     * @param database the database to connect to
+     * @throws MissingToolException  if the binaries have no {@code psql}
+     * @throws PostgresException     if {@code psql} fails or takes longer than {@link PgClusterConfig#socketTimeout()};
+     *                               the message has its error output
+     * @throws IllegalStateException if the cluster is closed or not running
+     * @since 0.1
+     */
+    public String psql(String user, String database, String sql) {
+        Objects.requireNonNull(user, "user");
+        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(sql, "sql");
+        checkRunning();
+        Path psql = binaries.tool("psql", "querying PostgreSQL cluster '" + name + "'");
+        List<String> command = List.of(psql.toString(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+            "-h", socketDirectory.toString(), "-p", Integer.toString(port), "-U", user, "-d", database, "-c", sql);
+        ProcessRunner.Result result = runner.run(command, Map.of("PGCONNECT_TIMEOUT", CONNECT_TIMEOUT_SECONDS),
+            config.socketTimeout());
+        if (!result.succeeded()) {
+            throw failure("psql " + (result.timedOut() ? "timed out after " + config.socketTimeout().toSeconds() + " s"
+                : "failed with exit code " + result.exitCode()) + ": " + Text.oneLine(result.tail(5), 500), null, null);
+        }
+        String out = result.output();
+        return out.endsWith("\n") ? out.substring(0, out.length() - 1) : out;
     }
 
     // ------------------------------------------------------------------------------------------------ lifecycle

@@ -3,7 +3,9 @@
  * records of a WAL archive from a base backup's start through its end and on to the newest segment, across
  * timelines, and reports faults by segment and LSN, whether a target time is reachable
  * ({@link dev.drkit.backup.postgres.PitrVerdict}) and the honest RPO, in an
- * {@link dev.drkit.backup.postgres.ArchiveReport}.
+ * {@link dev.drkit.backup.postgres.ArchiveReport}. {@link dev.drkit.backup.postgres.PitrDrill} restores a base
+ * backup into a scratch cluster, replays the archive to a target time, checks known facts there and reports the
+ * RTO and the point reached ({@link dev.drkit.backup.postgres.PitrDrillReport}).
  *
  * <p>Backups of PostgreSQL for the backup pipeline: {@link dev.drkit.backup.postgres.PgBackupSource} streams
  * {@code pg_dump}, {@code pg_dumpall --globals-only} or {@code pg_basebackup} with the password only in a private
@@ -11,8 +13,7 @@
  * backs up a whole server; {@link dev.drkit.backup.postgres.PgRestoreVerifier} proves a backup by restoring it into a
  * scratch cluster. See {@code docs/postgres-backup.md}.
  *
- * <p>Still to come here: {@code wal-push}/{@code wal-fetch} into drkit's own store, and restore drills. See
- * {@code docs/pitr.md}.
+ * <p>Still to come here: {@code wal-push}/{@code wal-fetch} into drkit's own store. See {@code docs/pitr.md}.
  *
  * @since 0.1
  */

@@ -1,6 +1,9 @@
 /**
- * Machinery of the PostgreSQL backup sources and restore verification: child processes with their password in a
- * private {@code PGPASSFILE}, catalog queries, tar extraction. Not an API: users must not import it.
+ * Machinery of the PostgreSQL backup sources, restore verification and {@link dev.drkit.backup.postgres.PitrDrill}:
+ * child processes with their password in a private {@code PGPASSFILE}, catalog queries, safe extraction of a base
+ * backup's tar stream, the scratch copy's recovery settings, and reading the scratch server's log.
+ *
+ * <p>Not a public API: users must not import it; types here may change in any release.
  */
 @NullMarked
 package dev.drkit.backup.postgres.internal;

@@ -1,0 +1,657 @@
+package dev.drkit.backup.postgres;
+
+import dev.drkit.backup.postgres.internal.BackupTimes;
+import dev.drkit.backup.postgres.internal.BaseBackupFiles;
+import dev.drkit.backup.postgres.internal.ServerLog;
+import dev.drkit.core.drill.DrillReport;
+import dev.drkit.core.drill.DrillSteps;
+import dev.drkit.core.drill.MeasuredDuration;
+import dev.drkit.core.drill.RecoveryTimeline;
+import dev.drkit.core.internal.Checks;
+import dev.drkit.core.internal.Text;
+import dev.drkit.postgres.PgCluster;
+import dev.drkit.postgres.PgClusterConfig;
+import dev.drkit.postgres.PostgresException;
+import dev.drkit.postgres.PostgresStartException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.regex.Pattern;
+
+/**
+ * A point-in-time recovery drill: restores a base backup into a scratch cluster, replays WAL from an archive to a
+ * target time, confirms that replay paused there, checks known facts at that time, and stops and deletes the
+ * scratch cluster, reporting the recovery time split into fetch, replay and checks, and the point reached.
+ *
+ * <p><b>What it does.</b>
+ * <ol>
+ *   <li><b>Fetch:</b> copies a plain-format base backup ({@code pg_basebackup -Fp}) or extracts the tar stream
+ *       of {@code pg_basebackup -D - -Ft -X fetch} into a scratch data directory (a temporary directory of a
+ *       {@link PgCluster}, owned by the server's operating-system user). Symbolic links (tablespaces), hard links,
+ *       special files, absolute and {@code ..} paths are refused. A target time before the backup ended
+ *       ({@code STOP TIME} of the backup history file in the archive, else the label's {@code START TIME}) is
+ *       refused here, before any server starts.</li>
+ *   <li><b>Recovery settings:</b> {@code restore_command} (copying from the archive directory, paths quoted for
+ *       the shell and for {@code %} escapes, or the caller's command), {@code recovery_target_time},
+ *       {@code recovery_target_action = pause}, {@code recovery_target_timeline}, and {@code archive_mode = off}
+ *       with empty {@code archive_command} and {@code archive_library}, written to the scratch copy's
+ *       {@code drkit.conf} and removed from its {@code postgresql.auto.conf}, so the drill never writes into the
+ *       real archive; {@code recovery.signal}; the scratch server listens on a free port on 127.0.0.1 and
+ *       accepts only its unix socket (see {@link PgCluster#restore}).</li>
+ *   <li><b>Replay:</b> starts the server and waits until {@code pg_get_wal_replay_pause_state()} is
+ *       {@code paused}. It never promotes, so it never starts a new timeline. When the server stops instead,
+ *       its log says why: {@code recovery ended before configured recovery target was reached} (the archive ends
+ *       or has a gap before the target), a stop point before the consistent point, WAL that ends before the
+ *       backup's end; each is a {@link PitrDrillException} with its {@link PitrDrillException.Reason}.</li>
+ *   <li><b>Checks:</b> the point reached ({@code pg_last_xact_replay_timestamp()}, which must not be after the
+ *       target, {@code pg_last_wal_replay_lsn()}, and the timeline of the last restored segment), then each
+ *       {@link Builder#check(String, String, String) check}: a query whose {@code psql -A -t} output must equal
+ *       the expected text, such as a marker table's row count at the target. A check that does not match fails
+ *       the drill's verdict; the report names it with the expected and the actual value.</li>
+ *   <li><b>Clean up:</b> the server is stopped and the scratch copy deleted, whatever happened.</li>
+ * </ol>
+ *
+ * <pre>{@code
+ * PitrDrillReport report = PitrDrill.builder()
+ *     .baseBackup(Path.of("/backups/base-2026-11-23"))
+ *     .archive(Path.of("/wal-archive"))
+ *     .targetTime(Instant.parse("2026-11-23T14:05:00Z"))
+ *     .expectRowCount("public.orders", 18_204)
+ *     .check("last order", "SELECT max(id) FROM orders", "18204")
+ *     .build()
+ *     .run();
+ * System.out.print(report.toText());       // report.passed() is false if a check failed
+ * }</pre>
+ *
+ * <p>The server runs as the user {@link PgCluster} chooses ({@code postgres} when the JVM is root), which must be
+ * able to read the archive directory (or run the restore command). Instances are immutable; {@link #run()} may be
+ * called more than once (each run makes its own scratch copy) and from several threads.
+ *
+ * @since 0.1
+ */
+public final class PitrDrill {
+
+    /** Default time replay may take to pause at the target: 30 minutes. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(30);
+    /** Default role the checks connect as: {@value}. */
+    public static final String DEFAULT_USER = "postgres";
+    /** Default database the checks run in: {@value}. */
+    public static final String DEFAULT_DATABASE = "postgres";
+
+    private static final Logger log = LoggerFactory.getLogger(PitrDrill.class);
+    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
+    private static final Pattern TIMELINE = Pattern.compile("latest|current|[1-9][0-9]{0,9}");
+    private static final DateTimeFormatter TARGET_FORMAT =
+        DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSSxxx", Locale.ROOT).withZone(ZoneOffset.UTC);
+    private static final long POLL_MILLIS = 20;
+    private static final int LOG_LINES = 15;
+
+    /**
+     * Opens the tar stream of a base backup, as {@code pg_basebackup -D - -Ft -X fetch} writes it, for example by
+     * decrypting a drkit backup as it is read. The drill reads the stream to its end and closes it.
+     *
+     * @since 0.1
+     */
+    @FunctionalInterface
+    public interface TarStream {
+        /**
+         * Opens the stream.
+         *
+         * @throws IOException if it cannot be opened
+         * @since 0.1
+         */
+        InputStream open() throws IOException;
+    }
+
+    /**
+     * A fact to check at the target: a query and the text its {@code psql -A -t} output must equal (rows on
+     * separate lines, columns separated by {@code |}, NULL as empty), compared after trimming.
+     *
+     * @param name     the check's name in the report
+     * @param sql      the query
+     * @param expected the expected output
+     * @since 0.1
+     */
+    public record Check(String name, String sql, String expected) {
+        /**
+         * @throws IllegalArgumentException if the name or the query is blank
+         */
+        public Check {
+            Checks.notBlank(name, "name");
+            Checks.notBlank(sql, "sql");
+            Objects.requireNonNull(expected, "expected");
+        }
+    }
+
+    private final @Nullable Path baseBackupDirectory;
+    private final @Nullable TarStream baseBackupTar;
+    private final @Nullable Path archive;
+    private final @Nullable String restoreCommand;
+    private final Instant targetTime;
+    private final String targetTimeline;
+    private final List<Check> checks;
+    private final String user;
+    private final String database;
+    private final Duration timeout;
+    private final PgClusterConfig clusterConfig;
+    private final String name;
+
+    private PitrDrill(Builder b) {
+        this.baseBackupDirectory = b.baseBackupDirectory;
+        this.baseBackupTar = b.baseBackupTar;
+        this.archive = b.archive;
+        this.restoreCommand = b.restoreCommand;
+        this.targetTime = Objects.requireNonNull(b.targetTime);
+        this.targetTimeline = b.targetTimeline;
+        this.checks = List.copyOf(b.checks);
+        this.user = b.user;
+        this.database = b.database;
+        this.timeout = b.timeout;
+        this.clusterConfig = b.clusterConfig;
+        this.name = b.name;
+    }
+
+    /**
+     * A builder; a base backup, a WAL source and a target time are required.
+     *
+     * @since 0.1
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * The target time.
+     *
+     * @since 0.1
+     */
+    public Instant targetTime() {
+        return targetTime;
+    }
+
+    /**
+     * The checks, in order.
+     *
+     * @since 0.1
+     */
+    public List<Check> checks() {
+        return checks;
+    }
+
+    /**
+     * The {@code restore_command} the scratch server gets.
+     *
+     * @since 0.1
+     */
+    public String restoreCommand() {
+        if (restoreCommand != null) {
+            return restoreCommand;
+        }
+        return copyCommand(Objects.requireNonNull(archive));
+    }
+
+    /**
+     * {@code cp '<dir>'/%f %p}, with {@code dir} quoted for the shell and its {@code %} doubled, so that
+     * PostgreSQL's substitution leaves it alone.
+     */
+    static String copyCommand(Path archive) {
+        String dir = archive.toAbsolutePath().normalize().toString().replace("%", "%%");
+        return "cp '" + dir.replace("'", "'\\''") + "'/%f %p";
+    }
+
+    /**
+     * Runs the drill.
+     *
+     * @return the report: passed when replay paused at the target and every check matched; failed, naming the
+     *         failed checks, otherwise
+     * @throws PitrDrillException if the target cannot be reached from this backup and archive, the base backup is
+     *                            unusable, or the scratch server failed or timed out
+     * @throws dev.drkit.postgres.MissingToolException if no PostgreSQL binaries are found
+     * @throws dev.drkit.core.EnvironmentException    if the scratch directory cannot be made
+     * @since 0.1
+     */
+    public PitrDrillReport run() {
+        RecoveryTimeline timeline = RecoveryTimeline.start();
+        DrillSteps steps = new DrillSteps(timeline);
+        String source = baseBackupDirectory != null ? baseBackupDirectory.toString() : "tar stream";
+        Map<String, String> settings = new java.util.LinkedHashMap<>();
+        settings.put("restore_command", restoreCommand());
+        settings.put("recovery_target_time", TARGET_FORMAT.format(targetTime));
+        settings.put("recovery_target_action", "pause");
+        settings.put("recovery_target_timeline", targetTimeline);
+        settings.put("recovery_target_inclusive", "on");
+        settings.put("archive_mode", "off");
+        settings.put("archive_command", "");
+        settings.put("archive_library", "");
+        PgClusterConfig config = clusterConfig.toBuilder().settings(settings).build();
+
+        long fetchStart = System.nanoTime();
+        PgCluster cluster = fetch(steps, config, source);
+        Duration fetch = Duration.ofNanos(System.nanoTime() - fetchStart);
+        try {
+            long replayStart = System.nanoTime();
+            ReplayPoint reached = replay(steps, cluster);
+            Duration replay = Duration.ofNanos(System.nanoTime() - replayStart);
+            long checksStart = System.nanoTime();
+            steps.check("paused at target", reached.lastCommit().map(t -> !t.isAfter(targetTime)).orElse(true),
+                "replay paused at " + reached + (reached.lastCommit().map(t -> t.isAfter(targetTime)).orElse(false)
+                    ? "; its last commit is AFTER the target " + targetTime : "; target " + targetTime));
+            for (Check check : checks) {
+                runCheck(steps, cluster, check);
+            }
+            Duration checked = Duration.ofNanos(System.nanoTime() - checksStart);
+            Duration rto = fetch.plus(replay).plus(checked);
+            DrillReport.Builder builder = DrillReport.builder(name)
+                .started(timeline.startedAt())
+                .finished(timeline.startedAt().plus(timeline.elapsed()))
+                .rto(MeasuredDuration.of(rto, Duration.ofMillis(POLL_MILLIS)));
+            steps.steps().forEach(builder::step);
+            DrillReport report = builder.build();
+            log.info("PITR drill '{}': {} at {} (target {}); fetch {} ms, replay {} ms, checks {} ms", name,
+                report.verdict(), reached, targetTime, fetch.toMillis(), replay.toMillis(), checked.toMillis());
+            return new PitrDrillReport(report, targetTime, reached, fetch, replay, checked);
+        } finally {
+            cluster.close();
+        }
+    }
+
+    private PgCluster fetch(DrillSteps steps, PgClusterConfig config, String source) {
+        try {
+            return steps.run("fetch base backup", () -> {
+                PgCluster cluster;
+                try {
+                    cluster = PgCluster.restore(config, this::writeBaseBackup);
+                } catch (PostgresException e) {
+                    if (e.getCause() instanceof BaseBackupFiles.UnusableBackupException) {
+                        throw new PitrDrillException(PitrDrillException.Reason.BAD_BASE_BACKUP,
+                            "PITR drill '" + name + "': " + e.getCause().getMessage(), e.getCause());
+                    }
+                    if (e.getCause() instanceof PitrDrillException) {
+                        throw (PitrDrillException) e.getCause();
+                    }
+                    throw e;
+                }
+                try {
+                    checkTargetAfterBackup(cluster.dataDirectory(), source);
+                    return cluster;
+                } catch (RuntimeException | IOException e) {
+                    cluster.close();
+                    throw e;
+                }
+            }, c -> "from " + source + " into " + c.dataDirectory().getParent());
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new PitrDrillException(PitrDrillException.Reason.BAD_BASE_BACKUP, "PITR drill '" + name
+                + "': cannot read the base backup " + source + ": " + e.getMessage(), e);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void writeBaseBackup(Path dataDirectory) throws IOException {
+        if (baseBackupDirectory != null) {
+            if (!Files.isDirectory(baseBackupDirectory)) {
+                throw new BaseBackupFiles.UnusableBackupException("base backup " + baseBackupDirectory
+                    + " is not a directory");
+            }
+            BaseBackupFiles.copyDirectory(baseBackupDirectory, dataDirectory);
+        } else {
+            try (InputStream in = Objects.requireNonNull(baseBackupTar).open()) {
+                BaseBackupFiles.extractTar(in, dataDirectory);
+            }
+        }
+        if (!Files.isRegularFile(dataDirectory.resolve("backup_label"))) {
+            throw new BaseBackupFiles.UnusableBackupException("base backup " + (baseBackupDirectory != null
+                ? baseBackupDirectory : "tar stream") + " has no backup_label: it is not a base backup (a copy of a"
+                + " stopped or running data directory cannot be recovered to a point in time)");
+        }
+        Files.writeString(dataDirectory.resolve("recovery.signal"), "", StandardCharsets.UTF_8);
+    }
+
+    private void checkTargetAfterBackup(Path dataDirectory, String source) throws IOException {
+        Map<String, String> label = BackupTimes.label(dataDirectory).orElse(Map.of());
+        Optional<Instant> started = BackupTimes.time(label.get("START TIME"));
+        String startWal = label.getOrDefault("START WAL LOCATION", "");
+        Optional<Instant> stopped = archive == null ? Optional.empty() : BackupTimes.stopTime(archive, startWal);
+        Optional<Instant> bound = stopped.isPresent() ? stopped : started;
+        if (bound.isPresent() && targetTime.isBefore(bound.get())) {
+            throw new PitrDrillException(PitrDrillException.Reason.TARGET_BEFORE_BACKUP_END, "PITR drill '" + name
+                + "': target time " + targetTime + " is before the base backup " + source
+                + (stopped.isPresent() ? " ended (" + stopped.get() + ")" : " started (" + started.get() + ")")
+                + "; recover to a later time or use an older base backup", null);
+        }
+    }
+
+    private ReplayPoint replay(DrillSteps steps, PgCluster cluster) {
+        try {
+            return steps.run("replay to target", () -> {
+                try {
+                    cluster.start();
+                } catch (PostgresStartException e) {
+                    throw fromLog(cluster, e);
+                }
+                awaitPause(cluster);
+                return point(cluster);
+            }, ReplayPoint::toString);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void awaitPause(PgCluster cluster) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            String state;
+            try {
+                state = cluster.isRunning() ? cluster.psql(user, database,
+                    "SELECT pg_is_in_recovery(), pg_get_wal_replay_pause_state()") : "";
+            } catch (PostgresException | IllegalStateException e) {
+                state = "";
+            }
+            if (state.equals("t|paused")) {
+                return;
+            }
+            if (state.startsWith("f|")) {
+                throw new PitrDrillException(PitrDrillException.Reason.SERVER_FAILED, "PITR drill '" + name
+                    + "': the scratch server left recovery instead of pausing at " + targetTime, null);
+            }
+            if (!cluster.isRunning()) {
+                throw fromLog(cluster, null);
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new PitrDrillException(PitrDrillException.Reason.TIMED_OUT, "PITR drill '" + name
+                    + "': replay did not pause at " + targetTime + " within " + timeout.toSeconds() + " s. Last lines of"
+                    + " the server log:\n" + Text.indent(cluster.logTail(LOG_LINES)), null);
+            }
+            sleep();
+        }
+    }
+
+    private ReplayPoint point(PgCluster cluster) {
+        String row = cluster.psql(user, database, "SELECT coalesce(to_char(pg_last_xact_replay_timestamp()"
+            + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ''), pg_last_wal_replay_lsn(),"
+            + " (SELECT timeline_id FROM pg_control_checkpoint())");
+        String[] parts = row.split("\\|", -1);
+        Instant lastCommit = parts.length > 0 && !parts[0].isEmpty() ? Instant.parse(parts[0]) : null;
+        String lsn = parts.length > 1 ? parts[1] : "";
+        String log = ServerLog.read(cluster.logFile());
+        OptionalInt restored = ServerLog.lastRestoredTimeline(log);
+        int tli = restored.isPresent() ? restored.getAsInt()
+            : parts.length > 2 && !parts[2].isEmpty() ? Integer.parseInt(parts[2]) : 0;
+        return new ReplayPoint(lastCommit, lsn, tli, ServerLog.stoppingLine(log).orElse(""));
+    }
+
+    private void runCheck(DrillSteps steps, PgCluster cluster, Check check) {
+        String actual;
+        try {
+            actual = cluster.psql(user, database, check.sql()).trim();
+        } catch (PostgresException e) {
+            steps.check("check " + check.name(), false, "query failed: " + e.getMessage());
+            return;
+        }
+        String expected = check.expected().trim();
+        boolean ok = actual.equals(expected);
+        steps.check("check " + check.name(), ok, (ok ? "got " : "expected " + abbreviate(expected) + ", got ")
+            + abbreviate(actual));
+    }
+
+    private PitrDrillException fromLog(PgCluster cluster, @Nullable Throwable cause) {
+        String log = ServerLog.read(cluster.logFile());
+        String tail = Text.tail(log, LOG_LINES);
+        String fatal = ServerLog.firstFatal(log).orElse("the server stopped");
+        PitrDrillException.Reason reason;
+        String what;
+        if (log.contains(ServerLog.TARGET_NOT_REACHED)) {
+            reason = PitrDrillException.Reason.TARGET_NOT_REACHED;
+            what = "recovery ran out of WAL before the target time " + targetTime + " (the archive ends before it,"
+                + " or a segment is missing on the way)";
+        } else if (log.contains(ServerLog.BEFORE_CONSISTENT)) {
+            reason = PitrDrillException.Reason.TARGET_BEFORE_BACKUP_END;
+            what = "the target time " + targetTime + " is before the base backup's end (its consistent point)";
+        } else if (log.contains(ServerLog.WAL_ENDS_BEFORE_BACKUP_END)
+            || log.contains(ServerLog.WAL_ENDS_BEFORE_CONSISTENT)) {
+            reason = PitrDrillException.Reason.BACKUP_INCONSISTENT;
+            what = "the WAL ends before the base backup is consistent (a segment of the backup's own range is"
+                + " missing from the archive)";
+        } else {
+            reason = PitrDrillException.Reason.SERVER_FAILED;
+            what = "the scratch server stopped during recovery";
+        }
+        return new PitrDrillException(reason, "PITR drill '" + name + "': " + what + ": PostgreSQL said \""
+            + Text.oneLine(fatal, 300) + "\". Last lines of the server log:\n" + Text.indent(tail), cause);
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(POLL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PitrDrillException(PitrDrillException.Reason.TIMED_OUT, "PITR drill interrupted", e);
+        }
+    }
+
+    private static String abbreviate(String s) {
+        String one = s.replace('\n', ' ');
+        return "\"" + (one.length() <= 200 ? one : one.substring(0, 197) + "...") + "\"";
+    }
+
+    /**
+     * Builds a {@link PitrDrill}. Not thread-safe.
+     *
+     * @since 0.1
+     */
+    public static final class Builder {
+
+        private @Nullable Path baseBackupDirectory;
+        private @Nullable TarStream baseBackupTar;
+        private @Nullable Path archive;
+        private @Nullable String restoreCommand;
+        private @Nullable Instant targetTime;
+        private String targetTimeline = "latest";
+        private final List<Check> checks = new ArrayList<>();
+        private String user = DEFAULT_USER;
+        private String database = DEFAULT_DATABASE;
+        private Duration timeout = DEFAULT_TIMEOUT;
+        private PgClusterConfig clusterConfig = PgClusterConfig.builder().name("pitr-drill").fsync(false)
+            .startTimeout(DEFAULT_TIMEOUT).build();
+        private String name = "pitr drill";
+
+        private Builder() {
+        }
+
+        /**
+         * A plain-format base backup directory ({@code pg_basebackup -Fp}); replaces a tar stream given before.
+         *
+         * @since 0.1
+         */
+        public Builder baseBackup(Path directory) {
+            this.baseBackupDirectory = Objects.requireNonNull(directory, "directory").toAbsolutePath();
+            this.baseBackupTar = null;
+            return this;
+        }
+
+        /**
+         * The tar stream of {@code pg_basebackup -D - -Ft -X fetch}, opened once per run; replaces a directory given
+         * before.
+         *
+         * @since 0.1
+         */
+        public Builder baseBackupTar(TarStream stream) {
+            this.baseBackupTar = Objects.requireNonNull(stream, "stream");
+            this.baseBackupDirectory = null;
+            return this;
+        }
+
+        /**
+         * A plain archive directory, as {@code archive_command = 'cp %p DIR/%f'} fills it; the restore command
+         * copies from it. Also used to find when the base backup ended. Replaces a restore command given before.
+         *
+         * @since 0.1
+         */
+        public Builder archive(Path directory) {
+            this.archive = Objects.requireNonNull(directory, "directory").toAbsolutePath();
+            this.restoreCommand = null;
+            return this;
+        }
+
+        /**
+         * A {@code restore_command} of the caller's, such as {@code drkit wal-fetch --store ... %f %p}; it must exit
+         * non-zero when a file is not in the archive. Replaces an archive directory given before.
+         *
+         * @throws IllegalArgumentException if it is blank, spans lines, or has no {@code %f} or no {@code %p}
+         * @since 0.1
+         */
+        public Builder restoreCommand(String command) {
+            Checks.notBlank(command, "restoreCommand");
+            Checks.argument(command.indexOf('\n') < 0 && command.indexOf('\r') < 0 && command.indexOf('\0') < 0,
+                "restoreCommand must be one line, but was \"%s\"", command.replace('\n', ' '));
+            Checks.argument(command.contains("%f") && command.contains("%p"),
+                "restoreCommand must use %%f and %%p, but was \"%s\"", command);
+            this.restoreCommand = command;
+            this.archive = null;
+            return this;
+        }
+
+        /**
+         * The time to recover to: replay stops before the first commit after it.
+         *
+         * @since 0.1
+         */
+        public Builder targetTime(Instant time) {
+            this.targetTime = Objects.requireNonNull(time, "time");
+            return this;
+        }
+
+        /**
+         * {@code recovery_target_timeline}: {@code latest} (the default), {@code current} or a timeline number.
+         *
+         * @throws IllegalArgumentException for anything else
+         * @since 0.1
+         */
+        public Builder targetTimeline(String timeline) {
+            Objects.requireNonNull(timeline, "timeline");
+            Checks.argument(TIMELINE.matcher(timeline).matches(),
+                "targetTimeline must be latest, current or a timeline number, but was \"%s\"", timeline);
+            this.targetTimeline = timeline;
+            return this;
+        }
+
+        /**
+         * Adds a check: {@code sql}'s output must equal {@code expected} (see {@link Check}).
+         *
+         * @since 0.1
+         */
+        public Builder check(String name, String sql, String expected) {
+            checks.add(new Check(name, sql, expected));
+            return this;
+        }
+
+        /**
+         * Adds a check that {@code table} (optionally schema-qualified) has exactly {@code rows} rows at the target.
+         *
+         * @throws IllegalArgumentException if {@code table} is not one or two plain identifiers, or rows is negative
+         * @since 0.1
+         */
+        public Builder expectRowCount(String table, long rows) {
+            Objects.requireNonNull(table, "table");
+            String[] parts = table.split("\\.", -1);
+            Checks.argument(parts.length <= 2 && java.util.Arrays.stream(parts).allMatch(p -> IDENTIFIER.matcher(p)
+                .matches()), "table must be a name such as orders or public.orders, but was \"%s\"", table);
+            Checks.argument(rows >= 0, "rows must not be negative, but was %s", rows);
+            String quoted = String.join(".", java.util.Arrays.stream(parts).map(p -> "\"" + p + "\"").toList());
+            return check("rows in " + table, "SELECT count(*) FROM " + quoted, Long.toString(rows));
+        }
+
+        /**
+         * The role the checks connect as. Default {@value #DEFAULT_USER}.
+         *
+         * @throws IllegalArgumentException if it is not a plain role name
+         * @since 0.1
+         */
+        public Builder user(String user) {
+            Objects.requireNonNull(user, "user");
+            Checks.argument(IDENTIFIER.matcher(user).matches(), "user must be a role name, but was \"%s\"", user);
+            this.user = user;
+            return this;
+        }
+
+        /**
+         * The database the checks run in. Default {@value #DEFAULT_DATABASE}.
+         *
+         * @throws IllegalArgumentException if it is not a plain database name
+         * @since 0.1
+         */
+        public Builder database(String database) {
+            Objects.requireNonNull(database, "database");
+            Checks.argument(IDENTIFIER.matcher(database).matches(), "database must be a database name, but was \"%s\"",
+                database);
+            this.database = database;
+            return this;
+        }
+
+        /**
+         * How long replay may take to pause at the target. Default 30 minutes.
+         *
+         * @throws IllegalArgumentException unless positive
+         * @since 0.1
+         */
+        public Builder timeout(Duration timeout) {
+            this.timeout = Checks.positive(timeout, "timeout");
+            this.clusterConfig = clusterConfig.toBuilder().startTimeout(timeout).build();
+            return this;
+        }
+
+        /**
+         * The scratch cluster's configuration: binaries, base directory, operating-system user, extra settings.
+         * Default: a cluster named {@code pitr-drill} with {@code fsync=off} in {@code java.io.tmpdir}.
+         *
+         * @since 0.1
+         */
+        public Builder cluster(PgClusterConfig config) {
+            this.clusterConfig = Objects.requireNonNull(config, "config").toBuilder().startTimeout(timeout).build();
+            return this;
+        }
+
+        /**
+         * The drill's name in its report. Default {@code "pitr drill"}.
+         *
+         * @since 0.1
+         */
+        public Builder name(String name) {
+            this.name = Checks.notBlank(name, "name");
+            return this;
+        }
+
+        /**
+         * @throws IllegalStateException if no base backup, no WAL source or no target time was given
+         * @since 0.1
+         */
+        public PitrDrill build() {
+            Checks.state(baseBackupDirectory != null || baseBackupTar != null, "a PITR drill needs a base backup");
+            Checks.state(archive != null || restoreCommand != null,
+                "a PITR drill needs an archive directory or a restore command");
+            Checks.state(targetTime != null, "a PITR drill needs a target time");
+            return new PitrDrill(this);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.drkit.backup.postgres.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** What a scratch server's log ({@code lc_messages=C}) says about its recovery. Stateless. */
+public final class ServerLog {
+
+    /** PostgreSQL's FATAL when the WAL ran out before the recovery target. */
+    public static final String TARGET_NOT_REACHED = "recovery ended before configured recovery target was reached";
+    /** PostgreSQL's FATAL when the target is before the backup's consistent point. */
+    public static final String BEFORE_CONSISTENT = "requested recovery stop point is before consistent recovery point";
+    /** PostgreSQL's FATALs when the WAL ends before the base backup is consistent. */
+    public static final String WAL_ENDS_BEFORE_BACKUP_END = "WAL ends before end of online backup";
+    public static final String WAL_ENDS_BEFORE_CONSISTENT = "WAL ends before consistent recovery point";
+
+    private static final Pattern RESTORED = Pattern.compile("restored log file \"([0-9A-F]{8})[0-9A-F]{16}\"");
+    private static final Pattern STOPPING = Pattern.compile("recovery stopping (before|after) [^\\n]*");
+    private static final Pattern FATAL = Pattern.compile("(FATAL|PANIC):\\s+([^\\n]*)");
+
+    private ServerLog() {
+    }
+
+    /** The whole log, or an empty string if it cannot be read. */
+    public static String read(Path logFile) {
+        try {
+            return Files.readString(logFile, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** The timeline of the last segment restored from the archive, if any was. */
+    public static OptionalInt lastRestoredTimeline(String log) {
+        Matcher m = RESTORED.matcher(log);
+        int timeline = -1;
+        while (m.find()) {
+            timeline = Integer.parseUnsignedInt(m.group(1), 16);
+        }
+        return timeline < 0 ? OptionalInt.empty() : OptionalInt.of(timeline);
+    }
+
+    /** The "recovery stopping before commit of transaction N, time T" line, if recovery stopped at its target. */
+    public static Optional<String> stoppingLine(String log) {
+        Matcher m = STOPPING.matcher(log);
+        String found = null;
+        while (m.find()) {
+            found = m.group().trim();
+        }
+        return Optional.ofNullable(found);
+    }
+
+    /** The first FATAL or PANIC message, if any. */
+    public static Optional<String> firstFatal(String log) {
+        Matcher m = FATAL.matcher(log);
+        return m.find() ? Optional.of(m.group(2).trim()) : Optional.empty();
+    }
+}

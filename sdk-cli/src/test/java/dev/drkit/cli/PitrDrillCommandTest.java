@@ -1,0 +1,144 @@
+package dev.drkit.cli;
+
+import dev.drkit.postgres.PgCluster;
+import dev.drkit.postgres.PgClusterConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code drkit pitr drill} through the CLI entry point, against an archive made by a real PostgreSQL 15. */
+class PitrDrillCommandTest {
+
+    private static Path root;
+    private static Path archive;
+    private static Path base;
+    private static PgCluster cluster;
+    /** After the first 5 rows, before the next 5. */
+    private static Instant target;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    @BeforeAll
+    static void makeArchive() throws Exception {
+        root = Files.createTempDirectory("drkit-cli-drill-");
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
+        archive = Files.createDirectory(root.resolve("archive"));
+        Files.setPosixFilePermissions(archive, PosixFilePermissions.fromString("rwxrwxrwx"));
+        base = root.resolve("base");
+        cluster = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("cli-drill")
+            .setting("archive_mode", "on")
+            .setting("archive_command", "test ! -f " + archive + "/%f && cp %p " + archive + "/%f")
+            .build());
+        cluster.execute("CREATE TABLE marker (id serial PRIMARY KEY)");
+        Process p = new ProcessBuilder(cluster.binaries().tool("pg_basebackup").toString(),
+            "-h", cluster.socketDirectory().toString(), "-p", Integer.toString(cluster.port()),
+            "-U", cluster.superuser(), "-D", base.toString(), "-Fp", "-X", "none", "-c", "fast", "--no-sync")
+            .redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0).as(output).isTrue();
+        for (int i = 0; i < 5; i++) {
+            cluster.execute("INSERT INTO marker DEFAULT VALUES");
+        }
+        target = Instant.parse(cluster.queryValue(
+            "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')").orElseThrow());
+        Thread.sleep(200);
+        for (int i = 0; i < 5; i++) {
+            cluster.execute("INSERT INTO marker DEFAULT VALUES");
+        }
+        String current = cluster.queryValue("SELECT pg_walfile_name(pg_current_wal_lsn())").orElseThrow();
+        cluster.execute("SELECT pg_switch_wal()");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.exists(archive.resolve(current)) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(archive.resolve(current)).exists();
+    }
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        if (cluster != null) {
+            cluster.close();
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+
+    private int run(String... args) {
+        CommandLine cli = Drkit.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(args);
+    }
+
+    @Test
+    void matchingChecksExitZeroWithAJsonReport() {
+        int code = run("pitr", "drill", "--base-backup", base.toString(), "--archive", archive.toString(),
+            "--target-time", target.toString(), "--check-sql", "SELECT count(*) FROM marker", "--expect", "5",
+            "--expect-rows", "marker=5", "--json");
+
+        assertThat(code).as(err.toString()).isEqualTo(0);
+        assertThat(out.toString()).contains("\"format\" : \"drkit.pitr-drill/1\"", "\"passed\" : true",
+            "\"replay\" :");
+    }
+
+    @Test
+    void aCheckThatDoesNotMatchExitsOneNamingIt() {
+        int code = run("pitr", "drill", "--base-backup", base.toString(), "--archive", archive.toString(),
+            "--target-time", target.toString(), "--check-sql", "SELECT count(*) FROM marker", "--expect", "10");
+
+        assertThat(code).isEqualTo(1);
+        assertThat(out.toString()).contains("FAIL", "expected \"10\", got \"5\"");
+        assertThat(err.toString()).contains("step 'check sql 1' failed");
+    }
+
+    @Test
+    void aTargetBeyondTheArchiveExitsOne() {
+        int code = run("pitr", "drill", "--base-backup", base.toString(), "--archive", archive.toString(),
+            "--target-time", target.plusSeconds(3600).toString());
+
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString()).contains("recovery ended before configured recovery target was reached");
+    }
+
+    @Test
+    void bothWalSourcesAreAUsageError() {
+        int code = run("pitr", "drill", "--base-backup", base.toString(), "--archive", archive.toString(),
+            "--restore-command", "cp x/%f %p", "--target-time", target.toString());
+
+        assertThat(code).isEqualTo(2);
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void anExpectWithoutItsQueryIsAUsageError() {
+        int code = run("pitr", "drill", "--base-backup", base.toString(), "--archive", archive.toString(),
+            "--target-time", target.toString(), "--expect", "5");
+
+        assertThat(code).isEqualTo(2);
+    }
+
+    @Test
+    void aTargetWithoutAZoneIsAUsageError() {
+        int code = run("pitr", "drill", "--base-backup", base.toString(), "--archive", archive.toString(),
+            "--target-time", "2026-11-23 14:05");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("--target-time");
+    }
+}
