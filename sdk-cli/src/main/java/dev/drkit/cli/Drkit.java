@@ -31,13 +31,16 @@ import picocli.CommandLine.Command;
         BackupCommand.class,
         ListCommand.class,
         VerifyCommand.class,
-        RestoreCommand.class},
+        RestoreCommand.class,
+        WalPushCommand.class,
+        WalFetchCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success",
         "  1  verification failed, or something is wrong with the data",
         "  2  usage error",
         "  3  environment error: unreachable, permission, missing tool, timeout",
+        "  4  wal-fetch only: the archive has no such file (quiet)",
         " 70  internal error (please report it)",
         "",
         "The demo drill runs from a source checkout: ./drkit demo [--json]"})

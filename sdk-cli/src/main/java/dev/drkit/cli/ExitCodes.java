@@ -17,6 +17,11 @@ public final class ExitCodes {
     public static final int USAGE = 2;
     /** The environment stopped the command: unreachable, permission, missing tool, timeout. */
     public static final int ENVIRONMENT = 3;
+    /**
+     * {@code drkit wal-fetch} only: the archive has no file of that name. PostgreSQL asks a {@code restore_command}
+     * for files that do not exist (the next timeline's history, the segment after the newest), so this is quiet.
+     */
+    public static final int NOT_FOUND = 4;
     /** drkit hit a state it cannot handle (EX_SOFTWARE). */
     public static final int INTERNAL = 70;
 

@@ -58,7 +58,12 @@ public record ArchiveFault(Kind kind, Optional<String> file, OptionalLong lsn, S
         /** The measured RPO is larger than the configured one. */
         RPO_EXCEEDED,
         /** The requested recovery target time cannot be reached with this base backup and archive. */
-        TARGET_UNREACHABLE
+        TARGET_UNREACHABLE,
+        /**
+         * A file in drkit's own WAL store fails its checks when fetched: its record is damaged, or the stored object
+         * does not decrypt or does not match the size and SHA-256 recorded when it was pushed.
+         */
+        STORED_OBJECT
     }
 
     public ArchiveFault {

@@ -68,7 +68,8 @@ public final class WalArchiveVerifier {
     private static final int DEFAULT_SEGMENT_SIZE = 16 << 20;
     private static final int DEFAULT_BLOCK_SIZE = 8192;
 
-    private final Path archive;
+    private final @Nullable Path archive;
+    private final @Nullable WalArchive walArchive;
     private final @Nullable Path baseBackup;
     private final @Nullable Path stateFile;
     private final Clock clock;
@@ -79,7 +80,8 @@ public final class WalArchiveVerifier {
     private final boolean checkBackupFiles;
 
     private WalArchiveVerifier(Builder b) {
-        this.archive = Objects.requireNonNull(b.archive, "archive directory is required");
+        this.archive = b.archive;
+        this.walArchive = b.walArchive;
         this.baseBackup = b.baseBackup;
         this.stateFile = b.stateFile;
         this.clock = b.clock;
@@ -106,16 +108,72 @@ public final class WalArchiveVerifier {
      * @since 0.1
      */
     public ArchiveReport verify() {
+        if (walArchive != null) {
+            return verifyStore(walArchive);
+        }
+        Path dir = Objects.requireNonNull(archive, "archive");
         try {
-            return new Run().execute();
+            return new Run(dir, dir.toString(), List.of()).execute();
         } catch (IOException e) {
-            throw new WalArchiveException("cannot read the WAL archive " + archive + ": " + e, archive.toString(), e);
+            throw new WalArchiveException("cannot read the WAL archive " + dir + ": " + e, dir.toString(), e);
         }
     }
 
-    /** The archive directory. */
-    public Path archive() {
-        return archive;
+    /**
+     * drkit's own store: each file is fetched (decrypted and checked against what was recorded at push) into a
+     * private temporary directory, one at a time with bounded memory, and the directory is walked as a plain
+     * archive; it is removed afterwards. A file that fails its checks is a {@code STORED_OBJECT} fault (and then
+     * missing from the walk); a key that does not open the files throws.
+     */
+    private ArchiveReport verifyStore(WalArchive store) {
+        String location = store.store().location();
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("drkit-wal-verify-",
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            List<ArchiveFault> fetchFaults = new ArrayList<>();
+            for (String name : store.list()) {
+                try {
+                    store.fetch(name, dir.resolve(name));
+                } catch (NoSuchWalFileException gone) {
+                    // removed while we listed: nothing to check
+                } catch (dev.drkit.backup.BackupVerificationException e) {
+                    fetchFaults.add(ArchiveFault.of(ArchiveFault.Kind.STORED_OBJECT, name, -1, e.getMessage()));
+                }
+            }
+            return new Run(dir, location, fetchFaults).execute();
+        } catch (IOException e) {
+            throw new WalArchiveException("cannot verify the WAL archive " + location + ": " + e, location, e);
+        } finally {
+            if (dir != null) {
+                deleteTree(dir);
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> {
+                try {
+                    Files.deleteIfExists(f);
+                } catch (IOException e) {
+                    // best effort: a temporary directory
+                }
+            });
+        } catch (IOException e) {
+            // best effort
+        }
+    }
+
+    /** The archive directory, unless a {@link WalArchive} store is verified. */
+    public Optional<Path> archive() {
+        return Optional.ofNullable(archive);
+    }
+
+    /** drkit's WAL store being verified, if this verifier reads one instead of a directory. */
+    public Optional<WalArchive> walArchive() {
+        return Optional.ofNullable(walArchive);
     }
 
     /** The base backup directory, if one is checked. */
@@ -150,6 +208,8 @@ public final class WalArchiveVerifier {
 
     /** One verification run: all mutable state lives here. */
     private final class Run implements WalWalker.Sink {
+        final Path archive;
+        final String location;
         final List<ArchiveFault> faults = new ArrayList<>();
         final List<String> warnings = new ArrayList<>();
         final TreeMap<Integer, TreeMap<Long, Path>> segments = new TreeMap<>();
@@ -163,6 +223,12 @@ public final class WalArchiveVerifier {
         boolean walkFailed;
         long failedAt = -1;
         int checkedTimelineStarts;
+
+        Run(Path archive, String location, List<ArchiveFault> earlierFaults) {
+            this.archive = archive;
+            this.location = location;
+            faults.addAll(earlierFaults);
+        }
 
         ArchiveReport execute() throws IOException {
             Instant now = clock.instant();
@@ -297,7 +363,7 @@ public final class WalArchiveVerifier {
                 writeState(sysid, start, good);
             }
             List<VerifiedRange> ranges = ranges(good.firstLsn, walkedTo);
-            return new ArchiveReport(now, archive.toString(), baseBackup == null ? null : baseBackup.toString(), sysid,
+            return new ArchiveReport(now, location, baseBackup == null ? null : baseBackup.toString(), sysid,
                 history.timeline(), start, backupEnd, walk.consistent, walkedTo, ranges, faults, warnings, earliest,
                 newest, rpo, verdict, segmentsRead, walker.bytesRead(), resumed,
                 Duration.ofNanos(System.nanoTime() - started));
@@ -804,6 +870,7 @@ public final class WalArchiveVerifier {
      */
     public static final class Builder {
         private @Nullable Path archive;
+        private @Nullable WalArchive walArchive;
         private @Nullable Path baseBackup;
         private @Nullable Path stateFile;
         private Clock clock = Clock.systemUTC();
@@ -819,6 +886,19 @@ public final class WalArchiveVerifier {
         /** The archive directory: segment files, {@code .history}, {@code .backup} and {@code .partial} files. Required. */
         public Builder archive(Path directory) {
             this.archive = Objects.requireNonNull(directory, "archive");
+            this.walArchive = null;
+            return this;
+        }
+
+        /**
+         * drkit's own encrypted WAL store instead of a directory; it must have a
+         * {@linkplain WalArchive.Builder#decryptionKey decryption key}. Each file is fetched and checked against what
+         * was recorded at push, into a private temporary directory that is removed afterwards (memory stays bounded;
+         * the directory needs as much disk as the archive's plaintext).
+         */
+        public Builder archive(WalArchive store) {
+            this.walArchive = Objects.requireNonNull(store, "archive");
+            this.archive = null;
             return this;
         }
 
@@ -901,7 +981,9 @@ public final class WalArchiveVerifier {
          * @throws NullPointerException if no archive was given
          */
         public WalArchiveVerifier build() {
-            Objects.requireNonNull(archive, "archive directory is required");
+            if (archive == null && walArchive == null) {
+                throw new NullPointerException("archive directory or store is required");
+            }
             return new WalArchiveVerifier(this);
         }
     }

@@ -1,0 +1,469 @@
+package dev.drkit.backup.postgres;
+
+import dev.drkit.backup.BackupDecryptionException;
+import dev.drkit.backup.BackupIoException;
+import dev.drkit.backup.BackupPipeline;
+import dev.drkit.backup.BackupVerificationException;
+import dev.drkit.backup.Compression;
+import dev.drkit.backup.DecryptingStream;
+import dev.drkit.backup.DecryptionKey;
+import dev.drkit.backup.EncryptingStream;
+import dev.drkit.backup.Encryption;
+import dev.drkit.backup.PipelineSettings;
+import dev.drkit.backup.PipelineSummary;
+import dev.drkit.backup.RecipientEncryption;
+import dev.drkit.backup.internal.SafePaths;
+import dev.drkit.backup.postgres.internal.WalMeta;
+import dev.drkit.backup.postgres.wal.SegmentName;
+import dev.drkit.backup.store.BackupAlreadyExistsException;
+import dev.drkit.backup.store.BackupStore;
+import dev.drkit.backup.store.NoSuchBackupException;
+import dev.drkit.backup.store.PendingBackup;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * An encrypted PostgreSQL WAL archive in a {@link BackupStore}: what {@code archive_command} pushes into and
+ * {@code restore_command} fetches from. Each file (segments, {@code .partial} segments, {@code .history} and
+ * {@code .backup} files) is compressed with zstd, encrypted as an OpenPGP message (to a passphrase or to public-key
+ * recipients, the same {@link Encryption} and {@link DecryptionKey} as backups) and stored with a record of its
+ * plaintext size and SHA-256, which {@link #fetch} checks.
+ *
+ * <p>Layout: each archived file is one entry of the store named like the file, holding two objects,
+ * {@value #DATA_OBJECT} (the OpenPGP message of the zstd frame; {@code gpg --decrypt wal.zst.pgp | zstd -d}
+ * restores the file) and {@value #META_OBJECT} (name, sizes, SHA-256 of the plaintext and of the stored object,
+ * compression, encryption). In a {@code FileSystemStore} at {@code /archive}:
+ * {@code /archive/000000010000000000000003/wal.zst.pgp}. An entry becomes visible only when complete (the store's
+ * commit: fsync and an atomic rename for directories), so a push killed at any moment leaves nothing that
+ * {@link #fetch} or {@link #list()} sees, and the next push of that name succeeds.
+ *
+ * <p>Pushing a name again with identical content succeeds without writing (a promoted standby re-archives segments
+ * the old primary archived); different content is refused with {@link WalConflictException} and the archived file
+ * is kept. Pushing needs only the encryption (a public key suffices); fetching needs the {@link DecryptionKey}.
+ *
+ * <pre>{@code
+ * try (BackupStore store = FileSystemStore.open(Path.of("/archive/wal"));
+ *      Secret passphrase = Secrets.fromFile(Path.of("/etc/drkit/wal.passphrase"))) {
+ *     WalArchive archive = WalArchive.builder(store)
+ *         .encryption(Encryption.passphrase(passphrase))
+ *         .decryptionKey(DecryptionKey.passphrase(passphrase))
+ *         .build();
+ *     archive.push(Path.of("pg_wal/000000010000000000000003"));
+ *     archive.fetch("000000010000000000000003", Path.of("/restore/pg_wal/RECOVERYXLOG"));
+ * }
+ * }</pre>
+ *
+ * <p>Instances are thread-safe as far as the store is; the store's writer lock orders concurrent pushes. The
+ * archive does not own the store or the keys: the caller closes them.
+ *
+ * @since 0.1
+ */
+public final class WalArchive {
+
+    /** The object holding the compressed, encrypted file. */
+    public static final String DATA_OBJECT = "wal.zst.pgp";
+    /** The object holding the file's record: sizes and SHA-256 digests. */
+    public static final String META_OBJECT = "wal.json";
+    /** The zstd level used unless another is set: 1, the fastest, since a busy server archives a segment often. */
+    public static final int DEFAULT_ZSTD_LEVEL = 1;
+
+    private static final Logger log = LoggerFactory.getLogger(WalArchive.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final int BUFFER = 256 * 1024;
+
+    private final BackupStore store;
+    private final @Nullable Encryption encryption;
+    private final @Nullable DecryptionKey decryptionKey;
+    private final Compression compression;
+
+    private WalArchive(Builder b) {
+        this.store = b.store;
+        this.encryption = b.encryption;
+        this.decryptionKey = b.decryptionKey;
+        this.compression = b.compression;
+    }
+
+    /**
+     * A builder over {@code store}: give the {@linkplain Builder#encryption encryption} to push and the
+     * {@linkplain Builder#decryptionKey key} to fetch. Use a store of its own for the WAL archive, not the one
+     * that holds backups.
+     *
+     * @since 0.1
+     */
+    public static Builder builder(BackupStore store) {
+        return new Builder(store);
+    }
+
+    /** The store. */
+    public BackupStore store() {
+        return store;
+    }
+
+    /** Whether a name is one a WAL archive holds: a segment, a {@code .partial} segment, a history or backup file. */
+    public static boolean isWalFileName(String name) {
+        Objects.requireNonNull(name, "name");
+        return SegmentName.parseSegment(name, 16 << 20).isPresent() || SegmentName.parseHistory(name).isPresent()
+            || SegmentName.isBackupHistory(name);
+    }
+
+    /**
+     * Archives one file under its own name. Reads it once to compress, encrypt and hash it into a pending entry of
+     * the store, which becomes visible only when complete. If the name is archived already, the file is hashed and
+     * compared instead: identical content succeeds without writing, different content is refused.
+     *
+     * @throws IllegalArgumentException if the file's name is not a WAL file name ({@link #isWalFileName})
+     * @throws IllegalStateException    if the archive was built without an encryption
+     * @throws WalConflictException     if the archive holds this name with different content
+     * @throws BackupIoException        if the file cannot be read or the store cannot be written
+     * @since 0.1
+     */
+    public WalPushResult push(Path walFile) {
+        Objects.requireNonNull(walFile, "walFile");
+        Path fileName = walFile.getFileName();
+        String name = fileName == null ? "" : fileName.toString();
+        if (!isWalFileName(name)) {
+            throw new IllegalArgumentException("not a WAL file name (a segment, .partial, .history or .backup file): "
+                + "\"" + SafePaths.printable(name) + "\"");
+        }
+        if (encryption == null) {
+            throw new IllegalStateException("WAL archive " + store.location() + " was built without an encryption,"
+                + " so it cannot push");
+        }
+        try {
+            Optional<WalMeta> archived = meta(name);
+            if (archived.isPresent()) {
+                return compare(walFile, archived.get());
+            }
+            try (PendingBackup pending = store.begin(name)) {
+                PipelineSummary summary;
+                try (InputStream in = Files.newInputStream(walFile);
+                     EncryptingStream out = BackupPipeline.encryptingStream(pending.create(DATA_OBJECT),
+                         PipelineSettings.builder(encryption).compression(compression).build())) {
+                    copy(in, out);
+                    out.close();
+                    summary = out.summary();
+                }
+                WalMeta meta = new WalMeta(name, summary.plaintextBytes(), summary.plaintextSha256(),
+                    summary.ciphertextBytes(), summary.ciphertextSha256(), describe(compression),
+                    describe(encryption));
+                try (OutputStream out = pending.create(META_OBJECT)) {
+                    out.write(meta.toBytes());
+                }
+                pending.commit();
+                log.debug("WAL archive {}: pushed {} ({} bytes, {} stored)", store.location(), name, meta.bytes(),
+                    meta.storedBytes());
+                return new WalPushResult(name, meta.bytes(), meta.sha256(), meta.storedBytes(), false);
+            } catch (BackupAlreadyExistsException raced) {
+                // another pusher committed it between our look and our begin: compare with what it wrote
+                WalMeta other = meta(name).orElseThrow(() -> raced);
+                return compare(walFile, other);
+            }
+        } catch (NoSuchFileException e) {
+            throw new BackupIoException("WAL file " + walFile + " does not exist", Map.of("file", walFile.toString()),
+                e);
+        } catch (IOException e) {
+            throw new BackupIoException("cannot push " + name + " into WAL archive " + store.location() + ": "
+                + e.getMessage(), Map.of("store", store.location(), "walFile", name), e);
+        }
+    }
+
+    /**
+     * Fetches one file into {@code destination}: decrypted and decompressed into a temporary file beside it, checked
+     * (the OpenPGP integrity code, the zstd checksum, the size and SHA-256 recorded at push), then renamed over
+     * {@code destination}. On any failure the temporary file is removed and {@code destination} is left as it was.
+     *
+     * @throws NoSuchWalFileException       if the archive has no file of that name (PostgreSQL asks for such files:
+     *                                      not an error)
+     * @throws BackupDecryptionException    if the key does not open it ({@code WRONG_PASSPHRASE}, {@code WRONG_KEY})
+     * @throws BackupVerificationException  if the stored object is damaged: its record, its integrity code, or the
+     *                                      size or SHA-256 of what it decrypts to
+     * @throws IllegalStateException        if the archive was built without a decryption key
+     * @throws BackupIoException            if the store cannot be read or the destination cannot be written
+     * @since 0.1
+     */
+    public void fetch(String walFileName, Path destination) {
+        Objects.requireNonNull(walFileName, "walFileName");
+        Objects.requireNonNull(destination, "destination");
+        if (!isWalFileName(walFileName)) {
+            throw new IllegalArgumentException("not a WAL file name (a segment, .partial, .history or .backup file): "
+                + "\"" + SafePaths.printable(walFileName) + "\"");
+        }
+        if (decryptionKey == null) {
+            throw new IllegalStateException("WAL archive " + store.location() + " was built without a decryption key,"
+                + " so it cannot fetch");
+        }
+        Path target = destination.toAbsolutePath();
+        Path temp = target.resolveSibling("." + target.getFileName() + ".drkit-" + Long.toHexString(RANDOM.nextLong()));
+        try {
+            WalMeta meta = meta(walFileName).orElseThrow(() -> new NoSuchWalFileException(walFileName,
+                store.location()));
+            MessageDigest storedDigest = sha256();
+            MessageDigest plainDigest = sha256();
+            long plainBytes = 0;
+            long storedBytes;
+            CountingInput counted;
+            try (InputStream raw = openData(walFileName);
+                 OutputStream out = Files.newOutputStream(temp)) {
+                counted = new CountingInput(new DigestInputStream(raw, storedDigest));
+                try (DecryptingStream in = BackupPipeline.decryptingStream(counted, decryptionKey, compression)) {
+                    byte[] buffer = new byte[BUFFER];
+                    int n;
+                    while ((n = in.read(buffer)) >= 0) {
+                        plainDigest.update(buffer, 0, n);
+                        out.write(buffer, 0, n);
+                        plainBytes += n;
+                    }
+                } catch (BackupDecryptionException e) {
+                    if (e.reason() == BackupDecryptionException.Reason.DAMAGED) {
+                        throw new BackupVerificationException(walFileName, "stored object", meta.storedSha256(), null,
+                            "WAL archive " + store.location() + ": " + walFileName + "/" + DATA_OBJECT
+                                + " is damaged: " + e.getMessage());
+                    }
+                    throw new BackupDecryptionException(e.reason(), "WAL archive " + store.location() + ": cannot"
+                        + " decrypt " + walFileName + ": " + e.getMessage(), e.recipientKeyIds(), e);
+                }
+                storedBytes = counted.count;
+            }
+            String storedSha = hex(storedDigest);
+            String plainSha = hex(plainDigest);
+            if (storedBytes != meta.storedBytes() || !storedSha.equals(meta.storedSha256())) {
+                throw new BackupVerificationException(walFileName, "stored sha256", meta.storedSha256(), storedSha,
+                    "WAL archive " + store.location() + ": " + walFileName + "/" + DATA_OBJECT + " has " + storedBytes
+                        + " bytes with sha256 " + storedSha + ", but " + meta.storedBytes() + " bytes with sha256 "
+                        + meta.storedSha256() + " were recorded at push");
+            }
+            if (plainBytes != meta.bytes() || !plainSha.equals(meta.sha256())) {
+                throw new BackupVerificationException(walFileName, "sha256", meta.sha256(), plainSha,
+                    "WAL archive " + store.location() + ": " + walFileName + " decrypts to " + plainBytes
+                        + " bytes with sha256 " + plainSha + ", but " + meta.bytes() + " bytes with sha256 "
+                        + meta.sha256() + " were pushed");
+            }
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            log.debug("WAL archive {}: fetched {} to {}", store.location(), walFileName, target);
+        } catch (IOException e) {
+            throw new BackupIoException("cannot fetch " + walFileName + " from WAL archive " + store.location()
+                + " to " + target + ": " + e.getMessage(), Map.of("store", store.location(), "walFile", walFileName,
+                "destination", target.toString()), e);
+        } finally {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException e) {
+                log.warn("WAL archive {}: cannot remove the temporary file {}: {}", store.location(), temp,
+                    e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * The names of the archived files, in ascending order (segments sort by timeline, then position).
+     *
+     * @throws BackupIoException if the store cannot be read
+     * @since 0.1
+     */
+    public List<String> list() {
+        try {
+            List<String> names = new ArrayList<>();
+            for (String id : store.list()) {
+                if (isWalFileName(id)) {
+                    names.add(id);
+                }
+            }
+            return List.copyOf(names);
+        } catch (IOException e) {
+            throw new BackupIoException("cannot list WAL archive " + store.location() + ": " + e.getMessage(),
+                Map.of("store", store.location()), e);
+        }
+    }
+
+    /**
+     * Whether the archive holds a file of this name (a complete entry).
+     *
+     * @throws BackupIoException if the store cannot be read
+     * @since 0.1
+     */
+    public boolean contains(String walFileName) {
+        try {
+            return isWalFileName(walFileName) && meta(walFileName).isPresent();
+        } catch (IOException e) {
+            throw new BackupIoException("cannot read WAL archive " + store.location() + ": " + e.getMessage(),
+                Map.of("store", store.location(), "walFile", walFileName), e);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ internals
+
+    private Optional<WalMeta> meta(String name) throws IOException {
+        byte[] bytes;
+        try (InputStream in = store.open(name, META_OBJECT)) {
+            bytes = in.readNBytes(WalMeta.MAX_BYTES + 1);
+        } catch (NoSuchBackupException e) {
+            return Optional.empty();
+        }
+        try {
+            WalMeta meta = WalMeta.parse(bytes);
+            if (!meta.name().equals(name)) {
+                throw new WalMeta.InvalidMetaException("names " + meta.name());
+            }
+            return Optional.of(meta);
+        } catch (WalMeta.InvalidMetaException e) {
+            throw new BackupVerificationException(name, "record", null, null, "WAL archive " + store.location() + ": "
+                + name + "/" + META_OBJECT + " " + e.getMessage() + ": the record is damaged");
+        }
+    }
+
+    private InputStream openData(String name) throws IOException {
+        try {
+            return store.open(name, DATA_OBJECT);
+        } catch (NoSuchBackupException e) {
+            throw new BackupVerificationException(name, "stored object", null, null, "WAL archive "
+                + store.location() + ": " + name + " has a record but no " + DATA_OBJECT);
+        }
+    }
+
+    private WalPushResult compare(Path walFile, WalMeta archived) throws IOException {
+        MessageDigest digest = sha256();
+        long bytes = 0;
+        try (InputStream in = Files.newInputStream(walFile)) {
+            byte[] buffer = new byte[BUFFER];
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                digest.update(buffer, 0, n);
+                bytes += n;
+            }
+        }
+        String sha = hex(digest);
+        if (bytes != archived.bytes() || !sha.equals(archived.sha256())) {
+            throw new WalConflictException(archived.name(), store.location(), archived.sha256(), archived.bytes(), sha,
+                bytes);
+        }
+        log.info("WAL archive {}: {} is archived already with identical content; nothing written", store.location(),
+            archived.name());
+        return new WalPushResult(archived.name(), bytes, sha, archived.storedBytes(), true);
+    }
+
+    private static void copy(InputStream in, OutputStream out) throws IOException {
+        byte[] buffer = new byte[BUFFER];
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+            out.write(buffer, 0, n);
+        }
+    }
+
+    private static String describe(Compression compression) {
+        return compression.isZstd() ? "zstd-" + compression.level() : "none";
+    }
+
+    private static String describe(Encryption encryption) {
+        if (encryption instanceof RecipientEncryption r) {
+            return "recipients:" + String.join("+", r.fingerprints())
+                + (r.passphrase().isPresent() ? "+passphrase" : "");
+        }
+        return "passphrase";
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    private static String hex(MessageDigest digest) {
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /** Counts the bytes read through it. */
+    private static final class CountingInput extends java.io.FilterInputStream {
+        long count;
+
+        CountingInput(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] bytes, int offset, int length) throws IOException {
+            int n = super.read(bytes, offset, length);
+            if (n > 0) {
+                count += n;
+            }
+            return n;
+        }
+    }
+
+    /**
+     * Builds a {@link WalArchive}. Not thread-safe.
+     *
+     * @since 0.1
+     */
+    public static final class Builder {
+        private final BackupStore store;
+        private @Nullable Encryption encryption;
+        private @Nullable DecryptionKey decryptionKey;
+        private Compression compression = Compression.zstd(DEFAULT_ZSTD_LEVEL);
+
+        private Builder(BackupStore store) {
+            this.store = Objects.requireNonNull(store, "store");
+        }
+
+        /** How pushed files are encrypted: needed to push. */
+        public Builder encryption(Encryption encryption) {
+            this.encryption = Objects.requireNonNull(encryption, "encryption");
+            return this;
+        }
+
+        /** The key that opens archived files: needed to fetch. */
+        public Builder decryptionKey(DecryptionKey key) {
+            this.decryptionKey = Objects.requireNonNull(key, "decryptionKey");
+            return this;
+        }
+
+        /**
+         * The zstd level of pushed files; default {@value WalArchive#DEFAULT_ZSTD_LEVEL}. Fetching reads any level.
+         *
+         * @throws IllegalArgumentException unless {@code compression} is zstd
+         */
+        public Builder compression(Compression compression) {
+            Objects.requireNonNull(compression, "compression");
+            if (!compression.isZstd()) {
+                throw new IllegalArgumentException("a WAL archive compresses with zstd, but compression was "
+                    + compression);
+            }
+            this.compression = compression;
+            return this;
+        }
+
+        /** The archive. */
+        public WalArchive build() {
+            return new WalArchive(this);
+        }
+    }
+}
