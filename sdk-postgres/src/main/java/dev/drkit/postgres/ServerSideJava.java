@@ -27,6 +27,9 @@ import java.util.Objects;
  * Copy only what holds no secrets: a class path does not. The JVM starts with a small heap and the C1 compiler
  * only, since such commands run once per WAL file and start-up dominates.
  *
+ * <p>The command line is a short script path, not the whole {@code java -cp ...} line: PostgreSQL 15 builds
+ * {@code archive_command} into a buffer of 1024 bytes and silently cuts longer commands.
+ *
  * @since 0.1
  */
 public final class ServerSideJava {
@@ -35,9 +38,9 @@ public final class ServerSideJava {
     }
 
     /**
-     * Copies this JVM's class path into {@code libraryDirectory} (created, or reused if it exists) and returns a
-     * shell command line that runs {@code mainClass} from that copy. Append the program's arguments to it; quote
-     * any that may contain shell characters.
+     * Copies this JVM's class path into {@code libraryDirectory} (created, or reused if it exists), writes a script
+     * there that runs {@code mainClass} from that copy with the script's arguments, and returns the script's path
+     * as a shell word. Append the program's arguments to it; quote any that may contain shell characters.
      *
      * @param libraryDirectory where to copy the class path; every directory above it must be searchable by the
      *                         server's user
@@ -67,8 +70,17 @@ public final class ServerSideJava {
         }
         String java = ProcessHandle.current().info().command().orElse(
             Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        return shellQuote(java) + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m -cp "
-            + shellQuote(String.join(File.pathSeparator, entries)) + " " + shellQuote(mainClass.getName());
+        Path script = libraryDirectory.resolve("run-" + mainClass.getName());
+        String body = "#!/bin/sh\nexec " + shellQuote(java) + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m -cp "
+            + shellQuote(String.join(File.pathSeparator, entries)) + " " + shellQuote(mainClass.getName()) + " \"$@\"\n";
+        try {
+            Files.writeString(script, body);
+            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (IOException e) {
+            throw new EnvironmentException("Cannot write " + script + ": " + e.getMessage(),
+                Map.of("file", script.toString()), e);
+        }
+        return shellQuote(script.toAbsolutePath().toString());
     }
 
     /** {@code value} as one single-quoted shell word. */
