@@ -166,7 +166,8 @@ final class PgCommand implements Runnable {
             + "directory, removed afterwards): pg_restore for a dump; for a base backup, extraction, "
             + "pg_verifybackup and a start; then exact row counts and a schema digest against those recorded at "
             + "backup time, and amcheck on every btree index.",
-            "Exit 0 when every check passes, 1 when any fails."})
+            "Exit 0 when every check passes, 1 when any fails, 3 when the scratch cluster cannot run or a tool is "
+                + "missing."})
     static final class Verify implements Callable<Integer> {
 
         @Spec

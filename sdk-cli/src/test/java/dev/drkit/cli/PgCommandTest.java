@@ -1,5 +1,13 @@
 package dev.drkit.cli;
 
+import dev.drkit.backup.BackupEngine;
+import dev.drkit.backup.BackupSource;
+import dev.drkit.backup.Encryption;
+import dev.drkit.backup.postgres.PgBackupSource;
+import dev.drkit.backup.postgres.PgServer;
+import dev.drkit.backup.store.BackupStore;
+import dev.drkit.backup.store.FileSystemStore;
+import dev.drkit.core.secret.Secret;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.PgClusterConfig;
 import org.junit.jupiter.api.AfterAll;
@@ -120,6 +128,42 @@ class PgCommandTest {
         assertThat(backup.out()).isEmpty();
         Run list = drkit("list", "--store", store.toString());
         assertThat(list.out()).doesNotContain("app.dump");
+    }
+
+    @Test
+    void verifyExitsWithOneWhenTheRestoredRowsDoNotMatchTheRecordedCounts() throws Exception {
+        Path store = dir.resolve("tamper-store");
+        Run backup = drkit(backup(store, secretFile("password-tamper", PASSWORD), "--dbname", "app"));
+        assertThat(backup.code()).as(backup.err()).isEqualTo(0);
+        String honest = backup.out().trim();
+        Secret passphrase = Secret.ofString("pg cli passphrase", "passphrase");
+        Secret password = Secret.ofString(PASSWORD, "password");
+        try (BackupStore backups = FileSystemStore.open(store)) {
+            BackupEngine engine = BackupEngine.builder(backups).encryption(Encryption.passphrase(passphrase)).build();
+            java.util.Map<String, String> recorded = engine.manifest(honest).labels();
+            try (Connection c = source.connect("app"); Statement st = c.createStatement()) {
+                st.execute("DELETE FROM items WHERE id > 490");
+            }
+            PgServer server = PgServer.builder(PgCluster.HOST, source.port(), "backup").password(password).build();
+            // A later dump stored under the earlier dump's labels: its rows no longer match the recorded counts.
+            String tampered = engine.backup(BackupSource.stream("app.dump",
+                    () -> PgBackupSource.dump(server, "app").withRowCounts(false).open())
+                .withLabelsAfterRead(() -> recorded)).id();
+
+            Run verify = drkit("pg", "verify", "--store", store.toString(), "--id", tampered, "--passphrase-file",
+                dir.resolve("passphrase").toString());
+
+            assertThat(verify.code()).isEqualTo(1);
+            assertThat(verify.out()).contains("FAIL", "recorded 1 tables and 500 rows, restored 1 tables and 490 rows");
+            assertThat(verify.err()).startsWith("drkit pg verify: backup " + tampered + " failed verification: row counts")
+                .hasLineCount(1);
+        } finally {
+            try (Connection c = source.connect("app"); Statement st = c.createStatement()) {
+                st.execute("INSERT INTO items SELECT i, 'item ' || i FROM generate_series(491, 500) i");
+            }
+            password.close();
+            passphrase.close();
+        }
     }
 
     @Test

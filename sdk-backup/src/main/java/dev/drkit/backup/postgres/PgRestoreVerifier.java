@@ -112,7 +112,9 @@ public final class PgRestoreVerifier {
      * @return the report (failed checks are in it); also appended to the history, if one is set
      * @throws dev.drkit.backup.store.NoSuchBackupException if there is no such backup
      * @throws dev.drkit.postgres.MissingToolException      if a PostgreSQL tool is missing
-     * @throws dev.drkit.core.EnvironmentException          if the scratch cluster cannot be created or started
+     * @throws dev.drkit.core.DrkitException                if the scratch cluster cannot be created or started, or a
+     *                                                      query on it fails for a reason other than the data (an
+     *                                                      environment failure: no report is made)
      */
     public RestoreVerificationReport verify(String id) {
         Objects.requireNonNull(id, "id");
@@ -200,6 +202,10 @@ public final class PgRestoreVerifier {
             compare(sql, databases, base, labels, checks);
             amcheck(sql, databases, checks);
         } catch (DrkitException e) {
+            if (e.kind() != DrkitException.Kind.DATA) {
+                // No verdict on the backup: the scratch cluster or a tool is what failed.
+                throw e;
+            }
             checks.add(fail("scratch cluster", e.getMessage()));
         }
     }

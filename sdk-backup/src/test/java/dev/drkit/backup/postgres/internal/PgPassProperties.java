@@ -48,9 +48,6 @@ class PgPassProperties {
             char c = line.charAt(i);
             if (c == '\\' && i + 1 < line.length()) {
                 field.append(line.charAt(++i));
-            } else if (c == ':' && fields.size() < 4) {
-                fields.add(field.toString());
-                field.setLength(0);
             } else if (c == ':') {
                 fields.add(field.toString());
                 field.setLength(0);
