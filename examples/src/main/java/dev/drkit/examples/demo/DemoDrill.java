@@ -1,6 +1,9 @@
 package dev.drkit.examples.demo;
 
 import dev.drkit.backup.BackupInfo;
+import dev.drkit.backup.postgres.ArchiveReport;
+import dev.drkit.backup.postgres.PitrDrillReport;
+import dev.drkit.core.DataIntegrityException;
 import dev.drkit.core.DrkitException;
 import dev.drkit.core.EnvironmentException;
 import dev.drkit.core.drill.CanaryResult;
@@ -71,23 +74,26 @@ public final class DemoDrill {
     private static final String PROBE_TABLE = "CREATE TABLE drkit_probe (at timestamptz NOT NULL)";
 
     static final String FIND_POSTGRES = "find PostgreSQL";
-    static final String START_PRIMARY = "start primary";
+    static final String START_PRIMARY = "start primary, archiving WAL through drkit";
     static final String START_REPLICA = "start synchronous replica";
+    static final String BASE_BACKUP = "encrypted base backup";
     static final String WORKLOAD = "steady workload";
     static final String REPLICA_CAUGHT_UP = "replica has the workload";
     static final String BACK_UP_FILES = "back up files";
     static final String ROTATE = "rotate backups";
     static final String VERIFY_BACKUPS = "verify backups";
     static final String RESTORE_FILES = "restore files";
+    static final String VERIFY_ARCHIVE = "verify the WAL archive";
+    static final String PITR_DRILL = "PITR drill to the middle of the workload";
     static final String CRASH = "crash the primary";
     static final String DETECT = "detect the failure";
     static final String PROMOTE = "promote the replica";
     static final String VERIFY_RECOVERY = "verify recovery";
     static final String COUNT_LOST = "count lost writes";
 
-    static final List<String> STEP_NAMES = List.of(FIND_POSTGRES, START_PRIMARY, START_REPLICA, WORKLOAD,
-        REPLICA_CAUGHT_UP, BACK_UP_FILES, ROTATE, VERIFY_BACKUPS, RESTORE_FILES, CRASH, DETECT, PROMOTE,
-        VERIFY_RECOVERY, COUNT_LOST);
+    static final List<String> STEP_NAMES = List.of(FIND_POSTGRES, START_PRIMARY, START_REPLICA, BASE_BACKUP,
+        WORKLOAD, REPLICA_CAUGHT_UP, BACK_UP_FILES, ROTATE, VERIFY_BACKUPS, RESTORE_FILES, VERIFY_ARCHIVE, PITR_DRILL,
+        CRASH, DETECT, PROMOTE, VERIFY_RECOVERY, COUNT_LOST);
 
     private final Options options;
     private final PrintStream progress;
@@ -189,58 +195,75 @@ public final class DemoDrill {
         PgClusterConfig config = PgClusterConfig.forTests().toBuilder().binaries(binaries)
             .deleteOnClose(!options.keep()).build();
 
-        PgCluster primary = step(steps, START_PRIMARY,
-            () -> track(PgCluster.start(config.toBuilder().name("primary").build())),
-            p -> "127.0.0.1:" + p.port() + ", data " + p.dataDirectory());
-        PgCluster replica = step(steps, START_REPLICA, () -> track(primary.createReplica(ReplicaOptions.sync("replica"))),
-            r -> "127.0.0.1:" + r.port() + ", streaming, synchronous");
-        primary.execute(CanaryTable.CREATE);
-        primary.execute(PROBE_TABLE);
-
-        // The application: drkit's data source over both servers, writing wherever the primary is now.
-        CompletableFuture<Instant> primaryLost = new CompletableFuture<>();
-        try (FailoverDataSource application = FailoverDataSource.create(FailoverConfig.builder().name("demo")
-                 .endpoints(Endpoint.of(PgCluster.HOST, primary.port()), Endpoint.of(PgCluster.HOST, replica.port()))
-                 .credentials(CredentialsSource.fixed(primary.superuser(), primary.superuserPassword()))
-                 // Writes during the outage fail after a second instead of queueing: the report counts them.
-                 .primaryWait(Duration.ofSeconds(1))
-                 .build());
-             Secret passphrase = randomPassphrase();
+        try (Secret passphrase = randomPassphrase();
+             DatabaseBackups databases = new DatabaseBackups(work, passphrase);
              FileBackups files = new FileBackups(work, passphrase)) {
-            application.addListener(event -> {
-                if (event.type() == FailoverEvent.Type.PRIMARY_LOST) {
-                    primaryLost.complete(Instant.now());
+            PgCluster primary = step(steps, START_PRIMARY, () -> track(PgCluster.start(config.toBuilder().name("primary")
+                    .settings(databases.archiveSettings()).build())),
+                p -> "127.0.0.1:" + p.port() + ", data " + p.dataDirectory() + "; archive_command = drkit wal-push into "
+                    + databases.walStore());
+            PgCluster replica = step(steps, START_REPLICA,
+                () -> track(primary.createReplica(ReplicaOptions.sync("replica"))),
+                r -> "127.0.0.1:" + r.port() + ", streaming, synchronous");
+            primary.execute(CanaryTable.CREATE);
+            primary.execute(PROBE_TABLE);
+            BackupInfo baseBackup = step(steps, BASE_BACKUP, () -> databases.baseBackup(primary),
+                b -> "pg_basebackup streamed into an encrypted backup: " + b.plaintextBytes() + " bytes, "
+                    + b.ciphertextBytes() + " stored, in " + databases.backupStore());
+
+            // The application: drkit's data source over both servers, writing wherever the primary is now.
+            CompletableFuture<Long> primaryLost = new CompletableFuture<>();
+            try (FailoverDataSource application = FailoverDataSource.create(FailoverConfig.builder().name("demo")
+                .endpoints(Endpoint.of(PgCluster.HOST, primary.port()), Endpoint.of(PgCluster.HOST, replica.port()))
+                .credentials(CredentialsSource.fixed(primary.superuser(), primary.superuserPassword()))
+                // Writes during the outage fail after a second instead of queueing: the report counts them.
+                .primaryWait(Duration.ofSeconds(1))
+                .build())) {
+                application.addListener(event -> {
+                    // A loss before the crash (a slow probe on a loaded machine) is not the one being measured.
+                    if (event.type() == FailoverEvent.Type.PRIMARY_LOST
+                        && timeline.find(Milestone.DISRUPTION).isPresent()) {
+                        primaryLost.complete(timeline.ticker().nanos());
+                    }
+                });
+                CanaryWriter canary = CanaryWriter.builder(new CanaryTable(application), timeline).name("canary")
+                    .interval(options.canaryInterval()).build();
+                try {
+                    Instant target = runWorkload(steps, primary, replica, application, canary);
+                    runFileBackups(steps, files);
+                    runPitr(steps, primary, databases, binaries, baseBackup, target);
+                    runFailover(timeline, steps, report, primary, replica, application, canary, primaryLost);
+                } finally {
+                    canary.close();
                 }
-            });
-            CanaryWriter canary = CanaryWriter.builder(new CanaryTable(application), timeline).name("canary")
-                .interval(options.canaryInterval()).build();
-            try {
-                runWorkloadAndBackups(steps, primary, replica, application, canary, files);
-                runFailover(timeline, steps, report, primary, replica, application, canary, primaryLost);
-            } finally {
-                canary.close();
             }
         }
     }
 
-    private void runWorkloadAndBackups(DrillSteps steps, PgCluster primary, PgCluster replica,
-                                       FailoverDataSource application, CanaryWriter canary, FileBackups files)
-        throws Exception {
+    /** Runs the canary for the workload's time; returns a moment in its middle, the PITR drill's target. */
+    private Instant runWorkload(DrillSteps steps, PgCluster primary, PgCluster replica,
+                                FailoverDataSource application, CanaryWriter canary) throws Exception {
+        Instant[] middle = new Instant[1];
         step(steps, WORKLOAD, () -> {
             if (!application.awaitPrimary(Duration.ofSeconds(10))) {
                 throw new EnvironmentException("drkit's data source found no primary within 10 s", Map.of(), null);
             }
             canary.start();
-            TimeUnit.NANOSECONDS.sleep(options.workload().toNanos());
+            TimeUnit.NANOSECONDS.sleep(options.workload().toNanos() / 2);
+            middle[0] = Instant.now();
+            TimeUnit.NANOSECONDS.sleep(options.workload().toNanos() / 2);
             return canary.acknowledged();
         }, acked -> acked + " canary rows committed through drkit's data source, one every "
-            + options.canaryInterval().toMillis() + " ms");
+            + options.canaryInterval().toMillis() + " ms; PITR target " + middle[0]);
 
         step(steps, REPLICA_CAUGHT_UP, () -> {
             replica.awaitReplay(primary.currentLsn(), Duration.ofSeconds(10));
             return replica.queryLong("SELECT count(*) FROM " + CanaryTable.TABLE);
         }, rows -> rows + " rows readable on the replica");
+        return middle[0];
+    }
 
+    private void runFileBackups(DrillSteps steps, FileBackups files) throws Exception {
         List<BackupInfo> taken = step(steps, BACK_UP_FILES, files::backUpTwice,
             backups -> backups.size() + " encrypted backups of a service's configuration (AES-256, zstd): "
                 + backups.get(0).plaintextBytes() + " bytes each, in " + files.store());
@@ -254,9 +277,42 @@ public final class DemoDrill {
             restored -> restored.entries() + " entries restored to another directory, every file equal to the source");
     }
 
+    private void runPitr(DrillSteps steps, PgCluster primary, DatabaseBackups databases, PgBinaries binaries,
+                         BackupInfo baseBackup, Instant target) throws Exception {
+        step(steps, VERIFY_ARCHIVE, () -> {
+            databases.switchAndAwaitArchived(primary, Duration.ofSeconds(60));
+            ArchiveReport verified = databases.verifyArchive();
+            if (!verified.ok()) {
+                throw new DataIntegrityException("The WAL archive failed verification: " + verified.faults().get(0),
+                    Map.of("archive", verified.archive()), null);
+            }
+            return verified;
+        }, verified -> verified.segmentsRead() + " segments walked record by record, no gap or damage; RPO "
+            + verified.rpo().map(rpo -> rpo.toMillis() + " ms").orElse("not measured")
+            + " (now minus the newest archived commit)");
+
+        long writtenBefore = primary.queryLong("SELECT count(*) FROM " + CanaryTable.TABLE + " WHERE written_at <= '"
+            + target + "'");
+        step(steps, PITR_DRILL, () -> {
+            PitrDrillReport drilled = databases.pitrDrill(baseBackup.id(), binaries, target, writtenBefore);
+            if (!drilled.passed()) {
+                throw new DataIntegrityException("The PITR drill failed: " + drilled.toText(), Map.of(), null);
+            }
+            return drilled;
+        }, drilled -> "restored the base backup and replayed the archive through drkit wal-fetch to " + target
+            + ": paused at " + drilled.reached().lastCommit().map(Instant::toString).orElse("?") + ", the canary's "
+            + writtenBefore + " rows written before the target checked; RTO " + millis(drilled.fetchTime().plus(
+                drilled.replayTime()).plus(drilled.checkTime())) + " (fetch " + millis(drilled.fetchTime())
+            + ", replay " + millis(drilled.replayTime()) + ", checks " + millis(drilled.checkTime()) + ")");
+    }
+
+    private static String millis(Duration duration) {
+        return duration.toMillis() + " ms";
+    }
+
     private void runFailover(RecoveryTimeline timeline, DrillSteps steps, DrillReport.Builder report,
                              PgCluster primary, PgCluster replica, FailoverDataSource application,
-                             CanaryWriter canary, CompletableFuture<Instant> primaryLost) throws Exception {
+                             CanaryWriter canary, CompletableFuture<Long> primaryLost) throws Exception {
         // The data source makes writes wait for a new primary instead of failing; a probe that waits longer than
         // a user would (250 ms) counts as failed, so the RTO is when writes complete promptly again.
         RecoveryVerifier verifier = RecoveryVerifier.builder().name("write probe")
@@ -264,19 +320,19 @@ public final class DemoDrill {
             .consecutivePasses(options.consecutivePasses()).timeout(RTO_TARGET.multipliedBy(2)).build();
         CompletableFuture<RecoveryResult> recovery = null;
         try {
-            CompletableFuture<Void> crash = step(steps, CRASH, () -> {
+            // The probes start once the server is gone: before that, writes that pass prove nothing about recovery.
+            step(steps, CRASH, () -> {
                 timeline.mark(Milestone.DISRUPTION);
-                return CompletableFuture.runAsync(() -> primary.stop(StopMode.IMMEDIATE));
-            }, stopping -> "pg_ctl stop -m immediate sent (no shutdown checkpoint: a crash)");
+                primary.stop(StopMode.IMMEDIATE);
+                return "pg_ctl stop -m immediate: the server is gone, without a shutdown checkpoint (a crash)";
+            }, detail -> detail);
             recovery = verifier.start(timeline, () -> writeProbe(application));
 
             step(steps, DETECT, () -> {
-                primaryLost.get(30, TimeUnit.SECONDS);
-                timeline.mark(Milestone.DETECTION);
-                crash.get(60, TimeUnit.SECONDS);
+                timeline.markAt(Milestone.DETECTION, primaryLost.get(30, TimeUnit.SECONDS));
                 return timeline.between(Milestone.DISRUPTION, Milestone.DETECTION).orElseThrow();
             }, detected -> "drkit's data source declared the primary lost " + detected.toMillis()
-                + " ms after the crash");
+                + " ms after the crash was sent");
 
             step(steps, PROMOTE, () -> {
                 replica.promote();
