@@ -212,13 +212,17 @@ public final class TopologyMonitor implements AutoCloseable {
             }
         }
         if (!closed) {
-            evaluate(results);
+            evaluate(results, System.nanoTime());
         }
     }
 
-    /** Decides roles from one round's results. Runs on the monitor thread only. */
-    void evaluate(List<ProbeResult> results) {
-        long now = System.nanoTime();
+    /**
+     * Decides roles from one round's results (one per configured endpoint, in order) at {@code now} (on the
+     * {@link System#nanoTime()} scale of the results' own times). The decision itself does no I/O and reads no
+     * clock: what it decides goes out through {@link Actions}, the event consumer and the counters, so a test can
+     * drive it round by round with made-up results and time. Runs on the monitor thread only.
+     */
+    void evaluate(List<ProbeResult> results, long now) {
         for (int i = 0; i < trackers.size(); i++) {
             trackers.get(i).record(results.get(i), now);
         }
