@@ -300,13 +300,13 @@ class TopologyMonitorProperties {
                 int behind = new int[] {0, 1, 5, 20}[code / 30 % 4];
                 ProbeResult r = switch (state[h]) {
                     case 0 -> new ProbeResult(HOSTS.get(h), true, true, true, wal - behind * 1_000L, stateTimeline[h],
-                        systemId, "", now);
-                    case 1 -> new ProbeResult(HOSTS.get(h), true, true, false, wal, stateTimeline[h], systemId, "",
-                        now);
-                    case 2 -> new ProbeResult(HOSTS.get(h), false, false, false, -1, 0, 0,
-                        "SocketTimeoutException", now);
-                    default -> new ProbeResult(HOSTS.get(h), false, true, false, -1, 0, 0, "PSQLException (28P01)",
-                        now);
+                        systemId, wal - behind * 1_000L, false, "", now);
+                    case 1 -> new ProbeResult(HOSTS.get(h), true, true, false, wal, stateTimeline[h], systemId, wal,
+                        false, "", now);
+                    case 2 -> new ProbeResult(HOSTS.get(h), false, false, false, -1, 0, 0, -1,
+                        false, "SocketTimeoutException", now);
+                    default -> new ProbeResult(HOSTS.get(h), false, true, false, -1, 0, 0, -1, false,
+                        "PSQLException (28P01)", now);
                 };
                 results.add(r);
                 last[h] = r;
