@@ -97,6 +97,10 @@ public final class RotatingPoolApp implements AutoCloseable {
                 .database(settings.database())
                 .credentials(credentials)
                 .primaryWait(Duration.ofSeconds(15))
+                // Also how long after a rotation the pools retire connections that were still logging in with
+                // the old user: keep it well below the time Vault leaves between a rotation and the old lease's
+                // end (a third of what was left when renewals were capped).
+                .connectTimeoutSeconds(2)
                 .build());
             return new RotatingPoolApp(vault, credentials, dataSource);
         } catch (RuntimeException e) {

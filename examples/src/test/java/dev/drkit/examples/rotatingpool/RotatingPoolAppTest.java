@@ -56,7 +56,8 @@ class RotatingPoolAppTest {
         vault.policy("orders", "database/creds/orders-rw");
         // Vault's database engine runs its statements as an administrator of whichever host is the primary.
         engine = vault.mountDatabase("database", () -> writable.get().connect())
-            .role("orders-rw", Duration.ofSeconds(3), Duration.ofSeconds(5),
+            // Renewed at 6 s up to the 15 s max TTL, so rotated at about 12 s: 3 s before the old user is dropped.
+            .role("orders-rw", Duration.ofSeconds(9), Duration.ofSeconds(15),
                 "GRANT SELECT, INSERT ON orders TO {{name}}");
         SimulatedVault.AppRole role = vault.appRole("orders",
             SimulatedVault.AppRoleSettings.of(List.of("orders"), Duration.ofMinutes(5), Duration.ofHours(1)));
@@ -85,13 +86,13 @@ class RotatingPoolAppTest {
             "--role-id-file", roleIdFile.toString(), "--secret-id-file", secretIdFile.toString(),
             "--db-mount", "database", "--db-role", "orders-rw",
             "--hosts", PgCluster.HOST + ":" + primary.port(), "--database", "postgres",
-            "--orders", "70", "--interval-ms", "100"},
+            "--orders", "170", "--interval-ms", "100"},
             new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
 
         assertThat(code).as("stderr: %s", err).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("recorded 70, failed 0, database users ");
-        assertThat(primary.queryLong("SELECT count(*) FROM orders")).isEqualTo(70);
-        // More than one user wrote (the lease's max TTL is 5 s; the run takes 7 s), each one Vault created.
+        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("recorded 170, failed 0, database users ");
+        assertThat(primary.queryLong("SELECT count(*) FROM orders")).isEqualTo(170);
+        // More than one user wrote (the first is rotated at about 12 s; the run takes 17 s), each one Vault created.
         long users = primary.queryLong("SELECT count(DISTINCT written_by) FROM orders");
         assertThat(users).isGreaterThanOrEqualTo(2);
         assertThat(primary.queryLong("SELECT count(*) FROM orders WHERE written_by NOT LIKE 'v-%'")).isZero();
@@ -132,9 +133,9 @@ class RotatingPoolAppTest {
                 writable.set(replica);
                 int atPromotion = acknowledged.size();
                 Set<String> usersAtPromotion = Set.copyOf(acknowledged.values());
-                // Until two users Vault created after the promotion (on the promoted replica) have written too.
-                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-                while (newUsers(acknowledged, usersAtPromotion) < 2 || acknowledged.size() < atPromotion + 20) {
+                // Until a user Vault created after the promotion (on the promoted replica) has written too.
+                long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+                while (newUsers(acknowledged, usersAtPromotion) < 1 || acknowledged.size() < atPromotion + 20) {
                     assertThat(System.nanoTime()).as("rotations and writes after the promotion").isLessThan(deadline);
                     sleep(100);
                 }
@@ -150,7 +151,7 @@ class RotatingPoolAppTest {
             assertThat(replica.queryValue("SELECT written_by FROM orders WHERE id = " + order.getKey()))
                 .as("order %d", order.getKey()).hasValue(order.getValue());
         }
-        assertThat(Set.copyOf(acknowledged.values())).hasSizeGreaterThanOrEqualTo(3);
+        assertThat(Set.copyOf(acknowledged.values())).hasSizeGreaterThanOrEqualTo(2);
     }
 
     private static long newUsers(Map<Long, String> acknowledged, Set<String> old) {
