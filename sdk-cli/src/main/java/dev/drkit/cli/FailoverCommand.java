@@ -58,6 +58,12 @@ final class FailoverCommand implements Runnable {
             description = "The replica's replication. Default: ${DEFAULT-VALUE}.")
         String replication;
 
+        @Option(names = "--stall-walsender", paramLabel = "DURATION",
+            description = "With --scenario crash: stop (SIGSTOP) the primary's WAL sender for this long while the "
+                + "writes go on, then kill -9 it with the primary, e.g. 2s or 1500ms. Under async replication this "
+                + "loses acknowledged writes; the drill counts them and checks the data source reported them.")
+        String stallWalSender;
+
         @Option(names = "--json", description = "Print the report as JSON.")
         boolean json;
 
@@ -68,7 +74,16 @@ final class FailoverCommand implements Runnable {
             PrintWriter err = spec.commandLine().getErr();
             // Progress lines go to standard error, one per step.
             PrintStream progress = new PrintStream(new LineForwarder(err), true, StandardCharsets.UTF_8);
-            FailoverDrill drill = new FailoverDrill(FailoverDrill.Options.of(chosen, mode), progress);
+            FailoverDrill.Options options = FailoverDrill.Options.of(chosen, mode);
+            if (stallWalSender != null) {
+                try {
+                    options = options.withStallWalSender(parseStall(stallWalSender));
+                } catch (IllegalArgumentException e) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--stall-walsender: " + e.getMessage());
+                }
+            }
+            FailoverDrill drill = new FailoverDrill(options, progress);
             FailoverDrill.Result result = drill.run();
 
             PrintWriter out = spec.commandLine().getOut();
@@ -85,6 +100,21 @@ final class FailoverCommand implements Runnable {
                 return ExitCodes.ENVIRONMENT;
             }
             return result.report().verdict() == Verdict.PASS ? ExitCodes.OK : ExitCodes.DATA;
+        }
+
+        /** {@code 2s}, {@code 1500ms}; at most 60 s, checked by the drill's options. */
+        private Duration parseStall(String text) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,6})(ms|s)")
+                .matcher(text.strip().toLowerCase(Locale.ROOT));
+            if (!m.matches()) {
+                throw new IllegalArgumentException("must be a duration such as 2s or 1500ms, but was '" + text + "'");
+            }
+            long n = Long.parseLong(m.group(1));
+            Duration d = m.group(2).equals("ms") ? Duration.ofMillis(n) : Duration.ofSeconds(n);
+            if (d.isZero()) {
+                throw new IllegalArgumentException("must be longer than 0, but was '" + text + "'");
+            }
+            return d;
         }
 
         private <E extends Enum<E>> E parse(Class<E> type, String value, String option) {
@@ -114,6 +144,11 @@ final class FailoverCommand implements Runnable {
             figures.put("delayed", result.delayed());
             figures.put("lost", result.lost());
             figures.put("writesToOldPrimary", result.zombieWrites());
+            if (result.dataLossReport().isPresent()) {
+                figures.put("dataLossReported", result.dataLossReport().get());
+            } else {
+                figures.putNull("dataLossReported");
+            }
             return root;
         }
 
@@ -128,9 +163,11 @@ final class FailoverCommand implements Runnable {
         private static String figures(FailoverDrill.Result result) {
             return String.format("%nfailover figures%n  time to detect                    %s%n"
                     + "  first write after the promotion   %s%n  requests failed / delayed         %d / %d%n"
-                    + "  acknowledged writes lost          %d of %d%n  writes to the old primary after   %d%n",
+                    + "  acknowledged writes lost          %d of %d%n  writes to the old primary after   %d%n"
+                    + "  data loss reported                %s%n",
                 millis(result.timeToDetect()), millis(result.firstWriteAfterPromotion()), result.failed(),
-                result.delayed(), result.lost(), result.acknowledged(), result.zombieWrites());
+                result.delayed(), result.lost(), result.acknowledged(), result.zombieWrites(),
+                result.dataLossReport().orElse("no"));
         }
 
         private static String millis(Optional<Duration> value) {

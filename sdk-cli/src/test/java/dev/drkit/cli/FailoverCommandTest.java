@@ -52,6 +52,41 @@ class FailoverCommandTest {
     }
 
     @Test
+    void asyncCrashAfterAStalledWalSenderCountsTheLossAndShowsItWasReported() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cli = Drkit.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+
+        int code = cli.execute("failover", "drill", "--scenario", "crash", "--replication", "async",
+            "--stall-walsender", "2s", "--json");
+
+        JsonNode result = new ObjectMapper().readTree(out.toString());
+        assertThat(code).as(out + "\n" + err).isZero();
+        assertThat(result.at("/failover/lost").asLong()).isPositive();
+        assertThat(result.at("/failover/dataLossReported").asText()).contains("bytes of WAL did not reach");
+        assertThat(err.toString()).contains("drill: stall the WAL sender");
+    }
+
+    @Test
+    void rejectsAStallWithAnotherScenarioOrABadDurationAsUsageErrors() {
+        for (String[] args : new String[][] {
+            {"failover", "drill", "--scenario", "freeze", "--stall-walsender", "2s"},
+            {"failover", "drill", "--stall-walsender", "two seconds"},
+            {"failover", "drill", "--stall-walsender", "0s"}}) {
+            StringWriter err = new StringWriter();
+            picocli.CommandLine cli = Drkit.commandLine();
+            cli.setErr(new PrintWriter(err, true));
+
+            int code = cli.execute(args);
+
+            assertThat(code).as(String.join(" ", args)).isEqualTo(ExitCodes.USAGE);
+            assertThat(err.toString()).contains("--stall-walsender");
+        }
+    }
+
+    @Test
     void rejectsAnUnknownScenarioAsAUsageError() {
         StringWriter err = new StringWriter();
         picocli.CommandLine cli = Drkit.commandLine();

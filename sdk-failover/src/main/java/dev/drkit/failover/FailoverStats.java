@@ -16,9 +16,15 @@ import java.util.Optional;
  * @param requestsFailed    {@code getConnection()} calls that gave up, and transactions that failed with a lost
  *                          connection
  * @param listenerFailures  exceptions thrown by listeners
+ * @param possibleDataLosses failovers after which the promoted host lacked WAL the old primary had flushed while
+ *                          it did not require a synchronous standby: writes acknowledged in that window may be lost
+ *                          (see {@link dev.drkit.failover.event.FailoverEvent.Type#POSSIBLE_DATA_LOSS})
+ * @param lastUnreplicatedBytes for the latest failover: bytes of WAL the old primary had flushed (as its last good
+ *                          probe saw) beyond what the promoted host had received (as its last probe as a standby
+ *                          saw); 0 if none or not known
  * @since 0.1
  */
 public record FailoverStats(long primaryLosses, long failovers, long fencings, Optional<Duration> lastTimeToDetect,
                             Optional<Duration> lastTimeToRecover, long requestsDelayed, long requestsFailed,
-                            long listenerFailures) {
+                            long listenerFailures, long possibleDataLosses, long lastUnreplicatedBytes) {
 }

@@ -29,6 +29,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -43,9 +44,13 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Scenarios: {@link Scenario#CRASH} ({@code kill -9}), {@link Scenario#FREEZE} (SIGSTOP: TCP accepted,
  * nothing answers; thawed after recovery, so whatever it then does is counted), {@link Scenario#ZOMBIE} (crash,
- * promote, then restart the old primary as a primary). The verdict fails when the load never recovers, when an
- * acknowledged write is lost under synchronous replication, or when any write reached the old primary after
- * the promotion.
+ * promote, then restart the old primary as a primary). A crash can come after a stalled WAL sender
+ * ({@link Options#withStallWalSender(Duration)}: SIGSTOP of the primary's WAL sender processes while the writes go
+ * on, then {@code kill -9} of them and the postmaster), which under asynchronous replication loses writes the
+ * primary had acknowledged. The verdict fails when the load never recovers, when an acknowledged write is lost
+ * under synchronous replication, when acknowledged writes were lost and the data source did not report a
+ * possible data loss ({@link FailoverEvent.Type#POSSIBLE_DATA_LOSS}), or when any write reached the old primary
+ * after the promotion.
  *
  * <p>Not thread-safe: one {@link #run()} at a time.
  *
@@ -86,11 +91,12 @@ public final class FailoverDrill {
      * @param binaries      PostgreSQL binaries, or empty to detect them
      * @param label         what writes go through, for the report's name
      * @param dataSources   how to open the data source
+     * @param stallWalSender how long the primary's WAL senders are stopped before a crash (zero: not at all)
      * @since 0.1
      */
     public record Options(Scenario scenario, ReplicationMode replication, int threads, Duration writeInterval,
                           Duration steady, Duration promoteAfter, Optional<PgBinaries> binaries, String label,
-                          DataSourceFactory dataSources) {
+                          DataSourceFactory dataSources, Duration stallWalSender) {
 
         /** Checks that no component is null. */
         public Options {
@@ -102,6 +108,15 @@ public final class FailoverDrill {
             Objects.requireNonNull(binaries, "binaries");
             Objects.requireNonNull(label, "label");
             Objects.requireNonNull(dataSources, "dataSources");
+            Objects.requireNonNull(stallWalSender, "stallWalSender");
+            if (stallWalSender.isNegative() || stallWalSender.compareTo(Duration.ofMinutes(1)) > 0) {
+                throw new IllegalArgumentException("stallWalSender must be between 0 and 1 min, but was "
+                    + stallWalSender);
+            }
+            if (!stallWalSender.isZero() && scenario != Scenario.CRASH) {
+                throw new IllegalArgumentException("a stalled WAL sender goes with the crash scenario, not "
+                    + scenario.name().toLowerCase(Locale.ROOT));
+            }
         }
 
         /**
@@ -110,13 +125,26 @@ public final class FailoverDrill {
          */
         public static Options of(Scenario scenario, ReplicationMode replication) {
             return new Options(scenario, replication, 2, Duration.ofMillis(66), Duration.ofSeconds(2),
-                Duration.ofSeconds(1), Optional.empty(), "drkit", FailoverDrill::drkit);
+                Duration.ofSeconds(1), Optional.empty(), "drkit", FailoverDrill::drkit, Duration.ZERO);
         }
 
         /** The same options through another data source. */
         public Options through(String newLabel, DataSourceFactory factory) {
             return new Options(scenario, replication, threads, writeInterval, steady, promoteAfter, binaries, newLabel,
-                factory);
+                factory, stallWalSender);
+        }
+
+        /**
+         * The same options with the primary's WAL senders stopped (SIGSTOP) for {@code stall} while the writes go
+         * on, right before the crash; the crash then kills them with the postmaster, so the replica never gets
+         * what they held back.
+         *
+         * @throws IllegalArgumentException unless the scenario is {@link Scenario#CRASH} and {@code stall} is
+         *                                  between 0 and 1 min
+         */
+        public Options withStallWalSender(Duration stall) {
+            return new Options(scenario, replication, threads, writeInterval, steady, promoteAfter, binaries, label,
+                dataSources, stall);
         }
     }
 
@@ -132,11 +160,14 @@ public final class FailoverDrill {
      * @param delayed              writes that succeeded after more than 250 ms
      * @param lost                 acknowledged writes missing on the new primary
      * @param zombieWrites         writes executed on the old primary after the promotion
+     * @param dataLossReport       what the data source reported of a possible data loss (the detail of its
+     *                             {@link FailoverEvent.Type#POSSIBLE_DATA_LOSS} event), if it did
      * @since 0.1
      */
     public record Result(DrillReport report, Optional<Duration> timeToDetect,
                          Optional<Duration> firstWriteAfterPromotion, Optional<Duration> firstWriteAfterPromote,
-                         long acknowledged, long failed, long delayed, long lost, long zombieWrites) {
+                         long acknowledged, long failed, long delayed, long lost, long zombieWrites,
+                         Optional<String> dataLossReport) {
     }
 
     private static final Duration RECOVERY_BOUND = Duration.ofSeconds(30);
@@ -168,7 +199,9 @@ public final class FailoverDrill {
         Instant started = Instant.now();
         RecoveryTimeline timeline = RecoveryTimeline.start();
         DrillSteps steps = new DrillSteps(timeline);
-        String name = "failover drill: " + options.scenario().name().toLowerCase(Locale.ROOT) + ", "
+        String name = "failover drill: " + options.scenario().name().toLowerCase(Locale.ROOT)
+            + (options.stallWalSender().isZero() ? "" : " after a " + options.stallWalSender().toMillis()
+                + " ms WAL sender stall") + ", "
             + options.replication().name().toLowerCase(Locale.ROOT) + " replica, through " + options.label();
         DrillReport.Builder report = DrillReport.builder(name).started(started).rtoTarget(RECOVERY_BOUND);
         if (options.replication() == ReplicationMode.SYNC) {
@@ -197,7 +230,7 @@ public final class FailoverDrill {
         steps.steps().forEach(report::step);
         DrillReport built = report.finished(Instant.now()).build();
         return new Result(built, figures.detect, figures.afterPromotion, figures.afterPromote, figures.acknowledged,
-            figures.failed, figures.delayed, figures.lost, figures.zombie);
+            figures.failed, figures.delayed, figures.lost, figures.zombie, Optional.ofNullable(figures.lossReport));
     }
 
     private static final class Figures {
@@ -209,6 +242,7 @@ public final class FailoverDrill {
         long delayed;
         long lost;
         long zombie;
+        @Nullable String lossReport;
     }
 
     private <T> T step(DrillSteps steps, String name, DrillSteps.Action<T> action,
@@ -237,6 +271,7 @@ public final class FailoverDrill {
         primary.execute(WriteLoad.CREATE);
 
         AtomicLong lostAt = new AtomicLong();
+        java.util.concurrent.atomic.AtomicReference<String> lossReport = new java.util.concurrent.atomic.AtomicReference<>();
         DataSource dataSource = step(steps, "open the data source", () -> {
             DataSource opened = options.dataSources().open(
                 List.of(Endpoint.of(PgCluster.HOST, primary.port()), Endpoint.of(PgCluster.HOST, replica.port())),
@@ -249,6 +284,8 @@ public final class FailoverDrill {
                 drkit.addListener(e -> {
                     if (e.type() == FailoverEvent.Type.PRIMARY_LOST) {
                         lostAt.compareAndSet(0, System.nanoTime());
+                    } else if (e.type() == FailoverEvent.Type.POSSIBLE_DATA_LOSS) {
+                        lossReport.compareAndSet(null, e.detail());
                     }
                 });
                 drkit.awaitPrimary(Duration.ofSeconds(30));
@@ -264,6 +301,25 @@ public final class FailoverDrill {
             return load.acknowledged();
         }, acked -> acked + " numbered rows acknowledged by " + options.threads() + " writers");
 
+        List<Long> walSenders = new ArrayList<>();
+        if (!options.stallWalSender().isZero()) {
+            step(steps, "stall the WAL sender", () -> {
+                for (Map<String, @Nullable String> row : primary.queryRows("SELECT pid FROM pg_stat_replication")) {
+                    walSenders.add(Long.parseLong(Objects.requireNonNull(row.get("pid"))));
+                }
+                if (walSenders.isEmpty()) {
+                    throw new IllegalStateException("the primary has no WAL sender to stall");
+                }
+                // Closed before the clusters: a stopped process would hold the primary's shared memory.
+                resources.add(() -> Freeze.signal(walSenders, "KILL"));
+                long before = load.acknowledged();
+                Freeze.signal(walSenders, "STOP");
+                TimeUnit.NANOSECONDS.sleep(options.stallWalSender().toNanos());
+                return load.acknowledged() - before;
+            }, acked -> "SIGSTOP to WAL sender " + walSenders + " for " + options.stallWalSender().toMillis()
+                + " ms while the load went on: " + acked + " writes acknowledged meanwhile");
+        }
+
         Scenario scenario = options.scenario();
         long broken = step(steps, "break the primary", () -> {
             timeline.mark(Milestone.DISRUPTION);
@@ -273,10 +329,16 @@ public final class FailoverDrill {
                 resources.add(() -> Freeze.thaw(primary));
                 Freeze.freeze(primary);
             } else {
+                if (!walSenders.isEmpty()) {
+                    // The host dies with its WAL senders still stopped: what they held back never leaves.
+                    Freeze.signal(walSenders, "KILL");
+                }
                 primary.kill9();
             }
             return at;
-        }, at -> scenario == Scenario.FREEZE ? "SIGSTOP to the postmaster and its backends" : "kill -9 of the postmaster");
+        }, at -> scenario == Scenario.FREEZE ? "SIGSTOP to the postmaster and its backends"
+            : walSenders.isEmpty() ? "kill -9 of the postmaster"
+            : "kill -9 of the postmaster and its stopped WAL sender");
 
         step(steps, "wait before promoting", () -> {
             long wait = broken + options.promoteAfter().toNanos() - System.nanoTime();
@@ -351,6 +413,11 @@ public final class FailoverDrill {
         steps.check("acknowledged writes lost", lossAllowed || figures.lost == 0, figures.lost + " of "
             + figures.acknowledged + " acknowledged writes missing on the new primary"
             + (lossAllowed ? " (asynchronous replication: reported, not required)" : " (synchronous: 0 required)"));
+        figures.lossReport = lossReport.get();
+        steps.check("data loss reported by the data source", figures.lost == 0 || figures.lossReport != null,
+            figures.lossReport != null ? "POSSIBLE_DATA_LOSS: " + figures.lossReport
+                : figures.lost == 0 ? "nothing lost, nothing reported" : figures.lost
+                    + " acknowledged writes lost and nobody was told");
         steps.check("requests failed and delayed", true, figures.failed + " failed, " + figures.delayed
             + " delayed over " + DELAYED_AFTER.toMillis() + " ms, of " + (figures.acknowledged + figures.failed));
 

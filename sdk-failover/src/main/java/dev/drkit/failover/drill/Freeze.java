@@ -39,23 +39,45 @@ public final class Freeze {
         signal(cluster, "CONT");
     }
 
+    /**
+     * Sends {@code signal} (a name {@code kill} knows: STOP, CONT, KILL) to the processes {@code pids}; processes
+     * already gone are skipped.
+     *
+     * @throws EnvironmentException if {@code kill} fails
+     */
+    public static void signal(List<Long> pids, String signal) {
+        List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
+        for (long pid : pids) {
+            if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                command.add(Long.toString(pid));
+            }
+        }
+        if (command.size() == 2) {
+            return;
+        }
+        run(command, signal, "processes " + pids, Map.of("pids", pids.toString()));
+    }
+
     private static void signal(PgCluster cluster, String signal) {
         long pid = cluster.postmasterPid().orElseThrow(() -> new EnvironmentException(
             "PostgreSQL cluster '" + cluster.name() + "' is not running", Map.of("cluster", cluster.name()), null));
         List<String> command = new ArrayList<>(List.of("kill", "-" + signal, Long.toString(pid)));
         ProcessHandle.of(pid).ifPresent(p -> p.descendants().forEach(d -> command.add(Long.toString(d.pid()))));
+        run(command, signal, "PostgreSQL cluster '" + cluster.name() + "'",
+            Map.of("cluster", cluster.name(), "pid", Long.toString(pid)));
+    }
+
+    private static void run(List<String> command, String signal, String what, Map<String, String> context) {
         try {
             Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
             if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-                throw new EnvironmentException("kill -" + signal + " failed for PostgreSQL cluster '" + cluster.name()
-                    + "'", Map.of("cluster", cluster.name(), "pid", Long.toString(pid)), null);
+                throw new EnvironmentException("kill -" + signal + " failed for " + what, context, null);
             }
         } catch (IOException e) {
-            throw new EnvironmentException("could not run kill", Map.of("cluster", cluster.name()), e);
+            throw new EnvironmentException("could not run kill", context, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new EnvironmentException("interrupted while signalling PostgreSQL cluster '" + cluster.name() + "'",
-                Map.of("cluster", cluster.name()), e);
+            throw new EnvironmentException("interrupted while signalling " + what, context, e);
         }
     }
 }

@@ -50,6 +50,15 @@ public record FailoverEvent(Type type, String dataSourceName, Endpoint endpoint,
         /** A host claims to be primary but is refused: older timeline, or another cluster. */
         HOST_FENCED,
         /** A host's role changed in a way that does not move the primary (a replica lost or back, lagging). */
-        HOST_CHANGED
+        HOST_CHANGED,
+        /**
+         * Published right after the {@link #PRIMARY_ELECTED} of a failover when the promoted host lacked WAL that
+         * the old primary had already flushed, and the old primary did not require a synchronous standby: writes
+         * acknowledged to clients in that window may be lost. The event's endpoint is the old primary; its detail
+         * gives both WAL positions (the old primary's flushed LSN at its last good probe, the promoted host's
+         * received LSN at its last probe as a standby) and the difference in bytes, which is a lower bound (WAL
+         * flushed after the old primary's last probe is not seen). A drill counts the rows actually lost.
+         */
+        POSSIBLE_DATA_LOSS
     }
 }

@@ -18,6 +18,8 @@ public final class FailoverCounters {
     private final LongAdder delayed = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final LongAdder listenerFailures = new LongAdder();
+    private final AtomicLong possibleDataLosses = new AtomicLong();
+    private final AtomicLong lastUnreplicatedBytes = new AtomicLong();
 
     void primaryLost(Duration detect) {
         losses.incrementAndGet();
@@ -28,6 +30,14 @@ public final class FailoverCounters {
         lastRecoverNanos.set(recover.toNanos());
         if (failover) {
             failovers.incrementAndGet();
+        }
+    }
+
+    /** A failover happened; {@code unreplicatedBytes} of the old primary's WAL were not on the new one. */
+    void unreplicated(long unreplicatedBytes, boolean acknowledgedMayBeLost) {
+        lastUnreplicatedBytes.set(unreplicatedBytes);
+        if (acknowledgedMayBeLost) {
+            possibleDataLosses.incrementAndGet();
         }
     }
 
@@ -53,6 +63,6 @@ public final class FailoverCounters {
         return new FailoverStats(losses.get(), failovers.get(), fencings.get(),
             detect < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(detect)),
             recover < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(recover)),
-            delayed.sum(), failed.sum(), listenerFailures.sum());
+            delayed.sum(), failed.sum(), listenerFailures.sum(), possibleDataLosses.get(), lastUnreplicatedBytes.get());
     }
 }

@@ -27,16 +27,20 @@ import java.util.concurrent.Future;
 final class HostProbe implements AutoCloseable {
 
     /**
-     * One round trip: role, WAL position, timeline and cluster identity. On a primary the timeline comes from
-     * the name of the WAL file being written, which changes the moment a promotion ends (the checkpoint's
-     * timeline only changes at the next checkpoint); on a standby from its last restartpoint.
+     * One round trip: role, WAL position, timeline, cluster identity, the durable WAL position (flushed on a
+     * primary, received on a standby) and whether synchronous standbys are required. On a primary the timeline
+     * comes from the name of the WAL file being written, which changes the moment a promotion ends (the
+     * checkpoint's timeline only changes at the next checkpoint); on a standby from its last restartpoint.
      */
     static final String PROBE_SQL = "SELECT r,"
         + " coalesce(pg_wal_lsn_diff(CASE WHEN r THEN coalesce(pg_last_wal_replay_lsn(), pg_last_wal_receive_lsn())"
         + " ELSE pg_current_wal_lsn() END, '0/0'), -1)::bigint,"
         + " CASE WHEN r THEN (SELECT timeline_id FROM pg_control_checkpoint())"
         + " ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END,"
-        + " (SELECT system_identifier FROM pg_control_system())"
+        + " (SELECT system_identifier FROM pg_control_system()),"
+        + " coalesce(pg_wal_lsn_diff(CASE WHEN r THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_flush_lsn() END,"
+        + " '0/0'), -1)::bigint,"
+        + " current_setting('synchronous_standby_names') <> ''"
         + " FROM (SELECT pg_is_in_recovery() AS r) s";
 
     private static final Driver DRIVER = new Driver();
@@ -98,7 +102,7 @@ final class HostProbe implements AutoCloseable {
             try (Statement statement = open.createStatement(); ResultSet row = statement.executeQuery(PROBE_SQL)) {
                 row.next();
                 return new ProbeResult(endpoint, true, true, row.getBoolean(1), row.getLong(2), row.getInt(3),
-                    row.getLong(4), "", System.nanoTime());
+                    row.getLong(4), row.getLong(5), row.getBoolean(6), "", System.nanoTime());
             }
         } catch (SQLException | RuntimeException e) {
             closeConnection();

@@ -12,13 +12,16 @@ import dev.drkit.failover.Endpoint;
  * @param walPosition  written (primary) or replayed (standby) WAL position in bytes, or -1
  * @param timeline     the timeline: of the WAL being written on a primary, of the last restartpoint on a standby
  * @param systemId     {@code pg_control_system().system_identifier}
+ * @param durableLsn   WAL position that would survive this host's crash: flushed ({@code pg_current_wal_flush_lsn()})
+ *                     on a primary, received and synced ({@code pg_last_wal_receive_lsn()}) on a standby; or -1
+ * @param synchronous  whether the host requires synchronous standbys ({@code synchronous_standby_names} set)
  * @param failure      why it failed (class and SQL state only), or empty
  * @param nanos        when it finished, on {@link System#nanoTime()}
  */
 record ProbeResult(Endpoint endpoint, boolean ok, boolean reachable, boolean inRecovery, long walPosition,
-                   int timeline, long systemId, String failure, long nanos) {
+                   int timeline, long systemId, long durableLsn, boolean synchronous, String failure, long nanos) {
 
     static ProbeResult failed(Endpoint endpoint, boolean reachable, String failure) {
-        return new ProbeResult(endpoint, false, reachable, false, -1, 0, 0, failure, System.nanoTime());
+        return new ProbeResult(endpoint, false, reachable, false, -1, 0, 0, -1, false, failure, System.nanoTime());
     }
 }

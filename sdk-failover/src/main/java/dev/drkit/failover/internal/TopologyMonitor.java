@@ -212,13 +212,17 @@ public final class TopologyMonitor implements AutoCloseable {
             }
         }
         if (!closed) {
-            evaluate(results);
+            evaluate(results, System.nanoTime());
         }
     }
 
-    /** Decides roles from one round's results. Runs on the monitor thread only. */
-    void evaluate(List<ProbeResult> results) {
-        long now = System.nanoTime();
+    /**
+     * Decides roles from one round's results (one per configured endpoint, in order) at {@code now} (on the
+     * {@link System#nanoTime()} scale of the results' own times). The decision itself does no I/O and reads no
+     * clock: what it decides goes out through {@link Actions}, the event consumer and the counters, so a test can
+     * drive it round by round with made-up results and time. Runs on the monitor thread only.
+     */
+    void evaluate(List<ProbeResult> results, long now) {
         for (int i = 0; i < trackers.size(); i++) {
             trackers.get(i).record(results.get(i), now);
         }
@@ -338,6 +342,7 @@ public final class TopologyMonitor implements AutoCloseable {
             log.info("Failover data source '{}': {} is the primary (timeline {})", config.name(), endpoint.id(),
                 t.last.timeline());
         }
+        Endpoint failedOverFrom = lostAtNanos != 0 && !endpoint.equals(lostPrimary) ? lostPrimary : null;
         lostAtNanos = 0;
         lostPrimary = null;
         changedAtNanos = now;
@@ -348,6 +353,54 @@ public final class TopologyMonitor implements AutoCloseable {
             wake.notifyAll();
         }
         emit(FailoverEvent.Type.PRIMARY_ELECTED, endpoint, recovery, detail);
+        if (failedOverFrom != null) {
+            checkWalCarriedOver(tracker(failedOverFrom), t);
+        }
+    }
+
+    /**
+     * After a failover: did the promoted host have all the WAL the old primary had flushed? Compares the old
+     * primary's flushed LSN at its last good probe with the promoted host's received LSN at its last probe as a
+     * standby. Under asynchronous replication a shortfall means writes acknowledged to clients may be lost: an
+     * event, a counter and a WARN say so. Under synchronous replication it is WAL of commits that were not
+     * acknowledged (unless a session turned {@code synchronous_commit} off): logged at INFO.
+     */
+    private void checkWalCarriedOver(Tracker old, Tracker promoted) {
+        long flushed = old.primaryFlushedLsn;
+        long received = promoted.standbyReceivedLsn;
+        if (flushed < 0 || received < 0) {
+            log.warn("Failover data source '{}': cannot tell whether {} had all of {}'s WAL (flushed {}, received {}"
+                + " not known)", config.name(), promoted.endpoint().id(), old.endpoint().id(), lsn(flushed),
+                lsn(received));
+            return;
+        }
+        long missing = Math.max(0, flushed - received);
+        boolean acknowledgedMayBeLost = missing > 0 && !old.primarySynchronous;
+        counters.unreplicated(missing, acknowledgedMayBeLost);
+        if (missing == 0) {
+            log.info("Failover data source '{}': {} had all the WAL {} had flushed ({} >= {})", config.name(),
+                promoted.endpoint().id(), old.endpoint().id(), lsn(received), lsn(flushed));
+            return;
+        }
+        String detail = old.endpoint().id() + " had flushed WAL up to " + lsn(flushed) + ", " + promoted.endpoint().id()
+            + " had received up to " + lsn(received) + " when last probed as a standby: " + missing + " bytes of WAL"
+            + " did not reach the new primary";
+        if (!acknowledgedMayBeLost) {
+            log.info("Failover data source '{}': {}; {} required a synchronous standby, so those commits were not"
+                + " acknowledged", config.name(), detail, old.endpoint().id());
+            return;
+        }
+        detail = detail + "; asynchronous replication: writes acknowledged in that window may be lost";
+        log.warn("Failover data source '{}': possible data loss: {}", config.name(), detail);
+        emit(FailoverEvent.Type.POSSIBLE_DATA_LOSS, old.endpoint(), Optional.empty(), detail);
+    }
+
+    private static String lsn(long position) {
+        if (position < 0) {
+            return "unknown";
+        }
+        return Long.toHexString(position >>> 32).toUpperCase(java.util.Locale.ROOT) + "/"
+            + Long.toHexString(position & 0xFFFFFFFFL).toUpperCase(java.util.Locale.ROOT);
     }
 
     private void fence(Tracker t, String why, long now) {
@@ -494,6 +547,9 @@ public final class TopologyMonitor implements AutoCloseable {
         @Nullable Instant lastSeen;
         @Nullable Duration lag;
         @Nullable String fencedBecause;
+        long primaryFlushedLsn = -1;       // at the last probe that found it primary
+        boolean primarySynchronous;
+        long standbyReceivedLsn = -1;      // at the last probe that found it a standby
 
         Tracker(HostProbe probe) {
             this.probe = probe;
@@ -512,6 +568,12 @@ public final class TopologyMonitor implements AutoCloseable {
                 walPosition = result.walPosition();
                 lastSeenNanos = result.nanos();
                 lastSeen = Instant.now();
+                if (result.inRecovery()) {
+                    standbyReceivedLsn = result.durableLsn();
+                } else {
+                    primaryFlushedLsn = result.durableLsn();
+                    primarySynchronous = result.synchronous();
+                }
             } else {
                 failures++;
                 primaryStreak = 0;

@@ -70,6 +70,14 @@ public final class FailoverMetrics implements MeterBinder {
             FailoverStats::requestsDelayed, "delayed");
         counter(registry, tags, "drkit.failover.requests", "Requests that failed for want of a primary or a connection",
             FailoverStats::requestsFailed, "failed");
+        counter(registry, tags, "drkit.failover.possible.data.loss",
+            "Failovers after which writes acknowledged by the old primary may be lost (asynchronous replication)",
+            FailoverStats::possibleDataLosses, null);
+        Gauge.builder("drkit.failover.unreplicated", dataSource, ds -> ds.stats().lastUnreplicatedBytes())
+            .description("At the latest failover: bytes of WAL the old primary had flushed that the promoted host"
+                + " had not received")
+            .baseUnit("bytes")
+            .tags(tags).register(registry);
         TimeGauge.builder("drkit.failover.detect.time", dataSource, TimeUnit.SECONDS,
                 ds -> seconds(ds.stats().lastTimeToDetect().orElse(Duration.ZERO)))
             .description("Latest time from the primary's last good probe to its loss being declared")
