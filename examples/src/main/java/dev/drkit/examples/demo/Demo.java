@@ -21,16 +21,19 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "drkit demo", mixinStandardHelpOptions = true,
     description = {
-        "Runs a disaster-recovery drill on this machine with embedded defaults: a PostgreSQL primary and a",
-        "synchronous replica on 127.0.0.1, a steady canary workload, a crash of the primary, promotion of the",
-        "replica, and a report of each step with the measured RTO and RPO.",
+        "Runs a disaster-recovery drill on this machine with embedded defaults: a PostgreSQL primary that",
+        "archives WAL through drkit and a synchronous replica on 127.0.0.1, an encrypted base backup, a steady",
+        "canary workload through drkit's failover DataSource, encrypted file backups (rotated, verified,",
+        "restored), verification of the WAL archive, a PITR drill to the middle of the workload, a crash of the",
+        "primary and promotion of the replica, and a report of each step with the measured RTO and RPO.",
         "Progress goes to standard error, the report to standard output."})
 public final class Demo implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
 
-    @Option(names = "--keep", description = "Keep the clusters' directories (stopped) and print where they are.")
+    @Option(names = "--keep",
+        description = "Keep the clusters' directories (stopped) and the stores, and print where they are.")
     boolean keep;
 
     @Option(names = "--history", paramLabel = "FILE",
