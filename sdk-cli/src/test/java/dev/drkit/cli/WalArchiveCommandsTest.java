@@ -346,6 +346,11 @@ class WalArchiveCommandsTest {
         assertThat(code).isEqualTo(ExitCodes.DATA);
         assertThat(err.toString()).contains(lastSegment + "/wal.zst.pgp is damaged");
         assertThat(target).doesNotExist();
+        // opted in: an exit status PostgreSQL does not mistake for a missing file
+        assertThat(drkit("wal-fetch", "--store", damaged.toString(), "--passphrase-file", passphraseFile.toString(),
+            "--stop-recovery-on-damage", lastSegment, target.toString())).isEqualTo(126);
+        assertThat(drkit("wal-fetch", "--store", damaged.toString(), "--passphrase-file", passphraseFile.toString(),
+            "--stop-recovery-on-damage", "00000007.history", target.toString())).isEqualTo(ExitCodes.NOT_FOUND);
         try (Stream<Path> left = Files.list(root)) {
             assertThat(left.map(f -> f.getFileName().toString())).noneMatch(n -> n.contains(".drkit-"));
         }

@@ -5,8 +5,11 @@
  * ({@link dev.drkit.backup.postgres.PitrVerdict}) and the honest RPO, in an
  * {@link dev.drkit.backup.postgres.ArchiveReport}.
  *
- * <p>Still to come here: dump and base-backup sources for the backup pipeline, {@code wal-push}/{@code wal-fetch}
- * into drkit's own store, and restore drills. See {@code docs/pitr.md}.
+ * <p>{@link dev.drkit.backup.postgres.WalArchive} is drkit's own encrypted WAL archive in a backup store: what
+ * {@code drkit wal-push} and {@code wal-fetch} run as {@code archive_command} and {@code restore_command}; the
+ * verifier reads it as well as a plain directory.
+ *
+ * <p>Still to come here: dump and base-backup sources for the backup pipeline, and restore drills. See {@code docs/pitr.md}.
  *
  * @since 0.1
  */
