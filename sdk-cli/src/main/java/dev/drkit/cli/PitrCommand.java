@@ -3,14 +3,23 @@ package dev.drkit.cli;
 import dev.drkit.backup.postgres.ArchiveReport;
 import dev.drkit.backup.postgres.PitrDrill;
 import dev.drkit.backup.postgres.PitrDrillReport;
+import dev.drkit.backup.postgres.WalArchive;
 import dev.drkit.backup.postgres.WalArchiveVerifier;
+import dev.drkit.backup.store.BackupStore;
+import dev.drkit.backup.store.FileSystemStore;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,7 +34,8 @@ import java.util.regex.Pattern;
 
 /**
  * {@code drkit pitr}: point-in-time recovery checks. {@code drkit pitr verify} walks a WAL archive (a plain
- * directory as {@code archive_command = 'cp %p DIR/%f'} makes it) from a plain-format base backup to its newest
+ * directory as {@code archive_command = 'cp %p DIR/%f'} makes it, or drkit's own encrypted WAL store as
+ * {@code drkit wal-push} makes it) from a plain-format base backup to its newest
  * segment and exits 0 when it is intact (and a target time, if given, is reachable), 1 on any fault, 2 on a usage
  * error, 3 when the archive or the backup cannot be read at all. {@code drkit pitr drill} restores a base backup into
  * a scratch cluster, replays the archive to a target time, checks known facts there and exits 0 when they all
@@ -59,8 +69,17 @@ final class PitrCommand implements Runnable {
         CommandSpec spec;
 
         @Option(names = "--archive", required = true, paramLabel = "DIR",
-            description = "The WAL archive directory (segment, .history, .backup and .partial files).")
+            description = "The WAL archive: a plain directory (segment, .history, .backup and .partial files), or a"
+                + " drkit WAL store (drkit wal-push) read with the key options.")
         Path archive;
+
+        @Mixin
+        KeyOptions keys;
+
+        @Option(names = "--identity", paramLabel = "KEYFILE",
+            description = "For a drkit WAL store pushed to public-key recipients: the private key (mode 0600); the"
+                + " passphrase options unlock it if it is protected.")
+        @Nullable Path identity;
 
         @Option(names = "--base-backup", paramLabel = "DIR",
             description = "The plain-format base backup (pg_basebackup -Fp) with backup_label and backup_manifest.")
@@ -90,7 +109,12 @@ final class PitrCommand implements Runnable {
         boolean json;
 
         @Override
-        public Integer call() {
+        public Integer call() throws IOException {
+            boolean store = keys.given() || identity != null || isWalStore(archive);
+            if (store && !keys.given() && identity == null) {
+                throw usage("--archive " + archive + " is a drkit WAL store: give --passphrase-file, --passphrase-env"
+                    + " or --identity to read it");
+            }
             WalArchiveVerifier.Builder builder = WalArchiveVerifier.builder().archive(archive);
             if (baseBackup != null) {
                 builder.baseBackup(baseBackup);
@@ -117,7 +141,16 @@ final class PitrCommand implements Runnable {
                 }
                 builder.primaryTimeline(primaryTimeline);
             }
-            ArchiveReport report = builder.build().verify();
+            ArchiveReport report;
+            if (store) {
+                try (KeyOptions.ForRestore key = keys.forRestore(spec, identity);
+                     BackupStore wal = FileSystemStore.open(archive)) {
+                    report = builder.archive(WalArchive.builder(wal).decryptionKey(key.key()).build()).build()
+                        .verify();
+                }
+            } else {
+                report = builder.build().verify();
+            }
             PrintWriter out = spec.commandLine().getOut();
             out.println(json ? report.toJson() : report.toText().stripTrailing());
             out.flush();
@@ -129,6 +162,23 @@ final class PitrCommand implements Runnable {
                 return ExitCodes.DATA;
             }
             return ExitCodes.OK;
+        }
+
+        /** A directory holding at least one drkit WAL store entry (a subdirectory with its record). */
+        private static boolean isWalStore(Path dir) {
+            if (!Files.isDirectory(dir)) {
+                return false;
+            }
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                for (Path entry : entries) {
+                    if (Files.isRegularFile(entry.resolve(WalArchive.META_OBJECT), LinkOption.NOFOLLOW_LINKS)) {
+                        return true;
+                    }
+                }
+            } catch (IOException e) {
+                return false; // the verifier reports what it cannot read
+            }
+            return false;
         }
 
         Instant parseInstant(String text) {

@@ -3,6 +3,7 @@ package dev.drkit.cli;
 import dev.drkit.backup.postgres.NoSuchWalFileException;
 import dev.drkit.backup.postgres.WalArchive;
 import dev.drkit.backup.store.BackupStore;
+import dev.drkit.core.DrkitException;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -28,6 +29,9 @@ import java.util.concurrent.Callable;
         "Exit 4, printing nothing, when the archive has no such file (PostgreSQL asks for files that do not exist)."})
 final class WalFetchCommand implements Callable<Integer> {
 
+    /** With {@code --stop-recovery-on-damage}: an exit status PostgreSQL treats as fatal for recovery. */
+    static final int STOP_RECOVERY = 126;
+
     @Spec
     CommandSpec spec;
 
@@ -41,6 +45,12 @@ final class WalFetchCommand implements Callable<Integer> {
         description = "The private key (KEYFILE, mode 0600) for an archive pushed to public-key recipients; "
             + "the passphrase options unlock it if it is protected.")
     @Nullable Path identity;
+
+    @Option(names = "--stop-recovery-on-damage",
+        description = "Exit 126 instead of 1 when the file is damaged or the key does not open it. PostgreSQL takes"
+            + " any exit status below 126 as 'file not found' and, at the end of the archive, ends recovery there;"
+            + " from 126 on it stops recovery with FATAL.")
+    boolean stopRecoveryOnDamage;
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The WAL file's name in the archive (%f).")
     String name;
@@ -60,6 +70,13 @@ final class WalFetchCommand implements Callable<Integer> {
                 WalArchive.builder(wal).decryptionKey(key.key()).build().fetch(name, destination);
             } catch (NoSuchWalFileException missing) {
                 return ExitCodes.NOT_FOUND;
+            } catch (DrkitException e) {
+                if (!stopRecoveryOnDamage || e.kind() != DrkitException.Kind.DATA) {
+                    throw e;
+                }
+                spec.commandLine().getErr().println(spec.qualifiedName() + ": " + e.getMessage());
+                spec.commandLine().getErr().flush();
+                return STOP_RECOVERY;
             }
             return ExitCodes.OK;
         }

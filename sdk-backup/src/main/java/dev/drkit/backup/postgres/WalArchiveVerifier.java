@@ -104,7 +104,11 @@ public final class WalArchiveVerifier {
     /**
      * Walks the archive and returns what it found.
      *
-     * @throws WalArchiveException if the archive directory, the base backup or a segment cannot be read at all
+     * @throws WalArchiveException                     if the archive directory, the base backup or a segment cannot be
+     *                                                 read at all
+     * @throws dev.drkit.backup.BackupDecryptionException if the key of a {@linkplain Builder#archive(WalArchive) WAL
+     *                                                 store} does not open its files
+     * @throws dev.drkit.backup.BackupIoException         if a WAL store cannot be read
      * @since 0.1
      */
     public ArchiveReport verify() {
@@ -978,7 +982,7 @@ public final class WalArchiveVerifier {
         }
 
         /**
-         * @throws NullPointerException if no archive was given
+         * @throws NullPointerException if neither an archive directory nor a WAL store was given
          */
         public WalArchiveVerifier build() {
             if (archive == null && walArchive == null) {

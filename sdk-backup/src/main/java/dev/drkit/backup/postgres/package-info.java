@@ -13,7 +13,9 @@
  * backs up a whole server; {@link dev.drkit.backup.postgres.PgRestoreVerifier} proves a backup by restoring it into a
  * scratch cluster. See {@code docs/postgres-backup.md}.
  *
- * <p>Still to come here: {@code wal-push}/{@code wal-fetch} into drkit's own store. See {@code docs/pitr.md}.
+ * <p>{@link dev.drkit.backup.postgres.WalArchive} is drkit's own encrypted WAL archive in a backup store: what
+ * {@code drkit wal-push} and {@code wal-fetch} run as {@code archive_command} and {@code restore_command}; the
+ * verifier reads it as well as a plain directory.
  *
  * @since 0.1
  */

@@ -1,0 +1,366 @@
+package dev.drkit.cli;
+
+import dev.drkit.postgres.PgCluster;
+import dev.drkit.postgres.PgClusterConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code drkit wal-push} and {@code wal-fetch} as PostgreSQL 15 runs them: a primary whose {@code archive_command} is
+ * the real command in its own JVM while a workload runs, then a restored base backup whose {@code restore_command}
+ * is {@code wal-fetch} replays the archive to its end and comes up with every row; then the archive is verified and
+ * damaged, and each fault gets its exit code.
+ */
+class WalArchiveCommandsTest {
+
+    private static final String PASSPHRASE = "wal archive passphrase for tests";
+
+    private static Path root;
+    private static Path store;
+    private static Path passphraseFile;
+    private static Path base;
+    private static String drkit;
+    private static PgCluster primary;
+    private static PgCluster restored;
+    private static long rowsBeforeMarker;
+    private static String lastSegment;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    @BeforeAll
+    static void archiveAWorkloadAndRestoreIt() throws Exception {
+        root = Files.createTempDirectory("drkit-cli-wal-");
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Optional<String> user = PgCluster.serverUser();
+        drkit = javaCommandLine(root.resolve("lib"));
+        store = Files.createDirectory(root.resolve("wal"));
+        passphraseFile = root.resolve("wal.pass");
+        Files.writeString(passphraseFile, PASSPHRASE + "\n");
+        Files.setPosixFilePermissions(passphraseFile, PosixFilePermissions.fromString("rw-------"));
+        if (user.isPresent()) {
+            // the server runs the commands as its own user: it owns the store and the passphrase file
+            run(List.of("chown", "-R", user.get(), store.toString(), passphraseFile.toString()));
+        }
+        String keys = " --store " + store + " --passphrase-file " + passphraseFile;
+        primary = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("wal-primary")
+            .setting("archive_mode", "on")
+            .setting("archive_command", drkit + " wal-push" + keys + " %p")
+            .build());
+        primary.execute("CREATE TABLE t (id int, v text)");
+        base = root.resolve("base");
+        Process p = new ProcessBuilder(primary.binaries().tool("pg_basebackup").toString(),
+            "-h", primary.socketDirectory().toString(), "-p", Integer.toString(primary.port()),
+            "-U", primary.superuser(), "-D", base.toString(), "-Fp", "-X", "none", "-c", "fast", "--no-sync")
+            .redirectErrorStream(true).redirectOutput(root.resolve("pg_basebackup.out").toFile()).start();
+        // with -X none, pg_basebackup returns once the server archived the backup's WAL through wal-push
+        boolean done = p.waitFor(180, TimeUnit.SECONDS);
+        if (!done) {
+            p.destroyForcibly();
+        }
+        assertThat(done && p.exitValue() == 0).as(Files.readString(root.resolve("pg_basebackup.out"))
+            + primary.logTail(30)).isTrue();
+
+        // the workload: writes across several segments while the archiver pushes them
+        for (int round = 0; round < 4; round++) {
+            primary.execute("INSERT INTO t SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 20000) g");
+            primary.execute("UPDATE t SET v = upper(v) WHERE id % 7 = " + round);
+            if (round % 2 == 1) {
+                primary.execute("SELECT pg_switch_wal()");
+            }
+        }
+        rowsBeforeMarker = primary.queryLong("SELECT count(*) FROM t");
+        primary.execute("INSERT INTO t VALUES (-1, 'marker')");
+        lastSegment = primary.queryValue("SELECT pg_walfile_name(pg_current_wal_lsn())").orElseThrow();
+        primary.execute("SELECT pg_switch_wal()");
+        awaitArchived(lastSegment, Duration.ofSeconds(180));
+
+        // a restore of the base backup that reads WAL only through wal-fetch
+        restored = PgCluster.create(PgClusterConfig.forTests().toBuilder().name("wal-restored")
+            .setting("archive_mode", "off")
+            .setting("restore_command", drkit + " wal-fetch" + keys + " %f %p")
+            .build());
+        Path data = restored.dataDirectory();
+        try (Stream<Path> files = Files.list(data)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (!f.getFileName().toString().equals("drkit.conf")) {
+                    deleteTree(f);
+                }
+            }
+        }
+        try (Stream<Path> files = Files.walk(base)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Path target = data.resolve(base.relativize(f).toString());
+                if (f.equals(base) || target.getFileName().toString().equals("drkit.conf")) {
+                    continue;
+                }
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        Files.createFile(data.resolve("recovery.signal"));
+        // the restored cluster holds the primary's roles and password, not the one this PgCluster generated: let
+        // the test connect to this scratch copy on the loopback address without one
+        Files.writeString(data.resolve("pg_hba.conf"), "local all all trust\nhost all all 127.0.0.1/32 trust\n");
+        if (user.isPresent()) {
+            run(List.of("chown", "-R", user.get(), data.toString()));
+        }
+        run(List.of("chmod", "-R", "go-rwx", data.toString()));
+        restored.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        while (restored.isInRecovery() && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+    }
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        for (PgCluster c : new PgCluster[] {restored, primary}) {
+            if (c != null) {
+                c.close();
+            }
+        }
+        if (root != null) {
+            deleteTree(root);
+        }
+    }
+
+    /** A java command line that any user can run: the test classpath copied where the server's user can read it. */
+    private static String javaCommandLine(Path lib) throws Exception {
+        Files.createDirectories(lib);
+        List<String> entries = new ArrayList<>();
+        int n = 0;
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            Path source = Path.of(entry);
+            if (entry.isEmpty() || !Files.exists(source) || entry.contains("test-classes")) {
+                continue;
+            }
+            Path target = lib.resolve((n++) + "-" + source.getFileName());
+            if (Files.isDirectory(source)) {
+                run(List.of("cp", "-r", source.toString(), target.toString()));
+            } else {
+                Files.copy(source, target);
+            }
+            entries.add(target.toString());
+        }
+        run(List.of("chmod", "-R", "a+rX", lib.toString()));
+        String java = ProcessHandle.current().info().command().orElse("java");
+        // a launcher script, as an installation has one: PostgreSQL 15 builds archive_command in a 1024-byte buffer
+        Path script = lib.resolveSibling("drkit");
+        Files.writeString(script, "#!/bin/sh\nexec " + java + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "
+            + String.join(":", entries) + " " + Drkit.class.getName() + " \"$@\"\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return script.toString();
+    }
+
+    private static void run(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as(command + ": " + output).isTrue();
+    }
+
+    private static void awaitArchived(String segment, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!Files.exists(store.resolve(segment).resolve("wal.json")) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(store.resolve(segment).resolve("wal.json")).as(primary.logTail(40)).exists();
+    }
+
+    private static void deleteTree(Path path) throws IOException {
+        try (Stream<Path> walk = Files.walk(path)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+
+    private int drkit(String... args) {
+        CommandLine cli = Drkit.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(args);
+    }
+
+    private static Path copyOfStore(String name) throws Exception {
+        Path copy = root.resolve(name);
+        run(List.of("cp", "-r", store.toString(), copy.toString()));
+        return copy;
+    }
+
+    // ------------------------------------------------------------------------------------------------ recovery
+
+    @Test
+    void theRestoredBaseBackupReplayedTheWholeArchiveThroughWalFetch() {
+        assertThat(restored.isInRecovery()).as(restored.logTail(40)).isFalse();
+        assertThat(restored.queryLong("SELECT count(*) FROM t WHERE id >= 0")).isEqualTo(rowsBeforeMarker);
+        assertThat(restored.queryValue("SELECT v FROM t WHERE id = -1")).contains("marker");
+        // at the end of the archive recovery asked for files that do not exist and promoted to a new timeline
+        assertThat(restored.timeline()).isEqualTo(2);
+        String log = restored.logTail(400);
+        assertThat(log).contains("restored log file \"" + lastSegment + "\" from archive");
+        // a missing file is quiet: nothing from wal-fetch in the server's log
+        assertThat(log).doesNotContain("wal-fetch:");
+    }
+
+    @Test
+    void theArchiveHoldsEverySegmentEncryptedAndTheBackupHistoryFile() throws IOException {
+        List<String> names;
+        try (Stream<Path> entries = Files.list(store)) {
+            names = entries.map(e -> e.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList();
+        }
+        assertThat(names).contains(lastSegment).anyMatch(n -> n.endsWith(".backup"));
+        byte[] stored = Files.readAllBytes(store.resolve(lastSegment).resolve("wal.zst.pgp"));
+        assertThat(stored.length).isLessThan(16 << 20);
+        assertThat(new String(stored, StandardCharsets.ISO_8859_1)).doesNotContain("marker");
+    }
+
+    @Test
+    void pitrVerifyReadsTheEncryptedStoreWithTheKey() throws IOException {
+        int code = drkit("pitr", "verify", "--archive", store.toString(), "--base-backup", base.toString(),
+            "--passphrase-file", passphraseFile.toString());
+
+        assertThat(code).as(out + "\n" + err).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).startsWith("OK: WAL archive " + store.toRealPath())
+            .contains("consistency reached");
+    }
+
+    @Test
+    void pitrVerifyOfAStoreWithoutAKeyIsAUsageError() {
+        assertThat(drkit("pitr", "verify", "--archive", store.toString())).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("is a drkit WAL store: give --passphrase-file");
+    }
+
+    @Test
+    void pitrVerifyWithAWrongKeyExitsOneSayingSo() throws IOException {
+        Path wrong = root.resolve("wrong.pass");
+        Files.writeString(wrong, "not the passphrase\n");
+        Files.setPosixFilePermissions(wrong, PosixFilePermissions.fromString("rw-------"));
+
+        int code = drkit("pitr", "verify", "--archive", store.toString(), "--passphrase-file", wrong.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.DATA);
+        assertThat(err.toString().strip()).startsWith("drkit pitr verify: WAL archive").contains("cannot decrypt")
+            .contains("passphrase").doesNotContain("not the passphrase");
+    }
+
+    @Test
+    void pitrVerifyNamesADamagedStoredSegment() throws Exception {
+        Path damaged = copyOfStore("damaged-verify");
+        Path object = damaged.resolve(lastSegment).resolve("wal.zst.pgp");
+        byte[] bytes = Files.readAllBytes(object);
+        bytes[bytes.length / 3] ^= 0x01;
+        Files.write(object, bytes);
+
+        int code = drkit("pitr", "verify", "--archive", damaged.toString(), "--base-backup", base.toString(),
+            "--passphrase-file", passphraseFile.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.DATA);
+        assertThat(out.toString()).contains("fault stored-object").contains(lastSegment + "/wal.zst.pgp is damaged");
+    }
+
+    // ------------------------------------------------------------------------------------------------ faults
+
+    @Test
+    void walFetchOfAMissingFileExitsFourAndPrintsNothing() {
+        int code = drkit("wal-fetch", "--store", store.toString(), "--passphrase-file", passphraseFile.toString(),
+            "00000009.history", root.resolve("RECOVERYHISTORY").toString());
+
+        assertThat(code).isEqualTo(ExitCodes.NOT_FOUND).isEqualTo(4);
+        assertThat(out.toString()).isEmpty();
+        assertThat(err.toString()).isEmpty();
+        assertThat(root.resolve("RECOVERYHISTORY")).doesNotExist();
+    }
+
+    @Test
+    void walPushOfTheSameSegmentAgainSucceedsAndOfOtherContentExitsOne() throws Exception {
+        Path fetched = Files.createDirectories(root.resolve("push-again")).resolve(lastSegment);
+        assertThat(drkit("wal-fetch", "--store", store.toString(), "--passphrase-file", passphraseFile.toString(),
+            lastSegment, fetched.toString())).as(err.toString()).isZero();
+
+        assertThat(drkit("wal-push", "--store", store.toString(), "--passphrase-file", passphraseFile.toString(),
+            fetched.toString())).as(err.toString()).isZero();
+        assertThat(err.toString()).contains("archived already with identical content");
+
+        byte[] bytes = Files.readAllBytes(fetched);
+        bytes[1 << 20] ^= 0x01;
+        Files.write(fetched, bytes);
+        err.getBuffer().setLength(0);
+        int code = drkit("wal-push", "--store", store.toString(), "--passphrase-file", passphraseFile.toString(),
+            fetched.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.DATA);
+        assertThat(err.toString().strip()).startsWith("drkit wal-push: WAL archive")
+            .contains("already holds " + lastSegment + " with different content");
+    }
+
+    @Test
+    void walFetchWithAWrongPassphraseExitsOneSayingSo() throws IOException {
+        Path wrong = root.resolve("wrong-fetch.pass");
+        Files.writeString(wrong, "wrong\n");
+        Files.setPosixFilePermissions(wrong, PosixFilePermissions.fromString("rw-------"));
+        Path target = root.resolve("RECOVERYXLOG-wrong");
+
+        int code = drkit("wal-fetch", "--store", store.toString(), "--passphrase-file", wrong.toString(), lastSegment,
+            target.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.DATA);
+        assertThat(err.toString()).contains("cannot decrypt " + lastSegment).contains("passphrase");
+        assertThat(target).doesNotExist();
+    }
+
+    @Test
+    void walFetchOfACorruptedObjectExitsOneAndWritesNothing() throws Exception {
+        Path damaged = copyOfStore("damaged-fetch");
+        Path object = damaged.resolve(lastSegment).resolve("wal.zst.pgp");
+        byte[] bytes = Files.readAllBytes(object);
+        bytes[bytes.length - 30] ^= 0x10;
+        Files.write(object, bytes);
+        Path target = root.resolve("RECOVERYXLOG-damaged");
+
+        int code = drkit("wal-fetch", "--store", damaged.toString(), "--passphrase-file", passphraseFile.toString(),
+            lastSegment, target.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.DATA);
+        assertThat(err.toString()).contains(lastSegment + "/wal.zst.pgp is damaged");
+        assertThat(target).doesNotExist();
+        // opted in: an exit status PostgreSQL does not mistake for a missing file
+        assertThat(drkit("wal-fetch", "--store", damaged.toString(), "--passphrase-file", passphraseFile.toString(),
+            "--stop-recovery-on-damage", lastSegment, target.toString())).isEqualTo(126);
+        assertThat(drkit("wal-fetch", "--store", damaged.toString(), "--passphrase-file", passphraseFile.toString(),
+            "--stop-recovery-on-damage", "00000007.history", target.toString())).isEqualTo(ExitCodes.NOT_FOUND);
+        try (Stream<Path> left = Files.list(root)) {
+            assertThat(left.map(f -> f.getFileName().toString())).noneMatch(n -> n.contains(".drkit-"));
+        }
+    }
+
+    @Test
+    void aNameThatIsNotAWalFileIsAUsageError() {
+        assertThat(drkit("wal-fetch", "--store", store.toString(), "--passphrase-file", passphraseFile.toString(),
+            "../../etc/shadow", root.resolve("x").toString())).isEqualTo(ExitCodes.USAGE);
+        assertThat(drkit("wal-push", "--store", store.toString(), "--passphrase-file", passphraseFile.toString(),
+            passphraseFile.toString())).isEqualTo(ExitCodes.USAGE);
+    }
+}
