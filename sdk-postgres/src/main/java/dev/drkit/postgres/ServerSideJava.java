@@ -24,8 +24,9 @@ import java.util.Objects;
  * <p>When the JVM runs as root, the server runs as an unprivileged user ({@link PgCluster#serverUser()}) that
  * usually cannot read the JVM's class path (a build's local repository under {@code /root}, say). So the class
  * path is copied into a directory of the caller's choosing, readable by everyone (0755 directories, 0644 files).
- * Copy only what holds no secrets: a class path does not. The JVM starts with a small heap and the C1 compiler
- * only, since such commands run once per WAL file and start-up dominates.
+ * Copy only what holds no secrets: a class path does not. The JVM starts with a small heap and the serial
+ * collector, since such commands run once per WAL file and start-up dominates (C1-only compilation would slow the
+ * OpenPGP key derivation a passphrase needs).
  *
  * <p>The command line is a short script path, not the whole {@code java -cp ...} line: PostgreSQL 15 builds
  * {@code archive_command} into a buffer of 1024 bytes and silently cuts longer commands.
@@ -71,7 +72,7 @@ public final class ServerSideJava {
         String java = ProcessHandle.current().info().command().orElse(
             Path.of(System.getProperty("java.home"), "bin", "java").toString());
         Path script = libraryDirectory.resolve("run-" + mainClass.getName());
-        String body = "#!/bin/sh\nexec " + shellQuote(java) + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m -cp "
+        String body = "#!/bin/sh\nexec " + shellQuote(java) + " -XX:+UseSerialGC -Xmx256m -cp "
             + shellQuote(String.join(File.pathSeparator, entries)) + " " + shellQuote(mainClass.getName()) + " \"$@\"\n";
         try {
             Files.writeString(script, body);
