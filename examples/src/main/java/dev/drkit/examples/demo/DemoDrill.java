@@ -299,15 +299,15 @@ public final class DemoDrill {
                 throw new DataIntegrityException("The PITR drill failed: " + drilled.toText(), Map.of(), null);
             }
             return drilled;
-        }, drilled -> "restored the base backup and replayed the archive through drkit wal-fetch to " + target
-            + ": paused at " + drilled.reached().lastCommit().map(Instant::toString).orElse("?") + ", the canary's "
-            + writtenBefore + " rows written before the target checked; RTO " + millis(drilled.fetchTime().plus(
-                drilled.replayTime()).plus(drilled.checkTime())) + " (fetch " + millis(drilled.fetchTime())
-            + ", replay " + millis(drilled.replayTime()) + ", checks " + millis(drilled.checkTime()) + ")");
+        }, drilled -> "replayed through drkit wal-fetch to the target, paused at "
+            + drilled.reached().lastCommit().map(Instant::toString).orElse("?") + "; canary checked (" + writtenBefore
+            + " rows before the target); RTO " + seconds(drilled.fetchTime().plus(drilled.replayTime())
+                .plus(drilled.checkTime())) + " = fetch " + seconds(drilled.fetchTime()) + " + replay "
+            + seconds(drilled.replayTime()) + " + checks " + seconds(drilled.checkTime()));
     }
 
-    private static String millis(Duration duration) {
-        return duration.toMillis() + " ms";
+    private static String seconds(Duration duration) {
+        return String.format(Locale.ROOT, "%.1f s", duration.toMillis() / 1000.0);
     }
 
     private void runFailover(RecoveryTimeline timeline, DrillSteps steps, DrillReport.Builder report,

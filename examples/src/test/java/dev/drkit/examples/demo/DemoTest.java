@@ -55,7 +55,7 @@ class DemoTest {
         assertThat(step(report, DemoDrill.ROTATE).detail()).contains("deleted [").contains("bytes freed");
         assertThat(step(report, DemoDrill.RESTORE_FILES).detail()).contains("every file equal to the source");
         assertThat(step(report, DemoDrill.VERIFY_ARCHIVE).detail()).contains("no gap or damage").contains("RPO ");
-        assertThat(step(report, DemoDrill.PITR_DRILL).detail()).contains("through drkit wal-fetch").contains("RTO ");
+        assertThat(step(report, DemoDrill.PITR_DRILL).detail()).contains("through drkit wal-fetch").contains("canary checked").contains("RTO ");
         // The clock starts at the crash, and recovery probes run through the outage: some of them failed, so
         // the RTO's uncertainty is one probe interval, not the whole RTO.
         assertThat(report.rto().orElseThrow().uncertainty()).isLessThan(report.rto().orElseThrow().value());
