@@ -101,6 +101,11 @@ public final class PitrDrill {
     private static final DateTimeFormatter TARGET_FORMAT =
         DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSSxxx", Locale.ROOT).withZone(ZoneOffset.UTC);
     private static final long POLL_MILLIS = 20;
+    /**
+     * How long a check waits for a lock. A transaction that was open at the target keeps the locks it had taken
+     * while replay is paused (a TRUNCATE, say), and a check on that table would otherwise wait for ever.
+     */
+    private static final String LOCK_TIMEOUT = "10s";
     private static final int LOG_LINES = 15;
 
     /**
@@ -404,9 +409,12 @@ public final class PitrDrill {
     private void runCheck(DrillSteps steps, PgCluster cluster, Check check) {
         String actual;
         try {
-            actual = cluster.psql(user, database, check.sql()).trim();
+            // psql -c prints only the last statement's result
+            actual = cluster.psql(user, database, "SET lock_timeout = '" + LOCK_TIMEOUT + "'; " + check.sql()).trim();
         } catch (PostgresException e) {
-            steps.check("check " + check.name(), false, "query failed: " + e.getMessage());
+            boolean locked = e.getMessage() != null && e.getMessage().contains("lock timeout");
+            steps.check("check " + check.name(), false, "query failed: " + e.getMessage() + (locked
+                ? " (a transaction that was open at the target holds a lock the query needs)" : ""));
             return;
         }
         String expected = check.expected().trim();
