@@ -13,6 +13,7 @@ import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.PgClusterConfig;
 import dev.drkit.postgres.PostgresException;
 import dev.drkit.postgres.PostgresStartException;
+import dev.drkit.postgres.StopMode;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +66,8 @@ import java.util.regex.Pattern;
  *       {@link Builder#check(String, String, String) check}: a query whose {@code psql -A -t} output must equal
  *       the expected text, such as a marker table's row count at the target. A check that does not match fails
  *       the drill's verdict; the report names it with the expected and the actual value.</li>
- *   <li><b>Clean up:</b> the server is stopped and the scratch copy deleted, whatever happened.</li>
+ *   <li><b>Clean up:</b> the server is stopped ({@code immediate}: the copy is discarded, so a clean shutdown's
+ *       restartpoint would be wasted work) and the scratch copy deleted, whatever happened.</li>
  * </ol>
  *
  * <pre>{@code
@@ -255,9 +257,15 @@ public final class PitrDrill {
             ReplayPoint reached = replay(steps, cluster);
             Duration replay = Duration.ofNanos(System.nanoTime() - replayStart);
             long checksStart = System.nanoTime();
-            steps.check("paused at target", reached.lastCommit().map(t -> !t.isAfter(targetTime)).orElse(true),
-                "replay paused at " + reached + (reached.lastCommit().map(t -> t.isAfter(targetTime)).orElse(false)
-                    ? "; its last commit is AFTER the target " + targetTime : "; target " + targetTime));
+            // Replay also pauses, since PostgreSQL 14, when hot standby settings are lower than the origin's:
+            // only the server's own "recovery stopping" line says the pause is the target's.
+            boolean afterTarget = reached.lastCommit().map(t -> t.isAfter(targetTime)).orElse(false);
+            boolean stopped = !reached.stopLine().isEmpty();
+            steps.check("paused at target", stopped && !afterTarget, "replay paused at " + reached
+                + (afterTarget ? "; its last commit is AFTER the target " + targetTime
+                : !stopped ? "; but the server did not log reaching the target " + targetTime + ": "
+                    + Text.oneLine(cluster.logTail(3), 400)
+                : "; target " + targetTime));
             for (Check check : checks) {
                 runCheck(steps, cluster, check);
             }
@@ -273,6 +281,12 @@ public final class PitrDrill {
                 report.verdict(), reached, targetTime, fetch.toMillis(), replay.toMillis(), checked.toMillis());
             return new PitrDrillReport(report, targetTime, reached, fetch, replay, checked);
         } finally {
+            // The scratch copy is deleted next: a clean shutdown's restartpoint would only write what is discarded.
+            try {
+                cluster.stop(StopMode.IMMEDIATE);
+            } catch (RuntimeException e) {
+                log.debug("PITR drill '{}': immediate stop failed ({}); closing stops it", name, e.toString());
+            }
             cluster.close();
         }
     }
