@@ -13,6 +13,7 @@ import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.PgClusterConfig;
 import dev.drkit.postgres.PostgresException;
 import dev.drkit.postgres.PostgresStartException;
+import dev.drkit.postgres.StopMode;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +66,8 @@ import java.util.regex.Pattern;
  *       {@link Builder#check(String, String, String) check}: a query whose {@code psql -A -t} output must equal
  *       the expected text, such as a marker table's row count at the target. A check that does not match fails
  *       the drill's verdict; the report names it with the expected and the actual value.</li>
- *   <li><b>Clean up:</b> the server is stopped and the scratch copy deleted, whatever happened.</li>
+ *   <li><b>Clean up:</b> the server is stopped ({@code immediate}: the copy is discarded, so a clean shutdown's
+ *       restartpoint would be wasted work) and the scratch copy deleted, whatever happened.</li>
  * </ol>
  *
  * <pre>{@code
@@ -101,6 +103,11 @@ public final class PitrDrill {
     private static final DateTimeFormatter TARGET_FORMAT =
         DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSSxxx", Locale.ROOT).withZone(ZoneOffset.UTC);
     private static final long POLL_MILLIS = 20;
+    /**
+     * How long a check waits for a lock. A transaction that was open at the target keeps the locks it had taken
+     * while replay is paused (a TRUNCATE, say), and a check on that table would otherwise wait for ever.
+     */
+    private static final String LOCK_TIMEOUT = "10s";
     private static final int LOG_LINES = 15;
 
     /**
@@ -250,9 +257,15 @@ public final class PitrDrill {
             ReplayPoint reached = replay(steps, cluster);
             Duration replay = Duration.ofNanos(System.nanoTime() - replayStart);
             long checksStart = System.nanoTime();
-            steps.check("paused at target", reached.lastCommit().map(t -> !t.isAfter(targetTime)).orElse(true),
-                "replay paused at " + reached + (reached.lastCommit().map(t -> t.isAfter(targetTime)).orElse(false)
-                    ? "; its last commit is AFTER the target " + targetTime : "; target " + targetTime));
+            // Replay also pauses, since PostgreSQL 14, when hot standby settings are lower than the origin's:
+            // only the server's own "recovery stopping" line says the pause is the target's.
+            boolean afterTarget = reached.lastCommit().map(t -> t.isAfter(targetTime)).orElse(false);
+            boolean stopped = !reached.stopLine().isEmpty();
+            steps.check("paused at target", stopped && !afterTarget, "replay paused at " + reached
+                + (afterTarget ? "; its last commit is AFTER the target " + targetTime
+                : !stopped ? "; but the server did not log reaching the target " + targetTime + ": "
+                    + Text.oneLine(cluster.logTail(3), 400)
+                : "; target " + targetTime));
             for (Check check : checks) {
                 runCheck(steps, cluster, check);
             }
@@ -268,6 +281,12 @@ public final class PitrDrill {
                 report.verdict(), reached, targetTime, fetch.toMillis(), replay.toMillis(), checked.toMillis());
             return new PitrDrillReport(report, targetTime, reached, fetch, replay, checked);
         } finally {
+            // The scratch copy is deleted next: a clean shutdown's restartpoint would only write what is discarded.
+            try {
+                cluster.stop(StopMode.IMMEDIATE);
+            } catch (RuntimeException e) {
+                log.debug("PITR drill '{}': immediate stop failed ({}); closing stops it", name, e.toString());
+            }
             cluster.close();
         }
     }
@@ -358,22 +377,36 @@ public final class PitrDrill {
         }
     }
 
+    /**
+     * Waits for the server's "pausing at the end of recovery" log line, a cheap file read, and confirms it with
+     * {@code pg_get_wal_replay_pause_state()}; asks the server directly every second as well, in case the log
+     * says it in other words.
+     */
     private void awaitPause(PgCluster cluster) {
         long deadline = System.nanoTime() + timeout.toNanos();
+        long nextAsk = System.nanoTime();
+        long scanned = 0;
         while (true) {
-            String state;
-            try {
-                state = cluster.isRunning() ? cluster.psql(user, database,
-                    "SELECT pg_is_in_recovery(), pg_get_wal_replay_pause_state()") : "";
-            } catch (PostgresException | IllegalStateException e) {
-                state = "";
-            }
-            if (state.equals("t|paused")) {
-                return;
-            }
-            if (state.startsWith("f|")) {
-                throw new PitrDrillException(PitrDrillException.Reason.SERVER_FAILED, "PITR drill '" + name
-                    + "': the scratch server left recovery instead of pausing at " + targetTime, null);
+            long size = Text.sizeOf(cluster.logFile());
+            boolean logSaysPaused = ServerLog.readFrom(cluster.logFile(), Math.max(0, scanned - 512))
+                .contains(ServerLog.PAUSED);
+            scanned = size;
+            if (logSaysPaused || System.nanoTime() - nextAsk >= 0) {
+                nextAsk = System.nanoTime() + 1_000_000_000L;
+                String state;
+                try {
+                    state = cluster.isRunning() ? cluster.psql(user, database,
+                        "SELECT pg_is_in_recovery(), pg_get_wal_replay_pause_state()") : "";
+                } catch (PostgresException | IllegalStateException e) {
+                    state = "";
+                }
+                if (state.equals("t|paused")) {
+                    return;
+                }
+                if (state.startsWith("f|")) {
+                    throw new PitrDrillException(PitrDrillException.Reason.SERVER_FAILED, "PITR drill '" + name
+                        + "': the scratch server left recovery instead of pausing at " + targetTime, null);
+                }
             }
             if (!cluster.isRunning()) {
                 throw fromLog(cluster, null);
@@ -404,9 +437,12 @@ public final class PitrDrill {
     private void runCheck(DrillSteps steps, PgCluster cluster, Check check) {
         String actual;
         try {
-            actual = cluster.psql(user, database, check.sql()).trim();
+            // psql -c prints only the last statement's result
+            actual = cluster.psql(user, database, "SET lock_timeout = '" + LOCK_TIMEOUT + "'; " + check.sql()).trim();
         } catch (PostgresException e) {
-            steps.check("check " + check.name(), false, "query failed: " + e.getMessage());
+            boolean locked = e.getMessage() != null && e.getMessage().contains("lock timeout");
+            steps.check("check " + check.name(), false, "query failed: " + e.getMessage() + (locked
+                ? " (a transaction that was open at the target holds a lock the query needs)" : ""));
             return;
         }
         String expected = check.expected().trim();

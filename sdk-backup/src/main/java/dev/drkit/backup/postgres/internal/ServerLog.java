@@ -19,6 +19,8 @@ public final class ServerLog {
     /** PostgreSQL's FATALs when the WAL ends before the base backup is consistent. */
     public static final String WAL_ENDS_BEFORE_BACKUP_END = "WAL ends before end of online backup";
     public static final String WAL_ENDS_BEFORE_CONSISTENT = "WAL ends before consistent recovery point";
+    /** PostgreSQL's LOG when replay paused at the target ({@code recovery_target_action = pause}). */
+    public static final String PAUSED = "pausing at the end of recovery";
 
     private static final Pattern RESTORED = Pattern.compile("restored log file \"([0-9A-F]{8})[0-9A-F]{16}\"");
     private static final Pattern STOPPING = Pattern.compile("recovery stopping (before|after) [^\\n]*");
@@ -31,6 +33,23 @@ public final class ServerLog {
     public static String read(Path logFile) {
         try {
             return Files.readString(logFile, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /**
+     * The log from byte {@code from} on (an empty string if it cannot be read), for polling a growing log without
+     * reading it all again; start the next read a line's length before this one's end so a line written in two
+     * parts is still seen whole.
+     */
+    public static String readFrom(Path logFile, long from) {
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(logFile.toFile(), "r")) {
+            long start = Math.max(0, Math.min(from, raf.length()));
+            byte[] bytes = new byte[(int) Math.min(raf.length() - start, 16L << 20)];
+            raf.seek(start);
+            raf.readFully(bytes);
+            return new String(bytes, StandardCharsets.UTF_8);
         } catch (IOException e) {
             return "";
         }
