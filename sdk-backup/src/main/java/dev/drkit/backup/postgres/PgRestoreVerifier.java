@@ -7,7 +7,6 @@ import dev.drkit.backup.DecryptionKey;
 import dev.drkit.backup.postgres.internal.BaseBackupFiles;
 import dev.drkit.backup.postgres.internal.Catalog;
 import dev.drkit.backup.postgres.internal.ChildEnvironment;
-import dev.drkit.backup.postgres.internal.ScratchSql;
 import dev.drkit.backup.postgres.internal.ToolRunner;
 import dev.drkit.core.DrkitException;
 import dev.drkit.core.drill.StepOutcome;
@@ -32,6 +31,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -172,31 +172,28 @@ public final class PgRestoreVerifier {
         }
         PgBinaries bin = binaries != null ? binaries : PgBinaries.detect();
         // The cluster makes its own private directory under the scratch directory (kept short: it holds the socket).
+        // Its socket timeout bounds each psql run: counting rows scans every table.
         PgClusterConfig config = PgClusterConfig.forTests().toBuilder().name("verify").binaries(bin)
-            .baseDirectory(scratchDirectory).build();
+            .baseDirectory(scratchDirectory).socketTimeout(toolTimeout).build();
         try (PgCluster cluster = dump ? PgCluster.start(config) : restoreBaseBackup(bin, config, payload, checks)) {
             if (cluster == null) {
                 return; // the failed check is in the report
             }
-            ScratchSql sql;
+            Psql sql;
             List<String> databases;
             if (dump) {
-                sql = new ScratchSql(bin.tool("psql", "restore verification"), cluster.socketDirectory(),
-                    cluster.port(), cluster.superuser(), toolTimeout);
+                sql = new Psql(cluster, cluster.superuser());
                 String db = Objects.requireNonNull(database, "database label");
                 if (!restoreDump(bin, cluster, sql, db, payload, checks)) {
                     return;
                 }
                 databases = List.of(db);
             } else {
-                ScratchSql as = new ScratchSql(bin.tool("psql", "restore verification"), cluster.socketDirectory(),
-                    cluster.port(), labels.getOrDefault(PgLabels.USER, "postgres"), toolTimeout);
-                String superuser = as.value("postgres", "SELECT rolname FROM pg_roles WHERE oid = 10");
-                sql = as.as(superuser.isBlank() ? labels.getOrDefault(PgLabels.USER, "postgres") : superuser);
-                databases = new ArrayList<>();
-                for (List<String> row : sql.query("postgres", Catalog.DATABASES)) {
-                    databases.add(row.get(0));
-                }
+                String user = labels.getOrDefault(PgLabels.USER, "postgres");
+                String superuser = new Psql(cluster, user).value("postgres",
+                    "SELECT rolname FROM pg_roles WHERE oid = 10");
+                sql = new Psql(cluster, superuser.isBlank() ? user : superuser);
+                databases = sql.lines("postgres", Catalog.DATABASES);
             }
             compare(sql, databases, base, labels, checks);
             amcheck(sql, databases, checks);
@@ -209,10 +206,10 @@ public final class PgRestoreVerifier {
         }
     }
 
-    private boolean restoreDump(PgBinaries bin, PgCluster cluster, ScratchSql sql, String database, Path payload,
+    private boolean restoreDump(PgBinaries bin, PgCluster cluster, Psql sql, String database, Path payload,
                                 List<RestoreVerificationReport.Check> checks) {
         long start = System.nanoTime();
-        sql.query("postgres", "CREATE DATABASE \"" + database.replace("\"", "\"\"") + "\"");
+        sql.lines("postgres", "CREATE DATABASE \"" + database.replace("\"", "\"\"") + "\"");
         ToolRunner.Result result = ToolRunner.run(List.of(bin.tool("pg_restore", "restore verification").toString(),
             "--exit-on-error", "--no-owner", "--no-privileges", "--host=" + cluster.socketDirectory(),
             "--port=" + cluster.port(), "--username=" + cluster.superuser(), "--dbname=" + database,
@@ -316,7 +313,7 @@ public final class PgRestoreVerifier {
         }
     }
 
-    private void compare(ScratchSql sql, List<String> databases, boolean base, Map<String, String> labels,
+    private void compare(Psql sql, List<String> databases, boolean base, Map<String, String> labels,
                          List<RestoreVerificationReport.Check> checks) {
         Map<String, Catalog.Facts> byDatabase = new TreeMap<>();
         try {
@@ -355,7 +352,7 @@ public final class PgRestoreVerifier {
         }
     }
 
-    private void amcheck(ScratchSql sql, List<String> databases, List<RestoreVerificationReport.Check> checks) {
+    private void amcheck(Psql sql, List<String> databases, List<RestoreVerificationReport.Check> checks) {
         long start = System.nanoTime();
         try {
             if (sql.value("postgres", "SELECT count(*) FROM pg_available_extensions WHERE name = 'amcheck'")
@@ -370,7 +367,7 @@ public final class PgRestoreVerifier {
         long indexes = 0;
         for (String db : databases) {
             try {
-                sql.query(db, "CREATE EXTENSION IF NOT EXISTS amcheck");
+                sql.lines(db, "CREATE EXTENSION IF NOT EXISTS amcheck");
                 indexes += Long.parseLong(sql.value(db, Catalog.AMCHECK).trim());
             } catch (DrkitException | NumberFormatException e) {
                 checks.add(fail("amcheck", "database '" + db + "': " + e.getMessage()));
@@ -379,6 +376,36 @@ public final class PgRestoreVerifier {
         }
         checks.add(pass("amcheck", indexes + " btree indexes in " + databases.size() + " database"
             + (databases.size() == 1 ? "" : "s") + " checked (bt_index_check) in " + millis(start) + " ms"));
+    }
+
+    /**
+     * SQL on the scratch cluster as {@code role}, through {@link PgCluster#psql} over its unix socket: a restored base
+     * backup keeps its own roles and passwords, which drkit does not know.
+     */
+    private record Psql(PgCluster cluster, String role) {
+
+        /** The output's lines, one a row (columns separated by {@code |}). */
+        List<String> lines(String database, String sql) {
+            List<String> lines = new ArrayList<>();
+            for (String line : cluster.psql(role, database, sql).split("\n")) {
+                if (!line.isEmpty()) {
+                    lines.add(line);
+                }
+            }
+            return lines;
+        }
+
+        /** The first row, or an empty string. */
+        String value(String database, String sql) {
+            List<String> lines = lines(database, sql);
+            return lines.isEmpty() ? "" : lines.get(0);
+        }
+
+        /** One database's facts. */
+        Catalog.Facts facts(String database) {
+            return Catalog.facts(Arrays.asList(value(database, Catalog.COUNTS).split("\\|", -1)),
+                value(database, Catalog.SCHEMA));
+        }
     }
 
     private static RestoreVerificationReport.Check pass(String name, String detail) {
