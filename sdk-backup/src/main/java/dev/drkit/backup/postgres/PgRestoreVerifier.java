@@ -4,10 +4,9 @@ import dev.drkit.backup.BackupEngine;
 import dev.drkit.backup.BackupException;
 import dev.drkit.backup.BackupManifest;
 import dev.drkit.backup.DecryptionKey;
+import dev.drkit.backup.postgres.internal.BaseBackupFiles;
 import dev.drkit.backup.postgres.internal.Catalog;
 import dev.drkit.backup.postgres.internal.ChildEnvironment;
-import dev.drkit.backup.postgres.internal.ScratchSql;
-import dev.drkit.backup.postgres.internal.TarExtractor;
 import dev.drkit.backup.postgres.internal.ToolRunner;
 import dev.drkit.core.DrkitException;
 import dev.drkit.core.drill.StepOutcome;
@@ -15,22 +14,25 @@ import dev.drkit.core.internal.Text;
 import dev.drkit.postgres.PgBinaries;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.PgClusterConfig;
+import dev.drkit.postgres.PostgresException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -56,10 +58,12 @@ import java.util.stream.Stream;
  *   <li><b>restore</b>: the backup is fetched from the store with every check of
  *       {@link BackupEngine#restore} (authenticity, decryption, checksums);</li>
  *   <li>for a dump, <b>pg_restore</b> into a new database ({@code --exit-on-error --no-owner --no-privileges});
- *       for a base backup, the tar is extracted, <b>pg_verifybackup</b> checks it against its
+ *       for a base backup, the tar is extracted (symbolic links, hard links, special files and paths leaving the
+ *       data directory are refused: a failed <b>extract</b> check), <b>pg_verifybackup</b> checks it against its
  *       {@code backup_manifest} and the WAL in it (PostgreSQL 15 verifies plain format only, hence the extraction),
- *       and the cluster <b>start</b>s from it (crash recovery to the backup's end; no archive is touched:
- *       {@code postgresql.auto.conf} is emptied and the configuration is the scratch cluster's own);</li>
+ *       and the cluster made from it by {@link PgCluster#restore} <b>start</b>s (crash recovery to the backup's
+ *       end; no archive is touched: the backup's {@code postgresql.conf} and {@code postgresql.auto.conf} are left
+ *       out, and {@code pg_hba.conf} trusts the unix socket only);</li>
  *   <li><b>row counts</b>: the number of tables, their exact rows and the per-table digest equal what was recorded
  *       at backup time ({@link PgLabels#COUNTS_SHA256}); skipped with the reason when none were recorded;</li>
  *   <li><b>schema</b>: the normalized description of relations, columns, indexes and constraints equals the one
@@ -77,11 +81,6 @@ import java.util.stream.Stream;
 public final class PgRestoreVerifier {
 
     private static final Logger log = LoggerFactory.getLogger(PgRestoreVerifier.class);
-    /** Files of the scratch cluster kept over the restored ones: its own configuration, port and authentication. */
-    private static final List<String> OWN_FILES = List.of("postgresql.conf", "pg_hba.conf", "pg_ident.conf",
-        "drkit.conf");
-    private static final List<String> REMOVED_FILES = List.of("postmaster.pid", "postmaster.opts", "standby.signal",
-        "recovery.signal", "tablespace_map");
 
     private final BackupEngine engine;
     private final DecryptionKey key;
@@ -173,31 +172,28 @@ public final class PgRestoreVerifier {
         }
         PgBinaries bin = binaries != null ? binaries : PgBinaries.detect();
         // The cluster makes its own private directory under the scratch directory (kept short: it holds the socket).
+        // Its socket timeout bounds each psql run: counting rows scans every table.
         PgClusterConfig config = PgClusterConfig.forTests().toBuilder().name("verify").binaries(bin)
-            .baseDirectory(scratchDirectory).build();
-        try (PgCluster cluster = dump ? PgCluster.start(config) : PgCluster.create(config)) {
-            ScratchSql sql;
+            .baseDirectory(scratchDirectory).socketTimeout(toolTimeout).build();
+        try (PgCluster cluster = dump ? PgCluster.start(config) : restoreBaseBackup(bin, config, payload, checks)) {
+            if (cluster == null) {
+                return; // the failed check is in the report
+            }
+            Psql sql;
             List<String> databases;
             if (dump) {
-                sql = new ScratchSql(bin.tool("psql", "restore verification"), cluster.socketDirectory(),
-                    cluster.port(), cluster.superuser(), toolTimeout);
+                sql = new Psql(cluster, cluster.superuser());
                 String db = Objects.requireNonNull(database, "database label");
                 if (!restoreDump(bin, cluster, sql, db, payload, checks)) {
                     return;
                 }
                 databases = List.of(db);
             } else {
-                if (!restoreBaseBackup(bin, cluster, payload, checks)) {
-                    return;
-                }
-                ScratchSql as = new ScratchSql(bin.tool("psql", "restore verification"), cluster.socketDirectory(),
-                    cluster.port(), labels.getOrDefault(PgLabels.USER, "postgres"), toolTimeout);
-                String superuser = as.value("postgres", "SELECT rolname FROM pg_roles WHERE oid = 10");
-                sql = as.as(superuser.isBlank() ? labels.getOrDefault(PgLabels.USER, "postgres") : superuser);
-                databases = new ArrayList<>();
-                for (List<String> row : sql.query("postgres", Catalog.DATABASES)) {
-                    databases.add(row.get(0));
-                }
+                String user = labels.getOrDefault(PgLabels.USER, "postgres");
+                String superuser = new Psql(cluster, user).value("postgres",
+                    "SELECT rolname FROM pg_roles WHERE oid = 10");
+                sql = new Psql(cluster, superuser.isBlank() ? user : superuser);
+                databases = sql.lines("postgres", Catalog.DATABASES);
             }
             compare(sql, databases, base, labels, checks);
             amcheck(sql, databases, checks);
@@ -210,10 +206,10 @@ public final class PgRestoreVerifier {
         }
     }
 
-    private boolean restoreDump(PgBinaries bin, PgCluster cluster, ScratchSql sql, String database, Path payload,
+    private boolean restoreDump(PgBinaries bin, PgCluster cluster, Psql sql, String database, Path payload,
                                 List<RestoreVerificationReport.Check> checks) {
         long start = System.nanoTime();
-        sql.query("postgres", "CREATE DATABASE \"" + database.replace("\"", "\"\"") + "\"");
+        sql.lines("postgres", "CREATE DATABASE \"" + database.replace("\"", "\"\"") + "\"");
         ToolRunner.Result result = ToolRunner.run(List.of(bin.tool("pg_restore", "restore verification").toString(),
             "--exit-on-error", "--no-owner", "--no-privileges", "--host=" + cluster.socketDirectory(),
             "--port=" + cluster.port(), "--username=" + cluster.superuser(), "--dbname=" + database,
@@ -227,81 +223,97 @@ public final class PgRestoreVerifier {
         return true;
     }
 
-    private boolean restoreBaseBackup(PgBinaries bin, PgCluster cluster, Path tar,
-                                      List<RestoreVerificationReport.Check> checks) {
-        Path data = cluster.dataDirectory();
-        long start = System.nanoTime();
-        Map<String, byte[]> own = new LinkedHashMap<>();
-        int entries;
+    /**
+     * Restores the base backup {@code tar} into a scratch cluster and starts it, or returns {@code null} with the
+     * failed check added. The tar is extracted and checked by {@code pg_verifybackup} before {@link PgCluster#restore}
+     * adjusts the copy ({@code pg_hba.conf} and the other files it rewrites are in the backup's manifest).
+     */
+    private @Nullable PgCluster restoreBaseBackup(PgBinaries bin, PgClusterConfig config, Path tar,
+                                                  List<RestoreVerificationReport.Check> checks) {
+        Path verifyBackup = bin.tool("pg_verifybackup", "restore verification");
+        boolean[] verified = {false};
+        PgCluster cluster;
         try {
-            UserPrincipal owner = Files.getOwner(data);
-            for (String name : OWN_FILES) {
-                Path file = data.resolve(name);
-                if (Files.isRegularFile(file)) {
-                    own.put(name, Files.readAllBytes(file));
-                }
+            cluster = PgCluster.restore(config, data -> {
+                writeVerifiedCopy(verifyBackup, tar, data, checks);
+                verified[0] = true;
+            });
+        } catch (PostgresException e) {
+            if (e.getCause() instanceof CheckFailedException) {
+                return null;
             }
-            try (Stream<Path> children = Files.list(data)) {
-                for (Path child : children.toList()) {
-                    deleteTree(child);
-                }
+            if (!verified[0]) {
+                throw e;
             }
-            entries = TarExtractor.extract(tar, data, owner);
+            checks.add(fail("start", "cannot prepare the restored data directory: "
+                + Text.oneLine(e.getMessage(), 1500)));
+            return null;
+        }
+        long startedAt = System.nanoTime();
+        try {
+            cluster.start();
+        } catch (DrkitException e) {
+            cluster.close();
+            checks.add(fail("start", Text.oneLine(e.getMessage(), 1500)));
+            return null;
+        }
+        checks.add(pass("start", "the server started from the backup (recovered to its end) in "
+            + millis(startedAt) + " ms"));
+        return cluster;
+    }
+
+    /**
+     * The {@link dev.drkit.postgres.DataDirectoryWriter} of a base backup: extracts {@code tar} into {@code data}
+     * (refusing links and paths that leave it), runs {@code pg_verifybackup} on the extraction, then leaves the
+     * backup's own configuration out, so no setting of the source (an {@code archive_command}) runs here.
+     *
+     * @throws CheckFailedException if extraction or {@code pg_verifybackup} failed; the failed check is added
+     */
+    private void writeVerifiedCopy(Path verifyBackup, Path tar, Path data,
+                                   List<RestoreVerificationReport.Check> checks) throws IOException {
+        long start = System.nanoTime();
+        long files;
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(tar), 1 << 16)) {
+            files = BaseBackupFiles.extractTar(in, data);
         } catch (IOException e) {
             checks.add(fail("extract", "the base backup's tar cannot be extracted: " + e.getMessage()));
-            return false;
+            throw new CheckFailedException(e);
         }
-        boolean manifestPresent = Files.isRegularFile(data.resolve("backup_manifest"));
-        List<String> command = new ArrayList<>(List.of(bin.tool("pg_verifybackup", "restore verification")
-            .toString()));
-        if (!Files.isDirectory(data.resolve("pg_wal"))) {
+        if (!Files.isRegularFile(data.resolve("backup_manifest"), LinkOption.NOFOLLOW_LINKS)) {
+            checks.add(fail("pg_verifybackup", "the base backup holds no backup_manifest"));
+            throw new CheckFailedException(null);
+        }
+        List<String> command = new ArrayList<>(List.of(verifyBackup.toString()));
+        if (!Files.isDirectory(data.resolve("pg_wal"), LinkOption.NOFOLLOW_LINKS)) {
             command.add("--no-parse-wal");
         }
         command.add(data.toString());
-        if (!manifestPresent) {
-            checks.add(fail("pg_verifybackup", "the base backup holds no backup_manifest"));
-            return false;
-        }
         ToolRunner.Result verified = ToolRunner.run(command, ChildEnvironment.of(System.getenv(), null), toolTimeout);
         if (!verified.succeeded()) {
             checks.add(fail("pg_verifybackup", "exit code " + verified.exitCode() + ": "
                 + Text.oneLine(verified.tail(5).replace('\n', ' '), 600)));
-            return false;
+            throw new CheckFailedException(null);
         }
-        checks.add(pass("pg_verifybackup", entries + " tar entries extracted; " + Text.oneLine(verified.tail(1), 200)
+        checks.add(pass("pg_verifybackup", files + " files extracted; " + Text.oneLine(verified.tail(1), 200)
             + " (" + millis(start) + " ms)"));
-        long startedAt = System.nanoTime();
-        try {
-            UserPrincipal owner = Files.getOwner(data);
-            for (Map.Entry<String, byte[]> file : own.entrySet()) {
-                Path path = data.resolve(file.getKey());
-                Files.write(path, file.getValue());
-                Files.setOwner(path, owner);
-                Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-            }
-            Path auto = data.resolve("postgresql.auto.conf");
-            Files.write(auto, "# emptied by drkit's restore verification\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            Files.setOwner(auto, owner);
-            Files.setPosixFilePermissions(auto, PosixFilePermissions.fromString("rw-------"));
-            for (String name : REMOVED_FILES) {
-                Files.deleteIfExists(data.resolve(name));
-            }
-        } catch (IOException e) {
-            checks.add(fail("start", "cannot prepare the restored data directory: " + e.getMessage()));
-            return false;
-        }
-        try {
-            cluster.start();
-        } catch (DrkitException e) {
-            checks.add(fail("start", Text.oneLine(e.getMessage(), 1500)));
-            return false;
-        }
-        checks.add(pass("start", "the server started from the backup (recovered to its end) in "
-            + millis(startedAt) + " ms"));
-        return true;
+        Files.writeString(data.resolve("postgresql.conf"), "# The backup's own configuration is left out by drkit's "
+            + "restore verification.\n", StandardCharsets.UTF_8);
+        Files.writeString(data.resolve("postgresql.auto.conf"), "# emptied by drkit's restore verification\n",
+            StandardCharsets.UTF_8);
+        // Recovery would otherwise create links to the source's tablespace directories.
+        Files.deleteIfExists(data.resolve("tablespace_map"));
     }
 
-    private void compare(ScratchSql sql, List<String> databases, boolean base, Map<String, String> labels,
+    /** A check of the copy failed while it was written; the check is in the report. */
+    private static final class CheckFailedException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        CheckFailedException(@Nullable Throwable cause) {
+            super("a check of the base backup failed", cause);
+        }
+    }
+
+    private void compare(Psql sql, List<String> databases, boolean base, Map<String, String> labels,
                          List<RestoreVerificationReport.Check> checks) {
         Map<String, Catalog.Facts> byDatabase = new TreeMap<>();
         try {
@@ -340,7 +352,7 @@ public final class PgRestoreVerifier {
         }
     }
 
-    private void amcheck(ScratchSql sql, List<String> databases, List<RestoreVerificationReport.Check> checks) {
+    private void amcheck(Psql sql, List<String> databases, List<RestoreVerificationReport.Check> checks) {
         long start = System.nanoTime();
         try {
             if (sql.value("postgres", "SELECT count(*) FROM pg_available_extensions WHERE name = 'amcheck'")
@@ -355,7 +367,7 @@ public final class PgRestoreVerifier {
         long indexes = 0;
         for (String db : databases) {
             try {
-                sql.query(db, "CREATE EXTENSION IF NOT EXISTS amcheck");
+                sql.lines(db, "CREATE EXTENSION IF NOT EXISTS amcheck");
                 indexes += Long.parseLong(sql.value(db, Catalog.AMCHECK).trim());
             } catch (DrkitException | NumberFormatException e) {
                 checks.add(fail("amcheck", "database '" + db + "': " + e.getMessage()));
@@ -364,6 +376,36 @@ public final class PgRestoreVerifier {
         }
         checks.add(pass("amcheck", indexes + " btree indexes in " + databases.size() + " database"
             + (databases.size() == 1 ? "" : "s") + " checked (bt_index_check) in " + millis(start) + " ms"));
+    }
+
+    /**
+     * SQL on the scratch cluster as {@code role}, through {@link PgCluster#psql} over its unix socket: a restored base
+     * backup keeps its own roles and passwords, which drkit does not know.
+     */
+    private record Psql(PgCluster cluster, String role) {
+
+        /** The output's lines, one a row (columns separated by {@code |}). */
+        List<String> lines(String database, String sql) {
+            List<String> lines = new ArrayList<>();
+            for (String line : cluster.psql(role, database, sql).split("\n")) {
+                if (!line.isEmpty()) {
+                    lines.add(line);
+                }
+            }
+            return lines;
+        }
+
+        /** The first row, or an empty string. */
+        String value(String database, String sql) {
+            List<String> lines = lines(database, sql);
+            return lines.isEmpty() ? "" : lines.get(0);
+        }
+
+        /** One database's facts. */
+        Catalog.Facts facts(String database) {
+            return Catalog.facts(Arrays.asList(value(database, Catalog.COUNTS).split("\\|", -1)),
+                value(database, Catalog.SCHEMA));
+        }
     }
 
     private static RestoreVerificationReport.Check pass(String name, String detail) {

@@ -319,6 +319,85 @@ class PgBackupSourceTest {
     }
 
     @Test
+    void aBaseBackupTarWithASymbolicLinkIsRefusedAndNothingIsWrittenThroughTheLink() throws Exception {
+        Path outside = Files.createDirectories(temp.resolve("outside-the-scratch-directory"));
+        Path scratch = Files.createDirectories(temp.resolve("s-link")); // short: the socket path is limited
+
+        RestoreVerificationReport report = verifyHostileTar("link", scratch, tar -> {
+            TarArchiveEntry link = new TarArchiveEntry("pg_tblspc/16384", TarArchiveEntry.LF_SYMLINK);
+            link.setLinkName(outside.toString());
+            tar.putArchiveEntry(link);
+            tar.closeArchiveEntry();
+            putFile(tar, "pg_tblspc/16384/PG_15_202209061/pwned", "written through the link");
+        });
+
+        RestoreVerificationReport.Check extract = report.check("extract").orElseThrow();
+        assertThat(extract.outcome()).isEqualTo(StepOutcome.FAIL);
+        assertThat(extract.detail()).contains("pg_tblspc/16384", "symbolic link");
+        assertThat(report.check("pg_verifybackup")).isEmpty();
+        assertThat(report.check("start")).isEmpty();
+        try (var files = Files.list(outside)) {
+            assertThat(files).isEmpty();
+        }
+    }
+
+    @Test
+    void aBaseBackupTarWithADotDotPathIsRefusedAndNothingIsWrittenOutsideTheDataDirectory() throws Exception {
+        Path scratch = Files.createDirectories(temp.resolve("s-dots"));
+
+        // The data directory is SCRATCH/drkit-pg-verify-*/data: base/../../../.. is the scratch directory's parent.
+        RestoreVerificationReport report = verifyHostileTar("dotdot", scratch,
+            tar -> putFile(tar, "base/../../../../pwned-by-dotdot", "written outside"));
+
+        RestoreVerificationReport.Check extract = report.check("extract").orElseThrow();
+        assertThat(extract.outcome()).isEqualTo(StepOutcome.FAIL);
+        assertThat(extract.detail()).contains("'..' component");
+        assertThat(report.check("start")).isEmpty();
+        try (var files = Files.walk(temp)) {
+            assertThat(files.filter(f -> f.getFileName().toString().equals("pwned-by-dotdot"))).isEmpty();
+        }
+    }
+
+    interface TarWriter {
+        void write(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream tar) throws IOException;
+    }
+
+    /** Stores a tar labelled as a base backup, PG_VERSION then {@code hostile}'s entries, and verifies it. */
+    private static RestoreVerificationReport verifyHostileTar(String name, Path scratch, TarWriter hostile)
+        throws IOException {
+        Path tarFile = temp.resolve(name + "-base.tar");
+        try (java.io.OutputStream out = Files.newOutputStream(tarFile);
+             org.apache.commons.compress.archivers.tar.TarArchiveOutputStream tar =
+                 new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(out)) {
+            tar.setLongFileMode(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.LONGFILE_POSIX);
+            putFile(tar, "PG_VERSION", "15\n");
+            hostile.write(tar);
+        }
+        // When the JVM is root the scratch server runs as another user, who must be able to reach its directory.
+        for (Path dir : List.of(temp, scratch)) {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+        }
+        BackupEngine engine = engine(temp.resolve(name + "-store"));
+        BackupInfo info = engine.backup(BackupSource.file(tarFile).named("base.tar")
+            .withLabelsAfterRead(() -> Map.of(PgLabels.KIND, PgLabels.KIND_BASE_BACKUP)));
+        RestoreVerificationReport report = PgRestoreVerifier.builder(engine, DecryptionKey.passphrase(PASSPHRASE))
+            .scratchDirectory(scratch).build().verify(info.id());
+        assertThat(report.passed()).isFalse();
+        assertThat(report.check("restore").orElseThrow().outcome()).isEqualTo(StepOutcome.PASS);
+        return report;
+    }
+
+    private static void putFile(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream tar, String name,
+                                String content) throws IOException {
+        byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+        TarArchiveEntry entry = new TarArchiveEntry(name, true);
+        entry.setSize(bytes.length);
+        tar.putArchiveEntry(entry);
+        tar.write(bytes);
+        tar.closeArchiveEntry();
+    }
+
+    @Test
     void aBaseBackupOfABusyServerRecordsThatItsCountsCouldNotBeTakenAndStillVerifies() throws Exception {
         source.execute("CREATE DATABASE busy");
         try (Connection c = source.connect("busy"); Statement st = c.createStatement()) {
