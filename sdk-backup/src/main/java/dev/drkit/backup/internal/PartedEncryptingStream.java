@@ -315,6 +315,17 @@ public final class PartedEncryptingStream extends EncryptingStream {
         }
     }
 
+    /** A byte array output stream whose array can be read without a copy. */
+    private static final class ExposedBuffer extends ByteArrayOutputStream {
+        ExposedBuffer(int size) {
+            super(size);
+        }
+
+        byte[] array() {
+            return buf;
+        }
+    }
+
     /** One encrypted part. */
     private static final class Encrypted {
         final int index;
@@ -385,7 +396,9 @@ public final class PartedEncryptingStream extends EncryptingStream {
             if (passphrase != null) {
                 generator.addMethod(passphrase);
             }
-            ByteArrayOutputStream out = new ByteArrayOutputStream(length + 1024);
+            // Room for the packet headers and one session key packet per recipient, so the buffer is never
+            // copied to grow; its array is handed on as it is, never copied either.
+            ExposedBuffer out = new ExposedBuffer(length + 4096 + 1024 * recipients.size());
             try (OutputStream encrypted = generator.open(out, new byte[DefaultEncryptingStream.PACKET_BUFFER])) {
                 PGPLiteralDataGenerator literalGenerator = new PGPLiteralDataGenerator();
                 try (OutputStream literal = literalGenerator.open(encrypted, PGPLiteralData.BINARY, "",
@@ -393,13 +406,12 @@ public final class PartedEncryptingStream extends EncryptingStream {
                     literal.write(data, 0, length);
                 }
             }
-            byte[] bytes = out.toByteArray();
             MessageDigest digest = Digests.sha256();
-            digest.update(bytes);
+            digest.update(out.array(), 0, out.size());
             if (index == 0 && manifestKey[0] == null) {
                 throw new PGPException("the OpenPGP session key was not reported");
             }
-            return new Encrypted(index, bytes, bytes.length, Digests.hex(digest), manifestKey[0]);
+            return new Encrypted(index, out.array(), out.size(), Digests.hex(digest), manifestKey[0]);
         }
 
         @Override
