@@ -20,7 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A backup in parts killed with {@code kill -9} after several parts were stored: nothing of it is listed, the
- * earlier backup is intact, and the next backup removes what it left.
+ * earlier backup is intact, and the next backup removes what it left. And a backup in parts far larger than a
+ * 64 MiB heap, with four threads, backs up and restores in a child JVM limited to that heap.
  */
 class PartedBackupKillTest {
 
@@ -64,6 +65,22 @@ class PartedBackupKillTest {
             engine.restore(next, KEY, dir.resolve("restored"));
             assertThat(Files.readAllBytes(dir.resolve("restored"))).isEqualTo(sample(300_000, 2));
         }
+    }
+
+    @Test
+    void aBackupInPartsMuchLargerThanTheHeapBacksUpAndRestoresWithin64MiB(@TempDir Path dir) throws Exception {
+        Path errors = dir.resolve("child.err");
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx64m", "-cp", System.getProperty("java.class.path"), PartedHeapChildMain.class.getName(),
+            dir.resolve("store").toString(), dir.resolve("restored").toString(), "160")
+            .redirectError(errors.toFile()).start();
+        String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor(600, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(child.exitValue()).as(() -> "the child's stderr:\n" + read(errors)).isZero();
+        // 160 MiB of half-compressible data in 4 MiB parts: more parts than fit in the heap at once
+        assertThat(output).startsWith("OK ");
+        assertThat(Integer.parseInt(output.trim().substring(3))).isGreaterThan(16);
     }
 
     private static BackupEngine engine(FileSystemStore store) {
