@@ -130,6 +130,7 @@ public final class BackupEngine {
     private final @Nullable Path verificationHistory;
     private final int partBytes;
     private final int threads;
+    private final boolean explicitThreads;
     private final List<Consumer<BackupEvent>> listeners = new CopyOnWriteArrayList<>();
     private final AtomicReference<@Nullable Instant> newestBackup = new AtomicReference<>();
     private final AtomicReference<@Nullable Instant> newestVerified = new AtomicReference<>();
@@ -146,6 +147,7 @@ public final class BackupEngine {
         this.verificationHistory = builder.verificationHistory;
         this.partBytes = builder.partBytes;
         this.threads = builder.threads > 0 ? builder.threads : defaultThreads(builder.partBytes);
+        this.explicitThreads = builder.threads > 0;
         this.listeners.addAll(builder.listeners);
         if (verificationHistory != null) {
             newestVerified.set(newestVerifiedIn(verificationHistory));
@@ -662,7 +664,7 @@ public final class BackupEngine {
                 checkParts(manifest);
                 parted = PartedDecryptingStream.open(name -> store.open(id, name), manifest.parts(),
                     manifest.ciphertextSha256(), key, manifest.compression(),
-                    (part, bytes, sha) -> comparePart(id, part, bytes, sha));
+                    (part, bytes, sha) -> comparePart(id, part, bytes, sha), readThreads(manifest));
                 opened = parted;
             } else {
                 source = RecordingStreams.input(store.open(id, BackupManifest.DATA_OBJECT_NAME));
@@ -919,6 +921,19 @@ public final class BackupEngine {
         return newest;
     }
 
+    /**
+     * How many parts of {@code manifest} are decrypted ahead at once: the configured threads, or by default as
+     * many as the cores and {@link #PART_MEMORY_BUDGET} allow for its largest part.
+     */
+    private int readThreads(BackupManifest manifest) {
+        if (explicitThreads) {
+            return threads;
+        }
+        long largest = manifest.parts().stream().mapToLong(DataPart::bytes).max().orElse(1);
+        int cores = Runtime.getRuntime().availableProcessors();
+        return (int) Math.max(1, Math.min(cores, PART_MEMORY_BUDGET / (2 * Math.max(1, largest))));
+    }
+
     private static int defaultThreads(int partBytes) {
         if (partBytes <= 0) {
             return 1;
@@ -1152,9 +1167,10 @@ public final class BackupEngine {
         }
 
         /**
-         * How many parts are encrypted at once when {@link #partBytes(int)} is set. Default: the number of
-         * processors, but no more than keep the parts in flight within {@value #PART_MEMORY_BUDGET} bytes
-         * ({@code budget / (2 * partBytes)}, at least 1).
+         * How many parts are encrypted at once when {@link #partBytes(int)} is set, and decrypted ahead at once
+         * when a backup in parts is restored or fully verified. Default: the number of processors, but no more
+         * than keep the parts in flight within {@value #PART_MEMORY_BUDGET} bytes ({@code budget / (2 * part
+         * size)}, at least 1).
          *
          * @throws IllegalArgumentException unless {@code 1 <= threads <= 256}
          */

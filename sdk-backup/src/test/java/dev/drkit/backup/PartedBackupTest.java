@@ -231,6 +231,36 @@ class PartedBackupTest {
             assertThat(in.isVerified()).isTrue();
             assertThat(in.keyDerivations()).isEqualTo(1);
         }
+        // the same with parts decrypted ahead by three threads
+        try (PartedDecryptingStream in = PartedDecryptingStream.open(name -> store.open(id, name), manifest.parts(),
+            manifest.ciphertextSha256(), KEY, manifest.compression(), (part, bytes, sha) -> { }, 3)) {
+            assertThat(in.readAllBytes()).isEqualTo(sample(300_000, 12));
+            assertThat(in.isVerified()).isTrue();
+            assertThat(in.summary().ciphertextBytes()).isEqualTo(manifest.ciphertextBytes());
+            assertThat(in.keyDerivations()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aPartDecryptedAheadThatDoesNotMatchTheManifestFailsTheRead(@TempDir Path dir)
+        throws Exception {
+        String id = backupFile(dir, "src", 300_000, 13);
+        BackupManifest manifest = engine.manifest(id);
+        String swapped = DataPart.objectName(2);
+        byte[] other = store.bytes(id, DataPart.objectName(3));
+        store.edit(id, swapped, bytes -> other);
+        java.util.List<String> checked = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        try (PartedDecryptingStream in = PartedDecryptingStream.open(name -> store.open(id, name), manifest.parts(),
+            manifest.ciphertextSha256(), KEY, manifest.compression(), (part, bytes, sha) -> {
+                checked.add(part.object());
+                BackupEngine.comparePart(id, part, bytes, sha);
+            }, 2)) {
+            assertThatThrownBy(in::readAllBytes).isInstanceOf(BackupVerificationException.class)
+                .hasMessageContaining(swapped);
+            assertThat(in.isVerified()).isFalse();
+        }
+        assertThat(checked).contains(swapped);
     }
 
     private byte[] concatenation(String id, List<DataPart> parts) {

@@ -16,14 +16,22 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The way back for a backup in parts: each part, in order, is checked against its size and SHA-256 in the manifest
  * and decrypted as its own OpenPGP message (MDC checked at its end); their literal data, concatenated, is one zstd
  * stream, decompressed and hashed. Keys are derived once for all parts ({@link KeyCache}). The manifest key comes
- * from part 0, which is opened here.
+ * from part 0, which is opened here and read as a stream. With more than one thread, the parts after it are read
+ * ahead by workers, each checked against the manifest before it is decrypted into memory, and handed on in
+ * order: at most {@code threads} parts (ciphertext and plaintext) are held at once.
  *
  * <p>The summary's ciphertext SHA-256 is the manifest's whole-data digest once every part matched its own
  * manifest digest (together they fix every byte in order); the parts are not hashed twice. Not thread-safe.
@@ -31,6 +39,8 @@ import java.util.List;
 public final class PartedDecryptingStream extends DecryptingStream {
 
     private static final byte[] ZSTD_MAGIC = {(byte) 0x28, (byte) 0xB5, (byte) 0x2F, (byte) 0xFD};
+    /** The largest part decrypted ahead into memory: larger than any part drkit writes (64 MiB plus headers). */
+    private static final long MAX_AHEAD_BYTES = 80L * 1024 * 1024;
 
     /** Opens a part's object in the store. */
     @FunctionalInterface
@@ -51,6 +61,12 @@ public final class PartedDecryptingStream extends DecryptingStream {
     private final String wholeSha256;
     private final DecryptionKey key;
     private final PartCheck check;
+    private final int threads;
+    private final @Nullable ExecutorService workers;
+    private final ArrayDeque<Future<byte[]>> ahead = new ArrayDeque<>();
+    private int nextAhead = 1;
+    private byte @Nullable [] served;
+    private int servedPosition;
     private final KeyCache keys = new KeyCache();
     private final Concatenation concatenation = new Concatenation();
     private InputStream plaintext = InputStream.nullInputStream();
@@ -67,16 +83,28 @@ public final class PartedDecryptingStream extends DecryptingStream {
     private boolean closed;
 
     private PartedDecryptingStream(PartOpener opener, List<DataPart> parts, String wholeSha256, DecryptionKey key,
-                                   PartCheck check) {
+                                   PartCheck check, int threads) {
         this.opener = opener;
         this.parts = List.copyOf(parts);
         this.wholeSha256 = wholeSha256;
         this.key = key;
         this.check = check;
+        this.threads = threads;
+        if (threads > 1 && parts.size() > 1) {
+            AtomicInteger n = new AtomicInteger();
+            this.workers = Executors.newFixedThreadPool(threads, r -> {
+                Thread t = new Thread(r, "drkit-decrypt-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+        } else {
+            this.workers = null;
+        }
     }
 
     private void start(Compression compression) throws IOException {
         openPart(0);
+        fillAhead();
         this.manifestKey = java.util.Objects.requireNonNull(current).manifestKey();
         if (compression.isZstd()) {
             BufferedInputStream buffered = new BufferedInputStream(concatenation, 1 << 16);
@@ -102,10 +130,25 @@ public final class PartedDecryptingStream extends DecryptingStream {
     public static PartedDecryptingStream open(PartOpener opener, List<DataPart> parts, String wholeSha256,
                                               DecryptionKey key, Compression compression, PartCheck check)
         throws IOException {
+        return open(opener, parts, wholeSha256, key, compression, check, 1);
+    }
+
+    /**
+     * As {@link #open(PartOpener, List, String, DecryptionKey, Compression, PartCheck)}, with up to
+     * {@code threads} parts after part 0 read, checked and decrypted ahead, in parallel, each into memory (its
+     * ciphertext and its plaintext), and handed on in order. {@code 1} reads every part as a stream, one after
+     * another.
+     */
+    public static PartedDecryptingStream open(PartOpener opener, List<DataPart> parts, String wholeSha256,
+                                              DecryptionKey key, Compression compression, PartCheck check,
+                                              int threads) throws IOException {
         if (parts.isEmpty()) {
             throw new IllegalArgumentException("a backup has at least one part");
         }
-        PartedDecryptingStream stream = new PartedDecryptingStream(opener, parts, wholeSha256, key, check);
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be positive, but was " + threads);
+        }
+        PartedDecryptingStream stream = new PartedDecryptingStream(opener, parts, wholeSha256, key, check, threads);
         try {
             stream.start(compression);
             return stream;
@@ -116,6 +159,81 @@ public final class PartedDecryptingStream extends DecryptingStream {
                 e.addSuppressed(suppressed);
             }
             throw e;
+        }
+    }
+
+    /** Keeps up to {@code threads} parts being read, checked and decrypted ahead. */
+    private void fillAhead() {
+        ExecutorService pool = workers;
+        if (pool == null) {
+            return;
+        }
+        while (ahead.size() < threads && nextAhead < parts.size()) {
+            DataPart part = parts.get(nextAhead++);
+            ahead.addLast(pool.submit(() -> decryptWhole(part)));
+        }
+    }
+
+    /**
+     * Reads one part into memory, checks its size and SHA-256 against the manifest before decrypting it, then
+     * decrypts it (MDC checked) and returns its literal data. Runs on a worker.
+     */
+    private byte[] decryptWhole(DataPart part) throws IOException {
+        if (part.bytes() > MAX_AHEAD_BYTES) {
+            throw damaged("part " + part.object() + " is " + part.bytes() + " bytes, larger than drkit writes", null);
+        }
+        // Sized from the manifest and filled in place: no copy. A longer object fails the size check.
+        byte[] ciphertext = new byte[(int) part.bytes()];
+        int length;
+        boolean longer;
+        try (InputStream in = opener.open(part.object())) {
+            length = in.readNBytes(ciphertext, 0, ciphertext.length);
+            longer = length == ciphertext.length && in.read() >= 0;
+        } catch (IOException e) {
+            throw new StoreFailure(e);
+        }
+        MessageDigest digest = Digests.sha256();
+        digest.update(ciphertext, 0, length);
+        check.check(part, longer ? part.bytes() + 1 : length, Digests.hex(digest));
+        try (DefaultDecryptingStream in = DefaultDecryptingStream.open(
+            new java.io.ByteArrayInputStream(ciphertext, 0, length), key, Compression.none(), keys)) {
+            byte[] literal = in.readAllBytes();
+            if (!in.isVerified()) {
+                throw damaged("part " + part.object() + " was not verified", null);
+            }
+            return literal;
+        }
+    }
+
+    /** The next part decrypted ahead, in order; its failure, if any, as it was thrown. */
+    private byte[] takeAhead() throws IOException {
+        Future<byte[]> next = ahead.removeFirst();
+        try {
+            return next.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while decrypting a part");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof StoreFailure) {
+                sourceFailure = ((StoreFailure) cause).io;
+                throw sourceFailure;
+            }
+            if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
+            }
+            throw damaged("a part could not be decrypted (" + describe(cause) + ")", cause);
+        }
+    }
+
+    /** A failure of the store while a worker read a part: the environment, not the data. */
+    private static final class StoreFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient IOException io;
+
+        StoreFailure(IOException io) {
+            super(io);
+            this.io = io;
         }
     }
 
@@ -251,6 +369,10 @@ public final class PartedDecryptingStream extends DecryptingStream {
                 part.close();
             }
         } finally {
+            if (workers != null) {
+                workers.shutdownNow();
+            }
+            served = null;
             keys.close();
             if (manifestKey != null) {
                 manifestKey.close();
@@ -273,6 +395,18 @@ public final class PartedDecryptingStream extends DecryptingStream {
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
             while (true) {
+                byte[] whole = served;
+                if (whole != null) {
+                    if (servedPosition < whole.length) {
+                        int n = Math.min(len, whole.length - servedPosition);
+                        System.arraycopy(whole, servedPosition, b, off, n);
+                        servedPosition += n;
+                        return n;
+                    }
+                    served = null;
+                    next();
+                    continue;
+                }
                 DefaultDecryptingStream part = current;
                 if (part == null) {
                     return -1;
@@ -287,10 +421,25 @@ public final class PartedDecryptingStream extends DecryptingStream {
                 current = null;
                 check.check(parts.get(currentIndex), done.ciphertextBytes(), done.ciphertextSha256());
                 ciphertextBytes += done.ciphertextBytes();
-                if (currentIndex + 1 < parts.size()) {
-                    openPart(currentIndex + 1);
-                }
+                next();
             }
+        }
+
+        /** Moves on to the part after the current one: decrypted ahead, or opened as a stream. */
+        private void next() throws IOException {
+            int index = currentIndex + 1;
+            if (index >= parts.size()) {
+                return;
+            }
+            if (workers == null) {
+                openPart(index);
+                return;
+            }
+            currentIndex = index;
+            served = takeAhead();
+            servedPosition = 0;
+            ciphertextBytes += parts.get(index).bytes();
+            fillAhead();
         }
     }
 
