@@ -2,6 +2,8 @@ package dev.drkit.backup;
 
 import dev.drkit.backup.internal.BackupIds;
 import dev.drkit.backup.internal.JsonLines;
+import dev.drkit.backup.internal.PartedDecryptingStream;
+import dev.drkit.backup.internal.PartedEncryptingStream;
 import dev.drkit.backup.internal.RecordingStreams;
 import dev.drkit.backup.internal.TarArchiver;
 import dev.drkit.backup.retention.Backup;
@@ -74,7 +76,10 @@ import java.util.stream.Stream;
  * <p><b>Backup</b> reads the source once, compresses, encrypts and hashes it in one streaming pass (memory stays
  * bounded whatever the size), writes {@value BackupManifest#DATA_OBJECT_NAME}, then
  * {@value BackupManifest#OBJECT_NAME}, then commits: the backup is listed only once complete, and a backup that
- * fails at any point (the source throws, the store fails) leaves nothing listed.
+ * fails at any point (the source throws, the store fails) leaves nothing listed. With
+ * {@link Builder#partBytes(int)} the compressed stream is cut into parts ({@code data.00000.pgp}, ...), each its own
+ * OpenPGP message, encrypted by several threads at once; the manifest lists them (format
+ * {@value BackupManifest#FORMAT_VERSION_PARTS}). Engines read both layouts whatever they write.
  *
  * <p><b>Restore</b> verifies while it streams and writes beside the target (a hidden temporary name in the same
  * directory); only after every check has passed (manifest HMAC, OpenPGP integrity, zstd checksum, plaintext
@@ -102,6 +107,14 @@ public final class BackupEngine {
 
     /** The engine name used when none is set: {@value}. */
     public static final String DEFAULT_NAME = "default";
+    /** A good part size for {@link Builder#partBytes(int)}: {@value} bytes (4 MiB). */
+    public static final int DEFAULT_PART_BYTES = 4 * 1024 * 1024;
+    /** The smallest part size: {@value} bytes. */
+    public static final int MIN_PART_BYTES = 1024;
+    /** The largest part size: {@value} bytes (64 MiB). */
+    public static final int MAX_PART_BYTES = 64 * 1024 * 1024;
+    /** The memory the default number of threads keeps parts in flight within: {@value} bytes (32 MiB). */
+    public static final int PART_MEMORY_BUDGET = 32 * 1024 * 1024;
 
     private static final Logger log = LoggerFactory.getLogger(BackupEngine.class);
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -115,6 +128,9 @@ public final class BackupEngine {
     private final @Nullable MeterRegistry meters;
     private final @Nullable Path eventLog;
     private final @Nullable Path verificationHistory;
+    private final int partBytes;
+    private final int threads;
+    private final boolean explicitThreads;
     private final List<Consumer<BackupEvent>> listeners = new CopyOnWriteArrayList<>();
     private final AtomicReference<@Nullable Instant> newestBackup = new AtomicReference<>();
     private final AtomicReference<@Nullable Instant> newestVerified = new AtomicReference<>();
@@ -129,6 +145,9 @@ public final class BackupEngine {
         this.meters = builder.meters;
         this.eventLog = builder.eventLog;
         this.verificationHistory = builder.verificationHistory;
+        this.partBytes = builder.partBytes;
+        this.threads = builder.threads > 0 ? builder.threads : defaultThreads(builder.partBytes);
+        this.explicitThreads = builder.threads > 0;
         this.listeners.addAll(builder.listeners);
         if (verificationHistory != null) {
             newestVerified.set(newestVerifiedIn(verificationHistory));
@@ -234,6 +253,9 @@ public final class BackupEngine {
             fields.sourceMode = TarArchiver.mode(rootAttributes.permissions());
             fields.sourceMtime = rootAttributes.lastModifiedTime().toInstant();
         }
+        if (partBytes > 0) {
+            return writeParts(id, source, rootAttributes, encryption, fields);
+        }
         boolean storePhase = true;
         RecordingStreams.Output sink = null;
         try (PendingBackup pending = store.begin(id)) {
@@ -265,6 +287,49 @@ public final class BackupEngine {
             }
         } catch (IOException e) {
             if (storePhase || (sink != null && sink.threw(e))) {
+                throw new BackupIoException("Backup " + id + " to store " + store.location() + " failed: the store "
+                    + "could not be written (" + describe(e) + "); nothing was kept",
+                    context("backup", id, "store", store.location()), e);
+            }
+            throw new BackupIoException("Backup " + id + " of " + source + " failed: the source could not be read ("
+                + describe(e) + "); nothing was kept", context("backup", id, "source", source.name()), e);
+        }
+    }
+
+    /** As {@link #write}, with the compressed stream cut into parts encrypted in parallel (manifest format 2). */
+    private BackupManifest writeParts(String id, BackupSource source, @Nullable PosixFileAttributes rootAttributes,
+                                      Encryption encryption, BackupManifest.Fields fields) {
+        boolean storePhase = true;
+        PartedEncryptingStream out = null;
+        try (PendingBackup pending = store.begin(id)) {
+            out = PartedEncryptingStream.open(PipelineSettings.builder(encryption).compression(compression).build(),
+                pending::create, partBytes, threads);
+            try {
+                storePhase = false;
+                fields.entries = copySource(source, rootAttributes, out);
+                storePhase = true;
+                out.close();
+            } finally {
+                closeQuietly(out);
+            }
+            PipelineSummary summary = out.summary();
+            fields.finishedAt = later(clock.instant(), fields.startedAt);
+            fields.plaintextBytes = summary.plaintextBytes();
+            fields.plaintextSha256 = summary.plaintextSha256();
+            fields.ciphertextBytes = summary.ciphertextBytes();
+            fields.ciphertextSha256 = summary.ciphertextSha256();
+            fields.parts = out.parts();
+            BackupManifest manifest;
+            try (Secret manifestKey = out.manifestKey()) {
+                manifest = ManifestFormat.seal(fields, manifestKey);
+            }
+            try (OutputStream manifestOut = pending.create(BackupManifest.OBJECT_NAME)) {
+                manifestOut.write(manifest.toBytes());
+            }
+            pending.commit();
+            return manifest;
+        } catch (IOException e) {
+            if (storePhase || (out != null && out.storeThrew(e))) {
                 throw new BackupIoException("Backup " + id + " to store " + store.location() + " failed: the store "
                     + "could not be written (" + describe(e) + "); nothing was kept",
                     context("backup", id, "store", store.location()), e);
@@ -498,20 +563,67 @@ public final class BackupEngine {
 
     private void quickCheck(BackupManifest manifest, long[] sizes) {
         String id = manifest.id();
-        MessageDigest digest = sha256();
-        long count = 0;
-        try (InputStream in = store.open(id, BackupManifest.DATA_OBJECT_NAME)) {
-            byte[] buffer = new byte[64 * 1024];
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                digest.update(buffer, 0, n);
-                count += n;
-            }
-        } catch (IOException e) {
-            throw storeUnreadable("verify", id, e);
+        if (manifest.formatVersion() == BackupManifest.FORMAT_VERSION_PARTS) {
+            checkParts(manifest);
         }
-        sizes[0] = count;
-        compareCiphertext(manifest, count, HexFormat.of().formatHex(digest.digest()));
+        byte[] buffer = new byte[64 * 1024];
+        for (DataPart part : manifest.parts()) {
+            MessageDigest digest = sha256();
+            long count = 0;
+            try (InputStream in = store.open(id, part.object())) {
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    digest.update(buffer, 0, n);
+                    count += n;
+                }
+            } catch (IOException e) {
+                throw storeUnreadable("verify", id, e);
+            }
+            sizes[0] += count;
+            comparePart(id, part, count, HexFormat.of().formatHex(digest.digest()));
+        }
+    }
+
+    /**
+     * The store holds exactly the parts the manifest lists: a missing part means data was lost, an unlisted one
+     * that the backup was tampered with (or mixed with another's).
+     */
+    private void checkParts(BackupManifest manifest) {
+        List<String> objects;
+        try {
+            objects = store.objects(manifest.id());
+        } catch (IOException e) {
+            throw storeUnreadable("verify", manifest.id(), e);
+        }
+        Set<String> listed = new TreeSet<>();
+        manifest.parts().forEach(p -> listed.add(p.object()));
+        for (String part : listed) {
+            if (!objects.contains(part)) {
+                throw new BackupVerificationException(manifest.id(), "parts", Integer.toString(listed.size()),
+                    null, "Backup " + manifest.id() + " failed verification: " + part + ", a part its manifest "
+                    + "lists, is missing from the store");
+            }
+        }
+        for (String object : objects) {
+            if (object.startsWith("data.") && object.endsWith(".pgp") && !listed.contains(object)) {
+                throw new BackupVerificationException(manifest.id(), "parts", Integer.toString(listed.size()),
+                    null, "Backup " + manifest.id() + " failed verification: the store holds " + object
+                    + ", a part its manifest does not list (added, or left from another backup)");
+            }
+        }
+    }
+
+    static void comparePart(String id, DataPart part, long bytes, String sha256) {
+        if (bytes != part.bytes()) {
+            throw new BackupVerificationException(id, "ciphertext size", Long.toString(part.bytes()),
+                Long.toString(bytes), "Backup " + id + " failed verification: " + part.object() + " has " + bytes
+                + " bytes, the manifest says " + part.bytes() + " (truncated or replaced)");
+        }
+        if (!sha256.equals(part.sha256())) {
+            throw new BackupVerificationException(id, "ciphertext sha256", part.sha256(), sha256, "Backup " + id
+                + " failed verification: the SHA-256 of " + part.object() + " does not match the manifest "
+                + "(damaged or replaced)");
+        }
     }
 
     private static void compareCiphertext(BackupManifest manifest, long bytes, String sha256) {
@@ -546,9 +658,20 @@ public final class BackupEngine {
     private ReadOutcome read(BackupManifest manifest, DecryptionKey key, @Nullable Path target, String operation) {
         String id = manifest.id();
         RecordingStreams.Input source = null;
+        PartedDecryptingStream parted = null;
         try {
-            source = RecordingStreams.input(store.open(id, BackupManifest.DATA_OBJECT_NAME));
-            try (DecryptingStream in = BackupPipeline.decryptingStream(source, key, manifest.compression())) {
+            DecryptingStream opened;
+            if (manifest.formatVersion() == BackupManifest.FORMAT_VERSION_PARTS) {
+                checkParts(manifest);
+                parted = PartedDecryptingStream.open(name -> store.open(id, name), manifest.parts(),
+                    manifest.ciphertextSha256(), key, manifest.compression(),
+                    (part, bytes, sha) -> comparePart(id, part, bytes, sha), readThreads(manifest));
+                opened = parted;
+            } else {
+                source = RecordingStreams.input(store.open(id, BackupManifest.DATA_OBJECT_NAME));
+                opened = BackupPipeline.decryptingStream(source, key, manifest.compression());
+            }
+            try (DecryptingStream in = opened) {
                 try (Secret manifestKey = in.manifestKey()) {
                     manifest.checkAuthentic(manifestKey);
                 }
@@ -594,7 +717,8 @@ public final class BackupEngine {
                 + " could not be written (" + e.getMessage() + "); the previous data was left as it was",
                 context("restore", id, "target", String.valueOf(target)), e.getCause());
         } catch (IOException e) {
-            if (source == null || source.threw(e)) {
+            if ((source == null && parted == null) || (source != null && source.threw(e))
+                || (parted != null && parted.sourceThrew(e))) {
                 throw storeUnreadable(operation, id, e);
             }
             throw new BackupVerificationException(id, "archive format", null, null, "Backup " + id
@@ -798,6 +922,27 @@ public final class BackupEngine {
         return newest;
     }
 
+    /**
+     * How many parts of {@code manifest} are decrypted ahead at once: the configured threads, or by default as
+     * many as the cores and {@link #PART_MEMORY_BUDGET} allow for its largest part.
+     */
+    private int readThreads(BackupManifest manifest) {
+        if (explicitThreads) {
+            return threads;
+        }
+        long largest = manifest.parts().stream().mapToLong(DataPart::bytes).max().orElse(1);
+        int cores = Runtime.getRuntime().availableProcessors();
+        return (int) Math.max(1, Math.min(cores, PART_MEMORY_BUDGET / (2 * Math.max(1, largest))));
+    }
+
+    private static int defaultThreads(int partBytes) {
+        if (partBytes <= 0) {
+            return 1;
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        return Math.max(1, Math.min(cores, PART_MEMORY_BUDGET / (2 * partBytes)));
+    }
+
     private double ageSeconds(@Nullable Instant time) {
         if (time == null) {
             return Double.NaN;
@@ -918,6 +1063,8 @@ public final class BackupEngine {
         private @Nullable MeterRegistry meters;
         private @Nullable Path eventLog;
         private @Nullable Path verificationHistory;
+        private int partBytes;
+        private int threads;
         private final List<Consumer<BackupEvent>> listeners = new ArrayList<>();
 
         private Builder(BackupStore store) {
@@ -996,6 +1143,43 @@ public final class BackupEngine {
         /** A file to append verification results to as JSON lines (created 0600); none by default. */
         public Builder verificationHistory(Path file) {
             this.verificationHistory = Objects.requireNonNull(file, "file");
+            return this;
+        }
+
+        /**
+         * Splits each backup's compressed stream into parts of {@code bytes} bytes ({@link #DEFAULT_PART_BYTES} is
+         * a good size), each its own OpenPGP message stored as {@code data.00000.pgp}, {@code data.00001.pgp}, ...
+         * and encrypted in parallel ({@link #threads(int)}); the manifest (format
+         * {@value BackupManifest#FORMAT_VERSION_PARTS}) lists them with their sizes and SHA-256. {@code 0}, the
+         * default, writes one {@value BackupManifest#DATA_OBJECT_NAME} (format
+         * {@value BackupManifest#FORMAT_VERSION}). Both kinds restore with stock tools; see
+         * {@code docs/emergency-restore.md}. Memory grows with {@code (2 * threads + 1) * bytes}.
+         *
+         * @throws IllegalArgumentException unless {@code bytes} is 0 or between {@value #MIN_PART_BYTES} and
+         *                                  {@value #MAX_PART_BYTES}
+         */
+        public Builder partBytes(int bytes) {
+            if (bytes != 0 && (bytes < MIN_PART_BYTES || bytes > MAX_PART_BYTES)) {
+                throw new IllegalArgumentException("partBytes must be 0 (one part) or between " + MIN_PART_BYTES
+                    + " and " + MAX_PART_BYTES + ", but was " + bytes);
+            }
+            this.partBytes = bytes;
+            return this;
+        }
+
+        /**
+         * How many parts are encrypted at once when {@link #partBytes(int)} is set, and decrypted ahead at once
+         * when a backup in parts is restored or fully verified. Default: the number of processors, but no more
+         * than keep the parts in flight within {@value #PART_MEMORY_BUDGET} bytes ({@code budget / (2 * part
+         * size)}, at least 1).
+         *
+         * @throws IllegalArgumentException unless {@code 1 <= threads <= 256}
+         */
+        public Builder threads(int threads) {
+            if (threads < 1 || threads > 256) {
+                throw new IllegalArgumentException("threads must be between 1 and 256, but was " + threads);
+            }
+            this.threads = threads;
             return this;
         }
 

@@ -19,13 +19,14 @@ import java.util.TreeMap;
  * times, source, labels, compression, encryption, sizes and SHA-256 of both the plaintext and the stored
  * ciphertext, and for directory sources every entry's path, type, size, mode, modification time and SHA-256.
  *
- * <h2>Format ({@value #FORMAT})</h2>
+ * <h2>Format ({@value #FORMAT}, {@value #FORMAT_PARTS})</h2>
  * The file is one line of JSON (UTF-8) followed by a newline, with exactly this layout:
  * <pre>
  * {"format":"drkit.backup-manifest/1","body":BODY,"bodySha256":"HEX64","bodyHmacSha256":"HEX64"}
  * </pre>
- * {@code BODY} is a JSON object (documented in {@code docs/backup.md}). Both digests are computed over the
- * exact bytes of {@code BODY} as they appear in the file, between {@code "body":} and {@code ,"bodySha256"}:
+ * (or {@value #FORMAT_PARTS} in place of {@value #FORMAT}, for a backup whose data is split into parts:
+ * {@link #parts()}). {@code BODY} is a JSON object (documented in {@code docs/backup.md}). Both digests are
+ * computed over the exact bytes of {@code BODY} as they appear in the file, between {@code "body":} and {@code ,"bodySha256"}:
  * <ul>
  *   <li>{@code bodySha256}: SHA-256, the manifest's own checksum. Anyone can check it without a key (quick
  *       verification); it detects damage, not deliberate edits.</li>
@@ -46,10 +47,19 @@ import java.util.TreeMap;
  */
 public final class BackupManifest {
 
-    /** The format identifier written by this version of drkit: {@value}. */
+    /** The format identifier of single-part backups ({@value #DATA_OBJECT_NAME}): {@value}. */
     public static final String FORMAT = "drkit.backup-manifest/1";
-    /** The format version number written by this version of drkit: {@value}. */
+    /** The format version number of single-part backups: {@value}. */
     public static final int FORMAT_VERSION = 1;
+    /**
+     * The format identifier of backups whose data is split into parts ({@code data.00000.pgp}, ...; see
+     * {@link #parts()}): {@value}. This drkit reads both versions.
+     */
+    public static final String FORMAT_PARTS = "drkit.backup-manifest/2";
+    /** The format version number of backups split into parts: {@value}. */
+    public static final int FORMAT_VERSION_PARTS = 2;
+    /** The most parts a backup may have: {@value}. */
+    public static final int MAX_PARTS = 1_000_000;
     /** The largest manifest read, in bytes: {@value} (about 100,000 directory entries). */
     public static final int MAX_BYTES = 32 * 1024 * 1024;
     /** The store object holding the manifest: {@value}. */
@@ -78,6 +88,7 @@ public final class BackupManifest {
     private final long ciphertextBytes;
     private final String ciphertextSha256;
     private final List<ManifestEntry> entries;
+    private final @Nullable List<DataPart> parts;
     private final byte[] body;
     private final String bodySha256;
     private final String bodyHmacSha256;
@@ -100,6 +111,7 @@ public final class BackupManifest {
         this.ciphertextBytes = fields.ciphertextBytes;
         this.ciphertextSha256 = Objects.requireNonNull(fields.ciphertextSha256, "ciphertextSha256");
         this.entries = List.copyOf(fields.entries);
+        this.parts = fields.parts == null ? null : List.copyOf(fields.parts);
         this.body = body.clone();
         this.bodySha256 = bodySha256;
         this.bodyHmacSha256 = bodyHmacSha256;
@@ -109,7 +121,8 @@ public final class BackupManifest {
      * Parses a manifest read from a store, checking its layout, every field and its own checksum; not its
      * authenticity ({@link #checkAuthentic(Secret)}).
      *
-     * @throws ManifestException if the bytes are not a valid manifest of format {@value #FORMAT_VERSION}
+     * @throws ManifestException if the bytes are not a valid manifest of format {@value #FORMAT_VERSION} or
+     *                           {@value #FORMAT_VERSION_PARTS}
      */
     public static BackupManifest parse(byte[] bytes) {
         return ManifestFormat.parse(Objects.requireNonNull(bytes, "bytes"), null);
@@ -127,13 +140,30 @@ public final class BackupManifest {
         if (!ManifestFormat.hmacMatches(body, bodyHmacSha256, manifestKey)) {
             throw new ManifestException(ManifestException.Reason.NOT_AUTHENTIC, id, "Manifest of backup " + id
                 + " is not authentic under the key of its data: the manifest was edited, or "
-                + DATA_OBJECT_NAME + " belongs to another backup", null);
+                + "its data belongs to another backup", null);
         }
+    }
+
+    /**
+     * The format version: {@value #FORMAT_VERSION} for a backup stored as the single object
+     * {@value #DATA_OBJECT_NAME}, {@value #FORMAT_VERSION_PARTS} for one split into parts.
+     */
+    public int formatVersion() {
+        return parts == null ? FORMAT_VERSION : FORMAT_VERSION_PARTS;
+    }
+
+    /**
+     * The stored objects holding the encrypted data, in order: each an OpenPGP message whose decrypted literal
+     * data is the next piece of the compressed stream. A single-part backup (format {@value #FORMAT_VERSION}) has
+     * one, {@value #DATA_OBJECT_NAME}, with {@link #ciphertextBytes()} and {@link #ciphertextSha256()}.
+     */
+    public List<DataPart> parts() {
+        return parts != null ? parts : List.of(new DataPart(DATA_OBJECT_NAME, ciphertextBytes, ciphertextSha256));
     }
 
     /** The bytes of the manifest file, exactly as stored. */
     public byte[] toBytes() {
-        return ManifestFormat.file(body, bodySha256, bodyHmacSha256);
+        return ManifestFormat.file(body, bodySha256, bodyHmacSha256, parts != null);
     }
 
     /** The backup's id. */
@@ -206,12 +236,15 @@ public final class BackupManifest {
         return plaintextSha256;
     }
 
-    /** The size of {@value #DATA_OBJECT_NAME} in bytes. */
+    /** The size of the stored data in bytes ({@value #DATA_OBJECT_NAME}, or all {@link #parts()} together). */
     public long ciphertextBytes() {
         return ciphertextBytes;
     }
 
-    /** SHA-256 of {@value #DATA_OBJECT_NAME}, lowercase hex ({@code sha256sum data.pgp}). */
+    /**
+     * SHA-256 of the stored data, lowercase hex: of {@value #DATA_OBJECT_NAME} ({@code sha256sum data.pgp}), or
+     * of all {@link #parts()} concatenated in order ({@code cat data.*.pgp | sha256sum}).
+     */
     public String ciphertextSha256() {
         return ciphertextSha256;
     }
@@ -277,5 +310,7 @@ public final class BackupManifest {
         long ciphertextBytes;
         @Nullable String ciphertextSha256;
         List<ManifestEntry> entries = List.of();
+        /** {@code null} for a single-part backup (format 1). */
+        @Nullable List<DataPart> parts;
     }
 }

@@ -42,6 +42,8 @@ final class ManifestFormat {
 
     static final String PREFIX = "{\"format\":\"" + BackupManifest.FORMAT + "\",\"body\":";
     private static final byte[] PREFIX_BYTES = PREFIX.getBytes(StandardCharsets.US_ASCII);
+    static final String PREFIX_PARTS = "{\"format\":\"" + BackupManifest.FORMAT_PARTS + "\",\"body\":";
+    private static final byte[] PREFIX_PARTS_BYTES = PREFIX_PARTS.getBytes(StandardCharsets.US_ASCII);
     /** {@code ,"bodySha256":"<64>","bodyHmacSha256":"<64>"}\n} */
     private static final Pattern SUFFIX = Pattern.compile(
         ",\"bodySha256\":\"([0-9a-f]{64})\",\"bodyHmacSha256\":\"([0-9a-f]{64})\"}\n");
@@ -120,9 +122,20 @@ final class ManifestFormat {
         plaintext.put("bytes", f.plaintextBytes);
         plaintext.put("sha256", f.plaintextSha256);
         ObjectNode ciphertext = body.putObject("ciphertext");
-        ciphertext.put("object", BackupManifest.DATA_OBJECT_NAME);
+        if (f.parts == null) {
+            ciphertext.put("object", BackupManifest.DATA_OBJECT_NAME);
+        }
         ciphertext.put("bytes", f.ciphertextBytes);
         ciphertext.put("sha256", f.ciphertextSha256);
+        if (f.parts != null) {
+            ArrayNode parts = ciphertext.putArray("parts");
+            for (DataPart part : f.parts) {
+                ObjectNode node = parts.addObject();
+                node.put("object", part.object());
+                node.put("bytes", part.bytes());
+                node.put("sha256", part.sha256());
+            }
+        }
         ArrayNode entries = body.putArray("entries");
         for (ManifestEntry e : f.entries) {
             ObjectNode entry = entries.addObject();
@@ -146,10 +159,15 @@ final class ManifestFormat {
     }
 
     static byte[] file(byte[] body, String sha, String hmac) {
+        return file(body, sha, hmac, false);
+    }
+
+    static byte[] file(byte[] body, String sha, String hmac, boolean parts) {
         byte[] suffix = (",\"bodySha256\":\"" + sha + "\",\"bodyHmacSha256\":\"" + hmac + "\"}\n")
             .getBytes(StandardCharsets.US_ASCII);
-        ByteBuffer out = ByteBuffer.allocate(PREFIX_BYTES.length + body.length + suffix.length);
-        return out.put(PREFIX_BYTES).put(body).put(suffix).array();
+        byte[] prefix = parts ? PREFIX_PARTS_BYTES : PREFIX_BYTES;
+        ByteBuffer out = ByteBuffer.allocate(prefix.length + body.length + suffix.length);
+        return out.put(prefix).put(body).put(suffix).array();
     }
 
     static String kindName(SourceKind kind) {
@@ -191,20 +209,24 @@ final class ManifestFormat {
                 + bytes.length + " bytes, more than the limit of " + BackupManifest.MAX_BYTES, null);
         }
         String text = strictUtf8(bytes, expectedId);
-        if (!startsWith(bytes, PREFIX_BYTES)) {
+        boolean partsFormat = startsWith(bytes, PREFIX_PARTS_BYTES);
+        byte[] prefix = partsFormat ? PREFIX_PARTS_BYTES : PREFIX_BYTES;
+        if (!partsFormat && !startsWith(bytes, PREFIX_BYTES)) {
             // Not our layout: say whether it is another format version, or not a manifest at all.
             String format = formatOf(text);
             if (format != null) {
                 java.util.regex.Matcher version = FORMAT_NAME.matcher(format);
-                if (version.matches() && !version.group(1).equals(String.valueOf(BackupManifest.FORMAT_VERSION))) {
+                if (version.matches() && !version.group(1).equals(String.valueOf(BackupManifest.FORMAT_VERSION))
+                    && !version.group(1).equals(String.valueOf(BackupManifest.FORMAT_VERSION_PARTS))) {
                     throw new ManifestException(Reason.UNSUPPORTED_VERSION, expectedId, "Manifest" + of(expectedId)
-                        + " has format version " + version.group(1) + "; this drkit reads version "
-                        + BackupManifest.FORMAT_VERSION + " only (upgrade drkit)", null);
+                        + " has format version " + version.group(1) + "; this drkit reads versions "
+                        + BackupManifest.FORMAT_VERSION + " and " + BackupManifest.FORMAT_VERSION_PARTS
+                        + " only (upgrade drkit)", null);
                 }
             }
-            throw malformed(expectedId, "it does not start with " + PREFIX, null);
+            throw malformed(expectedId, "it does not start with " + PREFIX + " or " + PREFIX_PARTS, null);
         }
-        if (bytes.length < PREFIX_BYTES.length + SUFFIX_LENGTH + 2) {
+        if (bytes.length < prefix.length + SUFFIX_LENGTH + 2) {
             throw malformed(expectedId, "it is too short", null);
         }
         String suffix = new String(bytes, bytes.length - SUFFIX_LENGTH, SUFFIX_LENGTH, StandardCharsets.UTF_8);
@@ -212,7 +234,7 @@ final class ManifestFormat {
         if (!digests.matches()) {
             throw malformed(expectedId, "it does not end with its two digests in the documented layout", null);
         }
-        byte[] body = java.util.Arrays.copyOfRange(bytes, PREFIX_BYTES.length, bytes.length - SUFFIX_LENGTH);
+        byte[] body = java.util.Arrays.copyOfRange(bytes, prefix.length, bytes.length - SUFFIX_LENGTH);
         // The whole file must be one JSON object with exactly these four fields, so that what a JSON tool
         // shows as "body" is exactly what the digests cover.
         JsonNode whole = readTree(text, expectedId);
@@ -228,7 +250,7 @@ final class ManifestFormat {
                 + " is damaged: its SHA-256 does not match its body", null);
         }
         JsonNode node = readTree(utf8(body), expectedId);
-        BackupManifest.Fields fields = fields(node, expectedId);
+        BackupManifest.Fields fields = fields(node, expectedId, partsFormat);
         if (expectedId != null && !expectedId.equals(fields.id)) {
             throw new ManifestException(Reason.WRONG_BACKUP, expectedId, "Manifest of backup " + expectedId
                 + " belongs to backup " + SafePaths.printable(String.valueOf(fields.id)), null);
@@ -236,7 +258,7 @@ final class ManifestFormat {
         return new BackupManifest(fields, body, sha, digests.group(2));
     }
 
-    private static BackupManifest.Fields fields(JsonNode body, @Nullable String id) {
+    private static BackupManifest.Fields fields(JsonNode body, @Nullable String id, boolean partsFormat) {
         Reader r = new Reader(id);
         r.object(body, "body", "id", "startedAt", "finishedAt", "source", "labels", "compression", "encryption",
             "plaintext", "ciphertext", "entries");
@@ -349,12 +371,19 @@ final class ManifestFormat {
         }
         f.plaintextBytes = r.number(plaintext, "bytes", 0, Long.MAX_VALUE);
         f.plaintextSha256 = r.sha256(plaintext, "sha256");
-        JsonNode ciphertext = r.object(body.get("ciphertext"), "ciphertext", "object", "bytes", "sha256");
-        if (!r.text(ciphertext, "object").equals(BackupManifest.DATA_OBJECT_NAME)) {
-            throw r.fail("ciphertext.object is not " + BackupManifest.DATA_OBJECT_NAME);
+        if (partsFormat) {
+            JsonNode ciphertext = r.object(body.get("ciphertext"), "ciphertext", "bytes", "sha256", "parts");
+            f.ciphertextBytes = r.number(ciphertext, "bytes", 1, Long.MAX_VALUE);
+            f.ciphertextSha256 = r.sha256(ciphertext, "sha256");
+            f.parts = parts(r, ciphertext.get("parts"), f.ciphertextBytes);
+        } else {
+            JsonNode ciphertext = r.object(body.get("ciphertext"), "ciphertext", "object", "bytes", "sha256");
+            if (!r.text(ciphertext, "object").equals(BackupManifest.DATA_OBJECT_NAME)) {
+                throw r.fail("ciphertext.object is not " + BackupManifest.DATA_OBJECT_NAME);
+            }
+            f.ciphertextBytes = r.number(ciphertext, "bytes", 1, Long.MAX_VALUE);
+            f.ciphertextSha256 = r.sha256(ciphertext, "sha256");
         }
-        f.ciphertextBytes = r.number(ciphertext, "bytes", 1, Long.MAX_VALUE);
-        f.ciphertextSha256 = r.sha256(ciphertext, "sha256");
 
         JsonNode entries = body.get("entries");
         if (entries == null || !entries.isArray()) {
@@ -374,6 +403,35 @@ final class ManifestFormat {
         }
         f.entries = list;
         return f;
+    }
+
+    /**
+     * The parts of a format 2 manifest: 1 to {@link BackupManifest#MAX_PARTS}, named {@code data.00000.pgp},
+     * {@code data.00001.pgp}, ... in order, each at least one byte, their sizes adding up to {@code total}.
+     */
+    private static List<DataPart> parts(Reader r, @Nullable JsonNode parts, long total) {
+        if (parts == null || !parts.isArray() || parts.isEmpty() || parts.size() > BackupManifest.MAX_PARTS) {
+            throw r.fail("ciphertext.parts is not a list of 1 to " + BackupManifest.MAX_PARTS + " parts");
+        }
+        List<DataPart> list = new ArrayList<>(parts.size());
+        long sum = 0;
+        for (JsonNode part : parts) {
+            r.object(part, "part", "object", "bytes", "sha256");
+            String name = r.text(part, "object");
+            if (!name.equals(DataPart.objectName(list.size()))) {
+                throw r.fail("part " + list.size() + " is not named " + DataPart.objectName(list.size()));
+            }
+            long bytes = r.number(part, "bytes", 1, Long.MAX_VALUE);
+            sum += bytes;
+            if (sum < 0 || sum > total) {
+                throw r.fail("the parts hold more than ciphertext.bytes");
+            }
+            list.add(new DataPart(name, bytes, r.sha256(part, "sha256")));
+        }
+        if (sum != total) {
+            throw r.fail("the parts hold " + sum + " bytes, not ciphertext.bytes " + total);
+        }
+        return list;
     }
 
     private static ManifestEntry entry(Reader r, JsonNode entry) {

@@ -27,6 +27,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class EmergencyRestoreTest {
 
     private static final Path DOC = Path.of("..", "docs", "emergency-restore.md");
+    /** Small parts, so that a test backup has several. */
+    private static final int PARTS = 16 * 1024;
     private static Path gnupgHome;
 
     @BeforeAll
@@ -99,6 +101,58 @@ class EmergencyRestoreTest {
     }
 
     @Test
+    void theDocumentedScriptRestoresADirectoryBackupInParts(@TempDir Path dir) throws Exception {
+        Path source = dir.resolve("vault");
+        Files.createDirectories(source.resolve("conf"));
+        Files.write(source.resolve("conf/key with spaces.pem"), sample(5000, 6));
+        Files.write(source.resolve("raft.db"), sample(300_000, 7));
+        Path backup = store(dir, BackupSource.directory(source), PARTS);
+        assertThat(backup.resolve("data.pgp")).doesNotExist();
+        assertThat(backup.resolve("data.00003.pgp")).exists();
+        Path restore = Files.createDirectory(dir.resolve("restore"));
+
+        Result result = script(backup, restore);
+
+        assertThat(result.exitCode).as(result.output).isZero();
+        assertThat(describe(restore)).isEqualTo(describe(source));
+    }
+
+    @Test
+    void theDocumentedScriptRestoresAFileBackupInParts(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("dump.sql");
+        Files.write(file, sample(200_000, 8));
+        Path backup = store(dir, BackupSource.file(file), PARTS);
+        Path restore = Files.createDirectory(dir.resolve("restore"));
+
+        Result result = script(backup, restore);
+
+        assertThat(result.exitCode).as(result.output).isZero();
+        assertThat(Files.readAllBytes(restore.resolve("dump.sql"))).isEqualTo(Files.readAllBytes(file));
+    }
+
+    @Test
+    void theDocumentedScriptFailsOnADamagedOrReorderedPart(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("dump.sql");
+        Files.write(file, sample(200_000, 9));
+        Path backup = store(dir, BackupSource.file(file), PARTS);
+        Path part = backup.resolve("data.00001.pgp");
+        byte[] original = Files.readAllBytes(part);
+        byte[] damaged = original.clone();
+        damaged[damaged.length / 2] ^= 1;
+        Files.write(part, damaged);
+        Path restore = Files.createDirectory(dir.resolve("restore"));
+
+        assertThat(script(backup, restore).exitCode).isNotZero();
+        assertThat(restore).isEmptyDirectory();
+
+        Files.write(part, Files.readAllBytes(backup.resolve("data.00002.pgp")));
+        Files.write(backup.resolve("data.00002.pgp"), original);
+
+        assertThat(script(backup, restore).exitCode).isNotZero();
+        assertThat(restore).isEmptyDirectory();
+    }
+
+    @Test
     void theManifestChecksumCommandMatchesTheManifest(@TempDir Path dir) throws Exception {
         Path file = Files.write(dir.resolve("f"), sample(1000, 5));
         Path backup = store(dir, BackupSource.file(file));
@@ -112,8 +166,12 @@ class EmergencyRestoreTest {
 
     /** Backs {@code source} up and lays the backup out as a filesystem store does: a directory of its objects. */
     private static Path store(Path dir, BackupSource source) throws IOException {
+        return store(dir, source, 0);
+    }
+
+    private static Path store(Path dir, BackupSource source, int partBytes) throws IOException {
         InMemoryBackupStore store = new InMemoryBackupStore();
-        String id = Engines.engine(store).build().backup(source).id();
+        String id = Engines.engine(store).partBytes(partBytes).build().backup(source).id();
         Path backup = Files.createDirectories(dir.resolve("store").resolve(id));
         for (String object : store.objects(id)) {
             Files.write(backup.resolve(object), store.bytes(id, object));

@@ -269,6 +269,64 @@ class GpgInteropTest {
     }
 
     @Test
+    void gpgDecryptsEachPartOfABackupToAGpgKeyAndDrkitDerivesTheKeyOncePerBackup(@TempDir Path dir)
+        throws Exception {
+        String fingerprint = gpgKey("future-default");
+        byte[] plaintext = sample(300_000, 35);
+        InMemoryBackupStore store = new InMemoryBackupStore();
+        BackupEngine engine = BackupEngine.builder(store).encryption(Encryption.recipients(gpgPublicKey(fingerprint)))
+            .partBytes(16 * 1024).threads(3).build();
+        String id = engine.backup(BackupSource.stream("dump", () -> new java.io.ByteArrayInputStream(plaintext)))
+            .id();
+        List<DataPart> parts = engine.manifest(id).parts();
+        assertThat(parts.size()).isGreaterThan(3);
+
+        // gpg -d of each part, concatenated in order, then zstd -d: the stock-tools restore
+        java.io.ByteArrayOutputStream compressed = new java.io.ByteArrayOutputStream();
+        for (DataPart part : parts) {
+            Path file = Files.write(dir.resolve(part.object()), store.bytes(id, part.object()));
+            Path out = dir.resolve(part.object() + ".out");
+            Result gpg = gpg(GPG_KEY_PASSPHRASE, "--output", out.toString(), "--decrypt", file.toString());
+            assertThat(gpg.exitCode).as("gpg --decrypt %s: %s", part.object(), gpg.stderr).isZero();
+            compressed.writeBytes(Files.readAllBytes(out));
+        }
+        Path zst = Files.write(dir.resolve("all.zst"), compressed.toByteArray());
+        Result zstd = run(List.of("zstd", "-q", "-d", zst.toString(), "-o", dir.resolve("all").toString()), null,
+            null);
+        assertThat(zstd.exitCode).as("zstd -d: %s", zstd.stderr).isZero();
+        assertThat(Files.readAllBytes(dir.resolve("all"))).isEqualTo(plaintext);
+
+        Path restored = dir.resolve("restored");
+        engine.restore(id, gpgPrivateKey(fingerprint), restored);
+        assertThat(Files.readAllBytes(restored)).isEqualTo(plaintext);
+    }
+
+    @Test
+    void everyPartOfAPassphraseBackupCarriesTheSameS2kSaltAndGpgOpensEach(@TempDir Path dir) throws Exception {
+        byte[] plaintext = sample(200_000, 36);
+        InMemoryBackupStore store = new InMemoryBackupStore();
+        BackupEngine engine = BackupEngine.builder(store).encryption(Encryption.passphrase(PASSPHRASE))
+            .partBytes(16 * 1024).build();
+        String id = engine.backup(BackupSource.stream("dump", () -> new java.io.ByteArrayInputStream(plaintext)))
+            .id();
+        List<DataPart> parts = engine.manifest(id).parts();
+        assertThat(parts.size()).isGreaterThan(2);
+
+        java.util.Set<String> s2ks = new java.util.HashSet<>();
+        for (DataPart part : parts) {
+            Path file = Files.write(dir.resolve(part.object()), store.bytes(id, part.object()));
+            Result packets = gpg(PASSPHRASE_TEXT, "--list-packets", file.toString());
+            assertThat(packets.exitCode).as("gpg --list-packets %s: %s", part.object(), packets.stderr).isZero();
+            String s2k = packets.stdout.lines().filter(line -> line.contains("salt")).findFirst()
+                .orElseThrow(() -> new AssertionError("no S2K salt in " + packets.stdout));
+            s2ks.add(s2k.trim());
+            assertThat(packets.stdout).contains("mdc_method: 2").doesNotContain(":compressed packet:");
+        }
+        assertThat(s2ks).as("one S2K (salt and count) for the whole backup").hasSize(1);
+        assertThat(s2ks.iterator().next()).contains("count 65011712");
+    }
+
+    @Test
     void gpgSeesOnePublicKeyPacketPerRecipientAes256AndMdcAndNoCompression(@TempDir Path dir) throws Exception {
         RecipientKey curve = gpgPublicKey(gpgKey("future-default"));
         RecipientKey rsa = gpgPublicKey(gpgKey("default"));

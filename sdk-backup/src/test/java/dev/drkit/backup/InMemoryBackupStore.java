@@ -61,6 +61,16 @@ final class InMemoryBackupStore implements BackupStore {
         backup.put(objectName, change.apply(backup.get(objectName).clone()));
     }
 
+    /** Removes an object of a complete backup, as a lost file would. */
+    void remove(String backupId, String objectName) {
+        backup(backupId).remove(objectName);
+    }
+
+    /** Adds an object to a complete backup, as a stray or planted file would. */
+    void put(String backupId, String objectName, byte[] bytes) {
+        backup(backupId).put(objectName, bytes.clone());
+    }
+
     byte[] bytes(String backupId, String objectName) {
         return object(backupId, objectName).clone();
     }

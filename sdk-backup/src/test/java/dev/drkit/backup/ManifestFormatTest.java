@@ -43,6 +43,93 @@ class ManifestFormatTest {
         return ManifestFormat.seal(fields(), KEY).toBytes();
     }
 
+    /** The fields of a backup in three parts (format 2). */
+    static BackupManifest.Fields partedFields() {
+        BackupManifest.Fields f = fields();
+        f.parts = List.of(new DataPart("data.00000.pgp", 1000, "1".repeat(64)),
+            new DataPart("data.00001.pgp", 900, "2".repeat(64)),
+            new DataPart("data.00002.pgp", 100, "3".repeat(64)));
+        return f;
+    }
+
+    static byte[] sealedParts() {
+        return ManifestFormat.seal(partedFields(), KEY).toBytes();
+    }
+
+    @Test
+    void writesAndReadsBackupsInPartsAsFormat2() {
+        byte[] bytes = sealedParts();
+        String text = new String(bytes, StandardCharsets.UTF_8);
+
+        BackupManifest parsed = BackupManifest.parse(bytes);
+
+        assertThat(text).startsWith("{\"format\":\"drkit.backup-manifest/2\",\"body\":{")
+            .contains("\"ciphertext\":{\"bytes\":2000,\"sha256\":\"" + "b".repeat(64) + "\",\"parts\":["
+                + "{\"object\":\"data.00000.pgp\",\"bytes\":1000,\"sha256\":\"" + "1".repeat(64) + "\"},");
+        assertThat(parsed.formatVersion()).isEqualTo(2);
+        assertThat(parsed.parts()).isEqualTo(partedFields().parts);
+        assertThat(parsed.toBytes()).isEqualTo(bytes);
+        parsed.checkAuthentic(KEY);
+        assertThat(BackupManifest.parse(sealed()).parts())
+            .containsExactly(new DataPart("data.pgp", 2000, "b".repeat(64)));
+    }
+
+    @Test
+    void thePartsAreCoveredByTheHmac() {
+        BackupManifest.Fields reordered = partedFields();
+        reordered.parts = List.of(new DataPart("data.00000.pgp", 1000, "1".repeat(64)),
+            new DataPart("data.00001.pgp", 900, "3".repeat(64)),
+            new DataPart("data.00002.pgp", 100, "2".repeat(64)));
+        BackupManifest original = BackupManifest.parse(sealedParts());
+        BackupManifest other = ManifestFormat.seal(reordered, Secret.ofBytes(new byte[] {1}, "other key"));
+        // the body of one with the HMAC of the other: what someone without the key could splice together
+        byte[] spliced = ManifestFormat.file(other.body(), ManifestFormat.sha256(other.body()),
+            original.bodyHmacSha256(), true);
+
+        assertThatThrownBy(() -> BackupManifest.parse(spliced).checkAuthentic(KEY))
+            .isInstanceOfSatisfying(ManifestException.class,
+                e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.NOT_AUTHENTIC));
+    }
+
+    @Test
+    void refusesPartsThatAreMisnamedOutOfOrderEmptyOrDoNotAddUp() {
+        for (String[] edit : new String[][] {
+            {"\"data.00001.pgp\"", "\"data.00002.pgp\""},
+            {"\"data.00000.pgp\"", "\"data.pgp\""},
+            {"\"data.00000.pgp\"", "\"../data.00000.pgp\""},
+            {"\"bytes\":900", "\"bytes\":901"},
+            {"\"bytes\":900", "\"bytes\":0"},
+            {"\"bytes\":900", "\"bytes\":-900"},
+            {"\"parts\":[", "\"parts\":[],\"x\":["},
+            {"\"parts\":[", "\"object\":\"data.pgp\",\"parts\":["},
+            {"\"parts\":[{", "\"parts\":[{\"extra\":1,"},
+            {"\"sha256\":\"" + "2".repeat(64), "\"sha256\":\"" + "2".repeat(63)},
+        }) {
+            byte[] edited = resealed(sealedParts(), edit[0], edit[1], true);
+            assertThatThrownBy(() -> BackupManifest.parse(edited)).as(edit[1])
+                .isInstanceOfSatisfying(ManifestException.class,
+                    e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.MALFORMED));
+        }
+        BackupManifest.Fields none = partedFields();
+        none.parts = List.of();
+        byte[] empty = ManifestFormat.seal(none, KEY).toBytes();
+        assertThatThrownBy(() -> BackupManifest.parse(empty)).isInstanceOf(ManifestException.class)
+            .hasMessageContaining("ciphertext.parts");
+    }
+
+    @Test
+    void aFormat1ManifestWithPartsAndAFormat2OneWithoutAreRefused() {
+        byte[] v1WithParts = ManifestFormat.file(BackupManifest.parse(sealedParts()).body(),
+            ManifestFormat.sha256(BackupManifest.parse(sealedParts()).body()), "0".repeat(64), false);
+        byte[] v2WithoutParts = ManifestFormat.file(BackupManifest.parse(sealed()).body(),
+            ManifestFormat.sha256(BackupManifest.parse(sealed()).body()), "0".repeat(64), true);
+
+        assertThatThrownBy(() -> BackupManifest.parse(v1WithParts)).isInstanceOfSatisfying(ManifestException.class,
+            e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.MALFORMED));
+        assertThatThrownBy(() -> BackupManifest.parse(v2WithoutParts)).isInstanceOfSatisfying(ManifestException.class,
+            e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.MALFORMED));
+    }
+
     @Test
     void writesTheDocumentedLayoutAndReadsItBack() {
         byte[] bytes = sealed();
@@ -109,12 +196,12 @@ class ManifestFormatTest {
     @Test
     void aNewerFormatVersionIsUnsupportedNotMalformed() {
         byte[] newer = new String(sealed(), StandardCharsets.UTF_8)
-            .replace("drkit.backup-manifest/1", "drkit.backup-manifest/2").getBytes(StandardCharsets.UTF_8);
+            .replace("drkit.backup-manifest/1", "drkit.backup-manifest/3").getBytes(StandardCharsets.UTF_8);
 
         assertThatThrownBy(() -> BackupManifest.parse(newer))
             .isInstanceOfSatisfying(ManifestException.class,
                 e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.UNSUPPORTED_VERSION))
-            .hasMessageContaining("format version 2").hasMessageContaining("upgrade drkit");
+            .hasMessageContaining("format version 3").hasMessageContaining("upgrade drkit");
     }
 
     @Test
@@ -178,11 +265,15 @@ class ManifestFormatTest {
 
     /** The manifest with one edit of its body and a checksum that matches the edit. */
     static byte[] resealed(String from, String to) {
-        BackupManifest parsed = BackupManifest.parse(sealed());
+        return resealed(sealed(), from, to, false);
+    }
+
+    static byte[] resealed(byte[] manifest, String from, String to, boolean parts) {
+        BackupManifest parsed = BackupManifest.parse(manifest);
         String body = new String(parsed.body(), StandardCharsets.UTF_8);
         assertThat(body).contains(from);
         byte[] edited = body.replaceFirst(java.util.regex.Pattern.quote(from),
             java.util.regex.Matcher.quoteReplacement(to)).getBytes(StandardCharsets.UTF_8);
-        return ManifestFormat.file(edited, ManifestFormat.sha256(edited), parsed.bodyHmacSha256());
+        return ManifestFormat.file(edited, ManifestFormat.sha256(edited), parsed.bodyHmacSha256(), parts);
     }
 }

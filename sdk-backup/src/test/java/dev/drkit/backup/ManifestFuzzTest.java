@@ -25,18 +25,20 @@ class ManifestFuzzTest {
     }
 
     /**
-     * A valid manifest whose body has one region replaced by fuzzer text and a checksum that matches, so that the
+     * A valid manifest (single-part or in parts) whose body has one region replaced by fuzzer text and a checksum that matches, so that the
      * checks behind the checksum are reached.
      */
     @FuzzTest(maxDuration = "60s")
     void parsesEditedBodiesWithMatchingChecksums(FuzzedDataProvider data) {
-        BackupManifest valid = BackupManifest.parse(ManifestFormatTest.sealed());
+        boolean parts = data.consumeBoolean();
+        BackupManifest valid = BackupManifest.parse(parts ? ManifestFormatTest.sealedParts()
+            : ManifestFormatTest.sealed());
         String body = new String(valid.body(), StandardCharsets.UTF_8);
         int from = data.consumeInt(0, body.length());
         int to = data.consumeInt(from, Math.min(body.length(), from + 40));
         String edited = body.substring(0, from) + data.consumeRemainingAsString() + body.substring(to);
         byte[] editedBytes = edited.getBytes(StandardCharsets.UTF_8);
-        check(ManifestFormat.file(editedBytes, ManifestFormat.sha256(editedBytes), valid.bodyHmacSha256()));
+        check(ManifestFormat.file(editedBytes, ManifestFormat.sha256(editedBytes), valid.bodyHmacSha256(), parts));
     }
 
     private static void check(byte[] bytes) {

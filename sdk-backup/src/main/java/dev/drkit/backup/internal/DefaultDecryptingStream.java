@@ -75,9 +75,18 @@ public final class DefaultDecryptingStream extends DecryptingStream {
     /** Reads the message header, derives the key and returns the stream of plaintext. */
     public static DefaultDecryptingStream open(InputStream in, DecryptionKey key, Compression expected)
         throws IOException {
+        return open(in, key, expected, new KeyCache());
+    }
+
+    /**
+     * As {@link #open(InputStream, DecryptionKey, Compression)}, deriving keys through {@code keys}, so that the
+     * parts of one backup derive the passphrase's key or unlock the private key once.
+     */
+    public static DefaultDecryptingStream open(InputStream in, DecryptionKey key, Compression expected,
+                                               KeyCache keys) throws IOException {
         GuardedSource source = new GuardedSource(in);
         try {
-            return open(source, key, expected);
+            return open(source, key, expected, keys);
         } catch (IOException | PGPException | RuntimeException e) {
             closeQuietly(source);
             IOException sourceFailure = source.sourceFailure();
@@ -92,8 +101,8 @@ public final class DefaultDecryptingStream extends DecryptingStream {
         }
     }
 
-    private static DefaultDecryptingStream open(GuardedSource source, DecryptionKey key, Compression expected)
-        throws IOException, PGPException {
+    private static DefaultDecryptingStream open(GuardedSource source, DecryptionKey key, Compression expected,
+                                                KeyCache keys) throws IOException, PGPException {
         JcaPGPObjectFactory outer = new JcaPGPObjectFactory(source);
         Object first = outer.nextObject();
         while (first instanceof PGPMarker) {
@@ -124,9 +133,9 @@ public final class DefaultDecryptingStream extends DecryptingStream {
         publicKeyPackets.forEach(p -> recipientKeyIds.add(PgpKeys.keyId(p.getKeyID())));
         Opened clear;
         if (key instanceof PassphraseKey) {
-            clear = openWithPassphrase(passphrasePackets, ((PassphraseKey) key).passphrase(), recipientKeyIds);
+            clear = openWithPassphrase(passphrasePackets, ((PassphraseKey) key).passphrase(), recipientKeyIds, keys);
         } else if (key instanceof Identity) {
-            clear = openWithIdentity(publicKeyPackets, (Identity) key, recipientKeyIds);
+            clear = openWithIdentity(publicKeyPackets, (Identity) key, recipientKeyIds, keys);
         } else {
             throw new IllegalArgumentException("unsupported decryption key: " + key);
         }
@@ -160,14 +169,14 @@ public final class DefaultDecryptingStream extends DecryptingStream {
     }
 
     private static Opened openWithPassphrase(List<PGPPBEEncryptedData> packets, Secret passphrase,
-                                             List<String> recipientKeyIds) throws PGPException {
+                                             List<String> recipientKeyIds, KeyCache keys) throws PGPException {
         if (packets.isEmpty()) {
             throw new BackupDecryptionException(Reason.WRONG_KEY, "the OpenPGP message is encrypted to public keys "
                 + "only (key IDs " + String.join(", ", recipientKeyIds) + "); it needs one of their private keys, "
                 + "not a passphrase", recipientKeyIds, null);
         }
         for (PGPPBEEncryptedData pbe : packets) {
-            Opened clear = tryPassphrase(pbe, passphrase);
+            Opened clear = tryPassphrase(pbe, passphrase, keys);
             if (clear != null) {
                 return clear;
             }
@@ -182,13 +191,13 @@ public final class DefaultDecryptingStream extends DecryptingStream {
      * {@code gpg --throw-keyids} writes), unlocks that private key and recovers the session key.
      */
     private static Opened openWithIdentity(List<PGPPublicKeyEncryptedData> packets, Identity identity,
-                                           List<String> recipientKeyIds) throws PGPException {
+                                           List<String> recipientKeyIds, KeyCache keys) throws PGPException {
         if (packets.isEmpty()) {
             throw new BackupDecryptionException(Reason.WRONG_KEY, "the OpenPGP message is encrypted with a "
                 + "passphrase only; it needs the passphrase, not a private key", null);
         }
-        OpenPGPKey key = PrivateKeys.parse(identity.key(), "the private key");
-        List<OpenPGPSecretKey> candidates = PrivateKeys.decryptionKeys(key);
+        OpenPGPKey key = keys.parse(identity);
+        List<OpenPGPSecretKey> candidates = keys.decryptionKeys(key);
         @Nullable Secret passphrase = identity.passphrase().orElse(null);
         @Nullable String locked = null;
         for (PGPPublicKeyEncryptedData packet : packets) {
@@ -198,7 +207,7 @@ public final class DefaultDecryptingStream extends DecryptingStream {
                 if (wanted != 0L && wanted != id) {
                     continue;
                 }
-                PGPPrivateKey privateKey = PrivateKeys.unlock(candidate, passphrase);
+                PGPPrivateKey privateKey = keys.unlock(candidate, passphrase);
                 if (privateKey == null) {
                     locked = PgpKeys.keyId(id);
                     continue;
@@ -230,27 +239,22 @@ public final class DefaultDecryptingStream extends DecryptingStream {
 
     /**
      * The decrypted stream of {@code pbe} and its manifest key, or {@code null} if the passphrase does not fit it.
-     * Bouncy Castle keeps the passphrase array and reads it lazily, so the key must be derived before the array is
-     * wiped.
+     * The cache derives the key from a short-lived copy of the passphrase and keeps only the derived key.
      */
-    private static @Nullable Opened tryPassphrase(PGPPBEEncryptedData pbe, Secret passphrase)
-        throws PGPException {
-        PGPDigestCalculatorProvider digests = new JcaPGPDigestCalculatorProviderBuilder().build();
-        return passphrase.withChars(chars -> {
-            try {
-                PGPSessionKey sessionKey = pbe.getSessionKey(new JcePBEDataDecryptorFactoryBuilder(digests).build(chars));
-                return Opened.with(pbe, sessionKey);
-            } catch (PGPException | RuntimeException e) {
-                if (hasIoCause(e)) {
-                    // The bytes ran out or would not parse: that is damage, not a wrong passphrase.
-                    throw damaged("the OpenPGP message is damaged or truncated (" + describe(e) + ")", e);
-                }
-                // Bouncy Castle writes an encrypted session key into the passphrase packet. A wrong passphrase
-                // decrypts it to noise, which shows as an unknown cipher, a key of the wrong length or a failed
-                // quick check (PGPDataValidationException), depending on the noise.
-                return null;
+    private static @Nullable Opened tryPassphrase(PGPPBEEncryptedData pbe, Secret passphrase, KeyCache keys) {
+        try {
+            PGPSessionKey sessionKey = pbe.getSessionKey(keys.passphraseFactory(passphrase));
+            return Opened.with(pbe, sessionKey);
+        } catch (PGPException | RuntimeException e) {
+            if (hasIoCause(e)) {
+                // The bytes ran out or would not parse: that is damage, not a wrong passphrase.
+                throw damaged("the OpenPGP message is damaged or truncated (" + describe(e) + ")", e);
             }
-        });
+            // Bouncy Castle writes an encrypted session key into the passphrase packet. A wrong passphrase
+            // decrypts it to noise, which shows as an unknown cipher, a key of the wrong length or a failed
+            // quick check (PGPDataValidationException), depending on the noise.
+            return null;
+        }
     }
 
     /** A decrypted data stream with the manifest key derived from its session key. */
