@@ -141,6 +141,13 @@ final class FailoverCommand implements Runnable {
             putMillis(figures, "firstWriteAfterPromoteStartMillis", result.firstWriteAfterPromote());
             figures.put("acknowledged", result.acknowledged());
             figures.put("failed", result.failed());
+            figures.put("failedInFlightAtBreak", result.failedInFlight());
+            figures.put("failedStartedAfterBreak", result.failedAfterBreak());
+            if (result.failedAfterDetection().isPresent()) {
+                figures.put("failedStartedAfterDetection", result.failedAfterDetection().getAsLong());
+            } else {
+                figures.putNull("failedStartedAfterDetection");
+            }
             figures.put("delayed", result.delayed());
             figures.put("lost", result.lost());
             figures.put("writesToOldPrimary", result.zombieWrites());
@@ -163,10 +170,15 @@ final class FailoverCommand implements Runnable {
         private static String figures(FailoverDrill.Result result) {
             return String.format("%nfailover figures%n  time to detect                    %s%n"
                     + "  first write after the promotion   %s%n  requests failed / delayed         %d / %d%n"
+                    + "    in flight at the break          %d%n    started after the break         %d%n"
+                    + "      of them after detection       %s%n"
                     + "  acknowledged writes lost          %d of %d%n  writes to the old primary after   %d%n"
                     + "  data loss reported                %s%n",
                 millis(result.timeToDetect()), millis(result.firstWriteAfterPromotion()), result.failed(),
-                result.delayed(), result.lost(), result.acknowledged(), result.zombieWrites(),
+                result.delayed(), result.failedInFlight(), result.failedAfterBreak(),
+                result.failedAfterDetection().isPresent() ? Long.toString(result.failedAfterDetection().getAsLong())
+                    : "not measured", result.lost(),
+                result.acknowledged(), result.zombieWrites(),
                 result.dataLossReport().orElse("no"));
         }
 

@@ -34,6 +34,18 @@ class FailoverCommandTest {
         assertThat(result.at("/failover/firstWriteAfterPromotionMillis").isNumber()).isTrue();
         assertThat(result.at("/report/verdict").asText()).isEqualTo("PASS");
         assertThat(err.toString()).contains("drill: break the primary");
+        long inFlight = result.at("/failover/failedInFlightAtBreak").asLong(-1);
+        long afterBreak = result.at("/failover/failedStartedAfterBreak").asLong(-1);
+        assertThat(result.at("/failover/failed").asLong()).isEqualTo(inFlight + afterBreak);
+        assertThat(afterBreak).isGreaterThanOrEqualTo(0);
+        if (scenario.equals("crash")) {
+            // The outage (1 s to the promotion) is shorter than drkit's default primaryWait: a write that starts
+            // once the loss is detected waits for the new primary instead of failing. The writes in flight on the
+            // broken connections fail, at most one per writer (the drill runs two).
+            assertThat(result.at("/failover/failedStartedAfterDetection").asLong(-1))
+                .as("writes started after the loss was detected that failed").isZero();
+            assertThat(inFlight).as("writes in flight at the break that failed").isBetween(0L, 2L);
+        }
     }
 
     @Test

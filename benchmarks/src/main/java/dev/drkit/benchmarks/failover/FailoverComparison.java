@@ -69,16 +69,17 @@ public final class FailoverComparison {
                 results.put(scenario + " | " + through, runs);
             }
         }
-        System.out.printf("%n%-26s | %9s | %24s | %24s | %6s | %7s | %4s | %11s | %s%n", "scenario | through",
-            "detect ms", "1st write, promote end ms", "1st write, promote start", "failed", "delayed", "lost",
-            "old primary", "verdicts");
+        System.out.printf("%n%-26s | %9s | %24s | %24s | %16s | %19s | %7s | %4s | %11s | %s%n",
+            "scenario | through", "detect ms", "1st write, promote end ms", "1st write, promote start",
+            "failed in flight", "failed after break", "delayed", "lost", "old primary", "verdicts");
         for (Map.Entry<String, List<FailoverDrill.Result>> entry : results.entrySet()) {
             List<FailoverDrill.Result> runs = entry.getValue();
-            System.out.printf("%-26s | %9s | %24s | %24s | %6s | %7s | %4s | %11s | %s%n", entry.getKey(),
+            System.out.printf("%-26s | %9s | %24s | %24s | %16s | %19s | %7s | %4s | %11s | %s%n", entry.getKey(),
                 medianMillis(runs, FailoverDrill.Result::timeToDetect),
                 medianMillis(runs, FailoverDrill.Result::firstWriteAfterPromotion),
                 medianMillis(runs, FailoverDrill.Result::firstWriteAfterPromote),
-                median(runs, FailoverDrill.Result::failed), median(runs, FailoverDrill.Result::delayed),
+                median(runs, FailoverDrill.Result::failedInFlight),
+                median(runs, FailoverDrill.Result::failedAfterBreak), median(runs, FailoverDrill.Result::delayed),
                 median(runs, FailoverDrill.Result::lost), median(runs, FailoverDrill.Result::zombieWrites),
                 runs.stream().map(r -> r.report().verdict().name()).collect(Collectors.joining(",")));
         }
@@ -88,6 +89,7 @@ public final class FailoverComparison {
         return "detect " + r.timeToDetect().map(d -> d.toMillis() + " ms").orElse("-") + ", first write after "
             + r.firstWriteAfterPromotion().map(d -> d.toMillis() + " ms").orElse("never") + " (from the promote start "
             + r.firstWriteAfterPromote().map(d -> d.toMillis() + " ms").orElse("never") + "), failed " + r.failed()
+            + " (" + r.failedInFlight() + " in flight at the break, " + r.failedAfterBreak() + " started after it)"
             + ", delayed " + r.delayed() + ", lost " + r.lost() + ", old primary " + r.zombieWrites() + ", "
             + r.report().verdict();
     }

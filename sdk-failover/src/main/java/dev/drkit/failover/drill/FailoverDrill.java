@@ -32,6 +32,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -156,18 +157,27 @@ public final class FailoverDrill {
      * @param firstWriteAfterPromotion from the promotion's end to the first acknowledged write
      * @param firstWriteAfterPromote   from the start of the promotion to the first acknowledged write
      * @param acknowledged         writes acknowledged
-     * @param failed               writes that failed
+     * @param failed               writes that failed: {@code failedInFlight + failedAfterBreak}
      * @param delayed              writes that succeeded after more than 250 ms
      * @param lost                 acknowledged writes missing on the new primary
      * @param zombieWrites         writes executed on the old primary after the promotion
      * @param dataLossReport       what the data source reported of a possible data loss (the detail of its
      *                             {@link FailoverEvent.Type#POSSIBLE_DATA_LOSS} event), if it did
+     * @param failedInFlight       failed writes that had started before the break: in flight on the connection
+     *                             that broke, they cannot succeed and are never retried
+     * @param failedAfterBreak     failed writes that started at or after the break
+     * @param failedAfterDetection of those, the ones that started after the data source declared the primary lost
+     *                             (drkit only; empty when the data source reports no loss): the writes drkit's
+     *                             {@link FailoverConfig#primaryWait()} is meant to save when the outage is
+     *                             shorter than the wait. A write that started after the break but before the
+     *                             loss was noticed may still take a pooled connection to the dead primary and fail.
      * @since 0.1
      */
     public record Result(DrillReport report, Optional<Duration> timeToDetect,
                          Optional<Duration> firstWriteAfterPromotion, Optional<Duration> firstWriteAfterPromote,
                          long acknowledged, long failed, long delayed, long lost, long zombieWrites,
-                         Optional<String> dataLossReport) {
+                         Optional<String> dataLossReport, long failedInFlight, long failedAfterBreak,
+                         OptionalLong failedAfterDetection) {
     }
 
     private static final Duration RECOVERY_BOUND = Duration.ofSeconds(30);
@@ -230,7 +240,8 @@ public final class FailoverDrill {
         steps.steps().forEach(report::step);
         DrillReport built = report.finished(Instant.now()).build();
         return new Result(built, figures.detect, figures.afterPromotion, figures.afterPromote, figures.acknowledged,
-            figures.failed, figures.delayed, figures.lost, figures.zombie, Optional.ofNullable(figures.lossReport));
+            figures.failed, figures.delayed, figures.lost, figures.zombie, Optional.ofNullable(figures.lossReport),
+            figures.failedInFlight, figures.failedAfterBreak, figures.failedAfterDetection);
     }
 
     private static final class Figures {
@@ -239,6 +250,9 @@ public final class FailoverDrill {
         Optional<Duration> afterPromote = Optional.empty();
         long acknowledged;
         long failed;
+        long failedInFlight;
+        long failedAfterBreak;
+        OptionalLong failedAfterDetection = OptionalLong.empty();
         long delayed;
         long lost;
         long zombie;
@@ -389,9 +403,14 @@ public final class FailoverDrill {
                 Freeze.thaw(primary);
             }
             load.stop();
-            figures.acknowledged = load.acknowledged();
-            figures.failed = load.failed();
-            figures.delayed = load.delayed();
+            count(load, broken, lostAt.get(), figures);
+            if (scenario == Scenario.ZOMBIE) {
+                // What the old primary got anyway: no write was acknowledged, but a data source may still have
+                // sent its writes there.
+                figures.zombie = primary.queryLong("SELECT count(*) FROM " + WriteLoad.TABLE) - rowsOnZombie;
+                steps.check("writes to the old primary after the promotion", figures.zombie == 0,
+                    figures.zombie + " (0 required), none of them acknowledged" + waitsOn(primary));
+            }
             return;
         }
         TimeUnit.NANOSECONDS.sleep(options.steady().toNanos());
@@ -401,9 +420,7 @@ public final class FailoverDrill {
             TimeUnit.NANOSECONDS.sleep(options.steady().toNanos());
         }
         load.stop();
-        figures.acknowledged = load.acknowledged();
-        figures.failed = load.failed();
-        figures.delayed = load.delayed();
+        count(load, broken, lostAt.get(), figures);
 
         try (Connection survivor = replica.connect()) {
             figures.lost = load.lostOn(survivor).size();
@@ -418,7 +435,10 @@ public final class FailoverDrill {
             figures.lossReport != null ? "POSSIBLE_DATA_LOSS: " + figures.lossReport
                 : figures.lost == 0 ? "nothing lost, nothing reported" : figures.lost
                     + " acknowledged writes lost and nobody was told");
-        steps.check("requests failed and delayed", true, figures.failed + " failed, " + figures.delayed
+        steps.check("requests failed and delayed", true, figures.failed + " failed (" + figures.failedInFlight
+            + " in flight at the break, " + figures.failedAfterBreak + " started after it"
+            + (figures.failedAfterDetection.isPresent() ? ", " + figures.failedAfterDetection.getAsLong()
+                + " of them after the loss was detected" : "") + "), " + figures.delayed
             + " delayed over " + DELAYED_AFTER.toMillis() + " ms, of " + (figures.acknowledged + figures.failed));
 
         if (scenario == Scenario.ZOMBIE) {
@@ -428,6 +448,34 @@ public final class FailoverDrill {
         }
         steps.check("writes to the old primary after the promotion", figures.zombie == 0, scenario == Scenario.CRASH
             ? "0: the old primary is down" : figures.zombie + " (0 required)");
+    }
+
+    private static void count(WriteLoad load, long broken, long lostAt, Figures figures) {
+        figures.acknowledged = load.acknowledged();
+        figures.delayed = load.delayed();
+        figures.failedInFlight = load.failedStartedBetween(Long.MIN_VALUE / 2 + broken, broken);
+        figures.failedAfterBreak = load.failedStartedBetween(broken, broken + Long.MAX_VALUE / 2);
+        figures.failed = figures.failedInFlight + figures.failedAfterBreak;
+        if (lostAt != 0) {
+            figures.failedAfterDetection = OptionalLong.of(load.failedStartedBetween(lostAt,
+                lostAt + Long.MAX_VALUE / 2));
+        }
+    }
+
+    /** What the client sessions on {@code old} wait for, such as {@code SyncRep}: why writes sent there hang. */
+    private static String waitsOn(PgCluster old) {
+        try {
+            List<String> waits = new ArrayList<>();
+            for (Map<String, @Nullable String> row : old.queryRows("SELECT coalesce(wait_event, 'running') AS w,"
+                + " count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                + " AND pid <> pg_backend_pid() GROUP BY 1 ORDER BY 1")) {
+                waits.add(row.get("n") + " waiting on " + row.get("w"));
+            }
+            return waits.isEmpty() ? "; no client session on it" : "; its client sessions: "
+                + String.join(", ", waits);
+        } catch (Exception e) {
+            return "; its sessions could not be read: " + e.getClass().getSimpleName();
+        }
     }
 
     private static long rowsAfter(PgCluster old, Instant promoted) throws Exception {

@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.LongAdder;
  * A steady write load of numbered rows through any {@link DataSource}: each thread takes the next number, inserts
  * it in its own autocommit statement, and remembers it as acknowledged only when the insert returned. Afterwards
  * the rows on the surviving primary tell exactly which acknowledged writes were lost. Nothing is retried: a
- * failed write is counted and the thread goes on with the next number.
+ * failed write is counted, with the time it started, and the thread goes on with the next number; so a drill can
+ * tell the writes in flight when the primary broke from the ones that started later.
  *
  * <p>Thread-safe: {@link #start()} and {@link #stop()} from one thread, readings from any.
  *
@@ -48,6 +49,7 @@ public final class WriteLoad implements AutoCloseable {
     private final AtomicLong firstAckAfter = new AtomicLong(Long.MIN_VALUE);
     private final List<Thread> workers = new ArrayList<>();
     private final List<Long> ackNanos = new ArrayList<>();
+    private final List<Long> failedStartNanos = new ArrayList<>();
     private volatile boolean running;
 
     /**
@@ -93,6 +95,9 @@ public final class WriteLoad implements AutoCloseable {
                     delayed.increment();
                 }
             } catch (SQLException | RuntimeException e) {
+                synchronized (acknowledged) {
+                    failedStartNanos.add(began);
+                }
                 failed.increment();
             }
             due += pace;
@@ -127,6 +132,16 @@ public final class WriteLoad implements AutoCloseable {
     /** Writes that failed so far. */
     public long failed() {
         return failed.sum();
+    }
+
+    /**
+     * Failed writes that started (asked for their connection) in {@code [from, to)}, both {@link System#nanoTime()}.
+     */
+    public long failedStartedBetween(long from, long to) {
+        synchronized (acknowledged) {
+            return failedStartNanos.stream().mapToLong(Long::longValue).filter(t -> t - from >= 0 && t - to < 0)
+                .count();
+        }
     }
 
     /** Writes that succeeded but took longer than the delay bound. */
