@@ -397,6 +397,8 @@ public final class BackupEngine {
         for (String id : ids) {
             infos.add(manifest(id).info());
         }
+        // Ids sort by their start second only: two backups started in the same second sort by their random part.
+        infos.sort(Comparator.comparing(BackupInfo::startedAt).thenComparing(BackupInfo::id));
         return infos;
     }
 

@@ -54,6 +54,28 @@ class RotationTest {
     }
 
     @Test
+    void backupsStartedInOneSecondAreListedAndRotatedInTheOrderTheyStarted(@TempDir Path dir) throws Exception {
+        SettableClock clock = new SettableClock();
+        try (FileSystemStore store = FileSystemStore.open(dir.resolve("store"))) {
+            BackupEngine engine = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock).build();
+            // Ids carry the start second and a random part: within one second they sort by chance, not by time.
+            List<String> started = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                clock.now = Instant.parse("2026-11-01T02:00:00Z").plusMillis(100L * i);
+                byte[] content = sample(1_000, i);
+                started.add(engine.backup(BackupSource.stream("db.dump", () -> new ByteArrayInputStream(content))).id());
+            }
+
+            List<String> listed = engine.list().stream().map(BackupInfo::id).toList();
+            RotationResult rotated = engine.rotate(RetentionPolicy.builder().keepLast(1).build(), false);
+
+            assertThat(listed).containsExactlyElementsOf(started);
+            assertThat(rotated.deleted()).containsExactlyInAnyOrderElementsOf(started.subList(0, 7));
+            assertThat(store.list()).containsExactly(started.get(7));
+        }
+    }
+
+    @Test
     void dryRunDeletesNothingAndRotationDeletesOnlyWhatNoRuleKeeps(@TempDir Path dir) throws Exception {
         SettableClock clock = new SettableClock();
         Path events = dir.resolve("events.jsonl");
