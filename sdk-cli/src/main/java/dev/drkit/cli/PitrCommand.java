@@ -55,6 +55,56 @@ final class PitrCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
+
+    /** A time with a zone, ISO-8601 or with a space before the time; a usage error otherwise. */
+    static Instant parseInstant(CommandSpec spec, String text) {
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            try {
+                return OffsetDateTime.parse(text.replace(' ', 'T')).toInstant();
+            } catch (DateTimeParseException e2) {
+                throw usage(spec, "--target-time must be a time with a zone, such as 2026-11-23T14:05:00Z, but was \""
+                    + text + "\"");
+            }
+        }
+    }
+
+    /** {@code 90s}, {@code 1500ms}, {@code 5m}, {@code 1h}, {@code 2d} or ISO-8601; a usage error otherwise. */
+    static Duration parseDuration(CommandSpec spec, String option, String text) {
+        Matcher m = DURATION.matcher(text.strip().toLowerCase(Locale.ROOT));
+        if (m.matches() && m.group(1).length() <= 9) {
+            long n = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "s" : m.group(2);
+            switch (unit) {
+                case "ms":
+                    return Duration.ofMillis(n);
+                case "m":
+                    return Duration.ofMinutes(n);
+                case "h":
+                    return Duration.ofHours(n);
+                case "d":
+                    return Duration.ofDays(n);
+                default:
+                    return Duration.ofSeconds(n);
+            }
+        }
+        try {
+            Duration d = Duration.parse(text);
+            if (!d.isNegative()) {
+                return d;
+            }
+        } catch (DateTimeParseException e) {
+            // fall through to the usage error
+        }
+        throw usage(spec, option + " must be a duration such as 90s, 5m or 1h, but was \"" + text + "\"");
+    }
+
+    private static CommandLine.ParameterException usage(CommandSpec spec, String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
     /** {@code drkit pitr verify}. */
     @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Walks the WAL records of an archive directory from a plain-format base backup's start to the"
@@ -63,7 +113,6 @@ final class PitrCommand implements Runnable {
             "Exit 0 when everything checks out, 1 on any fault or an unreachable target."})
     static final class Verify implements Callable<Integer> {
 
-        private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
 
         @Spec
         CommandSpec spec;
@@ -112,7 +161,7 @@ final class PitrCommand implements Runnable {
         public Integer call() throws IOException {
             boolean store = keys.given() || identity != null || isWalStore(archive);
             if (store && !keys.given() && identity == null) {
-                throw usage("--archive " + archive + " is a drkit WAL store: give --passphrase-file, --passphrase-env"
+                throw usage(spec, "--archive " + archive + " is a drkit WAL store: give --passphrase-file, --passphrase-env"
                     + " or --identity to read it");
             }
             WalArchiveVerifier.Builder builder = WalArchiveVerifier.builder().archive(archive);
@@ -123,21 +172,21 @@ final class PitrCommand implements Runnable {
                 builder.stateFile(state);
             }
             if (targetTime != null) {
-                builder.targetTime(parseInstant(targetTime));
+                builder.targetTime(parseInstant(spec, targetTime));
             }
             if (rpo != null) {
-                Duration d = parseDuration("--rpo", rpo);
+                Duration d = parseDuration(spec, "--rpo", rpo);
                 if (d.isZero()) {
-                    throw usage("--rpo must be positive, but was \"" + rpo + "\"");
+                    throw usage(spec, "--rpo must be positive, but was \"" + rpo + "\"");
                 }
                 builder.rpoTarget(d);
             }
             if (archiveTimeout != null) {
-                builder.archiveTimeout(parseDuration("--archive-timeout", archiveTimeout));
+                builder.archiveTimeout(parseDuration(spec, "--archive-timeout", archiveTimeout));
             }
             if (primaryTimeline != null) {
                 if (primaryTimeline <= 0) {
-                    throw usage("--primary-timeline must be positive, but was " + primaryTimeline);
+                    throw usage(spec, "--primary-timeline must be positive, but was " + primaryTimeline);
                 }
                 builder.primaryTimeline(primaryTimeline);
             }
@@ -179,58 +228,6 @@ final class PitrCommand implements Runnable {
                 return false; // the verifier reports what it cannot read
             }
             return false;
-        }
-
-        Instant parseInstant(String text) {
-            try {
-                return Instant.parse(text);
-            } catch (DateTimeParseException e) {
-                try {
-                    return OffsetDateTime.parse(text.replace(' ', 'T')).toInstant();
-                } catch (DateTimeParseException e2) {
-                    throw usage("--target-time must be a time with a zone, such as 2026-11-23T14:05:00Z, but was \""
-                        + text + "\"");
-                }
-            }
-        }
-
-        Duration parseDuration(String option, String text) {
-            Matcher m = DURATION.matcher(text.strip().toLowerCase(Locale.ROOT));
-            if (m.matches() && m.group(1).length() <= 9) {
-                long n = Long.parseLong(m.group(1));
-                String unit = m.group(2) == null ? "s" : m.group(2);
-                switch (unit) {
-                    case "ms":
-                        return Duration.ofMillis(n);
-                    case "m":
-                        return Duration.ofMinutes(n);
-                    case "h":
-                        return Duration.ofHours(n);
-                    case "d":
-                        return Duration.ofDays(n);
-                    default:
-                        return Duration.ofSeconds(n);
-                }
-            }
-            try {
-                Duration d = Duration.parse(text);
-                if (!d.isNegative()) {
-                    return d;
-                }
-            } catch (DateTimeParseException e) {
-                // fall through to the usage error
-            }
-            throw usage(option + " must be a duration such as 90s, 5m or 1h, but was \"" + text + "\"");
-        }
-
-        private CommandLine.ParameterException usage(String message) {
-            return new CommandLine.ParameterException(spec.commandLine(), message);
-        }
-
-        /** This instance with {@code spec} set, so another subcommand can use its parsers. */
-        Verify withSpec(CommandSpec spec) {
-            this.spec = spec;
-            return this;
         }
     }
 
@@ -342,18 +339,18 @@ final class PitrCommand implements Runnable {
                 for (String rows : expectRows) {
                     int eq = rows.lastIndexOf('=');
                     if (eq <= 0 || !rows.substring(eq + 1).matches("\\d{1,18}")) {
-                        throw usage("--expect-rows must be TABLE=N, such as orders=1200, but was \"" + rows + "\"");
+                        throw usage(spec, "--expect-rows must be TABLE=N, such as orders=1200, but was \"" + rows + "\"");
                     }
                     builder.expectRowCount(rows.substring(0, eq), Long.parseLong(rows.substring(eq + 1)));
                 }
             } catch (IllegalArgumentException e) {
-                throw usage(e.getMessage());
+                throw usage(spec, e.getMessage());
             }
-            Duration limit = new Verify().withSpec(spec).parseDuration("--timeout", timeout);
+            Duration limit = parseDuration(spec, "--timeout", timeout);
             if (limit.isZero()) {
-                throw usage("--timeout must be positive, but was \"" + timeout + "\"");
+                throw usage(spec, "--timeout must be positive, but was \"" + timeout + "\"");
             }
-            builder.timeout(limit).targetTime(new Verify().withSpec(spec).parseInstant(targetTime));
+            builder.timeout(limit).targetTime(parseInstant(spec, targetTime));
             spec.commandLine().getErr().println("drkit pitr drill: restoring to " + targetTime + " ...");
             spec.commandLine().getErr().flush();
             PitrDrillReport report = builder.build().run();
@@ -367,10 +364,6 @@ final class PitrCommand implements Runnable {
                 return ExitCodes.DATA;
             }
             return ExitCodes.OK;
-        }
-
-        private CommandLine.ParameterException usage(String message) {
-            return new CommandLine.ParameterException(spec.commandLine(), message);
         }
     }
 }
