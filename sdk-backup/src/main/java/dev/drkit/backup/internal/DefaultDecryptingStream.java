@@ -27,7 +27,6 @@ import org.bouncycastle.openpgp.jcajce.JcaPGPObjectFactory;
 import org.bouncycastle.openpgp.operator.PGPDigestCalculatorProvider;
 import org.bouncycastle.openpgp.operator.jcajce.JcaPGPDigestCalculatorProviderBuilder;
 import org.bouncycastle.openpgp.operator.jcajce.JcePBEDataDecryptorFactoryBuilder;
-import org.bouncycastle.openpgp.operator.jcajce.JceSessionKeyDataDecryptorFactoryBuilder;
 import org.jspecify.annotations.Nullable;
 
 import java.io.BufferedInputStream;
@@ -271,13 +270,13 @@ public final class DefaultDecryptingStream extends DecryptingStream {
 
         static Opened with(PGPPBEEncryptedData encrypted, PGPSessionKey sessionKey) throws PGPException {
             // Never log or print sessionKey: its toString shows the key.
-            InputStream data = encrypted.getDataStream(new JceSessionKeyDataDecryptorFactoryBuilder().build(sessionKey));
+            InputStream data = encrypted.getDataStream(FastCfbDecryptorFactory.forSessionKey(sessionKey));
             return derive(encrypted, data, sessionKey);
         }
 
         static Opened with(PGPPublicKeyEncryptedData encrypted, PGPSessionKey sessionKey) throws PGPException {
             // The bulk data runs on the JDK's AES, whatever unwrapped the session key.
-            InputStream data = encrypted.getDataStream(new JceSessionKeyDataDecryptorFactoryBuilder().build(sessionKey));
+            InputStream data = encrypted.getDataStream(FastCfbDecryptorFactory.forSessionKey(sessionKey));
             return derive(encrypted, data, sessionKey);
         }
 
