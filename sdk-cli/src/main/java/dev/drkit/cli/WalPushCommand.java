@@ -32,13 +32,13 @@ import java.util.concurrent.Callable;
 @Command(name = "wal-push", mixinStandardHelpOptions = true,
     description = {"Archives one WAL file (a segment, .partial, .history or .backup file) into a WAL store: "
         + "zstd-compressed, encrypted as OpenPGP, with its size and SHA-256 recorded. For archive_command:",
-        "  archive_command = 'drkit wal-push --store /archive/wal --passphrase-file /etc/drkit/wal.pass %p'",
+        "  archive_command = 'drkit wal-push --store /archive/wal --passphrase-file /etc/drkit/wal.pass %%p'",
         "The same name again with identical content succeeds; with different content it is refused (exit 1).",
         "With --spool, one run also pushes other files PostgreSQL marked ready and leaves a marker per file that the"
             + " archive_command tests in the shell before starting a JVM (docs/pitr.md has the exact form):",
-        "  archive_command = '{ test \"$(stat -c %%d:%%i:%%s:%%.9Y %p && cat /archive/wal/%f/wal.json)\" ="
-            + " \"$(cat /spool/%f.ok)\"; } 2>/dev/null && rm -f /spool/%f.ok"
-            + " || drkit wal-push --spool /spool --store /archive/wal --passphrase-file /etc/drkit/wal.pass %p'"})
+        "  archive_command = '{ test \"$(stat -c %%%%d:%%%%i:%%%%s:%%%%.9Y %%p && cat /archive/wal/%%f/wal.json)\" ="
+            + " \"$(cat /spool/%%f.ok)\"; } 2>/dev/null && rm -f /spool/%%f.ok"
+            + " || drkit wal-push --spool /spool --store /archive/wal --passphrase-file /etc/drkit/wal.pass %%p'"})
 final class WalPushCommand implements Callable<Integer> {
 
     /** Files per run with {@code --spool} unless {@code --batch} says otherwise. */
@@ -73,7 +73,7 @@ final class WalPushCommand implements Callable<Integer> {
             + DEFAULT_BATCH + ").")
     @Nullable Integer batch;
 
-    @Parameters(index = "0", paramLabel = "PATH", description = "The WAL file to archive (%p); its name is kept.")
+    @Parameters(index = "0", paramLabel = "PATH", description = "The WAL file to archive (%%p); its name is kept.")
     Path walFile;
 
     @Override
