@@ -2,6 +2,7 @@ package dev.drkit.cli;
 
 import dev.drkit.backup.postgres.WalArchive;
 import dev.drkit.backup.postgres.WalPushResult;
+import dev.drkit.backup.postgres.WalSpool;
 import dev.drkit.backup.store.BackupStore;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
@@ -12,20 +13,36 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
  * {@code drkit wal-push %p}: archives one WAL file into drkit's encrypted WAL store; PostgreSQL's
  * {@code archive_command}. Exit 0 when archived (or archived already with identical content), 1 when the archive
  * holds the name with different content, 2 on a usage error, 3 when the file or store cannot be read or written.
+ *
+ * <p>With {@code --spool DIR}, one run also pushes up to {@code --batch} - 1 other files PostgreSQL has marked
+ * ready, oldest first, and leaves a marker for each in the spool once it is committed, which the
+ * {@code archive_command}'s shell test ({@link WalSpool#archiveCommand}) uses to answer for them without a JVM.
+ * The exit code is that of the file asked for: a failure among the others ends the batch with a line on standard
+ * error and leaves no marker for that file, so PostgreSQL asks for it later and gets the error then.
  */
 @Command(name = "wal-push", mixinStandardHelpOptions = true,
     description = {"Archives one WAL file (a segment, .partial, .history or .backup file) into a WAL store: "
         + "zstd-compressed, encrypted as OpenPGP, with its size and SHA-256 recorded. For archive_command:",
-        "  archive_command = 'drkit wal-push --store /archive/wal --passphrase-file /etc/drkit/wal.pass %p'",
-        "The same name again with identical content succeeds; with different content it is refused (exit 1)."})
+        "  archive_command = 'drkit wal-push --store /archive/wal --passphrase-file /etc/drkit/wal.pass %%p'",
+        "The same name again with identical content succeeds; with different content it is refused (exit 1).",
+        "With --spool, one run also pushes other files PostgreSQL marked ready and leaves a marker per file that the"
+            + " archive_command tests in the shell before starting a JVM (docs/pitr.md has the exact form):",
+        "  archive_command = '{ test \"$(stat -c %%%%d:%%%%i:%%%%s:%%%%.9Y %%p && cat /archive/wal/%%f/wal.json)\" ="
+            + " \"$(cat /spool/%%f.ok)\"; } 2>/dev/null && rm -f /spool/%%f.ok"
+            + " || drkit wal-push --spool /spool --store /archive/wal --passphrase-file /etc/drkit/wal.pass %%p'"})
 final class WalPushCommand implements Callable<Integer> {
+
+    /** Files per run with {@code --spool} unless {@code --batch} says otherwise. */
+    static final int DEFAULT_BATCH = 16;
 
     @Spec
     CommandSpec spec;
@@ -45,7 +62,18 @@ final class WalPushCommand implements Callable<Integer> {
         description = "zstd level 1..19 (default: ${DEFAULT-VALUE}).")
     int zstdLevel;
 
-    @Parameters(index = "0", paramLabel = "PATH", description = "The WAL file to archive (%p); its name is kept.")
+    @Option(names = "--spool", paramLabel = "DIR",
+        description = "Also push other WAL files that PostgreSQL marked ready (pg_wal/archive_status/*.ready,"
+            + " oldest first) and leave a marker per file in DIR (created 0700) once it is in the store, for the"
+            + " archive_command's shell test. One spool per server.")
+    @Nullable Path spool;
+
+    @Option(names = "--batch", paramLabel = "N",
+        description = "With --spool: push at most N files per run, the one asked for included (default: "
+            + DEFAULT_BATCH + ").")
+    @Nullable Integer batch;
+
+    @Parameters(index = "0", paramLabel = "PATH", description = "The WAL file to archive (%%p); its name is kept.")
     Path walFile;
 
     @Override
@@ -60,16 +88,62 @@ final class WalPushCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--zstd-level: " + e.getMessage());
         }
+        if (batch != null && spool == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--batch needs --spool: the other files"
+                + " pushed are answered for from the spool's markers");
+        }
+        if (batch != null && (batch < 1 || batch > 10_000)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be between 1 and 10000, but"
+                + " was " + batch);
+        }
+        PrintWriter err = spec.commandLine().getErr();
         try (KeyOptions.ForBackup key = keys.forBackup(spec, recipient);
-             BackupStore wal = store.open(spec)) {
-            WalPushResult result = WalArchive.builder(wal).encryption(key.encryption()).compression(compression)
-                .build().push(walFile);
-            if (result.alreadyArchived()) {
-                spec.commandLine().getErr().println(spec.qualifiedName() + ": " + result.walFileName()
-                    + " is archived already with identical content");
-                spec.commandLine().getErr().flush();
+             BackupStore wal = store.open(spec);
+             WalArchive archive = WalArchive.builder(wal).encryption(key.encryption()).compression(compression)
+                 .build()) {
+            WalSpool markers = spool == null ? null : WalSpool.open(spool);
+            String name = String.valueOf(walFile.getFileName());
+            if (markers != null) {
+                // PostgreSQL asks for this file now: whatever its marker said, it is answered by this push
+                markers.remove(name);
             }
+            WalPushResult result = archive.push(walFile);
+            if (result.alreadyArchived()) {
+                err.println(spec.qualifiedName() + ": " + result.walFileName()
+                    + " is archived already with identical content");
+            }
+            if (markers != null) {
+                pushOthers(markers, archive, walFile, err);
+            }
+            err.flush();
             return ExitCodes.OK;
+        }
+    }
+
+    /** Pushes other ready files, oldest first, up to the batch size, each followed by its marker. */
+    private void pushOthers(WalSpool markers, WalArchive archive, Path asked, PrintWriter err) {
+        Path walDirectory = asked.toAbsolutePath().getParent();
+        String askedName = String.valueOf(asked.getFileName());
+        int limit = (batch == null ? DEFAULT_BATCH : batch) - 1;
+        int pushed = 0;
+        try {
+            List<String> ready = WalSpool.readyFiles(walDirectory);
+            for (String other : ready) {
+                if (pushed >= limit) {
+                    break;
+                }
+                Path file = walDirectory.resolve(other);
+                if (other.equals(askedName) || markers.isMarked(file, archive)) {
+                    continue;
+                }
+                markers.pushAndMark(archive, file);
+                pushed++;
+            }
+            markers.prune(walDirectory);
+        } catch (RuntimeException e) {
+            // the file asked for is archived: its exit code stands; the failing file gets its error when asked for
+            err.println(spec.qualifiedName() + ": " + askedName + " is archived; pushing the other ready files"
+                + " stopped after " + pushed + ": " + e.getMessage());
         }
     }
 }

@@ -12,6 +12,7 @@ import dev.drkit.backup.postgres.PitrDrill;
 import dev.drkit.backup.postgres.PitrDrillReport;
 import dev.drkit.backup.postgres.WalArchive;
 import dev.drkit.backup.postgres.WalArchiveVerifier;
+import dev.drkit.backup.postgres.WalSpool;
 import dev.drkit.backup.store.FileSystemStore;
 import dev.drkit.cli.Drkit;
 import dev.drkit.core.EnvironmentException;
@@ -36,7 +37,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The demo's PostgreSQL backups: WAL archived by the server itself through {@code drkit wal-push} into an
- * encrypted WAL store, an encrypted base backup taken with {@code pg_basebackup} into a backup store, the archive
+ * encrypted WAL store (in batch mode: one JVM pushes every file that is ready and leaves a marker per file in a spool
+ * directory, which the {@code archive_command} checks in the shell before starting another), an encrypted base backup taken with {@code pg_basebackup} into a backup store, the archive
  * verified record by record, and a PITR drill that restores the base backup into a scratch cluster, replays the
  * archive through {@code drkit wal-fetch} to a point in the middle of the workload and checks the canary rows
  * there.
@@ -49,6 +51,7 @@ final class DatabaseBackups implements AutoCloseable {
 
     private final Path work;
     private final Path walStoreDirectory;
+    private final Path walSpool;
     private final Path baseBackupTar;
     private final Secret passphrase;
     private final CredentialFiles serverCredentials;
@@ -67,8 +70,12 @@ final class DatabaseBackups implements AutoCloseable {
         this.walStoreDirectory = work.resolve("wal-archive");
         Files.createDirectories(walStoreDirectory, PosixFilePermissions.asFileAttribute(
             PosixFilePermissions.fromString("rwx------")));
+        this.walSpool = work.resolve("wal-spool");
+        Files.createDirectories(walSpool, PosixFilePermissions.asFileAttribute(
+            PosixFilePermissions.fromString("rwx------")));
         if (serverUser.isPresent()) {
             Files.setOwner(walStoreDirectory, principal(serverUser.get()));
+            Files.setOwner(walSpool, principal(serverUser.get()));
         }
         this.serverCredentials = CredentialFiles.create("demo-wal", work, serverUser.orElse(null));
         this.passphraseFile = serverCredentials.write("wal-passphrase", passphrase);
@@ -82,11 +89,12 @@ final class DatabaseBackups implements AutoCloseable {
             .build();
     }
 
-    /** The settings that make a server archive every WAL file through {@code drkit wal-push}. */
+    /** The settings that make a server archive every WAL file through {@code drkit wal-push} in batch mode. */
     Map<String, String> archiveSettings() {
         return Map.of(
             "archive_mode", "on",
-            "archive_command", drkitCommand + " wal-push " + keyOptions() + " %p");
+            "archive_command", WalSpool.archiveCommand(walSpool, walStoreDirectory, drkitCommand + " wal-push --spool "
+                + ServerSideJava.shellQuote(walSpool.toString()) + " " + keyOptions() + " %p"));
     }
 
     /** An encrypted base backup of {@code server} ({@code pg_basebackup}, streamed, never staged on disk). */

@@ -72,6 +72,16 @@ public final class DefaultEncryptingStream extends EncryptingStream {
 
     /** Writes the message header to {@code sink} and returns the stream for the plaintext. */
     public static DefaultEncryptingStream open(OutputStream sink, PipelineSettings settings) throws IOException {
+        return open(sink, settings, null);
+    }
+
+    /**
+     * As {@link #open(OutputStream, PipelineSettings)}, but a passphrase (the settings' own, or a recipient
+     * encryption's fallback passphrase) uses {@code derived}, a key derived once from that same passphrase for many
+     * messages, instead of running the S2K again; {@code null} derives as usual.
+     */
+    public static DefaultEncryptingStream open(OutputStream sink, PipelineSettings settings,
+                                               @Nullable DerivedPassphraseMethod derived) throws IOException {
         CountingDigestOutputStream ciphertext = new CountingDigestOutputStream(sink);
         try {
             SecureRandom random = new SecureRandom();
@@ -83,14 +93,16 @@ public final class DefaultEncryptingStream extends EncryptingStream {
             encryptedGenerator.setSessionKeyExtractionCallback(sessionKey);
             OutputStream encrypted;
             if (settings.encryption() instanceof PassphraseEncryption) {
-                encrypted = openWithPassphrase(encryptedGenerator, (PassphraseEncryption) settings.encryption(),
-                    ciphertext, random);
+                encrypted = derived != null ? openWithDerived(encryptedGenerator, derived, ciphertext)
+                    : openWithPassphrase(encryptedGenerator, (PassphraseEncryption) settings.encryption(),
+                        ciphertext, random);
             } else if (settings.encryption() instanceof RecipientEncryption) {
                 RecipientEncryption recipients = (RecipientEncryption) settings.encryption();
                 addRecipients(encryptedGenerator, recipients, random);
                 Optional<PassphraseEncryption> passphrase = recipients.passphrase();
                 encrypted = passphrase.isPresent()
-                    ? openWithPassphrase(encryptedGenerator, passphrase.get(), ciphertext, random)
+                    ? derived != null ? openWithDerived(encryptedGenerator, derived, ciphertext)
+                        : openWithPassphrase(encryptedGenerator, passphrase.get(), ciphertext, random)
                     : encryptedGenerator.open(ciphertext, new byte[PACKET_BUFFER]);
             } else {
                 throw new IllegalArgumentException("unsupported encryption: " + settings.encryption());
@@ -132,6 +144,12 @@ public final class DefaultEncryptingStream extends EncryptingStream {
             // Wrapping the session key is a small operation: Bouncy Castle's own ECDH/RSA, no provider needed.
             generator.addMethod(new BcPublicKeyKeyEncryptionMethodGenerator(key).setSecureRandom(random));
         }
+    }
+
+    private static OutputStream openWithDerived(PGPEncryptedDataGenerator generator, DerivedPassphraseMethod derived,
+                                                OutputStream out) throws IOException, PGPException {
+        generator.addMethod(derived);
+        return generator.open(out, new byte[PACKET_BUFFER]);
     }
 
     private static OutputStream openWithPassphrase(PGPEncryptedDataGenerator generator, PassphraseEncryption settings,

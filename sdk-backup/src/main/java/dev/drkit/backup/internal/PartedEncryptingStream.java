@@ -10,7 +10,6 @@ import dev.drkit.backup.PipelineSummary;
 import dev.drkit.backup.RecipientEncryption;
 import dev.drkit.backup.RecipientKey;
 import dev.drkit.core.secret.Secret;
-import org.bouncycastle.bcpg.HashAlgorithmTags;
 import org.bouncycastle.bcpg.SymmetricKeyAlgorithmTags;
 import org.bouncycastle.openpgp.PGPEncryptedDataGenerator;
 import org.bouncycastle.openpgp.PGPException;
@@ -18,10 +17,7 @@ import org.bouncycastle.openpgp.PGPLiteralData;
 import org.bouncycastle.openpgp.PGPLiteralDataGenerator;
 import org.bouncycastle.openpgp.PGPPublicKey;
 import org.bouncycastle.openpgp.api.OpenPGPCertificate;
-import org.bouncycastle.openpgp.operator.PGPDigestCalculator;
 import org.bouncycastle.openpgp.operator.bc.BcPublicKeyKeyEncryptionMethodGenerator;
-import org.bouncycastle.openpgp.operator.jcajce.JcaPGPDigestCalculatorProviderBuilder;
-import org.bouncycastle.openpgp.operator.jcajce.JcePBEKeyEncryptionMethodGenerator;
 import org.bouncycastle.openpgp.operator.jcajce.JcePGPDataEncryptorBuilder;
 import org.jspecify.annotations.Nullable;
 
@@ -346,7 +342,7 @@ public final class PartedEncryptingStream extends EncryptingStream {
     /** Encrypts parts, from any thread; derives the passphrase's key once. */
     private static final class PartEncryptor implements AutoCloseable {
         private final SecureRandom random = new SecureRandom();
-        private final @Nullable CachedPassphraseMethod passphrase;
+        private final @Nullable DerivedPassphraseMethod passphrase;
         private final List<PGPPublicKey> recipients = new ArrayList<>();
 
         PartEncryptor(PipelineSettings settings) throws IOException {
@@ -367,7 +363,7 @@ public final class PartedEncryptingStream extends EncryptingStream {
                 throw new IllegalArgumentException("unsupported encryption: " + settings.encryption());
             }
             if (passphraseSettings != null) {
-                passphrase = CachedPassphraseMethod.derive(passphraseSettings, random);
+                passphrase = DerivedPassphraseMethod.derive(passphraseSettings, random);
             } else {
                 passphrase = null;
             }
@@ -418,69 +414,6 @@ public final class PartedEncryptingStream extends EncryptingStream {
         public void close() {
             if (passphrase != null) {
                 passphrase.wipe();
-            }
-        }
-    }
-
-    /**
-     * A passphrase method whose S2K runs once: Bouncy Castle picks the salt on the first derivation and keeps it,
-     * so every part's session key packet carries the same salt and count, and the key derived once fits them all.
-     * Shared by the workers, hence synchronized.
-     */
-    private static final class CachedPassphraseMethod extends JcePBEKeyEncryptionMethodGenerator {
-        private byte @Nullable [] key;
-        private int keyAlgorithm = -1;
-
-        private CachedPassphraseMethod(char[] passphrase, PGPDigestCalculator digest, int s2kCountCode) {
-            super(passphrase, digest, s2kCountCode);
-        }
-
-        static CachedPassphraseMethod derive(PassphraseEncryption settings, SecureRandom random) throws IOException {
-            if (settings.passphrase().length() == 0) {
-                throw new IllegalArgumentException("passphrase must not be empty");
-            }
-            try {
-                PGPDigestCalculator digest = new JcaPGPDigestCalculatorProviderBuilder().build()
-                    .get(HashAlgorithmTags.SHA256);
-                // Derive now, while the passphrase copy exists; Bouncy Castle keeps the array and reads it lazily.
-                return settings.passphrase().withChars(chars -> {
-                    CachedPassphraseMethod method = new CachedPassphraseMethod(chars, digest,
-                        settings.s2kCountCode());
-                    method.setSecureRandom(random);
-                    try {
-                        method.getKey(SymmetricKeyAlgorithmTags.AES_256);
-                    } catch (PGPException e) {
-                        throw new IllegalStateException("the passphrase key could not be derived", e);
-                    }
-                    return method;
-                });
-            } catch (PGPException e) {
-                throw new IOException("OpenPGP encryption could not start: " + e.getMessage(), e);
-            }
-        }
-
-        @Override
-        public synchronized byte[] getKey(int encAlgorithm) throws PGPException {
-            if (key == null || keyAlgorithm != encAlgorithm) {
-                if (key != null) {
-                    throw new PGPException("the passphrase key was derived for another cipher");
-                }
-                key = super.getKey(encAlgorithm);
-                keyAlgorithm = encAlgorithm;
-            }
-            return key.clone();
-        }
-
-        @Override
-        public synchronized org.bouncycastle.bcpg.ContainedPacket generate(
-            org.bouncycastle.openpgp.operator.PGPDataEncryptorBuilder builder, byte[] sessionInfo)
-            throws PGPException {
-            return super.generate(builder, sessionInfo);
-        }
-
-        synchronized void wipe() {
-            if (key != null) {
-                Arrays.fill(key, (byte) 0);
             }
         }
     }

@@ -9,9 +9,12 @@ import dev.drkit.backup.DecryptingStream;
 import dev.drkit.backup.DecryptionKey;
 import dev.drkit.backup.EncryptingStream;
 import dev.drkit.backup.Encryption;
+import dev.drkit.backup.PassphraseEncryption;
 import dev.drkit.backup.PipelineSettings;
 import dev.drkit.backup.PipelineSummary;
 import dev.drkit.backup.RecipientEncryption;
+import dev.drkit.backup.internal.DefaultEncryptingStream;
+import dev.drkit.backup.internal.DerivedPassphraseMethod;
 import dev.drkit.backup.internal.SafePaths;
 import dev.drkit.backup.postgres.internal.WalMeta;
 import dev.drkit.backup.postgres.wal.SegmentName;
@@ -72,12 +75,18 @@ import java.util.Optional;
  * }
  * }</pre>
  *
+ * <p>A passphrase is stretched (OpenPGP's iterated S2K, the one expensive step of a push) once per instance, on its
+ * first push, and the derived key is reused for every later push: the files pushed through one instance share one
+ * S2K salt, each with its own random session key, and {@code gpg --decrypt} opens each with the passphrase as
+ * before. Push many files through one instance (as {@code drkit wal-push --batch} does) and {@link #close()} it
+ * afterwards, which wipes the derived key.
+ *
  * <p>Instances are thread-safe as far as the store is; the store's writer lock orders concurrent pushes. The
  * archive does not own the store or the keys: the caller closes them.
  *
  * @since 0.1
  */
-public final class WalArchive {
+public final class WalArchive implements AutoCloseable {
 
     /** The object holding the compressed, encrypted file. */
     public static final String DATA_OBJECT = "wal.zst.pgp";
@@ -94,6 +103,8 @@ public final class WalArchive {
     private final @Nullable Encryption encryption;
     private final @Nullable DecryptionKey decryptionKey;
     private final Compression compression;
+    private @Nullable DerivedPassphraseMethod derivedPassphrase;
+    private boolean closed;
 
     private WalArchive(Builder b) {
         this.store = b.store;
@@ -156,8 +167,9 @@ public final class WalArchive {
             try (PendingBackup pending = store.begin(name)) {
                 PipelineSummary summary;
                 try (InputStream in = Files.newInputStream(walFile);
-                     EncryptingStream out = BackupPipeline.encryptingStream(pending.create(DATA_OBJECT),
-                         PipelineSettings.builder(encryption).compression(compression).build())) {
+                     EncryptingStream out = DefaultEncryptingStream.open(pending.create(DATA_OBJECT),
+                         PipelineSettings.builder(encryption).compression(compression).build(),
+                         derivedPassphrase())) {
                     copy(in, out);
                     out.close();
                     summary = out.summary();
@@ -309,7 +321,46 @@ public final class WalArchive {
         }
     }
 
+    /**
+     * Wipes the key derived from a passphrase for pushing, if one was derived. The archive cannot push afterwards;
+     * it can still fetch. Does not close the store or the keys.
+     *
+     * @since 0.1
+     */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (derivedPassphrase != null) {
+            derivedPassphrase.wipe();
+            derivedPassphrase = null;
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------ internals
+
+    /** The key derived once from the encryption's passphrase, or {@code null} for public-key recipients only. */
+    private synchronized @Nullable DerivedPassphraseMethod derivedPassphrase() throws IOException {
+        if (closed) {
+            throw new IllegalStateException("WAL archive " + store.location() + " is closed, so it cannot push");
+        }
+        if (derivedPassphrase == null) {
+            PassphraseEncryption passphrase = encryption instanceof PassphraseEncryption p ? p
+                : encryption instanceof RecipientEncryption r ? r.passphrase().orElse(null) : null;
+            if (passphrase != null) {
+                derivedPassphrase = DerivedPassphraseMethod.derive(passphrase, RANDOM);
+            }
+        }
+        return derivedPassphrase;
+    }
+
+    /** The stored record of {@code name} as it is in the store, or empty if the archive has no such file. */
+    Optional<byte[]> recordBytes(String name) throws IOException {
+        try (InputStream in = store.open(name, META_OBJECT)) {
+            return Optional.of(in.readNBytes(WalMeta.MAX_BYTES + 1));
+        } catch (NoSuchBackupException e) {
+            return Optional.empty();
+        }
+    }
 
     private Optional<WalMeta> meta(String name) throws IOException {
         byte[] bytes;

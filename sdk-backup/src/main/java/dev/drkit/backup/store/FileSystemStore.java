@@ -385,7 +385,7 @@ public final class FileSystemStore implements BackupStore {
                 Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
                 renamed = true;
                 LocalFiles.fsyncDirectory(root);
-                log.info("File store {}: committed backup {} ({} objects)", location, backupId, created.size());
+                log.debug("File store {}: committed backup {} ({} objects)", location, backupId, created.size());
             } finally {
                 try {
                     if (!renamed) {
