@@ -42,7 +42,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * hanging on a frozen host), and {@link #getConnection()} waits for a new primary for up to
  * {@link FailoverConfig#primaryWait()}, then throws {@link NoPrimaryException}. A host becomes the primary after
  * {@link FailoverConfig#confirmations()} probes in a row see it out of recovery on the newest timeline; a host
- * that claims to be primary on an older timeline (a zombie) is fenced and gets nothing.
+ * that claims to be primary on an older timeline (a zombie) is fenced and gets nothing. A pooled connection
+ * whose server sent something while it sat idle (a dying backend's last words) is validated before it is handed
+ * out, and a dead one is evicted before anything was sent on it: the caller gets another connection or waits.
  *
  * <p><b>Reads.</b> {@link #readOnly()} is a view that hands out read-only connections to replicas within
  * {@link FailoverConfig#maxReplicaLag()} of the primary, or to the primary when none is.
