@@ -7,6 +7,7 @@ import dev.drkit.failover.event.FailoverListener;
 import dev.drkit.failover.internal.FailoverCounters;
 import dev.drkit.failover.internal.Failures;
 import dev.drkit.failover.internal.HostPools;
+import dev.drkit.failover.internal.IdleConnectionCheck;
 import dev.drkit.failover.internal.TopologyMonitor;
 
 import org.jspecify.annotations.Nullable;
@@ -41,7 +42,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * hanging on a frozen host), and {@link #getConnection()} waits for a new primary for up to
  * {@link FailoverConfig#primaryWait()}, then throws {@link NoPrimaryException}. A host becomes the primary after
  * {@link FailoverConfig#confirmations()} probes in a row see it out of recovery on the newest timeline; a host
- * that claims to be primary on an older timeline (a zombie) is fenced and gets nothing.
+ * that claims to be primary on an older timeline (a zombie) is fenced and gets nothing. A pooled connection
+ * whose server sent something while it sat idle (a dying backend's last words) is validated before it is handed
+ * out, and a dead one is evicted before anything was sent on it: the caller gets another connection or waits.
  *
  * <p><b>Reads.</b> {@link #readOnly()} is a view that hands out read-only connections to replicas within
  * {@link FailoverConfig#maxReplicaLag()} of the primary, or to the primary when none is.
@@ -75,6 +78,8 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FailoverDataSource.class);
     /** A caller waits on a pool in slices, so a pool closed under it (a lost primary) costs at most one slice. */
     private static final long SLICE_MILLIS = 250;
+    /** Bound on the round trip that validates a pooled connection its server spoke on while it was idle. */
+    private static final int VALIDATION_SECONDS = 1;
 
     private final FailoverConfig config;
     private final FailoverCounters counters = new FailoverCounters();
@@ -146,7 +151,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
         Writer w = writer;
         if (w != null) {
             try {
-                Connection connection = w.pool.getConnection(SLICE_MILLIS);
+                Connection connection = borrow(w.endpoint, w.pool, SLICE_MILLIS);
                 if (host != null) {
                     host[0] = w.endpoint;
                 }
@@ -172,7 +177,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
             long remaining = deadline - System.nanoTime();
             if (w != null) {
                 try {
-                    Connection connection = w.pool.getConnection(
+                    Connection connection = borrow(w.endpoint, w.pool,
                         Math.max(1, Math.min(SLICE_MILLIS, TimeUnit.NANOSECONDS.toMillis(remaining))));
                     if (host != null) {
                         host[0] = w.endpoint;
@@ -216,6 +221,37 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
             + " gave no connection within " + waited.toMillis() + " ms (active=" + pool.getActiveConnections()
             + ", idle=" + pool.getIdleConnections() + ", total=" + pool.getTotalConnections() + ", waiting="
             + pool.getThreadsAwaitingConnection() + ")", "08001", config.name(), context, last);
+    }
+
+    /**
+     * A connection from {@code pool}, never one whose server is known to have closed it: when the server sent
+     * something while the connection sat idle in the pool (a dying backend's last words, see
+     * {@link IdleConnectionCheck}), the connection is validated with a round trip before anything of the
+     * caller's is sent. A dead one is evicted and treated as a connection failure of its host (idle connections
+     * retired, probe at once), and this throws: nothing was sent, so the caller borrows again or waits for the
+     * new primary.
+     */
+    private Connection borrow(Endpoint endpoint, HikariPool pool, long timeoutMillis) throws SQLException {
+        Connection connection = pool.getConnection(timeoutMillis);
+        if (!IdleConnectionCheck.serverSpoke(connection)) {
+            return connection;
+        }
+        boolean valid;
+        try {
+            valid = connection.isValid(VALIDATION_SECONDS);
+        } catch (SQLException e) {
+            valid = false;
+        }
+        if (valid) {
+            return connection;
+        }
+        pool.evictConnection(connection);
+        log.info("Failover data source '{}': a pooled connection to {} was closed by its server while idle;"
+            + " evicted before use", config.name(), endpoint.id());
+        brokenConnection(endpoint);
+        throw new FailoverSQLException("Failover data source '" + config.name() + "': a pooled connection to "
+            + endpoint.id() + " was closed by its server while idle (nothing was sent on it)", "08006",
+            config.name(), Map.of("host", endpoint.id()), null);
     }
 
     /**
@@ -485,12 +521,13 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
             if (size > 0) {
                 int first = nextReader.getAndIncrement();
                 for (int i = 0; i < size; i++) {
-                    HikariPool pool = pools.get(candidates.get(Math.floorMod(first + i, size)));
+                    Endpoint candidate = candidates.get(Math.floorMod(first + i, size));
+                    HikariPool pool = pools.get(candidate);
                     if (pool == null) {
                         continue;
                     }
                     try {
-                        Connection connection = pool.getConnection(SLICE_MILLIS);
+                        Connection connection = borrow(candidate, pool, SLICE_MILLIS);
                         connection.setReadOnly(true);
                         return connection;
                     } catch (SQLException e) {

@@ -71,6 +71,7 @@ class FailoverTest {
             load.start();
             awaitAcks(load, 40);
             servers.primary.stop(StopMode.IMMEDIATE);
+            long stopped = System.nanoTime();
             Thread.sleep(1000);
             servers.replica.promote();
             awaitAckAfter(load, System.nanoTime(), Duration.ofSeconds(10));
@@ -78,6 +79,9 @@ class FailoverTest {
 
             assertThat(dataSource.topology().primary()).contains(servers.replicaEndpoint());
             assertThat(dataSource.topology().host(servers.replicaEndpoint()).orElseThrow().timeline()).isEqualTo(2);
+            // Once the stop returned, every backend had gone and its last words were waiting on its connections:
+            // no write that started then took one of them; they waited for the new primary.
+            assertThat(load.failedStartedBetween(stopped, stopped + Long.MAX_VALUE / 2)).isZero();
             try (Connection c = servers.replica.connect()) {
                 // Asynchronous replication may lose the last writes; the drill counts them. Here: no more than
                 // were written in the last second before the crash.

@@ -170,7 +170,9 @@ public final class FailoverDrill {
      *                             (drkit only; empty when the data source reports no loss): the writes drkit's
      *                             {@link FailoverConfig#primaryWait()} is meant to save when the outage is
      *                             shorter than the wait. A write that started after the break but before the
-     *                             loss was noticed may still take a pooled connection to the dead primary and fail.
+     *                             loss was noticed is not handed a pooled connection whose backend already died,
+     *                             but may still be sent to a backend of a dying primary (after {@code kill -9},
+     *                             backends serve until the postmaster's exit completes) and fail.
      * @since 0.1
      */
     public record Result(DrillReport report, Optional<Duration> timeToDetect,
