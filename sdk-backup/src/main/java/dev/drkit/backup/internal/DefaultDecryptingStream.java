@@ -47,6 +47,8 @@ import java.util.List;
 public final class DefaultDecryptingStream extends DecryptingStream {
 
     private static final byte[] ZSTD_MAGIC = {(byte) 0x28, (byte) 0xB5, (byte) 0x2F, (byte) 0xFD};
+    private static final int READ_AHEAD_CHUNK_BYTES = 256 * 1024;
+    private static final int READ_AHEAD_CHUNKS = 4;
 
     private final GuardedSource source;
     private final JcaPGPObjectFactory outer;
@@ -60,9 +62,13 @@ public final class DefaultDecryptingStream extends DecryptingStream {
     private @Nullable PipelineSummary summary;
     private boolean closed;
     private final Secret manifestKey;
+    /** Reads and decrypts ahead on its own thread; {@code null} for the parts of a parted backup. */
+    private final @Nullable ReadAheadInputStream ahead;
 
     private DefaultDecryptingStream(GuardedSource source, JcaPGPObjectFactory outer, PGPEncryptedData encrypted,
-                                    InputStream literal, InputStream plaintext, Secret manifestKey) {
+                                    InputStream literal, InputStream plaintext, Secret manifestKey,
+                                    @Nullable ReadAheadInputStream ahead) {
+        this.ahead = ahead;
         this.manifestKey = manifestKey;
         this.source = source;
         this.outer = outer;
@@ -71,10 +77,14 @@ public final class DefaultDecryptingStream extends DecryptingStream {
         this.plaintext = plaintext;
     }
 
-    /** Reads the message header, derives the key and returns the stream of plaintext. */
+    /**
+     * Reads the message header, derives the key and returns the stream of plaintext. The ciphertext is read,
+     * hashed and decrypted on a thread of its own, a few chunks ahead of the caller, who decompresses and hashes
+     * the plaintext: two cores at work on one message.
+     */
     public static DefaultDecryptingStream open(InputStream in, DecryptionKey key, Compression expected)
         throws IOException {
-        return open(in, key, expected, new KeyCache());
+        return open(in, key, expected, new KeyCache(), true);
     }
 
     /**
@@ -83,9 +93,14 @@ public final class DefaultDecryptingStream extends DecryptingStream {
      */
     public static DefaultDecryptingStream open(InputStream in, DecryptionKey key, Compression expected,
                                                KeyCache keys) throws IOException {
+        return open(in, key, expected, keys, false);
+    }
+
+    private static DefaultDecryptingStream open(InputStream in, DecryptionKey key, Compression expected,
+                                                KeyCache keys, boolean readAhead) throws IOException {
         GuardedSource source = new GuardedSource(in);
         try {
-            return open(source, key, expected, keys);
+            return open(source, key, expected, keys, readAhead);
         } catch (IOException | PGPException | RuntimeException e) {
             closeQuietly(source);
             IOException sourceFailure = source.sourceFailure();
@@ -101,7 +116,8 @@ public final class DefaultDecryptingStream extends DecryptingStream {
     }
 
     private static DefaultDecryptingStream open(GuardedSource source, DecryptionKey key, Compression expected,
-                                                KeyCache keys) throws IOException, PGPException {
+                                                KeyCache keys, boolean readAhead)
+        throws IOException, PGPException {
         JcaPGPObjectFactory outer = new JcaPGPObjectFactory(source);
         Object first = outer.nextObject();
         while (first instanceof PGPMarker) {
@@ -150,6 +166,25 @@ public final class DefaultDecryptingStream extends DecryptingStream {
                 + (packet == null ? "nothing" : packet.getClass().getSimpleName()) + ")", null);
         }
         InputStream literal = ((PGPLiteralData) packet).getInputStream();
+        ReadAheadInputStream ahead = null;
+        if (readAhead) {
+            ahead = new ReadAheadInputStream(literal, READ_AHEAD_CHUNK_BYTES, READ_AHEAD_CHUNKS, "drkit-decrypt");
+            literal = ahead;
+        }
+        try {
+            return withPlaintext(source, outer, clear, literal, expected, ahead);
+        } catch (IOException | RuntimeException e) {
+            if (ahead != null) {
+                ahead.close();
+            }
+            throw e;
+        }
+    }
+
+    private static DefaultDecryptingStream withPlaintext(GuardedSource source, JcaPGPObjectFactory outer,
+                                                         Opened clear, InputStream literal, Compression expected,
+                                                         @Nullable ReadAheadInputStream ahead)
+        throws IOException {
         InputStream plaintext = literal;
         if (expected.isZstd()) {
             BufferedInputStream buffered = new BufferedInputStream(literal, 1 << 16);
@@ -164,7 +199,8 @@ public final class DefaultDecryptingStream extends DecryptingStream {
             plaintext = new ZstdInputStreamNoFinalizer(buffered);
             literal = buffered;
         }
-        return new DefaultDecryptingStream(source, outer, clear.encrypted, literal, plaintext, clear.manifestKey);
+        return new DefaultDecryptingStream(source, outer, clear.encrypted, literal, plaintext, clear.manifestKey,
+            ahead);
     }
 
     private static Opened openWithPassphrase(List<PGPPBEEncryptedData> packets, Secret passphrase,
@@ -416,6 +452,9 @@ public final class DefaultDecryptingStream extends DecryptingStream {
         try {
             if (plaintext != literal) {
                 closeQuietly(plaintext);
+            }
+            if (ahead != null) {
+                ahead.close();
             }
         } finally {
             source.close();
