@@ -42,6 +42,16 @@ final class BackupCommand implements Callable<Integer> {
         description = "zstd level 1..19, or 0 for no compression (default: ${DEFAULT-VALUE}).")
     int zstdLevel;
 
+    @Option(names = "--part-size", paramLabel = "SIZE", defaultValue = "0",
+        description = "Cut the compressed stream into parts of SIZE (bytes, or with KiB or MiB, e.g. 4MiB), each "
+            + "its own OpenPGP message, encrypted by several threads at once; 0 (the default) writes one message.")
+    String partSize;
+
+    @Option(names = "--threads", paramLabel = "N",
+        description = "How many parts are encrypted at once with --part-size (default: the cores, within 32 MiB "
+            + "of parts in flight).")
+    @Nullable Integer threads;
+
     @Mixin
     KeyOptions keys;
 
@@ -61,11 +71,29 @@ final class BackupCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--zstd-level: " + e.getMessage());
         }
+        int partBytes;
+        try {
+            partBytes = parseSize(partSize);
+            if (partBytes != 0 && (partBytes < BackupEngine.MIN_PART_BYTES || partBytes > BackupEngine.MAX_PART_BYTES)) {
+                throw new IllegalArgumentException("must be 0 (one message) or between " + BackupEngine.MIN_PART_BYTES
+                    + " bytes and " + BackupEngine.MAX_PART_BYTES / (1024 * 1024) + "MiB, but was " + partSize);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--part-size: " + e.getMessage());
+        }
+        if (threads != null && (threads < 1 || threads > 256)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--threads: must be between 1 and 256, "
+                + "but was " + threads);
+        }
         BackupEngine.Builder builder;
         try (KeyOptions.ForBackup key = keys.forBackup(spec, recipient);
              BackupStore backups = store.open(spec)) {
             builder = BackupEngine.builder(backups).encryption(key.encryption())
                 .compression(compression);
+            builder.partBytes(partBytes);
+            if (threads != null) {
+                builder.threads(threads);
+            }
             try {
                 builder.labels(labels);
             } catch (IllegalArgumentException e) {
@@ -78,5 +106,28 @@ final class BackupCommand implements Callable<Integer> {
             out.flush();
             return ExitCodes.OK;
         }
+    }
+
+    /** {@code 0}, {@code 4194304}, {@code 512KiB} or {@code 4MiB}: a size in bytes. */
+    static int parseSize(String text) {
+        String value = text.trim();
+        long unit = 1;
+        if (value.endsWith("KiB")) {
+            unit = 1024;
+            value = value.substring(0, value.length() - 3);
+        } else if (value.endsWith("MiB")) {
+            unit = 1024 * 1024;
+            value = value.substring(0, value.length() - 3);
+        }
+        long bytes;
+        try {
+            bytes = Long.parseLong(value) * unit;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a size (bytes, or a number with KiB or MiB)");
+        }
+        if (bytes < 0 || bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("'" + text + "' is out of range");
+        }
+        return (int) bytes;
     }
 }

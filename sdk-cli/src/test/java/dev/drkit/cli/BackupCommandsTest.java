@@ -169,6 +169,54 @@ class BackupCommandsTest {
     }
 
     @Test
+    void partSizeCutsTheBackupIntoPartsThatRestore(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        Path pass = passphraseFile(dir, PASSPHRASE);
+        Path file = dir.resolve("random.bin");
+        byte[] data = new byte[3 * 1024 * 1024 + 17];
+        new java.util.Random(11).nextBytes(data);
+        Files.write(file, data);
+
+        Run backup = drkit("backup", "--store", store.toString(), "--source", file.toString(), "--part-size",
+            "1MiB", "--threads", "2", "--passphrase-file", pass.toString());
+        assertThat(backup.code).as(backup.err).isZero();
+        String id = backup.out.trim();
+        List<String> parts;
+        try (var listing = Files.list(store.resolve(id))) {
+            parts = listing.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("data."))
+                .sorted().toList();
+        }
+        Path target = dir.resolve("restored.bin");
+        Run restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
+            "--passphrase-file", pass.toString());
+
+        assertThat(parts).hasSizeGreaterThanOrEqualTo(3).startsWith("data.00000.pgp", "data.00001.pgp");
+        assertThat(restore.code).as(restore.err).isZero();
+        assertThat(Files.readAllBytes(target)).isEqualTo(data);
+        assertThat(BackupCommand.parseSize("512KiB")).isEqualTo(512 * 1024);
+        assertThat(BackupCommand.parseSize("4194304")).isEqualTo(4 * 1024 * 1024);
+    }
+
+    @Test
+    void aBadPartSizeOrThreadCountIsExitTwo(@TempDir Path dir) throws Exception {
+        Path pass = passphraseFile(dir, PASSPHRASE);
+        Path source = source(dir);
+        Path store = dir.resolve("s");
+        Run unit = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--part-size",
+            "4MB", "--passphrase-file", pass.toString());
+        Run tiny = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--part-size",
+            "100", "--passphrase-file", pass.toString());
+        Run threads = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--part-size",
+            "1MiB", "--threads", "0", "--passphrase-file", pass.toString());
+
+        assertThat(List.of(unit.code, tiny.code, threads.code)).containsOnly(ExitCodes.USAGE);
+        assertThat(unit.err).contains("--part-size: '4MB' is not a size");
+        assertThat(tiny.err).contains("--part-size: ");
+        assertThat(threads.err).contains("--threads: ");
+        assertThat(store).doesNotExist();
+    }
+
+    @Test
     void backupPrintsOnlyTheIdWithoutJson(@TempDir Path dir) throws Exception {
         assertThat(backup(dir, dir.resolve("store"))).matches("\\d{8}T\\d{6}Z-[0-9a-f]{8}");
         assertThat(new String(Files.readAllBytes(dir.resolve("store")
