@@ -63,10 +63,9 @@ public final class PartedDecryptingStream extends DecryptingStream {
     private final PartCheck check;
     private final int threads;
     private final @Nullable ExecutorService workers;
-    private final ArrayDeque<Future<byte[]>> ahead = new ArrayDeque<>();
+    private final ArrayDeque<Future<java.nio.ByteBuffer>> ahead = new ArrayDeque<>();
     private int nextAhead = 1;
-    private byte @Nullable [] served;
-    private int servedPosition;
+    private java.nio.@Nullable ByteBuffer served;
     private final KeyCache keys = new KeyCache();
     private final Concatenation concatenation = new Concatenation();
     private InputStream plaintext = InputStream.nullInputStream();
@@ -178,7 +177,7 @@ public final class PartedDecryptingStream extends DecryptingStream {
      * Reads one part into memory, checks its size and SHA-256 against the manifest before decrypting it, then
      * decrypts it (MDC checked) and returns its literal data. Runs on a worker.
      */
-    private byte[] decryptWhole(DataPart part) throws IOException {
+    private java.nio.ByteBuffer decryptWhole(DataPart part) throws IOException {
         if (part.bytes() > MAX_AHEAD_BYTES) {
             throw damaged("part " + part.object() + " is " + part.bytes() + " bytes, larger than drkit writes", null);
         }
@@ -197,17 +196,20 @@ public final class PartedDecryptingStream extends DecryptingStream {
         check.check(part, longer ? part.bytes() + 1 : length, Digests.hex(digest));
         try (DefaultDecryptingStream in = DefaultDecryptingStream.open(
             new java.io.ByteArrayInputStream(ciphertext, 0, length), key, Compression.none(), keys)) {
-            byte[] literal = in.readAllBytes();
-            if (!in.isVerified()) {
+            // The literal data is shorter than its ciphertext: one array of that size holds it, where
+            // readAllBytes would hold it twice while it grows (the 64 MiB heap bound counts every copy).
+            byte[] literal = new byte[length];
+            int n = in.readNBytes(literal, 0, literal.length);
+            if (in.read() >= 0 || !in.isVerified()) {
                 throw damaged("part " + part.object() + " was not verified", null);
             }
-            return literal;
+            return java.nio.ByteBuffer.wrap(literal, 0, n);
         }
     }
 
     /** The next part decrypted ahead, in order; its failure, if any, as it was thrown. */
-    private byte[] takeAhead() throws IOException {
-        Future<byte[]> next = ahead.removeFirst();
+    private java.nio.ByteBuffer takeAhead() throws IOException {
+        Future<java.nio.ByteBuffer> next = ahead.removeFirst();
         try {
             return next.get();
         } catch (InterruptedException e) {
@@ -395,12 +397,11 @@ public final class PartedDecryptingStream extends DecryptingStream {
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
             while (true) {
-                byte[] whole = served;
+                java.nio.ByteBuffer whole = served;
                 if (whole != null) {
-                    if (servedPosition < whole.length) {
-                        int n = Math.min(len, whole.length - servedPosition);
-                        System.arraycopy(whole, servedPosition, b, off, n);
-                        servedPosition += n;
+                    if (whole.hasRemaining()) {
+                        int n = Math.min(len, whole.remaining());
+                        whole.get(b, off, n);
                         return n;
                     }
                     served = null;
@@ -437,7 +438,6 @@ public final class PartedDecryptingStream extends DecryptingStream {
             }
             currentIndex = index;
             served = takeAhead();
-            servedPosition = 0;
             ciphertextBytes += parts.get(index).bytes();
             fillAhead();
         }
