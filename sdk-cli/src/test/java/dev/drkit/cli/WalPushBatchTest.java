@@ -1,6 +1,7 @@
 package dev.drkit.cli;
 
 import dev.drkit.backup.DecryptionKey;
+import dev.drkit.backup.postgres.ArchiveCommands;
 import dev.drkit.backup.postgres.WalArchive;
 import dev.drkit.backup.postgres.WalSpool;
 import dev.drkit.backup.store.FileSystemStore;
@@ -339,17 +340,7 @@ class WalPushBatchTest {
 
     /** Runs {@code template} as PostgreSQL runs archive_command: %p, %f and %% replaced, in the data directory. */
     private static int runArchiveCommand(String template, Path data, String name) throws Exception {
-        StringBuilder command = new StringBuilder();
-        for (int i = 0; i < template.length(); i++) {
-            char c = template.charAt(i);
-            if (c == '%' && i + 1 < template.length()) {
-                char next = template.charAt(++i);
-                command.append(next == 'p' ? "pg_wal/" + name : next == 'f' ? name : next == '%' ? "%" : "%" + next);
-            } else {
-                command.append(c);
-            }
-        }
-        Process shell = new ProcessBuilder("/bin/sh", "-c", command.toString()).directory(data.toFile())
+        Process shell = new ProcessBuilder("/bin/sh", "-c", ArchiveCommands.substitute(template, name)).directory(data.toFile())
             .redirectErrorStream(true).start();
         String output = new String(shell.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(shell.waitFor(120, TimeUnit.SECONDS)).as(output).isTrue();

@@ -80,17 +80,7 @@ class WalSpoolTest {
     private int archiveCommand(String name, boolean withStore) throws Exception {
         String template = WalSpool.archiveCommand(spool.directory(), withStore ? storeRoot : null,
             "exit " + FELL_THROUGH);
-        StringBuilder command = new StringBuilder();
-        for (int i = 0; i < template.length(); i++) {
-            char c = template.charAt(i);
-            if (c == '%' && i + 1 < template.length()) {
-                char next = template.charAt(++i);
-                command.append(next == 'p' ? "pg_wal/" + name : next == 'f' ? name : next == '%' ? "%" : "%" + next);
-            } else {
-                command.append(c);
-            }
-        }
-        Process shell = new ProcessBuilder("/bin/sh", "-c", command.toString()).directory(data.toFile())
+        Process shell = new ProcessBuilder("/bin/sh", "-c", ArchiveCommands.substitute(template, name)).directory(data.toFile())
             .redirectErrorStream(true).start();
         String output = new String(shell.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(shell.waitFor(30, TimeUnit.SECONDS)).isTrue();
