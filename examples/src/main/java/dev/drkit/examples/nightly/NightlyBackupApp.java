@@ -62,8 +62,9 @@ import java.util.function.Consumer;
  *
  * <p>The scheduler checks the clock at most every {@link Builder#checkEvery} (default 1 minute) and sleeps
  * exactly until a due time closer than that, so a wall clock that jumps (NTP, a suspended VM) delays a run by at
- * most one check, and a test can drive it with a clock of its own. Runs never overlap; a run missed while the
- * process was down or busy is run once, not once per missed time.
+ * most one check, and a test can drive it with a clock of its own. Runs never overlap; due times missed while the
+ * host was suspended or a run was still going are run once, as soon as possible, not once each. A process started
+ * after the day's time waits for the next one (an operator can call {@link #runOnce(Instant)}).
  *
  * <pre>
  * java -cp ... dev.drkit.examples.nightly.NightlyBackupApp \
