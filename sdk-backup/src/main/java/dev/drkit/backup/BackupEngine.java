@@ -131,6 +131,7 @@ public final class BackupEngine {
     private final int partBytes;
     private final int threads;
     private final boolean explicitThreads;
+    private final int compressionThreads;
     private final List<Consumer<BackupEvent>> listeners = new CopyOnWriteArrayList<>();
     private final AtomicReference<@Nullable Instant> newestBackup = new AtomicReference<>();
     private final AtomicReference<@Nullable Instant> newestVerified = new AtomicReference<>();
@@ -147,6 +148,7 @@ public final class BackupEngine {
         this.verificationHistory = builder.verificationHistory;
         this.partBytes = builder.partBytes;
         this.threads = builder.threads > 0 ? builder.threads : defaultThreads(builder.partBytes);
+        this.compressionThreads = builder.compressionThreads;
         this.explicitThreads = builder.threads > 0;
         this.listeners.addAll(builder.listeners);
         if (verificationHistory != null) {
@@ -260,8 +262,7 @@ public final class BackupEngine {
         RecordingStreams.Output sink = null;
         try (PendingBackup pending = store.begin(id)) {
             sink = RecordingStreams.output(pending.create(BackupManifest.DATA_OBJECT_NAME));
-            EncryptingStream out = BackupPipeline.encryptingStream(sink,
-                PipelineSettings.builder(encryption).compression(compression).build());
+            EncryptingStream out = BackupPipeline.encryptingStream(sink, pipelineSettings(encryption));
             try (Secret manifestKey = out.manifestKey()) {
                 try {
                     storePhase = false;
@@ -302,8 +303,7 @@ public final class BackupEngine {
         boolean storePhase = true;
         PartedEncryptingStream out = null;
         try (PendingBackup pending = store.begin(id)) {
-            out = PartedEncryptingStream.open(PipelineSettings.builder(encryption).compression(compression).build(),
-                pending::create, partBytes, threads);
+            out = PartedEncryptingStream.open(pipelineSettings(encryption), pending::create, partBytes, threads);
             try {
                 storePhase = false;
                 fields.entries = copySource(source, rootAttributes, out);
@@ -937,6 +937,11 @@ public final class BackupEngine {
         return (int) Math.max(1, Math.min(cores, PART_MEMORY_BUDGET / (2 * Math.max(1, largest))));
     }
 
+    private PipelineSettings pipelineSettings(Encryption encryption) {
+        return PipelineSettings.builder(encryption).compression(compression).compressionThreads(compressionThreads)
+            .build();
+    }
+
     private static int defaultThreads(int partBytes) {
         if (partBytes <= 0) {
             return 1;
@@ -1067,6 +1072,7 @@ public final class BackupEngine {
         private @Nullable Path verificationHistory;
         private int partBytes;
         private int threads;
+        private int compressionThreads;
         private final List<Consumer<BackupEvent>> listeners = new ArrayList<>();
 
         private Builder(BackupStore store) {
@@ -1182,6 +1188,20 @@ public final class BackupEngine {
                 throw new IllegalArgumentException("threads must be between 1 and 256, but was " + threads);
             }
             this.threads = threads;
+            return this;
+        }
+
+        /**
+         * How many threads of its own zstd compresses each backup with; default 0: on the thread that reads the
+         * source. See {@link PipelineSettings.Builder#compressionThreads(int)}.
+         *
+         * @throws IllegalArgumentException unless {@code 0 <= threads <= 64}
+         */
+        public Builder compressionThreads(int threads) {
+            if (threads < 0 || threads > 64) {
+                throw new IllegalArgumentException("compressionThreads must be between 0 and 64, but was " + threads);
+            }
+            this.compressionThreads = threads;
             return this;
         }
 

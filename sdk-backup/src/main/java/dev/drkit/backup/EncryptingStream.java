@@ -12,6 +12,11 @@ import java.io.OutputStream;
  * and then closes the sink; only a closed stream has produced a complete message. If a write failed, close still
  * closes the sink but does not finish the message, so a failed backup never looks complete. Not thread-safe.
  *
+ * <p>The sink is written by a thread of the stream's own, a few hundred KiB behind the caller, so that
+ * compression and encryption run on two cores. A failure of the sink therefore reaches the caller at a later
+ * {@code write}, at {@code flush} or at {@code close}, as the very exception the sink threw; {@code flush} and
+ * {@code close} return only once everything before them has reached the sink.
+ *
  * @since 0.1
  */
 public abstract class EncryptingStream extends OutputStream {

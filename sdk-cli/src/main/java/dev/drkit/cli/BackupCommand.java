@@ -42,6 +42,11 @@ final class BackupCommand implements Callable<Integer> {
         description = "zstd level 1..19, or 0 for no compression (default: ${DEFAULT-VALUE}).")
     int zstdLevel;
 
+    @Option(names = "--zstd-threads", paramLabel = "N", defaultValue = "0",
+        description = "Threads of its own that zstd compresses with, 0..64; 0 (the default) compresses on the "
+            + "thread that reads the source. The output is one zstd frame either way.")
+    int zstdThreads;
+
     @Option(names = "--part-size", paramLabel = "SIZE", defaultValue = "0",
         description = "Cut the compressed stream into parts of SIZE (bytes, or with KiB or MiB, e.g. 4MiB), each "
             + "its own OpenPGP message, encrypted by several threads at once; 0 (the default) writes one message.")
@@ -71,6 +76,10 @@ final class BackupCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--zstd-level: " + e.getMessage());
         }
+        if (zstdThreads < 0 || zstdThreads > 64) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--zstd-threads: must be between 0 and 64, "
+                + "but was " + zstdThreads);
+        }
         int partBytes;
         try {
             partBytes = parseSize(partSize);
@@ -89,7 +98,7 @@ final class BackupCommand implements Callable<Integer> {
         try (KeyOptions.ForBackup key = keys.forBackup(spec, recipient);
              BackupStore backups = store.open(spec)) {
             builder = BackupEngine.builder(backups).encryption(key.encryption())
-                .compression(compression);
+                .compression(compression).compressionThreads(zstdThreads);
             builder.partBytes(partBytes);
             if (threads != null) {
                 builder.threads(threads);

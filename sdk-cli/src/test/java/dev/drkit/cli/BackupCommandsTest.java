@@ -178,7 +178,7 @@ class BackupCommandsTest {
         Files.write(file, data);
 
         Run backup = drkit("backup", "--store", store.toString(), "--source", file.toString(), "--part-size",
-            "1MiB", "--threads", "2", "--passphrase-file", pass.toString());
+            "1MiB", "--threads", "2", "--zstd-threads", "2", "--passphrase-file", pass.toString());
         assertThat(backup.code).as(backup.err).isZero();
         String id = backup.out.trim();
         List<String> parts;
@@ -208,8 +208,11 @@ class BackupCommandsTest {
             "100", "--passphrase-file", pass.toString());
         Run threads = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--part-size",
             "1MiB", "--threads", "0", "--passphrase-file", pass.toString());
+        Run zstdThreads = drkit("backup", "--store", store.toString(), "--source", source.toString(),
+            "--zstd-threads", "65", "--passphrase-file", pass.toString());
 
-        assertThat(List.of(unit.code, tiny.code, threads.code)).containsOnly(ExitCodes.USAGE);
+        assertThat(List.of(unit.code, tiny.code, threads.code, zstdThreads.code)).containsOnly(ExitCodes.USAGE);
+        assertThat(zstdThreads.err).contains("--zstd-threads: must be between 0 and 64");
         assertThat(unit.err).contains("--part-size: '4MB' is not a size");
         assertThat(tiny.err).contains("--part-size: ");
         assertThat(threads.err).contains("--threads: ");

@@ -35,8 +35,11 @@ import java.util.Optional;
 import java.util.Arrays;
 
 /**
- * plaintext -> (hash) -> zstd -> literal data packet -> SEIPD v1 (AES-256 + MDC) -> (hash) -> sink, after a
- * session key packet per recipient (PKESK v3) and/or one for the passphrase (SKESK v4).
+ * plaintext -> (hash) -> zstd -> | literal data packet -> SEIPD v1 (AES-256 + MDC) -> (hash) -> sink, after a
+ * session key packet per recipient (PKESK v3) and/or one for the passphrase (SKESK v4). At the bar, the caller's
+ * thread hands the compressed bytes to a thread of its own ({@link WriteBehindOutputStream}, "drkit-encrypt"):
+ * CFB encryption is sequential within a message, so the only way to use a second core for one message is to
+ * compress on one and encrypt, hash and write on the other.
  *
  * <p>Uses Bouncy Castle's Jce operators, which run on the JDK's AES (about six times faster than BC's own), and
  * never BC's ZIP compression. Both generators write partial-length packets through fixed buffers, so memory
@@ -47,10 +50,15 @@ public final class DefaultEncryptingStream extends EncryptingStream {
     /** Size of each OpenPGP partial body chunk; a power of two as the format requires. */
     static final int PACKET_BUFFER = 1 << 16;
 
+    /** Chunks handed from the compressing thread to the encrypting one, and how many may wait. */
+    static final int WRITE_BEHIND_CHUNK = 1 << 18;
+    static final int WRITE_BEHIND_DEPTH = 4;
+
     private final CountingDigestOutputStream ciphertext;
     private final PGPEncryptedDataGenerator encryptedGenerator;
     private final PGPLiteralDataGenerator literalGenerator;
     private final OutputStream literal;
+    private final WriteBehindOutputStream behind;
     private final OutputStream top;
     private final MessageDigest plaintextDigest = Digests.sha256();
     private long plaintextBytes;
@@ -60,13 +68,14 @@ public final class DefaultEncryptingStream extends EncryptingStream {
     private final Secret manifestKey;
 
     private DefaultEncryptingStream(CountingDigestOutputStream ciphertext, PGPEncryptedDataGenerator encryptedGenerator,
-                                    PGPLiteralDataGenerator literalGenerator, OutputStream literal, OutputStream top,
-                                    Secret manifestKey) {
+                                    PGPLiteralDataGenerator literalGenerator, OutputStream literal,
+                                    WriteBehindOutputStream behind, OutputStream top, Secret manifestKey) {
         this.manifestKey = manifestKey;
         this.ciphertext = ciphertext;
         this.encryptedGenerator = encryptedGenerator;
         this.literalGenerator = literalGenerator;
         this.literal = literal;
+        this.behind = behind;
         this.top = top;
     }
 
@@ -111,14 +120,24 @@ public final class DefaultEncryptingStream extends EncryptingStream {
             // An empty file name and the zero date: nothing about the source leaks into the packet header.
             OutputStream literal = literalGenerator.open(encrypted, PGPLiteralData.BINARY, "", PGPLiteralData.NOW,
                 new byte[PACKET_BUFFER]);
-            OutputStream top = literal;
+            WriteBehindOutputStream behind = new WriteBehindOutputStream(literal, WRITE_BEHIND_CHUNK,
+                WRITE_BEHIND_DEPTH, "drkit-encrypt");
+            OutputStream top = behind;
             Compression compression = settings.compression();
             if (compression.isZstd()) {
-                ZstdOutputStreamNoFinalizer zstd = new ZstdOutputStreamNoFinalizer(literal, compression.level());
-                zstd.setChecksum(true);
-                top = zstd;
+                try {
+                    ZstdOutputStreamNoFinalizer zstd = new ZstdOutputStreamNoFinalizer(behind, compression.level());
+                    zstd.setChecksum(true);
+                    if (settings.compressionThreads() > 0) {
+                        zstd.setWorkers(settings.compressionThreads());
+                    }
+                    top = zstd;
+                } catch (IOException | RuntimeException e) {
+                    behind.abort();
+                    throw e;
+                }
             }
-            return new DefaultEncryptingStream(ciphertext, encryptedGenerator, literalGenerator, literal, top,
+            return new DefaultEncryptingStream(ciphertext, encryptedGenerator, literalGenerator, literal, behind, top,
                 sessionKey.manifestKey());
         } catch (PGPException e) {
             sink.close();
@@ -220,10 +239,11 @@ public final class DefaultEncryptingStream extends EncryptingStream {
                 try {
                     // Order matters: the zstd frame ends inside the literal packet, which ends inside the encrypted
                     // packet, whose close appends the MDC.
+                    // Closing zstd closes the write-behind stream, which waits until the encrypting thread has
+                    // written everything and then closes the literal packet.
                     top.close();
-                    if (top != literal) {
-                        literal.close();
-                    }
+                    behind.close();
+                    literal.close();
                     literalGenerator.close();
                     encryptedGenerator.close();
                     ciphertext.flush();
@@ -235,6 +255,9 @@ public final class DefaultEncryptingStream extends EncryptingStream {
                     ciphertext.sha256Hex());
             }
         } finally {
+            if (failed) {
+                behind.abort();     // nothing more will be written: stop the encrypting thread before the sink closes
+            }
             ciphertext.close();
         }
     }

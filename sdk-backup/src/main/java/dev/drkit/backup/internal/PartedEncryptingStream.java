@@ -101,6 +101,9 @@ public final class PartedEncryptingStream extends EncryptingStream {
         if (compression.isZstd()) {
             ZstdOutputStreamNoFinalizer zstd = new ZstdOutputStreamNoFinalizer(cutter, compression.level());
             zstd.setChecksum(true);
+            if (settings.compressionThreads() > 0) {
+                zstd.setWorkers(settings.compressionThreads());
+            }
             this.top = zstd;
         } else {
             this.top = cutter;
