@@ -5,7 +5,9 @@ import dev.drkit.backup.internal.JsonLines;
 import dev.drkit.backup.internal.PartedDecryptingStream;
 import dev.drkit.backup.internal.PartedEncryptingStream;
 import dev.drkit.backup.internal.RecordingStreams;
+import dev.drkit.backup.internal.SyncingFileOutputStream;
 import dev.drkit.backup.internal.TarArchiver;
+import dev.drkit.backup.internal.WriteBehindOutputStream;
 import dev.drkit.backup.retention.Backup;
 import dev.drkit.backup.retention.RetentionPlan;
 import dev.drkit.backup.retention.RetentionPolicy;
@@ -683,8 +685,10 @@ public final class BackupEngine {
                 } else if (target != null) {
                     OutputStream out;
                     try {
-                        out = Files.newOutputStream(target, StandardOpenOption.WRITE,
-                            StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+                        // Writing and syncing the target run behind, on threads of their own, while this thread
+                        // decompresses and hashes; a write failure arrives at a later write or at close.
+                        out = new WriteBehindOutputStream(SyncingFileOutputStream.openTruncated(target),
+                            RESTORE_WRITE_CHUNK, RESTORE_WRITE_DEPTH, "drkit-restore-write");
                     } catch (IOException e) {
                         throw new ArchiveReader.TargetWriteException(e);
                     }
@@ -727,6 +731,9 @@ public final class BackupEngine {
                 + " failed verification: its tar stream cannot be read (" + describe(e) + ")");
         }
     }
+
+    private static final int RESTORE_WRITE_CHUNK = 1 << 18;
+    private static final int RESTORE_WRITE_DEPTH = 4;
 
     private static void copyToTarget(InputStream in, OutputStream out) throws IOException {
         byte[] buffer = new byte[64 * 1024];

@@ -23,7 +23,7 @@ import java.util.concurrent.CountDownLatch;
  * writing what is queued, for a caller that gives up. Only one caller thread may write; the sink must not be
  * used by anyone else until this stream is closed or aborted.
  */
-final class WriteBehindOutputStream extends OutputStream {
+public final class WriteBehindOutputStream extends OutputStream {
 
     private static final long ABORT_JOIN_MILLIS = 2_000;
 
@@ -54,7 +54,11 @@ final class WriteBehindOutputStream extends OutputStream {
     private int position;
     private boolean closed;
 
-    WriteBehindOutputStream(OutputStream sink, int chunkBytes, int depth, String threadName) {
+    /**
+     * A stream that writes to {@code sink} on a new thread named {@code threadName}, in chunks of
+     * {@code chunkBytes}, at most {@code depth} of them waiting.
+     */
+    public WriteBehindOutputStream(OutputStream sink, int chunkBytes, int depth, String threadName) {
         this.sink = Objects.requireNonNull(sink, "sink");
         if (chunkBytes < 1 || depth < 1) {
             throw new IllegalArgumentException("chunkBytes and depth must be positive");
@@ -168,7 +172,7 @@ final class WriteBehindOutputStream extends OutputStream {
      * Stops the writing thread without writing what is still queued and waits for it briefly; does not close the
      * sink. For a caller that has failed and discards the output.
      */
-    void abort() {
+    public void abort() {
         closed = true;
         writer.interrupt();
         try {
