@@ -10,7 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -86,11 +90,21 @@ class DocsCommandsTest {
 
     @TestFactory
     Stream<DynamicTest> everyPageRunsItsCommands() {
-        return pages().stream()
+        List<List<DocCommands.Block>> runnable = pages().stream()
             .map(p -> DocCommands.blocks(docs(), p))
             .filter(blocks -> blocks.stream().anyMatch(DocCommands.Block::runs))
-            .map(blocks -> DynamicTest.dynamicTest(blocks.get(0).page(), () -> {
-                PageRunner.Result result = PageRunner.run(blocks);
+            .toList();
+        // Pages are independent (a scratch directory and gpg home each); two at a time, since most of the time
+        // is JVM start-up of the drkit commands.
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        List<Future<PageRunner.Result>> results = runnable.stream()
+            .map(blocks -> pool.submit(() -> PageRunner.run(blocks)))
+            .toList();
+        pool.shutdown();
+        return IntStream.range(0, runnable.size())
+            .mapToObj(i -> DynamicTest.dynamicTest(runnable.get(i).get(0).page(), () -> {
+                List<DocCommands.Block> blocks = runnable.get(i);
+                PageRunner.Result result = results.get(i).get();
                 System.out.println(result.output());
                 assertThat(result.exitCode())
                     .as("%s: the block at %s failed (exit %d); its output:%n%s", blocks.get(0).page(),
