@@ -85,7 +85,7 @@ class DocsCommandsTest {
         List<DocCommands.Block> runs = allBlocks().stream().filter(DocCommands.Block::runs).toList();
         Set<String> pagesThatRun = runs.stream().map(DocCommands.Block::page).collect(Collectors.toSet());
         assertThat(pagesThatRun).contains("docs/getting-started.md", "docs/runbook.md", "docs/emergency-restore.md",
-            "docs/retention.md", "docs/keys.md");
+            "docs/retention.md", "docs/keys.md", "docs/backup.md");
     }
 
     @TestFactory
