@@ -1,13 +1,17 @@
 package dev.drkit.cli.docs;
 
+import dev.drkit.cli.Drkit;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -15,6 +19,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -113,6 +119,96 @@ class DocsCommandsTest {
             }));
     }
 
+    /**
+     * Synopses, tables and prose name options too: every {@code --option} given to a {@code drkit} command in a
+     * code span or block of docs/ must be an option of that command.
+     */
+    @Test
+    void everyOptionTheDocsGiveADrkitCommandExists() throws IOException {
+        List<String> unknown = new ArrayList<>();
+        int checked = 0;
+        for (Path page : pages()) {
+            String name = docs().getParent().relativize(page).toString();
+            List<String> lines = Files.readAllLines(page);
+            boolean inBlock = false;
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i);
+                if (line.trim().startsWith("```")) {
+                    inBlock = !inBlock;
+                    continue;
+                }
+                List<String> spans = new ArrayList<>();
+                if (inBlock) {
+                    spans.add(line);
+                } else {
+                    Matcher m = CODE_SPAN.matcher(line);
+                    while (m.find()) {
+                        spans.add(m.group(1));
+                    }
+                }
+                for (String span : spans) {
+                    for (OptionUse use : optionUses(span)) {
+                        checked++;
+                        if (use.command().findOption(use.option()) == null) {
+                            unknown.add(name + ":" + (i + 1) + ": " + use.command().qualifiedName() + " "
+                                + use.option());
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(checked).as("options checked").isGreaterThan(100);
+        assertThat(unknown).as("options the docs give drkit commands that they do not have").isEmpty();
+    }
+
+    private static final CommandLine ROOT = Drkit.commandLine();
+
+    private static final Pattern CODE_SPAN = Pattern.compile("`([^`]+)`");
+
+    private record OptionUse(CommandSpec command, String option) {
+    }
+
+    /** The {@code --options} given to each {@code drkit SUBCOMMAND} in one line or code span. */
+    static List<OptionUse> optionUses(String text) {
+        List<OptionUse> uses = new ArrayList<>();
+        String[] tokens = text.trim().split("\\s+");
+        for (int i = 0; i < tokens.length; i++) {
+            String t = strip(tokens[i]);
+            if (!t.equals("drkit") && !t.equals("./drkit")) {
+                continue;
+            }
+            CommandLine command = ROOT;
+            int j = i + 1;
+            while (j < tokens.length && command.getSubcommands().containsKey(strip(tokens[j]))) {
+                command = command.getSubcommands().get(strip(tokens[j]));
+                j++;
+            }
+            if (command.getCommandSpec().parent() == null) {
+                continue;    // "drkit demo", "drkit COMMAND", "drkit --help": no subcommand to check against
+            }
+            for (; j < tokens.length; j++) {
+                String token = tokens[j];
+                if (token.startsWith("#") || token.equals("|") || token.equals("&&") || token.equals("||")
+                    || token.equals(";") || strip(token).equals("drkit")) {
+                    break;
+                }
+                String option = strip(token);
+                int eq = option.indexOf('=');
+                if (eq > 0) {
+                    option = option.substring(0, eq);
+                }
+                if (option.matches("--[a-z0-9][a-z0-9-]*")) {
+                    uses.add(new OptionUse(command.getCommandSpec(), option));
+                }
+            }
+        }
+        return uses;
+    }
+
+    private static String strip(String token) {
+        return token.replaceAll("^[\\[({'\"]+", "").replaceAll("[\\])}'\",.:;]+$", "");
+    }
+
     // Checks on the checks: the runner must notice a failing command, output that differs, and a wrong exit code.
 
     @Test
@@ -149,6 +245,16 @@ class DocsCommandsTest {
         PageRunner.Result failed = PageRunner.run(wrong);
         assertThat(failed.exitCode()).isEqualTo(99);
         assertThat(failed.output()).contains("the docs say exit 1, but it exited 0");
+    }
+
+    @Test
+    void anOptionADrkitCommandDoesNotHaveIsFound() {
+        List<OptionUse> uses = optionUses("restore_command = 'drkit wal-fetch --store /a --no-such-flag %f %p'");
+        assertThat(uses).extracting(OptionUse::option).containsExactly("--store", "--no-such-flag");
+        assertThat(uses.get(0).command().qualifiedName()).isEqualTo("drkit wal-fetch");
+        assertThat(uses.get(1).command().findOption("--no-such-flag")).isNull();
+        assertThat(optionUses("drkit pitr verify [--rpo D] | drkit demo --json")).extracting(OptionUse::option)
+            .containsExactly("--rpo");
     }
 
     @Test
