@@ -1,6 +1,7 @@
 package dev.drkit.backup;
 
 import dev.drkit.backup.internal.BackupIds;
+import dev.drkit.backup.internal.Digests;
 import dev.drkit.backup.internal.JsonLines;
 import dev.drkit.backup.internal.PartedDecryptingStream;
 import dev.drkit.backup.internal.PartedEncryptingStream;
@@ -644,6 +645,40 @@ public final class BackupEngine {
         }
     }
 
+    /**
+     * After {@code failure} while decrypting a single-message backup: if the stored data no longer matches the
+     * manifest's size and SHA-256, says so, with the decryption error as the cause, because "damaged" is the true
+     * story (a damaged header can look like a wrong passphrase or a truncated message). Otherwise returns, and
+     * the decryption error stands. Reads the whole object again, but only on this failure path.
+     */
+    private void explainDamage(BackupManifest manifest, BackupDecryptionException failure) {
+        String id = manifest.id();
+        MessageDigest sha256 = Digests.sha256();
+        long bytes = 0;
+        try (InputStream in = store.open(id, BackupManifest.DATA_OBJECT_NAME)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                sha256.update(buffer, 0, n);
+                bytes += n;
+            }
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+            return;     // the store cannot tell us more: the decryption error stands
+        }
+        String actual = Digests.hex(sha256);
+        if (bytes == manifest.ciphertextBytes() && actual.equals(manifest.ciphertextSha256())) {
+            return;
+        }
+        boolean sizeDiffers = bytes != manifest.ciphertextBytes();
+        throw new BackupVerificationException(id, sizeDiffers ? "ciphertext size" : "ciphertext sha256",
+            sizeDiffers ? Long.toString(manifest.ciphertextBytes()) : manifest.ciphertextSha256(),
+            sizeDiffers ? Long.toString(bytes) : actual,
+            "Backup " + id + " failed verification: " + BackupManifest.DATA_OBJECT_NAME
+                + (sizeDiffers ? " has " + bytes + " bytes, the manifest says " + manifest.ciphertextBytes()
+                    + " (truncated or replaced)" : "'s SHA-256 does not match the manifest (damaged or replaced)")
+                + "; decrypting it failed with: " + failure.getMessage(), failure);
+    }
+
     /** The result of decrypting and checking a whole backup. */
     private static final class ReadOutcome {
         final PipelineSummary summary;
@@ -718,6 +753,11 @@ public final class BackupEngine {
                 }
                 return new ReadOutcome(summary, archive);
             }
+        } catch (BackupDecryptionException e) {
+            if (parted == null) {
+                explainDamage(manifest, e);
+            }
+            throw e;
         } catch (ArchiveReader.TargetWriteException e) {
             throw new BackupIoException("Restore of backup " + id + " failed: the target " + target
                 + " could not be written (" + e.getMessage() + "); the previous data was left as it was",

@@ -35,7 +35,18 @@ public class BackupVerificationException extends BackupException {
      */
     public BackupVerificationException(String backupId, String check, @Nullable String expected,
                                        @Nullable String actual, String message) {
-        super(message, Kind.DATA, context(backupId, check, expected, actual), null);
+        this(backupId, check, expected, actual, message, null);
+    }
+
+    /**
+     * As {@link #BackupVerificationException(String, String, String, String, String)}, with the failure that led
+     * to the check (for example the decryption error that damaged data caused).
+     *
+     * @since 0.2
+     */
+    public BackupVerificationException(String backupId, String check, @Nullable String expected,
+                                       @Nullable String actual, String message, @Nullable Throwable cause) {
+        super(message, Kind.DATA, context(backupId, check, expected, actual), cause);
         this.backupId = backupId;
         this.check = check;
         this.expected = expected;

@@ -79,7 +79,14 @@ class BackupFaultsTest {
 
         assertThat(engine.verify(id).failedCheck()).contains("ciphertext size");
         assertThat(engine.verify(id, KEY).passed()).isFalse();
-        assertThatThrownBy(() -> engine.restore(id, KEY, target)).isInstanceOf(BackupDecryptionException.class);
+        // the decryption fails first; the stored size then tells why
+        assertThatThrownBy(() -> engine.restore(id, KEY, target))
+            .isInstanceOfSatisfying(BackupVerificationException.class, e -> {
+                assertThat(e.check()).isEqualTo("ciphertext size");
+                assertThat(e).hasMessageContaining("truncated or replaced")
+                    .hasMessageContaining("decrypting it failed with")
+                    .hasCauseInstanceOf(BackupDecryptionException.class);
+            });
         assertThat(Files.readString(target.resolve("old"))).isEqualTo("old data");
         assertThat(siblings(dir)).containsExactlyInAnyOrder("src", "target");
     }
@@ -97,6 +104,29 @@ class BackupFaultsTest {
         assertThat(engine.verify(id, KEY).passed()).isFalse();
         assertThatThrownBy(() -> engine.restore(id, KEY, target)).isInstanceOf(BackupException.class)
             .matches(e -> ((BackupException) e).kind() == DrkitException.Kind.DATA);
+        assertThat(Files.readString(target.resolve("old"))).isEqualTo("old data");
+    }
+
+    @Test
+    void aDamagedMessageHeaderIsReportedAsDamageNotAsAWrongPassphrase(@TempDir Path dir) throws Exception {
+        String id = backupDirectory(dir, "src", 7);
+        store.edit(id, BackupManifest.DATA_OBJECT_NAME, bytes -> {
+            // inside the passphrase packet (salt, S2K, encrypted session key): the same bytes with a wrong key
+            for (int i = 10; i < 26; i++) {
+                bytes[i] ^= 0x5A;
+            }
+            return bytes;
+        });
+        Path target = oldTarget(dir);
+
+        assertThatThrownBy(() -> engine.restore(id, KEY, target))
+            .isInstanceOfSatisfying(BackupVerificationException.class, e -> {
+                assertThat(e.check()).isEqualTo("ciphertext sha256");
+                assertThat(e).hasMessageContaining("does not match the manifest (damaged or replaced)")
+                    .hasCauseInstanceOf(BackupDecryptionException.class);
+            });
+        VerificationResult full = engine.verify(id, KEY);
+        assertThat(full.failedCheck()).contains("ciphertext sha256");
         assertThat(Files.readString(target.resolve("old"))).isEqualTo("old data");
     }
 
