@@ -169,19 +169,9 @@ final class ReadAheadInputStream extends InputStream {
 
     private void rethrow() throws IOException {
         Throwable f = failure;
-        if (f == null) {
-            return;
+        if (f != null) {
+            Failures.rethrow(f);
         }
-        if (f instanceof IOException) {
-            throw (IOException) f;
-        }
-        if (f instanceof RuntimeException) {
-            throw (RuntimeException) f;
-        }
-        if (f instanceof Error) {
-            throw (Error) f;
-        }
-        throw new IOException(f);
     }
 
     /** Stops the reading thread and waits for it briefly; does not close the source, which its owner closes. */

@@ -224,19 +224,9 @@ public final class WriteBehindOutputStream extends OutputStream {
 
     private void rethrow() throws IOException {
         Throwable f = failure;
-        if (f == null) {
-            return;
+        if (f != null) {
+            Failures.rethrow(f);
         }
-        if (f instanceof IOException) {
-            throw (IOException) f;
-        }
-        if (f instanceof RuntimeException) {
-            throw (RuntimeException) f;
-        }
-        if (f instanceof Error) {
-            throw (Error) f;
-        }
-        throw new IOException(f);
     }
 
     /** Whether the writing thread has finished (for tests). */
