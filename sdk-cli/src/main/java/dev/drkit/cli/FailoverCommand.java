@@ -54,6 +54,12 @@ final class FailoverCommand implements Runnable {
                 + "zombie (crash, promote, restart the old primary as a primary). Default: ${DEFAULT-VALUE}.")
         String scenario;
 
+        @Option(names = "--crash-by", defaultValue = "kill", paramLabel = "kill|immediate",
+            description = "How crash and zombie stop the primary: kill (kill -9 of the postmaster) or immediate "
+                + "(pg_ctl stop -m immediate: the backends warn their clients and exit at once). "
+                + "Default: ${DEFAULT-VALUE}.")
+        String crashBy;
+
         @Option(names = "--replication", defaultValue = "sync", paramLabel = "sync|async",
             description = "The replica's replication. Default: ${DEFAULT-VALUE}.")
         String replication;
@@ -74,7 +80,16 @@ final class FailoverCommand implements Runnable {
             PrintWriter err = spec.commandLine().getErr();
             // Progress lines go to standard error, one per step.
             PrintStream progress = new PrintStream(new LineForwarder(err), true, StandardCharsets.UTF_8);
+            FailoverDrill.CrashBy how = parse(FailoverDrill.CrashBy.class, crashBy, "--crash-by");
             FailoverDrill.Options options = FailoverDrill.Options.of(chosen, mode);
+            if (how != FailoverDrill.CrashBy.KILL) {
+                try {
+                    options = options.withCrashBy(how);
+                } catch (IllegalArgumentException e) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--crash-by: " + e.getMessage());
+                }
+            }
             if (stallWalSender != null) {
                 try {
                     options = options.withStallWalSender(parseStall(stallWalSender));

@@ -49,6 +49,56 @@ class FailoverCommandTest {
     }
 
     @Test
+    void crashByAnImmediateStopLosesNothingAndFailsNoWriteStartedAfterDetection() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cli = Drkit.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+
+        int code = cli.execute("failover", "drill", "--scenario", "crash", "--crash-by", "immediate", "--json");
+
+        JsonNode result = new ObjectMapper().readTree(out.toString());
+        assertThat(code).as(out + "\n" + err).isZero();
+        assertThat(result.at("/report/name").asText()).contains("crash by an immediate stop", "sync replica");
+        JsonNode broken = null;
+        for (JsonNode step : result.at("/report/steps")) {
+            if (step.get("name").asText().equals("break the primary")) {
+                broken = step;
+            }
+        }
+        assertThat(broken).as("the break step").isNotNull();
+        assertThat(broken.get("detail").asText()).isEqualTo("pg_ctl stop -m immediate");
+        assertThat(result.at("/report/verdict").asText()).isEqualTo("PASS");
+        assertThat(result.at("/failover/acknowledged").asLong()).isPositive();
+        assertThat(result.at("/failover/lost").asLong()).as("acknowledged writes lost under sync").isZero();
+        assertThat(result.at("/failover/writesToOldPrimary").asLong()).isZero();
+        assertThat(result.at("/failover/timeToDetectMillis").isNumber()).isTrue();
+        assertThat(result.at("/failover/failedStartedAfterDetection").asLong(-1))
+            .as("writes started after the loss was detected that failed").isZero();
+        long inFlight = result.at("/failover/failedInFlightAtBreak").asLong(-1);
+        long afterBreak = result.at("/failover/failedStartedAfterBreak").asLong(-1);
+        assertThat(result.at("/failover/failed").asLong()).isEqualTo(inFlight + afterBreak);
+    }
+
+    @Test
+    void rejectsAnImmediateStopWithFreezeOrAStallOrAnUnknownWayAsUsageErrors() {
+        for (String[] args : new String[][] {
+            {"failover", "drill", "--scenario", "freeze", "--crash-by", "immediate"},
+            {"failover", "drill", "--crash-by", "immediate", "--stall-walsender", "2s"},
+            {"failover", "drill", "--crash-by", "meteor"}}) {
+            StringWriter err = new StringWriter();
+            picocli.CommandLine cli = Drkit.commandLine();
+            cli.setErr(new PrintWriter(err, true));
+
+            int code = cli.execute(args);
+
+            assertThat(code).as(String.join(" ", args)).isEqualTo(ExitCodes.USAGE);
+            assertThat(err.toString()).as(String.join(" ", args)).containsAnyOf("--crash-by", "--stall-walsender");
+        }
+    }
+
+    @Test
     void freezeDrillPrintsTheFiguresAsText() {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

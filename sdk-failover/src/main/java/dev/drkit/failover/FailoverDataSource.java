@@ -82,7 +82,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
     private static final int VALIDATION_SECONDS = 1;
 
     private final FailoverConfig config;
-    private final FailoverCounters counters = new FailoverCounters();
+    private final FailoverCounters counters;
     private final HostPools pools;
     private final TopologyMonitor monitor;
     private final List<FailoverListener> listeners = new CopyOnWriteArrayList<>();
@@ -100,6 +100,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
 
     private FailoverDataSource(FailoverConfig config) {
         this.config = config;
+        this.counters = new FailoverCounters(config.endpoints());
         this.pools = new HostPools(config, this::brokenConnection);
         this.monitor = new TopologyMonitor(config, new Actions(), this::publish, counters);
         this.rotation = config.credentials().onRotation(() -> {
@@ -227,8 +228,8 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
      * A connection from {@code pool}, never one whose server is known to have closed it: when the server sent
      * something while the connection sat idle in the pool (a dying backend's last words, see
      * {@link IdleConnectionCheck}), the connection is validated with a round trip before anything of the
-     * caller's is sent. A dead one is evicted and treated as a connection failure of its host (idle connections
-     * retired, probe at once), and this throws: nothing was sent, so the caller borrows again or waits for the
+     * caller's is sent. A dead one is evicted, counted, published as {@link FailoverEvent.Type#CONNECTION_EVICTED}
+     * and treated as a connection failure of its host (idle connections retired, probe at once), and this throws: nothing was sent, so the caller borrows again or waits for the
      * new primary.
      */
     private Connection borrow(Endpoint endpoint, HikariPool pool, long timeoutMillis) throws SQLException {
@@ -246,9 +247,12 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
             return connection;
         }
         pool.evictConnection(connection);
+        counters.evictedOnBorrow(endpoint);
         log.info("Failover data source '{}': a pooled connection to {} was closed by its server while idle;"
             + " evicted before use", config.name(), endpoint.id());
-        brokenConnection(endpoint);
+        pools.softEvict(endpoint);
+        monitor.evicted(endpoint, "a pooled connection was closed by its server while idle; evicted before use,"
+            + " nothing was sent on it");
         throw new FailoverSQLException("Failover data source '" + config.name() + "': a pooled connection to "
             + endpoint.id() + " was closed by its server while idle (nothing was sent on it)", "08006",
             config.name(), Map.of("host", endpoint.id()), null);

@@ -1,6 +1,10 @@
 package dev.drkit.failover;
 
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -22,9 +26,29 @@ import java.util.Optional;
  * @param lastUnreplicatedBytes for the latest failover: bytes of WAL the old primary had flushed (as its last good
  *                          probe saw) beyond what the promoted host had received (as its last probe as a standby
  *                          saw); 0 if none or not known
+ * @param evictedOnBorrow   per configured host, in the configured order: pooled connections found closed by their
+ *                          server when they were borrowed (the server spoke while they sat idle and they failed
+ *                          validation), and evicted before anything was sent on them
  * @since 0.1
  */
 public record FailoverStats(long primaryLosses, long failovers, long fencings, Optional<Duration> lastTimeToDetect,
                             Optional<Duration> lastTimeToRecover, long requestsDelayed, long requestsFailed,
-                            long listenerFailures, long possibleDataLosses, long lastUnreplicatedBytes) {
+                            long listenerFailures, long possibleDataLosses, long lastUnreplicatedBytes,
+                            Map<Endpoint, Long> evictedOnBorrow) {
+
+    /** Copies the map, keeping its order. */
+    public FailoverStats {
+        Objects.requireNonNull(lastTimeToDetect, "lastTimeToDetect");
+        Objects.requireNonNull(lastTimeToRecover, "lastTimeToRecover");
+        evictedOnBorrow = Collections.unmodifiableMap(new LinkedHashMap<>(evictedOnBorrow));
+    }
+
+    /** Pooled connections evicted on borrow, all hosts together (see {@link #evictedOnBorrow()}). @since 0.1 */
+    public long evictedOnBorrowTotal() {
+        long total = 0;
+        for (long n : evictedOnBorrow.values()) {
+            total += n;
+        }
+        return total;
+    }
 }

@@ -2,11 +2,13 @@ package dev.drkit.failover;
 
 import dev.drkit.failover.event.FailoverEvent;
 import dev.drkit.failover.internal.IdleConnectionCheck;
+import dev.drkit.failover.micrometer.FailoverMetrics;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.PgClusterConfig;
 import dev.drkit.postgres.ReplicationMode;
 import dev.drkit.postgres.StopMode;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -102,6 +104,60 @@ class DeadIdleConnectionTest {
             assertThat(dataSource.stats().requestsDelayed()).isEqualTo(1);
             assertThat(events).extracting(FailoverEvent::type)
                 .containsSubsequence(FailoverEvent.Type.PRIMARY_LOST, FailoverEvent.Type.PRIMARY_ELECTED);
+        }
+    }
+
+    @Test
+    void connectionWhoseBackendWasTerminatedWhileIdleIsEvictedCountedAndReplacedByOneThatWorks() throws Exception {
+        try (Servers servers = Servers.start(ReplicationMode.ASYNC)) {
+            FailoverDataSource dataSource = servers.dataSource(b -> b.maximumPoolSize(1));
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            new FailoverMetrics(dataSource).bindTo(registry);
+            List<FailoverEvent> events = new CopyOnWriteArrayList<>();
+            dataSource.addListener(events::add);
+            Endpoint primary = servers.primaryEndpoint();
+
+            Connection physical;
+            int backend;
+            try (Connection c = dataSource.getConnection()) {
+                physical = (Connection) c.unwrap(PGConnection.class);
+                backend = c.unwrap(PGConnection.class).getBackendPID();
+            }
+            // From another session: the backend sends FATAL 57P01 on its idle connection and exits.
+            assertThat(servers.primary.queryLong("SELECT pg_terminate_backend(" + backend + ", 10000)::int"))
+                .as("terminated").isEqualTo(1);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (IdleConnectionCheck.waitingBytes(physical) == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(IdleConnectionCheck.waitingBytes(physical)).as("the backend's last words").isNotZero();
+
+            try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).as("a new backend").isNotEqualTo(backend);
+            }
+
+            assertThat(dataSource.stats().evictedOnBorrow()).containsEntry(primary, 1L)
+                .containsEntry(servers.replicaEndpoint(), 0L);
+            assertThat(registry.get("drkit.failover.connections.evicted").tag("host", primary.id())
+                .functionCounter().count()).isEqualTo(1.0);
+            assertThat(registry.get("drkit.failover.connections.evicted").tag("host", servers.replicaEndpoint().id())
+                .functionCounter().count()).isZero();
+            assertThat(dataSource.stats().requestsFailed()).isZero();
+            // Events come on the monitor thread, after the probe round it was in.
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (events.stream().noneMatch(e -> e.type() == FailoverEvent.Type.CONNECTION_EVICTED)
+                && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(events).filteredOn(e -> e.type() == FailoverEvent.Type.CONNECTION_EVICTED)
+                .singleElement().satisfies(e -> {
+                    assertThat(e.endpoint()).isEqualTo(primary);
+                    assertThat(e.detail()).contains("evicted");
+                });
+            assertThat(dataSource.topology().primary()).as("a terminated backend is not a lost primary")
+                .contains(primary);
         }
     }
 

@@ -16,6 +16,7 @@ import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.PgClusterConfig;
 import dev.drkit.postgres.ReplicaOptions;
 import dev.drkit.postgres.ReplicationMode;
+import dev.drkit.postgres.StopMode;
 
 import org.jspecify.annotations.Nullable;
 
@@ -43,9 +44,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * time from the promotion to the first successful write, requests failed and delayed, acknowledged writes lost
  * (exactly, from the numbered rows) and writes that reached the old primary after the promotion.
  *
- * <p>Scenarios: {@link Scenario#CRASH} ({@code kill -9}), {@link Scenario#FREEZE} (SIGSTOP: TCP accepted,
- * nothing answers; thawed after recovery, so whatever it then does is counted), {@link Scenario#ZOMBIE} (crash,
- * promote, then restart the old primary as a primary). A crash can come after a stalled WAL sender
+ * <p>Scenarios: {@link Scenario#CRASH} ({@code kill -9}, or {@code pg_ctl stop -m immediate} with
+ * {@link Options#withCrashBy(CrashBy)}), {@link Scenario#FREEZE} (SIGSTOP: TCP accepted, nothing answers; thawed
+ * after recovery, so whatever it then does is counted), {@link Scenario#ZOMBIE} (crash, promote, then restart the
+ * old primary as a primary). A crash can come after a stalled WAL sender
  * ({@link Options#withStallWalSender(Duration)}: SIGSTOP of the primary's WAL sender processes while the writes go
  * on, then {@code kill -9} of them and the postmaster), which under asynchronous replication loses writes the
  * primary had acknowledged. The verdict fails when the load never recovers, when an acknowledged write is lost
@@ -67,6 +69,24 @@ public final class FailoverDrill {
         FREEZE,
         /** Crash, promote, then the old primary restarts as a primary on its old timeline. */
         ZOMBIE
+    }
+
+    /**
+     * How a crash ({@link Scenario#CRASH}, {@link Scenario#ZOMBIE}) stops the primary.
+     *
+     * @since 0.1
+     */
+    public enum CrashBy {
+        /**
+         * {@code kill -9} of the postmaster: its backends learn of it only once its exit completes, and until then
+         * accept statements, then fail them with {@code FATAL} 57P01.
+         */
+        KILL,
+        /**
+         * {@code pg_ctl stop -m immediate}: the postmaster sends SIGQUIT to its backends, which warn their clients
+         * (57P01) and exit at once, then exits itself without a checkpoint (the server recovers as after a crash).
+         */
+        IMMEDIATE
     }
 
     /**
@@ -93,11 +113,12 @@ public final class FailoverDrill {
      * @param label         what writes go through, for the report's name
      * @param dataSources   how to open the data source
      * @param stallWalSender how long the primary's WAL senders are stopped before a crash (zero: not at all)
+     * @param crashBy       how a crash stops the primary (ignored by {@link Scenario#FREEZE})
      * @since 0.1
      */
     public record Options(Scenario scenario, ReplicationMode replication, int threads, Duration writeInterval,
                           Duration steady, Duration promoteAfter, Optional<PgBinaries> binaries, String label,
-                          DataSourceFactory dataSources, Duration stallWalSender) {
+                          DataSourceFactory dataSources, Duration stallWalSender, CrashBy crashBy) {
 
         /** Checks that no component is null. */
         public Options {
@@ -110,6 +131,7 @@ public final class FailoverDrill {
             Objects.requireNonNull(label, "label");
             Objects.requireNonNull(dataSources, "dataSources");
             Objects.requireNonNull(stallWalSender, "stallWalSender");
+            Objects.requireNonNull(crashBy, "crashBy");
             if (stallWalSender.isNegative() || stallWalSender.compareTo(Duration.ofMinutes(1)) > 0) {
                 throw new IllegalArgumentException("stallWalSender must be between 0 and 1 min, but was "
                     + stallWalSender);
@@ -118,6 +140,21 @@ public final class FailoverDrill {
                 throw new IllegalArgumentException("a stalled WAL sender goes with the crash scenario, not "
                     + scenario.name().toLowerCase(Locale.ROOT));
             }
+            if (crashBy != CrashBy.KILL && scenario == Scenario.FREEZE) {
+                throw new IllegalArgumentException("an immediate stop is a way to crash, not to freeze");
+            }
+            if (crashBy != CrashBy.KILL && !stallWalSender.isZero()) {
+                throw new IllegalArgumentException("a stalled WAL sender is killed with its postmaster (kill -9),"
+                    + " not stopped by pg_ctl");
+            }
+        }
+
+        /** The options without {@code crashBy}: a crash is {@link CrashBy#KILL}. */
+        public Options(Scenario scenario, ReplicationMode replication, int threads, Duration writeInterval,
+                       Duration steady, Duration promoteAfter, Optional<PgBinaries> binaries, String label,
+                       DataSourceFactory dataSources, Duration stallWalSender) {
+            this(scenario, replication, threads, writeInterval, steady, promoteAfter, binaries, label, dataSources,
+                stallWalSender, CrashBy.KILL);
         }
 
         /**
@@ -126,13 +163,13 @@ public final class FailoverDrill {
          */
         public static Options of(Scenario scenario, ReplicationMode replication) {
             return new Options(scenario, replication, 2, Duration.ofMillis(66), Duration.ofSeconds(2),
-                Duration.ofSeconds(1), Optional.empty(), "drkit", FailoverDrill::drkit, Duration.ZERO);
+                Duration.ofSeconds(1), Optional.empty(), "drkit", FailoverDrill::drkit, Duration.ZERO, CrashBy.KILL);
         }
 
         /** The same options through another data source. */
         public Options through(String newLabel, DataSourceFactory factory) {
             return new Options(scenario, replication, threads, writeInterval, steady, promoteAfter, binaries, newLabel,
-                factory, stallWalSender);
+                factory, stallWalSender, crashBy);
         }
 
         /**
@@ -145,7 +182,18 @@ public final class FailoverDrill {
          */
         public Options withStallWalSender(Duration stall) {
             return new Options(scenario, replication, threads, writeInterval, steady, promoteAfter, binaries, label,
-                dataSources, stall);
+                dataSources, stall, crashBy);
+        }
+
+        /**
+         * The same options with the primary crashed by {@code how}.
+         *
+         * @throws IllegalArgumentException if {@code how} is {@link CrashBy#IMMEDIATE} and the scenario is
+         *                                  {@link Scenario#FREEZE} or a WAL sender stall is set
+         */
+        public Options withCrashBy(CrashBy how) {
+            return new Options(scenario, replication, threads, writeInterval, steady, promoteAfter, binaries, label,
+                dataSources, stallWalSender, how);
         }
     }
 
@@ -212,6 +260,7 @@ public final class FailoverDrill {
         RecoveryTimeline timeline = RecoveryTimeline.start();
         DrillSteps steps = new DrillSteps(timeline);
         String name = "failover drill: " + options.scenario().name().toLowerCase(Locale.ROOT)
+            + (options.crashBy() == CrashBy.IMMEDIATE ? " by an immediate stop" : "")
             + (options.stallWalSender().isZero() ? "" : " after a " + options.stallWalSender().toMillis()
                 + " ms WAL sender stall") + ", "
             + options.replication().name().toLowerCase(Locale.ROOT) + " replica, through " + options.label();
@@ -349,10 +398,15 @@ public final class FailoverDrill {
                     // The host dies with its WAL senders still stopped: what they held back never leaves.
                     Freeze.signal(walSenders, "KILL");
                 }
-                primary.kill9();
+                if (options.crashBy() == CrashBy.IMMEDIATE) {
+                    primary.stop(StopMode.IMMEDIATE);
+                } else {
+                    primary.kill9();
+                }
             }
             return at;
         }, at -> scenario == Scenario.FREEZE ? "SIGSTOP to the postmaster and its backends"
+            : options.crashBy() == CrashBy.IMMEDIATE ? "pg_ctl stop -m immediate"
             : walSenders.isEmpty() ? "kill -9 of the postmaster"
             : "kill -9 of the postmaster and its stopped WAL sender");
 

@@ -9,7 +9,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A change of the topology a {@link dev.drkit.failover.FailoverDataSource} follows. Instances are immutable and
+ * A change of the topology a {@link dev.drkit.failover.FailoverDataSource} follows, or a sign of one
+ * ({@link Type#CONNECTION_EVICTED}). Instances are immutable and
  * thread-safe.
  *
  * @param type           what happened
@@ -59,6 +60,14 @@ public record FailoverEvent(Type type, String dataSourceName, Endpoint endpoint,
          * received LSN at its last probe as a standby) and the difference in bytes, which is a lower bound (WAL
          * flushed after the old primary's last probe is not seen). A drill counts the rows actually lost.
          */
-        POSSIBLE_DATA_LOSS
+        POSSIBLE_DATA_LOSS,
+        /**
+         * A pooled connection to this host was found closed by its server as it was borrowed (the server sent its
+         * last words while the connection sat idle, and validation failed) and was evicted before anything was
+         * sent on it. The host's other idle connections are retired and it is probed at once: a host that is going
+         * away is usually lost soon after. Not a topology change by itself; published on the monitor thread like
+         * the others, before what that probe finds.
+         */
+        CONNECTION_EVICTED
     }
 }

@@ -1,8 +1,12 @@
 package dev.drkit.failover.internal;
 
+import dev.drkit.failover.Endpoint;
 import dev.drkit.failover.FailoverStats;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -20,6 +24,14 @@ public final class FailoverCounters {
     private final LongAdder listenerFailures = new LongAdder();
     private final AtomicLong possibleDataLosses = new AtomicLong();
     private final AtomicLong lastUnreplicatedBytes = new AtomicLong();
+    /** Per configured host, in the configured order; fixed at creation, so reads need no lock. */
+    private final Map<Endpoint, LongAdder> evictedOnBorrow = new LinkedHashMap<>();
+
+    public FailoverCounters(List<Endpoint> endpoints) {
+        for (Endpoint endpoint : endpoints) {
+            evictedOnBorrow.put(endpoint, new LongAdder());
+        }
+    }
 
     void primaryLost(Duration detect) {
         losses.incrementAndGet();
@@ -53,6 +65,14 @@ public final class FailoverCounters {
         failed.increment();
     }
 
+    /** A connection to {@code endpoint} was found closed by its server when borrowed, and evicted. */
+    public void evictedOnBorrow(Endpoint endpoint) {
+        LongAdder adder = evictedOnBorrow.get(endpoint);
+        if (adder != null) {
+            adder.increment();
+        }
+    }
+
     public void listenerFailed() {
         listenerFailures.increment();
     }
@@ -60,9 +80,12 @@ public final class FailoverCounters {
     public FailoverStats snapshot() {
         long detect = lastDetectNanos.get();
         long recover = lastRecoverNanos.get();
+        Map<Endpoint, Long> evicted = new LinkedHashMap<>();
+        evictedOnBorrow.forEach((endpoint, adder) -> evicted.put(endpoint, adder.sum()));
         return new FailoverStats(losses.get(), failovers.get(), fencings.get(),
             detect < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(detect)),
             recover < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(recover)),
-            delayed.sum(), failed.sum(), listenerFailures.sum(), possibleDataLosses.get(), lastUnreplicatedBytes.get());
+            delayed.sum(), failed.sum(), listenerFailures.sum(), possibleDataLosses.get(), lastUnreplicatedBytes.get(),
+            evicted);
     }
 }

@@ -19,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -81,6 +83,7 @@ public final class TopologyMonitor implements AutoCloseable {
 
     private volatile boolean closed;
     private volatile boolean suspected;
+    private final Queue<Eviction> evictions = new ConcurrentLinkedQueue<>();
     private volatile Topology topology;
     private volatile @Nullable Endpoint primary;
     private long generation;
@@ -126,6 +129,25 @@ public final class TopologyMonitor implements AutoCloseable {
         }
     }
 
+    /**
+     * A borrower evicted a pooled connection to {@code endpoint} that its server had closed: tell the listeners
+     * (on the monitor thread, in order with the other events) and probe at once.
+     */
+    public void evicted(Endpoint endpoint, String detail) {
+        evictions.add(new Eviction(endpoint, detail));
+        suspect();
+    }
+
+    private record Eviction(Endpoint endpoint, String detail) {
+    }
+
+    private void publishEvictions() {
+        Eviction e;
+        while ((e = evictions.poll()) != null) {
+            emit(FailoverEvent.Type.CONNECTION_EVICTED, e.endpoint(), Optional.empty(), e.detail());
+        }
+    }
+
     /** Drops every probe connection (the credentials rotated). */
     public void resetProbes() {
         trackers.forEach(t -> t.probe.reset());
@@ -148,6 +170,7 @@ public final class TopologyMonitor implements AutoCloseable {
     private void loop() {
         while (!closed) {
             try {
+                publishEvictions();
                 round();
             } catch (RuntimeException e) {
                 log.error("Failover data source '{}': topology round failed", config.name(), e);

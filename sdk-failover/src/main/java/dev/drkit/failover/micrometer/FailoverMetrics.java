@@ -32,6 +32,10 @@ import java.util.function.Function;
  *   <tr><td>{@code drkit.failover.detect.time}</td><td>time gauge, seconds: the latest time to detect</td><td></td></tr>
  *   <tr><td>{@code drkit.failover.recover.time}</td><td>time gauge, seconds: the latest time to recover</td><td></td></tr>
  *   <tr><td>{@code drkit.failover.requests}</td><td>function counter</td><td>{@code outcome=delayed|failed}</td></tr>
+ *   <tr><td>{@code drkit.failover.connections.evicted}</td><td>function counter: pooled connections found closed
+ *   by their server when borrowed, evicted before use</td><td>{@code host}</td></tr>
+ *   <tr><td>{@code drkit.failover.possible.data.loss}</td><td>function counter</td><td></td></tr>
+ *   <tr><td>{@code drkit.failover.unreplicated}</td><td>gauge, bytes</td><td></td></tr>
  * </table>
  *
  * <p>The meters hold the data source weakly; keep it referenced.
@@ -58,6 +62,12 @@ public final class FailoverMetrics implements MeterBinder {
             Gauge.builder("drkit.failover.host.primary", dataSource,
                     ds -> ds.topology().primary().filter(endpoint::equals).isPresent() ? 1 : 0)
                 .description("1 while this host is the primary writes go to, else 0")
+                .tags(tags).tag("host", endpoint.id())
+                .register(registry);
+            FunctionCounter.builder("drkit.failover.connections.evicted", dataSource,
+                    ds -> ds.stats().evictedOnBorrow().getOrDefault(endpoint, 0L).doubleValue())
+                .description("Pooled connections found closed by their server when borrowed (it spoke while they sat"
+                    + " idle and they failed validation), evicted before anything was sent on them")
                 .tags(tags).tag("host", endpoint.id())
                 .register(registry);
         }

@@ -24,7 +24,7 @@ class DataLossReportTest {
     static final long CLUSTER = 42;
 
     private final List<FailoverEvent> events = new ArrayList<>();
-    private final FailoverCounters counters = new FailoverCounters();
+    private final FailoverCounters counters = new FailoverCounters(List.of(OLD, NEW));
     private final TopologyMonitor monitor = new TopologyMonitor(FailoverConfig.builder()
         .name("loss").endpoints(OLD, NEW)
         .credentials(CredentialsSource.fixed("app", Secret.ofString("unused-password", "password")))

@@ -361,7 +361,7 @@ class TopologyMonitorProperties {
         private List<Endpoint> readers = List.of();
 
         MonitorDecider() {
-            monitor = new TopologyMonitor(CONFIG, this, event -> { }, new FailoverCounters());
+            monitor = new TopologyMonitor(CONFIG, this, event -> { }, new FailoverCounters(CONFIG.endpoints()));
         }
 
         @Override
