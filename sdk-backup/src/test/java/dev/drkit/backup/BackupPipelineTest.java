@@ -108,6 +108,24 @@ class BackupPipelineTest {
     }
 
     @Test
+    void aWrongPassphraseIsReportedAsSuchWhateverNoiseItDecryptsTheSessionKeyTo() throws Exception {
+        // A wrong passphrase decrypts the session key to noise; now and then the noise names another cipher, whose
+        // failure must not read as damage. Messages larger than Bouncy Castle's read-ahead mark, as backups are.
+        Secret wrong = Secret.ofString("not the passphrase", "wrong");
+        for (int i = 0; i < 600; i++) {
+            byte[] ciphertext = encrypt(sample(60_000, 100 + i), Compression.none());
+            int round = i;
+            assertThatThrownBy(() -> {
+                try (DecryptingStream in = BackupPipeline.decryptingStream(new ByteArrayInputStream(ciphertext),
+                    wrong, Compression.none())) {
+                    in.readAllBytes();
+                }
+            }).as("round %d", round).isInstanceOfSatisfying(BackupDecryptionException.class,
+                e -> assertThat(e.reason()).isEqualTo(Reason.WRONG_PASSPHRASE));
+        }
+    }
+
+    @Test
     void everySingleFlippedByteOfASmallCiphertextFails() {
         byte[] plaintext = sample(200, 5);
         for (Compression compression : new Compression[] {Compression.zstd(), Compression.none()}) {

@@ -281,13 +281,14 @@ public final class DefaultDecryptingStream extends DecryptingStream {
             PGPSessionKey sessionKey = pbe.getSessionKey(keys.passphraseFactory(passphrase));
             return Opened.with(pbe, sessionKey);
         } catch (PGPException | RuntimeException e) {
-            if (hasIoCause(e)) {
-                // The bytes ran out or would not parse: that is damage, not a wrong passphrase.
+            if (hasCause(e, EOFException.class)) {
+                // The bytes ran out: that is damage, not a wrong passphrase.
                 throw damaged("the OpenPGP message is damaged or truncated (" + describe(e) + ")", e);
             }
             // Bouncy Castle writes an encrypted session key into the passphrase packet. A wrong passphrase
-            // decrypts it to noise, which shows as an unknown cipher, a key of the wrong length or a failed
-            // quick check (PGPDataValidationException), depending on the noise.
+            // decrypts it to noise, which shows as an unknown cipher, a key of the wrong length, a failed quick
+            // check (PGPDataValidationException), or, for a cipher of another block size, an I/O error while
+            // Bouncy Castle reads the prefix ("Resetting to invalid mark"), depending on the noise.
             return null;
         }
     }
@@ -326,9 +327,9 @@ public final class DefaultDecryptingStream extends DecryptingStream {
         }
     }
 
-    private static boolean hasIoCause(Throwable e) {
+    private static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof IOException) {
+            if (type.isInstance(t)) {
                 return true;
             }
         }
