@@ -342,6 +342,7 @@ public final class PitrDrill {
             before.add(DrillStep.of("fetch base backup", Duration.ZERO, fetched, StepOutcome.PASS,
                 "from " + source));
             PgBinaries found = binaries.await();
+            String serverUser = binaries.user();
             PgClusterConfig withBinaries = config.toBuilder().binaries(found).build();
             Duration[] setUp = new Duration[1];
             PgCluster cluster;
@@ -369,7 +370,7 @@ public final class PitrDrill {
             Duration adopted = timeline.elapsed();
             before.add(DrillStep.of("adopt copy", setUpEnd, adopted.minus(setUpEnd), StepOutcome.PASS,
                 "moved into " + cluster.dataDirectory() + ", recovery settings written, files given to "
-                    + binaries.user()));
+                    + serverUser));
             return new Prepared(cluster, fetched, setUpEnd, adopted);
         } catch (BaseBackupFiles.UnusableBackupException e) {
             throw new PitrDrillException(PitrDrillException.Reason.BAD_BASE_BACKUP,
