@@ -15,8 +15,13 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code drkit wal-push %p}: archives one WAL file into drkit's encrypted WAL store; PostgreSQL's
@@ -27,7 +32,9 @@ import java.util.concurrent.Callable;
  * ready, oldest first, and leaves a marker for each in the spool once it is committed, which the
  * {@code archive_command}'s shell test ({@link WalSpool#archiveCommand}) uses to answer for them without a JVM.
  * The exit code is that of the file asked for: a failure among the others ends the batch with a line on standard
- * error and leaves no marker for that file, so PostgreSQL asks for it later and gets the error then.
+ * error and leaves no marker for that file, so PostgreSQL asks for it later and gets the error then. The other files
+ * are pushed on {@code --parallel} threads (default 2, or 1 on a single core); their markers are written in order,
+ * none after the first file that failed.
  */
 @Command(name = "wal-push", mixinStandardHelpOptions = true,
     description = {"Archives one WAL file (a segment, .partial, .history or .backup file) into a WAL store: "
@@ -43,6 +50,8 @@ final class WalPushCommand implements Callable<Integer> {
 
     /** Files per run with {@code --spool} unless {@code --batch} says otherwise. */
     static final int DEFAULT_BATCH = 16;
+    /** Threads pushing the other files with {@code --spool} unless {@code --parallel} says otherwise (at most the cores). */
+    static final int DEFAULT_PARALLEL = 2;
 
     @Spec
     CommandSpec spec;
@@ -73,6 +82,11 @@ final class WalPushCommand implements Callable<Integer> {
             + DEFAULT_BATCH + ").")
     @Nullable Integer batch;
 
+    @Option(names = "--parallel", paramLabel = "N",
+        description = "With --spool: push up to N of the other files at once, each on its own thread (default: 2,"
+            + " or 1 on a single core).")
+    @Nullable Integer parallel;
+
     @Parameters(index = "0", paramLabel = "PATH", description = "The WAL file to archive (%%p); its name is kept.")
     Path walFile;
 
@@ -91,6 +105,14 @@ final class WalPushCommand implements Callable<Integer> {
         if (batch != null && spool == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--batch needs --spool: the other files"
                 + " pushed are answered for from the spool's markers");
+        }
+        if (parallel != null && spool == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--parallel needs --spool: it is how many"
+                + " of the other ready files are pushed at once");
+        }
+        if (parallel != null && (parallel < 1 || parallel > 64)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--parallel must be between 1 and 64, but"
+                + " was " + parallel);
         }
         if (batch != null && (batch < 1 || batch > 10_000)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be between 1 and 10000, but"
@@ -120,30 +142,121 @@ final class WalPushCommand implements Callable<Integer> {
         }
     }
 
-    /** Pushes other ready files, oldest first, up to the batch size, each followed by its marker. */
+    /**
+     * Pushes other ready files, oldest first, up to the batch size, on a small pool of threads ({@code --parallel}):
+     * each file's entry is committed on its own. The markers are written in the files' order, each only after its
+     * file's commit, and none after the first file that failed: so the markers left are those of a sequential batch
+     * that stopped at that file. After a failure no further file is started; those already started finish (their
+     * entries are committed, unmarked; PostgreSQL's next call finds them archived with identical content).
+     */
     private void pushOthers(WalSpool markers, WalArchive archive, Path asked, PrintWriter err) {
         Path walDirectory = asked.toAbsolutePath().getParent();
         String askedName = String.valueOf(asked.getFileName());
         int limit = (batch == null ? DEFAULT_BATCH : batch) - 1;
-        int pushed = 0;
+        int marked = 0;
+        String failure = null;
         try {
-            List<String> ready = WalSpool.readyFiles(walDirectory);
-            for (String other : ready) {
-                if (pushed >= limit) {
+            List<Path> todo = new ArrayList<>();
+            for (String other : WalSpool.readyFiles(walDirectory)) {
+                if (todo.size() >= limit) {
                     break;
                 }
                 Path file = walDirectory.resolve(other);
-                if (other.equals(askedName) || markers.isMarked(file, archive)) {
-                    continue;
+                if (!other.equals(askedName) && !markers.isMarked(file, archive)) {
+                    todo.add(file);
                 }
-                markers.pushAndMark(archive, file);
-                pushed++;
+            }
+            int threads = parallel != null ? parallel
+                : Math.min(DEFAULT_PARALLEL, Runtime.getRuntime().availableProcessors());
+            Batch pushes = new Batch(todo, Math.max(1, Math.min(threads, todo.size())), markers, archive);
+            try {
+                for (int i = 0; i < todo.size(); i++) {
+                    pushes.await(i).marker().ifPresent(markers::mark);
+                    marked++;
+                }
+            } finally {
+                pushes.stop();
             }
             markers.prune(walDirectory);
         } catch (RuntimeException e) {
+            failure = e.getMessage();
+        }
+        if (failure != null) {
             // the file asked for is archived: its exit code stands; the failing file gets its error when asked for
             err.println(spec.qualifiedName() + ": " + askedName + " is archived; pushing the other ready files"
-                + " stopped after " + pushed + ": " + e.getMessage());
+                + " stopped after " + marked + ": " + failure);
+        }
+    }
+
+    /**
+     * The other files of a batch, pushed oldest first on {@code threads} threads; each file's outcome is awaited in
+     * order. No file is started after one has failed or {@link #stop()} was called.
+     */
+    private static final class Batch {
+        private final List<Path> files;
+        private final List<CompletableFuture<WalSpool.Pushed>> outcomes = new ArrayList<>();
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicBoolean stopped = new AtomicBoolean();
+        private final List<Thread> workers = new ArrayList<>();
+
+        Batch(List<Path> files, int threads, WalSpool spool, WalArchive archive) {
+            this.files = files;
+            for (int i = 0; i < files.size(); i++) {
+                outcomes.add(new CompletableFuture<>());
+            }
+            for (int t = 0; t < threads; t++) {
+                Thread worker = new Thread(() -> {
+                    int index;
+                    while (!stopped.get() && (index = next.getAndIncrement()) < files.size()) {
+                        try {
+                            outcomes.get(index).complete(spool.push(archive, files.get(index)));
+                        } catch (RuntimeException | Error e) {
+                            stopped.set(true);
+                            outcomes.get(index).completeExceptionally(e);
+                        }
+                    }
+                }, "drkit-wal-push-" + (t + 1));
+                worker.setDaemon(true);
+                workers.add(worker);
+                worker.start();
+            }
+        }
+
+        /** The outcome of file {@code index}: what its push returned, or what it threw. */
+        WalSpool.Pushed await(int index) {
+            try {
+                return outcomes.get(index).get();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException) {
+                    throw (RuntimeException) e.getCause();
+                }
+                if (e.getCause() instanceof Error) {
+                    throw (Error) e.getCause();
+                }
+                throw new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while pushing " + files.get(index).getFileName(), e);
+            }
+        }
+
+        /** Starts no further file and waits for those begun: each is committed or not, never half-written. */
+        void stop() {
+            stopped.set(true);
+            boolean interrupted = false;
+            for (Thread worker : workers) {
+                while (true) {
+                    try {
+                        worker.join();
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

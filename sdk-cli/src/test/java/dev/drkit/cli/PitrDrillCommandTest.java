@@ -93,8 +93,9 @@ class PitrDrillCommandTest {
             "--expect-rows", "marker=5", "--json");
 
         assertThat(code).as(err.toString()).isEqualTo(0);
-        assertThat(out.toString()).contains("\"format\" : \"drkit.pitr-drill/1\"", "\"passed\" : true",
-            "\"replay\" :");
+        assertThat(out.toString()).contains("\"format\" : \"drkit.pitr-drill/2\"", "\"passed\" : true",
+            "\"fetch\" :", "\"setup\" :", "\"adopt\" :", "\"replay\" :", "\"checks\" :", "\"rto\" :",
+            "\"cleanup\" :", "\"total\" :");
     }
 
     @Test

@@ -225,6 +225,80 @@ class WalPushBatchTest {
         }
     }
 
+    @Test
+    void theOtherFilesPushedOnSeveralThreadsAllFetchBackIdenticalAndAreMarked() throws Exception {
+        Path dir = Files.createDirectory(root.resolve("parallel"));
+        Path pgWal = Files.createDirectories(dir.resolve("data/pg_wal/archive_status")).getParent();
+        Path store = dir.resolve("wal");
+        Path spool = dir.resolve("spool");
+        List<Path> files = readyFiles(pgWal, 9, 31);
+
+        assertThat(drkit("wal-push", "--spool", spool.toString(), "--batch", "9", "--parallel", "3", "--store",
+            store.toString(), "--passphrase-file", passphraseFile.toString(), files.get(0).toString()))
+            .as(err.toString()).isZero();
+
+        assertThat(err.toString()).doesNotContain("stopped after");
+        List<String> others = files.subList(1, files.size()).stream().map(f -> f.getFileName().toString()).toList();
+        assertThat(WalSpool.open(spool).markedNames()).containsExactlyElementsOf(others);
+        assertThat(committed(store)).hasSize(files.size());
+        assertThat(staging(store)).isEmpty();
+        for (Path file : files) {
+            Path target = dir.resolve("fetched-" + file.getFileName());
+            assertThat(drkit("wal-fetch", "--store", store.toString(), "--passphrase-file",
+                passphraseFile.toString(), file.getFileName().toString(), target.toString())).as(err.toString())
+                .isZero();
+            assertThat(Files.readAllBytes(target)).as(file.getFileName().toString())
+                .isEqualTo(Files.readAllBytes(file));
+        }
+    }
+
+    @Test
+    void aFailureAmongFilesPushedOnSeveralThreadsLeavesMarkersOnlyForTheFilesBeforeIt() throws Exception {
+        Path dir = Files.createDirectory(root.resolve("parallel-conflict"));
+        Path pgWal = Files.createDirectories(dir.resolve("data/pg_wal/archive_status")).getParent();
+        Path store = dir.resolve("wal");
+        Path spool = dir.resolve("spool");
+        List<Path> files = readyFiles(pgWal, 6, 43);
+        // the store holds the third name already, with other content
+        Path foreign = Files.createDirectories(dir.resolve("other")).resolve(files.get(2).getFileName().toString());
+        Files.write(foreign, new byte[] {4, 5, 6});
+        assertThat(drkit("wal-push", "--store", store.toString(), "--passphrase-file", passphraseFile.toString(),
+            foreign.toString())).as(err.toString()).isZero();
+
+        assertThat(drkit("wal-push", "--spool", spool.toString(), "--parallel", "2", "--store", store.toString(),
+            "--passphrase-file", passphraseFile.toString(), files.get(0).toString())).as(err.toString()).isZero();
+
+        assertThat(err.toString()).contains("stopped after 1").contains("different content");
+        // the file before the failure is marked; the failing one is not, nor any after it
+        assertThat(WalSpool.open(spool).markedNames()).containsExactly(files.get(1).getFileName().toString());
+        assertThat(staging(store)).isEmpty();
+        err.getBuffer().setLength(0);
+        assertThat(drkit("wal-push", "--spool", spool.toString(), "--parallel", "2", "--store", store.toString(),
+            "--passphrase-file", passphraseFile.toString(), files.get(2).toString())).isEqualTo(ExitCodes.DATA);
+        assertThat(err.toString()).contains("already holds " + files.get(2).getFileName() + " with different content");
+        // the files after it are archived when asked for, whether a thread had begun them or not
+        for (Path later : files.subList(3, files.size())) {
+            assertThat(drkit("wal-push", "--store", store.toString(), "--passphrase-file",
+                passphraseFile.toString(), later.toString())).as(err.toString()).isZero();
+            Path target = dir.resolve("fetched-" + later.getFileName());
+            assertThat(drkit("wal-fetch", "--store", store.toString(), "--passphrase-file",
+                passphraseFile.toString(), later.getFileName().toString(), target.toString())).isZero();
+            assertThat(Files.readAllBytes(target)).isEqualTo(Files.readAllBytes(later));
+        }
+    }
+
+    @Test
+    void parallelNeedsTheSpoolAndASmallCount() {
+        assertThat(drkit("wal-push", "--parallel", "2", "--store", root.resolve("x").toString(),
+            "--passphrase-file", passphraseFile.toString(), root.resolve("000000010000000000000001").toString()))
+            .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--parallel needs --spool");
+        assertThat(drkit("wal-push", "--spool", root.resolve("s").toString(), "--parallel", "0", "--store",
+            root.resolve("x").toString(), "--passphrase-file", passphraseFile.toString(),
+            root.resolve("000000010000000000000001").toString())).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--parallel must be between 1 and 64");
+    }
+
     // ------------------------------------------------------------------------------------------------ faults
 
     @Test

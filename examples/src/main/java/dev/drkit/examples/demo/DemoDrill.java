@@ -301,9 +301,8 @@ public final class DemoDrill {
             return drilled;
         }, drilled -> "replayed through drkit wal-fetch to the target, paused at "
             + drilled.reached().lastCommit().map(Instant::toString).orElse("?") + "; canary checked (" + writtenBefore
-            + " rows before the target); RTO " + seconds(drilled.fetchTime().plus(drilled.replayTime())
-                .plus(drilled.checkTime())) + " = fetch " + seconds(drilled.fetchTime()) + " + replay "
-            + seconds(drilled.replayTime()) + " + checks " + seconds(drilled.checkTime()));
+            + " rows before the target); RTO " + seconds(drilled.rto()) + " (fetch " + seconds(drilled.fetchTime())
+            + ", replay " + seconds(drilled.replayTime()) + ", checks " + seconds(drilled.checkTime()) + ")");
     }
 
     private static String seconds(Duration duration) {

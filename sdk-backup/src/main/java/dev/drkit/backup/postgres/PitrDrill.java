@@ -3,12 +3,16 @@ package dev.drkit.backup.postgres;
 import dev.drkit.backup.postgres.internal.BackupTimes;
 import dev.drkit.backup.postgres.internal.BaseBackupFiles;
 import dev.drkit.backup.postgres.internal.ServerLog;
+import dev.drkit.core.EnvironmentException;
 import dev.drkit.core.drill.DrillReport;
+import dev.drkit.core.drill.DrillStep;
 import dev.drkit.core.drill.DrillSteps;
 import dev.drkit.core.drill.MeasuredDuration;
 import dev.drkit.core.drill.RecoveryTimeline;
+import dev.drkit.core.drill.StepOutcome;
 import dev.drkit.core.internal.Checks;
 import dev.drkit.core.internal.Text;
+import dev.drkit.postgres.PgBinaries;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.PgClusterConfig;
 import dev.drkit.postgres.PostgresException;
@@ -22,33 +26,41 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * A point-in-time recovery drill: restores a base backup into a scratch cluster, replays WAL from an archive to a
  * target time, confirms that replay paused there, checks known facts at that time, and stops and deletes the
- * scratch cluster, reporting the recovery time split into fetch, replay and checks, and the point reached.
+ * scratch cluster, reporting the point reached and the time of every phase (see {@link PitrDrillReport.Phases}).
  *
  * <p><b>What it does.</b>
  * <ol>
- *   <li><b>Fetch:</b> copies a plain-format base backup ({@code pg_basebackup -Fp}) or extracts the tar stream
- *       of {@code pg_basebackup -D - -Ft -X fetch} into a scratch data directory (a temporary directory of a
- *       {@link PgCluster}, owned by the server's operating-system user). Symbolic links (tablespaces), hard links,
- *       special files, absolute and {@code ..} paths are refused. A target time before the backup ended
- *       ({@code STOP TIME} of the backup history file in the archive, else the label's {@code START TIME}) is
- *       refused here, before any server starts.</li>
+ *   <li><b>Fetch, set up, adopt:</b> copies a plain-format base backup ({@code pg_basebackup -Fp}) or extracts
+ *       the tar stream of {@code pg_basebackup -D - -Ft -X fetch} into a staging directory, while another thread
+ *       finds the PostgreSQL binaries and the server's operating-system user; then moves the copy into the data
+ *       directory of a scratch {@link PgCluster} (a temporary directory owned by that user). Symbolic links
+ *       (tablespaces), hard links, special files, absolute and {@code ..} paths are refused. A target time before
+ *       the backup ended ({@code STOP TIME} of the backup history file in the archive, else the label's
+ *       {@code START TIME}) is refused here, before any server starts.</li>
  *   <li><b>Recovery settings:</b> {@code restore_command} (copying from the archive directory, paths quoted for
  *       the shell and for {@code %} escapes, or the caller's command), {@code recovery_target_time},
  *       {@code recovery_target_action = pause}, {@code recovery_target_timeline}, and {@code archive_mode = off}
@@ -67,7 +79,8 @@ import java.util.regex.Pattern;
  *       the expected text, such as a marker table's row count at the target. A check that does not match fails
  *       the drill's verdict; the report names it with the expected and the actual value.</li>
  *   <li><b>Clean up:</b> the server is stopped ({@code immediate}: the copy is discarded, so a clean shutdown's
- *       restartpoint would be wasted work) and the scratch copy deleted, whatever happened.</li>
+ *       restartpoint would be wasted work) and the scratch copy deleted, whatever happened. This is timed after
+ *       the RTO, and reported apart from it.</li>
  * </ol>
  *
  * <pre>{@code
@@ -103,6 +116,11 @@ public final class PitrDrill {
     private static final DateTimeFormatter TARGET_FORMAT =
         DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSSxxx", Locale.ROOT).withZone(ZoneOffset.UTC);
     private static final long POLL_MILLIS = 20;
+    /** The point replay reached: last commit time, last replayed LSN, the checkpoint's timeline. */
+    private static final String POINT_COLUMNS = "coalesce(to_char(pg_last_xact_replay_timestamp() AT TIME ZONE"
+        + " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ''), pg_last_wal_replay_lsn(),"
+        + " (SELECT timeline_id FROM pg_control_checkpoint())";
+    private static final String PAUSED_ROW = "t|paused|";
     /**
      * How long a check waits for a lock. A transaction that was open at the target keeps the locks it had taken
      * while replay is paused (a TRUNCATE, say), and a check on that table would otherwise wait for ever.
@@ -249,14 +267,16 @@ public final class PitrDrill {
         settings.put("archive_library", "");
         PgClusterConfig config = clusterConfig.toBuilder().settings(settings).build();
 
-        long fetchStart = System.nanoTime();
-        PgCluster cluster = fetch(steps, config, source);
-        Duration fetch = Duration.ofNanos(System.nanoTime() - fetchStart);
+        List<DrillStep> before = new ArrayList<>();
+        Prepared prepared = prepare(timeline, before, config, source);
+        PgCluster cluster = prepared.cluster;
+        Duration adopted = prepared.adopted;
+        ReplayPoint reached;
+        Duration paused;
+        Duration checked;
         try {
-            long replayStart = System.nanoTime();
-            ReplayPoint reached = replay(steps, cluster);
-            Duration replay = Duration.ofNanos(System.nanoTime() - replayStart);
-            long checksStart = System.nanoTime();
+            reached = replay(steps, cluster);
+            paused = timeline.elapsed();
             // Replay also pauses, since PostgreSQL 14, when hot standby settings are lower than the origin's:
             // only the server's own "recovery stopping" line says the pause is the target's.
             boolean afterTarget = reached.lastCommit().map(t -> t.isAfter(targetTime)).orElse(false);
@@ -269,80 +289,237 @@ public final class PitrDrill {
             for (Check check : checks) {
                 runCheck(steps, cluster, check);
             }
-            Duration checked = Duration.ofNanos(System.nanoTime() - checksStart);
-            Duration rto = fetch.plus(replay).plus(checked);
-            DrillReport.Builder builder = DrillReport.builder(name)
-                .started(timeline.startedAt())
-                .finished(timeline.startedAt().plus(timeline.elapsed()))
-                .rto(MeasuredDuration.of(rto, Duration.ofMillis(POLL_MILLIS)));
-            steps.steps().forEach(builder::step);
-            DrillReport report = builder.build();
-            log.info("PITR drill '{}': {} at {} (target {}); fetch {} ms, replay {} ms, checks {} ms", name,
-                report.verdict(), reached, targetTime, fetch.toMillis(), replay.toMillis(), checked.toMillis());
-            return new PitrDrillReport(report, targetTime, reached, fetch, replay, checked);
-        } finally {
-            // The scratch copy is deleted next: a clean shutdown's restartpoint would only write what is discarded.
-            try {
-                cluster.stop(StopMode.IMMEDIATE);
-            } catch (RuntimeException e) {
-                log.debug("PITR drill '{}': immediate stop failed ({}); closing stops it", name, e.toString());
-            }
-            cluster.close();
+            checked = timeline.elapsed();
+        } catch (RuntimeException | Error e) {
+            cleanUp(cluster);
+            throw e;
         }
+        // The RTO ends here; stopping the server and deleting the copy are timed, and reported, apart from it.
+        String cleaned = cleanUp(cluster);
+        Duration finished = timeline.elapsed();
+        PitrDrillReport.Phases phases = new PitrDrillReport.Phases(prepared.fetched,
+            prepared.setUp.minus(prepared.fetched), adopted.minus(prepared.setUp), paused.minus(adopted),
+            checked.minus(paused), finished.minus(checked));
+        DrillReport.Builder builder = DrillReport.builder(name)
+            .started(timeline.startedAt())
+            .finished(timeline.startedAt().plus(finished))
+            .rto(MeasuredDuration.of(phases.rto(), Duration.ofMillis(POLL_MILLIS)));
+        before.forEach(builder::step);
+        steps.steps().forEach(builder::step);
+        builder.step(DrillStep.of("stop and delete scratch cluster", checked, finished.minus(checked),
+            StepOutcome.PASS, cleaned));
+        DrillReport report = builder.build();
+        log.info("PITR drill '{}': {} at {} (target {}); RTO {} ms = fetch {} + setup {} + adopt {} + replay {} +"
+                + " checks {} ms; cleanup {} ms after it", name, report.verdict(), reached, targetTime,
+            phases.rto().toMillis(), phases.fetch().toMillis(), phases.setup().toMillis(), phases.adopt().toMillis(),
+            phases.replay().toMillis(), phases.checks().toMillis(), phases.cleanup().toMillis());
+        return new PitrDrillReport(report, targetTime, reached, phases);
     }
 
-    private PgCluster fetch(DrillSteps steps, PgClusterConfig config, String source) {
+    /** The scratch cluster, adopted, and the offsets on the drill's timeline where its phases ended. */
+    private record Prepared(PgCluster cluster, Duration fetched, Duration setUp, Duration adopted) {
+    }
+
+    /**
+     * Fetch, set up and adopt: the base backup is copied (or extracted) into a staging directory beside the
+     * scratch cluster while another thread finds the PostgreSQL binaries (which runs {@code pg_config} and
+     * {@code postgres --version}); then the cluster's directory is made, the copy moved into it (a rename per
+     * top-level entry), its settings written and its files given to the server's user. Records one step for
+     * each of the three in {@code before}.
+     */
+    private Prepared prepare(RecoveryTimeline timeline, List<DrillStep> before, PgClusterConfig config,
+                             String source) {
+        Binaries binaries = Binaries.find(config);
+        Path staging = staging(config.baseDirectory());
         try {
-            return steps.run("fetch base backup", () -> {
-                PgCluster cluster;
-                try {
-                    cluster = PgCluster.restore(config, this::writeBaseBackup);
-                } catch (PostgresException e) {
-                    if (e.getCause() instanceof BaseBackupFiles.UnusableBackupException) {
-                        throw new PitrDrillException(PitrDrillException.Reason.BAD_BASE_BACKUP,
-                            "PITR drill '" + name + "': " + e.getCause().getMessage(), e.getCause());
-                    }
-                    if (e.getCause() instanceof PitrDrillException) {
-                        throw (PitrDrillException) e.getCause();
-                    }
-                    throw e;
+            try {
+                fetchInto(staging);
+            } catch (IOException | RuntimeException e) {
+                binaries.await();   // no binaries at all is the first thing to say (exit 3), as before any copy
+                throw e;
+            }
+            Duration fetched = timeline.elapsed();
+            before.add(DrillStep.of("fetch base backup", Duration.ZERO, fetched, StepOutcome.PASS,
+                "from " + source));
+            PgBinaries found = binaries.await();
+            String serverUser = binaries.user();
+            PgClusterConfig withBinaries = config.toBuilder().binaries(found).build();
+            Duration[] setUp = new Duration[1];
+            PgCluster cluster;
+            try {
+                cluster = PgCluster.restore(withBinaries, dataDirectory -> {
+                    setUp[0] = timeline.elapsed();
+                    moveChildren(staging, dataDirectory);
+                });
+            } catch (PostgresException e) {
+                if (e.getCause() instanceof PitrDrillException) {
+                    throw (PitrDrillException) e.getCause();
                 }
-                try {
-                    checkTargetAfterBackup(cluster.dataDirectory(), source);
-                    return cluster;
-                } catch (RuntimeException | IOException e) {
-                    cluster.close();
-                    throw e;
-                }
-            }, c -> "from " + source + " into " + c.dataDirectory().getParent());
-        } catch (RuntimeException e) {
-            throw e;
+                throw e;
+            }
+            Duration setUpEnd = setUp[0];
+            before.add(DrillStep.of("set up scratch cluster", fetched, setUpEnd.minus(fetched), StepOutcome.PASS,
+                "PostgreSQL " + found.version() + " in " + found.binDirectory() + binaries.describe()
+                    + "; scratch directory " + cluster.directory()));
+            try {
+                checkTargetAfterBackup(cluster.dataDirectory(), source);
+            } catch (RuntimeException | IOException e) {
+                cluster.close();
+                throw e;
+            }
+            Duration adopted = timeline.elapsed();
+            before.add(DrillStep.of("adopt copy", setUpEnd, adopted.minus(setUpEnd), StepOutcome.PASS,
+                "moved into " + cluster.dataDirectory() + ", recovery settings written, files given to "
+                    + serverUser));
+            return new Prepared(cluster, fetched, setUpEnd, adopted);
+        } catch (BaseBackupFiles.UnusableBackupException e) {
+            throw new PitrDrillException(PitrDrillException.Reason.BAD_BASE_BACKUP,
+                "PITR drill '" + name + "': " + e.getMessage(), e);
         } catch (IOException e) {
             throw new PitrDrillException(PitrDrillException.Reason.BAD_BASE_BACKUP, "PITR drill '" + name
                 + "': cannot read the base backup " + source + ": " + e.getMessage(), e);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
+        } finally {
+            deleteTree(staging);
         }
     }
 
-    private void writeBaseBackup(Path dataDirectory) throws IOException {
+    /** A directory for the copy, beside where the scratch cluster's will be, so that moving it is a rename. */
+    private Path staging(Path baseDirectory) {
+        try {
+            Files.createDirectories(baseDirectory);
+            return Files.createTempDirectory(baseDirectory, "drkit-pitr-fetch-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (IOException e) {
+            throw new EnvironmentException("PITR drill '" + name + "': cannot create a directory under "
+                + baseDirectory + ": " + e.getMessage(), Map.of("file", baseDirectory.toString()), e);
+        }
+    }
+
+    private void fetchInto(Path directory) throws IOException {
         if (baseBackupDirectory != null) {
             if (!Files.isDirectory(baseBackupDirectory)) {
                 throw new BaseBackupFiles.UnusableBackupException("base backup " + baseBackupDirectory
                     + " is not a directory");
             }
-            BaseBackupFiles.copyDirectory(baseBackupDirectory, dataDirectory);
+            BaseBackupFiles.copyDirectory(baseBackupDirectory, directory);
         } else {
             try (InputStream in = Objects.requireNonNull(baseBackupTar).open()) {
-                BaseBackupFiles.extractTar(in, dataDirectory);
+                BaseBackupFiles.extractTar(in, directory);
             }
         }
-        if (!Files.isRegularFile(dataDirectory.resolve("backup_label"))) {
+        if (!Files.isRegularFile(directory.resolve("backup_label"))) {
             throw new BaseBackupFiles.UnusableBackupException("base backup " + (baseBackupDirectory != null
                 ? baseBackupDirectory : "tar stream") + " has no backup_label: it is not a base backup (a copy of a"
                 + " stopped or running data directory cannot be recovered to a point in time)");
         }
-        Files.writeString(dataDirectory.resolve("recovery.signal"), "", StandardCharsets.UTF_8);
+        Files.writeString(directory.resolve("recovery.signal"), "", StandardCharsets.UTF_8);
+    }
+
+    private static void moveChildren(Path from, Path to) throws IOException {
+        try (Stream<Path> children = Files.list(from)) {
+            for (Path child : (Iterable<Path>) children::iterator) {
+                Files.move(child, to.resolve(child.getFileName().toString()), StandardCopyOption.ATOMIC_MOVE);
+            }
+        }
+    }
+
+    /** Stops the server ({@code immediate}) and deletes its directory; never throws. What happened, for the report. */
+    private String cleanUp(PgCluster cluster) {
+        // The scratch copy is deleted next: a clean shutdown's restartpoint would only write what is discarded.
+        String stop = "stopped (immediate)";
+        try {
+            cluster.stop(StopMode.IMMEDIATE);
+        } catch (RuntimeException e) {
+            log.debug("PITR drill '{}': immediate stop failed ({}); closing stops it", name, e.toString());
+            stop = "immediate stop failed, stopped by closing";
+        }
+        cluster.close();
+        return stop + (Files.exists(cluster.directory(), LinkOption.NOFOLLOW_LINKS)
+            ? "; could not delete all of " + cluster.directory() : ", " + cluster.directory() + " deleted");
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            log.warn("PITR drill: could not remove {}: {}", root, e.getClass().getSimpleName());
+        }
+    }
+
+    /** The binaries of the configuration, or those {@link PgBinaries#detect()} finds on another thread. */
+    private static final class Binaries {
+        private final FutureTask<PgBinaries> task;
+        private final boolean given;
+        /**
+         * The server's operating-system user, looked up (with {@code getent}) on the same thread, which the
+         * scratch cluster then finds remembered; this also loads {@link PgCluster} before it is needed.
+         */
+        private final FutureTask<String> user;
+        private volatile long tookNanos;
+
+        private Binaries(@Nullable PgBinaries known) {
+            this.given = known != null;
+            this.task = new FutureTask<>(() -> {
+                if (known != null) {
+                    return known;
+                }
+                long started = System.nanoTime();
+                PgBinaries found = PgBinaries.detect();
+                tookNanos = System.nanoTime() - started;
+                return found;
+            });
+            this.user = new FutureTask<>(() -> PgCluster.serverUser().orElse("this JVM's user"));
+        }
+
+        static Binaries find(PgClusterConfig config) {
+            Binaries binaries = new Binaries(config.binaries().orElse(null));
+            if (binaries.given) {
+                binaries.task.run();
+                binaries.user.run();
+            } else {
+                Thread thread = new Thread(() -> {
+                    binaries.task.run();
+                    binaries.user.run();
+                }, "drkit-pitr-binaries");
+                thread.setDaemon(true);
+                thread.start();
+            }
+            return binaries;
+        }
+
+        PgBinaries await() {
+            return get(task);
+        }
+
+        String user() {
+            return get(user);
+        }
+
+        private static <T> T get(FutureTask<T> task) {
+            try {
+                return task.get();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException) {
+                    throw (RuntimeException) e.getCause();
+                }
+                if (e.getCause() instanceof Error) {
+                    throw (Error) e.getCause();
+                }
+                throw new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PitrDrillException(PitrDrillException.Reason.TIMED_OUT, "PITR drill interrupted", e);
+            }
+        }
+
+        String describe() {
+            return given ? " (given)" : " (found in " + tookNanos / 1_000_000 + " ms while the base backup was fetched)";
+        }
     }
 
     private void checkTargetAfterBackup(Path dataDirectory, String source) throws IOException {
@@ -367,8 +544,7 @@ public final class PitrDrill {
                 } catch (PostgresStartException e) {
                     throw fromLog(cluster, e);
                 }
-                awaitPause(cluster);
-                return point(cluster);
+                return point(cluster, awaitPause(cluster));
             }, ReplayPoint::toString);
         } catch (RuntimeException e) {
             throw e;
@@ -378,11 +554,14 @@ public final class PitrDrill {
     }
 
     /**
-     * Waits for the server's "pausing at the end of recovery" log line, a cheap file read, and confirms it with
-     * {@code pg_get_wal_replay_pause_state()}; asks the server directly every second as well, in case the log
-     * says it in other words.
+     * Waits for the server's "pausing at the end of recovery" log line, a cheap file read every
+     * {@value #POLL_MILLIS} ms, and confirms it with {@code pg_get_wal_replay_pause_state()}; asks the server directly
+     * every second as well, in case the log says it in other words. The same query reads the point reached
+     * ({@link #POINT_COLUMNS}), so one {@code psql} does both.
+     *
+     * @return the point columns of the query that saw the pause
      */
-    private void awaitPause(PgCluster cluster) {
+    private String awaitPause(PgCluster cluster) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long nextAsk = System.nanoTime();
         long scanned = 0;
@@ -396,12 +575,12 @@ public final class PitrDrill {
                 String state;
                 try {
                     state = cluster.isRunning() ? cluster.psql(user, database,
-                        "SELECT pg_is_in_recovery(), pg_get_wal_replay_pause_state()") : "";
+                        "SELECT pg_is_in_recovery(), pg_get_wal_replay_pause_state(), " + POINT_COLUMNS) : "";
                 } catch (PostgresException | IllegalStateException e) {
                     state = "";
                 }
-                if (state.equals("t|paused")) {
-                    return;
+                if (state.startsWith(PAUSED_ROW)) {
+                    return state.substring(PAUSED_ROW.length());
                 }
                 if (state.startsWith("f|")) {
                     throw new PitrDrillException(PitrDrillException.Reason.SERVER_FAILED, "PITR drill '" + name
@@ -420,10 +599,7 @@ public final class PitrDrill {
         }
     }
 
-    private ReplayPoint point(PgCluster cluster) {
-        String row = cluster.psql(user, database, "SELECT coalesce(to_char(pg_last_xact_replay_timestamp()"
-            + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ''), pg_last_wal_replay_lsn(),"
-            + " (SELECT timeline_id FROM pg_control_checkpoint())");
+    private ReplayPoint point(PgCluster cluster, String row) {
         String[] parts = row.split("\\|", -1);
         Instant lastCommit = parts.length > 0 && !parts[0].isEmpty() ? Instant.parse(parts[0]) : null;
         String lsn = parts.length > 1 ? parts[1] : "";

@@ -26,6 +26,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -98,6 +99,8 @@ public final class WalArchive implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WalArchive.class);
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final int BUFFER = 256 * 1024;
+    /** The largest file compressed and encrypted into memory before the store's writer lock is taken: 64 MiB. */
+    private static final long ENCRYPT_AHEAD_MAX = 64L << 20;
 
     private final BackupStore store;
     private final @Nullable Encryption encryption;
@@ -164,15 +167,26 @@ public final class WalArchive implements AutoCloseable {
             if (archived.isPresent()) {
                 return compare(walFile, archived.get());
             }
+            // Compressing, encrypting and hashing are most of a push: for a file of up to ENCRYPT_AHEAD_MAX bytes (a
+            // segment is 16 MiB by default) they are done into memory before the store's writer lock is taken, so
+            // that pushes on several threads overlap; only writing the result and committing it hold the lock.
+            Encrypted ahead = Files.size(walFile) <= ENCRYPT_AHEAD_MAX ? encrypt(walFile) : null;
             try (PendingBackup pending = store.begin(name)) {
                 PipelineSummary summary;
-                try (InputStream in = Files.newInputStream(walFile);
-                     EncryptingStream out = DefaultEncryptingStream.open(pending.create(DATA_OBJECT),
-                         PipelineSettings.builder(encryption).compression(compression).build(),
-                         derivedPassphrase())) {
-                    copy(in, out);
-                    out.close();
-                    summary = out.summary();
+                if (ahead != null) {
+                    try (OutputStream out = pending.create(DATA_OBJECT)) {
+                        ahead.bytes().writeTo(out);
+                    }
+                    summary = ahead.summary();
+                } else {
+                    try (InputStream in = Files.newInputStream(walFile);
+                         EncryptingStream out = DefaultEncryptingStream.open(pending.create(DATA_OBJECT),
+                             PipelineSettings.builder(encryption).compression(compression).build(),
+                             derivedPassphrase())) {
+                        copy(in, out);
+                        out.close();
+                        summary = out.summary();
+                    }
                 }
                 WalMeta meta = new WalMeta(name, summary.plaintextBytes(), summary.plaintextSha256(),
                     summary.ciphertextBytes(), summary.ciphertextSha256(), describe(compression),
@@ -409,6 +423,22 @@ public final class WalArchive implements AutoCloseable {
         log.info("WAL archive {}: {} is archived already with identical content; nothing written", store.location(),
             archived.name());
         return new WalPushResult(archived.name(), bytes, sha, archived.storedBytes(), true);
+    }
+
+    /** A file compressed and encrypted into memory, and the pipeline's summary of it. */
+    private record Encrypted(ByteArrayOutputStream bytes, PipelineSummary summary) {
+    }
+
+    private Encrypted encrypt(Path walFile) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 20);
+        try (InputStream in = Files.newInputStream(walFile);
+             EncryptingStream out = DefaultEncryptingStream.open(bytes,
+                 PipelineSettings.builder(Objects.requireNonNull(encryption)).compression(compression).build(),
+                 derivedPassphrase())) {
+            copy(in, out);
+            out.close();
+            return new Encrypted(bytes, out.summary());
+        }
     }
 
     private static void copy(InputStream in, OutputStream out) throws IOException {

@@ -158,6 +158,51 @@ public final class WalSpool {
      * @throws BackupIoException    as {@link WalArchive#push}, or if the marker cannot be written
      */
     public WalPushResult pushAndMark(WalArchive archive, Path walFile) {
+        Pushed pushed = push(archive, walFile);
+        pushed.marker().ifPresent(this::mark);
+        return pushed.result();
+    }
+
+    /**
+     * A file pushed, and the marker to write for it ({@link #mark}); no marker if the file changed while it was
+     * pushed.
+     *
+     * @param result what the push did
+     * @param marker the marker, to be written by {@link #mark}
+     * @since 0.1
+     */
+    public record Pushed(WalPushResult result, Optional<Marker> marker) {
+    }
+
+    /**
+     * What a marker holds, not yet written.
+     *
+     * @since 0.1
+     */
+    public static final class Marker {
+        private final String name;
+        private final byte[] content;
+
+        private Marker(String name, byte[] content) {
+            this.name = name;
+            this.content = content;
+        }
+
+        /** The WAL file's name. */
+        public String name() {
+            return name;
+        }
+    }
+
+    /**
+     * Pushes {@code walFile} into {@code archive} (removing its marker first) and returns the marker to write once
+     * its entry is committed (or found archived already with identical content), without writing it: a caller that
+     * pushes several files at once writes their markers in its own order with {@link #mark}.
+     *
+     * @throws WalConflictException as {@link WalArchive#push}
+     * @throws BackupIoException    as {@link WalArchive#push}, or if the store's record cannot be read
+     */
+    public Pushed push(WalArchive archive, Path walFile) {
         Objects.requireNonNull(archive, "archive");
         String name = String.valueOf(walFile.getFileName());
         remove(name);
@@ -167,13 +212,22 @@ public final class WalSpool {
         if (!before.equals(after)) {
             log.warn("WAL spool {}: {} changed while it was pushed ({} -> {}); no marker written", directory, name,
                 before, after);
-            return result;
+            return new Pushed(result, Optional.empty());
         }
         byte[] record = record(archive, name).orElseThrow(() -> new BackupIoException("WAL archive "
             + archive.store().location() + " has no record of " + name + " right after pushing it",
             Map.of("walFile", name), null));
-        write(name, (after + "\n").getBytes(StandardCharsets.US_ASCII), record);
-        return result;
+        return new Pushed(result, Optional.of(new Marker(name,
+            concat((after + "\n").getBytes(StandardCharsets.US_ASCII), record))));
+    }
+
+    /**
+     * Writes a marker that {@link #push} returned.
+     *
+     * @throws BackupIoException if it cannot be written
+     */
+    public void mark(Marker marker) {
+        write(marker.name, marker.content, new byte[0]);
     }
 
     /**

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -145,11 +146,48 @@ class PitrDrillTest {
         assertThat(report.reached().timeline()).isEqualTo(1);
         assertThat(report.reached().stopLine()).startsWith("recovery stopping before commit");
         assertThat(report.report().steps()).extracting(DrillStep::name)
-            .containsExactly("fetch base backup", "replay to target", "paused at target", "check rows in marker",
-                "check batches");
-        assertThat(report.toJson()).contains("\"format\" : \"drkit.pitr-drill/1\"", "\"passed\" : true");
+            .containsExactly("fetch base backup", "set up scratch cluster", "adopt copy", "replay to target",
+                "paused at target", "check rows in marker", "check batches", "stop and delete scratch cluster");
+        assertThat(report.toJson()).contains("\"format\" : \"drkit.pitr-drill/2\"", "\"passed\" : true");
         // the drill wrote nothing into the archive: no segment, no history file of a new timeline
         assertThat(listing(archive)).isEqualTo(before);
+    }
+
+    @Test
+    void timesEveryPhaseFromStartToCleanupAndLeavesTheCleanupOutOfTheRto() throws IOException {
+        Path base = Files.createTempDirectory("drkit-ph-");   // short: the server's socket lives under it
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+        long before = System.nanoTime();
+
+        PitrDrillReport report = drill().targetTime(afterBatchOne).expectRowCount("marker", 10)
+            .cluster(PgClusterConfig.builder().name("pitr-phases").fsync(false).baseDirectory(base).build())
+            .build().run();
+        Duration wall = Duration.ofNanos(System.nanoTime() - before);
+
+        assertThat(report.passed()).as(report.toText()).isTrue();
+        PitrDrillReport.Phases phases = report.phases();
+        assertThat(List.of(phases.fetch(), phases.setup(), phases.adopt(), phases.replay(), phases.checks(),
+            phases.cleanup())).allSatisfy(d -> assertThat(d).isGreaterThanOrEqualTo(Duration.ZERO));
+        assertThat(phases.fetch().plus(phases.setup()).plus(phases.adopt()).plus(phases.replay())
+            .plus(phases.checks())).isEqualTo(report.rto()).isLessThanOrEqualTo(phases.total());
+        assertThat(phases.total()).isEqualTo(report.rto().plus(phases.cleanup())).isLessThanOrEqualTo(wall);
+        assertThat(report.report().rto()).hasValueSatisfying(m -> assertThat(m.value()).isEqualTo(report.rto()));
+        // the steps cover the drill from its start to the cleanup, one after the other
+        List<DrillStep> steps = report.report().steps();
+        assertThat(steps.get(0).startOffset()).isEqualTo(Duration.ZERO);
+        DrillStep cleanup = steps.get(steps.size() - 1);
+        assertThat(cleanup.name()).isEqualTo("stop and delete scratch cluster");
+        assertThat(cleanup.detail()).contains("stopped (immediate)", "deleted");
+        assertThat(cleanup.startOffset().plus(cleanup.duration())).isEqualTo(phases.total());
+        assertThat(steps.get(1).detail()).startsWith("PostgreSQL 15");
+        // the scratch cluster and the staging directory of the fetch are gone
+        try (Stream<Path> left = Files.list(base)) {
+            assertThat(left).isEmpty();
+        }
+        Files.delete(base);
+        assertThat(report.toJson()).contains("\"setup\" :", "\"adopt\" :", "\"rto\" :", "\"cleanup\" :",
+            "\"total\" :");
+        assertThat(report.toText()).contains("RTO:", "+ setup ", "+ adopt ", "cleanup:");
     }
 
     @Test

@@ -102,6 +102,19 @@ class WalSpoolTest {
     }
 
     @Test
+    void pushLeavesTheMarkerToTheCallerAndMarkWritesTheSameOne() throws Exception {
+        Path a = ready(A, 1);
+        WalSpool.Pushed pushed = spool.push(archive, a);
+
+        assertThat(spool.markedNames()).as("committed, not yet marked").isEmpty();
+        assertThat(pushed.result().walFileName()).isEqualTo(A);
+        assertThat(pushed.marker()).hasValueSatisfying(m -> assertThat(m.name()).isEqualTo(A));
+        spool.mark(pushed.marker().orElseThrow());
+        assertThat(spool.isMarked(a, archive)).isTrue();
+        assertThat(archiveCommand(A, true)).isZero();
+    }
+
+    @Test
     void theShellTestWithoutADirectoryStoreChecksTheFileAlone() throws Exception {
         Path a = ready(A, 1);
         spool.pushAndMark(archive, a);

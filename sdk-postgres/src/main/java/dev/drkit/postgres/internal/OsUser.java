@@ -5,8 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -22,20 +24,34 @@ public record OsUser(String name, int uid, int gid) {
         Objects.requireNonNull(name, "name");
     }
 
+    /** How long an account found is remembered, so that the steps of one task run {@code getent} once. */
+    private static final long REMEMBER_NANOS = 60_000_000_000L;
+    private static final Map<String, Found> FOUND = new ConcurrentHashMap<>();
+
+    private record Found(OsUser user, long atNanos) {
+    }
+
     /**
      * Looks the account up with {@code getent passwd} (which also sees NSS users), falling back to
-     * {@code /etc/passwd}.
+     * {@code /etc/passwd}. An account found is remembered for a minute (an account not found is looked up again
+     * each time).
      */
     public static Optional<OsUser> lookup(String name) {
         Objects.requireNonNull(name, "name");
         if (!name.matches("[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}")) {
             return Optional.empty();
         }
+        Found found = FOUND.get(name);
+        if (found != null && System.nanoTime() - found.atNanos() < REMEMBER_NANOS) {
+            return Optional.of(found.user());
+        }
         Optional<String> line = getent(name);
         if (line.isEmpty()) {
             line = passwdLine(Path.of("/etc/passwd"), name);
         }
-        return line.flatMap(OsUser::parse);
+        Optional<OsUser> user = line.flatMap(OsUser::parse);
+        user.ifPresent(u -> FOUND.put(name, new Found(u, System.nanoTime())));
+        return user;
     }
 
     /** Parses a {@code passwd(5)} line. */
