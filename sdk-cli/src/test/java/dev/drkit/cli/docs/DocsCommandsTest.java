@@ -188,8 +188,9 @@ class DocsCommandsTest {
             }
             for (; j < tokens.length; j++) {
                 String token = tokens[j];
+                // a shell separator, or prose setting drkit beside another tool ("drkit X vs pg_waldump --stats")
                 if (token.startsWith("#") || token.equals("|") || token.equals("&&") || token.equals("||")
-                    || token.equals(";") || strip(token).equals("drkit")) {
+                    || token.equals(";") || token.equals("vs") || token.equals("/") || strip(token).equals("drkit")) {
                     break;
                 }
                 String option = strip(token);
@@ -255,6 +256,8 @@ class DocsCommandsTest {
         assertThat(uses.get(1).command().findOption("--no-such-flag")).isNull();
         assertThat(optionUses("drkit pitr verify [--rpo D] | drkit demo --json")).extracting(OptionUse::option)
             .containsExactly("--rpo");
+        assertThat(optionUses("drkit pitr verify --json vs pg_waldump --stats")).extracting(OptionUse::option)
+            .containsExactly("--json");
     }
 
     @Test
