@@ -32,13 +32,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 
 /**
  * Verifies a PostgreSQL backup by restoring it: the proof that a backup is usable is a server that starts from it
@@ -425,16 +423,7 @@ public final class PgRestoreVerifier {
     }
 
     private static void deleteTree(Path root) {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException | java.io.UncheckedIOException e) {
-            log.warn("PgRestoreVerifier: could not remove {}: {}", root, e.getClass().getSimpleName());
-        }
+        ScratchTrees.delete(root, log, "PgRestoreVerifier");
     }
 
     /**

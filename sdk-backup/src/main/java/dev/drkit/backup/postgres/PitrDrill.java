@@ -35,7 +35,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -439,16 +438,7 @@ public final class PitrDrill {
     }
 
     private static void deleteTree(Path root) {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException | java.io.UncheckedIOException e) {
-            log.warn("PITR drill: could not remove {}: {}", root, e.getClass().getSimpleName());
-        }
+        ScratchTrees.delete(root, log, "PITR drill");
     }
 
     /** The binaries of the configuration, or those {@link PgBinaries#detect()} finds on another thread. */
