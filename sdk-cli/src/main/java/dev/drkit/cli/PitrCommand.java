@@ -6,7 +6,6 @@ import dev.drkit.backup.postgres.PitrDrillReport;
 import dev.drkit.backup.postgres.WalArchive;
 import dev.drkit.backup.postgres.WalArchiveVerifier;
 import dev.drkit.backup.store.BackupStore;
-import dev.drkit.backup.store.FileSystemStore;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -117,10 +116,14 @@ final class PitrCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--archive", required = true, paramLabel = "DIR",
+        @Option(names = "--archive", required = true, paramLabel = "DIR|URI",
             description = "The WAL archive: a plain directory (segment, .history, .backup and .partial files), or a"
-                + " drkit WAL store (drkit wal-push) read with the key options.")
-        Path archive;
+                + " drkit WAL store (drkit wal-push) read with the key options: a directory or s3://bucket/prefix"
+                + " (with the --s3-* options). Nothing is written into it.")
+        String archive;
+
+        @Mixin
+        S3Options s3 = new S3Options();
 
         @Mixin
         KeyOptions keys;
@@ -151,7 +154,8 @@ final class PitrCommand implements Runnable {
         Integer primaryTimeline;
 
         @Option(names = "--state", paramLabel = "FILE",
-            description = "Where to keep the walk's position, so the next run reads only new WAL.")
+            description = "Where to keep the walk's position, so the next run reads only new WAL; never in the"
+                + " archive. If it cannot be saved, the run says so in a warning and its result stands.")
         Path state;
 
         @Option(names = "--json", description = "Print the report as JSON.")
@@ -159,12 +163,24 @@ final class PitrCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            boolean store = keys.given() || identity != null || isWalStore(archive);
-            if (store && !keys.given() && identity == null) {
-                throw usage(spec, "--archive " + archive + " is a drkit WAL store: give --passphrase-file, --passphrase-env"
-                    + " or --identity to read it");
+            boolean s3Archive = StoreOptions.isS3(archive);
+            if (!s3Archive && s3.given()) {
+                throw usage(spec, "--s3-endpoint, --s3-region and --s3-path-style apply only to an s3:// --archive");
             }
-            WalArchiveVerifier.Builder builder = WalArchiveVerifier.builder().archive(archive);
+            if (!s3Archive && archive.matches("[A-Za-z][A-Za-z0-9+.-]*://.*")) {
+                throw usage(spec, "--archive: unknown scheme in " + StoreOptions.hideUserInfo(archive)
+                    + "; use a directory path or s3://bucket/prefix (a drkit WAL store)");
+            }
+            Path directory = s3Archive ? null : Path.of(archive);
+            boolean store = s3Archive || keys.given() || identity != null || isWalStore(directory);
+            if (store && !keys.given() && identity == null) {
+                throw usage(spec, "--archive " + StoreOptions.hideUserInfo(archive) + " is a drkit WAL store: give"
+                    + " --passphrase-file, --passphrase-env or --identity to read it");
+            }
+            WalArchiveVerifier.Builder builder = WalArchiveVerifier.builder();
+            if (directory != null) {
+                builder.archive(directory);
+            }
             if (baseBackup != null) {
                 builder.baseBackup(baseBackup);
             }
@@ -192,8 +208,9 @@ final class PitrCommand implements Runnable {
             }
             ArchiveReport report;
             if (store) {
+                // read-only: a mounted backup or a directory this process may not write is verified all the same
                 try (KeyOptions.ForRestore key = keys.forRestore(spec, identity);
-                     BackupStore wal = FileSystemStore.open(archive)) {
+                     BackupStore wal = StoreOptions.open(spec, "--archive", archive, s3, true)) {
                     report = builder.archive(WalArchive.builder(wal).decryptionKey(key.key()).build()).build()
                         .verify();
                 }
@@ -214,8 +231,8 @@ final class PitrCommand implements Runnable {
         }
 
         /** A directory holding at least one drkit WAL store entry (a subdirectory with its record). */
-        private static boolean isWalStore(Path dir) {
-            if (!Files.isDirectory(dir)) {
+        private static boolean isWalStore(@Nullable Path dir) {
+            if (dir == null || !Files.isDirectory(dir)) {
                 return false;
             }
             try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {

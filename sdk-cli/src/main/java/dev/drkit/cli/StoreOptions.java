@@ -3,8 +3,8 @@ package dev.drkit.cli;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.FileSystemStore;
 import dev.drkit.backup.store.S3Store;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
@@ -26,81 +26,91 @@ final class StoreOptions {
         description = "Where backups are kept: a directory path, a file: URI, or s3://bucket/prefix.")
     String store;
 
-    @Option(names = "--s3-endpoint", paramLabel = "URL",
-        description = "For s3:// stores: the endpoint of an S3-compatible server (http or https); default AWS.")
-    @Nullable String s3Endpoint;
-
-    @Option(names = "--s3-region", paramLabel = "REGION",
-        description = "For s3:// stores: the region; default the AWS SDK's region chain (AWS_REGION, profile), "
-            + "else " + S3Store.DEFAULT_REGION + ".")
-    @Nullable String s3Region;
-
-    @Option(names = "--s3-path-style",
-        description = "For s3:// stores: address the bucket in the path (host/bucket/key), as most S3-compatible "
-            + "servers want.")
-    boolean s3PathStyle;
+    @Mixin
+    S3Options s3 = new S3Options();
 
     /** Opens the store; a URI or option this build cannot use is a usage error (exit 2). */
     BackupStore open(CommandSpec spec) {
-        String value = store.trim();
-        String lower = value.toLowerCase(Locale.ROOT);
+        return open(spec, "--store", store, s3, false);
+    }
+
+    /**
+     * Opens the store to read from it only: a directory is opened {@linkplain FileSystemStore#openReadOnly
+     * read-only}, so a read-only mount or a directory this process cannot write works, and nothing is written in it.
+     */
+    BackupStore openForReading(CommandSpec spec) {
+        return open(spec, "--store", store, s3, true);
+    }
+
+    /** Whether {@code value} names an S3 store ({@code s3://...}). */
+    static boolean isS3(String value) {
+        return value.trim().toLowerCase(Locale.ROOT).startsWith("s3://");
+    }
+
+    /**
+     * Opens the store that {@code value} (given as {@code option}) names: a directory path or {@code file:} URI, or
+     * {@code s3://bucket/prefix} with the S3 options; anything else is a usage error (exit 2).
+     */
+    static BackupStore open(CommandSpec spec, String option, String value, S3Options s3, boolean readOnly) {
+        String trimmed = value.trim();
+        String lower = trimmed.toLowerCase(Locale.ROOT);
         if (lower.startsWith("s3://")) {
-            return openS3(spec, value);
+            return openS3(spec, option, trimmed, s3);
         }
-        if (s3Endpoint != null || s3Region != null || s3PathStyle) {
+        if (s3.given()) {
             throw usage(spec, "--s3-endpoint, --s3-region and --s3-path-style apply only to s3:// stores");
         }
         Path root;
         if (lower.startsWith("file:")) {
             try {
-                root = Path.of(URI.create(value));
+                root = Path.of(URI.create(trimmed));
             } catch (IllegalArgumentException e) {
-                throw usage(spec, "--store: not a valid file: URI: " + value);
+                throw usage(spec, option + ": not a valid file: URI: " + trimmed);
             }
-        } else if (value.matches("[A-Za-z][A-Za-z0-9+.-]*://.*")) {
-            throw usage(spec, "--store: unknown store scheme in " + hideUserInfo(value)
+        } else if (trimmed.matches("[A-Za-z][A-Za-z0-9+.-]*://.*")) {
+            throw usage(spec, option + ": unknown store scheme in " + hideUserInfo(trimmed)
                 + "; use a directory path, a file: URI or s3://bucket/prefix");
         } else {
-            root = Path.of(value);
+            root = Path.of(trimmed);
         }
-        return FileSystemStore.open(root);
+        return readOnly ? FileSystemStore.openReadOnly(root) : FileSystemStore.open(root);
     }
 
-    private BackupStore openS3(CommandSpec spec, String value) {
+    private static BackupStore openS3(CommandSpec spec, String option, String value, S3Options s3) {
         S3Store.Builder builder;
         try {
             URI uri = new URI(value);
             if (uri.getRawUserInfo() != null || uri.getRawAuthority() != null && uri.getRawAuthority().contains("@")) {
-                throw usage(spec, "--store: an s3:// URI must not hold credentials; they come from the AWS SDK's "
+                throw usage(spec, option + ": an s3:// URI must not hold credentials; they come from the AWS SDK's "
                     + "default chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, roles)");
             }
             builder = S3Store.builder(uri);
         } catch (URISyntaxException | IllegalArgumentException e) {
-            throw usage(spec, "--store: not a valid s3://bucket/prefix URI: " + hideUserInfo(value)
+            throw usage(spec, option + ": not a valid s3://bucket/prefix URI: " + hideUserInfo(value)
                 + (e instanceof IllegalArgumentException ? " (" + e.getMessage() + ")" : ""));
         }
-        if (s3Endpoint != null) {
+        if (s3.endpoint != null) {
             try {
-                URI endpoint = new URI(s3Endpoint.trim());
+                URI endpoint = new URI(s3.endpoint.trim());
                 if (endpoint.getRawUserInfo() != null) {
                     throw usage(spec, "--s3-endpoint must not hold credentials");
                 }
                 builder.endpointOverride(endpoint);
             } catch (URISyntaxException | IllegalArgumentException e) {
-                throw usage(spec, "--s3-endpoint: not an http or https URL: " + hideUserInfo(s3Endpoint));
+                throw usage(spec, "--s3-endpoint: not an http or https URL: " + hideUserInfo(s3.endpoint));
             }
         }
-        if (s3Region != null) {
+        if (s3.region != null) {
             try {
-                builder.region(s3Region);
+                builder.region(s3.region);
             } catch (IllegalArgumentException e) {
                 throw usage(spec, "--s3-region: " + e.getMessage());
             }
         }
-        return builder.pathStyleAccess(s3PathStyle).build();
+        return builder.pathStyleAccess(s3.pathStyle).build();
     }
 
-    private static String hideUserInfo(String uri) {
+    static String hideUserInfo(String uri) {
         return uri.replaceAll("//[^/@]*@", "//***@");
     }
 

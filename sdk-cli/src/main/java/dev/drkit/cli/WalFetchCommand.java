@@ -20,6 +20,8 @@ import java.util.concurrent.Callable;
  * {@code drkit wal-fetch %f %p}: restores one WAL file from drkit's encrypted WAL store; PostgreSQL's
  * {@code restore_command}. Exit 0 when fetched and checked, 4 (quietly) when the archive has no such file, 1 when
  * it is damaged or the key does not open it, 2 on a usage error, 3 when the store or destination cannot be used.
+ * A directory store is opened read-only: a read-only mount of an archive serves a restore, and nothing is written
+ * into the store.
  */
 @Command(name = "wal-fetch", mixinStandardHelpOptions = true,
     description = {"Fetches one WAL file from a WAL store: decrypted, decompressed and checked against the size and"
@@ -65,7 +67,7 @@ final class WalFetchCommand implements Callable<Integer> {
                 + " .partial, .history or .backup file), but was \"" + name.replaceAll("\\p{Cntrl}", "?") + "\"");
         }
         try (KeyOptions.ForRestore key = keys.forRestore(spec, identity);
-             BackupStore wal = store.open(spec)) {
+             BackupStore wal = store.openForReading(spec)) {
             try {
                 WalArchive.builder(wal).decryptionKey(key.key()).build().fetch(name, destination);
             } catch (NoSuchWalFileException missing) {

@@ -46,7 +46,11 @@ import java.util.concurrent.atomic.AtomicInteger;
             + " archive_command tests in the shell before starting a JVM (docs/pitr.md has the exact form):",
         "  archive_command = '{ test \"$(stat -c %%%%d:%%%%i:%%%%s:%%%%.9Y %%p && cat /archive/wal/%%f/wal.json)\" ="
             + " \"$(cat /spool/%%f.ok)\"; } 2>/dev/null && rm -f /spool/%%f.ok"
-            + " || drkit wal-push --spool /spool --store /archive/wal --passphrase-file /etc/drkit/wal.pass %%p'"})
+            + " || drkit wal-push --spool /spool --store /archive/wal --passphrase-file /etc/drkit/wal.pass %%p'",
+        "With an s3:// store the shell cannot read the store's record, so its test compares the file only:",
+        "  archive_command = '{ test \"$(stat -c %%%%d:%%%%i:%%%%s:%%%%.9Y %%p)\" = \"$(head -n 1 /spool/%%f.ok)\"; }"
+            + " 2>/dev/null && rm -f /spool/%%f.ok || drkit wal-push --spool /spool --store s3://bucket/wal"
+            + " --passphrase-file /etc/drkit/wal.pass %%p'"})
 final class WalPushCommand implements Callable<Integer> {
 
     /** Files per run with {@code --spool} unless {@code --batch} says otherwise. */

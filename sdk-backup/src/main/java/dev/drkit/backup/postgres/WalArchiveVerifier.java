@@ -45,7 +45,9 @@ import java.util.concurrent.FutureTask;
  * when something cannot be read at all.
  *
  * <p>With a {@linkplain Builder#stateFile(Path) state file}, the walk resumes where the last run stopped, so a run
- * reads only new WAL (segment presence and sizes are still checked from the backup's start on every run).
+ * reads only new WAL (segment presence and sizes are still checked from the backup's start on every run). The
+ * verifier writes nothing but that file, never into the archive, so a read-only archive verifies; a state file that
+ * cannot be written is a warning in the report, not a failure.
  *
  * <pre>{@code
  * ArchiveReport report = WalArchiveVerifier.builder()
@@ -841,12 +843,21 @@ public final class WalArchiveVerifier {
             }
         }
 
-        private void writeState(long sysid, long start, WalkState s) throws IOException {
+        /**
+         * Saves the walk's position; if it cannot be saved (a read-only directory, a path that is a directory), the
+         * run's result stands and a warning says the next run walks from the start.
+         */
+        private void writeState(long sysid, long start, WalkState s) {
             s.systemIdentifier = sysid;
             s.firstLsn = start;
             s.segmentSize = segmentSize;
             s.timelines = timelinesUpTo(s.resume);
-            s.write(stateFile);
+            try {
+                s.write(stateFile);
+            } catch (IOException | RuntimeException e) {
+                warnings.add("state file " + stateFile + " cannot be written (" + e.getClass().getSimpleName() + ": "
+                    + e.getMessage() + "): this run's result stands, but the next run walks from the start");
+            }
         }
 
         /** The timeline switches up to {@code lsn} and the timeline there: what a resumed walk relies on. */
@@ -915,7 +926,11 @@ public final class WalArchiveVerifier {
             return this;
         }
 
-        /** Where to keep the walk's position between runs, so the next run reads only new WAL. */
+        /**
+         * Where to keep the walk's position between runs, so the next run reads only new WAL. Written (to a temporary
+         * file beside it, then renamed) after each run; if that fails, the report carries a warning and the run's
+         * result stands.
+         */
         public Builder stateFile(Path file) {
             this.stateFile = Objects.requireNonNull(file, "stateFile");
             return this;

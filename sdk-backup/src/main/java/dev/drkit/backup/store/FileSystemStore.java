@@ -54,6 +54,10 @@ import java.util.regex.Pattern;
  * ignored by {@link #list()} and never deleted. Instances are thread-safe; writers in one process and in
  * several processes exclude each other alike.
  *
+ * <p>{@linkplain #openReadOnly(Path) Opened read-only}, a store writes nothing at all into its directory (not even
+ * the lock file), so a read-only mount of a backup, or a directory this process may read but not write, can be
+ * listed and read; {@link #begin} and {@link #delete} are then refused.
+ *
  * <pre>{@code
  * try (BackupStore store = FileSystemStore.builder(Path.of("/var/backups/vault"))
  *         .lockTimeout(Duration.ofMinutes(1))
@@ -80,6 +84,7 @@ public final class FileSystemStore implements BackupStore {
 
     private final Path root;
     private final Duration lockTimeout;
+    private final boolean readOnly;
     private final String location;
     private final Set<String> reportedForeign = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
@@ -87,6 +92,7 @@ public final class FileSystemStore implements BackupStore {
     private FileSystemStore(Builder builder, Path root) {
         this.root = root;
         this.lockTimeout = builder.lockTimeout;
+        this.readOnly = builder.readOnly;
         this.location = root.toString();
     }
 
@@ -97,6 +103,18 @@ public final class FileSystemStore implements BackupStore {
      */
     public static FileSystemStore open(Path root) {
         return builder(root).build();
+    }
+
+    /**
+     * Opens the store in {@code root} for reading only: {@link #list}, {@link #objects}, {@link #size} and
+     * {@link #open} work, nothing is created or written in the directory, and {@link #begin} and {@link #delete}
+     * throw {@link StoreUnavailableException}. For a read-only mount, or a directory this process cannot write.
+     *
+     * @throws StoreUnavailableException if {@code root} does not exist, is not a directory or cannot be read
+     * @since 0.1
+     */
+    public static FileSystemStore openReadOnly(Path root) {
+        return builder(root).readOnly(true).build();
     }
 
     /** A builder for a store in {@code root}. */
@@ -112,6 +130,11 @@ public final class FileSystemStore implements BackupStore {
     /** How long {@link #begin} and {@link #delete} wait for the writer lock. */
     public Duration lockTimeout() {
         return lockTimeout;
+    }
+
+    /** Whether the store was opened for reading only ({@link #openReadOnly}). */
+    public boolean readOnly() {
+        return readOnly;
     }
 
     @Override
@@ -167,6 +190,7 @@ public final class FileSystemStore implements BackupStore {
     public PendingBackup begin(String backupId) throws IOException {
         ensureOpen();
         StoreNames.check(backupId, "backup id");
+        ensureWritable("write backup " + backupId);
         FileWriterLock lock = lock(backupId, "writing backup " + backupId);
         try {
             removeLeftovers();
@@ -186,6 +210,7 @@ public final class FileSystemStore implements BackupStore {
     public long delete(String backupId) throws IOException {
         ensureOpen();
         StoreNames.check(backupId, "backup id");
+        ensureWritable("delete backup " + backupId);
         try (FileWriterLock ignored = lock(backupId, "deleting backup " + backupId)) {
             Path dir = root.resolve(backupId);
             if (!isBackupDirectory(dir)) {
@@ -294,6 +319,13 @@ public final class FileSystemStore implements BackupStore {
 
     private void ensureOpen() {
         Checks.state(!closed, "File store %s is closed", location);
+    }
+
+    private void ensureWritable(String operation) {
+        if (readOnly) {
+            throw new StoreUnavailableException("File store " + location + " was opened read-only: cannot "
+                + operation, Map.of("store", location), null);
+        }
     }
 
     private static String randomSuffix() {
@@ -429,6 +461,7 @@ public final class FileSystemStore implements BackupStore {
 
         private final Path root;
         private Duration lockTimeout = DEFAULT_LOCK_TIMEOUT;
+        private boolean readOnly;
 
         private Builder(Path root) {
             this.root = Objects.requireNonNull(root, "root");
@@ -446,13 +479,28 @@ public final class FileSystemStore implements BackupStore {
         }
 
         /**
-         * Opens the store, creating its directory (0700) if it is missing.
+         * Whether to open the store for reading only ({@link FileSystemStore#openReadOnly}); default false.
+         *
+         * @since 0.1
+         */
+        public Builder readOnly(boolean readOnly) {
+            this.readOnly = readOnly;
+            return this;
+        }
+
+        /**
+         * Opens the store, creating its directory (0700) if it is missing, unless it is opened read-only: then the
+         * directory must exist and nothing is written in it.
          *
          * @throws StoreUnavailableException if the root is not a directory, cannot be created or is not writable
+         *                                   (read-only: does not exist or cannot be read)
          */
         public FileSystemStore build() {
             Path absolute = root.toAbsolutePath().normalize();
             Map<String, String> context = Map.of("store", absolute.toString());
+            if (readOnly) {
+                return buildReadOnly(absolute, context);
+            }
             try {
                 if (!Files.exists(absolute)) {
                     Path parent = absolute.getParent();
@@ -475,6 +523,25 @@ public final class FileSystemStore implements BackupStore {
                         + "can read and write", context, null);
                 }
                 probeWritable(real, context);
+                return new FileSystemStore(this, real);
+            } catch (IOException e) {
+                throw new StoreUnavailableException("File store " + absolute + " cannot be opened: "
+                    + e.getClass().getSimpleName() + " " + Text.oneLine(String.valueOf(e.getMessage()), 200),
+                    context, e);
+            }
+        }
+
+        private FileSystemStore buildReadOnly(Path absolute, Map<String, String> context) {
+            try {
+                if (!Files.isDirectory(absolute)) {
+                    throw new StoreUnavailableException("File store " + absolute + (Files.exists(absolute)
+                        ? " is not a directory" : " does not exist"), context, null);
+                }
+                Path real = absolute.toRealPath();
+                if (!Files.isReadable(real) || !Files.isExecutable(real)) {
+                    throw new StoreUnavailableException("File store " + real + " is not a directory this process "
+                        + "can read", context, null);
+                }
                 return new FileSystemStore(this, real);
             } catch (IOException e) {
                 throw new StoreUnavailableException("File store " + absolute + " cannot be opened: "

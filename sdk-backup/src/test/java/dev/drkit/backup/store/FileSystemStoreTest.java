@@ -139,6 +139,55 @@ class FileSystemStoreTest extends BackupStoreContract {
     }
 
     @Test
+    void openedReadOnlyItReadsEverythingAndWritesNothingNotEvenTheLockFile() throws Exception {
+        write(store, "b1", Map.of("data", "kept".getBytes(StandardCharsets.UTF_8)));
+        store.close();
+        Files.delete(root().resolve(".lock"));
+        List<String> before = tree(root());
+
+        try (FileSystemStore readOnly = FileSystemStore.openReadOnly(root())) {
+            assertThat(readOnly.readOnly()).isTrue();
+            assertThat(readOnly.list()).containsExactly("b1");
+            assertThat(readOnly.objects("b1")).containsExactly("data");
+            assertThat(read(readOnly, "b1", "data")).asString(StandardCharsets.UTF_8).isEqualTo("kept");
+            assertThatThrownBy(() -> readOnly.begin("b2")).isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("opened read-only: cannot write backup b2");
+            assertThatThrownBy(() -> readOnly.delete("b1")).isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("opened read-only: cannot delete backup b1");
+        }
+
+        assertThat(tree(root())).isEqualTo(before).doesNotContain(".lock");
+    }
+
+    @Test
+    void openedReadOnlyAMissingRootIsNotCreated() {
+        Path missing = temp.resolve("no-such-store");
+
+        assertThatThrownBy(() -> FileSystemStore.openReadOnly(missing))
+            .isInstanceOf(StoreUnavailableException.class)
+            .hasMessageContaining(missing + " does not exist");
+        assertThat(missing).doesNotExist();
+    }
+
+    @Test
+    void openedReadOnlyARootItCannotWriteWorks() throws IOException {
+        assumeTrue(posix());
+        write(store, "b1", Map.of("data", new byte[] {7}));
+        Files.setPosixFilePermissions(root(), PosixFilePermissions.fromString("r-x------"));
+        try (FileSystemStore readOnly = FileSystemStore.openReadOnly(root())) {
+            assertThat(readOnly.list()).containsExactly("b1");
+        } finally {
+            Files.setPosixFilePermissions(root(), PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    private static List<String> tree(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            return all.map(p -> dir.relativize(p) + "@" + p.toFile().lastModified()).sorted().toList();
+        }
+    }
+
+    @Test
     void rejectsANegativeLockTimeout() {
         assertThatThrownBy(() -> FileSystemStore.builder(root()).lockTimeout(Duration.ofSeconds(-1)))
             .isInstanceOf(IllegalArgumentException.class)
