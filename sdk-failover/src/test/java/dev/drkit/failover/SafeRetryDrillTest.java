@@ -1,5 +1,6 @@
 package dev.drkit.failover;
 
+import dev.drkit.core.drill.StepOutcome;
 import dev.drkit.core.drill.Verdict;
 import dev.drkit.failover.drill.FailoverDrill;
 import dev.drkit.failover.drill.WriteLoad;
@@ -57,6 +58,28 @@ class SafeRetryDrillTest {
         assertThat(safe.failed()).as("failed writes, marked safe to retry").isZero();
         assertThat(safe.lost()).as("acknowledged writes lost").isZero();
         assertThat(safe.acknowledged()).isPositive();
+    }
+
+    @Test
+    void aFailedWriteMarkedSafeToRetryFailsTheDrillWhenTheOutageWasShorterThanTheWait() {
+        // One attempt only: the writes sent to the frozen primary are marked safe to retry but cannot be.
+        FailoverDrill.Options oneAttempt = FailoverDrill.Options.of(FailoverDrill.Scenario.FREEZE,
+                ReplicationMode.SYNC)
+            .through("drkit, one attempt", (hosts, credentials) -> FailoverDataSource.create(FailoverConfig.builder()
+                .name("drill-one-attempt").endpoints(hosts).credentials(credentials).maxAttempts(1).build()))
+            .withRetry(Retry.SAFE_TO_RETRY);
+
+        FailoverDrill.Result result = new FailoverDrill(oneAttempt, QUIET).run();
+
+        assertThat(result.retry()).isEqualTo(Retry.SAFE_TO_RETRY);
+        assertThat(result.failed()).as("writes sent to the frozen primary").isPositive();
+        assertThat(result.lost()).isZero();
+        assertThat(result.report().verdict()).as("%s", result.report().toText()).isEqualTo(Verdict.FAIL);
+        assertThat(result.report().steps()).filteredOn(step -> step.outcome() == StepOutcome.FAIL)
+            .singleElement().satisfies(step -> {
+                assertThat(step.name()).isEqualTo("requests failed and delayed");
+                assertThat(step.detail()).contains("0 required");
+            });
     }
 
     @Test
