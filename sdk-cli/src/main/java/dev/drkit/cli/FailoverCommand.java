@@ -3,6 +3,7 @@ package dev.drkit.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.drkit.core.drill.Verdict;
+import dev.drkit.failover.Retry;
 import dev.drkit.failover.drill.FailoverDrill;
 import dev.drkit.postgres.ReplicationMode;
 import picocli.CommandLine.Command;
@@ -70,6 +71,14 @@ final class FailoverCommand implements Runnable {
                 + "loses acknowledged writes; the drill counts them and checks the data source reported them.")
         String stallWalSender;
 
+        @Option(names = "--retry", defaultValue = "never", paramLabel = "never|safe",
+            description = "never: each row is one plain insert, and a write whose connection broke fails. safe: each "
+                + "row is written by the DataSource's inTransaction(SAFE_TO_RETRY, ...) with an idempotent insert "
+                + "(ON CONFLICT (id) DO NOTHING), so a write whose connection broke runs again on the new primary; "
+                + "the drill then requires 0 failed writes when the outage is shorter than the DataSource's wait "
+                + "for a primary. Default: ${DEFAULT-VALUE}.")
+        String retry;
+
         @Option(names = "--json", description = "Print the report as JSON.")
         boolean json;
 
@@ -82,6 +91,9 @@ final class FailoverCommand implements Runnable {
             PrintStream progress = new PrintStream(new LineForwarder(err), true, StandardCharsets.UTF_8);
             FailoverDrill.CrashBy how = parse(FailoverDrill.CrashBy.class, crashBy, "--crash-by");
             FailoverDrill.Options options = FailoverDrill.Options.of(chosen, mode);
+            if (parseRetry(retry) == Retry.SAFE_TO_RETRY) {
+                options = options.withRetry(Retry.SAFE_TO_RETRY);
+            }
             if (how != FailoverDrill.CrashBy.KILL) {
                 try {
                     options = options.withCrashBy(how);
@@ -115,6 +127,22 @@ final class FailoverCommand implements Runnable {
                 return ExitCodes.ENVIRONMENT;
             }
             return result.report().verdict() == Verdict.PASS ? ExitCodes.OK : ExitCodes.DATA;
+        }
+
+        private Retry parseRetry(String value) {
+            switch (value.strip().toLowerCase(Locale.ROOT)) {
+                case "never":
+                    return Retry.NEVER;
+                case "safe":
+                    return Retry.SAFE_TO_RETRY;
+                default:
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--retry must be one of [never, safe], but was '" + value + "'");
+            }
+        }
+
+        static String retryName(Retry retry) {
+            return retry == Retry.SAFE_TO_RETRY ? "safe" : "never";
         }
 
         /** {@code 2s}, {@code 1500ms}; at most 60 s, checked by the drill's options. */
@@ -151,6 +179,8 @@ final class FailoverCommand implements Runnable {
                 throw new IllegalStateException("the drill report is not JSON", e);
             }
             ObjectNode figures = root.putObject("failover");
+            figures.put("retry", retryName(result.retry()));
+            figures.put("retried", result.retried());
             putMillis(figures, "timeToDetectMillis", result.timeToDetect());
             putMillis(figures, "firstWriteAfterPromotionMillis", result.firstWriteAfterPromotion());
             putMillis(figures, "firstWriteAfterPromoteStartMillis", result.firstWriteAfterPromote());
@@ -183,12 +213,15 @@ final class FailoverCommand implements Runnable {
         }
 
         private static String figures(FailoverDrill.Result result) {
-            return String.format("%nfailover figures%n  time to detect                    %s%n"
+            return String.format("%nfailover figures%n  retry                             %s%n"
+                    + "  time to detect                    %s%n"
                     + "  first write after the promotion   %s%n  requests failed / delayed         %d / %d%n"
                     + "    in flight at the break          %d%n    started after the break         %d%n"
                     + "      of them after detection       %s%n"
                     + "  acknowledged writes lost          %d of %d%n  writes to the old primary after   %d%n"
                     + "  data loss reported                %s%n",
+                retryName(result.retry()) + (result.retry() == Retry.SAFE_TO_RETRY ? " (" + result.retried()
+                    + " writes acknowledged after a retry)" : ""),
                 millis(result.timeToDetect()), millis(result.firstWriteAfterPromotion()), result.failed(),
                 result.delayed(), result.failedInFlight(), result.failedAfterBreak(),
                 result.failedAfterDetection().isPresent() ? Long.toString(result.failedAfterDetection().getAsLong())

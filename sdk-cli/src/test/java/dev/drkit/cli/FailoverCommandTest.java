@@ -48,6 +48,44 @@ class FailoverCommandTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"crash", "freeze"})
+    void drillWithWritesMarkedSafeToRetryFailsNoneLosesNoneAndSaysSo(String scenario) throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cli = Drkit.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+
+        int code = cli.execute("failover", "drill", "--scenario", scenario, "--retry", "safe", "--json");
+
+        JsonNode result = new ObjectMapper().readTree(out.toString());
+        assertThat(code).as(out + "\n" + err).isZero();
+        assertThat(result.at("/report/verdict").asText()).isEqualTo("PASS");
+        assertThat(result.at("/report/name").asText()).contains("writes marked safe to retry");
+        assertThat(result.at("/failover/retry").asText()).isEqualTo("safe");
+        assertThat(result.at("/failover/failed").asLong(-1)).as("failed writes, marked safe to retry").isZero();
+        assertThat(result.at("/failover/lost").asLong(-1)).as("acknowledged writes lost").isZero();
+        assertThat(result.at("/failover/writesToOldPrimary").asLong(-1)).isZero();
+        assertThat(result.at("/failover/acknowledged").asLong()).isPositive();
+        if (scenario.equals("freeze")) {
+            // The writes that reached the frozen primary before its loss was noticed ran again on the new one.
+            assertThat(result.at("/failover/retried").asLong()).isPositive();
+        }
+    }
+
+    @Test
+    void rejectsAnUnknownRetryModeAsAUsageError() {
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cli = Drkit.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+
+        int code = cli.execute("failover", "drill", "--retry", "always");
+
+        assertThat(code).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--retry", "always");
+    }
+
     @Test
     void crashByAnImmediateStopLosesNothingAndFailsNoWriteStartedAfterDetection() throws Exception {
         StringWriter out = new StringWriter();

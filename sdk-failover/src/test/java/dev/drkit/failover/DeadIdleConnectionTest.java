@@ -28,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A pooled connection whose backend died while it sat idle in the pool (the primary crashed) is never handed out:
@@ -158,6 +159,37 @@ class DeadIdleConnectionTest {
                 });
             assertThat(dataSource.topology().primary()).as("a terminated backend is not a lost primary")
                 .contains(primary);
+        }
+    }
+
+    @Test
+    void withTheCheckOffAConnectionWhoseBackendWasTerminatedWhileIdleIsHandedOutAndFailsOnUse() throws Exception {
+        try (Servers servers = Servers.start(ReplicationMode.ASYNC)) {
+            FailoverDataSource dataSource = servers.dataSource(b -> b.maximumPoolSize(1).idleConnectionCheck(false));
+            Connection physical;
+            int backend;
+            try (Connection c = dataSource.getConnection()) {
+                physical = (Connection) c.unwrap(PGConnection.class);
+                backend = c.unwrap(PGConnection.class).getBackendPID();
+            }
+            assertThat(servers.primary.queryLong("SELECT pg_terminate_backend(" + backend + ", 10000)::int"))
+                .as("terminated").isEqualTo(1);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (IdleConnectionCheck.waitingBytes(physical) == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(IdleConnectionCheck.waitingBytes(physical)).as("the backend's last words").isNotZero();
+
+            try (Connection c = dataSource.getConnection()) {
+                assertThat(c.unwrap(PGConnection.class)).as("the dead connection, handed out as it was")
+                    .isSameAs(physical);
+                assertThatThrownBy(() -> {
+                    try (Statement s = c.createStatement()) {
+                        s.executeQuery("SELECT 1");
+                    }
+                }).isInstanceOf(SQLException.class);
+            }
+            assertThat(dataSource.stats().evictedOnBorrow()).containsEntry(servers.primaryEndpoint(), 0L);
         }
     }
 

@@ -28,6 +28,17 @@ class FailoverConfigTest {
     }
 
     @Test
+    void idleConnectionCheckIsOnByDefaultAndCanBeTurnedOff() {
+        FailoverConfig on = FailoverConfig.builder().endpoints(Endpoint.parse("db")).credentials(CREDENTIALS).build();
+        assertThat(on.idleConnectionCheck()).isTrue();
+        assertThat(on.toString()).contains("idleConnectionCheck=true");
+        FailoverConfig off = on.toBuilder().idleConnectionCheck(false).build();
+        assertThat(off.idleConnectionCheck()).isFalse();
+        assertThat(off.toString()).contains("idleConnectionCheck=false");
+        assertThat(off.toBuilder().build().idleConnectionCheck()).as("kept by toBuilder").isFalse();
+    }
+
+    @Test
     void toStringShowsNoSecret() {
         FailoverConfig config = FailoverConfig.builder().endpoints(Endpoint.parse("db")).credentials(CREDENTIALS)
             .connectionProperty("sslpassword", "another-secret").build();

@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.drkit.core.secret.CredentialsSource;
 import dev.drkit.core.secret.DatabaseCredentials;
 import dev.drkit.failover.Endpoint;
+import dev.drkit.failover.Retry;
 import dev.drkit.failover.drill.FailoverDrill;
 import dev.drkit.postgres.ReplicationMode;
 
@@ -27,9 +28,15 @@ import java.util.stream.Collectors;
  * multi-host URL with {@code targetServerType=primary} (default settings, and tuned timeouts), printing each
  * figure side by side as medians over the repeats.
  *
+ * <p>{@code --through} names: {@code drkit} (its DataSource, plain autocommit inserts, not retried),
+ * {@code drkit-retry} (the same DataSource, each row written by {@code inTransaction(Retry.SAFE_TO_RETRY, ...)}
+ * with an idempotent insert), {@code hikari} and {@code hikari-tuned} (HikariCP has no such helper: its writes
+ * are never retried). The default set is {@code drkit,drkit-retry,hikari,hikari-tuned}.
+ *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.drkit.benchmarks.failover.FailoverComparison [--repeat N]
- *     [--scenario crash,freeze,zombie] [--replication sync|async] [--through drkit,hikari,hikari-tuned]
+ *     [--scenario crash,freeze,zombie] [--replication sync|async]
+ *     [--through drkit,drkit-retry,hikari,hikari-tuned]
  * </pre>
  */
 public final class FailoverComparison {
@@ -40,7 +47,7 @@ public final class FailoverComparison {
     public static void main(String[] args) throws Exception {
         int repeat = 3;
         List<String> scenarios = List.of("crash", "freeze", "zombie");
-        List<String> throughs = List.of("drkit", "hikari", "hikari-tuned");
+        List<String> throughs = List.of("drkit", "drkit-retry", "hikari", "hikari-tuned");
         ReplicationMode replication = ReplicationMode.SYNC;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -51,6 +58,12 @@ public final class FailoverComparison {
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
+        for (String through : throughs) {
+            if (!List.of("drkit", "drkit-retry", "hikari", "hikari-tuned").contains(through)) {
+                throw new IllegalArgumentException("--through takes drkit, drkit-retry, hikari, hikari-tuned, but was "
+                    + through);
+            }
+        }
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
         Map<String, List<FailoverDrill.Result>> results = new LinkedHashMap<>();
         for (String scenario : scenarios) {
@@ -59,7 +72,9 @@ public final class FailoverComparison {
                 for (int r = 0; r < repeat; r++) {
                     FailoverDrill.Options options = FailoverDrill.Options.of(
                         FailoverDrill.Scenario.valueOf(scenario.toUpperCase(Locale.ROOT)), replication);
-                    if (!through.equals("drkit")) {
+                    if (through.equals("drkit-retry")) {
+                        options = options.withRetry(Retry.SAFE_TO_RETRY);
+                    } else if (!through.equals("drkit")) {
                         options = options.through(through, factory(through.equals("hikari-tuned")));
                     }
                     FailoverDrill.Result result = new FailoverDrill(options, quiet).run();
@@ -69,13 +84,14 @@ public final class FailoverComparison {
                 results.put(scenario + " | " + through, runs);
             }
         }
-        System.out.printf("%n%-26s | %9s | %24s | %24s | %16s | %19s | %7s | %4s | %11s | %s%n",
-            "scenario | through", "detect ms", "1st write, promote end ms", "1st write, promote start",
+        System.out.printf("%n%-26s | %9s | %7s | %24s | %24s | %16s | %19s | %7s | %4s | %11s | %s%n",
+            "scenario | through", "detect ms", "retried", "1st write, promote end ms", "1st write, promote start",
             "failed in flight", "failed after break", "delayed", "lost", "old primary", "verdicts");
         for (Map.Entry<String, List<FailoverDrill.Result>> entry : results.entrySet()) {
             List<FailoverDrill.Result> runs = entry.getValue();
-            System.out.printf("%-26s | %9s | %24s | %24s | %16s | %19s | %7s | %4s | %11s | %s%n", entry.getKey(),
+            System.out.printf("%-26s | %9s | %7s | %24s | %24s | %16s | %19s | %7s | %4s | %11s | %s%n", entry.getKey(),
                 medianMillis(runs, FailoverDrill.Result::timeToDetect),
+                runs.get(0).retry() == Retry.SAFE_TO_RETRY ? median(runs, FailoverDrill.Result::retried) : "never",
                 medianMillis(runs, FailoverDrill.Result::firstWriteAfterPromotion),
                 medianMillis(runs, FailoverDrill.Result::firstWriteAfterPromote),
                 median(runs, FailoverDrill.Result::failedInFlight),
@@ -90,6 +106,7 @@ public final class FailoverComparison {
             + r.firstWriteAfterPromotion().map(d -> d.toMillis() + " ms").orElse("never") + " (from the promote start "
             + r.firstWriteAfterPromote().map(d -> d.toMillis() + " ms").orElse("never") + "), failed " + r.failed()
             + " (" + r.failedInFlight() + " in flight at the break, " + r.failedAfterBreak() + " started after it)"
+            + ", retried " + (r.retry() == Retry.SAFE_TO_RETRY ? Long.toString(r.retried()) : "never")
             + ", delayed " + r.delayed() + ", lost " + r.lost() + ", old primary " + r.zombieWrites() + ", "
             + r.report().verdict();
     }

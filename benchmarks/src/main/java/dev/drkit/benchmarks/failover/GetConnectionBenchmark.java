@@ -30,7 +30,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code getConnection()} and {@code close()} on a healthy primary: through drkit's {@link FailoverDataSource}
  * (a routing decision, then its HikariCP pool for that host) against a plain {@link HikariDataSource} with the
- * same pool size. The issue's bar: drkit no more than 5% slower. The PostgreSQL server is started by the
+ * same pool size. The issue's bar: drkit no more than 5% slower. {@code drkit} has the idle-connection check on
+ * (the default: one clock read per borrow), {@code drkitNoIdleCheck} has it off
+ * ({@code FailoverConfig.Builder.idleConnectionCheck(false)}). The PostgreSQL server is started by the
  * benchmark's setup on 127.0.0.1 and removed at its end.
  */
 @State(Scope.Benchmark)
@@ -44,6 +46,7 @@ public class GetConnectionBenchmark {
     private PgCluster cluster;
     private HikariDataSource hikari;
     private FailoverDataSource drkit;
+    private FailoverDataSource drkitNoIdleCheck;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
@@ -54,19 +57,25 @@ public class GetConnectionBenchmark {
         config.setPassword(new String(cluster.superuserPassword().reveal()));
         config.setMaximumPoolSize(10);
         hikari = new HikariDataSource(config);
-        drkit = FailoverDataSource.create(FailoverConfig.builder().name("bench")
+        FailoverConfig drkitConfig = FailoverConfig.builder().name("bench")
             .endpoints(Endpoint.of(PgCluster.HOST, cluster.port()))
             .credentials(CredentialsSource.fixed(cluster.superuser(), cluster.superuserPassword()))
             .maximumPoolSize(10)
-            .build());
-        if (!drkit.awaitPrimary(Duration.ofSeconds(30))) {
-            throw new IllegalStateException("no primary: " + drkit.topology());
+            .build();
+        drkit = FailoverDataSource.create(drkitConfig);
+        drkitNoIdleCheck = FailoverDataSource.create(drkitConfig.toBuilder().name("bench-no-idle-check")
+            .idleConnectionCheck(false).build());
+        for (FailoverDataSource dataSource : new FailoverDataSource[] {drkit, drkitNoIdleCheck}) {
+            if (!dataSource.awaitPrimary(Duration.ofSeconds(30))) {
+                throw new IllegalStateException("no primary: " + dataSource.topology());
+            }
         }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         drkit.close();
+        drkitNoIdleCheck.close();
         hikari.close();
         cluster.close();
     }
@@ -81,6 +90,13 @@ public class GetConnectionBenchmark {
     @Benchmark
     public boolean drkit() throws SQLException {
         try (Connection connection = drkit.getConnection()) {
+            return connection.getAutoCommit();
+        }
+    }
+
+    @Benchmark
+    public boolean drkitNoIdleCheck() throws SQLException {
+        try (Connection connection = drkitNoIdleCheck.getConnection()) {
             return connection.getAutoCommit();
         }
     }

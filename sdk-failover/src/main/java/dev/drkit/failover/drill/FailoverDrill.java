@@ -10,6 +10,7 @@ import dev.drkit.core.secret.CredentialsSource;
 import dev.drkit.failover.Endpoint;
 import dev.drkit.failover.FailoverConfig;
 import dev.drkit.failover.FailoverDataSource;
+import dev.drkit.failover.Retry;
 import dev.drkit.failover.event.FailoverEvent;
 import dev.drkit.postgres.PgBinaries;
 import dev.drkit.postgres.PgCluster;
@@ -52,8 +53,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * on, then {@code kill -9} of them and the postmaster), which under asynchronous replication loses writes the
  * primary had acknowledged. The verdict fails when the load never recovers, when an acknowledged write is lost
  * under synchronous replication, when acknowledged writes were lost and the data source did not report a
- * possible data loss ({@link FailoverEvent.Type#POSSIBLE_DATA_LOSS}), or when any write reached the old primary
- * after the promotion.
+ * possible data loss ({@link FailoverEvent.Type#POSSIBLE_DATA_LOSS}), when any write reached the old primary
+ * after the promotion, or, with the writes marked safe to retry ({@link Options#withRetry(Retry)}), when any write
+ * failed although the outage was shorter than the data source's {@link FailoverConfig#primaryWait()}.
  *
  * <p>Not thread-safe: one {@link #run()} at a time.
  *
@@ -114,11 +116,15 @@ public final class FailoverDrill {
      * @param dataSources   how to open the data source
      * @param stallWalSender how long the primary's WAL senders are stopped before a crash (zero: not at all)
      * @param crashBy       how a crash stops the primary (ignored by {@link Scenario#FREEZE})
+     * @param retry         {@link Retry#SAFE_TO_RETRY} to write each row through
+     *                      {@link FailoverDataSource#inTransaction(Retry, dev.drkit.failover.SqlWork)} marked safe to
+     *                      retry, with an idempotent insert (through a {@link FailoverDataSource} only; other data
+     *                      sources have no such helper and are not retried)
      * @since 0.1
      */
     public record Options(Scenario scenario, ReplicationMode replication, int threads, Duration writeInterval,
                           Duration steady, Duration promoteAfter, Optional<PgBinaries> binaries, String label,
-                          DataSourceFactory dataSources, Duration stallWalSender, CrashBy crashBy) {
+                          DataSourceFactory dataSources, Duration stallWalSender, CrashBy crashBy, Retry retry) {
 
         /** Checks that no component is null. */
         public Options {
@@ -132,6 +138,7 @@ public final class FailoverDrill {
             Objects.requireNonNull(dataSources, "dataSources");
             Objects.requireNonNull(stallWalSender, "stallWalSender");
             Objects.requireNonNull(crashBy, "crashBy");
+            Objects.requireNonNull(retry, "retry");
             if (stallWalSender.isNegative() || stallWalSender.compareTo(Duration.ofMinutes(1)) > 0) {
                 throw new IllegalArgumentException("stallWalSender must be between 0 and 1 min, but was "
                     + stallWalSender);
@@ -149,6 +156,14 @@ public final class FailoverDrill {
             }
         }
 
+        /** The options without {@code retry}: writes are never retried. */
+        public Options(Scenario scenario, ReplicationMode replication, int threads, Duration writeInterval,
+                       Duration steady, Duration promoteAfter, Optional<PgBinaries> binaries, String label,
+                       DataSourceFactory dataSources, Duration stallWalSender, CrashBy crashBy) {
+            this(scenario, replication, threads, writeInterval, steady, promoteAfter, binaries, label, dataSources,
+                stallWalSender, crashBy, Retry.NEVER);
+        }
+
         /** The options without {@code crashBy}: a crash is {@link CrashBy#KILL}. */
         public Options(Scenario scenario, ReplicationMode replication, int threads, Duration writeInterval,
                        Duration steady, Duration promoteAfter, Optional<PgBinaries> binaries, String label,
@@ -163,13 +178,14 @@ public final class FailoverDrill {
          */
         public static Options of(Scenario scenario, ReplicationMode replication) {
             return new Options(scenario, replication, 2, Duration.ofMillis(66), Duration.ofSeconds(2),
-                Duration.ofSeconds(1), Optional.empty(), "drkit", FailoverDrill::drkit, Duration.ZERO, CrashBy.KILL);
+                Duration.ofSeconds(1), Optional.empty(), "drkit", FailoverDrill::drkit, Duration.ZERO, CrashBy.KILL,
+                Retry.NEVER);
         }
 
         /** The same options through another data source. */
         public Options through(String newLabel, DataSourceFactory factory) {
             return new Options(scenario, replication, threads, writeInterval, steady, promoteAfter, binaries, newLabel,
-                factory, stallWalSender, crashBy);
+                factory, stallWalSender, crashBy, retry);
         }
 
         /**
@@ -182,7 +198,7 @@ public final class FailoverDrill {
          */
         public Options withStallWalSender(Duration stall) {
             return new Options(scenario, replication, threads, writeInterval, steady, promoteAfter, binaries, label,
-                dataSources, stall, crashBy);
+                dataSources, stall, crashBy, retry);
         }
 
         /**
@@ -193,7 +209,18 @@ public final class FailoverDrill {
          */
         public Options withCrashBy(CrashBy how) {
             return new Options(scenario, replication, threads, writeInterval, steady, promoteAfter, binaries, label,
-                dataSources, stallWalSender, how);
+                dataSources, stallWalSender, how, retry);
+        }
+
+        /**
+         * The same options with the writes run as {@code mode} says: {@link Retry#SAFE_TO_RETRY} writes each row
+         * in a transaction marked safe to retry, with an idempotent insert, when the data source is a
+         * {@link FailoverDataSource}; the verdict then also requires that no write failed when the outage was
+         * shorter than the data source's {@link FailoverConfig#primaryWait()}.
+         */
+        public Options withRetry(Retry mode) {
+            return new Options(scenario, replication, threads, writeInterval, steady, promoteAfter, binaries, label,
+                dataSources, stallWalSender, crashBy, mode);
         }
     }
 
@@ -221,13 +248,18 @@ public final class FailoverDrill {
      *                             loss was noticed is not handed a pooled connection whose backend already died,
      *                             but may still be sent to a backend of a dying primary (after {@code kill -9},
      *                             backends serve until the postmaster's exit completes) and fail.
+     * @param retry                how the writes ran: {@link Retry#SAFE_TO_RETRY} only when asked for and the data
+     *                             source is a {@link FailoverDataSource}
+     * @param retried              acknowledged writes that took more than one attempt (their connection was lost
+     *                             and they ran again on the new primary); 0 unless {@code retry} is
+     *                             {@link Retry#SAFE_TO_RETRY}
      * @since 0.1
      */
     public record Result(DrillReport report, Optional<Duration> timeToDetect,
                          Optional<Duration> firstWriteAfterPromotion, Optional<Duration> firstWriteAfterPromote,
                          long acknowledged, long failed, long delayed, long lost, long zombieWrites,
                          Optional<String> dataLossReport, long failedInFlight, long failedAfterBreak,
-                         OptionalLong failedAfterDetection) {
+                         OptionalLong failedAfterDetection, Retry retry, long retried) {
     }
 
     private static final Duration RECOVERY_BOUND = Duration.ofSeconds(30);
@@ -263,7 +295,8 @@ public final class FailoverDrill {
             + (options.crashBy() == CrashBy.IMMEDIATE ? " by an immediate stop" : "")
             + (options.stallWalSender().isZero() ? "" : " after a " + options.stallWalSender().toMillis()
                 + " ms WAL sender stall") + ", "
-            + options.replication().name().toLowerCase(Locale.ROOT) + " replica, through " + options.label();
+            + options.replication().name().toLowerCase(Locale.ROOT) + " replica, through " + options.label()
+            + (options.retry() == Retry.SAFE_TO_RETRY ? ", writes marked safe to retry" : "");
         DrillReport.Builder report = DrillReport.builder(name).started(started).rtoTarget(RECOVERY_BOUND);
         if (options.replication() == ReplicationMode.SYNC) {
             report.rpoTarget(Duration.ZERO);
@@ -292,7 +325,8 @@ public final class FailoverDrill {
         DrillReport built = report.finished(Instant.now()).build();
         return new Result(built, figures.detect, figures.afterPromotion, figures.afterPromote, figures.acknowledged,
             figures.failed, figures.delayed, figures.lost, figures.zombie, Optional.ofNullable(figures.lossReport),
-            figures.failedInFlight, figures.failedAfterBreak, figures.failedAfterDetection);
+            figures.failedInFlight, figures.failedAfterBreak, figures.failedAfterDetection, figures.retry,
+            figures.retried);
     }
 
     private static final class Figures {
@@ -307,6 +341,8 @@ public final class FailoverDrill {
         long delayed;
         long lost;
         long zombie;
+        long retried;
+        Retry retry = Retry.NEVER;
         @Nullable String lossReport;
     }
 
@@ -358,8 +394,15 @@ public final class FailoverDrill {
             return opened;
         }, d -> options.label());
 
-        WriteLoad load = new WriteLoad(dataSource, options.threads(), options.writeInterval(), DELAYED_AFTER);
+        WriteLoad load = new WriteLoad(dataSource, options.threads(), options.writeInterval(), DELAYED_AFTER,
+            options.retry());
         resources.add(load);
+        figures.retry = load.retry();
+        if (options.retry() == Retry.SAFE_TO_RETRY) {
+            steps.check("retry", true, load.retry() == Retry.SAFE_TO_RETRY
+                ? "each row written by inTransaction(SAFE_TO_RETRY, ...) with INSERT ... ON CONFLICT (id) DO NOTHING"
+                : "never: " + options.label() + " has no safe-retry helper, writes are not retried");
+        }
         step(steps, "steady write load", () -> {
             load.start();
             TimeUnit.NANOSECONDS.sleep(options.steady().toNanos());
@@ -491,7 +534,18 @@ public final class FailoverDrill {
             figures.lossReport != null ? "POSSIBLE_DATA_LOSS: " + figures.lossReport
                 : figures.lost == 0 ? "nothing lost, nothing reported" : figures.lost
                     + " acknowledged writes lost and nobody was told");
-        steps.check("requests failed and delayed", true, figures.failed + " failed (" + figures.failedInFlight
+        // Marked safe to retry, a write whose connection broke runs again on the new primary: none may fail when the
+        // outage (the break to the first write after the promotion) is shorter than the data source's wait.
+        Optional<Duration> wait = dataSource instanceof FailoverDataSource
+            ? Optional.of(((FailoverDataSource) dataSource).config().primaryWait()) : Optional.empty();
+        Duration outage = Duration.ofNanos(load.firstAckAtOrAfter(promoteStart).getAsLong() - broken);
+        boolean noneMayFail = figures.retry == Retry.SAFE_TO_RETRY && wait.isPresent()
+            && outage.compareTo(wait.get()) < 0;
+        steps.check("requests failed and delayed", !noneMayFail || figures.failed == 0, figures.failed
+            + " failed" + (noneMayFail ? " (0 required: safe to retry, and the outage, " + outage.toMillis()
+                + " ms, was shorter than the wait for a primary, " + wait.get().toMillis() + " ms)" : "")
+            + (figures.retry == Retry.SAFE_TO_RETRY ? ", " + figures.retried + " acknowledged after a retry" : "")
+            + " (" + figures.failedInFlight
             + " in flight at the break, " + figures.failedAfterBreak + " started after it"
             + (figures.failedAfterDetection.isPresent() ? ", " + figures.failedAfterDetection.getAsLong()
                 + " of them after the loss was detected" : "") + "), " + figures.delayed
@@ -508,6 +562,7 @@ public final class FailoverDrill {
 
     private static void count(WriteLoad load, long broken, long lostAt, Figures figures) {
         figures.acknowledged = load.acknowledged();
+        figures.retried = load.retried();
         figures.delayed = load.delayed();
         figures.failedInFlight = load.failedStartedBetween(Long.MIN_VALUE / 2 + broken, broken);
         figures.failedAfterBreak = load.failedStartedBetween(broken, broken + Long.MAX_VALUE / 2);

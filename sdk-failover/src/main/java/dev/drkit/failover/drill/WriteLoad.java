@@ -1,6 +1,10 @@
 package dev.drkit.failover.drill;
 
 import dev.drkit.core.internal.Checks;
+import dev.drkit.failover.FailoverDataSource;
+import dev.drkit.failover.Retry;
+
+import org.jspecify.annotations.Nullable;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -21,9 +25,16 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * A steady write load of numbered rows through any {@link DataSource}: each thread takes the next number, inserts
  * it in its own autocommit statement, and remembers it as acknowledged only when the insert returned. Afterwards
- * the rows on the surviving primary tell exactly which acknowledged writes were lost. Nothing is retried: a
- * failed write is counted, with the time it started, and the thread goes on with the next number; so a drill can
- * tell the writes in flight when the primary broke from the ones that started later.
+ * the rows on the surviving primary tell exactly which acknowledged writes were lost. By default nothing is
+ * retried: a failed write is counted, with the time it started, and the thread goes on with the next number; so a
+ * drill can tell the writes in flight when the primary broke from the ones that started later.
+ *
+ * <p>With {@link Retry#SAFE_TO_RETRY} and a {@link FailoverDataSource}, each row is written through
+ * {@link FailoverDataSource#inTransaction(Retry, dev.drkit.failover.SqlWork)} marked safe to retry, with an
+ * idempotent insert ({@code ON CONFLICT (id) DO NOTHING}): a write whose connection was lost runs again on the new
+ * primary, and if its first attempt did commit, the second leaves the row as it is. A number is acknowledged once,
+ * whichever attempt succeeded, so the lost count stays exact. Through any other data source the writes are not
+ * retried ({@link #retry()} says which ran).
  *
  * <p>Thread-safe: {@link #start()} and {@link #stop()} from one thread, readings from any.
  *
@@ -38,14 +49,20 @@ public final class WriteLoad implements AutoCloseable {
         + " (id bigint PRIMARY KEY, port int NOT NULL DEFAULT inet_server_port(),"
         + " written_at timestamptz NOT NULL DEFAULT clock_timestamp())";
 
+    private static final String INSERT = "INSERT INTO " + TABLE + " (id) VALUES (?)";
+    /** Run again after a lost connection whose first attempt committed, it leaves the row as it is. */
+    private static final String IDEMPOTENT_INSERT = INSERT + " ON CONFLICT (id) DO NOTHING";
+
     private final DataSource dataSource;
     private final int threads;
     private final Duration interval;
     private final Duration delayedAfter;
+    private final @Nullable FailoverDataSource retrying;
     private final AtomicLong next = new AtomicLong();
     private final BitSet acknowledged = new BitSet();
     private final LongAdder failed = new LongAdder();
     private final LongAdder delayed = new LongAdder();
+    private final LongAdder retried = new LongAdder();
     private final AtomicLong firstAckAfter = new AtomicLong(Long.MIN_VALUE);
     private final List<Thread> workers = new ArrayList<>();
     private final List<Long> ackNanos = new ArrayList<>();
@@ -63,6 +80,32 @@ public final class WriteLoad implements AutoCloseable {
         this.threads = Checks.inRange(threads, 1, 64, "threads");
         this.interval = Checks.positive(interval, "interval");
         this.delayedAfter = Checks.positive(delayedAfter, "delayedAfter");
+        this.retrying = null;
+    }
+
+    /**
+     * @param dataSource   where to write
+     * @param threads      writers, each pacing itself to one write per {@code interval}
+     * @param interval     time between one thread's writes
+     * @param delayedAfter a successful write that took longer than this counts as delayed
+     * @param retry        {@link Retry#SAFE_TO_RETRY} to write each row in a transaction marked safe to retry,
+     *                     when {@code dataSource} is a {@link FailoverDataSource}
+     */
+    public WriteLoad(DataSource dataSource, int threads, Duration interval, Duration delayedAfter, Retry retry) {
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        this.threads = Checks.inRange(threads, 1, 64, "threads");
+        this.interval = Checks.positive(interval, "interval");
+        this.delayedAfter = Checks.positive(delayedAfter, "delayedAfter");
+        this.retrying = Objects.requireNonNull(retry, "retry") == Retry.SAFE_TO_RETRY
+            && dataSource instanceof FailoverDataSource ? (FailoverDataSource) dataSource : null;
+    }
+
+    /**
+     * How the writes run: {@link Retry#SAFE_TO_RETRY} when asked for and the data source is a
+     * {@link FailoverDataSource}, else {@link Retry#NEVER}.
+     */
+    public Retry retry() {
+        return retrying == null ? Retry.NEVER : Retry.SAFE_TO_RETRY;
     }
 
     /** Starts the writers. */
@@ -82,10 +125,8 @@ public final class WriteLoad implements AutoCloseable {
         while (running) {
             long id = next.incrementAndGet();
             long began = System.nanoTime();
-            try (Connection connection = dataSource.getConnection();
-                 PreparedStatement insert = connection.prepareStatement("INSERT INTO " + TABLE + " (id) VALUES (?)")) {
-                insert.setLong(1, id);
-                insert.executeUpdate();
+            try {
+                write(id);
                 long done = System.nanoTime();
                 synchronized (acknowledged) {
                     acknowledged.set(Math.toIntExact(id));
@@ -111,6 +152,29 @@ public final class WriteLoad implements AutoCloseable {
             } else {
                 due = System.nanoTime();
             }
+        }
+    }
+
+    private void write(long id) throws SQLException {
+        FailoverDataSource safe = retrying;
+        if (safe != null) {
+            int[] attempts = new int[1];
+            safe.inTransaction(Retry.SAFE_TO_RETRY, connection -> {
+                attempts[0]++;
+                try (PreparedStatement insert = connection.prepareStatement(IDEMPOTENT_INSERT)) {
+                    insert.setLong(1, id);
+                    return insert.executeUpdate();
+                }
+            });
+            if (attempts[0] > 1) {
+                retried.increment();
+            }
+            return;
+        }
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement insert = connection.prepareStatement(INSERT)) {
+            insert.setLong(1, id);
+            insert.executeUpdate();
         }
     }
 
@@ -142,6 +206,14 @@ public final class WriteLoad implements AutoCloseable {
             return failedStartNanos.stream().mapToLong(Long::longValue).filter(t -> t - from >= 0 && t - to < 0)
                 .count();
         }
+    }
+
+    /**
+     * Acknowledged writes that took more than one attempt (their connection was lost and they were run again on
+     * the new primary); always 0 unless {@link #retry()} is {@link Retry#SAFE_TO_RETRY}.
+     */
+    public long retried() {
+        return retried.sum();
     }
 
     /** Writes that succeeded but took longer than the delay bound. */
