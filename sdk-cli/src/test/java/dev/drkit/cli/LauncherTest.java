@@ -97,6 +97,31 @@ class LauncherTest {
     }
 
     @Test
+    void aSourceNewerThanTheJarMakesItBuild() throws Exception {
+        // a stand-in for Maven on the PATH that only records that it was run
+        Path bin = Files.createDirectories(checkout.resolve("bin"));
+        Path ran = checkout.resolve("mvn-ran");
+        Files.writeString(bin.resolve("mvn"), "#!/bin/sh\necho \"$*\" > " + ran + "\n");
+        Files.setPosixFilePermissions(bin.resolve("mvn"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path source = checkout.resolve("sdk-core/src/main/java/Changed.java");
+        Files.createDirectories(source.getParent());
+        Files.writeString(source, "class Changed {}\n");
+        String path = bin + File.pathSeparator + System.getenv("PATH");
+        try {
+            Files.setLastModifiedTime(source, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() - 10_000));
+            drkit(Map.of("PATH", path), "--version");
+            assertThat(ran).doesNotExist();
+
+            Files.setLastModifiedTime(source, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 1000));
+            Result stale = drkit(Map.of("PATH", path), "--version");
+            assertThat(stale.err).contains("building the command line");
+            assertThat(Files.readString(ran)).contains("-pl sdk-cli,examples -am package");
+        } finally {
+            Files.delete(source);
+        }
+    }
+
+    @Test
     void drkitCdsOffLeavesTheArchiveOut() throws Exception {
         Result command = drkit(Map.of("DRKIT_PRINT_COMMAND", "1", "DRKIT_CDS", "off"));
 
