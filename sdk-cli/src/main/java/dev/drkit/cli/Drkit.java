@@ -3,6 +3,10 @@ package dev.drkit.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * The {@code drkit} command: a thin shell over drkit's modules for operators, cron and emergencies.
  *
@@ -18,22 +22,6 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Resilience and disaster-recovery tools: backups, PostgreSQL backups, PITR checks, secrets, failover drills.",
-    subcommands = {
-        CommandLine.HelpCommand.class,
-        DoctorCommand.class,
-        RetentionCommand.class,
-        RotateCommand.class,
-        KeygenCommand.class,
-        SecretsCommand.class,
-        PitrCommand.class,
-        PgCommand.class,
-        FailoverCommand.class,
-        BackupCommand.class,
-        ListCommand.class,
-        VerifyCommand.class,
-        RestoreCommand.class,
-        WalPushCommand.class,
-        WalFetchCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success",
@@ -46,6 +34,14 @@ import picocli.CommandLine.Command;
         "The demo drill runs from a source checkout: ./drkit demo [--json]"})
 public final class Drkit implements Runnable {
 
+    /**
+     * The subcommands by name, in the order {@code drkit --help} lists them; {@code help} comes first. picocli
+     * builds a command's model (every option, by reflection) when the command is added, which is most of what
+     * starting {@code drkit} costs after the JVM itself, so {@link #commandLine(String...)} adds only the one a
+     * command line names.
+     */
+    static final Map<String, Class<?>> SUBCOMMANDS = subcommands();
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -56,12 +52,54 @@ public final class Drkit implements Runnable {
 
     /** Runs the command line without exiting, for tests and embedding; returns the exit code. */
     public static int run(String... args) {
-        return commandLine().execute(args);
+        return commandLine(args).execute(args);
     }
 
-    /** The configured picocli command line: error handling and exit codes as documented above. */
+    /** The configured picocli command line with every subcommand: error handling and exit codes as documented above. */
     public static CommandLine commandLine() {
-        return ErrorReporter.install(new CommandLine(new Drkit()));
+        CommandLine cli = new CommandLine(new Drkit());
+        SUBCOMMANDS.values().forEach(cli::addSubcommand);
+        return ErrorReporter.install(cli);
+    }
+
+    /**
+     * The command line that runs {@code args}, as {@link #commandLine()} does, but built faster: when
+     * {@code args} starts with a subcommand's name, only that subcommand is added (it and its own subcommands
+     * parse, run and print help exactly as in the whole tree); {@code --version} alone needs none. Anything else
+     * ({@code help}, {@code --help}, no arguments, an unknown name, an {@code @file}) gets every subcommand, so
+     * listings and "did you mean" suggestions stay whole.
+     */
+    static CommandLine commandLine(String... args) {
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+            return ErrorReporter.install(new CommandLine(new Drkit()));
+        }
+        Class<?> only = args.length == 0 || args[0].equals("help") ? null : SUBCOMMANDS.get(args[0]);
+        if (only == null) {
+            return commandLine();
+        }
+        CommandLine cli = new CommandLine(new Drkit());
+        cli.addSubcommand(only);
+        return ErrorReporter.install(cli);
+    }
+
+    private static Map<String, Class<?>> subcommands() {
+        Map<String, Class<?>> all = new LinkedHashMap<>();
+        all.put("help", CommandLine.HelpCommand.class);
+        all.put("doctor", DoctorCommand.class);
+        all.put("retention", RetentionCommand.class);
+        all.put("rotate", RotateCommand.class);
+        all.put("keygen", KeygenCommand.class);
+        all.put("secrets", SecretsCommand.class);
+        all.put("pitr", PitrCommand.class);
+        all.put("pg", PgCommand.class);
+        all.put("failover", FailoverCommand.class);
+        all.put("backup", BackupCommand.class);
+        all.put("list", ListCommand.class);
+        all.put("verify", VerifyCommand.class);
+        all.put("restore", RestoreCommand.class);
+        all.put("wal-push", WalPushCommand.class);
+        all.put("wal-fetch", WalFetchCommand.class);
+        return Collections.unmodifiableMap(all);
     }
 
     @Override

@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -75,6 +76,60 @@ class DrkitTest {
 
         assertThat(code).isEqualTo(ExitCodes.INTERNAL);
         assertThat(err.toString()).contains("java.lang.IllegalStateException").doesNotContain("hunter2");
+    }
+
+    @Test
+    void aCommandLineNamingASubcommandBuildsOnlyThatOne() {
+        CommandLine cli = Drkit.commandLine("wal-fetch", "--store", "/a", "N", "P");
+
+        assertThat(cli.getSubcommands()).containsOnlyKeys("wal-fetch");
+        assertThat(cli.getSubcommands().get("wal-fetch").getSubcommands()).isEmpty();
+        assertThat(Drkit.commandLine("pitr", "verify").getSubcommands().get("pitr").getSubcommands())
+            .containsOnlyKeys("verify", "drill");
+        assertThat(Drkit.commandLine("--version").getSubcommands()).isEmpty();
+    }
+
+    @Test
+    void anythingElseGetsEverySubcommand() {
+        List<String> all = List.copyOf(Drkit.commandLine().getSubcommands().keySet());
+
+        assertThat(all).containsExactlyElementsOf(Drkit.SUBCOMMANDS.keySet()).contains("help", "wal-fetch", "pitr");
+        for (String[] args : new String[][] {{}, {"help", "wal-fetch"}, {"--help"}, {"wal-fech"}, {"@args"},
+                                             {"--version", "wal-fetch"}}) {
+            assertThat(Drkit.commandLine(args).getSubcommands().keySet()).as(String.join(" ", args))
+                .containsExactlyElementsOf(all);
+        }
+    }
+
+    @Test
+    void theSubcommandTableNamesEachCommandAsItsAnnotationDoes() {
+        Drkit.SUBCOMMANDS.forEach((name, type) ->
+            assertThat(type.getAnnotation(Command.class).name()).as(type.getName()).isEqualTo(name));
+    }
+
+    @Test
+    void aSubcommandAloneParsesAndPrintsHelpAsInTheWholeTree() {
+        for (String name : Drkit.SUBCOMMANDS.keySet()) {
+            StringWriter whole = new StringWriter();
+            StringWriter alone = new StringWriter();
+            CommandLine full = Drkit.commandLine();
+            full.setOut(new PrintWriter(whole, true));
+            full.setErr(new PrintWriter(whole, true));
+            CommandLine lazy = Drkit.commandLine(name, "--help");
+            lazy.setOut(new PrintWriter(alone, true));
+            lazy.setErr(new PrintWriter(alone, true));
+
+            assertThat(lazy.execute(name, "--help")).as(name).isEqualTo(full.execute(name, "--help"));
+            assertThat(alone.toString()).as(name).isEqualTo(whole.toString()).contains("Usage: drkit " + name);
+        }
+        // a usage error inside a subcommand reads the same too
+        String[] wrong = {"wal-fetch", "--store", "/a", "--no-such-option", "000000010000000000000001", "p"};
+        StringWriter lazyErr = new StringWriter();
+        CommandLine lazy = Drkit.commandLine(wrong);
+        lazy.setErr(new PrintWriter(lazyErr, true));
+        assertThat(lazy.execute(wrong)).isEqualTo(ExitCodes.USAGE);
+        assertThat(run(Drkit.commandLine(), wrong)).isEqualTo(ExitCodes.USAGE);
+        assertThat(lazyErr.toString()).isEqualTo(err.toString()).contains("Unknown option: '--no-such-option'");
     }
 
     @Command(name = "fail")

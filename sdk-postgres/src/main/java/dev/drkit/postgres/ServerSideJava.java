@@ -1,9 +1,11 @@
 package dev.drkit.postgres;
 
 import dev.drkit.core.EnvironmentException;
+import org.jspecify.annotations.Nullable;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
 
 /**
  * A {@code java} command line that the PostgreSQL server's operating-system user can run, for settings such as
@@ -30,6 +36,13 @@ import java.util.Objects;
  *
  * <p>The command line is a short script path, not the whole {@code java -cp ...} line: PostgreSQL 15 builds
  * {@code archive_command} into a buffer of 1024 bytes and silently cuts longer commands.
+ *
+ * <p>With a training class ({@link #commandLine(Path, Class, Class)}), the JVM's start is shortened further by an
+ * application class-data sharing archive: the training class's {@code main} runs once, when the script is made,
+ * under {@code -XX:ArchiveClassesAtExit}, and the script maps the archive it leaves
+ * ({@code -XX:SharedArchiveFile}). Directories on the class path are copied as jars for this, since the archive
+ * takes only jars. If the archive cannot be made, the script runs without it; a JVM that finds it unusable
+ * (another JDK) ignores it without a word.
  *
  * @since 0.1
  */
@@ -49,6 +62,20 @@ public final class ServerSideJava {
      * @throws EnvironmentException if the class path cannot be copied
      */
     public static String commandLine(Path libraryDirectory, Class<?> mainClass) {
+        return commandLine(libraryDirectory, mainClass, null);
+    }
+
+    /**
+     * As {@link #commandLine(Path, Class)}, and the script maps a class-data sharing archive made by running
+     * {@code training}'s {@code main} (no arguments) once now, in a JVM of its own with the copied class path: give
+     * a class that runs what the command will run (the classes it loads are what the archive holds). Its output is
+     * discarded; a training that fails or leaves no archive only costs the archive.
+     *
+     * @param training a class with a {@code main} that exercises the command, or {@code null} for no archive
+     * @throws EnvironmentException if the class path cannot be copied
+     * @since 0.1
+     */
+    public static String commandLine(Path libraryDirectory, Class<?> mainClass, @Nullable Class<?> training) {
         Objects.requireNonNull(libraryDirectory, "libraryDirectory");
         Objects.requireNonNull(mainClass, "mainClass");
         List<String> entries = new ArrayList<>();
@@ -61,8 +88,14 @@ public final class ServerSideJava {
                 if (source == null || !Files.exists(source)) {
                     continue;
                 }
-                Path target = libraryDirectory.resolve(index++ + "-" + source.getFileName());
-                copyReadable(source, target);
+                Path target;
+                if (training != null && Files.isDirectory(source)) {
+                    target = libraryDirectory.resolve(index++ + "-" + source.getFileName() + ".jar");
+                    writeJar(source, target);
+                } else {
+                    target = libraryDirectory.resolve(index++ + "-" + source.getFileName());
+                    copyReadable(source, target);
+                }
                 entries.add(target.toAbsolutePath().toString());
             }
         } catch (IOException e) {
@@ -72,8 +105,16 @@ public final class ServerSideJava {
         String java = ProcessHandle.current().info().command().orElse(
             Path.of(System.getProperty("java.home"), "bin", "java").toString());
         Path script = libraryDirectory.resolve("run-" + mainClass.getName());
-        String body = "#!/bin/sh\nexec " + shellQuote(java) + " -XX:+UseSerialGC -Xmx256m -cp "
-            + shellQuote(String.join(File.pathSeparator, entries)) + " " + shellQuote(mainClass.getName()) + " \"$@\"\n";
+        String classPath = String.join(File.pathSeparator, entries);
+        String sharing = "";
+        if (training != null) {
+            Path archive = libraryDirectory.resolve("classes-" + mainClass.getName() + ".jsa");
+            if (train(java, classPath, training, archive)) {
+                sharing = " -XX:SharedArchiveFile=" + shellQuote(archive.toAbsolutePath().toString()) + " " + QUIET_CDS;
+            }
+        }
+        String body = "#!/bin/sh\nexec " + shellQuote(java) + " -XX:+UseSerialGC -Xmx256m" + sharing + " -cp "
+            + shellQuote(classPath) + " " + shellQuote(mainClass.getName()) + " \"$@\"\n";
         try {
             Files.writeString(script, body);
             Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -82,6 +123,50 @@ public final class ServerSideJava {
                 Map.of("file", script.toString()), e);
         }
         return shellQuote(script.toAbsolutePath().toString());
+    }
+
+    /** Keeps a JVM from saying, on standard output, that it cannot use the archive. */
+    private static final String QUIET_CDS = "-Xlog:cds=off,cds+dynamic=off";
+
+    /** Runs {@code training} under -XX:ArchiveClassesAtExit; true when it left a readable archive. */
+    private static boolean train(String java, String classPath, Class<?> training, Path archive) {
+        Path partial = archive.resolveSibling(archive.getFileName() + ".tmp");
+        try {
+            Files.deleteIfExists(archive);
+            Files.deleteIfExists(partial);
+            Process process = new ProcessBuilder(java, "-XX:+UseSerialGC", "-Xmx256m",
+                "-XX:ArchiveClassesAtExit=" + partial, QUIET_CDS, "-cp", classPath, training.getName())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!process.waitFor(2, TimeUnit.MINUTES)) {
+                process.destroyForcibly().waitFor();
+            }
+            if (!Files.isRegularFile(partial) || Files.size(partial) == 0) {
+                Files.deleteIfExists(partial);
+                return false;
+            }
+            Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE);
+            Files.setPosixFilePermissions(archive, PosixFilePermissions.fromString("r--r--r--"));
+            return true;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The files under {@code directory} as a jar at {@code target}, readable by everyone. */
+    private static void writeJar(Path directory, Path target) throws IOException {
+        try (OutputStream file = Files.newOutputStream(target);
+             JarOutputStream jar = new JarOutputStream(file);
+             Stream<Path> files = Files.walk(directory)) {
+            for (Path path : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
+                jar.putNextEntry(new JarEntry(directory.relativize(path).toString().replace(File.separatorChar, '/')));
+                Files.copy(path, jar);
+                jar.closeEntry();
+            }
+        }
+        Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
     }
 
     /** {@code value} as one single-quoted shell word. */

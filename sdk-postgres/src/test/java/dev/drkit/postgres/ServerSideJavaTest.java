@@ -50,6 +50,55 @@ class ServerSideJavaTest {
         }
     }
 
+    /** A training run: loads what Echo loads. */
+    public static final class Training {
+        public static void main(String[] args) {
+            System.out.println(Echo.class.getName() + " " + String.join("|", List.of("a", "b")));
+        }
+    }
+
+    @Test
+    void withATrainingClassTheScriptMapsAClassDataSharingArchive(@TempDir Path dir) throws Exception {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path lib = dir.resolve("lib");
+
+        String script = ServerSideJava.commandLine(lib, Echo.class, Training.class);
+
+        Path archive = lib.resolve("classes-" + Echo.class.getName() + ".jsa");
+        assertThat(archive).isRegularFile();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(archive))).isEqualTo("r--r--r--");
+        assertThat(Files.readString(Path.of(script.substring(1, script.length() - 1))))
+            .contains("-XX:SharedArchiveFile=" + ServerSideJava.shellQuote(archive.toString()));
+        try (var copied = Files.list(lib)) {
+            // every class path entry a file (directories packed as jars), as the archive needs
+            assertThat(copied.filter(p -> !p.equals(archive))).allSatisfy(p -> assertThat(p).isRegularFile());
+        }
+        // run as the server's user: Echo comes from the archive, and the output is Echo's alone
+        Path log = dir.resolve("class-load.log");
+        Files.writeString(log, "");
+        Files.setPosixFilePermissions(log, PosixFilePermissions.fromString("rw-rw-rw-"));
+        RunAs runAs = RunAs.detect(null);
+        Process process = new ProcessBuilder(runAs.wrap(List.of("/bin/sh", "-c", script + " x")))
+            .directory(Path.of("/").toFile()).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isEqualTo(7);
+        assertThat(output.lines()).as(output).hasSize(1);
+
+        String logged = script.substring(1, script.length() - 1);
+        String body = Files.readString(Path.of(logged));
+        Path probe = dir.resolve("probe.sh");
+        Files.writeString(probe, body.replace("-XX:+UseSerialGC", "-XX:+UseSerialGC -Xlog:class+load=info:file="
+            + log));
+        Files.setPosixFilePermissions(probe, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Process probed = new ProcessBuilder(runAs.wrap(List.of("/bin/sh", probe.toString())))
+            .directory(Path.of("/").toFile()).redirectErrorStream(true).start();
+        probed.getInputStream().readAllBytes();
+        assertThat(probed.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(Files.readString(log)).containsPattern(
+            "dev\\.drkit\\.postgres\\.ServerSideJavaTest\\$Echo source: shared objects file \\(top\\)");
+    }
+
     @Test
     void quotesEveryShellCharacter() {
         assertThat(ServerSideJava.shellQuote("a b'c$d")).isEqualTo("'a b'\\''c$d'");

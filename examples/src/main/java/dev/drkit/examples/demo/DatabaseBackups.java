@@ -15,6 +15,7 @@ import dev.drkit.backup.postgres.WalArchiveVerifier;
 import dev.drkit.backup.postgres.WalSpool;
 import dev.drkit.backup.store.FileSystemStore;
 import dev.drkit.cli.Drkit;
+import dev.drkit.cli.StartupTraining;
 import dev.drkit.core.EnvironmentException;
 import dev.drkit.core.secret.CredentialFiles;
 import dev.drkit.core.secret.Secret;
@@ -79,7 +80,8 @@ final class DatabaseBackups implements AutoCloseable {
         }
         this.serverCredentials = CredentialFiles.create("demo-wal", work, serverUser.orElse(null));
         this.passphraseFile = serverCredentials.write("wal-passphrase", passphrase);
-        this.drkitCommand = ServerSideJava.commandLine(work.resolve("lib"), Drkit.class);
+        // wal-push and wal-fetch start a JVM per WAL file: a class-data sharing archive shortens each start
+        this.drkitCommand = ServerSideJava.commandLine(work.resolve("lib"), Drkit.class, StartupTraining.class);
         this.baseBackupTar = work.resolve("restored/base.tar");
         this.backupStore = FileSystemStore.open(work.resolve("database-backups"));
         this.engine = BackupEngine.builder(backupStore).name("demo-database")
