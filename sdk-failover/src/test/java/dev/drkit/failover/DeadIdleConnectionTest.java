@@ -118,20 +118,9 @@ class DeadIdleConnectionTest {
             dataSource.addListener(events::add);
             Endpoint primary = servers.primaryEndpoint();
 
-            Connection physical;
-            int backend;
-            try (Connection c = dataSource.getConnection()) {
-                physical = (Connection) c.unwrap(PGConnection.class);
-                backend = c.unwrap(PGConnection.class).getBackendPID();
-            }
-            // From another session: the backend sends FATAL 57P01 on its idle connection and exits.
-            assertThat(servers.primary.queryLong("SELECT pg_terminate_backend(" + backend + ", 10000)::int"))
-                .as("terminated").isEqualTo(1);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (IdleConnectionCheck.waitingBytes(physical) == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
-            assertThat(IdleConnectionCheck.waitingBytes(physical)).as("the backend's last words").isNotZero();
+            IdleBackend idle = terminateIdleBackend(servers, dataSource);
+            Connection physical = idle.physical();
+            int backend = idle.pid();
 
             try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
                  ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
@@ -147,7 +136,7 @@ class DeadIdleConnectionTest {
                 .functionCounter().count()).isZero();
             assertThat(dataSource.stats().requestsFailed()).isZero();
             // Events come on the monitor thread, after the probe round it was in.
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (events.stream().noneMatch(e -> e.type() == FailoverEvent.Type.CONNECTION_EVICTED)
                 && System.nanoTime() < deadline) {
                 Thread.sleep(10);
@@ -166,19 +155,9 @@ class DeadIdleConnectionTest {
     void withTheCheckOffAConnectionWhoseBackendWasTerminatedWhileIdleIsHandedOutAndFailsOnUse() throws Exception {
         try (Servers servers = Servers.start(ReplicationMode.ASYNC)) {
             FailoverDataSource dataSource = servers.dataSource(b -> b.maximumPoolSize(1).idleConnectionCheck(false));
-            Connection physical;
-            int backend;
-            try (Connection c = dataSource.getConnection()) {
-                physical = (Connection) c.unwrap(PGConnection.class);
-                backend = c.unwrap(PGConnection.class).getBackendPID();
-            }
-            assertThat(servers.primary.queryLong("SELECT pg_terminate_backend(" + backend + ", 10000)::int"))
-                .as("terminated").isEqualTo(1);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (IdleConnectionCheck.waitingBytes(physical) == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
-            assertThat(IdleConnectionCheck.waitingBytes(physical)).as("the backend's last words").isNotZero();
+            IdleBackend idle = terminateIdleBackend(servers, dataSource);
+            Connection physical = idle.physical();
+            int backend = idle.pid();
 
             try (Connection c = dataSource.getConnection()) {
                 assertThat(c.unwrap(PGConnection.class)).as("the dead connection, handed out as it was")
@@ -233,5 +212,29 @@ class DeadIdleConnectionTest {
             assertThat(listener.unwrap(PGConnection.class).getNotifications()).hasSize(1);
             assertThat(IdleConnectionCheck.waitingBytes(listener)).isZero();
         }
+    }
+
+    private record IdleBackend(Connection physical, int pid) {
+    }
+
+    /**
+     * Borrows and returns one connection, then terminates its backend from another session: the backend sends
+     * FATAL 57P01 on its idle connection and exits. Returns once those last words wait on the connection.
+     */
+    private static IdleBackend terminateIdleBackend(Servers servers, FailoverDataSource dataSource) throws Exception {
+        Connection physical;
+        int backend;
+        try (Connection c = dataSource.getConnection()) {
+            physical = (Connection) c.unwrap(PGConnection.class);
+            backend = c.unwrap(PGConnection.class).getBackendPID();
+        }
+        assertThat(servers.primary.queryLong("SELECT pg_terminate_backend(" + backend + ", 10000)::int"))
+            .as("terminated").isEqualTo(1);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (IdleConnectionCheck.waitingBytes(physical) == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(IdleConnectionCheck.waitingBytes(physical)).as("the backend's last words").isNotZero();
+        return new IdleBackend(physical, backend);
     }
 }
