@@ -9,7 +9,9 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -28,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * ask: {@code PGConnection.getNotifications()} goes through {@code PGStream.hasMessagePending()}, which, when
  * nothing is waiting, reads with a 1 ms socket timeout, so every check would cost at least a millisecond. This
  * class reaches pgjdbc's stream, and HikariCP's time of the connection's return to its pool, through
- * {@link VarHandle}s. If either library changes those fields, the check turns itself off with one WARN and
+ * method and variable handles. If either library changes those fields, the check turns itself off with one WARN and
  * connections are handed out as HikariCP gives them.
  *
  * <p>Cost: the system call is skipped for a connection that came back to its pool less than
@@ -43,15 +45,17 @@ public final class IdleConnectionCheck {
 
     private static final Logger log = LoggerFactory.getLogger(IdleConnectionCheck.class);
 
-    private static final @Nullable VarHandle POOL_ENTRY;
-    private static final @Nullable VarHandle LAST_ACCESSED;
+    // Method handles typed (Object)Object and (Object)long, held in static finals: invokeExact on them compiles to
+    // plain field loads, where a VarHandle called with other static types than its own pays an adaptation per call.
+    private static final @Nullable MethodHandle POOL_ENTRY;
+    private static final @Nullable MethodHandle LAST_ACCESSED;
     private static final @Nullable VarHandle PG_STREAM;
     private static final @Nullable VarHandle PG_INPUT;
     private static final @Nullable String DISABLED;
 
     static {
-        VarHandle poolEntry = null;
-        VarHandle lastAccessed = null;
+        MethodHandle poolEntry = null;
+        MethodHandle lastAccessed = null;
         VarHandle pgStream = null;
         VarHandle pgInput = null;
         String disabled = null;
@@ -59,9 +63,9 @@ public final class IdleConnectionCheck {
             Class<?> proxy = Class.forName("com.zaxxer.hikari.pool.ProxyConnection");
             Class<?> entry = Class.forName("com.zaxxer.hikari.pool.PoolEntry");
             poolEntry = MethodHandles.privateLookupIn(proxy, MethodHandles.lookup())
-                .findVarHandle(proxy, "poolEntry", entry);
+                .findGetter(proxy, "poolEntry", entry).asType(MethodType.methodType(Object.class, Object.class));
             lastAccessed = MethodHandles.privateLookupIn(entry, MethodHandles.lookup())
-                .findVarHandle(entry, "lastAccessed", long.class);
+                .findGetter(entry, "lastAccessed", long.class).asType(MethodType.methodType(long.class, Object.class));
             Class<?> executor = Class.forName("org.postgresql.core.QueryExecutorBase");
             Class<?> stream = Class.forName("org.postgresql.core.PGStream");
             pgStream = MethodHandles.privateLookupIn(executor, MethodHandles.lookup())
@@ -93,14 +97,24 @@ public final class IdleConnectionCheck {
      * {@link #MIN_IDLE_NANOS} and its server sent something meanwhile (or its socket is gone). Sends nothing.
      */
     public static boolean serverSpoke(Connection pooled) {
-        VarHandle poolEntry = POOL_ENTRY;
-        VarHandle lastAccessed = LAST_ACCESSED;
+        MethodHandle poolEntry = POOL_ENTRY;
+        MethodHandle lastAccessed = LAST_ACCESSED;
         if (poolEntry == null || lastAccessed == null) {
             return false;
         }
-        Object entry = poolEntry.get(pooled);
+        long returned;
+        try {
+            returned = (long) lastAccessed.invokeExact((Object) poolEntry.invokeExact((Object) pooled));
+        } catch (RuntimeException e) {
+            // A connection that is not HikariCP's (ClassCastException): nothing to tell.
+            return false;
+        } catch (Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new AssertionError("a field getter threw " + e, e);
+        }
         // HikariCP's clock: System.nanoTime(), or the milliseconds clock on macOS.
-        if (ClockSource.elapsedNanos((long) lastAccessed.get(entry)) < MIN_IDLE_NANOS) {
+        if (ClockSource.elapsedNanos(returned) < MIN_IDLE_NANOS) {
             return false;
         }
         return waitingBytes(pooled) != 0;
