@@ -180,9 +180,35 @@ public final class WriteLoad implements AutoCloseable {
 
     /** Stops the writers and waits for writes in flight (up to 30 s). */
     public void stop() throws InterruptedException {
+        stop(Duration.ofSeconds(30));
+    }
+
+    /**
+     * Stops the writers and waits up to {@code grace} for writes in flight; then interrupts the writers still
+     * waiting (for a connection from a pool that has none to give, say), so each of those writes fails and is
+     * counted, and waits up to 5 s more. A writer blocked on a socket read does not notice an interrupt: it stays
+     * behind, and its write is neither acknowledged nor counted as failed.
+     */
+    public void stop(Duration grace) throws InterruptedException {
         running = false;
+        long deadline = System.nanoTime() + grace.toNanos();
         for (Thread worker : workers) {
-            worker.join(TimeUnit.SECONDS.toMillis(30));
+            long wait = deadline - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.timedJoin(worker, wait);
+            }
+        }
+        boolean interrupted = false;
+        for (Thread worker : workers) {
+            if (worker.isAlive()) {
+                worker.interrupt();
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            for (Thread worker : workers) {
+                worker.join(TimeUnit.SECONDS.toMillis(5));
+            }
         }
     }
 
