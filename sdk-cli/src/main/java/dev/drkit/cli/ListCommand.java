@@ -29,7 +29,7 @@ final class ListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (BackupStore backups = store.open(spec)) {
+        try (BackupStore backups = store.openForReading(spec)) {
             List<BackupInfo> infos = BackupEngine.builder(backups).build().list();
             PrintWriter out = spec.commandLine().getOut();
             if (json) {

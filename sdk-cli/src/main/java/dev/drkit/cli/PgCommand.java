@@ -200,7 +200,7 @@ final class PgCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             try (KeyOptions.ForRestore key = keys.forRestore(spec, identity);
-                 BackupStore backups = store.open(spec)) {
+                 BackupStore backups = store.openForReading(spec)) {
                 BackupEngine engine = BackupEngine.builder(backups).build();
                 PgRestoreVerifier.Builder builder = PgRestoreVerifier.builder(engine, key.key());
                 if (history != null) {

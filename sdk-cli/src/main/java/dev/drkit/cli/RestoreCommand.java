@@ -46,7 +46,7 @@ final class RestoreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (KeyOptions.ForRestore key = keys.forRestore(spec, identity);
-             BackupStore backups = store.open(spec)) {
+             BackupStore backups = store.openForReading(spec)) {
             RestoreResult result = BackupEngine.builder(backups).build().restore(id, key.key(),
                 target);
             PrintWriter out = spec.commandLine().getOut();

@@ -64,7 +64,7 @@ final class VerifyCommand implements Callable<Integer> {
                 "a passphrase or key is only used with --full");
         }
         try (KeyOptions.ForRestore keyMaterial = full ? keys.forRestore(spec, identity) : null;
-             BackupStore backups = store.open(spec)) {
+             BackupStore backups = store.openForReading(spec)) {
             BackupEngine.Builder builder = BackupEngine.builder(backups);
             if (history != null) {
                 builder.verificationHistory(history);

@@ -14,6 +14,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -159,6 +162,53 @@ class BackupCommandsTest {
         assertThat(runs.get(2).err).contains("either --recipient or a passphrase option");
         assertThat(runs.get(3).err).contains("Unknown option");
         assertThat(runs.get(5).err).contains("unknown store scheme").doesNotContain("secret");
+    }
+
+    @Test
+    void listVerifyAndRestoreWriteNothingIntoTheStore(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        String id = backup(dir, store);
+        // Only a writer creates the lock file: without it the store is as a read-only mount of it would be.
+        Files.delete(store.resolve(".lock"));
+        Map<String, String> before = tree(store);
+        Path pass = passphraseFile(dir, PASSPHRASE);
+
+        List<Run> runs = List.of(
+            drkit("list", "--store", store.toString()),
+            drkit("verify", "--store", store.toString(), "--all"),
+            drkit("verify", "--store", store.toString(), "--id", id, "--full", "--passphrase-file", pass.toString()),
+            drkit("restore", "--store", store.toString(), "--id", id, "--target", dir.resolve("t").toString(),
+                "--passphrase-file", pass.toString()));
+
+        for (Run run : runs) {
+            assertThat(run.code).as(run.err).isZero();
+        }
+        assertThat(tree(store)).as("names, sizes and times of everything in the store").isEqualTo(before)
+            .doesNotContainKey(".lock");
+    }
+
+    @Test
+    void readingAStoreThatDoesNotExistFailsAndCreatesNothing(@TempDir Path dir) {
+        Path missing = dir.resolve("no-such-store");
+
+        Run list = drkit("list", "--store", missing.toString());
+        Run verify = drkit("verify", "--store", missing.toString(), "--all");
+
+        assertThat(list.code).isNotZero();
+        assertThat(list.err).contains(missing + " does not exist");
+        assertThat(verify.code).isNotZero();
+        assertThat(missing).doesNotExist();
+    }
+
+    private static Map<String, String> tree(Path root) throws IOException {
+        Map<String, String> entries = new TreeMap<>();
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path path : (Iterable<Path>) walk::iterator) {
+                entries.put(root.relativize(path).toString(), Files.size(path) + " "
+                    + Files.getLastModifiedTime(path).toMillis());
+            }
+        }
+        return entries;
     }
 
     private static String backup(Path dir, Path store) throws IOException {
