@@ -198,17 +198,12 @@ public final class WriteLoad implements AutoCloseable {
                 TimeUnit.NANOSECONDS.timedJoin(worker, wait);
             }
         }
-        boolean interrupted = false;
         for (Thread worker : workers) {
-            if (worker.isAlive()) {
-                worker.interrupt();
-                interrupted = true;
-            }
+            worker.interrupt();
         }
-        if (interrupted) {
-            for (Thread worker : workers) {
-                worker.join(TimeUnit.SECONDS.toMillis(5));
-            }
+        // A writer that already ended returns from join at once.
+        for (Thread worker : workers) {
+            worker.join(TimeUnit.SECONDS.toMillis(5));
         }
     }
 
