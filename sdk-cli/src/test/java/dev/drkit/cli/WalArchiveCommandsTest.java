@@ -1,5 +1,13 @@
 package dev.drkit.cli;
 
+import dev.drkit.backup.DecryptionKey;
+import dev.drkit.backup.postgres.ArchiveReport;
+import dev.drkit.backup.postgres.WalArchive;
+import dev.drkit.backup.postgres.WalArchiveVerifier;
+import dev.drkit.backup.store.BackupStore;
+import dev.drkit.backup.store.FileSystemStore;
+import dev.drkit.backup.store.PendingBackup;
+import dev.drkit.core.secret.Secret;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.PgClusterConfig;
 import org.junit.jupiter.api.AfterAll;
@@ -9,6 +17,7 @@ import picocli.CommandLine;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +31,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,6 +45,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class WalArchiveCommandsTest {
 
     private static final String PASSPHRASE = "wal archive passphrase for tests";
+    private static final Pattern SEGMENT_NAME = Pattern.compile("[0-9A-F]{24}");
 
     private static Path root;
     private static Path store;
@@ -279,6 +290,94 @@ class WalArchiveCommandsTest {
 
         assertThat(code).isEqualTo(ExitCodes.DATA);
         assertThat(out.toString()).contains("fault stored-object").contains(lastSegment + "/wal.zst.pgp is damaged");
+    }
+
+    @Test
+    void aResumedVerificationOfAStoreDownloadsOnlyTheWalItHasNotWalked() throws Exception {
+        // the archive as it was before its last segment arrived
+        Path growing = copyOfStore("growing");
+        Path held = root.resolve("held-" + lastSegment);
+        Files.move(growing.resolve(lastSegment), held);
+        Path state = root.resolve("growing.state");
+        Secret passphrase = Secret.ofString(PASSPHRASE, "wal");
+
+        ArchiveReport first = verifyCounting(growing, passphrase, state, new ArrayList<>());
+        Files.move(held, growing.resolve(lastSegment));
+        List<String> downloaded = new ArrayList<>();
+        ArchiveReport second = verifyCounting(growing, passphrase, state, downloaded);
+        ArchiveReport whole = verifyCounting(growing, passphrase, null, new ArrayList<>());
+
+        assertThat(first.ok()).as(first.toText()).isTrue();
+        assertThat(second.ok()).as(second.toText()).isTrue();
+        assertThat(second.resumed()).isTrue();
+        // the segment the last walk stopped in, the new one, and the head of the first segment: nothing else
+        assertThat(second.segmentsRead()).isBetween(1L, 2L);
+        assertThat(downloaded).hasSize((int) second.segmentsRead() + 1).contains(lastSegment);
+        assertThat(first.segmentsRead()).isGreaterThan(second.segmentsRead() + 2);
+        // and it reaches what a walk of the whole archive reaches
+        assertThat(second.walkedTo()).isEqualTo(whole.walkedTo());
+        assertThat(second.newestReachable()).isEqualTo(whole.newestReachable());
+        assertThat(whole.segmentsRead()).isEqualTo(first.segmentsRead() + 1);
+    }
+
+    /** Verifies the WAL store at {@code dir} against the base backup, adding each data object opened to {@code opened}. */
+    private static ArchiveReport verifyCounting(Path dir, Secret passphrase, Path state, List<String> opened)
+        throws IOException {
+        try (BackupStore files = FileSystemStore.openReadOnly(dir);
+             BackupStore counting = new CountingStore(files, opened)) {
+            WalArchiveVerifier.Builder verifier = WalArchiveVerifier.builder().baseBackup(base)
+                .archive(WalArchive.builder(counting).decryptionKey(DecryptionKey.passphrase(passphrase)).build());
+            if (state != null) {
+                verifier.stateFile(state);
+            }
+            return verifier.build().verify();
+        }
+    }
+
+    /** A store that records which entries' WAL data it was asked for. */
+    private record CountingStore(BackupStore store, List<String> opened) implements BackupStore {
+        @Override
+        public String location() {
+            return store.location();
+        }
+
+        @Override
+        public List<String> list() throws IOException {
+            return store.list();
+        }
+
+        @Override
+        public List<String> objects(String backupId) throws IOException {
+            return store.objects(backupId);
+        }
+
+        @Override
+        public long size(String backupId, String objectName) throws IOException {
+            return store.size(backupId, objectName);
+        }
+
+        @Override
+        public InputStream open(String backupId, String objectName) throws IOException {
+            if (objectName.equals(WalArchive.DATA_OBJECT) && SEGMENT_NAME.matcher(backupId).matches()) {
+                opened.add(backupId);
+            }
+            return store.open(backupId, objectName);
+        }
+
+        @Override
+        public PendingBackup begin(String backupId) {
+            throw new UnsupportedOperationException("verification writes nothing");
+        }
+
+        @Override
+        public long delete(String backupId) {
+            throw new UnsupportedOperationException("verification deletes nothing");
+        }
+
+        @Override
+        public void close() {
+            // the caller closes the store it wraps
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ faults

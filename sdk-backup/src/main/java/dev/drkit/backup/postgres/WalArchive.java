@@ -259,13 +259,7 @@ public final class WalArchive implements AutoCloseable {
                         plainBytes += n;
                     }
                 } catch (BackupDecryptionException e) {
-                    if (e.reason() == BackupDecryptionException.Reason.DAMAGED) {
-                        throw new BackupVerificationException(walFileName, "stored object", meta.storedSha256(), null,
-                            "WAL archive " + store.location() + ": " + walFileName + "/" + DATA_OBJECT
-                                + " is damaged: " + e.getMessage());
-                    }
-                    throw new BackupDecryptionException(e.reason(), "WAL archive " + store.location() + ": cannot"
-                        + " decrypt " + walFileName + ": " + e.getMessage(), e.recipientKeyIds(), e);
+                    throw decryptionFailure(walFileName, meta, e);
                 }
                 storedBytes = counted.count;
             }
@@ -365,6 +359,49 @@ public final class WalArchive implements AutoCloseable {
             }
         }
         return derivedPassphrase;
+    }
+
+    /**
+     * The plaintext size recorded at push for {@code name}, without fetching it; empty if the archive has no such
+     * file.
+     *
+     * @throws BackupVerificationException if the record is damaged
+     */
+    Optional<Long> recordedBytes(String name) throws IOException {
+        return meta(name).map(WalMeta::bytes);
+    }
+
+    /**
+     * The first {@code n} bytes of {@code name}'s plaintext, decrypting only as far as they need. They are not
+     * authenticated (OpenPGP's integrity check is at the message's end): for reading a segment's header, whose
+     * content a later {@link #fetch} verifies. Opening the message checks the key.
+     *
+     * @throws NoSuchWalFileException       if the archive has no such file
+     * @throws BackupDecryptionException    if the key does not open it
+     * @throws BackupVerificationException  if what it decrypts is damaged
+     */
+    byte[] head(String name, int n) throws IOException {
+        if (decryptionKey == null) {
+            throw new IllegalStateException("WAL archive " + store.location() + " was built without a decryption key,"
+                + " so it cannot read " + name);
+        }
+        WalMeta meta = meta(name).orElseThrow(() -> new NoSuchWalFileException(name, store.location()));
+        try (InputStream raw = openData(name);
+             DecryptingStream in = BackupPipeline.decryptingStream(raw, decryptionKey, compression)) {
+            return in.readNBytes(n);
+        } catch (BackupDecryptionException e) {
+            throw decryptionFailure(name, meta, e);
+        }
+    }
+
+    /** Damage is a verification failure of the stored object; a key that does not open it stays a decryption one. */
+    private RuntimeException decryptionFailure(String name, WalMeta meta, BackupDecryptionException e) {
+        if (e.reason() == BackupDecryptionException.Reason.DAMAGED) {
+            return new BackupVerificationException(name, "stored object", meta.storedSha256(), null, "WAL archive "
+                + store.location() + ": " + name + "/" + DATA_OBJECT + " is damaged: " + e.getMessage());
+        }
+        return new BackupDecryptionException(e.reason(), "WAL archive " + store.location() + ": cannot decrypt "
+            + name + ": " + e.getMessage(), e.recipientKeyIds(), e);
     }
 
     /** The stored record of {@code name} as it is in the store, or empty if the archive has no such file. */

@@ -119,17 +119,20 @@ public final class WalArchiveVerifier {
         }
         Path dir = Objects.requireNonNull(archive, "archive");
         try {
-            return new Run(dir, dir.toString(), List.of()).execute();
+            return new Run(dir, dir.toString(), List.of(), null).execute();
         } catch (IOException e) {
             throw new WalArchiveException("cannot read the WAL archive " + dir + ": " + e, dir.toString(), e);
         }
     }
 
     /**
-     * drkit's own store: each file is fetched (decrypted and checked against what was recorded at push) into a
-     * private temporary directory, one at a time with bounded memory, and the directory is walked as a plain
-     * archive; it is removed afterwards. A file that fails its checks is a {@code STORED_OBJECT} fault (and then
-     * missing from the walk); a key that does not open the files throws.
+     * drkit's own store, walked as a plain archive in a private temporary directory that is removed afterwards.
+     * History and {@code .backup} files are fetched (decrypted and checked against what was recorded at push) at
+     * once; each segment starts as a sparse placeholder of its recorded size and is fetched only when the walk
+     * reaches it, then emptied again, so disk use stays at about one segment and a run that resumes from a state
+     * file downloads only the WAL it walks (and the first bytes of one segment, for its header). A run that walks
+     * from the start also fetches and checks the segments the walk did not need. A file that fails its checks is a
+     * {@code STORED_OBJECT} fault, and the walk stops there; a key that does not open the files throws.
      */
     private ArchiveReport verifyStore(WalArchive store) {
         String location = store.store().location();
@@ -141,20 +144,35 @@ public final class WalArchiveVerifier {
             List<ArchiveFault> fetchFaults = new ArrayList<>();
             for (String name : store.list()) {
                 try {
-                    store.fetch(name, dir.resolve(name));
+                    if (SegmentName.parseSegment(name, DEFAULT_SEGMENT_SIZE).isPresent()) {
+                        Optional<Long> size = store.recordedBytes(name);
+                        if (size.isPresent()) {
+                            placeholder(dir.resolve(name), size.get());
+                        }
+                    } else {
+                        store.fetch(name, dir.resolve(name));
+                    }
                 } catch (NoSuchWalFileException gone) {
                     // removed while we listed: nothing to check
                 } catch (dev.drkit.backup.BackupVerificationException e) {
                     fetchFaults.add(ArchiveFault.of(ArchiveFault.Kind.STORED_OBJECT, name, -1, e.getMessage()));
                 }
             }
-            return new Run(dir, location, fetchFaults).execute();
+            return new Run(dir, location, fetchFaults, store).execute();
         } catch (IOException e) {
             throw new WalArchiveException("cannot verify the WAL archive " + location + ": " + e, location, e);
         } finally {
             if (dir != null) {
                 deleteTree(dir);
             }
+        }
+    }
+
+    /** A sparse file of {@code size} bytes: it takes no disk space and answers {@code Files.size} as the real one. */
+    private static void placeholder(Path file, long size) throws IOException {
+        Files.deleteIfExists(file);
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(size);
         }
     }
 
@@ -230,9 +248,14 @@ public final class WalArchiveVerifier {
         long failedAt = -1;
         int checkedTimelineStarts;
 
-        Run(Path archive, String location, List<ArchiveFault> earlierFaults) {
+        /** The store whose segments are placeholders in {@link #archive} until fetched, or null for a directory. */
+        final @Nullable WalArchive store;
+        final java.util.Set<Path> fetched = new java.util.HashSet<>();
+
+        Run(Path archive, String location, List<ArchiveFault> earlierFaults, @Nullable WalArchive store) {
             this.archive = archive;
             this.location = location;
+            this.store = store;
             faults.addAll(earlierFaults);
         }
 
@@ -293,8 +316,22 @@ public final class WalArchiveVerifier {
                         break; // reported by checkPresence
                     }
                     currentFile = file.getFileName().toString();
+                    if (store != null) {
+                        ArchiveFault fault = fetchInPlace(store, file, segno * segmentSize);
+                        if (fault != null) {
+                            faults.add(fault);
+                            walkFailed = true;
+                            failedAt = segno * segmentSize;
+                            break;
+                        }
+                    }
                     segmentsRead++;
-                    WalWalker.Outcome outcome = walker.walkSegment(file, segno, this::checkPageTimeline);
+                    WalWalker.Outcome outcome;
+                    try {
+                        outcome = walker.walkSegment(file, segno, this::checkPageTimeline);
+                    } finally {
+                        release(file);
+                    }
                     if (walkFailed || outcome == WalWalker.Outcome.FAILED) {
                         break;
                     }
@@ -324,6 +361,9 @@ public final class WalArchiveVerifier {
                 walkedTo = walker.insideRecord() ? walker.recordStart() : walker.position();
             } else {
                 walkedTo = Math.max(good.walkedTo, good.resume);
+            }
+            if (store != null && !resumed) {
+                checkUnwalkedSegments(store);
             }
             if (fileCheck != null) {
                 for (String problem : awaitFileCheck(fileCheck)) {
@@ -379,6 +419,65 @@ public final class WalArchiveVerifier {
         long backupStartLsn = -1;
         long runStart = -1;
 
+        /**
+         * Fetches a store's segment over its placeholder, checked against what was recorded at push; null when it
+         * passed, else the fault.
+         */
+        private @Nullable ArchiveFault fetchInPlace(WalArchive from, Path file, long at) {
+            String name = file.getFileName().toString();
+            try {
+                from.fetch(name, file);
+                fetched.add(file);
+                return null;
+            } catch (NoSuchWalFileException gone) {
+                return ArchiveFault.of(ArchiveFault.Kind.MISSING_SEGMENT, name, at, name
+                    + " was removed from the archive while it was being verified");
+            } catch (dev.drkit.backup.BackupVerificationException e) {
+                return ArchiveFault.of(ArchiveFault.Kind.STORED_OBJECT, name, at, e.getMessage());
+            }
+        }
+
+        /** Empties a fetched segment again, keeping its size: disk use stays at about one segment. */
+        private void release(Path file) throws IOException {
+            if (store != null) {
+                placeholder(file, Files.size(file));
+            }
+        }
+
+        /** A walk from the start checks every stored segment, also those outside the chain it walked. */
+        private void checkUnwalkedSegments(WalArchive from) throws IOException {
+            List<Path> unwalked = new ArrayList<>();
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(archive)) {
+                for (Path file : files) {
+                    if (!fetched.contains(file)
+                        && SegmentName.parseSegment(file.getFileName().toString(), segmentSize).isPresent()) {
+                        unwalked.add(file);
+                    }
+                }
+            }
+            unwalked.sort(null);
+            for (Path file : unwalked) {
+                ArchiveFault fault = fetchInPlace(from, file, -1);
+                if (fault == null) {
+                    release(file);
+                } else if (fault.kind() == ArchiveFault.Kind.STORED_OBJECT) {
+                    faults.add(fault); // one removed since the listing has nothing left to check
+                }
+            }
+        }
+
+        /** The first bytes of a segment: from the file, or decrypted from the store without fetching it whole. */
+        private byte @Nullable [] head(Path file, int n) throws IOException {
+            if (store == null || fetched.contains(file)) {
+                return readHead(file, n);
+            }
+            try {
+                return store.head(file.getFileName().toString(), n);
+            } catch (NoSuchWalFileException | dev.drkit.backup.BackupVerificationException e) {
+                return null; // the walk, or the check of every segment, reports it if it matters
+            }
+        }
+
         private long pendingPrev(WalWalker walker) {
             // the record being read began after the last complete one, which is its previous record
             return walker.previousRecord();
@@ -430,7 +529,10 @@ public final class WalArchiveVerifier {
                 String name = file.getFileName().toString();
                 if (name.length() == 24 && SegmentName.parseSegment(name, DEFAULT_SEGMENT_SIZE).isPresent()
                     && Files.size(file) >= 40) {
-                    byte[] head = readHead(file, 40);
+                    byte[] head = head(file, 40);
+                    if (head == null || head.length < 40) {
+                        continue;
+                    }
                     ByteBuffer le = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
                     int size = le.getInt(32);
                     int block = le.getInt(36);
@@ -487,8 +589,9 @@ public final class WalArchiveVerifier {
         private long firstSegmentSystemIdentifier() throws IOException {
             for (TreeMap<Long, Path> byTli : segments.values()) {
                 for (Path file : byTli.values()) {
-                    if (Files.size(file) >= 40) {
-                        return ByteBuffer.wrap(readHead(file, 40)).order(ByteOrder.LITTLE_ENDIAN).getLong(24);
+                    byte[] head = Files.size(file) >= 40 ? head(file, 40) : null;
+                    if (head != null && head.length >= 40) {
+                        return ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).getLong(24);
                     }
                 }
             }
