@@ -6,6 +6,10 @@ import dev.drkit.backup.postgres.PitrDrillReport;
 import dev.drkit.backup.postgres.WalArchive;
 import dev.drkit.backup.postgres.WalArchiveVerifier;
 import dev.drkit.backup.store.BackupStore;
+import dev.drkit.core.secret.CredentialFiles;
+import dev.drkit.core.secret.Secret;
+import dev.drkit.postgres.PgCluster;
+import dev.drkit.postgres.ServerSideJava;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,10 +20,12 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -231,7 +237,7 @@ final class PitrCommand implements Runnable {
         }
 
         /** A directory holding at least one drkit WAL store entry (a subdirectory with its record). */
-        private static boolean isWalStore(@Nullable Path dir) {
+        static boolean isWalStore(@Nullable Path dir) {
             if (dir == null || !Files.isDirectory(dir)) {
                 return false;
             }
@@ -278,7 +284,9 @@ final class PitrCommand implements Runnable {
 
         static final class WalSource {
             @Option(names = "--archive", required = true, paramLabel = "DIR",
-                description = "The WAL archive directory; the scratch server copies from it with cp.")
+                description = "The WAL archive: a plain directory, which the scratch server copies from with cp, or"
+                    + " a drkit WAL store directory (drkit wal-push), which it reads through drkit wal-fetch with the"
+                    + " key options; the server's user must be able to read it. Nothing is written into it.")
             Path archive;
 
             @Option(names = "--restore-command", required = true, paramLabel = "CMD",
@@ -289,6 +297,14 @@ final class PitrCommand implements Runnable {
         @Option(names = "--target-time", required = true, paramLabel = "T",
             description = "The time to recover to, e.g. 2026-11-23T14:05:00Z.")
         String targetTime;
+
+        @Mixin
+        KeyOptions keys;
+
+        @Option(names = "--identity", paramLabel = "KEYFILE",
+            description = "For an --archive that is a drkit WAL store pushed to public-key recipients: the private key"
+                + " (mode 0600); the passphrase options unlock it if it is protected.")
+        @Nullable Path identity;
 
         @Option(names = "--target-timeline", paramLabel = "TLI", defaultValue = "latest",
             description = "latest (default), current or a timeline number.")
@@ -342,45 +358,142 @@ final class PitrCommand implements Runnable {
                 Path tar = Path.of(baseBackup.tar);
                 builder.baseBackupTar(() -> java.nio.file.Files.newInputStream(tar));
             }
-            try {
-                if (wal.archive != null) {
-                    builder.archive(wal.archive);
-                } else {
-                    builder.restoreCommand(wal.restoreCommand);
-                }
-                builder.targetTimeline(targetTimeline).user(user).database(database);
-                int n = 1;
-                for (SqlCheck check : checks) {
-                    builder.check("sql " + n++, check.sql, check.expected);
-                }
-                for (String rows : expectRows) {
-                    int eq = rows.lastIndexOf('=');
-                    if (eq <= 0 || !rows.substring(eq + 1).matches("\\d{1,18}")) {
-                        throw usage(spec, "--expect-rows must be TABLE=N, such as orders=1200, but was \"" + rows + "\"");
+            boolean store = wal.archive != null && (keys.given() || identity != null || Verify.isWalStore(wal.archive));
+            if (wal.archive != null && wal.archive.toString().matches("[A-Za-z][A-Za-z0-9+.-]*:/.*")) {
+                throw usage(spec, "--archive of a drill is a directory; for an S3 WAL store give --restore-command"
+                    + " 'drkit wal-fetch --store s3://bucket/prefix --passphrase-file FILE %f %p'");
+            }
+            if (store && !keys.given() && identity == null) {
+                throw usage(spec, "--archive " + wal.archive + " is a drkit WAL store: give --passphrase-file,"
+                    + " --passphrase-env or --identity to read it");
+            }
+            if (!store && (keys.given() || identity != null)) {
+                throw usage(spec, "the key options apply only to an --archive that is a drkit WAL store");
+            }
+            try (ServerSideFetch fetch = store ? ServerSideFetch.prepare(spec, wal.archive, keys, identity) : null) {
+                try {
+                    if (fetch != null) {
+                        builder.restoreCommand(fetch.restoreCommand());
+                    } else if (wal.archive != null) {
+                        builder.archive(wal.archive);
+                    } else {
+                        builder.restoreCommand(wal.restoreCommand);
                     }
-                    builder.expectRowCount(rows.substring(0, eq), Long.parseLong(rows.substring(eq + 1)));
+                    builder.targetTimeline(targetTimeline).user(user).database(database);
+                    int n = 1;
+                    for (SqlCheck check : checks) {
+                        builder.check("sql " + n++, check.sql, check.expected);
+                    }
+                    for (String rows : expectRows) {
+                        int eq = rows.lastIndexOf('=');
+                        if (eq <= 0 || !rows.substring(eq + 1).matches("\\d{1,18}")) {
+                            throw usage(spec, "--expect-rows must be TABLE=N, such as orders=1200, but was \""
+                                + rows + "\"");
+                        }
+                        builder.expectRowCount(rows.substring(0, eq), Long.parseLong(rows.substring(eq + 1)));
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw usage(spec, e.getMessage());
                 }
-            } catch (IllegalArgumentException e) {
-                throw usage(spec, e.getMessage());
+                Duration limit = parseDuration(spec, "--timeout", timeout);
+                if (limit.isZero()) {
+                    throw usage(spec, "--timeout must be positive, but was \"" + timeout + "\"");
+                }
+                builder.timeout(limit).targetTime(parseInstant(spec, targetTime));
+                spec.commandLine().getErr().println("drkit pitr drill: restoring to " + targetTime + " ...");
+                spec.commandLine().getErr().flush();
+                PitrDrillReport report = builder.build().run();
+                PrintWriter out = spec.commandLine().getOut();
+                out.println(json ? report.toJson() : report.toText().stripTrailing());
+                out.flush();
+                if (!report.passed()) {
+                    PrintWriter err = spec.commandLine().getErr();
+                    err.println(spec.qualifiedName() + ": " + String.join("; ", report.report().verdictReasons()));
+                    err.flush();
+                    return ExitCodes.DATA;
+                }
+                return ExitCodes.OK;
             }
-            Duration limit = parseDuration(spec, "--timeout", timeout);
-            if (limit.isZero()) {
-                throw usage(spec, "--timeout must be positive, but was \"" + timeout + "\"");
+        }
+    }
+
+    /**
+     * What the scratch server needs to read a drkit WAL store through {@code drkit wal-fetch}: a copy of this
+     * program's class path that its user can run, and the key in 0600 files that user owns. All of it lives in one
+     * temporary directory, removed when the drill ends.
+     */
+    static final class ServerSideFetch implements AutoCloseable {
+        private final Path work;
+        private final CredentialFiles credentials;
+        private final String restoreCommand;
+
+        private ServerSideFetch(Path work, CredentialFiles credentials, String restoreCommand) {
+            this.work = work;
+            this.credentials = credentials;
+            this.restoreCommand = restoreCommand;
+        }
+
+        static ServerSideFetch prepare(CommandSpec spec, Path store, KeyOptions keys, @Nullable Path identity) {
+            Path work;
+            try {
+                // the server's user passes through to the class path copy and its credentials, and lists nothing
+                work = Files.createTempDirectory("drkit-pitr-drill-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create a temporary directory for the drill: " + e.getMessage(), e);
             }
-            builder.timeout(limit).targetTime(parseInstant(spec, targetTime));
-            spec.commandLine().getErr().println("drkit pitr drill: restoring to " + targetTime + " ...");
-            spec.commandLine().getErr().flush();
-            PitrDrillReport report = builder.build().run();
-            PrintWriter out = spec.commandLine().getOut();
-            out.println(json ? report.toJson() : report.toText().stripTrailing());
-            out.flush();
-            if (!report.passed()) {
-                PrintWriter err = spec.commandLine().getErr();
-                err.println(spec.qualifiedName() + ": " + String.join("; ", report.report().verdictReasons()));
-                err.flush();
-                return ExitCodes.DATA;
+            CredentialFiles credentials = null;
+            try (KeyOptions.ForRestore key = keys.forRestore(spec, identity)) {
+                credentials = CredentialFiles.create("wal-fetch", work, PgCluster.serverUser().orElse(null));
+                StringBuilder options = new StringBuilder(" --store ")
+                    .append(ServerSideJava.shellQuote(store.toAbsolutePath().toString()));
+                if (identity != null) {
+                    Path copy;
+                    try (Secret content = Secret.ofBytes(Files.readAllBytes(identity), "identity")) {
+                        copy = credentials.write("identity", content);
+                    }
+                    options.append(" --identity ").append(ServerSideJava.shellQuote(copy.toString()));
+                }
+                if (key.passphrase() != null) {
+                    Path copy = credentials.write("passphrase", key.passphrase());
+                    options.append(" --passphrase-file ").append(ServerSideJava.shellQuote(copy.toString()));
+                }
+                String drkit = ServerSideJava.commandLine(work.resolve("lib"), Drkit.class);
+                return new ServerSideFetch(work, credentials, drkit + " wal-fetch" + options + " %f %p");
+            } catch (IOException | RuntimeException e) {
+                if (credentials != null) {
+                    credentials.close();
+                }
+                deleteTree(work);
+                if (e instanceof IOException io) {
+                    throw new UncheckedIOException("cannot read " + identity + ": " + io.getMessage(), io);
+                }
+                throw (RuntimeException) e;
             }
-            return ExitCodes.OK;
+        }
+
+        String restoreCommand() {
+            return restoreCommand;
+        }
+
+        @Override
+        public void close() {
+            credentials.close();
+            deleteTree(work);
+        }
+
+        private static void deleteTree(Path dir) {
+            try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> {
+                    try {
+                        Files.deleteIfExists(f);
+                    } catch (IOException e) {
+                        // best effort: a temporary directory
+                    }
+                });
+            } catch (IOException e) {
+                // best effort
+            }
         }
     }
 }

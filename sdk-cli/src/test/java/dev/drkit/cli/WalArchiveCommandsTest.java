@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -55,6 +56,7 @@ class WalArchiveCommandsTest {
     private static PgCluster primary;
     private static PgCluster restored;
     private static long rowsBeforeMarker;
+    private static Instant beforeMarker;
     private static String lastSegment;
 
     private final StringWriter out = new StringWriter();
@@ -102,6 +104,9 @@ class WalArchiveCommandsTest {
             }
         }
         rowsBeforeMarker = primary.queryLong("SELECT count(*) FROM t");
+        beforeMarker = Instant.parse(primary.queryValue(
+            "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')").orElseThrow());
+        Thread.sleep(200);
         primary.execute("INSERT INTO t VALUES (-1, 'marker')");
         lastSegment = primary.queryValue("SELECT pg_walfile_name(pg_current_wal_lsn())").orElseThrow();
         primary.execute("SELECT pg_switch_wal()");
@@ -290,6 +295,45 @@ class WalArchiveCommandsTest {
 
         assertThat(code).isEqualTo(ExitCodes.DATA);
         assertThat(out.toString()).contains("fault stored-object").contains(lastSegment + "/wal.zst.pgp is damaged");
+    }
+
+    @Test
+    void aDrillFromTheStoreReadsItThroughWalFetchAndLeavesItAndNoCredentialsBehind() throws Exception {
+        List<String> storeBefore = names(store);
+        List<String> drillDirsBefore = drillDirectories();
+
+        int code = drkit("pitr", "drill", "--base-backup", base.toString(), "--archive", store.toString(),
+            "--passphrase-file", passphraseFile.toString(), "--target-time", beforeMarker.toString(),
+            "--expect-rows", "t=" + rowsBeforeMarker, "--check-sql", "SELECT count(*) FROM t WHERE id = -1",
+            "--expect", "0", "--json");
+
+        assertThat(code).as(out + "\n" + err).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains("\"passed\" : true");
+        assertThat(names(store)).isEqualTo(storeBefore);
+        // the class path copy and the key files for the server's wal-fetch are gone
+        assertThat(drillDirectories()).isEqualTo(drillDirsBefore);
+    }
+
+    @Test
+    void aDrillFromTheStoreWithoutAKeyIsAUsageError() {
+        int code = drkit("pitr", "drill", "--base-backup", base.toString(), "--archive", store.toString(),
+            "--target-time", beforeMarker.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("is a drkit WAL store: give --passphrase-file");
+    }
+
+    private static List<String> names(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.map(f -> dir.relativize(f) + " " + f.toFile().length()).sorted().toList();
+        }
+    }
+
+    private static List<String> drillDirectories() throws IOException {
+        try (Stream<Path> files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("drkit-pitr-drill-")).sorted()
+                .toList();
+        }
     }
 
     @Test
