@@ -440,7 +440,8 @@ final class PitrCommand implements Runnable {
                 work = Files.createTempDirectory("drkit-pitr-drill-",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot create a temporary directory for the drill: " + e.getMessage(), e);
+                throw new UncheckedIOException("cannot create a temporary directory for the drill: " + e.getMessage(),
+                    e);
             }
             CredentialFiles credentials = null;
             try (KeyOptions.ForRestore key = keys.forRestore(spec, identity)) {

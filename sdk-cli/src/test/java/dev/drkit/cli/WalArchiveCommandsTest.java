@@ -364,7 +364,7 @@ class WalArchiveCommandsTest {
         assertThat(whole.segmentsRead()).isEqualTo(first.segmentsRead() + 1);
     }
 
-    /** Verifies the WAL store at {@code dir} against the base backup, adding each data object opened to {@code opened}. */
+    /** Verifies the store at {@code dir} with the base backup; adds each segment it opens to {@code opened}. */
     private static ArchiveReport verifyCounting(Path dir, Secret passphrase, Path state, List<String> opened)
         throws IOException {
         try (BackupStore files = FileSystemStore.openReadOnly(dir);

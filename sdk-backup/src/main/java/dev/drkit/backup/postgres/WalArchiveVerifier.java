@@ -177,17 +177,8 @@ public final class WalArchiveVerifier {
     }
 
     private static void deleteTree(Path dir) {
-        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> {
-                try {
-                    Files.deleteIfExists(f);
-                } catch (IOException e) {
-                    // best effort: a temporary directory
-                }
-            });
-        } catch (IOException e) {
-            // best effort
-        }
+        ScratchTrees.delete(dir, org.slf4j.LoggerFactory.getLogger(WalArchiveVerifier.class),
+            "WAL archive verification");
     }
 
     /** The archive directory, unless a {@link WalArchive} store is verified. */
