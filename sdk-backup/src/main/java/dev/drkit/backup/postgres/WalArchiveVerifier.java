@@ -452,14 +452,18 @@ public final class WalArchiveVerifier {
                 if (fault == null) {
                     release(file);
                 } else if (fault.kind() == ArchiveFault.Kind.STORED_OBJECT) {
-                    faults.add(fault); // one removed since the listing has nothing left to check
+                    // a segment removed since the listing has nothing left to check; a damaged one is a fault
+                    faults.add(fault);
                 }
             }
         }
 
-        /** The first bytes of a segment: from the file, or decrypted from the store without fetching it whole. */
+        /**
+         * The first bytes of a segment: from the file, or decrypted from the store without fetching it whole (a
+         * store's segment file is a placeholder except while the walk reads it).
+         */
         private byte @Nullable [] head(Path file, int n) throws IOException {
-            if (store == null || fetched.contains(file)) {
+            if (store == null) {
                 return readHead(file, n);
             }
             try {
