@@ -450,8 +450,11 @@ final class PitrCommand implements Runnable {
                     .append(ServerSideJava.shellQuote(store.toAbsolutePath().toString()));
                 if (identity != null) {
                     Path copy;
-                    try (Secret content = Secret.ofBytes(Files.readAllBytes(identity), "identity")) {
+                    byte[] bytes = Files.readAllBytes(identity);
+                    try (Secret content = Secret.ofBytes(bytes, "identity")) {
                         copy = credentials.write("identity", content);
+                    } finally {
+                        java.util.Arrays.fill(bytes, (byte) 0); // Secret holds its own copy; wipe this one
                     }
                     options.append(" --identity ").append(ServerSideJava.shellQuote(copy.toString()));
                 }
