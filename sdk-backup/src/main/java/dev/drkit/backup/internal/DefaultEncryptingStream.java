@@ -10,7 +10,6 @@ import dev.drkit.backup.RecipientEncryption;
 import dev.drkit.backup.RecipientKey;
 import dev.drkit.core.secret.Secret;
 import org.bouncycastle.bcpg.HashAlgorithmTags;
-import org.bouncycastle.bcpg.SymmetricKeyAlgorithmTags;
 import org.bouncycastle.openpgp.PGPEncryptedDataGenerator;
 import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPLiteralData;
@@ -22,7 +21,6 @@ import org.bouncycastle.openpgp.operator.bc.BcPublicKeyKeyEncryptionMethodGenera
 import org.bouncycastle.openpgp.operator.PGPDigestCalculator;
 import org.bouncycastle.openpgp.operator.jcajce.JcaPGPDigestCalculatorProviderBuilder;
 import org.bouncycastle.openpgp.operator.jcajce.JcePBEKeyEncryptionMethodGenerator;
-import org.bouncycastle.openpgp.operator.jcajce.JcePGPDataEncryptorBuilder;
 import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
@@ -95,9 +93,7 @@ public final class DefaultEncryptingStream extends EncryptingStream {
         try {
             SecureRandom random = new SecureRandom();
             PGPEncryptedDataGenerator encryptedGenerator = new PGPEncryptedDataGenerator(
-                new JcePGPDataEncryptorBuilder(SymmetricKeyAlgorithmTags.AES_256)
-                    .setWithIntegrityPacket(true)   // SEIPD v1 with MDC; never the v6 AEAD path gpg 2.2 cannot read
-                    .setSecureRandom(random));
+                new FastCfbEncryptorBuilder(random));   // AES-256, SEIPD v1 with MDC: what gpg 2.2 reads
             SessionKeyHolder sessionKey = new SessionKeyHolder();
             encryptedGenerator.setSessionKeyExtractionCallback(sessionKey);
             OutputStream encrypted;

@@ -10,7 +10,6 @@ import dev.drkit.backup.PipelineSummary;
 import dev.drkit.backup.RecipientEncryption;
 import dev.drkit.backup.RecipientKey;
 import dev.drkit.core.secret.Secret;
-import org.bouncycastle.bcpg.SymmetricKeyAlgorithmTags;
 import org.bouncycastle.openpgp.PGPEncryptedDataGenerator;
 import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPLiteralData;
@@ -18,7 +17,6 @@ import org.bouncycastle.openpgp.PGPLiteralDataGenerator;
 import org.bouncycastle.openpgp.PGPPublicKey;
 import org.bouncycastle.openpgp.api.OpenPGPCertificate;
 import org.bouncycastle.openpgp.operator.bc.BcPublicKeyKeyEncryptionMethodGenerator;
-import org.bouncycastle.openpgp.operator.jcajce.JcePGPDataEncryptorBuilder;
 import org.jspecify.annotations.Nullable;
 
 import java.io.ByteArrayOutputStream;
@@ -374,9 +372,7 @@ public final class PartedEncryptingStream extends EncryptingStream {
 
         Encrypted encrypt(int index, byte[] data, int length) throws IOException, PGPException {
             PGPEncryptedDataGenerator generator = new PGPEncryptedDataGenerator(
-                new JcePGPDataEncryptorBuilder(SymmetricKeyAlgorithmTags.AES_256)
-                    .setWithIntegrityPacket(true)   // SEIPD v1 with MDC, as the single-message stream
-                    .setSecureRandom(random));
+                new FastCfbEncryptorBuilder(random));   // AES-256, SEIPD v1 with MDC: what gpg 2.2 reads
             Secret[] manifestKey = new Secret[1];
             if (index == 0) {
                 generator.setSessionKeyExtractionCallback(sessionKey -> {
