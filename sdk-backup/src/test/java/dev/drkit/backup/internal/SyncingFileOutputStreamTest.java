@@ -21,7 +21,7 @@ class SyncingFileOutputStreamTest {
         byte[] block = new byte[1 << 20];
         SplittableRandom random = new SplittableRandom(9);
         MessageDigest written = MessageDigest.getInstance("SHA-256");
-        long total = 3 * SyncingFileOutputStream.SYNC_INTERVAL + 12_345;
+        long total = 3 * BackgroundSync.INTERVAL + 12_345;
         SyncingFileOutputStream out = SyncingFileOutputStream.openTruncated(file);
         try (out) {
             for (long left = total; left > 0; ) {
@@ -36,7 +36,7 @@ class SyncingFileOutputStreamTest {
         assertThat(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)))
             .isEqualTo(written.digest());
         assertThat(out.syncsStarted()).as("a sync every %d bytes unless one is still running",
-            SyncingFileOutputStream.SYNC_INTERVAL).isBetween(1, 3);
+            BackgroundSync.INTERVAL).isBetween(1, 3);
         assertThatThrownBy(() -> out.write(1)).isInstanceOf(IOException.class);
     }
 
