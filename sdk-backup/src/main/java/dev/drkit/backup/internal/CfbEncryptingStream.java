@@ -83,10 +83,14 @@ final class CfbEncryptingStream extends FilterOutputStream {
         }
     }
 
-    /** Flushes the sink; bytes short of a whole block stay held, as in the JDK's and Bouncy Castle's streams. */
+    /**
+     * Encrypts and passes on every whole block held, then flushes the sink; bytes short of a whole block stay held,
+     * as in the JDK's and Bouncy Castle's cipher streams.
+     */
     @Override
     public void flush() throws IOException {
         ensureOpen();
+        encryptWholeBlocks();
         out.flush();
     }
 

@@ -85,6 +85,21 @@ class CfbEncryptingStreamProperties {
     }
 
     @Test
+    void flushPassesOnEveryWholeBlockAndHoldsOnlyAPartialOne() throws IOException {
+        ByteArrayOutputStream sink = new ByteArrayOutputStream();
+        byte[] key = new byte[32];
+        byte[] plaintext = bytes(new SplittableRandom(3), 1000);
+        OutputStream out = cfbStream(sink, key, new byte[16]);
+        out.write(plaintext, 0, 40);
+        out.flush();
+        assertThat(sink.toByteArray()).isEqualTo(java.util.Arrays.copyOf(
+            jdkCfbEncrypt(key, new byte[16], plaintext), 32));
+        out.write(plaintext, 40, 960);
+        out.close();
+        assertThat(sink.toByteArray()).isEqualTo(jdkCfbEncrypt(key, new byte[16], plaintext));
+    }
+
+    @Test
     void refusesWritesAfterCloseAndClosesOnce() throws IOException {
         ByteArrayOutputStream sink = new ByteArrayOutputStream();
         OutputStream out = cfbStream(sink, new byte[32], new byte[16]);
