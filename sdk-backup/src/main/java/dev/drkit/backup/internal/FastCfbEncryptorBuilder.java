@@ -1,10 +1,12 @@
 package dev.drkit.backup.internal;
 
+import org.bouncycastle.bcpg.HashAlgorithmTags;
 import org.bouncycastle.bcpg.SymmetricKeyAlgorithmTags;
 import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.operator.PGPDataEncryptor;
 import org.bouncycastle.openpgp.operator.PGPDataEncryptorBuilder;
 import org.bouncycastle.openpgp.operator.PGPDigestCalculator;
+import org.bouncycastle.openpgp.operator.jcajce.JcaPGPDigestCalculatorProviderBuilder;
 import org.bouncycastle.openpgp.operator.jcajce.JcePGPDataEncryptorBuilder;
 
 import javax.crypto.Cipher;
@@ -61,7 +63,6 @@ final class FastCfbEncryptorBuilder implements PGPDataEncryptorBuilder {
 
     @Override
     public PGPDataEncryptor build(byte[] keyBytes) throws PGPException {
-        PGPDataEncryptor reference = standard.build(keyBytes);
         Cipher cbc;
         byte[] firstKeyStream;
         try {
@@ -75,6 +76,7 @@ final class FastCfbEncryptorBuilder implements PGPDataEncryptorBuilder {
         } catch (GeneralSecurityException e) {
             throw new PGPException("cannot set up AES from the JDK: " + e.getMessage(), e);
         }
+        PGPDigestCalculator mdc = new JcaPGPDigestCalculatorProviderBuilder().build().get(HashAlgorithmTags.SHA1);
         return new PGPDataEncryptor() {
             @Override
             public OutputStream getOutputStream(OutputStream out) {
@@ -83,12 +85,12 @@ final class FastCfbEncryptorBuilder implements PGPDataEncryptorBuilder {
 
             @Override
             public PGPDigestCalculator getIntegrityCalculator() {
-                return reference.getIntegrityCalculator();
+                return mdc;     // SEIPD v1's modification detection code: SHA-1 through the JDK, as BC's own
             }
 
             @Override
             public int getBlockSize() {
-                return reference.getBlockSize();
+                return cbc.getBlockSize();
             }
         };
     }
