@@ -1,6 +1,8 @@
 package dev.drkit.cli;
 
 import dev.drkit.backup.DecryptionKey;
+import dev.drkit.backup.Encryption;
+import dev.drkit.backup.OpenPgpKeyPair;
 import dev.drkit.backup.postgres.ArchiveReport;
 import dev.drkit.backup.postgres.WalArchive;
 import dev.drkit.backup.postgres.WalArchiveVerifier;
@@ -312,6 +314,48 @@ class WalArchiveCommandsTest {
         assertThat(names(store)).isEqualTo(storeBefore);
         // the class path copy and the key files for the server's wal-fetch are gone
         assertThat(drillDirectories()).isEqualTo(drillDirsBefore);
+    }
+
+    @Test
+    void aDrillFromAStoreForARecipientReadsItWithTheIdentity() throws Exception {
+        // the same WAL, stored again for a public key: the host that archives it could not read it back
+        Path recipientStore = Files.createDirectory(root.resolve("wal-recipient"));
+        Path fetched = Files.createDirectory(root.resolve("fetched"));
+        OpenPgpKeyPair.KeyFiles keyFiles;
+        try (OpenPgpKeyPair pair = OpenPgpKeyPair.generator("WAL drill <wal@example.com>").noPassphrase().generate();
+             BackupStore source = FileSystemStore.openReadOnly(store);
+             BackupStore target = FileSystemStore.open(recipientStore);
+             Secret passphrase = Secret.ofString(PASSPHRASE, "wal")) {
+            keyFiles = pair.writeTo(root, "wal-drill");
+            WalArchive reading = WalArchive.builder(source).decryptionKey(DecryptionKey.passphrase(passphrase))
+                .build();
+            WalArchive writing = WalArchive.builder(target).encryption(Encryption.recipients(pair.recipient()))
+                .build();
+            for (String name : reading.list()) {
+                Path segment = fetched.resolve(name);
+                reading.fetch(name, segment);
+                writing.push(segment);
+            }
+        }
+        Optional<String> user = PgCluster.serverUser();
+        if (user.isPresent()) {
+            run(List.of("chown", "-R", user.get(), recipientStore.toString()));
+        }
+        List<String> drillDirsBefore = drillDirectories();
+
+        int code = drkit("pitr", "drill", "--base-backup", base.toString(), "--archive", recipientStore.toString(),
+            "--identity", keyFiles.secretKey().toString(), "--target-time", beforeMarker.toString(),
+            "--expect-rows", "t=" + rowsBeforeMarker, "--check-sql", "SELECT count(*) FROM t WHERE id = -1",
+            "--expect", "0", "--json");
+
+        assertThat(code).as(out + "\n" + err).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains("\"passed\" : true");
+        assertThat(drillDirectories()).isEqualTo(drillDirsBefore);
+        // without the identity the recipient store cannot be read with the passphrase
+        out.getBuffer().setLength(0);
+        int wrongKey = drkit("pitr", "verify", "--archive", recipientStore.toString(), "--base-backup",
+            base.toString(), "--passphrase-file", passphraseFile.toString());
+        assertThat(wrongKey).as(out + "\n" + err).isNotEqualTo(ExitCodes.OK);
     }
 
     @Test
