@@ -7,7 +7,6 @@ import dev.drkit.backup.postgres.WalArchive;
 import dev.drkit.backup.postgres.WalArchiveVerifier;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.core.secret.CredentialFiles;
-import dev.drkit.core.secret.Secret;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.ServerSideJava;
 import org.jspecify.annotations.Nullable;
@@ -448,14 +447,9 @@ final class PitrCommand implements Runnable {
                 credentials = CredentialFiles.create("wal-fetch", work, PgCluster.serverUser().orElse(null));
                 StringBuilder options = new StringBuilder(" --store ")
                     .append(ServerSideJava.shellQuote(store.toAbsolutePath().toString()));
-                if (identity != null) {
-                    Path copy;
-                    byte[] bytes = Files.readAllBytes(identity);
-                    try (Secret content = Secret.ofBytes(bytes, "identity")) {
-                        copy = credentials.write("identity", content);
-                    } finally {
-                        java.util.Arrays.fill(bytes, (byte) 0); // Secret holds its own copy; wipe this one
-                    }
+                if (key.identity() != null) {
+                    // the key as forRestore read and checked it: the file is not read a second time
+                    Path copy = credentials.write("identity", key.identity().key());
                     options.append(" --identity ").append(ServerSideJava.shellQuote(copy.toString()));
                 }
                 if (key.passphrase() != null) {
@@ -464,15 +458,12 @@ final class PitrCommand implements Runnable {
                 }
                 String drkit = ServerSideJava.commandLine(work.resolve("lib"), Drkit.class);
                 return new ServerSideFetch(work, credentials, drkit + " wal-fetch" + options + " %f %p");
-            } catch (IOException | RuntimeException e) {
+            } catch (RuntimeException e) {
                 if (credentials != null) {
                     credentials.close();
                 }
                 deleteTree(work);
-                if (e instanceof IOException io) {
-                    throw new UncheckedIOException("cannot read " + identity + ": " + io.getMessage(), io);
-                }
-                throw (RuntimeException) e;
+                throw e;
             }
         }
 
