@@ -1,5 +1,7 @@
 package dev.drkit.backup.internal;
 
+import org.jspecify.annotations.Nullable;
+
 import javax.crypto.Cipher;
 import javax.crypto.ShortBufferException;
 import java.io.FilterOutputStream;
@@ -39,12 +41,12 @@ final class CfbEncryptingStream extends FilterOutputStream {
     private final byte[] ciphertext = new byte[BUFFER_BYTES];
     private boolean closed;
     /** The sink's failure: the key stream has moved past bytes the sink may not hold, so nothing may follow. */
-    private IOException sinkFailure;
+    private @Nullable IOException sinkFailure;
 
     /**
-     * @param out         the ciphertext's sink
-     * @param cbc         the block cipher in CBC mode without padding, initialised to encrypt with the key and
-     *                    with {@code firstKeyStream} as its IV
+     * @param out            the ciphertext's sink
+     * @param cbc            the block cipher in CBC mode without padding, initialised to encrypt with the key and
+     *                       with {@code firstKeyStream} as its IV
      * @param firstKeyStream the block cipher's encryption of the CFB IV, one block long
      */
     CfbEncryptingStream(OutputStream out, Cipher cbc, byte[] firstKeyStream) {
