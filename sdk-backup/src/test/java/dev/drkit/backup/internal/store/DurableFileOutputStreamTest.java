@@ -1,6 +1,7 @@
 package dev.drkit.backup.internal.store;
 
 import dev.drkit.backup.internal.BackgroundSync;
+import dev.drkit.backup.internal.FailingForceChannel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,5 +64,25 @@ class DurableFileOutputStreamTest {
         }
         assertThat(out.syncsStarted()).isZero();
         assertThat(Files.size(file)).isEqualTo(100_000);
+    }
+
+    @Test
+    void aFailedBackgroundSyncFailsTheCloseThoughTheFinalFsyncSucceeds(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("object");
+        AtomicInteger closes = new AtomicInteger();
+        FailingForceChannel channel = new FailingForceChannel(
+            FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
+        DurableFileOutputStream out = new DurableFileOutputStream(channel, closes::incrementAndGet);
+        byte[] block = new byte[1 << 20];
+        for (long left = BackgroundSync.INTERVAL + block.length; left > 0; left -= block.length) {
+            out.write(block);
+        }
+
+        // Linux reports a writeback error to one fsync only: the final fsync alone would call this object durable
+        assertThatThrownBy(out::close).isInstanceOf(IOException.class).hasMessage(FailingForceChannel.FAILURE);
+        assertThat(out.syncsStarted()).isEqualTo(1);
+        assertThat(closes).as("the store learns that the stream is closed").hasValue(1);
+        assertThat(channel.isOpen()).isFalse();
+        assertThatThrownBy(() -> out.write(1)).isInstanceOf(IOException.class);
     }
 }
