@@ -9,6 +9,7 @@ import dev.drkit.backup.internal.RecordingStreams;
 import dev.drkit.backup.internal.SyncingFileOutputStream;
 import dev.drkit.backup.internal.TarArchiver;
 import dev.drkit.backup.internal.WriteBehindOutputStream;
+import dev.drkit.backup.internal.store.LocalFiles;
 import dev.drkit.backup.retention.Backup;
 import dev.drkit.backup.retention.RetentionPlan;
 import dev.drkit.backup.retention.RetentionPolicy;
@@ -56,7 +57,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * Makes, lists, verifies and restores encrypted backups in a {@link BackupStore}.
@@ -883,7 +883,7 @@ public final class BackupEngine {
                 context("restore", id, "target", target.toString()), e.getCause());
         } finally {
             if (!swapped) {
-                deleteTree(staging);
+                LocalFiles.deleteTreeQuietly(staging, log, "BackupEngine: the unfinished restore");
             }
         }
     }
@@ -911,28 +911,6 @@ public final class BackupEngine {
             return previous;
         } catch (IOException e) {
             throw new ArchiveReader.TargetWriteException(e);
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            List<Path> all = new ArrayList<>();
-            paths.forEach(all::add);
-            all.sort(Comparator.comparingInt(Path::getNameCount).reversed());
-            for (Path path : all) {
-                if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
-                    // a restored read-only directory must be writable to be emptied
-                    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwx------"));
-                }
-            }
-            for (Path path : all) {
-                Files.deleteIfExists(path);
-            }
-        } catch (IOException | RuntimeException e) {
-            log.warn("BackupEngine: could not remove the unfinished restore at {}: {}", root, describe(e));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.drkit.cli;
 
+import dev.drkit.backup.internal.store.LocalFiles;
 import dev.drkit.backup.postgres.ArchiveReport;
 import dev.drkit.backup.postgres.PitrDrill;
 import dev.drkit.backup.postgres.PitrDrillReport;
@@ -10,6 +11,8 @@ import dev.drkit.core.secret.CredentialFiles;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.ServerSideJava;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -422,6 +425,8 @@ final class PitrCommand implements Runnable {
      * temporary directory, removed when the drill ends.
      */
     static final class ServerSideFetch implements AutoCloseable {
+        private static final Logger log = LoggerFactory.getLogger(PitrCommand.class);
+
         private final Path work;
         private final CredentialFiles credentials;
         private final String restoreCommand;
@@ -462,7 +467,7 @@ final class PitrCommand implements Runnable {
                 if (credentials != null) {
                     credentials.close();
                 }
-                deleteTree(work);
+                LocalFiles.deleteTreeQuietly(work, log, "drkit pitr drill");
                 throw e;
             }
         }
@@ -474,21 +479,7 @@ final class PitrCommand implements Runnable {
         @Override
         public void close() {
             credentials.close();
-            deleteTree(work);
-        }
-
-        private static void deleteTree(Path dir) {
-            try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> {
-                    try {
-                        Files.deleteIfExists(f);
-                    } catch (IOException e) {
-                        // best effort: a temporary directory
-                    }
-                });
-            } catch (IOException e) {
-                // best effort
-            }
+            LocalFiles.deleteTreeQuietly(work, log, "drkit pitr drill");
         }
     }
 }

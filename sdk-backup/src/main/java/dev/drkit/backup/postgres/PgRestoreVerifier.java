@@ -4,6 +4,7 @@ import dev.drkit.backup.BackupEngine;
 import dev.drkit.backup.BackupException;
 import dev.drkit.backup.BackupManifest;
 import dev.drkit.backup.DecryptionKey;
+import dev.drkit.backup.internal.store.LocalFiles;
 import dev.drkit.backup.postgres.internal.BaseBackupFiles;
 import dev.drkit.backup.postgres.internal.Catalog;
 import dev.drkit.backup.postgres.internal.ChildEnvironment;
@@ -131,7 +132,7 @@ public final class PgRestoreVerifier {
                 + e.getClass().getSimpleName()));
         } finally {
             if (work != null) {
-                deleteTree(work);
+                LocalFiles.deleteTreeQuietly(work, log, "PgRestoreVerifier");
             }
         }
         RestoreVerificationReport report = new RestoreVerificationReport(id, kind, database, manifest.finishedAt(),
@@ -420,10 +421,6 @@ public final class PgRestoreVerifier {
 
     private static long millis(long startNanos) {
         return (System.nanoTime() - startNanos) / 1_000_000;
-    }
-
-    private static void deleteTree(Path root) {
-        ScratchTrees.delete(root, log, "PgRestoreVerifier");
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.drkit.backup.postgres;
 
+import dev.drkit.backup.internal.store.LocalFiles;
 import dev.drkit.backup.postgres.internal.BackupTimes;
 import dev.drkit.backup.postgres.internal.BaseBackupFiles;
 import dev.drkit.backup.postgres.internal.ServerLog;
@@ -378,7 +379,7 @@ public final class PitrDrill {
             throw new PitrDrillException(PitrDrillException.Reason.BAD_BASE_BACKUP, "PITR drill '" + name
                 + "': cannot read the base backup " + source + ": " + e.getMessage(), e);
         } finally {
-            deleteTree(staging);
+            LocalFiles.deleteTreeQuietly(staging, log, "PITR drill");
         }
     }
 
@@ -435,10 +436,6 @@ public final class PitrDrill {
         cluster.close();
         return stop + (Files.exists(cluster.directory(), LinkOption.NOFOLLOW_LINKS)
             ? "; could not delete all of " + cluster.directory() : ", " + cluster.directory() + " deleted");
-    }
-
-    private static void deleteTree(Path root) {
-        ScratchTrees.delete(root, log, "PITR drill");
     }
 
     /** The binaries of the configuration, or those {@link PgBinaries#detect()} finds on another thread. */

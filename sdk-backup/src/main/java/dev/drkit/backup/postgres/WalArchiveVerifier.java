@@ -1,5 +1,6 @@
 package dev.drkit.backup.postgres;
 
+import dev.drkit.backup.internal.store.LocalFiles;
 import dev.drkit.backup.postgres.wal.BaseBackup;
 import dev.drkit.backup.postgres.wal.Lsn;
 import dev.drkit.backup.postgres.wal.SegmentName;
@@ -163,7 +164,8 @@ public final class WalArchiveVerifier {
             throw new WalArchiveException("cannot verify the WAL archive " + location + ": " + e, location, e);
         } finally {
             if (dir != null) {
-                deleteTree(dir);
+                LocalFiles.deleteTreeQuietly(dir, org.slf4j.LoggerFactory.getLogger(WalArchiveVerifier.class),
+                    "WAL archive verification");
             }
         }
     }
@@ -174,11 +176,6 @@ public final class WalArchiveVerifier {
         try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(file.toFile(), "rw")) {
             raf.setLength(size);
         }
-    }
-
-    private static void deleteTree(Path dir) {
-        ScratchTrees.delete(dir, org.slf4j.LoggerFactory.getLogger(WalArchiveVerifier.class),
-            "WAL archive verification");
     }
 
     /** The archive directory, unless a {@link WalArchive} store is verified. */

@@ -14,10 +14,13 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
 
+import org.slf4j.Logger;
+
 /**
  * File operations the filesystem store needs: private files and directories made with their modes from the
  * start (never a window in which they are readable by others), fsync of directories, and removal of a tree that
- * never follows a symbolic link out of it. Internal: no compatibility guarantees.
+ * never follows a symbolic link out of it (also used for the scratch trees of restores and drills). Internal: no
+ * compatibility guarantees.
  */
 public final class LocalFiles {
 
@@ -67,8 +70,9 @@ public final class LocalFiles {
 
     /**
      * Removes {@code path} and, if it is a directory, everything in it, without following symbolic links: a link
-     * is removed, never what it points to. Returns the bytes of the regular files removed. A path that does not
-     * exist frees nothing.
+     * is removed, never what it points to. A directory the caller cannot write (a restored read-only directory) is
+     * made writable by its owner first, so that it can be emptied. Returns the bytes of the regular files removed.
+     * A path that does not exist frees nothing.
      */
     public static long deleteTree(Path path) throws IOException {
         long[] freed = {0};
@@ -84,7 +88,16 @@ public final class LocalFiles {
             return freed[0];
         }
         // walkFileTree does not follow links unless told to: a link inside the tree is visited as a file
+        boolean posix = isPosix(path);
         Files.walkFileTree(path, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                if (posix && !Files.isWritable(dir)) {
+                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
                 if (attrs.isRegularFile()) {
@@ -104,5 +117,20 @@ public final class LocalFiles {
             }
         });
         return freed[0];
+    }
+
+    /**
+     * {@link #deleteTree} at best effort, for scratch trees: a failure is logged to {@code log} as
+     * {@code "<who>: could not remove <path>: <reason>"}, never thrown, so that it cannot hide the failure that
+     * led to the clean-up. Returns whether nothing is left.
+     */
+    public static boolean deleteTreeQuietly(Path path, Logger log, String who) {
+        try {
+            deleteTree(path);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            log.warn("{}: could not remove {}: {}", who, path, e.toString());
+            return false;
+        }
     }
 }
