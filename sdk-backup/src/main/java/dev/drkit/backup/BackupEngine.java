@@ -310,6 +310,7 @@ public final class BackupEngine {
             try {
                 storePhase = false;
                 fields.entries = copySource(source, rootAttributes, out);
+                fields.labels = source.labelsAfterRead(labels);
                 storePhase = true;
                 out.close();
             } finally {

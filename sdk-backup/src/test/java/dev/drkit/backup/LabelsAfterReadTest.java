@@ -1,6 +1,8 @@
 package dev.drkit.backup;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,10 +16,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** A source's labels known only once it has been read join the manifest, after the stream closed. */
 class LabelsAfterReadTest {
 
-    @Test
-    void labelsAfterReadJoinTheEngineLabelsAndWinOnTheSameKey() {
+    @ParameterizedTest(name = "in parts: {0}")
+    @ValueSource(booleans = {false, true})
+    void labelsAfterReadJoinTheEngineLabelsAndWinOnTheSameKey(boolean parts) {
         InMemoryBackupStore store = new InMemoryBackupStore();
-        BackupEngine engine = engine(store).label("app", "orders").label("kind", "engine's").build();
+        BackupEngine engine = engine(store).label("app", "orders").label("kind", "engine's")
+            .partBytes(parts ? BackupEngine.MIN_PART_BYTES : 0).build();
         AtomicBoolean closed = new AtomicBoolean();
         BackupSource source = BackupSource.stream("data", () -> new ByteArrayInputStream(
                 "payload".getBytes(StandardCharsets.UTF_8)) {
@@ -38,10 +42,11 @@ class LabelsAfterReadTest {
         assertThat(engine.verify(info.id(), Engines.KEY).passed()).isTrue();
     }
 
-    @Test
-    void anInvalidLabelAfterReadFailsTheBackupAndKeepsNothing() {
+    @ParameterizedTest(name = "in parts: {0}")
+    @ValueSource(booleans = {false, true})
+    void anInvalidLabelAfterReadFailsTheBackupAndKeepsNothing(boolean parts) {
         InMemoryBackupStore store = new InMemoryBackupStore();
-        BackupEngine engine = engine(store).build();
+        BackupEngine engine = engine(store).partBytes(parts ? BackupEngine.MIN_PART_BYTES : 0).build();
         BackupSource source = BackupSource.stream("data", () -> new ByteArrayInputStream(new byte[10]))
             .withLabelsAfterRead(() -> Map.of("bad key with spaces", "x"));
 
