@@ -1,6 +1,7 @@
 package dev.drkit.backup;
 
 import dev.drkit.backup.internal.SafePaths;
+import dev.drkit.backup.internal.store.LocalFiles;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.jspecify.annotations.Nullable;
@@ -9,6 +10,7 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -20,6 +22,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -46,10 +49,28 @@ final class ArchiveReader {
     private final Set<String> directories = new HashSet<>();
     private final List<ManifestEntry> extracted = new ArrayList<>();
     private final byte[] buffer = new byte[64 * 1024];
+    private final Durability durability;
 
-    private ArchiveReader(BackupManifest manifest, @Nullable Path root) {
+    /** Forces a file's or a directory's contents to stable storage; replaceable in tests, to see what is synced. */
+    @FunctionalInterface
+    interface Durability {
+        Durability FSYNC = (path, directory) -> {
+            if (directory) {
+                LocalFiles.fsyncDirectory(path);
+            } else {
+                try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+                    channel.force(true);
+                }
+            }
+        };
+
+        void sync(Path path, boolean directory) throws IOException;
+    }
+
+    private ArchiveReader(BackupManifest manifest, @Nullable Path root, Durability durability) {
         this.manifest = manifest;
         this.root = root;
+        this.durability = durability;
         for (ManifestEntry entry : manifest.entries()) {
             expected.put(entry.path(), entry);
         }
@@ -61,7 +82,12 @@ final class ArchiveReader {
      * @param root an existing, empty directory to extract into, or {@code null} to check only
      */
     static ArchiveReader read(BackupManifest manifest, InputStream plaintext, @Nullable Path root) throws IOException {
-        ArchiveReader reader = new ArchiveReader(manifest, root);
+        return read(manifest, plaintext, root, Durability.FSYNC);
+    }
+
+    static ArchiveReader read(BackupManifest manifest, InputStream plaintext, @Nullable Path root,
+                              Durability durability) throws IOException {
+        ArchiveReader reader = new ArchiveReader(manifest, root, durability);
         reader.readAll(plaintext);
         return reader;
     }
@@ -228,18 +254,38 @@ final class ArchiveReader {
     }
 
     /**
-     * Applies the recorded modes and modification times, files first, directories last and deepest first (so a
-     * read-only directory is made read-only after its contents, and writing contents does not change its time).
+     * Forces every extracted file and directory to stable storage, so that a restore swapped in survives a power
+     * loss, then applies the recorded modes and modification times, files first, directories last and deepest first
+     * (so a read-only directory is made read-only after its contents, and writing contents does not change its
+     * time).
      */
     void finish() throws IOException {
         if (root == null) {
             return;
         }
         try {
+            syncExtracted(root);
             applyAttributes();
         } catch (IOException e) {
             throw new TargetWriteException(e);
         }
+    }
+
+    private void syncExtracted(Path root) throws IOException {
+        List<String> dirs = new ArrayList<>();
+        for (ManifestEntry entry : extracted) {
+            if (entry.type() == EntryType.FILE) {
+                durability.sync(root.resolve(entry.path()), false);
+            } else if (entry.type() == EntryType.DIRECTORY) {
+                dirs.add(entry.path());
+            }
+        }
+        // a directory's entries (files, links, subdirectories) are made durable by syncing the directory itself
+        dirs.sort(Comparator.reverseOrder());
+        for (String dir : dirs) {
+            durability.sync(root.resolve(dir), true);
+        }
+        durability.sync(root, true);
     }
 
     private void applyAttributes() throws IOException {

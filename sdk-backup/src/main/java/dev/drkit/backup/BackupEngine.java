@@ -31,9 +31,11 @@ import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
@@ -120,6 +122,8 @@ public final class BackupEngine {
     public static final int PART_MEMORY_BUDGET = 32 * 1024 * 1024;
 
     private static final Logger log = LoggerFactory.getLogger(BackupEngine.class);
+    /** Held while a restore swaps its result in: see {@link #swap}. */
+    private static final Object SWAPS = new Object();
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final String name;
@@ -874,7 +878,7 @@ public final class BackupEngine {
             } catch (IOException e) {
                 throw new ArchiveReader.TargetWriteException(e);
             }
-            Path previous = swap(staging, target);
+            Path previous = swap(id, staging, target);
             swapped = true;
             return new RestoreResult(id, target, previous, outcome.summary.plaintextBytes(),
                 manifest.entries().size(), Duration.ofNanos(System.nanoTime() - start));
@@ -889,29 +893,90 @@ public final class BackupEngine {
         }
     }
 
-    /** Moves an existing target aside, then the staged result in; puts the old one back if the second move fails. */
-    private @Nullable Path swap(Path staging, Path target) throws ArchiveReader.TargetWriteException {
-        Path previous = null;
-        try {
-            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                String base = target.getFileName() + ".pre-restore-" + BackupIds.stamp(clock.instant());
-                previous = target.resolveSibling(base);
-                for (int i = 1; Files.exists(previous, LinkOption.NOFOLLOW_LINKS); i++) {
-                    previous = target.resolveSibling(base + "-" + i);
+    /**
+     * Moves an existing target aside, then the staged result in, then syncs their directory; puts the old one back
+     * if the second move fails. Swaps are serialised within this JVM, and the name aside is reserved by creating
+     * it, so that two restores of one target (here or in another process) never move anything onto the other's
+     * saved copy: a rename replaces what it lands on.
+     */
+    private @Nullable Path swap(String id, Path staging, Path target) throws ArchiveReader.TargetWriteException {
+        synchronized (SWAPS) {
+            Path previous = null;
+            try {
+                BasicFileAttributes existing = attributesIfExists(target);
+                if (existing != null) {
+                    previous = reserveAside(target, existing.isDirectory());
+                    try {
+                        Files.move(target, previous, StandardCopyOption.ATOMIC_MOVE);
+                    } catch (IOException e) {
+                        Files.deleteIfExists(previous);     // still the empty placeholder: nothing was moved
+                        throw e;
+                    }
                 }
-                Files.move(target, previous, StandardCopyOption.ATOMIC_MOVE);
+                try {
+                    Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+                } catch (IOException e) {
+                    if (previous != null) {
+                        putBack(id, previous, target, e);
+                    }
+                    throw e;
+                }
+            } catch (IOException e) {
+                throw new ArchiveReader.TargetWriteException(e);
             }
             try {
-                Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+                LocalFiles.fsyncDirectory(target.getParent());
             } catch (IOException e) {
-                if (previous != null) {
-                    Files.move(previous, target, StandardCopyOption.ATOMIC_MOVE);
-                }
-                throw e;
+                throw new BackupIoException("Restore of backup " + id + " to " + target + " is in place, but its "
+                    + "directory could not be synced (" + describe(e) + "): it may not survive a power loss"
+                    + (previous == null ? "" : "; the previous data is at " + previous),
+                    context("restore", id, "target", target.toString()), e);
             }
             return previous;
+        }
+    }
+
+    private static @Nullable BasicFileAttributes attributesIfExists(Path path) throws IOException {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Creates an empty placeholder named {@code <target>.pre-restore-<time>[-n]}, of the target's kind (a rename
+     * replaces an empty directory only with a directory, a file only with a non-directory); creation fails when the
+     * name is taken, which makes the reservation atomic.
+     */
+    private Path reserveAside(Path target, boolean directory) throws IOException {
+        String base = target.getFileName() + ".pre-restore-" + BackupIds.stamp(clock.instant());
+        for (int i = 0; ; i++) {
+            Path candidate = target.resolveSibling(i == 0 ? base : base + "-" + i);
+            try {
+                if (directory) {
+                    Files.createDirectory(candidate, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rwx------")));
+                } else {
+                    Files.createFile(candidate, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rw-------")));
+                }
+                return candidate;
+            } catch (FileAlreadyExistsException e) {
+                // taken: try the next suffix
+            }
+        }
+    }
+
+    /** Moves the previous data back after the staged result could not be moved in; says where it is if it cannot. */
+    private void putBack(String id, Path previous, Path target, IOException moveInFailure) {
+        try {
+            Files.move(previous, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new ArchiveReader.TargetWriteException(e);
+            moveInFailure.addSuppressed(e);
+            throw new BackupIoException("Restore of backup " + id + " failed: " + target + " could not be written ("
+                + describe(moveInFailure) + "), and the previous data could not be moved back (" + describe(e)
+                + "): it is at " + previous, context("restore", id, "target", target.toString()), moveInFailure);
         }
     }
 

@@ -66,6 +66,25 @@ class ArchiveReaderTest {
             file("a"), file("b")))), null)).hasMessageContaining("twice");
     }
 
+    @Test
+    void finishSyncsEveryExtractedFileThenEveryDirectoryDeepestFirstThenTheRoot(@TempDir Path dir) throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        TarArchiveEntry a = new TarArchiveEntry("a/", true);
+        TarArchiveEntry b = new TarArchiveEntry("a/b/", true);
+        byte[] tar = tar(List.of(a, b, file("a/b/f"), file("a/g"), symlink("a/l", "g")));
+        BackupManifest manifest = manifest(List.of(ManifestEntry.directory("a", 0755, T),
+            ManifestEntry.directory("a/b", 0700, T), ManifestEntry.file("a/b/f", 0, 0644, T, EMPTY_SHA),
+            ManifestEntry.file("a/g", 0, 0600, T, EMPTY_SHA), ManifestEntry.symlink("a/l", "g", T)));
+        List<String> synced = new ArrayList<>();
+
+        ArchiveReader reader = ArchiveReader.read(manifest, new ByteArrayInputStream(tar), root,
+            (path, directory) -> synced.add((directory ? "dir " : "file ") + root.relativize(path)));
+        assertThat(synced).as("nothing is synced before every check passed").isEmpty();
+        reader.finish();
+
+        assertThat(synced).containsExactly("file a/b/f", "file a/g", "dir a/b", "dir a", "dir ");
+    }
+
     private static BackupManifest manifest(List<ManifestEntry> entries) {
         BackupManifest.Fields f = ManifestFormatTest.fields();
         f.entries = entries;
