@@ -284,6 +284,11 @@ public final class TopologyMonitor implements AutoCloseable {
                 newest = Math.max(newest, t.last.timeline());
             }
         }
+        if (expectedSystemId != 0) {
+            // Remembered when seen, not when elected: a promoted host that misses a probe before it is confirmed
+            // must not hand the writes back to the old primary on its older timeline.
+            newestPrimaryTimeline = newest;
+        }
         Tracker best = null;
         boolean tie = false;
         for (Tracker t : trackers) {
@@ -427,6 +432,8 @@ public final class TopologyMonitor implements AutoCloseable {
     }
 
     private void fence(Tracker t, String why, long now) {
+        // Claims made while fenced do not count towards an election once the fence is lifted.
+        t.primaryStreak = 0;
         if (t.fencedBecause != null) {
             t.fencedBecause = why;
             return;

@@ -39,8 +39,9 @@ import static org.quicktheories.generators.SourceDSL.lists;
  *
  * <ul>
  *   <li>no write is routed to a host whose latest probe says it is in recovery;</li>
- *   <li>when two hosts claim primary, the one on the newer timeline wins and the other is fenced, and elected
- *       timelines never go back;</li>
+ *   <li>when two hosts claim primary, the one on the newer timeline wins and the other is fenced, elected
+ *       timelines never go back, and no host is elected on a timeline older than one a host of the cluster
+ *       claimed primary on;</li>
  *   <li>reads go only to standbys that have replayed everything the primary had written {@code maxReplicaLag}
  *       ago, and to none while no primary is known (the data source then reads from the primary);</li>
  *   <li>a host is elected only after {@code confirmations} probes in a row found it primary.</li>
@@ -151,6 +152,12 @@ class TopologyMonitorProperties {
     static int checkNewerTimelineWins(Supplier<Decider> deciders) {
         return forAllScenarios(deciders, (sim, decider) -> {
             assertThat(sim.electedTimelines).as("timelines of elected primaries").isSorted();
+            for (Endpoint elected : sim.electedThisRound) {
+                assertThat(sim.timeline[HOSTS.indexOf(elected)])
+                    .as("timeline of %s, elected after a host of the cluster claimed primary on timeline %d",
+                        elected, sim.newestClaimedTimeline)
+                    .isGreaterThanOrEqualTo(sim.newestClaimedTimeline);
+            }
             Endpoint p = decider.primary();
             if (p == null) {
                 return false;
@@ -264,6 +271,7 @@ class TopologyMonitorProperties {
         final List<long[]> primarySamples = new ArrayList<>();
         List<Endpoint> electedThisRound = List.of();
         long cluster;                                        // the first elected primary's system id
+        int newestClaimedTimeline;                           // by a host of that cluster claiming primary
         int hostOfOtherCluster = -1;
         long now = TimeUnit.HOURS.toNanos(1);
         private long wal = 1_000_000;
@@ -324,6 +332,11 @@ class TopologyMonitorProperties {
                     cluster = last[i].systemId();
                 }
                 electedTimelines.add(timeline[i]);
+            }
+            for (ProbeResult r : last) {
+                if (cluster != 0 && claimsPrimary(r) && r.systemId() == cluster) {
+                    newestClaimedTimeline = Math.max(newestClaimedTimeline, r.timeline());
+                }
             }
             Endpoint p = decider.primary();
             if (!Objects.equals(p, previousPrimary)) {

@@ -1,0 +1,139 @@
+package dev.drkit.failover.internal;
+
+import dev.drkit.core.secret.CredentialsSource;
+import dev.drkit.core.secret.Secret;
+import dev.drkit.failover.Endpoint;
+import dev.drkit.failover.FailoverConfig;
+import dev.drkit.failover.HostRole;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The topology monitor's decisions ({@link TopologyMonitor#evaluate(List, long)}) in hand-written sequences of
+ * probe rounds over two hosts: the cases the random rounds of {@link TopologyMonitorProperties} are unlikely to
+ * reach, such as long runs of rounds or a promoted host missing exactly one probe.
+ */
+class TopologyMonitorTest {
+
+    static final Endpoint A = Endpoint.of("10.0.0.1", 5432);
+    static final Endpoint B = Endpoint.of("10.0.0.2", 5432);
+    static final long CLUSTER = 42;
+    static final long STEP = TimeUnit.MILLISECONDS.toNanos(250);
+
+    long now = TimeUnit.HOURS.toNanos(1);
+
+    @Test
+    void oldPrimaryStaysFencedWhenThePromotedHostMissesAProbeBeforeItIsConfirmed() {
+        // given: A is the primary on timeline 1
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        round(monitor, primary(A, 100, 1), standby(B, 100, 1));
+        round(monitor, primary(A, 200, 1), standby(B, 200, 1));
+        assertThat(monitor.primary()).isEqualTo(A);
+        // when: B is promoted to timeline 2, then its next probe times out while A still claims timeline 1
+        round(monitor, primary(A, 300, 1), primary(B, 300, 2));
+        assertThat(monitor.primary()).isNull();
+        round(monitor, primary(A, 400, 1), timedOut(B));
+        round(monitor, primary(A, 500, 1), timedOut(B));
+        // then: nothing goes to A, and B is elected once confirmed
+        assertThat(monitor.primary()).as("primary after timeline 2 was seen").isNull();
+        assertThat(monitor.topology().host(A).orElseThrow().role()).isEqualTo(HostRole.FENCED);
+        round(monitor, primary(A, 600, 1), primary(B, 600, 2));
+        round(monitor, primary(A, 700, 1), primary(B, 700, 2));
+        assertThat(monitor.primary()).isEqualTo(B);
+        assertThat(actions.elected).containsExactly(A, B);
+        // and A is a standby again once it follows timeline 2
+        round(monitor, standby(A, 700, 2), primary(B, 800, 2));
+        assertThat(monitor.topology().host(A).orElseThrow().role()).isEqualTo(HostRole.STANDBY);
+        monitor.close();
+    }
+
+    @Test
+    void hostFencedForAnOlderTimelineStartsItsConfirmationsAgainWhenTheFenceIsLifted() {
+        // given: no primary known yet; A claims timeline 1, B timeline 2, so A is fenced
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        round(monitor, primary(A, 100, 1), primary(B, 100, 2));
+        assertThat(monitor.topology().host(A).orElseThrow().role()).isEqualTo(HostRole.FENCED);
+        // when: B misses one probe, so nothing newer than A is seen in that round
+        round(monitor, primary(A, 200, 1), timedOut(B));
+        // then: A's claims while fenced did not count
+        assertThat(monitor.primary()).isNull();
+        round(monitor, primary(A, 300, 1), primary(B, 300, 2));
+        round(monitor, primary(A, 400, 1), primary(B, 400, 2));
+        assertThat(actions.elected).containsExactly(B);
+        monitor.close();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    static TopologyMonitor monitor(Duration maxLag, Recorder actions) {
+        FailoverConfig config = FailoverConfig.builder().name("monitor").endpoints(A, B)
+            .credentials(CredentialsSource.fixed("app", Secret.ofString("not-used-here", "password")))
+            .failAfter(3).confirmations(2).maxReplicaLag(maxLag).build();
+        return new TopologyMonitor(config, actions, event -> { }, new FailoverCounters(config.endpoints()));
+    }
+
+    /** One round {@link #STEP} after the last; the results are made at the round's time. */
+    void round(TopologyMonitor monitor, Result a, Result b) {
+        round(monitor, STEP, a, b);
+    }
+
+    void round(TopologyMonitor monitor, long step, Result a, Result b) {
+        now += step;
+        monitor.evaluate(List.of(a.at(now), b.at(now)), now);
+    }
+
+    interface Result {
+        ProbeResult at(long nanos);
+    }
+
+    static Result primary(Endpoint e, long wal, int timeline) {
+        return nanos -> new ProbeResult(e, true, true, false, wal, timeline, CLUSTER, wal, false, "", nanos);
+    }
+
+    static Result standby(Endpoint e, long wal, int timeline) {
+        return nanos -> new ProbeResult(e, true, true, true, wal, timeline, CLUSTER, wal, false, "", nanos);
+    }
+
+    static Result timedOut(Endpoint e) {
+        return nanos -> new ProbeResult(e, false, false, false, -1, 0, 0, -1, false, "no answer within 1000 ms", nanos);
+    }
+
+    static final class Recorder implements TopologyMonitor.Actions {
+        final List<Endpoint> elected = new ArrayList<>();
+        List<Endpoint> readers = List.of();
+
+        @Override
+        public void primaryLost(Endpoint endpoint, String why) {
+        }
+
+        @Override
+        public void primaryElected(Endpoint endpoint) {
+            elected.add(endpoint);
+        }
+
+        @Override
+        public void fenced(Endpoint endpoint, String why) {
+        }
+
+        @Override
+        public void healthy(Endpoint endpoint) {
+        }
+
+        @Override
+        public void unreachable(Endpoint endpoint, String why) {
+        }
+
+        @Override
+        public void readersChanged(List<Endpoint> now) {
+            readers = List.copyOf(now);
+        }
+    }
+}
