@@ -49,6 +49,7 @@ public final class TopologyMonitor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TopologyMonitor.class);
     /** How long probing stays fast after a change. */
     private static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(3);
+    /** How many of the primary's WAL positions the lag window holds, spaced evenly by time. */
     private static final int MAX_SAMPLES = 512;
 
     /** What the monitor tells the data source. Called on the monitor thread. */
@@ -452,12 +453,7 @@ public final class TopologyMonitor implements AutoCloseable {
         Endpoint current = primary;
         Tracker lead = current == null ? null : tracker(current);
         if (lead != null && lead.last.ok()) {
-            primarySamples.addLast(new long[] {lead.last.nanos(), lead.last.walPosition()});
-            long keep = config.maxReplicaLag().toNanos() * 2 + TimeUnit.SECONDS.toNanos(2);
-            while (primarySamples.size() > MAX_SAMPLES
-                || (!primarySamples.isEmpty() && now - primarySamples.peekFirst()[0] > keep)) {
-                primarySamples.removeFirst();
-            }
+            sample(lead.last.nanos(), lead.last.walPosition(), now);
         }
         List<Endpoint> eligible = new ArrayList<>();
         for (Tracker t : trackers) {
@@ -506,6 +502,29 @@ public final class TopologyMonitor implements AutoCloseable {
         topology = snapshot();
     }
 
+    /**
+     * Keeps the primary's WAL position at {@code nanos}: samples at least 1/{@link #MAX_SAMPLES} of the retention
+     * window ({@code 2 * maxReplicaLag + 2 s}) apart, over that window, and the newest sample older than it.
+     */
+    private void sample(long nanos, long walPosition, long now) {
+        long keep = config.maxReplicaLag().toNanos() * 2 + TimeUnit.SECONDS.toNanos(2);
+        // Spaced by time, not one per round: back-to-back rounds (after suspect()) would otherwise fill the
+        // samples with a second's worth and hide how long a stuck standby has been behind.
+        if (primarySamples.isEmpty() || nanos - primarySamples.peekLast()[0] >= keep / MAX_SAMPLES) {
+            primarySamples.addLast(new long[] {nanos, walPosition});
+        }
+        // The newest sample older than the window stays: a standby that has not replayed even that is measured
+        // from it, beyond the bound, not from the younger samples (with rounds farther apart than the window,
+        // from the current one).
+        while (primarySamples.size() > 1) {
+            long[] oldest = primarySamples.removeFirst();
+            if (now - primarySamples.peekFirst()[0] <= keep) {
+                primarySamples.addFirst(oldest);
+                break;
+            }
+        }
+    }
+
     /** How far behind the primary a standby's replay is, from the primary's recent WAL positions. */
     private @Nullable Duration lag(Tracker standby, long now) {
         if (primarySamples.isEmpty() || standby.last.walPosition() < 0) {
@@ -515,7 +534,8 @@ public final class TopologyMonitor implements AutoCloseable {
         if (replayed >= primarySamples.peekLast()[1]) {
             return Duration.ZERO;
         }
-        // The oldest moment the primary had WAL the standby has not replayed yet.
+        // The oldest moment the primary had WAL the standby has not replayed yet; behind even the oldest sample,
+        // it is at least that far behind.
         long since = primarySamples.peekFirst()[0];
         for (var it = primarySamples.descendingIterator(); it.hasNext(); ) {
             long[] sample = it.next();

@@ -71,6 +71,73 @@ class TopologyMonitorTest {
         monitor.close();
     }
 
+    @Test
+    void lagBoundLongerThanTheSampleWindowIsNeverExceeded() {
+        // given: a 5 minute bound, probes every 250 ms, B replays nothing from the start
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofMinutes(5), actions);
+        long stuck = 1_000_000;
+        long wal = stuck;
+        long start = now;
+        // when: 400 s pass
+        while (now - start < TimeUnit.SECONDS.toNanos(400)) {
+            wal += 1_000;
+            round(monitor, STEP, primary(A, wal, 1), standby(B, stuck, 1));
+        }
+        // then
+        assertThat(monitor.topology().host(B).orElseThrow().replicaLag())
+            .hasValueSatisfying(lag -> assertThat(lag).isGreaterThan(Duration.ofMinutes(5)));
+        assertThat(actions.readers).doesNotContain(B);
+        monitor.close();
+    }
+
+    @Test
+    void burstOfBackToBackRoundsKeepsAStuckStandbyBeyondTheDefaultBound() {
+        // given: B has replayed nothing for 10 s of rounds at the default interval
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        long stuck = 1_000_000;
+        long wal = stuck;
+        for (int i = 0; i < 40; i++) {
+            wal += 1_000;
+            round(monitor, STEP, primary(A, wal, 1), standby(B, stuck, 1));
+        }
+        assertThat(actions.readers).doesNotContain(B);
+        // when: rounds come back to back, 2 ms apart, as they do while callers report connection failures
+        for (int i = 0; i < 600; i++) {
+            wal += 1_000;
+            round(monitor, TimeUnit.MILLISECONDS.toNanos(2), primary(A, wal, 1), standby(B, stuck, 1));
+        }
+        // then
+        assertThat(monitor.topology().host(B).orElseThrow().replicaLag())
+            .hasValueSatisfying(lag -> assertThat(lag).isGreaterThan(Duration.ofSeconds(2)));
+        assertThat(actions.readers).doesNotContain(B);
+        // and once B catches up it takes reads again, though not every round added a sample
+        wal += 1_000;
+        round(monitor, TimeUnit.MILLISECONDS.toNanos(2), primary(A, wal, 1), standby(B, wal, 1));
+        assertThat(actions.readers).containsExactly(B);
+        monitor.close();
+    }
+
+    @Test
+    void probesFartherApartThanTheSampleWindowStillSeeAStuckStandby() {
+        // given: a 2 s bound (samples kept 6 s) and rounds 10 s apart
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        long stuck = 1_000_000;
+        long wal = stuck;
+        // when: B replays nothing
+        for (int i = 0; i < 5; i++) {
+            wal += 1_000;
+            round(monitor, TimeUnit.SECONDS.toNanos(10), primary(A, wal, 1), standby(B, stuck, 1));
+        }
+        // then
+        assertThat(monitor.topology().host(B).orElseThrow().replicaLag())
+            .hasValueSatisfying(lag -> assertThat(lag).isGreaterThanOrEqualTo(Duration.ofSeconds(10)));
+        assertThat(actions.readers).doesNotContain(B);
+        monitor.close();
+    }
+
     // ---------------------------------------------------------------- helpers
 
     static TopologyMonitor monitor(Duration maxLag, Recorder actions) {
