@@ -6,6 +6,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import javax.management.ObjectName;
+
+import java.lang.management.ManagementFactory;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -85,6 +88,26 @@ class RoutingTest {
     void doesNotTakeCredentialsFromTheCaller() {
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> dataSource.getConnection("u", "p")))
             .isInstanceOf(java.sql.SQLFeatureNotSupportedException.class);
+    }
+
+    @Test
+    void poolsOpenWithHikariJmxBeansOn() throws Exception {
+        // HikariCP refuses a pool name with ':' (as in host:port) when it registers JMX beans.
+        FailoverDataSource jmx = servers.dataSource(b -> b.name("jmx").poolCustomizer(h -> h.setRegisterMbeans(true)));
+        try {
+            try (Connection c = jmx.getConnection(); Statement s = c.createStatement();
+                 ResultSet r = s.executeQuery("SELECT inet_server_port()")) {
+                r.next();
+                assertThat(r.getInt(1)).isEqualTo(servers.primary.port());
+            }
+            Endpoint primary = servers.primaryEndpoint();
+            String pool = "type=Pool (jmx-" + primary.host() + "_" + primary.port() + "-";
+            assertThat(ManagementFactory.getPlatformMBeanServer().queryNames(new ObjectName("com.zaxxer.hikari:*"), null))
+                .map(ObjectName::getKeyPropertyListString)
+                .anySatisfy(name -> assertThat(name).startsWith(pool));
+        } finally {
+            jmx.close();
+        }
     }
 
     static void awaitReaders() throws InterruptedException {

@@ -129,7 +129,7 @@ public final class HostPools implements AutoCloseable {
         hikari.setConnectionTimeout(Math.max(250, config.primaryWait().toMillis()));
         hikari.setMaximumPoolSize(config.maximumPoolSize());
         config.poolCustomizer().accept(hikari);
-        hikari.setPoolName(config.name() + "-" + endpoint.id() + "-" + serial.incrementAndGet());
+        hikari.setPoolName(jmxSafe(config.name() + "-" + endpoint.id() + "-" + serial.incrementAndGet()));
         hikari.setJdbcUrl("jdbc:postgresql://" + endpoint.id() + "/" + config.database());
         hikari.setDriverClassName("org.postgresql.Driver");
         hikari.setCredentialsProvider(() -> {
@@ -162,6 +162,15 @@ public final class HostPools implements AutoCloseable {
         hikari.addDataSourceProperty("ApplicationName", "drkit " + config.name());
         hikari.validate();
         return hikari;
+    }
+
+    /**
+     * {@code name} with {@code _} for what cannot stand in a JMX object name: HikariCP refuses a pool name with
+     * {@code :} (as in {@code host:port}) when {@code registerMbeans} is on, and does not register its beans under
+     * one with {@code , = * ? "}.
+     */
+    private static String jmxSafe(String name) {
+        return name.replaceAll("[:,=*?\"]", "_");
     }
 
     @Override
