@@ -5,7 +5,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * Vault refused to log in ({@link Reason#LOGIN_REFUSED}: a wrong role ID, a secret ID that expired, was used up or
  * was never issued, a wrapping token already unwrapped), or a root token was offered without the explicit opt-in
- * ({@link Reason#ROOT_TOKEN_REFUSED}). Retrying with the same credentials will not help.
+ * ({@link Reason#ROOT_TOKEN_REFUSED}), or a token is malformed and was not sent ({@link Reason#MALFORMED_TOKEN}: a
+ * trailing carriage return, say). Retrying with the same credentials will not help.
  *
  * @since 0.1
  */
@@ -15,7 +16,7 @@ public class VaultAuthException extends VaultException {
 
     /**
      * @param message what happened; never a secret or a response body
-     * @param reason  {@link Reason#LOGIN_REFUSED} or {@link Reason#ROOT_TOKEN_REFUSED}
+     * @param reason  {@link Reason#LOGIN_REFUSED}, {@link Reason#ROOT_TOKEN_REFUSED} or {@link Reason#MALFORMED_TOKEN}
      * @param path    the Vault path; not secret
      * @param status  the HTTP status, or 0 if none came back
      * @param cause   the underlying failure, or {@code null}

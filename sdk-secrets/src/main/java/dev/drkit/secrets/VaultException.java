@@ -42,6 +42,11 @@ public class VaultException extends EnvironmentException {
         LOGIN_REFUSED,
         /** A root token was offered without the explicit opt-in. */
         ROOT_TOKEN_REFUSED,
+        /**
+         * A token is empty or holds whitespace or control characters (such as a trailing carriage return), so it
+         * cannot be sent to Vault; nothing was sent.
+         */
+        MALFORMED_TOKEN,
         /** Vault answered 403: the token lacks the policy for the path, or was revoked. */
         PERMISSION_DENIED,
         /** Vault answered 404: nothing at the path (or the version was deleted). */

@@ -238,4 +238,19 @@ class TokenLifecycleTest {
             assertThat(logs.lines(Level.WARN)).filteredOn(l -> l.contains("ROOT token")).hasSize(2);
         }
     }
+
+    @Test
+    void aTokenWithATrailingCarriageReturnIsRefusedAtStartWithoutShowingIt() {
+        SecretSource crlf = () -> Secret.ofString("hvs.crlf-token-0123456789\r", "token");
+
+        assertThatThrownBy(() -> f.start(f.config(VaultAuth.token(crlf)).build()))
+            .isInstanceOfSatisfying(VaultAuthException.class, e -> {
+                assertThat(e.reason()).isEqualTo(VaultException.Reason.MALFORMED_TOKEN);
+                assertThat(e).hasMessageContaining("carriage return");
+                for (Throwable t = e; t != null; t = t.getCause()) {
+                    assertThat(String.valueOf(t)).doesNotContain("crlf-token");
+                }
+            });
+        assertThat(f.vault.requests("auth/token/lookup-self")).isZero();
+    }
 }

@@ -385,7 +385,13 @@ public final class TokenManager {
         Secret token = source.get().relabel("vault-token");
         config.tripwire().register(token);
         long sent = config.ticker().nanos();
-        VaultHttp.Response r = http.call("login", "GET", "auth/token/lookup-self", token, null);
+        VaultHttp.Response r;
+        try {
+            r = http.call("login", "GET", "auth/token/lookup-self", token, null);
+        } catch (RuntimeException e) {
+            token.close();
+            throw e;
+        }
         if (r.status() == 403 || r.status() == 400) {
             token.close();
             throw new VaultAuthException("Vault client '" + name + "': the token was refused (HTTP " + r.status()

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.drkit.core.resilience.Resilience;
 import dev.drkit.core.resilience.ResiliencePolicies;
 import dev.drkit.core.secret.Secret;
+import dev.drkit.secrets.VaultAuthException;
 import dev.drkit.secrets.VaultConfig;
 import dev.drkit.secrets.VaultException;
 import dev.drkit.secrets.VaultUnavailableException;
@@ -97,12 +98,19 @@ public final class VaultHttp {
      *
      * @param operation what is being done, for messages ("login", "read")
      * @throws VaultUnavailableException if Vault could not answer, after the policies gave up
+     * @throws VaultAuthException         ({@code MALFORMED_TOKEN}) if {@code token} cannot be sent in a header
      */
     public Response call(String operation, String method, String path, @Nullable Secret token, byte @Nullable [] body) {
         try {
+            if (token != null) {
+                checkToken(operation, path, token);
+            }
             return resilience.execute(() -> once(operation, method, path, token, body));
         } catch (VaultUnavailableException e) {
             stats.failures.increment();
+            throw e;
+        } catch (VaultAuthException e) {
+            // A malformed token is no outage: retrying it or calling it unavailable would hide the cause.
             throw e;
         } catch (RuntimeException e) {
             stats.failures.increment();
@@ -118,6 +126,29 @@ public final class VaultHttp {
             if (body != null) {
                 Arrays.fill(body, (byte) 0);
             }
+        }
+    }
+
+    /**
+     * Refuses a token the JDK would refuse as a header value: its exception quotes the value, and a token read with
+     * a trailing carriage return (a file saved with CRLF line ends) is a configuration fault, not an outage.
+     */
+    private void checkToken(String operation, String path, Secret token) {
+        boolean printable = token.withChars(chars -> {
+            if (chars.length == 0) {
+                return false;
+            }
+            for (char c : chars) {
+                if (c < 0x21 || c > 0x7e) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        if (!printable) {
+            throw new VaultAuthException("Vault client '" + name + "': the token for " + operation + " " + path
+                + " is empty or holds whitespace or control characters (a trailing carriage return or newline?), so it"
+                + " cannot be sent; fix its source", VaultException.Reason.MALFORMED_TOKEN, path, 0, null);
         }
     }
 
