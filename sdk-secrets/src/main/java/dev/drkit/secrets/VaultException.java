@@ -51,7 +51,10 @@ public class VaultException extends EnvironmentException {
         PERMISSION_DENIED,
         /** Vault answered 404: nothing at the path (or the version was deleted). */
         NOT_FOUND,
-        /** A lease or token cannot be renewed (any longer). */
+        /**
+         * A lease or token cannot be renewed (any longer); for a token given with {@link VaultAuth#token}: it has
+         * expired and its source has given no other.
+         */
         NOT_RENEWABLE,
         /** Vault answered another 4xx to a request drkit made: a bug or an unexpected server. */
         BAD_REQUEST,

@@ -3,6 +3,7 @@ package dev.drkit.secrets;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.drkit.core.secret.DatabaseCredentials;
+import dev.drkit.core.secret.Secret;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.PgClusterConfig;
 import dev.drkit.secrets.hikari.HikariVaultCredentials;
@@ -163,6 +164,23 @@ class DatabaseCredentialsTest {
             f.advance(Duration.ofSeconds(2));
             assertThat(creds.current().username()).isNotEqualTo(first);
             assertThat(canLogIn(creds.current())).isTrue();
+        }
+    }
+
+    @Test
+    void aStaticTokenThatCannotBeRenewedDoesNotRotateTheCredentialsOverAndOver() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            database(f.vault, Duration.ofSeconds(3600), Duration.ofSeconds(3600));
+            String token = f.vault.createToken(List.of("app"), Duration.ofSeconds(60), Duration.ofSeconds(60), false);
+            VaultClient client = f.start(f.config(VaultAuth.token(() -> Secret.ofString(token, "token"))).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+            String first = creds.current().username();
+
+            // New credentials would come from the same token and end with it too: nothing to rotate to.
+            f.advance(Duration.ofSeconds(59));
+            assertThat(creds.rotations()).isZero();
+            assertThat(creds.current().username()).isEqualTo(first);
+            assertThat(client.stats().logins()).isEqualTo(1);
         }
     }
 

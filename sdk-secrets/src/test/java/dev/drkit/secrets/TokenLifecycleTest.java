@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import dev.drkit.core.secret.Secret;
 import dev.drkit.core.secret.SecretFileException;
 import dev.drkit.core.secret.SecretSource;
+import dev.drkit.core.secret.Secrets;
 import dev.drkit.secrets.vault.SimulatedVault;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -252,5 +253,58 @@ class TokenLifecycleTest {
                 }
             });
         assertThat(f.vault.requests("auth/token/lookup-self")).isZero();
+    }
+
+    @Test
+    void aStaticTokenThatCannotBeRenewedIsNotLoggedInWithAgainAndEndsClearly() {
+        String token = f.vault.createToken(List.of("app"), Duration.ofSeconds(60), Duration.ofSeconds(60), false);
+        f.vault.putKv("secret", "app/api", java.util.Map.of("key", "value-0123"));
+        VaultClient client = f.start(f.config(VaultAuth.token(() -> Secret.ofString(token, "token"))).build());
+
+        f.advance(Duration.ofSeconds(59));
+        assertThat(client.stats().logins()).isEqualTo(1);
+        assertThat(f.vault.requests("auth/token/lookup-self")).isEqualTo(1);
+        assertThat(client.isLoggedIn()).isTrue();
+
+        f.advance(Duration.ofSeconds(2));
+        assertThat(client.isLoggedIn()).isFalse();
+        assertThatThrownBy(() -> client.kv2("secret").read("app/api"))
+            .isInstanceOfSatisfying(VaultAuthException.class, e -> {
+                assertThat(e.reason()).isEqualTo(VaultException.Reason.NOT_RENEWABLE);
+                assertThat(e).hasMessageContaining("expired").hasNoCause();
+                assertThat(e.getMessage()).doesNotContain(token);
+            });
+        assertThat(client.stats().logins()).isEqualTo(1);
+    }
+
+    @Test
+    void aStaticTokenReplacedAtItsSourceIsUsedAsANewLogin() {
+        String first = f.vault.createToken(List.of("app"), Duration.ofSeconds(60), Duration.ofSeconds(60), false);
+        Path file = f.file("token", first);
+        VaultClient client = f.start(f.config(VaultAuth.token(Secrets.fileSource(file))).build());
+
+        f.advance(Duration.ofSeconds(45));                        // at 40 s: the source still gives the same token
+        f.file("token", f.vault.createToken(List.of("app"), Duration.ofSeconds(600), Duration.ofSeconds(600), true));
+        f.advance(Duration.ofSeconds(10));                        // asked again a third of the time left later
+        assertThat(client.stats().logins()).isEqualTo(2);
+        f.advance(Duration.ofSeconds(10));
+        assertThat(client.isLoggedIn()).isTrue();
+        assertThat(client.lookupToken().renewable()).isTrue();
+    }
+
+    @Test
+    void aStaticTokenWithUnderASecondLeftIsNotTakenForOneThatNeverExpires() {
+        String token = f.vault.createToken(List.of("app"), Duration.ofSeconds(60), Duration.ofSeconds(60), false);
+        f.ticker.advance(Duration.ofMillis(59_500));              // lookup-self now says ttl 0, with an expire_time
+        VaultClient client = f.start(f.config(VaultAuth.token(() -> Secret.ofString(token, "token"))).build());
+
+        f.advance(Duration.ofSeconds(1));
+        assertThat(client.isLoggedIn()).isFalse();
+
+        SecretSource root = () -> Secret.ofString(f.vault.rootToken(), "root-token");   // ttl 0, no expire_time
+        VaultClient rooted = f.start(f.config(VaultAuth.token(root)).allowRootToken(true).build());
+        f.advance(Duration.ofDays(1));
+        assertThat(rooted.isLoggedIn()).isTrue();
+        assertThat(rooted.stats().logins()).isEqualTo(1);
     }
 }

@@ -235,9 +235,12 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
 
     private void scheduleNext(Lease l) {
         long now = config.ticker().nanos();
-        long left = l.endNanos() - now;
+        // While the token that created the lease is still the current one, its end is no reason to rotate: the new
+        // credentials would come from the same token. The login that replaces it reschedules (tokenReplaced).
+        boolean tokenReplaced = l.generation != tokens.generation();
+        long left = (tokenReplaced ? l.endNanos() : l.leaseEndNanos) - now;
         long delay = Schedule.renewDelay(left, config.renewFraction(), config.renewJitter(), random);
-        boolean tokenEnding = tokens.endOf(l.generation) < l.leaseEndNanos;
+        boolean tokenEnding = tokenReplaced && tokens.endOf(l.generation) < l.leaseEndNanos;
         if (!l.renewable || l.capped || tokenEnding) {
             tasks.schedule(this::rotateTask, delay);
         } else {

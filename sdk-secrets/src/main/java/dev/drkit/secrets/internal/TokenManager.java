@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,7 +26,9 @@ import java.util.function.BiConsumer;
 
 /**
  * Logs in, renews the token ahead of its end on the scheduler, and logs in again when the token is not renewable,
- * reaches its max TTL, or was revoked. Request threads only read {@link #state}; they never wait for a renewal.
+ * reaches its max TTL, or was revoked. A token given with {@link VaultAuth#token} is never "logged in" again with
+ * itself: that renews nothing; its source is asked until it gives another. Request threads only read
+ * {@link #state}; they never wait for a renewal.
  */
 public final class TokenManager {
 
@@ -48,6 +51,8 @@ public final class TokenManager {
     private @Nullable Secret unwrappedSecretId;
     private int generations;
     private boolean refusalLogged;
+    private boolean endWarned;
+    private boolean endLogged;
 
     public TokenManager(VaultConfig config, VaultHttp http, TaskScheduler scheduler, Stats stats, Random random) {
         this.config = config;
@@ -80,6 +85,13 @@ public final class TokenManager {
         if (s == null) {
             throw new VaultUnavailableException("Vault client '" + name + "' has not logged in yet (Vault unavailable"
                 + " since start)", VaultException.Reason.UNREACHABLE, "auth", 0, null);
+        }
+        if (config.auth().method() == VaultAuth.Method.TOKEN && s.expiresNanos != Long.MAX_VALUE
+            && config.ticker().nanos() - s.expiresNanos >= 0) {
+            // Sending it would get a 403 that reads like a policy problem: say what happened instead.
+            throw new VaultAuthException("Vault client '" + name + "': its token (VaultAuth.token) has expired and the"
+                + " token source has given no other; give a renewable token, or replace it at its source",
+                VaultException.Reason.NOT_RENEWABLE, "auth/token/lookup-self", 0, null);
         }
         return s.token;
     }
@@ -162,6 +174,10 @@ public final class TokenManager {
                 return false;
             }
             try {
+                if (sameStaticToken()) {
+                    // Looking the same token up again would be refused too.
+                    return false;
+                }
                 log.info("Vault client '{}': Vault refused the token (403); logging in again", name);
                 install(login());
                 return true;
@@ -245,6 +261,10 @@ public final class TokenManager {
         }
         try {
             synchronized (loginLock) {
+                if (sameStaticToken()) {
+                    awaitNewToken();
+                    return;
+                }
                 install(login());
             }
         } catch (VaultUnavailableException e) {
@@ -280,11 +300,58 @@ public final class TokenManager {
         }
     }
 
+    /**
+     * Holding {@link #loginLock}. Whether the source of a {@link VaultAuth#token} still gives the token in use:
+     * looking it up again renews nothing; it would only start a new generation (and a rotation of the database
+     * credentials it created) each time.
+     */
+    private boolean sameStaticToken() {
+        TokenState s = state;
+        if (s == null || config.auth().method() != VaultAuth.Method.TOKEN) {
+            return false;
+        }
+        try (Secret offered = config.auth().token().orElseThrow().get()) {
+            return offered.equals(s.token);
+        }
+    }
+
+    /**
+     * Holding {@link #loginLock}. The static token in use will not be renewed and its source has no other yet: asks
+     * the source again (not Vault), more often as the end nears; once the token has ended, {@link #token()} says so.
+     */
+    private void awaitNewToken() {
+        TokenState s = Objects.requireNonNull(state);
+        if (s.renewable && !s.capped) {
+            // Vault would not renew it after all: it ends at its end, and leases must not take it as renewed.
+            s = s.renewed(s.expiresNanos, true);
+            state = s;
+        }
+        long left = s.expiresNanos - config.ticker().nanos();
+        if (left > 0) {
+            if (!endWarned) {
+                endWarned = true;
+                log.warn("Vault client '{}': the token (VaultAuth.token) cannot be renewed and ends in {}s; replace it at"
+                    + " its source, or give a renewable token", name, left / 1_000_000_000L);
+            }
+            tasks.schedule(this::reloginTask,
+                Schedule.retryDelay(left, config.minRetryDelay().toNanos(), config.maxRetryDelay().toNanos()));
+        } else {
+            if (!endLogged) {
+                endLogged = true;
+                log.error("Vault client '{}': the token (VaultAuth.token) has expired; asking its source for another"
+                    + " every {} s", name, config.maxRetryDelay().toSeconds());
+            }
+            tasks.schedule(this::reloginTask, config.maxRetryDelay().toNanos());
+        }
+    }
+
     /** Holding {@link #loginLock}. */
     private void install(TokenState fresh) {
         TokenState old = state;
         state = fresh;
         refusalLogged = false;
+        endWarned = false;
+        endLogged = false;
         stats.logins.increment();
         if (old != null) {
             long oldEnd = old.expiresNanos;
@@ -416,7 +483,10 @@ public final class TokenManager {
         }
         long ttl = data.path("ttl").asLong(0);
         long creationTtl = data.path("creation_ttl").asLong(ttl);
-        return new TokenState(token, ++generations, ttl == 0 ? Long.MAX_VALUE : sent + Duration.ofSeconds(ttl).toNanos(),
+        // lookup-self answers ttl 0 both for a token that never expires (a root token: no expire_time) and for one
+        // with under a second left; only the first lives for ever.
+        boolean neverExpires = ttl == 0 && !data.hasNonNull("expire_time");
+        return new TokenState(token, ++generations, neverExpires ? Long.MAX_VALUE : sent + Duration.ofSeconds(ttl).toNanos(),
             data.path("renewable").asBoolean(false), creationTtl, policies, false);
     }
 
