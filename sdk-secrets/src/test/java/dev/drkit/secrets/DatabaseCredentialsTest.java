@@ -185,6 +185,25 @@ class DatabaseCredentialsTest {
     }
 
     @Test
+    void closingTheClientWipesTheCurrentAndTheRotatedOutPasswords() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(60));
+            VaultClient client = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(600),
+                Duration.ofSeconds(6000)))).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+            DatabaseCredentials first = creds.current();
+            f.advance(Duration.ofSeconds(54));                      // rotated at about 53 s; the first lease ends at 60 s
+            assertThat(creds.rotations()).isEqualTo(1);
+            DatabaseCredentials second = creds.current();
+            assertThat(first.password().isClosed()).isFalse();
+
+            client.close();
+            assertThat(first.password().isClosed()).isTrue();
+            assertThat(second.password().isClosed()).isTrue();
+        }
+    }
+
+    @Test
     void aHikariPoolUnderLoadRotatesWithoutAFailedLogin() throws Exception {
         try (SimulatedVault vault = SimulatedVault.start()) {
             vault.mountKv("secret", 2).policy("app", "database/creds/");

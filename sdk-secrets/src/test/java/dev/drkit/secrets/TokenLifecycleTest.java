@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import dev.drkit.core.secret.Secret;
 import dev.drkit.core.secret.SecretFileException;
 import dev.drkit.core.secret.SecretSource;
+import dev.drkit.core.secret.SecretUnavailableException;
 import dev.drkit.core.secret.Secrets;
 import dev.drkit.secrets.vault.SimulatedVault;
 import org.junit.jupiter.api.AfterEach;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -306,5 +308,36 @@ class TokenLifecycleTest {
         f.advance(Duration.ofDays(1));
         assertThat(rooted.isLoggedIn()).isTrue();
         assertThat(rooted.stats().logins()).isEqualTo(1);
+    }
+
+    @Test
+    void theTokenTheSourceGaveIsClosedOnceCopied() {
+        String token = f.vault.createToken(List.of("app"), Duration.ofSeconds(600), Duration.ofSeconds(600), true);
+        List<Secret> given = new CopyOnWriteArrayList<>();
+        f.start(f.config(VaultAuth.token(() -> {
+            Secret s = Secret.ofString(token, "token");
+            given.add(s);
+            return s;
+        })).build());
+
+        assertThat(given).isNotEmpty().allMatch(Secret::isClosed);
+    }
+
+    @Test
+    void theSecretIdIsClosedWhenTheRoleIdCannotBeRead() {
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(600));
+        List<Secret> given = new CopyOnWriteArrayList<>();
+        SecretSource roleId = () -> {
+            throw new SecretUnavailableException("no role ID", "test", java.util.Map.of(), null);
+        };
+        SecretSource secretId = () -> {
+            Secret s = Secret.ofString(f.vault.newSecretId(role), "secret-id");
+            given.add(s);
+            return s;
+        };
+
+        assertThatThrownBy(() -> f.start(f.config(VaultAuth.appRole(roleId, secretId)).build()))
+            .isInstanceOf(SecretUnavailableException.class);
+        assertThat(given).hasSize(1).allMatch(Secret::isClosed);
     }
 }

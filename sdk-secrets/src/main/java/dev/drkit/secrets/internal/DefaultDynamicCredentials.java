@@ -41,6 +41,9 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
     private final AtomicLong rotations = new AtomicLong();
     private final AtomicLong renewals = new AtomicLong();
     private final Object lock = new Object();
+    /** Passwords rotated out, kept until their leases end; close() wipes those the closed scheduler will not. */
+    private final List<Secret> retired = new CopyOnWriteArrayList<>();
+    private final Runnable stopListening;
 
     private volatile Lease lease;
     private final TaskSlot tasks;
@@ -63,7 +66,7 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         this.lease = fetch();
         log.info("Vault client '{}': database credentials for role '{}' issued, lease {}s, renewable={}", config.name(),
             role, lease.ttlSeconds, lease.renewable);
-        tokens.onReplaced((generation, endNanos) -> tokenReplaced(generation));
+        this.stopListening = tokens.onReplaced((generation, endNanos) -> tokenReplaced(generation));
         scheduleNext(lease);
     }
 
@@ -116,13 +119,18 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
 
     @Override
     public void close() {
-        if (closed) {
-            return;
+        Lease l;
+        // Under the lock: a rotation in flight either installs its lease before this, or wipes it itself.
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            l = lease;
         }
-        closed = true;
         tasks.cancel();
+        stopListening.run();
         if (config.revokeOnClose()) {
-            Lease l = lease;
             try {
                 byte[] body = VaultHttp.body(json -> json.writeStringField("lease_id", l.leaseId));
                 http.call("revoke", "PUT", "sys/leases/revoke", tokens.token(), body);
@@ -131,6 +139,9 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
                     e.reason());
             }
         }
+        l.credentials.password().close();
+        retired.forEach(Secret::close);
+        retired.clear();
     }
 
     @Override
@@ -196,7 +207,13 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
             retry(this::rotateTask, old, e);
             return;
         }
+        Secret oldPassword = old.credentials.password();
         synchronized (lock) {
+            if (closed) {
+                fresh.credentials.password().close();
+                return;
+            }
+            retired.add(oldPassword);
             lease = fresh;
         }
         rotations.incrementAndGet();
@@ -213,7 +230,10 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         }
         // The old password is kept until its lease ends: work in flight on old connections may still need it.
         long oldLeft = old.endNanos() - config.ticker().nanos();
-        scheduler.schedule(() -> old.credentials.password().close(), Math.max(0, oldLeft));
+        scheduler.schedule(() -> {
+            oldPassword.close();
+            retired.removeIf(p -> p == oldPassword);
+        }, Math.max(0, oldLeft));
         scheduleNext(fresh);
     }
 

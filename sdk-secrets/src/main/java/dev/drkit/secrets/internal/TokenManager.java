@@ -49,6 +49,8 @@ public final class TokenManager {
     private final TaskSlot tasks;
     private volatile boolean closed;
     private @Nullable Secret unwrappedSecretId;
+    /** The token the current one replaced: requests in flight may still send it. Wiped at the next login. */
+    private @Nullable Secret replacedToken;
     private int generations;
     private boolean refusalLogged;
     private boolean endWarned;
@@ -117,9 +119,13 @@ public final class TokenManager {
         return endOfGeneration.getOrDefault(generation, Long.MAX_VALUE);
     }
 
-    /** Runs {@code listener(oldGeneration, oldEndNanos)} after each new login replaced a token. */
-    public void onReplaced(BiConsumer<Integer, Long> listener) {
+    /**
+     * Runs {@code listener(oldGeneration, oldEndNanos)} after each new login replaced a token, until the returned
+     * action is run.
+     */
+    public Runnable onReplaced(BiConsumer<Integer, Long> listener) {
         replacedListeners.add(listener);
+        return () -> replacedListeners.remove(listener);
     }
 
     public boolean isLoggedIn() {
@@ -165,6 +171,9 @@ public final class TokenManager {
      */
     public boolean reloginAfterDenied(int generation) {
         synchronized (loginLock) {
+            if (closed) {
+                return false;
+            }
             TokenState s = state;
             if (s != null && s.generation != generation) {
                 return true;
@@ -196,19 +205,26 @@ public final class TokenManager {
         }
     }
 
-    /** Stops background work and, if configured, revokes the token. */
+    /** Stops background work, if configured revokes the token, and wipes the tokens and secret ID held. */
     public void close() {
         closed = true;
         tasks.cancel();
-        TokenState s = state;
-        if (s != null && config.revokeOnClose() && config.auth().method() != VaultAuth.Method.TOKEN) {
-            try {
-                http.call("revoke", "POST", "auth/token/revoke-self", s.token, null);
-            } catch (VaultException e) {
-                log.debug("Vault client '{}': revoking the token on close failed ({})", name, e.reason());
-            }
-        }
+        // Under the login lock: a login in flight finishes first, so the token it installs is revoked too.
         synchronized (loginLock) {
+            TokenState s = state;
+            if (s != null && config.revokeOnClose() && config.auth().method() != VaultAuth.Method.TOKEN) {
+                try {
+                    http.call("revoke", "POST", "auth/token/revoke-self", s.token, null);
+                } catch (VaultException e) {
+                    log.debug("Vault client '{}': revoking the token on close failed ({})", name, e.reason());
+                }
+            }
+            if (s != null) {
+                s.token.close();
+            }
+            if (replacedToken != null) {
+                replacedToken.close();
+            }
             if (unwrappedSecretId != null) {
                 unwrappedSecretId.close();
             }
@@ -261,6 +277,9 @@ public final class TokenManager {
         }
         try {
             synchronized (loginLock) {
+                if (closed) {
+                    return;
+                }
                 if (sameStaticToken()) {
                     awaitNewToken();
                     return;
@@ -354,6 +373,11 @@ public final class TokenManager {
         endLogged = false;
         stats.logins.increment();
         if (old != null) {
+            // The token before the one just replaced has had a whole generation for its requests to finish.
+            if (replacedToken != null) {
+                replacedToken.close();
+            }
+            replacedToken = old.token;
             long oldEnd = old.expiresNanos;
             endOfGeneration.put(old.generation, oldEnd);
             for (BiConsumer<Integer, Long> l : replacedListeners) {
@@ -392,7 +416,8 @@ public final class TokenManager {
         String path = "auth/" + auth.mount() + "/login";
         long sent = config.ticker().nanos();
         VaultHttp.Response r;
-        try (Secret roleId = auth.roleId().orElseThrow().get(); secretId) {
+        // secretId first: it is closed even when asking for the role ID throws.
+        try (secretId; Secret roleId = auth.roleId().orElseThrow().get()) {
             config.tripwire().register(roleId);
             config.tripwire().register(secretId);
             byte[] body = VaultHttp.body(json -> {
@@ -449,7 +474,10 @@ public final class TokenManager {
     }
 
     private TokenState tokenLogin(SecretSource source) {
-        Secret token = source.get().relabel("vault-token");
+        Secret token;
+        try (Secret offered = source.get()) {
+            token = offered.relabel("vault-token");
+        }
         config.tripwire().register(token);
         long sent = config.ticker().nanos();
         VaultHttp.Response r;
