@@ -23,6 +23,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Loads {@link Secret}s from the three places the {@code drkit} conventions allow: a file, an environment
@@ -52,6 +53,9 @@ public final class Secrets {
     public static final int MAX_FILE_BYTES = 1 << 20;
 
     private static final Logger log = LoggerFactory.getLogger(Secrets.class);
+
+    /** The names of the environment variables secrets were read from: never passed on to a child process. */
+    private static final Set<String> VARIABLES_READ = ConcurrentHashMap.newKeySet();
 
     private static final Set<PosixFilePermission> OWNER_ONLY = EnumSet.of(
         PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
@@ -147,8 +151,21 @@ public final class Secrets {
         return fromEnv(variableName, System.getenv());
     }
 
+    /**
+     * The names of the environment variables that {@link #fromEnv} (or a source made by {@link #envSource}) was
+     * asked to read in this process, whether or not they were set. Code that starts a child process removes them
+     * from the child's environment, so that a secret given as {@code --passphrase-env NAME} does not reach, say,
+     * {@code pg_dump}.
+     *
+     * @since 0.1
+     */
+    public static Set<String> environmentVariablesRead() {
+        return Set.copyOf(VARIABLES_READ);
+    }
+
     static Secret fromEnv(String variableName, Map<String, String> environment) {
         checkVariableName(variableName);
+        VARIABLES_READ.add(variableName);
         String source = "environment variable " + variableName;
         String value = environment.get(variableName);
         if (value == null) {
@@ -219,6 +236,7 @@ public final class Secrets {
      */
     public static SecretSource envSource(String variableName) {
         checkVariableName(variableName);
+        VARIABLES_READ.add(variableName);
         return new NamedSource("environment variable " + variableName, () -> fromEnv(variableName));
     }
 

@@ -282,6 +282,19 @@ class SecretsTest {
     }
 
     @Test
+    void remembersTheVariablesSecretsWereReadFromSetOrNot() {
+        try (Secret secret = Secrets.fromEnv("REMEMBERED_SET", Map.of("REMEMBERED_SET", CONTENT))) {
+            assertThat(secret.label()).isEqualTo("REMEMBERED_SET");
+        }
+        assertThatThrownBy(() -> Secrets.fromEnv("REMEMBERED_UNSET", Map.of()))
+            .isInstanceOf(SecretUnavailableException.class);
+        Secrets.envSource("REMEMBERED_SOURCE");
+
+        assertThat(Secrets.environmentVariablesRead())
+            .contains("REMEMBERED_SET", "REMEMBERED_UNSET", "REMEMBERED_SOURCE").doesNotContain("OTHER");
+    }
+
+    @Test
     void refusesAMissingEnvironmentVariableNamingIt() {
         assertThatThrownBy(() -> Secrets.fromEnv("DB_PASSWORD", Map.of("OTHER", CONTENT)))
             .isInstanceOfSatisfying(SecretUnavailableException.class, e -> {

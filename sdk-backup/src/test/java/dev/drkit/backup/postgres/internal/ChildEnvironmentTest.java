@@ -1,6 +1,7 @@
 package dev.drkit.backup.postgres.internal;
 
 import dev.drkit.core.secret.Secret;
+import dev.drkit.core.secret.Secrets;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -24,6 +25,19 @@ class ChildEnvironmentTest {
             .containsEntry("PGPASSFILE", "/x/pgpass").containsEntry("PATH", "/usr/bin")
             .containsEntry("PGSSLMODE", "verify-full").containsEntry("LC_ALL", "C");
         assertThat(env.values()).doesNotContain("leaked");
+    }
+
+    @Test
+    void variablesASecretWasReadFromAndUnrelatedOnesNeverReachTheTool() {
+        // as `drkit pg backup --password-env DB_PASSWORD --passphrase-env PGBACKUP_PASSPHRASE` reads them
+        Secrets.envSource("DB_PASSWORD");
+        Secrets.envSource("PGBACKUP_PASSPHRASE");
+        Map<String, String> env = ChildEnvironment.of(Map.of("DB_PASSWORD", "db-secret", "PGBACKUP_PASSPHRASE",
+            "backup-secret", "AWS_SECRET_ACCESS_KEY", "aws-secret", "PATH", "/usr/bin", "TZ", "UTC",
+            "PGSSLROOTCERT", "/etc/ca.pem"), null);
+
+        assertThat(env).containsOnlyKeys("PATH", "TZ", "PGSSLROOTCERT", "LC_ALL", "LANG");
+        assertThat(env.values()).doesNotContain("db-secret", "backup-secret", "aws-secret");
     }
 
     @Test
