@@ -4,13 +4,16 @@ import dev.drkit.core.EnvironmentException;
 import dev.drkit.core.internal.ExitCleanup;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
@@ -30,6 +33,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>Everything is removed (files overwritten first, then deleted) on {@link #close()}, and by a shutdown
  * hook if the JVM exits first, so a failed child does not leave a password behind. Thread-safe.
  *
+ * <p>When the files are for another user (a root JVM running PostgreSQL as {@code postgres}), only the files are
+ * given to that user; the directory stays this process's, 0711, so that user can open its files by name but can
+ * neither list the directory nor put anything (a symbolic link, say) in place of a file that this process then
+ * writes, overwrites or removes. Files are never opened through a symbolic link.
+ *
  * <pre>{@code
  * try (CredentialFiles files = CredentialFiles.create("pg_dump");
  *      Secret line = Secret.ofString(PgPass.line(host, port, user), "pgpass")) {
@@ -44,6 +52,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class CredentialFiles implements AutoCloseable {
 
     private static final Set<PosixFilePermission> DIR_0700 = PosixFilePermissions.fromString("rwx------");
+    /** For files of another user: that user may pass through to them, not list or change the entries. */
+    private static final Set<PosixFilePermission> DIR_0711 = PosixFilePermissions.fromString("rwx--x--x");
     private static final Set<PosixFilePermission> FILE_0600 = PosixFilePermissions.fromString("rw-------");
 
     private final Path directory;
@@ -92,7 +102,7 @@ public final class CredentialFiles implements AutoCloseable {
         try {
             if (ownerName != null) {
                 owner = Optional.of(dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(ownerName));
-                Files.setOwner(dir, owner.get());
+                Files.setPosixFilePermissions(dir, DIR_0711);
             }
         } catch (IOException | RuntimeException e) {
             // The directory is still empty: remove it, or every failed call would leave one behind.
@@ -131,13 +141,20 @@ public final class CredentialFiles implements AutoCloseable {
         Path file = directory.resolve(name);
         byte[] bytes = content.revealBytes();
         try {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(FILE_0600));
-            files.add(file);
-            if (owner.isPresent()) {
-                Files.setOwner(file, owner.get());
+            // One channel creates and writes the file (never through a link), and the owner changes only after
+            // the content is in: the other user never holds a file it could swap before it was written.
+            try (FileChannel channel = FileChannel.open(file, Set.<OpenOption>of(StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE, StandardOpenOption.SYNC, LinkOption.NOFOLLOW_LINKS),
+                    PosixFilePermissions.asFileAttribute(FILE_0600))) {
+                files.add(file);
+                ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
             }
-            try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.WRITE, StandardOpenOption.SYNC)) {
-                out.write(bytes);
+            if (owner.isPresent()) {
+                Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                    .setOwner(owner.get());
             }
             return file;
         } catch (FileAlreadyExistsException e) {
@@ -203,9 +220,12 @@ public final class CredentialFiles implements AutoCloseable {
     private static void wipeAndDelete(Path file) {
         try {
             if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-                long size = Files.size(file);
-                try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.WRITE, StandardOpenOption.SYNC)) {
-                    out.write(new byte[(int) Math.min(size, 1 << 20)]);
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.SYNC,
+                        LinkOption.NOFOLLOW_LINKS)) {
+                    ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(channel.size(), 1 << 20));
+                    while (zeros.hasRemaining()) {
+                        channel.write(zeros);
+                    }
                 }
             }
             Files.deleteIfExists(file);

@@ -164,7 +164,10 @@ class CredentialFilesTest {
         try (CredentialFiles files = CredentialFiles.create("owned", shared, "nobody")) {
             Path file = files.write("pgpass", Secret.ofString(LINE, "pgpass"));
 
-            assertThat(Files.getOwner(files.directory()).getName()).isEqualTo("nobody");
+            assertThat(Files.getOwner(files.directory()).getName())
+                .as("the directory stays ours, so its entries cannot be swapped by the other user").isEqualTo("root");
+            assertThat(Files.getPosixFilePermissions(files.directory()))
+                .isEqualTo(PosixFilePermissions.fromString("rwx--x--x"));
             assertThat(Files.getOwner(file).getName()).isEqualTo("nobody");
             assertThat(Files.getPosixFilePermissions(file)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
         } finally {
