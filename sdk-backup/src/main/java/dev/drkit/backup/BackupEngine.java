@@ -14,6 +14,7 @@ import dev.drkit.backup.retention.Backup;
 import dev.drkit.backup.retention.RetentionPlan;
 import dev.drkit.backup.retention.RetentionPolicy;
 import dev.drkit.backup.store.BackupStore;
+import dev.drkit.backup.store.NoSuchBackupException;
 import dev.drkit.backup.store.PendingBackup;
 import dev.drkit.core.internal.Names;
 import dev.drkit.core.secret.Secret;
@@ -402,8 +403,25 @@ public final class BackupEngine {
             throw storeUnreadable("list", null, e);
         }
         List<BackupInfo> infos = new ArrayList<>(ids.size());
+        List<String> listedNow = null;
         for (String id : ids) {
-            infos.add(manifest(id).info());
+            try {
+                infos.add(manifest(id).info());
+            } catch (NoSuchBackupException e) {
+                // Deleted since the store was listed (a rotation running elsewhere) unless it is still listed: then
+                // the backup is damaged and that is the caller's to know.
+                if (listedNow == null) {
+                    try {
+                        listedNow = store.list();
+                    } catch (IOException again) {
+                        throw storeUnreadable("list", null, again);
+                    }
+                }
+                if (listedNow.contains(id)) {
+                    throw e;
+                }
+                log.debug("BackupEngine '{}': backup {} was deleted while the store was listed", name, id);
+            }
         }
         // Ids sort by their start second only: two backups started in the same second sort by their random part.
         infos.sort(Comparator.comparing(BackupInfo::startedAt).thenComparing(BackupInfo::id));

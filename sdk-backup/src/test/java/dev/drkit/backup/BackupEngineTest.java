@@ -1,5 +1,6 @@
 package dev.drkit.backup;
 
+import dev.drkit.backup.store.NoSuchBackupException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,6 +17,7 @@ import static dev.drkit.backup.Engines.describe;
 import static dev.drkit.backup.Engines.engine;
 import static dev.drkit.backup.Pipelines.sample;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class BackupEngineTest {
 
@@ -87,5 +89,20 @@ class BackupEngineTest {
         assertThat(engine.verify(info.id()).passed()).isTrue();
         assertThat(engine.verify(info.id(), KEY).passed()).isTrue();
         assertThat(List.of(engine.manifest(info.id()).compression())).containsExactly(Compression.none());
+    }
+
+    @Test
+    void listingSkipsABackupDeletedMeanwhileButNotOneThatLostItsManifest() {
+        InMemoryBackupStore store = new InMemoryBackupStore();
+        BackupEngine engine = engine(store).build();
+        BackupInfo first = engine.backup(BackupSource.stream("one", () -> new ByteArrayInputStream(new byte[10])));
+        BackupInfo second = engine.backup(BackupSource.stream("two", () -> new ByteArrayInputStream(new byte[10])));
+
+        // a rotation elsewhere deletes the first backup after the store was listed
+        store.afterNextList = () -> store.delete(first.id());
+        assertThat(engine.list()).containsExactly(second);
+
+        store.remove(second.id(), BackupManifest.OBJECT_NAME);
+        assertThatThrownBy(engine::list).isInstanceOf(NoSuchBackupException.class);
     }
 }

@@ -35,9 +35,16 @@ final class InMemoryBackupStore implements BackupStore {
         return "memory:test";
     }
 
+    /** Runs once right after the next {@link #list()} took its ids, as another process could act then. */
+    volatile Runnable afterNextList = () -> { };
+
     @Override
     public List<String> list() {
-        return new ArrayList<>(backups.keySet());
+        List<String> ids = new ArrayList<>(backups.keySet());
+        Runnable after = afterNextList;
+        afterNextList = () -> { };
+        after.run();
+        return ids;
     }
 
     @Override
