@@ -291,7 +291,7 @@ public final class BackupEngine {
                 try (OutputStream manifestOut = pending.create(BackupManifest.OBJECT_NAME)) {
                     manifestOut.write(manifest.toBytes());
                 }
-                pending.commit();
+                commit(pending, id);
                 return manifest;
             }
         } catch (IOException e) {
@@ -302,6 +302,31 @@ public final class BackupEngine {
             }
             throw new BackupIoException("Backup " + id + " of " + source + " failed: the source could not be read ("
                 + describe(e) + "); nothing was kept", context("backup", id, "source", source.name()), e);
+        }
+    }
+
+    /**
+     * Commits the backup. A store can fail after the backup became visible (a directory sync after the rename):
+     * then the failure must not say that nothing was kept.
+     */
+    private void commit(PendingBackup pending, String id) throws IOException {
+        try {
+            pending.commit();
+        } catch (IOException e) {
+            boolean listed;
+            try {
+                listed = store.list().contains(id);
+            } catch (IOException again) {
+                e.addSuppressed(again);
+                throw e;
+            }
+            if (!listed) {
+                throw e;
+            }
+            throw new BackupIoException("Backup " + id + " to store " + store.location() + " is complete and listed,"
+                + " but the store failed as it committed it (" + describe(e) + "): it may not survive a crash of the"
+                + " store's host; verify it, or take another backup", context("backup", id, "store",
+                store.location()), e);
         }
     }
 
@@ -335,7 +360,7 @@ public final class BackupEngine {
             try (OutputStream manifestOut = pending.create(BackupManifest.OBJECT_NAME)) {
                 manifestOut.write(manifest.toBytes());
             }
-            pending.commit();
+            commit(pending, id);
             return manifest;
         } catch (IOException e) {
             if (storePhase || (out != null && out.storeThrew(e))) {

@@ -269,6 +269,19 @@ class BackupFaultsTest {
     }
 
     @Test
+    void aStoreThatFailsAfterTheBackupBecameVisibleDoesNotSayNothingWasKept() {
+        store.failAfterCommit = true;
+
+        assertThatThrownBy(() -> engine.backup(BackupSource.stream("data",
+            () -> new ByteArrayInputStream(sample(5_000, 13)))))
+            .isInstanceOf(BackupIoException.class)
+            .hasMessageContaining("is complete and listed, but the store failed as it committed it")
+            .hasMessageContaining("Input/output error")
+            .hasMessageNotContaining("nothing was kept");
+        assertThat(engine.list()).hasSize(1);
+    }
+
+    @Test
     void aFileThatGrowsWhileItIsReadFailsTheBackup(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("live.log");
         Files.write(file, sample(10_000, 13));

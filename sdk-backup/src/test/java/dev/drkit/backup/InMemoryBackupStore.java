@@ -27,6 +27,8 @@ final class InMemoryBackupStore implements BackupStore {
     private final ConcurrentSkipListMap<String, Map<String, byte[]>> backups = new ConcurrentSkipListMap<>();
     /** Writes fail once this many bytes went into one object; negative: never. */
     volatile long failWritesAfter = -1;
+    /** Commits fail after the backup became visible, as a failed directory sync after the rename would. */
+    volatile boolean failAfterCommit;
     volatile int begun;
     volatile int discarded;
 
@@ -140,12 +142,15 @@ final class InMemoryBackupStore implements BackupStore {
             }
 
             @Override
-            public void commit() {
+            public void commit() throws IOException {
                 if (done) {
                     throw new IllegalStateException("done");
                 }
                 done = true;
                 backups.put(backupId, objects);
+                if (failAfterCommit) {
+                    throw new IOException("Input/output error");
+                }
             }
 
             @Override
