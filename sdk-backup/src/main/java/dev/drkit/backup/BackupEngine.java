@@ -579,6 +579,11 @@ public final class BackupEngine {
             }
         } catch (ManifestException | BackupVerificationException | BackupDecryptionException e) {
             failure = e;
+        } catch (NoSuchBackupException e) {
+            if (!listed(id)) {
+                throw e;
+            }
+            failure = e;    // a complete backup missing one of its objects: damage, as a verification finds it
         } catch (RuntimeException e) {
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             record(operation, false, took);
@@ -612,6 +617,15 @@ public final class BackupEngine {
         }
         emit(BackupEvent.Type.VERIFY, result.passed(), id, took, details);
         return result;
+    }
+
+    /** Whether the store lists {@code id} as a complete backup. */
+    private boolean listed(String id) {
+        try {
+            return store.list().contains(id);
+        } catch (IOException e) {
+            throw storeUnreadable("list", null, e);
+        }
     }
 
     private void quickCheck(BackupManifest manifest, long[] sizes) {

@@ -89,12 +89,16 @@ public final class VerificationResult {
         return Optional.ofNullable(backupFinishedAt);
     }
 
-    /** Why verification failed: a {@link ManifestException}, {@link BackupVerificationException} or {@link BackupDecryptionException}. */
+    /**
+     * Why verification failed: a {@link ManifestException}, {@link BackupVerificationException},
+     * {@link BackupDecryptionException}, or a {@link dev.drkit.backup.store.NoSuchBackupException} for a listed
+     * backup that lacks one of its objects.
+     */
     public Optional<BackupException> failure() {
         return Optional.ofNullable(failure);
     }
 
-    /** The name of the failed check ({@code "manifest"}, {@code "ciphertext sha256"}, ...), if one failed. */
+    /** The name of the failed check ({@code "manifest"}, {@code "objects"}, {@code "ciphertext sha256"}, ...), if one failed. */
     public Optional<String> failedCheck() {
         if (failure == null) {
             return Optional.empty();
@@ -104,6 +108,9 @@ public final class VerificationResult {
         }
         if (failure instanceof ManifestException) {
             return Optional.of("manifest");
+        }
+        if (failure instanceof dev.drkit.backup.store.NoSuchBackupException) {
+            return Optional.of("objects");
         }
         return Optional.of("decryption");
     }

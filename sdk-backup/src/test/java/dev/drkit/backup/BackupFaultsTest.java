@@ -282,6 +282,20 @@ class BackupFaultsTest {
     }
 
     @Test
+    void aListedBackupMissingItsDataFailsVerificationWhileAnUnknownIdIsNoSuchBackup() {
+        BackupInfo info = engine.backup(BackupSource.stream("data", () -> new ByteArrayInputStream(sample(5_000, 14))));
+        store.remove(info.id(), BackupManifest.DATA_OBJECT_NAME);
+
+        for (VerificationResult result : List.of(engine.verify(info.id()), engine.verify(info.id(), KEY))) {
+            assertThat(result.passed()).isFalse();
+            assertThat(result.failedCheck()).hasValue("objects");
+            assertThat(result.failure()).get().extracting(Throwable::getMessage).asString().contains("data.pgp");
+        }
+        assertThatThrownBy(() -> engine.verify("20260101T000000Z-00000000"))
+            .isInstanceOf(dev.drkit.backup.store.NoSuchBackupException.class);
+    }
+
+    @Test
     void aFileThatGrowsWhileItIsReadFailsTheBackup(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("live.log");
         Files.write(file, sample(10_000, 13));

@@ -144,7 +144,9 @@ final class BackupCommand implements Callable<Integer> {
         }
         long bytes;
         try {
-            bytes = Long.parseLong(value) * unit;
+            bytes = Math.multiplyExact(Long.parseLong(value), unit);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("'" + text + "' is out of range");
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("'" + text + "' is not a size (bytes, or a number with KiB or MiB)");
         }

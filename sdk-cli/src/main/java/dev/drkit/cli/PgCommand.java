@@ -176,7 +176,8 @@ final class PgCommand implements Runnable {
         @Mixin
         StoreOptions store;
 
-        @Option(names = "--id", required = true, paramLabel = "ID", description = "The backup to verify.")
+        @Option(names = "--id", required = true, paramLabel = "ID", converter = BackupIdConverter.class,
+            description = "The backup to verify.")
         String id;
 
         @Mixin

@@ -26,7 +26,8 @@ final class RestoreCommand implements Callable<Integer> {
     @Mixin
     StoreOptions store;
 
-    @Option(names = "--id", required = true, paramLabel = "ID", description = "The backup to restore.")
+    @Option(names = "--id", required = true, paramLabel = "ID", converter = BackupIdConverter.class,
+        description = "The backup to restore.")
     String id;
 
     @Option(names = "--target", required = true, paramLabel = "PATH", description = "Where to restore it.")

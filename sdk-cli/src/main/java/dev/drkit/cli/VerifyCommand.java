@@ -31,7 +31,8 @@ final class VerifyCommand implements Callable<Integer> {
     @Mixin
     StoreOptions store;
 
-    @Option(names = "--id", paramLabel = "ID", description = "The backup to verify.")
+    @Option(names = "--id", paramLabel = "ID", converter = BackupIdConverter.class,
+        description = "The backup to verify.")
     @Nullable String id;
 
     @Option(names = "--all", description = "Verify every backup in the store.")

@@ -248,6 +248,45 @@ class BackupCommandsTest {
     }
 
     @Test
+    void aMalformedBackupIdIsAUsageErrorNamingTheRule(@TempDir Path dir) throws Exception {
+        Path pass = passphraseFile(dir, PASSPHRASE);
+        Path store = Files.createDirectory(dir.resolve("s"));
+        List<Run> runs = List.of(
+            drkit("verify", "--store", store.toString(), "--id", "a/b"),
+            drkit("verify", "--store", store.toString(), "--id", "../s/x"),
+            drkit("restore", "--store", store.toString(), "--id", "a/b", "--target", dir.resolve("t").toString(),
+                "--passphrase-file", pass.toString()),
+            drkit("pg", "verify", "--store", store.toString(), "--id", "a/b", "--passphrase-file", pass.toString()));
+
+        for (Run run : runs) {
+            assertThat(run.code).as(run.err).isEqualTo(ExitCodes.USAGE);
+            assertThat(run.err).contains("a backup id must be 1 to 128 characters of [A-Za-z0-9._-]")
+                .doesNotContain("internal error");
+        }
+        assertThat(dir.resolve("t")).doesNotExist();
+    }
+
+    @Test
+    void verifyAllReportsABackupMissingItsDataAndGoesOnToTheNext(@TempDir Path dir) throws Exception {
+        Path pass = passphraseFile(dir, PASSPHRASE);
+        Path source = source(dir);
+        Path store = dir.resolve("s");
+        Run first = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--passphrase-file",
+            pass.toString());
+        Run second = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--passphrase-file",
+            pass.toString());
+        String damaged = first.out.strip();
+        Files.delete(store.resolve(damaged).resolve("data.pgp"));
+
+        Run verify = drkit("verify", "--store", store.toString(), "--all");
+
+        assertThat(verify.code).isEqualTo(ExitCodes.DATA);
+        assertThat(verify.out).contains(damaged + "  FAILED: ").contains("data.pgp")
+            .contains(second.out.strip() + "  ok");
+        assertThat(verify.err).contains("1 of 2 backups failed verification");
+    }
+
+    @Test
     void aBadPartSizeOrThreadCountIsExitTwo(@TempDir Path dir) throws Exception {
         Path pass = passphraseFile(dir, PASSPHRASE);
         Path source = source(dir);
@@ -260,8 +299,13 @@ class BackupCommandsTest {
             "1MiB", "--threads", "0", "--passphrase-file", pass.toString());
         Run zstdThreads = drkit("backup", "--store", store.toString(), "--source", source.toString(),
             "--zstd-threads", "65", "--passphrase-file", pass.toString());
+        // (2^44 + 4) MiB wraps to 4 MiB in a long
+        Run overflow = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--part-size",
+            "17592186044420MiB", "--passphrase-file", pass.toString());
 
-        assertThat(List.of(unit.code, tiny.code, threads.code, zstdThreads.code)).containsOnly(ExitCodes.USAGE);
+        assertThat(List.of(unit.code, tiny.code, threads.code, zstdThreads.code, overflow.code))
+            .containsOnly(ExitCodes.USAGE);
+        assertThat(overflow.err).contains("--part-size: '17592186044420MiB' is out of range");
         assertThat(zstdThreads.err).contains("--zstd-threads: must be between 0 and 64");
         assertThat(unit.err).contains("--part-size: '4MB' is not a size");
         assertThat(tiny.err).contains("--part-size: ");
