@@ -1,6 +1,5 @@
 package dev.drkit.cli;
 
-import dev.drkit.backup.internal.store.LocalFiles;
 import dev.drkit.backup.postgres.ArchiveReport;
 import dev.drkit.backup.postgres.PitrDrill;
 import dev.drkit.backup.postgres.PitrDrillReport;
@@ -467,7 +466,7 @@ final class PitrCommand implements Runnable {
                 if (credentials != null) {
                     credentials.close();
                 }
-                LocalFiles.deleteTreeQuietly(work, log, "drkit pitr drill");
+                deleteTree(work);
                 throw e;
             }
         }
@@ -479,7 +478,18 @@ final class PitrCommand implements Runnable {
         @Override
         public void close() {
             credentials.close();
-            LocalFiles.deleteTreeQuietly(work, log, "drkit pitr drill");
+            deleteTree(work);
+        }
+
+        /** Best effort, links removed as links; a failure is logged, never thrown over the drill's own outcome. */
+        private static void deleteTree(Path dir) {
+            try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+                for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+            } catch (IOException | UncheckedIOException e) {
+                log.warn("drkit pitr drill: could not remove {}: {}", dir, e.toString());
+            }
         }
     }
 }
