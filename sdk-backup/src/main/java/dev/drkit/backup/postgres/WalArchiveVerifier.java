@@ -46,7 +46,8 @@ import java.util.concurrent.FutureTask;
  * when something cannot be read at all.
  *
  * <p>With a {@linkplain Builder#stateFile(Path) state file}, the walk resumes where the last run stopped, so a run
- * reads only new WAL (segment presence and sizes are still checked from the backup's start on every run). The
+ * reads only new WAL (segment presence and sizes are still checked from the backup's start on every run; if a
+ * segment the saved walk read is gone, the run walks from the start). The
  * verifier writes nothing but that file, never into the archive, so a read-only archive verifies; a state file that
  * cannot be written is a warning in the report, not a failure.
  *
@@ -275,6 +276,9 @@ public final class WalArchiveVerifier {
             long start = backup != null ? backup.startLsn() : firstWalkableLsn();
             long backupEnd = backup != null ? backup.endLsn() : -1;
             WalkState saved = readState(sysid, start);
+            if (saved != null && !walkedSegmentsPresent(saved)) {
+                saved = null;
+            }
             boolean resumed = saved != null;
             if (saved != null) {
                 walk = saved;
@@ -936,6 +940,31 @@ public final class WalArchiveVerifier {
                 warnings.add("state file " + stateFile + " is unreadable (" + e.getMessage() + "); walked from the start");
                 return null;
             }
+        }
+
+        /**
+         * Whether every segment the saved walk read is still in the archive at its size. If one is gone (pruned, or
+         * the newest removed), the saved position, commit times and consistency describe WAL that no longer exists,
+         * and presence is checked only up to the newest segment left: walk from the start instead, so the result is
+         * the one a run without the state file gives.
+         */
+        private boolean walkedSegmentsPresent(WalkState s) throws IOException {
+            long end = Math.max(s.walkedTo, s.resume);
+            if (Long.compareUnsigned(end, s.firstLsn) <= 0) {
+                return true;
+            }
+            long last = Long.divideUnsigned(end - 1, segmentSize);
+            for (long segno = Long.divideUnsigned(s.firstLsn, segmentSize); segno <= last; segno++) {
+                int tli = history.timelineAt((segno + 1) * segmentSize - 1);
+                Path file = segments.getOrDefault(tli, new TreeMap<>()).get(segno);
+                if (file == null || Files.size(file) != segmentSize) {
+                    warnings.add(SegmentName.of(tli, segno, segmentSize) + ", which an earlier run verified, is "
+                        + (file == null ? "no longer in the archive" : "no longer " + segmentSize + " bytes")
+                        + "; walked from the start");
+                    return false;
+                }
+            }
+            return true;
         }
 
         /**

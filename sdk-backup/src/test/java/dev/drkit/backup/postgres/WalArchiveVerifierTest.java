@@ -398,6 +398,48 @@ class WalArchiveVerifierTest {
         });
     }
 
+    @Test
+    void resumedRunOverAnArchiveThatLostItsNewestSegmentAgreesWithAFreshRun() throws IOException {
+        Path archive = pitr.copyOfArchive("lost-tail");
+        Path state = pitr.root.resolve("copies").resolve("lost-tail.state");
+        ArchiveReport first = verifier(archive, pitr.baseBackup).stateFile(state).build().verify();
+        assertThat(first.ok()).as(first.toText()).isTrue();
+        List<String> tl2 = PitrArchive.segments(archive, 2);
+        String newest = tl2.get(tl2.size() - 1);
+        Files.delete(archive.resolve(newest));
+
+        ArchiveReport fresh = verifier(archive, pitr.baseBackup).build().verify();
+        ArchiveReport resumed = verifier(archive, pitr.baseBackup).stateFile(state).build().verify();
+
+        assertThat(fresh.walkedTo()).isLessThan(first.walkedTo());
+        assertThat(resumed.resumed()).isFalse();
+        assertThat(resumed.warnings()).anySatisfy(w -> assertThat(w).contains(newest));
+        assertThat(resumed.walkedTo()).isEqualTo(fresh.walkedTo());
+        assertThat(resumed.newestReachable()).isEqualTo(fresh.newestReachable());
+        assertThat(resumed.consistent()).isEqualTo(fresh.consistent());
+        assertThat(resumed.faults()).isEqualTo(fresh.faults());
+    }
+
+    @Test
+    void resumedRunOverAnArchiveThatLostAWalkedSegmentStopsAtTheGapAsAFreshRunDoes() throws IOException {
+        Path archive = pitr.copyOfArchive("lost-middle");
+        Path state = pitr.root.resolve("copies").resolve("lost-middle.state");
+        verifier(archive, pitr.baseBackup).stateFile(state).build().verify();
+        String gone = pitr.segmentName(1, pitr.bigRecordEnd / pitr.segmentSize);
+        Files.delete(archive.resolve(gone));
+
+        ArchiveReport fresh = verifier(archive, pitr.baseBackup).build().verify();
+        ArchiveReport resumed = verifier(archive, pitr.baseBackup).stateFile(state).build().verify();
+
+        assertThat(resumed.faults()).as(resumed.toText()).anySatisfy(f -> {
+            assertThat(f.kind()).isEqualTo(ArchiveFault.Kind.MISSING_SEGMENT);
+            assertThat(f.file()).contains(gone);
+        });
+        assertThat(resumed.walkedTo()).isEqualTo(fresh.walkedTo());
+        assertThat(resumed.newestReachable()).isEqualTo(fresh.newestReachable());
+        assertThat(resumed.faults()).isEqualTo(fresh.faults());
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** The first fault, when any other fault is only the consequence that the backup end or RPO is unknown. */
