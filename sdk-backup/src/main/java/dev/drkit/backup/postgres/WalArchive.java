@@ -132,10 +132,13 @@ public final class WalArchive implements AutoCloseable {
         return store;
     }
 
-    /** Whether a name is one a WAL archive holds: a segment, a {@code .partial} segment, a history or backup file. */
+    /**
+     * Whether a name is one a WAL archive holds: a segment, a {@code .partial} segment, a history or backup file.
+     * Segment names are accepted for any segment size ({@code initdb --wal-segsize}), not only 16 MiB.
+     */
     public static boolean isWalFileName(String name) {
         Objects.requireNonNull(name, "name");
-        return SegmentName.parseSegment(name, 16 << 20).isPresent() || SegmentName.parseHistory(name).isPresent()
+        return SegmentName.isSegment(name) || SegmentName.parseHistory(name).isPresent()
             || SegmentName.isBackupHistory(name);
     }
 

@@ -146,7 +146,8 @@ public final class WalArchiveVerifier {
             List<ArchiveFault> fetchFaults = new ArrayList<>();
             for (String name : store.list()) {
                 try {
-                    if (SegmentName.parseSegment(name, DEFAULT_SEGMENT_SIZE).isPresent()) {
+                    // the segment size is not known yet: list() reads it from the first segment's header
+                    if (SegmentName.isSegment(name)) {
                         Optional<Long> size = store.recordedBytes(name);
                         if (size.isPresent()) {
                             placeholder(dir.resolve(name), size.get());
@@ -523,7 +524,7 @@ public final class WalArchiveVerifier {
             // the segment size, from the first segment's long header
             for (Path file : files) {
                 String name = file.getFileName().toString();
-                if (name.length() == 24 && SegmentName.parseSegment(name, DEFAULT_SEGMENT_SIZE).isPresent()
+                if (name.length() == 24 && SegmentName.isSegment(name)
                     && Files.size(file) >= 40) {
                     byte[] head = head(file, 40);
                     if (head == null || head.length < 40) {

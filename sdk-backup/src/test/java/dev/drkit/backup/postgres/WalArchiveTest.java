@@ -228,6 +228,30 @@ class WalArchiveTest {
     }
 
     @Test
+    void segmentsOfClustersWithSmallerSegmentsArePushedAndFetched() throws IOException {
+        // initdb --wal-segsize=1 numbers 4096 segments per 4 GiB: the last eight digits go past 000000FF
+        List<String> names = List.of("000000010000000000000100", "000000010000000100000FFF",
+            "000000020000000000000A00.partial");
+        for (int i = 0; i < names.size(); i++) {
+            assertThat(WalArchive.isWalFileName(names.get(i))).as(names.get(i)).isTrue();
+            archive.push(file(names.get(i), walLike(1 << 20, i)));
+        }
+
+        assertThat(archive.list()).containsExactlyElementsOf(names);
+        assertThat(archive.contains(names.get(0))).isTrue();
+        Path target = dir.resolve("RECOVERYXLOG");
+        archive.fetch(names.get(1), target);
+        assertThat(Files.readAllBytes(target)).isEqualTo(walLike(1 << 20, 1));
+    }
+
+    @Test
+    void segmentNamesOfTimelineZeroAreNotWalFileNames() {
+        // PostgreSQL's timelines start at 1
+        assertThat(WalArchive.isWalFileName("000000000000000000000001")).isFalse();
+        assertThat(WalArchive.isWalFileName("0000000100000000000001000")).isFalse();
+    }
+
+    @Test
     void gpgAndZstdAloneRestoreAnArchivedSegment() throws Exception {
         assumeTrue(onPath("gpg") && onPath("zstd"), "gpg or zstd is not on PATH: skipping the emergency fetch");
         byte[] content = walLike(300_000, 6);

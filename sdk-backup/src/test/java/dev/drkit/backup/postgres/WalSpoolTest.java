@@ -214,6 +214,16 @@ class WalSpoolTest {
     }
 
     @Test
+    void readyFilesOfClustersWithSmallerSegmentsAreListed() throws Exception {
+        // initdb --wal-segsize=1: segment 0x100 of log 0 follows 0xFF
+        ready("0000000100000000000000FF", 1);
+        ready("000000010000000000000100", 2);
+
+        assertThat(WalSpool.readyFiles(pgWal)).containsExactly("0000000100000000000000FF",
+            "000000010000000000000100");
+    }
+
+    @Test
     void aConflictLeavesNoMarker() throws Exception {
         Path foreign = Files.createDirectories(dir.resolve("other")).resolve(A);
         Files.write(foreign, WalArchiveTest.walLike(1 << 20, 99));

@@ -51,6 +51,16 @@ public final class SegmentName {
         return Optional.of(new Segment((int) Long.parseLong(m.group(1), 16), log * perId + seg, m.group(4) != null));
     }
 
+    /**
+     * Whether the name is a segment's (with or without {@code .partial}) for some segment size: 24 hex digits and a
+     * timeline other than 0. Which segment numbers exist depends on the segment size (on a 1 MiB cluster the last
+     * eight digits run up to {@code 00000FFF}), which the name alone does not tell; {@link #parseSegment} checks it.
+     */
+    public static boolean isSegment(String name) {
+        Matcher m = SEGMENT.matcher(name);
+        return m.matches() && !m.group(1).equals("00000000");
+    }
+
     /** The timeline of a history file name; empty if it is not one. */
     public static Optional<Integer> parseHistory(String name) {
         Matcher m = HISTORY.matcher(name);
