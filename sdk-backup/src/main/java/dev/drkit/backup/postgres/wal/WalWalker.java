@@ -14,7 +14,7 @@ import java.util.zip.CRC32C;
 /**
  * Walks the records of consecutive WAL segments the way PostgreSQL 15's {@code xlogreader.c} reads them: every page
  * header (magic, flags, page address, timeline, and the long header's system identifier, segment size and block
- * size on a segment's first page), every record header (length, resource manager, link to the previous record),
+ * size on a segment's first page, checked even when the walk starts past that page), every record header (length, resource manager, link to the previous record),
  * records that continue across pages and segments ({@code xlp_rem_len} must match), and each record's CRC-32C over
  * its data and then its header up to {@code xl_crc}. After an {@code XLOG_SWITCH} record the rest of the segment is
  * skipped, as recovery skips it.
@@ -274,6 +274,14 @@ public final class WalWalker {
                 le = channel.map(FileChannel.MapMode.READ_ONLY, 0, (long) pages * blockSize)
                     .order(ByteOrder.LITTLE_ENDIAN);
                 crcView = le.duplicate();
+                if (firstPage > 0) {
+                    // the walk starts past the first page, whose long header alone names the cluster and the sizes:
+                    // check it as recovery does, or a foreign segment of the same name walks clean
+                    Outcome bad = longHeader(0, segStart);
+                    if (bad != null) {
+                        return bad;
+                    }
+                }
             }
             for (; page < pages; page++) {
                 long pageAddress = segStart + (long) page * blockSize;
@@ -322,22 +330,9 @@ public final class WalWalker {
                 "page header at %s has invalid info bits 0x%04X", Lsn.format(pageAddress), info));
         }
         if (firstInSegment) {
-            if ((info & XLP_LONG_HEADER) == 0) {
-                return fail(Problem.PAGE_HEADER, pageAddress, "the first page of the segment at "
-                    + Lsn.format(pageAddress) + " has no long header");
-            }
-            long sysid = le.getLong(base + 24);
-            int segSize = le.getInt(base + 32);
-            int blcksz = le.getInt(base + 36);
-            if (sysid != systemIdentifier) {
-                return fail(Problem.SYSTEM_IDENTIFIER, pageAddress, "the segment at " + Lsn.format(pageAddress)
-                    + " belongs to database system " + Long.toUnsignedString(sysid) + ", not "
-                    + Long.toUnsignedString(systemIdentifier) + " (the base backup's)");
-            }
-            if (segSize != segmentSize || blcksz != blockSize) {
-                return fail(Problem.PAGE_HEADER, pageAddress, "the segment at " + Lsn.format(pageAddress)
-                    + " says segment size " + Integer.toUnsignedString(segSize) + " and block size "
-                    + Integer.toUnsignedString(blcksz) + ", expected " + segmentSize + " and " + blockSize);
+            Outcome bad = longHeaderFields(base, pageAddress, info);
+            if (bad != null) {
+                return bad;
             }
         }
         if (address != pageAddress) {
@@ -455,6 +450,52 @@ public final class WalWalker {
                 return Outcome.SWITCHED;
             }
             pos = (int) (next - pageAddress);
+        }
+        return null;
+    }
+
+    /**
+     * The first page's header when the walk does not read that page: magic, flags, page address, and the long
+     * header's system identifier and sizes.
+     */
+    private @Nullable Outcome longHeader(int base, long pageAddress) {
+        int magic = le.getShort(base) & 0xFFFF;
+        int info = le.getShort(base + 2) & 0xFFFF;
+        long address = le.getLong(base + 8);
+        if (magic != PAGE_MAGIC_PG15 || (info & ~XLP_ALL_FLAGS) != 0) {
+            return fail(Problem.PAGE_HEADER, pageAddress, String.format(Locale.ROOT,
+                "the first page of the segment at %s has magic 0x%04X and info bits 0x%04X, expected magic 0x%04X"
+                    + " (PostgreSQL 15)", Lsn.format(pageAddress), magic, info, PAGE_MAGIC_PG15));
+        }
+        Outcome bad = longHeaderFields(base, pageAddress, info);
+        if (bad != null) {
+            return bad;
+        }
+        if (address != pageAddress) {
+            return fail(Problem.PAGE_HEADER, pageAddress, "page header at " + Lsn.format(pageAddress)
+                + " carries page address " + Lsn.format(address) + " (stale, misplaced or damaged page)");
+        }
+        return null;
+    }
+
+    /** The long header of a segment's first page: present, this cluster's system identifier, these sizes. */
+    private @Nullable Outcome longHeaderFields(int base, long pageAddress, int info) {
+        if ((info & XLP_LONG_HEADER) == 0) {
+            return fail(Problem.PAGE_HEADER, pageAddress, "the first page of the segment at "
+                + Lsn.format(pageAddress) + " has no long header");
+        }
+        long sysid = le.getLong(base + 24);
+        int segSize = le.getInt(base + 32);
+        int blcksz = le.getInt(base + 36);
+        if (sysid != systemIdentifier) {
+            return fail(Problem.SYSTEM_IDENTIFIER, pageAddress, "the segment at " + Lsn.format(pageAddress)
+                + " belongs to database system " + Long.toUnsignedString(sysid) + ", not "
+                + Long.toUnsignedString(systemIdentifier) + " (the base backup's)");
+        }
+        if (segSize != segmentSize || blcksz != blockSize) {
+            return fail(Problem.PAGE_HEADER, pageAddress, "the segment at " + Lsn.format(pageAddress)
+                + " says segment size " + Integer.toUnsignedString(segSize) + " and block size "
+                + Integer.toUnsignedString(blcksz) + ", expected " + segmentSize + " and " + blockSize);
         }
         return null;
     }

@@ -201,6 +201,48 @@ class WalWalkerProperties {
     }
 
     @Test
+    void foreignSegmentIsCaughtWhenTheWalkStartsPastItsFirstPage() throws IOException {
+        // a base backup's WAL starts at a record a few pages into its segment
+        Synthetic s = STREAMS.get(0);
+        long base = FIRST_SEGNO * SEGMENT;
+        int k = 1;
+        while (s.records().get(k) - base < 3 * BLOCK) {
+            k++;
+        }
+        long start = s.records().get(k);
+        long prev = s.records().get(k - 1);
+        Path file = Files.createTempFile(DIR, "seg", "");
+        try {
+            Files.write(file, java.util.Arrays.copyOf(s.bytes(), SEGMENT));
+
+            assertThat(walkFrom(file, start, prev, SYSID)).isEmpty();
+            assertThat(walkFrom(file, start, prev, SYSID + 1)).singleElement().asString()
+                .startsWith("SYSTEM_IDENTIFIER: the segment at " + Lsn.format(base) + " belongs to database system "
+                    + SYSID);
+        } finally {
+            Files.delete(file);
+        }
+    }
+
+    private static List<String> walkFrom(Path segment, long start, long prev, long systemIdentifier)
+        throws IOException {
+        List<String> problems = new ArrayList<>();
+        WalWalker walker = new WalWalker(new WalWalker.Sink() {
+            @Override
+            public void record(WalWalker.Record record) {
+            }
+
+            @Override
+            public void problem(WalWalker.Problem problem, long lsn, String message) {
+                problems.add(problem + ": " + message);
+            }
+        }, SEGMENT, BLOCK, systemIdentifier);
+        walker.start(start, prev);
+        walker.walkSegment(segment, FIRST_SEGNO, (address, tli) -> null);
+        return problems;
+    }
+
+    @Test
     void anyDamagedByteThatRecoveryReadsIsNoticed() {
         qt().withExamples(100).forAll(integers().between(0, STREAMS.size() - 1), integers().all(),
             integers().between(1, 255)).checkAssert((stream, pick, mask) -> {
