@@ -515,6 +515,12 @@ public final class PitrDrill {
         String startWal = label.getOrDefault("START WAL LOCATION", "");
         Optional<Instant> stopped = archive == null ? Optional.empty() : BackupTimes.stopTime(archive, startWal);
         Optional<Instant> bound = stopped.isPresent() ? stopped : started;
+        if (bound.isEmpty()) {
+            // an ambiguous time zone abbreviation in the label: no claim either way, replay will tell
+            log.warn("PITR drill '{}': the base backup {} has no start or stop time that can be read without guessing"
+                + " its time zone (START TIME '{}'); whether target time {} is after it is not checked before"
+                + " replay", name, source, label.getOrDefault("START TIME", ""), targetTime);
+        }
         if (bound.isPresent() && targetTime.isBefore(bound.get())) {
             throw new PitrDrillException(PitrDrillException.Reason.TARGET_BEFORE_BACKUP_END, "PITR drill '" + name
                 + "': target time " + targetTime + " is before the base backup " + source

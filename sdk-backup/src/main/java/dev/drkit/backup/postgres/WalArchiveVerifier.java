@@ -372,7 +372,14 @@ public final class WalArchiveVerifier {
             Instant newest = walk.consistent && walk.newestAfterConsistency != Long.MIN_VALUE
                 ? WalRecords.toInstant(walk.newestAfterConsistency) : null;
             Instant earliest = null;
-            if (walk.consistent) {
+            boolean startUnknown = backup != null && backup.startTime().isEmpty();
+            if (startUnknown) {
+                warnings.add("the base backup's START TIME cannot be read without guessing its time zone"
+                    + " (backup_label gives it in log_timezone, and only UTC, numeric offsets and abbreviations that"
+                    + " stand for one offset are read): the earliest reachable target is unknown; with log_timezone"
+                    + " = 'UTC' the next base backup's is known");
+            }
+            if (walk.consistent && !startUnknown) {
                 earliest = backup != null ? backup.startTime().orElse(null) : null;
                 if (walk.newestBeforeConsistency != Long.MIN_VALUE) {
                     Instant before = WalRecords.toInstant(walk.newestBeforeConsistency);
@@ -861,7 +868,11 @@ public final class WalArchiveVerifier {
                     + (backupEnd >= 0 ? Lsn.format(backupEnd) : "unknown") + "), so a restore never becomes"
                     + " consistent", e, n);
             }
-            if (earliest != null && target.isBefore(earliest)) {
+            if (earliest == null) {
+                return new PitrVerdict(target, false, "the base backup's start time is unknown, so whether the target"
+                    + " is after the backup cannot be told", e, n);
+            }
+            if (target.isBefore(earliest)) {
                 return new PitrVerdict(target, false, "it is before the base backup (the earliest reachable target is "
                     + earliest + "); an older base backup is needed", e, n);
             }

@@ -111,6 +111,25 @@ class WalArchiveVerifierTest {
     }
 
     @Test
+    void backupStartInAnAmbiguousTimeZoneIsUnknownAndNoTargetIsVouchedFor() throws IOException {
+        // log_timezone = 'America/Chicago' and 'Asia/Shanghai' both write CST, six hours after UTC and eight before
+        Path base = pitr.copyOfBaseBackup("label-in-cst");
+        Path label = base.resolve("backup_label");
+        String text = Files.readString(label).replaceFirst("(?m)^(START TIME: \\S+ \\S+) \\S+$", "$1 CST");
+        Files.delete(label);   // a hard link to the original's
+        Files.writeString(label, text);
+
+        ArchiveReport report = verifier(pitr.archive, base).checkBaseBackupFiles(false)
+            .targetTime(pitr.phaseOneCommitted).build().verify();
+
+        assertThat(report.consistent()).isTrue();
+        assertThat(report.earliestReachable()).isEmpty();
+        assertThat(report.warnings()).anySatisfy(w -> assertThat(w).contains("START TIME cannot be read"));
+        assertThat(report.verdict().orElseThrow().reachable()).isFalse();
+        assertThat(onlyFault(report).message()).contains("start time is unknown");
+    }
+
+    @Test
     void targetNewerThanTheArchiveReachesIsNotReachable() {
         Instant after = pitr.lastCommitted.plusSeconds(5);
 

@@ -1,5 +1,6 @@
 package dev.drkit.backup.postgres.wal;
 
+import dev.drkit.backup.postgres.internal.BackupTimes;
 import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
@@ -15,8 +16,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -184,7 +183,10 @@ public final class BaseBackup {
         return startTimeline;
     }
 
-    /** {@code START TIME}, if the label has one that can be read. */
+    /**
+     * {@code START TIME}, if the label has one that can be read without guessing its time zone: empty when the
+     * label gives an abbreviation that stands for several offsets (see {@code log_timezone}).
+     */
     public Optional<Instant> startTime() {
         return Optional.ofNullable(startTime);
     }
@@ -259,17 +261,8 @@ public final class BaseBackup {
         if (value == null) {
             return null;
         }
-        String[] parts = value.strip().split(" ");
-        if (parts.length != 3) {
-            return null;
-        }
-        try {
-            LocalDateTime local = LocalDateTime.parse(parts[0] + "T" + parts[1]);
-            ZoneId zone = ZoneId.of(parts[2], ZoneId.SHORT_IDS);
-            return local.atZone(zone).toInstant();
-        } catch (RuntimeException e) {
-            return null;
-        }
+        // one reader for label times: an ambiguous time zone abbreviation leaves the time unknown
+        return BackupTimes.time(value).orElse(null);
     }
 
     /** What the manifest says. */

@@ -83,6 +83,8 @@ class WalFormatTest {
         assertThat(BaseBackup.parseTime("2026-11-23 14:24:35 UTC")).isEqualTo(Instant.parse("2026-11-23T14:24:35Z"));
         assertThat(BaseBackup.parseTime("2026-11-23 15:24:35 CET")).isEqualTo(Instant.parse("2026-11-23T14:24:35Z"));
         assertThat(BaseBackup.parseTime("yesterday")).isNull();
+        // not Asia/Dhaka, as ZoneId.SHORT_IDS has it
+        assertThat(BaseBackup.parseTime("2024-06-01 12:00:00 BST")).isEqualTo(Instant.parse("2024-06-01T11:00:00Z"));
     }
 
     @Test
