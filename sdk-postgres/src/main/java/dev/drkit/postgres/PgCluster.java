@@ -54,8 +54,9 @@ import java.util.stream.Collectors;
  * {@code initdb}, started, stopped, crashed, promoted, and copied into streaming replicas. It is the one place
  * in drkit that runs PostgreSQL servers, for backup and PITR drills, failover tests, tests and examples.
  *
- * <p><b>What {@link #create(PgClusterConfig)} does.</b> It makes a 0700 directory under the configured base
- * directory holding {@code data/} (the data directory), {@code run/} (the unix socket) and {@code server.log},
+ * <p><b>What {@link #create(PgClusterConfig)} does.</b> It makes a 0700 directory (0711 when the JVM is root)
+ * under the configured base directory holding {@code data/} (the data directory), {@code run/} (the unix socket)
+ * and {@code server.log},
  * then runs {@code initdb --data-checksums --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8
  * --locale=C} with a generated superuser password that travels in a 0600 {@code --pwfile} (never in argv or the
  * environment). Settings go to {@code data/drkit.conf}, included from {@code postgresql.conf}.
@@ -67,8 +68,9 @@ import java.util.stream.Collectors;
  *
  * <p><b>Root.</b> {@code initdb} and {@code postgres} refuse to run as root. When the JVM is root, every program
  * runs as {@code DRKIT_PG_USER}, else {@code postgres}, else {@code nobody} (or
- * {@link PgClusterConfig#runAsUser()}), through {@code setpriv} or {@code runuser}, and the cluster's files
- * belong to that user.
+ * {@link PgClusterConfig#runAsUser()}), through {@code setpriv} or {@code runuser}. That user owns only what the
+ * server writes, {@code data/} and {@code run/}; the cluster's directory, {@code server.log} and the credential
+ * files' directories stay root's, so the server's user cannot put a link where root later writes or deletes.
  *
  * <p><b>Cleanup.</b> {@link #close()} stops the server (fast, then immediate, then SIGKILL) and deletes the
  * directory. Clusters not closed are killed and deleted by a JVM shutdown hook, which logs a WARN for each.
@@ -171,12 +173,17 @@ public final class PgCluster implements AutoCloseable {
             Checks.argument(socketPath <= MAX_SOCKET_PATH, "baseDirectory is too long for a unix socket path (%s bytes,"
                 + " at most %s): %s", socketPath, MAX_SOCKET_PATH, config.baseDirectory());
             runAs.checkTraversable(directory);
-            runAs.chown(directory);
+            if (runAs.switchesUser()) {
+                // The directory stays this JVM's: the server's user may pass through it to what it owns (data/,
+                // run/), but must not rename or replace the entries this JVM later writes, reads or deletes
+                // (credential files, server.log, staged configuration files).
+                Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx--x--x"));
+            }
             Files.createDirectory(socketDirectory, PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
             runAs.chown(socketDirectory);
+            // Not given away: the server writes to it through the descriptor this JVM opens for its output.
             Files.createFile(logFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            runAs.chown(logFile);
         } catch (IOException e) {
             discard();
             throw failure("cannot prepare its directory: " + e.getMessage(), null, e);
@@ -267,6 +274,7 @@ public final class PgCluster implements AutoCloseable {
     // ------------------------------------------------------------------------------------------------ initdb
 
     private void initdb(Path initdb) {
+        createServerDataDirectory();
         try (CredentialFiles files = CredentialFiles.create("initdb", directory, runAs.ownerName())) {
             Path pwfile = files.write("pwfile", password);
             List<String> command = new ArrayList<>(List.of(initdb.toString(), "-D", dataDirectory.toString(),
@@ -297,6 +305,17 @@ public final class PgCluster implements AutoCloseable {
         }
         log.info("PostgreSQL cluster '{}' created in {} (PostgreSQL {}, {})", name, dataDirectory, binaries.version(),
             runAs.user().map(u -> "running as " + u.name()).orElse("running as this JVM's user"));
+    }
+
+    /** An empty data/ for initdb or pg_basebackup, which cannot create it in this JVM's directory. */
+    private void createServerDataDirectory() {
+        try {
+            Files.createDirectory(dataDirectory, PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+            runAs.chown(dataDirectory);
+        } catch (IOException e) {
+            throw failure("cannot create its data directory: " + e.getMessage(), null, e);
+        }
     }
 
     private Map<String, String> settings() {
@@ -956,6 +975,7 @@ public final class PgCluster implements AutoCloseable {
 
     private void copyWithPgBasebackup(Path pgBasebackup, PgCluster replica, String slot, Path passfile,
                                       Duration timeout) {
+        replica.createServerDataDirectory();
         List<String> command = new ArrayList<>(List.of(pgBasebackup.toString(),
             "-D", replica.dataDirectory.toString(),
             "-d", "host=" + HOST + " port=" + port + " user=" + config.superuser() + " application_name=" + replica.name,
