@@ -22,7 +22,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.sql.Connection;
@@ -296,9 +295,10 @@ public final class PgCluster implements AutoCloseable {
             log.debug("PostgreSQL cluster '{}': initdb took {} ms", name, (System.nanoTime() - started) / 1_000_000);
         }
         try {
-            Files.writeString(dataDirectory.resolve("postgresql.conf"),
-                "\n# Settings managed by drkit; they override the ones above.\ninclude '" + CONF_FILE + "'\n",
-                StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+            // Read, then replaced by a rename: data/ is the server's user's, so nothing there is opened for writing.
+            Path conf = dataDirectory.resolve("postgresql.conf");
+            PgConf.writeAtomically(directory, conf, PgConf.read(conf)
+                + "\n# Settings managed by drkit; they override the ones above.\ninclude '" + CONF_FILE + "'\n", runAs);
             writeConf();
         } catch (IOException e) {
             throw failure("cannot write its configuration: " + e.getMessage(), null, e);
@@ -348,7 +348,7 @@ public final class PgCluster implements AutoCloseable {
 
     private void writeConf() throws IOException {
         synchronized (settingsLock) {
-            PgConf.writeAtomically(dataDirectory.resolve(restored ? RESTORE_CONF_FILE : CONF_FILE),
+            PgConf.writeAtomically(directory, dataDirectory.resolve(restored ? RESTORE_CONF_FILE : CONF_FILE),
                 PgConf.render("Written by drkit for cluster '" + name + "'; rewritten on changes.", settings()), runAs);
         }
     }
@@ -421,22 +421,21 @@ public final class PgCluster implements AutoCloseable {
             Files.deleteIfExists(dataDirectory.resolve("postmaster.pid"));
             Files.deleteIfExists(dataDirectory.resolve("postmaster.opts"));
             Path conf = dataDirectory.resolve("postgresql.conf");
-            if (!Files.exists(conf, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                Files.writeString(conf, "# Created by drkit: the copy had no postgresql.conf.\n", StandardCharsets.UTF_8);
-            }
-            Files.writeString(conf, "\n# Settings of drkit's restored copy; they override the ones above.\ninclude '"
-                + RESTORE_CONF_FILE + "'\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-            PgConf.writeAtomically(dataDirectory.resolve("pg_hba.conf"),
+            String confText = Files.exists(conf, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? PgConf.read(conf)
+                : "# Created by drkit: the copy had no postgresql.conf.\n";
+            PgConf.writeAtomically(directory, conf, confText + "\n# Settings of drkit's restored copy; they override"
+                + " the ones above.\ninclude '" + RESTORE_CONF_FILE + "'\n", runAs);
+            PgConf.writeAtomically(directory, dataDirectory.resolve("pg_hba.conf"),
                 "# Written by drkit for a restored copy: the unix socket only, in a directory only its owner can enter.\n"
                     + "local all all trust\n", runAs);
             Path ident = dataDirectory.resolve("pg_ident.conf");
             if (!Files.exists(ident, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                Files.writeString(ident, "", StandardCharsets.UTF_8);
+                PgConf.writeAtomically(directory, ident, "", runAs);
             }
             Path autoConf = dataDirectory.resolve("postgresql.auto.conf");
             if (Files.isRegularFile(autoConf, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                String text = Files.readString(autoConf, StandardCharsets.UTF_8);
-                PgConf.writeAtomically(autoConf, PgConf.withoutSettings(text, List.copyOf(settings().keySet())), runAs);
+                String text = PgConf.read(autoConf);
+                PgConf.writeAtomically(directory, autoConf, PgConf.withoutSettings(text, List.copyOf(settings().keySet())), runAs);
             }
             writeConf();
             giveTree(dataDirectory);
@@ -449,10 +448,13 @@ public final class PgCluster implements AutoCloseable {
 
     private void giveTree(Path root) throws IOException {
         Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+            /** After their contents, so the server's user can enter no directory that root still walks. */
             @Override
-            public java.nio.file.FileVisitResult preVisitDirectory(Path dir,
-                                                                   java.nio.file.attribute.BasicFileAttributes attrs)
+            public java.nio.file.FileVisitResult postVisitDirectory(Path dir, @Nullable IOException e)
                 throws IOException {
+                if (e != null) {
+                    throw e;
+                }
                 Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
                 runAs.chown(dir);
                 return java.nio.file.FileVisitResult.CONTINUE;
@@ -1017,25 +1019,25 @@ public final class PgCluster implements AutoCloseable {
                 return new String[] {rs.getString(1), rs.getString(2)};
             }
         });
-        writeOwned(replica.dataDirectory.resolve("backup_label"), labels[0]);
+        replica.writeData("backup_label", labels[0]);
         if (labels[1] != null && !labels[1].isEmpty()) {
-            writeOwned(replica.dataDirectory.resolve("tablespace_map"), labels[1]);
+            replica.writeData("tablespace_map", labels[1]);
         }
-        writeOwned(replica.dataDirectory.resolve("standby.signal"), "");
+        replica.writeData("standby.signal", "");
         Path autoConf = replica.dataDirectory.resolve("postgresql.auto.conf");
-        String existing = Files.exists(autoConf) ? Files.readString(autoConf, StandardCharsets.UTF_8) : "";
+        String existing = Files.exists(autoConf, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? PgConf.read(autoConf) : "";
         String conninfo = "host=" + HOST + " port=" + port + " user=" + PgConf.conninfoValue(config.superuser())
             + " passfile=" + PgConf.conninfoValue(passfile.toString())
             + " application_name=" + PgConf.conninfoValue(replica.name);
         String text = PgConf.withoutSettings(existing, List.of("primary_conninfo", "primary_slot_name")).stripTrailing()
             + "\nprimary_conninfo = " + PgConf.quote(conninfo) + "\nprimary_slot_name = " + PgConf.quote(slot) + "\n";
-        PgConf.writeAtomically(autoConf, text, runAs);
+        replica.writeData("postgresql.auto.conf", text);
+        // Last: until now only root could enter the copy.
+        runAs.chown(replica.dataDirectory);
     }
 
-    private void writeOwned(Path file, String content) throws IOException {
-        Files.writeString(file, content, StandardCharsets.UTF_8);
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        runAs.chown(file);
+    private void writeData(String fileName, String content) throws IOException {
+        PgConf.writeAtomically(directory, dataDirectory.resolve(fileName), content, runAs);
     }
 
     private void awaitStandby(PgCluster replica, boolean synchronous, long deadline, Duration timeout) {

@@ -82,4 +82,20 @@ class ServerUserIsolationTest {
             assertThat(victim.resolve("important")).hasContent("root's data\n");
         }
     }
+
+    @Test
+    void neverWritesThroughALinkInTheDataDirectory() throws Exception {
+        try (PgCluster cluster = PgCluster.start(PgClusterConfig.forTests().toBuilder().name("conf-link").build())) {
+            Path data = cluster.dataDirectory();
+            // The name root used to write the new drkit.conf under before renaming it into place.
+            assertThat(asServerUser("ln -s '" + victim.resolve("important") + "' '" + data + "/drkit.conf.tmp'"))
+                .isZero();
+
+            cluster.applySettings(java.util.Map.of("work_mem", "8MB"));
+
+            assertThat(victim.resolve("important")).hasContent("root's data\n");
+            assertThat(data.resolve("drkit.conf")).isRegularFile();
+            assertThat(cluster.queryValue("SHOW work_mem")).contains("8MB");
+        }
+    }
 }

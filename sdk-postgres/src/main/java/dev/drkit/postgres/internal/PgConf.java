@@ -4,10 +4,14 @@ import dev.drkit.core.secret.Secret;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,15 +50,31 @@ public final class PgConf {
     }
 
     /**
-     * Replaces {@code file} with {@code content} (0600, owned by {@code runAs}'s user): written beside it, then
-     * renamed over it, so PostgreSQL never reads half a file.
+     * Replaces {@code file} with {@code content} (0600, owned by {@code runAs}'s user). The content goes to a new
+     * file in {@code staging}, a directory only this JVM's user can change, which is then renamed over
+     * {@code file}: a rename replaces the entry and never follows a link the server's user put there, and
+     * PostgreSQL never reads half a file. {@code staging} must be on {@code file}'s file system.
      */
-    public static void writeAtomically(Path file, String content, RunAs runAs) throws IOException {
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(temp, content, StandardCharsets.UTF_8);
-        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
-        runAs.chown(temp);
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    public static void writeAtomically(Path staging, Path file, String content, RunAs runAs) throws IOException {
+        Path temp = Files.createTempFile(staging, "." + file.getFileName() + "-", ".tmp",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try {
+            try (OutputStream out = Files.newOutputStream(temp, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS)) {
+                out.write(content.getBytes(StandardCharsets.UTF_8));
+            }
+            runAs.chown(temp);
+            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    /** {@code file}'s text; a symbolic link in its place is refused, not followed. */
+    public static String read(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 
     /**

@@ -1,14 +1,19 @@
 package dev.drkit.postgres.internal;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
@@ -23,6 +28,11 @@ public final class Trees {
     /** Top-level directories whose contents a base backup leaves out (the directories themselves are kept). */
     static final Set<String> EMPTIED_DIRECTORIES = Set.of("pg_wal", "pg_replslot", "pg_dynshmem", "pg_notify",
         "pg_serial", "pg_snapshots", "pg_stat_tmp", "pg_subtrans");
+
+    private static final FileAttribute<Set<PosixFilePermission>> DIRECTORY_0700 =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+    private static final FileAttribute<Set<PosixFilePermission>> FILE_0600 =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
     private Trees() {
     }
@@ -76,7 +86,9 @@ public final class Trees {
      * (postmaster.pid and .opts, the contents of pg_wal, pg_replslot and the other runtime directories,
      * pgsql_tmp, pg_internal.init, signal files). Files that vanish while copying are skipped: the WAL replayed
      * from the backup's start repairs whatever changed. Directories become 0700 and files 0600, owned by
-     * {@code runAs}'s user.
+     * {@code runAs}'s user, except {@code target} itself: it must not exist, is created 0700 for this JVM's user,
+     * and is left to the caller to give away once it has finished writing there, so the server's user cannot
+     * reach into the copy meanwhile. Nothing is created through a link on the target side.
      *
      * @throws IOException                   if reading or writing fails
      * @throws UnsupportedOperationException if the cluster has tablespaces (links in pg_tblspc)
@@ -99,14 +111,15 @@ public final class Trees {
                     return FileVisitResult.SKIP_SUBTREE;
                 }
                 Path out = dst.resolve(rel.toString());
-                Files.createDirectories(out);
-                Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwx------"));
-                runAs.chown(out);
+                // createDirectory, not createDirectories: an entry already there, a link say, is an error.
+                Files.createDirectory(out, DIRECTORY_0700);
+                if (!rel.toString().isEmpty()) {
+                    runAs.chown(out);
+                }
                 if (rel.getNameCount() == 1 && EMPTIED_DIRECTORIES.contains(rel.toString())) {
                     if (rel.toString().equals("pg_wal")) {
                         Path status = out.resolve("archive_status");
-                        Files.createDirectories(status);
-                        Files.setPosixFilePermissions(status, PosixFilePermissions.fromString("rwx------"));
+                        Files.createDirectory(status, DIRECTORY_0700);
                         runAs.chown(status);
                     }
                     return FileVisitResult.SKIP_SUBTREE;
@@ -123,12 +136,17 @@ public final class Trees {
                     return FileVisitResult.CONTINUE;
                 }
                 Path out = dst.resolve(rel.toString());
+                InputStream in;
                 try {
-                    Files.copy(file, out, StandardCopyOption.REPLACE_EXISTING);
+                    in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS);
                 } catch (NoSuchFileException e) {
                     return FileVisitResult.CONTINUE; // dropped or truncated away while copying
                 }
-                Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-------"));
+                // CREATE_NEW and NOFOLLOW_LINKS: never written through an entry that is already there.
+                try (in; OutputStream copy = Channels.newOutputStream(Files.newByteChannel(out, Set.of(
+                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), FILE_0600))) {
+                    in.transferTo(copy);
+                }
                 runAs.chown(out);
                 return FileVisitResult.CONTINUE;
             }

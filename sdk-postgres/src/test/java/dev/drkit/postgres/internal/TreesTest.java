@@ -59,6 +59,19 @@ class TreesTest {
     }
 
     @Test
+    void neverCopiesThroughALinkOnTheTargetSide() throws IOException {
+        Path source = root.resolve("source");
+        Files.createDirectories(source.resolve("base"));
+        Files.writeString(source.resolve("PG_VERSION"), "15\n");
+        Path elsewhere = Files.createDirectories(root.resolve("elsewhere"));
+        Path target = Files.createSymbolicLink(root.resolve("target"), elsewhere);
+
+        assertThatThrownBy(() -> Trees.copyDataDirectory(source, target, RunAs.direct()))
+            .isInstanceOf(java.nio.file.FileAlreadyExistsException.class);
+        assertThat(elsewhere).isEmptyDirectory();
+    }
+
+    @Test
     void deletesTreesWithoutFollowingLinks() throws IOException {
         Path outside = Files.writeString(root.resolve("outside"), "keep me");
         Path tree = root.resolve("tree");
