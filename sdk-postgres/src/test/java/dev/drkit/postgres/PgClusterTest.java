@@ -340,4 +340,19 @@ class PgClusterTest {
             dev.drkit.postgres.internal.Trees.deleteQuietly(directory);
         }
     }
+
+    @Test
+    void neverFollowsALinkInTheLogsPlace(@TempDir Path scratch) throws Exception {
+        Path other = Files.writeString(scratch.resolve("other"), "not the server's log\n");
+        try (PgCluster linked = PgCluster.create(PgClusterConfig.forTests().toBuilder().name("log-link").build())) {
+            Files.delete(linked.logFile());
+            Files.createSymbolicLink(linked.logFile(), other);
+
+            assertThat(linked.logTail(5)).isEmpty();
+            assertThatThrownBy(linked::start).isInstanceOf(PostgresException.class)
+                .hasMessageContaining("not a regular file");
+            assertThat(linked.isRunning()).isFalse();
+            assertThat(other).hasContent("not the server's log\n");
+        }
+    }
 }
