@@ -537,7 +537,8 @@ public final class PgCluster implements AutoCloseable {
     /**
      * Starts the server and waits until it accepts connections (or, for a standby without hot standby, until it
      * runs). Does nothing if it is running. If a free port chosen by drkit was taken by someone else before
-     * the first start, another is chosen and the start retried.
+     * the first start, another is chosen and the start retried. If the wait fails or the thread is interrupted,
+     * the server being started is killed before the exception is thrown (the interrupt flag stays set).
      *
      * @return this cluster
      * @throws PostgresStartException if the server exits or does not accept connections within
@@ -555,7 +556,15 @@ public final class PgCluster implements AutoCloseable {
             long logOffset = logSize();
             long started = System.nanoTime();
             Process process = spawnPostmaster(postgres);
-            String outcome = awaitReady(process, config.startTimeout());
+            String outcome;
+            try {
+                outcome = awaitReady(process, config.startTimeout());
+            } catch (RuntimeException | Error e) {
+                // Interrupted or failed while waiting: postmasterPid is not set yet, so nothing else would ever
+                // stop this server, and close() would take the cluster for stopped.
+                killLaunched(process);
+                throw e;
+            }
             if (outcome.isEmpty()) {
                 everStarted = true;
                 log.info("PostgreSQL cluster '{}' started on {}:{} in {} ms (pid {})", name, HOST, port,
@@ -625,6 +634,27 @@ public final class PgCluster implements AutoCloseable {
                 return "it did not accept connections within " + timeout.toSeconds() + " s (killed)";
             }
             Postmasters.pause(20);
+        }
+    }
+
+    /** Kills a server being started and everything below its launcher, and waits for them; keeps an interrupt. */
+    private static void killLaunched(Process process) {
+        // Cleared meanwhile, or every wait below would give up at once.
+        boolean interrupted = Thread.interrupted();
+        try {
+            List<ProcessHandle> below = process.descendants().toList();
+            process.destroyForcibly();
+            below.forEach(ProcessHandle::destroyForcibly);
+            process.waitFor(CHILDREN_EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            for (ProcessHandle h : below) {
+                Postmasters.awaitDeath(h.pid(), CHILDREN_EXIT_TIMEOUT);
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

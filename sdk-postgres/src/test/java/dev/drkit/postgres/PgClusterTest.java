@@ -355,4 +355,30 @@ class PgClusterTest {
             assertThat(other).hasContent("not the server's log\n");
         }
     }
+
+    @Test
+    void anInterruptedStartLeavesNoServerBehind() {
+        // Kept on close: a server still starting would die of its data directory's deletion, hiding the leak.
+        PgCluster interrupted = PgCluster.create(PgClusterConfig.forTests().toBuilder().name("start-interrupted")
+            .deleteOnClose(false).build());
+        String data = interrupted.dataDirectory().toString();
+        List<ProcessHandle> left = List.of();
+        try {
+            // Interrupted from the start: the server is spawned, then the first wait for it gives up.
+            Thread.currentThread().interrupt();
+            assertThatThrownBy(interrupted::start).isInstanceOf(IllegalStateException.class);
+            assertThat(Thread.interrupted()).as("the interrupt is kept for the caller").isTrue();
+            interrupted.close();
+
+            left = ProcessHandle.allProcesses()
+                .filter(h -> h.info().commandLine().map(c -> c.contains("-D " + data)).orElse(false)).toList();
+            assertThat(left).isEmpty();
+        } finally {
+            Thread.interrupted();
+            interrupted.close();
+            left.forEach(ProcessHandle::destroyForcibly);
+            left.forEach(h -> h.onExit().join());
+            dev.drkit.postgres.internal.Trees.deleteQuietly(interrupted.directory());
+        }
+    }
 }
