@@ -372,7 +372,8 @@ public final class PgCluster implements AutoCloseable {
      *       {@link #psql(String, String, String)}; {@link #connect()} and the other JDBC methods do not work;</li>
      *   <li>{@code drkit-restore.conf} is included at the end of {@code postgresql.conf}, with the address, port, socket
      *       directory, {@code cluster_name}, {@code hot_standby=on}, {@code logging_collector=off},
-     *       {@code lc_messages=C}, {@code fsync} and the configuration's settings; the same settings are removed
+     *       {@code lc_messages=C}, {@code fsync} and the configuration's settings; the same settings (in any form
+     *       and case) and every {@code include}, {@code include_if_exists} and {@code include_dir} line are removed
      *       from {@code postgresql.auto.conf}, which PostgreSQL would otherwise read last;</li>
      *   <li>{@code postmaster.pid} and {@code postmaster.opts} are removed, and every file is given to the
      *       server's user (0700 directories, 0600 files).</li>

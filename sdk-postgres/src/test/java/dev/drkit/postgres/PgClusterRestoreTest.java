@@ -92,6 +92,22 @@ class PgClusterRestoreTest {
     }
 
     @Test
+    void overridesTheCopysSettingsWhateverFormItsAutoConfUses() {
+        try (PgCluster copy = PgCluster.restore(PgClusterConfig.forTests().toBuilder().name("restored-forms").build(),
+            target -> {
+                copyBackup(target);
+                Files.writeString(target.resolve("extra.conf"), "cluster_name = 'from-an-include'\n");
+                Files.writeString(target.resolve("postgresql.auto.conf"), "listen_addresses '0.0.0.0'\n"
+                    + "LISTEN_ADDRESSES = '0.0.0.0'\ninclude 'extra.conf'\n", java.nio.file.StandardOpenOption.APPEND);
+            })) {
+            copy.start();
+
+            assertThat(copy.psql("postgres", "postgres", "SHOW listen_addresses")).isEqualTo("127.0.0.1");
+            assertThat(copy.psql("postgres", "postgres", "SHOW cluster_name")).isEqualTo("restored-forms");
+        }
+    }
+
+    @Test
     void refusesSomethingThatIsNotADataDirectory() {
         assertThatThrownBy(() -> PgCluster.restore(PgClusterConfig.forTests().toBuilder().name("not-data").build(),
             dir -> Files.writeString(dir.resolve("hello"), "x")))

@@ -15,8 +15,12 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** The text formats drkit writes for PostgreSQL: configuration files, connection strings, password files. */
@@ -24,6 +28,12 @@ public final class PgConf {
 
     /** Valid setting names: PostgreSQL's own and dotted custom ones ({@code auto_explain.log_min_duration}). */
     public static final Pattern SETTING_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
+
+    /** A configuration line's leading name: PostgreSQL's ID or QUALIFIED_ID (guc-file.l). */
+    private static final Pattern CONF_NAME = Pattern.compile(
+        "[ \\t\\r\\f]*([A-Za-z_\\x{80}-\\x{10FFFF}][A-Za-z0-9_\\x{80}-\\x{10FFFF}]*"
+            + "(?:\\.[A-Za-z_\\x{80}-\\x{10FFFF}][A-Za-z0-9_\\x{80}-\\x{10FFFF}]*)?)");
+    private static final Set<String> INCLUDE_DIRECTIVES = Set.of("include", "include_if_exists", "include_dir");
 
     private PgConf() {
     }
@@ -78,16 +88,19 @@ public final class PgConf {
     }
 
     /**
-     * Removes the lines of a {@code postgresql.auto.conf} text that set one of {@code names}, so settings
-     * appended afterwards are the only ones.
+     * Removes the lines of a {@code postgresql.auto.conf} text that set one of {@code names}, in every form
+     * PostgreSQL reads ({@code name = value}, {@code name value}, {@code name'value'}; names compared without
+     * regard to case), and every {@code include}, {@code include_if_exists} and {@code include_dir} line, which
+     * could set them again; so settings appended afterwards are the only ones.
      */
     public static String withoutSettings(String confText, List<String> names) {
+        Set<String> dropped = new HashSet<>(INCLUDE_DIRECTIVES);
+        names.forEach(n -> dropped.add(n.toLowerCase(Locale.ROOT)));
         List<String> kept = new ArrayList<>();
         for (String line : confText.split("\n", -1)) {
-            String trimmed = line.stripLeading();
-            boolean drop = names.stream().anyMatch(n -> trimmed.startsWith(n)
-                && trimmed.substring(n.length()).stripLeading().startsWith("="));
-            if (!drop) {
+            // The name is the line's first token, as PostgreSQL's lexer reads it; "=" is optional after it.
+            Matcher name = CONF_NAME.matcher(line);
+            if (!(name.lookingAt() && dropped.contains(name.group(1).toLowerCase(Locale.ROOT)))) {
                 kept.add(line);
             }
         }

@@ -44,6 +44,16 @@ class PgConfTest {
     }
 
     @Test
+    void removesSettingsInEveryFormAndTheIncludeDirectives() {
+        String auto = "listen_addresses '0.0.0.0'\n  LISTEN_ADDRESSES='::'\n\tPort = 1\nlisten_addresses\n"
+            + "include 'more.conf'\nInclude_If_Exists = 'x.conf'\ninclude_dir 'conf.d'\nwork_mem 4MB\n"
+            + "# listen_addresses = '*'\nlisten_addresses_extra = 'x'\n";
+
+        assertThat(PgConf.withoutSettings(auto, List.of("listen_addresses", "port")))
+            .isEqualTo("work_mem 4MB\n# listen_addresses = '*'\nlisten_addresses_extra = 'x'\n");
+    }
+
+    @Test
     void escapesConninfoValues() {
         assertThat(PgConf.conninfoValue("/tmp/a b/pgpass")).isEqualTo("'/tmp/a b/pgpass'");
         assertThat(PgConf.conninfoValue("it's\\")).isEqualTo("'it\\'s\\\\'");
