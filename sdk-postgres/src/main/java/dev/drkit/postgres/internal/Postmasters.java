@@ -1,10 +1,12 @@
 package dev.drkit.postgres.internal;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,10 +32,13 @@ public final class Postmasters {
     public record PidFile(long pid, String status) {
     }
 
-    /** Reads {@code <dataDirectory>/postmaster.pid}. */
+    /**
+     * Reads {@code <dataDirectory>/postmaster.pid}; a link in its place (the server's user owns the directory) is
+     * not followed and counts as no file.
+     */
     public static Optional<PidFile> readPidFile(Path dataDirectory) {
-        try {
-            List<String> lines = Files.readAllLines(dataDirectory.resolve("postmaster.pid"), StandardCharsets.UTF_8);
+        try (InputStream in = Files.newInputStream(dataDirectory.resolve("postmaster.pid"), LinkOption.NOFOLLOW_LINKS)) {
+            List<String> lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
             if (lines.isEmpty()) {
                 return Optional.empty();
             }

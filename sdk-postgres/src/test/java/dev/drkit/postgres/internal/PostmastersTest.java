@@ -26,6 +26,14 @@ class PostmastersTest {
     }
 
     @Test
+    void ignoresALinkInPlaceOfPostmasterPid(@TempDir Path data) throws IOException {
+        Path elsewhere = Files.writeString(data.resolve("elsewhere"), "4242\n/data\n1\n5432\n/run\n*\n1 1\nready\n");
+        Files.createSymbolicLink(data.resolve("postmaster.pid"), elsewhere);
+
+        assertThat(Postmasters.readPidFile(data)).isEmpty();
+    }
+
+    @Test
     void tellsLiveProcessesFromDeadOnes() throws Exception {
         assertThat(Postmasters.isAlive(ProcessHandle.current().pid())).isTrue();
 
