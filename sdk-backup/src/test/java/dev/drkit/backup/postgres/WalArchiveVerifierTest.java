@@ -459,6 +459,69 @@ class WalArchiveVerifierTest {
         assertThat(resumed.faults()).isEqualTo(fresh.faults());
     }
 
+    @Test
+    void archiveWithoutTheSegmentThatHoldsTheSwitchPointEndsWhereRecoveryEnds() throws IOException {
+        // the fixture's only timeline-2 segment holds the switch point; timeline 1's copy is there only as .partial,
+        // which restore_command is never asked for: recovery ends where timeline 1's last whole segment ends
+        Path archive = pitr.copyOfArchive("no-switch-segment");
+        long switchPoint = timelineTwoBegin(archive);
+        long switchSegno = switchPoint / pitr.segmentSize;
+        String first = pitr.segmentName(2, switchSegno);
+        assertThat(PitrArchive.segments(archive, 2)).containsExactly(first);
+        assertThat(archive.resolve(pitr.segmentName(1, switchSegno) + ".partial")).exists();
+        Files.delete(archive.resolve(first));
+
+        ArchiveReport report = verifier(archive, pitr.baseBackup).build().verify();
+
+        // nothing after the missing segment is archived: the archive looks as it does just after a failover, before
+        // timeline 2 fills its first segment; the RPO, not a fault, tells how much is not archived yet
+        assertThat(report.faults()).as(report.toText()).isEmpty();
+        assertThat(report.walkedTo()).isEqualTo(switchSegno * pitr.segmentSize);
+        assertThat(report.ranges()).extracting(VerifiedRange::timeline).containsExactly(1);
+        assertThat(report.newestReachable().orElseThrow()).isBefore(pitr.lastCommitted);
+    }
+
+    @Test
+    void missingSegmentThatHoldsTheSwitchPointIsNamedWhenLaterSegmentsExist() throws Exception {
+        // timeline 2 archives more segments; the one holding the switch point is lost, and timeline 1's copy of that
+        // segment number is there whole: recovery needs timeline 2's, since timeline 1's holds no WAL of timeline 2
+        Path archive = pitr.copyOfArchive("gap-at-switch");
+        long switchPoint = timelineTwoBegin(archive);
+        long switchSegno = switchPoint / pitr.segmentSize;
+        PgCluster live = pitr.promoted;
+        live.applySettings(PitrArchive.archiveSettings(archive));
+        try {
+            live.execute("INSERT INTO marker (phase, payload) SELECT 5, 'five' FROM generate_series(1, 100)");
+            live.execute("SELECT pg_switch_wal()");
+            live.execute("INSERT INTO marker (phase) VALUES (5)");
+            live.execute("SELECT pg_switch_wal()");
+            PitrArchive.awaitArchived(live);
+        } finally {
+            live.applySettings(PitrArchive.archiveSettings(PitrArchive.newDirectory(pitr.root, "after-gap-at-switch")));
+        }
+        String first = pitr.segmentName(2, switchSegno);
+        String oldTimelineCopy = pitr.segmentName(1, switchSegno);
+        assertThat(PitrArchive.segments(archive, 2)).hasSizeGreaterThan(1).first().isEqualTo(first);
+        Files.copy(archive.resolve(oldTimelineCopy + ".partial"), archive.resolve(oldTimelineCopy));
+        Files.delete(archive.resolve(first));
+
+        ArchiveReport report = verifier(archive, pitr.baseBackup).build().verify();
+
+        assertThat(report.ok()).isFalse();
+        ArchiveFault fault = report.faults().get(0);
+        assertThat(fault.kind()).as(report.toText()).isEqualTo(ArchiveFault.Kind.MISSING_SEGMENT);
+        assertThat(fault.file()).contains(first);
+        assertThat(fault.lsn()).hasValue(switchSegno * pitr.segmentSize);
+        assertThat(fault.message()).contains(first + " is missing").contains(oldTimelineCopy + " of timeline 1");
+        // timeline 1's copy is not walked: the verified chain ends where timeline 1's last whole segment ends
+        assertThat(report.walkedTo()).isEqualTo(switchSegno * pitr.segmentSize);
+        assertThat(report.ranges()).extracting(VerifiedRange::timeline).containsExactly(1);
+    }
+
+    private static long timelineTwoBegin(Path archive) throws IOException {
+        return Lsn.parse(Files.readString(archive.resolve("00000002.history")).split("\\s+")[1]);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** The first fault, when any other fault is only the consequence that the backup end or RPO is unknown. */
