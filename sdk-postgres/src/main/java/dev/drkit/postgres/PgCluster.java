@@ -144,6 +144,8 @@ public final class PgCluster implements AutoCloseable {
     private volatile int port;
     private volatile @Nullable Process launcher;
     private volatile long postmasterPid;
+    /** When the postmaster started ({@link Postmasters#startTicks}): a pid alone may be another process's later. */
+    private volatile long postmasterStartTicks;
     private volatile boolean everStarted;
     private volatile boolean closed;
     private volatile @Nullable CredentialFiles replicationCredentials;
@@ -618,8 +620,13 @@ public final class PgCluster implements AutoCloseable {
             if (pidFile.isPresent() && belongsTo(pidFile.get().pid(), process)
                 && (Postmasters.STATUS_READY.equals(pidFile.get().status())
                     || Postmasters.STATUS_STANDBY.equals(pidFile.get().status()))) {
-                postmasterPid = pidFile.get().pid();
-                return "";
+                long pid = pidFile.get().pid();
+                OptionalLong started = Postmasters.startTicks(pid);
+                if (started.isPresent()) {
+                    postmasterStartTicks = started.getAsLong();
+                    postmasterPid = pid;
+                    return "";
+                }
             }
             if (!process.isAlive()) {
                 return "the server exited with code " + process.exitValue();
@@ -675,8 +682,13 @@ public final class PgCluster implements AutoCloseable {
      * @since 0.1
      */
     public boolean isRunning() {
+        return postmasterAlive();
+    }
+
+    /** Whether the postmaster this cluster started is alive: its pid, at its start time (pids are reused). */
+    private boolean postmasterAlive() {
         long pid = postmasterPid;
-        return pid > 0 && Postmasters.isAlive(pid);
+        return pid > 0 && Postmasters.isAlive(pid, postmasterStartTicks);
     }
 
     /**
@@ -858,7 +870,7 @@ public final class PgCluster implements AutoCloseable {
             quietly("dropping its replication slot on its primary", () -> primary.forgetReplica(name));
         }
         long pid = postmasterPid;
-        if (pid > 0 && Postmasters.isAlive(pid)) {
+        if (postmasterAlive()) {
             // Still registered, so the exit hook makes one more attempt.
             log.warn("PostgreSQL cluster '{}': postmaster {} is still running after close", name, pid);
         } else {
@@ -886,7 +898,7 @@ public final class PgCluster implements AutoCloseable {
             }
         }
         long pid = postmasterPid;
-        if (pid > 0 && Postmasters.isAlive(pid)) {
+        if (postmasterAlive()) {
             log.warn("PostgreSQL cluster '{}': killing postmaster {} and its children with SIGKILL", name, pid);
             Postmasters.kill9(pid, true, CHILDREN_EXIT_TIMEOUT);
             reapLauncher();
@@ -907,7 +919,7 @@ public final class PgCluster implements AutoCloseable {
      */
     private void cleanUpAtExit() {
         long pid = postmasterPid;
-        boolean running = pid > 0 && Postmasters.isAlive(pid);
+        boolean running = postmasterAlive();
         boolean delete = !closed || config.deleteOnClose();
         log.warn("PostgreSQL cluster '{}' was not {} before the JVM exit: {}{}", name,
             closed ? "cleaned up" : "closed", running ? "killing postmaster " + pid : "",

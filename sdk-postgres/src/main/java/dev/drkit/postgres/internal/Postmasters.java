@@ -72,6 +72,29 @@ public final class Postmasters {
         }
     }
 
+    /**
+     * When process {@code pid} started, in clock ticks since boot ({@code /proc/<pid>/stat}'s 22nd field), if it
+     * exists: with the pid, it tells a process apart from a later one that reused its pid.
+     */
+    public static OptionalLong startTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
+            // after "pid (comm) ": state is field 3, starttime field 22
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+            return fields.length > 19 ? OptionalLong.of(Long.parseLong(fields[19])) : OptionalLong.empty();
+        } catch (IOException | RuntimeException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /**
+     * Whether process {@code pid}, started at {@code startTicks} ({@link #startTicks}), is alive and not a zombie:
+     * false once it died, even if another process got its pid since (a root JVM must not kill that one).
+     */
+    public static boolean isAlive(long pid, long startTicks) {
+        return isAlive(pid) && startTicks(pid).equals(OptionalLong.of(startTicks));
+    }
+
     /** The process's command name ({@code /proc/<pid>/comm}), if it exists. */
     public static Optional<String> commandName(long pid) {
         try {

@@ -34,6 +34,24 @@ class PostmastersTest {
     }
 
     @Test
+    void tellsAProcessFromALaterOneWithTheSamePidByItsStartTime() throws Exception {
+        Process sleeper = new ProcessBuilder("sleep", "60").start();
+        try {
+            long pid = sleeper.pid();
+            long started = Postmasters.startTicks(pid).orElseThrow();
+
+            assertThat(Postmasters.startTicks(pid)).as("stable while it lives").hasValue(started);
+            assertThat(Postmasters.isAlive(pid, started)).isTrue();
+            assertThat(Postmasters.isAlive(pid, started + 1)).as("another process with this pid").isFalse();
+            sleeper.destroyForcibly().waitFor();
+            assertThat(Postmasters.isAlive(pid, started)).isFalse();
+            assertThat(Postmasters.startTicks(Long.MAX_VALUE)).isEmpty();
+        } finally {
+            sleeper.destroyForcibly();
+        }
+    }
+
+    @Test
     void tellsLiveProcessesFromDeadOnes() throws Exception {
         assertThat(Postmasters.isAlive(ProcessHandle.current().pid())).isTrue();
 
