@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -26,6 +27,8 @@ public record OsUser(String name, int uid, int gid) {
 
     /** How long an account found is remembered, so that the steps of one task run {@code getent} once. */
     private static final long REMEMBER_NANOS = 60_000_000_000L;
+    /** How long {@code getent} may take: a name service (LDAP, say) that does not answer must not hang drkit. */
+    private static final Duration GETENT_TIMEOUT = Duration.ofSeconds(10);
     private static final Map<String, Found> FOUND = new ConcurrentHashMap<>();
 
     private record Found(OsUser user, long atNanos) {
@@ -77,21 +80,32 @@ public record OsUser(String name, int uid, int gid) {
     }
 
     private static Optional<String> getent(String name) {
+        return passwdLine(List.of("getent", "passwd", name), name, GETENT_TIMEOUT);
+    }
+
+    /**
+     * The passwd line {@code command} prints for {@code name}, or empty if it fails or does not finish within
+     * {@code timeout} (a name service that hangs). The wait comes first: one passwd line fits in a pipe's buffer.
+     */
+    static Optional<String> passwdLine(List<String> command, String name, Duration timeout) {
+        Process p = null;
         try {
-            Process p = new ProcessBuilder("getent", "passwd", name).redirectErrorStream(true).start();
+            p = new ProcessBuilder(command).redirectErrorStream(true).start();
             p.getOutputStream().close();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
+            if (!p.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
                 return Optional.empty();
             }
-            String text = new String(out, StandardCharsets.UTF_8).trim();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             return p.exitValue() == 0 && text.startsWith(name + ":") ? Optional.of(text) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();
+        } finally {
+            if (p != null && p.isAlive()) {
+                p.destroyForcibly();
+            }
         }
     }
 }
