@@ -78,6 +78,11 @@ public final class ServerSideJava {
     public static String commandLine(Path libraryDirectory, Class<?> mainClass, @Nullable Class<?> training) {
         Objects.requireNonNull(libraryDirectory, "libraryDirectory");
         Objects.requireNonNull(mainClass, "mainClass");
+        if (libraryDirectory.toAbsolutePath().toString().contains(File.pathSeparator)) {
+            // a class path cannot quote its separator: the script would fail with ClassNotFoundException
+            throw new IllegalArgumentException("libraryDirectory must not contain '" + File.pathSeparator
+                + "' (the class path separator), but was " + libraryDirectory);
+        }
         List<String> entries = new ArrayList<>();
         try {
             Files.createDirectories(libraryDirectory);
@@ -90,10 +95,10 @@ public final class ServerSideJava {
                 }
                 Path target;
                 if (training != null && Files.isDirectory(source)) {
-                    target = libraryDirectory.resolve(index++ + "-" + source.getFileName() + ".jar");
+                    target = libraryDirectory.resolve(index++ + "-" + entryName(source) + ".jar");
                     writeJar(source, target);
                 } else {
-                    target = libraryDirectory.resolve(index++ + "-" + source.getFileName());
+                    target = libraryDirectory.resolve(index++ + "-" + entryName(source));
                     copyReadable(source, target);
                 }
                 entries.add(target.toAbsolutePath().toString());
@@ -123,6 +128,11 @@ public final class ServerSideJava {
                 Map.of("file", script.toString()), e);
         }
         return shellQuote(script.toAbsolutePath().toString());
+    }
+
+    /** The copy's name: the source's, without the class path separator (a copy's name must not split the path). */
+    private static String entryName(Path source) {
+        return source.getFileName().toString().replace(File.pathSeparator, "_");
     }
 
     /** Keeps a JVM from saying, on standard output, that it cannot use the archive. */

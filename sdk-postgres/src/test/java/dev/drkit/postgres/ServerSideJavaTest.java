@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The command line runs a Java main class as the server's user, from a copy of the class path. */
 class ServerSideJavaTest {
@@ -102,5 +103,12 @@ class ServerSideJavaTest {
     @Test
     void quotesEveryShellCharacter() {
         assertThat(ServerSideJava.shellQuote("a b'c$d")).isEqualTo("'a b'\\''c$d'");
+    }
+
+    @Test
+    void refusesALibraryDirectoryTheClassPathCannotName(@TempDir Path dir) {
+        assertThatThrownBy(() -> ServerSideJava.commandLine(dir.resolve("a:b"), Echo.class))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("class path separator");
+        assertThat(dir.resolve("a:b")).doesNotExist();
     }
 }
