@@ -19,8 +19,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.URLEncoder;
-import java.nio.ByteBuffer;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -111,7 +109,6 @@ public final class PgCluster implements AutoCloseable {
     private static final org.postgresql.Driver DRIVER = new org.postgresql.Driver();
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final int LOG_TAIL_LINES = 30;
-    private static final int MAX_LOG_TAIL_BYTES = 64 * 1024;
     private static final int PORT_ATTEMPTS = 5;
     private static final int MAX_SOCKET_PATH = 100;
     private static final Duration INITDB_TIMEOUT = Duration.ofMinutes(3);
@@ -556,7 +553,7 @@ public final class PgCluster implements AutoCloseable {
         }
         Path postgres = binaries.tool("postgres", "starting PostgreSQL cluster '" + name + "'");
         for (int attempt = 1; ; attempt++) {
-            long logOffset = logSize();
+            long logOffset = Text.sizeOf(logFile);
             long started = System.nanoTime();
             Process process = spawnPostmaster(postgres);
             String outcome;
@@ -574,7 +571,7 @@ public final class PgCluster implements AutoCloseable {
                     (System.nanoTime() - started) / 1_000_000, postmasterPid);
                 return this;
             }
-            String tail = logTailFrom(logOffset, LOG_TAIL_LINES);
+            String tail = Text.tailOfFile(logFile, logOffset, LOG_TAIL_LINES);
             if (portAutomatic && !everStarted && attempt < PORT_ATTEMPTS && portTaken(tail)) {
                 int taken = port;
                 port = Postmasters.freePort();
@@ -1558,31 +1555,7 @@ public final class PgCluster implements AutoCloseable {
      */
     public String logTail(int lines) {
         Checks.positive(lines, "lines");
-        return logTailFrom(0, lines);
-    }
-
-    /** Read without following a link in the log's place, so no other file ends up in a message. */
-    private String logTailFrom(long offset, int lines) {
-        try (SeekableByteChannel log = Files.newByteChannel(logFile, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            long length = log.size();
-            long from = Math.max(offset <= length ? offset : 0, length - MAX_LOG_TAIL_BYTES);
-            ByteBuffer bytes = ByteBuffer.allocate((int) (length - from));
-            log.position(from);
-            while (bytes.hasRemaining() && log.read(bytes) >= 0) {
-                // until full or at the end
-            }
-            return Text.tail(new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8), lines);
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
-    private long logSize() {
-        try {
-            return Files.readAttributes(logFile, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).size();
-        } catch (IOException e) {
-            return 0;
-        }
+        return Text.tailOfFile(logFile, 0, lines);
     }
 
     /**

@@ -1,10 +1,14 @@
 package dev.drkit.core.internal;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
 import java.util.List;
 
@@ -70,23 +74,27 @@ public final class Text {
      * most the last 64 KiB are read. Empty if the file cannot be read.
      */
     public static String tailOfFile(Path file, long fromOffset, int lines) {
-        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
-            long length = raf.length();
+        // Never through a link: a server's log may sit where another user could put one.
+        try (SeekableByteChannel channel = Files.newByteChannel(file, StandardOpenOption.READ,
+                LinkOption.NOFOLLOW_LINKS)) {
+            long length = channel.size();
             long from = fromOffset <= length ? fromOffset : 0;
             from = Math.max(from, length - MAX_TAIL_BYTES);
-            byte[] bytes = new byte[(int) (length - from)];
-            raf.seek(from);
-            raf.readFully(bytes);
-            return tail(new String(bytes, StandardCharsets.UTF_8), lines);
+            ByteBuffer bytes = ByteBuffer.allocate((int) (length - from));
+            channel.position(from);
+            while (bytes.hasRemaining() && channel.read(bytes) >= 0) {
+                // until full or at the end
+            }
+            return tail(new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8), lines);
         } catch (IOException e) {
             return "";
         }
     }
 
-    /** The size of {@code file}, or 0 if it does not exist or cannot be read. */
+    /** The size of {@code file} (a link in its place is not followed), or 0 if it does not exist or cannot be read. */
     public static long sizeOf(Path file) {
         try {
-            return Files.size(file);
+            return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).size();
         } catch (IOException e) {
             return 0;
         }
