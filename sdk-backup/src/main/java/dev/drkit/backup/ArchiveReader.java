@@ -10,7 +10,6 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -58,9 +57,7 @@ final class ArchiveReader {
             if (directory) {
                 LocalFiles.fsyncDirectory(path);
             } else {
-                try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-                    channel.force(true);
-                }
+                LocalFiles.fsyncFile(path);
             }
         };
 

@@ -35,7 +35,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -428,21 +427,13 @@ public final class BackupEngine {
             throw storeUnreadable("list", null, e);
         }
         List<BackupInfo> infos = new ArrayList<>(ids.size());
-        List<String> listedNow = null;
         for (String id : ids) {
             try {
                 infos.add(manifest(id).info());
             } catch (NoSuchBackupException e) {
                 // Deleted since the store was listed (a rotation running elsewhere) unless it is still listed: then
                 // the backup is damaged and that is the caller's to know.
-                if (listedNow == null) {
-                    try {
-                        listedNow = store.list();
-                    } catch (IOException again) {
-                        throw storeUnreadable("list", null, again);
-                    }
-                }
-                if (listedNow.contains(id)) {
+                if (listed(id)) {
                     throw e;
                 }
                 log.debug("BackupEngine '{}': backup {} was deleted while the store was listed", name, id);
@@ -923,9 +914,7 @@ public final class BackupEngine {
                     Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString(ArchiveReader.rwx(
                         manifest.sourceMode().orElse(0700))));
                 } else {
-                    try (var channel = java.nio.channels.FileChannel.open(staging, StandardOpenOption.WRITE)) {
-                        channel.force(true);
-                    }
+                    LocalFiles.fsyncFile(staging);
                     Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString(ArchiveReader.rwx(
                         manifest.sourceMode().orElse(0600))));
                 }
@@ -1012,11 +1001,9 @@ public final class BackupEngine {
             Path candidate = target.resolveSibling(i == 0 ? base : base + "-" + i);
             try {
                 if (directory) {
-                    Files.createDirectory(candidate, PosixFilePermissions.asFileAttribute(
-                        PosixFilePermissions.fromString("rwx------")));
+                    LocalFiles.createPrivateDirectory(candidate);
                 } else {
-                    Files.createFile(candidate, PosixFilePermissions.asFileAttribute(
-                        PosixFilePermissions.fromString("rw-------")));
+                    Files.createFile(candidate, LocalFiles.privateFileModes(candidate));
                 }
                 return candidate;
             } catch (FileAlreadyExistsException e) {

@@ -1,5 +1,7 @@
 package dev.drkit.backup.internal.store;
 
+import org.slf4j.Logger;
+
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileVisitResult;
@@ -13,8 +15,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
-
-import org.slf4j.Logger;
 
 /**
  * File operations the filesystem store needs: private files and directories made with their modes from the
@@ -52,6 +52,13 @@ public final class LocalFiles {
         return isPosix(file)
             ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
             : NONE;
+    }
+
+    /** Forces a regular file's contents and metadata to stable storage (fsync); a link in its place is refused. */
+    public static void fsyncFile(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            channel.force(true);
+        }
     }
 
     /**
@@ -122,15 +129,13 @@ public final class LocalFiles {
     /**
      * {@link #deleteTree} at best effort, for scratch trees: a failure is logged to {@code log} as
      * {@code "<who>: could not remove <path>: <reason>"}, never thrown, so that it cannot hide the failure that
-     * led to the clean-up. Returns whether nothing is left.
+     * led to the clean-up.
      */
-    public static boolean deleteTreeQuietly(Path path, Logger log, String who) {
+    public static void deleteTreeQuietly(Path path, Logger log, String who) {
         try {
             deleteTree(path);
-            return true;
         } catch (IOException | RuntimeException e) {
             log.warn("{}: could not remove {}: {}", who, path, e.toString());
-            return false;
         }
     }
 }
