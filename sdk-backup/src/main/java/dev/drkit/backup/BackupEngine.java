@@ -190,6 +190,11 @@ public final class BackupEngine {
         return store;
     }
 
+    /** How this engine compresses backups. */
+    public Compression compression() {
+        return compression;
+    }
+
     /** Adds a listener called after every backup, restore and verification; a listener that throws is logged. */
     public BackupEngine onEvent(Consumer<BackupEvent> listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));

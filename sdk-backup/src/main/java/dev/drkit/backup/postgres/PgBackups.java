@@ -59,7 +59,9 @@ public final class PgBackups {
         List<PgBackupSource> parts = new ArrayList<>();
         parts.add(PgBackupSource.globals(server));
         for (String database : databases) {
-            parts.add(PgBackupSource.dump(server, database).withRowCounts(rowCounts));
+            // pg_dump compresses only when the engine does not: zstd after gzip gains nothing and costs time.
+            parts.add(PgBackupSource.dump(server, database).withRowCounts(rowCounts)
+                .withDumpCompression(!engine.compression().isZstd()));
         }
         List<BackupInfo> made = new ArrayList<>();
         try {

@@ -131,6 +131,42 @@ class PgBackupSourceTest {
     }
 
     @Test
+    void aDumpLeavesCompressionToThePipelineUnlessAskedAndRestoresEitherWay() throws Exception {
+        BackupEngine engine = engine(temp.resolve("dump-compression-store"));
+        BackupInfo plain = engine.backup(PgBackupSource.dump(server, "shop").withRowCounts(false).source());
+        BackupInfo gzipped = engine.backup(PgBackupSource.dump(server, "shop").withRowCounts(false)
+            .withDumpCompression(true).source());
+
+        Path plainDump = temp.resolve("plain.dump");
+        Path gzippedDump = temp.resolve("gzipped.dump");
+        engine.restore(plain.id(), DecryptionKey.passphrase(PASSPHRASE), plainDump);
+        engine.restore(gzipped.id(), DecryptionKey.passphrase(PASSPHRASE), gzippedDump);
+
+        // pg_restore's table of contents names the archive's compression: 0 (PostgreSQL 15) or none (16 on).
+        assertThat(archiveCompression(plainDump)).isIn("0", "none");
+        assertThat(archiveCompression(gzippedDump)).isNotIn("0", "none");
+        assertThat(Files.size(plainDump)).isGreaterThan(Files.size(gzippedDump));
+        assertThat(tableOfContents(plainDump).replaceAll("(?m)^;.*$", ""))
+            .isEqualTo(tableOfContents(gzippedDump).replaceAll("(?m)^;.*$", ""));
+        assertThat(tableOfContents(plainDump)).contains("TABLE DATA public orders");
+    }
+
+    static String archiveCompression(Path dump) throws Exception {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^;\\s+Compression: (\\S+)")
+            .matcher(tableOfContents(dump));
+        assertThat(m.find()).as("a Compression line in pg_restore --list").isTrue();
+        return m.group(1);
+    }
+
+    static String tableOfContents(Path dump) throws Exception {
+        Process p = new ProcessBuilder(source.binaries().tool("pg_restore").toString(), "--list", dump.toString())
+            .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        return out;
+    }
+
+    @Test
     void aBaseBackupStoresThePgBasebackupTarAndStartsAfterPgVerifybackup() throws Exception {
         BackupEngine engine = engine(temp.resolve("base-store"));
         BackupInfo info = engine.backup(PgBackupSource.baseBackup(server).source());
