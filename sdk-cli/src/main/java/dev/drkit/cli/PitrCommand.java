@@ -5,6 +5,7 @@ import dev.drkit.backup.postgres.PitrDrill;
 import dev.drkit.backup.postgres.PitrDrillReport;
 import dev.drkit.backup.postgres.WalArchive;
 import dev.drkit.backup.postgres.WalArchiveVerifier;
+import dev.drkit.backup.postgres.WalReadAhead;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.core.secret.CredentialFiles;
 import dev.drkit.postgres.PgCluster;
@@ -34,6 +35,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -460,8 +462,11 @@ final class PitrCommand implements Runnable {
                     Path copy = credentials.write("passphrase", key.passphrase());
                     options.append(" --passphrase-file ").append(ServerSideJava.shellQuote(copy.toString()));
                 }
+                Path spool = readAheadSpool(work);
+                options.append(" --spool ").append(ServerSideJava.shellQuote(spool.toString()));
                 String drkit = ServerSideJava.commandLine(work.resolve("lib"), Drkit.class);
-                return new ServerSideFetch(work, credentials, drkit + " wal-fetch" + options + " %f %p");
+                return new ServerSideFetch(work, credentials,
+                    WalReadAhead.restoreCommand(spool, drkit + " wal-fetch" + options + " %f %p"));
             } catch (RuntimeException e) {
                 if (credentials != null) {
                     credentials.close();
@@ -469,6 +474,27 @@ final class PitrCommand implements Runnable {
                 deleteTree(work);
                 throw e;
             }
+        }
+
+        /**
+         * The directory where {@code wal-fetch} leaves the segments it fetched ahead: 0700, the server's user's (the
+         * drill's own directory lets that user pass through, not write).
+         */
+        private static Path readAheadSpool(Path work) {
+            Path spool = work.resolve("read-ahead");
+            try {
+                Files.createDirectory(spool, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------")));
+                Optional<String> serverUser = PgCluster.serverUser();
+                if (serverUser.isPresent()) {
+                    Files.setOwner(spool, spool.getFileSystem().getUserPrincipalLookupService()
+                        .lookupPrincipalByName(serverUser.get()));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create the drill's WAL read-ahead directory " + spool + ": "
+                    + e.getMessage(), e);
+            }
+            return spool;
         }
 
         String restoreCommand() {

@@ -2,6 +2,7 @@ package dev.drkit.cli;
 
 import dev.drkit.backup.postgres.NoSuchWalFileException;
 import dev.drkit.backup.postgres.WalArchive;
+import dev.drkit.backup.postgres.WalReadAhead;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.core.DrkitException;
 import org.jspecify.annotations.Nullable;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -22,13 +24,21 @@ import java.util.concurrent.Callable;
  * it is damaged or the key does not open it, 2 on a usage error, 3 when the store or destination cannot be used.
  * A directory store is opened read-only: a read-only mount of an archive serves a restore, and nothing is written
  * into the store.
+ *
+ * <p>With {@code --spool DIR}, a run that serves a segment also fetches the next {@code --read-ahead} segments into
+ * the spool, which the shell part of the {@code restore_command} then moves into place without starting a JVM
+ * ({@link WalReadAhead}). The exit code is that of the file asked for: the segments fetched ahead never change it.
  */
 @Command(name = "wal-fetch", mixinStandardHelpOptions = true,
     description = {"Fetches one WAL file from a WAL store: decrypted, decompressed and checked against the size and"
         + " SHA-256 recorded at push, into a temporary file beside PATH that is then renamed to PATH. For"
         + " restore_command:",
         "  restore_command = 'drkit wal-fetch --store /archive/wal --passphrase-file /etc/drkit/wal.pass %f %p'",
-        "Exit 4, printing nothing, when the archive has no such file (PostgreSQL asks for files that do not exist)."})
+        "Exit 4, printing nothing, when the archive has no such file (PostgreSQL asks for files that do not exist).",
+        "With --spool, one run also fetches the segments after the one asked for into the spool, and the shell answers"
+            + " for them without starting a JVM:",
+        "  restore_command = '{ test -f /spool/%%f && mv -f /spool/%%f %%p; } 2>/dev/null || drkit wal-fetch"
+            + " --spool /spool --store /archive/wal --passphrase-file /etc/drkit/wal.pass %%f %%p'"})
 final class WalFetchCommand implements Callable<Integer> {
 
     /** With {@code --stop-recovery-on-damage}: an exit status PostgreSQL treats as fatal for recovery. */
@@ -54,6 +64,22 @@ final class WalFetchCommand implements Callable<Integer> {
             + " from 126 on it stops recovery with FATAL.")
     boolean stopRecoveryOnDamage;
 
+    @Option(names = "--spool", paramLabel = "DIR",
+        description = "Fetch the segments after the one asked for into DIR (created 0700 if missing; one per server),"
+            + " for restore_command's shell part to move into place. The file asked for is taken from DIR when it is"
+            + " there.")
+    @Nullable Path spool;
+
+    @Option(names = "--read-ahead", paramLabel = "N",
+        description = "With --spool: fetch up to N segments ahead (default: " + WalReadAhead.DEFAULT_SEGMENTS
+            + "; 0 to " + WalReadAhead.MAX_SEGMENTS + ").")
+    @Nullable Integer readAhead;
+
+    @Option(names = "--parallel", paramLabel = "N",
+        description = "With --spool: fetch up to N segments ahead at once (default: the number of processors, at most"
+            + " 4; 1 to 64).")
+    @Nullable Integer parallel;
+
     @Parameters(index = "0", paramLabel = "NAME", description = "The WAL file's name in the archive (%f).")
     String name;
 
@@ -66,10 +92,26 @@ final class WalFetchCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "NAME must be a WAL file name (a segment,"
                 + " .partial, .history or .backup file), but was \"" + name.replaceAll("\\p{Cntrl}", "?") + "\"");
         }
+        if (spool == null && (readAhead != null || parallel != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--read-ahead and --parallel need --spool:"
+                + " the segments fetched ahead wait there");
+        }
+        if (readAhead != null && (readAhead < 0 || readAhead > WalReadAhead.MAX_SEGMENTS)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--read-ahead must be between 0 and "
+                + WalReadAhead.MAX_SEGMENTS + ", but was " + readAhead);
+        }
+        if (parallel != null && (parallel < 1 || parallel > 64)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--parallel must be between 1 and 64, but"
+                + " was " + parallel);
+        }
         try (KeyOptions.ForRestore key = keys.forRestore(spec, identity);
-             BackupStore wal = store.openForReading(spec)) {
+             BackupStore wal = store.openForReading(spec);
+             WalArchive archive = WalArchive.builder(wal).decryptionKey(key.key()).build()) {
+            WalReadAhead ahead = spool == null ? null : openSpool(spool);
             try {
-                WalArchive.builder(wal).decryptionKey(key.key()).build().fetch(name, destination);
+                if (!taken(ahead)) {
+                    archive.fetch(name, destination);
+                }
             } catch (NoSuchWalFileException missing) {
                 return ExitCodes.NOT_FOUND;
             } catch (DrkitException e) {
@@ -80,7 +122,51 @@ final class WalFetchCommand implements Callable<Integer> {
                 spec.commandLine().getErr().flush();
                 return STOP_RECOVERY;
             }
+            int count = readAhead == null ? WalReadAhead.DEFAULT_SEGMENTS : readAhead;
+            if (ahead != null && count > 0) {
+                int threads = parallel != null ? parallel : Math.min(4, Runtime.getRuntime().availableProcessors());
+                // the file just served is a whole segment, so its size is the cluster's segment size
+                long size = Files.size(destination);
+                if (Long.bitCount(size) == 1 && size >= 1 << 20 && size <= 1 << 30) {
+                    try {
+                        ahead.fetchAhead(archive, name, size, count, threads);
+                    } catch (DrkitException e) {
+                        warn("no segments fetched ahead: " + e.getMessage());
+                    }
+                }
+            }
             return ExitCodes.OK;
         }
+    }
+
+    /**
+     * The spool, or null after a warning when it cannot be used: recovery takes any failure as "no such file" and
+     * may end there, so a spool problem must not stand between it and the archive.
+     */
+    private @Nullable WalReadAhead openSpool(Path directory) {
+        try {
+            return WalReadAhead.open(directory);
+        } catch (DrkitException e) {
+            warn(e.getMessage() + "; fetching without it");
+            return null;
+        }
+    }
+
+    /** Whether the spool held the file and it was moved into place; a spool that fails is warned about, not fatal. */
+    private boolean taken(@Nullable WalReadAhead ahead) {
+        if (ahead == null) {
+            return false;
+        }
+        try {
+            return ahead.take(name, destination);
+        } catch (DrkitException e) {
+            warn(e.getMessage() + "; fetching from the store");
+            return false;
+        }
+    }
+
+    private void warn(String message) {
+        spec.commandLine().getErr().println(spec.qualifiedName() + ": warning: " + message);
+        spec.commandLine().getErr().flush();
     }
 }

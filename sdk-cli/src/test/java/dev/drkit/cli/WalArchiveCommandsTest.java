@@ -6,6 +6,7 @@ import dev.drkit.backup.OpenPgpKeyPair;
 import dev.drkit.backup.postgres.ArchiveReport;
 import dev.drkit.backup.postgres.WalArchive;
 import dev.drkit.backup.postgres.WalArchiveVerifier;
+import dev.drkit.backup.postgres.WalReadAhead;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.FileSystemStore;
 import dev.drkit.backup.store.PendingBackup;
@@ -31,7 +32,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -541,6 +544,79 @@ class WalArchiveCommandsTest {
         try (Stream<Path> left = Files.list(root)) {
             assertThat(left.map(f -> f.getFileName().toString())).noneMatch(n -> n.contains(".drkit-"));
         }
+    }
+
+    @Test
+    void walFetchWithASpoolFetchesAheadAndLaterRunsAreAnsweredFromIt() throws Exception {
+        Path copy = copyOfStore("read-ahead-store");
+        List<String> segments;
+        try (Stream<Path> entries = Files.list(copy)) {
+            segments = entries.map(e -> e.getFileName().toString()).filter(n -> SEGMENT_NAME.matcher(n).matches())
+                .filter(n -> n.startsWith("00000001")).sorted().toList();
+        }
+        assertThat(segments.size()).as(segments.toString()).isGreaterThanOrEqualTo(4);
+        String first = segments.get(0);
+        Path spool = root.resolve("read-ahead spool");
+        Path pgWal = Files.createDirectories(root.resolve("read-ahead-data").resolve("pg_wal"));
+        String[] keys = {"--store", copy.toString(), "--passphrase-file", passphraseFile.toString()};
+
+        assertThat(drkit(concat(keys, "--spool", spool.toString(), "--read-ahead", "2", first,
+            pgWal.resolve("RECOVERYXLOG").toString()))).as(err.toString()).isZero();
+        assertThat(spooled(spool)).containsExactly(segments.get(1), segments.get(2));
+        Map<String, byte[]> expected = new HashMap<>();
+        for (String name : segments.subList(1, 3)) {
+            Path plain = root.resolve("read-ahead-expected-" + name);
+            assertThat(drkit(concat(keys, name, plain.toString()))).isZero();
+            expected.put(name, Files.readAllBytes(plain));
+        }
+        // the store loses both: what comes now comes from the spool
+        for (String name : segments.subList(1, 3)) {
+            deleteTree(copy.resolve(name));
+        }
+
+        // restore_command's shell part serves the first without any drkit run
+        String command = WalReadAhead.restoreCommand(spool, "exit 42").replace("%%", "\u0000")
+            .replace("%f", segments.get(1)).replace("%p", "pg_wal/RECOVERYXLOG").replace("\u0000", "%");
+        Process shell = new ProcessBuilder("/bin/sh", "-c", command).directory(pgWal.getParent().toFile())
+            .redirectErrorStream(true).start();
+        assertThat(shell.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(shell.exitValue()).as(new String(shell.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+            .isZero();
+        assertThat(Files.readAllBytes(pgWal.resolve("RECOVERYXLOG"))).isEqualTo(expected.get(segments.get(1)));
+        // and a wal-fetch run takes the second from the spool too
+        assertThat(drkit(concat(keys, "--spool", spool.toString(), "--read-ahead", "0", segments.get(2),
+            pgWal.resolve("RECOVERYXLOG").toString()))).as(err.toString()).isZero();
+        assertThat(Files.readAllBytes(pgWal.resolve("RECOVERYXLOG"))).isEqualTo(expected.get(segments.get(2)));
+        assertThat(spooled(spool)).isEmpty();
+        // the next is in the store, not spooled: fetched as usual, and the ones after it are fetched ahead
+        assertThat(drkit(concat(keys, "--spool", spool.toString(), segments.get(3),
+            pgWal.resolve("RECOVERYXLOG").toString()))).as(err.toString()).isZero();
+        assertThat(err.toString()).isEmpty();
+    }
+
+    @Test
+    void readAheadOptionsWithoutASpoolOrOutOfRangeAreUsageErrors() {
+        String[] keys = {"--store", store.toString(), "--passphrase-file", passphraseFile.toString()};
+        Path target = root.resolve("read-ahead-usage");
+        assertThat(drkit(concat(keys, "--read-ahead", "4", lastSegment, target.toString())))
+            .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--read-ahead and --parallel need --spool");
+        assertThat(drkit(concat(keys, "--spool", root.resolve("s").toString(), "--read-ahead", "100000", lastSegment,
+            target.toString()))).isEqualTo(ExitCodes.USAGE);
+        assertThat(drkit(concat(keys, "--spool", root.resolve("s").toString(), "--parallel", "0", lastSegment,
+            target.toString()))).isEqualTo(ExitCodes.USAGE);
+        assertThat(target).doesNotExist();
+    }
+
+    private static List<String> spooled(Path spool) throws IOException {
+        try (Stream<Path> files = Files.list(spool)) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    private static String[] concat(String[] first, String... rest) {
+        return Stream.concat(Stream.of("wal-fetch"), Stream.concat(Stream.of(first), Stream.of(rest)))
+            .toArray(String[]::new);
     }
 
     @Test

@@ -420,12 +420,13 @@ public final class WalSpool {
         return new String(bytes, 0, end, StandardCharsets.ISO_8859_1);
     }
 
-    private static String shellQuote(String value) {
+    /** {@code value} quoted for {@code /bin/sh}. */
+    static String shellQuote(String value) {
         return "'" + value.replace("'", "'\\''") + "'";
     }
 
     /** {@code value} for archive_command, where PostgreSQL reads {@code %} as the start of a placeholder. */
-    private static String percent(String value) {
+    static String percent(String value) {
         return value.replace("%", "%%");
     }
 }

@@ -1,0 +1,212 @@
+package dev.drkit.backup.postgres;
+
+import dev.drkit.backup.DecryptionKey;
+import dev.drkit.backup.Encryption;
+import dev.drkit.backup.PassphraseEncryption;
+import dev.drkit.backup.store.FileSystemStore;
+import dev.drkit.core.secret.Secret;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Segments fetched ahead into the read-ahead spool, and the {@code restore_command} shell part that answers from it,
+ * run by a real {@code /bin/sh} with the placeholders substituted as PostgreSQL substitutes them. The archive holds
+ * 1 MiB segments ({@code initdb --wal-segsize=1}), 4096 to a WAL file number, so the name arithmetic is exercised
+ * across a boundary.
+ */
+class WalReadAheadTest {
+
+    private static final long SEGMENT = 1 << 20;
+    private static final Secret PASSPHRASE = Secret.ofString("read-ahead test passphrase", "wal");
+    private static final Encryption FAST = PassphraseEncryption.builder(PASSPHRASE).s2kBytes(65_536).build();
+    /** The stand-in for drkit wal-fetch in the shell tests: its exit status says the shell fell through to it. */
+    private static final int FELL_THROUGH = 42;
+
+    @TempDir
+    Path dir;
+    private Path data;
+    private FileSystemStore store;
+    private WalArchive archive;
+    private WalReadAhead spool;
+    private final Map<String, byte[]> pushed = new HashMap<>();
+
+    @BeforeEach
+    void open() throws IOException {
+        data = dir.resolve("data");
+        Files.createDirectories(data.resolve("pg_wal"));
+        store = FileSystemStore.open(dir.resolve("store"));
+        archive = WalArchive.builder(store).encryption(FAST).decryptionKey(DecryptionKey.passphrase(PASSPHRASE))
+            .build();
+        spool = WalReadAhead.open(dir.resolve("read ahead 100%"));  // a space and a percent sign for the quoting
+    }
+
+    @AfterEach
+    void close() {
+        archive.close();
+        store.close();
+    }
+
+    /** Segment {@code segno} of timeline {@code tli}, pushed. */
+    private String push(int tli, long segno) throws IOException {
+        String name = String.format("%08X%08X%08X", tli, segno / 4096, segno % 4096);
+        byte[] content = WalArchiveTest.walLike((int) SEGMENT, segno * 31 + tli);
+        Path file = Files.createDirectories(dir.resolve("source")).resolve(name);
+        Files.write(file, content);
+        archive.push(file);
+        pushed.put(name, content);
+        return name;
+    }
+
+    /** Runs the restore_command for {@code name} as PostgreSQL would: placeholders replaced, in the data directory. */
+    private int restoreCommand(String name) throws Exception {
+        String template = WalReadAhead.restoreCommand(spool.directory(), "exit " + FELL_THROUGH);
+        String command = template.replace("%%", "\u0000").replace("%f", name).replace("%p", "pg_wal/RECOVERYXLOG")
+            .replace("\u0000", "%");
+        Process shell = new ProcessBuilder("/bin/sh", "-c", command).directory(data.toFile()).redirectErrorStream(true)
+            .start();
+        String output = new String(shell.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(shell.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(output).as("the shell part prints nothing").isEmpty();
+        return shell.exitValue();
+    }
+
+    @Test
+    void theSegmentsAfterTheOneAskedForAreSpooledCheckedAndServedByTheShellInOrder() throws Exception {
+        String first = push(1, 4093);
+        List<String> next = List.of(push(1, 4094), push(1, 4095), push(1, 4096), push(1, 4097));
+        assertThat(next).contains("000000010000000000000FFF", "000000010000000100000000");
+
+        assertThat(spool.fetchAhead(archive, first, SEGMENT, 3, 2)).containsExactlyElementsOf(next.subList(0, 3));
+        assertThat(spool.spooled()).containsExactlyElementsOf(next.subList(0, 3));
+        for (String name : next.subList(0, 3)) {
+            assertThat(Files.readAllBytes(spool.directory().resolve(name))).isEqualTo(pushed.get(name));
+        }
+
+        // from here on the store is gone: what the shell serves comes from the spool alone
+        Files.move(dir.resolve("store"), dir.resolve("store moved away"));
+        for (String name : next.subList(0, 3)) {
+            assertThat(restoreCommand(name)).isZero();
+            assertThat(Files.readAllBytes(data.resolve("pg_wal/RECOVERYXLOG"))).isEqualTo(pushed.get(name));
+        }
+        assertThat(spool.spooled()).isEmpty();
+        assertThat(restoreCommand(next.get(3))).as("not spooled: falls through to wal-fetch").isEqualTo(FELL_THROUGH);
+    }
+
+    @Test
+    void fetchingAheadStopsAtTheFirstSegmentTheArchiveLacksAndSkipsWhatIsSpooled() throws Exception {
+        String first = push(1, 10);
+        String second = push(1, 11);
+        String third = push(1, 12);
+        push(1, 14);  // after a gap: recovery cannot reach it, so it is not fetched
+
+        assertThat(spool.fetchAhead(archive, first, SEGMENT, 1, 1)).containsExactly(second);
+        assertThat(spool.fetchAhead(archive, first, SEGMENT, 8, 1)).as("the spooled one is not fetched again")
+            .containsExactly(third);
+        assertThat(spool.spooled()).containsExactly(second, third);
+    }
+
+    @Test
+    void fetchingAheadRemovesWhatRecoveryHasPassedAndKillsLeftovers() throws Exception {
+        String old = push(1, 20);
+        String asked = push(1, 21);
+        String after = push(1, 22);
+        spool.fetchAhead(archive, push(1, 19), SEGMENT, 2, 1);
+        assertThat(spool.spooled()).containsExactly(old, asked);
+        Path leftover = spool.directory().resolve("." + after + ".drkit-0123456789abcdef");
+        Files.write(leftover, new byte[] {1});
+        Files.setLastModifiedTime(leftover, FileTime.fromMillis(System.currentTimeMillis() - 120_000));
+        Path fresh = spool.directory().resolve("." + after + ".drkit-fedcba9876543210");
+        Files.write(fresh, new byte[] {1});
+        Path foreign = Files.write(spool.directory().resolve("notes.txt"), new byte[] {1});
+
+        // recovery asked for `asked` through wal-fetch (the shell did not take it): it and all before go
+        assertThat(spool.fetchAhead(archive, asked, SEGMENT, 4, 2)).containsExactly(after);
+        assertThat(spool.spooled()).containsExactly(after);
+        assertThat(leftover).doesNotExist();
+        assertThat(fresh).as("a fetch that may still run").exists();
+        assertThat(foreign).exists();
+    }
+
+    @Test
+    void aDamagedSegmentIsNotSpooledAndTheFetchOfItReportsTheDamage() throws Exception {
+        String first = push(1, 30);
+        String damaged = push(1, 31);
+        Path object = dir.resolve("store").resolve(damaged).resolve(WalArchive.DATA_OBJECT);
+        byte[] bytes = Files.readAllBytes(object);
+        bytes[bytes.length / 2] ^= 0x40;
+        Files.write(object, bytes);
+        push(1, 32);
+
+        assertThat(spool.fetchAhead(archive, first, SEGMENT, 4, 1)).as("it stops at the damaged one").isEmpty();
+        assertThat(spool.spooled()).isEmpty();
+        assertThat(restoreCommand(damaged)).isEqualTo(FELL_THROUGH);
+        assertThatThrownBy(() -> archive.fetch(damaged, data.resolve("pg_wal/RECOVERYXLOG")))
+            .isInstanceOf(dev.drkit.backup.BackupVerificationException.class).hasMessageContaining(damaged);
+        try (Stream<Path> files = Files.list(spool.directory())) {
+            assertThat(files).as("no temporary file left, nothing after the damaged one").isEmpty();
+        }
+    }
+
+    @Test
+    void onlyWholeSegmentsAreFetchedAheadOnTheirOwnTimeline() throws Exception {
+        push(1, 40);
+        push(2, 41);
+        String history = "00000002.history";
+        assertThat(spool.fetchAhead(archive, history, SEGMENT, 4, 1)).isEmpty();
+        assertThat(spool.fetchAhead(archive, "000000010000000000000028.partial", SEGMENT, 4, 1)).isEmpty();
+        assertThat(spool.fetchAhead(archive, "000000010000000000000027", SEGMENT, 4, 1))
+            .containsExactly("000000010000000000000028");
+        assertThat(spool.fetchAhead(archive, "000000020000000000000028", SEGMENT, 4, 1))
+            .as("and the timeline-1 file spooled before is passed").containsExactly("000000020000000000000029");
+        assertThat(spool.spooled()).containsExactly("000000020000000000000029");
+    }
+
+    @Test
+    void takeMovesASpooledFileAndSaysWhenThereIsNone() throws Exception {
+        String first = push(1, 50);
+        String second = push(1, 51);
+        spool.fetchAhead(archive, first, SEGMENT, 1, 1);
+        Path target = data.resolve("pg_wal/RECOVERYXLOG");
+        Files.write(target, new byte[] {9});
+
+        assertThat(spool.take(second, target)).isTrue();
+        assertThat(Files.readAllBytes(target)).isEqualTo(pushed.get(second));
+        assertThat(spool.take(second, target)).isFalse();
+        assertThat(Files.readAllBytes(target)).isEqualTo(pushed.get(second));
+    }
+
+    @Test
+    void theSpoolIsPrivateAndNotALinkAndArgumentsAreChecked() throws Exception {
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(spool.directory())))
+            .isEqualTo("rwx------");
+        Path link = Files.createSymbolicLink(dir.resolve("link"), spool.directory());
+        assertThatThrownBy(() -> WalReadAhead.open(link)).isInstanceOf(dev.drkit.backup.BackupIoException.class)
+            .hasMessageContaining("not a directory");
+        String first = push(1, 60);
+        assertThatThrownBy(() -> spool.fetchAhead(archive, first, 3 << 20, 1, 1))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("power of two");
+        assertThatThrownBy(() -> spool.fetchAhead(archive, first, SEGMENT, WalReadAhead.MAX_SEGMENTS + 1, 1))
+            .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> spool.fetchAhead(archive, first, SEGMENT, 1, 0))
+            .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> spool.take("../etc/passwd", data.resolve("x")))
+            .isInstanceOf(IllegalArgumentException.class);
+    }
+}
