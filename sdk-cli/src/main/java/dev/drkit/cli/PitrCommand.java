@@ -466,7 +466,7 @@ final class PitrCommand implements Runnable {
                 options.append(" --spool ").append(ServerSideJava.shellQuote(spool.toString()));
                 String drkit = ServerSideJava.commandLine(work.resolve("lib"), Drkit.class);
                 return new ServerSideFetch(work, credentials,
-                    WalReadAhead.restoreCommand(spool, drkit + " wal-fetch" + options + " %f %p"));
+                    WalReadAhead.restoreCommand(spool, store, drkit + " wal-fetch" + options + " %f %p"));
             } catch (RuntimeException e) {
                 if (credentials != null) {
                     credentials.close();

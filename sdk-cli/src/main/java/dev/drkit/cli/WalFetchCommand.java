@@ -37,8 +37,9 @@ import java.util.concurrent.Callable;
         "Exit 4, printing nothing, when the archive has no such file (PostgreSQL asks for files that do not exist).",
         "With --spool, one run also fetches the segments after the one asked for into the spool, and the shell answers"
             + " for them without starting a JVM:",
-        "  restore_command = '{ test -f /spool/%%f && mv -f /spool/%%f %%p; } 2>/dev/null || drkit wal-fetch"
-            + " --spool /spool --store /archive/wal --passphrase-file /etc/drkit/wal.pass %%f %%p'"})
+        "  restore_command = '{ test -f /spool/%%f && test ! -h /spool/%%f && cmp -s /spool/%%f.record"
+            + " /archive/wal/%%f/wal.json && mv -f /spool/%%f %%p; } 2>/dev/null || drkit wal-fetch --spool /spool"
+            + " --store /archive/wal --passphrase-file /etc/drkit/wal.pass %%f %%p'"})
 final class WalFetchCommand implements Callable<Integer> {
 
     /** With {@code --stop-recovery-on-damage}: an exit status PostgreSQL treats as fatal for recovery. */
@@ -109,7 +110,7 @@ final class WalFetchCommand implements Callable<Integer> {
              WalArchive archive = WalArchive.builder(wal).decryptionKey(key.key()).build()) {
             WalReadAhead ahead = spool == null ? null : openSpool(spool);
             try {
-                if (!taken(ahead)) {
+                if (!taken(ahead, archive)) {
                     archive.fetch(name, destination);
                 }
             } catch (NoSuchWalFileException missing) {
@@ -125,14 +126,15 @@ final class WalFetchCommand implements Callable<Integer> {
             int count = readAhead == null ? WalReadAhead.DEFAULT_SEGMENTS : readAhead;
             if (ahead != null && count > 0) {
                 int threads = parallel != null ? parallel : Math.min(4, Runtime.getRuntime().availableProcessors());
-                // the file just served is a whole segment, so its size is the cluster's segment size
-                long size = Files.size(destination);
-                if (Long.bitCount(size) == 1 && size >= 1 << 20 && size <= 1 << 30) {
-                    try {
+                try {
+                    // the file just served is a whole segment, so its size is the cluster's segment size
+                    long size = Files.size(destination);
+                    if (Long.bitCount(size) == 1 && size >= 1 << 20 && size <= 1 << 30) {
                         ahead.fetchAhead(archive, name, size, count, threads);
-                    } catch (DrkitException e) {
-                        warn("no segments fetched ahead: " + e.getMessage());
                     }
+                } catch (Exception e) {
+                    // %p is in place: recovery would take a non-zero exit for "no such file"
+                    warn("no segments fetched ahead: " + e.getMessage());
                 }
             }
             return ExitCodes.OK;
@@ -153,12 +155,12 @@ final class WalFetchCommand implements Callable<Integer> {
     }
 
     /** Whether the spool held the file and it was moved into place; a spool that fails is warned about, not fatal. */
-    private boolean taken(@Nullable WalReadAhead ahead) {
+    private boolean taken(@Nullable WalReadAhead ahead, WalArchive archive) {
         if (ahead == null) {
             return false;
         }
         try {
-            return ahead.take(name, destination);
+            return ahead.take(archive, name, destination);
         } catch (DrkitException e) {
             warn(e.getMessage() + "; fetching from the store");
             return false;

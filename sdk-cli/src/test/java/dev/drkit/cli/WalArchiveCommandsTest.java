@@ -63,6 +63,7 @@ class WalArchiveCommandsTest {
     private static long rowsBeforeMarker;
     private static Instant beforeMarker;
     private static String lastSegment;
+    private static Path fetchRuns;
 
     private final StringWriter out = new StringWriter();
     private final StringWriter err = new StringWriter();
@@ -117,10 +118,19 @@ class WalArchiveCommandsTest {
         primary.execute("SELECT pg_switch_wal()");
         awaitArchived(lastSegment, Duration.ofSeconds(180));
 
-        // a restore of the base backup that reads WAL only through wal-fetch
+        // a restore of the base backup that reads WAL only through wal-fetch with read-ahead; each drkit run is
+        // counted, so the test can tell how many segments the shell part served without one
+        Path spool = Files.createDirectory(root.resolve("restore-spool"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        fetchRuns = Files.createFile(root.resolve("wal-fetch-runs"));
+        if (user.isPresent()) {
+            run(List.of("chown", user.get(), spool.toString(), fetchRuns.toString()));
+        }
+        String fetch = "{ echo %f >> " + fetchRuns + "; " + drkit + " wal-fetch --spool " + spool + keys
+            + " %f %p; }";
         restored = PgCluster.create(PgClusterConfig.forTests().toBuilder().name("wal-restored")
             .setting("archive_mode", "off")
-            .setting("restore_command", drkit + " wal-fetch" + keys + " %f %p")
+            .setting("restore_command", WalReadAhead.restoreCommand(spool, store, fetch))
             .build());
         Path data = restored.dataDirectory();
         try (Stream<Path> files = Files.list(data)) {
@@ -244,6 +254,20 @@ class WalArchiveCommandsTest {
         assertThat(log).contains("restored log file \"" + lastSegment + "\" from archive");
         // a missing file is quiet: nothing from wal-fetch in the server's log
         assertThat(log).doesNotContain("wal-fetch:");
+    }
+
+    @Test
+    void theRestoreTookMostSegmentsFromTheReadAheadSpoolWithoutADrkitRun() throws IOException {
+        java.util.Set<String> restoredSegments = Pattern.compile("restored log file \"([0-9A-F]{24})\" from archive")
+            .matcher(restored.logTail(400)).results().map(m -> m.group(1))
+            .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+        List<String> runs = Files.readAllLines(fetchRuns);
+        List<String> withoutARun = restoredSegments.stream().filter(n -> !runs.contains(n)).toList();
+        assertThat(restoredSegments.size()).isGreaterThanOrEqualTo(4);
+        // the first segment starts a run, which fetches the ones after it; the shell part serves those
+        assertThat(withoutARun).as("drkit runs: " + runs + "; restored: " + restoredSegments)
+            .hasSizeGreaterThanOrEqualTo(restoredSegments.size() - 2)
+            .doesNotContain(restoredSegments.iterator().next());
     }
 
     @Test
@@ -562,20 +586,21 @@ class WalArchiveCommandsTest {
 
         assertThat(drkit(concat(keys, "--spool", spool.toString(), "--read-ahead", "2", first,
             pgWal.resolve("RECOVERYXLOG").toString()))).as(err.toString()).isZero();
-        assertThat(spooled(spool)).containsExactly(segments.get(1), segments.get(2));
+        assertThat(spooled(spool)).containsExactly(segments.get(1), segments.get(1) + ".record", segments.get(2),
+            segments.get(2) + ".record");
         Map<String, byte[]> expected = new HashMap<>();
         for (String name : segments.subList(1, 3)) {
             Path plain = root.resolve("read-ahead-expected-" + name);
             assertThat(drkit(concat(keys, name, plain.toString()))).isZero();
             expected.put(name, Files.readAllBytes(plain));
         }
-        // the store loses both: what comes now comes from the spool
+        // the store keeps only the records of both: what comes now comes from the spool
         for (String name : segments.subList(1, 3)) {
-            deleteTree(copy.resolve(name));
+            Files.delete(copy.resolve(name).resolve(WalArchive.DATA_OBJECT));
         }
 
         // restore_command's shell part serves the first without any drkit run
-        String command = WalReadAhead.restoreCommand(spool, "exit 42").replace("%%", "\u0000")
+        String command = WalReadAhead.restoreCommand(spool, copy, "exit 42").replace("%%", "\u0000")
             .replace("%f", segments.get(1)).replace("%p", "pg_wal/RECOVERYXLOG").replace("\u0000", "%");
         Process shell = new ProcessBuilder("/bin/sh", "-c", command).directory(pgWal.getParent().toFile())
             .redirectErrorStream(true).start();

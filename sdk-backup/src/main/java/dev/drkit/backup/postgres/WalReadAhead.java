@@ -3,6 +3,7 @@ package dev.drkit.backup.postgres;
 import dev.drkit.backup.BackupIoException;
 import dev.drkit.backup.postgres.wal.SegmentName;
 import dev.drkit.core.DrkitException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,8 +15,15 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,6 +33,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A spool of WAL segments fetched ahead of recovery, so that {@code restore_command} can answer for them in the
@@ -36,11 +45,21 @@ import java.util.concurrent.TimeUnit;
  * N segments after it on the same timeline into this directory; the {@linkplain #restoreCommand shell part} of the
  * next runs moves each one into place, and only the run after the spool is used up starts a JVM again.
  *
- * <p>A file appears in the spool under its WAL name only once it is complete and checked: {@link WalArchive#fetch}
- * writes a temporary file beside it, verifies the size and SHA-256 recorded at push and the OpenPGP integrity code,
- * and renames it. A segment that cannot be fetched ahead (missing from the archive, damaged) is simply not spooled:
- * recovery asks for it in turn and {@code wal-fetch} reports it then. The spool holds decrypted WAL, as
- * {@code pg_wal} does: it is created 0700, belongs to the server's user, and one spool serves one server.
+ * <p><b>What is trusted.</b> A segment appears in the spool under its WAL name only once it is complete and checked:
+ * {@link WalArchive#fetch} writes a temporary file beside it, verifies the size and SHA-256 recorded at push and the
+ * OpenPGP integrity code, and renames it. Beside it goes {@code NAME.record}, a copy of the store's record of the file
+ * ({@value WalArchive#META_OBJECT}: its size and SHA-256). A spooled file is served only while the store still
+ * holds that very record: the shell part compares the copy with the record in a directory store ({@code cmp}), and
+ * {@link #take} does the same through the archive. So a file left in the spool by the restore of another cluster,
+ * or from a store deleted and made again at the same place, is never served; it falls through to the fetch. With a
+ * store that is not a directory (S3), the shell cannot read the record, so {@link #restoreCommand} has no shell part
+ * and every file is served by a {@code wal-fetch} run, which takes it from the spool after the same check.
+ *
+ * <p>A segment that cannot be fetched ahead (missing from the archive, damaged) is simply not spooled: recovery
+ * asks for it in turn and {@code wal-fetch} reports it then. Fetching ahead stops starting new fetches after
+ * {@link #DEFAULT_TIME_LIMIT} (recovery waits for the run meanwhile) and when the spool's file system would keep less
+ * than {@link #MIN_FREE_BYTES} free. The spool holds decrypted WAL, as {@code pg_wal} does: it must be a directory
+ * of the JVM's user, closed to others (created 0700); one spool serves one server.
  *
  * <p>Files do not pile up: fetching ahead first removes spooled files that sort at or before the one recovery asked
  * for (recovery does not go back) and leftovers of fetches that were killed, so the spool holds at most N segments.
@@ -54,12 +73,19 @@ public final class WalReadAhead {
     public static final int DEFAULT_SEGMENTS = 16;
     /** The most segments one run may fetch ahead. */
     public static final int MAX_SEGMENTS = 1024;
+    /** After this, fetching ahead starts nothing new and waits for what runs: 30 s. */
+    public static final Duration DEFAULT_TIME_LIMIT = Duration.ofSeconds(30);
+    /** Fetching ahead stops before the spool's file system would keep less than this free: 1 GiB. */
+    public static final long MIN_FREE_BYTES = 1L << 30;
+    /** The suffix of a spooled file's copy of the store's record: {@code NAME.record}. */
+    public static final String RECORD_SUFFIX = ".record";
 
     private static final Logger log = LoggerFactory.getLogger(WalReadAhead.class);
     /** A temporary file {@link WalArchive#fetch} writes: {@code .NAME.drkit-RANDOM}. */
     private static final String TEMP_MARK = ".drkit-";
     private static final long MIN_SEGMENT = 1L << 20;
     private static final long MAX_SEGMENT = 1L << 30;
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path directory;
 
@@ -82,11 +108,34 @@ public final class WalReadAhead {
             } else if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 throw new IOException("not a directory");
             }
+            // whoever else may write here could plant a file the shell part would hand to recovery
+            PosixFileAttributes attributes = Files.readAttributes(dir, PosixFileAttributes.class,
+                LinkOption.NOFOLLOW_LINKS);
+            UserPrincipal me = ownerOfNewFiles(dir);
+            if (!attributes.owner().equals(me)) {
+                throw new IOException("it belongs to " + attributes.owner().getName() + ", not to "
+                    + me.getName());
+            }
+            if (attributes.permissions().contains(PosixFilePermission.GROUP_WRITE)
+                || attributes.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
+                throw new IOException("others may write into it (mode "
+                    + PosixFilePermissions.toString(attributes.permissions()) + ")");
+            }
         } catch (IOException e) {
             throw new BackupIoException("WAL read-ahead spool " + dir + " cannot be used: " + e.getMessage(),
                 Map.of("spool", dir.toString()), e);
         }
         return new WalReadAhead(dir);
+    }
+
+    /** Who owns what this process creates in {@code dir} (no user name lookup, which may fail in a container). */
+    private static UserPrincipal ownerOfNewFiles(Path dir) throws IOException {
+        Path probe = Files.createTempFile(dir, ".owner", TEMP_MARK + "probe");
+        try {
+            return Files.getOwner(probe, LinkOption.NOFOLLOW_LINKS);
+        } finally {
+            Files.deleteIfExists(probe);
+        }
     }
 
     /** The spool directory. */
@@ -97,33 +146,58 @@ public final class WalReadAhead {
     /**
      * The {@code restore_command} that answers from the spool in the shell and otherwise runs {@code walFetchCommand}:
      * <pre>
-     * { test -f SPOOL/%f &amp;&amp; mv -f SPOOL/%f %p; } 2&gt;/dev/null || WAL_FETCH_COMMAND
+     * { test -f SPOOL/%f &amp;&amp; test ! -h SPOOL/%f &amp;&amp; cmp -s SPOOL/%f.record STORE/%f/wal.json
+     *     &amp;&amp; mv -f SPOOL/%f %p &amp;&amp; rm -f SPOOL/%f.record; } 2&gt;/dev/null || WAL_FETCH_COMMAND
      * </pre>
-     * A file that is not spooled, or a move that fails, falls through to the fetch, which writes {@code %p} whole.
+     * (on one line). A file that is not spooled, whose record is not the store's, or that cannot be moved falls
+     * through to the fetch, which writes {@code %p} whole. Without a directory store there is no shell part: the
+     * command is {@code walFetchCommand} itself, which takes spooled files after the same check.
      *
      * @param spool           the spool directory
+     * @param fileStore       the root of a directory store ({@code FileSystemStore}) whose records the shell part
+     *                        compares; {@code null} for other stores
      * @param walFetchCommand the {@code drkit wal-fetch --spool SPOOL ... %f %p} command, as it would stand alone
      */
-    public static String restoreCommand(Path spool, String walFetchCommand) {
+    public static String restoreCommand(Path spool, @Nullable Path fileStore, String walFetchCommand) {
         Objects.requireNonNull(spool, "spool");
         Objects.requireNonNull(walFetchCommand, "walFetchCommand");
+        if (fileStore == null) {
+            return walFetchCommand;
+        }
         String file = WalSpool.percent(WalSpool.shellQuote(spool.toAbsolutePath().toString())) + "/%f";
-        return "{ test -f " + file + " && mv -f " + file + " %p; } 2>/dev/null || " + walFetchCommand;
+        String record = WalSpool.percent(WalSpool.shellQuote(fileStore.toAbsolutePath().toString())) + "/%f/"
+            + WalArchive.META_OBJECT;
+        return "{ test -f " + file + " && test ! -h " + file + " && cmp -s " + file + RECORD_SUFFIX + " " + record
+            + " && mv -f " + file + " %p && rm -f " + file + RECORD_SUFFIX + "; } 2>/dev/null || " + walFetchCommand;
     }
 
     /**
-     * Moves the spooled {@code walFileName} to {@code destination}, replacing what is there.
+     * Moves the spooled {@code walFileName} to {@code destination}, replacing what is there, if the spool holds it
+     * and {@code archive} still holds the record it was fetched with. A spooled file whose record is no longer the
+     * archive's is removed.
      *
-     * @return whether the spool held it
+     * @return whether the spool held it and it was moved
      * @throws IllegalArgumentException if the name is not a WAL file name
-     * @throws BackupIoException        if it is spooled but cannot be moved
+     * @throws BackupIoException        if the archive's record cannot be read, or the file cannot be moved
      */
-    public boolean take(String walFileName, Path destination) {
+    public boolean take(WalArchive archive, String walFileName, Path destination) {
+        Objects.requireNonNull(archive, "archive");
         checkName(walFileName);
         Objects.requireNonNull(destination, "destination");
         Path spooled = directory.resolve(walFileName);
         Path target = destination.toAbsolutePath();
         try {
+            if (!Files.isRegularFile(spooled, LinkOption.NOFOLLOW_LINKS)) {
+                return false;
+            }
+            Optional<byte[]> record = archive.recordBytes(walFileName);
+            byte[] copy = readIfPresent(directory.resolve(walFileName + RECORD_SUFFIX));
+            if (record.isEmpty() || copy == null || !Arrays.equals(record.get(), copy)) {
+                log.info("WAL read-ahead spool {}: {} was fetched from another record than the store holds now;"
+                    + " removed", directory, walFileName);
+                remove(walFileName);
+                return false;
+            }
             try {
                 Files.move(spooled, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -133,12 +207,11 @@ public final class WalReadAhead {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 Files.delete(spooled);
             }
+            Files.deleteIfExists(directory.resolve(walFileName + RECORD_SUFFIX));
             log.debug("WAL read-ahead spool {}: {} taken to {}", directory, walFileName, target);
             return true;
         } catch (NoSuchFileException e) {
-            if (Files.exists(spooled, LinkOption.NOFOLLOW_LINKS)) {
-                throw failure("cannot move " + walFileName + " to " + target, e);
-            }
+            // taken meanwhile by the shell part of a concurrent run
             return false;
         } catch (IOException e) {
             throw failure("cannot move " + walFileName + " to " + target, e);
@@ -164,7 +237,19 @@ public final class WalReadAhead {
      */
     public List<String> fetchAhead(WalArchive archive, String walFileName, long segmentBytes, int count,
                                    int threads) {
+        return fetchAhead(archive, walFileName, segmentBytes, count, threads, DEFAULT_TIME_LIMIT);
+    }
+
+    /**
+     * {@link #fetchAhead(WalArchive, String, long, int, int)} that starts no new fetch after {@code timeLimit} and
+     * then waits at most what is left of it for those that run; one still running then is interrupted and leaves
+     * nothing in the spool.
+     */
+    public List<String> fetchAhead(WalArchive archive, String walFileName, long segmentBytes, int count,
+                                   int threads, Duration timeLimit) {
         Objects.requireNonNull(archive, "archive");
+        Objects.requireNonNull(timeLimit, "timeLimit");
+        long deadline = System.nanoTime() + timeLimit.toNanos();
         checkName(walFileName);
         if (segmentBytes < MIN_SEGMENT || segmentBytes > MAX_SEGMENT || Long.bitCount(segmentBytes) != 1) {
             throw new IllegalArgumentException("segmentBytes must be a power of two from 1 MiB to 1 GiB, but was "
@@ -200,13 +285,24 @@ public final class WalReadAhead {
         try {
             for (int from = 0; from < wanted.size(); from += threads) {
                 List<String> batch = wanted.subList(from, Math.min(wanted.size(), from + threads));
+                if (System.nanoTime() - deadline >= 0) {
+                    log.info("WAL read-ahead spool {}: time limit reached; {} segments not fetched ahead", directory,
+                        wanted.size() - from);
+                    break;
+                }
+                long free = Files.getFileStore(directory).getUsableSpace();
+                if (free - (long) batch.size() * segmentBytes < MIN_FREE_BYTES) {
+                    log.warn("WAL read-ahead spool {}: {} bytes free; fetching ahead stops to keep {} free", directory,
+                        free, MIN_FREE_BYTES);
+                    break;
+                }
                 List<Future<Boolean>> results = new ArrayList<>();
                 for (String name : batch) {
                     results.add(pool.submit(() -> fetchOne(archive, name)));
                 }
                 boolean ended = false;
                 for (int i = 0; i < batch.size(); i++) {
-                    if (await(results.get(i))) {
+                    if (await(results.get(i), deadline)) {
                         fetched.add(batch.get(i));
                     } else {
                         ended = true;
@@ -216,6 +312,8 @@ public final class WalReadAhead {
                     break;
                 }
             }
+        } catch (IOException e) {
+            throw failure("cannot tell the free space", e);
         } finally {
             pool.shutdownNow();
         }
@@ -245,26 +343,73 @@ public final class WalReadAhead {
     /** Whether the fetch ended well; false (after a log line for a failure) when the file is missing or failed. */
     private boolean fetchOne(WalArchive archive, String name) {
         try {
+            Optional<byte[]> before = archive.recordBytes(name);
+            if (before.isEmpty()) {
+                return false;
+            }
+            // the record's copy first: a file without one is never served
+            Path record = directory.resolve(name + RECORD_SUFFIX);
+            Path temp = directory.resolve("." + name + RECORD_SUFFIX + TEMP_MARK + Long.toHexString(RANDOM.nextLong()));
+            Files.write(temp, before.get(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            Files.move(temp, record, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             archive.fetch(name, directory.resolve(name));
+            Optional<byte[]> after = archive.recordBytes(name);
+            if (after.isEmpty() || !Arrays.equals(before.get(), after.get())) {
+                remove(name);
+                log.warn("WAL read-ahead spool {}: the store's record of {} changed while it was fetched ahead;"
+                    + " not spooled", directory, name);
+                return false;
+            }
             return true;
+        } catch (IOException e) {
+            remove(name);
+            log.warn("WAL read-ahead spool {}: {} not fetched ahead ({}); it is fetched again when recovery asks"
+                + " for it", directory, name, e.getMessage());
+            return false;
         } catch (NoSuchWalFileException e) {
+            remove(name);
             return false;
         } catch (DrkitException | IllegalStateException e) {
+            remove(name);
             log.warn("WAL read-ahead spool {}: {} not fetched ahead ({}); it is fetched again when recovery asks"
                 + " for it", directory, name, e.getMessage());
             return false;
         }
     }
 
-    private static boolean await(Future<Boolean> result) {
+    private boolean await(Future<Boolean> result, long deadline) {
         try {
-            return result.get();
+            return result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
-        } catch (ExecutionException e) {
-            log.warn("WAL read-ahead: a fetch ahead failed: {}", e.getCause().toString());
+        } catch (TimeoutException e) {
+            result.cancel(true);
+            log.info("WAL read-ahead spool {}: time limit reached while fetching ahead", directory);
             return false;
+        } catch (ExecutionException e) {
+            log.warn("WAL read-ahead spool {}: a fetch ahead failed: {}", directory, e.getCause().toString());
+            return false;
+        }
+    }
+
+    /** Removes a spooled file and its record's copy, quietly: what is left is never served without both. */
+    private void remove(String name) {
+        for (Path path : List.of(directory.resolve(name), directory.resolve(name + RECORD_SUFFIX))) {
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException e) {
+                log.warn("WAL read-ahead spool {}: cannot remove {}: {}", directory, path.getFileName(),
+                    e.getMessage());
+            }
+        }
+    }
+
+    private static byte @Nullable [] readIfPresent(Path file) throws IOException {
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return null;
         }
     }
 
@@ -278,10 +423,12 @@ public final class WalReadAhead {
         for (Path entry : entries()) {
             String name = entry.getFileName().toString();
             try {
-                if (WalArchive.isWalFileName(name)) {
-                    if (name.compareTo(asked) <= 0) {
+                String walName = name.endsWith(RECORD_SUFFIX)
+                    ? name.substring(0, name.length() - RECORD_SUFFIX.length()) : name;
+                if (WalArchive.isWalFileName(walName)) {
+                    if (walName.compareTo(asked) <= 0) {
                         Files.deleteIfExists(entry);
-                    } else {
+                    } else if (walName.equals(name)) {
                         left.add(name);
                     }
                 } else if (name.startsWith(".") && name.contains(TEMP_MARK)

@@ -151,6 +151,22 @@ class PgBackupSourceTest {
         assertThat(tableOfContents(plainDump)).contains("TABLE DATA public orders");
     }
 
+    @Test
+    void allDatabasesKeepPgDumpsCompressionWhenTheEngineStoresUncompressed() throws Exception {
+        Encryption encryption = PassphraseEncryption.builder(PASSPHRASE).s2kBytes(PassphraseEncryption.MIN_S2K_BYTES)
+            .build();
+        BackupEngine engine = BackupEngine.builder(FileSystemStore.open(temp.resolve("uncompressed-store")))
+            .encryption(encryption).compression(dev.drkit.backup.Compression.none()).build();
+
+        List<BackupInfo> made = PgBackups.all(engine, server, false);
+
+        BackupInfo shop = made.stream().filter(i -> "shop".equals(engine.manifest(i.id()).labels()
+            .get(PgLabels.DATABASE))).findFirst().orElseThrow();
+        Path dump = temp.resolve("uncompressed-engine.dump");
+        engine.restore(shop.id(), DecryptionKey.passphrase(PASSPHRASE), dump);
+        assertThat(archiveCompression(dump)).isNotIn("0", "none");
+    }
+
     static String archiveCompression(Path dump) throws Exception {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^;\\s+Compression: (\\S+)")
             .matcher(tableOfContents(dump));

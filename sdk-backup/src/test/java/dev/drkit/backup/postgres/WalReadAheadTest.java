@@ -42,6 +42,7 @@ class WalReadAheadTest {
     @TempDir
     Path dir;
     private Path data;
+    private Path storeRoot;
     private FileSystemStore store;
     private WalArchive archive;
     private WalReadAhead spool;
@@ -51,7 +52,8 @@ class WalReadAheadTest {
     void open() throws IOException {
         data = dir.resolve("data");
         Files.createDirectories(data.resolve("pg_wal"));
-        store = FileSystemStore.open(dir.resolve("store"));
+        storeRoot = dir.resolve("wal store");
+        store = FileSystemStore.open(storeRoot);
         archive = WalArchive.builder(store).encryption(FAST).decryptionKey(DecryptionKey.passphrase(PASSPHRASE))
             .build();
         spool = WalReadAhead.open(dir.resolve("read ahead 100%"));  // a space and a percent sign for the quoting
@@ -65,8 +67,13 @@ class WalReadAheadTest {
 
     /** Segment {@code segno} of timeline {@code tli}, pushed. */
     private String push(int tli, long segno) throws IOException {
+        return push(tli, segno, 0);
+    }
+
+    /** The same, with content that differs for each {@code cluster}. */
+    private String push(int tli, long segno, int cluster) throws IOException {
         String name = String.format("%08X%08X%08X", tli, segno / 4096, segno % 4096);
-        byte[] content = WalArchiveTest.walLike((int) SEGMENT, segno * 31 + tli);
+        byte[] content = WalArchiveTest.walLike((int) SEGMENT, segno * 31 + tli + 1_000_003L * cluster);
         Path file = Files.createDirectories(dir.resolve("source")).resolve(name);
         Files.write(file, content);
         archive.push(file);
@@ -76,7 +83,7 @@ class WalReadAheadTest {
 
     /** Runs the restore_command for {@code name} as PostgreSQL would: placeholders replaced, in the data directory. */
     private int restoreCommand(String name) throws Exception {
-        String template = WalReadAhead.restoreCommand(spool.directory(), "exit " + FELL_THROUGH);
+        String template = WalReadAhead.restoreCommand(spool.directory(), storeRoot, "exit " + FELL_THROUGH);
         String command = template.replace("%%", "\u0000").replace("%f", name).replace("%p", "pg_wal/RECOVERYXLOG")
             .replace("\u0000", "%");
         Process shell = new ProcessBuilder("/bin/sh", "-c", command).directory(data.toFile()).redirectErrorStream(true)
@@ -99,8 +106,10 @@ class WalReadAheadTest {
             assertThat(Files.readAllBytes(spool.directory().resolve(name))).isEqualTo(pushed.get(name));
         }
 
-        // from here on the store is gone: what the shell serves comes from the spool alone
-        Files.move(dir.resolve("store"), dir.resolve("store moved away"));
+        // from here on the store holds only its records: what the shell serves comes from the spool alone
+        for (String name : next.subList(0, 3)) {
+            Files.delete(storeRoot.resolve(name).resolve(WalArchive.DATA_OBJECT));
+        }
         for (String name : next.subList(0, 3)) {
             assertThat(restoreCommand(name)).isZero();
             assertThat(Files.readAllBytes(data.resolve("pg_wal/RECOVERYXLOG"))).isEqualTo(pushed.get(name));
@@ -148,7 +157,7 @@ class WalReadAheadTest {
     void aDamagedSegmentIsNotSpooledAndTheFetchOfItReportsTheDamage() throws Exception {
         String first = push(1, 30);
         String damaged = push(1, 31);
-        Path object = dir.resolve("store").resolve(damaged).resolve(WalArchive.DATA_OBJECT);
+        Path object = storeRoot.resolve(damaged).resolve(WalArchive.DATA_OBJECT);
         byte[] bytes = Files.readAllBytes(object);
         bytes[bytes.length / 2] ^= 0x40;
         Files.write(object, bytes);
@@ -160,7 +169,7 @@ class WalReadAheadTest {
         assertThatThrownBy(() -> archive.fetch(damaged, data.resolve("pg_wal/RECOVERYXLOG")))
             .isInstanceOf(dev.drkit.backup.BackupVerificationException.class).hasMessageContaining(damaged);
         try (Stream<Path> files = Files.list(spool.directory())) {
-            assertThat(files).as("no temporary file left, nothing after the damaged one").isEmpty();
+            assertThat(files).as("no temporary file or record left, nothing after the damaged one").isEmpty();
         }
     }
 
@@ -179,6 +188,66 @@ class WalReadAheadTest {
     }
 
     @Test
+    void aFileLeftFromAnotherArchiveAtTheSamePlaceIsNeverServed() throws Exception {
+        String first = push(1, 70);
+        String second = push(1, 71);
+        spool.fetchAhead(archive, first, SEGMENT, 1, 1);
+        assertThat(spool.spooled()).containsExactly(second);
+
+        // the store is made again at the same place, by another cluster whose WAL has the same names
+        archive.close();
+        store.close();
+        dev.drkit.backup.internal.store.LocalFiles.deleteTree(storeRoot);
+        store = FileSystemStore.open(storeRoot);
+        archive = WalArchive.builder(store).encryption(FAST).decryptionKey(DecryptionKey.passphrase(PASSPHRASE))
+            .build();
+        pushed.clear();
+        push(1, 71, 1);
+        assertThat(pushed.get(second)).isNotEqualTo(Files.readAllBytes(spool.directory().resolve(second)));
+
+        assertThat(restoreCommand(second)).as("the shell part compares the records").isEqualTo(FELL_THROUGH);
+        Path target = data.resolve("pg_wal/RECOVERYXLOG");
+        assertThat(spool.take(archive, second, target)).isFalse();
+        assertThat(target).doesNotExist();
+        assertThat(spool.directory().resolve(second)).as("removed").doesNotExist();
+        assertThat(spool.directory().resolve(second + WalReadAhead.RECORD_SUFFIX)).doesNotExist();
+    }
+
+    @Test
+    void withoutADirectoryStoreTheCommandIsTheFetchAlone() {
+        assertThat(WalReadAhead.restoreCommand(spool.directory(), null, "drkit wal-fetch --spool S %f %p"))
+            .isEqualTo("drkit wal-fetch --spool S %f %p");
+    }
+
+    @Test
+    void nothingIsFetchedAheadOnceTheTimeLimitHasPassed() throws Exception {
+        String first = push(1, 80);
+        push(1, 81);
+        assertThat(spool.fetchAhead(archive, first, SEGMENT, 4, 1, java.time.Duration.ZERO)).isEmpty();
+        assertThat(spool.spooled()).isEmpty();
+    }
+
+    @Test
+    void aSpoolOthersMayWriteIntoIsRefused() throws Exception {
+        Path open = Files.createDirectory(dir.resolve("group-writable"));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwx---"));
+        assertThatThrownBy(() -> WalReadAhead.open(open)).isInstanceOf(dev.drkit.backup.BackupIoException.class)
+            .hasMessageContaining("others may write into it");
+    }
+
+    @Test
+    void aSpoolOfAnotherUserIsRefused() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+            "needs root to give a directory away");
+        Path foreign = Files.createDirectory(dir.resolve("foreign"));
+        Files.setPosixFilePermissions(foreign, PosixFilePermissions.fromString("rwx------"));
+        Files.setOwner(foreign, foreign.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(
+            "nobody"));
+        assertThatThrownBy(() -> WalReadAhead.open(foreign)).isInstanceOf(dev.drkit.backup.BackupIoException.class)
+            .hasMessageContaining("belongs to nobody");
+    }
+
+    @Test
     void takeMovesASpooledFileAndSaysWhenThereIsNone() throws Exception {
         String first = push(1, 50);
         String second = push(1, 51);
@@ -186,9 +255,9 @@ class WalReadAheadTest {
         Path target = data.resolve("pg_wal/RECOVERYXLOG");
         Files.write(target, new byte[] {9});
 
-        assertThat(spool.take(second, target)).isTrue();
+        assertThat(spool.take(archive, second, target)).isTrue();
         assertThat(Files.readAllBytes(target)).isEqualTo(pushed.get(second));
-        assertThat(spool.take(second, target)).isFalse();
+        assertThat(spool.take(archive, second, target)).isFalse();
         assertThat(Files.readAllBytes(target)).isEqualTo(pushed.get(second));
     }
 
@@ -206,7 +275,7 @@ class WalReadAheadTest {
             .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> spool.fetchAhead(archive, first, SEGMENT, 1, 0))
             .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> spool.take("../etc/passwd", data.resolve("x")))
+        assertThatThrownBy(() -> spool.take(archive, "../etc/passwd", data.resolve("x")))
             .isInstanceOf(IllegalArgumentException.class);
     }
 }
