@@ -184,7 +184,23 @@ public final class FailoverConfig {
         return primaryWait;
     }
 
-    /** How far behind the primary a replica may be and still serve read-only work. @since 0.1 */
+    /**
+     * How far behind the primary a replica may be and still serve read-only work. Only a standby on the primary's
+     * timeline is measured: its timeline is the newer of its last restartpoint's
+     * ({@code pg_control_checkpoint()}) and the one its WAL receiver is receiving
+     * ({@code pg_stat_wal_receiver.received_tli}). A standby on another timeline gets no read-only work
+     * whatever its replay position, and its {@link HostState#replicaLag()} is empty: after a failover, an old
+     * primary restarted as a standby without pg_rewind cannot follow the new timeline and holds WAL the new
+     * primary never had (asynchronous commits lost in the failover), yet while the new primary is quiet its
+     * replay position looks caught up.
+     *
+     * <p>PostgreSQL 15 shows {@code received_tli} only to superusers and roles with {@code pg_read_all_stats}.
+     * Without it, a standby that follows a promotion is trusted for reads again only once its next restartpoint
+     * reaches the new timeline (up to {@code checkpoint_timeout} later); meanwhile read-only work goes to the
+     * primary.
+     *
+     * @since 0.1
+     */
     public Duration maxReplicaLag() {
         return maxReplicaLag;
     }
@@ -374,7 +390,12 @@ public final class FailoverConfig {
             return this;
         }
 
-        /** @throws IllegalArgumentException unless 0..1 h (0: only replicas that are fully caught up) */
+        /**
+         * Sets {@link FailoverConfig#maxReplicaLag()}; standbys on another timeline than the primary's never take
+         * reads, whatever this is.
+         *
+         * @throws IllegalArgumentException unless 0..1 h (0: only replicas that are fully caught up)
+         */
         public Builder maxReplicaLag(Duration lag) {
             this.maxReplicaLag = between(lag, 0, 3_600_000, "maxReplicaLag");
             return this;

@@ -46,8 +46,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * whose server sent something while it sat idle (a dying backend's last words) is validated before it is handed
  * out, and a dead one is evicted before anything was sent on it: the caller gets another connection or waits.
  *
- * <p><b>Reads.</b> {@link #readOnly()} is a view that hands out read-only connections to replicas within
- * {@link FailoverConfig#maxReplicaLag()} of the primary, or to the primary when none is.
+ * <p><b>Reads.</b> {@link #readOnly()} is a view that hands out read-only connections to replicas on the
+ * primary's timeline within {@link FailoverConfig#maxReplicaLag()} of the primary, or to the primary when none is.
  *
  * <p><b>Retries.</b> Nothing is retried behind the caller's back: a write whose connection breaks fails. To
  * run a transaction again on the new primary, mark it safe: {@link #inTransaction(Retry, SqlWork)}.
@@ -274,9 +274,10 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
     }
 
     /**
-     * A view of this data source for read-only work: its connections are read-only and go to a replica whose
-     * replay is within {@link FailoverConfig#maxReplicaLag()} of the primary (round robin), or to the primary
-     * when no replica is, waiting for one as {@link #getConnection()} does. Closing the view does nothing.
+     * A view of this data source for read-only work: its connections are read-only and go to a replica on the
+     * primary's timeline whose replay is within {@link FailoverConfig#maxReplicaLag()} of the primary (round
+     * robin), or to the primary when no replica is, waiting for one as {@link #getConnection()} does. Closing the
+     * view does nothing.
      *
      * @since 0.1
      */

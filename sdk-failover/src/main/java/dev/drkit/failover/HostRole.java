@@ -12,7 +12,10 @@ public enum HostRole {
     PRIMARY,
     /** Not in recovery, but not (yet) confirmed as the primary: no writes go here until it is. */
     CANDIDATE,
-    /** In recovery (a streaming replica or a standby): read-only work may go here within the lag bound. */
+    /**
+     * In recovery (a streaming replica or a standby): read-only work may go here when it is on the primary's
+     * timeline and within the lag bound ({@link FailoverConfig#maxReplicaLag()}).
+     */
     STANDBY,
     /**
      * Claims to be a primary but must not be written to: an older timeline than the primary's (an old primary

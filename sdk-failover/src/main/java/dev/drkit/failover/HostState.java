@@ -10,9 +10,13 @@ import java.util.Optional;
  *
  * @param endpoint      the host
  * @param role          what the monitor believes it is
- * @param timeline      its timeline at the latest successful probe, or 0 if never probed successfully
+ * @param timeline      its timeline at the latest successful probe, or 0 if never probed successfully: on a
+ *                      primary, of the WAL it writes; on a standby, the newer of its last restartpoint's and the
+ *                      one its WAL receiver is receiving (when the probe's role may see it)
  * @param walPosition   its WAL position (written on a primary, replayed on a standby) in bytes, or -1 if unknown
- * @param replicaLag    for a standby, how far its replay is behind the primary, if known
+ * @param replicaLag    for a standby on the primary's timeline, how far its replay is behind the primary, if known;
+ *                      empty for a standby on another timeline, whose position cannot be compared with the
+ *                      primary's (it takes no read-only work, see {@link FailoverConfig#maxReplicaLag()})
  * @param lastSeen      when a probe last succeeded, if ever
  * @param failedProbes  failed probes in a row
  * @param lastFailure   why the latest probe failed (class and SQL state, never a secret), or empty

@@ -30,7 +30,9 @@ final class HostProbe implements AutoCloseable {
      * One round trip: role, WAL position, timeline, cluster identity, the durable WAL position (flushed on a
      * primary, received on a standby) and whether synchronous standbys are required. On a primary the timeline
      * comes from the name of the WAL file being written, which changes the moment a promotion ends (the
-     * checkpoint's timeline only changes at the next checkpoint); on a standby from its last restartpoint.
+     * checkpoint's timeline only changes at the next checkpoint); on a standby from its last restartpoint, and
+     * also the timeline its WAL receiver is receiving (NULL when none runs, and for a role without
+     * {@code pg_read_all_stats}, which PostgreSQL 15 shows only the receiver's pid).
      */
     static final String PROBE_SQL = "SELECT r,"
         + " coalesce(pg_wal_lsn_diff(CASE WHEN r THEN coalesce(pg_last_wal_replay_lsn(), pg_last_wal_receive_lsn())"
@@ -40,7 +42,8 @@ final class HostProbe implements AutoCloseable {
         + " (SELECT system_identifier FROM pg_control_system()),"
         + " coalesce(pg_wal_lsn_diff(CASE WHEN r THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_flush_lsn() END,"
         + " '0/0'), -1)::bigint,"
-        + " current_setting('synchronous_standby_names') <> ''"
+        + " current_setting('synchronous_standby_names') <> '',"
+        + " CASE WHEN r THEN (SELECT received_tli FROM pg_stat_wal_receiver) END"
         + " FROM (SELECT pg_is_in_recovery() AS r) s";
 
     private static final Driver DRIVER = new Driver();
@@ -101,8 +104,9 @@ final class HostProbe implements AutoCloseable {
             }
             try (Statement statement = open.createStatement(); ResultSet row = statement.executeQuery(PROBE_SQL)) {
                 row.next();
+                // getInt gives 0 for NULL: no received timeline known.
                 return new ProbeResult(endpoint, true, true, row.getBoolean(1), row.getLong(2), row.getInt(3),
-                    row.getLong(4), row.getLong(5), row.getBoolean(6), "", System.nanoTime());
+                    row.getInt(7), row.getLong(4), row.getLong(5), row.getBoolean(6), "", System.nanoTime());
             }
         } catch (SQLException | RuntimeException e) {
             closeConnection();

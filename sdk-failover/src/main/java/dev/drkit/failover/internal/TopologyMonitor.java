@@ -37,7 +37,12 @@ import java.util.function.Consumer;
  *   <li>a host is <b>elected</b> primary when it is the only one not in recovery on the newest timeline seen, of
  *       the cluster's system identifier, for {@code confirmations} probes in a row;</li>
  *   <li>a host that claims to be primary on an older timeline than the newest primary seen, or on the same
- *       timeline as the elected primary, or of another cluster, is <b>fenced</b>: nothing goes to it.</li>
+ *       timeline as the elected primary, or of another cluster, is <b>fenced</b>: nothing goes to it;</li>
+ *   <li>a standby takes <b>reads</b> when it is on the primary's timeline (the newer of its last restartpoint's
+ *       and the one its WAL receiver receives) and its replay is within {@code maxReplicaLag}. On another
+ *       timeline its replay position cannot be compared with the primary's: an old primary restarted as a
+ *       standby without pg_rewind stops at WAL the new primary never had, which looks caught up while the new
+ *       primary is quiet. Its lag is then unknown.</li>
  * </ul>
  *
  * <p>Rounds run every {@code probeInterval}, and every {@code fastProbeInterval} while no primary is known, the
@@ -472,7 +477,8 @@ public final class TopologyMonitor implements AutoCloseable {
                 role = before;
             }
             t.role = role;
-            t.lag = role == HostRole.STANDBY ? lag(t, now) : null;
+            // On another timeline than the primary's a replay position says nothing about what the standby has.
+            t.lag = role == HostRole.STANDBY && lead != null && t.timeline == lead.timeline ? lag(t, now) : null;
             if (role == HostRole.STANDBY && t.lag != null && t.lag.compareTo(config.maxReplicaLag()) <= 0) {
                 eligible.add(t.endpoint());
             }
@@ -494,12 +500,39 @@ public final class TopologyMonitor implements AutoCloseable {
                     }
                 }
             }
+            if (role != HostRole.STANDBY) {
+                t.offTimeline = false;
+            } else if (lead != null) {
+                noteTimeline(t, lead);
+            }
         }
         if (!eligible.equals(readers)) {
             readers = List.copyOf(eligible);
             actions.readersChanged(readers);
         }
         topology = snapshot();
+    }
+
+    /**
+     * Logs once when a standby is seen off the primary's timeline (it then takes no reads, whatever its lag), and
+     * once when it is on it again; not on every probe.
+     */
+    private void noteTimeline(Tracker standby, Tracker lead) {
+        boolean off = standby.timeline != lead.timeline;
+        if (off == standby.offTimeline) {
+            return;
+        }
+        standby.offTimeline = off;
+        if (off) {
+            log.warn("Failover data source '{}': standby {} is on timeline {}, primary {} on timeline {}: no reads go to"
+                    + " it until it is on that one (a standby following the promotion is at once if the role has"
+                    + " pg_read_all_stats, else at its next restartpoint; an old primary restarted without pg_rewind"
+                    + " never is)", config.name(), standby.endpoint().id(), standby.timeline, lead.endpoint().id(),
+                lead.timeline);
+        } else {
+            log.info("Failover data source '{}': standby {} is on the primary's timeline {} now", config.name(),
+                standby.endpoint().id(), lead.timeline);
+        }
     }
 
     /**
@@ -597,6 +630,7 @@ public final class TopologyMonitor implements AutoCloseable {
         @Nullable Instant lastSeen;
         @Nullable Duration lag;
         @Nullable String fencedBecause;
+        boolean offTimeline;               // a standby not on the primary's timeline, as last logged
         long primaryFlushedLsn = -1;       // at the last probe that found it primary
         boolean primarySynchronous;
         long standbyReceivedLsn = -1;      // at the last probe that found it a standby
@@ -614,7 +648,7 @@ public final class TopologyMonitor implements AutoCloseable {
             if (result.ok()) {
                 failures = 0;
                 primaryStreak = result.inRecovery() ? 0 : primaryStreak + 1;
-                timeline = result.timeline();
+                timeline = result.effectiveTimeline();
                 walPosition = result.walPosition();
                 lastSeenNanos = result.nanos();
                 lastSeen = Instant.now();

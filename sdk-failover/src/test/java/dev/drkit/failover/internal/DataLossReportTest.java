@@ -84,11 +84,11 @@ class DataLossReportTest {
     }
 
     private ProbeResult primary(Endpoint e, int timeline, long flushed, boolean synchronous) {
-        return new ProbeResult(e, true, true, false, flushed, timeline, CLUSTER, flushed, synchronous, "", now);
+        return new ProbeResult(e, true, true, false, flushed, timeline, 0, CLUSTER, flushed, synchronous, "", now);
     }
 
     private ProbeResult standby(Endpoint e, long received) {
-        return new ProbeResult(e, true, true, true, received, 1, CLUSTER, received, false, "", now);
+        return new ProbeResult(e, true, true, true, received, 1, 0, CLUSTER, received, false, "", now);
     }
 
     private static final class NoActions implements TopologyMonitor.Actions {

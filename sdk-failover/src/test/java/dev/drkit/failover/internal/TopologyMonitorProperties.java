@@ -34,16 +34,18 @@ import static org.quicktheories.generators.SourceDSL.lists;
 /**
  * The topology monitor's decisions ({@link TopologyMonitor#evaluate(List, long)}) over random sequences of probe
  * rounds across three hosts: hosts that stay as they were or become standbys, primaries (on timelines 1-3),
- * unreachable, or reachable but refusing; standbys replaying behind the primary by varying amounts; rounds
- * 50-600 ms apart; sometimes a host of another cluster. After every round:
+ * unreachable, or reachable but refusing; standbys replaying behind the primary by varying amounts, their WAL
+ * receiver's timeline unknown, the same as their restartpoint's or newer; rounds 50-600 ms apart; sometimes a host
+ * of another cluster. After every round:
  *
  * <ul>
  *   <li>no write is routed to a host whose latest probe says it is in recovery;</li>
  *   <li>when two hosts claim primary, the one on the newer timeline wins and the other is fenced, elected
  *       timelines never go back, and no host is elected on a timeline older than one a host of the cluster
  *       claimed primary on;</li>
- *   <li>reads go only to standbys that have replayed everything the primary had written {@code maxReplicaLag}
- *       ago, and to none while no primary is known (the data source then reads from the primary);</li>
+ *   <li>reads go only to standbys on the primary's timeline (the newer of their restartpoint's and their
+ *       receiver's) that have replayed everything the primary had written {@code maxReplicaLag} ago, and to none
+ *       while no primary is known (the data source then reads from the primary);</li>
  *   <li>a host is elected only after {@code confirmations} probes in a row found it primary.</li>
  * </ul>
  *
@@ -99,8 +101,10 @@ class TopologyMonitorProperties {
 
     @Test
     void readsGoOnlyToStandbysWithinTheLagBound() {
+        // Fewer than the other properties' cases: a reader must also be on the primary's timeline, which the random
+        // timelines of standbys and their receivers give only part of the time.
         assertThat(checkReadsWithinLag(MonitorDecider::new)).as("readers checked against older primary samples")
-            .isGreaterThan(EXAMPLES);
+            .isGreaterThan(EXAMPLES / 2);
     }
 
     @Test
@@ -188,9 +192,14 @@ class TopologyMonitorProperties {
                 return false;
             }
             boolean checked = false;
+            int primaryTimeline = sim.timeline[HOSTS.indexOf(decider.primary())];
             for (Endpoint reader : readers) {
                 ProbeResult r = sim.last[HOSTS.indexOf(reader)];
                 assertThat(r.ok() && r.inRecovery()).as("reader %s is a standby that answered", reader).isTrue();
+                assertThat(Math.max(r.timeline(), r.receivedTimeline()))
+                    .as("timeline of reader %s (restartpoint %d, receiving %d)", reader, r.timeline(),
+                        r.receivedTimeline())
+                    .isEqualTo(primaryTimeline);
                 for (long[] sample : sim.primarySamples) {
                     long age = sim.now - sample[0];
                     if (age > MAX_LAG.toNanos() && age <= KEEP_NANOS) {
@@ -277,6 +286,7 @@ class TopologyMonitorProperties {
         private long wal = 1_000_000;
         private final int[] state = {1, 0, 0};               // 0 standby, 1 primary, 2 down, 3 refusing
         private final int[] stateTimeline = {1, 1, 1};
+        private int streamedTimeline;                        // of the latest primary claim in the cluster
         private @org.jspecify.annotations.Nullable Endpoint previousPrimary;
         @org.jspecify.annotations.Nullable Endpoint primaryBefore;
 
@@ -290,8 +300,10 @@ class TopologyMonitorProperties {
         /**
          * Plays one round. Each host code: {@code c % 10} 0-5 stay as before, 6 standby, 7 primary, 8 down
          * (no answer), 9 up but refusing the probe's login; {@code c / 10 % 3 + 1} the timeline a host takes when
-         * its state changes; {@code c / 30 % 4} how far a standby is behind (0, 1, 5 or 20 rounds of WAL). The
-         * step code: the round comes {@code 50 + c % 551} ms after the last.
+         * its state changes; {@code c / 30 % 4} how far a standby is behind (0, 1, 5 or 20 rounds of WAL);
+         * {@code c / 120 % 6} the timeline a standby's WAL receiver reports: 0 unknown, 1 its restartpoint's, else
+         * (most often, as most standbys follow the primary) the one a host of the cluster last claimed primary on,
+         * if newer. The step code: the round comes {@code 50 + c % 551} ms after the last.
          */
         void round(List<Integer> codes) {
             now += TimeUnit.MILLISECONDS.toNanos(50 + codes.get(3) % 551);
@@ -306,14 +318,17 @@ class TopologyMonitorProperties {
                 }
                 long systemId = h == hostOfOtherCluster ? OTHER_CLUSTER : CLUSTER;
                 int behind = new int[] {0, 1, 5, 20}[code / 30 % 4];
+                int receiver = code / 120 % 6;
+                int received = receiver == 0 ? 0
+                    : receiver == 1 ? stateTimeline[h] : Math.max(stateTimeline[h], streamedTimeline);
                 ProbeResult r = switch (state[h]) {
                     case 0 -> new ProbeResult(HOSTS.get(h), true, true, true, wal - behind * 1_000L, stateTimeline[h],
-                        systemId, wal - behind * 1_000L, false, "", now);
-                    case 1 -> new ProbeResult(HOSTS.get(h), true, true, false, wal, stateTimeline[h], systemId, wal,
+                        received, systemId, wal - behind * 1_000L, false, "", now);
+                    case 1 -> new ProbeResult(HOSTS.get(h), true, true, false, wal, stateTimeline[h], 0, systemId, wal,
                         false, "", now);
-                    case 2 -> new ProbeResult(HOSTS.get(h), false, false, false, -1, 0, 0, -1,
+                    case 2 -> new ProbeResult(HOSTS.get(h), false, false, false, -1, 0, 0, 0, -1,
                         false, "SocketTimeoutException", now);
-                    default -> new ProbeResult(HOSTS.get(h), false, true, false, -1, 0, 0, -1, false,
+                    default -> new ProbeResult(HOSTS.get(h), false, true, false, -1, 0, 0, 0, -1, false,
                         "PSQLException (28P01)", now);
                 };
                 results.add(r);
@@ -323,6 +338,13 @@ class TopologyMonitorProperties {
                     timeline[h] = r.timeline();
                 }
             }
+            int claimed = 0;
+            for (ProbeResult r : results) {
+                if (claimsPrimary(r) && r.systemId() == CLUSTER) {
+                    claimed = Math.max(claimed, r.timeline());
+                }
+            }
+            streamedTimeline = claimed == 0 ? streamedTimeline : claimed;
             primaryBefore = decider.primary();
             decider.round(results, now);
             electedThisRound = decider.electedThisRound();

@@ -1,11 +1,17 @@
 package dev.drkit.failover.internal;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.drkit.core.secret.CredentialsSource;
 import dev.drkit.core.secret.Secret;
 import dev.drkit.failover.Endpoint;
 import dev.drkit.failover.FailoverConfig;
 import dev.drkit.failover.HostRole;
+import dev.drkit.failover.HostState;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -138,7 +144,91 @@ class TopologyMonitorTest {
         monitor.close();
     }
 
+    @Test
+    void standbyOnThePrimarysTimelineWithinTheBoundTakesReads() {
+        // given: A is the primary on timeline 2, B a standby whose restartpoint and receiver are on timeline 2
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        // when: B has replayed all the primary wrote
+        round(monitor, primary(A, 1_000, 2), standby(B, 1_000, 2, 2));
+        round(monitor, primary(A, 2_000, 2), standby(B, 2_000, 2, 2));
+        // then
+        assertThat(actions.readers).containsExactly(B);
+        HostState b = monitor.topology().host(B).orElseThrow();
+        assertThat(b.timeline()).isEqualTo(2);
+        assertThat(b.replicaLag()).contains(Duration.ZERO);
+        monitor.close();
+    }
+
+    @Test
+    void standbyOnAnOlderTimelineTakesNoReadsHoweverSmallItsLag() {
+        // given: A is the primary on timeline 2; B is the old primary restarted as a standby without pg_rewind:
+        // still on timeline 1, its replay stopped at WAL past the fork point, which is ahead of the quiet primary
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        captureLog();
+        try {
+            // when
+            for (int i = 0; i < 20; i++) {
+                round(monitor, primary(A, 1_000, 2), standby(B, 5_000, 1, 1));
+            }
+            // then: no reads, no lag, and one WARN, not one per probe
+            assertThat(monitor.topology().host(B).orElseThrow().role()).isEqualTo(HostRole.STANDBY);
+            assertThat(actions.readers).isEmpty();
+            HostState b = monitor.topology().host(B).orElseThrow();
+            assertThat(b.timeline()).isEqualTo(1);
+            assertThat(b.replicaLag()).isEmpty();
+            List<String> aboutB = warnings().stream().filter(w -> w.contains(B.id())).toList();
+            assertThat(aboutB).hasSize(1);
+            assertThat(aboutB.get(0)).contains("timeline 1", "timeline 2");
+            // and once it follows timeline 2 (rebuilt), it takes reads again
+            round(monitor, primary(A, 6_000, 2), standby(B, 6_000, 2, 2));
+            assertThat(actions.readers).containsExactly(B);
+            assertThat(monitor.topology().host(B).orElseThrow().replicaLag()).contains(Duration.ZERO);
+        } finally {
+            stopCapturing();
+            monitor.close();
+        }
+    }
+
+    @Test
+    void standbyReceivingThePrimarysTimelineBeforeItsRestartpointTakesReads() {
+        // given: B followed A's promotion to timeline 2; its last restartpoint is still on timeline 1
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        // when
+        round(monitor, primary(A, 1_000, 2), standby(B, 1_000, 1, 2));
+        round(monitor, primary(A, 2_000, 2), standby(B, 2_000, 1, 2));
+        // then
+        assertThat(actions.readers).containsExactly(B);
+        assertThat(monitor.topology().host(B).orElseThrow().timeline()).isEqualTo(2);
+        // and without the receiver's timeline (a role without pg_read_all_stats) it waits for its restartpoint
+        round(monitor, primary(A, 3_000, 2), standby(B, 3_000, 1, 0));
+        assertThat(actions.readers).isEmpty();
+        round(monitor, primary(A, 4_000, 2), standby(B, 4_000, 2, 0));
+        assertThat(actions.readers).containsExactly(B);
+        monitor.close();
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+
+    void captureLog() {
+        appender.start();
+        ((Logger) LoggerFactory.getLogger(TopologyMonitor.class)).addAppender(appender);
+    }
+
+    /** The monitor's WARN lines since {@link #captureLog()}, as formatted. */
+    List<String> warnings() {
+        return appender.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+            .toList();
+    }
+
+    void stopCapturing() {
+        ((Logger) LoggerFactory.getLogger(TopologyMonitor.class)).detachAppender(appender);
+        appender.stop();
+    }
 
     static TopologyMonitor monitor(Duration maxLag, Recorder actions) {
         FailoverConfig config = FailoverConfig.builder().name("monitor").endpoints(A, B)
@@ -162,15 +252,21 @@ class TopologyMonitorTest {
     }
 
     static Result primary(Endpoint e, long wal, int timeline) {
-        return nanos -> new ProbeResult(e, true, true, false, wal, timeline, CLUSTER, wal, false, "", nanos);
+        return nanos -> new ProbeResult(e, true, true, false, wal, timeline, 0, CLUSTER, wal, false, "", nanos);
     }
 
+    /** A standby whose WAL receiver's timeline is not known (none runs, or the probe may not see it). */
     static Result standby(Endpoint e, long wal, int timeline) {
-        return nanos -> new ProbeResult(e, true, true, true, wal, timeline, CLUSTER, wal, false, "", nanos);
+        return standby(e, wal, timeline, 0);
+    }
+
+    /** A standby whose last restartpoint is on {@code timeline}, receiving {@code received} (0: not known). */
+    static Result standby(Endpoint e, long wal, int timeline, int received) {
+        return nanos -> new ProbeResult(e, true, true, true, wal, timeline, received, CLUSTER, wal, false, "", nanos);
     }
 
     static Result timedOut(Endpoint e) {
-        return nanos -> new ProbeResult(e, false, false, false, -1, 0, 0, -1, false, "no answer within 1000 ms", nanos);
+        return nanos -> new ProbeResult(e, false, false, false, -1, 0, 0, 0, -1, false, "no answer within 1000 ms", nanos);
     }
 
     static final class Recorder implements TopologyMonitor.Actions {
