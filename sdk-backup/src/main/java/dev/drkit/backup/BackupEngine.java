@@ -753,6 +753,12 @@ public final class BackupEngine {
      * directory under {@code directoryTarget}, or copies a file or stream to {@code fileTarget}.
      */
     private ReadOutcome read(BackupManifest manifest, DecryptionKey key, @Nullable Path target, String operation) {
+        return read(manifest, key, target, null, operation);
+    }
+
+    /** {@link #read(BackupManifest, DecryptionKey, Path, String)}, or into {@code sink} for a file or stream backup. */
+    private ReadOutcome read(BackupManifest manifest, DecryptionKey key, @Nullable Path target,
+                             @Nullable OutputStream sink, String operation) {
         String id = manifest.id();
         RecordingStreams.Input source = null;
         PartedDecryptingStream parted = null;
@@ -794,6 +800,8 @@ public final class BackupEngine {
                             throw new ArchiveReader.TargetWriteException(e);
                         }
                     }
+                } else if (sink != null) {
+                    copyToTarget(in, sink);
                 } else {
                     in.transferTo(OutputStream.nullOutputStream());
                 }
@@ -817,6 +825,10 @@ public final class BackupEngine {
             }
             throw e;
         } catch (ArchiveReader.TargetWriteException e) {
+            if (sink != null) {
+                throw new BackupIoException("Restore of backup " + id + " failed: its output stream could not be"
+                    + " written (" + e.getMessage() + ")", context("restore", id, "target", "stream"), e.getCause());
+            }
             throw new BackupIoException("Restore of backup " + id + " failed: the target " + target
                 + " could not be written (" + e.getMessage() + "); the previous data was left as it was",
                 context("restore", id, "target", String.valueOf(target)), e.getCause());
@@ -882,6 +894,55 @@ public final class BackupEngine {
             record("restore", false, took);
             emit(BackupEvent.Type.RESTORE, false, id, took, Map.of("target", absolute.toString(), "error",
                 message(e)));
+            throw e;
+        }
+    }
+
+    /**
+     * Restores file or stream backup {@code id} into {@code out} as it decrypts: for a consumer that reads the data
+     * once and can throw away what it made, such as {@code pg_restore} into a scratch database. The manifest's
+     * authenticity is checked before the first byte is written; the checksums of the data only once it has all been
+     * written. So <b>if this throws, discard whatever {@code out} received</b>: it may be damaged or not this backup's.
+     * {@code out} is flushed, not closed.
+     *
+     * @return the number of bytes written, the backup's plaintext size
+     * @throws IllegalArgumentException     if the backup is of a directory (restore it to a directory)
+     * @throws ManifestException            if the manifest is damaged or not authentic under the key's data
+     * @throws BackupDecryptionException    if the key is wrong or the data damaged
+     * @throws BackupVerificationException  if a checksum does not match the manifest
+     * @throws BackupIoException            if the store cannot be read or {@code out} cannot be written
+     * @since 0.1
+     */
+    public long restore(String id, DecryptionKey key, OutputStream out) {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(out, "out");
+        long start = System.nanoTime();
+        try {
+            BackupManifest manifest = manifest(id);
+            if (manifest.sourceKind() == SourceKind.DIRECTORY) {
+                throw new IllegalArgumentException("backup " + id + " is of a directory: restore it to a directory,"
+                    + " not into a stream");
+            }
+            ReadOutcome outcome = read(manifest, key, null, out, "restore");
+            try {
+                out.flush();
+            } catch (IOException e) {
+                throw new BackupIoException("Restore of backup " + id + " failed: its output stream could not be"
+                    + " flushed (" + describe(e) + ")", context("restore", id, "target", "stream"), e);
+            }
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            long bytes = outcome.summary.plaintextBytes();
+            record("restore", true, took);
+            count("restore", "plaintext", bytes);
+            emit(BackupEvent.Type.RESTORE, true, id, took, Map.of("target", "stream", "plaintextBytes",
+                Long.toString(bytes)));
+            log.info("BackupEngine '{}': restored backup {} into a stream ({} bytes)", name, id, bytes);
+            return bytes;
+        } catch (RuntimeException e) {
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            record("restore", false, took);
+            emit(BackupEvent.Type.RESTORE, false, id, took, Map.of("target", "stream", "error", message(e)));
             throw e;
         }
     }

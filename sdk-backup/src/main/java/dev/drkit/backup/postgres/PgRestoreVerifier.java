@@ -155,7 +155,11 @@ public final class PgRestoreVerifier {
                 + PgLabels.KIND + " label is " + labels.getOrDefault(PgLabels.KIND, "missing") + ")"));
             return;
         }
-        Path payload = work.resolve(dump ? "backup.dump" : base ? "base.tar" : "globals.sql");
+        if (dump) {
+            runDump(id, manifest, database, labels, checks);
+            return;
+        }
+        Path payload = work.resolve(base ? "base.tar" : "globals.sql");
         long start = System.nanoTime();
         try {
             engine.restore(id, key, payload);
@@ -174,27 +178,16 @@ public final class PgRestoreVerifier {
         // Its socket timeout bounds each psql run: counting rows scans every table.
         PgClusterConfig config = PgClusterConfig.forTests().toBuilder().name("verify").binaries(bin)
             .baseDirectory(scratchDirectory).socketTimeout(toolTimeout).build();
-        try (PgCluster cluster = dump ? PgCluster.start(config) : restoreBaseBackup(bin, config, payload, checks)) {
+        try (PgCluster cluster = restoreBaseBackup(bin, config, payload, checks)) {
             if (cluster == null) {
                 return; // the failed check is in the report
             }
-            Psql sql;
-            List<String> databases;
-            if (dump) {
-                sql = new Psql(cluster, cluster.superuser());
-                String db = Objects.requireNonNull(database, "database label");
-                if (!restoreDump(bin, cluster, sql, db, payload, checks)) {
-                    return;
-                }
-                databases = List.of(db);
-            } else {
-                String user = labels.getOrDefault(PgLabels.USER, "postgres");
-                String superuser = new Psql(cluster, user).value("postgres",
-                    "SELECT rolname FROM pg_roles WHERE oid = 10");
-                sql = new Psql(cluster, superuser.isBlank() ? user : superuser);
-                databases = sql.lines("postgres", Catalog.DATABASES);
-            }
-            compare(sql, databases, base, labels, checks);
+            String user = labels.getOrDefault(PgLabels.USER, "postgres");
+            String superuser = new Psql(cluster, user).value("postgres",
+                "SELECT rolname FROM pg_roles WHERE oid = 10");
+            Psql sql = new Psql(cluster, superuser.isBlank() ? user : superuser);
+            List<String> databases = sql.lines("postgres", Catalog.DATABASES);
+            compare(sql, databases, true, labels, checks);
             amcheck(sql, databases, checks);
         } catch (DrkitException e) {
             if (e.kind() != DrkitException.Kind.DATA) {
@@ -205,14 +198,51 @@ public final class PgRestoreVerifier {
         }
     }
 
-    private boolean restoreDump(PgBinaries bin, PgCluster cluster, Psql sql, String database, Path payload,
-                                List<RestoreVerificationReport.Check> checks) {
+    /**
+     * A dump: the scratch cluster starts, and the backup is decrypted straight into {@code pg_restore}'s standard
+     * input, so it is never written whole to disk and the restore overlaps the decryption. Its checksums are known
+     * only at the end: when they fail, the scratch database is thrown away with the rest and only the restore's
+     * failure is reported.
+     */
+    private void runDump(String id, BackupManifest manifest, @Nullable String database, Map<String, String> labels,
+                         List<RestoreVerificationReport.Check> checks) {
+        PgBinaries bin = binaries != null ? binaries : PgBinaries.detect();
+        PgClusterConfig config = PgClusterConfig.forTests().toBuilder().name("verify").binaries(bin)
+            .baseDirectory(scratchDirectory).socketTimeout(toolTimeout).build();
+        try (PgCluster cluster = PgCluster.start(config)) {
+            Psql sql = new Psql(cluster, cluster.superuser());
+            String db = Objects.requireNonNull(database, "database label");
+            if (!restoreDump(bin, cluster, sql, db, id, manifest, checks)) {
+                return;
+            }
+            compare(sql, List.of(db), false, labels, checks);
+            amcheck(sql, List.of(db), checks);
+        } catch (DrkitException e) {
+            if (e.kind() != DrkitException.Kind.DATA) {
+                throw e;
+            }
+            checks.add(fail("scratch cluster", e.getMessage()));
+        }
+    }
+
+    private boolean restoreDump(PgBinaries bin, PgCluster cluster, Psql sql, String database, String id,
+                                BackupManifest manifest, List<RestoreVerificationReport.Check> checks) {
         long start = System.nanoTime();
         sql.lines("postgres", "CREATE DATABASE \"" + database.replace("\"", "\"\"") + "\"");
         ToolRunner.Result result = ToolRunner.run(List.of(bin.tool("pg_restore", "restore verification").toString(),
             "--exit-on-error", "--no-owner", "--no-privileges", "--host=" + cluster.socketDirectory(),
-            "--port=" + cluster.port(), "--username=" + cluster.superuser(), "--dbname=" + database,
-            payload.toString()), ChildEnvironment.of(System.getenv(), null), toolTimeout);
+            "--port=" + cluster.port(), "--username=" + cluster.superuser(), "--dbname=" + database),
+            ChildEnvironment.of(System.getenv(), null), toolTimeout, stdin -> engine.restore(id, key, stdin));
+        RuntimeException restoreFailure = result.inputFailure();
+        if (restoreFailure != null) {
+            if (!(restoreFailure instanceof BackupException)) {
+                throw restoreFailure;
+            }
+            checks.add(fail("restore", restoreFailure.getMessage()));
+            return false;
+        }
+        checks.add(pass("restore", manifest.plaintextBytes() + " bytes decrypted and checked in " + millis(start)
+            + " ms, straight into pg_restore"));
         if (!result.succeeded()) {
             checks.add(fail("pg_restore", "exit code " + result.exitCode() + ": "
                 + Text.oneLine(result.tail(5).replace('\n', ' '), 600)));

@@ -167,6 +167,24 @@ class PgBackupSourceTest {
         assertThat(archiveCompression(dump)).isNotIn("0", "none");
     }
 
+    @Test
+    void aDamagedDumpFailsItsRestoreCheckThoughPgRestoreReadItAndNothingElseIsJudged() throws Exception {
+        Path storeDir = temp.resolve("damaged-dump-store");
+        BackupEngine engine = engine(storeDir);
+        BackupInfo info = engine.backup(PgBackupSource.dump(server, "shop").withRowCounts(false).source());
+        Path data = storeDir.resolve(info.id()).resolve(dev.drkit.backup.BackupManifest.DATA_OBJECT_NAME);
+        byte[] bytes = Files.readAllBytes(data);
+        bytes[bytes.length - 100] ^= 0x01;   // near the end: pg_restore has read almost all of it
+        Files.write(data, bytes);
+
+        RestoreVerificationReport report = verifier(engine, temp.resolve("damaged-dump-history.jsonl"))
+            .verify(info.id());
+
+        assertThat(report.passed()).isFalse();
+        assertThat(report.checks()).extracting(RestoreVerificationReport.Check::name).containsExactly("restore");
+        assertThat(report.check("restore").orElseThrow().detail()).contains(info.id());
+    }
+
     static String archiveCompression(Path dump) throws Exception {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^;\\s+Compression: (\\S+)")
             .matcher(tableOfContents(dump));
