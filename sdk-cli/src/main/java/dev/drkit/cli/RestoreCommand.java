@@ -2,22 +2,31 @@ package dev.drkit.cli;
 
 import dev.drkit.backup.BackupEngine;
 import dev.drkit.backup.RestoreResult;
+import dev.drkit.backup.SourceKind;
 import dev.drkit.backup.store.BackupStore;
 import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code drkit restore}: restores a backup to a target, verified before it replaces anything. */
 @Command(name = "restore", mixinStandardHelpOptions = true,
-    description = "Restores a backup to TARGET: written beside it, verified completely, then swapped in; what was "
-        + "at TARGET is kept as TARGET.pre-restore-<time>. Restore elsewhere to test a backup.")
+    description = {"Restores a backup to TARGET: written beside it, verified completely, then swapped in; what was "
+        + "at TARGET is kept as TARGET.pre-restore-<time>. Restore elsewhere to test a backup.",
+        "With --target -, a file or stream backup is written to standard output as it is decrypted, for a consumer"
+            + " such as pg_restore; its checksums are known only at its end, so on a non-zero exit discard what the"
+            + " consumer made of it."})
 final class RestoreCommand implements Callable<Integer> {
 
     @Spec
@@ -30,7 +39,8 @@ final class RestoreCommand implements Callable<Integer> {
         description = "The backup to restore.")
     String id;
 
-    @Option(names = "--target", required = true, paramLabel = "PATH", description = "Where to restore it.")
+    @Option(names = "--target", required = true, paramLabel = "PATH",
+        description = "Where to restore it; - for standard output (a file or stream backup).")
     Path target;
 
     @Mixin
@@ -48,8 +58,11 @@ final class RestoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         try (KeyOptions.ForRestore key = keys.forRestore(spec, identity);
              BackupStore backups = store.openForReading(spec)) {
-            RestoreResult result = BackupEngine.builder(backups).build().restore(id, key.key(),
-                target);
+            BackupEngine engine = BackupEngine.builder(backups).build();
+            if (target.toString().equals("-")) {
+                return toStandardOutput(engine, key);
+            }
+            RestoreResult result = engine.restore(id, key.key(), target);
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 com.fasterxml.jackson.databind.node.ObjectNode node =
@@ -67,5 +80,31 @@ final class RestoreCommand implements Callable<Integer> {
             out.flush();
             return ExitCodes.OK;
         }
+    }
+
+    /**
+     * The data to standard output, through the raw descriptor (a PrintStream would hide a broken pipe); the summary
+     * to standard error.
+     */
+    private int toStandardOutput(BackupEngine engine, KeyOptions.ForRestore key) {
+        if (engine.manifest(id).sourceKind() == SourceKind.DIRECTORY) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "backup " + id + " is of a directory:"
+                + " --target - takes only a file or stream backup; give a directory to restore it into");
+        }
+        OutputStream stdout = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 20);
+        long bytes = engine.restore(id, key.key(), stdout);
+        PrintWriter err = spec.commandLine().getErr();
+        if (json) {
+            com.fasterxml.jackson.databind.node.ObjectNode node =
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+            node.put("backupId", id);
+            node.put("target", "-");
+            node.put("plaintextBytes", bytes);
+            err.println(node);
+        } else {
+            err.println("restored " + id + " to standard output (" + bytes + " bytes, checked)");
+        }
+        err.flush();
+        return ExitCodes.OK;
     }
 }

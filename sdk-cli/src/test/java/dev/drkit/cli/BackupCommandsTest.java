@@ -87,6 +87,73 @@ class BackupCommandsTest {
             .doesNotContain(PASSPHRASE);
     }
 
+    /** drkit in a child JVM, for what writes to the process's own standard output; standard error apart. */
+    private static Run drkitProcess(Path dir, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+            "-cp", System.getProperty("java.class.path"), Drkit.class.getName()));
+        command.addAll(List.of(args));
+        Path err = Files.createTempFile(dir, "stderr", ".txt");
+        Process process = new ProcessBuilder(command).redirectError(err.toFile()).start();
+        process.getOutputStream().close();
+        byte[] out = process.getInputStream().readAllBytes();
+        assertThat(process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return new Run(process.exitValue(), new String(out, StandardCharsets.ISO_8859_1), Files.readString(err));
+    }
+
+    @Test
+    void aStreamBackupRestoresToStandardOutputByteForByte(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        Path pass = passphraseFile(dir, PASSPHRASE);
+        byte[] content = new byte[3 << 20];
+        new java.util.Random(7).nextBytes(content);
+        Path file = Files.write(dir.resolve("app.dump"), content);
+        Run backup = drkit("backup", "--store", store.toString(), "--source", file.toString(), "--passphrase-file",
+            pass.toString());
+        assertThat(backup.code).as(backup.err).isZero();
+        String id = backup.out.strip();
+
+        Run restore = drkitProcess(dir, "restore", "--store", store.toString(), "--id", id, "--target", "-",
+            "--passphrase-file", pass.toString());
+
+        assertThat(restore.code).as(restore.err).isZero();
+        assertThat(restore.out.getBytes(StandardCharsets.ISO_8859_1)).isEqualTo(content);
+        assertThat(restore.err).contains("restored " + id + " to standard output (" + content.length + " bytes");
+    }
+
+    @Test
+    void aDamagedBackupToStandardOutputExitsOneAtTheEnd(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        Path pass = passphraseFile(dir, PASSPHRASE);
+        byte[] content = new byte[1 << 20];
+        new java.util.Random(8).nextBytes(content);
+        Path file = Files.write(dir.resolve("app.dump"), content);
+        String id = drkit("backup", "--store", store.toString(), "--source", file.toString(), "--passphrase-file",
+            pass.toString()).out.strip();
+        Path data = store.resolve(id).resolve("data.pgp");
+        byte[] stored = Files.readAllBytes(data);
+        stored[stored.length - 64] ^= 0x01;
+        Files.write(data, stored);
+
+        Run restore = drkitProcess(dir, "restore", "--store", store.toString(), "--id", id, "--target", "-",
+            "--passphrase-file", pass.toString());
+
+        assertThat(restore.code).isEqualTo(ExitCodes.DATA);
+        assertThat(restore.err).contains(id).doesNotContain("restored " + id);
+    }
+
+    @Test
+    void aDirectoryBackupToStandardOutputIsAUsageError(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        String id = backup(dir, store);
+
+        Run restore = drkitProcess(dir, "restore", "--store", store.toString(), "--id", id, "--target", "-",
+            "--passphrase-file", passphraseFile(dir, PASSPHRASE).toString());
+
+        assertThat(restore.code).isEqualTo(ExitCodes.USAGE);
+        assertThat(restore.err).contains("is of a directory");
+        assertThat(restore.out).isEmpty();
+    }
+
     @Test
     void aWrongPassphraseIsOneLineAndExitOneAndTheTargetStays(@TempDir Path dir) throws Exception {
         Path store = dir.resolve("store");
