@@ -28,7 +28,7 @@ class DataLossReportTest {
     private final TopologyMonitor monitor = new TopologyMonitor(FailoverConfig.builder()
         .name("loss").endpoints(OLD, NEW)
         .credentials(CredentialsSource.fixed("app", Secret.ofString("unused-password", "password")))
-        .confirmations(1).failAfter(1).build(), new NoActions(), events::add, counters);
+        .confirmations(1).failAfter(1).build(), new TopologyMonitorTest.Recorder(), events::add, counters);
     private long now = TimeUnit.HOURS.toNanos(1);
 
     @Test
@@ -89,31 +89,5 @@ class DataLossReportTest {
 
     private ProbeResult standby(Endpoint e, long received) {
         return new ProbeResult(e, true, true, true, received, 1, 0, CLUSTER, received, false, "", now);
-    }
-
-    private static final class NoActions implements TopologyMonitor.Actions {
-        @Override
-        public void primaryLost(Endpoint endpoint, String why) {
-        }
-
-        @Override
-        public void primaryElected(Endpoint endpoint) {
-        }
-
-        @Override
-        public void fenced(Endpoint endpoint, String why) {
-        }
-
-        @Override
-        public void healthy(Endpoint endpoint) {
-        }
-
-        @Override
-        public void unreachable(Endpoint endpoint, String why) {
-        }
-
-        @Override
-        public void readersChanged(List<Endpoint> readers) {
-        }
     }
 }

@@ -390,18 +390,17 @@ class TopologyMonitorProperties {
     }
 
     /** The real decision function: a monitor that is never started, fed round by round. */
-    static final class MonitorDecider implements Decider, TopologyMonitor.Actions {
+    static final class MonitorDecider implements Decider {
         private final TopologyMonitor monitor;
-        private final List<Endpoint> elected = new ArrayList<>();
-        private List<Endpoint> readers = List.of();
+        private final TopologyMonitorTest.Recorder actions = new TopologyMonitorTest.Recorder();
 
         MonitorDecider() {
-            monitor = new TopologyMonitor(CONFIG, this, event -> { }, new FailoverCounters(CONFIG.endpoints()));
+            monitor = new TopologyMonitor(CONFIG, actions, event -> { }, new FailoverCounters(CONFIG.endpoints()));
         }
 
         @Override
         public void round(List<ProbeResult> results, long now) {
-            elected.clear();
+            actions.elected.clear();
             monitor.evaluate(results, now);
         }
 
@@ -412,7 +411,7 @@ class TopologyMonitorProperties {
 
         @Override
         public List<Endpoint> readers() {
-            return readers;
+            return actions.readers;
         }
 
         @Override
@@ -428,38 +427,12 @@ class TopologyMonitorProperties {
 
         @Override
         public List<Endpoint> electedThisRound() {
-            return List.copyOf(elected);
+            return List.copyOf(actions.elected);
         }
 
         @Override
         public void close() {
             monitor.close();
-        }
-
-        @Override
-        public void primaryLost(Endpoint endpoint, String why) {
-        }
-
-        @Override
-        public void primaryElected(Endpoint endpoint) {
-            elected.add(endpoint);
-        }
-
-        @Override
-        public void fenced(Endpoint endpoint, String why) {
-        }
-
-        @Override
-        public void healthy(Endpoint endpoint) {
-        }
-
-        @Override
-        public void unreachable(Endpoint endpoint, String why) {
-        }
-
-        @Override
-        public void readersChanged(List<Endpoint> now) {
-            readers = List.copyOf(now);
         }
     }
 
