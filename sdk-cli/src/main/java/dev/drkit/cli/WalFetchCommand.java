@@ -129,7 +129,7 @@ final class WalFetchCommand implements Callable<Integer> {
                 try {
                     // the file just served is a whole segment, so its size is the cluster's segment size
                     long size = Files.size(destination);
-                    if (Long.bitCount(size) == 1 && size >= 1 << 20 && size <= 1 << 30) {
+                    if (WalReadAhead.isSegmentSize(size)) {
                         ahead.fetchAhead(archive, name, size, count, threads);
                     }
                 } catch (Exception e) {

@@ -2,6 +2,7 @@ package dev.drkit.backup.postgres;
 
 import dev.drkit.backup.BackupIoException;
 import dev.drkit.backup.postgres.wal.SegmentName;
+import dev.drkit.backup.postgres.wal.WalWalker;
 import dev.drkit.core.DrkitException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -15,7 +16,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -83,8 +83,6 @@ public final class WalReadAhead {
     private static final Logger log = LoggerFactory.getLogger(WalReadAhead.class);
     /** A temporary file {@link WalArchive#fetch} writes: {@code .NAME.drkit-RANDOM}. */
     private static final String TEMP_MARK = ".drkit-";
-    private static final long MIN_SEGMENT = 1L << 20;
-    private static final long MAX_SEGMENT = 1L << 30;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path directory;
@@ -251,7 +249,7 @@ public final class WalReadAhead {
         Objects.requireNonNull(timeLimit, "timeLimit");
         long deadline = System.nanoTime() + timeLimit.toNanos();
         checkName(walFileName);
-        if (segmentBytes < MIN_SEGMENT || segmentBytes > MAX_SEGMENT || Long.bitCount(segmentBytes) != 1) {
+        if (!isSegmentSize(segmentBytes)) {
             throw new IllegalArgumentException("segmentBytes must be a power of two from 1 MiB to 1 GiB, but was "
                 + segmentBytes);
         }
@@ -323,18 +321,19 @@ public final class WalReadAhead {
         return List.copyOf(fetched);
     }
 
+    /** Whether {@code bytes} is a WAL segment size PostgreSQL allows: a power of two from 1 MiB to 1 GiB. */
+    public static boolean isSegmentSize(long bytes) {
+        return WalWalker.isValidSegmentSize(bytes);
+    }
+
     /** The WAL files in the spool, in ascending order. */
     public List<String> spooled() {
         List<String> names = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
-            for (Path entry : entries) {
-                String name = entry.getFileName().toString();
-                if (WalArchive.isWalFileName(name)) {
-                    names.add(name);
-                }
+        for (Path entry : entries()) {
+            String name = entry.getFileName().toString();
+            if (WalArchive.isWalFileName(name)) {
+                names.add(name);
             }
-        } catch (IOException e) {
-            throw failure("cannot be listed", e);
         }
         names.sort(null);
         return List.copyOf(names);
@@ -349,9 +348,8 @@ public final class WalReadAhead {
             }
             // the record's copy first: a file without one is never served
             Path record = directory.resolve(name + RECORD_SUFFIX);
-            Path temp = directory.resolve("." + name + RECORD_SUFFIX + TEMP_MARK + Long.toHexString(RANDOM.nextLong()));
-            Files.write(temp, before.get(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-            Files.move(temp, record, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            WalSpool.replaceAtomically(record, directory.resolve("." + name + RECORD_SUFFIX + TEMP_MARK
+                + Long.toHexString(RANDOM.nextLong())), before.get());
             archive.fetch(name, directory.resolve(name));
             Optional<byte[]> after = archive.recordBytes(name);
             if (after.isEmpty() || !Arrays.equals(before.get(), after.get())) {

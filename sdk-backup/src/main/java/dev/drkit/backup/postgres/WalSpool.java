@@ -369,21 +369,31 @@ public final class WalSpool {
         Path temp = directory.resolve("." + name + MARKER_SUFFIX + "." + Long.toHexString(RANDOM.nextLong())
             + TEMP_SUFFIX);
         try {
-            Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.write(temp, concat(first, second), StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-            try {
-                Files.move(temp, marker, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("the spool's file system cannot rename atomically", e);
-            }
+            replaceAtomically(marker, temp, concat(first, second));
         } catch (IOException e) {
             throw new BackupIoException("WAL spool " + directory + ": cannot write the marker of " + name + ": "
                 + e.getMessage(), Map.of("spool", directory.toString(), "walFile", name), e);
+        }
+    }
+
+    /**
+     * Writes {@code content} to {@code temp} (created 0600, beside {@code file}) and renames it over {@code file} in
+     * one step, so a reader sees the old file or the whole new one; {@code temp} is removed if anything fails.
+     */
+    static void replaceAtomically(Path file, Path temp, byte[] content) throws IOException {
+        try {
+            Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.write(temp, content, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            try {
+                Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("the spool's file system cannot rename atomically", e);
+            }
         } finally {
             try {
                 Files.deleteIfExists(temp);
             } catch (IOException e) {
-                log.debug("WAL spool {}: cannot remove {}: {}", directory, temp, e.getMessage());
+                log.debug("cannot remove {}: {}", temp, e.getMessage());
             }
         }
     }
