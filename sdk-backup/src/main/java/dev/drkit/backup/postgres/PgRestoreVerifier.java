@@ -155,19 +155,18 @@ public final class PgRestoreVerifier {
                 + PgLabels.KIND + " label is " + labels.getOrDefault(PgLabels.KIND, "missing") + ")"));
             return;
         }
-        if (dump) {
-            runDump(id, manifest, database, labels, checks);
-            return;
-        }
         Path payload = work.resolve(base ? "base.tar" : "globals.sql");
-        long start = System.nanoTime();
-        try {
-            engine.restore(id, key, payload);
-            checks.add(pass("restore", manifest.plaintextBytes() + " bytes decrypted and checked in "
-                + millis(start) + " ms"));
-        } catch (BackupException e) {
-            checks.add(fail("restore", e.getMessage()));
-            return;
+        if (!dump) {
+            // A dump is decrypted straight into pg_restore below; the others are restored to scratch first.
+            long start = System.nanoTime();
+            try {
+                engine.restore(id, key, payload);
+                checks.add(pass("restore", manifest.plaintextBytes() + " bytes decrypted and checked in "
+                    + millis(start) + " ms"));
+            } catch (BackupException e) {
+                checks.add(fail("restore", e.getMessage()));
+                return;
+            }
         }
         if (globals) {
             checks.add(skip("pg_restore", "a globals backup is SQL for psql; it is checked by the restore step only"));
@@ -178,16 +177,27 @@ public final class PgRestoreVerifier {
         // Its socket timeout bounds each psql run: counting rows scans every table.
         PgClusterConfig config = PgClusterConfig.forTests().toBuilder().name("verify").binaries(bin)
             .baseDirectory(scratchDirectory).socketTimeout(toolTimeout).build();
-        try (PgCluster cluster = restoreBaseBackup(bin, config, payload, checks)) {
+        try (PgCluster cluster = dump ? PgCluster.start(config) : restoreBaseBackup(bin, config, payload, checks)) {
             if (cluster == null) {
                 return; // the failed check is in the report
             }
-            String user = labels.getOrDefault(PgLabels.USER, "postgres");
-            String superuser = new Psql(cluster, user).value("postgres",
-                "SELECT rolname FROM pg_roles WHERE oid = 10");
-            Psql sql = new Psql(cluster, superuser.isBlank() ? user : superuser);
-            List<String> databases = sql.lines("postgres", Catalog.DATABASES);
-            compare(sql, databases, true, labels, checks);
+            Psql sql;
+            List<String> databases;
+            if (dump) {
+                sql = new Psql(cluster, cluster.superuser());
+                String db = Objects.requireNonNull(database, "database label");
+                if (!restoreDump(bin, cluster, sql, db, id, manifest, checks)) {
+                    return;
+                }
+                databases = List.of(db);
+            } else {
+                String user = labels.getOrDefault(PgLabels.USER, "postgres");
+                String superuser = new Psql(cluster, user).value("postgres",
+                    "SELECT rolname FROM pg_roles WHERE oid = 10");
+                sql = new Psql(cluster, superuser.isBlank() ? user : superuser);
+                databases = sql.lines("postgres", Catalog.DATABASES);
+            }
+            compare(sql, databases, base, labels, checks);
             amcheck(sql, databases, checks);
         } catch (DrkitException e) {
             if (e.kind() != DrkitException.Kind.DATA) {
@@ -199,32 +209,10 @@ public final class PgRestoreVerifier {
     }
 
     /**
-     * A dump: the scratch cluster starts, and the backup is decrypted straight into {@code pg_restore}'s standard
-     * input, so it is never written whole to disk and the restore overlaps the decryption. Its checksums are known
-     * only at the end: when they fail, the scratch database is thrown away with the rest and only the restore's
-     * failure is reported.
+     * A dump, decrypted straight into {@code pg_restore}'s standard input: never written whole to disk, and the
+     * restore overlaps the decryption. Its checksums are known only at the end: when they fail, the scratch
+     * database is thrown away with the rest and only the restore's failure is reported.
      */
-    private void runDump(String id, BackupManifest manifest, @Nullable String database, Map<String, String> labels,
-                         List<RestoreVerificationReport.Check> checks) {
-        PgBinaries bin = binaries != null ? binaries : PgBinaries.detect();
-        PgClusterConfig config = PgClusterConfig.forTests().toBuilder().name("verify").binaries(bin)
-            .baseDirectory(scratchDirectory).socketTimeout(toolTimeout).build();
-        try (PgCluster cluster = PgCluster.start(config)) {
-            Psql sql = new Psql(cluster, cluster.superuser());
-            String db = Objects.requireNonNull(database, "database label");
-            if (!restoreDump(bin, cluster, sql, db, id, manifest, checks)) {
-                return;
-            }
-            compare(sql, List.of(db), false, labels, checks);
-            amcheck(sql, List.of(db), checks);
-        } catch (DrkitException e) {
-            if (e.kind() != DrkitException.Kind.DATA) {
-                throw e;
-            }
-            checks.add(fail("scratch cluster", e.getMessage()));
-        }
-    }
-
     private boolean restoreDump(PgBinaries bin, PgCluster cluster, Psql sql, String database, String id,
                                 BackupManifest manifest, List<RestoreVerificationReport.Check> checks) {
         long start = System.nanoTime();
