@@ -620,6 +620,20 @@ class WalArchiveCommandsTest {
     }
 
     @Test
+    void aSpoolThatCannotBeUsedIsAWarningAndTheFileIsStillFetched() throws Exception {
+        Path notADirectory = Files.writeString(root.resolve("spool-is-a-file"), "not a spool");
+        Path target = root.resolve("RECOVERYXLOG-unusable-spool");
+
+        int code = drkit("wal-fetch", "--store", store.toString(), "--passphrase-file", passphraseFile.toString(),
+            "--spool", notADirectory.toString(), lastSegment, target.toString());
+
+        assertThat(code).as(err.toString()).isZero();
+        assertThat(err.toString()).contains("warning").contains("not a directory").contains("fetching without it");
+        assertThat(Files.size(target)).isEqualTo(16L << 20);
+        assertThat(notADirectory).hasContent("not a spool");
+    }
+
+    @Test
     void readAheadOptionsWithoutASpoolOrOutOfRangeAreUsageErrors() {
         String[] keys = {"--store", store.toString(), "--passphrase-file", passphraseFile.toString()};
         Path target = root.resolve("read-ahead-usage");
