@@ -4,7 +4,6 @@ import dev.drkit.backup.BackupEngine;
 import dev.drkit.backup.BackupException;
 import dev.drkit.backup.BackupManifest;
 import dev.drkit.backup.DecryptionKey;
-import dev.drkit.backup.internal.store.LocalFiles;
 import dev.drkit.backup.postgres.internal.BaseBackupFiles;
 import dev.drkit.backup.postgres.internal.Catalog;
 import dev.drkit.backup.postgres.internal.ChildEnvironment;
@@ -23,11 +22,15 @@ import org.slf4j.LoggerFactory;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.Pipe;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,7 +58,8 @@ import java.util.TreeMap;
  * stopped and deleted afterwards, whatever happened) and runs these checks:
  * <ol>
  *   <li><b>restore</b>: the backup is fetched from the store with every check of
- *       {@link BackupEngine#restore} (authenticity, decryption, checksums);</li>
+ *       {@link BackupEngine#restore} (authenticity, decryption, checksums), as it streams into the next step;
+ *       when it fails, whatever that step made of the data is thrown away unjudged;</li>
  *   <li>for a dump, <b>pg_restore</b> into a new database ({@code --exit-on-error --no-owner --no-privileges});
  *       for a base backup, the tar is extracted (symbolic links, hard links, special files and paths leaving the
  *       data directory are refused: a failed <b>extract</b> check), <b>pg_verifybackup</b> checks it against its
@@ -122,18 +126,12 @@ public final class PgRestoreVerifier {
         String kind = labels.getOrDefault(PgLabels.KIND, "unknown");
         String database = labels.get(PgLabels.DATABASE);
         List<RestoreVerificationReport.Check> checks = new ArrayList<>();
-        Path work = null;
         try {
-            work = Files.createTempDirectory(Files.createDirectories(scratchDirectory), "drkit-pg-verify-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            run(id, manifest, kind, database, labels, work, checks);
+            Files.createDirectories(scratchDirectory);
+            run(id, manifest, kind, database, labels, checks);
         } catch (IOException e) {
             checks.add(fail("restore", "cannot prepare a scratch directory under " + scratchDirectory + ": "
                 + e.getClass().getSimpleName()));
-        } finally {
-            if (work != null) {
-                LocalFiles.deleteTreeQuietly(work, log, "PgRestoreVerifier");
-            }
         }
         RestoreVerificationReport report = new RestoreVerificationReport(id, kind, database, manifest.finishedAt(),
             started, clock.instant(), checks);
@@ -146,7 +144,7 @@ public final class PgRestoreVerifier {
     }
 
     private void run(String id, BackupManifest manifest, String kind, @Nullable String database,
-                     Map<String, String> labels, Path work, List<RestoreVerificationReport.Check> checks) {
+                     Map<String, String> labels, List<RestoreVerificationReport.Check> checks) {
         boolean dump = PgLabels.KIND_DUMP.equals(kind);
         boolean base = PgLabels.KIND_BASE_BACKUP.equals(kind);
         boolean globals = PgLabels.KIND_GLOBALS.equals(kind);
@@ -155,21 +153,19 @@ public final class PgRestoreVerifier {
                 + PgLabels.KIND + " label is " + labels.getOrDefault(PgLabels.KIND, "missing") + ")"));
             return;
         }
-        Path payload = work.resolve(base ? "base.tar" : "globals.sql");
-        if (!dump) {
-            // A dump is decrypted straight into pg_restore below; the others are restored to scratch first.
+        if (globals) {
+            // Nothing reads the SQL here: the restore's own checks are the verification. A dump is decrypted straight
+            // into pg_restore below, a base backup into its extraction.
             long start = System.nanoTime();
             try {
-                engine.restore(id, key, payload);
+                engine.restore(id, key, OutputStream.nullOutputStream());
                 checks.add(pass("restore", manifest.plaintextBytes() + " bytes decrypted and checked in "
                     + millis(start) + " ms"));
-            } catch (BackupException e) {
+                checks.add(skip("pg_restore", "a globals backup is SQL for psql; it is checked by the restore step"
+                    + " only"));
+            } catch (BackupException | IllegalArgumentException e) {
                 checks.add(fail("restore", e.getMessage()));
-                return;
             }
-        }
-        if (globals) {
-            checks.add(skip("pg_restore", "a globals backup is SQL for psql; it is checked by the restore step only"));
             return;
         }
         PgBinaries bin = binaries != null ? binaries : PgBinaries.detect();
@@ -177,7 +173,7 @@ public final class PgRestoreVerifier {
         // Its socket timeout bounds each psql run: counting rows scans every table.
         PgClusterConfig config = PgClusterConfig.forTests().toBuilder().name("verify").binaries(bin)
             .baseDirectory(scratchDirectory).socketTimeout(toolTimeout).build();
-        try (PgCluster cluster = dump ? PgCluster.start(config) : restoreBaseBackup(bin, config, payload, checks)) {
+        try (PgCluster cluster = dump ? PgCluster.start(config) : restoreBaseBackup(bin, config, id, manifest, checks)) {
             if (cluster == null) {
                 return; // the failed check is in the report
             }
@@ -241,18 +237,19 @@ public final class PgRestoreVerifier {
     }
 
     /**
-     * Restores the base backup {@code tar} into a scratch cluster and starts it, or returns {@code null} with the
-     * failed check added. The tar is extracted and checked by {@code pg_verifybackup} before {@link PgCluster#restore}
+     * Restores base backup {@code id} into a scratch cluster and starts it, or returns {@code null} with the failed
+     * check added. The tar is extracted and checked by {@code pg_verifybackup} before {@link PgCluster#restore}
      * adjusts the copy ({@code pg_hba.conf} and the other files it rewrites are in the backup's manifest).
      */
-    private @Nullable PgCluster restoreBaseBackup(PgBinaries bin, PgClusterConfig config, Path tar,
+    private @Nullable PgCluster restoreBaseBackup(PgBinaries bin, PgClusterConfig config, String id,
+                                                  BackupManifest manifest,
                                                   List<RestoreVerificationReport.Check> checks) {
         Path verifyBackup = bin.tool("pg_verifybackup", "restore verification");
         boolean[] verified = {false};
         PgCluster cluster;
         try {
             cluster = PgCluster.restore(config, data -> {
-                writeVerifiedCopy(verifyBackup, tar, data, checks);
+                writeVerifiedCopy(verifyBackup, id, manifest, data, checks);
                 verified[0] = true;
             });
         } catch (PostgresException e) {
@@ -280,21 +277,47 @@ public final class PgRestoreVerifier {
     }
 
     /**
-     * The {@link dev.drkit.postgres.DataDirectoryWriter} of a base backup: extracts {@code tar} into {@code data}
-     * (refusing links and paths that leave it), runs {@code pg_verifybackup} on the extraction, then leaves the
-     * backup's own configuration out, so no setting of the source (an {@code archive_command}) runs here.
+     * The {@link dev.drkit.postgres.DataDirectoryWriter} of a base backup: decrypts backup {@code id} straight into
+     * the extraction of its tar into {@code data} (refusing links and paths that leave it), runs
+     * {@code pg_verifybackup} on the extraction, then leaves the backup's own configuration out, so no setting of the
+     * source (an {@code archive_command}) runs here. The tar is never written whole to disk. Its checksums are known
+     * only at its end, so a failed restore is what is reported, whatever the extraction made of the data.
      *
-     * @throws CheckFailedException if extraction or {@code pg_verifybackup} failed; the failed check is added
+     * @throws CheckFailedException if the restore, the extraction or {@code pg_verifybackup} failed; the failed check
+     *                              is added
      */
-    private void writeVerifiedCopy(Path verifyBackup, Path tar, Path data,
+    private void writeVerifiedCopy(Path verifyBackup, String id, BackupManifest manifest, Path data,
                                    List<RestoreVerificationReport.Check> checks) throws IOException {
         long start = System.nanoTime();
-        long files;
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(tar), 1 << 16)) {
-            files = BaseBackupFiles.extractTar(in, data);
+        PipedExtraction extraction = PipedExtraction.start(data);
+        @Nullable RuntimeException restoreFailure = null;
+        try (OutputStream tar = extraction.input()) {
+            engine.restore(id, key, tar);
+        } catch (RuntimeException e) {
+            restoreFailure = e;
         } catch (IOException e) {
-            checks.add(fail("extract", "the base backup's tar cannot be extracted: " + e.getMessage()));
-            throw new CheckFailedException(e);
+            restoreFailure = new UncheckedIOException("the pipe into the extraction failed to close", e);
+        }
+        long files = -1;
+        @Nullable IOException extractFailure = null;
+        try {
+            files = extraction.await();
+        } catch (IOException e) {
+            extractFailure = e;
+        }
+        if (restoreFailure != null) {
+            // A backup of a directory labelled as a base backup is refused by the engine: a failed check too.
+            if (!(restoreFailure instanceof BackupException) && !(restoreFailure instanceof IllegalArgumentException)) {
+                throw restoreFailure;
+            }
+            checks.add(fail("restore", restoreFailure.getMessage()));
+            throw new CheckFailedException(restoreFailure);
+        }
+        checks.add(pass("restore", manifest.plaintextBytes() + " bytes decrypted and checked in " + millis(start)
+            + " ms, straight into the extraction"));
+        if (extractFailure != null) {
+            checks.add(fail("extract", "the base backup's tar cannot be extracted: " + extractFailure.getMessage()));
+            throw new CheckFailedException(extractFailure);
         }
         if (!Files.isRegularFile(data.resolve("backup_manifest"), LinkOption.NOFOLLOW_LINKS)) {
             checks.add(fail("pg_verifybackup", "the base backup holds no backup_manifest"));
@@ -319,6 +342,67 @@ public final class PgRestoreVerifier {
             StandardCharsets.UTF_8);
         // Recovery would otherwise create links to the source's tablespace directories.
         Files.deleteIfExists(data.resolve("tablespace_map"));
+    }
+
+    /**
+     * The extraction of a tar that arrives through a pipe, on a thread of its own. After a failure it still reads its
+     * input to the end: the writer must reach the end of the backup, where its checksums are judged.
+     */
+    private static final class PipedExtraction {
+        private final Pipe pipe;
+        private final Thread thread;
+        private volatile long files = -1;
+        private volatile @Nullable IOException failure;
+
+        private PipedExtraction(Pipe pipe, Path data) {
+            this.pipe = pipe;
+            this.thread = new Thread(() -> extract(data), "drkit-pg-verify-extract");
+            this.thread.setDaemon(true);
+        }
+
+        static PipedExtraction start(Path data) throws IOException {
+            PipedExtraction extraction = new PipedExtraction(Pipe.open(), data);
+            extraction.thread.start();
+            return extraction;
+        }
+
+        /** Where the tar goes; closing it ends the extraction's input. */
+        OutputStream input() {
+            return Channels.newOutputStream(pipe.sink());
+        }
+
+        private void extract(Path data) {
+            try (InputStream in = new BufferedInputStream(Channels.newInputStream(pipe.source()), 1 << 16)) {
+                try {
+                    files = BaseBackupFiles.extractTar(in, data);
+                } catch (IOException e) {
+                    failure = e;
+                } catch (RuntimeException e) {
+                    failure = new IOException(e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+                }
+                in.transferTo(OutputStream.nullOutputStream());
+            } catch (IOException e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+
+        /** The number of files extracted, once the input has ended. */
+        long await() throws IOException {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                pipe.source().close();
+                throw new InterruptedIOException("interrupted while the base backup was extracted");
+            }
+            IOException failed = failure;
+            if (failed != null) {
+                throw failed;
+            }
+            return files;
+        }
     }
 
     /** A check of the copy failed while it was written; the check is in the report. */
@@ -461,9 +545,10 @@ public final class PgRestoreVerifier {
         }
 
         /**
-         * Where scratch clusters and restored files go (needs room for the restored backup, twice for a base
-         * backup: the tar and its extraction); default {@code java.io.tmpdir}. When the JVM runs as root, the
-         * server runs as an unprivileged user, which must be able to enter this directory.
+         * Where scratch clusters and restored files go (needs room for the restored database: a dump goes
+         * straight into {@code pg_restore} and a base backup's tar into its extraction); default
+         * {@code java.io.tmpdir}. When the JVM runs as root, the server runs as an unprivileged user, which must be
+         * able to enter this directory.
          */
         public Builder scratchDirectory(Path directory) {
             this.scratchDirectory = Objects.requireNonNull(directory, "directory");

@@ -223,11 +223,37 @@ class PgBackupSourceTest {
         assertThat(names).contains("backup_label", "backup_manifest", "global/pg_control", "PG_VERSION");
         assertThat(names).anyMatch(n -> n.matches("pg_wal/[0-9A-F]{24}"));
 
+        List<Map<String, String>> restores = new java.util.concurrent.CopyOnWriteArrayList<>();
+        engine.onEvent(e -> {
+            if (e.type() == dev.drkit.backup.BackupEvent.Type.RESTORE) {
+                restores.add(e.details());
+            }
+        });
         RestoreVerificationReport report = verifier(engine, temp.resolve("base-history.jsonl")).verify(info.id());
         assertThat(report.passed()).as(report.toText()).isTrue();
         assertThat(report.checks()).extracting(RestoreVerificationReport.Check::name)
             .containsExactly("restore", "pg_verifybackup", "start", "row counts", "schema", "amcheck");
         assertThat(report.check("row counts").orElseThrow().outcome()).isEqualTo(StepOutcome.PASS);
+        // The tar went straight into its extraction: it was never written whole to a scratch file.
+        assertThat(restores).singleElement().satisfies(d -> assertThat(d).containsEntry("target", "stream"));
+    }
+
+    @Test
+    void aBaseBackupDamagedNearItsEndFailsItsRestoreCheckAndIsNotStarted() throws Exception {
+        Path storeDir = temp.resolve("damaged-base-ciphertext-store");
+        BackupEngine engine = engine(storeDir);
+        BackupInfo info = engine.backup(PgBackupSource.baseBackup(server).withRowCounts(false).source());
+        Path data = storeDir.resolve(info.id()).resolve(dev.drkit.backup.BackupManifest.DATA_OBJECT_NAME);
+        byte[] bytes = Files.readAllBytes(data);
+        bytes[bytes.length - 100] ^= 0x01;   // near the end: the extraction has seen almost all of it
+        Files.write(data, bytes);
+
+        RestoreVerificationReport report = verifier(engine, temp.resolve("damaged-base-ciphertext.jsonl"))
+            .verify(info.id());
+
+        assertThat(report.passed()).isFalse();
+        assertThat(report.checks()).extracting(RestoreVerificationReport.Check::name).containsExactly("restore");
+        assertThat(report.check("restore").orElseThrow().detail()).contains(info.id());
     }
 
     @Test
