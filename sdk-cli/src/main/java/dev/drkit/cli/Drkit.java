@@ -29,6 +29,7 @@ import java.util.Map;
         "  2  usage error",
         "  3  environment error: unreachable, permission, missing tool, timeout",
         "  4  wal-fetch only: the archive has no such file (quiet)",
+        "126  wal-fetch --stop-recovery-on-error only: any failure but 'no such file'",
         " 70  internal error (please report it)",
         "",
         "The demo drill runs from a source checkout: ./drkit demo [--json]"})

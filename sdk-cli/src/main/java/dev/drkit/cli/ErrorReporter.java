@@ -26,6 +26,9 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
     public static CommandLine install(CommandLine cli) {
         cli.setExecutionExceptionHandler(new ErrorReporter());
         cli.setExitCodeExceptionMapper(ExitCodes::of);
+        CommandLine.IParameterExceptionHandler usage = cli.getParameterExceptionHandler();
+        cli.setParameterExceptionHandler((e, args) -> WalFetchCommand.usageExitCode(args,
+            usage.handleParseException(e, args)));
         return cli;
     }
 

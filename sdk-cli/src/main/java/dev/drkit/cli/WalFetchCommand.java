@@ -33,7 +33,7 @@ import java.util.concurrent.Callable;
     description = {"Fetches one WAL file from a WAL store: decrypted, decompressed and checked against the size and"
         + " SHA-256 recorded at push, into a temporary file beside PATH that is then renamed to PATH. For"
         + " restore_command:",
-        "  restore_command = 'drkit wal-fetch --store /archive/wal --passphrase-file /etc/drkit/wal.pass %f %p'",
+        "  restore_command = 'drkit wal-fetch --store /archive/wal --passphrase-file /etc/drkit/wal.pass %%f %%p'",
         "Exit 4, printing nothing, when the archive has no such file (PostgreSQL asks for files that do not exist).",
         "With --spool, one run also fetches the segments after the one asked for into the spool, and the shell answers"
             + " for them without starting a JVM:",
@@ -59,11 +59,12 @@ final class WalFetchCommand implements Callable<Integer> {
             + "the passphrase options unlock it if it is protected.")
     @Nullable Path identity;
 
-    @Option(names = "--stop-recovery-on-damage",
-        description = "Exit 126 instead of 1 when the file is damaged or the key does not open it. PostgreSQL takes"
-            + " any exit status below 126 as 'file not found' and, at the end of the archive, ends recovery there;"
-            + " from 126 on it stops recovery with FATAL.")
-    boolean stopRecoveryOnDamage;
+    @Option(names = {"--stop-recovery-on-error", "--stop-recovery-on-damage"},
+        description = "Exit 126 on any failure but 'no such file': a damaged file, a key that does not open it, a"
+            + " store that cannot be reached or read, a full disk, a wrong option. PostgreSQL takes any exit status"
+            + " below 126 as 'file not found' and, at the end of the archive, ends recovery there and promotes; from"
+            + " 126 on it stops recovery with FATAL. (--stop-recovery-on-damage is the older name.)")
+    boolean stopRecoveryOnError;
 
     @Option(names = "--spool", paramLabel = "DIR",
         description = "Fetch the segments after the one asked for into DIR (created 0700 if missing; one per server),"
@@ -81,14 +82,38 @@ final class WalFetchCommand implements Callable<Integer> {
             + " 4; 1 to 64).")
     @Nullable Integer parallel;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The WAL file's name in the archive (%f).")
+    @Parameters(index = "0", paramLabel = "NAME", description = "The WAL file's name in the archive (%%f).")
     String name;
 
-    @Parameters(index = "1", paramLabel = "PATH", description = "Where to write it (%p).")
+    @Parameters(index = "1", paramLabel = "PATH", description = "Where to write it (%%p).")
     Path destination;
 
     @Override
     public Integer call() throws Exception {
+        if (!stopRecoveryOnError) {
+            return fetch();
+        }
+        try {
+            return fetch();
+        } catch (Exception e) {
+            spec.commandLine().getErr().println(spec.qualifiedName() + ": " + (e instanceof CommandLine.ParameterException
+                ? e.getMessage() : ErrorReporter.describe(e)) + " (exit " + STOP_RECOVERY + ": recovery stops here)");
+            spec.commandLine().getErr().flush();
+            return STOP_RECOVERY;
+        }
+    }
+
+    /**
+     * The exit code for a command line that picocli could not parse: {@link #STOP_RECOVERY} when it asks for it,
+     * since a mistyped {@code restore_command} must not read as "no such file" either.
+     */
+    static int usageExitCode(String[] args, int usual) {
+        boolean fetch = args.length > 0 && args[0].equals("wal-fetch");
+        return fetch && java.util.Arrays.stream(args).anyMatch(a -> a.equals("--stop-recovery-on-error")
+            || a.equals("--stop-recovery-on-damage")) ? STOP_RECOVERY : usual;
+    }
+
+    private int fetch() throws Exception {
         if (!WalArchive.isWalFileName(name)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "NAME must be a WAL file name (a segment,"
                 + " .partial, .history or .backup file), but was \"" + name.replaceAll("\\p{Cntrl}", "?") + "\"");
@@ -115,13 +140,6 @@ final class WalFetchCommand implements Callable<Integer> {
                 }
             } catch (NoSuchWalFileException missing) {
                 return ExitCodes.NOT_FOUND;
-            } catch (DrkitException e) {
-                if (!stopRecoveryOnDamage || e.kind() != DrkitException.Kind.DATA) {
-                    throw e;
-                }
-                spec.commandLine().getErr().println(spec.qualifiedName() + ": " + e.getMessage());
-                spec.commandLine().getErr().flush();
-                return STOP_RECOVERY;
             }
             int count = readAhead == null ? WalReadAhead.DEFAULT_SEGMENTS : readAhead;
             if (ahead != null && count > 0) {

@@ -1,7 +1,9 @@
 package dev.drkit.cli;
 
+import dev.drkit.backup.BackupVerificationException;
 import dev.drkit.backup.postgres.WalArchive;
 import dev.drkit.backup.postgres.WalPushResult;
+import dev.drkit.backup.postgres.WalReadAhead;
 import dev.drkit.backup.postgres.WalSpool;
 import dev.drkit.backup.store.BackupStore;
 import org.jspecify.annotations.Nullable;
@@ -14,6 +16,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,6 +101,22 @@ final class WalPushCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "PATH", description = "The WAL file to archive (%%p); its name is kept.")
     Path walFile;
 
+    /**
+     * PostgreSQL archives whole segments only, so a segment's name on a file of another size is a truncated copy
+     * (or not WAL): archiving it would put a file in the archive that no recovery can use.
+     */
+    private void refuseTruncatedSegment() throws java.io.IOException {
+        String name = String.valueOf(walFile.getFileName());
+        if (name.matches("[0-9A-F]{24}") && Files.isRegularFile(walFile)) {
+            long size = Files.size(walFile);
+            if (!WalReadAhead.isSegmentSize(size)) {
+                throw new BackupVerificationException(name, "segment size", null, Long.toString(size), "WAL file "
+                    + walFile + " is " + size + " bytes under a segment's name, but a segment is a power of two from"
+                    + " 1 MiB to 1 GiB: it is truncated or not a segment, and was not archived");
+            }
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         if (!WalArchive.isWalFileName(String.valueOf(walFile.getFileName()))) {
@@ -126,6 +145,7 @@ final class WalPushCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be between 1 and 10000, but"
                 + " was " + batch);
         }
+        refuseTruncatedSegment();
         PrintWriter err = spec.commandLine().getErr();
         try (KeyOptions.ForBackup key = keys.forBackup(spec, recipient);
              BackupStore wal = store.open(spec);

@@ -571,6 +571,70 @@ class WalArchiveCommandsTest {
     }
 
     @Test
+    void walFetchWithStopRecoveryOnErrorExits126ForEveryFailureButAMissingFile() throws Exception {
+        Path target = root.resolve("RECOVERYXLOG-on-error");
+        String[] key = {"--passphrase-file", passphraseFile.toString()};
+        Path notADirectory = Files.writeString(root.resolve("store-is-a-file"), "not a store");
+
+        // Without the option these read as "file not found" to PostgreSQL (3 and 2), which ends recovery there.
+        assertThat(drkit("wal-fetch", "--store", notADirectory.toString(), key[0], key[1], lastSegment,
+            target.toString())).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(drkit("wal-fetch", "--stroe", store.toString(), key[0], key[1], lastSegment, target.toString()))
+            .isEqualTo(ExitCodes.USAGE);
+
+        err.getBuffer().setLength(0);
+        assertThat(drkit("wal-fetch", "--stop-recovery-on-error", "--store", notADirectory.toString(), key[0], key[1],
+            lastSegment, target.toString())).isEqualTo(WalFetchCommand.STOP_RECOVERY);
+        assertThat(err.toString()).contains("recovery stops here");
+        assertThat(drkit("wal-fetch", "--stop-recovery-on-error", "--store", store.toString(), "--passphrase-file",
+            root.resolve("no-such-passphrase-file").toString(), lastSegment, target.toString()))
+            .isEqualTo(WalFetchCommand.STOP_RECOVERY);
+        assertThat(drkit("wal-fetch", "--stop-recovery-on-error", "--store", store.toString(), key[0], key[1],
+            lastSegment, root.resolve("no-such-directory").resolve(lastSegment).toString()))
+            .isEqualTo(WalFetchCommand.STOP_RECOVERY);
+        assertThat(drkit("wal-fetch", "--stop-recovery-on-damage", "--stroe", store.toString(), key[0], key[1],
+            lastSegment, target.toString())).isEqualTo(WalFetchCommand.STOP_RECOVERY);
+        assertThat(drkit("wal-fetch", "--stop-recovery-on-error", "--store", store.toString(), key[0], key[1],
+            "00000009.history", target.toString())).isEqualTo(ExitCodes.NOT_FOUND);
+        assertThat(target).doesNotExist();
+    }
+
+    @Test
+    void walFetchOfAFileWhoseRecordIsLostIsDamageNotAMissingFile() throws Exception {
+        Path copy = copyOfStore("record-lost");
+        Files.delete(copy.resolve(lastSegment).resolve(WalArchive.META_OBJECT));
+        Path target = root.resolve("RECOVERYXLOG-record-lost");
+
+        int code = drkit("wal-fetch", "--store", copy.toString(), "--passphrase-file", passphraseFile.toString(),
+            lastSegment, target.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.DATA);
+        assertThat(err.toString()).contains(lastSegment, "no " + WalArchive.META_OBJECT);
+        assertThat(target).doesNotExist();
+    }
+
+    @Test
+    void walPushRefusesAFileOfNoSegmentSizeUnderASegmentsName() throws Exception {
+        Path truncated = Files.createDirectories(root.resolve("push-truncated")).resolve("000000010000000000000099");
+        Files.write(truncated, new byte[100]);
+
+        int code = drkit("wal-push", "--store", store.toString(), "--passphrase-file", passphraseFile.toString(),
+            truncated.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.DATA);
+        assertThat(err.toString()).contains("100 bytes", "not archived");
+        assertThat(store.resolve("000000010000000000000099")).doesNotExist();
+    }
+
+    @Test
+    void walFetchHelpShowsTheRestoreCommandsPlaceholdersFormatted() {
+        String usage = Drkit.commandLine().getSubcommands().get("wal-fetch").getUsageMessage();
+
+        assertThat(usage).contains("/etc/drkit/wal.pass %f %p'", "mv -f /spool/%f %p",
+            "name in the archive (%f)", "--stop-recovery-on-error").doesNotContain("%%");
+    }
+
+    @Test
     void walFetchWithASpoolFetchesAheadAndLaterRunsAreAnsweredFromIt() throws Exception {
         Path copy = copyOfStore("read-ahead-store");
         List<String> segments;

@@ -150,6 +150,7 @@ public final class WalArchive implements AutoCloseable {
      * @throws IllegalArgumentException if the file's name is not a WAL file name ({@link #isWalFileName})
      * @throws IllegalStateException    if the archive was built without an encryption
      * @throws WalConflictException     if the archive holds this name with different content
+     * @throws BackupVerificationException if the archive's entry for this name lost its record
      * @throws BackupIoException        if the file cannot be read or the store cannot be written
      * @since 0.1
      */
@@ -320,7 +321,8 @@ public final class WalArchive implements AutoCloseable {
     /**
      * Whether the archive holds a file of this name (a complete entry).
      *
-     * @throws BackupIoException if the store cannot be read
+     * @throws BackupIoException           if the store cannot be read
+     * @throws BackupVerificationException if the file's record is damaged, or lost while its data is there
      * @since 0.1
      */
     public boolean contains(String walFileName) {
@@ -421,6 +423,12 @@ public final class WalArchive implements AutoCloseable {
         try (InputStream in = store.open(name, META_OBJECT)) {
             bytes = in.readNBytes(WalMeta.MAX_BYTES + 1);
         } catch (NoSuchBackupException e) {
+            if (hasData(name)) {
+                // Not "no such file": recovery would end there and promote, with this file's WAL unread.
+                throw new BackupVerificationException(name, "record", null, null, "WAL archive "
+                    + store.location() + ": " + name + " has its " + DATA_OBJECT + " but no " + META_OBJECT
+                    + ": the record is lost, so the file cannot be checked");
+            }
             return Optional.empty();
         }
         try {
@@ -432,6 +440,15 @@ public final class WalArchive implements AutoCloseable {
         } catch (WalMeta.InvalidMetaException e) {
             throw new BackupVerificationException(name, "record", null, null, "WAL archive " + store.location() + ": "
                 + name + "/" + META_OBJECT + " " + e.getMessage() + ": the record is damaged");
+        }
+    }
+
+    private boolean hasData(String name) throws IOException {
+        try {
+            store.size(name, DATA_OBJECT);
+            return true;
+        } catch (NoSuchBackupException e) {
+            return false;
         }
     }
 

@@ -276,6 +276,11 @@ public final class WalArchiveVerifier {
 
             long start = backup != null ? backup.startLsn() : firstWalkableLsn();
             long backupEnd = backup != null ? backup.endLsn() : -1;
+            if (backup == null && start < 0) {
+                // Nothing proves anything here: an archive_command that never ran, or the wrong path.
+                faults.add(ArchiveFault.of(ArchiveFault.Kind.MISSING_SEGMENT, "the archive holds no WAL segment:"
+                    + " there is nothing to verify or to recover from"));
+            }
             WalkState saved = readState(sysid, start);
             if (saved != null && !walkedSegmentsPresent(saved)) {
                 saved = null;

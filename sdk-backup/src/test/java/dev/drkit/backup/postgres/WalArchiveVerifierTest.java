@@ -54,6 +54,17 @@ class WalArchiveVerifierTest {
     // ------------------------------------------------------------------ clean
 
     @Test
+    void anEmptyArchiveIsAFaultNotAPass(@org.junit.jupiter.api.io.TempDir Path empty) {
+        ArchiveReport report = WalArchiveVerifier.builder().archive(empty).build().verify();
+
+        assertThat(report.ok()).as(report.toText()).isFalse();
+        ArchiveFault fault = onlyFault(report);
+        assertThat(fault.kind()).isEqualTo(ArchiveFault.Kind.MISSING_SEGMENT);
+        assertThat(fault.message()).contains("no WAL segment");
+    }
+
+
+    @Test
     void cleanArchiveAcrossAFailoverVerifiesClean() throws IOException {
         ArchiveReport report = verifier(pitr.archive, pitr.baseBackup).build().verify();
 
