@@ -17,10 +17,12 @@ public interface KvEngine {
     int version();
 
     /**
-     * The secret at {@code path} (its latest version on KV v2).
+     * The secret at {@code path} (its latest version on KV v2). Its values stay readable until the client wipes them
+     * (see {@link KvSecret}): take copies right away.
      *
-     * @throws VaultException with {@link VaultException.Reason#NOT_FOUND} if there is none, or as described in
-     *                        {@link VaultClient} when Vault is unavailable
+     * @throws VaultException with {@link VaultException.Reason#NOT_FOUND} if there is none (the cached value, if
+     *                        any, is wiped), with {@link VaultException.Reason#CLOSED} once the client is closed, or as
+     *                        described in {@link VaultClient} when Vault is unavailable
      * @since 0.1
      */
     KvSecret read(String path);
@@ -37,7 +39,7 @@ public interface KvEngine {
 
     /**
      * A source of one key of the secret at {@code path}, read through the cache on every {@code get()}: what a
-     * backup asks for its passphrase.
+     * backup asks for its passphrase. Each {@code get()} gives a new copy, which the caller owns and closes.
      *
      * @since 0.1
      */

@@ -10,7 +10,15 @@ import java.util.Set;
 
 /**
  * A KV secret as read: its keys, values (as {@link Secret}s), version and metadata, and how old the reading is.
- * {@code toString()} shows the path, version, keys and age, never a value. Immutable.
+ * {@code toString()} shows the path, version, keys and age, never a value. Thread-safe.
+ *
+ * <p>A reading is a view of the client's cache, which owns its values and wipes them when they are no longer
+ * needed: when a newer reading of the same path replaces this one (no sooner than
+ * {@link VaultConfig#kvCacheTtl()} after it was fetched), when Vault answers that the path or version is gone
+ * (404), and when the client is closed. From then on {@link #secret(String)} throws {@link IllegalStateException};
+ * the path, version, keys and age stay readable. The copies {@link #secret(String)} gave before belong to the
+ * caller and are never wiped by the client. So take the values you need right after reading, and keep a
+ * {@link KvEngine#source(String, String)} rather than a {@code KvSecret} for later use.
  *
  * @since 0.1
  */
@@ -29,9 +37,11 @@ public interface KvSecret {
     Set<String> keys();
 
     /**
-     * A new copy of the value of {@code key}, which the caller closes. Non-string JSON values come as their JSON text.
+     * A new copy of the value of {@code key}, which the caller owns and closes; the client never wipes it. Non-string
+     * JSON values come as their JSON text.
      *
      * @throws IllegalArgumentException if there is no such key
+     * @throws IllegalStateException    if the client has wiped this reading's values (see above): read again
      * @since 0.1
      */
     Secret secret(String key);

@@ -123,7 +123,9 @@ public interface VaultClient extends AutoCloseable {
 
     /**
      * Stops background work, revokes the token if {@link VaultConfig#revokeOnClose()} (best effort, one attempt),
-     * and wipes the secrets held. Idempotent.
+     * and wipes the secrets held: tokens, cached KV values (so {@link KvSecret#secret(String)} of a reading made
+     * before throws) and database passwords. Copies handed out by {@link KvSecret#secret(String)} and
+     * {@link KvEngine#source(String, String)} belong to their callers and are not wiped. Idempotent.
      *
      * @since 0.1
      */

@@ -175,6 +175,84 @@ class KvAndOutageTest {
     }
 
     @Test
+    void aReadingReplacedByANewerOneIsWipedButTheCopiesItGaveAreNot() {
+        KvSecret old = client.kv2("secret").read("app/api");
+        Secret copy = old.secret("key");
+        f.vault.putKv("secret", "app/api", Map.of("key", "api-key-version-3"));
+
+        f.advance(Duration.ofSeconds(11));
+        KvSecret fresh = client.kv2("secret").read("app/api");
+        assertThat(fresh.version()).hasValue(3);
+        assertThatThrownBy(() -> old.secret("key"))
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("app/api").hasMessageContaining("wiped")
+            .hasMessageNotContaining("api-key-version");
+        assertThat(old.keys()).containsExactlyInAnyOrder("key", "port");   // what it was stays readable
+        try (copy) {
+            assertThat(copy.isClosed()).isFalse();
+            assertThat(copy.<String>withChars(String::new)).isEqualTo("api-key-version-2");
+        }
+        assertThat(text(fresh, "key")).isEqualTo("api-key-version-3");
+    }
+
+    @Test
+    void aReadingOfADeletedSecretIsWipedAndNeverServedStale() {
+        KvSecret old = client.kv2("secret").read("app/api");
+        f.vault.deleteKvVersion("secret", "app/api", 2);
+
+        f.advance(Duration.ofSeconds(11));
+        assertThatThrownBy(() -> client.kv2("secret").read("app/api"))
+            .isInstanceOfSatisfying(VaultException.class,
+                e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.NOT_FOUND));
+        assertThatThrownBy(() -> old.secret("key")).isInstanceOf(IllegalStateException.class);
+
+        f.vault.down();
+        f.advance(Duration.ofSeconds(11));
+        assertThatThrownBy(() -> client.kv2("secret").read("app/api"))
+            .isInstanceOfSatisfying(VaultUnavailableException.class,
+                e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.UNREACHABLE));
+    }
+
+    @Test
+    void closingTheClientWipesEveryReadingButNotTheCopies() {
+        KvSecret latest = client.kv2("secret").read("app/api");
+        KvSecret v1 = client.kv1("kv").read("app/db");
+        SecretSource source = client.kv2("secret").source("app/api", "key");
+        Secret fromSource = source.get();
+
+        client.close();
+        assertThatThrownBy(() -> latest.secret("key")).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> v1.secret("password")).isInstanceOf(IllegalStateException.class);
+        try (fromSource) {
+            assertThat(fromSource.<String>withChars(String::new)).isEqualTo("api-key-version-2");
+        }
+        assertThatThrownBy(() -> client.kv2("secret").read("app/api"))
+            .isInstanceOfSatisfying(VaultException.class,
+                e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.CLOSED));
+        assertThatThrownBy(source::get)
+            .isInstanceOfSatisfying(VaultException.class,
+                e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.CLOSED));
+    }
+
+    @Test
+    void aReadInFlightWhenTheClientClosesLeavesNothingUnwiped() throws Exception {
+        // Not revoking on close: the read in flight gets its answer, and the client must not keep it.
+        VaultClient closing = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(3600), Duration.ofSeconds(36000))))
+            .revokeOnClose(false).build());
+        f.vault.slow(Duration.ofMillis(800));
+        java.util.concurrent.CompletableFuture<KvSecret> read = java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> closing.kv1("kv").read("app/db"));
+        while (f.vault.requests("kv/app/db") == 0) {
+            Thread.sleep(5);
+        }
+        closing.close();
+
+        assertThatThrownBy(read::join)
+            .hasCauseInstanceOf(VaultException.class)
+            .satisfies(e -> assertThat(((VaultException) e.getCause()).reason()).isEqualTo(VaultException.Reason.CLOSED));
+    }
+
+    @Test
     void aKvSourceFeedsABackupPassphrase() {
         SecretSource passphrase = client.kv2("secret").source("app/api", "key");
         try (Secret s = passphrase.get()) {

@@ -9,6 +9,7 @@ import dev.drkit.secrets.KvSecret;
 import dev.drkit.secrets.VaultConfig;
 import dev.drkit.secrets.VaultException;
 import dev.drkit.secrets.VaultUnavailableException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,11 +24,15 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 
 /**
  * Reads KV v1 and v2 through a cache: fresh entries are returned without a call; after the cache time a read
  * asks Vault, and if Vault is unavailable the last known good entry is returned, marked stale, until it is older
  * than the allowed staleness.
+ *
+ * <p>An entry's values are wiped when a newer reading replaces it, when Vault says the path is gone (404) and
+ * when the client closes; {@link KvSecret}s handed out before then see the wipe, the copies they gave do not.
  */
 public final class DefaultKvEngine implements KvEngine {
 
@@ -40,12 +45,14 @@ public final class DefaultKvEngine implements KvEngine {
     private final TokenManager tokens;
     private final Stats stats;
     private final ConcurrentHashMap<String, Entry> cache;
+    private final BooleanSupplier closed;
     private final long ttlNanos;
     private final long maxStaleNanos;
     private final long retryNanos;
 
+    /** @param closed whether the client has closed: its cache is wiped then, and nothing may be added after */
     public DefaultKvEngine(String mount, int version, VaultConfig config, VaultHttp http, TokenManager tokens, Stats stats,
-                           ConcurrentHashMap<String, Entry> cache) {
+                           ConcurrentHashMap<String, Entry> cache, BooleanSupplier closed) {
         this.mount = mount;
         this.version = version;
         this.config = config;
@@ -53,6 +60,7 @@ public final class DefaultKvEngine implements KvEngine {
         this.tokens = tokens;
         this.stats = stats;
         this.cache = cache;
+        this.closed = closed;
         this.ttlNanos = config.kvCacheTtl().toNanos();
         this.maxStaleNanos = config.maxStaleness().toNanos();
         this.retryNanos = config.minRetryDelay().toNanos();
@@ -85,6 +93,7 @@ public final class DefaultKvEngine implements KvEngine {
     }
 
     private KvSecret doRead(String path, int wanted) {
+        checkOpen(path);
         String key = mount + '\0' + path + '\0' + wanted;
         long now = config.ticker().nanos();
         Entry e = cache.get(key);
@@ -97,9 +106,13 @@ public final class DefaultKvEngine implements KvEngine {
             return stale(e, now);
         }
         try {
-            Entry fresh = fetch(path, wanted);
-            cache.put(key, fresh);
-            return new View(fresh, 0, false);
+            Entry fresh = install(key, e, fetch(path, wanted));
+            if (closed.getAsBoolean()) {
+                // The client closed while this read was in flight, after wiping the cache: wipe what came since.
+                wipe(cache);
+                checkOpen(path);
+            }
+            return new View(fresh, now - fresh.fetchedNanos, false);
         } catch (VaultUnavailableException failure) {
             if (e == null) {
                 throw failure;
@@ -113,6 +126,40 @@ public final class DefaultKvEngine implements KvEngine {
                     failure);
             }
             return stale(e, now);
+        } catch (VaultException failure) {
+            if (failure.reason() == VaultException.Reason.NOT_FOUND && e != null && cache.remove(key, e)) {
+                // Deleted in Vault: the value must not be served again, not even as the last known good one.
+                e.wipe();
+            }
+            throw failure;
+        }
+    }
+
+    /**
+     * Puts {@code fresh} in place of {@code seen} (the entry found before asking Vault, or null) and wipes what it
+     * replaced. If another read put a newer entry there meanwhile, that one may have been handed out already: it
+     * stays, and {@code fresh}, never handed out, is wiped instead. Returns the entry in the cache.
+     */
+    private Entry install(String key, @Nullable Entry seen, Entry fresh) {
+        while (true) {
+            Entry current = cache.get(key);
+            if (current != null && current != seen) {
+                fresh.wipe();
+                return current;
+            }
+            if (current == null ? cache.putIfAbsent(key, fresh) == null : cache.replace(key, current, fresh)) {
+                if (current != null) {
+                    current.wipe();
+                }
+                return fresh;
+            }
+        }
+    }
+
+    private void checkOpen(String path) {
+        if (closed.getAsBoolean()) {
+            throw new VaultException("Vault client '" + config.name() + "' is closed", VaultException.Reason.CLOSED,
+                mount + "/" + path, 0, null);
         }
     }
 
@@ -123,12 +170,21 @@ public final class DefaultKvEngine implements KvEngine {
         return new SecretSource() {
             @Override
             public Secret get() {
-                KvSecret s = read(path);
-                if (!s.keys().contains(key)) {
-                    throw new SecretUnavailableException("Vault secret " + mount + "/" + path + " has no key '" + key + "'",
-                        "vault " + mount + "/" + path, Map.of(), null);
+                for (int attempt = 1; ; attempt++) {
+                    KvSecret s = read(path);
+                    if (!s.keys().contains(key)) {
+                        throw new SecretUnavailableException("Vault secret " + mount + "/" + path + " has no key '" + key
+                            + "'", "vault " + mount + "/" + path, Map.of(), null);
+                    }
+                    try {
+                        return s.secret(key);
+                    } catch (IllegalStateException replacedMeanwhile) {
+                        // Another read replaced (and wiped) this reading between the two calls: read the new one.
+                        if (attempt == 3) {
+                            throw replacedMeanwhile;
+                        }
+                    }
                 }
-                return s.secret(key);
             }
 
             @Override
@@ -230,10 +286,12 @@ public final class DefaultKvEngine implements KvEngine {
 
     /** Wipes every cached value. */
     public static void wipe(ConcurrentHashMap<String, Entry> cache) {
-        for (Entry e : cache.values()) {
-            e.values.values().forEach(Secret::close);
+        for (String key : cache.keySet()) {
+            Entry e = cache.remove(key);
+            if (e != null) {
+                e.wipe();
+            }
         }
-        cache.clear();
     }
 
     /** A cached reading. */
@@ -253,6 +311,11 @@ public final class DefaultKvEngine implements KvEngine {
             this.version = version;
             this.created = created;
             this.fetchedNanos = fetchedNanos;
+        }
+
+        /** Overwrites the values; {@link View#secret} refuses them from then on. Idempotent. */
+        void wipe() {
+            values.values().forEach(Secret::close);
         }
     }
 
@@ -293,7 +356,12 @@ public final class DefaultKvEngine implements KvEngine {
             if (s == null) {
                 throw new IllegalArgumentException("secret " + e.path + " has no key '" + key + "'; keys: " + keys());
             }
-            return s.relabel(s.label());
+            try {
+                return s.relabel(s.label());
+            } catch (IllegalStateException wiped) {
+                throw new IllegalStateException(this + " was replaced by a newer reading, deleted in Vault or its client"
+                    + " closed, and its values were wiped; read it again");
+            }
         }
 
         @Override

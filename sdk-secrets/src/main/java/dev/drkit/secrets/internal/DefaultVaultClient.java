@@ -79,12 +79,12 @@ public final class DefaultVaultClient implements VaultClient {
 
     @Override
     public KvEngine kv1(String mount) {
-        return new DefaultKvEngine(checkMount(mount), 1, config, http, tokens, stats, cache);
+        return new DefaultKvEngine(checkMount(mount), 1, config, http, tokens, stats, cache, () -> closed);
     }
 
     @Override
     public KvEngine kv2(String mount) {
-        return new DefaultKvEngine(checkMount(mount), 2, config, http, tokens, stats, cache);
+        return new DefaultKvEngine(checkMount(mount), 2, config, http, tokens, stats, cache, () -> closed);
     }
 
     @Override
