@@ -222,8 +222,17 @@ public final class SimulatedVault implements AutoCloseable {
                     ids.add(id);
                 }
             });
-            ids.forEach(this::revokeToken);
+            ids.forEach(this::revokeTokenLocked);
             return ids.size();
+        }
+    }
+
+    /** Revokes one token (as {@code vault token revoke} would) and the leases it created; whether it was live. */
+    public boolean revokeToken(String token) {
+        synchronized (lock) {
+            boolean live = tokens.containsKey(token);
+            revokeTokenLocked(token);
+            return live;
         }
     }
 
@@ -390,7 +399,7 @@ public final class SimulatedVault implements AutoCloseable {
                 case "auth/token/renew-self":
                     return isWrite(method) ? renewSelf(token, caller, body) : Answer.errors(405, "unsupported operation");
                 case "auth/token/revoke-self":
-                    revokeToken(token);
+                    revokeTokenLocked(token);
                     return new Answer(204, null);
                 case "sys/leases/renew":
                     return renewLease(body);
@@ -766,7 +775,7 @@ public final class SimulatedVault implements AutoCloseable {
                 expiredTokens.add(id);
             }
         });
-        expiredTokens.forEach(this::revokeToken);
+        expiredTokens.forEach(this::revokeTokenLocked);
         secretIds.values().removeIf(s -> s.expires != null && !s.expires.isAfter(now));
         wrapped.values().removeIf(w -> !w.expires.isAfter(now));
         for (SimulatedDatabase db : databases.values()) {
@@ -774,7 +783,7 @@ public final class SimulatedVault implements AutoCloseable {
         }
     }
 
-    private void revokeToken(String token) {
+    private void revokeTokenLocked(String token) {
         if (tokens.remove(token) != null) {
             for (SimulatedDatabase db : databases.values()) {
                 db.revokeCreatedBy(token);
