@@ -24,6 +24,9 @@ public interface DynamicDatabaseCredentials extends CredentialsSource, AutoClose
      *
      * @throws VaultUnavailableException with {@link VaultException.Reason#TOO_STALE} if the credentials held have
      *                                   expired (Vault was unavailable for the whole time a rotation was due)
+     * @throws VaultAuthException        with {@link VaultException.Reason#NOT_RENEWABLE} if they ended with a token
+     *                                   given with {@link VaultAuth#token} that expired or was revoked: nothing is
+     *                                   renewed or fetched until the token is replaced at its source
      */
     @Override
     DatabaseCredentials current();

@@ -99,8 +99,11 @@ public final class VaultAuth {
      * A ready token. It is renewed while Vault allows; looking the same token up again renews nothing, so once it
      * cannot be renewed (not renewable, or at its max TTL) {@code token} is asked again until it gives another
      * token (a file Vault Agent or an operator replaces, say), which is then used as a new login. Give a renewable
-     * token or replace it in time: once it has expired, calls fail with {@link VaultAuthException}
-     * ({@link VaultException.Reason#NOT_RENEWABLE}). A token without an expiry (a root token) never needs either.
+     * token or replace it in time: once it has expired, or as soon as Vault refuses it (revoked, or expired on
+     * Vault's clock), one ERROR is logged, nothing is renewed any more, {@link VaultStats#staticTokenExpired()} is
+     * true, calls fail with {@link VaultAuthException} ({@link VaultException.Reason#NOT_RENEWABLE}) and KV reads
+     * get the last known values for up to {@link VaultConfig#maxStaleness()}, until the source gives another token.
+     * A token without an expiry (a root token) never needs either.
      *
      * @since 0.1
      */

@@ -6,8 +6,9 @@ import org.jspecify.annotations.Nullable;
  * Vault refused to log in ({@link Reason#LOGIN_REFUSED}: a wrong role ID, a secret ID that expired, was used up or
  * was never issued, a wrapping token already unwrapped), or a root token was offered without the explicit opt-in
  * ({@link Reason#ROOT_TOKEN_REFUSED}), or a token is malformed and was not sent ({@link Reason#MALFORMED_TOKEN}: a
- * trailing carriage return, say), or a token given with {@link VaultAuth#token} has expired and its source has given
- * no other ({@link Reason#NOT_RENEWABLE}). Retrying with the same credentials will not help.
+ * trailing carriage return, say), or a token given with {@link VaultAuth#token} has expired or was revoked and its
+ * source has given no other ({@link Reason#NOT_RENEWABLE}: replace the token at its source). Retrying with the same
+ * credentials will not help.
  *
  * @since 0.1
  */

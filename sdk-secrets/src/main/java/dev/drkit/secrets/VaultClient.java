@@ -31,7 +31,8 @@ import java.time.Duration;
  * Every call goes through the {@link VaultConfig#policies()} (retry with backoff and budget, circuit breaker,
  * time limit). While Vault is unreachable, sealed or failing, KV reads return the last known good value (marked
  * {@link KvSecret#isStale()}, with its {@link KvSecret#age()}) for up to {@link VaultConfig#maxStaleness()}, then
- * throw {@link VaultUnavailableException}.
+ * throw {@link VaultUnavailableException}. The same holds while a token given with {@link VaultAuth#token} has
+ * expired or was revoked, except that the error after that is the {@link VaultAuthException} saying so.
  *
  * <h2>Secrets</h2>
  * Tokens, secret IDs and values are held as {@link dev.drkit.core.secret.Secret}s, registered with the

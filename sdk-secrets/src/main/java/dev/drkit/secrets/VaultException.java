@@ -53,7 +53,7 @@ public class VaultException extends EnvironmentException {
         NOT_FOUND,
         /**
          * A lease or token cannot be renewed (any longer); for a token given with {@link VaultAuth#token}: it has
-         * expired and its source has given no other.
+         * expired or was revoked and its source has given no other, so it must be replaced there.
          */
         NOT_RENEWABLE,
         /** Vault answered another 4xx to a request drkit made: a bug or an unexpected server. */

@@ -42,4 +42,13 @@ public interface VaultStats {
 
     /** Time left on the token (zero if none). @since 0.1 */
     Duration tokenTimeLeft();
+
+    /**
+     * Whether the token given with {@link VaultAuth#token} has expired or was revoked and its source has given no
+     * other yet: nothing is renewed and no new value can be had until an operator replaces it there. Always false
+     * for the AppRole methods, which log in again by themselves.
+     *
+     * @since 0.1
+     */
+    boolean staticTokenExpired();
 }

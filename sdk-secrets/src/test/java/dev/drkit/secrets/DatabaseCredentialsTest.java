@@ -1,9 +1,11 @@
 package dev.drkit.secrets;
 
+import ch.qos.logback.classic.Level;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.drkit.core.secret.DatabaseCredentials;
 import dev.drkit.core.secret.Secret;
+import dev.drkit.core.secret.Secrets;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.PgClusterConfig;
 import dev.drkit.secrets.hikari.HikariVaultCredentials;
@@ -181,6 +183,44 @@ class DatabaseCredentialsTest {
             assertThat(creds.rotations()).isZero();
             assertThat(creds.current().username()).isEqualTo(first);
             assertThat(client.stats().logins()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anExpiredStaticTokenIsReportedOnceAndStopsTheCredentialsUntilReplaced() throws Exception {
+        try (Fixture f = new Fixture(dir); LogLines logs = LogLines.capture()) {
+            database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(3600));
+            String token = f.vault.createToken(List.of("app"), Duration.ofSeconds(60), Duration.ofSeconds(60), false);
+            Path file = f.file("token", token);
+            VaultClient client = f.start(f.config(VaultAuth.token(Secrets.fileSource(file))).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+
+            f.advance(Duration.ofSeconds(70));                      // the token ended at 60 s, and its lease with it
+            assertThatThrownBy(creds::current)
+                .isInstanceOfSatisfying(VaultAuthException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(VaultException.Reason.NOT_RENEWABLE);
+                    assertThat(e).hasMessageContaining("expired or was revoked").hasMessageContaining("replace");
+                    assertThat(e.getMessage()).doesNotContain(token);
+                    assertThat(f.tripwire.findAllIn(e.toString())).isEmpty();
+                });
+            int renewals = f.vault.requests("sys/leases/renew");
+            int fetches = f.vault.requests("database/creds/orders");
+            long failures = client.stats().renewalFailures();
+            f.advance(Duration.ofSeconds(120));
+            assertThat(f.vault.requests("sys/leases/renew")).isEqualTo(renewals);
+            assertThat(f.vault.requests("database/creds/orders")).isEqualTo(fetches);
+            assertThat(client.stats().renewalFailures()).isEqualTo(failures);
+            assertThat(logs.lines(Level.ERROR)).hasSize(1);
+            assertThat(client.stats().staticTokenExpired()).isTrue();
+
+            f.file("token", f.vault.createToken(List.of("app"), Duration.ofSeconds(600), Duration.ofSeconds(600),
+                true));
+            f.advance(Duration.ofSeconds(10));                      // a new login, and new credentials under it
+            assertThat(creds.rotations()).isEqualTo(1);
+            assertThat(canLogIn(creds.current())).isTrue();
+            for (String line : logs.lines()) {
+                assertThat(f.tripwire.findAllIn(line)).as(line).isEmpty();
+            }
         }
     }
 

@@ -280,6 +280,66 @@ class TokenLifecycleTest {
     }
 
     @Test
+    void aStaticTokenRevokedMidRunFailsOnceClearlyServesTheLastKnownValuesAndRecoversWhenReplaced() {
+        String token = f.vault.createToken(List.of("app"), Duration.ofSeconds(60), Duration.ofSeconds(600), true);
+        Path file = f.file("token", token);
+        f.vault.putKv("secret", "app/api", java.util.Map.of("key", "value-0123-revoked"));
+        List<String> texts = new java.util.ArrayList<>();
+        try (LogLines logs = LogLines.capture()) {
+            VaultClient client = f.start(f.config(VaultAuth.token(Secrets.fileSource(file))).build());
+            client.kv2("secret").read("app/api");
+
+            f.advance(Duration.ofSeconds(5));
+            assertThat(f.vault.revokeToken(token)).isTrue();      // an operator revokes it; the source still gives it
+            f.advance(Duration.ofSeconds(6));                     // the cached value is 11 s old: Vault is asked
+
+            KvSecret stale = client.kv2("secret").read("app/api");
+            assertThat(stale.isStale()).isTrue();
+            try (Secret v = stale.secret("key")) {
+                assertThat(v.<String>withChars(String::new)).isEqualTo("value-0123-revoked");
+            }
+            texts.add(stale.toString());
+            assertThat(client.isLoggedIn()).isFalse();
+            assertThat(client.stats().staticTokenExpired()).isTrue();
+            assertThatThrownBy(client::lookupToken)
+                .isInstanceOfSatisfying(VaultAuthException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(VaultException.Reason.NOT_RENEWABLE);
+                    assertThat(e).hasMessageContaining("expired or was revoked").hasMessageContaining("replace");
+                    texts.add(e.toString());
+                });
+
+            int renewals = f.vault.requests("auth/token/renew-self");
+            int lookups = f.vault.requests("auth/token/lookup-self");
+            f.advance(Duration.ofSeconds(100));                   // 111 s: within maxStaleness (120 s)
+            assertThat(client.kv2("secret").read("app/api").isStale()).isTrue();
+            f.advance(Duration.ofSeconds(10));                    // 121 s: beyond it
+            assertThatThrownBy(() -> client.kv2("secret").read("app/api"))
+                .isInstanceOfSatisfying(VaultAuthException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(VaultException.Reason.NOT_RENEWABLE);
+                    texts.add(e.toString());
+                });
+            assertThat(f.vault.requests("auth/token/renew-self")).isEqualTo(renewals);   // nothing futile sent
+            assertThat(f.vault.requests("auth/token/lookup-self")).isEqualTo(lookups);
+            assertThat(logs.lines(Level.ERROR)).hasSize(1).allMatch(l -> l.contains("expired or was revoked"));
+            assertThat(client.stats().renewalFailures()).isLessThanOrEqualTo(1);
+
+            f.file("token", f.vault.createToken(List.of("app"), Duration.ofSeconds(600), Duration.ofSeconds(600),
+                true));
+            f.advance(Duration.ofSeconds(10));                    // the source is asked again every maxRetryDelay
+            assertThat(client.stats().logins()).isEqualTo(2);
+            assertThat(client.stats().staticTokenExpired()).isFalse();
+            assertThat(client.kv2("secret").read("app/api").isStale()).isFalse();
+            texts.add(client.stats().toString());
+            texts.add(client.toString());
+            texts.addAll(logs.lines());
+        }
+        for (String text : texts) {
+            assertThat(f.tripwire.findAllIn(text)).as(text).isEmpty();
+            assertThat(text).doesNotContain(token);
+        }
+    }
+
+    @Test
     void aStaticTokenReplacedAtItsSourceIsUsedAsANewLogin() {
         String first = f.vault.createToken(List.of("app"), Duration.ofSeconds(60), Duration.ofSeconds(60), false);
         Path file = f.file("token", first);

@@ -50,4 +50,21 @@ class VaultMetricsTest {
             }
         }
     }
+
+    @Test
+    void aStaticTokenThatExpiredShowsInAGauge() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            String token = f.vault.createToken(java.util.List.of("app"), Duration.ofSeconds(60), Duration.ofSeconds(60),
+                false);
+            VaultClient client = f.start(f.config(VaultAuth.token(() -> dev.drkit.core.secret.Secret.ofString(token,
+                "token"))).build());
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            VaultMetrics.of(client).bindTo(registry);
+
+            assertThat(registry.get("drkit.secrets.token.expired").tag("client", "test").gauge().value()).isZero();
+            f.advance(Duration.ofSeconds(61));
+            assertThat(registry.get("drkit.secrets.token.expired").gauge().value()).isEqualTo(1.0);
+            assertThat(client.stats().toString()).contains("staticTokenExpired").doesNotContain(token);
+        }
+    }
 }

@@ -5,6 +5,7 @@ import dev.drkit.core.secret.CredentialsSource;
 import dev.drkit.core.secret.DatabaseCredentials;
 import dev.drkit.core.secret.Secret;
 import dev.drkit.secrets.DynamicDatabaseCredentials;
+import dev.drkit.secrets.VaultAuthException;
 import dev.drkit.secrets.VaultConfig;
 import dev.drkit.secrets.VaultException;
 import dev.drkit.secrets.VaultUnavailableException;
@@ -48,6 +49,8 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
     private volatile Lease lease;
     private final TaskSlot tasks;
     private volatile boolean closed;
+    /** Waiting for a new token: the {@code VaultAuth.token} in use has ended, so renewing or rotating is futile. */
+    private volatile boolean parked;
 
     public DefaultDynamicCredentials(String mount, String role, VaultConfig config, VaultHttp http, TokenManager tokens,
                                      TaskScheduler scheduler, Stats stats, Random random) {
@@ -78,6 +81,7 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
                 + "' were closed", VaultException.Reason.CLOSED, path, 0, null);
         }
         if (config.ticker().nanos() - l.endNanos() >= 0) {
+            tokens.checkUsable();   // if the token has ended, that is why, and what an operator must fix
             throw new VaultUnavailableException("Vault client '" + config.name() + "': the database credentials for role '"
                 + role + "' expired and could not be replaced (Vault unavailable)", VaultException.Reason.TOO_STALE, path,
                 0, null);
@@ -185,6 +189,8 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         } catch (VaultUnavailableException e) {
             stats.renewalFailures.increment();
             retry(this::renewTask, l, e);
+        } catch (VaultAuthException e) {
+            park(l, e);
         }
     }
 
@@ -199,6 +205,9 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         } catch (VaultUnavailableException e) {
             stats.renewalFailures.increment();
             retry(this::rotateTask, old, e);
+            return;
+        } catch (VaultAuthException e) {
+            park(old, e);
             return;
         } catch (VaultException e) {
             stats.renewalFailures.increment();
@@ -245,10 +254,35 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         tasks.schedule(task, delay);
     }
 
-    /** A new token replaced the one that created the current lease: the lease ends when the old token does. */
+    /**
+     * The {@code VaultAuth.token} in use has ended ({@code NOT_RENEWABLE}): every renewal or rotation would fail the
+     * same way until its source gives another, and the token manager has said so. Schedules nothing more; the login
+     * that replaces the token resumes (see {@link #tokenReplaced}). Other refusals go on as task failures.
+     */
+    private void park(Lease l, VaultAuthException e) {
+        if (e.reason() != VaultException.Reason.NOT_RENEWABLE) {
+            throw e;
+        }
+        stats.renewalFailures.increment();
+        parked = true;
+        log.warn("Vault client '{}': the credentials of role '{}' cannot be renewed or replaced until the token is"
+            + " replaced ({}); {}s left on them", config.name(), role, e.reason(),
+            Math.max(0, (l.endNanos() - config.ticker().nanos()) / 1_000_000_000L));
+    }
+
+    /**
+     * A new token replaced the one that created the current lease: the lease ends when the old token does. Parked
+     * credentials resume whichever token created them.
+     */
     private void tokenReplaced(int oldGeneration) {
         Lease l = lease;
-        if (l.generation == oldGeneration && !closed) {
+        boolean wasParked = parked;
+        parked = false;
+        if ((wasParked || l.generation == oldGeneration) && !closed) {
+            if (wasParked) {
+                log.info("Vault client '{}': a new token is in place; resuming the credentials of role '{}'",
+                    config.name(), role);
+            }
             scheduleNext(l);
         }
     }
@@ -275,6 +309,9 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         if (r.status() == 403 && tokens.reloginAfterDenied(generation)) {
             generation = tokens.generation();
             r = http.call("creds", "GET", path, tokens.token(), null);
+        }
+        if (r.status() == 403) {
+            tokens.checkUsable();
         }
         if (r.status() != 200) {
             VaultException.Reason reason = r.status() == 403 ? VaultException.Reason.PERMISSION_DENIED

@@ -6,6 +6,7 @@ import dev.drkit.core.secret.SecretSource;
 import dev.drkit.core.secret.SecretUnavailableException;
 import dev.drkit.secrets.KvEngine;
 import dev.drkit.secrets.KvSecret;
+import dev.drkit.secrets.VaultAuthException;
 import dev.drkit.secrets.VaultConfig;
 import dev.drkit.secrets.VaultException;
 import dev.drkit.secrets.VaultUnavailableException;
@@ -126,6 +127,15 @@ public final class DefaultKvEngine implements KvEngine {
                     failure);
             }
             return stale(e, now);
+        } catch (VaultAuthException failure) {
+            // A VaultAuth.token that expired or was revoked: nothing new can be had until it is replaced, which
+            // is an outage to this client; the failure says what to do once the last known value is too old.
+            if (e == null || failure.reason() != VaultException.Reason.NOT_RENEWABLE
+                || now - e.fetchedNanos > maxStaleNanos) {
+                throw failure;
+            }
+            e.failedNanos = now;
+            return stale(e, now);
         } catch (VaultException failure) {
             if (failure.reason() == VaultException.Reason.NOT_FOUND && e != null && cache.remove(key, e)) {
                 // Deleted in Vault: the value must not be served again, not even as the last known good one.
@@ -199,7 +209,7 @@ public final class DefaultKvEngine implements KvEngine {
         e.servedStale = true;
         if (!e.staleLogged) {
             e.staleLogged = true;
-            log.warn("Vault client '{}': serving the last known value of {}/{} ({}s old) while Vault is unavailable",
+            log.warn("Vault client '{}': serving the last known value of {}/{} ({}s old) while Vault cannot be asked",
                 config.name(), mount, e.path, Duration.ofNanos(now - e.fetchedNanos).toSeconds());
         }
         return new View(e, now - e.fetchedNanos, true);
@@ -222,6 +232,7 @@ public final class DefaultKvEngine implements KvEngine {
                 VaultException.Reason.NOT_FOUND, shownPath, 404, null);
         }
         if (r.status() == 403) {
+            tokens.checkUsable();
             throw new VaultException("Vault client '" + config.name() + "': permission denied reading " + shownPath
                 + " (HTTP 403): the token's policies do not allow it", VaultException.Reason.PERMISSION_DENIED, shownPath,
                 403, null);

@@ -117,7 +117,7 @@ public final class DefaultVaultClient implements VaultClient {
 
     @Override
     public VaultStats stats() {
-        return stats.snapshot(tokens::timeLeft);
+        return stats.snapshot(tokens::timeLeft, tokens::staticTokenEnded);
     }
 
     @Override

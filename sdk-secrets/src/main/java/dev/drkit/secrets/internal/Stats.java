@@ -4,6 +4,7 @@ import dev.drkit.secrets.VaultStats;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /** A client's counters. */
@@ -20,7 +21,7 @@ public final class Stats {
     final LongAdder kvStaleReads = new LongAdder();
     final LongAdder failures = new LongAdder();
 
-    VaultStats snapshot(Supplier<Duration> tokenTimeLeft) {
+    VaultStats snapshot(Supplier<Duration> tokenTimeLeft, BooleanSupplier staticTokenEnded) {
         long l = logins.sum();
         long lf = loginFailures.sum();
         long tr = tokenRenewals.sum();
@@ -32,6 +33,7 @@ public final class Stats {
         long s = kvStaleReads.sum();
         long fa = failures.sum();
         Duration left = tokenTimeLeft.get();
+        boolean ended = staticTokenEnded.getAsBoolean();
         return new VaultStats() {
             @Override public long logins() { return l; }
             @Override public long loginFailures() { return lf; }
@@ -44,10 +46,11 @@ public final class Stats {
             @Override public long kvStaleReads() { return s; }
             @Override public long failures() { return fa; }
             @Override public Duration tokenTimeLeft() { return left; }
+            @Override public boolean staticTokenExpired() { return ended; }
             @Override public String toString() {
                 return "VaultStats[logins=" + l + ", loginFailures=" + lf + ", tokenRenewals=" + tr + ", leaseRenewals="
                     + lr + ", renewalFailures=" + rf + ", rotations=" + ro + ", kvCacheHits=" + h + ", kvFetches=" + f
-                    + ", kvStaleReads=" + s + ", failures=" + fa + "]";
+                    + ", kvStaleReads=" + s + ", failures=" + fa + (ended ? ", staticTokenExpired" : "") + "]";
             }
         };
     }

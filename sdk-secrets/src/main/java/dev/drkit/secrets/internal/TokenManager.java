@@ -27,8 +27,10 @@ import java.util.function.BiConsumer;
 /**
  * Logs in, renews the token ahead of its end on the scheduler, and logs in again when the token is not renewable,
  * reaches its max TTL, or was revoked. A token given with {@link VaultAuth#token} is never "logged in" again with
- * itself: that renews nothing; its source is asked until it gives another. Request threads only read
- * {@link #state}; they never wait for a renewal.
+ * itself: that renews nothing; its source is asked until it gives another. Once Vault refuses such a token
+ * (revoked, or expired on the server's clock) it is taken as ended at once: calls fail with one clear
+ * {@link VaultAuthException} instead of 403s that read like policy problems, and nothing is renewed any more.
+ * Request threads only read {@link #state}; they never wait for a renewal.
  */
 public final class TokenManager {
 
@@ -88,14 +90,27 @@ public final class TokenManager {
             throw new VaultUnavailableException("Vault client '" + name + "' has not logged in yet (Vault unavailable"
                 + " since start)", VaultException.Reason.UNREACHABLE, "auth", 0, null);
         }
-        if (config.auth().method() == VaultAuth.Method.TOKEN && s.expiresNanos != Long.MAX_VALUE
-            && config.ticker().nanos() - s.expiresNanos >= 0) {
-            // Sending it would get a 403 that reads like a policy problem: say what happened instead.
-            throw new VaultAuthException("Vault client '" + name + "': its token (VaultAuth.token) has expired and the"
-                + " token source has given no other; give a renewable token, or replace it at its source",
-                VaultException.Reason.NOT_RENEWABLE, "auth/token/lookup-self", 0, null);
-        }
+        checkUsable();
         return s.token;
+    }
+
+    /**
+     * Throws if the token given with {@link VaultAuth#token} has ended (expired, or refused by Vault) and its source
+     * has given no other: sending it would get a 403 that reads like a policy problem, so say what happened instead.
+     */
+    public void checkUsable() {
+        if (staticTokenEnded()) {
+            throw new VaultAuthException("Vault client '" + name + "': its token (VaultAuth.token) has expired or was"
+                + " revoked, and the token source has given no other; replace the token at its source (or give a"
+                + " renewable one)", VaultException.Reason.NOT_RENEWABLE, "auth/token/lookup-self", 0, null);
+        }
+    }
+
+    /** Whether the token given with {@link VaultAuth#token} has ended and its source has given no other yet. */
+    public boolean staticTokenEnded() {
+        TokenState s = state;
+        return s != null && config.auth().method() == VaultAuth.Method.TOKEN && s.expiresNanos != Long.MAX_VALUE
+            && config.ticker().nanos() - s.expiresNanos >= 0;
     }
 
     /** The generation of the current token (0 before the first login). */
@@ -184,7 +199,9 @@ public final class TokenManager {
             }
             try {
                 if (sameStaticToken()) {
-                    // Looking the same token up again would be refused too.
+                    // Looking the same token up again would be refused too: it has ended, whatever its TTL said.
+                    endStaticToken();
+                    tasks.schedule(this::reloginTask, 0);
                     return false;
                 }
                 log.info("Vault client '{}': Vault refused the token (403); logging in again", name);
@@ -252,6 +269,15 @@ public final class TokenManager {
                 log.debug("Vault client '{}': token renewed for {}s{}", name, granted,
                     capped ? " (capped at its max TTL: logging in again before it ends)" : "");
                 scheduleNext(renewed);
+            } else if (r.status() == 403 && config.auth().method() == VaultAuth.Method.TOKEN) {
+                stats.renewalFailures.increment();
+                // Revoked, or expired on the server's clock: it has ended, and only its source can give another.
+                synchronized (loginLock) {
+                    if (state == s) {
+                        endStaticToken();
+                    }
+                }
+                reloginTask();
             } else if (r.status() == 403) {
                 stats.renewalFailures.increment();
                 log.warn("Vault client '{}': token renewal refused (403: revoked or expired); logging in again", name);
@@ -357,10 +383,24 @@ public final class TokenManager {
         } else {
             if (!endLogged) {
                 endLogged = true;
-                log.error("Vault client '{}': the token (VaultAuth.token) has expired; asking its source for another"
-                    + " every {} s", name, config.maxRetryDelay().toSeconds());
+                log.error("Vault client '{}': the token (VaultAuth.token) has expired or was revoked and cannot be"
+                    + " renewed: replace it at its source (asked again every {} s). Until then nothing is renewed,"
+                    + " calls fail with VaultAuthException (NOT_RENEWABLE) and KV reads get the last known values for"
+                    + " up to {} s", name, config.maxRetryDelay().toSeconds(), config.maxStaleness().toSeconds());
             }
             tasks.schedule(this::reloginTask, config.maxRetryDelay().toNanos());
+        }
+    }
+
+    /**
+     * Holding {@link #loginLock}, with a {@link VaultAuth#token} in use that Vault refused: it ends now, so
+     * {@link #token()} says so, {@link #isLoggedIn()} is false, and leases it created are known to be gone with it.
+     */
+    private void endStaticToken() {
+        TokenState s = Objects.requireNonNull(state);
+        long now = config.ticker().nanos();
+        if (s.expiresNanos == Long.MAX_VALUE || s.expiresNanos - now > 0) {
+            state = new TokenState(s.token, s.generation, now, false, s.ttlSeconds, s.policies, true);
         }
     }
 

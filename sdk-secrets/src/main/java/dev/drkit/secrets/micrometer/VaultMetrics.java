@@ -27,6 +27,7 @@ import java.util.function.ToLongFunction;
  * <tr><td>{@code drkit.secrets.failures}</td><td>FunctionCounter</td><td>{@code client}</td></tr>
  * <tr><td>{@code drkit.secrets.token.time.left}</td><td>Gauge (seconds)</td><td>{@code client}</td></tr>
  * <tr><td>{@code drkit.secrets.cache.staleness}</td><td>Gauge (seconds)</td><td>{@code client}</td></tr>
+ * <tr><td>{@code drkit.secrets.token.expired}</td><td>Gauge (1 or 0)</td><td>{@code client}</td></tr>
  * <tr><td>{@code drkit.secrets.lease.time.left}</td><td>Gauge (seconds)</td><td>{@code client}, {@code role}</td></tr>
  * </table>
  *
@@ -74,6 +75,9 @@ public final class VaultMetrics implements MeterBinder {
         Gauge.builder("drkit.secrets.cache.staleness", client, c -> c.staleness().toMillis() / 1000.0)
             .description("Age of the stalest KV value served while Vault was unavailable").baseUnit("seconds")
             .tags(tags).register(registry);
+        Gauge.builder("drkit.secrets.token.expired", client, c -> c.stats().staticTokenExpired() ? 1 : 0)
+            .description("1 while the token given with VaultAuth.token has expired or was revoked and must be replaced"
+                + " at its source").tags(tags).register(registry);
         for (DynamicDatabaseCredentials c : credentials) {
             Gauge.builder("drkit.secrets.lease.time.left", c, x -> x.leaseTimeLeft().toMillis() / 1000.0)
                 .description("Time left on the database credentials' lease").baseUnit("seconds")
