@@ -42,7 +42,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * hanging on a frozen host), and {@link #getConnection()} waits for a new primary for up to
  * {@link FailoverConfig#primaryWait()}, then throws {@link NoPrimaryException}. A host becomes the primary after
  * {@link FailoverConfig#confirmations()} probes in a row see it out of recovery on the newest timeline; a host
- * that claims to be primary on an older timeline (a zombie) is fenced and gets nothing. A pooled connection
+ * that claims to be primary on an older timeline (a zombie) is fenced and gets nothing. That holds from the first
+ * probe round on, before any primary was known: the newest timeline is what any host of the cluster shows, a
+ * primary or a standby. A lone old primary whose newer successor has not answered yet cannot be told apart: it is
+ * elected with a warning naming the hosts that never answered, and fenced once one of them shows a newer timeline
+ * (see docs/failover.md). A pooled connection
  * whose server sent something while it sat idle (a dying backend's last words) is validated before it is handed
  * out, and a dead one is evicted before anything was sent on it: the caller gets another connection or waits.
  *

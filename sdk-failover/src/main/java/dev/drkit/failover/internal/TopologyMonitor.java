@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,11 +34,20 @@ import java.util.function.Consumer;
  *
  * <ul>
  *   <li>the primary is <b>lost</b> after {@code failAfter} failed probes in a row, at once when it is seen in
- *       recovery, and at once when another host of the same cluster claims to be primary on a newer timeline;</li>
+ *       recovery, and at once when another host of the same cluster is on a newer timeline, as a primary or as a
+ *       standby (a standby is only on a timeline a promotion created);</li>
  *   <li>a host is <b>elected</b> primary when it is the only one not in recovery on the newest timeline seen, of
  *       the cluster's system identifier, for {@code confirmations} probes in a row;</li>
- *   <li>a host that claims to be primary on an older timeline than the newest primary seen, or on the same
- *       timeline as the elected primary, or of another cluster, is <b>fenced</b>: nothing goes to it;</li>
+ *   <li>a host that claims to be primary on an older timeline than the newest any host of its cluster has shown
+ *       (as a primary or a standby, remembered from the first round on, so before the first election too), or
+ *       while another is the primary, or of another cluster, is <b>fenced</b>: nothing goes to it. Before the
+ *       first election, when hosts of two clusters claim primary, neither is elected: nothing tells which cluster
+ *       is meant;</li>
+ *   <li>a lone claimant with nothing newer in sight is elected even when other hosts have never answered (else a
+ *       data source could not start while a standby is down); if one of them was promoted to a newer timeline,
+ *       the claimant is an old primary nothing can tell apart yet, so the election says so (a WARN and the
+ *       event's detail name those hosts), and the claimant is lost and fenced as soon as one of them answers on a
+ *       newer timeline;</li>
  *   <li>a standby takes <b>reads</b> when it is on the primary's timeline (the newer of its last restartpoint's
  *       and the one its WAL receiver receives) and its replay is within {@code maxReplicaLag}. On another
  *       timeline its replay position cannot be compared with the primary's: an old primary restarted as a
@@ -94,7 +104,8 @@ public final class TopologyMonitor implements AutoCloseable {
     private volatile @Nullable Endpoint primary;
     private long generation;
     private long expectedSystemId;
-    private int newestPrimaryTimeline;
+    /** The newest timeline any host of each cluster (by system identifier) has shown, as a primary or a standby. */
+    private final Map<Long, Newest> newestTimelines = new HashMap<>();
     private long lostAtNanos;
     private @Nullable Endpoint lostPrimary;
     private long changedAtNanos = System.nanoTime();
@@ -255,6 +266,7 @@ public final class TopologyMonitor implements AutoCloseable {
         for (int i = 0; i < trackers.size(); i++) {
             trackers.get(i).record(results.get(i), now);
         }
+        rememberTimelines();
         Endpoint current = primary;
         Tracker incumbent = current == null ? null : tracker(current);
 
@@ -270,33 +282,24 @@ public final class TopologyMonitor implements AutoCloseable {
             }
             if (primary != null) {
                 for (Tracker t : trackers) {
-                    if (t != incumbent && t.claimsPrimary() && t.last.systemId() == expectedSystemId
-                        && t.last.timeline() > incumbent.timeline) {
-                        lose(incumbent, t.endpoint().id() + " is primary on newer timeline " + t.last.timeline()
-                            + " (this one: " + incumbent.timeline + ")", now);
+                    // A standby on a newer timeline proves it too: some host was promoted past this one's.
+                    if (t != incumbent && t.last.ok() && t.last.systemId() == expectedSystemId
+                        && t.timeline > incumbent.timeline) {
+                        String shows = t.claimsPrimary() ? " is primary" : " is a standby";
+                        lose(incumbent, t.endpoint().id() + shows + " on newer timeline " + t.timeline + " (this one: "
+                            + incumbent.timeline + ")", now);
                         fence(incumbent, "older timeline " + incumbent.timeline + " than " + t.endpoint().id()
-                            + "'s " + t.last.timeline(), now);
+                            + "'s " + t.timeline, now);
                         break;
                     }
                 }
             }
         }
 
-        // Who may be written to: claims primary, right cluster, newest timeline, not fenced.
+        // Who may be written to: claims primary, right cluster, newest timeline of its cluster, not fenced.
         current = primary;
-        int newest = newestPrimaryTimeline;
-        for (Tracker t : trackers) {
-            if (t.claimsPrimary() && (expectedSystemId == 0 || t.last.systemId() == expectedSystemId)) {
-                newest = Math.max(newest, t.last.timeline());
-            }
-        }
-        if (expectedSystemId != 0) {
-            // Remembered when seen, not when elected: a promoted host that misses a probe before it is confirmed
-            // must not hand the writes back to the old primary on its older timeline.
-            newestPrimaryTimeline = newest;
-        }
         Tracker best = null;
-        boolean tie = false;
+        Tracker rival = null;
         for (Tracker t : trackers) {
             if (!t.claimsPrimary() || t.endpoint().equals(current)) {
                 continue;
@@ -308,23 +311,33 @@ public final class TopologyMonitor implements AutoCloseable {
             } else if (current != null) {
                 refusal = "claims primary on timeline " + t.last.timeline() + " while " + current.id()
                     + " is the primary on timeline " + tracker(current).timeline;
-            } else if (t.last.timeline() < newest) {
-                refusal = "claims primary on old timeline " + t.last.timeline() + " (newest: " + newest + ")";
+            } else {
+                Newest newest = newestTimelines.get(t.last.systemId());
+                if (newest != null && t.last.timeline() < newest.timeline()) {
+                    refusal = "claims primary on old timeline " + t.last.timeline() + ", but " + newest.shownBy().id()
+                        + (newest.asPrimary() ? " claimed primary" : " was a standby") + " on timeline "
+                        + newest.timeline() + (expectedSystemId == 0 ? " (no primary elected yet)" : "");
+                }
             }
             if (refusal != null) {
                 fence(t, refusal, now);
                 continue;
             }
             t.fencedBecause = null;
-            if (best == null || t.last.timeline() > best.last.timeline()) {
+            // Not refused: on the newest timeline its cluster has shown. A second one is on the same timeline of
+            // the same cluster, or (before the first election) of another cluster: nothing tells which is right.
+            if (best == null) {
                 best = t;
-                tie = false;
-            } else if (t.last.timeline() == best.last.timeline()) {
-                tie = true;
+            } else {
+                rival = t;
             }
         }
         if (current == null && best != null) {
-            if (tie) {
+            if (rival != null && rival.last.systemId() != best.last.systemId()) {
+                log.warn("Failover data source '{}': {} and {} claim primary for different clusters (system identifiers"
+                        + " {} and {}) and none was elected before; writing to none", config.name(),
+                    best.endpoint().id(), rival.endpoint().id(), best.last.systemId(), rival.last.systemId());
+            } else if (rival != null) {
                 log.warn("Failover data source '{}': several hosts claim primary on timeline {}; writing to none",
                     config.name(), best.last.timeline());
             } else if (best.primaryStreak >= config.confirmations()) {
@@ -333,6 +346,28 @@ public final class TopologyMonitor implements AutoCloseable {
         }
 
         updateRoles(now);
+    }
+
+    /**
+     * Remembers the newest timeline each cluster showed in this round, as a primary or a standby. Remembered when
+     * seen, not when elected, and from the first round on: a primary on an older timeline of the same cluster is an
+     * old primary, also when the host that showed the newer timeline misses probes afterwards, and also before any
+     * primary was elected (a data source started after a failover has no memory but this).
+     */
+    private void rememberTimelines() {
+        for (Tracker t : trackers) {
+            if (!t.last.ok()) {
+                continue;
+            }
+            Newest before = newestTimelines.get(t.last.systemId());
+            if (before == null || t.timeline > before.timeline()) {
+                newestTimelines.put(t.last.systemId(), new Newest(t.timeline, t.endpoint(), t.claimsPrimary()));
+            }
+        }
+    }
+
+    /** The newest timeline of a cluster, and the host that showed it first. */
+    private record Newest(int timeline, Endpoint shownBy, boolean asPrimary) {
     }
 
     private void lose(Tracker t, String why, long now) {
@@ -355,10 +390,10 @@ public final class TopologyMonitor implements AutoCloseable {
 
     private void elect(Tracker t, long now) {
         Endpoint endpoint = t.endpoint();
-        if (expectedSystemId == 0) {
+        boolean first = expectedSystemId == 0;
+        if (first) {
             expectedSystemId = t.last.systemId();
         }
-        newestPrimaryTimeline = Math.max(newestPrimaryTimeline, t.last.timeline());
         t.fencedBecause = null;
         actions.primaryElected(endpoint);
         Optional<Duration> recovery = Optional.empty();
@@ -373,8 +408,19 @@ public final class TopologyMonitor implements AutoCloseable {
             log.warn("Failover data source '{}': {} is the primary now: {}", config.name(), endpoint.id(), detail);
         } else {
             detail = "primary on timeline " + t.last.timeline();
-            log.info("Failover data source '{}': {} is the primary (timeline {})", config.name(), endpoint.id(),
-                t.last.timeline());
+            String unchecked = first ? neverAnswered(t) : "";
+            if (unchecked.isEmpty()) {
+                log.info("Failover data source '{}': {} is the primary (timeline {})", config.name(), endpoint.id(),
+                    t.last.timeline());
+            } else {
+                // Nothing seen proves it an old primary; nothing proves it is not. Refusing it would keep a data
+                // source from starting whenever a standby is down; it is fenced as soon as one of them shows a
+                // newer timeline.
+                detail = detail + "; timeline not checked against " + unchecked + ", which never answered a probe"
+                    + " (unreachable or refusing the login): if one was promoted to a newer timeline, this is an old"
+                    + " primary, fenced once that one answers";
+                log.warn("Failover data source '{}': {} is the primary: {}", config.name(), endpoint.id(), detail);
+            }
         }
         Endpoint failedOverFrom = lostAtNanos != 0 && !endpoint.equals(lostPrimary) ? lostPrimary : null;
         lostAtNanos = 0;
@@ -390,6 +436,17 @@ public final class TopologyMonitor implements AutoCloseable {
         if (failedOverFrom != null) {
             checkWalCarriedOver(tracker(failedOverFrom), t);
         }
+    }
+
+    /** The hosts other than {@code elected} that never answered a probe, by id, comma-separated; or empty. */
+    private String neverAnswered(Tracker elected) {
+        List<String> ids = new ArrayList<>();
+        for (Tracker t : trackers) {
+            if (t != elected && t.lastSeenNanos == 0) {
+                ids.add(t.endpoint().id());
+            }
+        }
+        return String.join(", ", ids);
     }
 
     /**

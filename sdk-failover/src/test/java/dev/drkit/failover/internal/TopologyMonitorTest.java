@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -61,19 +63,81 @@ class TopologyMonitorTest {
     }
 
     @Test
-    void hostFencedForAnOlderTimelineStartsItsConfirmationsAgainWhenTheFenceIsLifted() {
-        // given: no primary known yet; A claims timeline 1, B timeline 2, so A is fenced
+    void olderTimelineStaysFencedBeforeTheFirstElectionWhenTheNewerHostMissesProbes() {
+        // given: no primary known yet (a data source started after a failover); A claims timeline 1, B timeline 2
         Recorder actions = new Recorder();
         TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
         round(monitor, primary(A, 100, 1), primary(B, 100, 2));
         assertThat(monitor.topology().host(A).orElseThrow().role()).isEqualTo(HostRole.FENCED);
-        // when: B misses one probe, so nothing newer than A is seen in that round
-        round(monitor, primary(A, 200, 1), timedOut(B));
-        // then: A's claims while fenced did not count
+        // when: B misses probes before it is confirmed, so nothing newer than A is seen in those rounds
+        for (int i = 0; i < 5; i++) {
+            round(monitor, primary(A, 200 + i, 1), timedOut(B));
+        }
+        // then: A stays fenced and is not elected
         assertThat(monitor.primary()).isNull();
+        assertThat(actions.elected).isEmpty();
+        assertThat(monitor.topology().host(A).orElseThrow().role()).isEqualTo(HostRole.FENCED);
+        assertThat(actions.fencedBecause.get(A)).contains("timeline 1", B.id(), "timeline 2", "no primary elected yet");
+        // and B is elected once confirmed
         round(monitor, primary(A, 300, 1), primary(B, 300, 2));
         round(monitor, primary(A, 400, 1), primary(B, 400, 2));
         assertThat(actions.elected).containsExactly(B);
+        monitor.close();
+    }
+
+    @Test
+    void primaryOnAnOlderTimelineThanAStandbyIsNotElected() {
+        // given: no primary known yet; B is a standby that followed a promotion to timeline 2 (whose primary is
+        // not answering), A an old primary on timeline 1
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        // when: B's restartpoint is still on timeline 1 but its WAL receiver receives timeline 2
+        round(monitor, primary(A, 100, 1), standby(B, 100, 1, 2));
+        // then
+        assertThat(monitor.topology().host(A).orElseThrow().role()).isEqualTo(HostRole.FENCED);
+        assertThat(actions.fencedBecause.get(A)).contains(B.id(), "was a standby on timeline 2");
+        // and A stays refused when B's receiver stops (its restartpoint has not reached timeline 2)
+        for (int i = 0; i < 5; i++) {
+            round(monitor, primary(A, 200 + i, 1), standby(B, 100, 1, 0));
+        }
+        assertThat(monitor.primary()).isNull();
+        assertThat(actions.elected).isEmpty();
+        monitor.close();
+    }
+
+    @Test
+    void primaryIsLostAndFencedWhenAStandbyShowsANewerTimeline() {
+        // given: A is the primary on timeline 1, B its standby
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        round(monitor, primary(A, 100, 1), standby(B, 100, 1));
+        round(monitor, primary(A, 200, 1), standby(B, 200, 1));
+        assertThat(monitor.primary()).isEqualTo(A);
+        // when: B follows a promotion to timeline 2 of a host the data source does not reach
+        round(monitor, primary(A, 300, 1), standby(B, 300, 2, 2));
+        // then
+        assertThat(monitor.primary()).isNull();
+        assertThat(actions.lost).containsExactly(A);
+        assertThat(monitor.topology().host(A).orElseThrow().role()).isEqualTo(HostRole.FENCED);
+        monitor.close();
+    }
+
+    @Test
+    void hostsOfTwoClustersClaimingPrimaryBeforeAnyElectionGetNoWrites() {
+        // given: no primary known yet; B is of another cluster (a wrong address in the configuration)
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        // when: both claim primary, B on a newer timeline
+        for (int i = 0; i < 5; i++) {
+            round(monitor, primary(A, 100 + i, 1), primaryOf(B, 100 + i, 2, CLUSTER + 1));
+        }
+        // then: a timeline of one cluster says nothing about another's; neither is elected
+        assertThat(monitor.primary()).isNull();
+        assertThat(actions.elected).isEmpty();
+        // and once B is gone, A is elected
+        round(monitor, primary(A, 200, 1), timedOut(B));
+        round(monitor, primary(A, 300, 1), timedOut(B));
+        assertThat(actions.elected).containsExactly(A);
         monitor.close();
     }
 
@@ -252,7 +316,11 @@ class TopologyMonitorTest {
     }
 
     static Result primary(Endpoint e, long wal, int timeline) {
-        return nanos -> new ProbeResult(e, true, true, false, wal, timeline, 0, CLUSTER, wal, false, "", nanos);
+        return primaryOf(e, wal, timeline, CLUSTER);
+    }
+
+    static Result primaryOf(Endpoint e, long wal, int timeline, long systemId) {
+        return nanos -> new ProbeResult(e, true, true, false, wal, timeline, 0, systemId, wal, false, "", nanos);
     }
 
     /** A standby whose WAL receiver's timeline is not known (none runs, or the probe may not see it). */
@@ -271,10 +339,13 @@ class TopologyMonitorTest {
 
     static final class Recorder implements TopologyMonitor.Actions {
         final List<Endpoint> elected = new ArrayList<>();
+        final List<Endpoint> lost = new ArrayList<>();
+        final Map<Endpoint, String> fencedBecause = new HashMap<>();
         List<Endpoint> readers = List.of();
 
         @Override
         public void primaryLost(Endpoint endpoint, String why) {
+            lost.add(endpoint);
         }
 
         @Override
@@ -284,6 +355,7 @@ class TopologyMonitorTest {
 
         @Override
         public void fenced(Endpoint endpoint, String why) {
+            fencedBecause.put(endpoint, why);
         }
 
         @Override
