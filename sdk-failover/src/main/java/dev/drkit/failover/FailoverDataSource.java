@@ -350,6 +350,26 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
     }
 
     /**
+     * Forgets the newest timeline this data source has seen, for an operator who <b>undid a promotion</b>: the
+     * promoted host was stopped or rebuilt as a standby of the old primary, which is legitimately the primary
+     * again on its older timeline. Without this call the old primary stays fenced for as long as the data source
+     * lives, since drkit cannot tell an undone promotion from a zombie. Never called by drkit itself.
+     *
+     * <p>The next probe round runs at once and remembers only what the hosts show then: a host that still shows
+     * the newer timeline (the promoted host still running as a primary, or a standby still on it) keeps the old
+     * primary fenced, as it should. Otherwise the old primary is elected after
+     * {@link FailoverConfig#confirmations()} probes, like any candidate. A WARN logs what was forgotten.
+     *
+     * <p>Call it only once no host of the cluster is on the newer timeline any more: after it, a host claiming
+     * primary on an older timeline is refused only on what the next probes show.
+     *
+     * @since 0.1
+     */
+    public void forgetTimelines() {
+        monitor.forgetTimelines();
+    }
+
+    /**
      * Waits until a primary is confirmed or {@code timeout} passes.
      *
      * @return whether a primary is known

@@ -99,6 +99,7 @@ public final class TopologyMonitor implements AutoCloseable {
 
     private volatile boolean closed;
     private volatile boolean suspected;
+    private volatile boolean forgetTimelines;
     private final Queue<Eviction> evictions = new ConcurrentLinkedQueue<>();
     private volatile Topology topology;
     private volatile @Nullable Endpoint primary;
@@ -144,6 +145,15 @@ public final class TopologyMonitor implements AutoCloseable {
         synchronized (wake) {
             wake.notifyAll();
         }
+    }
+
+    /**
+     * The operator says the newest timelines seen are no longer the cluster's (a promotion was undone): forget
+     * them at the start of the next round, which runs at once. Hosts that still show them are remembered again.
+     */
+    public void forgetTimelines() {
+        forgetTimelines = true;
+        suspect();
     }
 
     /**
@@ -265,6 +275,15 @@ public final class TopologyMonitor implements AutoCloseable {
     void evaluate(List<ProbeResult> results, long now) {
         for (int i = 0; i < trackers.size(); i++) {
             trackers.get(i).record(results.get(i), now);
+        }
+        if (forgetTimelines) {
+            forgetTimelines = false;
+            Newest forgotten = newestTimelines.get(expectedSystemId);
+            log.warn("Failover data source '{}': forgetting the newest timeline seen{}, as asked; from now on a host"
+                    + " is refused for an older timeline only if a host shows a newer one again", config.name(),
+                forgotten == null ? "" : " (" + forgotten.timeline() + ", first shown by " + forgotten.shownBy().id()
+                    + ")");
+            newestTimelines.clear();
         }
         rememberTimelines();
         Endpoint current = primary;

@@ -142,6 +142,45 @@ class TopologyMonitorTest {
     }
 
     @Test
+    void oldPrimaryIsElectedAgainOnlyOnceTheTimelinesAreForgottenAndNoHostShowsTheNewerOne() {
+        // given: A is the primary on timeline 1; B is promoted to timeline 2 and elected; A is fenced
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        round(monitor, primary(A, 100, 1), standby(B, 100, 1));
+        round(monitor, primary(A, 200, 1), standby(B, 200, 1));
+        round(monitor, primary(A, 300, 1), primary(B, 300, 2));
+        round(monitor, primary(A, 400, 1), primary(B, 400, 2));
+        assertThat(actions.elected).containsExactly(A, B);
+        // when: the promotion is undone; B is stopped, so it is lost, and A is the primary again on timeline 1
+        for (int i = 0; i < 3; i++) {
+            round(monitor, primary(A, 500 + i, 1), timedOut(B));
+        }
+        for (int i = 0; i < 5; i++) {
+            round(monitor, primary(A, 600 + i, 1), timedOut(B));
+        }
+        // then: A stays fenced until the operator says so
+        assertThat(monitor.primary()).isNull();
+        assertThat(monitor.topology().host(A).orElseThrow().role()).isEqualTo(HostRole.FENCED);
+        // and forgetting while B still shows timeline 2 (started again, not rebuilt yet) changes nothing
+        monitor.forgetTimelines();
+        round(monitor, primary(A, 700, 1), standby(B, 700, 2));
+        round(monitor, primary(A, 800, 1), standby(B, 800, 2));
+        round(monitor, primary(A, 900, 1), standby(B, 900, 2));
+        assertThat(monitor.primary()).isNull();
+        assertThat(monitor.topology().host(A).orElseThrow().role()).isEqualTo(HostRole.FENCED);
+        // and once B is rebuilt as A's standby on timeline 1, forgetting lets A be elected after its confirmations
+        round(monitor, primary(A, 1_000, 1), standby(B, 1_000, 1));
+        assertThat(monitor.primary()).isNull();
+        monitor.forgetTimelines();
+        round(monitor, primary(A, 1_100, 1), standby(B, 1_100, 1));
+        assertThat(monitor.primary()).as("after one probe").isNull();
+        round(monitor, primary(A, 1_200, 1), standby(B, 1_200, 1));
+        assertThat(monitor.primary()).isEqualTo(A);
+        assertThat(actions.elected).containsExactly(A, B, A);
+        monitor.close();
+    }
+
+    @Test
     void lagBoundLongerThanTheSampleWindowIsNeverExceeded() {
         // given: a 5 minute bound, probes every 250 ms, B replays nothing from the start
         Recorder actions = new Recorder();
