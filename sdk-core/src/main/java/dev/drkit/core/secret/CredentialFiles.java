@@ -2,17 +2,24 @@ package dev.drkit.core.secret;
 
 import dev.drkit.core.EnvironmentException;
 import dev.drkit.core.internal.ExitCleanup;
+import dev.drkit.core.internal.Procfs;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -22,8 +29,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A private directory (0700) of credential files (0600) for child processes: the {@code PGPASSFILE} and
@@ -37,6 +47,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * given to that user; the directory stays this process's, 0711, so that user can open its files by name but can
  * neither list the directory nor put anything (a symbolic link, say) in place of a file that this process then
  * writes, overwrites or removes. Files are never opened through a symbolic link.
+ *
+ * <p>A JVM killed with SIGKILL (or a machine that crashed) runs no hook, so the directory's name says whose it
+ * is: {@code drkit-<purpose>-p<pid>s<start>n<pidns>-<random>}, with the creating process's pid, its start time
+ * in clock ticks since boot ({@code /proc/<pid>/stat}, so a later process that reuses the pid is not taken for
+ * it) and its pid namespace. Each {@link #create} then sweeps its parent directory: a directory with such a name,
+ * owned by this user, not a symbolic link, whose process is gone (in this pid namespace) is overwritten and
+ * removed as {@link #close()} would, without following links, and logged at INFO (its path, never its content).
+ * A live process's directory, another user's, another namespace's or one of another name is never touched. Where
+ * {@code /proc} cannot be read, names carry no owner and nothing is swept.
  *
  * <pre>{@code
  * try (CredentialFiles files = CredentialFiles.create("pg_dump");
@@ -55,6 +74,13 @@ public final class CredentialFiles implements AutoCloseable {
     /** For files of another user: that user may pass through to them, not list or change the entries. */
     private static final Set<PosixFilePermission> DIR_0711 = PosixFilePermissions.fromString("rwx--x--x");
     private static final Set<PosixFilePermission> FILE_0600 = PosixFilePermissions.fromString("rw-------");
+
+    private static final Logger log = LoggerFactory.getLogger(CredentialFiles.class);
+    /** {@code drkit-<purpose>-p<pid>s<start ticks>n<pid namespace>-<random>}: a directory's creating process. */
+    private static final Pattern OWNED_NAME = Pattern.compile(
+        "drkit-[A-Za-z0-9_.-]{1,40}-p([0-9]{1,10})s([0-9]{1,20})n([0-9]{1,20})-[0-9]{1,20}");
+    /** This process, as directory names name it; empty where /proc cannot tell. */
+    private static final Optional<ThisProcess> THIS_PROCESS = thisProcess();
 
     private final Path directory;
     private final Optional<UserPrincipal> owner;
@@ -92,7 +118,8 @@ public final class CredentialFiles implements AutoCloseable {
         }
         Path dir;
         try {
-            dir = Files.createTempDirectory(parent, "drkit-" + purpose + "-",
+            String tag = THIS_PROCESS.map(p -> p.tag() + "-").orElse("");
+            dir = Files.createTempDirectory(parent, "drkit-" + purpose + "-" + tag,
                 PosixFilePermissions.asFileAttribute(DIR_0700));
         } catch (IOException e) {
             throw new EnvironmentException("Cannot create a private directory for credential files under " + parent
@@ -115,7 +142,115 @@ public final class CredentialFiles implements AutoCloseable {
         }
         CredentialFiles files = new CredentialFiles(dir, owner);
         ExitCleanup.register(files, files::cleanUpAtExit);
+        sweepLeftovers(parent, dir);
         return files;
+    }
+
+    /** @param tag {@code p<pid>s<start ticks>n<pid namespace>} */
+    private record ThisProcess(String namespace, String tag) {
+    }
+
+    private static Optional<ThisProcess> thisProcess() {
+        try {
+            long pid = ProcessHandle.current().pid();
+            OptionalLong start = Procfs.startTicks(pid);
+            Optional<String> namespace = pidNamespace();
+            if (start.isEmpty() || namespace.isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(new ThisProcess(namespace.get(),
+                "p" + pid + "s" + start.getAsLong() + "n" + namespace.get()));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The inode number of this process's pid namespace: {@code pid:[4026531836]} gives {@code 4026531836}. */
+    private static Optional<String> pidNamespace() {
+        try {
+            Matcher m = Pattern.compile("pid:\\[([0-9]{1,20})]")
+                .matcher(Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString());
+            return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Removes the directories under {@code parent} that were made by a process of this user that is gone: left by a
+     * JVM killed with SIGKILL or a machine that crashed. Best effort: never throws, and keeps whatever it is unsure of.
+     */
+    private static void sweepLeftovers(Path parent, Path own) {
+        if (THIS_PROCESS.isEmpty()) {
+            return;
+        }
+        try {
+            Object uid = Files.getAttribute(own, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(parent, "drkit-*")) {
+                for (Path entry : entries) {
+                    if (!entry.equals(own)) {
+                        sweepIfLeftOver(entry, uid);
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            log.debug("CredentialFiles: no sweep of {} for leftovers: {}", parent, e.toString());
+        }
+    }
+
+    private static void sweepIfLeftOver(Path entry, Object uid) {
+        Matcher name = OWNED_NAME.matcher(entry.getFileName().toString());
+        if (!name.matches() || !name.group(3).equals(THIS_PROCESS.get().namespace())) {
+            return; // not drkit's, from before owners were named, or from another pid namespace: unknowable
+        }
+        long pid;
+        long start;
+        try {
+            pid = Long.parseLong(name.group(1));
+            start = Long.parseLong(name.group(2));
+            BasicFileAttributes attributes = Files.readAttributes(entry, BasicFileAttributes.class,
+                LinkOption.NOFOLLOW_LINKS);
+            if (!attributes.isDirectory() || attributes.isSymbolicLink()
+                || !uid.equals(Files.getAttribute(entry, "unix:uid", LinkOption.NOFOLLOW_LINKS))) {
+                return;
+            }
+        } catch (IOException | RuntimeException e) {
+            return;
+        }
+        if (Procfs.liveness(pid, start) != Procfs.Liveness.GONE) {
+            return;
+        }
+        int[] files = {0};
+        try {
+            // Not following links: a link inside is removed itself, never what it points to.
+            Files.walkFileTree(entry, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    wipeAndDelete(file);
+                    files[0]++;
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) {
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException e) {
+                    deleteQuietly(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            // whatever is left is tried again by the next sweep
+        }
+        if (Files.notExists(entry, LinkOption.NOFOLLOW_LINKS)) {
+            log.info("CredentialFiles: removed {} ({} files) left behind by process {}, which is gone", entry,
+                files[0], pid);
+        } else {
+            log.warn("CredentialFiles: cannot remove all of {}, left behind by process {}, which is gone", entry, pid);
+        }
     }
 
     /** The 0700 directory. */

@@ -1,6 +1,10 @@
 package dev.drkit.core.secret;
 
 import dev.drkit.core.EnvironmentException;
+import dev.drkit.core.internal.Procfs;
+import dev.drkit.core.testing.LogCapture;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -144,6 +149,81 @@ class CredentialFilesTest {
         assertThat(exited).as("the child JVM exits instead of waiting for the lock in its shutdown hook").isTrue();
         assertThat(file).doesNotExist();
         assertThat(file.getParent()).doesNotExist();
+    }
+
+    @Test
+    void theNextCreateRemovesWhatAJvmKilledWithSigkillLeftAndKeepsALiveJvmsFiles() throws Exception {
+        Process killed = childJvm("wait");
+        Process live = childJvm("wait");
+        try {
+            Path leftover = Path.of(firstLine(killed));
+            Path kept = Path.of(firstLine(live));
+            killed.destroyForcibly();   // SIGKILL: no shutdown hook runs
+            assertThat(killed.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(killed.exitValue()).isEqualTo(128 + 9);
+            assertThat(leftover).as("nothing removes it at the kill").hasContent("localhost:5432:*:app:child-secret");
+            assertThat(leftover.getParent().getFileName().toString())
+                .startsWith("drkit-exit-test-p" + killed.pid() + "s");
+
+            try (LogCapture logs = LogCapture.of(CredentialFiles.class);
+                 CredentialFiles files = CredentialFiles.create("sweeper", parent, null)) {
+                assertThat(leftover).doesNotExist();
+                assertThat(leftover.getParent()).doesNotExist();
+                assertThat(kept).as("a live process's file").hasContent("localhost:5432:*:app:child-secret");
+                assertThat(files.directory()).exists();
+                assertThat(logs.events()).filteredOn(e -> e.getLevel() == Level.INFO)
+                    .extracting(ILoggingEvent::getFormattedMessage).singleElement().asString()
+                    .contains(leftover.getParent().toString(), "process " + killed.pid(), "1 files")
+                    .doesNotContain("child-secret");
+            }
+        } finally {
+            live.destroy();
+            live.waitFor(60, TimeUnit.SECONDS);
+            killed.destroyForcibly();
+        }
+    }
+
+    @Test
+    void theSweepLeavesAloneWhatItCannotProveWasLeftByAProcessOfThisUserThatIsGone() throws Exception {
+        long pid = ProcessHandle.current().pid();
+        String namespace = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString().replaceAll("\\D", "");
+        // This JVM's pid with another start time: the process that had this pid before it, gone.
+        String gone = "p" + pid + "s" + (Procfs.startTicks(pid).orElseThrow() + 1) + "n" + namespace;
+        Path removed = leftover("drkit-pg-dump-" + gone + "-1");
+        Path otherNamespace = leftover("drkit-pg-dump-p" + pid + "s1n" + namespace + "1-2");
+        Path unnamed = leftover("drkit-pg-dump-3");
+        Path notDrkit = leftover("pg-dump-" + gone + "-4");
+        Path target = leftover("link-target");
+        Path link = Files.createSymbolicLink(parent.resolve("drkit-pg-dump-" + gone + "-5"), target);
+        Path inside = Files.createDirectories(removed.resolve("subdirectory"));
+        Files.writeString(inside.resolve("copy"), LINE);
+        Files.createSymbolicLink(removed.resolve("outward"), target.resolve("pgpass"));
+        Path otherUser = null;
+        if ("root".equals(System.getProperty("user.name"))) {
+            otherUser = leftover("drkit-pg-dump-" + gone + "-6");
+            UserPrincipal nobody = parent.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
+            Files.setOwner(otherUser, nobody);
+        }
+
+        try (CredentialFiles files = CredentialFiles.create("sweeper", parent, null)) {
+            assertThat(removed).as("the control: a leftover of a process that is gone").doesNotExist();
+            for (Path keep : List.of(otherNamespace, unnamed, notDrkit)) {
+                assertThat(keep.resolve("pgpass")).as(keep.toString()).hasContent(LINE);
+            }
+            assertThat(link).as("a link is not a directory of ours").isSymbolicLink();
+            assertThat(target.resolve("pgpass")).as("nothing is removed through a link").hasContent(LINE);
+            if (otherUser != null) {
+                assertThat(otherUser.resolve("pgpass")).as("another user's").hasContent(LINE);
+            }
+        }
+    }
+
+    /** A directory like one CredentialFiles makes, holding a pgpass file. */
+    private Path leftover(String name) throws IOException {
+        Path dir = Files.createDirectory(parent.resolve(name),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.writeString(dir.resolve("pgpass"), LINE);
+        return dir;
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.drkit.postgres.internal;
 
+import dev.drkit.core.internal.Procfs;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -59,17 +61,7 @@ public final class Postmasters {
      * containers), a dead postmaster stays a zombie for a while.
      */
     public static boolean isAlive(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
-            int end = stat.lastIndexOf(')');
-            if (end < 0 || end + 2 >= stat.length()) {
-                return false;
-            }
-            char state = stat.charAt(end + 2);
-            return state != 'Z' && state != 'X' && state != 'x';
-        } catch (IOException e) {
-            return false;
-        }
+        return Procfs.isAlive(pid);
     }
 
     /**
@@ -77,14 +69,7 @@ public final class Postmasters {
      * exists: with the pid, it tells a process apart from a later one that reused its pid.
      */
     public static OptionalLong startTicks(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
-            // after "pid (comm) ": state is field 3, starttime field 22
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
-            return fields.length > 19 ? OptionalLong.of(Long.parseLong(fields[19])) : OptionalLong.empty();
-        } catch (IOException | RuntimeException e) {
-            return OptionalLong.empty();
-        }
+        return Procfs.startTicks(pid);
     }
 
     /**
@@ -92,7 +77,7 @@ public final class Postmasters {
      * false once it died, even if another process got its pid since (a root JVM must not kill that one).
      */
     public static boolean isAlive(long pid, long startTicks) {
-        return isAlive(pid) && startTicks(pid).equals(OptionalLong.of(startTicks));
+        return Procfs.liveness(pid, startTicks) == Procfs.Liveness.ALIVE;
     }
 
     /** The process's command name ({@code /proc/<pid>/comm}), if it exists. */
