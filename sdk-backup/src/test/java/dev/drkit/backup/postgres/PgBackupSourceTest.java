@@ -91,9 +91,14 @@ class PgBackupSourceTest {
     }
 
     static Set<String> pgpassDirectories() throws IOException {
+        return pgpassDirectories("drkit-pg-dump-");
+    }
+
+    /** The credential directories of one tool in the system temp directory, by name. */
+    static Set<String> pgpassDirectories(String prefix) throws IOException {
         Set<String> dirs = new HashSet<>();
         try (var list = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-            list.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("drkit-pg-dump-")).forEach(dirs::add);
+            list.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).forEach(dirs::add);
         }
         return dirs;
     }
@@ -258,31 +263,51 @@ class PgBackupSourceTest {
 
     @Test
     void thePasswordNeverShowsInTheToolsCommandLineOrEnvironmentAndItsFileIsRemoved() throws Exception {
-        Set<String> before = pgpassDirectories();
+        assertThePasswordOnlyReachesTheToolInItsFile(PgBackupSource.dump(server, "shop"), "pg_dump");
+    }
+
+    @Test
+    void pgBasebackupAndPgDumpallAlsoGetThePasswordOnlyInAFileThatIsRemoved() throws Exception {
+        assertThePasswordOnlyReachesTheToolInItsFile(PgBackupSource.baseBackup(server).withRowCounts(false),
+            "pg_basebackup");
+        // Globals are a few kilobytes: a long role comment makes them more than a pipe holds, so pg_dumpall stays
+        // alive, blocked mid-output, while its /proc entries are read.
+        source.execute("CREATE ROLE commented NOLOGIN");
+        try {
+            source.execute("DO $$ BEGIN EXECUTE format('COMMENT ON ROLE commented IS %L', repeat('x', 1000000)); END $$");
+            assertThePasswordOnlyReachesTheToolInItsFile(PgBackupSource.globals(server), "pg_dumpall");
+        } finally {
+            source.execute("DROP ROLE commented");
+        }
+    }
+
+    /**
+     * Opens {@code source}, reads the running tool's {@code /proc/PID/cmdline} and {@code environ} while it is blocked
+     * on a full pipe, checks neither holds the password and that its {@code PGPASSFILE} is 0600 in a 0700 directory,
+     * then reads to the end and checks the file and its directory are gone.
+     */
+    private static void assertThePasswordOnlyReachesTheToolInItsFile(PgBackupSource source, String tool)
+        throws Exception {
+        String prefix = "drkit-" + tool.replace('_', '-') + "-";
+        Set<String> before = pgpassDirectories(prefix);
         String pgpass;
-        try (PgBackupSource.PgSourceStream stream = PgBackupSource.dump(server, "shop").open()) {
+        try (PgBackupSource.PgSourceStream stream = source.open()) {
             assertThat(stream.readNBytes(1024)).hasSize(1024);
-            // pg_dump is now blocked on a full pipe: alive, mid-dump, for as long as this test does not read.
-            ProcessHandle dump = ProcessHandle.of(stream.pid()).orElseThrow();
-            assertThat(dump.isAlive()).isTrue();
-            byte[] cmdline = Files.readAllBytes(Path.of("/proc/" + dump.pid() + "/cmdline"));
-            byte[] environ = Files.readAllBytes(Path.of("/proc/" + dump.pid() + "/environ"));
+            // The tool is now blocked on a full pipe: alive, mid-run, for as long as this test does not read.
+            ProcessHandle running = ProcessHandle.of(stream.pid()).orElseThrow();
+            assertThat(running.isAlive()).isTrue();
+            byte[] cmdline = Files.readAllBytes(Path.of("/proc/" + running.pid() + "/cmdline"));
+            byte[] environ = Files.readAllBytes(Path.of("/proc/" + running.pid() + "/environ"));
             String argv = new String(cmdline, StandardCharsets.UTF_8).replace('\0', ' ');
             String env = new String(environ, StandardCharsets.UTF_8);
-            assertThat(argv).contains("pg_dump", "--username=backup").doesNotContain(PASSWORD)
+            assertThat(argv).contains(tool, "--username=backup").doesNotContain(PASSWORD)
                 .doesNotContain("password=");
             assertThat(env).doesNotContain(PASSWORD).doesNotContain("PGPASSWORD=");
             assertThat(indexOf(environ, PASSWORD.getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
-            Map<String, String> vars = new TreeMap<>();
-            for (String kv : env.split("\0")) {
-                int eq = kv.indexOf('=');
-                if (eq > 0) {
-                    vars.put(kv.substring(0, eq), kv.substring(eq + 1));
-                }
-            }
-            pgpass = vars.get("PGPASSFILE");
+            pgpass = environment(running.pid()).get("PGPASSFILE");
             assertThat(pgpass).isNotNull();
             Path file = Path.of(pgpass);
+            assertThat(file.getParent().getFileName().toString()).startsWith(prefix);
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())))
                 .isEqualTo("rwx------");
@@ -290,7 +315,7 @@ class PgBackupSourceTest {
         }
         assertThat(Path.of(pgpass)).doesNotExist();
         assertThat(Path.of(pgpass).getParent()).doesNotExist();
-        assertThat(pgpassDirectories()).isEqualTo(before);
+        assertThat(pgpassDirectories(prefix)).isEqualTo(before);
     }
 
     @Test
