@@ -164,10 +164,11 @@ final class PgCommand implements Runnable {
     @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Verifies a PostgreSQL backup by restoring it into a scratch cluster (127.0.0.1, a temporary "
             + "directory, removed afterwards): pg_restore for a dump; for a base backup, extraction, "
-            + "pg_verifybackup and a start; then exact row counts and a schema digest against those recorded at "
+            + "pg_verifybackup (or, where it is not installed, drkit's own check against backup_manifest) and a "
+            + "start; then exact row counts and a schema digest against those recorded at "
             + "backup time, and amcheck on every btree index.",
-            "Exit 0 when every check passes, 1 when any fails, 3 when the scratch cluster cannot run or a tool is "
-                + "missing."})
+            "Exit 0 when every check passes, 1 when any fails, 3 when the scratch cluster cannot run or a tool "
+                + "other than pg_verifybackup is missing."})
     static final class Verify implements Callable<Integer> {
 
         @Spec

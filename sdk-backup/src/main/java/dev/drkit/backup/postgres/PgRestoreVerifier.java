@@ -8,6 +8,7 @@ import dev.drkit.backup.postgres.internal.BaseBackupFiles;
 import dev.drkit.backup.postgres.internal.Catalog;
 import dev.drkit.backup.postgres.internal.ChildEnvironment;
 import dev.drkit.backup.postgres.internal.ToolRunner;
+import dev.drkit.backup.postgres.wal.BaseBackup;
 import dev.drkit.core.DrkitException;
 import dev.drkit.core.drill.StepOutcome;
 import dev.drkit.core.internal.Text;
@@ -63,7 +64,10 @@ import java.util.TreeMap;
  *   <li>for a dump, <b>pg_restore</b> into a new database ({@code --exit-on-error --no-owner --no-privileges});
  *       for a base backup, the tar is extracted (symbolic links, hard links, special files and paths leaving the
  *       data directory are refused: a failed <b>extract</b> check), <b>pg_verifybackup</b> checks it against its
- *       {@code backup_manifest} and the WAL in it (PostgreSQL 15 verifies plain format only, hence the extraction),
+ *       {@code backup_manifest} and the WAL in it (PostgreSQL 15 verifies plain format only, hence the extraction;
+ *       where the tool is not installed, drkit checks the files against the manifest itself, under the same check
+ *       name, and says so in the check's detail: sizes, checksums, missing and extra files, the manifest's own
+ *       SHA-256; the WAL is then read by the start's recovery only),
  *       and the cluster made from it by {@link PgCluster#restore} <b>start</b>s (crash recovery to the backup's
  *       end; no archive is touched: the backup's {@code postgresql.conf} and {@code postgresql.auto.conf} are left
  *       out, and {@code pg_hba.conf} trusts the unix socket only);</li>
@@ -84,6 +88,11 @@ import java.util.TreeMap;
 public final class PgRestoreVerifier {
 
     private static final Logger log = LoggerFactory.getLogger(PgRestoreVerifier.class);
+    /** The check of a base backup against its manifest, whichever program made it. */
+    private static final String VERIFY_BACKUP = "pg_verifybackup";
+    /** How a {@link #VERIFY_BACKUP} check made by drkit begins its detail. */
+    static final String DRKIT_CHECKED = "pg_verifybackup is not installed, drkit checked the files against "
+        + "backup_manifest";
 
     private final BackupEngine engine;
     private final DecryptionKey key;
@@ -113,7 +122,8 @@ public final class PgRestoreVerifier {
      *
      * @return the report (failed checks are in it); also appended to the history, if one is set
      * @throws dev.drkit.backup.store.NoSuchBackupException if there is no such backup
-     * @throws dev.drkit.postgres.MissingToolException      if a PostgreSQL tool is missing
+     * @throws dev.drkit.postgres.MissingToolException      if a PostgreSQL tool is missing ({@code pg_verifybackup}
+     *                                                      excepted: drkit checks the manifest itself without it)
      * @throws dev.drkit.core.DrkitException                if the scratch cluster cannot be created or started, or a
      *                                                      query on it fails for a reason other than the data (an
      *                                                      environment failure: no report is made)
@@ -244,7 +254,11 @@ public final class PgRestoreVerifier {
     private @Nullable PgCluster restoreBaseBackup(PgBinaries bin, PgClusterConfig config, String id,
                                                   BackupManifest manifest,
                                                   List<RestoreVerificationReport.Check> checks) {
-        Path verifyBackup = bin.tool("pg_verifybackup", "restore verification");
+        @Nullable Path verifyBackup = bin.findTool(VERIFY_BACKUP).orElse(null);
+        if (verifyBackup == null) {
+            log.info("PgRestoreVerifier: {} is not in {}; drkit checks base backup {} against its backup_manifest "
+                + "itself", VERIFY_BACKUP, bin.binDirectory(), id);
+        }
         boolean[] verified = {false};
         PgCluster cluster;
         try {
@@ -279,14 +293,15 @@ public final class PgRestoreVerifier {
     /**
      * The {@link dev.drkit.postgres.DataDirectoryWriter} of a base backup: decrypts backup {@code id} straight into
      * the extraction of its tar into {@code data} (refusing links and paths that leave it), runs
-     * {@code pg_verifybackup} on the extraction, then leaves the backup's own configuration out, so no setting of the
+     * {@code pg_verifybackup} on the extraction (drkit's own check of the manifest when {@code verifyBackup} is null),
+     * then leaves the backup's own configuration out, so no setting of the
      * source (an {@code archive_command}) runs here. The tar is never written whole to disk. Its checksums are known
      * only at its end, so a failed restore is what is reported, whatever the extraction made of the data.
      *
      * @throws CheckFailedException if the restore, the extraction or {@code pg_verifybackup} failed; the failed check
      *                              is added
      */
-    private void writeVerifiedCopy(Path verifyBackup, String id, BackupManifest manifest, Path data,
+    private void writeVerifiedCopy(@Nullable Path verifyBackup, String id, BackupManifest manifest, Path data,
                                    List<RestoreVerificationReport.Check> checks) throws IOException {
         long start = System.nanoTime();
         PipedExtraction extraction = PipedExtraction.start(data);
@@ -320,9 +335,25 @@ public final class PgRestoreVerifier {
             throw new CheckFailedException(extractFailure);
         }
         if (!Files.isRegularFile(data.resolve("backup_manifest"), LinkOption.NOFOLLOW_LINKS)) {
-            checks.add(fail("pg_verifybackup", "the base backup holds no backup_manifest"));
+            checks.add(fail(VERIFY_BACKUP, "the base backup holds no backup_manifest"));
             throw new CheckFailedException(null);
         }
+        if (verifyBackup == null) {
+            checkManifestByDrkit(data, files, start, checks);
+        } else {
+            runVerifyBackup(verifyBackup, data, files, start, checks);
+        }
+        Files.writeString(data.resolve("postgresql.conf"), "# The backup's own configuration is left out by drkit's "
+            + "restore verification.\n", StandardCharsets.UTF_8);
+        Files.writeString(data.resolve("postgresql.auto.conf"), "# emptied by drkit's restore verification\n",
+            StandardCharsets.UTF_8);
+        // Recovery would otherwise create links to the source's tablespace directories.
+        Files.deleteIfExists(data.resolve("tablespace_map"));
+    }
+
+    /** {@code pg_verifybackup} on the extraction {@code data}: its files against the manifest, and the WAL in it. */
+    private void runVerifyBackup(Path verifyBackup, Path data, long files, long start,
+                                 List<RestoreVerificationReport.Check> checks) throws IOException {
         List<String> command = new ArrayList<>(List.of(verifyBackup.toString()));
         if (!Files.isDirectory(data.resolve("pg_wal"), LinkOption.NOFOLLOW_LINKS)) {
             command.add("--no-parse-wal");
@@ -330,18 +361,38 @@ public final class PgRestoreVerifier {
         command.add(data.toString());
         ToolRunner.Result verified = ToolRunner.run(command, ChildEnvironment.of(System.getenv(), null), toolTimeout);
         if (!verified.succeeded()) {
-            checks.add(fail("pg_verifybackup", "exit code " + verified.exitCode() + ": "
+            checks.add(fail(VERIFY_BACKUP, "exit code " + verified.exitCode() + ": "
                 + Text.oneLine(verified.tail(5).replace('\n', ' '), 600)));
             throw new CheckFailedException(null);
         }
-        checks.add(pass("pg_verifybackup", files + " files extracted; " + Text.oneLine(verified.tail(1), 200)
+        checks.add(pass(VERIFY_BACKUP, files + " files extracted; " + Text.oneLine(verified.tail(1), 200)
             + " (" + millis(start) + " ms)"));
-        Files.writeString(data.resolve("postgresql.conf"), "# The backup's own configuration is left out by drkit's "
-            + "restore verification.\n", StandardCharsets.UTF_8);
-        Files.writeString(data.resolve("postgresql.auto.conf"), "# emptied by drkit's restore verification\n",
-            StandardCharsets.UTF_8);
-        // Recovery would otherwise create links to the source's tablespace directories.
-        Files.deleteIfExists(data.resolve("tablespace_map"));
+    }
+
+    /**
+     * Where {@code pg_verifybackup} is not installed: the checks it makes of the files, made by drkit
+     * ({@link BaseBackup#read(Path, boolean)}: every file's presence, size and checksum, files the manifest does not
+     * list, the manifest's own SHA-256, and the label against the manifest). The WAL is not parsed here; the start's
+     * recovery reads it to the backup's end. Reported under the same check name, with a detail that says so.
+     */
+    private static void checkManifestByDrkit(Path data, long files, long start,
+                                             List<RestoreVerificationReport.Check> checks) throws IOException {
+        List<String> problems;
+        try {
+            problems = BaseBackup.read(data, true).problems();
+        } catch (BaseBackup.UnreadableBackupException e) {
+            problems = List.of(e.getMessage());
+        } catch (IllegalArgumentException e) {
+            problems = List.of("backup_manifest is unreadable: " + e.getMessage());
+        }
+        if (!problems.isEmpty()) {
+            checks.add(fail(VERIFY_BACKUP, DRKIT_CHECKED + ": " + problems.size()
+                + (problems.size() == 1 ? " problem: " : " problems: ") + Text.oneLine(String.join("; ", problems), 600)));
+            throw new CheckFailedException(null);
+        }
+        checks.add(pass(VERIFY_BACKUP, files + " files extracted; " + DRKIT_CHECKED + ": every file's size and "
+            + "checksum match, none is missing or extra, the manifest's checksum matches; the WAL is read by the start"
+            + " (" + millis(start) + " ms)"));
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.drkit.backup.PassphraseEncryption;
 import dev.drkit.backup.store.FileSystemStore;
 import dev.drkit.core.drill.StepOutcome;
 import dev.drkit.core.secret.Secret;
+import dev.drkit.postgres.PgBinaries;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.PgClusterConfig;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -423,20 +424,79 @@ class PgBackupSourceTest {
     void aDamagedBaseBackupFailsPgVerifybackupAndIsNotStarted() throws Exception {
         BackupEngine engine = engine(temp.resolve("damaged-base-store"));
         BackupInfo honest = engine.backup(PgBackupSource.baseBackup(server).withRowCounts(false).source());
-        Map<String, String> recorded = engine.manifest(honest.id()).labels();
-        Path tar = temp.resolve("honest-base.tar");
-        engine.restore(honest.id(), DecryptionKey.passphrase(PASSPHRASE), tar);
-        Path damaged = temp.resolve("damaged-base.tar");
-        String changed = rewriteOneFile(tar, damaged);
-        BackupInfo info = engine.backup(BackupSource.file(damaged).named("base.tar").withLabelsAfterRead(() -> recorded));
+        Damaged damaged = damage(engine, honest, "damaged-base");
 
-        RestoreVerificationReport report = verifier(engine, temp.resolve("damaged-history.jsonl")).verify(info.id());
+        RestoreVerificationReport report = verifier(engine, temp.resolve("damaged-history.jsonl")).verify(damaged.id());
 
         assertThat(report.passed()).isFalse();
         RestoreVerificationReport.Check verify = report.check("pg_verifybackup").orElseThrow();
         assertThat(verify.outcome()).isEqualTo(StepOutcome.FAIL);
-        assertThat(verify.detail()).contains(changed);
+        assertThat(verify.detail()).contains(damaged.changed()).doesNotContain(PgRestoreVerifier.DRKIT_CHECKED);
         assertThat(report.check("start")).isEmpty();
+    }
+
+    @Test
+    void withoutPgVerifybackupDrkitChecksTheManifestItselfPassingAGoodBaseBackupAndFailingADamagedOne()
+        throws Exception {
+        PgBinaries real = source.binaries();
+        // When the JVM is root the scratch server runs as another user, who must be able to reach the links.
+        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwx--x--x"));
+        Path bin = Files.createDirectory(temp.resolve("bin-without-pg-verifybackup"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        try (var tools = Files.list(real.binDirectory())) {
+            for (Path tool : tools.toList()) {
+                if (!tool.getFileName().toString().equals("pg_verifybackup")) {
+                    Files.createSymbolicLink(bin.resolve(tool.getFileName()), tool.toRealPath());
+                }
+            }
+        }
+        try {
+            verifyWithout(PgBinaries.in(bin));
+        } finally {
+            try (var links = Files.list(bin)) {
+                for (Path link : links.toList()) {
+                    Files.delete(link);
+                }
+            }
+        }
+    }
+
+    private static void verifyWithout(PgBinaries withoutVerifyBackup) throws IOException {
+        assertThat(withoutVerifyBackup.hasTool("pg_verifybackup")).isFalse();
+        assertThat(withoutVerifyBackup.hasTool("pg_restore")).isTrue();
+        BackupEngine engine = engine(temp.resolve("no-verifybackup-store"));
+        BackupInfo good = engine.backup(PgBackupSource.baseBackup(server).source());
+        Damaged damaged = damage(engine, good, "no-verifybackup-damaged");
+        PgRestoreVerifier verifier = PgRestoreVerifier.builder(engine, DecryptionKey.passphrase(PASSPHRASE))
+            .binaries(withoutVerifyBackup).build();
+
+        RestoreVerificationReport passed = verifier.verify(good.id());
+        RestoreVerificationReport failed = verifier.verify(damaged.id());
+
+        assertThat(passed.passed()).as(passed.toText()).isTrue();
+        assertThat(passed.checks()).extracting(RestoreVerificationReport.Check::name)
+            .containsExactly("restore", "pg_verifybackup", "start", "row counts", "schema", "amcheck");
+        assertThat(passed.check("pg_verifybackup").orElseThrow().detail())
+            .contains(PgRestoreVerifier.DRKIT_CHECKED, "files extracted");
+        assertThat(failed.passed()).isFalse();
+        RestoreVerificationReport.Check verify = failed.check("pg_verifybackup").orElseThrow();
+        assertThat(verify.outcome()).isEqualTo(StepOutcome.FAIL);
+        assertThat(verify.detail()).contains(PgRestoreVerifier.DRKIT_CHECKED, damaged.changed() + " was modified");
+        assertThat(failed.check("start")).isEmpty();
+    }
+
+    /** A copy of base backup {@code honest} with one file's content changed, stored under its labels. */
+    private record Damaged(String id, String changed) {
+    }
+
+    private static Damaged damage(BackupEngine engine, BackupInfo honest, String name) throws IOException {
+        Map<String, String> recorded = engine.manifest(honest.id()).labels();
+        Path tar = temp.resolve(name + "-honest.tar");
+        engine.restore(honest.id(), DecryptionKey.passphrase(PASSPHRASE), tar);
+        Path damaged = temp.resolve(name + ".tar");
+        String changed = rewriteOneFile(tar, damaged);
+        BackupInfo info = engine.backup(BackupSource.file(damaged).named("base.tar").withLabelsAfterRead(() -> recorded));
+        return new Damaged(info.id(), changed);
     }
 
     @Test
