@@ -93,6 +93,9 @@ public final class WalArchive implements AutoCloseable {
     public static final String DATA_OBJECT = "wal.zst.pgp";
     /** The object holding the file's record: sizes and SHA-256 digests. */
     public static final String META_OBJECT = "wal.json";
+
+    /** How long a temporary file of a fetch must have been left alone before the next fetch removes it. */
+    static final int STALE_TEMPORARY_MINUTES = 2;
     /** The zstd level used unless another is set: 1, the fastest, since a busy server archives a segment often. */
     public static final int DEFAULT_ZSTD_LEVEL = 1;
 
@@ -242,7 +245,8 @@ public final class WalArchive implements AutoCloseable {
                 + " so it cannot fetch");
         }
         Path target = destination.toAbsolutePath();
-        Path temp = target.resolveSibling("." + target.getFileName() + ".drkit-" + Long.toHexString(RANDOM.nextLong()));
+        removeStaleTemporaryFiles(target);
+        Path temp = target.resolveSibling(temporaryPrefix(target) + Long.toHexString(RANDOM.nextLong()));
         try {
             WalMeta meta = meta(walFileName).orElseThrow(() -> new NoSuchWalFileException(walFileName,
                 store.location()));
@@ -294,6 +298,44 @@ public final class WalArchive implements AutoCloseable {
                 log.warn("WAL archive {}: cannot remove the temporary file {}: {}", store.location(), temp,
                     e.getMessage());
             }
+        }
+    }
+
+    private static String temporaryPrefix(Path target) {
+        return "." + target.getFileName() + ".drkit-";
+    }
+
+    /**
+     * Removes the temporary files of fetches to {@code target} that were killed midway (a {@code wal-fetch} under
+     * {@code kill -9}, a crash): up to a segment each, in {@code pg_wal}, which nothing else would ever remove. Only
+     * regular files of this naming, not written to for {@value #STALE_TEMPORARY_MINUTES} minutes, are removed: a
+     * fetch still writing keeps its file's time fresh. Failing to remove one is a warning, never the fetch's failure.
+     */
+    private void removeStaleTemporaryFiles(Path target) {
+        Path directory = target.getParent();
+        if (directory == null) {
+            return;
+        }
+        String prefix = temporaryPrefix(target);
+        long staleBefore = System.currentTimeMillis() - java.util.concurrent.TimeUnit.MINUTES.toMillis(
+            STALE_TEMPORARY_MINUTES);
+        try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(directory, entry -> {
+            String name = entry.getFileName().toString();
+            return name.startsWith(prefix) && name.length() > prefix.length()
+                && name.substring(prefix.length()).chars().allMatch(c -> Character.digit(c, 16) >= 0);
+        })) {
+            for (Path entry : entries) {
+                java.nio.file.attribute.BasicFileAttributes attributes = Files.readAttributes(entry,
+                    java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                if (attributes.isRegularFile() && attributes.lastModifiedTime().toMillis() < staleBefore
+                    && Files.deleteIfExists(entry)) {
+                    log.info("WAL archive {}: removed {} ({} bytes), left by a fetch that was killed midway",
+                        store.location(), entry, attributes.size());
+                }
+            }
+        } catch (IOException e) {
+            log.warn("WAL archive {}: cannot look for temporary files of killed fetches beside {}: {}",
+                store.location(), target, e.getMessage());
         }
     }
 

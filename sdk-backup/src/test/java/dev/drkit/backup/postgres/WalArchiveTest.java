@@ -166,6 +166,41 @@ class WalArchiveTest {
     }
 
     @Test
+    void aFetchRemovesWhatAFetchKilledMidwayLeftBesideItsTargetAndNothingElse() throws IOException {
+        archive.push(file(SEGMENT, walLike(50_000, 4)));
+        Path pgWal = Files.createDirectories(dir.resolve("pg_wal-killed"));
+        Path target = pgWal.resolve("RECOVERYXLOG");
+        java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.from(
+            java.time.Instant.now().minus(java.time.Duration.ofMinutes(WalArchive.STALE_TEMPORARY_MINUTES + 1)));
+        Path killed = Files.write(pgWal.resolve(".RECOVERYXLOG.drkit-5f3a9c"), new byte[4096]);
+        Files.setLastModifiedTime(killed, old);
+        Path stillWriting = Files.write(pgWal.resolve(".RECOVERYXLOG.drkit-77aa"), new byte[10]);
+        Path otherTarget = Files.write(pgWal.resolve(".RECOVERYHISTORY.drkit-1234"), new byte[10]);
+        Files.setLastModifiedTime(otherTarget, old);
+        Path notOurs = Files.write(pgWal.resolve(".RECOVERYXLOG.drkit-not-hex"), new byte[10]);
+        Files.setLastModifiedTime(notOurs, old);
+        Path outside = Files.writeString(dir.resolve("outside-pg-wal"), "kept");
+        Path link = Files.createSymbolicLink(pgWal.resolve(".RECOVERYXLOG.drkit-abcdef"), outside);
+        try {
+            // the link itself old, as a leftover would be (Java sets times through links only)
+            assertThat(new ProcessBuilder("touch", "-h", "-d", "10 minutes ago", link.toString()).start().waitFor())
+                .isZero();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+
+        archive.fetch(SEGMENT, target);
+
+        assertThat(target).hasSize(50_000);
+        assertThat(killed).doesNotExist();
+        assertThat(stillWriting).exists();
+        assertThat(otherTarget).exists();
+        assertThat(notOurs).exists();
+        assertThat(link).isSymbolicLink();
+        assertThat(outside).hasContent("kept");
+    }
+
+    @Test
     void aFlippedByteInTheStoredObjectIsDetectedOnFetch() throws IOException {
         archive.push(file(SEGMENT, walLike(200_000, 3)));
         Path stored = storeRoot.resolve(SEGMENT).resolve(WalArchive.DATA_OBJECT);
