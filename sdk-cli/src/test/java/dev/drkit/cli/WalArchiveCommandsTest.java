@@ -10,6 +10,7 @@ import dev.drkit.backup.postgres.WalReadAhead;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.FileSystemStore;
 import dev.drkit.backup.store.PendingBackup;
+import dev.drkit.backup.store.SmallTmpfs;
 import dev.drkit.core.secret.Secret;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.PgClusterConfig;
@@ -41,6 +42,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code drkit wal-push} and {@code wal-fetch} as PostgreSQL 15 runs them: a primary whose {@code archive_command} is
@@ -624,6 +626,60 @@ class WalArchiveCommandsTest {
         assertThat(code).isEqualTo(ExitCodes.DATA);
         assertThat(err.toString()).contains("100 bytes", "not archived");
         assertThat(store.resolve("000000010000000000000099")).doesNotExist();
+    }
+
+    @Test
+    void walPushIntoAFullStoreExitsThreeAndKeepsWhatWasArchived() throws Exception {
+        Path mountPoint = Files.createDirectory(root.resolve("full-store"));
+        SmallTmpfs tmpfs = SmallTmpfs.mount(mountPoint, "4m");
+        assumeTrue(tmpfs != null, "cannot mount a 4 MiB tmpfs here (needs root and a permissive sandbox)");
+        try (tmpfs) {
+            Path fullStore = mountPoint.resolve("wal");
+            Path pgWal = Files.createDirectories(root.resolve("full-store-pg_wal"));
+            // zeros compress to almost nothing; random bytes do not, and a 16 MiB segment of them cannot fit
+            Path small = Files.write(pgWal.resolve("000000010000000000000050"), new byte[16 << 20]);
+            byte[] random = new byte[16 << 20];
+            new java.util.Random(50).nextBytes(random);
+            Path large = Files.write(pgWal.resolve("000000010000000000000051"), random);
+            String[] key = {"--passphrase-file", passphraseFile.toString()};
+            assertThat(drkit("wal-push", "--store", fullStore.toString(), key[0], key[1], small.toString()))
+                .as(err.toString()).isZero();
+
+            err.getBuffer().setLength(0);
+            int code = drkit("wal-push", "--store", fullStore.toString(), key[0], key[1], large.toString());
+
+            assertThat(code).isEqualTo(ExitCodes.ENVIRONMENT);
+            assertThat(err.toString()).contains("No space left on device");
+            try (Stream<Path> entries = Files.list(fullStore)) {
+                assertThat(entries.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".lock")))
+                    .containsExactly("000000010000000000000050");
+            }
+            Path back = root.resolve("full-store-fetched");
+            assertThat(drkit("wal-fetch", "--store", fullStore.toString(), key[0], key[1], "000000010000000000000050",
+                back.toString())).as(err.toString()).isZero();
+            assertThat(Files.mismatch(back, small)).isEqualTo(-1L);
+        }
+    }
+
+    @Test
+    void walFetchIntoAFullPgWalExitsThreeOr126AndLeavesNothingThere() throws Exception {
+        Path pgWal = Files.createDirectory(root.resolve("full-pg_wal"));
+        SmallTmpfs tmpfs = SmallTmpfs.mount(pgWal, "1m");
+        assumeTrue(tmpfs != null, "cannot mount a 1 MiB tmpfs here (needs root and a permissive sandbox)");
+        try (tmpfs) {
+            Path target = pgWal.resolve("RECOVERYXLOG");
+            String[] fetch = {"--store", store.toString(), "--passphrase-file", passphraseFile.toString()};
+
+            int code = drkit(concat(fetch, lastSegment, target.toString()));
+            int stopping = drkit(concat(fetch, "--stop-recovery-on-error", lastSegment, target.toString()));
+
+            assertThat(code).isEqualTo(ExitCodes.ENVIRONMENT);
+            assertThat(stopping).isEqualTo(WalFetchCommand.STOP_RECOVERY);
+            assertThat(err.toString()).contains("No space left on device");
+            try (Stream<Path> left = Files.list(pgWal)) {
+                assertThat(left).isEmpty();
+            }
+        }
     }
 
     @Test

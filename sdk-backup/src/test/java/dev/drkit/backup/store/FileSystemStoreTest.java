@@ -255,8 +255,9 @@ class FileSystemStoreTest extends BackupStoreContract {
     @Test
     void aFullFileSystemFailsTheWriteAndLeavesEarlierBackupsIntact() throws Exception {
         Path small = Files.createDirectory(temp.resolve("tmpfs"));
-        assumeTrue(mountTmpfs(small, "1m"), "cannot mount a 1 MiB tmpfs here (needs root and a permissive sandbox)");
-        try (BackupStore full = FileSystemStore.builder(small.resolve("store")).build()) {
+        SmallTmpfs tmpfs = SmallTmpfs.mount(small, "1m");
+        assumeTrue(tmpfs != null, "cannot mount a 1 MiB tmpfs here (needs root and a permissive sandbox)");
+        try (tmpfs; BackupStore full = FileSystemStore.builder(small.resolve("store")).build()) {
             byte[] earlier = randomBytes(300_000, 11);
             write(full, "b1", Map.of("data", earlier));
 
@@ -272,8 +273,6 @@ class FileSystemStoreTest extends BackupStoreContract {
             // the space came back: a small backup fits again
             write(full, "b3", Map.of("data", new byte[1000]));
             assertThat(full.list()).containsExactly("b1", "b3");
-        } finally {
-            run("umount", small.toString());
         }
     }
 
@@ -292,32 +291,5 @@ class FileSystemStoreTest extends BackupStoreContract {
 
     private static String mode(Path path) throws IOException {
         return PosixModes.octal(Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS));
-    }
-
-    private static boolean mountTmpfs(Path where, String size) {
-        if (!posix() || !"root".equals(System.getProperty("user.name"))) {
-            return false;
-        }
-        return run("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700", "tmpfs", where.toString()) == 0;
-    }
-
-    private static int run(String... command) {
-        try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                return -1;
-            }
-            if (process.exitValue() != 0) {
-                System.out.println(String.join(" ", command) + ": " + output.strip());
-            }
-            return process.exitValue();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
     }
 }
