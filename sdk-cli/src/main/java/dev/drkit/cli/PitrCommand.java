@@ -1,6 +1,8 @@
 package dev.drkit.cli;
 
+import dev.drkit.backup.BackupEngine;
 import dev.drkit.backup.postgres.ArchiveReport;
+import dev.drkit.backup.postgres.PgLabels;
 import dev.drkit.backup.postgres.PitrDrill;
 import dev.drkit.backup.postgres.PitrDrillReport;
 import dev.drkit.backup.postgres.WalArchive;
@@ -113,6 +115,26 @@ final class PitrCommand implements Runnable {
         return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 
+    /**
+     * The engine over {@code backups} for the stored base backup {@code id}; an id that is not a store name, or a
+     * backup that is not a base backup (a dump, a file), is a usage error naming what it is.
+     */
+    static BackupEngine storedBaseBackup(CommandSpec spec, BackupStore backups, String id) {
+        try {
+            new BackupIdConverter().convert(id);
+        } catch (CommandLine.TypeConversionException e) {
+            throw usage(spec, "--base-backup with --base-backup-store takes a backup id: " + e.getMessage());
+        }
+        BackupEngine engine = BackupEngine.builder(backups).build();
+        String kind = engine.manifest(id).labels().get(PgLabels.KIND);
+        if (!PgLabels.KIND_BASE_BACKUP.equals(kind)) {
+            throw usage(spec, "--base-backup: backup " + id + " in " + backups.location() + " is not a base backup"
+                + " (its " + PgLabels.KIND + " label is " + (kind == null ? "missing" : "\"" + kind + "\"")
+                + "); drkit pg backup --base-backup stores one");
+        }
+        return engine;
+    }
+
     /** {@code drkit pitr verify}. */
     @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Walks the WAL records of an archive directory from a plain-format base backup's start to the"
@@ -142,9 +164,17 @@ final class PitrCommand implements Runnable {
                 + " passphrase options unlock it if it is protected.")
         @Nullable Path identity;
 
-        @Option(names = "--base-backup", paramLabel = "DIR",
-            description = "The plain-format base backup (pg_basebackup -Fp) with backup_label and backup_manifest.")
-        Path baseBackup;
+        @Option(names = "--base-backup", paramLabel = "DIR|ID",
+            description = "The plain-format base backup (pg_basebackup -Fp) with backup_label and backup_manifest;"
+                + " with --base-backup-store, the id of a base backup drkit stored there (drkit pg backup"
+                + " --base-backup), read as a stream with the key options.")
+        String baseBackup;
+
+        @Option(names = "--base-backup-store", paramLabel = "URI",
+            description = "The backup store that holds the --base-backup ID: a directory, a file: URI or"
+                + " s3://bucket/prefix (with the --s3-* options). It may differ from the WAL store; the same key"
+                + " options open both. Nothing is written into it.")
+        @Nullable String baseBackupStore;
 
         @Option(names = "--target-time", paramLabel = "T",
             description = "A recovery target time to give a verdict on, e.g. 2026-11-23T14:05:00Z.")
@@ -173,25 +203,35 @@ final class PitrCommand implements Runnable {
         @Override
         public Integer call() throws IOException {
             boolean s3Archive = StoreOptions.isS3(archive);
-            if (!s3Archive && s3.given()) {
-                throw usage(spec, "--s3-endpoint, --s3-region and --s3-path-style apply only to an s3:// --archive");
+            boolean s3BaseStore = baseBackupStore != null && StoreOptions.isS3(baseBackupStore);
+            if (!s3Archive && !s3BaseStore && s3.given()) {
+                throw usage(spec, "--s3-endpoint, --s3-region and --s3-path-style apply only to an s3:// --archive"
+                    + " or --base-backup-store");
+            }
+            if (baseBackupStore != null && baseBackup == null) {
+                throw usage(spec, "--base-backup-store needs --base-backup ID: the id of the base backup in it");
             }
             if (!s3Archive && archive.matches("[A-Za-z][A-Za-z0-9+.-]*://.*")) {
                 throw usage(spec, "--archive: unknown scheme in " + StoreOptions.hideUserInfo(archive)
                     + "; use a directory path or s3://bucket/prefix (a drkit WAL store)");
             }
             Path directory = s3Archive ? null : Path.of(archive);
-            boolean store = s3Archive || keys.given() || identity != null || isWalStore(directory);
-            if (store && !keys.given() && identity == null) {
+            boolean keyGiven = keys.given() || identity != null;
+            boolean store = s3Archive || keyGiven && baseBackupStore == null || isWalStore(directory);
+            if (store && !keyGiven) {
                 throw usage(spec, "--archive " + StoreOptions.hideUserInfo(archive) + " is a drkit WAL store: give"
                     + " --passphrase-file, --passphrase-env or --identity to read it");
+            }
+            if (baseBackupStore != null && !keyGiven) {
+                throw usage(spec, "--base-backup-store: give --passphrase-file, --passphrase-env or --identity to read"
+                    + " the stored base backup");
             }
             WalArchiveVerifier.Builder builder = WalArchiveVerifier.builder();
             if (directory != null) {
                 builder.archive(directory);
             }
-            if (baseBackup != null) {
-                builder.baseBackup(baseBackup);
+            if (baseBackup != null && baseBackupStore == null) {
+                builder.baseBackup(Path.of(baseBackup));
             }
             if (state != null) {
                 builder.stateFile(state);
@@ -216,14 +256,18 @@ final class PitrCommand implements Runnable {
                 builder.primaryTimeline(primaryTimeline);
             }
             ArchiveReport report;
-            if (store) {
-                // read-only: a mounted backup or a directory this process may not write is verified all the same
-                try (KeyOptions.ForRestore key = keys.forRestore(spec, identity);
-                     BackupStore wal = StoreOptions.open(spec, "--archive", archive, s3, true)) {
-                    report = builder.archive(WalArchive.builder(wal).decryptionKey(key.key()).build()).build()
-                        .verify();
+            // read-only: a mounted backup or a directory this process may not write is verified all the same
+            try (KeyOptions.ForRestore key = keyGiven ? keys.forRestore(spec, identity) : null;
+                 BackupStore backups = baseBackupStore == null ? null : StoreOptions.open(spec, "--base-backup-store",
+                     baseBackupStore, s3BaseStore ? s3 : new S3Options(), true);
+                 BackupStore wal = store ? StoreOptions.open(spec, "--archive", archive,
+                     s3Archive ? s3 : new S3Options(), true) : null) {
+                if (backups != null) {
+                    builder.baseBackup(storedBaseBackup(spec, backups, baseBackup), baseBackup, key.key());
                 }
-            } else {
+                if (wal != null) {
+                    builder.archive(WalArchive.builder(wal).decryptionKey(key.key()).build());
+                }
                 report = builder.build().verify();
             }
             PrintWriter out = spec.commandLine().getOut();
@@ -273,14 +317,25 @@ final class PitrCommand implements Runnable {
         BaseBackupSource baseBackup;
 
         static final class BaseBackupSource {
-            @Option(names = "--base-backup", required = true, paramLabel = "DIR",
-                description = "A plain-format base backup (pg_basebackup -Fp).")
-            Path directory;
+            @Option(names = "--base-backup", required = true, paramLabel = "DIR|ID",
+                description = "A plain-format base backup (pg_basebackup -Fp); with --base-backup-store, the id of a"
+                    + " base backup drkit stored there (drkit pg backup --base-backup), decrypted with the key options"
+                    + " straight into the scratch cluster.")
+            String directory;
 
             @Option(names = "--base-backup-tar", required = true, paramLabel = "FILE",
                 description = "The tar stream of pg_basebackup -D - -Ft -X fetch, or - for standard input.")
             String tar;
         }
+
+        @Option(names = "--base-backup-store", paramLabel = "URI",
+            description = "The backup store that holds the --base-backup ID: a directory, a file: URI or"
+                + " s3://bucket/prefix (with the --s3-* options). It may differ from the WAL store; the same key"
+                + " options open both. Nothing is written into it.")
+        @Nullable String baseBackupStore;
+
+        @Mixin
+        S3Options s3 = new S3Options();
 
         @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
         WalSource wal;
@@ -346,10 +401,37 @@ final class PitrCommand implements Runnable {
         boolean json;
 
         @Override
-        public Integer call() {
-            PitrDrill.Builder builder = PitrDrill.builder();
-            if (baseBackup.directory != null) {
-                builder.baseBackup(baseBackup.directory);
+        public Integer call() throws IOException {
+            boolean keyGiven = keys.given() || identity != null;
+            if (baseBackupStore != null && baseBackup.directory == null) {
+                throw usage(spec, "--base-backup-store needs --base-backup ID: the id of the base backup in it");
+            }
+            if (baseBackupStore != null && !keyGiven) {
+                throw usage(spec, "--base-backup-store: give --passphrase-file, --passphrase-env or --identity to read"
+                    + " the stored base backup");
+            }
+            if (s3.given() && (baseBackupStore == null || !StoreOptions.isS3(baseBackupStore))) {
+                throw usage(spec, "--s3-endpoint, --s3-region and --s3-path-style apply only to an s3://"
+                    + " --base-backup-store");
+            }
+            try (KeyOptions.ForRestore key = baseBackupStore != null ? keys.forRestore(spec, identity) : null;
+                 BackupStore backups = baseBackupStore == null ? null : StoreOptions.open(spec, "--base-backup-store",
+                     baseBackupStore, s3, true)) {
+                PitrDrill.Builder builder = PitrDrill.builder();
+                if (backups != null) {
+                    builder.baseBackup(storedBaseBackup(spec, backups, baseBackup.directory), baseBackup.directory,
+                        key.key());
+                }
+                return drill(builder, keyGiven && backups == null);
+            }
+        }
+
+        /** The drill, its base backup given if it is a stored one; {@code keysForWal} if the keys are the WAL's. */
+        private int drill(PitrDrill.Builder builder, boolean keysForWal) {
+            if (baseBackupStore != null) {
+                // given by the caller
+            } else if (baseBackup.directory != null) {
+                builder.baseBackup(Path.of(baseBackup.directory));
             } else if ("-".equals(baseBackup.tar)) {
                 builder.baseBackupTar(() -> new java.io.FilterInputStream(System.in) {
                     @Override
@@ -361,7 +443,7 @@ final class PitrCommand implements Runnable {
                 Path tar = Path.of(baseBackup.tar);
                 builder.baseBackupTar(() -> java.nio.file.Files.newInputStream(tar));
             }
-            boolean store = wal.archive != null && (keys.given() || identity != null || Verify.isWalStore(wal.archive));
+            boolean store = wal.archive != null && (keysForWal || Verify.isWalStore(wal.archive));
             if (wal.archive != null && wal.archive.toString().matches("[A-Za-z][A-Za-z0-9+.-]*:/.*")) {
                 throw usage(spec, "--archive of a drill is a directory; for an S3 WAL store give --restore-command"
                     + " 'drkit wal-fetch --store s3://bucket/prefix --passphrase-file FILE %f %p'");
@@ -370,8 +452,9 @@ final class PitrCommand implements Runnable {
                 throw usage(spec, "--archive " + wal.archive + " is a drkit WAL store: give --passphrase-file,"
                     + " --passphrase-env or --identity to read it");
             }
-            if (!store && (keys.given() || identity != null)) {
-                throw usage(spec, "the key options apply only to an --archive that is a drkit WAL store");
+            if (!store && keysForWal) {
+                throw usage(spec, "the key options apply only to an --archive that is a drkit WAL store or a"
+                    + " --base-backup-store");
             }
             try (ServerSideFetch fetch = store ? ServerSideFetch.prepare(spec, wal.archive, keys, identity) : null) {
                 try {

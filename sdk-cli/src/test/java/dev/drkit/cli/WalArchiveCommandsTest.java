@@ -1,9 +1,12 @@
 package dev.drkit.cli;
 
+import dev.drkit.backup.BackupEngine;
 import dev.drkit.backup.DecryptionKey;
 import dev.drkit.backup.Encryption;
 import dev.drkit.backup.OpenPgpKeyPair;
 import dev.drkit.backup.postgres.ArchiveReport;
+import dev.drkit.backup.postgres.PgBackupSource;
+import dev.drkit.backup.postgres.PgServer;
 import dev.drkit.backup.postgres.WalArchive;
 import dev.drkit.backup.postgres.WalArchiveVerifier;
 import dev.drkit.backup.postgres.WalReadAhead;
@@ -66,6 +69,10 @@ class WalArchiveCommandsTest {
     private static Instant beforeMarker;
     private static String lastSegment;
     private static Path fetchRuns;
+    /** A backup store apart from the WAL store, with a base backup and a dump drkit made. */
+    private static Path backups;
+    private static String storedBase;
+    private static String storedDump;
 
     private final StringWriter out = new StringWriter();
     private final StringWriter err = new StringWriter();
@@ -102,6 +109,7 @@ class WalArchiveCommandsTest {
         }
         assertThat(done && p.exitValue() == 0).as(Files.readString(root.resolve("pg_basebackup.out"))
             + primary.logTail(30)).isTrue();
+        storeABaseBackupAndADump();
 
         // the workload: writes across several segments while the archiver pushes them
         for (int round = 0; round < 4; round++) {
@@ -167,6 +175,21 @@ class WalArchiveCommandsTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         while (restored.isInRecovery() && System.nanoTime() < deadline) {
             Thread.sleep(200);
+        }
+    }
+
+    /** As drkit pg backup --base-backup and --dbname make them, encrypted with the WAL store's passphrase. */
+    private static void storeABaseBackupAndADump() throws IOException {
+        String password = "backup role password";
+        primary.execute("CREATE ROLE backup LOGIN SUPERUSER REPLICATION PASSWORD '" + password + "'");
+        backups = root.resolve("backups");
+        try (BackupStore target = FileSystemStore.open(backups);
+             Secret passphrase = Secret.ofString(PASSPHRASE, "backups");
+             Secret login = Secret.ofString(password, "login")) {
+            BackupEngine engine = BackupEngine.builder(target).encryption(Encryption.passphrase(passphrase)).build();
+            PgServer server = PgServer.builder(PgCluster.HOST, primary.port(), "backup").password(login).build();
+            storedBase = engine.backup(PgBackupSource.baseBackup(server).withRowCounts(false).source()).id();
+            storedDump = engine.backup(PgBackupSource.dump(server, "postgres").withRowCounts(false).source()).id();
         }
     }
 
@@ -394,6 +417,100 @@ class WalArchiveCommandsTest {
 
         assertThat(code).isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString()).contains("is a drkit WAL store: give --passphrase-file");
+    }
+
+    // --------------------------------------------------------------------------- a base backup drkit stored
+
+    @Test
+    void pitrVerifyReadsABaseBackupDrkitStoredWithoutStagingIt() throws IOException {
+        int code = drkit("pitr", "verify", "--archive", store.toString(), "--base-backup", storedBase,
+            "--base-backup-store", backups.toString(), "--passphrase-file", passphraseFile.toString(),
+            "--target-time", beforeMarker.toString(), "--json");
+
+        assertThat(code).as(out + "\n" + err).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains("backup " + storedBase + " in ").contains("\"consistent\":true")
+            .contains("\"reachable\":true");
+    }
+
+    @Test
+    void aDrillFromABaseBackupDrkitStoredRestoresItAndReplaysTheWalStore() throws Exception {
+        List<String> backupsBefore = names(backups);
+
+        int code = drkit("pitr", "drill", "--base-backup", storedBase, "--base-backup-store", backups.toString(),
+            "--archive", store.toString(), "--passphrase-file", passphraseFile.toString(),
+            "--target-time", beforeMarker.toString(), "--expect-rows", "t=" + rowsBeforeMarker,
+            "--check-sql", "SELECT count(*) FROM t WHERE id = -1", "--expect", "0");
+
+        assertThat(code).as(out + "\n" + err).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains("from backup " + storedBase + " in ");
+        assertThat(names(backups)).isEqualTo(backupsBefore);
+    }
+
+    @Test
+    void aStoredBackupThatIsNotABaseBackupIsAUsageErrorNamingItsKind() {
+        int verify = drkit("pitr", "verify", "--archive", store.toString(), "--base-backup", storedDump,
+            "--base-backup-store", backups.toString(), "--passphrase-file", passphraseFile.toString());
+        int drill = drkit("pitr", "drill", "--base-backup", storedDump, "--base-backup-store", backups.toString(),
+            "--archive", store.toString(), "--passphrase-file", passphraseFile.toString(),
+            "--target-time", beforeMarker.toString());
+
+        assertThat(verify).isEqualTo(ExitCodes.USAGE);
+        assertThat(drill).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("backup " + storedDump + " in ")
+            .contains("is not a base backup (its pg.kind label is \"dump\")");
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void aStoredBaseBackupWithAWrongKeyFailsSayingSo() throws IOException {
+        Path wrong = root.resolve("wrong-base.pass");
+        Files.writeString(wrong, "not the passphrase\n");
+        Files.setPosixFilePermissions(wrong, PosixFilePermissions.fromString("rw-------"));
+        // a plain WAL directory, so that only the base backup needs the key
+        Path plain = Files.createDirectories(root.resolve("plain-wal-for-wrong-key"));
+
+        int verify = drkit("pitr", "verify", "--archive", plain.toString(), "--base-backup", storedBase,
+            "--base-backup-store", backups.toString(), "--passphrase-file", wrong.toString());
+        String verifyErr = err.toString();
+        err.getBuffer().setLength(0);
+        int drill = drkit("pitr", "drill", "--base-backup", storedBase, "--base-backup-store", backups.toString(),
+            "--archive", plain.toString(), "--passphrase-file", wrong.toString(),
+            "--target-time", beforeMarker.toString());
+
+        assertThat(verify).as(verifyErr).isEqualTo(ExitCodes.DATA);
+        assertThat(verifyErr).contains(storedBase).contains("passphrase").doesNotContain("not the passphrase");
+        assertThat(drill).as(err.toString()).isEqualTo(ExitCodes.DATA);
+        assertThat(err.toString()).contains(storedBase).contains("passphrase").doesNotContain("not the passphrase");
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void aDamagedStoredBaseBackupFailsVerifyAndTheDrill() throws Exception {
+        Path damaged = root.resolve("backups-damaged");
+        run(List.of("cp", "-r", backups.toString(), damaged.toString()));
+        Path data;
+        try (Stream<Path> files = Files.walk(damaged.resolve(storedBase))) {
+            data = files.filter(f -> f.getFileName().toString().startsWith("data")).findFirst().orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(data);
+        bytes[bytes.length / 2] ^= 0x01;
+        Files.write(data, bytes);
+
+        int verify = drkit("pitr", "verify", "--archive", store.toString(), "--base-backup", storedBase,
+            "--base-backup-store", damaged.toString(), "--passphrase-file", passphraseFile.toString());
+        String verifyOut = out.toString();
+        String verifyErr = err.toString();
+        out.getBuffer().setLength(0);
+        err.getBuffer().setLength(0);
+        int drill = drkit("pitr", "drill", "--base-backup", storedBase, "--base-backup-store", damaged.toString(),
+            "--archive", store.toString(), "--passphrase-file", passphraseFile.toString(),
+            "--target-time", beforeMarker.toString());
+
+        assertThat(verify).as(verifyOut + verifyErr).isEqualTo(ExitCodes.DATA);
+        assertThat(verifyOut).doesNotStartWith("OK");
+        assertThat(verifyErr).contains(storedBase).contains("damaged");
+        assertThat(drill).as(out + "\n" + err).isEqualTo(ExitCodes.DATA);
+        assertThat(err.toString()).contains(storedBase).contains("damaged");
     }
 
     private static List<String> names(Path dir) throws IOException {

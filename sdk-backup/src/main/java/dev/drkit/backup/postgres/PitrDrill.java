@@ -1,5 +1,7 @@
 package dev.drkit.backup.postgres;
 
+import dev.drkit.backup.BackupEngine;
+import dev.drkit.backup.DecryptionKey;
 import dev.drkit.backup.internal.store.LocalFiles;
 import dev.drkit.backup.postgres.internal.BackupTimes;
 import dev.drkit.backup.postgres.internal.BaseBackupFiles;
@@ -255,7 +257,8 @@ public final class PitrDrill {
     public PitrDrillReport run() {
         RecoveryTimeline timeline = RecoveryTimeline.start();
         DrillSteps steps = new DrillSteps(timeline);
-        String source = baseBackupDirectory != null ? baseBackupDirectory.toString() : "tar stream";
+        String source = baseBackupDirectory != null ? baseBackupDirectory.toString()
+            : baseBackupTar instanceof StoredBaseBackup ? ((StoredBaseBackup) baseBackupTar).describe() : "tar stream";
         Map<String, String> settings = new java.util.LinkedHashMap<>();
         settings.put("restore_command", restoreCommand());
         settings.put("recovery_target_time", TARGET_FORMAT.format(targetTime));
@@ -375,6 +378,14 @@ public final class PitrDrill {
         } catch (BaseBackupFiles.UnusableBackupException e) {
             throw new PitrDrillException(PitrDrillException.Reason.BAD_BASE_BACKUP,
                 "PITR drill '" + name + "': " + e.getMessage(), e);
+        } catch (dev.drkit.backup.BackupException e) {
+            if (!(baseBackupTar instanceof StoredBaseBackup) || e.kind() != dev.drkit.core.DrkitException.Kind.DATA
+                || e instanceof PitrDrillException) {
+                throw e;
+            }
+            // a wrong key or a damaged backup: the stored backup cannot deliver the base backup
+            throw new PitrDrillException(PitrDrillException.Reason.BAD_BASE_BACKUP, "PITR drill '" + name + "': "
+                + source + " cannot be restored: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new PitrDrillException(PitrDrillException.Reason.BAD_BASE_BACKUP, "PITR drill '" + name
                 + "': cannot read the base backup " + source + ": " + e.getMessage(), e);
@@ -403,6 +414,12 @@ public final class PitrDrill {
             }
             BaseBackupFiles.copyDirectory(baseBackupDirectory, directory);
         } else {
+            if (baseBackupTar instanceof StoredBaseBackup) {
+                String notBase = ((StoredBaseBackup) baseBackupTar).notABaseBackup();
+                if (notBase != null) {
+                    throw new BaseBackupFiles.UnusableBackupException(notBase);
+                }
+            }
             try (InputStream in = Objects.requireNonNull(baseBackupTar).open()) {
                 BaseBackupFiles.extractTar(in, directory);
             }
@@ -703,6 +720,25 @@ public final class PitrDrill {
          */
         public Builder baseBackupTar(TarStream stream) {
             this.baseBackupTar = Objects.requireNonNull(stream, "stream");
+            this.baseBackupDirectory = null;
+            return this;
+        }
+
+        /**
+         * A base backup that drkit stored ({@code drkit pg backup --base-backup}, {@link PgLabels#KIND}
+         * {@code basebackup}), decrypted by {@link BackupEngine#restore(String, DecryptionKey, java.io.OutputStream)}
+         * straight into the drill's extraction, once per run, without a copy of the tar on disk. The engine checks
+         * the backup's checksums at its end, and the drill fails if they do not match. A backup of another kind is a
+         * {@link PitrDrillException} ({@link PitrDrillException.Reason#BAD_BASE_BACKUP}); a wrong key or damage is
+         * the engine's {@link dev.drkit.backup.BackupException}. Replaces a directory or tar stream given before.
+         *
+         * @param engine the engine over the store that holds the backup (it may differ from the WAL store)
+         * @param id     the backup's id
+         * @param key    the key that opens it
+         * @since 0.1
+         */
+        public Builder baseBackup(BackupEngine engine, String id, DecryptionKey key) {
+            this.baseBackupTar = new StoredBaseBackup(engine, id, key);
             this.baseBackupDirectory = null;
             return this;
         }

@@ -75,6 +75,7 @@ public final class WalArchiveVerifier {
     private final @Nullable Path archive;
     private final @Nullable WalArchive walArchive;
     private final @Nullable Path baseBackup;
+    private final @Nullable StoredBaseBackup storedBaseBackup;
     private final @Nullable Path stateFile;
     private final Clock clock;
     private final @Nullable Instant targetTime;
@@ -87,6 +88,7 @@ public final class WalArchiveVerifier {
         this.archive = b.archive;
         this.walArchive = b.walArchive;
         this.baseBackup = b.baseBackup;
+        this.storedBaseBackup = b.storedBaseBackup;
         this.stateFile = b.stateFile;
         this.clock = b.clock;
         this.targetTime = b.targetTime;
@@ -113,6 +115,9 @@ public final class WalArchiveVerifier {
      * @throws dev.drkit.backup.BackupDecryptionException if the key of a {@linkplain Builder#archive(WalArchive) WAL
      *                                                 store} does not open its files
      * @throws dev.drkit.backup.BackupIoException         if a WAL store cannot be read
+     * @throws dev.drkit.backup.BackupException           if a {@linkplain Builder#baseBackup(dev.drkit.backup.BackupEngine,
+     *                                                 String, dev.drkit.backup.DecryptionKey) stored base backup} cannot
+     *                                                 be restored: a wrong key, damage, an unreadable store
      * @since 0.1
      */
     public ArchiveReport verify() {
@@ -255,7 +260,7 @@ public final class WalArchiveVerifier {
             BaseBackup backup = readBaseBackup();
             // the base backup's files are checked on another thread while the WAL is walked
             FutureTask<List<String>> fileCheck = null;
-            if (backup != null && checkBackupFiles) {
+            if (backup != null && checkBackupFiles && backup.directory().isPresent()) {
                 fileCheck = new FutureTask<>(backup::checkFiles);
                 Thread checker = new Thread(fileCheck, "drkit-base-backup-check");
                 checker.setDaemon(true);
@@ -414,7 +419,8 @@ public final class WalArchiveVerifier {
                 writeState(sysid, start, good);
             }
             List<VerifiedRange> ranges = ranges(good.firstLsn, walkedTo);
-            return new ArchiveReport(now, location, baseBackup == null ? null : baseBackup.toString(), sysid,
+            return new ArchiveReport(now, location, baseBackup != null ? baseBackup.toString()
+                : storedBaseBackup != null ? storedBaseBackup.describe() : null, sysid,
                 history.timeline(), start, backupEnd, walk.consistent, walkedTo, ranges, faults, warnings, earliest,
                 newest, rpo, verdict, segmentsRead, walker.bytesRead(), resumed,
                 Duration.ofNanos(System.nanoTime() - started));
@@ -495,6 +501,9 @@ public final class WalArchiveVerifier {
         // ---------------------------------------------------------------- listing
 
         private @Nullable BaseBackup readBaseBackup() throws IOException {
+            if (storedBaseBackup != null) {
+                return readStoredBaseBackup(storedBaseBackup);
+            }
             if (baseBackup == null) {
                 return null;
             }
@@ -502,6 +511,25 @@ public final class WalArchiveVerifier {
                 return BaseBackup.read(baseBackup, false);
             } catch (BaseBackup.UnreadableBackupException e) {
                 throw new WalArchiveException(e.getMessage(), baseBackup.toString(), e);
+            }
+        }
+
+        /**
+         * Streams a stored base backup's tar through {@link BaseBackup#readTar}: nothing staged on disk, its files
+         * checked against its manifest as they pass, and the engine's own checks judged at the stream's end.
+         */
+        private BaseBackup readStoredBaseBackup(StoredBaseBackup stored) throws IOException {
+            String notBase = stored.notABaseBackup();
+            if (notBase != null) {
+                throw new WalArchiveException(notBase, stored.describe(), null);
+            }
+            try (InputStream in = stored.open()) {
+                return BaseBackup.readTar(in, stored.describe(), checkBackupFiles);
+            } catch (BaseBackup.UnreadableBackupException e) {
+                throw new WalArchiveException(e.getMessage(), stored.describe(), e);
+            } catch (dev.drkit.backup.BackupException e) {
+                throw new WalArchiveException(stored.describe() + " cannot be restored: " + e.getMessage(),
+                    stored.describe(), e.kind(), e);
             }
         }
 
@@ -1028,6 +1056,7 @@ public final class WalArchiveVerifier {
         private @Nullable Path archive;
         private @Nullable WalArchive walArchive;
         private @Nullable Path baseBackup;
+        private @Nullable StoredBaseBackup storedBaseBackup;
         private @Nullable Path stateFile;
         private Clock clock = Clock.systemUTC();
         private @Nullable Instant targetTime;
@@ -1064,6 +1093,26 @@ public final class WalArchiveVerifier {
          */
         public Builder baseBackup(Path directory) {
             this.baseBackup = Objects.requireNonNull(directory, "baseBackup");
+            this.storedBaseBackup = null;
+            return this;
+        }
+
+        /**
+         * A base backup that drkit stored ({@code drkit pg backup --base-backup}, {@link PgLabels#KIND}
+         * {@code basebackup}) instead of a directory: its tar is decrypted and read as a stream when {@link #verify()}
+         * runs, nothing written to disk; {@code backup_label}, {@code backup_manifest} and {@code pg_control} come from
+         * it, and every file is checked against the manifest (size, and the CRC-32C pg_basebackup records by
+         * default). A backup of another kind is a {@link WalArchiveException}; a wrong key or a damaged backup the
+         * engine's {@link dev.drkit.backup.BackupException}. Replaces a directory given before.
+         *
+         * @param engine the engine over the store that holds the backup (it may differ from the WAL store)
+         * @param id     the backup's id
+         * @param key    the key that opens it
+         * @since 0.1
+         */
+        public Builder baseBackup(dev.drkit.backup.BackupEngine engine, String id, dev.drkit.backup.DecryptionKey key) {
+            this.storedBaseBackup = new StoredBaseBackup(engine, id, key);
+            this.baseBackup = null;
             return this;
         }
 

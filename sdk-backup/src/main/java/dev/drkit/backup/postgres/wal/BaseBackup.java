@@ -44,7 +44,7 @@ public final class BaseBackup {
     private static final long MAX_MANIFEST_BYTES = 512L << 20;
     private static final int MAX_LABEL_BYTES = 64 * 1024;
 
-    private final Path directory;
+    private final @Nullable Path directory;
     private final long startLsn;
     private final long checkpointLsn;
     private final int startTimeline;
@@ -54,10 +54,13 @@ public final class BaseBackup {
     private final long systemIdentifier;
     private final List<String> problems;
     private final @Nullable Manifest manifest;
+    /** For a backup read from its tar stream: what the file check found as the stream passed. */
+    private final @Nullable List<String> streamedFileProblems;
 
-    private BaseBackup(Path directory, long startLsn, long checkpointLsn, int startTimeline,
+    private BaseBackup(@Nullable Path directory, long startLsn, long checkpointLsn, int startTimeline,
                        @Nullable Instant startTime, long endLsn, int endTimeline, long systemIdentifier,
-                       List<String> problems, @Nullable Manifest manifest) {
+                       List<String> problems, @Nullable Manifest manifest,
+                       @Nullable List<String> streamedFileProblems) {
         this.directory = directory;
         this.startLsn = startLsn;
         this.checkpointLsn = checkpointLsn;
@@ -68,6 +71,7 @@ public final class BaseBackup {
         this.systemIdentifier = systemIdentifier;
         this.problems = List.copyOf(problems);
         this.manifest = manifest;
+        this.streamedFileProblems = streamedFileProblems == null ? null : List.copyOf(streamedFileProblems);
     }
 
     /** A base backup that cannot be used at all: no label and no manifest, or no {@code pg_control}. */
@@ -114,6 +118,134 @@ public final class BaseBackup {
             problems.add("backup_manifest is unreadable: " + e.getMessage());
         }
 
+        Header header = header(directory.toString(), label, manifest, problems);
+        long sysid;
+        try {
+            byte[] control = readBounded(directory.resolve("global/pg_control"), 8192);
+            sysid = systemIdentifier(control, directory.toString());
+        } catch (NoSuchFileException e) {
+            throw new UnreadableBackupException("base backup " + directory + " has no global/pg_control", e);
+        }
+        if (manifest != null && checkFiles) {
+            checkFiles(directory, manifest, problems);
+        }
+        return new BaseBackup(directory, header.start, header.checkpoint, header.timeline, header.startTime,
+            header.end, header.endTimeline, sysid, problems, manifest, null);
+    }
+
+    /**
+     * Reads and checks a base backup from the tar stream {@code pg_basebackup -D - -Ft} writes (with
+     * {@code backup_manifest} in it), such as a stored drkit base backup as it is decrypted, without writing its files
+     * anywhere: {@code backup_label}, {@code backup_manifest} and {@code global/pg_control} are kept in memory, and
+     * every other file's size and CRC-32C are taken as it passes and compared with the manifest at the end. Files
+     * whose manifest checksum is not CRC-32C (pg_basebackup's default) are checked by size. Reads {@code in} to its
+     * end, so that a stream checked at its end (a drkit restore) is judged; does not close it.
+     *
+     * @param description what the stream is, for messages, such as {@code backup 20261123T140500Z-ab12}
+     * @param checkFiles  whether to check every file against the manifest
+     * @throws UnreadableBackupException if the stream is not a tar, or holds neither a readable label nor a manifest
+     *                                   with the WAL range, or no {@code global/pg_control}
+     */
+    public static BaseBackup readTar(InputStream in, String description, boolean checkFiles)
+        throws IOException, UnreadableBackupException {
+        List<String> problems = new ArrayList<>();
+        byte[] labelBytes = null;
+        byte[] manifestBytes = null;
+        byte[] control = null;
+        Map<String, long[]> seen = new LinkedHashMap<>();
+        org.apache.commons.compress.archivers.tar.TarArchiveInputStream tar =
+            new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(in, "UTF-8");
+        byte[] buffer = new byte[1 << 16];
+        while (true) {
+            org.apache.commons.compress.archivers.tar.TarArchiveEntry entry;
+            try {
+                entry = tar.getNextEntry();
+            } catch (IllegalArgumentException e) {
+                throw new UnreadableBackupException(description + " is not a readable tar stream: " + e.getMessage(),
+                    e);
+            }
+            if (entry == null) {
+                break;
+            }
+            if (!entry.isFile() || entry.isLink() || entry.isSymbolicLink()) {
+                continue;
+            }
+            String name = entry.getName();
+            while (name.startsWith("./")) {
+                name = name.substring(2);
+            }
+            byte[] head = new byte[0];
+            if (name.equals("backup_label")) {
+                head = labelBytes = tar.readNBytes(MAX_LABEL_BYTES + 1);
+            } else if (name.equals("global/pg_control")) {
+                head = control = tar.readNBytes(8192);
+            } else if (name.equals("backup_manifest")) {
+                if (entry.getSize() > MAX_MANIFEST_BYTES) {
+                    problems.add("backup_manifest is unreadable: it is " + entry.getSize() + " bytes, more than "
+                        + MAX_MANIFEST_BYTES);
+                } else {
+                    manifestBytes = tar.readAllBytes();
+                }
+                continue;
+            }
+            if (checkFiles) {
+                CRC32C crc = new CRC32C();
+                crc.update(head, 0, head.length);
+                long size = head.length;
+                for (int n; (n = tar.read(buffer)) > 0; ) {
+                    crc.update(buffer, 0, n);
+                    size += n;
+                }
+                seen.put(name, new long[] {size, crc.getValue()});
+            }
+        }
+        in.transferTo(java.io.OutputStream.nullOutputStream());
+        Map<String, String> label = null;
+        if (labelBytes == null) {
+            problems.add("backup_label is missing: without it PostgreSQL starts from the last checkpoint in "
+                + "pg_control and the restored cluster may be inconsistent");
+        } else if (labelBytes.length > MAX_LABEL_BYTES) {
+            problems.add("backup_label is unreadable: it is more than " + MAX_LABEL_BYTES + " bytes");
+        } else {
+            try {
+                label = parseLabel(labelBytes);
+            } catch (IllegalArgumentException e) {
+                problems.add("backup_label is unreadable: " + e.getMessage());
+            }
+        }
+        Manifest manifest = null;
+        if (manifestBytes == null) {
+            if (problems.stream().noneMatch(p -> p.startsWith("backup_manifest"))) {
+                problems.add("backup_manifest is missing: the backup's files cannot be checked");
+            }
+        } else {
+            try {
+                manifest = parseManifest(manifestBytes, problems);
+            } catch (IllegalArgumentException e) {
+                problems.add("backup_manifest is unreadable: " + e.getMessage());
+            }
+        }
+        Header header = header(description, label, manifest, problems);
+        if (control == null) {
+            throw new UnreadableBackupException(description + " has no global/pg_control", null);
+        }
+        long sysid = systemIdentifier(control, description);
+        List<String> fileProblems = new ArrayList<>();
+        if (manifest != null && checkFiles) {
+            checkStreamedFiles(manifest, seen, fileProblems);
+        }
+        problems.addAll(fileProblems);
+        return new BaseBackup(null, header.start, header.checkpoint, header.timeline, header.startTime, header.end,
+            header.endTimeline, sysid, problems, manifest, fileProblems);
+    }
+
+    /** Where the backup's WAL starts and ends, from its label and manifest. */
+    private record Header(long start, long checkpoint, int timeline, @Nullable Instant startTime, long end,
+                          int endTimeline) {
+    }
+
+    private static Header header(String description, @Nullable Map<String, String> label, @Nullable Manifest manifest,
+                                 List<String> problems) throws UnreadableBackupException {
         long start = -1;
         long checkpoint = -1;
         int timeline = 0;
@@ -143,29 +275,52 @@ public final class BaseBackup {
             endTimeline = manifest.walEndTimeline;
         }
         if (start < 0) {
-            throw new UnreadableBackupException("base backup " + directory + " has neither a readable backup_label"
+            throw new UnreadableBackupException("base backup " + description + " has neither a readable backup_label"
                 + " nor a backup_manifest with WAL-Ranges: where its WAL starts is unknown", null);
         }
-        long sysid;
-        try {
-            byte[] control = readBounded(directory.resolve("global/pg_control"), 8192);
-            if (control.length < 8) {
-                throw new UnreadableBackupException("global/pg_control in " + directory + " is too short", null);
-            }
-            sysid = ByteBuffer.wrap(control, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        } catch (NoSuchFileException e) {
-            throw new UnreadableBackupException("base backup " + directory + " has no global/pg_control", e);
-        }
-        if (manifest != null && checkFiles) {
-            checkFiles(directory, manifest, problems);
-        }
-        return new BaseBackup(directory, start, checkpoint, timeline, startTime, end, endTimeline, sysid, problems,
-            manifest);
+        return new Header(start, checkpoint, timeline, startTime, end, endTimeline);
     }
 
-    /** The backup's directory. */
-    public Path directory() {
-        return directory;
+    private static long systemIdentifier(byte[] control, String description) throws UnreadableBackupException {
+        if (control.length < 8) {
+            throw new UnreadableBackupException("global/pg_control in " + description + " is too short", null);
+        }
+        return ByteBuffer.wrap(control, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+
+    /** The file check of {@link #checkFiles(Path, Manifest, List)}, against sizes and CRC-32Cs taken from a stream. */
+    private static void checkStreamedFiles(Manifest manifest, Map<String, long[]> seen, List<String> problems) {
+        Set<String> expected = new TreeSet<>();
+        for (ManifestFile file : manifest.files) {
+            expected.add(file.path());
+            long[] found = seen.get(file.path());
+            if (found == null) {
+                problems.add(file.path() + " is missing from the base backup");
+                continue;
+            }
+            if (found[0] != file.size()) {
+                problems.add(file.path() + " is " + found[0] + " bytes, the manifest says " + file.size());
+                continue;
+            }
+            if (file.algorithm().equalsIgnoreCase("CRC32C") && file.checksum() != null) {
+                String actual = HexFormat.of().formatHex(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN)
+                    .putInt((int) found[1]).array());
+                if (!actual.equalsIgnoreCase(file.checksum())) {
+                    problems.add(file.path() + " was modified: its CRC32C checksum is " + actual
+                        + ", the manifest says " + file.checksum());
+                }
+            }
+        }
+        for (String name : seen.keySet()) {
+            if (!expected.contains(name) && !IGNORED.contains(name) && !name.startsWith("pg_wal/")) {
+                problems.add(name + " is in the base backup but not in its manifest");
+            }
+        }
+    }
+
+    /** The backup's directory; empty for a backup read from its tar stream. */
+    public Optional<Path> directory() {
+        return Optional.ofNullable(directory);
     }
 
     /** {@code START WAL LOCATION}: where recovery from this backup starts reading WAL. */
@@ -212,8 +367,11 @@ public final class BaseBackup {
      * (its absence is already in {@link #problems()}).
      */
     public List<String> checkFiles() throws IOException {
+        if (streamedFileProblems != null) {
+            return streamedFileProblems;
+        }
         List<String> found = new ArrayList<>();
-        if (manifest != null) {
+        if (manifest != null && directory != null) {
             checkFiles(directory, manifest, found);
         }
         return found;
