@@ -545,6 +545,9 @@ final class PitrCommand implements Runnable {
                     Path copy = credentials.write("passphrase", key.passphrase());
                     options.append(" --passphrase-file ").append(ServerSideJava.shellQuote(copy.toString()));
                 }
+                // a damaged segment or a wrong key stops the scratch server with the reason in its log, instead of
+                // reading as the end of the archive (and a drill that "did not reach" its target)
+                options.append(" --stop-recovery-on-damage");
                 Path spool = readAheadSpool(work);
                 options.append(" --spool ").append(ServerSideJava.shellQuote(spool.toString()));
                 String drkit = ServerSideJava.commandLine(work.resolve("lib"), Drkit.class);

@@ -513,6 +513,27 @@ class WalArchiveCommandsTest {
         assertThat(err.toString()).contains(storedBase).contains("damaged");
     }
 
+    @Test
+    void aDrillOverADamagedStoredSegmentNamesTheDamage() throws Exception {
+        Path damaged = copyOfStore("damaged-drill");
+        Path object = damaged.resolve(lastSegment).resolve("wal.zst.pgp");
+        byte[] bytes = Files.readAllBytes(object);
+        bytes[bytes.length / 3] ^= 0x01;
+        Files.write(object, bytes);
+        Optional<String> user = PgCluster.serverUser();
+        if (user.isPresent()) {
+            run(List.of("chown", "-R", user.get(), damaged.toString()));
+        }
+
+        int code = drkit("pitr", "drill", "--base-backup", base.toString(), "--archive", damaged.toString(),
+            "--passphrase-file", passphraseFile.toString(), "--target-time", beforeMarker.toString());
+
+        assertThat(code).as(out + "\n" + err).isEqualTo(ExitCodes.DATA);
+        // not "recovery ran out of WAL": the server stopped on wal-fetch's refusal, which the message quotes
+        assertThat(err.toString()).contains("the restore_command failed hard fetching WAL")
+            .contains(lastSegment + "/wal.zst.pgp is damaged").doesNotContain("ran out of WAL");
+    }
+
     private static List<String> names(Path dir) throws IOException {
         try (Stream<Path> files = Files.walk(dir)) {
             return files.map(f -> dir.relativize(f) + " " + f.toFile().length()).sorted().toList();

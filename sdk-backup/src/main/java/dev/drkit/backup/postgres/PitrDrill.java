@@ -647,6 +647,11 @@ public final class PitrDrill {
             reason = PitrDrillException.Reason.TARGET_NOT_REACHED;
             what = "recovery ran out of WAL before the target time " + targetTime + " (the archive ends before it,"
                 + " or a segment is missing on the way)";
+        } else if (fatal.startsWith(ServerLog.RESTORE_FAILED)) {
+            reason = PitrDrillException.Reason.RESTORE_COMMAND_FAILED;
+            Optional<String> said = ServerLog.lastWalFetchError(log);
+            what = "the restore_command failed hard fetching WAL" + said.map(line -> " (\"" + Text.oneLine(line, 300)
+                + "\")").orElse("") + ", and recovery stopped before the target time " + targetTime;
         } else if (log.contains(ServerLog.BEFORE_CONSISTENT)) {
             reason = PitrDrillException.Reason.TARGET_BEFORE_BACKUP_END;
             what = "the target time " + targetTime + " is before the base backup's end (its consistent point)";

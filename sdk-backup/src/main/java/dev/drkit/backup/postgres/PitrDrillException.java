@@ -35,6 +35,12 @@ public class PitrDrillException extends BackupException {
         BACKUP_INCONSISTENT(Kind.DATA),
         /** The base backup is not usable: no {@code backup_label}, links, a hostile tar path, another major version. */
         BAD_BASE_BACKUP(Kind.DATA),
+        /**
+         * The {@code restore_command} failed hard fetching WAL ("could not restore file ... from archive"), as
+         * {@code drkit wal-fetch --stop-recovery-on-damage} does for a damaged segment or a wrong key, instead of
+         * saying the file is not there; the message quotes what it wrote in the server's log.
+         */
+        RESTORE_COMMAND_FAILED(Kind.DATA),
         /** The scratch server failed for another reason; the message has its log's last lines. */
         SERVER_FAILED(Kind.ENVIRONMENT),
         /** Replay did not pause at the target within the drill's timeout. */

@@ -19,6 +19,13 @@ public final class ServerLog {
     /** PostgreSQL's FATALs when the WAL ends before the base backup is consistent. */
     public static final String WAL_ENDS_BEFORE_BACKUP_END = "WAL ends before end of online backup";
     public static final String WAL_ENDS_BEFORE_CONSISTENT = "WAL ends before consistent recovery point";
+    /**
+     * PostgreSQL's FATAL when a {@code restore_command} failed hard (an exit status above 125, such as
+     * {@code drkit wal-fetch --stop-recovery-on-damage}'s 126, or a signal) instead of saying the file is not there.
+     */
+    public static final String RESTORE_FAILED = "could not restore file";
+    /** How {@code drkit wal-fetch} begins the line it writes on standard error, which the server's log receives. */
+    public static final String WAL_FETCH_ERROR = "drkit wal-fetch: ";
     /** PostgreSQL's LOG when replay paused at the target ({@code recovery_target_action = pause}). */
     public static final String PAUSED = "pausing at the end of recovery";
 
@@ -73,6 +80,16 @@ public final class ServerLog {
             found = m.group().trim();
         }
         return Optional.ofNullable(found);
+    }
+
+    /** The last line {@code drkit wal-fetch} wrote on standard error into the log, without its prefix, if any. */
+    public static Optional<String> lastWalFetchError(String log) {
+        int at = log.lastIndexOf(WAL_FETCH_ERROR);
+        if (at < 0) {
+            return Optional.empty();
+        }
+        int end = log.indexOf('\n', at);
+        return Optional.of(log.substring(at + WAL_FETCH_ERROR.length(), end < 0 ? log.length() : end).trim());
     }
 
     /** The first FATAL or PANIC message, if any. */
