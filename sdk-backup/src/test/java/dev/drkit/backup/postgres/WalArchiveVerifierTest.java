@@ -1,5 +1,6 @@
 package dev.drkit.backup.postgres;
 
+import dev.drkit.backup.postgres.wal.BaseBackup;
 import dev.drkit.backup.postgres.wal.Lsn;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.ReplicaOptions;
@@ -330,6 +331,63 @@ class WalArchiveVerifierTest {
         ArchiveFault fault = onlyFault(report);
         assertThat(fault.kind()).isEqualTo(ArchiveFault.Kind.BASE_BACKUP);
         assertThat(fault.message()).contains(relative + " was modified");
+    }
+
+    @Test
+    void aBaseBackupReadFromItsTarStreamFindsWhatItsDirectoryHas() throws Exception {
+        BaseBackup fromDirectory = BaseBackup.read(pitr.baseBackup, true);
+
+        BaseBackup fromTar = BaseBackup.readTar(new java.io.ByteArrayInputStream(tarOf(pitr.baseBackup)), "tar", true);
+
+        assertThat(fromTar.problems()).isEmpty();
+        assertThat(fromDirectory.problems()).isEmpty();
+        assertThat(fromTar.directory()).isEmpty();
+        assertThat(fromTar.startLsn()).isEqualTo(fromDirectory.startLsn());
+        assertThat(fromTar.endLsn()).isEqualTo(fromDirectory.endLsn()).isGreaterThan(fromTar.startLsn());
+        assertThat(fromTar.startTimeline()).isEqualTo(fromDirectory.startTimeline());
+        assertThat(fromTar.checkpointLsn()).isEqualTo(fromDirectory.checkpointLsn());
+        assertThat(fromTar.systemIdentifier()).isEqualTo(pitr.promoted.systemIdentifier());
+        assertThat(fromTar.startTime()).isEqualTo(fromDirectory.startTime());
+    }
+
+    @Test
+    void anAlteredFileInABaseBackupTarStreamIsNamed() throws Exception {
+        Path base = pitr.copyOfBaseBackup("altered-tar");
+        Path file = largestRelationFile(base);
+        flip(PitrArchive.materialize(file), 100);
+        String relative = base.relativize(file).toString();
+
+        BaseBackup fromTar = BaseBackup.readTar(new java.io.ByteArrayInputStream(tarOf(base)), "tar", true);
+
+        assertThat(fromTar.problems()).singleElement().asString().contains(relative + " was modified: its CRC32C");
+        assertThat(fromTar.checkFiles()).isEqualTo(fromTar.problems());
+    }
+
+    /** The tar of a plain-format base backup, as pg_basebackup -Ft would write its files. */
+    private static byte[] tarOf(Path base) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (org.apache.commons.compress.archivers.tar.TarArchiveOutputStream tar =
+                 new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(bytes);
+             java.util.stream.Stream<Path> files = Files.walk(base)) {
+            tar.setLongFileMode(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.LONGFILE_POSIX);
+            for (Path f : (Iterable<Path>) files.sorted()::iterator) {
+                if (f.equals(base)) {
+                    continue;
+                }
+                String name = base.relativize(f).toString() + (Files.isDirectory(f) ? "/" : "");
+                org.apache.commons.compress.archivers.tar.TarArchiveEntry entry =
+                    new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name);
+                if (!Files.isDirectory(f)) {
+                    entry.setSize(Files.size(f));
+                }
+                tar.putArchiveEntry(entry);
+                if (!Files.isDirectory(f)) {
+                    Files.copy(f, tar);
+                }
+                tar.closeArchiveEntry();
+            }
+        }
+        return bytes.toByteArray();
     }
 
     @Test
