@@ -547,7 +547,7 @@ final class PitrCommand implements Runnable {
                 }
                 // a damaged segment or a wrong key stops the scratch server with the reason in its log, instead of
                 // reading as the end of the archive (and a drill that "did not reach" its target)
-                options.append(" --stop-recovery-on-damage");
+                options.append(" --stop-recovery-on-error");
                 Path spool = readAheadSpool(work);
                 options.append(" --spool ").append(ServerSideJava.shellQuote(spool.toString()));
                 String drkit = ServerSideJava.commandLine(work.resolve("lib"), Drkit.class);

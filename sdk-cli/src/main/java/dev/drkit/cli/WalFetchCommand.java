@@ -42,7 +42,7 @@ import java.util.concurrent.Callable;
             + " --store /archive/wal --passphrase-file /etc/drkit/wal.pass %%f %%p'"})
 final class WalFetchCommand implements Callable<Integer> {
 
-    /** With {@code --stop-recovery-on-damage}: an exit status PostgreSQL treats as fatal for recovery. */
+    /** With {@code --stop-recovery-on-error}: an exit status PostgreSQL treats as fatal for recovery. */
     static final int STOP_RECOVERY = 126;
 
     @Spec
@@ -96,8 +96,13 @@ final class WalFetchCommand implements Callable<Integer> {
         try {
             return fetch();
         } catch (Exception e) {
+            // The kind in words, for whoever reads the server log (and a drill that classifies its failure).
+            String kind = e instanceof CommandLine.ParameterException ? "usage error"
+                : e instanceof DrkitException d && d.kind() == DrkitException.Kind.ENVIRONMENT ? "environment error"
+                : e instanceof DrkitException ? "data error" : "internal error";
             spec.commandLine().getErr().println(spec.qualifiedName() + ": " + (e instanceof CommandLine.ParameterException
-                ? e.getMessage() : ErrorReporter.describe(e)) + " (exit " + STOP_RECOVERY + ": recovery stops here)");
+                ? e.getMessage() : ErrorReporter.describe(e)) + " (" + kind + ", exit " + STOP_RECOVERY
+                + ": recovery stops here)");
             spec.commandLine().getErr().flush();
             return STOP_RECOVERY;
         }

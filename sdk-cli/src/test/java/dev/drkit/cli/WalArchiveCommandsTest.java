@@ -40,6 +40,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -534,6 +535,24 @@ class WalArchiveCommandsTest {
             .contains(lastSegment + "/wal.zst.pgp is damaged").doesNotContain("ran out of WAL");
     }
 
+    @Test
+    void aDrillOverAStoredSegmentItCannotReadIsAnEnvironmentFailureNotDamage() throws Exception {
+        Path unreadable = copyOfStore("unreadable-drill");
+        Optional<String> user = PgCluster.serverUser();
+        if (user.isPresent()) {
+            run(List.of("chown", "-R", user.get(), unreadable.toString()));
+        }
+        // the scratch server's wal-fetch (its own user when this JVM is root) gets "permission denied"
+        Files.setPosixFilePermissions(unreadable.resolve(lastSegment).resolve("wal.zst.pgp"), Set.of());
+
+        int code = drkit("pitr", "drill", "--base-backup", base.toString(), "--archive", unreadable.toString(),
+            "--passphrase-file", passphraseFile.toString(), "--target-time", beforeMarker.toString());
+
+        assertThat(code).as(out + "\n" + err).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(err.toString()).contains("the restore_command failed hard fetching WAL")
+            .contains("(environment error, exit 126").contains(lastSegment).doesNotContain("ran out of WAL");
+    }
+
     private static List<String> names(Path dir) throws IOException {
         try (Stream<Path> files = Files.walk(dir)) {
             return files.map(f -> dir.relativize(f) + " " + f.toFile().length()).sorted().toList();
@@ -725,7 +744,7 @@ class WalArchiveCommandsTest {
         err.getBuffer().setLength(0);
         assertThat(drkit("wal-fetch", "--stop-recovery-on-error", "--store", notADirectory.toString(), key[0], key[1],
             lastSegment, target.toString())).isEqualTo(WalFetchCommand.STOP_RECOVERY);
-        assertThat(err.toString()).contains("recovery stops here");
+        assertThat(err.toString()).contains("(environment error, exit 126: recovery stops here)");
         assertThat(drkit("wal-fetch", "--stop-recovery-on-error", "--store", store.toString(), "--passphrase-file",
             root.resolve("no-such-passphrase-file").toString(), lastSegment, target.toString()))
             .isEqualTo(WalFetchCommand.STOP_RECOVERY);

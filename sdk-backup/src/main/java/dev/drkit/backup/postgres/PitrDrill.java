@@ -648,8 +648,10 @@ public final class PitrDrill {
             what = "recovery ran out of WAL before the target time " + targetTime + " (the archive ends before it,"
                 + " or a segment is missing on the way)";
         } else if (fatal.startsWith(ServerLog.RESTORE_FAILED)) {
-            reason = PitrDrillException.Reason.RESTORE_COMMAND_FAILED;
             Optional<String> said = ServerLog.lastWalFetchError(log);
+            reason = said.filter(line -> line.contains(ServerLog.WAL_FETCH_ENVIRONMENT_ERROR)).isPresent()
+                ? PitrDrillException.Reason.RESTORE_COMMAND_UNAVAILABLE
+                : PitrDrillException.Reason.RESTORE_COMMAND_FAILED;
             what = "the restore_command failed hard fetching WAL" + said.map(line -> " (\"" + Text.oneLine(line, 300)
                 + "\")").orElse("") + ", and recovery stopped before the target time " + targetTime;
         } else if (log.contains(ServerLog.BEFORE_CONSISTENT)) {

@@ -37,10 +37,16 @@ public class PitrDrillException extends BackupException {
         BAD_BASE_BACKUP(Kind.DATA),
         /**
          * The {@code restore_command} failed hard fetching WAL ("could not restore file ... from archive"), as
-         * {@code drkit wal-fetch --stop-recovery-on-damage} does for a damaged segment or a wrong key, instead of
+         * {@code drkit wal-fetch --stop-recovery-on-error} does for a damaged segment or a wrong key, instead of
          * saying the file is not there; the message quotes what it wrote in the server's log.
          */
         RESTORE_COMMAND_FAILED(Kind.DATA),
+        /**
+         * The {@code restore_command} failed hard because the archive could not be used (a store that cannot be
+         * reached or read, a full disk), as {@code drkit wal-fetch --stop-recovery-on-error} reports it: the data
+         * was not judged.
+         */
+        RESTORE_COMMAND_UNAVAILABLE(Kind.ENVIRONMENT),
         /** The scratch server failed for another reason; the message has its log's last lines. */
         SERVER_FAILED(Kind.ENVIRONMENT),
         /** Replay did not pause at the target within the drill's timeout. */

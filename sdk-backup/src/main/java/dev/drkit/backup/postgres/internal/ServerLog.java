@@ -21,11 +21,16 @@ public final class ServerLog {
     public static final String WAL_ENDS_BEFORE_CONSISTENT = "WAL ends before consistent recovery point";
     /**
      * PostgreSQL's FATAL when a {@code restore_command} failed hard (an exit status above 125, such as
-     * {@code drkit wal-fetch --stop-recovery-on-damage}'s 126, or a signal) instead of saying the file is not there.
+     * {@code drkit wal-fetch --stop-recovery-on-error}'s 126, or a signal) instead of saying the file is not there.
      */
     public static final String RESTORE_FAILED = "could not restore file";
     /** How {@code drkit wal-fetch} begins the line it writes on standard error, which the server's log receives. */
     public static final String WAL_FETCH_ERROR = "drkit wal-fetch: ";
+    /**
+     * What {@code drkit wal-fetch --stop-recovery-on-error} adds to that line when the archive could not be used (an
+     * unreachable store, a full disk), as against damage or a wrong key ("data error").
+     */
+    public static final String WAL_FETCH_ENVIRONMENT_ERROR = "(environment error, exit 126";
     /** PostgreSQL's LOG when replay paused at the target ({@code recovery_target_action = pause}). */
     public static final String PAUSED = "pausing at the end of recovery";
 
