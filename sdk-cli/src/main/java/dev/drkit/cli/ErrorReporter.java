@@ -6,6 +6,7 @@ import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
 
 import java.io.PrintWriter;
+import java.util.List;
 
 /**
  * How every drkit command reports a failure: one readable line on standard error,
@@ -28,8 +29,32 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
         cli.setExitCodeExceptionMapper(ExitCodes::of);
         CommandLine.IParameterExceptionHandler usage = cli.getParameterExceptionHandler();
         cli.setParameterExceptionHandler((e, args) -> WalFetchCommand.usageExitCode(args,
-            usage.handleParseException(e, args)));
+            e instanceof CommandLine.UnmatchedArgumentException unmatched ? reportUnmatched(unmatched)
+                : usage.handleParseException(e, args)));
         return cli;
+    }
+
+    /**
+     * Reports arguments no option takes by the options' names only: picocli's own message repeats every value, and
+     * a value after a mistyped option ({@code --passphrase hunter2}) may be a secret that stderr, cron's mail or a
+     * server log would keep.
+     */
+    private static int reportUnmatched(CommandLine.UnmatchedArgumentException e) {
+        CommandLine cli = e.getCommandLine();
+        PrintWriter err = cli.getErr();
+        List<String> options = e.getUnmatched().stream().filter(a -> a.startsWith("-") && a.length() > 1)
+            .map(a -> "'" + (a.indexOf('=') > 0 ? a.substring(0, a.indexOf('=')) : a) + "'").toList();
+        long values = e.getUnmatched().stream().filter(a -> !a.startsWith("-") || a.length() == 1).count()
+            + e.getUnmatched().stream().filter(a -> a.startsWith("-") && a.indexOf('=') > 0).count();
+        String hidden = values == 0 ? "" : (options.isEmpty() ? "" : " and ") + values + " value"
+            + (values == 1 ? "" : "s") + " (not repeated here: a value may be a secret)";
+        err.println(options.isEmpty() ? "Unmatched argument" + (values == 1 ? ": " : "s: ") + hidden
+            : "Unknown option" + (options.size() == 1 ? ": " : "s: ") + String.join(", ", options) + hidden);
+        if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+            cli.usage(err);
+        }
+        err.flush();
+        return cli.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     @Override

@@ -41,6 +41,16 @@ class DrkitTest {
     }
 
     @Test
+    void aValueAfterAMistypedOptionIsNeverRepeated() {
+        int code = run(Drkit.commandLine(), "backup", "--store", "/nowhere", "--passphrase", "hunter2-secret",
+            "--pass-file=also-secret", "--source", "/etc/hostname");
+
+        assertThat(code).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("'--passphrase'", "'--pass-file'", "not repeated here")
+            .doesNotContain("hunter2-secret").doesNotContain("also-secret");
+    }
+
+    @Test
     void unknownOptionIsAUsageError() {
         int code = run(Drkit.commandLine(), "--no-such-option");
 
