@@ -4,11 +4,13 @@ import dev.drkit.backup.BackupEngine;
 import dev.drkit.backup.postgres.ArchiveReport;
 import dev.drkit.backup.postgres.PgLabels;
 import dev.drkit.backup.postgres.PitrDrill;
+import dev.drkit.backup.postgres.PitrDrillException;
 import dev.drkit.backup.postgres.PitrDrillReport;
 import dev.drkit.backup.postgres.WalArchive;
 import dev.drkit.backup.postgres.WalArchiveVerifier;
 import dev.drkit.backup.postgres.WalReadAhead;
 import dev.drkit.backup.store.BackupStore;
+import dev.drkit.core.DrkitException;
 import dev.drkit.core.secret.CredentialFiles;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.ServerSideJava;
@@ -488,7 +490,18 @@ final class PitrCommand implements Runnable {
                 builder.timeout(limit).targetTime(parseInstant(spec, targetTime));
                 spec.commandLine().getErr().println("drkit pitr drill: restoring to " + targetTime + " ...");
                 spec.commandLine().getErr().flush();
-                PitrDrillReport report = builder.build().run();
+                PitrDrillReport report;
+                try {
+                    report = builder.build().run();
+                } catch (DrkitException e) {
+                    // stdout still gets one answer, so a --json caller always reads an object; the message goes to
+                    // standard error as for any failure
+                    PrintWriter out = spec.commandLine().getOut();
+                    out.println(json ? PitrDrillReport.failureJson(e) : "FAILED: " + (e instanceof PitrDrillException d
+                        ? d.reason().name() : e.kind().name()) + " (the drill made no report: see standard error)");
+                    out.flush();
+                    throw e;
+                }
                 PrintWriter out = spec.commandLine().getOut();
                 out.println(json ? report.toJson() : report.toText().stripTrailing());
                 out.flush();

@@ -118,6 +118,31 @@ class PitrDrillCommandTest {
     }
 
     @Test
+    void aFailedDrillStillPrintsOneJsonObjectWithItsReason() throws Exception {
+        int code = run("pitr", "drill", "--base-backup", base.toString(), "--archive", archive.toString(),
+            "--target-time", target.plusSeconds(3600).toString(), "--json");
+
+        assertThat(code).isEqualTo(ExitCodes.DATA);
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(out.toString());
+        assertThat(json.get("format").asText()).startsWith("drkit.pitr-drill/");
+        assertThat(json.get("passed").asBoolean()).isFalse();
+        assertThat(json.get("reason").asText()).isEqualTo("TARGET_NOT_REACHED");
+        assertThat(json.get("kind").asText()).isEqualTo("data");
+        assertThat(json.get("error").asText()).contains("ran out of WAL");
+    }
+
+    @Test
+    void aBaseBackupPathThatDoesNotExistIsAnEnvironmentErrorAsForVerify() {
+        int code = run("pitr", "drill", "--base-backup", base.resolveSibling("no-such-base").toString(),
+            "--archive", archive.toString(), "--target-time", target.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(err.toString()).contains("no-such-base does not exist");
+        assertThat(out.toString()).contains("FAILED: ENVIRONMENT");
+    }
+
+    @Test
     void bothWalSourcesAreAUsageError() {
         int code = run("pitr", "drill", "--base-backup", base.toString(), "--archive", archive.toString(),
             "--restore-command", "cp x/%f %p", "--target-time", target.toString());

@@ -409,8 +409,10 @@ public final class PitrDrill {
     private void fetchInto(Path directory) throws IOException {
         if (baseBackupDirectory != null) {
             if (!Files.isDirectory(baseBackupDirectory)) {
-                throw new BaseBackupFiles.UnusableBackupException("base backup " + baseBackupDirectory
-                    + " is not a directory");
+                // a wrong path, not a bad backup: as for pitr verify, the data was not judged
+                throw new EnvironmentException("PITR drill '" + name + "': base backup " + baseBackupDirectory
+                    + (Files.exists(baseBackupDirectory) ? " is not a directory" : " does not exist"),
+                    Map.of("file", baseBackupDirectory.toString()), null);
             }
             BaseBackupFiles.copyDirectory(baseBackupDirectory, directory);
         } else {

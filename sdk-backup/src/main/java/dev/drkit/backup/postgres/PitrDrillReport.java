@@ -182,6 +182,32 @@ public final class PitrDrillReport {
     }
 
     /**
+     * A drill that failed before it could make a report (it threw), as JSON in this report's format, for
+     * {@code --json} callers that read one object whatever happened: {@code passed} false, the {@code reason} of a
+     * {@link PitrDrillException} (null for another failure), the failure's {@code kind} ({@code data},
+     * {@code environment}, ...) and its message as {@code error}.
+     *
+     * @since 0.1
+     */
+    public static String failureJson(dev.drkit.core.DrkitException failure) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", FORMAT);
+        root.put("passed", false);
+        if (failure instanceof PitrDrillException drill) {
+            root.put("reason", drill.reason().name());
+        } else {
+            root.putNull("reason");
+        }
+        root.put("kind", failure.kind().name().toLowerCase(java.util.Locale.ROOT));
+        root.put("error", failure.getMessage());
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
      * The report as JSON, described on the class.
      *
      * @since 0.1
