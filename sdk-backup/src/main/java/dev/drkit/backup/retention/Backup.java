@@ -8,13 +8,19 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
- * A backup as retention sees it: an id, the time it was taken, and its tags. Nothing else about a backup
- * (size, store, checksums) matters to a {@link RetentionPolicy}.
+ * A backup as retention sees it: an id, the time it was taken, its tags, and the series it belongs to. Nothing
+ * else about a backup (size, store, checksums) matters to a {@link RetentionPolicy}.
  *
- * <p>Instances are immutable and thread-safe. Two backups are equal when id, time and tags are.
+ * <p>A <b>series</b> is a run of backups of one thing (one directory, one database), like restic's snapshot groups:
+ * a policy is applied to each series on its own, so backups of one thing never push out backups of another.
+ * Backups made with {@link #of} are all in the unnamed series {@code ""}; {@link #inSeries(String)} puts one in a
+ * named series.
+ *
+ * <p>Instances are immutable and thread-safe. Two backups are equal when id, time, tags and series are.
  *
  * <pre>{@code
- * Backup nightly = Backup.of("2026-11-20-0300", Instant.parse("2026-11-20T03:00:00Z"), Set.of("nightly"));
+ * Backup nightly = Backup.of("2026-11-20-0300", Instant.parse("2026-11-20T03:00:00Z"), Set.of("nightly"))
+ *     .inSeries("directory vault");
  * }</pre>
  *
  * @since 0.1
@@ -36,6 +42,13 @@ public final class Backup {
     public static final int MAX_TAG_LENGTH = 100;
 
     /**
+     * The longest series name accepted: {@value} characters.
+     *
+     * @since 0.1
+     */
+    public static final int MAX_SERIES_LENGTH = 1000;
+
+    /**
      * The earliest time accepted, the start of year 0000 (UTC): far enough back for any backup, and it keeps
      * calendar arithmetic (years back from a time, in any zone) well within {@link java.time.LocalDateTime}'s range.
      *
@@ -53,11 +66,13 @@ public final class Backup {
     private final String id;
     private final Instant time;
     private final SortedSet<String> tags;
+    private final String series;
 
-    private Backup(String id, Instant time, SortedSet<String> tags) {
+    private Backup(String id, Instant time, SortedSet<String> tags, String series) {
         this.id = id;
         this.time = time;
         this.tags = tags;
+        this.series = series;
     }
 
     /**
@@ -98,7 +113,24 @@ public final class Backup {
         for (String tag : tags) {
             copy.add(checkTag(tag, "tag"));
         }
-        return new Backup(id, time, Collections.unmodifiableSortedSet(copy));
+        return new Backup(id, time, Collections.unmodifiableSortedSet(copy), "");
+    }
+
+    /**
+     * This backup in the series {@code series}: the same id, time and tags.
+     *
+     * @param series the series' name: up to {@value #MAX_SERIES_LENGTH} characters without control characters;
+     *               {@code ""} for the unnamed series every backup made by {@link #of} is in
+     * @throws IllegalArgumentException if {@code series} breaks these rules; the message names it
+     * @since 0.1
+     */
+    public Backup inSeries(String series) {
+        Objects.requireNonNull(series, "series");
+        if (series.length() > MAX_SERIES_LENGTH || series.chars().anyMatch(Character::isISOControl)) {
+            throw new IllegalArgumentException("series must be up to " + MAX_SERIES_LENGTH
+                + " characters without control characters, but was \"" + shown(series) + "\"");
+        }
+        return new Backup(id, time, tags, series);
     }
 
     /**
@@ -162,6 +194,16 @@ public final class Backup {
         return tags;
     }
 
+    /**
+     * The series this backup belongs to; {@code ""}, the unnamed series, unless {@link #inSeries(String)} said
+     * otherwise.
+     *
+     * @since 0.1
+     */
+    public String series() {
+        return series;
+    }
+
     @Override
     public boolean equals(Object other) {
         if (this == other) {
@@ -171,16 +213,17 @@ public final class Backup {
             return false;
         }
         Backup that = (Backup) other;
-        return id.equals(that.id) && time.equals(that.time) && tags.equals(that.tags);
+        return id.equals(that.id) && time.equals(that.time) && tags.equals(that.tags) && series.equals(that.series);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(id, time, tags);
+        return Objects.hash(id, time, tags, series);
     }
 
     @Override
     public String toString() {
-        return "Backup[" + id + " at " + time + (tags.isEmpty() ? "" : ", tags " + String.join(",", tags)) + "]";
+        return "Backup[" + id + " at " + time + (tags.isEmpty() ? "" : ", tags " + String.join(",", tags))
+            + (series.isEmpty() ? "" : ", series " + series) + "]";
     }
 }

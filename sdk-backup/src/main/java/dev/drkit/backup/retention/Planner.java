@@ -9,14 +9,17 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * The planning algorithm behind {@link RetentionPolicy#plan}: one pass over the backups, newest first, in which
- * every rule looks at every backup and the backup is kept if any rule wants it. See docs/retention.md.
+ * The planning algorithm behind {@link RetentionPolicy#plan}: for each series, one pass over its backups, newest
+ * first, in which every rule looks at every backup and the backup is kept if any rule wants it. See
+ * docs/retention.md.
  */
 final class Planner {
 
@@ -65,10 +68,34 @@ final class Planner {
         }
         sorted.sort(NEWEST_FIRST);
 
+        // Each series is planned on its own, as restic plans each group of snapshots: one series' backups never
+        // use up another's counts or buckets, and each series keeps its own newest backup.
+        Map<String, List<Backup>> bySeries = new LinkedHashMap<>();
+        for (Backup backup : sorted) {
+            bySeries.computeIfAbsent(backup.series(), series -> new ArrayList<>()).add(backup);
+        }
+        List<RetentionPlan.Decision> decisions = new ArrayList<>(sorted.size());
+        for (List<Backup> series : bySeries.values()) {
+            decisions.addAll(planSeries(policy, series, now));
+        }
+        decisions.sort(Comparator.comparing(RetentionPlan.Decision::backup, NEWEST_FIRST));
+        return new RetentionPlan(policy, now, anchor(sorted, now), decisions);
+    }
+
+    /**
+     * The time keep-within counts back from among {@code newestFirst}. restic counts back from the newest snapshot
+     * that is not in the future, so a backup with a wrong, future date cannot drag the window forward and out
+     * from under every real backup.
+     */
+    static Optional<Instant> anchor(List<Backup> newestFirst, Instant now) {
+        return newestFirst.stream().map(Backup::time).filter(t -> !t.isAfter(now)).findFirst();
+    }
+
+    /** The decisions for the backups of one series, {@code sorted} newest first. */
+    private static List<RetentionPlan.Decision> planSeries(RetentionPolicy policy, List<Backup> sorted,
+                                                           Instant now) {
         ZoneId zone = policy.zone();
-        // restic counts keep-within back from the newest snapshot that is not in the future, so a backup with
-        // a wrong, future date cannot drag the window forward and out from under every real backup.
-        Optional<Instant> anchor = sorted.stream().map(Backup::time).filter(t -> !t.isAfter(now)).findFirst();
+        Optional<Instant> anchor = anchor(sorted, now);
 
         List<Counted> counted = new ArrayList<>();
         addCounted(counted, Rule.LAST, policy.keepLast());
@@ -133,7 +160,7 @@ final class Planner {
             }
             decisions.add(new RetentionPlan.Decision(backup, reasons));
         }
-        return new RetentionPlan(policy, now, anchor, decisions);
+        return decisions;
     }
 
     private static void addCounted(List<Counted> rules, Rule rule, int count) {

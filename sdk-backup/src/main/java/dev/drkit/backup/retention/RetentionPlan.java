@@ -13,7 +13,8 @@ import java.util.stream.Collectors;
  * kept. Made by {@link RetentionPolicy#plan(java.util.Collection, Instant)}; it deletes nothing itself.
  *
  * <p>Every backup planned for appears in exactly one {@link Decision}. Decisions, {@link #toKeep()} and
- * {@link #toDelete()} are newest first (equal times: smaller id first). The newest backup is always kept.
+ * {@link #toDelete()} are newest first (equal times: smaller id first). The newest backup of each
+ * {@linkplain Backup#series() series} is always kept; each series was planned on its own.
  *
  * <p>Instances are immutable and thread-safe.
  *
@@ -36,6 +37,7 @@ public final class RetentionPlan {
     private final List<Backup> toKeep;
     private final List<Backup> toDelete;
     private final Map<String, Decision> byId;
+    private final List<String> series;
 
     RetentionPlan(RetentionPolicy policy, Instant now, Optional<Instant> anchor, List<Decision> decisions) {
         this.policy = policy;
@@ -51,6 +53,8 @@ public final class RetentionPlan {
             index.put(decision.backup().id(), decision);
         }
         this.byId = index;
+        this.series = this.decisions.stream().map(d -> d.backup().series()).distinct()
+            .collect(Collectors.toUnmodifiableList());
     }
 
     /**
@@ -74,12 +78,46 @@ public final class RetentionPlan {
     /**
      * The time the keep-within rules count back from: the newest backup's time, leaving out backups dated after
      * {@link #now()}. Empty when there are no backups, or all are dated in the future; every backup then counts
-     * as within.
+     * as within. When the plan has several {@linkplain #series() series}, each counts back from its own newest
+     * backup ({@link #withinAnchor(String)}), and this is the latest of those times.
      *
      * @since 0.1
      */
     public Optional<Instant> withinAnchor() {
         return anchor;
+    }
+
+    /**
+     * The time the keep-within rules count back from in {@code series}: its newest backup's time, leaving out
+     * backups dated after {@link #now()}. Empty when the series has no backups, or all are dated in the future.
+     *
+     * @since 0.1
+     */
+    public Optional<Instant> withinAnchor(String series) {
+        Objects.requireNonNull(series, "series");
+        return decisions.stream().map(Decision::backup).filter(b -> b.series().equals(series))
+            .map(Backup::time).filter(t -> !t.isAfter(now)).findFirst();
+    }
+
+    /**
+     * The series of the backups planned for, each once, in the order of their newest backups (newest first);
+     * unmodifiable. One element, {@code ""}, when every backup is in the unnamed series.
+     *
+     * @since 0.1
+     */
+    public List<String> series() {
+        return series;
+    }
+
+    /**
+     * The decisions for the backups of {@code series}, newest first; empty if it has none.
+     *
+     * @since 0.1
+     */
+    public List<Decision> decisions(String series) {
+        Objects.requireNonNull(series, "series");
+        return decisions.stream().filter(d -> d.backup().series().equals(series))
+            .collect(Collectors.toUnmodifiableList());
     }
 
     /**
@@ -120,7 +158,8 @@ public final class RetentionPlan {
 
     @Override
     public String toString() {
-        return "RetentionPlan[keep " + toKeep.size() + ", delete " + toDelete.size() + "; " + policy + "]";
+        return "RetentionPlan[keep " + toKeep.size() + ", delete " + toDelete.size()
+            + (series.size() > 1 ? " in " + series.size() + " series" : "") + "; " + policy + "]";
     }
 
     /**
@@ -185,7 +224,7 @@ public final class RetentionPlan {
             return Objects.hash(backup, reasons);
         }
 
-        /** For example {@code keep b-17 2026-11-20T03:00:00Z [daily 2026-11-20, weekly 2026-W47]}. */
+        /** For example {@code keep b-17 2026-11-20T03:00:00Z [daily 2026-11-20, weekly 2026-W47]}; no series. */
         @Override
         public String toString() {
             return (keep() ? "keep " : "delete ") + backup.id() + " " + backup.time()

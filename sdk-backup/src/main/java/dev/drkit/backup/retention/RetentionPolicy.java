@@ -15,9 +15,10 @@ import java.util.TreeSet;
  * Which backups to keep, with restic's {@code forget} rules: keep the last <i>n</i>; keep the newest backup of
  * each of the last <i>n</i> hours, days, ISO weeks, months and years that have backups; keep everything taken
  * within a duration of the newest backup (and the hourly to yearly variants of that); keep backups with given
- * tags. A backup is kept when any rule keeps it; every other backup is deleted, except that the newest backup is
- * always kept. {@link #plan(Collection, Instant)} applies the policy; {@code docs/retention.md} has the details
- * and a worked example.
+ * tags. A backup is kept when any rule keeps it; every other backup is deleted, except that the newest backup (of
+ * each series) is always kept. Each {@linkplain Backup#series() series} of backups is planned on its own.
+ * {@link #plan(Collection, Instant)} applies the policy; {@code docs/retention.md} has the details and a worked
+ * example.
  *
  * <p>Calendar buckets are taken on the wall clock of {@link #zone()}, UTC unless configured. A policy must keep
  * something: {@link Builder#build()} rejects a policy with no rule (restic refuses one too); to keep only the
@@ -130,8 +131,11 @@ public final class RetentionPolicy {
      * Plans which of {@code backups} to keep and which to delete. A pure function: the same arguments always
      * give an equal plan, and nothing is read from clocks, stores or the environment.
      *
-     * @param backups the backups to plan for, in any order; their ids must be distinct. Usually all backups of
-     *                one series (one source, one store); plan each series on its own, as restic's grouping does
+     * @param backups the backups to plan for, in any order; their ids must be distinct. Each
+     *                {@linkplain Backup#series() series} among them is planned on its own, as restic plans each
+     *                group of snapshots: the rules count, bucket and keep within every series separately, and
+     *                every series keeps its newest backup. Backups made with {@link Backup#of} are all in one
+     *                series
      * @param now     the current time; it matters only to the keep-within rules, which count back from the
      *                newest backup not after {@code now}, so that a backup dated in the future cannot push the
      *                window forward (restic does the same)

@@ -7,7 +7,9 @@
  * {@link dev.drkit.backup.retention.RetentionPlan}: one keep-or-delete {@link
  * dev.drkit.backup.retention.RetentionPlan.Decision} per backup, newest first, each kept backup with its
  * {@link dev.drkit.backup.retention.KeepReason reasons}. Nothing here deletes anything: the plan is handed to a
- * separate step that does, and logs it. Whatever the policy, the newest backup is never planned for deletion.
+ * separate step that does, and logs it. Backups are planned per {@linkplain dev.drkit.backup.retention.Backup#series()
+ * series} (a run of backups of one thing), and whatever the policy, the newest backup of a series is never planned
+ * for deletion.
  *
  * <pre>{@code
  * RetentionPolicy policy = RetentionPolicy.builder()

@@ -35,8 +35,8 @@ import static org.quicktheories.generators.SourceDSL.longs;
  * Invariants of retention planning, checked on random backups and policies: the plan is a partition of the
  * backups, the newest backup is always kept, every calendar keep is the newest backup of its bucket and a rule
  * keeps exactly its newest buckets, keep-within and keep-tag keep exactly what they should, adding an older
- * backup never changes the decision for a newer one (restic's oldest-backup rule aside), and the order of the
- * input does not matter.
+ * backup never changes the decision for a newer one (restic's oldest-backup rule aside), the order of the
+ * input does not matter, and each series of backups is planned as if it were alone, keeping its newest backup.
  *
  * <p>Each check takes the planner to test as a parameter; the meta-tests at the end feed it deliberately broken
  * planners and expect it to fail, so a check that cannot fail would be noticed. A {@link Scenario} is made from
@@ -251,6 +251,13 @@ class RetentionPlanProperties {
         tally.assertCoverage();
     }
 
+    @Test
+    void eachSeriesIsPlannedAsIfItWereAloneAndKeepsItsNewestBackup() {
+        Tally tally = new Tally();
+        checkSeries(REAL, EXAMPLES, Optional.empty(), tally);
+        tally.assertCoverage();
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // The checks, each parameterised by the planner under test.
 
@@ -392,6 +399,40 @@ class RetentionPlanProperties {
                         .containsExactly("newest backup");
                     assertThat(b).isEqualTo(scenario.sorted().get(0));
                 }
+            }
+        });
+    }
+
+    /** The scenario's backups spread over up to three series, one of them the unnamed one. */
+    static List<Backup> inSeries(Scenario scenario) {
+        SplittableRandom random = new SplittableRandom(scenario.seed() ^ 0x5E41E5L);
+        List<String> names = List.of("", "directory src", "file a.txt");
+        return scenario.backups().stream().map(b -> b.inSeries(names.get(random.nextInt(names.size()))))
+            .collect(Collectors.toList());
+    }
+
+    static void checkSeries(PlannerUnderTest planner, int examples, Optional<Long> fixedSeed, Tally tally) {
+        theory(examples, fixedSeed).checkAssert(seed -> {
+            Scenario scenario = Scenario.of(seed);
+            List<Backup> mixed = inSeries(scenario);
+            RetentionPlan plan = planner.plan(scenario.policy(), mixed, scenario.now());
+            tally.count(scenario, plan);
+            List<Backup> newestFirst = new ArrayList<>(mixed);
+            newestFirst.sort(NEWEST_FIRST);
+            assertThat(plan.decisions()).extracting(RetentionPlan.Decision::backup).as("%s", scenario)
+                .containsExactlyElementsOf(newestFirst);
+            List<String> series = newestFirst.stream().map(Backup::series).distinct().collect(Collectors.toList());
+            assertThat(plan.series()).as("%s", scenario).containsExactlyElementsOf(series);
+            for (String name : series) {
+                List<Backup> alone = newestFirst.stream().filter(b -> b.series().equals(name))
+                    .collect(Collectors.toList());
+                // Another series' backups never cost this one its newest backup ...
+                assertThat(plan.decision(alone.get(0).id()).orElseThrow().keep())
+                    .as("newest of series '%s' kept: %s", name, scenario).isTrue();
+                // ... nor change any decision: the series is planned as if it were alone in the store.
+                assertThat(plan.decisions(name)).as("series '%s' as if alone: %s", name, scenario)
+                    .isEqualTo(planner.plan(scenario.policy(), alone, scenario.now()).decisions());
+                assertThat(plan.withinAnchor(name)).as("%s", scenario).isEqualTo(anchor(alone, scenario.now()));
             }
         });
     }
@@ -544,6 +585,21 @@ class RetentionPlanProperties {
             return rebuild(real, reasons);
         };
         assertThatThrownBy(() -> checkAddingOlder(broken, EXAMPLES, Optional.of(META_SEED), new Tally()))
+            .isInstanceOf(AssertionError.class);
+    }
+
+    @Test
+    void theSeriesCheckFailsForAPlannerThatPlansTheWholeStoreAsOneSeries() {
+        PlannerUnderTest broken = (policy, backups, now) -> {
+            Map<String, Backup> byId = backups.stream().collect(Collectors.toMap(Backup::id, b -> b));
+            RetentionPlan flat = policy.plan(backups.stream().map(b -> Backup.of(b.id(), b.time(), b.tags()))
+                .collect(Collectors.toList()), now);
+            List<RetentionPlan.Decision> decisions = flat.decisions().stream()
+                .map(d -> new RetentionPlan.Decision(byId.get(d.backup().id()), d.reasons()))
+                .collect(Collectors.toList());
+            return new RetentionPlan(policy, now, flat.withinAnchor(), decisions);
+        };
+        assertThatThrownBy(() -> checkSeries(broken, EXAMPLES, Optional.of(META_SEED), new Tally()))
             .isInstanceOf(AssertionError.class);
     }
 

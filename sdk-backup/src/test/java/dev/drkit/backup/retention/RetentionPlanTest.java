@@ -571,6 +571,70 @@ class RetentionPlanTest {
     }
 
     @Nested
+    class Series {
+
+        @Test
+        void eachSeriesKeepsItsOwnNewestBackupsWhateverTheOthersHold() {
+            RetentionPolicy policy = RetentionPolicy.builder().keepLast(1).build();
+
+            RetentionPlan plan = plan(policy, NOW,
+                backup("file-2", "2026-11-22T03:00:00Z").inSeries("file a.txt"),
+                backup("file-1", "2026-11-21T03:00:00Z").inSeries("file a.txt"),
+                backup("dir-1", "2026-11-20T03:00:00Z").inSeries("directory src"));
+
+            assertThat(reasonsById(plan)).containsExactly(
+                entry("file-2", List.of("last 1")),
+                entry("file-1", List.of()),
+                entry("dir-1", List.of("last 1")));
+            assertThat(plan.series()).containsExactly("file a.txt", "directory src");
+            assertThat(plan.decisions("directory src")).extracting(d -> d.backup().id()).containsExactly("dir-1");
+        }
+
+        @Test
+        void withoutSeriesTheSameBackupsAreOneSeries() {
+            RetentionPolicy policy = RetentionPolicy.builder().keepLast(1).build();
+
+            RetentionPlan plan = plan(policy, NOW,
+                backup("file-2", "2026-11-22T03:00:00Z"),
+                backup("file-1", "2026-11-21T03:00:00Z"),
+                backup("dir-1", "2026-11-20T03:00:00Z"));
+
+            assertThat(kept(plan)).containsExactly("file-2");
+            assertThat(plan.series()).containsExactly("");
+        }
+
+        @Test
+        void keepWithinCountsBackFromTheNewestBackupOfEachSeries() {
+            RetentionPolicy policy = RetentionPolicy.builder().keepWithin(RetentionDuration.parse("1d")).build();
+
+            RetentionPlan plan = plan(policy, NOW,
+                backup("a-new", "2026-11-22T12:00:00Z").inSeries("a"),
+                backup("b-new", "2026-11-10T12:00:00Z").inSeries("b"),
+                backup("b-day-before", "2026-11-09T18:00:00Z").inSeries("b"),
+                backup("b-old", "2026-11-01T12:00:00Z").inSeries("b"));
+
+            assertThat(kept(plan)).containsExactly("a-new", "b-new", "b-day-before");
+            assertThat(plan.withinAnchor("b")).hasValue(Instant.parse("2026-11-10T12:00:00Z"));
+            assertThat(plan.withinAnchor()).hasValue(Instant.parse("2026-11-22T12:00:00Z"));
+            assertThat(plan.withinAnchor("none")).isEmpty();
+        }
+
+        @Test
+        void aSeriesNameIsCheckedAndPartOfTheBackup() {
+            Backup plain = backup("a", "2026-11-22T12:00:00Z");
+
+            assertThat(plain.series()).isEmpty();
+            assertThat(plain.inSeries("directory src")).isNotEqualTo(plain)
+                .hasToString("Backup[a at 2026-11-22T12:00:00Z, series directory src]");
+            assertThat(plain.inSeries("")).isEqualTo(plain);
+            assertThatThrownBy(() -> plain.inSeries("line\nbreak")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("line\\u000abreak");
+            assertThatThrownBy(() -> plain.inSeries("x".repeat(Backup.MAX_SERIES_LENGTH + 1)))
+                .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Nested
     class ThePlan {
 
         @Test
