@@ -420,11 +420,28 @@ public final class BackupEngine {
 
     /**
      * The complete backups in the store, oldest first, from their manifests (whose checksums are checked).
+     * Fails if any manifest cannot be read; {@link #listAll()} lists the others and names it instead.
      *
      * @throws ManifestException if a manifest is damaged or unreadable as a manifest
      * @throws BackupIoException if the store cannot be read
      */
     public List<BackupInfo> list() {
+        BackupListing listing = listAll();
+        if (!listing.complete()) {
+            throw listing.unreadable().values().iterator().next();
+        }
+        return listing.backups();
+    }
+
+    /**
+     * The complete backups in the store, oldest first, from their manifests (whose checksums are checked), and
+     * the backups whose manifests cannot be read (damaged, foreign, too large), each with its failure and logged
+     * as a warning. One bad manifest does not hide the other backups.
+     *
+     * @throws BackupIoException if the store cannot be read
+     * @since 0.1
+     */
+    public BackupListing listAll() {
         List<String> ids;
         try {
             ids = store.list();
@@ -432,6 +449,7 @@ public final class BackupEngine {
             throw storeUnreadable("list", null, e);
         }
         List<BackupInfo> infos = new ArrayList<>(ids.size());
+        Map<String, BackupException> unreadable = new TreeMap<>();
         for (String id : ids) {
             try {
                 infos.add(manifest(id).info());
@@ -439,33 +457,69 @@ public final class BackupEngine {
                 // Deleted since the store was listed (a rotation running elsewhere) unless it is still listed: then
                 // the backup is damaged and that is the caller's to know.
                 if (listed(id)) {
-                    throw e;
+                    unreadable.put(id, e);
+                    log.warn("BackupEngine '{}': backup {} in {} cannot be read: {}", name, id, store.location(),
+                        e.getMessage());
+                } else {
+                    log.debug("BackupEngine '{}': backup {} was deleted while the store was listed", name, id);
                 }
-                log.debug("BackupEngine '{}': backup {} was deleted while the store was listed", name, id);
+            } catch (ManifestException e) {
+                unreadable.put(id, e);
+                log.warn("BackupEngine '{}': backup {} in {} cannot be read: {}", name, id, store.location(),
+                    e.getMessage());
             }
         }
         // Ids sort by their start second only: two backups started in the same second sort by their random part.
         infos.sort(Comparator.comparing(BackupInfo::startedAt).thenComparing(BackupInfo::id));
-        return infos;
+        return new BackupListing(infos, unreadable);
     }
 
     // ------------------------------------------------------------------ retention
 
     /**
-     * Applies a retention policy to the store: plans with {@code policy} at this engine's clock's current time,
-     * then, unless {@code dryRun}, deletes each backup the plan marks, oldest first, under the store's writer
-     * lock, each logged and recorded as a {@link BackupEvent.Type#DELETE} event with the bytes freed. The plan
-     * never marks the newest backup. A backup's time is when it started; its labels become tags
-     * {@code key=value} for {@code keepTag} (labels that cannot be tags, such as values with spaces, are left out).
-     * If a deletion fails, the ones before it stay done and the failure is thrown.
+     * Applies a retention policy to the store, one series per source: the same as
+     * {@link #rotate(RetentionPolicy, RotationOptions, boolean) rotate(policy, RotationOptions.defaults(), dryRun)}.
      *
-     * @throws ManifestException if a manifest in the store is damaged (nothing is deleted then)
+     * @throws ManifestException if a manifest in the store cannot be read (nothing is deleted then)
      * @throws BackupIoException if the store cannot be read, or a deletion fails
      */
     public RotationResult rotate(RetentionPolicy policy, boolean dryRun) {
+        return rotate(policy, RotationOptions.defaults(), dryRun);
+    }
+
+    /**
+     * Applies a retention policy to the store: plans with {@code policy} at this engine's clock's current time,
+     * then, unless {@code dryRun}, deletes each backup the plan marks, oldest first, under the store's writer
+     * lock, each logged and recorded as a {@link BackupEvent.Type#DELETE} event with the bytes freed.
+     *
+     * <p>The backups {@code options} selects (by label; all by default) are split into series
+     * ({@link RotationOptions#groupBy()}; by default one per source, see {@link BackupInfo#series()}), and each
+     * series is planned on its own, as restic plans each group of snapshots: backups of one source never push out
+     * those of another, and the plan never marks the newest backup of a series. A backup's time is when it
+     * started; its labels become tags {@code key=value} for {@code keepTag} (labels that cannot be tags, such as
+     * values with spaces, are left out). If a deletion fails, the ones before it stay done and the failure is
+     * thrown.
+     *
+     * <p>If any manifest in the store cannot be read, nothing is planned or deleted: such a backup has no known
+     * time, series or labels, so it could be the newest backup of any series, and the failure is thrown naming it.
+     *
+     * @throws ManifestException if a manifest in the store cannot be read (nothing is deleted then); the message
+     *                           names every such backup
+     * @throws BackupIoException if the store cannot be read, or a deletion fails
+     * @since 0.1
+     */
+    public RotationResult rotate(RetentionPolicy policy, RotationOptions options, boolean dryRun) {
         Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(options, "options");
+        BackupListing listing = listAll();
+        if (!listing.complete()) {
+            throw cannotRotate(listing);
+        }
         List<Backup> backups = new ArrayList<>();
-        for (BackupInfo info : list()) {
+        for (BackupInfo info : listing.backups()) {
+            if (!options.selects(info)) {
+                continue;
+            }
             Set<String> tags = new TreeSet<>();
             info.labels().forEach((key, value) -> {
                 String tag = key + "=" + value;
@@ -473,7 +527,7 @@ public final class BackupEngine {
                     tags.add(tag);
                 }
             });
-            backups.add(Backup.of(info.id(), info.startedAt(), tags));
+            backups.add(Backup.of(info.id(), info.startedAt(), tags).inSeries(options.groupBy().seriesOf(info)));
         }
         RetentionPlan plan = policy.plan(backups, clock.instant());
         if (dryRun) {
@@ -503,6 +557,24 @@ public final class BackupEngine {
                 Map.of("bytesFreed", Long.toString(bytes)));
         }
         return new RotationResult(plan, false, deleted, freed);
+    }
+
+    /** Why {@link #rotate} refuses a store with unreadable manifests, naming each. */
+    private ManifestException cannotRotate(BackupListing listing) {
+        Map.Entry<String, BackupException> first = listing.unreadable().entrySet().iterator().next();
+        ManifestException.Reason reason = first.getValue() instanceof ManifestException
+            ? ((ManifestException) first.getValue()).reason() : ManifestException.Reason.MALFORMED;
+        int count = listing.unreadable().size();
+        StringBuilder which = new StringBuilder();
+        listing.unreadable().forEach((id, failure) -> which.append(which.length() == 0 ? "" : "; ").append(id)
+            .append(" (").append(failure.getMessage()).append(')'));
+        String message = "Store " + store.location() + ": not rotating, nothing deleted: "
+            + (count == 1 ? "the manifest of backup " : "the manifests of " + count + " backups ") + which
+            + " cannot be read, so "
+            + (count == 1 ? "its" : "their") + " time and series are unknown and any series' plan could be wrong."
+            + " Check with drkit verify, then restore the manifest or move the backup out of the store";
+        log.warn("BackupEngine '{}': {}", name, message);
+        return new ManifestException(reason, first.getKey(), message, first.getValue());
     }
 
     /**

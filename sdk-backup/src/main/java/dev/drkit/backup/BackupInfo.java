@@ -16,6 +16,11 @@ import java.util.SortedMap;
  */
 public final class BackupInfo {
 
+    /** The labels that tell PostgreSQL backups of one source name apart: see {@link #series()}. */
+    private static final java.util.List<String> SERIES_LABELS = java.util.List.of(
+        dev.drkit.backup.postgres.PgLabels.KIND, dev.drkit.backup.postgres.PgLabels.DATABASE,
+        dev.drkit.backup.postgres.PgLabels.SERVER);
+
     private final BackupManifest manifest;
 
     BackupInfo(BackupManifest manifest) {
@@ -50,6 +55,32 @@ public final class BackupInfo {
     /** The labels, sorted by key. */
     public SortedMap<String, String> labels() {
         return manifest.labels();
+    }
+
+    /**
+     * The series this backup belongs to by what it backs up, for retention
+     * ({@link RotationOptions.GroupBy#SOURCE}): the source's kind and name, such as {@code directory vault} or
+     * {@code file raft.db}, and for a PostgreSQL backup its {@link dev.drkit.backup.postgres.PgLabels#KIND kind},
+     * {@link dev.drkit.backup.postgres.PgLabels#DATABASE database} and
+     * {@link dev.drkit.backup.postgres.PgLabels#SERVER server} labels, such as
+     * {@code stream orders.dump [pg.kind=dump pg.database=orders pg.server=db1:5432]}. Two sources with the same
+     * kind and name (two directories called {@code data}) are one series: name them apart
+     * ({@link BackupSource#named(String)}) or rotate them apart by label ({@link RotationOptions.Builder#label}).
+     */
+    public String series() {
+        StringBuilder series = new StringBuilder(ManifestFormat.kindName(sourceKind())).append(' ')
+            .append(sourceName());
+        StringBuilder pg = new StringBuilder();
+        for (String key : SERIES_LABELS) {
+            String value = labels().get(key);
+            if (value != null) {
+                pg.append(pg.length() == 0 ? "" : " ").append(key).append('=').append(value);
+            }
+        }
+        if (pg.length() > 0) {
+            series.append(" [").append(pg).append(']');
+        }
+        return series.toString();
     }
 
     /** Plaintext size in bytes. */

@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What {@link BackupEngine#rotate(dev.drkit.backup.retention.RetentionPolicy, boolean)} decided and did: the plan,
- * with keep or delete and the reasons for every backup, and the backups actually deleted with the space freed.
+ * What {@link BackupEngine#rotate(dev.drkit.backup.retention.RetentionPolicy, RotationOptions, boolean)} decided and
+ * did: the plan, with keep or delete and the reasons for every backup rotated and the series each was planned in,
+ * and the backups actually deleted with the space freed.
  * Immutable and thread-safe.
  *
  * @since 0.1
@@ -26,7 +27,12 @@ public final class RotationResult {
         this.bytesFreed = bytesFreed;
     }
 
-    /** The plan: every backup in the store, newest first, with keep or delete and the reasons. */
+    /**
+     * The plan: every backup rotated (every backup in the store unless {@link RotationOptions#labels()} selected
+     * some), newest first, with keep or delete and the reasons; each backup's
+     * {@link dev.drkit.backup.retention.Backup#series() series} is the one it was planned in
+     * ({@link RetentionPlan#series()} lists them; {@code ""} when not grouped).
+     */
     public RetentionPlan plan() {
         return plan;
     }

@@ -14,12 +14,17 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static dev.drkit.backup.Engines.fastEncryption;
 import static dev.drkit.backup.Pipelines.sample;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Retention applied to a real directory store: plan, then delete what no rule keeps. */
+/**
+ * Retention applied to a real directory store: plan each series, then delete what no rule keeps; and nothing
+ * deleted while a manifest cannot be read.
+ */
 class RotationTest {
 
     /** A clock the test moves, so backups get the times it chooses. */
@@ -119,5 +124,158 @@ class RotationTest {
             assertThat(store.list()).containsExactly(ids.get(9));
             assertThat(result.deleted()).hasSize(9).doesNotContain(ids.get(9));
         }
+    }
+
+    /** A directory {@code src} backed up, then a file {@code a.txt} a day later: two sources in one store. */
+    private static List<String> aDirectoryThenAFile(BackupEngine engine, SettableClock clock, Path dir)
+        throws Exception {
+        Path src = dir.resolve("src");
+        Files.createDirectories(src);
+        Files.writeString(src.resolve("config.hcl"), "storage \"raft\" {}\n");
+        Path file = dir.resolve("a.txt");
+        Files.writeString(file, "a file on its own");
+        String directoryBackup = engine.backup(BackupSource.directory(src)).id();
+        clock.now = clock.now.plusSeconds(86_400);
+        String fileBackup = engine.backup(BackupSource.file(file)).id();
+        return List.of(directoryBackup, fileBackup);
+    }
+
+    @Test
+    void eachSourceIsASeriesSoKeepLastOneKeepsTheNewestBackupOfEach(@TempDir Path dir) throws Exception {
+        SettableClock clock = new SettableClock();
+        try (FileSystemStore store = FileSystemStore.open(dir.resolve("store"))) {
+            BackupEngine engine = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock).build();
+            List<String> ids = aDirectoryThenAFile(engine, clock, dir);
+            clock.now = clock.now.plusSeconds(3_600);
+            String secondFileBackup = engine.backup(BackupSource.file(dir.resolve("a.txt"))).id();
+
+            RotationResult result = engine.rotate(RetentionPolicy.builder().keepLast(1).build(), false);
+
+            assertThat(store.list()).containsExactlyInAnyOrder(ids.get(0), secondFileBackup);
+            assertThat(result.deleted()).containsExactly(ids.get(1));
+            assertThat(result.plan().series()).containsExactly("file a.txt", "directory src");
+            assertThat(result.plan().decision(ids.get(0)).orElseThrow().reasons())
+                .extracting(Object::toString).containsExactly("last 1");
+        }
+    }
+
+    @Test
+    void groupingByNothingRotatesTheWholeStoreAsOneSeries(@TempDir Path dir) throws Exception {
+        SettableClock clock = new SettableClock();
+        try (FileSystemStore store = FileSystemStore.open(dir.resolve("store"))) {
+            BackupEngine engine = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock).build();
+            List<String> ids = aDirectoryThenAFile(engine, clock, dir);
+            RotationOptions none = RotationOptions.builder().groupBy(RotationOptions.GroupBy.NONE).build();
+
+            RotationResult result = engine.rotate(RetentionPolicy.builder().keepLast(1).build(), none, false);
+
+            assertThat(result.deleted()).containsExactly(ids.get(0));
+            assertThat(store.list()).containsExactly(ids.get(1));
+            assertThat(result.plan().series()).containsExactly("");
+        }
+    }
+
+    @Test
+    void labelsSelectTheBackupsToRotateAndLeaveTheOthersAlone(@TempDir Path dir) throws Exception {
+        SettableClock clock = new SettableClock();
+        try (FileSystemStore store = FileSystemStore.open(dir.resolve("store"))) {
+            BackupEngine hostA = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock)
+                .label("host", "a").build();
+            BackupEngine hostB = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock)
+                .label("host", "b").build();
+            List<String> a = new ArrayList<>();
+            List<String> b = new ArrayList<>();
+            for (int day = 0; day < 3; day++) {
+                clock.now = Instant.parse("2026-11-01T02:00:00Z").plusSeconds(86_400L * day);
+                byte[] content = sample(1_000, day);
+                a.add(hostA.backup(BackupSource.stream("db.dump", () -> new ByteArrayInputStream(content))).id());
+                clock.now = clock.now.plusSeconds(60);
+                b.add(hostB.backup(BackupSource.stream("db.dump", () -> new ByteArrayInputStream(content))).id());
+            }
+            RotationOptions onlyA = RotationOptions.builder().label("host", "a").build();
+
+            RotationResult result = hostA.rotate(RetentionPolicy.builder().keepLast(1).build(), onlyA, false);
+
+            assertThat(result.deleted()).containsExactly(a.get(0), a.get(1));
+            assertThat(result.plan().decisions()).extracting(d -> d.backup().id())
+                .containsExactlyInAnyOrderElementsOf(a);
+            List<String> left = new ArrayList<>(b);
+            left.add(a.get(2));
+            assertThat(store.list()).containsExactlyInAnyOrderElementsOf(left);
+        }
+    }
+
+    @Test
+    void postgresBackupsOfOneNameAreSeriesPerKindDatabaseAndServer(@TempDir Path dir) throws Exception {
+        SettableClock clock = new SettableClock();
+        try (FileSystemStore store = FileSystemStore.open(dir.resolve("store"))) {
+            Map<String, String> db1 = Map.of("pg.kind", "basebackup", "pg.server", "db1:5432", "pg.rows", "17");
+            Map<String, String> db2 = Map.of("pg.kind", "basebackup", "pg.server", "db2:5432", "pg.rows", "4");
+            BackupEngine one = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock).labels(db1).build();
+            BackupEngine two = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock).labels(db2).build();
+            byte[] content = sample(1_000, 1);
+            String first = one.backup(BackupSource.stream("base.tar", () -> new ByteArrayInputStream(content))).id();
+            clock.now = clock.now.plusSeconds(3_600);
+            String second = two.backup(BackupSource.stream("base.tar", () -> new ByteArrayInputStream(content))).id();
+
+            RotationResult result = one.rotate(RetentionPolicy.builder().keepLast(1).build(), false);
+
+            assertThat(result.deleted()).isEmpty();
+            assertThat(store.list()).containsExactlyInAnyOrder(first, second);
+            assertThat(result.plan().series()).containsExactly(
+                "stream base.tar [pg.kind=basebackup pg.server=db2:5432]",
+                "stream base.tar [pg.kind=basebackup pg.server=db1:5432]");
+        }
+    }
+
+    @Test
+    void anUnreadableManifestIsListedApartAndRotationDeletesNothing(@TempDir Path dir) throws Exception {
+        SettableClock clock = new SettableClock();
+        Path root = dir.resolve("store");
+        try (FileSystemStore store = FileSystemStore.open(root)) {
+            BackupEngine engine = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock).build();
+            List<String> ids = tenNightlyBackups(engine, engine, clock);
+            Files.writeString(root.resolve(ids.get(4)).resolve(BackupManifest.OBJECT_NAME), "garbage");
+            // A foreign directory named like a backup, holding a garbage manifest.
+            String foreign = "20261231T000000Z-00000000";
+            Files.createDirectories(root.resolve(foreign));
+            Files.writeString(root.resolve(foreign).resolve(BackupManifest.OBJECT_NAME), "{not json");
+
+            BackupListing listing = engine.listAll();
+
+            List<String> healthy = new ArrayList<>(ids);
+            healthy.remove(4);
+            assertThat(listing.backups()).extracting(BackupInfo::id).containsExactlyElementsOf(healthy);
+            assertThat(listing.unreadable()).containsOnlyKeys(ids.get(4), foreign);
+            assertThat(listing.unreadable().get(ids.get(4))).isInstanceOf(ManifestException.class);
+            assertThat(listing.complete()).isFalse();
+            assertThatThrownBy(engine::list).isInstanceOf(ManifestException.class);
+
+            assertThatThrownBy(() -> engine.rotate(RetentionPolicy.builder().keepLast(1).build(), false))
+                .isInstanceOf(ManifestException.class)
+                .hasMessageContaining("nothing deleted")
+                .hasMessageContaining(ids.get(4))
+                .hasMessageContaining(foreign)
+                .hasMessageContaining("2 backups");
+            assertThatThrownBy(() -> engine.rotate(RetentionPolicy.builder().keepLast(1).build(),
+                RotationOptions.builder().label("host", "a").build(), true))
+                .isInstanceOf(ManifestException.class);
+            List<String> all = new ArrayList<>(ids);
+            all.add(foreign);
+            assertThat(store.list()).containsExactlyInAnyOrderElementsOf(all);
+        }
+    }
+
+    @Test
+    void rotationOptionsDefaultToOneSeriesPerSourceAndEveryBackup() {
+        RotationOptions defaults = RotationOptions.defaults();
+
+        assertThat(defaults.groupBy()).isEqualTo(RotationOptions.GroupBy.SOURCE);
+        assertThat(defaults.labels()).isEmpty();
+        assertThat(RotationOptions.builder().build()).isEqualTo(defaults);
+        assertThat(RotationOptions.builder().label("host", "a").build()).isNotEqualTo(defaults)
+            .hasToString("RotationOptions[groupBy=source, labels={host=a}]");
+        assertThatThrownBy(() -> RotationOptions.builder().label("", "a"))
+            .isInstanceOf(IllegalArgumentException.class);
     }
 }
