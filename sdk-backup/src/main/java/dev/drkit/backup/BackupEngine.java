@@ -566,14 +566,14 @@ public final class BackupEngine {
             ? ((ManifestException) first.getValue()).reason() : ManifestException.Reason.MALFORMED;
         int count = listing.unreadable().size();
         StringBuilder which = new StringBuilder();
-        listing.unreadable().forEach((id, failure) -> which.append(which.length() == 0 ? "" : "; ").append(id)
-            .append(" (").append(failure.getMessage()).append(')'));
+        listing.unreadable().forEach((id, failure) -> {
+            String message = String.valueOf(failure.getMessage());
+            which.append(which.length() == 0 ? "" : "; ").append(message.contains(id) ? message : id + ": " + message);
+        });
         String message = "Store " + store.location() + ": not rotating, nothing deleted: "
-            + (count == 1 ? "the manifest of backup " : "the manifests of " + count + " backups ") + which
-            + " cannot be read, so "
-            + (count == 1 ? "its" : "their") + " time and series are unknown and any series' plan could be wrong."
-            + " Check with drkit verify, then restore the manifest or move the backup out of the store";
-        log.warn("BackupEngine '{}': {}", name, message);
+            + (count == 1 ? "1 backup cannot be read, so its" : count + " backups cannot be read, so their")
+            + " time and series are unknown and no series' plan can be trusted (" + which + "). Check with drkit"
+            + " verify, then restore the manifest or move the backup out of the store";
         return new ManifestException(reason, first.getKey(), message, first.getValue());
     }
 

@@ -126,6 +126,7 @@ public final class BackupInfo {
         ObjectNode source = node.putObject("source");
         source.put("kind", ManifestFormat.kindName(sourceKind()));
         source.put("name", sourceName());
+        node.put("series", series());
         ObjectNode labels = node.putObject("labels");
         labels().forEach(labels::put);
         node.put("compression", manifest.compression().toString());

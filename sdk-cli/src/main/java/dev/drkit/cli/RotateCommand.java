@@ -4,26 +4,35 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.drkit.backup.BackupEngine;
+import dev.drkit.backup.RotationOptions;
 import dev.drkit.backup.RotationResult;
 import dev.drkit.backup.retention.RetentionPlan;
 import dev.drkit.backup.retention.RetentionPolicy;
 import dev.drkit.backup.store.BackupStore;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code drkit rotate}: applies a retention policy to a store, deleting what no rule keeps. */
 @Command(name = "rotate", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Applies a retention policy to a store: plans keep or delete for every backup (restic's rules;",
-        "see drkit retention plan), then deletes what no rule keeps, oldest first. The newest backup is never",
-        "deleted. Without --keep options: 7 daily, 4 weekly, 12 monthly."})
+        "see drkit retention plan), then deletes what no rule keeps, oldest first. Each source (what a backup",
+        "backs up: its kind and name, and for PostgreSQL its kind, database and server) is a series planned on",
+        "its own, and the newest backup of a series is never deleted. Without --keep options: 7 daily,",
+        "4 weekly, 12 monthly. Deletes nothing while any manifest in the store cannot be read (exit 1)."})
 final class RotateCommand implements Callable<Integer> {
 
     @Spec
@@ -34,6 +43,16 @@ final class RotateCommand implements Callable<Integer> {
 
     @Mixin
     RetentionOptions keep;
+
+    @Option(names = "--group-by", paramLabel = "source|none", defaultValue = "source",
+        converter = GroupByConverter.class,
+        description = "How backups are split into series, each planned on its own: source (default), one series "
+            + "per source; none, the whole store (or the backups --label selects) as one series.")
+    RotationOptions.GroupBy groupBy;
+
+    @Option(names = "--label", paramLabel = "KEY=VALUE",
+        description = "Rotate only backups with this label (repeatable: all of them); leave the others alone.")
+    Map<String, String> labels = new LinkedHashMap<>();
 
     @Option(names = "--dry-run", description = "Print the plan and delete nothing.")
     boolean dryRun;
@@ -52,52 +71,90 @@ final class RotateCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        RotationOptions options;
+        try {
+            options = RotationOptions.builder().groupBy(groupBy).labels(labels).build();
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--label: " + e.getMessage());
+        }
         try (BackupStore backups = store.open(spec)) {
             BackupEngine.Builder builder = BackupEngine.builder(backups);
             if (eventLog != null) {
                 builder.eventLog(eventLog);
             }
-            RotationResult result = builder.build().rotate(policy, dryRun);
+            RotationResult result = builder.build().rotate(policy, options, dryRun);
             PrintWriter out = spec.commandLine().getOut();
-            out.println(json ? json(result) : text(result));
+            out.println(json ? json(result, options) : text(result));
             out.flush();
             return ExitCodes.OK;
         }
     }
 
+    /** The series as the plan prints it: its name, or what it is when the backups were not grouped. */
+    private static String seriesName(String series) {
+        return series.isEmpty() ? "all backups (--group-by none)" : series;
+    }
+
     private static String text(RotationResult result) {
         StringBuilder text = new StringBuilder();
-        for (RetentionPlan.Decision decision : result.plan().decisions()) {
-            String id = decision.backup().id();
-            String verb = decision.keep() ? "keep  " : result.dryRun() ? "delete" : "deleted";
-            text.append(verb).append(' ').append(id);
-            if (decision.keep()) {
-                text.append("  ").append(String.join(", ", decision.reasons().stream().map(Object::toString)
-                    .toList()));
+        for (String series : result.plan().series()) {
+            List<RetentionPlan.Decision> decisions = result.plan().decisions(series);
+            text.append("series ").append(seriesName(series)).append(" (").append(decisions.size())
+                .append(decisions.size() == 1 ? " backup" : " backups").append(")\n");
+            for (RetentionPlan.Decision decision : decisions) {
+                String id = decision.backup().id();
+                String verb = decision.keep() ? "keep  " : result.dryRun() ? "delete" : "deleted";
+                text.append("  ").append(verb).append(' ').append(id);
+                if (decision.keep()) {
+                    text.append("  ").append(String.join(", ", decision.reasons().stream().map(Object::toString)
+                        .toList()));
+                }
+                text.append('\n');
             }
-            text.append('\n');
         }
+        int seriesCount = result.plan().series().size();
+        text.append(seriesCount).append(" series; ");
         text.append(result.dryRun()
             ? "dry run: " + result.plan().toDelete().size() + " would be deleted"
             : result.deleted().size() + " deleted, " + result.bytesFreed() + " bytes freed");
         return text.toString();
     }
 
-    private static String json(RotationResult result) {
+    private static String json(RotationResult result, RotationOptions options) {
         ObjectNode root = JsonNodeFactory.instance.objectNode();
         root.put("dryRun", result.dryRun());
+        root.put("groupBy", options.groupBy().name().toLowerCase(Locale.ROOT));
+        ObjectNode selected = root.putObject("labels");
+        options.labels().forEach(selected::put);
         root.put("bytesFreed", result.bytesFreed());
         ArrayNode deleted = root.putArray("deleted");
         result.deleted().forEach(deleted::add);
+        ArrayNode series = root.putArray("series");
+        result.plan().series().forEach(series::add);
         ArrayNode decisions = root.putArray("decisions");
         for (RetentionPlan.Decision decision : result.plan().decisions()) {
             ObjectNode node = decisions.addObject();
             node.put("id", decision.backup().id());
+            node.put("series", decision.backup().series());
             node.put("time", decision.backup().time().toString());
             node.put("keep", decision.keep());
             ArrayNode reasons = node.putArray("reasons");
             decision.reasons().forEach(reason -> reasons.add(reason.toString()));
         }
         return root.toString();
+    }
+
+    /** {@code source} or {@code none}, in any case. */
+    static final class GroupByConverter implements ITypeConverter<RotationOptions.GroupBy> {
+        @Override
+        public RotationOptions.GroupBy convert(String value) {
+            for (RotationOptions.GroupBy groupBy : RotationOptions.GroupBy.values()) {
+                if (groupBy.name().equalsIgnoreCase(value)) {
+                    return groupBy;
+                }
+            }
+            throw new TypeConversionException("must be source or none, but was '"
+                + value.replaceAll("\\p{Cntrl}", "?") + "'");
+        }
     }
 }
