@@ -30,6 +30,9 @@ final class BackupCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
+    EventLogOption events;
+
+    @Mixin
     StoreOptions store;
 
     @Option(names = "--source", required = true, paramLabel = "PATH", description = "The file or directory to back up.")
@@ -102,7 +105,7 @@ final class BackupCommand implements Callable<Integer> {
         BackupEngine.Builder builder;
         try (KeyOptions.ForBackup key = keys.forBackup(spec, recipient);
              BackupStore backups = store.open(spec)) {
-            builder = BackupEngine.builder(backups).encryption(key.encryption())
+            builder = events.applyTo(BackupEngine.builder(backups)).encryption(key.encryption())
                 .compression(compression).compressionThreads(compressionThreads);
             builder.partBytes(partBytes);
             if (threads != null) {

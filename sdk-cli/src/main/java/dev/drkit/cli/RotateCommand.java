@@ -57,8 +57,8 @@ final class RotateCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Print the plan and delete nothing.")
     boolean dryRun;
 
-    @Option(names = "--event-log", paramLabel = "FILE", description = "Append a JSON line per deletion to FILE.")
-    @Nullable Path eventLog;
+    @Mixin
+    EventLogOption events;
 
     @Option(names = "--json", description = "Print the plan and what was deleted as JSON.")
     boolean json;
@@ -78,11 +78,7 @@ final class RotateCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--label: " + e.getMessage());
         }
         try (BackupStore backups = store.open(spec)) {
-            BackupEngine.Builder builder = BackupEngine.builder(backups);
-            if (eventLog != null) {
-                builder.eventLog(eventLog);
-            }
-            RotationResult result = builder.build().rotate(policy, options, dryRun);
+            RotationResult result = events.applyTo(BackupEngine.builder(backups)).build().rotate(policy, options, dryRun);
             PrintWriter out = spec.commandLine().getOut();
             out.println(json ? json(result, options) : text(result));
             out.flush();

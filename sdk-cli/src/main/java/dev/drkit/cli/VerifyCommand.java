@@ -29,6 +29,9 @@ final class VerifyCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
+    EventLogOption events;
+
+    @Mixin
     StoreOptions store;
 
     @Option(names = "--id", paramLabel = "ID", converter = BackupIdConverter.class,
@@ -66,7 +69,7 @@ final class VerifyCommand implements Callable<Integer> {
         }
         try (KeyOptions.ForRestore keyMaterial = full ? keys.forRestore(spec, identity) : null;
              BackupStore backups = store.openForReading(spec)) {
-            BackupEngine.Builder builder = BackupEngine.builder(backups);
+            BackupEngine.Builder builder = events.applyTo(BackupEngine.builder(backups));
             if (history != null) {
                 builder.verificationHistory(history);
             }

@@ -429,6 +429,37 @@ class BackupCommandsTest {
     }
 
     @Test
+    void backupVerifyAndRotateAppendToTheEventLogTheyAreGiven(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        Path events = dir.resolve("events.jsonl");
+        Path pass = passphraseFile(dir, PASSPHRASE);
+        String earlier = backup(dir, store);
+
+        Run backup = drkit("backup", "--store", store.toString(), "--source", source(dir).toString(),
+            "--passphrase-file", pass.toString(), "--event-log", events.toString());
+        Run verify = drkit("verify", "--store", store.toString(), "--all", "--full", "--passphrase-file",
+            pass.toString(), "--event-log", events.toString());
+        Run rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--event-log",
+            events.toString());
+
+        assertThat(backup.code).as(backup.err).isZero();
+        assertThat(verify.code).as(verify.err).isZero();
+        assertThat(rotate.code).as(rotate.err).isZero();
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : Files.readAllLines(events)) {
+            lines.add(new ObjectMapper().readTree(line));
+        }
+        List<String> logged = lines.stream().map(l -> l.get("event").asText() + " " + l.get("backupId").asText())
+            .toList();
+        assertThat(logged).hasSize(4);
+        assertThat(logged.get(0)).isEqualTo("backup " + backup.out.trim());
+        assertThat(logged.subList(1, 3)).containsExactlyInAnyOrder("verify " + earlier, "verify " + backup.out.trim());
+        assertThat(logged.get(3)).isEqualTo("delete " + earlier);
+        assertThat(Files.readString(events)).doesNotContain(PASSPHRASE);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(events))).isEqualTo("rw-------");
+    }
+
+    @Test
     void rotateKeepsWhatThePolicyKeepsAndADryRunDeletesNothing(@TempDir Path dir) throws Exception {
         Path store = dir.resolve("store");
         List<String> ids = new ArrayList<>();
