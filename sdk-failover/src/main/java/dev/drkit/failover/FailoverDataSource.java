@@ -132,8 +132,22 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
      * @since 0.1
      */
     public static FailoverDataSource create(FailoverConfig config) {
+        return create(config, new FailoverListener[0]);
+    }
+
+    /**
+     * As {@link #create(FailoverConfig)}, with {@code listeners} added before the topology monitor starts: they see
+     * every event from its first probe round (a host fenced before any primary is elected, the first election),
+     * which a listener added after {@code create} returns may miss.
+     *
+     * @since 0.1
+     */
+    public static FailoverDataSource create(FailoverConfig config, FailoverListener... listeners) {
         Objects.requireNonNull(config, "config");
         FailoverDataSource dataSource = new FailoverDataSource(config);
+        for (FailoverListener listener : listeners) {
+            dataSource.addListener(listener);
+        }
         dataSource.monitor.start();
         log.info("Failover data source '{}' started over {}", config.name(), config.endpoints());
         return dataSource;
