@@ -158,7 +158,7 @@ class WalPushBatchTest {
         List<String> names = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             String name = String.format("0000000100000000000000%02X", 0x10 + i);
-            byte[] content = new byte[24 << 20];
+            byte[] content = new byte[32 << 20];   // a segment size wal-push accepts: a power of two
             new SplittableRandom(i).nextBytes(content);
             Files.write(pgWal.getParent().resolve(name), content);
             Files.createFile(pgWal.resolve(name + ".ready"));
@@ -261,7 +261,9 @@ class WalPushBatchTest {
         List<Path> files = readyFiles(pgWal, 6, 43);
         // the store holds the third name already, with other content
         Path foreign = Files.createDirectories(dir.resolve("other")).resolve(files.get(2).getFileName().toString());
-        Files.write(foreign, new byte[] {4, 5, 6});
+        byte[] other = new byte[1 << 20];   // a segment's size (wal-push refuses others), other content
+        java.util.Arrays.fill(other, (byte) 4);
+        Files.write(foreign, other);
         assertThat(drkit("wal-push", "--store", store.toString(), "--passphrase-file", passphraseFile.toString(),
             foreign.toString())).as(err.toString()).isZero();
 
@@ -310,7 +312,9 @@ class WalPushBatchTest {
         List<Path> files = readyFiles(pgWal, 3, 7);
         // the store holds the second name already, with other content
         Path foreign = Files.createDirectories(dir.resolve("other")).resolve(files.get(1).getFileName().toString());
-        Files.write(foreign, new byte[] {1, 2, 3});
+        byte[] other = new byte[1 << 20];   // a segment's size (wal-push refuses others), other content
+        java.util.Arrays.fill(other, (byte) 1);
+        Files.write(foreign, other);
         assertThat(drkit("wal-push", "--store", store.toString(), "--passphrase-file", passphraseFile.toString(),
             foreign.toString())).as(err.toString()).isZero();
 

@@ -45,7 +45,7 @@ class WalPushCrashTest {
         Files.writeString(pass, "crash test passphrase\n");
         Files.setPosixFilePermissions(pass, PosixFilePermissions.fromString("rw-------"));
         // large and incompressible, so the push is still writing when it is killed
-        byte[] content = new byte[96 << 20];
+        byte[] content = new byte[128 << 20];   // a segment size wal-push accepts: a power of two
         new SplittableRandom(42).nextBytes(content);
         Path segment = dir.resolve(SEGMENT);
         Files.write(segment, content);
