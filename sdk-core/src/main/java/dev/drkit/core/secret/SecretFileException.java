@@ -8,7 +8,8 @@ import java.util.Optional;
 
 /**
  * A secret file could not be used: it is missing, unreadable, empty, too large, not a regular file, a
- * symbolic link that was not to be followed, or readable by more users than its owner.
+ * symbolic link that was not to be followed, readable by more users than its owner, or not one line where one
+ * line was required.
  *
  * <p>The message names the file and, where it is known, its mode ({@code 0644 (rw-r--r--)}) and says how to
  * fix it. Nothing read from the file ever appears in the message, the context or {@link #toString()}.
@@ -38,6 +39,11 @@ public class SecretFileException extends SecretUnavailableException {
         EMPTY,
         /** It is larger than a secret can reasonably be. */
         TOO_LARGE,
+        /**
+         * It was to hold one line ({@link Secrets#fromOneLineFile}) but holds a line break, a carriage return or a
+         * NUL byte before its one trailing newline.
+         */
+        NOT_ONE_LINE,
         /** It was replaced by another file while it was being read. */
         CHANGED_WHILE_READING,
         /** The file system refused to read it, or cannot report its permissions. */

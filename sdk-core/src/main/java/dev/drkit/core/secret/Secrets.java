@@ -84,6 +84,32 @@ public final class Secrets {
      * @since 0.1
      */
     public static Secret fromFile(Path file, FileAccess... access) {
+        return read(file, false, access);
+    }
+
+    /**
+     * Reads a secret that must be one line, from a file held to the checks of
+     * {@link #fromFile(Path, FileAccess...)}: what OpenPGP tools read from a passphrase file, so that a passphrase
+     * read here is the one {@code gpg --passphrase-file} reads from the same file. gpg takes the bytes up to the
+     * first {@code \n}, keeps a {@code \r} as part of the passphrase, and stops at a NUL byte; so here one
+     * trailing {@code \n} is removed and a file that still holds a {@code \n}, a {@code \r} or a NUL byte is
+     * refused ({@link SecretFileException.Reason#NOT_ONE_LINE}), instead of being read as a passphrase gpg would
+     * read differently. {@code openssl rand -base64 64} writes two lines, and a file saved with Windows line ends
+     * ends in {@code \r\n}: both are refused.
+     *
+     * <p>Use it for passphrases that make backups or keys which stock tools must open later.
+     *
+     * @param file   the file
+     * @param access relaxations of the checks; none for the strict default
+     * @return a new secret that the caller closes
+     * @throws SecretFileException if the file is refused or cannot be read
+     * @since 0.1
+     */
+    public static Secret fromOneLineFile(Path file, FileAccess... access) {
+        return read(file, true, access);
+    }
+
+    private static Secret read(Path file, boolean oneLine, FileAccess... access) {
         Objects.requireNonNull(file, "file");
         Set<FileAccess> options = options(access);
         boolean follow = options.contains(FileAccess.FOLLOW_SYMLINKS);
@@ -115,10 +141,13 @@ public final class Secrets {
                 throw new SecretFileException("Secret file " + file + " was replaced while it was being read; try again",
                     file, SecretFileException.Reason.CHANGED_WHILE_READING, mode, null);
             }
-            int length = lengthWithoutTrailingNewline(content);
+            int length = oneLine ? lengthWithoutTrailingLineFeed(content) : lengthWithoutTrailingNewline(content);
             if (length == 0) {
                 throw new SecretFileException("Secret file " + file + " is empty" + (content.length > 0 ? " (only a newline)" : ""),
                     file, SecretFileException.Reason.EMPTY, mode, null);
+            }
+            if (oneLine) {
+                checkOneLine(file, content, length, mode);
             }
             byte[] trimmed = Arrays.copyOf(content, length);
             Secret secret;
@@ -363,6 +392,45 @@ public final class Secrets {
             }
         }
         return length;
+    }
+
+    /** The length without one trailing "\n": gpg reads a passphrase file up to its first "\n" and keeps a "\r". */
+    private static int lengthWithoutTrailingLineFeed(byte[] content) {
+        int length = content.length;
+        return length > 0 && content[length - 1] == '\n' ? length - 1 : length;
+    }
+
+    /**
+     * Refuses content that gpg would read as another passphrase: with a NUL byte (where gpg's passphrase ends), a
+     * "\n" (gpg reads the first line only) or a "\r" (gpg keeps it). Says which, never where or what.
+     */
+    private static void checkOneLine(Path file, byte[] content, int length, String mode) {
+        boolean nul = false;
+        boolean lineFeed = false;
+        boolean carriageReturn = false;
+        for (int i = 0; i < length; i++) {
+            nul |= content[i] == 0;
+            lineFeed |= content[i] == '\n';
+            carriageReturn |= content[i] == '\r';
+        }
+        String what;
+        String fix;
+        if (nul) {
+            what = " holds a NUL byte, where gpg --passphrase-file would end the passphrase";
+            fix = "write the passphrase as text on one line";
+        } else if (lineFeed) {
+            what = " holds more than one line, and gpg --passphrase-file reads only the first";
+            fix = "write the passphrase on one line, for example: openssl rand -base64 32 > " + file;
+        } else if (carriageReturn) {
+            what = " holds a carriage return (\\r, as a Windows line end leaves), which gpg --passphrase-file would"
+                + " keep as part of the passphrase";
+            fix = "save it with Unix line ends, for example: sed -i 's/\\r$//' " + file;
+        } else {
+            return;
+        }
+        throw new SecretFileException("Secret file " + file + what + ", so gpg could not open what is encrypted with"
+            + " it: " + fix + " (one trailing newline is fine)", file, SecretFileException.Reason.NOT_ONE_LINE, mode,
+            null);
     }
 
     private static String label(Path file) {

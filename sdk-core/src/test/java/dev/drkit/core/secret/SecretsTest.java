@@ -226,6 +226,69 @@ class SecretsTest {
     }
 
     @Test
+    void aOneLineFileIsReadAsGpgReadsAPassphraseFile() throws IOException {
+        assertThat(readOneLine(CONTENT + "\n")).isEqualTo(CONTENT);
+        assertThat(readOneLine(CONTENT)).isEqualTo(CONTENT);
+        assertThat(readOneLine("  spaces kept\t")).isEqualTo("  spaces kept\t");
+    }
+
+    @Test
+    void aOneLineFileRefusesWhatGpgWouldReadAsAnotherPassphrase() throws IOException {
+        // gpg --passphrase-file takes the bytes up to the first \n, keeps \r, and ends the passphrase at a NUL
+        Map<String, String> refused = Map.of(
+            "two-lines", "first-half\nsecond-half\n",
+            "two-lines-no-end", "first-half\nsecond-half",
+            "blank-second-line", CONTENT + "\n\n",
+            "crlf", CONTENT + "\r\n",
+            "cr-inside", "first-half\rsecond-half",
+            "nul", "first-half\0second-half\n");
+        for (Map.Entry<String, String> file : refused.entrySet()) {
+            Path path = secretFile(file.getKey(), file.getValue(), "rw-------");
+            assertThatThrownBy(() -> Secrets.fromOneLineFile(path)).as(file.getKey())
+                .isInstanceOfSatisfying(SecretFileException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(SecretFileException.Reason.NOT_ONE_LINE);
+                    assertThat(e.kind()).isEqualTo(DrkitException.Kind.ENVIRONMENT);
+                    assertThat(e.getMessage()).contains(path.toString(), "gpg", "one trailing newline is fine");
+                    for (String part : List.of("first-half", "second-half", CONTENT)) {
+                        assertThat(e.getMessage()).doesNotContain(part);
+                        assertThat(e.toString()).doesNotContain(part);
+                        assertThat(e.context().values()).noneMatch(v -> v.contains(part));
+                    }
+                });
+            // the same file read as a whole, as before: unchanged
+            try (Secret whole = Secrets.fromFile(path)) {
+                assertThat(whole.length()).isPositive();
+            }
+        }
+    }
+
+    @Test
+    void aOneLineFileSaysWhichRuleItBrokeAndHowToFixIt() throws IOException {
+        assertThatThrownBy(() -> Secrets.fromOneLineFile(secretFile("ml", "a\nb\n", "rw-------")))
+            .hasMessageContaining("holds more than one line, and gpg --passphrase-file reads only the first")
+            .hasMessageContaining("openssl rand -base64 32 > ");
+        assertThatThrownBy(() -> Secrets.fromOneLineFile(secretFile("cr", "ab\r\n", "rw-------")))
+            .hasMessageContaining("carriage return")
+            .hasMessageContaining("sed -i 's/\\r$//' ");
+        assertThatThrownBy(() -> Secrets.fromOneLineFile(secretFile("nul", "a\0b", "rw-------")))
+            .hasMessageContaining("NUL byte");
+    }
+
+    @Test
+    void aOneLineFileIsHeldToTheOtherChecksFirst() throws IOException {
+        assertThatThrownBy(() -> Secrets.fromOneLineFile(secretFile("open", "a\nb\n", "rw-r--r--")))
+            .isInstanceOfSatisfying(SecretFileException.class,
+                e -> assertThat(e.reason()).isEqualTo(SecretFileException.Reason.TOO_OPEN));
+        assertThatThrownBy(() -> Secrets.fromOneLineFile(secretFile("nl", "\n", "rw-------")))
+            .isInstanceOfSatisfying(SecretFileException.class,
+                e -> assertThat(e.reason()).isEqualTo(SecretFileException.Reason.EMPTY));
+        try (Secret secret = Secrets.fromOneLineFile(secretFile("shared", CONTENT + "\n", "rw-r-----"),
+            FileAccess.ALLOW_GROUP_READABLE)) {
+            assertThat(new String(secret.reveal())).isEqualTo(CONTENT);
+        }
+    }
+
+    @Test
     void neverPutsFileContentIntoTheException() throws IOException {
         Path file = secretFile("leaky", CONTENT, "rw-r--r--");
 
@@ -383,6 +446,15 @@ class SecretsTest {
         Files.writeString(file, content, StandardCharsets.UTF_8);
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         try (Secret secret = Secrets.fromFile(file)) {
+            return new String(secret.reveal());
+        }
+    }
+
+    private String readOneLine(String content) throws IOException {
+        Path file = Files.createTempFile(dir, "secret", ".txt");
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        try (Secret secret = Secrets.fromOneLineFile(file)) {
             return new String(secret.reveal());
         }
     }
