@@ -417,10 +417,10 @@ public final class Secrets {
         String fix;
         if (nul) {
             what = " holds a NUL byte, where gpg --passphrase-file would end the passphrase";
-            fix = "write the passphrase as text on one line";
+            fix = newFile(file);
         } else if (lineFeed) {
             what = " holds more than one line, and gpg --passphrase-file reads only the first";
-            fix = "write the passphrase on one line, for example: openssl rand -base64 32 > " + file;
+            fix = newFile(file);
         } else if (carriageReturn) {
             what = " holds a carriage return (\\r, as a Windows line end leaves), which gpg --passphrase-file would"
                 + " keep as part of the passphrase";
@@ -431,6 +431,12 @@ public final class Secrets {
         throw new SecretFileException("Secret file " + file + what + ", so gpg could not open what is encrypted with"
             + " it: " + fix + " (one trailing newline is fine)", file, SecretFileException.Reason.NOT_ONE_LINE, mode,
             null);
+    }
+
+    /** How to make a one-line passphrase file without overwriting one that earlier backups may need. */
+    private static String newFile(Path file) {
+        return "put a one-line passphrase in a new file, for example: (umask 077; openssl rand -base64 32 > " + file
+            + ".new), and keep this one for what was encrypted with it before";
     }
 
     private static String label(Path file) {

@@ -266,12 +266,14 @@ class SecretsTest {
     void aOneLineFileSaysWhichRuleItBrokeAndHowToFixIt() throws IOException {
         assertThatThrownBy(() -> Secrets.fromOneLineFile(secretFile("ml", "a\nb\n", "rw-------")))
             .hasMessageContaining("holds more than one line, and gpg --passphrase-file reads only the first")
-            .hasMessageContaining("openssl rand -base64 32 > ");
+            .hasMessageContaining("in a new file, for example: (umask 077; openssl rand -base64 32 > ")
+            .hasMessageContaining("keep this one");
         assertThatThrownBy(() -> Secrets.fromOneLineFile(secretFile("cr", "ab\r\n", "rw-------")))
             .hasMessageContaining("carriage return")
             .hasMessageContaining("sed -i 's/\\r$//' ");
         assertThatThrownBy(() -> Secrets.fromOneLineFile(secretFile("nul", "a\0b", "rw-------")))
-            .hasMessageContaining("NUL byte");
+            .hasMessageContaining("NUL byte")
+            .hasMessageContaining("in a new file");
     }
 
     @Test
