@@ -153,6 +153,49 @@ class EmergencyRestoreTest {
     }
 
     @Test
+    void theDocumentedScriptRestoresAnUncompressedDirectoryBackup(@TempDir Path dir) throws Exception {
+        Path source = dir.resolve("vault");
+        Files.createDirectories(source.resolve("conf"));
+        Files.write(source.resolve("conf/key with spaces.pem"), sample(5000, 10));
+        Files.write(source.resolve("raft.db"), sample(300_000, 11));
+        Path backup = store(dir, BackupSource.directory(source), 0, Compression.none());
+        assertThat(Files.readString(backup.resolve("manifest.json")))
+            .contains("\"compression\":{\"algorithm\":\"none\"}");
+        Path restore = Files.createDirectory(dir.resolve("restore"));
+
+        Result result = script(backup, restore);
+
+        assertThat(result.exitCode).as(result.output).isZero();
+        assertThat(result.output).contains("restored");
+        assertThat(describe(restore)).isEqualTo(describe(source));
+    }
+
+    @Test
+    void theDocumentedScriptRestoresAnUncompressedFileBackupAlsoInPartsAndFailsOnADamagedOne(@TempDir Path dir)
+        throws Exception {
+        Path file = dir.resolve("dump.sql");
+        Files.write(file, sample(200_000, 12));
+        for (int partBytes : new int[] {0, PARTS}) {
+            Path backup = store(dir, BackupSource.file(file), partBytes, Compression.none());
+            Path restore = Files.createDirectory(dir.resolve("restore-" + partBytes));
+
+            Result result = script(backup, restore);
+
+            assertThat(result.exitCode).as(result.output).isZero();
+            assertThat(Files.readAllBytes(restore.resolve("dump.sql"))).isEqualTo(Files.readAllBytes(file));
+
+            // A damaged one still fails, and writes nothing.
+            Path data = backup.resolve(partBytes == 0 ? "data.pgp" : "data.00001.pgp");
+            byte[] bytes = Files.readAllBytes(data);
+            bytes[bytes.length / 2] ^= 1;
+            Files.write(data, bytes);
+            Path again = Files.createDirectory(dir.resolve("restore-damaged-" + partBytes));
+            assertThat(script(backup, again).exitCode).isNotZero();
+            assertThat(again).isEmptyDirectory();
+        }
+    }
+
+    @Test
     void theManifestChecksumCommandMatchesTheManifest(@TempDir Path dir) throws Exception {
         Path file = Files.write(dir.resolve("f"), sample(1000, 5));
         Path backup = store(dir, BackupSource.file(file));
@@ -170,8 +213,17 @@ class EmergencyRestoreTest {
     }
 
     private static Path store(Path dir, BackupSource source, int partBytes) throws IOException {
+        return store(dir, source, partBytes, null);
+    }
+
+    private static Path store(Path dir, BackupSource source, int partBytes, Compression compression)
+        throws IOException {
         InMemoryBackupStore store = new InMemoryBackupStore();
-        String id = Engines.engine(store).partBytes(partBytes).build().backup(source).id();
+        BackupEngine.Builder engine = Engines.engine(store).partBytes(partBytes);
+        if (compression != null) {
+            engine.compression(compression);
+        }
+        String id = engine.build().backup(source).id();
         Path backup = Files.createDirectories(dir.resolve("store").resolve(id));
         for (String object : store.objects(id)) {
             Files.write(backup.resolve(object), store.bytes(id, object));
