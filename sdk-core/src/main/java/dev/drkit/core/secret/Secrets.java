@@ -429,8 +429,8 @@ public final class Secrets {
             return;
         }
         throw new SecretFileException("Secret file " + file + what + ", so gpg could not open what is encrypted with"
-            + " it: " + fix + " (one trailing newline is fine)", file, SecretFileException.Reason.NOT_ONE_LINE, mode,
-            null);
+            + " it; a passphrase file must be one line, with at most a \\n after it: " + fix, file,
+            SecretFileException.Reason.NOT_ONE_LINE, mode, null);
     }
 
     /** How to make a one-line passphrase file without overwriting one that earlier backups may need. */

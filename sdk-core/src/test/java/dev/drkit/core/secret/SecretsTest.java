@@ -226,14 +226,11 @@ class SecretsTest {
     }
 
     @Test
-    void aOneLineFileIsReadAsGpgReadsAPassphraseFile() throws IOException {
+    void aOneLineFileIsReadAsGpgReadsAPassphraseFileAndRefusedWhereGpgWouldReadAnotherPassphrase() throws IOException {
         assertThat(readOneLine(CONTENT + "\n")).isEqualTo(CONTENT);
         assertThat(readOneLine(CONTENT)).isEqualTo(CONTENT);
         assertThat(readOneLine("  spaces kept\t")).isEqualTo("  spaces kept\t");
-    }
 
-    @Test
-    void aOneLineFileRefusesWhatGpgWouldReadAsAnotherPassphrase() throws IOException {
         // gpg --passphrase-file takes the bytes up to the first \n, keeps \r, and ends the passphrase at a NUL
         Map<String, String> refused = Map.of(
             "two-lines", "first-half\nsecond-half\n",
@@ -248,7 +245,8 @@ class SecretsTest {
                 .isInstanceOfSatisfying(SecretFileException.class, e -> {
                     assertThat(e.reason()).isEqualTo(SecretFileException.Reason.NOT_ONE_LINE);
                     assertThat(e.kind()).isEqualTo(DrkitException.Kind.ENVIRONMENT);
-                    assertThat(e.getMessage()).contains(path.toString(), "gpg", "one trailing newline is fine");
+                    assertThat(e.getMessage())
+                        .contains(path.toString(), "gpg", "must be one line, with at most a \\n after it");
                     for (String part : List.of("first-half", "second-half", CONTENT)) {
                         assertThat(e.getMessage()).doesNotContain(part);
                         assertThat(e.toString()).doesNotContain(part);
@@ -288,6 +286,10 @@ class SecretsTest {
             FileAccess.ALLOW_GROUP_READABLE)) {
             assertThat(new String(secret.reveal())).isEqualTo(CONTENT);
         }
+        assertThatThrownBy(() -> Secrets.fromOneLineFile(secretFile("shared-two-lines", "a\nb\n", "rw-r-----"),
+            FileAccess.ALLOW_GROUP_READABLE))
+            .isInstanceOfSatisfying(SecretFileException.class,
+                e -> assertThat(e.reason()).isEqualTo(SecretFileException.Reason.NOT_ONE_LINE));
     }
 
     @Test
