@@ -2,6 +2,8 @@ package dev.drkit.backup;
 
 import dev.drkit.backup.BackupDecryptionException.Reason;
 import dev.drkit.core.secret.Secret;
+import dev.drkit.core.secret.SecretFileException;
+import dev.drkit.core.secret.Secrets;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,6 +79,53 @@ class GpgInteropTest {
         assertThat(zstd.exitCode).as("zstd -d: %s", zstd.stderr).isZero();
 
         assertThat(Files.readAllBytes(restored)).isEqualTo(plaintext);
+    }
+
+    @Test
+    void aPassphraseFileIsOneLineSoGpgOpensWhatDrkitEncryptedWithItGivenTheSameFile(@TempDir Path dir)
+        throws Exception {
+        Path passfile = passphraseFile(dir, "passphrase", PASSPHRASE_TEXT + "\n");
+        byte[] plaintext = sample(100_000, 41);
+        Path encrypted = dir.resolve("data.pgp");
+        try (Secret passphrase = Secrets.fromOneLineFile(passfile)) {
+            drkitEncrypt(plaintext, Encryption.passphrase(passphrase), encrypted);
+        }
+
+        // The emergency restore's gpg options, with the very file drkit read.
+        Path compressed = dir.resolve("data.zst");
+        Result gpg = gpgWithPassphraseFile(passfile, "--output", compressed.toString(), "--decrypt",
+            encrypted.toString());
+        assertThat(gpg.exitCode).as("gpg --passphrase-file --decrypt: %s", gpg.stderr).isZero();
+        Path restored = dir.resolve("data");
+        Result zstd = run(List.of("zstd", "-q", "-d", compressed.toString(), "-o", restored.toString()), null, null);
+        assertThat(zstd.exitCode).as("zstd -d: %s", zstd.stderr).isZero();
+        assertThat(Files.readAllBytes(restored)).isEqualTo(plaintext);
+
+        // Two lines (openssl rand -base64 64 writes such a file), a Windows line end, a NUL byte.
+        java.util.Map<String, String> files = java.util.Map.of(
+            "two-lines", "first line of the passphrase\nsecond line\n",
+            "crlf", PASSPHRASE_TEXT + "\r\n",
+            "nul", "before the nul\0behind that\n");
+        for (java.util.Map.Entry<String, String> file : files.entrySet()) {
+            Path other = passphraseFile(dir, file.getKey(), file.getValue());
+            Path otherEncrypted = dir.resolve(file.getKey() + ".pgp");
+            // Read as a whole (Secrets.fromFile), the passphrase is not the one gpg reads from the same file...
+            try (Secret whole = Secrets.fromFile(other)) {
+                drkitEncrypt(sample(1000, 42), Encryption.passphrase(whole), otherEncrypted);
+            }
+            Result otherGpg = gpgWithPassphraseFile(other, "--output", dir.resolve(file.getKey()).toString(),
+                "--decrypt", otherEncrypted.toString());
+            assertThat(otherGpg.exitCode).as(file.getKey()).isNotZero();
+            assertThat(otherGpg.stderr).as(file.getKey()).contains("Bad session key");
+            // ... so a passphrase file that must be one line refuses it, naming the file and not the content.
+            assertThatThrownBy(() -> Secrets.fromOneLineFile(other)).as(file.getKey())
+                .isInstanceOfSatisfying(SecretFileException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(SecretFileException.Reason.NOT_ONE_LINE);
+                    assertThat(e.getMessage()).contains(other.toString())
+                        .doesNotContain("line of the passphrase", "second line", PASSPHRASE_TEXT, "nul\0",
+                            "behind that");
+                });
+        }
     }
 
     @Test
@@ -499,6 +548,22 @@ class GpgInteropTest {
             "--no-tty", "--yes", "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--no-symkey-cache"));
         command.addAll(List.of(args));
         return run(command, passphrase + "\n", gnupgHome);
+    }
+
+    /** gpg as the emergency restore runs it: {@code --passphrase-file}, nothing on stdin. */
+    private static Result gpgWithPassphraseFile(Path passfile, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("gpg", "--homedir", gnupgHome.toString(), "--batch",
+            "--no-tty", "--yes", "--pinentry-mode", "loopback", "--passphrase-file", passfile.toString(),
+            "--no-symkey-cache"));
+        command.addAll(List.of(args));
+        return run(command, null, gnupgHome);
+    }
+
+    private static Path passphraseFile(Path dir, String name, String content) throws IOException {
+        Path file = dir.resolve(name + ".passphrase");
+        Files.write(file, content.getBytes(StandardCharsets.UTF_8));
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return file;
     }
 
     private static Result run(List<String> command, String stdin, Path home) throws Exception {

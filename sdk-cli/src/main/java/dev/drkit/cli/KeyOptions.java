@@ -5,24 +5,32 @@ import dev.drkit.backup.Encryption;
 import dev.drkit.backup.Identity;
 import dev.drkit.backup.RecipientKey;
 import dev.drkit.core.secret.Secret;
+import dev.drkit.core.secret.SecretFileException;
 import dev.drkit.core.secret.Secrets;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 
 /**
  * Where the backup passphrase or key comes from: a file ({@code 0600}), an environment variable named by the
  * option, or a key file. Never an argument value, which {@code ps} would show to every user. With a private key
  * ({@code --identity}), the passphrase options give the key's own passphrase, if it has one.
+ *
+ * <p>A passphrase file must be one line ({@link Secrets#fromOneLineFile}), as {@code gpg --passphrase-file} reads
+ * only the first: backups made with a file of more lines, or with a {@code \r} in it, would not open with gpg.
+ * Commands that make backups refuse such a file (exit 3) before anything is written. Commands that only read
+ * backups read it as a whole, as drkit did before this rule, with a warning: the backups an earlier drkit made with
+ * it open with nothing else.
  */
 final class KeyOptions {
 
     @Option(names = "--passphrase-file", paramLabel = "FILE",
-        description = "Read the passphrase from FILE (mode 0600 or 0400; one trailing newline is ignored). "
-            + "With --identity: the private key's passphrase.")
+        description = "Read the passphrase from FILE (mode 0600 or 0400; one line, as gpg --passphrase-file reads "
+            + "only the first; one trailing newline is ignored). With --identity: the private key's passphrase.")
     @Nullable Path passphraseFile;
 
     @Option(names = "--passphrase-env", paramLabel = "NAME",
@@ -49,7 +57,7 @@ final class KeyOptions {
         if (!given()) {
             throw usage(spec, "give one of --passphrase-file, --passphrase-env or --recipient");
         }
-        Secret passphrase = passphrase(spec);
+        Secret passphrase = passphrase(spec, true);
         return new ForBackup(Encryption.passphrase(passphrase), passphrase);
     }
 
@@ -59,7 +67,7 @@ final class KeyOptions {
      */
     ForRestore forRestore(CommandSpec spec, @Nullable Path identity) {
         if (identity != null) {
-            Secret passphrase = given() ? passphrase(spec) : null;
+            Secret passphrase = given() ? passphrase(spec, false) : null;
             try {
                 Identity key = passphrase == null ? Identity.fromFile(identity) : Identity.fromFile(identity, passphrase);
                 return new ForRestore(key, passphrase, key);
@@ -73,15 +81,39 @@ final class KeyOptions {
         if (!given()) {
             throw usage(spec, "give one of --passphrase-file, --passphrase-env or --identity");
         }
-        Secret passphrase = passphrase(spec);
+        Secret passphrase = passphrase(spec, false);
         return new ForRestore(DecryptionKey.passphrase(passphrase), passphrase, null);
     }
 
-    private Secret passphrase(CommandSpec spec) {
+    /**
+     * The passphrase from the file or the variable. A file must be one line to make backups ({@code forWriting});
+     * to read them, a file of more lines is read as a whole, as before, with a warning.
+     */
+    private Secret passphrase(CommandSpec spec, boolean forWriting) {
         if (passphraseFile != null && passphraseEnv != null) {
             throw usage(spec, "give only one of --passphrase-file and --passphrase-env");
         }
-        return passphraseFile != null ? Secrets.fromFile(passphraseFile) : Secrets.fromEnv(passphraseEnv);
+        if (passphraseFile == null) {
+            return Secrets.fromEnv(passphraseEnv);
+        }
+        if (forWriting) {
+            return Secrets.fromOneLineFile(passphraseFile);
+        }
+        try {
+            return Secrets.fromOneLineFile(passphraseFile);
+        } catch (SecretFileException e) {
+            if (e.reason() != SecretFileException.Reason.NOT_ONE_LINE) {
+                throw e;
+            }
+            Secret whole = Secrets.fromFile(passphraseFile);
+            PrintWriter err = spec.commandLine().getErr();
+            err.println(spec.qualifiedName() + ": warning: passphrase file " + passphraseFile + " is not one line (it"
+                + " holds a line break, a \\r or a NUL byte before its end), so gpg --passphrase-file reads another"
+                + " passphrase from it and cannot open backups made with it; reading it as a whole, as the drkit that"
+                + " made them did. New backups need a one-line passphrase file");
+            err.flush();
+            return whole;
+        }
     }
 
     private static CommandLine.ParameterException usage(CommandSpec spec, String message) {

@@ -144,7 +144,7 @@ final class KeygenCommand implements Callable<Integer> {
 
     private @Nullable Secret readPassphrase() {
         if (protection.passphraseFile != null) {
-            return Secrets.fromFile(protection.passphraseFile);
+            return Secrets.fromOneLineFile(protection.passphraseFile);
         }
         if (protection.passphraseEnv != null) {
             return Secrets.fromEnv(protection.passphraseEnv);
