@@ -28,11 +28,11 @@ import java.util.concurrent.Callable;
 
 /** {@code drkit rotate}: applies a retention policy to a store, deleting what no rule keeps. */
 @Command(name = "rotate", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Applies a retention policy to a store: plans keep or delete for every backup (restic's rules;",
-        "see drkit retention plan), then deletes what no rule keeps, oldest first. Each source (what a backup",
-        "backs up: its kind and name, and for PostgreSQL its kind, database and server) is a series planned on",
-        "its own, and the newest backup of a series is never deleted. Without --keep options: 7 daily,",
-        "4 weekly, 12 monthly. Deletes nothing while any manifest in the store cannot be read (exit 1)."})
+    description = {"Applies a retention policy to a store: plans keep or delete for every backup (restic's rules; "
+        + "see drkit retention plan), then deletes what no rule keeps, oldest first. Each source (what a backup "
+        + "backs up: its kind and name, and for PostgreSQL its kind, database and server) is a series planned on "
+        + "its own, and the newest backup of a series is never deleted. Without --keep options: 7 daily, "
+        + "4 weekly, 12 monthly. Deletes nothing while any manifest in the store cannot be read (exit 1)."})
 final class RotateCommand implements Callable<Integer> {
 
     @Spec

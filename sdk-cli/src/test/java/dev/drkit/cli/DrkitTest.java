@@ -118,6 +118,16 @@ class DrkitTest {
     }
 
     @Test
+    void rotateHelpDoesNotBreakItsDescriptionMidSentence() {
+        int code = run(Drkit.commandLine(), "rotate", "--help");
+
+        assertThat(code).isZero();
+        // picocli starts a line at each element of a description: a sentence split across two elements breaks
+        assertThat(out.toString().lines().filter(line -> line.contains("restic's rules;")))
+            .singleElement().asString().contains("restic's rules; see drkit retention plan)");
+    }
+
+    @Test
     void aSubcommandAloneParsesAndPrintsHelpAsInTheWholeTree() {
         for (String name : Drkit.SUBCOMMANDS.keySet()) {
             StringWriter whole = new StringWriter();
