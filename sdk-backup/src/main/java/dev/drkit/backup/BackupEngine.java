@@ -139,6 +139,7 @@ public final class BackupEngine {
     private final int threads;
     private final boolean explicitThreads;
     private final int compressionThreads;
+    private final long manifestLimit;
     private final List<Consumer<BackupEvent>> listeners = new CopyOnWriteArrayList<>();
     private final AtomicReference<@Nullable Instant> newestBackup = new AtomicReference<>();
     private final AtomicReference<@Nullable Instant> newestVerified = new AtomicReference<>();
@@ -156,6 +157,7 @@ public final class BackupEngine {
         this.partBytes = builder.partBytes;
         this.threads = builder.threads > 0 ? builder.threads : defaultThreads(builder.partBytes);
         this.compressionThreads = builder.compressionThreads;
+        this.manifestLimit = builder.manifestLimit;
         this.explicitThreads = builder.threads > 0;
         this.listeners.addAll(builder.listeners);
         if (verificationHistory != null) {
@@ -210,6 +212,8 @@ public final class BackupEngine {
      * @throws IllegalStateException   if the engine has no {@link Builder#encryption(Encryption)}
      * @throws BackupIoException       if the source cannot be read or the store cannot be written
      * @throws SourceChangedException  if a file changed while it was read
+     * @throws ManifestTooLargeException if a directory has so many entries (or such long names) that its manifest
+     *                                   would be larger than {@link BackupManifest#MAX_BYTES}; nothing is kept
      * @throws RuntimeException        whatever a stream source's supplier or stream threw, unchanged
      */
     public BackupInfo backup(BackupSource source) {
@@ -278,7 +282,7 @@ public final class BackupEngine {
             try (Secret manifestKey = out.manifestKey()) {
                 try {
                     storePhase = false;
-                    fields.entries = copySource(source, rootAttributes, out);
+                    fields.entries = copySource(id, source, rootAttributes, out, false);
                     fields.labels = source.labelsAfterRead(labels);
                     storePhase = true;
                     out.close();
@@ -291,9 +295,9 @@ public final class BackupEngine {
                 fields.plaintextSha256 = summary.plaintextSha256();
                 fields.ciphertextBytes = summary.ciphertextBytes();
                 fields.ciphertextSha256 = summary.ciphertextSha256();
-                BackupManifest manifest = ManifestFormat.seal(fields, manifestKey);
+                BackupManifest manifest = ManifestFormat.seal(fields, manifestKey, manifestLimit);
                 try (OutputStream manifestOut = pending.create(BackupManifest.OBJECT_NAME)) {
-                    manifestOut.write(manifest.toBytes());
+                    manifest.writeTo(manifestOut);
                 }
                 commit(pending, id);
                 return manifest;
@@ -343,7 +347,7 @@ public final class BackupEngine {
             out = PartedEncryptingStream.open(pipelineSettings(encryption), pending::create, partBytes, threads);
             try {
                 storePhase = false;
-                fields.entries = copySource(source, rootAttributes, out);
+                fields.entries = copySource(id, source, rootAttributes, out, true);
                 fields.labels = source.labelsAfterRead(labels);
                 storePhase = true;
                 out.close();
@@ -359,10 +363,10 @@ public final class BackupEngine {
             fields.parts = out.parts();
             BackupManifest manifest;
             try (Secret manifestKey = out.manifestKey()) {
-                manifest = ManifestFormat.seal(fields, manifestKey);
+                manifest = ManifestFormat.seal(fields, manifestKey, manifestLimit);
             }
             try (OutputStream manifestOut = pending.create(BackupManifest.OBJECT_NAME)) {
-                manifestOut.write(manifest.toBytes());
+                manifest.writeTo(manifestOut);
             }
             commit(pending, id);
             return manifest;
@@ -399,11 +403,25 @@ public final class BackupEngine {
         return attributes;
     }
 
-    private static List<ManifestEntry> copySource(BackupSource source, @Nullable PosixFileAttributes attributes,
-                                                  OutputStream out) throws IOException {
+    /**
+     * Copies the source into {@code out}. A directory's entries are counted against {@link Builder#manifestLimit}
+     * as they are archived, so that a tree whose manifest no reader would accept is refused as soon as that is
+     * certain, before the rest is read and before its entries fill the heap.
+     */
+    private List<ManifestEntry> copySource(String id, BackupSource source, @Nullable PosixFileAttributes attributes,
+                                           OutputStream out, boolean parts) throws IOException {
         switch (source.kind()) {
             case DIRECTORY:
-                return TarArchiver.write(source.path().orElseThrow(), out);
+                long budget = manifestLimit - ManifestFormat.overhead(parts);
+                long[] bytesAndEntries = new long[2];
+                return TarArchiver.write(source.path().orElseThrow(), out, entry -> {
+                    bytesAndEntries[0] += ManifestFormat.entryBytes(entry);
+                    bytesAndEntries[1]++;
+                    if (bytesAndEntries[0] > budget) {
+                        throw ManifestFormat.tooLarge(id, "directory " + source.name(), bytesAndEntries[1],
+                            manifestLimit);
+                    }
+                });
             case FILE:
                 Path file = source.path().orElseThrow().toRealPath();
                 TarArchiver.copyFile(file, Objects.requireNonNull(attributes), out, new byte[64 * 1024]);
@@ -1346,6 +1364,7 @@ public final class BackupEngine {
         private int partBytes;
         private int threads;
         private int compressionThreads;
+        private long manifestLimit = BackupManifest.MAX_BYTES;
         private final List<Consumer<BackupEvent>> listeners = new ArrayList<>();
 
         private Builder(BackupStore store) {
@@ -1475,6 +1494,19 @@ public final class BackupEngine {
                 throw new IllegalArgumentException("compressionThreads must be between 0 and 64, but was " + threads);
             }
             this.compressionThreads = threads;
+            return this;
+        }
+
+        /**
+         * The largest manifest a backup may write; default and most {@link BackupManifest#MAX_BYTES}, what every
+         * reader accepts. Lower only in tests, to reach the limit without a tree of tens of thousands of entries.
+         */
+        Builder manifestLimit(long bytes) {
+            if (bytes < 1024 || bytes > BackupManifest.MAX_BYTES) {
+                throw new IllegalArgumentException("manifestLimit must be between 1024 and " + BackupManifest.MAX_BYTES
+                    + ", but was " + bytes);
+            }
+            this.manifestLimit = bytes;
             return this;
         }
 

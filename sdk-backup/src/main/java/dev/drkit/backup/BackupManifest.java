@@ -166,6 +166,11 @@ public final class BackupManifest {
         return ManifestFormat.file(body, bodySha256, bodyHmacSha256, parts != null);
     }
 
+    /** Writes {@link #toBytes()} to {@code out} without another copy of the body in memory. */
+    void writeTo(java.io.OutputStream out) throws java.io.IOException {
+        ManifestFormat.writeFile(out, body, bodySha256, bodyHmacSha256, parts != null);
+    }
+
     /** The backup's id. */
     public String id() {
         return id;

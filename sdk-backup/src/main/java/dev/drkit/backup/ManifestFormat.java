@@ -1,6 +1,7 @@
 package dev.drkit.backup;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -75,13 +76,82 @@ final class ManifestFormat {
 
     /** Serializes {@code fields}, computes both digests (the HMAC under {@code manifestKey}) and returns the manifest. */
     static BackupManifest seal(BackupManifest.Fields fields, Secret manifestKey) {
-        byte[] body = body(fields);
+        return seal(fields, manifestKey, BackupManifest.MAX_BYTES);
+    }
+
+    /**
+     * As {@link #seal(BackupManifest.Fields, Secret)}, refusing a manifest whose file would be larger than
+     * {@code maxBytes}: no reader would accept it.
+     *
+     * @throws ManifestTooLargeException if the file would be larger than {@code maxBytes}
+     */
+    static BackupManifest seal(BackupManifest.Fields fields, Secret manifestKey, long maxBytes) {
+        byte[] body = body(fields, maxBytes - overhead(fields.parts != null), maxBytes);
         String sha = sha256(body);
         String hmac = hmac(body, manifestKey);
         return new BackupManifest(fields, body, sha, hmac);
     }
 
+    /** The bytes of a manifest file besides its body: the prefix and the two digests. */
+    static int overhead(boolean parts) {
+        return (parts ? PREFIX_PARTS_BYTES : PREFIX_BYTES).length + SUFFIX_LENGTH;
+    }
+
+    /**
+     * The bytes {@code entry} takes in a manifest's body, with the comma that separates it from the next: the sum
+     * over a backup's entries is a lower bound of its body's size, so a writer can stop as soon as it passes the
+     * limit.
+     */
+    static int entryBytes(ManifestEntry entry) {
+        try {
+            return MAPPER.writeValueAsBytes(entryNode(entry)).length + 1;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialize a manifest entry", e);
+        }
+    }
+
+    /** The refusal of backup {@code id}, whose manifest would be larger than {@code limit} bytes. */
+    static ManifestTooLargeException tooLarge(String id, String source, long entries, long limit) {
+        return new ManifestTooLargeException(id, entries, limit, "Backup " + id + " of " + source + " refused: "
+            + "its manifest would list " + entries + " entries in more than " + limit + " bytes, the most drkit "
+            + "reads back; nothing was kept. Back the directory up in several backups (one per subdirectory), or "
+            + "archive it into one file (tar -cf tree.tar DIR) and back up that file");
+    }
+
     static byte[] body(BackupManifest.Fields f) {
+        return body(f, Long.MAX_VALUE, Long.MAX_VALUE);
+    }
+
+    /**
+     * The body's JSON, written entry by entry so that a large tree needs no JSON tree of all its entries in memory.
+     *
+     * @throws ManifestTooLargeException as soon as it passes {@code maxBodyBytes} ({@code maxFileBytes} for the file)
+     */
+    private static byte[] body(BackupManifest.Fields f, long maxBodyBytes, long maxFileBytes) {
+        BoundedBytes out = new BoundedBytes(maxBodyBytes);
+        try (JsonGenerator json = MAPPER.createGenerator(out)) {
+            json.writeStartObject();
+            for (Map.Entry<String, JsonNode> field : header(f).properties()) {
+                json.writeFieldName(field.getKey());
+                json.writeTree(field.getValue());
+            }
+            json.writeArrayFieldStart("entries");
+            for (ManifestEntry e : f.entries) {
+                json.writeTree(entryNode(e));
+            }
+            json.writeEndArray();
+            json.writeEndObject();
+        } catch (BoundedBytes.Full e) {
+            throw tooLarge(f.id, kindName(f.sourceKind) + " " + SafePaths.printable(f.sourceName), f.entries.size(),
+                maxFileBytes);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialize a manifest", e);
+        }
+        return out.toByteArray();
+    }
+
+    /** Everything in a body but its entries, in the order written. */
+    private static ObjectNode header(BackupManifest.Fields f) {
         ObjectNode body = JsonNodeFactory.instance.objectNode();
         body.put("id", f.id);
         body.put("startedAt", String.valueOf(f.startedAt));
@@ -136,25 +206,54 @@ final class ManifestFormat {
                 node.put("sha256", part.sha256());
             }
         }
-        ArrayNode entries = body.putArray("entries");
-        for (ManifestEntry e : f.entries) {
-            ObjectNode entry = entries.addObject();
-            entry.put("path", e.path());
-            entry.put("type", typeName(e.type()));
-            if (e.type() == EntryType.FILE) {
-                entry.put("size", e.size());
-            }
-            if (e.type() != EntryType.SYMLINK) {
-                entry.put("mode", e.modeOctal());
-            }
-            entry.put("mtime", e.mtime().toString());
-            e.sha256().ifPresent(sha -> entry.put("sha256", sha));
-            e.linkTarget().ifPresent(target -> entry.put("target", target));
+        return body;
+    }
+
+    private static ObjectNode entryNode(ManifestEntry e) {
+        ObjectNode entry = JsonNodeFactory.instance.objectNode();
+        entry.put("path", e.path());
+        entry.put("type", typeName(e.type()));
+        if (e.type() == EntryType.FILE) {
+            entry.put("size", e.size());
         }
-        try {
-            return MAPPER.writeValueAsBytes(body);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot serialize a manifest", e);
+        if (e.type() != EntryType.SYMLINK) {
+            entry.put("mode", e.modeOctal());
+        }
+        entry.put("mtime", e.mtime().toString());
+        e.sha256().ifPresent(sha -> entry.put("sha256", sha));
+        e.linkTarget().ifPresent(target -> entry.put("target", target));
+        return entry;
+    }
+
+    /** A byte array output that refuses to grow past a limit. */
+    private static final class BoundedBytes extends java.io.ByteArrayOutputStream {
+        private final long limit;
+
+        BoundedBytes(long limit) {
+            super(64 * 1024);
+            this.limit = limit;
+        }
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            if ((long) count + len > limit) {
+                throw new Full();
+            }
+            super.write(b, off, len);
+        }
+
+        /** Thrown when the limit would be passed; unchecked, so that it passes through Jackson unchanged. */
+        static final class Full extends RuntimeException {
+            private static final long serialVersionUID = 1L;
+
+            Full() {
+                super("manifest limit reached", null, false, false);
+            }
         }
     }
 
@@ -163,11 +262,23 @@ final class ManifestFormat {
     }
 
     static byte[] file(byte[] body, String sha, String hmac, boolean parts) {
-        byte[] suffix = (",\"bodySha256\":\"" + sha + "\",\"bodyHmacSha256\":\"" + hmac + "\"}\n")
-            .getBytes(StandardCharsets.US_ASCII);
+        byte[] suffix = suffix(sha, hmac);
         byte[] prefix = parts ? PREFIX_PARTS_BYTES : PREFIX_BYTES;
         ByteBuffer out = ByteBuffer.allocate(prefix.length + body.length + suffix.length);
         return out.put(prefix).put(body).put(suffix).array();
+    }
+
+    /** Writes what {@link #file} returns to {@code out}. */
+    static void writeFile(java.io.OutputStream out, byte[] body, String sha, String hmac, boolean parts)
+        throws IOException {
+        out.write(parts ? PREFIX_PARTS_BYTES : PREFIX_BYTES);
+        out.write(body);
+        out.write(suffix(sha, hmac));
+    }
+
+    private static byte[] suffix(String sha, String hmac) {
+        return (",\"bodySha256\":\"" + sha + "\",\"bodyHmacSha256\":\"" + hmac + "\"}\n")
+            .getBytes(StandardCharsets.US_ASCII);
     }
 
     static String kindName(SourceKind kind) {

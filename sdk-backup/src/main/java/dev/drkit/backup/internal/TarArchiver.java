@@ -20,10 +20,12 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Writes a directory tree as a POSIX (PAX) tar stream in name order, hashing each regular file as it streams,
@@ -39,9 +41,11 @@ public final class TarArchiver {
 
     private final TarArchiveOutputStream tar;
     private final List<ManifestEntry> entries = new ArrayList<>();
+    private final Consumer<ManifestEntry> onEntry;
     private final byte[] buffer = new byte[BUFFER];
 
-    private TarArchiver(OutputStream out) {
+    private TarArchiver(OutputStream out, Consumer<ManifestEntry> onEntry) {
+        this.onEntry = onEntry;
         this.tar = new TarArchiveOutputStream(new NonClosing(out), "UTF-8");
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
@@ -54,11 +58,22 @@ public final class TarArchiver {
      * @return the entries, in archive order
      */
     public static List<ManifestEntry> write(Path root, OutputStream out) throws IOException {
-        TarArchiver archiver = new TarArchiver(out);
+        return write(root, out, entry -> { });
+    }
+
+    /**
+     * As {@link #write(Path, OutputStream)}, calling {@code onEntry} with each entry as it is archived; what it
+     * throws stops the archive and is thrown unchanged.
+     *
+     * @return the entries, in archive order
+     */
+    public static List<ManifestEntry> write(Path root, OutputStream out, Consumer<ManifestEntry> onEntry)
+        throws IOException {
+        TarArchiver archiver = new TarArchiver(out, onEntry);
         archiver.walk(root, "");
         archiver.tar.finish();
         archiver.tar.flush();
-        return List.copyOf(archiver.entries);
+        return Collections.unmodifiableList(archiver.entries);
     }
 
     private void walk(Path directory, String prefix) throws IOException {
@@ -77,14 +92,14 @@ public final class TarArchiver {
                 entry.setMode(0120777);
                 tar.putArchiveEntry(entry);
                 tar.closeArchiveEntry();
-                entries.add(ManifestEntry.symlink(name, target, attributes.lastModifiedTime().toInstant()));
+                add(ManifestEntry.symlink(name, target, attributes.lastModifiedTime().toInstant()));
             } else if (attributes.isDirectory()) {
                 int mode = mode(attributes.permissions());
                 TarArchiveEntry entry = entry(name + "/", TarConstants.LF_DIR, attributes);
                 entry.setMode(040000 | mode);
                 tar.putArchiveEntry(entry);
                 tar.closeArchiveEntry();
-                entries.add(ManifestEntry.directory(name, mode, attributes.lastModifiedTime().toInstant()));
+                add(ManifestEntry.directory(name, mode, attributes.lastModifiedTime().toInstant()));
                 walk(child, name + "/");
             } else if (attributes.isRegularFile()) {
                 int mode = mode(attributes.permissions());
@@ -94,13 +109,18 @@ public final class TarArchiver {
                 tar.putArchiveEntry(entry);
                 String sha256 = copyFile(child, attributes, tar, buffer);
                 tar.closeArchiveEntry();
-                entries.add(ManifestEntry.file(name, attributes.size(), mode,
+                add(ManifestEntry.file(name, attributes.size(), mode,
                     attributes.lastModifiedTime().toInstant(), sha256));
             } else {
                 log.warn("Backup: skipped {} under the source directory: not a regular file, directory or symbolic "
                     + "link", SafePaths.printable(name));
             }
         }
+    }
+
+    private void add(ManifestEntry entry) {
+        onEntry.accept(entry);
+        entries.add(entry);
     }
 
     private static TarArchiveEntry entry(String name, byte type, PosixFileAttributes attributes) {

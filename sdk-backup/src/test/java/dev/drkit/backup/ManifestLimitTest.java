@@ -1,0 +1,143 @@
+package dev.drkit.backup;
+
+import dev.drkit.backup.store.FileSystemStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static dev.drkit.backup.Engines.KEY;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A directory whose manifest would be larger than a reader accepts is refused before anything is committed, so the
+ * store never holds a backup that cannot be listed, restored or rotated. The limit is lowered here
+ * ({@link BackupEngine.Builder#manifestLimit}) to reach it with a few hundred entries instead of ~60,000.
+ */
+class ManifestLimitTest {
+
+    private static final Clock FIXED = Clock.fixed(Instant.parse("2026-03-04T05:06:07Z"), ZoneOffset.UTC);
+
+    @ParameterizedTest(name = "partBytes={0}")
+    @ValueSource(ints = {0, 64 * 1024})
+    void aDirectoryWithTooManyEntriesIsRefusedEarlyAndLeavesTheStoreAsItWas(int partBytes, @TempDir Path dir)
+        throws Exception {
+        Path root = dir.resolve("store");
+        Path small = tree(dir.resolve("small"), 3);
+        Path large = tree(dir.resolve("large"), 400);
+        try (FileSystemStore store = FileSystemStore.builder(root).build()) {
+            BackupEngine engine = engine(store, partBytes).manifestLimit(16 * 1024).build();
+            String earlier = engine.backup(BackupSource.directory(small)).id();
+            List<String> before = files(root);
+
+            assertThatThrownBy(() -> engine.backup(BackupSource.directory(large)))
+                .isInstanceOfSatisfying(ManifestTooLargeException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(dev.drkit.core.DrkitException.Kind.DATA);
+                    assertThat(e.limit()).isEqualTo(16 * 1024);
+                    // stopped as soon as the entries alone passed the limit, long before the 400th
+                    assertThat(e.entries()).isBetween(20L, 200L);
+                    assertThat(e.getMessage()).contains("refused", "entries", "16384 bytes", "nothing was kept",
+                        "one per subdirectory", "tar -cf");
+                });
+
+            assertThat(store.list()).containsExactly(earlier);
+            assertThat(files(root)).isEqualTo(before);
+            assertThat(engine.list()).extracting(BackupInfo::id).containsExactly(earlier);
+            assertThat(engine.verify(earlier, KEY).passed()).isTrue();
+        }
+    }
+
+    @Test
+    void theLimitIsTheWholeManifestFileToTheByte(@TempDir Path dir) throws Exception {
+        Path source = tree(dir.resolve("source"), 50);
+        long size;
+        try (FileSystemStore store = FileSystemStore.builder(dir.resolve("measure")).build()) {
+            String id = engine(store, 0).build().backup(BackupSource.directory(source)).id();
+            size = store.size(id, BackupManifest.OBJECT_NAME);
+        }
+        // The entries alone stay under size - 1; only the whole file passes it, so this is the check at sealing.
+        try (FileSystemStore store = FileSystemStore.builder(dir.resolve("tight")).build()) {
+            BackupEngine engine = engine(store, 0).manifestLimit(size - 1).build();
+            assertThatThrownBy(() -> engine.backup(BackupSource.directory(source)))
+                .isInstanceOf(ManifestTooLargeException.class)
+                .hasMessageContaining("50 entries");
+            assertThat(store.list()).isEmpty();
+        }
+        try (FileSystemStore store = FileSystemStore.builder(dir.resolve("exact")).build()) {
+            BackupEngine engine = engine(store, 0).manifestLimit(size).build();
+            String id = engine.backup(BackupSource.directory(source)).id();
+            assertThat(store.size(id, BackupManifest.OBJECT_NAME)).isEqualTo(size);
+            engine.restore(id, KEY, dir.resolve("restored"));
+            assertThat(Engines.describe(dir.resolve("restored"))).isEqualTo(Engines.describe(source));
+        }
+    }
+
+    @Test
+    void aManifestWrittenStreamingIsTheSameAsBeforeAndReadsBack() {
+        BackupManifest.Fields f = new BackupManifest.Fields();
+        f.id = "20260304T050607Z-0a1b2c3d";
+        f.startedAt = FIXED.instant();
+        f.finishedAt = FIXED.instant();
+        f.sourceKind = SourceKind.DIRECTORY;
+        f.sourceName = "tree";
+        f.labels = java.util.Map.of("app", "x");
+        f.compression = Compression.zstd();
+        f.encryptionMode = BackupManifest.MODE_PASSPHRASE;
+        f.s2kBytes = PassphraseEncryption.MIN_S2K_BYTES;
+        f.plaintextBytes = 10;
+        f.plaintextSha256 = "a".repeat(64);
+        f.ciphertextBytes = 20;
+        f.ciphertextSha256 = "b".repeat(64);
+        f.entries = List.of(ManifestEntry.directory("d", 0755, FIXED.instant()),
+            ManifestEntry.file("d/f", 3, 0644, FIXED.instant(), "c".repeat(64)),
+            ManifestEntry.symlink("l", "d/f", FIXED.instant()));
+        BackupManifest sealed = ManifestFormat.seal(f, ManifestFormatTest.KEY);
+        java.io.ByteArrayOutputStream written = new java.io.ByteArrayOutputStream();
+        try {
+            sealed.writeTo(written);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        assertThat(written.toByteArray()).isEqualTo(sealed.toBytes());
+        assertThat(BackupManifest.parse(written.toByteArray()).entries()).isEqualTo(f.entries);
+        long entries = f.entries.stream().mapToLong(ManifestFormat::entryBytes).sum();
+        assertThat(entries).isLessThan(sealed.toBytes().length);
+        assertThat(ManifestFormat.seal(f, ManifestFormatTest.KEY, sealed.toBytes().length).toBytes())
+            .isEqualTo(sealed.toBytes());
+        assertThatThrownBy(() -> ManifestFormat.seal(f, ManifestFormatTest.KEY, sealed.toBytes().length - 1))
+            .isInstanceOf(ManifestTooLargeException.class);
+    }
+
+    private static BackupEngine.Builder engine(FileSystemStore store, int partBytes) {
+        return BackupEngine.builder(store).encryption(Engines.fastEncryption()).partBytes(partBytes).clock(FIXED);
+    }
+
+    /** {@code n} small files with long names, each of a fixed time. */
+    private static Path tree(Path root, int n) throws IOException {
+        Files.createDirectories(root);
+        for (int i = 0; i < n; i++) {
+            Path file = root.resolve(String.format("%05d-", i) + "long-file-name-".repeat(10));
+            Files.writeString(file, "file " + i);
+            Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(FIXED.instant()));
+        }
+        Files.setLastModifiedTime(root, java.nio.file.attribute.FileTime.from(FIXED.instant()));
+        return root;
+    }
+
+    private static List<String> files(Path root) throws IOException {
+        try (Stream<Path> all = Files.walk(root)) {
+            return all.map(p -> root.relativize(p).toString()).sorted().collect(Collectors.toList());
+        }
+    }
+}
