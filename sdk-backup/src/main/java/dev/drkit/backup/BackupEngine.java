@@ -17,6 +17,7 @@ import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.NoSuchBackupException;
 import dev.drkit.backup.store.PendingBackup;
 import dev.drkit.core.internal.Names;
+import dev.drkit.core.internal.Procfs;
 import dev.drkit.core.secret.Secret;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -958,6 +959,8 @@ public final class BackupEngine {
      * @throws ManifestException             if the manifest is damaged or not authentic under the key's data
      * @throws BackupDecryptionException    if the key is wrong or the data damaged
      * @throws BackupVerificationException  if a checksum or entry does not match the manifest
+     * @throws IllegalArgumentException      if {@code target} is a root directory, which has no directory to write
+     *                                       beside it in
      * @throws BackupIoException             if the store cannot be read or the target's directory written
      * @throws dev.drkit.backup.store.NoSuchBackupException if there is no such complete backup
      */
@@ -1045,7 +1048,8 @@ public final class BackupEngine {
                 + target);
         }
         boolean directory = manifest.sourceKind() == SourceKind.DIRECTORY;
-        Path staging = parent.resolve("." + target.getFileName() + ".drkit-restore-" + randomHex());
+        Path staging = parent.resolve(stagingPrefix(target) + Procfs.Owner.self().map(o -> o.tag() + "-").orElse("")
+            + randomHex());
         try {
             if (directory) {
                 Files.createDirectory(staging, PosixFilePermissions.asFileAttribute(
@@ -1059,6 +1063,7 @@ public final class BackupEngine {
                 + describe(e) + "); " + target + " was left as it was",
                 context("restore", id, "target", target.toString()), e);
         }
+        sweepStaleStaging(target, staging);
         boolean swapped = false;
         try {
             ReadOutcome outcome = read(manifest, key, staging, "restore");
@@ -1091,6 +1096,71 @@ public final class BackupEngine {
         } finally {
             if (!swapped) {
                 LocalFiles.deleteTreeQuietly(staging, log, "BackupEngine: the unfinished restore");
+            }
+        }
+    }
+
+    /** {@code .<target name>.drkit-restore-}: how the names of a target's staging copies start. */
+    private static String stagingPrefix(Path target) {
+        return "." + target.getFileName() + ".drkit-restore-";
+    }
+
+    /**
+     * Removes the staging copies of {@code target} that a restore killed midway (SIGKILL, a crash: no {@code finally}
+     * ran) left beside it, decrypted. A staging copy's name says whose it is ({@link Procfs.Owner}); only one whose
+     * process is gone, owned by this user, a directory or regular file (never a link, and nothing is followed
+     * inside) is removed, so a restore of the same target running in another live process keeps its own. Copies of
+     * unknown owner (another pid namespace, or named before owners were) are left alone. {@code own} is this
+     * restore's staging copy, whose owner is this user. Best effort: never throws.
+     */
+    private void sweepStaleStaging(Path target, Path own) {
+        if (Procfs.Owner.self().isEmpty()) {
+            return;
+        }
+        Object uid;
+        try {
+            uid = Files.getAttribute(own, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException | RuntimeException e) {
+            return;
+        }
+        String prefix = stagingPrefix(target);
+        java.util.regex.Pattern stale = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(prefix)
+            + "(" + Procfs.Owner.TAG_REGEX + ")-[0-9a-f]{12}");
+        List<Path> candidates = new ArrayList<>();
+        try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(target.getParent(),
+                entry -> entry.getFileName().toString().startsWith(prefix))) {
+            entries.forEach(candidates::add);
+        } catch (IOException | RuntimeException e) {
+            log.debug("BackupEngine '{}': no sweep of {} for stale restores: {}", name, target.getParent(),
+                describe(e));
+            return;
+        }
+        for (Path candidate : candidates) {
+            java.util.regex.Matcher matcher = stale.matcher(candidate.getFileName().toString());
+            Procfs.Owner owner = matcher.matches() ? Procfs.Owner.parse(matcher.group(1)).orElse(null) : null;
+            if (owner == null || candidate.equals(own)) {
+                continue;
+            }
+            try {
+                BasicFileAttributes attributes = Files.readAttributes(candidate, BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS);
+                if (!(attributes.isDirectory() || attributes.isRegularFile())
+                    || !uid.equals(Files.getAttribute(candidate, "unix:uid", LinkOption.NOFOLLOW_LINKS))) {
+                    continue;
+                }
+            } catch (IOException | RuntimeException e) {
+                continue;
+            }
+            if (owner.liveness() != Procfs.Liveness.GONE) {
+                continue;   // a restore running now (here or in another process), or unknowable
+            }
+            try {
+                LocalFiles.deleteTree(candidate);
+                log.info("BackupEngine '{}': removed {}, the staging copy of a restore to {} by process {}, which is "
+                    + "gone", name, candidate, target, owner.pid());
+            } catch (IOException | RuntimeException e) {
+                log.warn("BackupEngine '{}': cannot remove {}, the staging copy of a restore to {} by process {}, which"
+                    + " is gone: {}", name, candidate, target, owner.pid(), describe(e));
             }
         }
     }

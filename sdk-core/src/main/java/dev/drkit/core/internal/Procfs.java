@@ -5,7 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Facts about processes read from Linux's {@code /proc/<pid>/stat}: whether a process lives, and when it started,
@@ -22,6 +25,83 @@ public final class Procfs {
         GONE,
         /** {@code /proc} could not be read or understood: nothing is known. */
         UNKNOWN
+    }
+
+    /**
+     * A process as a name can carry it: its pid, its start time in clock ticks since boot (so that a later process
+     * that reuses the pid is not taken for it) and its pid namespace (the inode number of {@code /proc/self/ns/pid}),
+     * written {@code p<pid>s<start>n<namespace>} ({@link #tag()}). Files named after their writer this way can be
+     * swept when the writer was killed (SIGKILL, a crash) and ran no clean-up.
+     *
+     * @param pid        the process id
+     * @param startTicks when it started ({@link Procfs#startTicks})
+     * @param namespace  its pid namespace's inode number
+     */
+    public record Owner(long pid, long startTicks, String namespace) {
+
+        /** A regular expression matching a {@link #tag()}, with no groups of its own. */
+        public static final String TAG_REGEX = "p[0-9]{1,10}s[0-9]{1,20}n[0-9]{1,20}";
+        private static final Pattern TAG = Pattern.compile("p([0-9]{1,10})s([0-9]{1,20})n([0-9]{1,20})");
+        private static final Optional<Owner> SELF = self0();
+
+        /** This process; empty where {@code /proc} cannot tell (then names carry no owner and nothing is swept). */
+        public static Optional<Owner> self() {
+            return SELF;
+        }
+
+        /** The owner a {@link #tag()} names, if {@code tag} is one. */
+        public static Optional<Owner> parse(String tag) {
+            Matcher m = TAG.matcher(tag);
+            if (!m.matches()) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(new Owner(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), m.group(3)));
+            } catch (NumberFormatException e) {
+                return Optional.empty();
+            }
+        }
+
+        /** {@code p<pid>s<start>n<namespace>}. */
+        public String tag() {
+            return "p" + pid + "s" + startTicks + "n" + namespace;
+        }
+
+        /**
+         * Whether this process still runs, as seen from this process: {@link Liveness#UNKNOWN} when it is of
+         * another pid namespace (its pid means nothing here) or this process's own owner is not known.
+         */
+        public Liveness liveness() {
+            if (SELF.isEmpty() || !SELF.get().namespace.equals(namespace)) {
+                return Liveness.UNKNOWN;
+            }
+            return Procfs.liveness(pid, startTicks);
+        }
+
+        private static Optional<Owner> self0() {
+            try {
+                long pid = ProcessHandle.current().pid();
+                OptionalLong start = Procfs.startTicks(pid);
+                Optional<String> namespace = pidNamespace();
+                if (start.isEmpty() || namespace.isEmpty()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new Owner(pid, start.getAsLong(), namespace.get()));
+            } catch (RuntimeException e) {
+                return Optional.empty();
+            }
+        }
+
+        /** The inode number of this process's pid namespace: {@code pid:[4026531836]} gives {@code 4026531836}. */
+        private static Optional<String> pidNamespace() {
+            try {
+                Matcher m = Pattern.compile("pid:\\[([0-9]{1,20})]")
+                    .matcher(Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString());
+                return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
+            } catch (IOException | RuntimeException e) {
+                return Optional.empty();
+            }
+        }
     }
 
     private Procfs() {

@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
@@ -78,9 +77,9 @@ public final class CredentialFiles implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CredentialFiles.class);
     /** {@code drkit-<purpose>-p<pid>s<start ticks>n<pid namespace>-<random>}: a directory's creating process. */
     private static final Pattern OWNED_NAME = Pattern.compile(
-        "drkit-[A-Za-z0-9_.-]{1,40}-p([0-9]{1,10})s([0-9]{1,20})n([0-9]{1,20})-[0-9]{1,20}");
+        "drkit-[A-Za-z0-9_.-]{1,40}-(" + Procfs.Owner.TAG_REGEX + ")-[0-9]{1,20}");
     /** This process, as directory names name it; empty where /proc cannot tell. */
-    private static final Optional<ThisProcess> THIS_PROCESS = thisProcess();
+    private static final Optional<Procfs.Owner> THIS_PROCESS = Procfs.Owner.self();
 
     private final Path directory;
     private final Optional<UserPrincipal> owner;
@@ -146,36 +145,6 @@ public final class CredentialFiles implements AutoCloseable {
         return files;
     }
 
-    /** @param tag {@code p<pid>s<start ticks>n<pid namespace>} */
-    private record ThisProcess(String namespace, String tag) {
-    }
-
-    private static Optional<ThisProcess> thisProcess() {
-        try {
-            long pid = ProcessHandle.current().pid();
-            OptionalLong start = Procfs.startTicks(pid);
-            Optional<String> namespace = pidNamespace();
-            if (start.isEmpty() || namespace.isEmpty()) {
-                return Optional.empty();
-            }
-            return Optional.of(new ThisProcess(namespace.get(),
-                "p" + pid + "s" + start.getAsLong() + "n" + namespace.get()));
-        } catch (RuntimeException e) {
-            return Optional.empty();
-        }
-    }
-
-    /** The inode number of this process's pid namespace: {@code pid:[4026531836]} gives {@code 4026531836}. */
-    private static Optional<String> pidNamespace() {
-        try {
-            Matcher m = Pattern.compile("pid:\\[([0-9]{1,20})]")
-                .matcher(Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString());
-            return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
-        } catch (IOException | RuntimeException e) {
-            return Optional.empty();
-        }
-    }
-
     /**
      * Removes the directories under {@code parent} that were made by a process of this user that is gone: left by a
      * JVM killed with SIGKILL or a machine that crashed. Best effort: never throws, and keeps whatever it is unsure of.
@@ -200,14 +169,12 @@ public final class CredentialFiles implements AutoCloseable {
 
     private static void sweepIfLeftOver(Path entry, Object uid) {
         Matcher name = OWNED_NAME.matcher(entry.getFileName().toString());
-        if (!name.matches() || !name.group(3).equals(THIS_PROCESS.get().namespace())) {
-            return; // not drkit's, from before owners were named, or from another pid namespace: unknowable
+        Optional<Procfs.Owner> owner = name.matches() ? Procfs.Owner.parse(name.group(1)) : Optional.empty();
+        if (owner.isEmpty()) {
+            return; // not drkit's, or from before owners were named
         }
-        long pid;
-        long start;
+        long pid = owner.get().pid();
         try {
-            pid = Long.parseLong(name.group(1));
-            start = Long.parseLong(name.group(2));
             BasicFileAttributes attributes = Files.readAttributes(entry, BasicFileAttributes.class,
                 LinkOption.NOFOLLOW_LINKS);
             if (!attributes.isDirectory() || attributes.isSymbolicLink()
@@ -217,8 +184,8 @@ public final class CredentialFiles implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             return;
         }
-        if (Procfs.liveness(pid, start) != Procfs.Liveness.GONE) {
-            return;
+        if (owner.get().liveness() != Procfs.Liveness.GONE) {
+            return; // alive, from another pid namespace, or unknowable
         }
         int[] files = {0};
         try {
