@@ -56,10 +56,14 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        boolean toStandardOutput = target.toString().equals("-");
+        if (!toStandardOutput) {
+            checkTarget();
+        }
         try (KeyOptions.ForRestore key = keys.forRestore(spec, identity);
              BackupStore backups = store.openForReading(spec)) {
             BackupEngine engine = BackupEngine.builder(backups).build();
-            if (target.toString().equals("-")) {
+            if (toStandardOutput) {
                 return toStandardOutput(engine, key);
             }
             RestoreResult result = engine.restore(id, key.key(), target);
@@ -79,6 +83,24 @@ final class RestoreCommand implements Callable<Integer> {
             }
             out.flush();
             return ExitCodes.OK;
+        }
+    }
+
+    /**
+     * A restore writes beside its target and renames it into place, so the target must be a name inside a directory:
+     * not {@code /} (or a path that normalizes to it, such as {@code /..}), which has neither. An empty path, which
+     * Java reads as the working directory, is refused too: it is a mistake far more often than a wish.
+     */
+    private void checkTarget() {
+        if (target.toString().isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--target is empty; give the path to restore"
+                + " to (. for the current directory, which is then replaced), or - for standard output");
+        }
+        Path absolute = target.toAbsolutePath().normalize();
+        if (absolute.getParent() == null || absolute.getFileName() == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--target " + target + " is the root "
+                + "directory, which a restore cannot replace (it writes beside the target and renames it into place); "
+                + "give a new or existing path inside a directory, such as /srv/restored, or - for standard output");
         }
     }
 

@@ -315,6 +315,28 @@ class BackupCommandsTest {
     }
 
     @Test
+    void aRootOrEmptyTargetIsAUsageError(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        String id = backup(dir, store);
+        Path pass = passphraseFile(dir, PASSPHRASE);
+
+        for (String root : List.of("/", "/..", "//", dir + "/../../../../../../../..")) {
+            Run restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", root,
+                "--passphrase-file", pass.toString());
+            assertThat(restore.code).as(root + ": " + restore.err).isEqualTo(ExitCodes.USAGE);
+            assertThat(restore.err).as(root).contains("is the root directory")
+                .doesNotContain("internal error");
+        }
+
+        // An empty --target would be the working directory, swapped aside: refused before any store is opened (this
+        // store does not exist, so without the check the failure would be an environment error instead).
+        Run empty = drkit("restore", "--store", dir.resolve("no-store").toString(), "--id", id, "--target", "",
+            "--passphrase-file", pass.toString());
+        assertThat(empty.code).as(empty.err).isEqualTo(ExitCodes.USAGE);
+        assertThat(empty.err).contains("--target is empty");
+    }
+
+    @Test
     void aMalformedBackupIdIsAUsageErrorNamingTheRule(@TempDir Path dir) throws Exception {
         Path pass = passphraseFile(dir, PASSPHRASE);
         Path store = Files.createDirectory(dir.resolve("s"));
