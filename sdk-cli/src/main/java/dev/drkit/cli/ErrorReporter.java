@@ -12,7 +12,9 @@ import java.util.List;
  * How every drkit command reports a failure: one readable line on standard error,
  * {@code drkit COMMAND: message}, and the exit code of {@link ExitCodes#of(Throwable)}. Only drkit's own
  * exception messages are printed; for any other exception only its type, since a third-party message may
- * carry anything. {@code DRKIT_DEBUG} in the environment adds the stack trace.
+ * carry anything. {@code DRKIT_DEBUG} in the environment adds the stack trace. A {@link VirtualMachineError} (out of
+ * memory, a stack overflow) is reported the same way instead of escaping as a stack trace: running out of heap as an
+ * environment error (exit 3), the others as internal errors.
  *
  * @since 0.1
  */
@@ -25,6 +27,17 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
      * @since 0.1
      */
     public static CommandLine install(CommandLine cli) {
+        CommandLine.IExecutionStrategy strategy = cli.getExecutionStrategy();
+        cli.setExecutionStrategy(parsed -> {
+            try {
+                return strategy.execute(parsed);
+            } catch (VirtualMachineError e) {
+                // picocli lets Errors through, which would end drkit with a stack trace and exit code 1 ("the data
+                // is wrong"); hand them to the handler as one line and an exit code of what they are.
+                List<CommandLine> commands = parsed.asCommandLineList();
+                throw new CommandLine.ExecutionException(commands.get(commands.size() - 1), e.toString(), e);
+            }
+        });
         cli.setExecutionExceptionHandler(new ErrorReporter());
         cli.setExitCodeExceptionMapper(ExitCodes::of);
         CommandLine.IParameterExceptionHandler usage = cli.getParameterExceptionHandler();
@@ -59,19 +72,29 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
 
     @Override
     public int handleExecutionException(Exception e, CommandLine cli, ParseResult parsed) {
+        Throwable failure = e instanceof CommandLine.ExecutionException && e.getCause() instanceof VirtualMachineError
+            ? e.getCause() : e;
         PrintWriter err = cli.getErr();
-        err.println(cli.getCommandSpec().qualifiedName() + ": " + describe(e));
+        err.println(cli.getCommandSpec().qualifiedName() + ": " + describe(failure));
         if (System.getenv("DRKIT_DEBUG") != null) {
-            e.printStackTrace(err);
+            failure.printStackTrace(err);
         }
         err.flush();
-        return ExitCodes.of(e);
+        return ExitCodes.of(failure);
     }
 
-    /** A drkit exception's message; for anything else, its type and how to see more. */
+    /**
+     * A drkit exception's message; for running out of heap, how much there was and how to give more; for anything
+     * else, its type and how to see more.
+     */
     public static String describe(Throwable e) {
         if (e instanceof DrkitException) {
             return e.getMessage();
+        }
+        if (e instanceof OutOfMemoryError) {
+            return "out of memory (" + (e.getMessage() == null ? "OutOfMemoryError" : e.getMessage()) + "): the "
+                + "Java heap of " + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB is too small for this;"
+                + " give drkit more, e.g. DRKIT_JAVA_OPTS=-Xmx1g (see docs/cli.md)";
         }
         return "internal error (" + e.getClass().getName() + "); set DRKIT_DEBUG=1 for the stack trace";
     }

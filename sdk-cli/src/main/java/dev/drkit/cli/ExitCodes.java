@@ -28,10 +28,16 @@ public final class ExitCodes {
     private ExitCodes() {
     }
 
-    /** The exit code for a failure: a usage error is 2, a drkit exception's kind decides, anything else is internal. */
+    /**
+     * The exit code for a failure: a usage error is 2, a drkit exception's kind decides, running out of memory is an
+     * environment error (the heap is too small for the job), anything else is internal.
+     */
     public static int of(Throwable failure) {
         if (failure instanceof picocli.CommandLine.ParameterException) {
             return USAGE;
+        }
+        if (failure instanceof OutOfMemoryError) {
+            return ENVIRONMENT;
         }
         if (failure instanceof DrkitException) {
             return ((DrkitException) failure).kind().exitCode();

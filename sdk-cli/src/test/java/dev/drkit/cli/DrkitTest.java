@@ -89,6 +89,29 @@ class DrkitTest {
     }
 
     @Test
+    void runningOutOfHeapIsAnEnvironmentErrorOnOneLineWithoutAStackTrace() {
+        CommandLine cli = Drkit.commandLine().addSubcommand(new FailingWithError(
+            new OutOfMemoryError("Java heap space")));
+
+        int code = run(cli, "fail");
+
+        assertThat(code).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(err.toString().strip()).startsWith("drkit fail: out of memory (Java heap space): the Java heap of ")
+            .contains("DRKIT_JAVA_OPTS=-Xmx").doesNotContain("\n").doesNotContain("at dev.drkit");
+    }
+
+    @Test
+    void aStackOverflowIsAnInternalErrorOnOneLine() {
+        CommandLine cli = Drkit.commandLine().addSubcommand(new FailingWithError(new StackOverflowError()));
+
+        int code = run(cli, "fail");
+
+        assertThat(code).isEqualTo(ExitCodes.INTERNAL);
+        assertThat(err.toString().strip()).isEqualTo("drkit fail: internal error (java.lang.StackOverflowError); "
+            + "set DRKIT_DEBUG=1 for the stack trace");
+    }
+
+    @Test
     void aCommandLineNamingASubcommandBuildsOnlyThatOne() {
         CommandLine cli = Drkit.commandLine("wal-fetch", "--store", "/a", "N", "P");
 
@@ -150,6 +173,20 @@ class DrkitTest {
         assertThat(lazy.execute(wrong)).isEqualTo(ExitCodes.USAGE);
         assertThat(run(Drkit.commandLine(), wrong)).isEqualTo(ExitCodes.USAGE);
         assertThat(lazyErr.toString()).isEqualTo(err.toString()).contains("Unknown option: '--no-such-option'");
+    }
+
+    @Command(name = "fail")
+    static final class FailingWithError implements Runnable {
+        private final Error failure;
+
+        FailingWithError(Error failure) {
+            this.failure = failure;
+        }
+
+        @Override
+        public void run() {
+            throw failure;
+        }
     }
 
     @Command(name = "fail")
