@@ -20,7 +20,6 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -128,10 +127,26 @@ final class ManifestFormat {
      * @throws ManifestTooLargeException as soon as it passes {@code maxBodyBytes} ({@code maxFileBytes} for the file)
      */
     private static byte[] body(BackupManifest.Fields f, long maxBodyBytes, long maxFileBytes) {
-        BoundedBytes out = new BoundedBytes(maxBodyBytes);
+        ObjectNode header = header(f);
+        // The exact size, so that the bytes are allocated once: a growing buffer would need 1.5 times as much again.
+        long size;
+        try {
+            size = MAPPER.writeValueAsBytes(header).length - 1 + ",\"entries\":[".length() + 2;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialize a manifest", e);
+        }
+        for (ManifestEntry e : f.entries) {
+            size += entryBytes(e);
+        }
+        size -= f.entries.isEmpty() ? 0 : 1;
+        if (size > maxBodyBytes) {
+            throw tooLarge(f.id, kindName(f.sourceKind) + " " + SafePaths.printable(f.sourceName), f.entries.size(),
+                maxFileBytes);
+        }
+        BoundedBytes out = new BoundedBytes(maxBodyBytes, (int) size);
         try (JsonGenerator json = MAPPER.createGenerator(out)) {
             json.writeStartObject();
-            for (Map.Entry<String, JsonNode> field : header(f).properties()) {
+            for (Map.Entry<String, JsonNode> field : header.properties()) {
                 json.writeFieldName(field.getKey());
                 json.writeTree(field.getValue());
             }
@@ -147,7 +162,7 @@ final class ManifestFormat {
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialize a manifest", e);
         }
-        return out.toByteArray();
+        return out.bytes();
     }
 
     /** Everything in a body but its entries, in the order written. */
@@ -229,9 +244,14 @@ final class ManifestFormat {
     private static final class BoundedBytes extends java.io.ByteArrayOutputStream {
         private final long limit;
 
-        BoundedBytes(long limit) {
-            super(64 * 1024);
+        BoundedBytes(long limit, int expected) {
+            super(Math.max(32, expected));
             this.limit = limit;
+        }
+
+        /** The bytes written: the buffer itself when it was sized exactly, else a copy. */
+        byte[] bytes() {
+            return count == buf.length ? buf : toByteArray();
         }
 
         @Override
@@ -319,12 +339,12 @@ final class ManifestFormat {
             throw new ManifestException(Reason.TOO_LARGE, expectedId, "Manifest" + of(expectedId) + " is "
                 + bytes.length + " bytes, more than the limit of " + BackupManifest.MAX_BYTES, null);
         }
-        String text = strictUtf8(bytes, expectedId);
+        checkUtf8(bytes, expectedId);
         boolean partsFormat = startsWith(bytes, PREFIX_PARTS_BYTES);
         byte[] prefix = partsFormat ? PREFIX_PARTS_BYTES : PREFIX_BYTES;
         if (!partsFormat && !startsWith(bytes, PREFIX_BYTES)) {
             // Not our layout: say whether it is another format version, or not a manifest at all.
-            String format = formatOf(text);
+            String format = formatOf(bytes);
             if (format != null) {
                 java.util.regex.Matcher version = FORMAT_NAME.matcher(format);
                 if (version.matches() && !version.group(1).equals(String.valueOf(BackupManifest.FORMAT_VERSION))
@@ -348,19 +368,14 @@ final class ManifestFormat {
         byte[] body = java.util.Arrays.copyOfRange(bytes, prefix.length, bytes.length - SUFFIX_LENGTH);
         // The whole file must be one JSON object with exactly these four fields, so that what a JSON tool
         // shows as "body" is exactly what the digests cover.
-        JsonNode whole = readTree(text, expectedId);
-        if (!whole.isObject() || whole.size() != 4 || !whole.has("body") || !whole.has("bodySha256")
-            || !whole.has("bodyHmacSha256") || !whole.has("format")) {
-            throw malformed(expectedId, "it must be one JSON object of format, body, bodySha256 and bodyHmacSha256",
-                null);
-        }
+        checkOuterObject(bytes, expectedId);
         String sha = digests.group(1);
         if (!MessageDigest.isEqual(sha.getBytes(StandardCharsets.US_ASCII),
             sha256(body).getBytes(StandardCharsets.US_ASCII))) {
             throw new ManifestException(Reason.CHECKSUM_MISMATCH, expectedId, "Manifest" + of(expectedId)
                 + " is damaged: its SHA-256 does not match its body", null);
         }
-        JsonNode node = readTree(utf8(body), expectedId);
+        JsonNode node = readTree(body, expectedId);
         BackupManifest.Fields fields = fields(node, expectedId, partsFormat);
         if (expectedId != null && !expectedId.equals(fields.id)) {
             throw new ManifestException(Reason.WRONG_BACKUP, expectedId, "Manifest of backup " + expectedId
@@ -668,7 +683,7 @@ final class ManifestFormat {
         return id == null ? "" : " of backup " + id;
     }
 
-    private static @Nullable String formatOf(String text) {
+    private static @Nullable String formatOf(byte[] text) {
         try {
             JsonNode node = MAPPER.readTree(text);
             JsonNode format = node == null ? null : node.get("format");
@@ -678,7 +693,7 @@ final class ManifestFormat {
         }
     }
 
-    private static JsonNode readTree(String text, @Nullable String id) {
+    private static JsonNode readTree(byte[] text, @Nullable String id) {
         try {
             JsonNode node = MAPPER.readTree(text);
             if (node == null) {
@@ -690,15 +705,54 @@ final class ManifestFormat {
         }
     }
 
-    private static String strictUtf8(byte[] bytes, @Nullable String id) {
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT)
-                .decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw malformed(id, "it is not valid UTF-8", null);
+    /**
+     * Fails unless the whole file is one JSON object of exactly format, body, bodySha256 and bodyHmacSha256, so that
+     * what a JSON tool shows as "body" is exactly what the digests cover. Streams over the tokens: a JSON tree of a
+     * large manifest would cost several times its size in heap, and the body's tree is built once anyway.
+     */
+    private static void checkOuterObject(byte[] bytes, @Nullable String id) {
+        String what = "it must be one JSON object of format, body, bodySha256 and bodyHmacSha256";
+        try (com.fasterxml.jackson.core.JsonParser json = MAPPER.createParser(bytes)) {
+            if (json.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                throw malformed(id, what, null);
+            }
+            Set<String> fields = new HashSet<>();
+            while (json.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                fields.add(json.currentName());
+                json.nextToken();
+                json.skipChildren();
+            }
+            if (json.currentToken() != com.fasterxml.jackson.core.JsonToken.END_OBJECT || json.nextToken() != null
+                || !fields.equals(Set.of("format", "body", "bodySha256", "bodyHmacSha256"))) {
+                throw malformed(id, what, null);
+            }
+        } catch (IOException e) {
+            throw malformed(id, "it is not valid JSON (" + e.getClass().getSimpleName() + ")", null);
         }
+    }
+
+    /** Fails unless {@code bytes} are strict UTF-8; decodes a piece at a time, keeping nothing. */
+    private static void checkUtf8(byte[] bytes, @Nullable String id) {
+        java.nio.charset.CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(8192);
+        java.nio.charset.CoderResult result;
+        do {
+            out.clear();
+            result = decoder.decode(in, out, true);
+            if (result.isError()) {
+                throw malformed(id, "it is not valid UTF-8", null);
+            }
+        } while (result.isOverflow());
+        do {
+            out.clear();
+            result = decoder.flush(out);
+            if (result.isError()) {
+                throw malformed(id, "it is not valid UTF-8", null);
+            }
+        } while (result.isOverflow());
     }
 
     private static boolean startsWith(byte[] bytes, byte[] prefix) {
@@ -711,10 +765,6 @@ final class ManifestFormat {
             }
         }
         return true;
-    }
-
-    private static String utf8(byte[] bytes) {
-        return new String(bytes, StandardCharsets.UTF_8);
     }
 
     static String sha256(byte[] bytes) {

@@ -119,6 +119,27 @@ class ManifestLimitTest {
             .isInstanceOf(ManifestTooLargeException.class);
     }
 
+    @Test
+    void theReaderStillRefusesAnythingButOneObjectOfTheFourFieldsAndInvalidUtf8() {
+        String valid = new String(ManifestFormatTest.sealed(), java.nio.charset.StandardCharsets.UTF_8);
+        String withoutEnd = valid.substring(0, valid.length() - 2);   // without "}\n"
+        List<String> refused = List.of(
+            withoutEnd + ",\"extra\":1}\n",                                  // a fifth field
+            withoutEnd + "} {}\n",                                           // a second value after the object
+            withoutEnd.replaceFirst("\"format\"", "\"formats\"") + "}\n");   // a field of another name
+        for (String text : refused) {
+            assertThatThrownBy(() -> BackupManifest.parse(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .as(text.substring(Math.max(0, text.length() - 40)))
+                .isInstanceOfSatisfying(ManifestException.class,
+                    e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.MALFORMED));
+        }
+        byte[] badUtf8 = ManifestFormatTest.sealed();
+        int at = new String(badUtf8, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("\"name\"") + 9;
+        badUtf8[at] = (byte) 0xC3;  // a lead byte without its continuation, inside the source name
+        assertThatThrownBy(() -> BackupManifest.parse(badUtf8)).isInstanceOf(ManifestException.class)
+            .hasMessageContaining("not valid UTF-8");
+    }
+
     private static BackupEngine.Builder engine(FileSystemStore store, int partBytes) {
         return BackupEngine.builder(store).encryption(Engines.fastEncryption()).partBytes(partBytes).clock(FIXED);
     }

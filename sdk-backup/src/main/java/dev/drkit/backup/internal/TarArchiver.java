@@ -77,13 +77,15 @@ public final class TarArchiver {
     }
 
     private void walk(Path directory, String prefix) throws IOException {
-        List<Path> children = new ArrayList<>();
+        // Names, not paths: a directory of many entries is listed whole to sort it, and a Path costs twice a String.
+        List<String> children = new ArrayList<>();
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory)) {
-            stream.forEach(children::add);
+            stream.forEach(child -> children.add(child.getFileName().toString()));
         }
-        children.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
-        for (Path child : children) {
-            String name = prefix + child.getFileName().toString();
+        Collections.sort(children);
+        for (String childName : children) {
+            Path child = directory.resolve(childName);
+            String name = prefix + childName;
             PosixFileAttributes attributes = Files.readAttributes(child, PosixFileAttributes.class, NOFOLLOW);
             if (attributes.isSymbolicLink()) {
                 String target = Files.readSymbolicLink(child).toString();
