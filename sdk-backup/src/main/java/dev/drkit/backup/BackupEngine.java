@@ -954,7 +954,9 @@ public final class BackupEngine {
      * Restores backup {@code id} to {@code target} (a file for file and stream backups, a directory for directory
      * backups), anywhere: in place, or elsewhere to test. The data is written beside the target under a hidden
      * temporary name and swapped in only after every check passed; an existing target is kept as
-     * {@code <target>.pre-restore-<time>}.
+     * {@code <target>.pre-restore-<time>}. The temporary name carries this process's pid and start time, and a
+     * restore first removes the temporary copies of the same target whose process is gone (a restore killed
+     * midway), never one of a live process.
      *
      * @throws ManifestException             if the manifest is damaged or not authentic under the key's data
      * @throws BackupDecryptionException    if the key is wrong or the data damaged
