@@ -33,6 +33,9 @@ final class RestoreCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
+    EventLogOption events;
+
+    @Mixin
     StoreOptions store;
 
     @Option(names = "--id", required = true, paramLabel = "ID", converter = BackupIdConverter.class,
@@ -62,7 +65,7 @@ final class RestoreCommand implements Callable<Integer> {
         }
         try (KeyOptions.ForRestore key = keys.forRestore(spec, identity);
              BackupStore backups = store.openForReading(spec)) {
-            BackupEngine engine = BackupEngine.builder(backups).build();
+            BackupEngine engine = events.applyTo(BackupEngine.builder(backups)).build();
             if (toStandardOutput) {
                 return toStandardOutput(engine, key);
             }

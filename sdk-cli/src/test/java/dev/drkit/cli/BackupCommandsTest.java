@@ -451,7 +451,7 @@ class BackupCommandsTest {
     }
 
     @Test
-    void backupVerifyAndRotateAppendToTheEventLogTheyAreGiven(@TempDir Path dir) throws Exception {
+    void backupVerifyRotateAndRestoreAppendToTheEventLogTheyAreGiven(@TempDir Path dir) throws Exception {
         Path store = dir.resolve("store");
         Path events = dir.resolve("events.jsonl");
         Path pass = passphraseFile(dir, PASSPHRASE);
@@ -463,8 +463,11 @@ class BackupCommandsTest {
             pass.toString(), "--event-log", events.toString());
         Run rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--event-log",
             events.toString());
+        Run restore = drkit("restore", "--store", store.toString(), "--id", backup.out.trim(), "--target",
+            dir.resolve("restored").toString(), "--passphrase-file", pass.toString(), "--event-log", events.toString());
 
         assertThat(backup.code).as(backup.err).isZero();
+        assertThat(restore.code).as(restore.err).isZero();
         assertThat(verify.code).as(verify.err).isZero();
         assertThat(rotate.code).as(rotate.err).isZero();
         List<JsonNode> lines = new ArrayList<>();
@@ -473,10 +476,11 @@ class BackupCommandsTest {
         }
         List<String> logged = lines.stream().map(l -> l.get("event").asText() + " " + l.get("backupId").asText())
             .toList();
-        assertThat(logged).hasSize(4);
+        assertThat(logged).hasSize(5);
         assertThat(logged.get(0)).isEqualTo("backup " + backup.out.trim());
         assertThat(logged.subList(1, 3)).containsExactlyInAnyOrder("verify " + earlier, "verify " + backup.out.trim());
         assertThat(logged.get(3)).isEqualTo("delete " + earlier);
+        assertThat(logged.get(4)).isEqualTo("restore " + backup.out.trim());
         assertThat(Files.readString(events)).doesNotContain(PASSPHRASE);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(events))).isEqualTo("rw-------");
     }
