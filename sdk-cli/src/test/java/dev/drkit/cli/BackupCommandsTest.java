@@ -6,8 +6,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,17 +24,8 @@ class BackupCommandsTest {
 
     private static final String PASSPHRASE = "cli passphrase, never an argument";
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run drkit(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        picocli.CommandLine cli = Drkit.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun drkit(String... args) {
+        return CliRun.of(args);
     }
 
     private static Path passphraseFile(Path dir, String passphrase) throws IOException {
@@ -60,18 +49,18 @@ class BackupCommandsTest {
         Path pass = passphraseFile(dir, PASSPHRASE);
         Path source = source(dir);
 
-        Run backup = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--label",
+        CliRun backup = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--label",
             "app=vault", "--passphrase-file", pass.toString(), "--json");
         assertThat(backup.code).as(backup.err).isZero();
         String id = new ObjectMapper().readTree(backup.out).get("id").asText();
 
-        Run list = drkit("list", "--store", "file:" + store, "--json");
+        CliRun list = drkit("list", "--store", "file:" + store, "--json");
         JsonNode listed = new ObjectMapper().readTree(list.out);
-        Run quick = drkit("verify", "--store", store.toString(), "--id", id);
-        Run full = drkit("verify", "--store", store.toString(), "--all", "--full", "--passphrase-file",
+        CliRun quick = drkit("verify", "--store", store.toString(), "--id", id);
+        CliRun full = drkit("verify", "--store", store.toString(), "--all", "--full", "--passphrase-file",
             pass.toString(), "--json");
         Path target = dir.resolve("restored");
-        Run restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
+        CliRun restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
             "--passphrase-file", pass.toString());
 
         assertThat(list.code).isZero();
@@ -88,7 +77,7 @@ class BackupCommandsTest {
     }
 
     /** drkit in a child JVM, for what writes to the process's own standard output; standard error apart. */
-    private static Run drkitProcess(Path dir, String... args) throws Exception {
+    private static CliRun drkitProcess(Path dir, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
             "-cp", System.getProperty("java.class.path"), Drkit.class.getName()));
         command.addAll(List.of(args));
@@ -97,7 +86,7 @@ class BackupCommandsTest {
         process.getOutputStream().close();
         byte[] out = process.getInputStream().readAllBytes();
         assertThat(process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-        return new Run(process.exitValue(), new String(out, StandardCharsets.ISO_8859_1), Files.readString(err));
+        return new CliRun(process.exitValue(), new String(out, StandardCharsets.ISO_8859_1), Files.readString(err));
     }
 
     @Test
@@ -107,12 +96,12 @@ class BackupCommandsTest {
         byte[] content = new byte[3 << 20];
         new java.util.Random(7).nextBytes(content);
         Path file = Files.write(dir.resolve("app.dump"), content);
-        Run backup = drkit("backup", "--store", store.toString(), "--source", file.toString(), "--passphrase-file",
+        CliRun backup = drkit("backup", "--store", store.toString(), "--source", file.toString(), "--passphrase-file",
             pass.toString());
         assertThat(backup.code).as(backup.err).isZero();
         String id = backup.out.strip();
 
-        Run restore = drkitProcess(dir, "restore", "--store", store.toString(), "--id", id, "--target", "-",
+        CliRun restore = drkitProcess(dir, "restore", "--store", store.toString(), "--id", id, "--target", "-",
             "--passphrase-file", pass.toString());
 
         assertThat(restore.code).as(restore.err).isZero();
@@ -134,7 +123,7 @@ class BackupCommandsTest {
         stored[stored.length - 64] ^= 0x01;
         Files.write(data, stored);
 
-        Run restore = drkitProcess(dir, "restore", "--store", store.toString(), "--id", id, "--target", "-",
+        CliRun restore = drkitProcess(dir, "restore", "--store", store.toString(), "--id", id, "--target", "-",
             "--passphrase-file", pass.toString());
 
         assertThat(restore.code).isEqualTo(ExitCodes.DATA);
@@ -146,7 +135,7 @@ class BackupCommandsTest {
         Path store = dir.resolve("store");
         String id = backup(dir, store);
 
-        Run restore = drkitProcess(dir, "restore", "--store", store.toString(), "--id", id, "--target", "-",
+        CliRun restore = drkitProcess(dir, "restore", "--store", store.toString(), "--id", id, "--target", "-",
             "--passphrase-file", passphraseFile(dir, PASSPHRASE).toString());
 
         assertThat(restore.code).isEqualTo(ExitCodes.USAGE);
@@ -161,9 +150,9 @@ class BackupCommandsTest {
         Path target = Files.createDirectories(dir.resolve("target"));
         Files.writeString(target.resolve("old"), "old");
 
-        Run restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
+        CliRun restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
             "--passphrase-file", passphraseFile(dir, "wrong").toString());
-        Run verify = drkit("verify", "--store", store.toString(), "--id", id, "--full", "--passphrase-file",
+        CliRun verify = drkit("verify", "--store", store.toString(), "--id", id, "--full", "--passphrase-file",
             passphraseFile(dir, "wrong").toString());
 
         assertThat(restore.code).isEqualTo(ExitCodes.DATA);
@@ -182,7 +171,7 @@ class BackupCommandsTest {
         bytes[bytes.length / 2] ^= 1;
         Files.write(data, bytes);
 
-        Run verify = drkit("verify", "--store", store.toString(), "--all");
+        CliRun verify = drkit("verify", "--store", store.toString(), "--all");
 
         assertThat(verify.code).isEqualTo(ExitCodes.DATA);
         assertThat(verify.out).contains(id + "  FAILED").contains("SHA-256 of data.pgp");
@@ -195,9 +184,9 @@ class BackupCommandsTest {
         String id = backup(dir, store);
         Path file = Files.writeString(dir.resolve("a-file"), "x");
 
-        Run restore = drkit("restore", "--store", store.toString(), "--id", id, "--target",
+        CliRun restore = drkit("restore", "--store", store.toString(), "--id", id, "--target",
             file.resolve("target").toString(), "--passphrase-env", "DRKIT_TEST_UNSET_VARIABLE");
-        Run restoreWithKey = drkit("restore", "--store", store.toString(), "--id", id, "--target",
+        CliRun restoreWithKey = drkit("restore", "--store", store.toString(), "--id", id, "--target",
             file.resolve("target").toString(), "--passphrase-file", passphraseFile(dir, PASSPHRASE).toString());
 
         assertThat(restore.code).isEqualTo(ExitCodes.ENVIRONMENT);
@@ -210,7 +199,7 @@ class BackupCommandsTest {
     void usageErrorsAreExitTwo(@TempDir Path dir) throws Exception {
         Path pass = passphraseFile(dir, PASSPHRASE);
         Path source = source(dir);
-        List<Run> runs = new ArrayList<>();
+        List<CliRun> runs = new ArrayList<>();
 
         runs.add(drkit("backup", "--store", "s3://Not_A_Bucket/prefix", "--source", source.toString(),
             "--passphrase-file", pass.toString()));
@@ -224,7 +213,7 @@ class BackupCommandsTest {
         runs.add(drkit("backup", "--store", dir.resolve("s").toString(), "--source", source.toString(),
             "--passphrase-file", pass.toString(), "--label", "bad key=x"));
 
-        assertThat(runs).extracting(Run::code).containsOnly(ExitCodes.USAGE);
+        assertThat(runs).extracting(CliRun::code).containsOnly(ExitCodes.USAGE);
         assertThat(runs.get(0).err).contains("not a valid s3://bucket/prefix URI");
         assertThat(runs.get(2).err).contains("either --recipient or a passphrase option");
         assertThat(runs.get(3).err).contains("Unknown option");
@@ -240,14 +229,14 @@ class BackupCommandsTest {
         Map<String, String> before = tree(store);
         Path pass = passphraseFile(dir, PASSPHRASE);
 
-        List<Run> runs = List.of(
+        List<CliRun> runs = List.of(
             drkit("list", "--store", store.toString()),
             drkit("verify", "--store", store.toString(), "--all"),
             drkit("verify", "--store", store.toString(), "--id", id, "--full", "--passphrase-file", pass.toString()),
             drkit("restore", "--store", store.toString(), "--id", id, "--target", dir.resolve("t").toString(),
                 "--passphrase-file", pass.toString()));
 
-        for (Run run : runs) {
+        for (CliRun run : runs) {
             assertThat(run.code).as(run.err).isZero();
         }
         assertThat(tree(store)).as("names, sizes and times of everything in the store").isEqualTo(before)
@@ -258,8 +247,8 @@ class BackupCommandsTest {
     void readingAStoreThatDoesNotExistFailsAndCreatesNothing(@TempDir Path dir) {
         Path missing = dir.resolve("no-such-store");
 
-        Run list = drkit("list", "--store", missing.toString());
-        Run verify = drkit("verify", "--store", missing.toString(), "--all");
+        CliRun list = drkit("list", "--store", missing.toString());
+        CliRun verify = drkit("verify", "--store", missing.toString(), "--all");
 
         assertThat(list.code).isNotZero();
         assertThat(list.err).contains(missing + " does not exist");
@@ -279,7 +268,7 @@ class BackupCommandsTest {
     }
 
     private static String backup(Path dir, Path store) throws IOException {
-        Run backup = drkit("backup", "--store", store.toString(), "--source", source(dir).toString(),
+        CliRun backup = drkit("backup", "--store", store.toString(), "--source", source(dir).toString(),
             "--passphrase-file", passphraseFile(dir, PASSPHRASE).toString());
         assertThat(backup.code).as(backup.err).isZero();
         return backup.out.trim();
@@ -294,7 +283,7 @@ class BackupCommandsTest {
         new java.util.Random(11).nextBytes(data);
         Files.write(file, data);
 
-        Run backup = drkit("backup", "--store", store.toString(), "--source", file.toString(), "--part-size",
+        CliRun backup = drkit("backup", "--store", store.toString(), "--source", file.toString(), "--part-size",
             "1MiB", "--threads", "2", "--zstd-threads", "2", "--passphrase-file", pass.toString());
         assertThat(backup.code).as(backup.err).isZero();
         String id = backup.out.trim();
@@ -304,7 +293,7 @@ class BackupCommandsTest {
                 .sorted().toList();
         }
         Path target = dir.resolve("restored.bin");
-        Run restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
+        CliRun restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
             "--passphrase-file", pass.toString());
 
         assertThat(parts).hasSizeGreaterThanOrEqualTo(3).startsWith("data.00000.pgp", "data.00001.pgp");
@@ -321,7 +310,7 @@ class BackupCommandsTest {
         Path pass = passphraseFile(dir, PASSPHRASE);
 
         for (String root : List.of("/", "/..", "//", dir + "/../../../../../../../..")) {
-            Run restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", root,
+            CliRun restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", root,
                 "--passphrase-file", pass.toString());
             assertThat(restore.code).as(root + ": " + restore.err).isEqualTo(ExitCodes.USAGE);
             assertThat(restore.err).as(root).contains("is the root directory")
@@ -330,7 +319,7 @@ class BackupCommandsTest {
 
         // An empty --target would be the working directory, swapped aside: refused before any store is opened (this
         // store does not exist, so without the check the failure would be an environment error instead).
-        Run empty = drkit("restore", "--store", dir.resolve("no-store").toString(), "--id", id, "--target", "",
+        CliRun empty = drkit("restore", "--store", dir.resolve("no-store").toString(), "--id", id, "--target", "",
             "--passphrase-file", pass.toString());
         assertThat(empty.code).as(empty.err).isEqualTo(ExitCodes.USAGE);
         assertThat(empty.err).contains("--target is empty");
@@ -340,14 +329,14 @@ class BackupCommandsTest {
     void aMalformedBackupIdIsAUsageErrorNamingTheRule(@TempDir Path dir) throws Exception {
         Path pass = passphraseFile(dir, PASSPHRASE);
         Path store = Files.createDirectory(dir.resolve("s"));
-        List<Run> runs = List.of(
+        List<CliRun> runs = List.of(
             drkit("verify", "--store", store.toString(), "--id", "a/b"),
             drkit("verify", "--store", store.toString(), "--id", "../s/x"),
             drkit("restore", "--store", store.toString(), "--id", "a/b", "--target", dir.resolve("t").toString(),
                 "--passphrase-file", pass.toString()),
             drkit("pg", "verify", "--store", store.toString(), "--id", "a/b", "--passphrase-file", pass.toString()));
 
-        for (Run run : runs) {
+        for (CliRun run : runs) {
             assertThat(run.code).as(run.err).isEqualTo(ExitCodes.USAGE);
             assertThat(run.err).contains("a backup id must be 1 to 128 characters of [A-Za-z0-9._-]")
                 .doesNotContain("internal error");
@@ -360,14 +349,14 @@ class BackupCommandsTest {
         Path pass = passphraseFile(dir, PASSPHRASE);
         Path source = source(dir);
         Path store = dir.resolve("s");
-        Run first = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--passphrase-file",
+        CliRun first = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--passphrase-file",
             pass.toString());
-        Run second = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--passphrase-file",
+        CliRun second = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--passphrase-file",
             pass.toString());
         String damaged = first.out.strip();
         Files.delete(store.resolve(damaged).resolve("data.pgp"));
 
-        Run verify = drkit("verify", "--store", store.toString(), "--all");
+        CliRun verify = drkit("verify", "--store", store.toString(), "--all");
 
         assertThat(verify.code).isEqualTo(ExitCodes.DATA);
         assertThat(verify.out).contains(damaged + "  FAILED: ").contains("data.pgp")
@@ -380,16 +369,16 @@ class BackupCommandsTest {
         Path pass = passphraseFile(dir, PASSPHRASE);
         Path source = source(dir);
         Path store = dir.resolve("s");
-        Run unit = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--part-size",
+        CliRun unit = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--part-size",
             "4MB", "--passphrase-file", pass.toString());
-        Run tiny = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--part-size",
+        CliRun tiny = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--part-size",
             "100", "--passphrase-file", pass.toString());
-        Run threads = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--part-size",
+        CliRun threads = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--part-size",
             "1MiB", "--threads", "0", "--passphrase-file", pass.toString());
-        Run zstdThreads = drkit("backup", "--store", store.toString(), "--source", source.toString(),
+        CliRun zstdThreads = drkit("backup", "--store", store.toString(), "--source", source.toString(),
             "--zstd-threads", "65", "--passphrase-file", pass.toString());
         // (2^44 + 4) MiB wraps to 4 MiB in a long
-        Run overflow = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--part-size",
+        CliRun overflow = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--part-size",
             "17592186044420MiB", "--passphrase-file", pass.toString());
 
         assertThat(List.of(unit.code, tiny.code, threads.code, zstdThreads.code, overflow.code))
@@ -421,18 +410,18 @@ class BackupCommandsTest {
         }
         Path pass = passphraseFile(dir, PASSPHRASE);
 
-        Run backup = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--recipient",
+        CliRun backup = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--recipient",
             keys.publicKey().toString(), "--json");
         assertThat(backup.code).as(backup.err).isZero();
         String id = new ObjectMapper().readTree(backup.out).get("id").asText();
-        Run full = drkit("verify", "--store", store.toString(), "--id", id, "--full", "--identity",
+        CliRun full = drkit("verify", "--store", store.toString(), "--id", id, "--full", "--identity",
             keys.secretKey().toString());
-        Run withPassphrase = drkit("restore", "--store", store.toString(), "--id", id, "--target",
+        CliRun withPassphrase = drkit("restore", "--store", store.toString(), "--id", id, "--target",
             dir.resolve("wrong").toString(), "--passphrase-file", pass.toString());
         Path target = dir.resolve("restored");
-        Run restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
+        CliRun restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
             "--identity", keys.secretKey().toString());
-        Run both = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--recipient",
+        CliRun both = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--recipient",
             keys.publicKey().toString(), "--passphrase-file", pass.toString());
 
         assertThat(full.code).as(full.err).isZero();
@@ -444,7 +433,7 @@ class BackupCommandsTest {
         assertThat(Files.readString(target.resolve("conf/vault.hcl"))).isEqualTo("storage \"raft\" {}\n");
         assertThat(both.code).isEqualTo(ExitCodes.USAGE);
 
-        Run notAKey = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--recipient",
+        CliRun notAKey = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--recipient",
             pass.toString());
         assertThat(notAKey.code).isEqualTo(ExitCodes.DATA);
         assertThat(notAKey.err.strip()).startsWith("drkit backup: ").doesNotContain("\n").doesNotContain(PASSPHRASE);
@@ -457,13 +446,13 @@ class BackupCommandsTest {
         Path pass = passphraseFile(dir, PASSPHRASE);
         String earlier = backup(dir, store);
 
-        Run backup = drkit("backup", "--store", store.toString(), "--source", source(dir).toString(),
+        CliRun backup = drkit("backup", "--store", store.toString(), "--source", source(dir).toString(),
             "--passphrase-file", pass.toString(), "--event-log", events.toString());
-        Run verify = drkit("verify", "--store", store.toString(), "--all", "--full", "--passphrase-file",
+        CliRun verify = drkit("verify", "--store", store.toString(), "--all", "--full", "--passphrase-file",
             pass.toString(), "--event-log", events.toString());
-        Run rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--event-log",
+        CliRun rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--event-log",
             events.toString());
-        Run restore = drkit("restore", "--store", store.toString(), "--id", backup.out.trim(), "--target",
+        CliRun restore = drkit("restore", "--store", store.toString(), "--id", backup.out.trim(), "--target",
             dir.resolve("restored").toString(), "--passphrase-file", pass.toString(), "--event-log", events.toString());
 
         assertThat(backup.code).as(backup.err).isZero();
@@ -494,12 +483,12 @@ class BackupCommandsTest {
         }
         Path events = dir.resolve("events.jsonl");
 
-        Run dryRun = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--dry-run");
-        Run listedAfterDryRun = drkit("list", "--store", store.toString());
-        Run rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--event-log",
+        CliRun dryRun = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--dry-run");
+        CliRun listedAfterDryRun = drkit("list", "--store", store.toString());
+        CliRun rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--event-log",
             events.toString(), "--json");
-        Run listed = drkit("list", "--store", store.toString(), "--json");
-        Run keepsNothing = drkit("rotate", "--store", store.toString(), "--keep-daily", "0");
+        CliRun listed = drkit("list", "--store", store.toString(), "--json");
+        CliRun keepsNothing = drkit("rotate", "--store", store.toString(), "--keep-daily", "0");
 
         assertThat(dryRun.code).as(dryRun.err).isZero();
         assertThat(dryRun.out).contains("keep   " + ids.get(2), "delete " + ids.get(0), "2 would be deleted");

@@ -12,8 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,17 +38,8 @@ class PassphraseFileCommandsTest {
         "crlf", "first line of the passphrase\r\n");
     private static final List<String> PARTS = List.of("first line", "second line", "passphrase\r");
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run drkit(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        picocli.CommandLine cli = Drkit.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun drkit(String... args) {
+        return CliRun.of(args);
     }
 
     private static Path passphraseFile(Path dir, String name, String content) throws IOException {
@@ -60,7 +49,7 @@ class PassphraseFileCommandsTest {
         return file;
     }
 
-    private static void assertRefusedAsNotOneLine(Run run, String command, Path file) {
+    private static void assertRefusedAsNotOneLine(CliRun run, String command, Path file) {
         assertThat(run.code).as(run.err).isEqualTo(ExitCodes.ENVIRONMENT);
         assertThat(run.err.strip()).startsWith("drkit " + command + ": Secret file " + file)
             .contains("gpg --passphrase-file", "one line")
@@ -78,7 +67,7 @@ class PassphraseFileCommandsTest {
         for (Map.Entry<String, String> file : NOT_ONE_LINE.entrySet()) {
             Path pass = passphraseFile(dir, file.getKey(), file.getValue());
 
-            Run backup = drkit("backup", "--store", store.toString(), "--source", source.toString(),
+            CliRun backup = drkit("backup", "--store", store.toString(), "--source", source.toString(),
                 "--passphrase-file", pass.toString());
 
             assertRefusedAsNotOneLine(backup, "backup", pass);
@@ -88,7 +77,7 @@ class PassphraseFileCommandsTest {
         // One line with its newline: gpg, given the very same file, opens what drkit made with it.
         assumeTrue(onPath("gpg"), "gpg is not on PATH: skipping the gpg half");
         Path pass = passphraseFile(dir, "one-line", "first line of the passphrase\n");
-        Run backup = drkit("backup", "--store", store.toString(), "--source", source.toString(),
+        CliRun backup = drkit("backup", "--store", store.toString(), "--source", source.toString(),
             "--passphrase-file", pass.toString(), "--zstd-level", "0");
         assertThat(backup.code).as(backup.err).isZero();
         Path data = store.resolve(backup.out.strip()).resolve("data.pgp");
@@ -113,9 +102,9 @@ class PassphraseFileCommandsTest {
             Path wal = dir.resolve("wal-" + file.getKey());
             Path keys = Files.createDirectory(dir.resolve("keys-" + file.getKey()));
 
-            Run push = drkit("wal-push", "--store", wal.toString(), "--passphrase-file", pass.toString(),
+            CliRun push = drkit("wal-push", "--store", wal.toString(), "--passphrase-file", pass.toString(),
                 history.toString());
-            Run keygen = drkit("keygen", "--out", keys.toString(), "--passphrase-file", pass.toString());
+            CliRun keygen = drkit("keygen", "--out", keys.toString(), "--passphrase-file", pass.toString());
 
             assertRefusedAsNotOneLine(push, "wal-push", pass);
             assertThat(wal.resolve("00000002.history")).doesNotExist();
@@ -141,15 +130,15 @@ class PassphraseFileCommandsTest {
             }
             Path target = dir.resolve("restored-" + file.getKey());
 
-            Run verify = drkit("verify", "--store", store.toString(), "--id", id, "--full", "--passphrase-file",
+            CliRun verify = drkit("verify", "--store", store.toString(), "--id", id, "--full", "--passphrase-file",
                 pass.toString());
-            Run restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
+            CliRun restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
                 "--passphrase-file", pass.toString());
 
             assertThat(verify.code).as(verify.err).isZero();
             assertThat(restore.code).as(restore.err).isZero();
             assertThat(Files.readString(target.resolve("vault.hcl"))).isEqualTo("storage \"raft\" {}\n");
-            for (Run run : List.of(verify, restore)) {
+            for (CliRun run : List.of(verify, restore)) {
                 assertThat(run.err).contains(": warning: passphrase file " + pass + " is not one line",
                     "gpg --passphrase-file", "New backups need a one-line passphrase file");
                 for (String part : PARTS) {

@@ -16,8 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -36,17 +34,8 @@ class PgCommandTest {
     @TempDir
     static Path dir;
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run drkit(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        picocli.CommandLine cli = Drkit.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun drkit(String... args) {
+        return CliRun.of(args);
     }
 
     private static Path secretFile(String name, String value) throws IOException {
@@ -88,19 +77,19 @@ class PgCommandTest {
     @Test
     void backsUpADatabaseAndVerifiesItByRestoring() throws Exception {
         Path store = dir.resolve("store");
-        Run backup = drkit(backup(store, secretFile("password", PASSWORD), "--dbname", "app", "--label", "env=test"));
+        CliRun backup = drkit(backup(store, secretFile("password", PASSWORD), "--dbname", "app", "--label", "env=test"));
         assertThat(backup.code()).as(backup.err()).isEqualTo(0);
         String id = backup.out().trim();
         assertThat(id).isNotEmpty().doesNotContain("\n");
 
         Path history = dir.resolve("history.jsonl");
-        Run verify = drkit("pg", "verify", "--store", store.toString(), "--id", id, "--passphrase-file",
+        CliRun verify = drkit("pg", "verify", "--store", store.toString(), "--id", id, "--passphrase-file",
             dir.resolve("passphrase").toString(), "--history", history.toString());
         assertThat(verify.code()).as(verify.out() + verify.err()).isEqualTo(0);
         assertThat(verify.out()).contains("PASS", "pg_restore", "row counts", "500 rows", "amcheck")
             .contains("History ").contains("1 runs, 1 passed, 0 failed; newest verified backup " + id);
 
-        Run json = drkit("pg", "verify", "--store", store.toString(), "--id", id, "--passphrase-file",
+        CliRun json = drkit("pg", "verify", "--store", store.toString(), "--id", id, "--passphrase-file",
             dir.resolve("passphrase").toString(), "--json");
         assertThat(json.code()).isEqualTo(0);
         assertThat(json.out()).startsWith("{\"format\":\"drkit.pg-restore-verification/1\"").contains("\"passed\":true");
@@ -109,7 +98,7 @@ class PgCommandTest {
     @Test
     void allMakesTheGlobalsAndOneDumpPerDatabase() throws Exception {
         Path store = dir.resolve("all-store");
-        Run backup = drkit(backup(store, secretFile("password-all", PASSWORD), "--all", "--json"));
+        CliRun backup = drkit(backup(store, secretFile("password-all", PASSWORD), "--all", "--json"));
         assertThat(backup.code()).as(backup.err()).isEqualTo(0);
         String[] lines = backup.out().trim().split("\n");
         assertThat(lines).hasSize(3);  // globals, app, postgres
@@ -121,19 +110,19 @@ class PgCommandTest {
     void aWrongPasswordExitsWithThreeAndAClearLineAndKeepsNothing() throws Exception {
         Path store = dir.resolve("wrong-store");
         String wrong = "wrong-" + UUID.randomUUID();
-        Run backup = drkit(backup(store, secretFile("wrong", wrong), "--dbname", "app"));
+        CliRun backup = drkit(backup(store, secretFile("wrong", wrong), "--dbname", "app"));
         assertThat(backup.code()).isEqualTo(3);
         assertThat(backup.err()).startsWith("drkit pg backup: ").contains("password authentication failed")
             .doesNotContain(wrong).hasLineCount(1);
         assertThat(backup.out()).isEmpty();
-        Run list = drkit("list", "--store", store.toString());
+        CliRun list = drkit("list", "--store", store.toString());
         assertThat(list.out()).doesNotContain("app.dump");
     }
 
     @Test
     void verifyExitsWithOneWhenTheRestoredRowsDoNotMatchTheRecordedCounts() throws Exception {
         Path store = dir.resolve("tamper-store");
-        Run backup = drkit(backup(store, secretFile("password-tamper", PASSWORD), "--dbname", "app"));
+        CliRun backup = drkit(backup(store, secretFile("password-tamper", PASSWORD), "--dbname", "app"));
         assertThat(backup.code()).as(backup.err()).isEqualTo(0);
         String honest = backup.out().trim();
         Secret passphrase = Secret.ofString("pg cli passphrase", "passphrase");
@@ -150,7 +139,7 @@ class PgCommandTest {
                     () -> PgBackupSource.dump(server, "app").withRowCounts(false).open())
                 .withLabelsAfterRead(() -> recorded)).id();
 
-            Run verify = drkit("pg", "verify", "--store", store.toString(), "--id", tampered, "--passphrase-file",
+            CliRun verify = drkit("pg", "verify", "--store", store.toString(), "--id", tampered, "--passphrase-file",
                 dir.resolve("passphrase").toString());
 
             assertThat(verify.code()).isEqualTo(1);
@@ -168,7 +157,7 @@ class PgCommandTest {
 
     @Test
     void aModeIsRequired() throws Exception {
-        Run backup = drkit(backup(dir.resolve("usage-store"), secretFile("password-usage", PASSWORD)));
+        CliRun backup = drkit(backup(dir.resolve("usage-store"), secretFile("password-usage", PASSWORD)));
         assertThat(backup.code()).isEqualTo(2);
         assertThat(backup.err()).contains("exactly one of --dbname DB, --all or --base-backup");
     }

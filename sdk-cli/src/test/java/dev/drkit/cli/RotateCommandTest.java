@@ -6,8 +6,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -22,17 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class RotateCommandTest {
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run drkit(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        picocli.CommandLine cli = Drkit.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun drkit(String... args) {
+        return CliRun.of(args);
     }
 
     private static String backup(Path dir, Path store, Path source, String... labels) throws IOException {
@@ -47,7 +36,7 @@ class RotateCommandTest {
             args.add("--label");
             args.add(label);
         }
-        Run backup = drkit(args.toArray(String[]::new));
+        CliRun backup = drkit(args.toArray(String[]::new));
         assertThat(backup.code).as(backup.err).isZero();
         return backup.out.trim();
     }
@@ -63,7 +52,7 @@ class RotateCommandTest {
     }
 
     private static List<String> listedIds(Path store) throws IOException {
-        Run list = drkit("list", "--store", store.toString(), "--json");
+        CliRun list = drkit("list", "--store", store.toString(), "--json");
         assertThat(list.code).as(list.err).isZero();
         List<String> ids = new ArrayList<>();
         new ObjectMapper().readTree(list.out).forEach(node -> ids.add(node.get("id").asText()));
@@ -78,8 +67,8 @@ class RotateCommandTest {
         String file = backup(dir, store, sources[1]);
         String newerFile = backup(dir, store, sources[1]);
 
-        Run dryRun = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--dry-run");
-        Run rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--json");
+        CliRun dryRun = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--dry-run");
+        CliRun rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--json");
 
         assertThat(dryRun.code).as(dryRun.err).isZero();
         assertThat(dryRun.out).contains("series directory src (1 backup)\n  keep   " + directory + "  last 1",
@@ -100,7 +89,7 @@ class RotateCommandTest {
         String directory = backup(dir, store, sources[0]);
         String file = backup(dir, store, sources[1]);
 
-        Run rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--group-by", "none",
+        CliRun rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--group-by", "none",
             "--json");
 
         assertThat(rotate.code).as(rotate.err).isZero();
@@ -122,8 +111,8 @@ class RotateCommandTest {
         String a2 = backup(dir, store, sources[0], "host=a");
         String b2 = backup(dir, store, sources[0], "host=b");
 
-        Run rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--label", "host=a", "--json");
-        Run list = drkit("list", "--store", store.toString(), "--json");
+        CliRun rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--label", "host=a", "--json");
+        CliRun list = drkit("list", "--store", store.toString(), "--json");
 
         assertThat(rotate.code).as(rotate.err).isZero();
         JsonNode result = new ObjectMapper().readTree(rotate.out);
@@ -137,7 +126,7 @@ class RotateCommandTest {
 
     @Test
     void aBadGroupByIsAUsageError(@TempDir Path dir) {
-        Run rotate = drkit("rotate", "--store", dir.resolve("store").toString(), "--group-by", "host");
+        CliRun rotate = drkit("rotate", "--store", dir.resolve("store").toString(), "--group-by", "host");
 
         assertThat(rotate.code).isEqualTo(ExitCodes.USAGE);
         assertThat(rotate.err).contains("must be source or none");
@@ -161,8 +150,8 @@ class RotateCommandTest {
         Path store = dir.resolve("store");
         List<String> ids = storeWithUnreadableManifests(dir, store);
 
-        Run list = drkit("list", "--store", store.toString());
-        Run json = drkit("list", "--store", store.toString(), "--json");
+        CliRun list = drkit("list", "--store", store.toString());
+        CliRun json = drkit("list", "--store", store.toString(), "--json");
 
         assertThat(list.code).isEqualTo(ExitCodes.DATA);
         assertThat(list.out).contains(ids.get(0) + "  directory", ids.get(2) + "  file",
@@ -180,11 +169,11 @@ class RotateCommandTest {
         Path store = dir.resolve("store");
         List<String> ids = storeWithUnreadableManifests(dir, store);
 
-        Run dryRun = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--group-by", "none",
+        CliRun dryRun = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--group-by", "none",
             "--dry-run");
-        Run rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--group-by", "none");
+        CliRun rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--group-by", "none");
 
-        for (Run run : List.of(dryRun, rotate)) {
+        for (CliRun run : List.of(dryRun, rotate)) {
             assertThat(run.code).isEqualTo(ExitCodes.DATA);
             assertThat(run.out).isEmpty();
             assertThat(run.err.strip()).doesNotContain("\n").startsWith("drkit rotate: ")

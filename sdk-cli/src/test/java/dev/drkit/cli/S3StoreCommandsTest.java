@@ -11,8 +11,6 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,9 +38,6 @@ class S3StoreCommandsTest {
 
     private final String prefix = "cli/" + UUID.randomUUID();
 
-    private record Run(int code, String out, String err) {
-    }
-
     @BeforeAll
     static void startServer() throws Exception {
         server = S3TestServer.get();
@@ -57,14 +52,8 @@ class S3StoreCommandsTest {
         System.clearProperty("aws.secretAccessKey");
     }
 
-    private static Run drkit(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        picocli.CommandLine cli = Drkit.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun drkit(String... args) {
+        return CliRun.of(args);
     }
 
     /** {@code args} followed by the store options of this test's prefix on the local server. */
@@ -95,23 +84,23 @@ class S3StoreCommandsTest {
         Path pass = passphraseFile(dir);
         Path source = source(dir);
 
-        Run first = drkit(withStore("backup", "--source", source.toString(), "--passphrase-file", pass.toString(),
+        CliRun first = drkit(withStore("backup", "--source", source.toString(), "--passphrase-file", pass.toString(),
             "--label", "app=pki", "--json"));
         assertThat(first.code).as(first.err).isZero();
         String firstId = new ObjectMapper().readTree(first.out).get("id").asText();
         Files.writeString(source.resolve("server.key"), "the second key");
-        Run second = drkit(withStore("backup", "--source", source.toString(), "--passphrase-file", pass.toString()));
+        CliRun second = drkit(withStore("backup", "--source", source.toString(), "--passphrase-file", pass.toString()));
         assertThat(second.code).as(second.err).isZero();
         String secondId = second.out.strip();
 
-        Run list = drkit(withStore("list", "--json"));
-        Run quick = drkit(withStore("verify", "--all"));
-        Run full = drkit(withStore("verify", "--id", firstId, "--full", "--passphrase-file", pass.toString()));
+        CliRun list = drkit(withStore("list", "--json"));
+        CliRun quick = drkit(withStore("verify", "--all"));
+        CliRun full = drkit(withStore("verify", "--id", firstId, "--full", "--passphrase-file", pass.toString()));
         Path target = dir.resolve("restored");
-        Run restore = drkit(withStore("restore", "--id", firstId, "--target", target.toString(), "--passphrase-file",
+        CliRun restore = drkit(withStore("restore", "--id", firstId, "--target", target.toString(), "--passphrase-file",
             pass.toString()));
-        Run rotate = drkit(withStore("rotate", "--keep-last", "1", "--json"));
-        Run listAfter = drkit(withStore("list"));
+        CliRun rotate = drkit(withStore("rotate", "--keep-last", "1", "--json"));
+        CliRun listAfter = drkit(withStore("list"));
 
         assertThat(list.code).as(list.err).isZero();
         JsonNode listed = new ObjectMapper().readTree(list.out);
@@ -143,9 +132,9 @@ class S3StoreCommandsTest {
         Map<String, String> credentials = Map.of("AWS_ACCESS_KEY_ID", S3TestServer.ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY", S3TestServer.SECRET_KEY, "DRKIT_TEST_PASSPHRASE", PASSPHRASE);
 
-        Run backup = child(dir, credentials, withStore("backup", "--source", source.toString(),
+        CliRun backup = child(dir, credentials, withStore("backup", "--source", source.toString(),
             "--passphrase-env", "DRKIT_TEST_PASSPHRASE"));
-        Run withoutCredentials = child(dir, Map.of(), withStore("list"));
+        CliRun withoutCredentials = child(dir, Map.of(), withStore("list"));
 
         assertThat(backup.code).as(backup.err).isZero();
         assertThat(drkit(withStore("list")).out).contains(backup.out.strip());
@@ -162,7 +151,7 @@ class S3StoreCommandsTest {
             port = socket.getLocalPort();
         }
 
-        Run list = drkit("list", "--store", "s3://" + S3TestServer.BUCKET + "/x", "--s3-endpoint",
+        CliRun list = drkit("list", "--store", "s3://" + S3TestServer.BUCKET + "/x", "--s3-endpoint",
             "http://127.0.0.1:" + port, "--s3-region", "us-east-1", "--s3-path-style");
 
         assertThat(list.code).isEqualTo(ExitCodes.ENVIRONMENT);
@@ -173,15 +162,15 @@ class S3StoreCommandsTest {
 
     @Test
     void badS3OptionsAreUsageErrors(@TempDir Path dir) {
-        Run optionsWithADirectory = drkit("list", "--store", dir.toString(), "--s3-region", "eu-west-1");
-        Run credentialsInTheUri = drkit("list", "--store", "s3://AKIA:hunter2@" + S3TestServer.BUCKET + "/x");
-        Run badEndpoint = drkit("list", "--store", "s3://" + S3TestServer.BUCKET + "/x", "--s3-endpoint",
+        CliRun optionsWithADirectory = drkit("list", "--store", dir.toString(), "--s3-region", "eu-west-1");
+        CliRun credentialsInTheUri = drkit("list", "--store", "s3://AKIA:hunter2@" + S3TestServer.BUCKET + "/x");
+        CliRun badEndpoint = drkit("list", "--store", "s3://" + S3TestServer.BUCKET + "/x", "--s3-endpoint",
             "ftp://127.0.0.1/");
-        Run badPrefix = drkit("list", "--store", "s3://" + S3TestServer.BUCKET + "/a//b c");
-        Run badBucket = drkit("list", "--store", "s3://AKIA:hunter2@Not_A_Bucket/x");
+        CliRun badPrefix = drkit("list", "--store", "s3://" + S3TestServer.BUCKET + "/a//b c");
+        CliRun badBucket = drkit("list", "--store", "s3://AKIA:hunter2@Not_A_Bucket/x");
 
         assertThat(List.of(optionsWithADirectory, credentialsInTheUri, badEndpoint, badPrefix, badBucket))
-            .extracting(Run::code).containsOnly(ExitCodes.USAGE);
+            .extracting(CliRun::code).containsOnly(ExitCodes.USAGE);
         assertThat(optionsWithADirectory.err).contains("apply only to s3:// stores");
         assertThat(credentialsInTheUri.err).contains("must not hold credentials").doesNotContain("hunter2");
         assertThat(badEndpoint.err).contains("--s3-endpoint");
@@ -190,7 +179,7 @@ class S3StoreCommandsTest {
     }
 
     /** Runs drkit in a child JVM whose environment has no AWS settings but {@code env}. */
-    private static Run child(Path dir, Map<String, String> env, String... args) throws Exception {
+    private static CliRun child(Path dir, Map<String, String> env, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-cp", System.getProperty("java.class.path"), Drkit.class.getName()));
@@ -208,7 +197,7 @@ class S3StoreCommandsTest {
             process.destroyForcibly();
             throw new AssertionError("drkit " + String.join(" ", args) + " did not finish");
         }
-        return new Run(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+        return new CliRun(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
             Files.readString(err, StandardCharsets.UTF_8));
     }
 }
