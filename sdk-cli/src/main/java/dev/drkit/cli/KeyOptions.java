@@ -94,7 +94,7 @@ final class KeyOptions {
             throw usage(spec, "give only one of --passphrase-file and --passphrase-env");
         }
         if (passphraseFile == null) {
-            return Secrets.fromEnv(passphraseEnv);
+            return forWriting ? Secrets.fromOneLineEnv(passphraseEnv) : Secrets.fromEnv(passphraseEnv);
         }
         if (forWriting) {
             return Secrets.fromOneLineFile(passphraseFile);

@@ -192,6 +192,31 @@ public final class Secrets {
         return Set.copyOf(VARIABLES_READ);
     }
 
+    /**
+     * As {@link #fromEnv(String)}, for a passphrase that encrypts: refuses a value holding a line feed, a carriage
+     * return or a NUL, which gpg would read as another passphrase (one line, ended at a NUL), so that what is
+     * encrypted with it always opens with stock gpg. The message names the variable, never its value.
+     *
+     * @throws SecretUnavailableException if the variable is not set, is empty, or is not one line
+     * @since 0.1
+     */
+    public static Secret fromOneLineEnv(String variableName) {
+        return fromOneLineEnv(variableName, System.getenv());
+    }
+
+    static Secret fromOneLineEnv(String variableName, Map<String, String> environment) {
+        Secret secret = fromEnv(variableName, environment);
+        String value = environment.get(variableName);
+        if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0 || value.indexOf('\0') >= 0) {
+            secret.close();
+            throw new SecretUnavailableException("Environment variable " + variableName + " holds a line break, a"
+                + " carriage return or a NUL, so gpg would read another passphrase from it and could not open what is"
+                + " encrypted with it; a passphrase must be one line", "environment variable " + variableName,
+                Map.of("variable", variableName), null);
+        }
+        return secret;
+    }
+
     static Secret fromEnv(String variableName, Map<String, String> environment) {
         checkVariableName(variableName);
         VARIABLES_READ.add(variableName);

@@ -341,6 +341,24 @@ class SecretsTest {
     }
 
     @Test
+    void aPassphraseFromTheEnvironmentForEncryptingMustBeOneLineAndTheMessageHoldsNoneOfIt() {
+        try (Secret secret = Secrets.fromOneLineEnv("BACKUP_PASS", Map.of("BACKUP_PASS", "one line only"))) {
+            assertThat(new String(secret.reveal())).isEqualTo("one line only");
+        }
+        for (String value : List.of("first line\nsecond", "ends in a newline\n", "windows\r", "nul\0after")) {
+            assertThatThrownBy(() -> Secrets.fromOneLineEnv("BACKUP_PASS", Map.of("BACKUP_PASS", value)))
+                .as(value.replaceAll("\\p{Cntrl}", "?"))
+                .isInstanceOf(SecretUnavailableException.class)
+                .hasMessageContaining("BACKUP_PASS").hasMessageContaining("one line")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain(value.strip().substring(0, 4)));
+        }
+        // reading is not refused: a backup made before the rule must still open
+        try (Secret secret = Secrets.fromEnv("BACKUP_PASS", Map.of("BACKUP_PASS", "first line\nsecond"))) {
+            assertThat(new String(secret.reveal())).isEqualTo("first line\nsecond");
+        }
+    }
+
+    @Test
     void readsAnEnvironmentVariableLabelledWithItsName() {
         try (Secret secret = Secrets.fromEnv("DB_PASSWORD", Map.of("DB_PASSWORD", CONTENT))) {
             assertThat(new String(secret.reveal())).isEqualTo(CONTENT);
