@@ -2,13 +2,12 @@ package dev.drkit.backup;
 
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.FileSystemStore;
-import dev.drkit.backup.store.PendingBackup;
+import dev.drkit.backup.store.ForwardingStore;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * Run in a child JVM by {@link RestoreStagingSweepTest}: restores a backup from a filesystem store whose data
@@ -29,31 +28,10 @@ public final class RestoreKillChildMain {
     }
 
     /** A store whose data objects stop halfway. */
-    private static final class Midway implements BackupStore {
-        private final BackupStore store;
+    private static final class Midway extends ForwardingStore {
 
         Midway(BackupStore store) {
-            this.store = store;
-        }
-
-        @Override
-        public String location() {
-            return store.location();
-        }
-
-        @Override
-        public List<String> list() throws IOException {
-            return store.list();
-        }
-
-        @Override
-        public List<String> objects(String backupId) throws IOException {
-            return store.objects(backupId);
-        }
-
-        @Override
-        public long size(String backupId, String objectName) throws IOException {
-            return store.size(backupId, objectName);
+            super(store);
         }
 
         @Override
@@ -91,21 +69,6 @@ public final class RestoreKillChildMain {
                     return n;
                 }
             };
-        }
-
-        @Override
-        public PendingBackup begin(String backupId) throws IOException {
-            return store.begin(backupId);
-        }
-
-        @Override
-        public long delete(String backupId) throws IOException {
-            return store.delete(backupId);
-        }
-
-        @Override
-        public void close() throws IOException {
-            store.close();
         }
     }
 }

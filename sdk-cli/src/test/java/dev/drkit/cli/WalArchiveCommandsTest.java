@@ -12,6 +12,7 @@ import dev.drkit.backup.postgres.WalArchiveVerifier;
 import dev.drkit.backup.postgres.WalReadAhead;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.FileSystemStore;
+import dev.drkit.backup.store.ForwardingStore;
 import dev.drkit.backup.store.PendingBackup;
 import dev.drkit.backup.store.SmallTmpfs;
 import dev.drkit.core.secret.Secret;
@@ -610,25 +611,12 @@ class WalArchiveCommandsTest {
     }
 
     /** A store that records which entries' WAL data it was asked for. */
-    private record CountingStore(BackupStore store, List<String> opened) implements BackupStore {
-        @Override
-        public String location() {
-            return store.location();
-        }
+    private static final class CountingStore extends ForwardingStore {
+        private final List<String> opened;
 
-        @Override
-        public List<String> list() throws IOException {
-            return store.list();
-        }
-
-        @Override
-        public List<String> objects(String backupId) throws IOException {
-            return store.objects(backupId);
-        }
-
-        @Override
-        public long size(String backupId, String objectName) throws IOException {
-            return store.size(backupId, objectName);
+        CountingStore(BackupStore store, List<String> opened) {
+            super(store);
+            this.opened = opened;
         }
 
         @Override
