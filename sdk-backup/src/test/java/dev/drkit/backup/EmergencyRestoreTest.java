@@ -34,7 +34,7 @@ class EmergencyRestoreTest {
     @BeforeAll
     static void requireTools() throws IOException {
         for (String tool : List.of("bash", "gpg", "zstd", "tar", "sha256sum", "jq")) {
-            assumeTrue(onPath(tool), tool + " is not on PATH: skipping the emergency restore test");
+            assumeTrue(ExternalTools.onPath(tool), tool + " is not on PATH: skipping the emergency restore test");
         }
         gnupgHome = Files.createTempDirectory("gnupg", PosixFilePermissions.asFileAttribute(
             PosixFilePermissions.fromString("rwx------")));
@@ -268,18 +268,6 @@ class EmergencyRestoreTest {
         return new Result(process.exitValue(), output);
     }
 
-    private static boolean onPath(String tool) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return false;
-        }
-        for (String directory : path.split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(directory, tool))) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     private record Result(int exitCode, String output) {
     }

@@ -40,8 +40,8 @@ class GpgInteropTest {
 
     @BeforeAll
     static void requireTools() throws IOException {
-        assumeTrue(onPath("gpg"), "gpg is not on PATH: skipping the gpg interoperability tests");
-        assumeTrue(onPath("zstd"), "zstd is not on PATH: skipping the gpg interoperability tests");
+        assumeTrue(ExternalTools.onPath("gpg"), "gpg is not on PATH: skipping the gpg interoperability tests");
+        assumeTrue(ExternalTools.onPath("zstd"), "zstd is not on PATH: skipping the gpg interoperability tests");
         gnupgHome = Files.createTempDirectory("gnupg", PosixFilePermissions.asFileAttribute(
             PosixFilePermissions.fromString("rwx------")));
     }
@@ -598,18 +598,6 @@ class GpgInteropTest {
         });
     }
 
-    private static boolean onPath(String tool) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return false;
-        }
-        for (String dir : path.split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, tool))) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     private record Result(int exitCode, String stdout, String stderr) {
     }

@@ -38,15 +38,7 @@ public final class PartedBackupChildMain {
             @Override
             public int read(byte[] b, int off, int len) {
                 if (handedOut >= BEFORE_MIDWAY) {
-                    System.out.println("MIDWAY");
-                    System.out.flush();
-                    try {
-                        Thread.sleep(120_000);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    // never reached in the test: the parent kills this JVM first
-                    System.exit(3);
+                    KilledMidway.announceAndWait();
                 }
                 int n = (int) Math.min(len, BEFORE_MIDWAY - handedOut);
                 for (int i = 0; i < n; i++) {

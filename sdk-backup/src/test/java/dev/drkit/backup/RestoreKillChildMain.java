@@ -53,14 +53,7 @@ public final class RestoreKillChildMain {
                 @Override
                 public int read(byte[] b, int off, int len) throws IOException {
                     if (read >= half) {
-                        System.out.println("MIDWAY");
-                        System.out.flush();
-                        try {
-                            Thread.sleep(120_000);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                        System.exit(3);
+                        KilledMidway.announceAndWait();
                     }
                     int n = super.read(b, off, (int) Math.min(len, half - read));
                     if (n > 0) {

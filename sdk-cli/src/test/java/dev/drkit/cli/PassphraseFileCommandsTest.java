@@ -1,5 +1,6 @@
 package dev.drkit.cli;
 
+import dev.drkit.backup.ExternalTools;
 import dev.drkit.backup.BackupEngine;
 import dev.drkit.backup.BackupSource;
 import dev.drkit.backup.Compression;
@@ -75,7 +76,7 @@ class PassphraseFileCommandsTest {
         }
 
         // One line with its newline: gpg, given the very same file, opens what drkit made with it.
-        assumeTrue(onPath("gpg"), "gpg is not on PATH: skipping the gpg half");
+        assumeTrue(ExternalTools.onPath("gpg"), "gpg is not on PATH: skipping the gpg half");
         Path pass = passphraseFile(dir, "one-line", "first line of the passphrase\n");
         CliRun backup = drkit("backup", "--store", store.toString(), "--source", source.toString(),
             "--passphrase-file", pass.toString(), "--zstd-level", "0");
@@ -170,16 +171,4 @@ class PassphraseFileCommandsTest {
         return process.exitValue();
     }
 
-    private static boolean onPath(String tool) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return false;
-        }
-        for (String directory : path.split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(directory, tool))) {
-                return true;
-            }
-        }
-        return false;
-    }
 }

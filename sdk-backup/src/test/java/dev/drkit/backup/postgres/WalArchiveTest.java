@@ -1,5 +1,6 @@
 package dev.drkit.backup.postgres;
 
+import dev.drkit.backup.ExternalTools;
 import dev.drkit.backup.BackupDecryptionException;
 import dev.drkit.backup.BackupVerificationException;
 import dev.drkit.backup.DecryptionKey;
@@ -288,7 +289,8 @@ class WalArchiveTest {
 
     @Test
     void gpgAndZstdAloneRestoreAnArchivedSegment() throws Exception {
-        assumeTrue(onPath("gpg") && onPath("zstd"), "gpg or zstd is not on PATH: skipping the emergency fetch");
+        assumeTrue(ExternalTools.onPath("gpg") && ExternalTools.onPath("zstd"),
+            "gpg or zstd is not on PATH: skipping the emergency fetch");
         byte[] content = walLike(300_000, 6);
         archive.push(file(SEGMENT, content));
         Path home = Files.createTempDirectory("gnupg", PosixFilePermissions.asFileAttribute(
@@ -318,12 +320,4 @@ class WalArchiveTest {
         }
     }
 
-    private static boolean onPath(String tool) {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(d, tool))) {
-                return true;
-            }
-        }
-        return false;
-    }
 }
