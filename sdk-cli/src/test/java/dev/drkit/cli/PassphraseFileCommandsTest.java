@@ -149,6 +149,34 @@ class PassphraseFileCommandsTest {
         }
     }
 
+    @Test
+    void aPassphraseFileThatIsNotUtf8IsAnEnvironmentErrorForEveryCommandThatReadsIt(@TempDir Path dir)
+        throws Exception {
+        Path source = Files.write(dir.resolve("dump.sql"), "select 1;\n".getBytes(StandardCharsets.UTF_8));
+        Path store = dir.resolve("store");
+        Path utf8 = passphraseFile(dir, "utf8", "geheimnisvolle T\u00fcr\n");
+        CliRun made = drkit("backup", "--store", store.toString(), "--source", source.toString(), "--passphrase-file",
+            utf8.toString());
+        assertThat(made.code).as(made.err).isZero();
+        Path latin1 = dir.resolve("latin1.passphrase");
+        Files.write(latin1, "geheimnisvolle T\u00fcr\n".getBytes(StandardCharsets.ISO_8859_1));
+        Files.setPosixFilePermissions(latin1, PosixFilePermissions.fromString("rw-------"));
+        Path target = dir.resolve("restored.sql");
+
+        CliRun backup = drkit("backup", "--store", store.toString(), "--source", source.toString(),
+            "--passphrase-file", latin1.toString());
+        CliRun restore = drkit("restore", "--store", store.toString(), "--id", made.out.strip(), "--target",
+            target.toString(), "--passphrase-file", latin1.toString());
+
+        for (CliRun run : List.of(backup, restore)) {
+            assertThat(run.code).as(run.err).isEqualTo(ExitCodes.ENVIRONMENT);
+            assertThat(run.err.strip()).contains("Secret file " + latin1 + " is not UTF-8 text")
+                .doesNotContain("geheimnis").doesNotContain("internal error").doesNotContain("\n");
+        }
+        assertThat(backups(store)).hasSize(1);
+        assertThat(target).doesNotExist();
+    }
+
     private static List<Path> backups(Path store) throws IOException {
         if (!Files.isDirectory(store)) {
             return List.of();

@@ -8,8 +8,8 @@ import java.util.Optional;
 
 /**
  * A secret file could not be used: it is missing, unreadable, empty, too large, not a regular file, a
- * symbolic link that was not to be followed, readable by more users than its owner, or not one line where one
- * line was required.
+ * symbolic link that was not to be followed, readable by more users than its owner, or not one line of UTF-8 text
+ * where a passphrase was required.
  *
  * <p>The message names the file and, where it is known, its mode ({@code 0644 (rw-r--r--)}) and says how to
  * fix it. Nothing read from the file ever appears in the message, the context or {@link #toString()}.
@@ -44,6 +44,11 @@ public class SecretFileException extends SecretUnavailableException {
          * NUL byte before its one trailing newline.
          */
         NOT_ONE_LINE,
+        /**
+         * It was to hold a passphrase ({@link Secrets#fromOneLineFile}) but is not UTF-8 text, the encoding of
+         * OpenPGP passphrases.
+         */
+        NOT_UTF8,
         /** It was replaced by another file while it was being read. */
         CHANGED_WHILE_READING,
         /** The file system refused to read it, or cannot report its permissions. */

@@ -8,6 +8,10 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -147,6 +151,9 @@ public final class Secrets {
                     file, SecretFileException.Reason.EMPTY, mode, null);
             }
             if (oneLine) {
+                // Text first: a file that is not text cannot be read as a whole either, as callers do when they
+                // accept more than one line from files earlier versions took.
+                checkUtf8(file, content, length, mode);
                 checkOneLine(file, content, length, mode);
             }
             byte[] trimmed = Arrays.copyOf(content, length);
@@ -456,6 +463,22 @@ public final class Secrets {
         throw new SecretFileException("Secret file " + file + what + ", so gpg could not open what is encrypted with"
             + " it; a passphrase file must be one line, with at most a \\n after it: " + fix, file,
             SecretFileException.Reason.NOT_ONE_LINE, mode, null);
+    }
+
+    /** Refuses content that is not UTF-8 text: OpenPGP passphrases are UTF-8, and {@link Secret#reveal()} needs it. */
+    private static void checkUtf8(Path file, byte[] content, int length, String mode) {
+        CharBuffer decoded;
+        try {
+            decoded = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(content, 0, length));
+        } catch (CharacterCodingException e) {
+            throw new SecretFileException("Secret file " + file + " is not UTF-8 text (saved as Latin-1 or in another"
+                + " encoding?), and an OpenPGP passphrase is UTF-8, so nothing could be encrypted or opened with it: "
+                + newFile(file), file, SecretFileException.Reason.NOT_UTF8, mode, null);
+        }
+        Arrays.fill(decoded.array(), '\0');
     }
 
     /** How to make a one-line passphrase file without overwriting one that earlier backups may need. */

@@ -275,6 +275,29 @@ class SecretsTest {
     }
 
     @Test
+    void aPassphraseFileThatIsNotUtf8TextIsRefusedWithoutShowingIt() throws IOException {
+        // "geheimnisvolle Tür" saved as Latin-1, and the same with a second line: neither is UTF-8 text
+        byte[] latin1 = "geheimnisvolle T\u00fcr\n".getBytes(StandardCharsets.ISO_8859_1);
+        byte[] latin1TwoLines = "geheimnisvolle T\u00fcr\nzweite Zeile\n".getBytes(StandardCharsets.ISO_8859_1);
+        for (byte[] content : List.of(latin1, latin1TwoLines)) {
+            Path file = Files.write(dir.resolve("latin1-" + content.length), content);
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+
+            assertThatThrownBy(() -> Secrets.fromOneLineFile(file))
+                .isInstanceOfSatisfying(SecretFileException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(SecretFileException.Reason.NOT_UTF8);
+                    assertThat(e.getMessage()).contains(file.toString(), "is not UTF-8 text", "in a new file")
+                        .doesNotContain("geheimnis").doesNotContain("Zeile");
+                });
+        }
+        // UTF-8 text beyond ASCII is a passphrase like any other
+        Path utf8 = secretFile("utf8", "geheimnisvolle T\u00fcr\n", "rw-------");
+        try (Secret secret = Secrets.fromOneLineFile(utf8)) {
+            assertThat(new String(secret.reveal())).isEqualTo("geheimnisvolle T\u00fcr");
+        }
+    }
+
+    @Test
     void aOneLineFileIsHeldToTheOtherChecksFirst() throws IOException {
         assertThatThrownBy(() -> Secrets.fromOneLineFile(secretFile("open", "a\nb\n", "rw-r--r--")))
             .isInstanceOfSatisfying(SecretFileException.class,
