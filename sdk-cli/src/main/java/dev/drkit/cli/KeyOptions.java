@@ -6,6 +6,7 @@ import dev.drkit.backup.Identity;
 import dev.drkit.backup.RecipientKey;
 import dev.drkit.core.secret.Secret;
 import dev.drkit.core.secret.SecretFileException;
+import dev.drkit.core.secret.SecretUnavailableException;
 import dev.drkit.core.secret.Secrets;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
@@ -14,10 +15,11 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * Where the backup passphrase or key comes from: a file ({@code 0600}), an environment variable named by the
- * option, or a key file. Never an argument value, which {@code ps} would show to every user. With a private key
+ * option, the terminal, or a key file. Never an argument value, which {@code ps} would show to every user. With a private key
  * ({@code --identity}), the passphrase options give the key's own passphrase, if it has one.
  *
  * <p>A passphrase file must be one line ({@link Secrets#fromOneLineFile}), as {@code gpg --passphrase-file} reads
@@ -38,9 +40,14 @@ final class KeyOptions {
             + "key's passphrase.")
     @Nullable String passphraseEnv;
 
+    @Option(names = "--passphrase-prompt",
+        description = "Ask for the passphrase on the terminal, without echo (twice when it encrypts). Standard input "
+            + "and output must be a terminal. With --identity: the private key's passphrase.")
+    boolean passphrasePrompt;
+
     /** Whether any passphrase option was given. */
     boolean given() {
-        return passphraseFile != null || passphraseEnv != null;
+        return passphraseFile != null || passphraseEnv != null || passphrasePrompt;
     }
 
     /**
@@ -55,7 +62,7 @@ final class KeyOptions {
             return new ForBackup(Encryption.recipients(RecipientKey.read(recipient)), null);
         }
         if (!given()) {
-            throw usage(spec, "give one of --passphrase-file, --passphrase-env or --recipient");
+            throw usage(spec, "give one of --passphrase-file, --passphrase-env, --passphrase-prompt or --recipient");
         }
         Secret passphrase = passphrase(spec, true);
         return new ForBackup(Encryption.passphrase(passphrase), passphrase);
@@ -79,7 +86,7 @@ final class KeyOptions {
             }
         }
         if (!given()) {
-            throw usage(spec, "give one of --passphrase-file, --passphrase-env or --identity");
+            throw usage(spec, "give one of --passphrase-file, --passphrase-env, --passphrase-prompt or --identity");
         }
         Secret passphrase = passphrase(spec, false);
         return new ForRestore(DecryptionKey.passphrase(passphrase), passphrase, null);
@@ -90,8 +97,11 @@ final class KeyOptions {
      * to read them, a file of more lines is read as a whole, as before, with a warning.
      */
     private Secret passphrase(CommandSpec spec, boolean forWriting) {
-        if (passphraseFile != null && passphraseEnv != null) {
-            throw usage(spec, "give only one of --passphrase-file and --passphrase-env");
+        if ((passphraseFile != null ? 1 : 0) + (passphraseEnv != null ? 1 : 0) + (passphrasePrompt ? 1 : 0) > 1) {
+            throw usage(spec, "give only one of --passphrase-file, --passphrase-env and --passphrase-prompt");
+        }
+        if (passphrasePrompt) {
+            return prompted(spec.qualifiedName(), forWriting);
         }
         if (passphraseFile == null) {
             return forWriting ? Secrets.fromOneLineEnv(passphraseEnv) : Secrets.fromEnv(passphraseEnv);
@@ -113,6 +123,27 @@ final class KeyOptions {
                 + " made them did. New backups need a one-line passphrase file");
             err.flush();
             return whole;
+        }
+    }
+
+    /**
+     * The passphrase typed on the terminal. One that encrypts (or protects a new key) is asked for twice, since a typo would make backups
+     * that no one can open; the terminal gives one line, so it always matches what gpg reads from a one-line file.
+     */
+    static Secret prompted(String command, boolean forWriting) {
+        Secret typed = Secrets.fromConsole(command + ": passphrase: ");
+        if (!forWriting) {
+            return typed;
+        }
+        try (Secret again = Secrets.fromConsole(command + ": the same passphrase again: ")) {
+            if (!typed.equals(again)) {
+                throw new SecretUnavailableException("The two passphrases typed differ; nothing was written",
+                    "console", Map.of(), null);
+            }
+            return typed;
+        } catch (RuntimeException e) {
+            typed.close();
+            throw e;
         }
     }
 

@@ -64,6 +64,10 @@ final class KeygenCommand implements Callable<Integer> {
             description = "Protect the private key with the passphrase in environment variable NAME.")
         @Nullable String passphraseEnv;
 
+        @Option(names = "--passphrase-prompt",
+            description = "Protect the private key with a passphrase typed twice on the terminal, without echo.")
+        boolean passphrasePrompt;
+
         @Option(names = "--no-passphrase",
             description = "Leave the private key unprotected: anyone who gets the file can read every backup.")
         boolean noPassphrase;
@@ -147,7 +151,10 @@ final class KeygenCommand implements Callable<Integer> {
             return Secrets.fromOneLineFile(protection.passphraseFile);
         }
         if (protection.passphraseEnv != null) {
-            return Secrets.fromEnv(protection.passphraseEnv);
+            return Secrets.fromOneLineEnv(protection.passphraseEnv);
+        }
+        if (protection.passphrasePrompt) {
+            return KeyOptions.prompted(spec.qualifiedName(), true);
         }
         return null;
     }

@@ -109,6 +109,21 @@ class KeygenCommandTest {
     }
 
     @Test
+    void aKeyPassphraseFromTheEnvironmentMustBeOneLineAsGpgReadsIt(@TempDir Path dir) throws Exception {
+        Path keys = Files.createDirectory(dir.resolve("keys"));
+
+        CliRun twoLines = CliRun.inChild(dir, env -> env.put("KEY_PASSPHRASE", "first line\nsecond line"),
+            "keygen", "--out", keys.toString(), "--passphrase-env", "KEY_PASSPHRASE");
+        CliRun oneLine = CliRun.inChild(dir, env -> env.put("KEY_PASSPHRASE", PASSPHRASE),
+            "keygen", "--out", keys.toString(), "--passphrase-env", "KEY_PASSPHRASE");
+
+        assertThat(twoLines.code).as(twoLines.err).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(twoLines.err).contains("KEY_PASSPHRASE", "one line").doesNotContain("first line");
+        assertThat(oneLine.code).as(oneLine.err).isZero();
+        assertThat(keys.resolve("backup.key.asc")).exists();
+    }
+
+    @Test
     void usageErrorsExitTwo(@TempDir Path dir) throws Exception {
         assertThat(drkit("keygen", "--out", dir.toString())).as("no protection chosen").isEqualTo(ExitCodes.USAGE);
         assertThat(drkit("keygen", "--out", dir.toString(), "--no-passphrase", "--passphrase-env", "X"))

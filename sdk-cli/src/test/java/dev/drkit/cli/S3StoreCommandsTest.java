@@ -180,24 +180,12 @@ class S3StoreCommandsTest {
 
     /** Runs drkit in a child JVM whose environment has no AWS settings but {@code env}. */
     private static CliRun child(Path dir, Map<String, String> env, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-cp", System.getProperty("java.class.path"), Drkit.class.getName()));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().keySet().removeIf(name -> name.startsWith("AWS_"));
-        builder.environment().put("AWS_SHARED_CREDENTIALS_FILE", dir.resolve("no-credentials").toString());
-        builder.environment().put("AWS_CONFIG_FILE", dir.resolve("no-config").toString());
-        builder.environment().put("AWS_EC2_METADATA_DISABLED", "true");
-        builder.environment().putAll(env);
-        Path out = dir.resolve("child.out");
-        Path err = dir.resolve("child.err");
-        Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        if (!process.waitFor(120, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError("drkit " + String.join(" ", args) + " did not finish");
-        }
-        return new CliRun(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-            Files.readString(err, StandardCharsets.UTF_8));
+        return CliRun.inChild(dir, environment -> {
+            environment.keySet().removeIf(name -> name.startsWith("AWS_"));
+            environment.put("AWS_SHARED_CREDENTIALS_FILE", dir.resolve("no-credentials").toString());
+            environment.put("AWS_CONFIG_FILE", dir.resolve("no-config").toString());
+            environment.put("AWS_EC2_METADATA_DISABLED", "true");
+            environment.putAll(env);
+        }, args);
     }
 }
