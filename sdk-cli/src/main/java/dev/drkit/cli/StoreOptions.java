@@ -54,6 +54,10 @@ final class StoreOptions {
     static BackupStore open(CommandSpec spec, String option, String value, S3Options s3, boolean readOnly) {
         String trimmed = value.trim();
         String lower = trimmed.toLowerCase(Locale.ROOT);
+        if (trimmed.isEmpty()) {
+            // an empty path would be the working directory: never a store anyone meant
+            throw usage(spec, option + " is empty; give a directory path, a file: URI or s3://bucket/prefix");
+        }
         if (lower.startsWith("s3://")) {
             return openS3(spec, option, trimmed, s3);
         }

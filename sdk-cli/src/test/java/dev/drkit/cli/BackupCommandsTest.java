@@ -212,12 +212,19 @@ class BackupCommandsTest {
         runs.add(drkit("list", "--store", "ftp://user:secret@host/x"));
         runs.add(drkit("backup", "--store", dir.resolve("s").toString(), "--source", source.toString(),
             "--passphrase-file", pass.toString(), "--label", "bad key=x"));
+        runs.add(drkit("backup", "--store", " ", "--source", source.toString(), "--passphrase-file", pass.toString()));
+        runs.add(drkit("list", "--store", "s3:///x"));
 
         assertThat(runs).extracting(CliRun::code).containsOnly(ExitCodes.USAGE);
         assertThat(runs.get(0).err).contains("not a valid s3://bucket/prefix URI");
         assertThat(runs.get(2).err).contains("either --recipient or a passphrase option");
         assertThat(runs.get(3).err).contains("Unknown option");
         assertThat(runs.get(5).err).contains("unknown store scheme").doesNotContain("secret");
+        assertThat(runs.get(7).err).contains("--store is empty");
+        assertThat(runs.get(8).err).contains("must name a bucket");
+        // an empty --store would have been the working directory
+        assertThat(Path.of("").toAbsolutePath()).isDirectoryNotContaining(
+            p -> p.getFileName().toString().matches("\\d{8}T.*|\\.lock"));
     }
 
     @Test

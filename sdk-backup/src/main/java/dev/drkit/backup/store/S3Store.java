@@ -175,8 +175,11 @@ public final class S3Store implements BackupStore {
                 && (uri.getRawAuthority() == null || !uri.getRawAuthority().contains("@")),
             "uri must not hold user information (credentials); "
             + "give them with credentials(...) or through the SDK's default provider chain");
+        // s3:///prefix has no authority: without this check the bucket would be the string "null"
+        Checks.argument(uri.getRawAuthority() != null && !uri.getRawAuthority().isEmpty(),
+            "uri must name a bucket, as s3://bucket/prefix, but was %s", uri);
         // a bucket that is no valid host name (Not_A_Bucket) leaves the host null: take it from the authority
-        String bucket = uri.getHost() != null ? uri.getHost() : String.valueOf(uri.getRawAuthority());
+        String bucket = uri.getHost() != null ? uri.getHost() : uri.getRawAuthority();
         String path = uri.getPath() == null ? "" : uri.getPath().replaceAll("^/+|/+$", "");
         return new Builder(bucket, path);
     }

@@ -210,6 +210,8 @@ class S3StoreTest extends BackupStoreContract {
         assertThatThrownBy(() -> S3Store.builder(URI.create("s3://AKIA:hunter2@Not_A_Bucket/p")))
             .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("hunter2")
             .hasMessageContaining("user information");
+        assertThatThrownBy(() -> S3Store.builder(URI.create("s3:///null/p")))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must name a bucket");
         assertThatThrownBy(() -> S3Store.builder(URI.create("file:///tmp/x")))
             .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("s3://bucket/prefix");
         assertThatThrownBy(() -> S3Store.builder("B", "p")).isInstanceOf(IllegalArgumentException.class)
