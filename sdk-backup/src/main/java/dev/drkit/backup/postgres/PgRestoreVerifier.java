@@ -22,12 +22,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.channels.Channels;
-import java.nio.channels.Pipe;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -304,21 +299,19 @@ public final class PgRestoreVerifier {
     private void writeVerifiedCopy(@Nullable Path verifyBackup, String id, BackupManifest manifest, Path data,
                                    List<RestoreVerificationReport.Check> checks) throws IOException {
         long start = System.nanoTime();
-        PipedExtraction extraction = PipedExtraction.start(data);
-        @Nullable RuntimeException restoreFailure = null;
-        try (OutputStream tar = extraction.input()) {
-            engine.restore(id, key, tar);
-        } catch (RuntimeException e) {
-            restoreFailure = e;
-        } catch (IOException e) {
-            restoreFailure = new UncheckedIOException("the pipe into the extraction failed to close", e);
-        }
         long files = -1;
         @Nullable IOException extractFailure = null;
-        try {
-            files = extraction.await();
-        } catch (IOException e) {
-            extractFailure = e;
+        @Nullable RuntimeException restoreFailure;
+        try (StoredBaseBackup.RestoreStream tar = new StoredBaseBackup(engine, id, key).openRestore()) {
+            try {
+                files = BaseBackupFiles.extractTar(new BufferedInputStream(tar, 1 << 16), data);
+            } catch (IOException e) {
+                extractFailure = e;
+            } catch (RuntimeException e) {
+                extractFailure = new IOException(e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+            }
+            // after a failed extraction too: the restore's checksums are judged at the end of the backup
+            restoreFailure = tar.readToEndAndJudge();
         }
         if (restoreFailure != null) {
             // A backup of a directory labelled as a base backup is refused by the engine: a failed check too.
@@ -393,67 +386,6 @@ public final class PgRestoreVerifier {
         checks.add(pass(VERIFY_BACKUP, files + " files extracted; " + DRKIT_CHECKED + ": every file's size and "
             + "checksum match, none is missing or extra, the manifest's checksum matches; the WAL is read by the start"
             + " (" + millis(start) + " ms)"));
-    }
-
-    /**
-     * The extraction of a tar that arrives through a pipe, on a thread of its own. After a failure it still reads its
-     * input to the end: the writer must reach the end of the backup, where its checksums are judged.
-     */
-    private static final class PipedExtraction {
-        private final Pipe pipe;
-        private final Thread thread;
-        private volatile long files = -1;
-        private volatile @Nullable IOException failure;
-
-        private PipedExtraction(Pipe pipe, Path data) {
-            this.pipe = pipe;
-            this.thread = new Thread(() -> extract(data), "drkit-pg-verify-extract");
-            this.thread.setDaemon(true);
-        }
-
-        static PipedExtraction start(Path data) throws IOException {
-            PipedExtraction extraction = new PipedExtraction(Pipe.open(), data);
-            extraction.thread.start();
-            return extraction;
-        }
-
-        /** Where the tar goes; closing it ends the extraction's input. */
-        OutputStream input() {
-            return Channels.newOutputStream(pipe.sink());
-        }
-
-        private void extract(Path data) {
-            try (InputStream in = new BufferedInputStream(Channels.newInputStream(pipe.source()), 1 << 16)) {
-                try {
-                    files = BaseBackupFiles.extractTar(in, data);
-                } catch (IOException e) {
-                    failure = e;
-                } catch (RuntimeException e) {
-                    failure = new IOException(e.getClass().getSimpleName() + ": " + e.getMessage(), e);
-                }
-                in.transferTo(OutputStream.nullOutputStream());
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = e;
-                }
-            }
-        }
-
-        /** The number of files extracted, once the input has ended. */
-        long await() throws IOException {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                pipe.source().close();
-                throw new InterruptedIOException("interrupted while the base backup was extracted");
-            }
-            IOException failed = failure;
-            if (failed != null) {
-                throw failed;
-            }
-            return files;
-        }
     }
 
     /** A check of the copy failed while it was written; the check is in the report. */

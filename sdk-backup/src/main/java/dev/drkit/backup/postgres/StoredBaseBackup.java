@@ -54,10 +54,18 @@ final class StoredBaseBackup implements PitrDrill.TarStream {
 
     @Override
     public InputStream open() throws IOException {
+        return openRestore();
+    }
+
+    /**
+     * As {@link #open()}, for a reader that must tell the restore's failure from its own: the stream also says, once
+     * it has been read to its end, whether the restore failed ({@link RestoreStream#readToEndAndJudge()}).
+     */
+    RestoreStream openRestore() throws IOException {
         Pipe pipe = Pipe.open();
         Restore restore = new Restore(pipe);
         restore.thread.start();
-        return new CheckedAtEnd(Channels.newInputStream(pipe.source()), restore);
+        return new RestoreStream(Channels.newInputStream(pipe.source()), restore);
     }
 
     /** The engine's restore into the pipe. */
@@ -96,13 +104,32 @@ final class StoredBaseBackup implements PitrDrill.TarStream {
     }
 
     /** The pipe's end, which throws the restore's failure where the stream ends. */
-    private static final class CheckedAtEnd extends java.io.FilterInputStream {
+    static final class RestoreStream extends java.io.FilterInputStream {
         private final Restore restore;
         private boolean judged;
 
-        CheckedAtEnd(InputStream in, Restore restore) {
+        private RestoreStream(InputStream in, Restore restore) {
             super(in);
             this.restore = restore;
+        }
+
+        /**
+         * Reads what is left, without throwing the restore's failure, and returns that failure, or null when the
+         * backup was restored whole and every checksum matched.
+         */
+        @Nullable RuntimeException readToEndAndJudge() throws IOException {
+            judged = true;
+            try {
+                in.transferTo(OutputStream.nullOutputStream());
+            } catch (IOException e) {
+                // the restore's end of the pipe closed early: its failure, if any, says why
+                RuntimeException failure = restore.await();
+                if (failure != null) {
+                    return failure;
+                }
+                throw e;
+            }
+            return restore.await();
         }
 
         @Override
