@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -88,6 +89,7 @@ public final class FailoverConfig {
     private final int maxAttempts;
     private final int connectTimeoutSeconds;
     private final boolean idleConnectionCheck;
+    private final long systemIdentifier;
 
     private FailoverConfig(Builder b) {
         this.name = b.name;
@@ -107,6 +109,7 @@ public final class FailoverConfig {
         this.maxAttempts = b.maxAttempts;
         this.connectTimeoutSeconds = b.connectTimeoutSeconds;
         this.idleConnectionCheck = b.idleConnectionCheck;
+        this.systemIdentifier = b.systemIdentifier;
     }
 
     /** A builder with every default; endpoints and credentials must be set. @since 0.1 */
@@ -226,6 +229,17 @@ public final class FailoverConfig {
         return idleConnectionCheck;
     }
 
+    /**
+     * The system identifier of the cluster this data source must write to, or empty when the first primary elected
+     * decides it.
+     *
+     * @see Builder#systemIdentifier(long)
+     * @since 0.1
+     */
+    public OptionalLong systemIdentifier() {
+        return systemIdentifier == 0 ? OptionalLong.empty() : OptionalLong.of(systemIdentifier);
+    }
+
     @Override
     public String toString() {
         // Credentials are a source (their toString never shows a password); properties are user-given and
@@ -235,7 +249,8 @@ public final class FailoverConfig {
             + ", probeInterval=" + probeInterval + ", fastProbeInterval=" + fastProbeInterval + ", probeTimeout="
             + probeTimeout + ", failAfter=" + failAfter + ", confirmations=" + confirmations + ", primaryWait="
             + primaryWait + ", maxReplicaLag=" + maxReplicaLag + ", maxAttempts=" + maxAttempts
-            + ", connectTimeoutSeconds=" + connectTimeoutSeconds + ", idleConnectionCheck=" + idleConnectionCheck + "]";
+            + ", connectTimeoutSeconds=" + connectTimeoutSeconds + ", idleConnectionCheck=" + idleConnectionCheck
+            + (systemIdentifier == 0 ? "" : ", systemIdentifier=" + Long.toUnsignedString(systemIdentifier)) + "]";
     }
 
     /**
@@ -262,6 +277,7 @@ public final class FailoverConfig {
         private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
         private int connectTimeoutSeconds = DEFAULT_CONNECT_TIMEOUT_SECONDS;
         private boolean idleConnectionCheck = true;
+        private long systemIdentifier;
 
         private Builder() {
         }
@@ -284,6 +300,7 @@ public final class FailoverConfig {
             maxAttempts = base.maxAttempts;
             connectTimeoutSeconds = base.connectTimeoutSeconds;
             idleConnectionCheck = base.idleConnectionCheck;
+            systemIdentifier = base.systemIdentifier;
         }
 
         /** @throws IllegalArgumentException unless printable and at most 64 characters */
@@ -428,6 +445,22 @@ public final class FailoverConfig {
          */
         public Builder idleConnectionCheck(boolean check) {
             this.idleConnectionCheck = check;
+            return this;
+        }
+
+        /**
+         * The cluster to write to, by its system identifier: as {@code SELECT system_identifier FROM
+         * pg_control_system()} shows it, or {@code Long.parseUnsignedLong} of {@code pg_controldata}'s "Database system
+         * identifier" (the same 64 bits, printed unsigned). Hosts of any other cluster
+         * are refused from the start. Without it, the first primary elected decides, so a data source started while
+         * the only host that answers is a wrong one (a host list that points at another cluster, a scratch copy
+         * promoted in a drill) would write there. Default: none.
+         *
+         * @throws IllegalArgumentException if {@code id} is 0, which no cluster has
+         */
+        public Builder systemIdentifier(long id) {
+            Checks.argument(id != 0, "systemIdentifier must not be 0");
+            this.systemIdentifier = id;
             return this;
         }
 

@@ -39,6 +39,19 @@ class FailoverConfigTest {
     }
 
     @Test
+    void theClusterIsUnsetByDefaultAndKeptOnceSet() {
+        FailoverConfig none = FailoverConfig.builder().endpoints(Endpoint.parse("db")).credentials(CREDENTIALS).build();
+        assertThat(none.systemIdentifier()).isEmpty();
+        // system identifiers are unsigned 64-bit numbers; pg_controldata prints this one as 18446744073709551615
+        FailoverConfig set = none.toBuilder().systemIdentifier(-1L).build();
+        assertThat(set.systemIdentifier()).hasValue(-1L);
+        assertThat(set.toString()).contains("systemIdentifier=18446744073709551615");
+        assertThat(set.toBuilder().build().systemIdentifier()).as("kept by toBuilder").hasValue(-1L);
+        assertThatThrownBy(() -> FailoverConfig.builder().systemIdentifier(0))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("systemIdentifier");
+    }
+
+    @Test
     void toStringShowsNoSecret() {
         FailoverConfig config = FailoverConfig.builder().endpoints(Endpoint.parse("db")).credentials(CREDENTIALS)
             .connectionProperty("sslpassword", "another-secret").build();

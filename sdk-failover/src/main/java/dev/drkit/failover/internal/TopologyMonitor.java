@@ -104,7 +104,9 @@ public final class TopologyMonitor implements AutoCloseable {
     private volatile Topology topology;
     private volatile @Nullable Endpoint primary;
     private long generation;
+    /** The cluster written to: from the configuration, else from the first primary elected; 0 until then. */
     private long expectedSystemId;
+    private boolean everElected;
     /** The newest timeline any host of each cluster (by system identifier) has shown, as a primary or a standby. */
     private final Map<Long, Newest> newestTimelines = new HashMap<>();
     private long lostAtNanos;
@@ -121,6 +123,7 @@ public final class TopologyMonitor implements AutoCloseable {
         for (Endpoint endpoint : config.endpoints()) {
             trackers.add(new Tracker(new HostProbe(endpoint, config)));
         }
+        this.expectedSystemId = config.systemIdentifier().orElse(0);
         this.topology = snapshot();
         this.thread = new Thread(this::loop, "drkit-failover-monitor-" + config.name());
         thread.setDaemon(true);
@@ -335,7 +338,7 @@ public final class TopologyMonitor implements AutoCloseable {
                 if (newest != null && t.last.timeline() < newest.timeline()) {
                     refusal = "claims primary on old timeline " + t.last.timeline() + ", but " + newest.shownBy().id()
                         + (newest.asPrimary() ? " claimed primary" : " was a standby") + " on timeline "
-                        + newest.timeline() + (expectedSystemId == 0 ? " (no primary elected yet)" : "");
+                        + newest.timeline() + (everElected ? "" : " (no primary elected yet)");
                 }
             }
             if (refusal != null) {
@@ -409,8 +412,9 @@ public final class TopologyMonitor implements AutoCloseable {
 
     private void elect(Tracker t, long now) {
         Endpoint endpoint = t.endpoint();
-        boolean first = expectedSystemId == 0;
-        if (first) {
+        boolean first = !everElected;
+        everElected = true;
+        if (expectedSystemId == 0) {
             expectedSystemId = t.last.systemId();
         }
         t.fencedBecause = null;
@@ -553,8 +557,10 @@ public final class TopologyMonitor implements AutoCloseable {
                 role = before;
             }
             t.role = role;
-            // On another timeline than the primary's a replay position says nothing about what the standby has.
-            t.lag = role == HostRole.STANDBY && lead != null && t.timeline == lead.timeline ? lag(t, now) : null;
+            // On another timeline than the primary's, or of another cluster, a replay position says nothing about
+            // what the standby has.
+            t.lag = role == HostRole.STANDBY && lead != null && t.timeline == lead.timeline
+                && t.last.systemId() == lead.last.systemId() ? lag(t, now) : null;
             if (role == HostRole.STANDBY && t.lag != null && t.lag.compareTo(config.maxReplicaLag()) <= 0) {
                 eligible.add(t.endpoint());
             }

@@ -142,6 +142,58 @@ class TopologyMonitorTest {
     }
 
     @Test
+    void aLoneHostOfAnotherClusterIsNeverElectedWhenTheClusterIsConfigured() {
+        // given: the data source is told which cluster to write to; at start only B answers, and it is of another
+        // cluster (the host list points at a scratch copy promoted in a drill)
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(config(Duration.ofSeconds(2)).systemIdentifier(CLUSTER).build(), actions);
+        // when
+        for (int i = 0; i < 5; i++) {
+            round(monitor, timedOut(A), primaryOf(B, 100 + i, 2, CLUSTER + 1));
+        }
+        // then: nothing is elected, B is fenced and says why
+        assertThat(monitor.primary()).isNull();
+        assertThat(actions.elected).isEmpty();
+        assertThat(monitor.topology().host(B).orElseThrow().role()).isEqualTo(HostRole.FENCED);
+        assertThat(actions.fencedBecause.get(B)).contains("another cluster", Long.toString(CLUSTER));
+        // and the right cluster's primary is elected once it answers
+        round(monitor, primary(A, 200, 1), primaryOf(B, 200, 2, CLUSTER + 1));
+        round(monitor, primary(A, 300, 1), primaryOf(B, 300, 2, CLUSTER + 1));
+        assertThat(actions.elected).containsExactly(A);
+        monitor.close();
+    }
+
+    @Test
+    void withoutTheClusterConfiguredTheFirstPrimaryElectedDecidesIt() {
+        // the same start without systemIdentifier: B, the only host answering, is elected (what the option is for)
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        for (int i = 0; i < 5; i++) {
+            round(monitor, timedOut(A), primaryOf(B, 100 + i, 2, CLUSTER + 1));
+        }
+        assertThat(actions.elected).containsExactly(B);
+        // and from then on the other cluster (A's) is refused
+        round(monitor, primary(A, 200, 1), primaryOf(B, 200, 2, CLUSTER + 1));
+        assertThat(actions.fencedBecause.get(A)).contains("another cluster");
+        monitor.close();
+    }
+
+    @Test
+    void aStandbyOfAnotherClusterTakesNoReadsHoweverCloseItsWalPosition() {
+        // given: A is the primary; B is a standby of another cluster on the same timeline, at the same position
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        for (int i = 1; i <= 5; i++) {
+            round(monitor, primary(A, 1_000L * i, 1), standbyOf(B, 1_000L * i, 1, CLUSTER + 1));
+        }
+        // then: it is no replica of A
+        assertThat(monitor.primary()).isEqualTo(A);
+        assertThat(actions.readers).isEmpty();
+        assertThat(monitor.topology().host(B).orElseThrow().replicaLag()).isEmpty();
+        monitor.close();
+    }
+
+    @Test
     void oldPrimaryIsElectedAgainOnlyOnceTheTimelinesAreForgottenAndNoHostShowsTheNewerOne() {
         // given: A is the primary on timeline 1; B is promoted to timeline 2 and elected; A is fenced
         Recorder actions = new Recorder();
@@ -334,9 +386,16 @@ class TopologyMonitorTest {
     }
 
     static TopologyMonitor monitor(Duration maxLag, Recorder actions) {
-        FailoverConfig config = FailoverConfig.builder().name("monitor").endpoints(A, B)
+        return monitor(config(maxLag).build(), actions);
+    }
+
+    static FailoverConfig.Builder config(Duration maxLag) {
+        return FailoverConfig.builder().name("monitor").endpoints(A, B)
             .credentials(CredentialsSource.fixed("app", Secret.ofString("not-used-here", "password")))
-            .failAfter(3).confirmations(2).maxReplicaLag(maxLag).build();
+            .failAfter(3).confirmations(2).maxReplicaLag(maxLag);
+    }
+
+    static TopologyMonitor monitor(FailoverConfig config, Recorder actions) {
         return new TopologyMonitor(config, actions, event -> { }, new FailoverCounters(config.endpoints()));
     }
 
@@ -370,6 +429,10 @@ class TopologyMonitorTest {
     /** A standby whose last restartpoint is on {@code timeline}, receiving {@code received} (0: not known). */
     static Result standby(Endpoint e, long wal, int timeline, int received) {
         return nanos -> new ProbeResult(e, true, true, true, wal, timeline, received, CLUSTER, wal, false, "", nanos);
+    }
+
+    static Result standbyOf(Endpoint e, long wal, int timeline, long systemId) {
+        return nanos -> new ProbeResult(e, true, true, true, wal, timeline, timeline, systemId, wal, false, "", nanos);
     }
 
     static Result timedOut(Endpoint e) {
