@@ -107,7 +107,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
         this.config = config;
         this.idleCheck = config.idleConnectionCheck();
         this.counters = new FailoverCounters(config.endpoints());
-        this.pools = new HostPools(config, this::brokenConnection);
+        this.pools = new HostPools(config, this::brokenConnection, this::readOnlyRefusal);
         this.monitor = new TopologyMonitor(config, new Actions(), this::publish, counters);
         this.rotation = config.credentials().onRotation(() -> {
             log.info("Failover data source '{}': credentials rotated; pool connections are replaced as they return",
@@ -305,9 +305,9 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
 
     /**
      * Runs {@code work} in one transaction on the primary and commits it. When the connection is lost (SQLState
-     * class 08, 57P01-57P03, or 25006 because the host turned read-only), the transaction is run again on the
-     * new primary only if {@code retry} is {@link Retry#SAFE_TO_RETRY}, up to {@link FailoverConfig#maxAttempts()}
-     * attempts; otherwise the call fails with {@link PrimaryLostException}. Any other failure rolls back and is
+     * class 08, 57P01-57P03, or a write refused as read-only (25006) by a host now in recovery), the transaction
+     * is run again on the new primary only if {@code retry} is {@link Retry#SAFE_TO_RETRY}, up to
+     * {@link FailoverConfig#maxAttempts()} attempts; otherwise the call fails with {@link PrimaryLostException}. Any other failure rolls back and is
      * thrown as it is.
      *
      * @throws PrimaryLostException if the connection was lost and the work may not (or may no longer) be retried
@@ -322,17 +322,26 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
             Endpoint[] host = new Endpoint[1];
             Connection connection = connect(host);
             boolean committing = false;
+            boolean demoted = false;
             try (connection) {
-                connection.setAutoCommit(false);
-                T result = work.apply(connection);
-                committing = true;
-                connection.commit();
-                return result;
+                try {
+                    connection.setAutoCommit(false);
+                    T result = work.apply(connection);
+                    committing = true;
+                    connection.commit();
+                    return result;
+                } catch (SQLException e) {
+                    // A write refused as read-only: the host was demoted, or the work itself is read-only (SET
+                    // TRANSACTION READ ONLY), which is the caller's error and must not be retried. Asked while
+                    // the connection is still open.
+                    demoted = Failures.isReadOnlyRefusal(e) && Failures.onHotStandby(connection);
+                    throw e;
+                }
             } catch (SQLException e) {
                 if (!committing) {
                     rollbackQuietly(connection);
                 }
-                if (!Failures.isConnectionFailure(e)) {
+                if (!demoted && !Failures.isConnectionFailure(e)) {
                     throw e;
                 }
                 monitor.suspect();
@@ -443,6 +452,15 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
      */
     private void brokenConnection(Endpoint endpoint) {
         pools.softEvict(endpoint);
+        monitor.suspect();
+    }
+
+    /**
+     * A write on a pooled connection was refused as read-only: the host may have been demoted, or the application's
+     * transaction was read-only. Nothing is evicted for it; the monitor probes at once and, if the host is in
+     * recovery, loses it and retires its pool.
+     */
+    private void readOnlyRefusal(Endpoint endpoint) {
         monitor.suspect();
     }
 

@@ -14,6 +14,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -82,6 +83,30 @@ class RoutingTest {
             }
         }))).isInstanceOf(SQLException.class).isNotInstanceOf(FailoverSQLException.class);
         assertThat(servers.primary.queryLong("SELECT count(*) FROM tx")).isEqualTo(1);
+    }
+
+    @Test
+    void aWriteInTheApplicationsOwnReadOnlyTransactionIsItsErrorNeitherRetriedNorALostPrimary() throws Exception {
+        // 25006, as a demoted primary answers a write; here the primary is fine and the work itself is read-only
+        AtomicInteger runs = new AtomicInteger();
+        long lossesBefore = dataSource.stats().primaryLosses();
+
+        Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() ->
+            dataSource.inTransaction(Retry.SAFE_TO_RETRY, c -> {
+                runs.incrementAndGet();
+                try (Statement s = c.createStatement()) {
+                    s.execute("SET TRANSACTION READ ONLY");
+                    return s.executeUpdate("CREATE TABLE IF NOT EXISTS read_only_work (v int)");
+                }
+            }));
+
+        assertThat(thrown).isInstanceOf(SQLException.class).isNotInstanceOf(FailoverSQLException.class);
+        assertThat(((SQLException) thrown).getSQLState()).isEqualTo("25006");
+        assertThat(runs).as("times the work ran").hasValue(1);
+        // the probe it caused finds the primary well: never lost
+        Thread.sleep(3 * FailoverConfig.DEFAULT_PROBE_INTERVAL_MILLIS);
+        assertThat(dataSource.stats().primaryLosses()).isEqualTo(lossesBefore);
+        assertThat(dataSource.topology().primary()).contains(servers.primaryEndpoint());
     }
 
     @Test

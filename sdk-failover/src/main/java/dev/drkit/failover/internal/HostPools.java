@@ -35,15 +35,19 @@ public final class HostPools implements AutoCloseable {
     private final ExecutorService retirer;
     private final AtomicInteger serial = new AtomicInteger();
     private final Consumer<Endpoint> broken;
+    private final Consumer<Endpoint> readOnlyRefusal;
     private boolean closed;
 
     /**
-     * @param broken told when a pooled connection to a host fails with a connection-class error, on the thread
-     *               that saw it
+     * @param broken          told when a pooled connection to a host fails with a connection-class error, on the
+     *                        thread that saw it
+     * @param readOnlyRefusal told when a write on a pooled connection to a host is refused as read-only (25006),
+     *                        which a demoted host does, and an application's own read-only transaction too
      */
-    public HostPools(FailoverConfig config, Consumer<Endpoint> broken) {
+    public HostPools(FailoverConfig config, Consumer<Endpoint> broken, Consumer<Endpoint> readOnlyRefusal) {
         this.config = config;
         this.broken = broken;
+        this.readOnlyRefusal = readOnlyRefusal;
         for (Endpoint endpoint : config.endpoints()) {
             pools.put(endpoint, null);
         }
@@ -139,8 +143,7 @@ public final class HostPools implements AutoCloseable {
         // Start even if the host cannot be reached yet; the monitor decides what the host is.
         hikari.setInitializationFailTimeout(-1);
         // Every SQLException on a pooled connection passes here: the earliest sign that a host died, long
-        // before a probe could tell. HikariCP does not evict on 25006 (a write refused by a host that turned
-        // read-only); drkit does.
+        // before a probe could tell.
         SQLExceptionOverride theirs = hikari.getExceptionOverride();
         hikari.setExceptionOverride(new SQLExceptionOverride() {
             @java.lang.Override
@@ -148,9 +151,10 @@ public final class HostPools implements AutoCloseable {
                 SQLExceptionOverride.Override verdict = theirs == null ? SQLExceptionOverride.Override.CONTINUE_EVICT : theirs.adjudicate(failure);
                 if (Failures.isConnectionFailure(failure)) {
                     broken.accept(endpoint);
-                    if ("25006".equals(failure.getSQLState()) && verdict == SQLExceptionOverride.Override.CONTINUE_EVICT) {
-                        return SQLExceptionOverride.Override.MUST_EVICT;
-                    }
+                } else if (Failures.isReadOnlyRefusal(failure)) {
+                    // A demoted host, or only the application's own read-only transaction: the exception cannot
+                    // tell. A probe can, at once; a demoted host's pool is retired when the monitor loses it.
+                    readOnlyRefusal.accept(endpoint);
                 }
                 return verdict;
             }
