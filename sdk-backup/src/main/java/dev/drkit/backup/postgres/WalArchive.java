@@ -461,18 +461,22 @@ public final class WalArchive implements AutoCloseable {
     }
 
     private Optional<WalMeta> meta(String name) throws IOException {
-        byte[] bytes;
-        try (InputStream in = store.open(name, META_OBJECT)) {
-            bytes = in.readNBytes(WalMeta.MAX_BYTES + 1);
-        } catch (NoSuchBackupException e) {
-            if (hasData(name)) {
+        Optional<byte[]> read = recordBytes(name);
+        if (read.isEmpty() && hasData(name)) {
+            // A push commits its data and record together; one committed between the two looks above shows its
+            // data but not yet the record seen a moment before. Look once more before calling the record lost.
+            read = recordBytes(name);
+            if (read.isEmpty()) {
                 // Not "no such file": recovery would end there and promote, with this file's WAL unread.
                 throw new BackupVerificationException(name, "record", null, null, "WAL archive "
                     + store.location() + ": " + name + " has its " + DATA_OBJECT + " but no " + META_OBJECT
                     + ": the record is lost, so the file cannot be checked");
             }
+        }
+        if (read.isEmpty()) {
             return Optional.empty();
         }
+        byte[] bytes = read.get();
         try {
             WalMeta meta = WalMeta.parse(bytes);
             if (!meta.name().equals(name)) {

@@ -9,6 +9,8 @@ import dev.drkit.backup.Identity;
 import dev.drkit.backup.OpenPgpKeyPair;
 import dev.drkit.backup.PassphraseEncryption;
 import dev.drkit.backup.store.FileSystemStore;
+import dev.drkit.backup.store.ForwardingStore;
+import dev.drkit.backup.store.NoSuchBackupException;
 import dev.drkit.core.secret.Secret;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -17,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -232,6 +235,50 @@ class WalArchiveTest {
         assertThatThrownBy(() -> archive.fetch(SEGMENT, dir.resolve("out")))
             .isInstanceOf(BackupVerificationException.class)
             .hasMessageContaining("the record is damaged");
+    }
+
+    @Test
+    void aFileWhoseRecordIsLostIsNamedNotTakenForTheEndOfTheArchive() throws IOException {
+        archive.push(file(SEGMENT, walLike(20_000, 6)));
+        Files.delete(storeRoot.resolve(SEGMENT).resolve(WalArchive.META_OBJECT));
+
+        // "no such file" would end recovery there and promote, with this segment's WAL unread
+        assertThatThrownBy(() -> archive.fetch(SEGMENT, dir.resolve("out")))
+            .isInstanceOf(BackupVerificationException.class)
+            .hasMessageContaining(SEGMENT + " has its " + WalArchive.DATA_OBJECT + " but no "
+                + WalArchive.META_OBJECT + ": the record is lost");
+    }
+
+    @Test
+    void aPushCommittedBetweenLookingForTheRecordAndForTheDataIsReadNotCalledLost() throws IOException {
+        byte[] content = walLike(20_000, 7);
+        Path source = file(SEGMENT, content);
+        // The reader looks for the record, finds none, and a concurrent push commits before it looks for the data:
+        // the store answers as it would then.
+        boolean[] committed = {false};
+        ForwardingStore racing = new ForwardingStore(store) {
+            @Override
+            public InputStream open(String backupId, String objectName) throws IOException {
+                if (!committed[0] && objectName.equals(WalArchive.META_OBJECT)) {
+                    committed[0] = true;
+                    InputStream unseen = null;
+                    try {
+                        unseen = store.open(backupId, objectName);
+                    } catch (NoSuchBackupException e) {
+                        archive.push(source);
+                        throw e;
+                    }
+                    return unseen;
+                }
+                return store.open(backupId, objectName);
+            }
+        };
+        WalArchive reader = WalArchive.builder(racing).decryptionKey(DecryptionKey.passphrase(PASSPHRASE)).build();
+
+        reader.fetch(SEGMENT, dir.resolve("out"));
+
+        assertThat(committed[0]).isTrue();
+        assertThat(Files.readAllBytes(dir.resolve("out"))).isEqualTo(content);
     }
 
     @Test
