@@ -32,6 +32,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -70,6 +71,8 @@ public final class DemoDrill {
     static final Duration RTO_TARGET = Duration.ofSeconds(30);
     /** Synchronous replication: no acknowledged write may be lost. */
     static final Duration RPO_TARGET = Duration.ZERO;
+    /** With {@code --keep}: the file in the work directory that holds the kept backups' passphrase. */
+    static final String KEPT_PASSPHRASE_FILE = "backup.passphrase";
 
     private static final String PROBE_TABLE = "CREATE TABLE drkit_probe (at timestamptz NOT NULL)";
 
@@ -198,6 +201,9 @@ public final class DemoDrill {
         try (Secret passphrase = randomPassphrase();
              DatabaseBackups databases = new DatabaseBackups(work, passphrase);
              FileBackups files = new FileBackups(work, passphrase)) {
+            if (options.keep()) {
+                keepPassphrase(work, passphrase);
+            }
             PgCluster primary = step(steps, START_PRIMARY, () -> track(PgCluster.start(config.toBuilder().name("primary")
                     .settings(databases.archiveSettings()).build())),
                 p -> "127.0.0.1:" + p.port() + ", data " + p.dataDirectory() + "; archive_command = drkit wal-push into "
@@ -381,7 +387,27 @@ public final class DemoDrill {
         }
     }
 
-    /** A random passphrase for the demo's backups; kept only in memory. */
+    /**
+     * With {@code --keep}: the backups kept are of no use without their passphrase, which is otherwise only in memory,
+     * so it goes into a file only this user may read ({@code 0600} from its creation), next to them.
+     */
+    private void keepPassphrase(Path work, Secret passphrase) throws IOException {
+        Path file = work.resolve(KEPT_PASSPHRASE_FILE);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        byte[] bytes = passphrase.revealBytes();
+        try {
+            byte[] line = Arrays.copyOf(bytes, bytes.length + 1);
+            line[bytes.length] = '\n';
+            Files.write(file, line);
+            Arrays.fill(line, (byte) 0);
+        } finally {
+            Arrays.fill(bytes, (byte) 0);
+        }
+        progress.println("demo: the kept backups' passphrase is in " + file + " (for --passphrase-file; remove it"
+            + " with the rest); the kept primary's archive_command names a copy that is removed");
+    }
+
+    /** A random passphrase for the demo's backups; kept only in memory (and, with {@code --keep}, in a file). */
     private static Secret randomPassphrase() {
         byte[] random = new byte[24];
         new SecureRandom().nextBytes(random);

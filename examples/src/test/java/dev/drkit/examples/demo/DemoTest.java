@@ -1,21 +1,34 @@
 package dev.drkit.examples.demo;
 
+import dev.drkit.backup.BackupEngine;
+import dev.drkit.backup.BackupInfo;
+import dev.drkit.backup.DecryptionKey;
+import dev.drkit.backup.store.FileSystemStore;
 import dev.drkit.core.drill.DrillHistory;
 import dev.drkit.core.drill.DrillReport;
 import dev.drkit.core.drill.DrillStep;
 import dev.drkit.core.drill.StepOutcome;
 import dev.drkit.core.drill.Verdict;
+import dev.drkit.core.secret.Secret;
+import dev.drkit.core.secret.Secrets;
 import dev.drkit.postgres.PgBinaries;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,8 +51,19 @@ class DemoTest {
     void crashesThePrimaryPromotesTheReplicaAndLosesNoAcknowledgedWrite(@TempDir Path dir) throws Exception {
         Path history = dir.resolve("drills/history.jsonl");
 
-        int code = demo("--json", "--history", history.toString());
+        int code = demo("--json", "--history", history.toString(), "--keep");
+        List<Path> kept = keptDirectories(err.toString(StandardCharsets.UTF_8));
+        try {
+            assertTheDrillPassed(code, history);
+            assertTheKeptBackupsOpenWithTheKeptPassphrase(err.toString(StandardCharsets.UTF_8), kept.get(0));
+        } finally {
+            for (Path root : kept) {
+                deleteTree(root);
+            }
+        }
+    }
 
+    private void assertTheDrillPassed(int code, Path history) throws IOException {
         String stdout = out.toString(StandardCharsets.UTF_8);
         DrillReport report = DrillReport.fromJson(stdout.strip());
         assertThat(code).as("exit code; stderr:%n%s", err).isZero();
@@ -69,6 +93,52 @@ class DemoTest {
         assertThat(contents.reports()).singleElement().satisfies(kept -> assertThat(kept.verdict()).isEqualTo(Verdict.PASS));
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(history))).isEqualTo("rw-------");
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("demo: promote the replica ...");
+    }
+
+    /** With --keep: the work directory first, then the kept clusters' directories, as stderr names them. */
+    private static List<Path> keptDirectories(String stderr) {
+        Matcher workLine = Pattern.compile("demo: kept the stores and files in (\\S+)").matcher(stderr);
+        assertThat(workLine.find()).as("the kept work directory in stderr:%n%s", stderr).isTrue();
+        List<Path> kept = new ArrayList<>(List.of(Path.of(workLine.group(1))));
+        Matcher clusterLine = Pattern.compile("\\(stopped\\): data directory (\\S+), server log").matcher(stderr);
+        while (clusterLine.find()) {
+            kept.add(Path.of(clusterLine.group(1)).getParent());
+        }
+        assertThat(kept).as("work directory, primary and replica").hasSizeGreaterThanOrEqualTo(3);
+        return kept;
+    }
+
+    /** With --keep: every kept backup verifies in full with the passphrase kept beside them. */
+    private static void assertTheKeptBackupsOpenWithTheKeptPassphrase(String stderr, Path work) throws Exception {
+        Path passphraseFile = work.resolve(DemoDrill.KEPT_PASSPHRASE_FILE);
+        assertThat(stderr).contains("demo: the kept backups' passphrase is in " + passphraseFile);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(passphraseFile)))
+            .isEqualTo("rw-------");
+        int verified = 0;
+        try (Secret passphrase = Secrets.fromOneLineFile(passphraseFile)) {
+            for (String store : List.of("file-backups", "database-backups")) {
+                try (FileSystemStore opened = FileSystemStore.openReadOnly(work.resolve(store))) {
+                    BackupEngine engine = BackupEngine.builder(opened).build();
+                    for (BackupInfo info : engine.list()) {
+                        assertThat(engine.verify(info.id(), DecryptionKey.passphrase(passphrase)).passed())
+                            .as("full verification of kept backup %s in %s", info.id(), store).isTrue();
+                        verified++;
+                    }
+                }
+            }
+        }
+        assertThat(verified).as("kept backups verified").isGreaterThanOrEqualTo(2);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path path : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(path);
+            }
+        }
     }
 
     @Test
