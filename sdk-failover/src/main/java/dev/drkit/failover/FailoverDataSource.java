@@ -27,6 +27,7 @@ import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A PostgreSQL {@link DataSource} that follows the primary: give it every host of a primary and its streaming
@@ -100,7 +101,8 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
     private volatile @Nullable PrintWriter logWriter;
     private volatile int loginTimeoutSeconds;
 
-    private record Writer(Endpoint endpoint, HikariPool pool) {
+    /** The primary's pool, and the count of its connections handed out, which the monitor reads after a failover. */
+    private record Writer(Endpoint endpoint, HikariPool pool, LongAdder handedOut) {
     }
 
     private FailoverDataSource(FailoverConfig config) {
@@ -173,6 +175,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
         if (w != null) {
             try {
                 Connection connection = borrow(w.endpoint, w.pool, SLICE_MILLIS);
+                w.handedOut.increment();
                 if (host != null) {
                     host[0] = w.endpoint;
                 }
@@ -200,6 +203,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
                 try {
                     Connection connection = borrow(w.endpoint, w.pool,
                         Math.max(1, Math.min(SLICE_MILLIS, TimeUnit.NANOSECONDS.toMillis(remaining))));
+                    w.handedOut.increment();
                     if (host != null) {
                         host[0] = w.endpoint;
                     }
@@ -542,7 +546,16 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
 
         @Override
         public void primaryElected(Endpoint endpoint) {
-            writer = new Writer(endpoint, pools.open(endpoint));
+            writer = new Writer(endpoint, pools.open(endpoint), counters.handedOutForWrites(endpoint));
+        }
+
+        @Override
+        public long useMark(Endpoint endpoint) {
+            HikariPool pool = pools.get(endpoint);
+            if (pool != null && pool.getActiveConnections() > 0) {
+                return -1;
+            }
+            return counters.handedOutForWrites(endpoint).sum();
         }
 
         @Override

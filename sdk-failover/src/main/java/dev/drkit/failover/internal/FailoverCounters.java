@@ -26,11 +26,25 @@ public final class FailoverCounters {
     private final AtomicLong lastUnreplicatedBytes = new AtomicLong();
     /** Per configured host, in the configured order; fixed at creation, so reads need no lock. */
     private final Map<Endpoint, LongAdder> evictedOnBorrow = new LinkedHashMap<>();
+    private final Map<Endpoint, LongAdder> handedOutForWrites = new LinkedHashMap<>();
 
     public FailoverCounters(List<Endpoint> endpoints) {
         for (Endpoint endpoint : endpoints) {
             evictedOnBorrow.put(endpoint, new LongAdder());
+            handedOutForWrites.put(endpoint, new LongAdder());
         }
+    }
+
+    /**
+     * The count of connections to {@code endpoint} handed out as the primary's, for the data source to increment
+     * without a lookup on each borrow.
+     */
+    public LongAdder handedOutForWrites(Endpoint endpoint) {
+        LongAdder adder = handedOutForWrites.get(endpoint);
+        if (adder == null) {
+            throw new IllegalArgumentException("not a configured host: " + endpoint.id());
+        }
+        return adder;
     }
 
     void primaryLost(Duration detect) {

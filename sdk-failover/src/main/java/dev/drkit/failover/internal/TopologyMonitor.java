@@ -86,6 +86,14 @@ public final class TopologyMonitor implements AutoCloseable {
 
         /** The standbys read-only work may use changed. */
         void readersChanged(List<Endpoint> readers);
+
+        /**
+         * A mark of the work handed to {@code endpoint}'s connections: how many were handed out as the primary's so
+         * far, or -1 while any is in use. Equal marks, neither -1, mean nothing was handed out in between, so nothing
+         * could commit there. Read before each probe, and after a failover to tell whether the old primary took
+         * writes after its last probe.
+         */
+        long useMark(Endpoint endpoint);
     }
 
     private final FailoverConfig config;
@@ -239,6 +247,7 @@ public final class TopologyMonitor implements AutoCloseable {
     private void round() {
         long start = System.nanoTime();
         long deadline = start + config.probeTimeout().toNanos();
+        markUse();
         List<@Nullable Future<ProbeResult>> futures = new ArrayList<>();
         for (Tracker t : trackers) {
             futures.add(t.probe.start());
@@ -266,6 +275,16 @@ public final class TopologyMonitor implements AutoCloseable {
         }
         if (!closed) {
             evaluate(results, System.nanoTime());
+        }
+    }
+
+    /**
+     * Reads each host's {@linkplain Actions#useMark use mark} before its probe starts: a commit acknowledged after
+     * the mark may be newer than the WAL position the probe then reads.
+     */
+    void markUse() {
+        for (Tracker t : trackers) {
+            t.useMarkBeforeProbe = actions.useMark(t.endpoint());
         }
     }
 
@@ -475,9 +494,11 @@ public final class TopologyMonitor implements AutoCloseable {
     /**
      * After a failover: did the promoted host have all the WAL the old primary had flushed? Compares the old
      * primary's flushed LSN at its last good probe with the promoted host's received LSN at its last probe as a
-     * standby. Under asynchronous replication a shortfall means writes acknowledged to clients may be lost: an
-     * event, a counter and a WARN say so. Under synchronous replication it is WAL of commits that were not
-     * acknowledged (unless a session turned {@code synchronous_commit} off): logged at INFO.
+     * standby. That probe is the last word on the old primary: commits acknowledged after it are in no figure, so
+     * whether its connections took work after it counts too. Under asynchronous replication a shortfall, or work
+     * after the last probe, means writes acknowledged to clients may be lost: an event, a counter and a WARN say so.
+     * Under synchronous replication a shortfall is WAL of commits that were not acknowledged (unless a session
+     * turned {@code synchronous_commit} off): logged at INFO.
      */
     private void checkWalCarriedOver(Tracker old, Tracker promoted) {
         long flushed = old.primaryFlushedLsn;
@@ -489,20 +510,27 @@ public final class TopologyMonitor implements AutoCloseable {
             return;
         }
         long missing = Math.max(0, flushed - received);
-        boolean acknowledgedMayBeLost = missing > 0 && !old.primarySynchronous;
+        boolean usedAfterProbe = old.primaryUseMark < 0 || actions.useMark(old.endpoint()) != old.primaryUseMark;
+        boolean acknowledgedMayBeLost = (missing > 0 || usedAfterProbe) && !old.primarySynchronous;
         counters.unreplicated(missing, acknowledgedMayBeLost);
-        if (missing == 0) {
-            log.info("Failover data source '{}': {} had all the WAL {} had flushed ({} >= {})", config.name(),
-                promoted.endpoint().id(), old.endpoint().id(), lsn(received), lsn(flushed));
+        if (!acknowledgedMayBeLost && missing == 0) {
+            log.info("Failover data source '{}': {} had all the WAL {} had flushed ({} >= {}){}", config.name(),
+                promoted.endpoint().id(), old.endpoint().id(), lsn(received), lsn(flushed), old.primarySynchronous
+                    ? ", and it required a synchronous standby" : ", and took no work after that probe");
             return;
         }
-        String detail = old.endpoint().id() + " had flushed WAL up to " + lsn(flushed) + ", " + promoted.endpoint().id()
-            + " had received up to " + lsn(received) + " when last probed as a standby: " + missing + " bytes of WAL"
-            + " did not reach the new primary";
+        String detail = old.endpoint().id() + " had flushed WAL up to " + lsn(flushed) + " when last probed, "
+            + promoted.endpoint().id() + " had received up to " + lsn(received) + " when last probed as a standby: "
+            + (missing > 0 ? missing + " bytes of WAL did not reach the new primary"
+                : "the new primary had all of it");
         if (!acknowledgedMayBeLost) {
             log.info("Failover data source '{}': {}; {} required a synchronous standby, so those commits were not"
                 + " acknowledged", config.name(), detail, old.endpoint().id());
             return;
+        }
+        if (usedAfterProbe) {
+            detail = detail + (missing > 0 ? ", and" : ", but") + " connections to " + old.endpoint().id()
+                + " took work after that probe, whose WAL no figure shows";
         }
         detail = detail + "; asynchronous replication: writes acknowledged in that window may be lost";
         log.warn("Failover data source '{}': possible data loss: {}", config.name(), detail);
@@ -715,6 +743,8 @@ public final class TopologyMonitor implements AutoCloseable {
         boolean offTimeline;               // a standby not on the primary's timeline, as last logged
         long primaryFlushedLsn = -1;       // at the last probe that found it primary
         boolean primarySynchronous;
+        long useMarkBeforeProbe;           // Actions.useMark before this round's probe
+        long primaryUseMark = -1;          // before the last probe that found it primary
         long standbyReceivedLsn = -1;      // at the last probe that found it a standby
 
         Tracker(HostProbe probe) {
@@ -739,6 +769,7 @@ public final class TopologyMonitor implements AutoCloseable {
                 } else {
                     primaryFlushedLsn = result.durableLsn();
                     primarySynchronous = result.synchronous();
+                    primaryUseMark = useMarkBeforeProbe;
                 }
             } else {
                 failures++;

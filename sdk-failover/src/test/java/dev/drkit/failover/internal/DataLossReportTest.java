@@ -25,10 +25,11 @@ class DataLossReportTest {
 
     private final List<FailoverEvent> events = new ArrayList<>();
     private final FailoverCounters counters = new FailoverCounters(List.of(OLD, NEW));
+    private final TopologyMonitorTest.Recorder actions = new TopologyMonitorTest.Recorder();
     private final TopologyMonitor monitor = new TopologyMonitor(FailoverConfig.builder()
         .name("loss").endpoints(OLD, NEW)
         .credentials(CredentialsSource.fixed("app", Secret.ofString("unused-password", "password")))
-        .confirmations(1).failAfter(1).build(), new TopologyMonitorTest.Recorder(), events::add, counters);
+        .confirmations(1).failAfter(1).build(), actions, events::add, counters);
     private long now = TimeUnit.HOURS.toNanos(1);
 
     @Test
@@ -68,6 +69,44 @@ class DataLossReportTest {
         monitor.close();
     }
 
+    @Test
+    void workHandedToTheOldPrimaryAfterItsLastProbeIsAPossibleDataLossEvenWhenTheReplicaHadAllItShowed() {
+        actions.useMarks.put(OLD, 7L);
+        round(primary(OLD, 1, 0x3000_0000L, false), standby(NEW, 0x3000_0000L));
+        // a connection handed out after that probe: its commit may be in WAL no probe saw
+        actions.useMarks.put(OLD, 8L);
+        round(ProbeResult.failed(OLD, false, "SocketException"), standby(NEW, 0x3000_0000L));
+        round(ProbeResult.failed(OLD, false, "SocketException"), primary(NEW, 2, 0x3000_1000L, false));
+
+        assertThat(monitor.primary()).isEqualTo(NEW);
+        FailoverEvent loss = events.get(events.size() - 1);
+        assertThat(loss.type()).isEqualTo(FailoverEvent.Type.POSSIBLE_DATA_LOSS);
+        assertThat(loss.detail()).contains("the new primary had all of it")
+            .contains("took work after that probe").contains("acknowledged in that window may be lost");
+        assertThat(counters.snapshot().possibleDataLosses()).isEqualTo(1);
+        assertThat(counters.snapshot().lastUnreplicatedBytes()).isZero();
+        monitor.close();
+    }
+
+    @Test
+    void aConnectionInUseWhenTheLastProbeWasSentIsAPossibleDataLoss() {
+        actions.useMarks.put(OLD, -1L);
+        failOver(0x3000_0000L, 0x3000_0000L, false);
+
+        assertThat(events).extracting(FailoverEvent::type).contains(FailoverEvent.Type.POSSIBLE_DATA_LOSS);
+        monitor.close();
+    }
+
+    @Test
+    void workAfterTheLastProbeUnderSyncReplicationIsNoLoss() {
+        actions.useMarks.put(OLD, -1L);
+        failOver(0x3000_0000L, 0x3000_0000L, true);
+
+        assertThat(events).extracting(FailoverEvent::type).doesNotContain(FailoverEvent.Type.POSSIBLE_DATA_LOSS);
+        assertThat(counters.snapshot().possibleDataLosses()).isZero();
+        monitor.close();
+    }
+
     /** OLD primary (flushed {@code flushed}), NEW standby (received {@code received}); OLD dies, NEW promoted. */
     private void failOver(long flushed, long received, boolean synchronous) {
         round(primary(OLD, 1, flushed, synchronous), standby(NEW, received));
@@ -80,6 +119,7 @@ class DataLossReportTest {
 
     private void round(ProbeResult a, ProbeResult b) {
         now += TimeUnit.MILLISECONDS.toNanos(100);
+        monitor.markUse();
         monitor.evaluate(List.of(a, b), now);
     }
 

@@ -472,5 +472,13 @@ class TopologyMonitorTest {
         public void readersChanged(List<Endpoint> now) {
             readers = List.copyOf(now);
         }
+
+        /** Work handed to each host's connections, as the data source would count it: none unless a test says. */
+        final Map<Endpoint, Long> useMarks = new HashMap<>();
+
+        @Override
+        public long useMark(Endpoint endpoint) {
+            return useMarks.getOrDefault(endpoint, 0L);
+        }
     }
 }
