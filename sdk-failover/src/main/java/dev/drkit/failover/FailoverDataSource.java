@@ -1,5 +1,6 @@
 package dev.drkit.failover;
 
+import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.pool.HikariPool;
 import dev.drkit.core.secret.CredentialsSource;
 import dev.drkit.failover.event.FailoverEvent;
@@ -8,6 +9,7 @@ import dev.drkit.failover.internal.FailoverCounters;
 import dev.drkit.failover.internal.Failures;
 import dev.drkit.failover.internal.HostPools;
 import dev.drkit.failover.internal.IdleConnectionCheck;
+import dev.drkit.failover.internal.RoutingConnection;
 import dev.drkit.failover.internal.TopologyMonitor;
 
 import org.jspecify.annotations.Nullable;
@@ -95,6 +97,9 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
     private final CredentialsSource.Registration rotation;
     private final AtomicInteger nextReader = new AtomicInteger();
     private final DataSource readOnlyView = new ReadOnlyView();
+    private final DataSource routingView = new RoutingView();
+    /** The pools' auto-commit setting, which a routing connection reports before it takes a pooled one. */
+    private final boolean autoCommit;
     private volatile @Nullable Writer writer;
     private volatile List<Endpoint> readers = List.of();
     private volatile boolean closed;
@@ -109,6 +114,9 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
         this.config = config;
         this.idleCheck = config.idleConnectionCheck();
         this.counters = new FailoverCounters(config.endpoints());
+        HikariConfig customized = new HikariConfig();
+        config.poolCustomizer().accept(customized);
+        this.autoCommit = customized.isAutoCommit();
         this.pools = new HostPools(config, this::brokenConnection, this::readOnlyRefusal);
         this.monitor = new TopologyMonitor(config, new Actions(), this::publish, counters);
         this.rotation = config.credentials().onRotation(() -> {
@@ -308,11 +316,27 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
     }
 
     /**
+     * A view of this data source that routes by each connection's read-only flag: a connection takes a pooled one
+     * only when first used, from {@link #readOnly()} if {@link Connection#setReadOnly setReadOnly(true)} was called
+     * by then, else from {@link #getConnection()}. That is what transaction managers do before a read-only
+     * transaction (Spring's {@code @Transactional(readOnly = true)} among them), so handing them this view sends
+     * such transactions to replicas. Changing the flag between transactions gives the pooled connection back and
+     * the next use takes one from the other side; inside a transaction the driver refuses the change. Waiting for a
+     * primary, and its {@link NoPrimaryException}, come at the first use rather than at {@code getConnection()},
+     * which never fails unless this data source is closed. Closing the view does nothing.
+     *
+     * @since 0.1
+     */
+    public DataSource routing() {
+        return routingView;
+    }
+
+    /**
      * Runs {@code work} in one transaction on the primary and commits it. When the connection is lost (SQLState
      * class 08, 57P01-57P03, or a write refused as read-only (25006) by a host now in recovery), the transaction
      * is run again on the new primary only if {@code retry} is {@link Retry#SAFE_TO_RETRY}, up to
-     * {@link FailoverConfig#maxAttempts()} attempts; otherwise the call fails with {@link PrimaryLostException}. Any other failure rolls back and is
-     * thrown as it is.
+     * {@link FailoverConfig#maxAttempts()} attempts; otherwise the call fails with {@link PrimaryLostException}.
+     * Any other failure rolls back and is thrown as it is.
      *
      * @throws PrimaryLostException if the connection was lost and the work may not (or may no longer) be retried
      * @throws NoPrimaryException   if no primary was found within {@link FailoverConfig#primaryWait()}
@@ -588,34 +612,8 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
         }
     }
 
-    /** The read-only view. */
-    private final class ReadOnlyView implements DataSource {
-
-        @Override
-        public Connection getConnection() throws SQLException {
-            List<Endpoint> candidates = readers;
-            int size = candidates.size();
-            if (size > 0) {
-                int first = nextReader.getAndIncrement();
-                for (int i = 0; i < size; i++) {
-                    Endpoint candidate = candidates.get(Math.floorMod(first + i, size));
-                    HikariPool pool = pools.get(candidate);
-                    if (pool == null) {
-                        continue;
-                    }
-                    try {
-                        Connection connection = borrow(candidate, pool, SLICE_MILLIS);
-                        connection.setReadOnly(true);
-                        return connection;
-                    } catch (SQLException e) {
-                        monitor.suspect();
-                    }
-                }
-            }
-            Connection connection = FailoverDataSource.this.getConnection();
-            connection.setReadOnly(true);
-            return connection;
-        }
+    /** What every view of this data source passes on to it. */
+    private abstract class View implements DataSource {
 
         @Override
         public Connection getConnection(String username, String password) throws SQLException {
@@ -656,10 +654,56 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
         public boolean isWrapperFor(Class<?> type) {
             return FailoverDataSource.this.isWrapperFor(type);
         }
+    }
+
+    /** The read-only view. */
+    private final class ReadOnlyView extends View {
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            List<Endpoint> candidates = readers;
+            int size = candidates.size();
+            if (size > 0) {
+                int first = nextReader.getAndIncrement();
+                for (int i = 0; i < size; i++) {
+                    Endpoint candidate = candidates.get(Math.floorMod(first + i, size));
+                    HikariPool pool = pools.get(candidate);
+                    if (pool == null) {
+                        continue;
+                    }
+                    try {
+                        Connection connection = borrow(candidate, pool, SLICE_MILLIS);
+                        connection.setReadOnly(true);
+                        return connection;
+                    } catch (SQLException e) {
+                        monitor.suspect();
+                    }
+                }
+            }
+            Connection connection = FailoverDataSource.this.getConnection();
+            connection.setReadOnly(true);
+            return connection;
+        }
 
         @Override
         public String toString() {
             return "FailoverDataSource.readOnly[" + config.name() + "]";
+        }
+    }
+
+    /** The view that routes by the read-only flag. */
+    private final class RoutingView extends View {
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            checkOpen();
+            return new RoutingConnection(FailoverDataSource.this::getConnection, readOnlyView::getConnection,
+                autoCommit);
+        }
+
+        @Override
+        public String toString() {
+            return "FailoverDataSource.routing[" + config.name() + "]";
         }
     }
 }

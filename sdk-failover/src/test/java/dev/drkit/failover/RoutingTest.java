@@ -1,5 +1,6 @@
 package dev.drkit.failover;
 
+import dev.drkit.failover.internal.RoutingConnection;
 import dev.drkit.postgres.ReplicationMode;
 
 import org.junit.jupiter.api.AfterAll;
@@ -61,6 +62,82 @@ class RoutingTest {
             assertThat(r.getBoolean(1)).isTrue();
             assertThat(r.getInt(2)).isEqualTo(servers.replica.port());
             assertThat(c.isReadOnly()).isTrue();
+        }
+    }
+
+    @Test
+    void theRoutingViewSendsAConnectionMadeReadOnlyToTheReplicaAndTheOthersToThePrimary() throws Exception {
+        awaitReaders();
+        try (Connection c = dataSource.routing().getConnection()) {
+            RoutingConnection routing = c.unwrap(RoutingConnection.class);
+            c.setReadOnly(true);
+            assertThat(routing.holdsPooledConnection()).as("nothing taken before the first statement").isFalse();
+            assertThat(server(c)).isEqualTo("replica " + servers.replica.port());
+            assertThat(c.isReadOnly()).isTrue();
+
+            // between transactions: the replica's connection goes back, the next statement takes the primary's
+            c.setReadOnly(false);
+            assertThat(routing.holdsPooledConnection()).isFalse();
+            assertThat(server(c)).isEqualTo("primary " + servers.primary.port());
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate("CREATE TABLE IF NOT EXISTS routed (v int)");
+            }
+        }
+        try (Connection c = dataSource.routing().getConnection()) {
+            assertThat(server(c)).as("left alone: the primary").isEqualTo("primary " + servers.primary.port());
+        }
+    }
+
+    @Test
+    void aReadOnlyTransactionAsATransactionManagerRunsItGoesToTheReplica() throws Exception {
+        awaitReaders();
+        try (Connection c = dataSource.routing().getConnection()) {
+            // the order of Spring's DataSourceTransactionManager: read-only, then auto-commit off, work, commit, reset
+            c.setReadOnly(true);
+            assertThat(c.getAutoCommit()).isTrue();
+            c.setAutoCommit(false);
+            assertThat(server(c)).isEqualTo("replica " + servers.replica.port());
+            assertThat(c.getAutoCommit()).as("applied to the pooled connection").isFalse();
+            c.commit();
+            c.setAutoCommit(true);
+            c.setReadOnly(false);
+            assertThat(c.unwrap(RoutingConnection.class).holdsPooledConnection()).isFalse();
+        }
+    }
+
+    @Test
+    void readOnlyCannotChangeInsideATransactionAndTheWorkStaysWhereItBegan() throws Exception {
+        try (Connection c = dataSource.routing().getConnection()) {
+            c.setAutoCommit(false);
+            assertThat(server(c)).isEqualTo("primary " + servers.primary.port());
+
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> c.setReadOnly(true)))
+                .isInstanceOf(SQLException.class);
+
+            assertThat(server(c)).isEqualTo("primary " + servers.primary.port());
+            c.rollback();
+        }
+    }
+
+    @Test
+    void commitAndRollbackBeforeAnyStatementTakeNoConnection() throws Exception {
+        Connection c = dataSource.routing().getConnection();
+        c.setAutoCommit(false);
+        c.commit();
+        c.rollback();
+        assertThat(c.unwrap(RoutingConnection.class).holdsPooledConnection()).isFalse();
+        c.close();
+        assertThat(c.isClosed()).isTrue();
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(c::createStatement))
+            .isInstanceOf(SQLException.class).hasMessageContaining("closed");
+    }
+
+    /** "primary PORT" or "replica PORT": where a statement on {@code c} runs. */
+    private static String server(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT pg_is_in_recovery(), inet_server_port()")) {
+            r.next();
+            return (r.getBoolean(1) ? "replica " : "primary ") + r.getInt(2);
         }
     }
 
