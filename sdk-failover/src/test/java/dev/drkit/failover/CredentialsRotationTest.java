@@ -63,6 +63,42 @@ class CredentialsRotationTest {
         }
     }
 
+    @Test
+    void credentialsRotatedWhileThePrimaryIsDownAreTheOnlyOnesUsedOnTheNewPrimary() throws Exception {
+        try (Servers servers = Servers.start(ReplicationMode.SYNC)) {
+            servers.primary.execute(WriteLoad.CREATE);
+            RotatingRoles roles = new RotatingRoles();
+            roles.rotate(servers.primary);
+            String before = roles.current().username();
+            FailoverDataSource dataSource = servers.dataSource(b -> b.credentials(roles));
+            WriteLoad load = new WriteLoad(dataSource, 2, Duration.ofMillis(20), Duration.ofMillis(250));
+            load.start();
+            awaitAcks(load, 20);
+            // Issued before the crash (so the role reached the replica), handed out during the outage.
+            DatabaseCredentials next = roles.issue(servers.primary);
+            servers.replica.awaitReplay(servers.primary.currentLsn(), Duration.ofSeconds(10));
+
+            servers.primary.kill9();
+            roles.switchTo(next);
+            Thread.sleep(500);
+            servers.replica.promote();
+            awaitAckAfter(load, System.nanoTime(), Duration.ofSeconds(10));
+            // the old credentials are revoked: only a connection still logged in with them could use them
+            servers.replica.execute("ALTER ROLE " + before + " NOLOGIN");
+            awaitAcks(load, load.acknowledged() + 20);
+            load.stop();
+
+            assertThat(servers.replica.queryLong("SELECT count(*) FROM pg_stat_activity WHERE usename = '"
+                + before + "'")).as("sessions on the new primary with the credentials rotated away").isZero();
+            assertThat(servers.replica.queryLong("SELECT count(*) FROM pg_stat_activity WHERE usename = '"
+                + next.username() + "'")).as("sessions with the current credentials").isPositive();
+            awaitUser(dataSource, next.username());
+            try (Connection c = servers.replica.connect()) {
+                assertThat(load.lostOn(c)).isEmpty();
+            }
+        }
+    }
+
     static void awaitUser(FailoverDataSource dataSource, String user) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (true) {
@@ -87,10 +123,19 @@ class CredentialsRotationTest {
         private volatile DatabaseCredentials current;
 
         void rotate(PgCluster primary) {
+            switchTo(issue(primary));
+        }
+
+        /** A new login role on {@code primary}, not handed out yet. */
+        DatabaseCredentials issue(PgCluster primary) {
             String user = "app_" + rotations.incrementAndGet();
             String password = UUID.randomUUID().toString();
             primary.execute("CREATE ROLE " + user + " LOGIN SUPERUSER PASSWORD '" + password + "'");
-            current = DatabaseCredentials.of(user, Secret.ofString(password, user));
+            return DatabaseCredentials.of(user, Secret.ofString(password, user));
+        }
+
+        void switchTo(DatabaseCredentials credentials) {
+            current = credentials;
             listeners.forEach(Runnable::run);
         }
 
