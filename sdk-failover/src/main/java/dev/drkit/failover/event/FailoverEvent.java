@@ -50,15 +50,20 @@ public record FailoverEvent(Type type, String dataSourceName, Endpoint endpoint,
         PRIMARY_ELECTED,
         /** A host claims to be primary but is refused: older timeline, or another cluster. */
         HOST_FENCED,
-        /** A host's role changed in a way that does not move the primary (a replica lost or back, lagging). */
+        /**
+         * A host's role changed in a way that does not move the primary (a replica lost or back), or a standby
+         * started or stopped taking reads (its replay lag crossed {@code maxReplicaLag}, or it left the primary's
+         * timeline or came back to it). The detail says which.
+         */
         HOST_CHANGED,
         /**
-         * Published right after the {@link #PRIMARY_ELECTED} of a failover when the promoted host lacked WAL that
-         * the old primary had already flushed, and the old primary did not require a synchronous standby: writes
-         * acknowledged to clients in that window may be lost. The event's endpoint is the old primary; its detail
-         * gives both WAL positions (the old primary's flushed LSN at its last good probe, the promoted host's
-         * received LSN at its last probe as a standby) and the difference in bytes, which is a lower bound (WAL
-         * flushed after the old primary's last probe is not seen). A drill counts the rows actually lost.
+         * Published right after the {@link #PRIMARY_ELECTED} of a failover when the old primary did not require a
+         * synchronous standby and either the promoted host lacked WAL the old primary had already flushed, or the
+         * data source handed out connections to the old primary after its last probe (whose commits no WAL position
+         * shows): writes acknowledged to clients in that window may be lost. The event's endpoint is the old
+         * primary; its detail gives both WAL positions (the old primary's flushed LSN at its last good probe, the
+         * promoted host's received LSN at its last probe as a standby), the difference in bytes, which is a lower
+         * bound, and whether work came after the last probe. A drill counts the rows actually lost.
          */
         POSSIBLE_DATA_LOSS,
         /**

@@ -617,10 +617,35 @@ public final class TopologyMonitor implements AutoCloseable {
             }
         }
         if (!eligible.equals(readers)) {
+            List<Endpoint> before = readers;
             readers = List.copyOf(eligible);
             actions.readersChanged(readers);
+            topology = snapshot();
+            for (Tracker t : trackers) {
+                boolean was = before.contains(t.endpoint());
+                boolean is = readers.contains(t.endpoint());
+                if (was != is && t.role == HostRole.STANDBY) {
+                    noteReads(t, is);
+                }
+            }
         }
         topology = snapshot();
+    }
+
+    /**
+     * A standby that starts or stops taking reads while it stays a standby (its lag crossed the bound, or it went
+     * off the primary's timeline and back) is logged and published as {@code HOST_CHANGED}; role changes are
+     * published where they happen.
+     */
+    private void noteReads(Tracker standby, boolean takesReads) {
+        String lag = standby.lag == null ? "lag not measurable (off the primary's timeline or cluster, or no primary)"
+            : "lag " + standby.lag.toMillis() + " ms";
+        String detail = takesReads
+            ? "STANDBY takes reads: " + lag + ", within the bound of " + config.maxReplicaLag().toMillis() + " ms"
+            : "STANDBY takes no reads: " + lag + (standby.lag == null ? ""
+                : ", over the bound of " + config.maxReplicaLag().toMillis() + " ms");
+        log.info("Failover data source '{}': {} {}", config.name(), standby.endpoint().id(), detail);
+        emit(FailoverEvent.Type.HOST_CHANGED, standby.endpoint(), Optional.empty(), detail);
     }
 
     /**

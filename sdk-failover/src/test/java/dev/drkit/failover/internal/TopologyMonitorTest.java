@@ -10,6 +10,7 @@ import dev.drkit.failover.Endpoint;
 import dev.drkit.failover.FailoverConfig;
 import dev.drkit.failover.HostRole;
 import dev.drkit.failover.HostState;
+import dev.drkit.failover.event.FailoverEvent;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -277,6 +278,37 @@ class TopologyMonitorTest {
         wal += 1_000;
         round(monitor, TimeUnit.MILLISECONDS.toNanos(2), primary(A, wal, 1), standby(B, wal, 1));
         assertThat(actions.readers).containsExactly(B);
+        monitor.close();
+    }
+
+    @Test
+    void aStandbyLeavingAndRejoiningTheReadersByItsLagIsPublished() {
+        List<FailoverEvent> events = new ArrayList<>();
+        Recorder actions = new Recorder();
+        FailoverConfig config = config(Duration.ofSeconds(2)).build();
+        TopologyMonitor monitor = new TopologyMonitor(config, actions, events::add,
+            new FailoverCounters(config.endpoints()));
+        long wal = 1_000_000;
+        round(monitor, primary(A, wal, 1), standby(B, wal, 1));
+        round(monitor, primary(A, wal, 1), standby(B, wal, 1));
+        assertThat(actions.readers).containsExactly(B);
+        // B replays nothing for 10 s while A writes
+        long stuck = wal;
+        for (int i = 0; i < 10; i++) {
+            wal += 1_000;
+            round(monitor, TimeUnit.SECONDS.toNanos(1), primary(A, wal, 1), standby(B, stuck, 1));
+        }
+        assertThat(actions.readers).isEmpty();
+        round(monitor, primary(A, wal, 1), standby(B, wal, 1));
+        assertThat(actions.readers).containsExactly(B);
+
+        List<String> reads = events.stream()
+            .filter(e -> e.type() == FailoverEvent.Type.HOST_CHANGED && e.endpoint().equals(B))
+            .map(FailoverEvent::detail).filter(d -> d.startsWith("STANDBY takes")).toList();
+        assertThat(reads).hasSize(3);
+        assertThat(reads.get(0)).startsWith("STANDBY takes reads: lag 0 ms, within the bound of 2000 ms");
+        assertThat(reads.get(1)).startsWith("STANDBY takes no reads: lag ").endsWith("over the bound of 2000 ms");
+        assertThat(reads.get(2)).startsWith("STANDBY takes reads: lag 0 ms");
         monitor.close();
     }
 
