@@ -58,6 +58,27 @@ class DocsCommandsTest {
         }
     }
 
+    /**
+     * The project's other Markdown pages: the README a newcomer reads first, the modules' and examples' READMEs,
+     * the benchmarks' pages. Their commands are not run here (the README's are the demo and the whole build), but
+     * the options they give drkit commands are checked as docs/'s are.
+     */
+    static List<Path> otherPages() {
+        Path root = docs().getParent();
+        try (Stream<Path> walk = Files.walk(root)) {
+            return walk.filter(p -> p.toString().endsWith(".md"))
+                .filter(p -> {
+                    Path relative = root.relativize(p);
+                    String first = relative.getName(0).toString();
+                    return !first.equals("docs") && !first.startsWith(".") && !relative.toString().contains("/target/")
+                        && !first.equals("target") && !relative.toString().contains("node_modules");
+                })
+                .sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static List<DocCommands.Block> allBlocks() {
         return pages().stream().flatMap(p -> DocCommands.blocks(docs(), p).stream()).toList();
     }
@@ -127,19 +148,30 @@ class DocsCommandsTest {
     void everyOptionTheDocsGiveADrkitCommandExists() throws IOException {
         List<String> unknown = new ArrayList<>();
         int checked = 0;
-        for (Path page : pages()) {
+        List<Path> everyPage = new ArrayList<>(pages());
+        everyPage.addAll(otherPages());
+        assertThat(everyPage).as("pages checked").contains(docs().getParent().resolve("README.md"));
+        for (Path page : everyPage) {
             String name = docs().getParent().relativize(page).toString();
             List<String> lines = Files.readAllLines(page);
             boolean inBlock = false;
+            StringBuilder continued = new StringBuilder();
             for (int i = 0; i < lines.size(); i++) {
                 String line = lines.get(i);
                 if (line.trim().startsWith("```")) {
                     inBlock = !inBlock;
+                    continued.setLength(0);
                     continue;
                 }
                 List<String> spans = new ArrayList<>();
                 if (inBlock) {
-                    spans.add(line);
+                    // a command continued with a backslash is one command: its options on later lines count too
+                    if (line.endsWith("\\")) {
+                        continued.append(line, 0, line.length() - 1).append(' ');
+                        continue;
+                    }
+                    spans.add(continued + line);
+                    continued.setLength(0);
                 } else {
                     Matcher m = CODE_SPAN.matcher(line);
                     while (m.find()) {
@@ -168,8 +200,29 @@ class DocsCommandsTest {
     private record OptionUse(CommandSpec command, String option) {
     }
 
-    /** The {@code --options} given to each {@code drkit SUBCOMMAND} in one line or code span. */
+    private static final Pattern QUOTED = Pattern.compile("'[^']*'|\"[^\"]*\"");
+
+    /**
+     * The {@code --options} given to each {@code drkit SUBCOMMAND} in one line or code span. A quoted drkit
+     * command inside another (a {@code --restore-command 'drkit wal-fetch ...'}) is a command of its own, and the
+     * outer command's options go on after it.
+     */
     static List<OptionUse> optionUses(String text) {
+        List<OptionUse> uses = new ArrayList<>();
+        StringBuilder outside = new StringBuilder();
+        Matcher quoted = QUOTED.matcher(text);
+        int last = 0;
+        while (quoted.find()) {
+            outside.append(text, last, quoted.start()).append(" QUOTED ");
+            uses.addAll(unquotedOptionUses(quoted.group().substring(1, quoted.group().length() - 1)));
+            last = quoted.end();
+        }
+        outside.append(text, last, text.length());
+        uses.addAll(0, unquotedOptionUses(outside.toString()));
+        return uses;
+    }
+
+    private static List<OptionUse> unquotedOptionUses(String text) {
         List<OptionUse> uses = new ArrayList<>();
         String[] tokens = text.trim().split("\\s+");
         for (int i = 0; i < tokens.length; i++) {
@@ -258,6 +311,10 @@ class DocsCommandsTest {
             .containsExactly("--rpo");
         assertThat(optionUses("drkit pitr verify --json vs pg_waldump --stats")).extracting(OptionUse::option)
             .containsExactly("--json");
+        List<OptionUse> nested = optionUses("drkit pitr drill --restore-command 'drkit wal-fetch --store /a %f %p'"
+            + " --target-time T");
+        assertThat(nested).extracting(use -> use.command().qualifiedName() + " " + use.option()).containsExactly(
+            "drkit pitr drill --restore-command", "drkit pitr drill --target-time", "drkit wal-fetch --store");
     }
 
     @Test
