@@ -235,7 +235,10 @@ public final class FailoverDrill {
      * @param failed               writes that failed: {@code failedInFlight + failedAfterBreak}
      * @param delayed              writes that succeeded after more than 250 ms
      * @param lost                 acknowledged writes missing on the new primary
-     * @param zombieWrites         writes executed on the old primary after the promotion
+     * @param zombieWrites         writes sent to the old primary after the promotion that it executed: its rows,
+     *                             and its commits waiting for a synchronous standby (invisible to a count of
+     *                             rows). Writes in flight when a frozen primary stopped, which it executes when
+     *                             thawed, are not sent after the promotion: the step's detail gives them apart
      * @param dataLossReport       what the data source reported of a possible data loss (the detail of its
      *                             {@link FailoverEvent.Type#POSSIBLE_DATA_LOSS} event), if it did
      * @param failedInFlight       failed writes that had started before the break: in flight on the connection
@@ -430,9 +433,11 @@ public final class FailoverDrill {
         }
 
         Scenario scenario = options.scenario();
+        Instant[] brokenAt = new Instant[1];
         long broken = step(steps, "break the primary", () -> {
             timeline.mark(Milestone.DISRUPTION);
             long at = System.nanoTime();
+            brokenAt[0] = Instant.now();
             if (scenario == Scenario.FREEZE) {
                 // Closed before the clusters: a frozen server cannot be stopped.
                 resources.add(() -> Freeze.thaw(primary));
@@ -475,14 +480,12 @@ public final class FailoverDrill {
         }, at -> "timeline " + replica.timeline());
         long promoteEnd = System.nanoTime();
 
-        long rowsOnZombie = -1;
         if (scenario == Scenario.ZOMBIE) {
             step(steps, "restart the old primary as a primary", () -> {
                 primary.start();
                 return primary.isInRecovery();
             }, recovery -> recovery ? "in recovery (unexpected)" : "a primary on timeline " + primary.timeline()
                 + ", beside the new one on timeline " + replica.timeline());
-            rowsOnZombie = primary.queryLong("SELECT count(*) FROM " + WriteLoad.TABLE);
         }
 
         boolean recovered = awaitFirstWrite(load, promoteStart);
@@ -509,9 +512,11 @@ public final class FailoverDrill {
             if (scenario == Scenario.ZOMBIE) {
                 // What the old primary got anyway: no write was acknowledged, but a data source may still have
                 // sent its writes there.
-                figures.zombie = primary.queryLong("SELECT count(*) FROM " + WriteLoad.TABLE) - rowsOnZombie;
+                OldPrimaryWrites writes = OldPrimaryWrites.of(primary, brokenAt[0], load, OptionalLong.empty(),
+                    promotedAt);
+                figures.zombie = writes.sentAfterPromotion();
                 steps.check("writes to the old primary after the promotion", figures.zombie == 0,
-                    figures.zombie + " (0 required), none of them acknowledged" + waitsOn(primary));
+                    writes.describe() + ", none of them acknowledged" + waitsOn(primary));
             }
             return;
         }
@@ -554,13 +559,83 @@ public final class FailoverDrill {
                 + " of them after the loss was detected" : "") + "), " + figures.delayed
             + " delayed over " + DELAYED_AFTER.toMillis() + " ms, of " + (figures.acknowledged + figures.failed));
 
+        OldPrimaryWrites writes = null;
         if (scenario == Scenario.ZOMBIE) {
-            figures.zombie = primary.queryLong("SELECT count(*) FROM " + WriteLoad.TABLE) - rowsOnZombie;
+            // Down from the break until its restart after the promotion: whatever it executed since was sent after.
+            writes = OldPrimaryWrites.of(primary, brokenAt[0], load, OptionalLong.empty(), promotedAt);
         } else if (scenario == Scenario.FREEZE) {
-            figures.zombie = rowsAfter(primary, promotedAt);
+            // Thawed after the promotion, it executes what was on its sockets: writes in flight at the freeze,
+            // told apart from writes sent to it after the promotion by when they began.
+            writes = OldPrimaryWrites.of(primary, promotedAt, load, OptionalLong.of(promoteStart), promotedAt);
         }
-        steps.check("writes to the old primary after the promotion", figures.zombie == 0, scenario == Scenario.CRASH
-            ? "0: the old primary is down" : figures.zombie + " (0 required)");
+        if (writes != null) {
+            figures.zombie = writes.sentAfterPromotion();
+        }
+        steps.check("writes to the old primary after the promotion", figures.zombie == 0, writes == null
+            ? "0: the old primary is down" : writes.describe());
+    }
+
+    /**
+     * What the old primary executed of the load after a point: its rows there, and its commits waiting there for
+     * a synchronous standby that will never answer (their rows are not visible to other sessions, so a count of
+     * rows misses them). With {@code inFlightBefore}, rows of writes that began before that time ({@link
+     * System#nanoTime()}) and waiting commits on sessions opened before the promotion are counted apart: they
+     * were in flight when the host froze, not sent to it after the promotion.
+     */
+    private record OldPrimaryWrites(long rowsAfter, long rowsInFlight, long waitingAfter, long waitingInFlight) {
+
+        static OldPrimaryWrites of(PgCluster old, Instant since, WriteLoad load, OptionalLong inFlightBefore,
+                                   Instant promotedAt) throws Exception {
+            long rowsAfter = 0;
+            long rowsInFlight = 0;
+            long waitingAfter = 0;
+            long waitingInFlight = 0;
+            try (Connection c = old.connect()) {
+                try (PreparedStatement rows = c.prepareStatement("SELECT id FROM " + WriteLoad.TABLE
+                    + " WHERE written_at > ?")) {
+                    rows.setObject(1, java.sql.Timestamp.from(since));
+                    try (ResultSet r = rows.executeQuery()) {
+                        while (r.next()) {
+                            OptionalLong began = load.startedAt(r.getLong(1));
+                            if (inFlightBefore.isPresent() && began.isPresent()
+                                && began.getAsLong() - inFlightBefore.getAsLong() < 0) {
+                                rowsInFlight++;
+                            } else {
+                                rowsAfter++;
+                            }
+                        }
+                    }
+                }
+                try (PreparedStatement waiting = c.prepareStatement("SELECT backend_start FROM pg_stat_activity"
+                    + " WHERE backend_type = 'client backend' AND wait_event = 'SyncRep' AND pid <> pg_backend_pid()");
+                     ResultSet r = waiting.executeQuery()) {
+                    while (r.next()) {
+                        java.sql.Timestamp opened = r.getTimestamp(1);
+                        if (inFlightBefore.isPresent() && opened != null && opened.toInstant().isBefore(promotedAt)) {
+                            waitingInFlight++;
+                        } else {
+                            waitingAfter++;
+                        }
+                    }
+                }
+            }
+            return new OldPrimaryWrites(rowsAfter, rowsInFlight, waitingAfter, waitingInFlight);
+        }
+
+        long sentAfterPromotion() {
+            return rowsAfter + waitingAfter;
+        }
+
+        String describe() {
+            String text = sentAfterPromotion() + " (0 required): " + rowsAfter + " rows, " + waitingAfter
+                + " commits waiting there for a synchronous standby";
+            if (rowsInFlight + waitingInFlight > 0) {
+                text += "; besides, " + (rowsInFlight + waitingInFlight) + " writes in flight when it froze ("
+                    + rowsInFlight + " rows, " + waitingInFlight + " waiting commits), executed when it thawed:"
+                    + " only fencing on the server could stop those";
+            }
+            return text;
+        }
     }
 
     private static void count(WriteLoad load, long broken, long lostAt, Figures figures) {
@@ -589,18 +664,6 @@ public final class FailoverDrill {
                 + String.join(", ", waits);
         } catch (Exception e) {
             return "; its sessions could not be read: " + e.getClass().getSimpleName();
-        }
-    }
-
-    private static long rowsAfter(PgCluster old, Instant promoted) throws Exception {
-        try (Connection c = old.connect();
-             PreparedStatement count = c.prepareStatement("SELECT count(*) FROM " + WriteLoad.TABLE
-                 + " WHERE written_at > ?")) {
-            count.setObject(1, java.sql.Timestamp.from(promoted));
-            try (ResultSet r = count.executeQuery()) {
-                r.next();
-                return r.getLong(1);
-            }
         }
     }
 

@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
@@ -67,6 +68,8 @@ public final class WriteLoad implements AutoCloseable {
     private final List<Thread> workers = new ArrayList<>();
     private final List<Long> ackNanos = new ArrayList<>();
     private final List<Long> failedStartNanos = new ArrayList<>();
+    /** When each numbered write began ({@link System#nanoTime()}), by number; 0 for numbers not begun. */
+    private long[] startNanos = new long[1024];
     private volatile boolean running;
 
     /**
@@ -125,6 +128,13 @@ public final class WriteLoad implements AutoCloseable {
         while (running) {
             long id = next.incrementAndGet();
             long began = System.nanoTime();
+            synchronized (acknowledged) {
+                if (id >= startNanos.length) {
+                    startNanos = Arrays.copyOf(startNanos, Math.max(startNanos.length * 2,
+                        Math.toIntExact(id) + 1));
+                }
+                startNanos[Math.toIntExact(id)] = began;
+            }
             try {
                 write(id);
                 long done = System.nanoTime();
@@ -246,6 +256,19 @@ public final class WriteLoad implements AutoCloseable {
     public OptionalLong firstAckAtOrAfter(long nanos) {
         synchronized (acknowledged) {
             return ackNanos.stream().mapToLong(Long::longValue).filter(t -> t - nanos >= 0).min();
+        }
+    }
+
+    /**
+     * When the write numbered {@code id} began ({@link System#nanoTime()}: before it asked for a connection), if it
+     * did.
+     */
+    public OptionalLong startedAt(long id) {
+        synchronized (acknowledged) {
+            if (id <= 0 || id >= startNanos.length || startNanos[(int) id] == 0) {
+                return OptionalLong.empty();
+            }
+            return OptionalLong.of(startNanos[(int) id]);
         }
     }
 
