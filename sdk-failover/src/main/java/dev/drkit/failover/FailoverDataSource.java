@@ -29,7 +29,7 @@ import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A PostgreSQL {@link DataSource} that follows the primary: give it every host of a primary and its streaming
@@ -107,7 +107,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
     private volatile int loginTimeoutSeconds;
 
     /** The primary's pool, and the count of its connections handed out, which the monitor reads after a failover. */
-    private record Writer(Endpoint endpoint, HikariPool pool, LongAdder handedOut) {
+    private record Writer(Endpoint endpoint, HikariPool pool, AtomicLong handedOut) {
     }
 
     private FailoverDataSource(FailoverConfig config) {
@@ -183,7 +183,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
         if (w != null) {
             try {
                 Connection connection = borrow(w.endpoint, w.pool, SLICE_MILLIS);
-                w.handedOut.increment();
+                FailoverCounters.handedOut(w.handedOut);
                 if (host != null) {
                     host[0] = w.endpoint;
                 }
@@ -211,7 +211,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
                 try {
                     Connection connection = borrow(w.endpoint, w.pool,
                         Math.max(1, Math.min(SLICE_MILLIS, TimeUnit.NANOSECONDS.toMillis(remaining))));
-                    w.handedOut.increment();
+                    FailoverCounters.handedOut(w.handedOut);
                     if (host != null) {
                         host[0] = w.endpoint;
                     }
@@ -575,11 +575,14 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
 
         @Override
         public long useMark(Endpoint endpoint) {
+            // The count first: a borrow counted after this read is either still in use below (-1) or makes the
+            // count differ from this mark later; read the other way round, one could slip between the two.
+            long handedOut = counters.handedOutForWrites(endpoint).getAcquire();
             HikariPool pool = pools.get(endpoint);
             if (pool != null && pool.getActiveConnections() > 0) {
                 return -1;
             }
-            return counters.handedOutForWrites(endpoint).sum();
+            return handedOut;
         }
 
         @Override

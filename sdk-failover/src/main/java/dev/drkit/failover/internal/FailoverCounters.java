@@ -26,25 +26,36 @@ public final class FailoverCounters {
     private final AtomicLong lastUnreplicatedBytes = new AtomicLong();
     /** Per configured host, in the configured order; fixed at creation, so reads need no lock. */
     private final Map<Endpoint, LongAdder> evictedOnBorrow = new LinkedHashMap<>();
-    private final Map<Endpoint, LongAdder> handedOutForWrites = new LinkedHashMap<>();
+    private final Map<Endpoint, AtomicLong> handedOutForWrites = new LinkedHashMap<>();
 
     public FailoverCounters(List<Endpoint> endpoints) {
         for (Endpoint endpoint : endpoints) {
             evictedOnBorrow.put(endpoint, new LongAdder());
-            handedOutForWrites.put(endpoint, new LongAdder());
+            handedOutForWrites.put(endpoint, new AtomicLong());
         }
     }
 
     /**
-     * The count of connections to {@code endpoint} handed out as the primary's, for the data source to increment
-     * without a lookup on each borrow.
+     * The count of connections to {@code endpoint} handed out as the primary's, for the data source to bump with
+     * {@link #handedOut} without a lookup on each borrow. Read with {@link AtomicLong#getOpaque()}.
      */
-    public LongAdder handedOutForWrites(Endpoint endpoint) {
-        LongAdder adder = handedOutForWrites.get(endpoint);
-        if (adder == null) {
+    public AtomicLong handedOutForWrites(Endpoint endpoint) {
+        AtomicLong count = handedOutForWrites.get(endpoint);
+        if (count == null) {
             throw new IllegalArgumentException("not a configured host: " + endpoint.id());
         }
-        return adder;
+        return count;
+    }
+
+    /**
+     * One more connection handed out, right after the borrow and before the caller gets it. Not atomic: an atomic
+     * add costs a locked instruction on every borrow, and only "did it change since the mark" is ever asked. That
+     * stays true: an increment is in flight only while its connection is in use, and a mark taken while any
+     * connection is in use is -1 (see {@code TopologyMonitor.Actions.useMark}), so a lost or late update can never
+     * bring the count back to a mark taken while none was in flight.
+     */
+    public static void handedOut(AtomicLong count) {
+        count.setOpaque(count.getOpaque() + 1);
     }
 
     void primaryLost(Duration detect) {
