@@ -60,6 +60,9 @@ class CredentialsRotationTest {
             assertThat(registry.get("drkit.failover.host.primary").tag("host", servers.replicaEndpoint().id())
                 .gauge().value()).isEqualTo(1.0);
             assertThat(registry.get("drkit.failover.detect.time").timeGauge().value()).isPositive();
+            // writes that asked for a connection during the outage waited for the new primary and got one
+            assertThat(registry.get("drkit.failover.requests").tag("outcome", "delayed").functionCounter().count())
+                .isPositive().isEqualTo((double) dataSource.stats().requestsDelayed());
         }
     }
 

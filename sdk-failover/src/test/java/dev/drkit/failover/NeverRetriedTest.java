@@ -1,8 +1,10 @@
 package dev.drkit.failover;
 
+import dev.drkit.failover.micrometer.FailoverMetrics;
 import dev.drkit.postgres.ReplicationMode;
 import dev.drkit.postgres.StopMode;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Statement;
@@ -22,6 +24,8 @@ class NeverRetriedTest {
     void workWhosePrimaryCrashesBeforeCommitRunsOnceAndFailsSayingItWasRolledBack() throws Exception {
         try (Servers servers = Servers.start(ReplicationMode.SYNC)) {
             FailoverDataSource dataSource = servers.dataSource();
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            new FailoverMetrics(dataSource).bindTo(registry);
             servers.primary.execute("CREATE TABLE orders (id int)");
             AtomicInteger runs = new AtomicInteger();
 
@@ -42,6 +46,8 @@ class NeverRetriedTest {
             assertThat(lost.getSQLState()).isEqualTo(PrimaryLostException.SQL_STATE);
             assertThat(lost.getMessage()).contains("lost before COMMIT: the transaction was rolled back");
             assertThat(dataSource.stats().requestsFailed()).isEqualTo(1);
+            assertThat(registry.get("drkit.failover.requests").tag("outcome", "failed").functionCounter().count())
+                .isEqualTo(1.0);
 
             servers.replica.promote();
             FailoverTest.awaitPrimary(dataSource, servers.replicaEndpoint(), Duration.ofSeconds(15));
