@@ -26,6 +26,8 @@ import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -229,7 +231,8 @@ public final class FailoverDrill {
      *
      * @param report               the drill report
      * @param timeToDetect         from the break to the data source declaring the primary lost (drkit only)
-     * @param firstWriteAfterPromotion from the promotion's end to the first acknowledged write
+     * @param firstWriteAfterPromotion from the moment the replica left recovery (first seen by a client polling it
+     *                             every 2 ms during the promotion) to the first acknowledged write, floored at 0
      * @param firstWriteAfterPromote   from the start of the promotion to the first acknowledged write
      * @param acknowledged         writes acknowledged
      * @param failed               writes that failed: {@code failedInFlight + failedAfterBreak}
@@ -473,12 +476,18 @@ public final class FailoverDrill {
         }
 
         long promoteStart = System.nanoTime();
+        OutOfRecoveryWatch watch = new OutOfRecoveryWatch(replica);
+        resources.add(watch);
         Instant promotedAt = step(steps, "promote the replica", () -> {
             timeline.mark(Milestone.ACTION);
+            watch.start();
             replica.promote();
             return Instant.now();
         }, at -> "timeline " + replica.timeline());
         long promoteEnd = System.nanoTime();
+        // The moment the replica left recovery, as a client first saw it; pg_ctl promote -w polls every 100 ms and
+        // the cluster's promote() then runs a CHECKPOINT, so their return is later than the moment writes could go.
+        long promoted = watch.outOfRecoveryAt().orElse(promoteEnd);
 
         if (scenario == Scenario.ZOMBIE) {
             step(steps, "restart the old primary as a primary", () -> {
@@ -492,13 +501,16 @@ public final class FailoverDrill {
         if (recovered) {
             long first = load.firstAckAtOrAfter(promoteStart).getAsLong();
             figures.afterPromote = Optional.of(Duration.ofNanos(first - promoteStart));
-            figures.afterPromotion = Optional.of(Duration.ofNanos(Math.max(0, first - promoteEnd)));
+            figures.afterPromotion = Optional.of(Duration.ofNanos(Math.max(0, first - promoted)));
             timeline.markAt(Milestone.FIRST_SUCCESS, first);
             report.rto(MeasuredDuration.of(Duration.ofNanos(first - broken), options.writeInterval()));
         }
         steps.check("first write after the promotion", recovered, recovered
-            ? figures.afterPromotion.get().toMillis() + " ms after the promotion ended ("
-                + figures.afterPromote.get().toMillis() + " ms after it started)"
+            ? figures.afterPromotion.get().toMillis() + " ms after the replica left recovery ("
+                + figures.afterPromote.get().toMillis() + " ms after the promotion started; pg_ctl promote and a"
+                + " CHECKPOINT returned " + Duration.ofNanos(promoteEnd - promoted).toMillis() + " ms after it left"
+                + (watch.outOfRecoveryAt().isEmpty() ? ", not seen by the watch: measured from their return" : "")
+                + ")"
             : "no write succeeded within " + RECOVERY_BOUND.toSeconds() + " s of the promotion");
         if (!recovered) {
             if (scenario == Scenario.FREEZE) {
@@ -573,6 +585,59 @@ public final class FailoverDrill {
         }
         steps.check("writes to the old primary after the promotion", figures.zombie == 0, writes == null
             ? "0: the old primary is down" : writes.describe());
+    }
+
+    /**
+     * Polls a promoted standby, every {@value #POLL_MILLIS} ms on one connection, for the moment it leaves recovery:
+     * the time from which a write can succeed there. Started just before the promotion.
+     */
+    private static final class OutOfRecoveryWatch implements AutoCloseable {
+        static final int POLL_MILLIS = 2;
+        private final PgCluster standby;
+        private final AtomicLong seenAt = new AtomicLong();
+        private final Thread thread;
+        private volatile boolean stop;
+
+        OutOfRecoveryWatch(PgCluster standby) {
+            this.standby = standby;
+            this.thread = new Thread(this::run, "drkit-drill-promotion-watch");
+            thread.setDaemon(true);
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        private void run() {
+            try (Connection c = standby.connect(); Statement s = c.createStatement()) {
+                while (!stop) {
+                    try (ResultSet r = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                        if (r.next() && !r.getBoolean(1)) {
+                            seenAt.set(System.nanoTime());
+                            return;
+                        }
+                    }
+                    TimeUnit.MILLISECONDS.sleep(POLL_MILLIS);
+                }
+            } catch (SQLException | RuntimeException e) {
+                // not seen: the drill measures from the promotion's return instead, and says so
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** When a poll first saw the standby out of recovery ({@link System#nanoTime()}); waits up to 5 s for it. */
+        OptionalLong outOfRecoveryAt() throws InterruptedException {
+            thread.join(5_000);
+            long at = seenAt.get();
+            return at == 0 ? OptionalLong.empty() : OptionalLong.of(at);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            thread.join(5_000);
+        }
     }
 
     /**
