@@ -85,7 +85,7 @@ public final class FailoverComparison {
             }
         }
         System.out.printf("%n%-26s | %9s | %7s | %24s | %24s | %16s | %19s | %7s | %4s | %11s | %s%n",
-            "scenario | through", "detect ms", "retried", "1st write, promote end ms", "1st write, promote start",
+            "scenario | through", "detect ms", "retried", "1st write, left recovery ms", "1st write, promote start",
             "failed in flight", "failed after break", "delayed", "lost", "old primary", "verdicts");
         for (Map.Entry<String, List<FailoverDrill.Result>> entry : results.entrySet()) {
             List<FailoverDrill.Result> runs = entry.getValue();
@@ -102,7 +102,7 @@ public final class FailoverComparison {
     }
 
     private static String line(FailoverDrill.Result r) {
-        return "detect " + r.timeToDetect().map(d -> d.toMillis() + " ms").orElse("-") + ", first write after "
+        return "detect " + r.timeToDetect().map(d -> d.toMillis() + " ms").orElse("-") + ", first write after leaving recovery "
             + r.firstWriteAfterPromotion().map(d -> d.toMillis() + " ms").orElse("never") + " (from the promote start "
             + r.firstWriteAfterPromote().map(d -> d.toMillis() + " ms").orElse("never") + "), failed " + r.failed()
             + " (" + r.failedInFlight() + " in flight at the break, " + r.failedAfterBreak() + " started after it)"
