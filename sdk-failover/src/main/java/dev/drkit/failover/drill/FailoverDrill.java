@@ -497,9 +497,11 @@ public final class FailoverDrill {
                 + ", beside the new one on timeline " + replica.timeline());
         }
 
-        boolean recovered = awaitFirstWrite(load, promoteStart);
+        // Recovery is a write acknowledged by the new primary: one acknowledged by the old primary is not.
+        int promotedPort = replica.port();
+        boolean recovered = awaitFirstWrite(load, promoteStart, promotedPort);
         if (recovered) {
-            long first = load.firstAckAtOrAfter(promoteStart).getAsLong();
+            long first = load.firstAckAtOrAfter(promoteStart, promotedPort).getAsLong();
             figures.afterPromote = Optional.of(Duration.ofNanos(first - promoteStart));
             figures.afterPromotion = Optional.of(Duration.ofNanos(Math.max(0, first - promoted)));
             timeline.markAt(Milestone.FIRST_SUCCESS, first);
@@ -558,7 +560,7 @@ public final class FailoverDrill {
         // outage (the break to the first write after the promotion) is shorter than the data source's wait.
         Optional<Duration> wait = dataSource instanceof FailoverDataSource
             ? Optional.of(((FailoverDataSource) dataSource).config().primaryWait()) : Optional.empty();
-        Duration outage = Duration.ofNanos(load.firstAckAtOrAfter(promoteStart).getAsLong() - broken);
+        Duration outage = Duration.ofNanos(load.firstAckAtOrAfter(promoteStart, promotedPort).getAsLong() - broken);
         boolean noneMayFail = figures.retry == Retry.SAFE_TO_RETRY && wait.isPresent()
             && outage.compareTo(wait.get()) < 0;
         steps.check("requests failed and delayed", !noneMayFail || figures.failed == 0, figures.failed
@@ -583,8 +585,10 @@ public final class FailoverDrill {
         if (writes != null) {
             figures.zombie = writes.sentAfterPromotion();
         }
+        long ackedByOld = load.acksAtOrAfterNotBy(promoteStart, promotedPort);
         steps.check("writes to the old primary after the promotion", figures.zombie == 0, writes == null
-            ? "0: the old primary is down" : writes.describe());
+            ? "0: the old primary is down" : writes.describe() + "; " + ackedByOld + " writes acknowledged by the old"
+                + " primary since the promotion started");
     }
 
     /**
@@ -732,9 +736,9 @@ public final class FailoverDrill {
         }
     }
 
-    private static boolean awaitFirstWrite(WriteLoad load, long since) throws InterruptedException {
+    private static boolean awaitFirstWrite(WriteLoad load, long since, int port) throws InterruptedException {
         long deadline = since + RECOVERY_BOUND.toNanos();
-        while (load.firstAckAtOrAfter(since).isEmpty()) {
+        while (load.firstAckAtOrAfter(since, port).isEmpty()) {
             if (System.nanoTime() - deadline > 0) {
                 return false;
             }

@@ -53,6 +53,8 @@ public final class WriteLoad implements AutoCloseable {
     private static final String INSERT = "INSERT INTO " + TABLE + " (id) VALUES (?)";
     /** Run again after a lost connection whose first attempt committed, it leaves the row as it is. */
     private static final String IDEMPOTENT_INSERT = INSERT + " ON CONFLICT (id) DO NOTHING";
+    /** Which server acknowledges: its port, so an acknowledgement by an old primary is told from the new one's. */
+    private static final String RETURNING_PORT = " RETURNING inet_server_port()";
 
     private final DataSource dataSource;
     private final int threads;
@@ -67,6 +69,8 @@ public final class WriteLoad implements AutoCloseable {
     private final AtomicLong firstAckAfter = new AtomicLong(Long.MIN_VALUE);
     private final List<Thread> workers = new ArrayList<>();
     private final List<Long> ackNanos = new ArrayList<>();
+    /** The port of the server that acknowledged each write, in the order of {@link #ackNanos}. */
+    private final List<Integer> ackPorts = new ArrayList<>();
     private final List<Long> failedStartNanos = new ArrayList<>();
     /** When each numbered write began ({@link System#nanoTime()}), by number; 0 for numbers not begun. */
     private long[] startNanos = new long[1024];
@@ -136,11 +140,12 @@ public final class WriteLoad implements AutoCloseable {
                 startNanos[Math.toIntExact(id)] = began;
             }
             try {
-                write(id);
+                int port = write(id);
                 long done = System.nanoTime();
                 synchronized (acknowledged) {
                     acknowledged.set(Math.toIntExact(id));
                     ackNanos.add(done);
+                    ackPorts.add(port);
                 }
                 if (done - began > delayedAfter.toNanos()) {
                     delayed.increment();
@@ -165,26 +170,40 @@ public final class WriteLoad implements AutoCloseable {
         }
     }
 
-    private void write(long id) throws SQLException {
+    /** Writes row {@code id}; returns the port of the server that acknowledged it. */
+    private int write(long id) throws SQLException {
         FailoverDataSource safe = retrying;
         if (safe != null) {
             int[] attempts = new int[1];
-            safe.inTransaction(Retry.SAFE_TO_RETRY, connection -> {
+            int port = safe.inTransaction(Retry.SAFE_TO_RETRY, connection -> {
                 attempts[0]++;
-                try (PreparedStatement insert = connection.prepareStatement(IDEMPOTENT_INSERT)) {
+                try (PreparedStatement insert = connection.prepareStatement(IDEMPOTENT_INSERT + RETURNING_PORT)) {
                     insert.setLong(1, id);
-                    return insert.executeUpdate();
+                    try (ResultSet inserted = insert.executeQuery()) {
+                        if (inserted.next()) {
+                            return inserted.getInt(1);
+                        }
+                    }
+                }
+                // an earlier attempt had committed the row: nothing returned, so ask the server that has it now
+                try (Statement query = connection.createStatement();
+                     ResultSet server = query.executeQuery("SELECT inet_server_port()")) {
+                    server.next();
+                    return server.getInt(1);
                 }
             });
             if (attempts[0] > 1) {
                 retried.increment();
             }
-            return;
+            return port;
         }
         try (Connection connection = dataSource.getConnection();
-             PreparedStatement insert = connection.prepareStatement(INSERT)) {
+             PreparedStatement insert = connection.prepareStatement(INSERT + RETURNING_PORT)) {
             insert.setLong(1, id);
-            insert.executeUpdate();
+            try (ResultSet inserted = insert.executeQuery()) {
+                inserted.next();
+                return inserted.getInt(1);
+            }
         }
     }
 
@@ -256,6 +275,38 @@ public final class WriteLoad implements AutoCloseable {
     public OptionalLong firstAckAtOrAfter(long nanos) {
         synchronized (acknowledged) {
             return ackNanos.stream().mapToLong(Long::longValue).filter(t -> t - nanos >= 0).min();
+        }
+    }
+
+    /**
+     * The first acknowledgement at or after {@code nanos} by the server listening on {@code port}, if any: after
+     * a promotion, the new primary's, not an old primary's that a data source kept writing to.
+     */
+    public OptionalLong firstAckAtOrAfter(long nanos, int port) {
+        synchronized (acknowledged) {
+            long first = Long.MAX_VALUE;
+            boolean found = false;
+            for (int i = 0; i < ackNanos.size(); i++) {
+                long t = ackNanos.get(i);
+                if (t - nanos >= 0 && ackPorts.get(i) == port && (!found || t - first < 0)) {
+                    first = t;
+                    found = true;
+                }
+            }
+            return found ? OptionalLong.of(first) : OptionalLong.empty();
+        }
+    }
+
+    /** Acknowledgements at or after {@code nanos} by a server other than the one on {@code port}. */
+    public long acksAtOrAfterNotBy(long nanos, int port) {
+        synchronized (acknowledged) {
+            long count = 0;
+            for (int i = 0; i < ackNanos.size(); i++) {
+                if (ackNanos.get(i) - nanos >= 0 && ackPorts.get(i) != port) {
+                    count++;
+                }
+            }
+            return count;
         }
     }
 
