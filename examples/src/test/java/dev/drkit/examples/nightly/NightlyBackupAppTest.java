@@ -11,6 +11,10 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -152,5 +156,37 @@ class NightlyBackupAppTest {
         assertThat(schedule.next(Instant.parse("2026-03-29T01:30:00Z"))).isEqualTo(Instant.parse("2026-03-30T00:30:00Z"));
         assertThat(Schedule.every(Duration.ofMinutes(10), Instant.parse("2026-01-01T00:00:00Z"))
             .next(Instant.parse("2026-01-01T00:10:00Z"))).isEqualTo(Instant.parse("2026-01-01T00:20:00Z"));
+    }
+    @Test
+    void theCommandLineRefusesBadUsageWithExit2AndABadPassphraseFileAtStartWithExit3() throws Exception {
+        Path source = Files.createDirectories(dir.resolve("source"));
+        Path store = dir.resolve("store");
+        Path openFile = dir.resolve("open.pass");
+        Files.writeString(openFile, "a passphrase\n");
+        Files.setPosixFilePermissions(openFile, PosixFilePermissions.fromString("rw-r--r--"));
+
+        String[][] usage = {
+            {"--source", source.toString(), "--store", store.toString()},
+            {"--source", source.toString(), "--store", store.toString(), "--passphrase-file", "p", "--at", "25:00"},
+            {"--source", source.toString(), "--store", store.toString(), "--passphrase-file", "p", "--when", "x"}};
+        for (String[] args : usage) {
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = NightlyBackupApp.run(args, new PrintStream(OutputStream.nullOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+            assertThat(code).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(err.toString(StandardCharsets.UTF_8)).contains("usage: nightly-backup");
+        }
+        for (Path passphrase : List.of(dir.resolve("missing.pass"), openFile)) {
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = NightlyBackupApp.run(new String[] {"--source", source.toString(), "--store", store.toString(),
+                    "--passphrase-file", passphrase.toString()},
+                new PrintStream(OutputStream.nullOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+            // at start, not at 02:00: nothing was scheduled and nothing written
+            assertThat(code).as(passphrase.toString()).isEqualTo(3);
+            assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("nightly-backup: ")
+                .contains(passphrase.getFileName().toString()).doesNotContain("a passphrase");
+            assertThat(store).doesNotExist();
+        }
     }
 }
