@@ -193,6 +193,20 @@ class DocsCommandsTest {
         assertThat(unknown).as("options the docs give drkit commands that they do not have").isEmpty();
     }
 
+    /**
+     * docs/benchmarks.md is written by {@code benchmarks/run}, which copies the hand-written analysis in from
+     * benchmarks/side-by-side.md: an edit made to the page alone would be lost at the next run.
+     */
+    @Test
+    void theBenchmarksPageEndsWithTheAnalysisBenchmarksRunCopiesIn() throws IOException {
+        String page = Files.readString(docs().resolve("benchmarks.md"));
+        String analysis = Files.readString(docs().getParent().resolve("benchmarks/side-by-side.md"));
+        assertThat(analysis).startsWith("## Earlier runs, with analysis");
+        assertThat(page.endsWith(analysis))
+            .as("docs/benchmarks.md ends with benchmarks/side-by-side.md as it stands; edit the analysis there")
+            .isTrue();
+    }
+
     private static final CommandLine ROOT = Drkit.commandLine();
 
     private static final Pattern CODE_SPAN = Pattern.compile("`([^`]+)`");
