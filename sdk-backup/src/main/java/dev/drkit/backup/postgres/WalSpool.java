@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * A spool directory of markers, one per WAL file that a batch push archived ahead of PostgreSQL's request, so that
@@ -58,6 +59,8 @@ public final class WalSpool {
 
     /** The suffix of a marker: {@code NAME.ok}. */
     public static final String MARKER_SUFFIX = ".ok";
+    /** Characters a shell word may hold unquoted, as an argument, with the same meaning. */
+    private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9/._+,:=@-]+");
 
     private static final Logger log = LoggerFactory.getLogger(WalSpool.class);
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -432,6 +435,11 @@ public final class WalSpool {
 
     /** {@code value} quoted for {@code /bin/sh}. */
     static String shellQuote(String value) {
+        // A path of plain characters needs no quotes, and without them the line can go inside postgresql.conf's
+        // '...' as it is; any other is quoted, and then its quotes must be doubled there.
+        if (!value.isEmpty() && SHELL_SAFE.matcher(value).matches()) {
+            return value;
+        }
         return "'" + value.replace("'", "'\\''") + "'";
     }
 
