@@ -211,6 +211,15 @@ class DocsCommandsTest {
 
     private static final Pattern CODE_SPAN = Pattern.compile("`([^`]+)`");
 
+    /** How a word that stands where a subcommand must, and is none, shows among the unknown options. */
+    static final String NO_SUCH_COMMAND = "no such subcommand: ";
+
+    /** Words after "drkit" that are not its picocli subcommands but are right: the launcher's own. */
+    private static final Set<String> NOT_SUBCOMMANDS = Set.of("demo");
+
+    /** Tokens after which a word is run as a command. */
+    private static final Set<String> COMMAND_POSITION = Set.of("$", "|", "&&", "||", ";", "exec", "sudo", "time");
+
     private record OptionUse(CommandSpec command, String option) {
     }
 
@@ -249,6 +258,13 @@ class DocsCommandsTest {
             while (j < tokens.length && command.getSubcommands().containsKey(strip(tokens[j]))) {
                 command = command.getSubcommands().get(strip(tokens[j]));
                 j++;
+            }
+            // a word where a subcommand must stand that is none ("drkit pitr verfy"): an option of NO_SUCH_COMMAND
+            boolean run = i == 0 || COMMAND_POSITION.contains(tokens[i - 1]);   // not "... give drkit more"
+            if (run && j < tokens.length && !command.getSubcommands().isEmpty()
+                && strip(tokens[j]).matches("[a-z][a-z-]*[a-z]") && !NOT_SUBCOMMANDS.contains(strip(tokens[j]))) {
+                uses.add(new OptionUse(command.getCommandSpec(), NO_SUCH_COMMAND + strip(tokens[j])));
+                continue;
             }
             if (command.getCommandSpec().parent() == null) {
                 continue;    // "drkit demo", "drkit COMMAND", "drkit --help": no subcommand to check against
@@ -325,6 +341,10 @@ class DocsCommandsTest {
             .containsExactly("--rpo");
         assertThat(optionUses("drkit pitr verify --json vs pg_waldump --stats")).extracting(OptionUse::option)
             .containsExactly("--json");
+        assertThat(optionUses("drkit pitr verfy --json")).extracting(OptionUse::option)
+            .containsExactly(NO_SUCH_COMMAND + "verfy");
+        assertThat(optionUses("drkit bakup --store s")).extracting(OptionUse::option)
+            .containsExactly(NO_SUCH_COMMAND + "bakup");
         List<OptionUse> nested = optionUses("drkit pitr drill --restore-command 'drkit wal-fetch --store /a %f %p'"
             + " --target-time T");
         assertThat(nested).extracting(use -> use.command().qualifiedName() + " " + use.option()).containsExactly(
