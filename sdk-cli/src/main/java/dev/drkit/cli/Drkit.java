@@ -60,7 +60,7 @@ public final class Drkit implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Drkit());
         SUBCOMMANDS.values().forEach(cli::addSubcommand);
-        return ErrorReporter.install(cli);
+        return ErrorReporter.install(KeyOptions.fitHelp(cli));
     }
 
     /**
@@ -80,7 +80,7 @@ public final class Drkit implements Runnable {
         }
         CommandLine cli = new CommandLine(new Drkit());
         cli.addSubcommand(only);
-        return ErrorReporter.install(cli);
+        return ErrorReporter.install(KeyOptions.fitHelp(cli));
     }
 
     private static Map<String, Class<?>> subcommands() {

@@ -32,18 +32,44 @@ final class KeyOptions {
 
     @Option(names = "--passphrase-file", paramLabel = "FILE",
         description = "Read the passphrase from FILE (mode 0600 or 0400; one line, as gpg --passphrase-file reads "
-            + "only the first; one trailing newline is ignored). With --identity: the private key's passphrase.")
+            + "only the first; one trailing newline is ignored)." + WITH_IDENTITY)
     @Nullable Path passphraseFile;
 
     @Option(names = "--passphrase-env", paramLabel = "NAME",
-        description = "Read the passphrase from the environment variable NAME. With --identity: the private "
-            + "key's passphrase.")
+        description = "Read the passphrase from the environment variable NAME." + WITH_IDENTITY)
     @Nullable String passphraseEnv;
 
     @Option(names = "--passphrase-prompt",
         description = "Ask for the passphrase on the terminal, without echo (twice when it encrypts). Standard input "
-            + "and output must be a terminal. With --identity: the private key's passphrase.")
+            + "and output must be a terminal." + WITH_IDENTITY)
     boolean passphrasePrompt;
+
+    /** The sentence the passphrase options' help ends with, which only commands that take --identity keep. */
+    private static final String WITH_IDENTITY = " With --identity: the private key's passphrase.";
+
+    /**
+     * Drops the passphrase options' word on {@code --identity} from the help of every command in {@code cli} that
+     * has no {@code --identity} (backup, wal-push, pg backup): there it would name an option they do not have.
+     */
+    static CommandLine fitHelp(CommandLine cli) {
+        CommandSpec spec = cli.getCommandSpec();
+        if (spec.findOption("--identity") == null) {
+            for (String name : new String[] {"--passphrase-file", "--passphrase-env", "--passphrase-prompt"}) {
+                CommandLine.Model.OptionSpec option = spec.findOption(name);
+                if (option == null || option.group() != null) {
+                    continue;   // picocli cannot replace an option inside an argument group
+                }
+                String[] description = option.description().clone();
+                for (int i = 0; i < description.length; i++) {
+                    description[i] = description[i].replace(WITH_IDENTITY, "");
+                }
+                spec.remove(option);
+                spec.addOption(CommandLine.Model.OptionSpec.builder(option).description(description).build());
+            }
+        }
+        cli.getSubcommands().values().forEach(KeyOptions::fitHelp);
+        return cli;
+    }
 
     /** Whether any passphrase option was given. */
     boolean given() {

@@ -151,6 +151,27 @@ class DrkitTest {
     }
 
     @Test
+    void thePassphraseOptionsSpeakOfIdentityOnlyWhereTheCommandTakesOne() {
+        for (String[] command : new String[][] {{"backup"}, {"wal-push"}, {"pg", "backup"}, {"verify"},
+            {"restore"}, {"wal-fetch"}}) {
+            StringWriter help = new StringWriter();
+            CommandLine cli = Drkit.commandLine();
+            cli.setOut(new PrintWriter(help, true));
+            String[] args = java.util.Arrays.copyOf(command, command.length + 1);
+            args[command.length] = "--help";
+            assertThat(cli.execute(args)).isZero();
+
+            String text = help.toString().replaceAll("\\s+", " ");
+            assertThat(text).as(String.join(" ", command)).contains("--passphrase-file");
+            if (text.contains("--identity=")) {
+                assertThat(text).as(String.join(" ", command)).contains("With --identity: the private key's passphrase");
+            } else {
+                assertThat(text).as(String.join(" ", command)).doesNotContain("--identity");
+            }
+        }
+    }
+
+    @Test
     void aSubcommandAloneParsesAndPrintsHelpAsInTheWholeTree() {
         for (String name : Drkit.SUBCOMMANDS.keySet()) {
             StringWriter whole = new StringWriter();
