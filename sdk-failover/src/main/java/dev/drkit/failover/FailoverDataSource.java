@@ -55,6 +55,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p><b>Reads.</b> {@link #readOnly()} is a view that hands out read-only connections to replicas on the
  * primary's timeline within {@link FailoverConfig#maxReplicaLag()} of the primary, or to the primary when none is.
+ * {@link #routing()} is a view for code that marks read-only work with {@code setReadOnly(true)} instead, as
+ * transaction managers do: its connections go where that flag says when first used.
  *
  * <p><b>Retries.</b> Nothing is retried behind the caller's back: a write whose connection breaks fails. To
  * run a transaction again on the new primary, mark it safe: {@link #inTransaction(Retry, SqlWork)}.
