@@ -487,7 +487,8 @@ public final class FailoverDrill {
         long promoteEnd = System.nanoTime();
         // The moment the replica left recovery, as a client first saw it; pg_ctl promote -w polls every 100 ms and
         // the cluster's promote() then runs a CHECKPOINT, so their return is later than the moment writes could go.
-        long promoted = watch.outOfRecoveryAt().orElse(promoteEnd);
+        OptionalLong leftRecovery = watch.outOfRecoveryAt();
+        long promoted = leftRecovery.orElse(promoteEnd);
 
         if (scenario == Scenario.ZOMBIE) {
             step(steps, "restart the old primary as a primary", () -> {
@@ -511,7 +512,7 @@ public final class FailoverDrill {
             ? figures.afterPromotion.get().toMillis() + " ms after the replica left recovery ("
                 + figures.afterPromote.get().toMillis() + " ms after the promotion started; pg_ctl promote and a"
                 + " CHECKPOINT returned " + Duration.ofNanos(promoteEnd - promoted).toMillis() + " ms after it left"
-                + (watch.outOfRecoveryAt().isEmpty() ? ", not seen by the watch: measured from their return" : "")
+                + (leftRecovery.isEmpty() ? ", not seen by the watch: measured from their return" : "")
                 + ")"
             : "no write succeeded within " + RECOVERY_BOUND.toSeconds() + " s of the promotion");
         if (!recovered) {

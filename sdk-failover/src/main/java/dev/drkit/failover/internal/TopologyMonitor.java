@@ -636,11 +636,13 @@ public final class TopologyMonitor implements AutoCloseable {
                 noteTimeline(t, lead);
             }
         }
-        if (!eligible.equals(readers)) {
-            List<Endpoint> before = readers;
+        List<Endpoint> before = readers;
+        if (!eligible.equals(before)) {
             readers = List.copyOf(eligible);
             actions.readersChanged(readers);
-            topology = snapshot();
+        }
+        topology = snapshot();
+        if (readers != before) {
             for (Tracker t : trackers) {
                 boolean was = before.contains(t.endpoint());
                 boolean is = readers.contains(t.endpoint());
@@ -649,7 +651,6 @@ public final class TopologyMonitor implements AutoCloseable {
                 }
             }
         }
-        topology = snapshot();
     }
 
     /**
