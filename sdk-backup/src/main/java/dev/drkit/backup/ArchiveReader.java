@@ -1,6 +1,7 @@
 package dev.drkit.backup;
 
 import dev.drkit.backup.internal.SafePaths;
+import dev.drkit.backup.internal.store.FileSystemSync;
 import dev.drkit.backup.internal.store.LocalFiles;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -50,18 +51,40 @@ final class ArchiveReader {
     private final byte[] buffer = new byte[64 * 1024];
     private final Durability durability;
 
+    /**
+     * A restore of at least this many files makes them durable with one sync of their file system (see
+     * {@link FileSystemSync}) where it can, instead of one fsync per file and directory.
+     */
+    static final int FILE_SYSTEM_SYNC_MIN_FILES = 256;
+
     /** Forces a file's or a directory's contents to stable storage; replaceable in tests, to see what is synced. */
     @FunctionalInterface
     interface Durability {
-        Durability FSYNC = (path, directory) -> {
-            if (directory) {
-                LocalFiles.fsyncDirectory(path);
-            } else {
-                LocalFiles.fsyncFile(path);
+        Durability FSYNC = new Durability() {
+            @Override
+            public void sync(Path path, boolean directory) throws IOException {
+                if (directory) {
+                    LocalFiles.fsyncDirectory(path);
+                } else {
+                    LocalFiles.fsyncFile(path);
+                }
+            }
+
+            @Override
+            public boolean syncFileSystem(Path root) throws IOException {
+                return FileSystemSync.system().sync(root);
             }
         };
 
         void sync(Path path, boolean directory) throws IOException;
+
+        /**
+         * Makes everything under {@code root} durable at once, if it can; {@code false} (the default) when the
+         * caller must sync each file and directory.
+         */
+        default boolean syncFileSystem(Path root) throws IOException {
+            return false;
+        }
     }
 
     private ArchiveReader(BackupManifest manifest, @Nullable Path root, Durability durability) {
@@ -269,6 +292,10 @@ final class ArchiveReader {
     }
 
     private void syncExtracted(Path root) throws IOException {
+        long files = extracted.stream().filter(entry -> entry.type() == EntryType.FILE).count();
+        if (files >= FILE_SYSTEM_SYNC_MIN_FILES && durability.syncFileSystem(root)) {
+            return;
+        }
         List<String> dirs = new ArrayList<>();
         for (ManifestEntry entry : extracted) {
             if (entry.type() == EntryType.FILE) {

@@ -85,6 +85,67 @@ class ArchiveReaderTest {
         assertThat(synced).containsExactly("file a/b/f", "file a/g", "dir a/b", "dir a", "dir ");
     }
 
+    @Test
+    void manyFilesAreMadeDurableWithOneSyncOfTheirFileSystem(@TempDir Path dir) throws Exception {
+        int files = ArchiveReader.FILE_SYSTEM_SYNC_MIN_FILES;
+        Path root = Files.createDirectories(dir.resolve("root"));
+        List<String> synced = new ArrayList<>();
+
+        ArchiveReader reader = readFlat(root, files, synced, true);
+        assertThat(synced).isEmpty();
+        reader.finish();
+
+        assertThat(synced).containsExactly("file system ");
+        assertThat(root.resolve("d/f" + (files - 1))).exists();
+    }
+
+    @Test
+    void whenTheFileSystemCannotBeSyncedAtOnceEveryFileAndDirectoryIsSynced(@TempDir Path dir) throws Exception {
+        int files = ArchiveReader.FILE_SYSTEM_SYNC_MIN_FILES;
+        Path root = Files.createDirectories(dir.resolve("root"));
+        List<String> synced = new ArrayList<>();
+
+        readFlat(root, files, synced, false).finish();
+
+        assertThat(synced).hasSize(1 + files + 2).startsWith("file system ", "file d/f0")
+            .endsWith("file d/f" + (files - 1), "dir d", "dir ");
+    }
+
+    @Test
+    void fewerFilesAreSyncedOneByOne(@TempDir Path dir) throws Exception {
+        int files = ArchiveReader.FILE_SYSTEM_SYNC_MIN_FILES - 1;
+        Path root = Files.createDirectories(dir.resolve("root"));
+        List<String> synced = new ArrayList<>();
+
+        readFlat(root, files, synced, true).finish();
+
+        assertThat(synced).hasSize(files + 2).doesNotContain("file system ");
+    }
+
+    /** Extracts directory {@code d} holding {@code files} empty files, recording each sync in {@code synced}. */
+    private static ArchiveReader readFlat(Path root, int files, List<String> synced, boolean fileSystemSyncWorks)
+        throws IOException {
+        List<TarArchiveEntry> tarEntries = new ArrayList<>(List.of(new TarArchiveEntry("d/", true)));
+        List<ManifestEntry> listed = new ArrayList<>(List.of(ManifestEntry.directory("d", 0755, T)));
+        for (int i = 0; i < files; i++) {
+            tarEntries.add(file("d/f" + i));
+            listed.add(ManifestEntry.file("d/f" + i, 0, 0644, T, EMPTY_SHA));
+        }
+        return ArchiveReader.read(manifest(listed), new ByteArrayInputStream(tar(tarEntries)), root,
+            new ArchiveReader.Durability() {
+                @Override
+                public void sync(Path path, boolean directory) {
+                    synced.add((directory ? "dir " : "file ") + root.relativize(path));
+                }
+
+                @Override
+                public boolean syncFileSystem(Path tree) {
+                    synced.add("file system " + root.relativize(tree));
+                    return fileSystemSyncWorks;
+                }
+            });
+    }
+
     private static BackupManifest manifest(List<ManifestEntry> entries) {
         BackupManifest.Fields f = ManifestFormatTest.fields();
         f.entries = entries;
