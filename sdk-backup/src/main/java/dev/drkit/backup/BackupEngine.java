@@ -471,7 +471,7 @@ public final class BackupEngine {
         Map<String, BackupException> unreadable = new TreeMap<>();
         for (String id : ids) {
             try {
-                infos.add(manifest(id).info());
+                infos.add(readManifest(id, false).info());
             } catch (NoSuchBackupException e) {
                 // Deleted since the store was listed (a rotation running elsewhere) unless it is still listed: then
                 // the backup is damaged and that is the caller's to know.
@@ -604,7 +604,11 @@ public final class BackupEngine {
      * @throws BackupIoException if the store cannot be read
      */
     public BackupManifest manifest(String id) {
-        Objects.requireNonNull(id, "id");
+        return readManifest(Objects.requireNonNull(id, "id"), true);
+    }
+
+    /** {@link #manifest(String)}, or without {@code keepEntries} its summary (checked alike, entries counted). */
+    private BackupManifest readManifest(String id, boolean keepEntries) {
         try {
             long size = store.size(id, BackupManifest.OBJECT_NAME);
             if (size > BackupManifest.MAX_BYTES) {
@@ -613,12 +617,32 @@ public final class BackupEngine {
             }
             byte[] bytes;
             try (InputStream in = store.open(id, BackupManifest.OBJECT_NAME)) {
-                bytes = in.readNBytes(BackupManifest.MAX_BYTES + 1);
+                bytes = readObject(in, size);
             }
-            return ManifestFormat.parse(bytes, id);
+            return ManifestFormat.parse(bytes, id, keepEntries);
         } catch (IOException e) {
             throw storeUnreadable("read", id, e);
         }
+    }
+
+    /**
+     * Up to {@link BackupManifest#MAX_BYTES} + 1 bytes of {@code in}, read into one array of the {@code size} the
+     * store gave when the object is that size (growing a buffer would hold the manifest twice for a moment).
+     */
+    private static byte[] readObject(InputStream in, long size) throws IOException {
+        if (size < 0 || size > BackupManifest.MAX_BYTES) {
+            return in.readNBytes(BackupManifest.MAX_BYTES + 1);
+        }
+        byte[] bytes = new byte[(int) size];
+        int n = in.readNBytes(bytes, 0, bytes.length);
+        byte[] rest = in.readNBytes(BackupManifest.MAX_BYTES + 1 - n);
+        if (n == bytes.length && rest.length == 0) {
+            return bytes;
+        }
+        // the object changed size since: what it holds now
+        byte[] all = java.util.Arrays.copyOf(bytes, n + rest.length);
+        System.arraycopy(rest, 0, all, n, rest.length);
+        return all;
     }
 
     // ------------------------------------------------------------------ verify
@@ -662,7 +686,7 @@ public final class BackupEngine {
                 ReadOutcome outcome = read(manifest, key, null, operation);
                 sizes[0] = outcome.summary.ciphertextBytes();
                 sizes[1] = outcome.summary.plaintextBytes();
-                sizes[2] = manifest.entries().size();
+                sizes[2] = manifest.entryCount();
             }
         } catch (ManifestException | BackupVerificationException | BackupDecryptionException e) {
             failure = e;

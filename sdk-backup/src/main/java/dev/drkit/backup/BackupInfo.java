@@ -105,10 +105,13 @@ public final class BackupInfo {
 
     /** Number of entries of a directory backup (0 for files and streams). */
     public int entryCount() {
-        return manifest.entries().size();
+        return manifest.entryCount();
     }
 
-    /** The whole manifest. */
+    /**
+     * The manifest's fields as a summary ({@link BackupManifest#hasEntries()} false): without its entries and the
+     * bytes its HMAC covers, which {@link BackupEngine#manifest(String)} reads.
+     */
     public BackupManifest manifest() {
         return manifest;
     }

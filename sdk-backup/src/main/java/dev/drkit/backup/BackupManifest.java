@@ -87,13 +87,18 @@ public final class BackupManifest {
     private final String plaintextSha256;
     private final long ciphertextBytes;
     private final String ciphertextSha256;
-    private final List<ManifestEntry> entries;
+    private final @Nullable List<ManifestEntry> entries;
+    private final int entryCount;
     private final @Nullable List<DataPart> parts;
-    private final byte[] body;
+    private final byte @Nullable [] body;
     private final String bodySha256;
     private final String bodyHmacSha256;
 
-    BackupManifest(Fields fields, byte[] body, String bodySha256, String bodyHmacSha256) {
+    /**
+     * A manifest of {@code fields}; with {@code body} null (and {@code fields.entries} null) a summary, as a
+     * listing reads it. Takes {@code body} as it is: the caller passes a fresh array.
+     */
+    BackupManifest(Fields fields, byte @Nullable [] body, String bodySha256, String bodyHmacSha256) {
         this.id = Objects.requireNonNull(fields.id, "id");
         this.startedAt = Objects.requireNonNull(fields.startedAt, "startedAt");
         this.finishedAt = Objects.requireNonNull(fields.finishedAt, "finishedAt");
@@ -110,9 +115,10 @@ public final class BackupManifest {
         this.plaintextSha256 = Objects.requireNonNull(fields.plaintextSha256, "plaintextSha256");
         this.ciphertextBytes = fields.ciphertextBytes;
         this.ciphertextSha256 = Objects.requireNonNull(fields.ciphertextSha256, "ciphertextSha256");
-        this.entries = List.copyOf(fields.entries);
+        this.entries = fields.entries == null ? null : List.copyOf(fields.entries);
+        this.entryCount = fields.entries == null ? fields.entryCount : fields.entries.size();
         this.parts = fields.parts == null ? null : List.copyOf(fields.parts);
-        this.body = body.clone();
+        this.body = body;
         this.bodySha256 = bodySha256;
         this.bodyHmacSha256 = bodyHmacSha256;
     }
@@ -134,10 +140,11 @@ public final class BackupManifest {
      *
      * @throws ManifestException with {@link ManifestException.Reason#NOT_AUTHENTIC} if it does not match: the
      *                           manifest was edited, or the data belongs to another backup
+     * @throws IllegalStateException if this is a summary ({@link #hasEntries()} false)
      */
     public void checkAuthentic(Secret manifestKey) {
         Objects.requireNonNull(manifestKey, "manifestKey");
-        if (!ManifestFormat.hmacMatches(body, bodyHmacSha256, manifestKey)) {
+        if (!ManifestFormat.hmacMatches(wholeBody(), bodyHmacSha256, manifestKey)) {
             throw new ManifestException(ManifestException.Reason.NOT_AUTHENTIC, id, "Manifest of backup " + id
                 + " is not authentic under the key of its data: the manifest was edited, or "
                 + "its data belongs to another backup", null);
@@ -161,14 +168,18 @@ public final class BackupManifest {
         return parts != null ? parts : List.of(new DataPart(DATA_OBJECT_NAME, ciphertextBytes, ciphertextSha256));
     }
 
-    /** The bytes of the manifest file, exactly as stored. */
+    /**
+     * The bytes of the manifest file, exactly as stored.
+     *
+     * @throws IllegalStateException if this is a summary ({@link #hasEntries()} false)
+     */
     public byte[] toBytes() {
-        return ManifestFormat.file(body, bodySha256, bodyHmacSha256, parts != null);
+        return ManifestFormat.file(wholeBody(), bodySha256, bodyHmacSha256, parts != null);
     }
 
     /** Writes {@link #toBytes()} to {@code out} without another copy of the body in memory. */
     void writeTo(java.io.OutputStream out) throws java.io.IOException {
-        ManifestFormat.writeFile(out, body, bodySha256, bodyHmacSha256, parts != null);
+        ManifestFormat.writeFile(out, wholeBody(), bodySha256, bodyHmacSha256, parts != null);
     }
 
     /** The backup's id. */
@@ -254,9 +265,43 @@ public final class BackupManifest {
         return ciphertextSha256;
     }
 
-    /** The entries of a directory backup in archive order; empty for files and streams. */
+    /**
+     * The entries of a directory backup in archive order; empty for files and streams.
+     *
+     * @throws IllegalStateException if this is a summary ({@link #hasEntries()} false)
+     */
     public List<ManifestEntry> entries() {
+        if (entries == null) {
+            throw summaryOnly("its entries");
+        }
         return entries;
+    }
+
+    /** The number of entries of a directory backup (0 for files and streams); known for a summary too. */
+    public int entryCount() {
+        return entryCount;
+    }
+
+    /**
+     * Whether this manifest holds its entries and the bytes its HMAC covers: true when read by
+     * {@link BackupEngine#manifest(String)} or {@link #parse(byte[])}; false for a summary, such as
+     * {@link BackupInfo#manifest()} of a listing, which keeps only the fields and the number of entries, so that
+     * a list of large directory backups does not hold all their entries.
+     */
+    public boolean hasEntries() {
+        return entries != null;
+    }
+
+    private IllegalStateException summaryOnly(String what) {
+        return new IllegalStateException("Manifest of backup " + id + " was read as a summary, without " + what
+            + ": BackupEngine.manifest(\"" + id + "\") reads it whole");
+    }
+
+    private byte[] wholeBody() {
+        if (body == null) {
+            throw summaryOnly("the bytes its HMAC covers");
+        }
+        return body;
     }
 
     /** The manifest's own checksum: SHA-256 of its body, lowercase hex. */
@@ -264,14 +309,40 @@ public final class BackupManifest {
         return bodySha256;
     }
 
-    /** A summary without the entries. */
+    /** A summary without the entries: its {@link BackupInfo#manifest()} holds neither entries nor body bytes. */
     public BackupInfo info() {
-        return new BackupInfo(this);
+        return new BackupInfo(entries == null ? this : new BackupManifest(this));
+    }
+
+    /** The summary of {@code whole}: its fields and number of entries. */
+    private BackupManifest(BackupManifest whole) {
+        this.id = whole.id;
+        this.startedAt = whole.startedAt;
+        this.finishedAt = whole.finishedAt;
+        this.sourceKind = whole.sourceKind;
+        this.sourceName = whole.sourceName;
+        this.sourceMode = whole.sourceMode;
+        this.sourceMtime = whole.sourceMtime;
+        this.labels = whole.labels;
+        this.compression = whole.compression;
+        this.encryptionMode = whole.encryptionMode;
+        this.s2kBytes = whole.s2kBytes;
+        this.recipients = whole.recipients;
+        this.plaintextBytes = whole.plaintextBytes;
+        this.plaintextSha256 = whole.plaintextSha256;
+        this.ciphertextBytes = whole.ciphertextBytes;
+        this.ciphertextSha256 = whole.ciphertextSha256;
+        this.entries = null;
+        this.entryCount = whole.entryCount;
+        this.parts = whole.parts;
+        this.body = null;
+        this.bodySha256 = whole.bodySha256;
+        this.bodyHmacSha256 = whole.bodyHmacSha256;
     }
 
     /** The body bytes the digests cover. */
     byte[] body() {
-        return body.clone();
+        return wholeBody().clone();
     }
 
     String bodyHmacSha256() {
@@ -280,20 +351,21 @@ public final class BackupManifest {
 
     @Override
     public boolean equals(Object other) {
+        // The body's SHA-256 stands for the body, which a summary does not keep; a summary equals its whole.
         return other instanceof BackupManifest
-            && java.util.Arrays.equals(body, ((BackupManifest) other).body)
+            && bodySha256.equals(((BackupManifest) other).bodySha256)
             && bodyHmacSha256.equals(((BackupManifest) other).bodyHmacSha256);
     }
 
     @Override
     public int hashCode() {
-        return java.util.Arrays.hashCode(body);
+        return bodySha256.hashCode();
     }
 
     @Override
     public String toString() {
         return "BackupManifest[" + id + ", " + sourceKind.name().toLowerCase(java.util.Locale.ROOT) + " "
-            + sourceName + ", " + plaintextBytes + " bytes, " + entries.size() + " entries]";
+            + sourceName + ", " + plaintextBytes + " bytes, " + entryCount + " entries]";
     }
 
     /** A mutable holder of the fields, for the writer and the parser. */
@@ -314,7 +386,9 @@ public final class BackupManifest {
         @Nullable String plaintextSha256;
         long ciphertextBytes;
         @Nullable String ciphertextSha256;
-        List<ManifestEntry> entries = List.of();
+        /** {@code null} when the parser did not keep them: then {@link #entryCount} says how many there were. */
+        @Nullable List<ManifestEntry> entries = List.of();
+        int entryCount;
         /** {@code null} for a single-part backup (format 1). */
         @Nullable List<DataPart> parts;
     }

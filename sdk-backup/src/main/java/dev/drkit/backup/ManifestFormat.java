@@ -2,15 +2,19 @@ package dev.drkit.backup;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.drkit.backup.ManifestException.Reason;
+import dev.drkit.backup.internal.Digests;
 import dev.drkit.backup.internal.SafePaths;
 import dev.drkit.backup.store.StoreNames;
 import dev.drkit.core.secret.Secret;
@@ -67,6 +71,10 @@ final class ManifestFormat {
         .build())
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+
+    /** Reads one value of a parser that goes on after it (the mapper would refuse what follows). */
+    private static final ObjectReader VALUE_READER = MAPPER.reader()
+        .without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private ManifestFormat() {
     }
@@ -324,8 +332,17 @@ final class ManifestFormat {
      * @param expectedId the id the manifest must carry, or {@code null} to accept any
      */
     static BackupManifest parse(byte[] bytes, @Nullable String expectedId) {
+        return parse(bytes, expectedId, true);
+    }
+
+    /**
+     * As {@link #parse(byte[], String)}; without {@code keepEntries} the result is a summary
+     * ({@link BackupManifest#hasEntries()} false): every entry is still checked, but none is kept, nor the body's
+     * bytes, so a listing of large directory backups holds only their counts.
+     */
+    static BackupManifest parse(byte[] bytes, @Nullable String expectedId, boolean keepEntries) {
         try {
-            return parseUnchecked(bytes, expectedId);
+            return parseUnchecked(bytes, expectedId, keepEntries);
         } catch (ManifestException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -334,7 +351,7 @@ final class ManifestFormat {
         }
     }
 
-    private static BackupManifest parseUnchecked(byte[] bytes, @Nullable String expectedId) {
+    private static BackupManifest parseUnchecked(byte[] bytes, @Nullable String expectedId, boolean keepEntries) {
         if (bytes.length > BackupManifest.MAX_BYTES) {
             throw new ManifestException(Reason.TOO_LARGE, expectedId, "Manifest" + of(expectedId) + " is "
                 + bytes.length + " bytes, more than the limit of " + BackupManifest.MAX_BYTES, null);
@@ -365,23 +382,100 @@ final class ManifestFormat {
         if (!digests.matches()) {
             throw malformed(expectedId, "it does not end with its two digests in the documented layout", null);
         }
-        byte[] body = java.util.Arrays.copyOfRange(bytes, prefix.length, bytes.length - SUFFIX_LENGTH);
+        int bodyStart = prefix.length;
+        int bodyLength = bytes.length - SUFFIX_LENGTH - bodyStart;
         // The whole file must be one JSON object with exactly these four fields, so that what a JSON tool
         // shows as "body" is exactly what the digests cover.
         checkOuterObject(bytes, expectedId);
         String sha = digests.group(1);
+        MessageDigest bodyDigest = Digests.sha256();
+        bodyDigest.update(bytes, bodyStart, bodyLength);
         if (!MessageDigest.isEqual(sha.getBytes(StandardCharsets.US_ASCII),
-            sha256(body).getBytes(StandardCharsets.US_ASCII))) {
+            Digests.hex(bodyDigest).getBytes(StandardCharsets.US_ASCII))) {
             throw new ManifestException(Reason.CHECKSUM_MISMATCH, expectedId, "Manifest" + of(expectedId)
                 + " is damaged: its SHA-256 does not match its body", null);
         }
-        JsonNode node = readTree(body, expectedId);
-        BackupManifest.Fields fields = fields(node, expectedId, partsFormat);
+        // The body's fields as a JSON tree, but its entries one at a time: a tree of a large directory's entries
+        // would take several times the manifest's size in heap.
+        BackupManifest.Fields fields = fields(headerTree(bytes, bodyStart, bodyLength, expectedId), expectedId,
+            partsFormat);
         if (expectedId != null && !expectedId.equals(fields.id)) {
             throw new ManifestException(Reason.WRONG_BACKUP, expectedId, "Manifest of backup " + expectedId
                 + " belongs to backup " + SafePaths.printable(String.valueOf(fields.id)), null);
         }
+        readEntries(bytes, bodyStart, bodyLength, fields, keepEntries);
+        byte[] body = keepEntries ? java.util.Arrays.copyOfRange(bytes, bodyStart, bodyStart + bodyLength) : null;
         return new BackupManifest(fields, body, sha, digests.group(2));
+    }
+
+    /**
+     * The body as a JSON tree, with its entries list left empty (or, when it is not a list, as it is, for
+     * {@link #fields} to refuse). Fails unless the body is one JSON object and nothing follows it.
+     */
+    private static ObjectNode headerTree(byte[] bytes, int offset, int length, @Nullable String id) {
+        try (JsonParser json = MAPPER.createParser(bytes, offset, length)) {
+            if (json.nextToken() != JsonToken.START_OBJECT) {
+                throw malformed(id, "body is not an object", null);
+            }
+            ObjectNode header = JsonNodeFactory.instance.objectNode();
+            while (json.nextToken() == JsonToken.FIELD_NAME) {
+                String name = json.currentName();
+                JsonToken value = json.nextToken();
+                if (name.equals("entries") && value == JsonToken.START_ARRAY) {
+                    json.skipChildren();
+                    header.putArray("entries");
+                } else {
+                    header.set(name, VALUE_READER.readTree(json));
+                }
+            }
+            if (json.currentToken() != JsonToken.END_OBJECT || json.nextToken() != null) {
+                throw malformed(id, "body is not one JSON object", null);
+            }
+            return header;
+        } catch (IOException e) {
+            throw malformed(id, "it is not valid JSON (" + e.getClass().getSimpleName() + ")", null);
+        }
+    }
+
+    /**
+     * Reads and checks the body's entries one at a time into {@code f}: all of them, or with {@code keep} false
+     * only their number ({@link BackupManifest.Fields#entryCount}); then a repeated path is not looked for, as
+     * that would keep every path.
+     */
+    private static void readEntries(byte[] bytes, int offset, int length, BackupManifest.Fields f, boolean keep) {
+        Reader r = new Reader(f.id);
+        List<ManifestEntry> list = keep ? new ArrayList<>() : null;
+        Set<String> paths = keep ? new HashSet<>() : null;
+        int count = 0;
+        try (JsonParser json = MAPPER.createParser(bytes, offset, length)) {
+            json.nextToken();
+            while (json.nextToken() == JsonToken.FIELD_NAME) {
+                String name = json.currentName();
+                JsonToken value = json.nextToken();
+                if (!name.equals("entries") || value != JsonToken.START_ARRAY) {
+                    json.skipChildren();
+                    continue;
+                }
+                while (json.nextToken() != JsonToken.END_ARRAY) {
+                    if (f.sourceKind != SourceKind.DIRECTORY) {
+                        throw r.fail("a " + kindName(f.sourceKind) + " source has entries");
+                    }
+                    ManifestEntry parsed = entry(r, VALUE_READER.readTree(json));
+                    count++;
+                    if (list != null && paths != null) {
+                        if (!paths.add(parsed.path())) {
+                            throw r.fail("entry " + SafePaths.printable(parsed.path()) + " appears twice");
+                        }
+                        list.add(parsed);
+                    }
+                }
+                break;
+            }
+        } catch (IOException e) {
+            throw malformed(f.id, "it is not valid JSON (" + e.getClass().getSimpleName() + ")", null);
+        }
+        f.entries = list;
+        f.entryCount = count;
     }
 
     private static BackupManifest.Fields fields(JsonNode body, @Nullable String id, boolean partsFormat) {
@@ -515,19 +609,7 @@ final class ManifestFormat {
         if (entries == null || !entries.isArray()) {
             throw r.fail("entries is not a list");
         }
-        if (f.sourceKind != SourceKind.DIRECTORY && !entries.isEmpty()) {
-            throw r.fail("a " + kind + " source has entries");
-        }
-        List<ManifestEntry> list = new ArrayList<>(entries.size());
-        Set<String> paths = new HashSet<>();
-        for (JsonNode entry : entries) {
-            ManifestEntry parsed = entry(r, entry);
-            if (!paths.add(parsed.path())) {
-                throw r.fail("entry " + SafePaths.printable(parsed.path()) + " appears twice");
-            }
-            list.add(parsed);
-        }
-        f.entries = list;
+        // the entries themselves: readEntries
         return f;
     }
 
@@ -690,18 +772,6 @@ final class ManifestFormat {
             return format != null && format.isTextual() ? format.textValue() : null;
         } catch (IOException | RuntimeException e) {
             return null;
-        }
-    }
-
-    private static JsonNode readTree(byte[] text, @Nullable String id) {
-        try {
-            JsonNode node = MAPPER.readTree(text);
-            if (node == null) {
-                throw malformed(id, "it is empty", null);
-            }
-            return node;
-        } catch (IOException e) {
-            throw malformed(id, "it is not valid JSON (" + e.getClass().getSimpleName() + ")", null);
         }
     }
 

@@ -263,6 +263,59 @@ class ManifestFormatTest {
                 e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.WRONG_BACKUP));
     }
 
+    @Test
+    void aSummaryHoldsTheFieldsAndTheNumberOfEntriesButNeitherTheEntriesNorTheBody() {
+        BackupManifest whole = BackupManifest.parse(sealed());
+        BackupManifest summary = ManifestFormat.parse(sealed(), null, false);
+
+        assertThat(whole.hasEntries()).isTrue();
+        assertThat(summary.hasEntries()).isFalse();
+        assertThat(summary).isEqualTo(whole).hasToString(whole.toString());
+        assertThat(summary.entryCount()).isEqualTo(whole.entries().size()).isEqualTo(3);
+        assertThat(summary.info().toJson()).isEqualTo(whole.info().toJson());
+        assertThatThrownBy(summary::entries).isInstanceOf(IllegalStateException.class)
+            .hasMessage("Manifest of backup 20261123T142501Z-1a2b3c4d was read as a summary, without its entries:"
+                + " BackupEngine.manifest(\"20261123T142501Z-1a2b3c4d\") reads it whole");
+        assertThatThrownBy(() -> summary.checkAuthentic(KEY)).isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("without the bytes its HMAC covers");
+        assertThatThrownBy(summary::toBytes).isInstanceOf(IllegalStateException.class);
+        // what a listing hands out never pins a whole manifest
+        assertThat(whole.info().manifest().hasEntries()).isFalse();
+        assertThat(whole.info().entryCount()).isEqualTo(3);
+    }
+
+    @Test
+    void aSummaryStillChecksEveryEntryButNotThatPathsAreUnique() {
+        for (String[] edit : new String[][] {
+            {"\"mode\":\"0640\"", "\"mode\":\"0999\""},
+            {"\"path\":\"conf/vault.hcl\"", "\"path\":\"../vault.hcl\""},
+            {"\"size\":42", "\"size\":-1"},
+            {"\"entries\":[", "\"entries\":{}, \"x\":["},
+            {"\"entries\":[", "\"entries\":[1,"},
+        }) {
+            byte[] edited = resealed(edit[0], edit[1]);
+            assertThatThrownBy(() -> ManifestFormat.parse(edited, null, false)).as(edit[1])
+                .isInstanceOfSatisfying(ManifestException.class,
+                    e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.MALFORMED));
+        }
+        byte[] twice = resealed("\"path\":\"current\"", "\"path\":\"conf\"");
+        assertThat(ManifestFormat.parse(twice, null, false).entryCount()).isEqualTo(3);
+        assertThatThrownBy(() -> BackupManifest.parse(twice)).hasMessageContaining("appears twice");
+    }
+
+    @Test
+    void aFileSourceWithEntriesIsRefusedWholeOrAsASummary() {
+        BackupManifest directory = BackupManifest.parse(sealed());
+        byte[] body = new String(directory.body(), StandardCharsets.UTF_8)
+            .replace("\"kind\":\"directory\"", "\"kind\":\"file\"")
+            .replace("\"format\":\"tar\"", "\"format\":\"raw\"").getBytes(StandardCharsets.UTF_8);
+        byte[] edited = ManifestFormat.file(body, ManifestFormat.sha256(body), directory.bodyHmacSha256(), false);
+        for (boolean keep : new boolean[] {true, false}) {
+            assertThatThrownBy(() -> ManifestFormat.parse(edited, null, keep)).hasMessageContaining("a file source has"
+                + " entries");
+        }
+    }
+
     /** The manifest with one edit of its body and a checksum that matches the edit. */
     static byte[] resealed(String from, String to) {
         return resealed(sealed(), from, to, false);

@@ -42,6 +42,12 @@ class ManifestFuzzTest {
     }
 
     private static void check(byte[] bytes) {
+        BackupManifest summary = null;
+        try {
+            summary = ManifestFormat.parse(bytes, null, false);
+        } catch (ManifestException refused) {
+            assertThat(refused.getMessage()).startsWith("Manifest").doesNotContain("\n");
+        }
         BackupManifest manifest;
         try {
             manifest = BackupManifest.parse(bytes);
@@ -49,6 +55,10 @@ class ManifestFuzzTest {
             assertThat(expected.getMessage()).startsWith("Manifest").doesNotContain("\n");
             return;
         }
+        assertThat(summary).as("what a whole read accepts, a summary read accepts too").isNotNull();
+        assertThat(summary).isEqualTo(manifest);
+        assertThat(summary.entryCount()).isEqualTo(manifest.entries().size());
+        assertThat(summary.info().toJson()).isEqualTo(manifest.info().toJson());
         assertThat(manifest.toBytes()).isEqualTo(bytes);
         assertThat(BackupManifest.parse(manifest.toBytes())).isEqualTo(manifest);
         assertThat(manifest.info().toJson()).isNotEmpty();

@@ -84,6 +84,59 @@ class ManifestLimitTest {
     }
 
     @Test
+    void largeDirectoryBackupsAreListedAndRotatedWithin40MiBOfHeap(@TempDir Path dir) throws Exception {
+        Path root = dir.resolve("store");
+        FileSystemStore.open(root).close();
+        int perBackup = 100_000;
+        for (int b = 0; b < 3; b++) {
+            BackupManifest.Fields f = new BackupManifest.Fields();
+            f.id = "2026030" + (b + 1) + "T050607Z-0a1b2c3d";
+            f.startedAt = Instant.parse("2026-03-0" + (b + 1) + "T05:06:07Z");
+            f.finishedAt = f.startedAt;
+            f.sourceKind = SourceKind.DIRECTORY;
+            f.sourceName = "tree";
+            f.compression = Compression.zstd();
+            f.encryptionMode = BackupManifest.MODE_PASSPHRASE;
+            f.s2kBytes = PassphraseEncryption.MIN_S2K_BYTES;
+            f.plaintextBytes = 10;
+            f.plaintextSha256 = "a".repeat(64);
+            f.ciphertextBytes = 20;
+            f.ciphertextSha256 = "b".repeat(64);
+            List<ManifestEntry> entries = new java.util.ArrayList<>(perBackup);
+            for (int i = 0; i < perBackup; i++) {
+                entries.add(ManifestEntry.file(String.format("dir%04d/file-%05d.txt", i / 1000, i), 3, 0644,
+                    f.startedAt, "c".repeat(64)));
+            }
+            f.entries = entries;
+            Path backup = Files.createDirectories(root.resolve(f.id));
+            try (java.io.OutputStream out = Files.newOutputStream(backup.resolve(BackupManifest.OBJECT_NAME))) {
+                ManifestFormat.seal(f, ManifestFormatTest.KEY).writeTo(out);
+            }
+            Files.write(backup.resolve(BackupManifest.DATA_OBJECT_NAME), new byte[20]);
+        }
+        assertThat(Files.size(root.resolve("20260301T050607Z-0a1b2c3d").resolve(BackupManifest.OBJECT_NAME)))
+            .as("each manifest alone is more than a third of the child's heap").isGreaterThan(14L << 20);
+
+        Path errors = dir.resolve("child.err");
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx40m", "-cp", System.getProperty("java.class.path"), ListingHeapChildMain.class.getName(),
+            root.toString()).redirectError(errors.toFile()).start();
+        String output = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(child.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+        assertThat(child.exitValue()).as(() -> "the child's stderr:\n" + readQuietly(errors)).isZero();
+        assertThat(output.trim()).isEqualTo("OK 3 " + 3 * perBackup);
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    @Test
     void aManifestWrittenStreamingIsTheSameAsBeforeAndReadsBack() {
         BackupManifest.Fields f = new BackupManifest.Fields();
         f.id = "20260304T050607Z-0a1b2c3d";
