@@ -90,15 +90,25 @@ public final class BackupManifest {
     private final @Nullable List<ManifestEntry> entries;
     private final int entryCount;
     private final @Nullable List<DataPart> parts;
+    /** The body is {@code bodyLength} bytes of this array from {@code bodyOffset}: parsing keeps the file's array. */
     private final byte @Nullable [] body;
+    private final int bodyOffset;
+    private final int bodyLength;
     private final String bodySha256;
     private final String bodyHmacSha256;
 
-    /**
-     * A manifest of {@code fields}; with {@code body} null (and {@code fields.entries} null) a summary, as a
-     * listing reads it. Takes {@code body} as it is: the caller passes a fresh array.
-     */
+    /** A manifest of {@code fields} whose body is all of {@code body}; see the other constructor. */
     BackupManifest(Fields fields, byte @Nullable [] body, String bodySha256, String bodyHmacSha256) {
+        this(fields, body, 0, body == null ? 0 : body.length, bodySha256, bodyHmacSha256);
+    }
+
+    /**
+     * A manifest of {@code fields} whose body is {@code bodyLength} bytes of {@code bytes} from {@code bodyOffset};
+     * with {@code bytes} null (and {@code fields.entries} null) a summary, as a listing reads it. Takes
+     * {@code bytes} as it is: the caller passes an array nobody else changes.
+     */
+    BackupManifest(Fields fields, byte @Nullable [] bytes, int bodyOffset, int bodyLength, String bodySha256,
+                   String bodyHmacSha256) {
         this.id = Objects.requireNonNull(fields.id, "id");
         this.startedAt = Objects.requireNonNull(fields.startedAt, "startedAt");
         this.finishedAt = Objects.requireNonNull(fields.finishedAt, "finishedAt");
@@ -118,7 +128,9 @@ public final class BackupManifest {
         this.entries = fields.entries == null ? null : List.copyOf(fields.entries);
         this.entryCount = fields.entries == null ? fields.entryCount : fields.entries.size();
         this.parts = fields.parts == null ? null : List.copyOf(fields.parts);
-        this.body = body;
+        this.body = bytes;
+        this.bodyOffset = bodyOffset;
+        this.bodyLength = bodyLength;
         this.bodySha256 = bodySha256;
         this.bodyHmacSha256 = bodyHmacSha256;
     }
@@ -131,7 +143,8 @@ public final class BackupManifest {
      *                           {@value #FORMAT_VERSION_PARTS}
      */
     public static BackupManifest parse(byte[] bytes) {
-        return ManifestFormat.parse(Objects.requireNonNull(bytes, "bytes"), null);
+        // a copy: the manifest keeps the array it was read from, and the caller's may change
+        return ManifestFormat.parse(Objects.requireNonNull(bytes, "bytes").clone(), null);
     }
 
     /**
@@ -144,7 +157,7 @@ public final class BackupManifest {
      */
     public void checkAuthentic(Secret manifestKey) {
         Objects.requireNonNull(manifestKey, "manifestKey");
-        if (!ManifestFormat.hmacMatches(wholeBody(), bodyHmacSha256, manifestKey)) {
+        if (!ManifestFormat.hmacMatches(wholeBody(), bodyOffset, bodyLength, bodyHmacSha256, manifestKey)) {
             throw new ManifestException(ManifestException.Reason.NOT_AUTHENTIC, id, "Manifest of backup " + id
                 + " is not authentic under the key of its data: the manifest was edited, or "
                 + "its data belongs to another backup", null);
@@ -174,12 +187,12 @@ public final class BackupManifest {
      * @throws IllegalStateException if this is a summary ({@link #hasEntries()} false)
      */
     public byte[] toBytes() {
-        return ManifestFormat.file(wholeBody(), bodySha256, bodyHmacSha256, parts != null);
+        return ManifestFormat.file(wholeBody(), bodyOffset, bodyLength, bodySha256, bodyHmacSha256, parts != null);
     }
 
     /** Writes {@link #toBytes()} to {@code out} without another copy of the body in memory. */
     void writeTo(java.io.OutputStream out) throws java.io.IOException {
-        ManifestFormat.writeFile(out, wholeBody(), bodySha256, bodyHmacSha256, parts != null);
+        ManifestFormat.writeFile(out, wholeBody(), bodyOffset, bodyLength, bodySha256, bodyHmacSha256, parts != null);
     }
 
     /** The backup's id. */
@@ -336,13 +349,15 @@ public final class BackupManifest {
         this.entryCount = whole.entryCount;
         this.parts = whole.parts;
         this.body = null;
+        this.bodyOffset = 0;
+        this.bodyLength = 0;
         this.bodySha256 = whole.bodySha256;
         this.bodyHmacSha256 = whole.bodyHmacSha256;
     }
 
     /** The body bytes the digests cover. */
     byte[] body() {
-        return wholeBody().clone();
+        return java.util.Arrays.copyOfRange(wholeBody(), bodyOffset, bodyOffset + bodyLength);
     }
 
     String bodyHmacSha256() {

@@ -290,17 +290,22 @@ final class ManifestFormat {
     }
 
     static byte[] file(byte[] body, String sha, String hmac, boolean parts) {
-        byte[] suffix = suffix(sha, hmac);
-        byte[] prefix = parts ? PREFIX_PARTS_BYTES : PREFIX_BYTES;
-        ByteBuffer out = ByteBuffer.allocate(prefix.length + body.length + suffix.length);
-        return out.put(prefix).put(body).put(suffix).array();
+        return file(body, 0, body.length, sha, hmac, parts);
     }
 
-    /** Writes what {@link #file} returns to {@code out}. */
-    static void writeFile(java.io.OutputStream out, byte[] body, String sha, String hmac, boolean parts)
-        throws IOException {
+    /** The manifest file of the body that is {@code length} bytes of {@code bytes} from {@code offset}. */
+    static byte[] file(byte[] bytes, int offset, int length, String sha, String hmac, boolean parts) {
+        byte[] suffix = suffix(sha, hmac);
+        byte[] prefix = parts ? PREFIX_PARTS_BYTES : PREFIX_BYTES;
+        ByteBuffer out = ByteBuffer.allocate(prefix.length + length + suffix.length);
+        return out.put(prefix).put(bytes, offset, length).put(suffix).array();
+    }
+
+    /** Writes what {@link #file(byte[], int, int, String, String, boolean)} returns to {@code out}. */
+    static void writeFile(java.io.OutputStream out, byte[] bytes, int offset, int length, String sha, String hmac,
+                          boolean parts) throws IOException {
         out.write(parts ? PREFIX_PARTS_BYTES : PREFIX_BYTES);
-        out.write(body);
+        out.write(bytes, offset, length);
         out.write(suffix(sha, hmac));
     }
 
@@ -404,8 +409,8 @@ final class ManifestFormat {
                 + " belongs to backup " + SafePaths.printable(String.valueOf(fields.id)), null);
         }
         readEntries(bytes, bodyStart, bodyLength, fields, keepEntries);
-        byte[] body = keepEntries ? java.util.Arrays.copyOfRange(bytes, bodyStart, bodyStart + bodyLength) : null;
-        return new BackupManifest(fields, body, sha, digests.group(2));
+        // A whole manifest keeps the file's bytes for its HMAC (no copy of the body: it can be tens of MiB)
+        return new BackupManifest(fields, keepEntries ? bytes : null, bodyStart, bodyLength, sha, digests.group(2));
     }
 
     /**
@@ -846,19 +851,24 @@ final class ManifestFormat {
     }
 
     static String hmac(byte[] body, Secret key) {
+        return hmac(body, 0, body.length, key);
+    }
+
+    static String hmac(byte[] bytes, int offset, int length, Secret key) {
         return key.withBytes(k -> {
             try {
                 Mac mac = Mac.getInstance("HmacSHA256");
                 mac.init(new SecretKeySpec(k, "HmacSHA256"));
-                return HexFormat.of().formatHex(mac.doFinal(body));
+                mac.update(bytes, offset, length);
+                return HexFormat.of().formatHex(mac.doFinal());
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("HMAC-SHA256 is not available", e);
             }
         });
     }
 
-    static boolean hmacMatches(byte[] body, String expectedHex, Secret key) {
-        return MessageDigest.isEqual(hmac(body, key).getBytes(StandardCharsets.US_ASCII),
+    static boolean hmacMatches(byte[] bytes, int offset, int length, String expectedHex, Secret key) {
+        return MessageDigest.isEqual(hmac(bytes, offset, length, key).getBytes(StandardCharsets.US_ASCII),
             expectedHex.getBytes(StandardCharsets.US_ASCII));
     }
 }

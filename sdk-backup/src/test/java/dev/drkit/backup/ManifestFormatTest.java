@@ -285,6 +285,18 @@ class ManifestFormatTest {
     }
 
     @Test
+    void aParsedManifestDoesNotChangeWithTheArrayItWasReadFrom() {
+        byte[] bytes = sealed();
+        byte[] original = bytes.clone();
+        BackupManifest manifest = BackupManifest.parse(bytes);
+
+        java.util.Arrays.fill(bytes, (byte) 'x');
+
+        assertThat(manifest.toBytes()).isEqualTo(original);
+        manifest.checkAuthentic(KEY);
+    }
+
+    @Test
     void aSummaryStillChecksEveryEntryButNotThatPathsAreUnique() {
         for (String[] edit : new String[][] {
             {"\"mode\":\"0640\"", "\"mode\":\"0999\""},
