@@ -296,9 +296,9 @@ public final class BackupEngine {
                 fields.plaintextSha256 = summary.plaintextSha256();
                 fields.ciphertextBytes = summary.ciphertextBytes();
                 fields.ciphertextSha256 = summary.ciphertextSha256();
-                BackupManifest manifest = ManifestFormat.seal(fields, manifestKey, manifestLimit);
+                BackupManifest manifest;
                 try (OutputStream manifestOut = pending.create(BackupManifest.OBJECT_NAME)) {
-                    manifest.writeTo(manifestOut);
+                    manifest = ManifestFormat.sealTo(fields, manifestKey, manifestLimit, manifestOut);
                 }
                 commit(pending, id);
                 return manifest;
@@ -363,11 +363,9 @@ public final class BackupEngine {
             fields.ciphertextSha256 = summary.ciphertextSha256();
             fields.parts = out.parts();
             BackupManifest manifest;
-            try (Secret manifestKey = out.manifestKey()) {
-                manifest = ManifestFormat.seal(fields, manifestKey, manifestLimit);
-            }
-            try (OutputStream manifestOut = pending.create(BackupManifest.OBJECT_NAME)) {
-                manifest.writeTo(manifestOut);
+            try (Secret manifestKey = out.manifestKey();
+                 OutputStream manifestOut = pending.create(BackupManifest.OBJECT_NAME)) {
+                manifest = ManifestFormat.sealTo(fields, manifestKey, manifestLimit, manifestOut);
             }
             commit(pending, id);
             return manifest;

@@ -23,6 +23,7 @@ import org.jspecify.annotations.Nullable;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -137,40 +138,141 @@ final class ManifestFormat {
     private static byte[] body(BackupManifest.Fields f, long maxBodyBytes, long maxFileBytes) {
         ObjectNode header = header(f);
         // The exact size, so that the bytes are allocated once: a growing buffer would need 1.5 times as much again.
+        long size = bodySize(f, header);
+        if (size > maxBodyBytes) {
+            throw tooLarge(f.id, kindName(f.sourceKind) + " " + SafePaths.printable(f.sourceName), entries(f).size(),
+                maxFileBytes);
+        }
+        BoundedBytes out = new BoundedBytes(maxBodyBytes, (int) size);
+        try (JsonGenerator json = MAPPER.createGenerator(out)) {
+            writeBody(json, header, entries(f));
+        } catch (BoundedBytes.Full e) {
+            throw tooLarge(f.id, kindName(f.sourceKind) + " " + SafePaths.printable(f.sourceName), entries(f).size(),
+                maxFileBytes);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialize a manifest", e);
+        }
+        return out.bytes();
+    }
+
+    /**
+     * Writes the manifest file of {@code f} to {@code out}, byte for byte what {@code seal(f, manifestKey,
+     * maxBytes).writeTo(out)} writes, without holding the body in memory: the body is hashed and MACed as it is
+     * written, and the digests follow it. Returns the manifest as a summary ({@link BackupManifest#hasEntries()}
+     * false). Nothing is written when the file would be larger than {@code maxBytes}.
+     *
+     * @throws ManifestTooLargeException if the file would be larger than {@code maxBytes}
+     * @throws IOException               if {@code out} fails
+     */
+    static BackupManifest sealTo(BackupManifest.Fields f, Secret manifestKey, long maxBytes, OutputStream out)
+        throws IOException {
+        boolean parts = f.parts != null;
+        List<ManifestEntry> entries = entries(f);
+        ObjectNode header = header(f);
+        long size = bodySize(f, header);
+        if (size > maxBytes - overhead(parts)) {
+            throw tooLarge(f.id, kindName(f.sourceKind) + " " + SafePaths.printable(f.sourceName), entries.size(),
+                maxBytes);
+        }
+        MessageDigest sha = Digests.sha256();
+        Mac mac = manifestKey.withBytes(k -> {
+            try {
+                Mac m = Mac.getInstance("HmacSHA256");
+                m.init(new SecretKeySpec(k, "HmacSHA256"));
+                return m;
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("HMAC-SHA256 is not available", e);
+            }
+        });
+        out.write(parts ? PREFIX_PARTS_BYTES : PREFIX_BYTES);
+        DigestingOutput body = new DigestingOutput(out, sha, mac);
+        try (JsonGenerator json = MAPPER.createGenerator(body)) {
+            writeBody(json, header, entries);
+        }
+        if (body.count != size) {
+            throw new IllegalStateException("the manifest body took " + body.count + " bytes, " + size + " expected");
+        }
+        String shaHex = Digests.hex(sha);
+        String hmacHex = HexFormat.of().formatHex(mac.doFinal());
+        out.write(suffix(shaHex, hmacHex));
+        f.entryCount = entries.size();
+        f.entries = null;
+        return new BackupManifest(f, null, shaHex, hmacHex);
+    }
+
+    private static List<ManifestEntry> entries(BackupManifest.Fields f) {
+        if (f.entries == null) {
+            throw new IllegalStateException("the fields hold no entries to write");
+        }
+        return f.entries;
+    }
+
+    /** The exact size of the body of {@code f}, whose fields but the entries are {@code header}. */
+    private static long bodySize(BackupManifest.Fields f, ObjectNode header) {
         long size;
         try {
             size = MAPPER.writeValueAsBytes(header).length - 1 + ",\"entries\":[".length() + 2;
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialize a manifest", e);
         }
-        for (ManifestEntry e : f.entries) {
+        List<ManifestEntry> entries = entries(f);
+        for (ManifestEntry e : entries) {
             size += entryBytes(e);
         }
-        size -= f.entries.isEmpty() ? 0 : 1;
-        if (size > maxBodyBytes) {
-            throw tooLarge(f.id, kindName(f.sourceKind) + " " + SafePaths.printable(f.sourceName), f.entries.size(),
-                maxFileBytes);
+        return size - (entries.isEmpty() ? 0 : 1);
+    }
+
+    /** The body's JSON, written entry by entry so that a large tree needs no JSON tree of all its entries. */
+    private static void writeBody(JsonGenerator json, ObjectNode header, List<ManifestEntry> entries)
+        throws IOException {
+        json.writeStartObject();
+        for (Map.Entry<String, JsonNode> field : header.properties()) {
+            json.writeFieldName(field.getKey());
+            json.writeTree(field.getValue());
         }
-        BoundedBytes out = new BoundedBytes(maxBodyBytes, (int) size);
-        try (JsonGenerator json = MAPPER.createGenerator(out)) {
-            json.writeStartObject();
-            for (Map.Entry<String, JsonNode> field : header.properties()) {
-                json.writeFieldName(field.getKey());
-                json.writeTree(field.getValue());
-            }
-            json.writeArrayFieldStart("entries");
-            for (ManifestEntry e : f.entries) {
-                json.writeTree(entryNode(e));
-            }
-            json.writeEndArray();
-            json.writeEndObject();
-        } catch (BoundedBytes.Full e) {
-            throw tooLarge(f.id, kindName(f.sourceKind) + " " + SafePaths.printable(f.sourceName), f.entries.size(),
-                maxFileBytes);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot serialize a manifest", e);
+        json.writeArrayFieldStart("entries");
+        for (ManifestEntry e : entries) {
+            json.writeTree(entryNode(e));
         }
-        return out.bytes();
+        json.writeEndArray();
+        json.writeEndObject();
+    }
+
+    /** Passes bytes on to a stream it never closes, hashing, MACing and counting them. */
+    private static final class DigestingOutput extends OutputStream {
+        private final OutputStream out;
+        private final MessageDigest sha;
+        private final Mac mac;
+        long count;
+
+        DigestingOutput(OutputStream out, MessageDigest sha, Mac mac) {
+            this.out = out;
+            this.sha = sha;
+            this.mac = mac;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            sha.update(b, off, len);
+            mac.update(b, off, len);
+            out.write(b, off, len);
+            count += len;
+        }
+
+        @Override
+        public void flush() throws IOException {
+            out.flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            flush();    // the caller closes the stream it gave
+        }
     }
 
     /** Everything in a body but its entries, in the order written. */

@@ -163,6 +163,23 @@ class ManifestLimitTest {
             throw new java.io.UncheckedIOException(e);
         }
         assertThat(written.toByteArray()).isEqualTo(sealed.toBytes());
+        java.io.ByteArrayOutputStream streamed = new java.io.ByteArrayOutputStream();
+        BackupManifest.Fields copy = ManifestFormatTest.copy(f);
+        BackupManifest summary;
+        try {
+            summary = ManifestFormat.sealTo(copy, ManifestFormatTest.KEY, BackupManifest.MAX_BYTES, streamed);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        assertThat(streamed.toByteArray()).as("written as it is hashed, byte for byte the same")
+            .isEqualTo(sealed.toBytes());
+        assertThat(summary).isEqualTo(sealed);
+        assertThat(summary.hasEntries()).isFalse();
+        assertThat(summary.entryCount()).isEqualTo(3);
+        java.io.ByteArrayOutputStream refused = new java.io.ByteArrayOutputStream();
+        assertThatThrownBy(() -> ManifestFormat.sealTo(ManifestFormatTest.copy(f), ManifestFormatTest.KEY,
+            sealed.toBytes().length - 1, refused)).isInstanceOf(ManifestTooLargeException.class);
+        assertThat(refused.size()).as("nothing written when too large").isZero();
         assertThat(BackupManifest.parse(written.toByteArray()).entries()).isEqualTo(f.entries);
         long entries = f.entries.stream().mapToLong(ManifestFormat::entryBytes).sum();
         assertThat(entries).isLessThan(sealed.toBytes().length);
