@@ -206,7 +206,8 @@ public final class RestoreDrill {
                         return fail(steps, pending, "find backup", start, "the store holds no complete backup", null,
                             null);
                     }
-                    manifest = all.get(all.size() - 1).manifest();
+                    // a listing holds summaries; the whole manifest, with every entry, is read by id
+                    manifest = engine.manifest(all.get(all.size() - 1).id());
                 }
             } catch (RuntimeException e) {
                 return fail(steps, pending, "find backup", start, e.getMessage(), null, null);
