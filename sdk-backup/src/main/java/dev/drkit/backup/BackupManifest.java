@@ -104,8 +104,8 @@ public final class BackupManifest {
 
     /**
      * A manifest of {@code fields} whose body is {@code bodyLength} bytes of {@code bytes} from {@code bodyOffset};
-     * with {@code bytes} null (and {@code fields.entries} null) a summary, as a listing reads it. Takes
-     * {@code bytes} as it is: the caller passes an array nobody else changes.
+     * with {@code bytes} null a summary, as a listing reads it, which keeps the number of entries but not the
+     * entries. Takes {@code bytes} as it is: the caller passes an array nobody else changes.
      */
     BackupManifest(Fields fields, byte @Nullable [] bytes, int bodyOffset, int bodyLength, String bodySha256,
                    String bodyHmacSha256) {
@@ -125,7 +125,7 @@ public final class BackupManifest {
         this.plaintextSha256 = Objects.requireNonNull(fields.plaintextSha256, "plaintextSha256");
         this.ciphertextBytes = fields.ciphertextBytes;
         this.ciphertextSha256 = Objects.requireNonNull(fields.ciphertextSha256, "ciphertextSha256");
-        this.entries = fields.entries == null ? null : List.copyOf(fields.entries);
+        this.entries = bytes == null ? null : List.copyOf(fields.entries);
         this.entryCount = fields.entries == null ? fields.entryCount : fields.entries.size();
         this.parts = fields.parts == null ? null : List.copyOf(fields.parts);
         this.body = bytes;

@@ -126,6 +126,12 @@ final class ManifestFormat {
             + "archive it into one file (tar -cf tree.tar DIR) and back up that file");
     }
 
+    /** The refusal of the backup of {@code f}, whose manifest would be larger than {@code limit} bytes. */
+    private static ManifestTooLargeException tooLarge(BackupManifest.Fields f, long limit) {
+        return tooLarge(f.id, kindName(f.sourceKind) + " " + SafePaths.printable(f.sourceName), entries(f).size(),
+            limit);
+    }
+
     static byte[] body(BackupManifest.Fields f) {
         return body(f, Long.MAX_VALUE, Long.MAX_VALUE);
     }
@@ -140,15 +146,13 @@ final class ManifestFormat {
         // The exact size, so that the bytes are allocated once: a growing buffer would need 1.5 times as much again.
         long size = bodySize(f, header);
         if (size > maxBodyBytes) {
-            throw tooLarge(f.id, kindName(f.sourceKind) + " " + SafePaths.printable(f.sourceName), entries(f).size(),
-                maxFileBytes);
+            throw tooLarge(f, maxFileBytes);
         }
         BoundedBytes out = new BoundedBytes(maxBodyBytes, (int) size);
         try (JsonGenerator json = MAPPER.createGenerator(out)) {
             writeBody(json, header, entries(f));
         } catch (BoundedBytes.Full e) {
-            throw tooLarge(f.id, kindName(f.sourceKind) + " " + SafePaths.printable(f.sourceName), entries(f).size(),
-                maxFileBytes);
+            throw tooLarge(f, maxFileBytes);
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialize a manifest", e);
         }
@@ -171,19 +175,10 @@ final class ManifestFormat {
         ObjectNode header = header(f);
         long size = bodySize(f, header);
         if (size > maxBytes - overhead(parts)) {
-            throw tooLarge(f.id, kindName(f.sourceKind) + " " + SafePaths.printable(f.sourceName), entries.size(),
-                maxBytes);
+            throw tooLarge(f, maxBytes);
         }
         MessageDigest sha = Digests.sha256();
-        Mac mac = manifestKey.withBytes(k -> {
-            try {
-                Mac m = Mac.getInstance("HmacSHA256");
-                m.init(new SecretKeySpec(k, "HmacSHA256"));
-                return m;
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("HMAC-SHA256 is not available", e);
-            }
-        });
+        Mac mac = hmacSha256(manifestKey);
         out.write(parts ? PREFIX_PARTS_BYTES : PREFIX_BYTES);
         DigestingOutput body = new DigestingOutput(out, sha, mac);
         try (JsonGenerator json = MAPPER.createGenerator(body)) {
@@ -195,8 +190,6 @@ final class ManifestFormat {
         String shaHex = Digests.hex(sha);
         String hmacHex = HexFormat.of().formatHex(mac.doFinal());
         out.write(suffix(shaHex, hmacHex));
-        f.entryCount = entries.size();
-        f.entries = null;
         return new BackupManifest(f, null, shaHex, hmacHex);
     }
 
@@ -957,12 +950,18 @@ final class ManifestFormat {
     }
 
     static String hmac(byte[] bytes, int offset, int length, Secret key) {
+        Mac mac = hmacSha256(key);
+        mac.update(bytes, offset, length);
+        return HexFormat.of().formatHex(mac.doFinal());
+    }
+
+    /** HMAC-SHA256 keyed with the manifest key {@code key}, ready for the body's bytes. */
+    private static Mac hmacSha256(Secret key) {
         return key.withBytes(k -> {
             try {
                 Mac mac = Mac.getInstance("HmacSHA256");
                 mac.init(new SecretKeySpec(k, "HmacSHA256"));
-                mac.update(bytes, offset, length);
-                return HexFormat.of().formatHex(mac.doFinal());
+                return mac;
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("HMAC-SHA256 is not available", e);
             }

@@ -39,31 +39,6 @@ class ManifestFormatTest {
         return f;
     }
 
-    /** A copy of {@code f}: writing a manifest as it is hashed hands its entries over. */
-    static BackupManifest.Fields copy(BackupManifest.Fields f) {
-        BackupManifest.Fields c = new BackupManifest.Fields();
-        c.id = f.id;
-        c.startedAt = f.startedAt;
-        c.finishedAt = f.finishedAt;
-        c.sourceKind = f.sourceKind;
-        c.sourceName = f.sourceName;
-        c.sourceMode = f.sourceMode;
-        c.sourceMtime = f.sourceMtime;
-        c.labels = f.labels;
-        c.compression = f.compression;
-        c.encryptionMode = f.encryptionMode;
-        c.s2kBytes = f.s2kBytes;
-        c.recipients = f.recipients;
-        c.plaintextBytes = f.plaintextBytes;
-        c.plaintextSha256 = f.plaintextSha256;
-        c.ciphertextBytes = f.ciphertextBytes;
-        c.ciphertextSha256 = f.ciphertextSha256;
-        c.entries = f.entries;
-        c.entryCount = f.entryCount;
-        c.parts = f.parts;
-        return c;
-    }
-
     @Test
     void aManifestWrittenAsItIsHashedIsTheSameAsASealedOneInPartsToo() throws Exception {
         BackupManifest sealed = ManifestFormat.seal(partedFields(), KEY);

@@ -89,19 +89,8 @@ class ManifestLimitTest {
         FileSystemStore.open(root).close();
         int perBackup = 100_000;
         for (int b = 0; b < 3; b++) {
-            BackupManifest.Fields f = new BackupManifest.Fields();
-            f.id = "2026030" + (b + 1) + "T050607Z-0a1b2c3d";
-            f.startedAt = Instant.parse("2026-03-0" + (b + 1) + "T05:06:07Z");
-            f.finishedAt = f.startedAt;
-            f.sourceKind = SourceKind.DIRECTORY;
-            f.sourceName = "tree";
-            f.compression = Compression.zstd();
-            f.encryptionMode = BackupManifest.MODE_PASSPHRASE;
-            f.s2kBytes = PassphraseEncryption.MIN_S2K_BYTES;
-            f.plaintextBytes = 10;
-            f.plaintextSha256 = "a".repeat(64);
-            f.ciphertextBytes = 20;
-            f.ciphertextSha256 = "b".repeat(64);
+            BackupManifest.Fields f = directoryFields("2026030" + (b + 1) + "T050607Z-0a1b2c3d",
+                Instant.parse("2026-03-0" + (b + 1) + "T05:06:07Z"));
             List<ManifestEntry> entries = new java.util.ArrayList<>(perBackup);
             for (int i = 0; i < perBackup; i++) {
                 entries.add(ManifestEntry.file(String.format("dir%04d/file-%05d.txt", i / 1000, i), 3, 0644,
@@ -124,27 +113,18 @@ class ManifestLimitTest {
         String output = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(child.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
 
-        assertThat(child.exitValue()).as(() -> "the child's stderr:\n" + readQuietly(errors)).isZero();
+        assertThat(child.exitValue()).as(() -> "the child's stderr:\n" + PartedBackupKillTest.read(errors)).isZero();
         assertThat(output.trim()).isEqualTo("OK 3 " + 3 * perBackup);
     }
 
-    private static String readQuietly(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            return e.toString();
-        }
-    }
-
-    @Test
-    void aManifestWrittenStreamingIsTheSameAsBeforeAndReadsBack() {
+    /** The fields of a directory backup of {@code id} started and finished at {@code at}, without entries. */
+    private static BackupManifest.Fields directoryFields(String id, Instant at) {
         BackupManifest.Fields f = new BackupManifest.Fields();
-        f.id = "20260304T050607Z-0a1b2c3d";
-        f.startedAt = FIXED.instant();
-        f.finishedAt = FIXED.instant();
+        f.id = id;
+        f.startedAt = at;
+        f.finishedAt = at;
         f.sourceKind = SourceKind.DIRECTORY;
         f.sourceName = "tree";
-        f.labels = java.util.Map.of("app", "x");
         f.compression = Compression.zstd();
         f.encryptionMode = BackupManifest.MODE_PASSPHRASE;
         f.s2kBytes = PassphraseEncryption.MIN_S2K_BYTES;
@@ -152,6 +132,13 @@ class ManifestLimitTest {
         f.plaintextSha256 = "a".repeat(64);
         f.ciphertextBytes = 20;
         f.ciphertextSha256 = "b".repeat(64);
+        return f;
+    }
+
+    @Test
+    void aManifestWrittenStreamingIsTheSameAsBeforeAndReadsBack() {
+        BackupManifest.Fields f = directoryFields("20260304T050607Z-0a1b2c3d", FIXED.instant());
+        f.labels = java.util.Map.of("app", "x");
         f.entries = List.of(ManifestEntry.directory("d", 0755, FIXED.instant()),
             ManifestEntry.file("d/f", 3, 0644, FIXED.instant(), "c".repeat(64)),
             ManifestEntry.symlink("l", "d/f", FIXED.instant()));
@@ -164,10 +151,9 @@ class ManifestLimitTest {
         }
         assertThat(written.toByteArray()).isEqualTo(sealed.toBytes());
         java.io.ByteArrayOutputStream streamed = new java.io.ByteArrayOutputStream();
-        BackupManifest.Fields copy = ManifestFormatTest.copy(f);
         BackupManifest summary;
         try {
-            summary = ManifestFormat.sealTo(copy, ManifestFormatTest.KEY, BackupManifest.MAX_BYTES, streamed);
+            summary = ManifestFormat.sealTo(f, ManifestFormatTest.KEY, BackupManifest.MAX_BYTES, streamed);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -177,7 +163,7 @@ class ManifestLimitTest {
         assertThat(summary.hasEntries()).isFalse();
         assertThat(summary.entryCount()).isEqualTo(3);
         java.io.ByteArrayOutputStream refused = new java.io.ByteArrayOutputStream();
-        assertThatThrownBy(() -> ManifestFormat.sealTo(ManifestFormatTest.copy(f), ManifestFormatTest.KEY,
+        assertThatThrownBy(() -> ManifestFormat.sealTo(f, ManifestFormatTest.KEY,
             sealed.toBytes().length - 1, refused)).isInstanceOf(ManifestTooLargeException.class);
         assertThat(refused.size()).as("nothing written when too large").isZero();
         assertThat(BackupManifest.parse(written.toByteArray()).entries()).isEqualTo(f.entries);

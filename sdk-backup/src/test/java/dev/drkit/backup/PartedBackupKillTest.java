@@ -95,7 +95,8 @@ class PartedBackupKillTest {
         }
     }
 
-    private static String read(Path file) {
+    /** A child's stderr file, or why it cannot be read. */
+    static String read(Path file) {
         try {
             return Files.readString(file);
         } catch (java.io.IOException e) {
