@@ -23,7 +23,9 @@ import java.util.regex.Pattern;
  *       below each, its exact standard output;</li>
  *   <li>{@code <!-- exit: N -->} just above a block: it must exit N instead (run in a subshell, so it changes
  *       nothing for the blocks after it);</li>
- *   <li>{@code <!-- not-run: REASON -->} just above a block: shown, not run, and counted.</li>
+ *   <li>{@code <!-- not-run: REASON -->} just above a block: shown, not run, and counted;</li>
+ *   <li>a {@code java} block is compiled against drkit's modules (see {@link DocsJavaTest}); what it uses but does
+ *       not declare is declared in {@code <!-- java: DECLARATIONS -->} comments just above it.</li>
  * </ul>
  */
 final class DocCommands {
@@ -31,10 +33,12 @@ final class DocCommands {
     private static final Pattern FENCE = Pattern.compile("^( *)```(\\S*)\\s*$");
     private static final Pattern NOT_RUN = Pattern.compile("^<!--\\s*not-run:\\s*(.*?)\\s*-->$");
     private static final Pattern EXIT = Pattern.compile("^<!--\\s*exit:\\s*(\\d+)\\s*-->$");
+    private static final Pattern JAVA_CONTEXT = Pattern.compile("^<!--\\s*java:\\s*(.*?)\\s*-->$");
     private static final Pattern COMMENT = Pattern.compile("^<!--.*-->$");
 
     /** One fenced block: where it is, its language, its text, and what the comments above it say. */
-    record Block(String page, int line, String language, String text, String notRunReason, OptionalInt exit) {
+    record Block(String page, int line, String language, String text, String notRunReason, OptionalInt exit,
+                 List<String> javaContext) {
 
         boolean isCommand() {
             return language.equals("sh") || language.equals("console");
@@ -80,6 +84,7 @@ final class DocCommands {
             }
             String notRun = null;
             OptionalInt exit = OptionalInt.empty();
+            List<String> javaContext = new ArrayList<>();
             for (int j = start - 1; j >= 0; j--) {
                 String above = lines.get(j).trim();
                 if (above.isEmpty()) {
@@ -90,13 +95,17 @@ final class DocCommands {
                 }
                 Matcher n = NOT_RUN.matcher(above);
                 Matcher e = EXIT.matcher(above);
+                Matcher c = JAVA_CONTEXT.matcher(above);
                 if (n.matches()) {
                     notRun = n.group(1);
                 } else if (e.matches()) {
                     exit = OptionalInt.of(Integer.parseInt(e.group(1)));
+                } else if (c.matches()) {
+                    javaContext.add(0, c.group(1));    // read upwards: keep the page's order
                 }
             }
-            blocks.add(new Block(page, start + 1, open.group(2), text.toString(), notRun, exit));
+            blocks.add(new Block(page, start + 1, open.group(2), text.toString(), notRun, exit,
+                List.copyOf(javaContext)));
         }
         return blocks;
     }
