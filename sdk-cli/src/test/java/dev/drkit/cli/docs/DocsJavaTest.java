@@ -10,11 +10,13 @@ import javax.tools.JavaCompiler;
 import javax.tools.JavaFileObject;
 import javax.tools.SimpleJavaFileObject;
 import javax.tools.ToolProvider;
+import java.io.File;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -47,15 +49,22 @@ class DocsJavaTest {
         "io.micrometer.core.instrument.MeterRegistry", "com.zaxxer.hikari.HikariConfig",
         "com.zaxxer.hikari.HikariDataSource", "org.slf4j.Logger");
 
-    /** One block as a compilation unit; {@code bodyLine} is the unit's line holding the block's first line. */
-    record Snippet(Block block, String className, String source, int bodyLine) {
+    /**
+     * One block as a compilation unit: the unit's lines {@code [contextLine, bodyLine)} hold the members declared
+     * in the block's comments (with the method header after them), and {@code bodyLine} the block's first line.
+     */
+    record Snippet(Block block, String className, String source, int contextLine, int bodyLine) {
 
-        /** Where a line of the unit comes from: the page's line for the block's own lines, else its fence. */
+        /** Where a line of the unit comes from: the page's line for the block's own lines, else what wraps it. */
         String where(long unitLine) {
             if (unitLine >= bodyLine && unitLine < bodyLine + block.text().lines().count()) {
                 return block.page() + ":" + (block.line() + 1 + (unitLine - bodyLine));
             }
-            return block.page() + ":" + block.line() + " (its java: comments)";
+            if (unitLine >= contextLine && unitLine < bodyLine) {
+                return block.page() + ":" + block.line() + " (its java: comments)";
+            }
+            String line = source.lines().skip(Math.max(0, unitLine - 1)).findFirst().orElse("").strip();
+            return block.page() + ":" + block.line() + " (the code around the block, at \"" + line + "\")";
         }
     }
 
@@ -74,17 +83,26 @@ class DocsJavaTest {
             source.append("import ").append(imported).append(";\n");
         }
         source.append("abstract class ").append(className).append(" {\n");
+        int contextLine = (int) source.toString().lines().count() + 1;
         for (String member : members) {
             source.append("    ").append(member).append('\n');
         }
-        boolean member = block.text().stripLeading().startsWith("@");   // an annotated method, such as a @Test
+        boolean member = firstCode(block.text()).startsWith("@");   // an annotated method, such as a @Test
         if (!member) {
             source.append("    void block() throws Exception {\n");
         }
         int bodyLine = (int) source.toString().lines().count() + 1;
         source.append(block.text().replace("{ ... }", "{ }"));
         source.append(member ? "}\n" : "    }\n}\n");
-        return new Snippet(block, className, source.toString(), bodyLine);
+        return new Snippet(block, className, source.toString(), contextLine, bodyLine);
+    }
+
+    /** The block's first line that is neither blank nor a comment. */
+    static String firstCode(String text) {
+        return text.lines().map(String::strip)
+            .filter(line -> !line.isEmpty() && !line.startsWith("//") && !line.startsWith("/*")
+                && !line.startsWith("*"))
+            .findFirst().orElse("");
     }
 
     /** Compiles the snippets into {@code out}; each error as "page:line: message". */
@@ -100,11 +118,15 @@ class DocsJavaTest {
                 }
             });
         }
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        // What a reader's build has: drkit's modules and their dependencies, not the test helpers on this test's path.
+        String classpath = Stream.of(System.getProperty("surefire.test.class.path",
+                System.getProperty("java.class.path")).split(File.pathSeparator))
+            .filter(entry -> !entry.endsWith("-tests.jar") && !entry.replace('\\', '/').contains("/test-classes"))
+            .collect(Collectors.joining(File.pathSeparator));
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
         // The examples' READMEs show their classes: javac compiles those it needs from the examples' sources.
         Path examples = DocsCommandsTest.docs().getParent().resolve("examples/src/main/java");
-        List<String> options = List.of("-proc:none", "-Xlint:none", "-classpath", classpath,
+        List<String> options = List.of("--release", "17", "-proc:none", "-Xlint:none", "-classpath", classpath,
             "-sourcepath", examples.toString(), "-d", out.toString());
         javac.getTask(null, null, diagnostics, options, null, units).call();
         List<String> errors = new ArrayList<>();
@@ -113,7 +135,7 @@ class DocsJavaTest {
                 continue;
             }
             String message = d.getMessage(Locale.ROOT).lines().map(String::strip)
-                .collect(java.util.stream.Collectors.joining(" "));
+                .collect(Collectors.joining(" "));
             String where = d.getSource() == null ? "javac" : snippets.stream()
                 .filter(s -> d.getSource().toUri().getPath().equals("/" + s.className() + ".java"))
                 .findFirst().map(s -> s.where(d.getLineNumber())).orElse(d.getSource().getName());
@@ -149,6 +171,31 @@ class DocsJavaTest {
 
         assertThat(compile(List.of(snippet(block, 0)), out)).singleElement().asString()
             .startsWith("docs/example.md:5: ").contains("noSuchSetting");
+    }
+
+    @Test
+    void anUnclosedBlockIsBlamedOnTheCodeAroundItNotOnItsComments(@TempDir Path out) {
+        Block block = DocCommands.blocks("docs/d.md", "<!-- java: Logger log; -->\n```java\nif (true) {\n```\n").get(0);
+
+        assertThat(compile(List.of(snippet(block, 0)), out)).singleElement().asString()
+            .startsWith("docs/d.md:2 (the code around the block, at ");
+    }
+
+    @Test
+    void anAnnotatedMethodAfterACommentIsAMember(@TempDir Path out) {
+        Block block = DocCommands.blocks("docs/e.md",
+            "```java\n// in your test class:\n@Deprecated\nvoid check() {\n}\n```\n").get(0);
+
+        assertThat(compile(List.of(snippet(block, 0)), out)).isEmpty();
+    }
+
+    @Test
+    void testHelpersOnThisTestsClassPathAreNotVisibleToTheDocs(@TempDir Path out) {
+        // ExternalTools is public, in sdk-backup's test jar: on this test's class path, never on a reader's.
+        Block block = DocCommands.blocks("docs/f.md", "```java\nObject tools = ExternalTools.class;\n```\n").get(0);
+
+        assertThat(compile(List.of(snippet(block, 0)), out)).singleElement().asString()
+            .startsWith("docs/f.md:2: ").contains("ExternalTools");
     }
 
     @Test
