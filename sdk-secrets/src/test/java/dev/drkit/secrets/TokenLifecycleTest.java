@@ -183,6 +183,41 @@ class TokenLifecycleTest {
     }
 
     @Test
+    void aLoginRefusedAfterARevocationIsReportedAsSuchOnceAndTheLastValueIsServed() {
+        f.vault.putKv("secret", "app/api", java.util.Map.of("key", "api-key-1"));
+        f.vault.putKv("secret", "app/other", java.util.Map.of("key", "other-key-1"));
+        SimulatedVault.AppRole role = f.vault.appRole("once", SimulatedVault.AppRoleSettings.of(
+            List.of("app"), Duration.ofSeconds(3600), Duration.ofSeconds(36000)).secretIds(Duration.ZERO, 1));
+        VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+        assertThat(client.kv2("secret").read("app/api").isStale()).isFalse();
+
+        f.vault.revokeTokensOf(role);                                 // and the secret ID's one use is spent
+        f.ticker.advance(Duration.ofSeconds(11));                     // past the KV cache's 10 s
+        KvSecret last = client.kv2("secret").read("app/api");         // 403, login again: refused
+
+        assertThat(last.isStale()).isTrue();                          // the last known value, as in an outage
+        assertThat(client.stats().loginFailures()).isEqualTo(1);
+        assertThat(f.vault.requests("auth/approle/login")).isEqualTo(2);
+        // Nothing cached to fall back on: the refusal itself, not a 403 that reads like a missing policy, and
+        // no second login right after the first was refused.
+        assertThatThrownBy(() -> client.kv2("secret").read("app/other"))
+            .isInstanceOfSatisfying(VaultAuthException.class,
+                e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.LOGIN_REFUSED));
+        assertThat(f.vault.requests("auth/approle/login")).isEqualTo(2);
+
+        f.file("secret-id", f.vault.newSecretId(role));               // an operator delivers a new secret ID
+        f.advance(Duration.ofSeconds(11));                            // the background retry (every 10 s) logs in
+        assertThat(client.stats().logins()).isEqualTo(2);
+        assertThat(text(client.kv2("secret").read("app/other"))).isEqualTo("other-key-1");
+    }
+
+    private static String text(KvSecret secret) {
+        try (Secret key = secret.secret("key")) {
+            return key.withChars(String::new);
+        }
+    }
+
+    @Test
     void anExpiredSecretIdIsRefusedAtStart() {
         SimulatedVault.AppRole role = f.vault.appRole("short", SimulatedVault.AppRoleSettings.of(
             List.of("app"), Duration.ofSeconds(30), Duration.ofSeconds(30)).secretIds(Duration.ofSeconds(5), 0));

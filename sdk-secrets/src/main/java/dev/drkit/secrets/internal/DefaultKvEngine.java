@@ -128,10 +128,12 @@ public final class DefaultKvEngine implements KvEngine {
             }
             return stale(e, now);
         } catch (VaultAuthException failure) {
-            // A VaultAuth.token that expired or was revoked: nothing new can be had until it is replaced, which
-            // is an outage to this client; the failure says what to do once the last known value is too old.
-            if (e == null || failure.reason() != VaultException.Reason.NOT_RENEWABLE
-                || now - e.fetchedNanos > maxStaleNanos) {
+            // A VaultAuth.token that expired or was revoked, or a login Vault refused after the token was: nothing
+            // new can be had until the token or the secret ID is replaced, which is an outage to this client; the
+            // failure says what to do once the last known value is too old.
+            boolean outage = failure.reason() == VaultException.Reason.NOT_RENEWABLE
+                || failure.reason() == VaultException.Reason.LOGIN_REFUSED;
+            if (e == null || !outage || now - e.fetchedNanos > maxStaleNanos) {
                 throw failure;
             }
             e.failedNanos = now;

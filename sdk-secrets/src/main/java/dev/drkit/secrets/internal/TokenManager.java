@@ -55,6 +55,9 @@ public final class TokenManager {
     private @Nullable Secret replacedToken;
     private int generations;
     private boolean refusalLogged;
+    /** The last login Vault refused, and when (ticker nanos): request threads do not ask again for a while. */
+    private @Nullable VaultAuthException lastRefusal;
+    private long refusedAtNanos;
     private boolean endWarned;
     private boolean endLogged;
 
@@ -197,6 +200,12 @@ public final class TokenManager {
                 // The token works: the 403 is the policy's answer, and a new login would not change it.
                 return false;
             }
+            VaultAuthException refusal = lastRefusal;
+            if (refusal != null && config.ticker().nanos() - refusedAtNanos < config.maxRetryDelay().toNanos()) {
+                // Refused a moment ago: asking again from every request would only spend the secret ID's uses.
+                throw new VaultAuthException(refusal.getMessage(), refusal.reason(), refusal.path(),
+                    refusal.status().orElse(0), null);
+            }
             try {
                 if (sameStaticToken()) {
                     // Looking the same token up again would be refused too: it has ended, whatever its TTL said.
@@ -207,8 +216,12 @@ public final class TokenManager {
                 log.info("Vault client '{}': Vault refused the token (403); logging in again", name);
                 install(login());
                 return true;
-            } catch (VaultAuthException | SecretUnavailableException e) {
-                stats.loginFailures.increment();
+            } catch (VaultAuthException e) {
+                // The caller's answer is this refusal, not the 403 that led to it (which reads like a policy problem).
+                loginRefused(e);
+                throw e;
+            } catch (SecretUnavailableException e) {
+                loginRefused(e);
                 return false;
             }
         }
@@ -264,7 +277,12 @@ public final class TokenManager {
                 long granted = auth.path("lease_duration").asLong(0);
                 boolean capped = granted < s.ttlSeconds;
                 TokenState renewed = s.renewed(sent + Duration.ofSeconds(granted).toNanos(), capped);
-                state = renewed;
+                synchronized (loginLock) {
+                    if (state != s) {
+                        return;    // replaced while this renewal was in flight: the new token has its own schedule
+                    }
+                    state = renewed;
+                }
                 stats.tokenRenewals.increment();
                 log.debug("Vault client '{}': token renewed for {}s{}", name, granted,
                     capped ? " (capped at its max TTL: logging in again before it ends)" : "");
@@ -277,15 +295,15 @@ public final class TokenManager {
                         endStaticToken();
                     }
                 }
-                reloginTask();
+                relogin(s.generation);
             } else if (r.status() == 403) {
                 stats.renewalFailures.increment();
                 log.warn("Vault client '{}': token renewal refused (403: revoked or expired); logging in again", name);
-                reloginTask();
+                relogin(s.generation);
             } else {
                 stats.renewalFailures.increment();
                 log.info("Vault client '{}': token not renewable (HTTP {}); logging in again", name, r.status());
-                reloginTask();
+                relogin(s.generation);
             }
         } catch (VaultUnavailableException e) {
             stats.renewalFailures.increment();
@@ -298,12 +316,24 @@ public final class TokenManager {
     }
 
     private void reloginTask() {
+        relogin(0);
+    }
+
+    /**
+     * Logs in again (or, for a {@link VaultAuth#token}, asks its source); with a {@code generation} above 0, only if
+     * the token in place is still of that generation: a request thread may have logged in meanwhile.
+     */
+    private void relogin(int generation) {
         if (closed) {
             return;
         }
         try {
             synchronized (loginLock) {
                 if (closed) {
+                    return;
+                }
+                TokenState current = state;
+                if (generation > 0 && current != null && current.generation != generation) {
                     return;
                 }
                 if (sameStaticToken()) {
@@ -320,16 +350,29 @@ public final class TokenManager {
             log.warn("Vault client '{}': login failed ({}); retrying in {} ms", name, e.reason(), delay / 1_000_000L);
             tasks.schedule(this::reloginTask, delay);
         } catch (VaultAuthException | SecretUnavailableException e) {
-            stats.loginFailures.increment();
-            // A refusal will not change by itself; an operator may replace the secret ID, so keep trying slowly.
-            if (!refusalLogged) {
-                refusalLogged = true;
-                log.error("Vault client '{}': login refused ({}); retrying every {} s", name,
-                    e instanceof VaultException ? ((VaultException) e).reason() : "credentials unavailable: " + e.getMessage(),
-                    config.maxRetryDelay().toSeconds());
-            }
-            tasks.schedule(this::reloginTask, config.maxRetryDelay().toNanos());
+            loginRefused(e);
         }
+    }
+
+    /**
+     * A login was refused (or its credentials could not be read): logged once, and tried again slowly in the
+     * background, since a refusal will not change by itself but an operator may replace the secret ID.
+     */
+    private void loginRefused(RuntimeException e) {
+        stats.loginFailures.increment();
+        if (e instanceof VaultAuthException refusal) {
+            synchronized (loginLock) {
+                lastRefusal = refusal;
+                refusedAtNanos = config.ticker().nanos();
+            }
+        }
+        if (!refusalLogged) {
+            refusalLogged = true;
+            log.error("Vault client '{}': login refused ({}); retrying every {} s", name,
+                e instanceof VaultException ? ((VaultException) e).reason() : "credentials unavailable: " + e.getMessage(),
+                config.maxRetryDelay().toSeconds());
+        }
+        tasks.schedule(this::reloginTask, config.maxRetryDelay().toNanos());
     }
 
     private void scheduleNext(TokenState s) {
@@ -409,6 +452,7 @@ public final class TokenManager {
         TokenState old = state;
         state = fresh;
         refusalLogged = false;
+        lastRefusal = null;
         endWarned = false;
         endLogged = false;
         stats.logins.increment();

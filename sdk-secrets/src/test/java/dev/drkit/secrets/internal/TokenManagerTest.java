@@ -17,6 +17,7 @@ import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -81,14 +82,59 @@ class TokenManagerTest {
         assertThat(vault.liveTokensOf(role)).isZero();
     }
 
+    @Test
+    void aRenewalRefusedWhileARequestLogsInAgainLeavesTheNewTokenAlone() throws Exception {
+        AtomicInteger secretIdsAsked = new AtomicInteger();
+        RecordingScheduler scheduler = new RecordingScheduler();
+        TokenManager tokens = manager(() -> {
+            secretIdsAsked.incrementAndGet();
+            return Secret.ofString(vault.newSecretId(role), "secret-id");
+        }, scheduler);
+        tokens.start();
+        Runnable renewal = scheduler.last;
+        vault.revokeTokensOf(role);
+        vault.slow(Duration.ofMillis(500));
+
+        Thread renewing = new Thread(renewal);                      // renews the first token: Vault will say 403
+        renewing.start();
+        for (int i = 0; i < 1000 && vault.requests("auth/token/renew-self") == 0; i++) {
+            Thread.sleep(5);
+        }
+        assertThat(tokens.reloginAfterDenied(1)).isTrue();          // meanwhile a read got 403 and logged in again
+        renewing.join(10_000);
+
+        assertThat(tokens.generation()).isEqualTo(2);
+        assertThat(secretIdsAsked).hasValue(2);                     // not a second login for the same revocation
+        tokens.close();
+    }
+
     private TokenManager manager(SecretSource secretId) {
+        return manager(secretId, new IdleScheduler());
+    }
+
+    private TokenManager manager(SecretSource secretId, TaskScheduler scheduler) {
         VaultConfig config = VaultConfig.builder(vault.address(), VaultAuth.appRole(roleId, secretId))
             .name("test")
             .ticker(ticker)
             .tripwire(LeakTripwire.create())
             .build();
         Stats stats = new Stats();
-        return new TokenManager(config, new VaultHttp(config, stats), new IdleScheduler(), stats, new Random(1));
+        return new TokenManager(config, new VaultHttp(config, stats), scheduler, stats, new Random(1));
+    }
+
+    /** Runs nothing, and keeps the task scheduled last so that a test can run it as if it were already running. */
+    private static final class RecordingScheduler implements TaskScheduler {
+        volatile Runnable last;
+
+        @Override
+        public Cancellable schedule(Runnable task, long delayNanos) {
+            last = task;
+            return () -> { };
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
     private static void await(CountDownLatch latch) {
