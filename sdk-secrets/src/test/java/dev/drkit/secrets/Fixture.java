@@ -1,6 +1,7 @@
 package dev.drkit.secrets;
 
 import dev.drkit.core.resilience.ResiliencePolicies;
+import dev.drkit.core.secret.Secret;
 import dev.drkit.core.time.ManualTicker;
 import dev.drkit.secrets.vault.SimulatedVault;
 import dev.drkit.secrets.vault.VaultClock;
@@ -75,6 +76,13 @@ final class Fixture implements AutoCloseable {
                 .circuitBreakerEnabled(false)
                 .build())
             .scheduler(scheduler);
+    }
+
+    /** The text of {@code key} in {@code secret}, for assertions. */
+    static String text(KvSecret secret, String key) {
+        try (Secret value = secret.secret(key)) {
+            return value.withChars(String::new);
+        }
     }
 
     VaultClient start(VaultConfig config) {

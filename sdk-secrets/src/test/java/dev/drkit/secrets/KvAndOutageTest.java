@@ -41,15 +41,15 @@ class KvAndOutageTest {
     void readsKvV1AndV2WithVersionsAndMetadata() {
         KvSecret v1 = client.kv1("kv").read("app/db");
         assertThat(v1.version()).isEmpty();
-        assertThat(text(v1, "password")).isEqualTo("kv1-password-1");
+        assertThat(Fixture.text(v1, "password")).isEqualTo("kv1-password-1");
 
         KvSecret latest = client.kv2("secret").read("app/api");
         assertThat(latest.version()).hasValue(2);
         assertThat(latest.createdTime()).isPresent();
         assertThat(latest.keys()).containsExactlyInAnyOrder("key", "port");
-        assertThat(text(latest, "key")).isEqualTo("api-key-version-2");
-        assertThat(text(latest, "port")).isEqualTo("8443");
-        assertThat(text(client.kv2("secret").read("app/api", 1), "key")).isEqualTo("api-key-version-1");
+        assertThat(Fixture.text(latest, "key")).isEqualTo("api-key-version-2");
+        assertThat(Fixture.text(latest, "port")).isEqualTo("8443");
+        assertThat(Fixture.text(client.kv2("secret").read("app/api", 1), "key")).isEqualTo("api-key-version-1");
         assertThat(client.kv("secret").version()).isEqualTo(2);
         assertThat(client.kv("kv").version()).isEqualTo(1);
         assertThat(latest.toString()).contains("app/api", "version=2").doesNotContain("api-key");
@@ -100,7 +100,7 @@ class KvAndOutageTest {
         KvSecret stale = client.kv2("secret").read("app/api");
         assertThat(stale.isStale()).isTrue();
         assertThat(stale.age()).isEqualTo(Duration.ofSeconds(60));
-        assertThat(text(stale, "key")).isEqualTo("api-key-version-2");
+        assertThat(Fixture.text(stale, "key")).isEqualTo("api-key-version-2");
         assertThat(client.staleness()).isEqualTo(Duration.ofSeconds(60));
         assertThat(client.stats().kvStaleReads()).isEqualTo(1);
 
@@ -192,7 +192,7 @@ class KvAndOutageTest {
             assertThat(copy.isClosed()).isFalse();
             assertThat(copy.<String>withChars(String::new)).isEqualTo("api-key-version-2");
         }
-        assertThat(text(fresh, "key")).isEqualTo("api-key-version-3");
+        assertThat(Fixture.text(fresh, "key")).isEqualTo("api-key-version-3");
     }
 
     @Test
@@ -260,11 +260,5 @@ class KvAndOutageTest {
             assertThat(s.toString()).doesNotContain("api-key-version");
         }
         assertThat(passphrase.toString()).isEqualTo("SecretSource[vault secret/app/api#key]");
-    }
-
-    private static String text(KvSecret s, String key) {
-        try (Secret v = s.secret(key)) {
-            return v.withChars(String::new);
-        }
     }
 }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -93,7 +94,7 @@ class TokenLifecycleTest {
     @Test
     void logsInAgainWhenTheTokenIsRevokedMidRun() {
         SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(600));
-        f.vault.putKv("secret", "app/api", java.util.Map.of("key", "value-0123"));
+        f.vault.putKv("secret", "app/api", Map.of("key", "value-0123"));
         VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
 
         assertThat(f.vault.revokeTokensOf(role)).isEqualTo(1);
@@ -132,7 +133,7 @@ class TokenLifecycleTest {
     @Test
     void vaultDownAtStartThenBack() {
         SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(600));
-        f.vault.putKv("kv", "app", java.util.Map.of("password", "p4ssw0rd-kv1"));
+        f.vault.putKv("kv", "app", Map.of("password", "p4ssw0rd-kv1"));
         f.vault.down();
         VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
 
@@ -184,8 +185,8 @@ class TokenLifecycleTest {
 
     @Test
     void aLoginRefusedAfterARevocationIsReportedAsSuchOnceAndTheLastValueIsServed() {
-        f.vault.putKv("secret", "app/api", java.util.Map.of("key", "api-key-1"));
-        f.vault.putKv("secret", "app/other", java.util.Map.of("key", "other-key-1"));
+        f.vault.putKv("secret", "app/api", Map.of("key", "api-key-1"));
+        f.vault.putKv("secret", "app/other", Map.of("key", "other-key-1"));
         SimulatedVault.AppRole role = f.vault.appRole("once", SimulatedVault.AppRoleSettings.of(
             List.of("app"), Duration.ofSeconds(3600), Duration.ofSeconds(36000)).secretIds(Duration.ZERO, 1));
         VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
@@ -208,13 +209,7 @@ class TokenLifecycleTest {
         f.file("secret-id", f.vault.newSecretId(role));               // an operator delivers a new secret ID
         f.advance(Duration.ofSeconds(11));                            // the background retry (every 10 s) logs in
         assertThat(client.stats().logins()).isEqualTo(2);
-        assertThat(text(client.kv2("secret").read("app/other"))).isEqualTo("other-key-1");
-    }
-
-    private static String text(KvSecret secret) {
-        try (Secret key = secret.secret("key")) {
-            return key.withChars(String::new);
-        }
+        assertThat(Fixture.text(client.kv2("secret").read("app/other"), "key")).isEqualTo("other-key-1");
     }
 
     @Test
@@ -295,7 +290,7 @@ class TokenLifecycleTest {
     @Test
     void aStaticTokenThatCannotBeRenewedIsNotLoggedInWithAgainAndEndsClearly() {
         String token = f.vault.createToken(List.of("app"), Duration.ofSeconds(60), Duration.ofSeconds(60), false);
-        f.vault.putKv("secret", "app/api", java.util.Map.of("key", "value-0123"));
+        f.vault.putKv("secret", "app/api", Map.of("key", "value-0123"));
         VaultClient client = f.start(f.config(VaultAuth.token(() -> Secret.ofString(token, "token"))).build());
 
         f.advance(Duration.ofSeconds(59));
@@ -318,7 +313,7 @@ class TokenLifecycleTest {
     void aStaticTokenRevokedMidRunFailsOnceClearlyServesTheLastKnownValuesAndRecoversWhenReplaced() {
         String token = f.vault.createToken(List.of("app"), Duration.ofSeconds(60), Duration.ofSeconds(600), true);
         Path file = f.file("token", token);
-        f.vault.putKv("secret", "app/api", java.util.Map.of("key", "value-0123-revoked"));
+        f.vault.putKv("secret", "app/api", Map.of("key", "value-0123-revoked"));
         List<String> texts = new java.util.ArrayList<>();
         try (LogLines logs = LogLines.capture()) {
             VaultClient client = f.start(f.config(VaultAuth.token(Secrets.fileSource(file))).build());
@@ -423,7 +418,7 @@ class TokenLifecycleTest {
         SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(600));
         List<Secret> given = new CopyOnWriteArrayList<>();
         SecretSource roleId = () -> {
-            throw new SecretUnavailableException("no role ID", "test", java.util.Map.of(), null);
+            throw new SecretUnavailableException("no role ID", "test", Map.of(), null);
         };
         SecretSource secretId = () -> {
             Secret s = Secret.ofString(f.vault.newSecretId(role), "secret-id");

@@ -85,7 +85,7 @@ class TokenManagerTest {
     @Test
     void aRenewalRefusedWhileARequestLogsInAgainLeavesTheNewTokenAlone() throws Exception {
         AtomicInteger secretIdsAsked = new AtomicInteger();
-        RecordingScheduler scheduler = new RecordingScheduler();
+        IdleScheduler scheduler = new IdleScheduler();
         TokenManager tokens = manager(() -> {
             secretIdsAsked.incrementAndGet();
             return Secret.ofString(vault.newSecretId(role), "secret-id");
@@ -122,21 +122,6 @@ class TokenManagerTest {
         return new TokenManager(config, new VaultHttp(config, stats), scheduler, stats, new Random(1));
     }
 
-    /** Runs nothing, and keeps the task scheduled last so that a test can run it as if it were already running. */
-    private static final class RecordingScheduler implements TaskScheduler {
-        volatile Runnable last;
-
-        @Override
-        public Cancellable schedule(Runnable task, long delayNanos) {
-            last = task;
-            return () -> { };
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     private static void await(CountDownLatch latch) {
         try {
             latch.await(10, TimeUnit.SECONDS);
@@ -145,10 +130,16 @@ class TokenManagerTest {
         }
     }
 
-    /** Never runs anything: these tests drive the manager by hand. */
+    /**
+     * Never runs anything: these tests drive the manager by hand. Keeps the task scheduled last, so that a test can
+     * run it as if it were already running.
+     */
     private static final class IdleScheduler implements TaskScheduler {
+        volatile Runnable last;
+
         @Override
         public Cancellable schedule(Runnable task, long delayNanos) {
+            last = task;
             return () -> { };
         }
 
