@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -39,8 +40,8 @@ import java.util.stream.Stream;
  *
  * <p>With a training class ({@link #commandLine(Path, Class, Class)}), the JVM's start is shortened further by an
  * application class-data sharing archive: the training class's {@code main} runs once, when the script is made,
- * under {@code -XX:ArchiveClassesAtExit}, and the script maps the archive it leaves
- * ({@code -XX:SharedArchiveFile}). Directories on the class path are copied as jars for this, since the archive
+ * listing the classes it loads, a static archive of them (and of the JDK's default list) is dumped, and the script
+ * maps it ({@code -XX:SharedArchiveFile}). Directories on the class path are copied as jars for this, since the archive
  * takes only jars. If the archive cannot be made, the script runs without it; a JVM that finds it unusable
  * (another JDK) ignores it without a word.
  *
@@ -138,18 +139,31 @@ public final class ServerSideJava {
     /** Keeps a JVM from saying, on standard output, that it cannot use the archive. */
     private static final String QUIET_CDS = "-Xlog:cds=off,cds+dynamic=off";
 
-    /** Runs {@code training} under -XX:ArchiveClassesAtExit; true when it left a readable archive. */
+    /**
+     * Makes a static archive of what {@code training} loads: the training runs once listing its classes
+     * ({@code -XX:DumpLoadedClassList}), and {@code -Xshare:dump} archives them with the JDK's own default list
+     * (which a static archive replaces). Static rather than dynamic ({@code -XX:ArchiveClassesAtExit}) because JDK 17
+     * leaves class files older than Java 6 (picocli's, say) out of dynamic archives. True when it left a readable
+     * archive.
+     */
     private static boolean train(String java, String classPath, Class<?> training, Path archive) {
         Path partial = archive.resolveSibling(archive.getFileName() + ".tmp");
+        Path classList = archive.resolveSibling(archive.getFileName() + ".classes");
         try {
             Files.deleteIfExists(archive);
             Files.deleteIfExists(partial);
-            Process process = new ProcessBuilder(java, "-XX:+UseSerialGC", "-Xmx256m",
-                "-XX:ArchiveClassesAtExit=" + partial, QUIET_CDS, "-cp", classPath, training.getName())
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!process.waitFor(2, TimeUnit.MINUTES)) {
-                process.destroyForcibly().waitFor();
+            // a training that exits non-zero has still loaded classes worth archiving
+            if (!run(java, "-XX:+UseSerialGC", "-Xmx256m", "-XX:DumpLoadedClassList=" + classList, "-cp", classPath,
+                training.getName()) || !Files.isRegularFile(classList) || Files.size(classList) == 0) {
+                return false;
             }
+            // the script runs this JVM's java, whose home this is
+            Path jdkList = Path.of(System.getProperty("java.home"), "lib", "classlist");
+            if (Files.isRegularFile(jdkList)) {
+                Files.write(classList, Files.readAllBytes(jdkList), StandardOpenOption.APPEND);
+            }
+            run(java, "-Xshare:dump", "-XX:SharedClassListFile=" + classList, "-XX:SharedArchiveFile=" + partial,
+                "-cp", classPath);
             if (!Files.isRegularFile(partial) || Files.size(partial) == 0) {
                 Files.deleteIfExists(partial);
                 return false;
@@ -162,7 +176,24 @@ public final class ServerSideJava {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
+        } finally {
+            try {
+                Files.deleteIfExists(classList);
+            } catch (IOException e) {
+                // a leftover list of class names holds nothing secret; the next training replaces it
+            }
         }
+    }
+
+    /** Runs a JVM with its output discarded, for at most two minutes; false when it had to be killed. */
+    private static boolean run(String... command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command)
+            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!process.waitFor(2, TimeUnit.MINUTES)) {
+            process.destroyForcibly().waitFor();
+            return false;
+        }
+        return true;
     }
 
     /** The files under {@code directory} as a jar at {@code target}, readable by everyone. */
