@@ -1193,29 +1193,46 @@ public final class BackupEngine {
      * Moves an existing target aside, then the staged result in, then syncs their directory; puts the old one back
      * if the second move fails. Swaps are serialised within this JVM, and the name aside is reserved by creating
      * it, so that two restores of one target (here or in another process) never move anything onto the other's
-     * saved copy: a rename replaces what it lands on.
+     * saved copy: a rename replaces what it lands on. A file replacing a file is swapped in one step instead: the old
+     * file gets a second name aside (a hard link, which also reserves that name), and the new one is renamed over
+     * it, so the target never goes missing, not even for a crash between two renames; where hard links cannot be
+     * made, the two moves are used.
      */
     private @Nullable Path swap(String id, Path staging, Path target) throws ArchiveReader.TargetWriteException {
         synchronized (SWAPS) {
-            Path previous = null;
+            Path previous;
             try {
                 BasicFileAttributes existing = attributesIfExists(target);
-                if (existing != null) {
-                    previous = reserveAside(target, existing.isDirectory());
+                boolean fileOverFile = existing != null && existing.isRegularFile()
+                    && Files.isRegularFile(staging, LinkOption.NOFOLLOW_LINKS);
+                Path linked = fileOverFile ? linkAside(target) : null;
+                if (linked != null) {
+                    previous = linked;
                     try {
-                        Files.move(target, previous, StandardCopyOption.ATOMIC_MOVE);
+                        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);   // replaces it in one step
                     } catch (IOException e) {
-                        Files.deleteIfExists(previous);     // still the empty placeholder: nothing was moved
+                        Files.deleteIfExists(linked);       // a second name of the target, which is untouched
                         throw e;
                     }
-                }
-                try {
-                    Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-                } catch (IOException e) {
-                    if (previous != null) {
-                        putBack(id, previous, target, e);
+                } else {
+                    previous = null;
+                    if (existing != null) {
+                        previous = reserveAside(target, existing.isDirectory());
+                        try {
+                            Files.move(target, previous, StandardCopyOption.ATOMIC_MOVE);
+                        } catch (IOException e) {
+                            Files.deleteIfExists(previous); // still the empty placeholder: nothing was moved
+                            throw e;
+                        }
                     }
-                    throw e;
+                    try {
+                        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+                    } catch (IOException e) {
+                        if (previous != null) {
+                            putBack(id, previous, target, e);
+                        }
+                        throw e;
+                    }
                 }
             } catch (IOException e) {
                 throw new ArchiveReader.TargetWriteException(e);
@@ -1245,8 +1262,33 @@ public final class BackupEngine {
      * replaces an empty directory only with a directory, a file only with a non-directory); creation fails when the
      * name is taken, which makes the reservation atomic.
      */
+    /**
+     * A second name for the file {@code target}, beside it and free until now (a hard link: no copy), or null where
+     * the file system makes no hard links.
+     */
+    private @Nullable Path linkAside(Path target) {
+        String base = asideBase(target);
+        for (int i = 0; ; i++) {
+            Path candidate = target.resolveSibling(i == 0 ? base : base + "-" + i);
+            try {
+                Files.createLink(candidate, target);
+                return candidate;
+            } catch (FileAlreadyExistsException e) {
+                // taken: try the next suffix
+            } catch (IOException | UnsupportedOperationException e) {
+                log.debug("BackupEngine '{}': no hard link beside {} ({}); moving it aside instead", name, target,
+                    describe(e));
+                return null;
+            }
+        }
+    }
+
+    private String asideBase(Path target) {
+        return target.getFileName() + ".pre-restore-" + BackupIds.stamp(clock.instant());
+    }
+
     private Path reserveAside(Path target, boolean directory) throws IOException {
-        String base = target.getFileName() + ".pre-restore-" + BackupIds.stamp(clock.instant());
+        String base = asideBase(target);
         for (int i = 0; ; i++) {
             Path candidate = target.resolveSibling(i == 0 ? base : base + "-" + i);
             try {

@@ -6,6 +6,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -78,6 +82,41 @@ class RestoreSwapTest {
             assertThat(contents).as("round %d: the two copies set aside", round)
                 .containsExactlyInAnyOrder("ORIGINAL", "restored");
         }
+    }
+
+    @Test
+    void aFileTargetIsReplacedInOneStepAndNeverGoesMissing(@TempDir Path dir) throws Exception {
+        InMemoryBackupStore store = new InMemoryBackupStore();
+        String id = backupOf(store, dir, "restored");
+        Path parent = Files.createDirectory(dir.resolve("parent"));
+        Path target = Files.writeString(parent.resolve("target"), "ORIGINAL");
+        Object originalFile = Files.getAttribute(target, "unix:ino");
+
+        List<String> events = new ArrayList<>();
+        RestoreResult result;
+        try (WatchService watch = parent.getFileSystem().newWatchService()) {
+            // inotify, in order: a rename away from the name is a delete of it, a rename onto it a create
+            parent.register(watch, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_DELETE);
+            result = engine(store).clock(Clock.fixed(T, ZoneOffset.UTC)).build().restore(id, KEY, target);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!events.contains("ENTRY_CREATE target") && System.nanoTime() < deadline) {
+                WatchKey key = watch.poll(100, TimeUnit.MILLISECONDS);
+                if (key != null) {
+                    for (WatchEvent<?> event : key.pollEvents()) {
+                        events.add(event.kind().name() + " " + event.context());
+                    }
+                    key.reset();
+                }
+            }
+        }
+
+        assertThat(events).as("events in the target's directory").contains("ENTRY_CREATE target")
+            .doesNotContain("ENTRY_DELETE target");
+        assertThat(target).hasContent("restored");
+        Path kept = result.previous().orElseThrow();
+        assertThat(kept).isEqualTo(parent.resolve("target.pre-restore-" + BackupIds.stamp(T))).hasContent("ORIGINAL");
+        assertThat(Files.getAttribute(kept, "unix:ino")).isEqualTo(originalFile);
+        assertThat(Files.getAttribute(kept, "unix:nlink")).isEqualTo(1);
     }
 
     private static String backupOf(InMemoryBackupStore store, Path dir, String content) throws Exception {
