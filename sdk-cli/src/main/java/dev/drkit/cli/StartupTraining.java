@@ -20,9 +20,10 @@ import java.util.stream.Stream;
  * started once per WAL file or per check ({@code --version}, {@code keygen}, {@code wal-push} and
  * {@code wal-fetch} with a key pair and with a passphrase, {@code pitr verify}) once each, in this one JVM,
  * over a scratch directory that it deletes afterwards; their output is discarded. Run under
- * {@code -XX:ArchiveClassesAtExit=FILE}, the JVM then writes the classes these commands loaded to FILE, and
- * {@code -XX:SharedArchiveFile=FILE} maps them at the next start instead of reading and verifying them from the
- * jar again. The {@code drkit} launcher script does this once per build and JDK.
+ * {@code -XX:DumpLoadedClassList=LIST}, the JVM lists the classes these commands loaded; {@code java -Xshare:dump
+ * -XX:SharedClassListFile=LIST -XX:SharedArchiveFile=FILE} archives them, and {@code -XX:SharedArchiveFile=FILE}
+ * maps them at the next start instead of reading and verifying them from the jar again. The {@code drkit} launcher
+ * script does this once per build and JDK.
  *
  * <p>Exit code 0 when every command gave the exit code expected of it, 1 otherwise (the archive is still
  * usable, only less complete).

@@ -15,15 +15,19 @@ import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The {@code drkit} launcher script at the repository root, run by a real shell on a checkout of its own: a copy
@@ -72,6 +76,38 @@ class LauncherTest {
             .contains("picocli.CommandLine source: shared objects file")
             .contains("java.lang.Object source: shared objects file");
         assertThat(Files.getLastModifiedTime(archive)).isEqualTo(made);
+    }
+
+    @Test
+    void theArchiveHoldsTheJdksOwnClassListToo() throws Exception {
+        // a static archive replaces the JDK's default one: without that list, commands the training does not run
+        // would read JDK classes from the runtime image that the default archive held
+        Path classList = Path.of(System.getProperty("java.home"), "lib", "classlist");
+        assumeTrue(Files.isRegularFile(classList), "this JDK has no lib/classlist to add");
+        Result version = drkit(Map.of(), "--version");
+        assertThat(version.exit).as(version.err).isZero();
+        Path archive = onlyArchive();
+        Path log = checkout.resolve("probe-class-load.log");
+        Path testClasses = Path.of(ClassListProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+
+        Process probe = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off,cds+dynamic=off", "-Xlog:class+load=info:file=" + log,
+            "-cp", jar + File.pathSeparator + testClasses, ClassListProbe.class.getName(), classList.toString())
+            .redirectErrorStream(true).start();
+        String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(probe.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        assertThat(probe.exitValue()).as(output).isZero();
+
+        Set<String> listed = Files.readAllLines(classList).stream()
+            .filter(line -> !line.isBlank() && !line.startsWith("#") && !line.startsWith("@"))
+            .map(line -> line.split(" ", 2)[0].replace('/', '.'))
+            .collect(Collectors.toSet());
+        Pattern fromImage = Pattern.compile("\\] (\\S+) source: jrt:/");
+        List<String> notArchived = Files.readAllLines(log).stream()
+            .map(fromImage::matcher).filter(Matcher::find).map(m -> m.group(1)).filter(listed::contains)
+            .collect(Collectors.toList());
+        assertThat(notArchived).as("classes of the JDK's list read from the runtime image").isEmpty();
+        assertThat(Files.readString(log)).contains("java.lang.Object source: shared objects file");
     }
 
     @Test

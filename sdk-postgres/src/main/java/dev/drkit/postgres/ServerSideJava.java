@@ -153,8 +153,8 @@ public final class ServerSideJava {
             Files.deleteIfExists(archive);
             Files.deleteIfExists(partial);
             // a training that exits non-zero has still loaded classes worth archiving
-            if (!run(java, "-XX:+UseSerialGC", "-Xmx256m", "-XX:DumpLoadedClassList=" + classList, "-cp", classPath,
-                training.getName()) || !Files.isRegularFile(classList) || Files.size(classList) == 0) {
+            if (run(java, "-XX:+UseSerialGC", "-Xmx256m", "-XX:DumpLoadedClassList=" + classList, "-cp", classPath,
+                training.getName()) < 0 || !Files.isRegularFile(classList) || Files.size(classList) == 0) {
                 return false;
             }
             // the script runs this JVM's java, whose home this is
@@ -162,9 +162,10 @@ public final class ServerSideJava {
             if (Files.isRegularFile(jdkList)) {
                 Files.write(classList, Files.readAllBytes(jdkList), StandardOpenOption.APPEND);
             }
-            run(java, "-Xshare:dump", "-XX:SharedClassListFile=" + classList, "-XX:SharedArchiveFile=" + partial,
-                "-cp", classPath);
-            if (!Files.isRegularFile(partial) || Files.size(partial) == 0) {
+            // a JVM that finds a static archive unusable runs with none, not even the JDK's: keep only a whole one
+            int dumped = run(java, "-Xshare:dump", "-XX:SharedClassListFile=" + classList,
+                "-XX:SharedArchiveFile=" + partial, "-cp", classPath);
+            if (dumped != 0 || !Files.isRegularFile(partial) || Files.size(partial) == 0) {
                 Files.deleteIfExists(partial);
                 return false;
             }
@@ -185,15 +186,15 @@ public final class ServerSideJava {
         }
     }
 
-    /** Runs a JVM with its output discarded, for at most two minutes; false when it had to be killed. */
-    private static boolean run(String... command) throws IOException, InterruptedException {
+    /** Runs a JVM with its output discarded, for at most two minutes; its exit code, or -1 if it had to be killed. */
+    private static int run(String... command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command)
             .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         if (!process.waitFor(2, TimeUnit.MINUTES)) {
             process.destroyForcibly().waitFor();
-            return false;
+            return -1;
         }
-        return true;
+        return process.exitValue();
     }
 
     /** The files under {@code directory} as a jar at {@code target}, readable by everyone. */

@@ -181,6 +181,11 @@ public final class WalWalker {
      * @param systemIdentifier the database system identifier every segment must carry
      */
     public WalWalker(Sink sink, int segmentSize, int blockSize, long systemIdentifier) {
+        this(sink, segmentSize, blockSize, systemIdentifier, READ_BUFFER);
+    }
+
+    /** As the public constructor, reading {@code readBuffer} bytes at a time (whole pages; tests use a few). */
+    WalWalker(Sink sink, int segmentSize, int blockSize, long systemIdentifier, int readBuffer) {
         this.sink = sink;
         if (!isValidSegmentSize(segmentSize)) {
             throw new IllegalArgumentException("segment size must be a power of two from 1 MiB to 1 GiB, but was "
@@ -193,7 +198,10 @@ public final class WalWalker {
         this.segmentSize = segmentSize;
         this.blockSize = blockSize;
         this.systemIdentifier = systemIdentifier;
-        this.buffer = ByteBuffer.allocateDirect(Math.max(blockSize, READ_BUFFER));
+        if (readBuffer < blockSize || readBuffer % blockSize != 0) {
+            throw new IllegalArgumentException("the read buffer must hold whole pages, but was " + readBuffer);
+        }
+        this.buffer = ByteBuffer.allocateDirect(readBuffer);
         this.le = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         this.crcView = buffer.duplicate();
     }

@@ -27,6 +27,8 @@ class WalWalkerProperties {
 
     private static final int SEGMENT = 1 << 20;
     private static final int BLOCK = 8192;
+    /** Three pages: the walker refills its buffer 43 times a segment, the last time with two pages. */
+    private static final int READ_BUFFER = 3 * BLOCK;
     private static final long SYSID = 7_311_000_000_000_000_042L;
     private static final long FIRST_SEGNO = 5;
     private static final int SEGMENTS = 2;
@@ -168,7 +170,7 @@ class WalWalkerProperties {
             public void problem(WalWalker.Problem problem, long lsn, String message) {
                 problems.add(problem + ": " + message);
             }
-        }, SEGMENT, BLOCK, SYSID);
+        }, SEGMENT, BLOCK, SYSID, READ_BUFFER);
         walker.start(FIRST_SEGNO * SEGMENT, -1);
         for (int s = 0; s < SEGMENTS; s++) {
             Path file = Files.createTempFile(DIR, "seg", "");
@@ -224,6 +226,39 @@ class WalWalkerProperties {
         }
     }
 
+    @Test
+    void aSegmentFileCutShortEndsTheWalkWhereItsLastWholePageEnds() throws IOException {
+        Synthetic s = STREAMS.get(0);
+        long base = FIRST_SEGNO * SEGMENT;
+        int cut = SEGMENT / 2 + 100;    // half a segment and part of a page
+        List<String> problems = new ArrayList<>();
+        WalWalker walker = new WalWalker(new WalWalker.Sink() {
+            @Override
+            public void record(WalWalker.Record record) {
+            }
+
+            @Override
+            public void problem(WalWalker.Problem problem, long lsn, String message) {
+                problems.add(problem + " at " + Lsn.format(lsn) + ": " + message);
+            }
+        }, SEGMENT, BLOCK, SYSID, READ_BUFFER);
+        walker.start(base, -1);
+        Path file = Files.createTempFile(DIR, "seg", "");
+        try {
+            Files.write(file, java.util.Arrays.copyOf(s.bytes(), cut));
+
+            assertThat(walker.walkSegment(file, FIRST_SEGNO, (address, tli) -> null))
+                .isEqualTo(WalWalker.Outcome.FAILED);
+        } finally {
+            Files.delete(file);
+        }
+        long lastWholePage = base + (long) (cut / BLOCK) * BLOCK;
+        assertThat(problems).singleElement().asString().isEqualTo("SHORT_SEGMENT at " + Lsn.format(lastWholePage)
+            + ": the segment file ends at offset " + cut + " (" + Lsn.format(base + cut) + "); a segment is "
+            + SEGMENT + " bytes");
+        assertThat(walker.bytesRead()).isEqualTo(lastWholePage - base);
+    }
+
     private static List<String> walkFrom(Path segment, long start, long prev, long systemIdentifier)
         throws IOException {
         List<String> problems = new ArrayList<>();
@@ -236,7 +271,7 @@ class WalWalkerProperties {
             public void problem(WalWalker.Problem problem, long lsn, String message) {
                 problems.add(problem + ": " + message);
             }
-        }, SEGMENT, BLOCK, systemIdentifier);
+        }, SEGMENT, BLOCK, systemIdentifier, READ_BUFFER);
         walker.start(start, prev);
         walker.walkSegment(segment, FIRST_SEGNO, (address, tli) -> null);
         return problems;
