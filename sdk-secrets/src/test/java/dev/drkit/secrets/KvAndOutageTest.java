@@ -118,6 +118,24 @@ class KvAndOutageTest {
     }
 
     @Test
+    void aRefusalFollowedByAnOutageIsAnOutageNotAPolicysAnswer() {
+        client.kv2("secret").read("app/api");
+        f.advance(Duration.ofSeconds(60));
+        // the read is refused (a revoked token, or a policy?), then Vault cannot be asked which
+        f.vault.failNext(1, 403);
+        f.vault.seal();
+
+        KvSecret stale = client.kv2("secret").read("app/api");
+
+        assertThat(stale.isStale()).isTrue();
+        assertThat(Fixture.text(stale, "key")).isEqualTo("api-key-version-2");
+        assertThat(f.vault.requests("auth/token/lookup-self")).isPositive();
+        assertThatThrownBy(() -> client.kv2("secret").read("app/other"))
+            .isInstanceOfSatisfying(VaultUnavailableException.class,
+                e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.SEALED));
+    }
+
+    @Test
     void aSealedVaultIsAnOutageToo() {
         client.kv1("kv").read("app/db");
         f.vault.seal();

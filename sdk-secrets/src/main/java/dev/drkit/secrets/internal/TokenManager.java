@@ -227,12 +227,13 @@ public final class TokenManager {
         }
     }
 
+    /**
+     * Whether Vault still knows the token. Throws {@link VaultUnavailableException} when Vault cannot be asked: the
+     * 403 before it may have been a revoked token, so the read fails as an outage (a cache serves its last known
+     * value), not as a policy's refusal.
+     */
     private boolean tokenStillValid(TokenState s) {
-        try {
-            return http.call("lookup", "GET", "auth/token/lookup-self", s.token, null).status() == 200;
-        } catch (VaultUnavailableException e) {
-            return true;
-        }
+        return http.call("lookup", "GET", "auth/token/lookup-self", s.token, null).status() == 200;
     }
 
     /** Stops background work, if configured revokes the token, and wipes the tokens and secret ID held. */
