@@ -67,14 +67,17 @@ class RestoreStagingSweepTest {
     }
 
     @Test
-    void theSweepKeepsALiveRestoresCopyUnknownNamesAndLinksAndOtherTargetsCopies(@TempDir Path dir) throws Exception {
+    void theSweepKeepsALiveRestoresCopyOtherMachinesUnknownNamesAndLinksAndOtherTargetsCopies(@TempDir Path dir) throws Exception {
         Path source = Files.writeString(dir.resolve("source"), "the data");
         InMemoryBackupStore store = new InMemoryBackupStore();
         BackupEngine engine = Engines.engine(store).build();
         String id = engine.backup(BackupSource.file(source)).id();
         Procfs.Owner self = Procfs.Owner.self().orElseThrow();
-        String gone = new Procfs.Owner(self.pid(), self.startTicks() + 1, self.namespace()).tag();
-        String otherNamespace = new Procfs.Owner(self.pid(), self.startTicks() + 1, "1").tag();
+        String gone = new Procfs.Owner(self.pid(), self.startTicks() + 1, self.namespace(), self.host()).tag();
+        String otherNamespace = new Procfs.Owner(self.pid(), self.startTicks() + 1, "1", self.host()).tag();
+        // a restore on another machine writing to the same shared file system: its pid means nothing here
+        String otherHost = new Procfs.Owner(self.pid(), self.startTicks() + 1, self.namespace(),
+            self.host().equals("00000000") ? "00000001" : "00000000").tag();
 
         Path staleFile = Files.writeString(dir.resolve(".t.drkit-restore-" + gone + "-00112233aabb"), "plaintext");
         Path staleDir = Files.createDirectories(dir.resolve(".t.drkit-restore-" + gone + "-445566778899"));
@@ -85,6 +88,7 @@ class RestoreStagingSweepTest {
         Files.createSymbolicLink(staleDir.resolve("link"), outside);
         Path live = Files.createDirectories(dir.resolve(".t.drkit-restore-" + self.tag() + "-aabbccddeeff"));
         Path foreign = Files.createDirectories(dir.resolve(".t.drkit-restore-" + otherNamespace + "-aabbccddeeff"));
+        Path otherMachine = Files.createDirectories(dir.resolve(".t.drkit-restore-" + otherHost + "-aabbccddeeff"));
         Path unowned = Files.createDirectories(dir.resolve(".t.drkit-restore-0a1b2c3d4e5f"));
         Path link = Files.createSymbolicLink(dir.resolve(".t.drkit-restore-" + gone + "-ffeeddccbbaa"), outside);
         Path otherTarget = Files.createDirectories(dir.resolve(".u.drkit-restore-" + gone + "-445566778899"));
@@ -97,10 +101,11 @@ class RestoreStagingSweepTest {
         assertThat(outside.resolve("keep")).hasContent("keep");
         assertThat(live).isDirectory();
         assertThat(foreign).isDirectory();
+        assertThat(otherMachine).isDirectory();
         assertThat(unowned).isDirectory();
         assertThat(Files.isSymbolicLink(link)).isTrue();
         assertThat(otherTarget).isDirectory();
-        assertThat(staging(dir, "t")).containsExactlyInAnyOrder(live, foreign, unowned, link);
+        assertThat(staging(dir, "t")).containsExactlyInAnyOrder(live, foreign, otherMachine, unowned, link);
     }
 
     private static BackupEngine engine(FileSystemStore store) {

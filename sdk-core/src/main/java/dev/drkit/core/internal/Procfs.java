@@ -29,19 +29,24 @@ public final class Procfs {
 
     /**
      * A process as a name can carry it: its pid, its start time in clock ticks since boot (so that a later process
-     * that reuses the pid is not taken for it) and its pid namespace (the inode number of {@code /proc/self/ns/pid}),
-     * written {@code p<pid>s<start>n<namespace>} ({@link #tag()}). Files named after their writer this way can be
+     * that reuses the pid is not taken for it), its pid namespace (the inode number of {@code /proc/self/ns/pid})
+     * and its host (so that a process of another machine writing to the same shared file system is not judged by
+     * this machine's process table; the host's pid namespace has the same inode number everywhere), written
+     * {@code p<pid>s<start>n<namespace>h<host>} ({@link #tag()}). Files named after their writer this way can be
      * swept when the writer was killed (SIGKILL, a crash) and ran no clean-up.
      *
      * @param pid        the process id
      * @param startTicks when it started ({@link Procfs#startTicks})
      * @param namespace  its pid namespace's inode number
+     * @param host       eight hex digits of CRC-32 of its machine's {@code /etc/machine-id} (stable across reboots),
+     *                   or of its host name where there is none
      */
-    public record Owner(long pid, long startTicks, String namespace) {
+    public record Owner(long pid, long startTicks, String namespace, String host) {
 
         /** A regular expression matching a {@link #tag()}, with no groups of its own. */
-        public static final String TAG_REGEX = "p[0-9]{1,10}s[0-9]{1,20}n[0-9]{1,20}";
-        private static final Pattern TAG = Pattern.compile("p([0-9]{1,10})s([0-9]{1,20})n([0-9]{1,20})");
+        public static final String TAG_REGEX = "p[0-9]{1,10}s[0-9]{1,20}n[0-9]{1,20}h[0-9a-f]{8}";
+        private static final Pattern TAG = Pattern.compile(
+            "p([0-9]{1,10})s([0-9]{1,20})n([0-9]{1,20})h([0-9a-f]{8})");
         private static final Optional<Owner> SELF = self0();
 
         /** This process; empty where {@code /proc} cannot tell (then names carry no owner and nothing is swept). */
@@ -56,23 +61,24 @@ public final class Procfs {
                 return Optional.empty();
             }
             try {
-                return Optional.of(new Owner(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), m.group(3)));
+                return Optional.of(new Owner(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), m.group(3),
+                    m.group(4)));
             } catch (NumberFormatException e) {
                 return Optional.empty();
             }
         }
 
-        /** {@code p<pid>s<start>n<namespace>}. */
+        /** {@code p<pid>s<start>n<namespace>h<host>}. */
         public String tag() {
-            return "p" + pid + "s" + startTicks + "n" + namespace;
+            return "p" + pid + "s" + startTicks + "n" + namespace + "h" + host;
         }
 
         /**
          * Whether this process still runs, as seen from this process: {@link Liveness#UNKNOWN} when it is of
-         * another pid namespace (its pid means nothing here) or this process's own owner is not known.
+         * another host or pid namespace (its pid means nothing here) or this process's own owner is not known.
          */
         public Liveness liveness() {
-            if (SELF.isEmpty() || !SELF.get().namespace.equals(namespace)) {
+            if (SELF.isEmpty() || !SELF.get().namespace.equals(namespace) || !SELF.get().host.equals(host)) {
                 return Liveness.UNKNOWN;
             }
             return Procfs.liveness(pid, startTicks);
@@ -83,13 +89,32 @@ public final class Procfs {
                 long pid = ProcessHandle.current().pid();
                 OptionalLong start = Procfs.startTicks(pid);
                 Optional<String> namespace = pidNamespace();
-                if (start.isEmpty() || namespace.isEmpty()) {
+                Optional<String> host = thisMachine();
+                if (start.isEmpty() || namespace.isEmpty() || host.isEmpty()) {
                     return Optional.empty();
                 }
-                return Optional.of(new Owner(pid, start.getAsLong(), namespace.get()));
+                return Optional.of(new Owner(pid, start.getAsLong(), namespace.get(), host.get()));
             } catch (RuntimeException e) {
                 return Optional.empty();
             }
+        }
+
+        /** This machine: its machine id, else its host name, as eight hex digits of CRC-32. */
+        private static Optional<String> thisMachine() {
+            for (String file : new String[] {"/etc/machine-id", "/var/lib/dbus/machine-id",
+                "/proc/sys/kernel/hostname"}) {
+                try {
+                    String id = Files.readString(Path.of(file), StandardCharsets.US_ASCII).trim();
+                    if (!id.isEmpty()) {
+                        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+                        crc.update(id.getBytes(StandardCharsets.US_ASCII));
+                        return Optional.of(String.format(java.util.Locale.ROOT, "%08x", crc.getValue()));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // not here: the next source
+                }
+            }
+            return Optional.empty();
         }
 
         /** The inode number of this process's pid namespace: {@code pid:[4026531836]} gives {@code 4026531836}. */

@@ -187,10 +187,16 @@ class CredentialFilesTest {
     void theSweepLeavesAloneWhatItCannotProveWasLeftByAProcessOfThisUserThatIsGone() throws Exception {
         long pid = ProcessHandle.current().pid();
         String namespace = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString().replaceAll("\\D", "");
+        String host = Procfs.Owner.self().orElseThrow().host();
+        String otherHost = host.equals("00000000") ? "00000001" : "00000000";
         // This JVM's pid with another start time: the process that had this pid before it, gone.
-        String gone = "p" + pid + "s" + (Procfs.startTicks(pid).orElseThrow() + 1) + "n" + namespace;
+        String before = "p" + pid + "s" + (Procfs.startTicks(pid).orElseThrow() + 1) + "n" + namespace;
+        String gone = before + "h" + host;
         Path removed = leftover("drkit-pg-dump-" + gone + "-1");
-        Path otherNamespace = leftover("drkit-pg-dump-p" + pid + "s1n" + namespace + "1-2");
+        Path otherNamespace = leftover("drkit-pg-dump-p" + pid + "s1n" + namespace + "1h" + host + "-2");
+        // the same on another machine sharing this file system: its pid means nothing here
+        Path otherMachine = leftover("drkit-pg-dump-" + before + "h" + otherHost + "-7");
+        Path olderName = leftover("drkit-pg-dump-" + before + "-8");
         Path unnamed = leftover("drkit-pg-dump-3");
         Path notDrkit = leftover("pg-dump-" + gone + "-4");
         Path target = leftover("link-target");
@@ -207,7 +213,7 @@ class CredentialFilesTest {
 
         try (CredentialFiles files = CredentialFiles.create("sweeper", parent, null)) {
             assertThat(removed).as("the control: a leftover of a process that is gone").doesNotExist();
-            for (Path keep : List.of(otherNamespace, unnamed, notDrkit)) {
+            for (Path keep : List.of(otherNamespace, otherMachine, olderName, unnamed, notDrkit)) {
                 assertThat(keep.resolve("pgpass")).as(keep.toString()).hasContent(LINE);
             }
             assertThat(link).as("a link is not a directory of ours").isSymbolicLink();

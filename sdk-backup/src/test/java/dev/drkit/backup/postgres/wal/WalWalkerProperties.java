@@ -219,7 +219,8 @@ class WalWalkerProperties {
 
             assertThat(walkFrom(file, start, prev, SYSID)).isEmpty();
             assertThat(walkFrom(file, start, prev, SYSID + 1)).singleElement().asString()
-                .startsWith("SYSTEM_IDENTIFIER: the segment at " + Lsn.format(base) + " belongs to database system "
+                .startsWith("SYSTEM_IDENTIFIER at " + Lsn.format(base) + ": the segment at " + Lsn.format(base)
+                    + " belongs to database system "
                     + SYSID);
         } finally {
             Files.delete(file);
@@ -232,16 +233,7 @@ class WalWalkerProperties {
         long base = FIRST_SEGNO * SEGMENT;
         int cut = SEGMENT / 2 + 100;    // half a segment and part of a page
         List<String> problems = new ArrayList<>();
-        WalWalker walker = new WalWalker(new WalWalker.Sink() {
-            @Override
-            public void record(WalWalker.Record record) {
-            }
-
-            @Override
-            public void problem(WalWalker.Problem problem, long lsn, String message) {
-                problems.add(problem + " at " + Lsn.format(lsn) + ": " + message);
-            }
-        }, SEGMENT, BLOCK, SYSID, READ_BUFFER);
+        WalWalker walker = walker(problems, SYSID);
         walker.start(base, -1);
         Path file = Files.createTempFile(DIR, "seg", "");
         try {
@@ -262,19 +254,24 @@ class WalWalkerProperties {
     private static List<String> walkFrom(Path segment, long start, long prev, long systemIdentifier)
         throws IOException {
         List<String> problems = new ArrayList<>();
-        WalWalker walker = new WalWalker(new WalWalker.Sink() {
+        WalWalker walker = walker(problems, systemIdentifier);
+        walker.start(start, prev);
+        walker.walkSegment(segment, FIRST_SEGNO, (address, tli) -> null);
+        return problems;
+    }
+
+    /** A walker that adds each problem to {@code problems} as {@code PROBLEM at LSN: message}. */
+    private static WalWalker walker(List<String> problems, long systemIdentifier) {
+        return new WalWalker(new WalWalker.Sink() {
             @Override
             public void record(WalWalker.Record record) {
             }
 
             @Override
             public void problem(WalWalker.Problem problem, long lsn, String message) {
-                problems.add(problem + ": " + message);
+                problems.add(problem + " at " + Lsn.format(lsn) + ": " + message);
             }
         }, SEGMENT, BLOCK, systemIdentifier, READ_BUFFER);
-        walker.start(start, prev);
-        walker.walkSegment(segment, FIRST_SEGNO, (address, tli) -> null);
-        return problems;
     }
 
     @Test
