@@ -97,15 +97,20 @@ class TokenLifecycleTest {
         f.vault.putKv("secret", "app/api", Map.of("key", "value-0123"));
         VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
 
-        assertThat(f.vault.revokeTokensOf(role)).isEqualTo(1);
-        KvSecret read = client.kv2("secret").read("app/api");   // 403, then a new login, then the read
-        assertThat(read.keys()).containsExactly("key");
-        assertThat(client.stats().logins()).isEqualTo(2);
+        try (LogLines logs = LogLines.capture()) {
+            assertThat(f.vault.revokeTokensOf(role)).isEqualTo(1);
+            KvSecret read = client.kv2("secret").read("app/api");   // 403, then a new login, then the read
+            assertThat(read.keys()).containsExactly("key");
+            assertThat(client.stats().logins()).isEqualTo(2);
 
-        f.vault.revokeTokensOf(role);
-        f.advance(Duration.ofSeconds(41));                        // renewal gets 403 and logs in again
-        assertThat(client.stats().logins()).isEqualTo(3);
-        assertThat(f.vault.liveTokensOf(role)).isEqualTo(1);
+            f.vault.revokeTokensOf(role);
+            f.advance(Duration.ofSeconds(41));                        // renewal gets 403 and logs in again
+            assertThat(client.stats().logins()).isEqualTo(3);
+            assertThat(f.vault.liveTokensOf(role)).isEqualTo(1);
+
+            // one revocation, one warning, whichever thread found it
+            assertThat(logs.lines(Level.WARN)).filteredOn(line -> line.contains("(403")).hasSize(2);
+        }
     }
 
     @Test

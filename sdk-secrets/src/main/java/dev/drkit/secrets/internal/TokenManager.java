@@ -213,7 +213,8 @@ public final class TokenManager {
                     tasks.schedule(this::reloginTask, 0);
                     return false;
                 }
-                log.info("Vault client '{}': Vault refused the token (403); logging in again", name);
+                log.warn("Vault client '{}': Vault refused the token (403: revoked or expired); logging in again",
+                    name);
                 install(login());
                 return true;
             } catch (VaultAuthException e) {
