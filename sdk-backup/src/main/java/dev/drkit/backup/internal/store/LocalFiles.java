@@ -4,6 +4,7 @@ import org.slf4j.Logger;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -13,8 +14,10 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * File operations the filesystem store needs: private files and directories made with their modes from the
@@ -25,6 +28,8 @@ import java.util.EnumSet;
 public final class LocalFiles {
 
     private static final FileAttribute<?>[] NONE = new FileAttribute<?>[0];
+    /** Read, write and search for the owner alone: what a directory needs to be emptied. */
+    private static final Set<PosixFilePermission> OWNER_ALL = PosixFilePermissions.fromString("rwx------");
 
     private LocalFiles() {
     }
@@ -77,8 +82,8 @@ public final class LocalFiles {
 
     /**
      * Removes {@code path} and, if it is a directory, everything in it, without following symbolic links: a link
-     * is removed, never what it points to. A directory the caller cannot write (a restored read-only directory) is
-     * made writable by its owner first, so that it can be emptied. Returns the bytes of the regular files removed.
+     * is removed, never what it points to. A directory its owner cannot read, write or search (a restored 0500, 0600
+     * or 0200 directory) is made 0700 first, so that it can be emptied. Returns the bytes of the regular files removed.
      * A path that does not exist frees nothing.
      */
     public static long deleteTree(Path path) throws IOException {
@@ -99,8 +104,10 @@ public final class LocalFiles {
         Files.walkFileTree(path, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                if (posix && !Files.isWritable(dir)) {
-                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+                // a restored directory may lack read, write or search for its owner (0500, 0600, 0200): each is needed
+                // to list it, stat its entries and remove them
+                if (posix && !(Files.isReadable(dir) && Files.isWritable(dir) && Files.isExecutable(dir))) {
+                    Files.setPosixFilePermissions(dir, OWNER_ALL);
                 }
                 return FileVisitResult.CONTINUE;
             }
@@ -112,6 +119,20 @@ public final class LocalFiles {
                 }
                 Files.deleteIfExists(file);
                 return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException failure) throws IOException {
+                // a directory its owner may not read (0300, 0000) cannot even be opened, so it never reaches
+                // preVisitDirectory: made 0700, it is deleted afresh (once: a second refusal is thrown)
+                if (posix && failure instanceof AccessDeniedException
+                    && Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)
+                    && !Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS).containsAll(OWNER_ALL)) {
+                    Files.setPosixFilePermissions(file, OWNER_ALL);
+                    freed[0] += deleteTree(file);
+                    return FileVisitResult.CONTINUE;
+                }
+                throw failure;
             }
 
             @Override

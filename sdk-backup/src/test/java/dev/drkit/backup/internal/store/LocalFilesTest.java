@@ -1,16 +1,21 @@
 package dev.drkit.backup.internal.store;
 
+import dev.drkit.postgres.ServerSideJava;
+import dev.drkit.postgres.internal.RunAs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 class LocalFilesTest {
 
@@ -33,15 +38,65 @@ class LocalFilesTest {
     }
 
     @Test
-    void emptiesReadOnlyDirectoriesAsARestoredTreeMayHave(@TempDir Path dir) throws Exception {
-        Path tree = Files.createDirectories(dir.resolve("restored/etc/ssl"));
-        Files.writeString(tree.resolve("cert.pem"), "certificate");
-        Files.setPosixFilePermissions(tree, PosixFilePermissions.fromString("r-x------"));
-        Files.setPosixFilePermissions(tree.getParent(), PosixFilePermissions.fromString("r-x------"));
-        assumeFalse(Files.isWritable(tree), "this user (root?) may write any directory: nothing to test");
+    void emptiesDirectoriesItsOwnerCannotReadWriteOrSearchAsARestoredTreeMayHave(@TempDir Path dir) throws Exception {
+        Path box = ownedBox(dir);
+        Path restored = box.resolve("restored");
+        String[] modes = {"r-x------", "rw-------", "-w-------", "---------"};
+        for (String mode : modes) {
+            Path sub = Files.createDirectories(restored.resolve("etc-" + mode.replace('-', '_')).resolve("ssl"));
+            Files.writeString(sub.resolve("cert.pem"), "decrypted");
+            Files.setPosixFilePermissions(sub, PosixFilePermissions.fromString(mode));
+            Files.setPosixFilePermissions(sub.getParent(), PosixFilePermissions.fromString(mode));
+        }
+        giveTree(restored);
 
-        LocalFiles.deleteTreeQuietly(dir.resolve("restored"), LoggerFactory.getLogger(getClass()), "test");
+        String failure = deleteAsItsOwner(dir, restored);
 
-        assertThat(Files.exists(dir.resolve("restored"), LinkOption.NOFOLLOW_LINKS)).isFalse();
+        assertThat(failure).isEmpty();
+        assertThat(Files.exists(restored, LinkOption.NOFOLLOW_LINKS)).isFalse();
+    }
+
+    /**
+     * A directory in {@code dir} that the user who deletes (see {@link #deleteAsItsOwner}) owns: only its owner may
+     * remove what is in it.
+     */
+    private static Path ownedBox(Path dir) throws IOException {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path box = Files.createDirectory(dir.resolve("box"));
+        RunAs.detect(null).chown(box);
+        return box;
+    }
+
+    /** Gives every file and directory of {@code tree} to the user who deletes. */
+    private static void giveTree(Path tree) throws IOException {
+        RunAs runAs = RunAs.detect(null);
+        try (Stream<Path> paths = Files.walk(tree)) {
+            for (Path path : (Iterable<Path>) paths::iterator) {
+                runAs.chown(path);
+            }
+        }
+    }
+
+    /**
+     * Runs {@link LocalFiles#deleteTree} on {@code tree} as a user that is not root (root may read, write and search
+     * any directory, so permissions would test nothing): in this JVM when it is not root, else in a JVM of the
+     * unprivileged user {@link RunAs} picks. Returns what failed, or an empty string.
+     */
+    private static String deleteAsItsOwner(Path dir, Path tree) throws Exception {
+        if (!RunAs.isRoot()) {
+            try {
+                LocalFiles.deleteTree(tree);
+                return "";
+            } catch (IOException e) {
+                return e.toString();
+            }
+        }
+        String script = ServerSideJava.commandLine(dir.resolve("lib"), DeleteTreeMain.class);
+        Process process = new ProcessBuilder(RunAs.detect(null).wrap(List.of("/bin/sh", "-c",
+            script + " " + ServerSideJava.shellQuote(tree.toString()))))
+            .directory(Path.of("/").toFile()).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return process.exitValue() == 0 ? "" : "exit " + process.exitValue() + ": " + output;
     }
 }
