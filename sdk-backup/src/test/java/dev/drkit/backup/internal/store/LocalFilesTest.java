@@ -1,7 +1,7 @@
 package dev.drkit.backup.internal.store;
 
+import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.ServerSideJava;
-import dev.drkit.postgres.internal.RunAs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,7 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.List;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -63,16 +64,20 @@ class LocalFilesTest {
     private static Path ownedBox(Path dir) throws IOException {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path box = Files.createDirectory(dir.resolve("box"));
-        RunAs.detect(null).chown(box);
+        giveTree(box);
         return box;
     }
 
-    /** Gives every file and directory of {@code tree} to the user who deletes. */
+    /** Gives every file and directory of {@code tree} to the user who deletes (when this JVM runs as root). */
     private static void giveTree(Path tree) throws IOException {
-        RunAs runAs = RunAs.detect(null);
+        Optional<String> user = PgCluster.serverUser();
+        if (user.isEmpty()) {
+            return;
+        }
+        UserPrincipal owner = tree.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(user.get());
         try (Stream<Path> paths = Files.walk(tree)) {
             for (Path path : (Iterable<Path>) paths::iterator) {
-                runAs.chown(path);
+                Files.setOwner(path, owner);
             }
         }
     }
@@ -80,10 +85,12 @@ class LocalFilesTest {
     /**
      * Runs {@link LocalFiles#deleteTree} on {@code tree} as a user that is not root (root may read, write and search
      * any directory, so permissions would test nothing): in this JVM when it is not root, else in a JVM of the
-     * unprivileged user {@link RunAs} picks. Returns what failed, or an empty string.
+     * unprivileged user PostgreSQL would run as ({@link PgCluster#serverUser()}), started by {@code runuser}.
+     * Returns what failed, or an empty string.
      */
     private static String deleteAsItsOwner(Path dir, Path tree) throws Exception {
-        if (!RunAs.isRoot()) {
+        Optional<String> user = PgCluster.serverUser();
+        if (user.isEmpty()) {
             try {
                 LocalFiles.deleteTree(tree);
                 return "";
@@ -92,8 +99,8 @@ class LocalFilesTest {
             }
         }
         String script = ServerSideJava.commandLine(dir.resolve("lib"), DeleteTreeMain.class);
-        Process process = new ProcessBuilder(RunAs.detect(null).wrap(List.of("/bin/sh", "-c",
-            script + " " + ServerSideJava.shellQuote(tree.toString()))))
+        Process process = new ProcessBuilder("runuser", "-u", user.get(), "--", "/bin/sh", "-c",
+            script + " " + ServerSideJava.shellQuote(tree.toString()))
             .directory(Path.of("/").toFile()).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
