@@ -67,7 +67,8 @@ class RestoreStagingSweepTest {
     }
 
     @Test
-    void theSweepKeepsALiveRestoresCopyOtherMachinesUnknownNamesAndLinksAndOtherTargetsCopies(@TempDir Path dir) throws Exception {
+    void theSweepKeepsALiveRestoresCopyOtherMachinesUnknownNamesAndLinksAndOtherTargetsCopies(@TempDir Path dir)
+        throws Exception {
         Path source = Files.writeString(dir.resolve("source"), "the data");
         InMemoryBackupStore store = new InMemoryBackupStore();
         BackupEngine engine = Engines.engine(store).build();

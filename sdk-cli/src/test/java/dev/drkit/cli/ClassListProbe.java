@@ -3,6 +3,8 @@ package dev.drkit.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Loads, without initialising them, the classes a JDK class list ({@code lib/classlist}) names: {@link LauncherTest}
@@ -14,16 +16,23 @@ public final class ClassListProbe {
     }
 
     public static void main(String[] args) throws IOException {
-        for (String line : Files.readAllLines(Path.of(args[0]))) {
-            if (line.isBlank() || line.startsWith("#") || line.startsWith("@")) {
-                continue;
-            }
-            String name = line.split(" ", 2)[0].replace('/', '.');
+        for (String name : classNames(Path.of(args[0]))) {
             try {
                 Class.forName(name, false, ClassLoader.getSystemClassLoader());
             } catch (ClassNotFoundException | LinkageError e) {
                 // not in this JDK: nothing to look at
             }
         }
+    }
+
+    /** The binary names of the classes a class list names (comments and {@code @} directives left out). */
+    static List<String> classNames(Path classList) throws IOException {
+        List<String> names = new ArrayList<>();
+        for (String line : Files.readAllLines(classList)) {
+            if (!line.isBlank() && !line.startsWith("#") && !line.startsWith("@")) {
+                names.add(line.split(" ", 2)[0].replace('/', '.'));
+            }
+        }
+        return names;
     }
 }

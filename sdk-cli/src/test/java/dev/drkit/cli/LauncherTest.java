@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -98,10 +99,7 @@ class LauncherTest {
         assertThat(probe.waitFor(2, TimeUnit.MINUTES)).isTrue();
         assertThat(probe.exitValue()).as(output).isZero();
 
-        Set<String> listed = Files.readAllLines(classList).stream()
-            .filter(line -> !line.isBlank() && !line.startsWith("#") && !line.startsWith("@"))
-            .map(line -> line.split(" ", 2)[0].replace('/', '.'))
-            .collect(Collectors.toSet());
+        Set<String> listed = new HashSet<>(ClassListProbe.classNames(classList));
         Pattern fromImage = Pattern.compile("\\] (\\S+) source: jrt:/");
         List<String> notArchived = Files.readAllLines(log).stream()
             .map(fromImage::matcher).filter(Matcher::find).map(m -> m.group(1)).filter(listed::contains)

@@ -5,10 +5,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.CRC32;
 
 /**
  * Facts about processes read from Linux's {@code /proc/<pid>/stat}: whether a process lives, and when it started,
@@ -106,9 +108,9 @@ public final class Procfs {
                 try {
                     String id = Files.readString(Path.of(file), StandardCharsets.US_ASCII).trim();
                     if (!id.isEmpty()) {
-                        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+                        CRC32 crc = new CRC32();
                         crc.update(id.getBytes(StandardCharsets.US_ASCII));
-                        return Optional.of(String.format(java.util.Locale.ROOT, "%08x", crc.getValue()));
+                        return Optional.of(String.format(Locale.ROOT, "%08x", crc.getValue()));
                     }
                 } catch (IOException | RuntimeException e) {
                     // not here: the next source

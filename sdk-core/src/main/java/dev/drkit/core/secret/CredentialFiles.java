@@ -52,11 +52,9 @@ import java.util.regex.Pattern;
  * time in clock ticks since boot ({@code /proc/<pid>/stat}, so a later process that reuses the pid is not taken for
  * it), its pid namespace and its machine. Each {@link #create} then sweeps its parent directory: a directory with
  * such a name, owned by this user, not a symbolic link, whose process is gone (in this pid namespace, on this
- * machine) is overwritten and
- * removed as {@link #close()} would, without following links, and logged at INFO (its path, never its content).
- * A live process's directory, another user's, another namespace's or machine's, or one of another name is never
- * touched. Where
- * {@code /proc} cannot be read, names carry no owner and nothing is swept.
+ * machine) is overwritten and removed as {@link #close()} would, without following links, and logged at INFO (its
+ * path, never its content). A live process's directory, another user's, another namespace's or machine's, or one of
+ * another name is never touched. Where {@code /proc} cannot be read, names carry no owner and nothing is swept.
  *
  * <pre>{@code
  * try (CredentialFiles files = CredentialFiles.create("pg_dump");
@@ -77,7 +75,7 @@ public final class CredentialFiles implements AutoCloseable {
     private static final Set<PosixFilePermission> FILE_0600 = PosixFilePermissions.fromString("rw-------");
 
     private static final Logger log = LoggerFactory.getLogger(CredentialFiles.class);
-    /** {@code drkit-<purpose>-p<pid>s<start ticks>n<pid namespace>h<host>-<random>}: a directory's creating process. */
+    /** {@code drkit-<purpose>-p<pid>s<start>n<pid namespace>h<host>-<random>}: a directory's creating process. */
     private static final Pattern OWNED_NAME = Pattern.compile(
         "drkit-[A-Za-z0-9_.-]{1,40}-(" + Procfs.Owner.TAG_REGEX + ")-[0-9]{1,20}");
     /** This process, as directory names name it; empty where /proc cannot tell. */

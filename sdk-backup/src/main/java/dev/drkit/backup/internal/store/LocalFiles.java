@@ -28,7 +28,7 @@ import java.util.Set;
 public final class LocalFiles {
 
     private static final FileAttribute<?>[] NONE = new FileAttribute<?>[0];
-    /** Read, write and search for the owner alone: what a directory needs to be emptied. */
+    /** Read, write and search for the owner alone: a private directory's mode, and what one needs to be emptied. */
     private static final Set<PosixFilePermission> OWNER_ALL = PosixFilePermissions.fromString("rwx------");
 
     private LocalFiles() {
@@ -42,7 +42,7 @@ public final class LocalFiles {
     /** Creates a directory readable only by its owner (0700 where the file system has POSIX modes). */
     public static void createPrivateDirectory(Path dir) throws IOException {
         Files.createDirectory(dir, isPosix(dir)
-            ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))}
+            ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_ALL)}
             : NONE);
     }
 

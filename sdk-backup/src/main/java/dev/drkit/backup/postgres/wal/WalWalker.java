@@ -20,8 +20,8 @@ import java.util.zip.CRC32C;
  * skipped, as recovery skips it.
  *
  * <p>Memory is bounded: one read buffer of whole pages, and the first {@link #PREFIX_BYTES} bytes of the current
- * record, whatever the record's length. Lengths read from the files are checked before they are used. The walker stops at the first
- * problem and reports it to its {@link Sink}; it is not thread-safe.
+ * record, whatever the record's length. Lengths read from the files are checked before they are used. The walker
+ * stops at the first problem and reports it to its {@link Sink}; it is not thread-safe.
  *
  * @since 0.1
  */
