@@ -5,6 +5,7 @@ import com.zaxxer.hikari.pool.HikariPool;
 import dev.drkit.core.secret.CredentialsSource;
 import dev.drkit.failover.event.FailoverEvent;
 import dev.drkit.failover.event.FailoverListener;
+import dev.drkit.failover.internal.BorrowClock;
 import dev.drkit.failover.internal.FailoverCounters;
 import dev.drkit.failover.internal.Failures;
 import dev.drkit.failover.internal.HostPools;
@@ -91,7 +92,8 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
     private static final int VALIDATION_SECONDS = 1;
 
     private final FailoverConfig config;
-    private final boolean idleCheck;
+    /** The idle-connection check's clock; null when the check is off. */
+    private final @Nullable BorrowClock idleCheckClock;
     private final FailoverCounters counters;
     private final HostPools pools;
     private final TopologyMonitor monitor;
@@ -114,7 +116,6 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
 
     private FailoverDataSource(FailoverConfig config) {
         this.config = config;
-        this.idleCheck = config.idleConnectionCheck();
         this.counters = new FailoverCounters(config.endpoints());
         HikariConfig customized = new HikariConfig();
         config.poolCustomizer().accept(customized);
@@ -134,6 +135,8 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
                 }
             }, java.util.concurrent.CompletableFuture.delayedExecutor(config.connectTimeoutSeconds(), TimeUnit.SECONDS));
         });
+        // Last: nothing after it can throw and leave its thread behind.
+        this.idleCheckClock = config.idleConnectionCheck() ? new BorrowClock(config.name()) : null;
     }
 
     /**
@@ -157,8 +160,13 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
     public static FailoverDataSource create(FailoverConfig config, FailoverListener... listeners) {
         Objects.requireNonNull(config, "config");
         FailoverDataSource dataSource = new FailoverDataSource(config);
-        for (FailoverListener listener : listeners) {
-            dataSource.addListener(listener);
+        try {
+            for (FailoverListener listener : listeners) {
+                dataSource.addListener(listener);
+            }
+        } catch (RuntimeException e) {
+            dataSource.close();
+            throw e;
         }
         dataSource.monitor.start();
         log.info("Failover data source '{}' started over {}", config.name(), config.endpoints());
@@ -268,8 +276,8 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
      */
     private Connection borrow(Endpoint endpoint, HikariPool pool, long timeoutMillis) throws SQLException {
         Connection connection = pool.getConnection(timeoutMillis);
-        // Off, the borrow path reads no clock: the check's one System.nanoTime() is what it costs.
-        if (!idleCheck || !IdleConnectionCheck.serverSpoke(connection)) {
+        BorrowClock clock = idleCheckClock;
+        if (clock == null || !IdleConnectionCheck.serverSpoke(connection, clock.now())) {
             return connection;
         }
         boolean valid;
@@ -511,6 +519,9 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
         monitor.close();
         writer = null;
         pools.close();
+        if (idleCheckClock != null) {
+            idleCheckClock.close();
+        }
         log.info("Failover data source '{}' closed", config.name());
     }
 

@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * {@code getConnection()} and {@code close()} on a healthy primary: through drkit's {@link FailoverDataSource}
  * (a routing decision, then its HikariCP pool for that host) against a plain {@link HikariDataSource} with the
  * same pool size. The issue's bar: drkit no more than 5% slower. {@code drkit} has the idle-connection check on
- * (the default: one clock read per borrow), {@code drkitNoIdleCheck} has it off
+ * (the default: a connection's return time against the data source's clock thread, no clock read per borrow),
+ * {@code drkitNoIdleCheck} has it off
  * ({@code FailoverConfig.Builder.idleConnectionCheck(false)}). The PostgreSQL server is started by the
  * benchmark's setup on 127.0.0.1 and removed at its end.
  */

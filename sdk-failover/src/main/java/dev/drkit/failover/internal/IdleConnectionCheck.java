@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Cost: the system call is skipped for a connection that came back to its pool less than
  * {@link #MIN_IDLE_NANOS} ago (its last statement finished just now), so a tight borrow-and-return loop pays only
- * a clock read. Over TLS (or GSS encryption) only bytes already decrypted are visible, so the check finds
+ * two field loads and a read of a {@link BorrowClock}, which reads no clock either. Over TLS (or GSS encryption) only bytes already decrypted are visible, so the check finds
  * nothing there; a backend killed without a word (SIGKILL of the backend itself) leaves nothing to find either.
  */
 public final class IdleConnectionCheck {
@@ -94,9 +94,10 @@ public final class IdleConnectionCheck {
 
     /**
      * Whether {@code pooled}, a HikariCP connection just borrowed, sat in its pool for at least
-     * {@link #MIN_IDLE_NANOS} and its server sent something meanwhile (or its socket is gone). Sends nothing.
+     * {@link #MIN_IDLE_NANOS} by {@code now} (HikariCP's clock, as {@link BorrowClock#now()} gives it) and its
+     * server sent something meanwhile (or its socket is gone). Sends nothing.
      */
-    public static boolean serverSpoke(Connection pooled) {
+    public static boolean serverSpoke(Connection pooled, long now) {
         MethodHandle poolEntry = POOL_ENTRY;
         MethodHandle lastAccessed = LAST_ACCESSED;
         if (poolEntry == null || lastAccessed == null) {
@@ -113,8 +114,8 @@ public final class IdleConnectionCheck {
         } catch (Throwable e) {
             throw new AssertionError("a field getter threw " + e, e);
         }
-        // HikariCP's clock: System.nanoTime(), or the milliseconds clock on macOS.
-        if (ClockSource.elapsedNanos(returned) < MIN_IDLE_NANOS) {
+        // HikariCP's clock: System.nanoTime(), or the milliseconds clock on macOS. Returned after now: just now.
+        if (ClockSource.elapsedNanos(returned, now) < MIN_IDLE_NANOS) {
             return false;
         }
         return waitingBytes(pooled) != 0;
