@@ -31,6 +31,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -985,7 +986,9 @@ public final class BackupEngine {
      * @throws BackupVerificationException  if a checksum or entry does not match the manifest
      * @throws IllegalArgumentException      if {@code target} is a root directory, which has no directory to write
      *                                       beside it in
-     * @throws BackupIoException             if the store cannot be read or the target's directory written
+     * @throws BackupIoException             if the store cannot be read or the target's directory written, or
+     *                                       before anything is written, if the target's file system has no room
+     *                                       for the data (see docs/backup.md)
      * @throws dev.drkit.backup.store.NoSuchBackupException if there is no such complete backup
      */
     public RestoreResult restore(String id, DecryptionKey key, Path target) {
@@ -1072,6 +1075,7 @@ public final class BackupEngine {
                 + target);
         }
         boolean directory = manifest.sourceKind() == SourceKind.DIRECTORY;
+        checkRoomFor(manifest, parent, target);
         Path staging = parent.resolve(stagingPrefix(target) + Procfs.Owner.self().map(o -> o.tag() + "-").orElse("")
             + randomHex());
         try {
@@ -1432,6 +1436,58 @@ public final class BackupEngine {
     private BackupIoException storeUnreadable(String operation, @Nullable String id, IOException e) {
         return new BackupIoException("Store " + store.location() + " could not be read" + (id == null ? "" :
             " for backup " + id) + " (" + describe(e) + ")", context(operation, id, "store", store.location()), e);
+    }
+
+    /**
+     * Refuses a restore whose data cannot fit beside {@code target} before anything is written, rather than fill the
+     * file system and fail midway (which also leaves nothing behind, but only after the wait, and after other
+     * writers there ran out of space too). The restored data comes on top of what is there: the target is kept as
+     * {@code .pre-restore}. Judged against what the file system offers an unprivileged writer (statvfs
+     * {@code f_bavail}), with each file of the manifest rounded up to whole blocks: a lower bound on what it needs
+     * where data is stored as written, so the refusal is never wrong about a restore that would have fitted. File
+     * systems that may compress what they store ({@link #COMPRESSING_FILE_SYSTEMS}) and those that report no size
+     * are not judged; running out of space while writing is still reported, and cleaned up, as before.
+     */
+    /** File system types whose files may take less space than their size: no free-space check before a restore. */
+    static final Set<String> COMPRESSING_FILE_SYSTEMS = Set.of("zfs", "btrfs", "bcachefs", "f2fs", "nilfs2");
+
+    private static void checkRoomFor(BackupManifest manifest, Path parent, Path target) {
+        long usable;
+        long block;
+        try {
+            FileStore store = Files.getFileStore(parent);
+            if (store.getTotalSpace() <= 0 || COMPRESSING_FILE_SYSTEMS.contains(store.type())) {
+                return;
+            }
+            usable = store.getUsableSpace();
+            block = Math.max(1, store.getBlockSize());
+        } catch (IOException | UnsupportedOperationException e) {
+            return; // creating the staging copy says what is wrong with the directory
+        }
+        long needed = 0;
+        if (manifest.sourceKind() == SourceKind.DIRECTORY) {
+            for (ManifestEntry entry : manifest.entries()) {
+                if (entry.type() == EntryType.FILE) {
+                    needed += roundUp(entry.size(), block);
+                }
+            }
+        } else {
+            needed = roundUp(manifest.plaintextBytes(), block);
+        }
+        if (needed <= usable) {
+            return;
+        }
+        Map<String, String> context = context("restore", manifest.id(), "target", target.toString());
+        context.put("neededBytes", Long.toString(needed));
+        context.put("usableBytes", Long.toString(usable));
+        throw new BackupIoException("Restore of backup " + manifest.id() + " refused: its data needs at least "
+            + needed + " bytes in " + parent + " and that file system has " + usable + " bytes free; nothing was"
+            + " written and " + target + " was left as it was (it is kept beside the restored data, so both must fit)."
+            + " Free some space there, or restore to another file system and move it", context, null);
+    }
+
+    private static long roundUp(long bytes, long block) {
+        return (bytes + block - 1) / block * block;
     }
 
     private static Map<String, String> context(String operation, @Nullable String id, String key, String value) {

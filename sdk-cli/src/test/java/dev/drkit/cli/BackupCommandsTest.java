@@ -2,6 +2,8 @@ package dev.drkit.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.drkit.backup.store.SmallTmpfs;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,6 +78,21 @@ class BackupCommandsTest {
             .doesNotContain(PASSPHRASE);
     }
 
+    private static byte[] randomBytes(int size, long seed) {
+        byte[] content = new byte[size];
+        new java.util.Random(seed).nextBytes(content);
+        return content;
+    }
+
+    /** A backup of {@code content} as the file app.dump; its id. */
+    private static String backupOf(Path dir, Path store, Path pass, byte[] content) throws IOException {
+        Path file = Files.write(dir.resolve("app.dump"), content);
+        CliRun backup = drkit("backup", "--store", store.toString(), "--source", file.toString(), "--passphrase-file",
+            pass.toString());
+        assertThat(backup.code).as(backup.err).isZero();
+        return backup.out.strip();
+    }
+
     /** drkit in a child JVM, for what writes to the process's own standard output; standard error apart. */
     private static CliRun drkitProcess(Path dir, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
@@ -113,11 +130,8 @@ class BackupCommandsTest {
     void aDamagedBackupToStandardOutputExitsOneAtTheEnd(@TempDir Path dir) throws Exception {
         Path store = dir.resolve("store");
         Path pass = passphraseFile(dir, PASSPHRASE);
-        byte[] content = new byte[1 << 20];
-        new java.util.Random(8).nextBytes(content);
-        Path file = Files.write(dir.resolve("app.dump"), content);
-        String id = drkit("backup", "--store", store.toString(), "--source", file.toString(), "--passphrase-file",
-            pass.toString()).out.strip();
+        byte[] content = randomBytes(1 << 20, 8);
+        String id = backupOf(dir, store, pass, content);
         Path data = store.resolve(id).resolve("data.pgp");
         byte[] stored = Files.readAllBytes(data);
         stored[stored.length - 64] ^= 0x01;
@@ -193,6 +207,32 @@ class BackupCommandsTest {
         assertThat(restore.err).contains("DRKIT_TEST_UNSET_VARIABLE").contains("not set");
         assertThat(restoreWithKey.code).isEqualTo(ExitCodes.ENVIRONMENT);
         assertThat(restoreWithKey.err).startsWith("drkit restore: Restore of backup " + id + " failed");
+    }
+
+    @Test
+    void aRestoreWithoutRoomForItIsExitThreeAndTheTargetStays(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        Path pass = passphraseFile(dir, PASSPHRASE);
+        byte[] content = randomBytes(2 << 20, 9);
+        String id = backupOf(dir, store, pass, content);
+        Path small = Files.createDirectory(dir.resolve("small"));
+        SmallTmpfs tmpfs = SmallTmpfs.mount(small, "1m");
+        Assumptions.assumeTrue(tmpfs != null, "cannot mount a 1 MiB tmpfs here (needs root and a permissive sandbox)");
+        try (tmpfs) {
+            Path target = Files.writeString(small.resolve("app.dump"), "yesterday's dump");
+
+            CliRun restore = drkit("restore", "--store", store.toString(), "--id", id, "--target", target.toString(),
+                "--passphrase-file", pass.toString());
+
+            assertThat(restore.code).isEqualTo(ExitCodes.ENVIRONMENT);
+            assertThat(restore.err).startsWith("drkit restore: Restore of backup " + id + " refused: its data needs"
+                + " at least " + content.length + " bytes").contains("nothing was written");
+            assertThat(restore.err.strip().lines()).hasSize(1);
+            assertThat(target).hasContent("yesterday's dump");
+            try (Stream<Path> entries = Files.list(small)) {
+                assertThat(entries).containsExactly(target);
+            }
+        }
     }
 
     @Test

@@ -22,10 +22,22 @@ public final class SmallTmpfs implements AutoCloseable {
 
     /** Mounts a tmpfs of {@code size} (as mount takes it: "1m", "4m") on the existing directory {@code where}. */
     public static @Nullable SmallTmpfs mount(Path where, String size) {
+        return mountWithOptions(where, "size=" + size);
+    }
+
+    /**
+     * As {@link #mount}, with room for at most {@code inodes} files and directories (the mount point counts as one):
+     * for running out of space with bytes still free.
+     */
+    public static @Nullable SmallTmpfs mount(Path where, String size, int inodes) {
+        return mountWithOptions(where, "size=" + size + ",nr_inodes=" + inodes);
+    }
+
+    private static @Nullable SmallTmpfs mountWithOptions(Path where, String options) {
         if (!"root".equals(System.getProperty("user.name"))) {
             return null;
         }
-        return run("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700", "tmpfs", where.toString()) == 0
+        return run("mount", "-t", "tmpfs", "-o", options + ",mode=0700", "tmpfs", where.toString()) == 0
             ? new SmallTmpfs(where) : null;
     }
 
