@@ -1075,6 +1075,7 @@ public final class BackupEngine {
                 + target);
         }
         boolean directory = manifest.sourceKind() == SourceKind.DIRECTORY;
+        checkNotAMountPoint(id, parent, target);
         checkRoomFor(manifest, parent, target);
         Path staging = parent.resolve(stagingPrefix(target) + Procfs.Owner.self().map(o -> o.tag() + "-").orElse("")
             + randomHex());
@@ -1262,11 +1263,6 @@ public final class BackupEngine {
     }
 
     /**
-     * Creates an empty placeholder named {@code <target>.pre-restore-<time>[-n]}, of the target's kind (a rename
-     * replaces an empty directory only with a directory, a file only with a non-directory); creation fails when the
-     * name is taken, which makes the reservation atomic.
-     */
-    /**
      * A second name for the file {@code target}, beside it and free until now (a hard link: no copy), or null where
      * the file system makes no hard links.
      */
@@ -1291,6 +1287,11 @@ public final class BackupEngine {
         return target.getFileName() + ".pre-restore-" + BackupIds.stamp(clock.instant());
     }
 
+    /**
+     * Creates an empty placeholder named {@code <target>.pre-restore-<time>[-n]}, of the target's kind (a rename
+     * replaces an empty directory only with a directory, a file only with a non-directory); creation fails when the
+     * name is taken, which makes the reservation atomic.
+     */
     private Path reserveAside(Path target, boolean directory) throws IOException {
         String base = asideBase(target);
         for (int i = 0; ; i++) {
@@ -1448,6 +1449,31 @@ public final class BackupEngine {
      * systems that may compress what they store ({@link #COMPRESSING_FILE_SYSTEMS}) and those that report no size
      * are not judged; running out of space while writing is still reported, and cleaned up, as before.
      */
+    /**
+     * Refuses, before anything is written, a target that is a mount point (a file system of its own, or a bind mount
+     * of a file): the copy is written beside it and renamed into place, and the kernel refuses to rename a mount
+     * point (EBUSY), which would otherwise be found only after the whole copy had been written, on the parent's file
+     * system.
+     */
+    private static void checkNotAMountPoint(String id, Path parent, Path target) {
+        Object targetDevice;
+        Object parentDevice;
+        try {
+            targetDevice = Files.getAttribute(target, "unix:dev", LinkOption.NOFOLLOW_LINKS);
+            parentDevice = Files.getAttribute(parent, "unix:dev");
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return; // no target yet, or no device numbers here: nothing to refuse
+        }
+        if (targetDevice.equals(parentDevice)) {
+            return;
+        }
+        throw new BackupIoException("Restore of backup " + id + " refused: " + target + " is a mount point (a file"
+            + " system of its own), which a restore cannot replace: it writes its copy beside the target and renames"
+            + " it into place, and a mount point cannot be renamed. Nothing was written and " + target + " was left"
+            + " as it was. Restore into a directory inside it (such as " + target.resolve("restored") + ") or"
+            + " elsewhere, and move the files", context("restore", id, "target", target.toString()), null);
+    }
+
     /** File system types whose files may take less space than their size: no free-space check before a restore. */
     static final Set<String> COMPRESSING_FILE_SYSTEMS = Set.of("zfs", "btrfs", "bcachefs", "f2fs", "nilfs2");
 

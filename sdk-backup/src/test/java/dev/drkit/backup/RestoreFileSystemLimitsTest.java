@@ -20,10 +20,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Restores onto a file system without room for them, on a real tmpfs: refused before anything is written when the
- * manifest shows the data cannot fit, and cleaned up when the space runs out midway; the target is left as it was.
+ * Restores that the target's file system cannot take, on a real tmpfs: refused before anything is written when the
+ * manifest shows the data cannot fit or the target is a mount point, and cleaned up when the space runs out midway;
+ * the target is left as it was every time.
  */
-class RestoreOnFullDiskTest {
+class RestoreFileSystemLimitsTest {
 
     private final InMemoryBackupStore store = new InMemoryBackupStore();
     private final BackupEngine engine = engine(store).build();
@@ -88,6 +89,33 @@ class RestoreOnFullDiskTest {
             String small1 = engine.backup(BackupSource.file(one)).id();
             engine.restore(small1, KEY, small.resolve("one"));
             assertThat(Files.readString(small.resolve("one"))).isEqualTo("one file");
+        }
+    }
+
+    @Test
+    void aMountPointTargetIsRefusedBeforeAnythingIsWritten(@TempDir Path dir) throws Exception {
+        Path source = Files.createDirectory(dir.resolve("vault"));
+        Files.writeString(source.resolve("vault.hcl"), "storage \"raft\" {}\n");
+        String id = engine.backup(BackupSource.directory(source)).id();
+        Path target = Files.createDirectory(dir.resolve("mounted"));
+        SmallTmpfs tmpfs = SmallTmpfs.mount(target, "1m");
+        assumeTrue(tmpfs != null, "cannot mount a tmpfs here (needs root and a permissive sandbox)");
+        try (tmpfs) {
+            Files.writeString(target.resolve("vault.hcl"), "the live configuration");
+
+            assertThatThrownBy(() -> engine.restore(id, KEY, target))
+                .isInstanceOfSatisfying(BackupIoException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(DrkitException.Kind.ENVIRONMENT);
+                    assertThat(e.getMessage()).contains("refused: " + target + " is a mount point",
+                        "Nothing was written", target.resolve("restored").toString());
+                });
+            assertThat(names(dir)).containsExactly("mounted", "vault");
+            assertThat(names(target)).containsExactly("vault.hcl");
+            assertThat(Files.readString(target.resolve("vault.hcl"))).isEqualTo("the live configuration");
+
+            // what the message advises works
+            engine.restore(id, KEY, target.resolve("restored"));
+            assertThat(Files.readString(target.resolve("restored/vault.hcl"))).isEqualTo("storage \"raft\" {}\n");
         }
     }
 
