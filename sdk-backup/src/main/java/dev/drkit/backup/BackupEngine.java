@@ -31,6 +31,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -1093,6 +1094,7 @@ public final class BackupEngine {
                 context("restore", id, "target", target.toString()), e);
         }
         sweepStaleStaging(target, staging);
+        warnIfEarlierDataIsAside(id, target);
         boolean swapped = false;
         try {
             ReadOutcome outcome = read(manifest, key, staging, "restore");
@@ -1130,6 +1132,42 @@ public final class BackupEngine {
     }
 
     /** {@code .<target name>.drkit-restore-}: how the names of a target's staging copies start. */
+    /**
+     * When {@code target} does not exist but data it held earlier is kept beside it ({@code .pre-restore-*}), says so
+     * at WARN, naming the newest: a restore of a directory killed between moving the old data aside and moving the
+     * new copy in leaves exactly that, and the operator should know where the data went before this restore puts a
+     * new copy in its place. Best effort: never throws.
+     */
+    private void warnIfEarlierDataIsAside(String id, Path target) {
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        String prefix = target.getFileName() + ".pre-restore-";
+        Path newest = null;
+        try (DirectoryStream<Path> siblings = Files.newDirectoryStream(target.getParent(),
+            p -> p.getFileName().toString().startsWith(prefix))) {
+            for (Path sibling : siblings) {
+                if (newest == null || ASIDE_ORDER.compare(sibling.getFileName().toString(),
+                    newest.getFileName().toString()) > 0) {
+                    newest = sibling;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return;
+        }
+        if (newest != null) {
+            log.warn("BackupEngine '{}': restoring backup {} to {}, which does not exist, while data it held earlier"
+                + " is kept beside it (newest: {}); if a restore was interrupted there, that is what {} held before",
+                name, id, target, newest, target.getFileName());
+        }
+    }
+
+    /** {@code <name>.pre-restore-<stamp>[-n]} by stamp, then by n (so {@code -10} comes after {@code -9}). */
+    private static final Comparator<String> ASIDE_ORDER = Comparator
+        .comparing((String n) -> n.replaceFirst("^(.*\\.pre-restore-[0-9TZ]+)(-[0-9]+)?$", "$1"))
+        .thenComparingLong(n -> n.matches(".*\\.pre-restore-[0-9TZ]+-[0-9]+$")
+            ? Long.parseLong(n.substring(n.lastIndexOf('-') + 1)) : 0L);
+
     private static String stagingPrefix(Path target) {
         return "." + target.getFileName() + ".drkit-restore-";
     }

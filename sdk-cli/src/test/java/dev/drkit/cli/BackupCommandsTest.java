@@ -322,6 +322,35 @@ class BackupCommandsTest {
     }
 
     @Test
+    void aMissingTargetWithEarlierDataBesideItIsRestoredWithAWarningNamingTheNewest(@TempDir Path dir)
+        throws Exception {
+        Path store = dir.resolve("store");
+        String id = backup(dir, store);
+        Path pass = passphraseFile(dir, PASSPHRASE);
+        // What a restore killed between its two renames leaves: the old data aside, no target.
+        Path parent = Files.createDirectory(dir.resolve("srv"));
+        for (String aside : List.of("vault.pre-restore-20261201T000000Z", "vault.pre-restore-20261201T000000Z-2",
+            "vault.pre-restore-20261130T235959Z-10")) {
+            Files.writeString(Files.createDirectory(parent.resolve(aside)).resolve("unseal.txt"), aside);
+        }
+        Path target = parent.resolve("vault");
+
+        CliRun restore = drkitProcess(dir, "restore", "--store", store.toString(), "--id", id, "--target",
+            target.toString(), "--passphrase-file", pass.toString());
+        CliRun again = drkitProcess(dir, "restore", "--store", store.toString(), "--id", id, "--target",
+            target.toString(), "--passphrase-file", pass.toString());
+
+        assertThat(restore.code).as(restore.err).isZero();
+        assertThat(restore.err).contains("WARN", "restoring backup " + id + " to " + target + ", which does not exist",
+            "(newest: " + parent.resolve("vault.pre-restore-20261201T000000Z-2") + ")");
+        assertThat(target.resolve("unseal.txt")).hasContent("keys");
+        assertThat(parent.resolve("vault.pre-restore-20261201T000000Z-2/unseal.txt"))
+            .hasContent("vault.pre-restore-20261201T000000Z-2");
+        assertThat(again.code).as(again.err).isZero();
+        assertThat(again.err).as("the target exists: nothing to warn of").doesNotContain("which does not exist");
+    }
+
+    @Test
     void partSizeCutsTheBackupIntoPartsThatRestore(@TempDir Path dir) throws Exception {
         Path store = dir.resolve("store");
         Path pass = passphraseFile(dir, PASSPHRASE);
