@@ -31,8 +31,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -1076,8 +1074,7 @@ public final class BackupEngine {
                 + target);
         }
         boolean directory = manifest.sourceKind() == SourceKind.DIRECTORY;
-        checkNotAMountPoint(id, parent, target);
-        checkRoomFor(manifest, parent, target);
+        RestoreTargetChecks.checkNotAMountPoint(id, parent, target);
         Path staging = parent.resolve(stagingPrefix(target) + Procfs.Owner.self().map(o -> o.tag() + "-").orElse("")
             + randomHex());
         try {
@@ -1094,9 +1091,11 @@ public final class BackupEngine {
                 context("restore", id, "target", target.toString()), e);
         }
         sweepStaleStaging(target, staging);
-        warnIfEarlierDataIsAside(id, target);
         boolean swapped = false;
         try {
+            // after the sweep: a killed restore's copy takes room that this one may need
+            RestoreTargetChecks.checkRoomFor(manifest, parent, target);
+            warnIfEarlierDataIsAside(id, target);
             ReadOutcome outcome = read(manifest, key, staging, "restore");
             try {
                 if (outcome.archive != null) {
@@ -1131,43 +1130,22 @@ public final class BackupEngine {
         }
     }
 
-    /** {@code .<target name>.drkit-restore-}: how the names of a target's staging copies start. */
     /**
      * When {@code target} does not exist but data it held earlier is kept beside it ({@code .pre-restore-*}), says so
      * at WARN, naming the newest: a restore of a directory killed between moving the old data aside and moving the
      * new copy in leaves exactly that, and the operator should know where the data went before this restore puts a
-     * new copy in its place. Best effort: never throws.
+     * new copy in its place.
      */
     private void warnIfEarlierDataIsAside(String id, Path target) {
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        String prefix = target.getFileName() + ".pre-restore-";
-        Path newest = null;
-        try (DirectoryStream<Path> siblings = Files.newDirectoryStream(target.getParent(),
-            p -> p.getFileName().toString().startsWith(prefix))) {
-            for (Path sibling : siblings) {
-                if (newest == null || ASIDE_ORDER.compare(sibling.getFileName().toString(),
-                    newest.getFileName().toString()) > 0) {
-                    newest = sibling;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return;
-        }
-        if (newest != null) {
-            log.warn("BackupEngine '{}': restoring backup {} to {}, which does not exist, while data it held earlier"
-                + " is kept beside it (newest: {}); if a restore was interrupted there, that is what {} held before",
-                name, id, target, newest, target.getFileName());
-        }
+        RestoreTargetChecks.newestAside(target).ifPresent(newest -> log.warn("BackupEngine '{}': restoring backup {}"
+            + " to {}, which does not exist, while data it held earlier is kept beside it (newest: {}); if a restore"
+            + " was interrupted there, that is what {} held before", name, id, target, newest, target.getFileName()));
     }
 
-    /** {@code <name>.pre-restore-<stamp>[-n]} by stamp, then by n (so {@code -10} comes after {@code -9}). */
-    private static final Comparator<String> ASIDE_ORDER = Comparator
-        .comparing((String n) -> n.replaceFirst("^(.*\\.pre-restore-[0-9TZ]+)(-[0-9]+)?$", "$1"))
-        .thenComparingLong(n -> n.matches(".*\\.pre-restore-[0-9TZ]+-[0-9]+$")
-            ? Long.parseLong(n.substring(n.lastIndexOf('-') + 1)) : 0L);
-
+    /** {@code .<target name>.drkit-restore-}: how the names of a target's staging copies start. */
     private static String stagingPrefix(Path target) {
         return "." + target.getFileName() + ".drkit-restore-";
     }
@@ -1475,83 +1453,6 @@ public final class BackupEngine {
     private BackupIoException storeUnreadable(String operation, @Nullable String id, IOException e) {
         return new BackupIoException("Store " + store.location() + " could not be read" + (id == null ? "" :
             " for backup " + id) + " (" + describe(e) + ")", context(operation, id, "store", store.location()), e);
-    }
-
-    /**
-     * Refuses a restore whose data cannot fit beside {@code target} before anything is written, rather than fill the
-     * file system and fail midway (which also leaves nothing behind, but only after the wait, and after other
-     * writers there ran out of space too). The restored data comes on top of what is there: the target is kept as
-     * {@code .pre-restore}. Judged against what the file system offers an unprivileged writer (statvfs
-     * {@code f_bavail}), with each file of the manifest rounded up to whole blocks: a lower bound on what it needs
-     * where data is stored as written, so the refusal is never wrong about a restore that would have fitted. File
-     * systems that may compress what they store ({@link #COMPRESSING_FILE_SYSTEMS}) and those that report no size
-     * are not judged; running out of space while writing is still reported, and cleaned up, as before.
-     */
-    /**
-     * Refuses, before anything is written, a target that is a mount point (a file system of its own, or a bind mount
-     * of a file): the copy is written beside it and renamed into place, and the kernel refuses to rename a mount
-     * point (EBUSY), which would otherwise be found only after the whole copy had been written, on the parent's file
-     * system.
-     */
-    private static void checkNotAMountPoint(String id, Path parent, Path target) {
-        Object targetDevice;
-        Object parentDevice;
-        try {
-            targetDevice = Files.getAttribute(target, "unix:dev", LinkOption.NOFOLLOW_LINKS);
-            parentDevice = Files.getAttribute(parent, "unix:dev");
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return; // no target yet, or no device numbers here: nothing to refuse
-        }
-        if (targetDevice.equals(parentDevice)) {
-            return;
-        }
-        throw new BackupIoException("Restore of backup " + id + " refused: " + target + " is a mount point (a file"
-            + " system of its own), which a restore cannot replace: it writes its copy beside the target and renames"
-            + " it into place, and a mount point cannot be renamed. Nothing was written and " + target + " was left"
-            + " as it was. Restore into a directory inside it (such as " + target.resolve("restored") + ") or"
-            + " elsewhere, and move the files", context("restore", id, "target", target.toString()), null);
-    }
-
-    /** File system types whose files may take less space than their size: no free-space check before a restore. */
-    static final Set<String> COMPRESSING_FILE_SYSTEMS = Set.of("zfs", "btrfs", "bcachefs", "f2fs", "nilfs2");
-
-    private static void checkRoomFor(BackupManifest manifest, Path parent, Path target) {
-        long usable;
-        long block;
-        try {
-            FileStore store = Files.getFileStore(parent);
-            if (store.getTotalSpace() <= 0 || COMPRESSING_FILE_SYSTEMS.contains(store.type())) {
-                return;
-            }
-            usable = store.getUsableSpace();
-            block = Math.max(1, store.getBlockSize());
-        } catch (IOException | UnsupportedOperationException e) {
-            return; // creating the staging copy says what is wrong with the directory
-        }
-        long needed = 0;
-        if (manifest.sourceKind() == SourceKind.DIRECTORY) {
-            for (ManifestEntry entry : manifest.entries()) {
-                if (entry.type() == EntryType.FILE) {
-                    needed += roundUp(entry.size(), block);
-                }
-            }
-        } else {
-            needed = roundUp(manifest.plaintextBytes(), block);
-        }
-        if (needed <= usable) {
-            return;
-        }
-        Map<String, String> context = context("restore", manifest.id(), "target", target.toString());
-        context.put("neededBytes", Long.toString(needed));
-        context.put("usableBytes", Long.toString(usable));
-        throw new BackupIoException("Restore of backup " + manifest.id() + " refused: its data needs at least "
-            + needed + " bytes in " + parent + " and that file system has " + usable + " bytes free; nothing was"
-            + " written and " + target + " was left as it was (it is kept beside the restored data, so both must fit)."
-            + " Free some space there, or restore to another file system and move it", context, null);
-    }
-
-    private static long roundUp(long bytes, long block) {
-        return (bytes + block - 1) / block * block;
     }
 
     private static Map<String, String> context(String operation, @Nullable String id, String key, String value) {

@@ -2,7 +2,7 @@ package dev.drkit.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.drkit.backup.store.SmallTmpfs;
+import dev.drkit.backup.store.TestMount;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -216,7 +216,7 @@ class BackupCommandsTest {
         byte[] content = randomBytes(2 << 20, 9);
         String id = backupOf(dir, store, pass, content);
         Path small = Files.createDirectory(dir.resolve("small"));
-        SmallTmpfs tmpfs = SmallTmpfs.mount(small, "1m");
+        TestMount tmpfs = TestMount.tmpfs(small, "1m");
         Assumptions.assumeTrue(tmpfs != null, "cannot mount a 1 MiB tmpfs here (needs root and a permissive sandbox)");
         try (tmpfs) {
             Path target = Files.writeString(small.resolve("app.dump"), "yesterday's dump");
@@ -226,7 +226,7 @@ class BackupCommandsTest {
 
             assertThat(restore.code).isEqualTo(ExitCodes.ENVIRONMENT);
             assertThat(restore.err).startsWith("drkit restore: Restore of backup " + id + " refused: its data needs"
-                + " at least " + content.length + " bytes").contains("nothing was written");
+                + " at least 2.0 MiB (" + content.length + " bytes)").contains("Nothing was written");
             assertThat(restore.err.strip().lines()).hasSize(1);
             assertThat(target).hasContent("yesterday's dump");
             try (Stream<Path> entries = Files.list(small)) {
@@ -329,8 +329,8 @@ class BackupCommandsTest {
         Path pass = passphraseFile(dir, PASSPHRASE);
         // What a restore killed between its two renames leaves: the old data aside, no target.
         Path parent = Files.createDirectory(dir.resolve("srv"));
-        for (String aside : List.of("vault.pre-restore-20261201T000000Z", "vault.pre-restore-20261201T000000Z-2",
-            "vault.pre-restore-20261130T235959Z-10")) {
+        for (String aside : List.of("vault.pre-restore-20261201T000000Z-9", "vault.pre-restore-20261201T000000Z-10",
+            "vault.pre-restore-20261130T235959Z-11", "vault.pre-restore-old")) {
             Files.writeString(Files.createDirectory(parent.resolve(aside)).resolve("unseal.txt"), aside);
         }
         Path target = parent.resolve("vault");
@@ -342,10 +342,10 @@ class BackupCommandsTest {
 
         assertThat(restore.code).as(restore.err).isZero();
         assertThat(restore.err).contains("WARN", "restoring backup " + id + " to " + target + ", which does not exist",
-            "(newest: " + parent.resolve("vault.pre-restore-20261201T000000Z-2") + ")");
+            "(newest: " + parent.resolve("vault.pre-restore-20261201T000000Z-10") + ")");
         assertThat(target.resolve("unseal.txt")).hasContent("keys");
-        assertThat(parent.resolve("vault.pre-restore-20261201T000000Z-2/unseal.txt"))
-            .hasContent("vault.pre-restore-20261201T000000Z-2");
+        assertThat(parent.resolve("vault.pre-restore-20261201T000000Z-10/unseal.txt"))
+            .hasContent("vault.pre-restore-20261201T000000Z-10");
         assertThat(again.code).as(again.err).isZero();
         assertThat(again.err).as("the target exists: nothing to warn of").doesNotContain("which does not exist");
     }

@@ -14,7 +14,7 @@ import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.FileSystemStore;
 import dev.drkit.backup.store.ForwardingStore;
 import dev.drkit.backup.store.PendingBackup;
-import dev.drkit.backup.store.SmallTmpfs;
+import dev.drkit.backup.store.TestMount;
 import dev.drkit.core.secret.Secret;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.PgClusterConfig;
@@ -777,7 +777,7 @@ class WalArchiveCommandsTest {
     @Test
     void walPushIntoAFullStoreExitsThreeAndKeepsWhatWasArchived() throws Exception {
         Path mountPoint = Files.createDirectory(root.resolve("full-store"));
-        SmallTmpfs tmpfs = SmallTmpfs.mount(mountPoint, "4m");
+        TestMount tmpfs = TestMount.tmpfs(mountPoint, "4m");
         assumeTrue(tmpfs != null, "cannot mount a 4 MiB tmpfs here (needs root and a permissive sandbox)");
         try (tmpfs) {
             Path fullStore = mountPoint.resolve("wal");
@@ -810,7 +810,7 @@ class WalArchiveCommandsTest {
     @Test
     void walFetchIntoAFullPgWalExitsThreeOr126AndLeavesNothingThere() throws Exception {
         Path pgWal = Files.createDirectory(root.resolve("full-pg_wal"));
-        SmallTmpfs tmpfs = SmallTmpfs.mount(pgWal, "1m");
+        TestMount tmpfs = TestMount.tmpfs(pgWal, "1m");
         assumeTrue(tmpfs != null, "cannot mount a 1 MiB tmpfs here (needs root and a permissive sandbox)");
         try (tmpfs) {
             Path target = pgWal.resolve("RECOVERYXLOG");

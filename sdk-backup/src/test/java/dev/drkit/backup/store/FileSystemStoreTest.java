@@ -255,7 +255,7 @@ class FileSystemStoreTest extends BackupStoreContract {
     @Test
     void aFullFileSystemFailsTheWriteAndLeavesEarlierBackupsIntact() throws Exception {
         Path small = Files.createDirectory(temp.resolve("tmpfs"));
-        SmallTmpfs tmpfs = SmallTmpfs.mount(small, "1m");
+        TestMount tmpfs = TestMount.tmpfs(small, "1m");
         assumeTrue(tmpfs != null, "cannot mount a 1 MiB tmpfs here (needs root and a permissive sandbox)");
         try (tmpfs; BackupStore full = FileSystemStore.builder(small.resolve("store")).build()) {
             byte[] earlier = randomBytes(300_000, 11);
