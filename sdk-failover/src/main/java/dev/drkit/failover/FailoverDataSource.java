@@ -136,7 +136,8 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
             }, java.util.concurrent.CompletableFuture.delayedExecutor(config.connectTimeoutSeconds(), TimeUnit.SECONDS));
         });
         // Last: nothing after it can throw and leave its thread behind.
-        this.idleCheckClock = config.idleConnectionCheck() ? new BorrowClock(config.name()) : null;
+        this.idleCheckClock = config.idleConnectionCheck() && IdleConnectionCheck.enabled()
+            ? new BorrowClock(config.name()) : null;
     }
 
     /**
@@ -164,11 +165,11 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
             for (FailoverListener listener : listeners) {
                 dataSource.addListener(listener);
             }
-        } catch (RuntimeException e) {
+            dataSource.monitor.start();
+        } catch (RuntimeException | Error e) {
             dataSource.close();
             throw e;
         }
-        dataSource.monitor.start();
         log.info("Failover data source '{}' started over {}", config.name(), config.endpoints());
         return dataSource;
     }
@@ -515,13 +516,13 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
             return;
         }
         closed = true;
+        if (idleCheckClock != null) {
+            idleCheckClock.close();
+        }
         rotation.close();
         monitor.close();
         writer = null;
         pools.close();
-        if (idleCheckClock != null) {
-            idleCheckClock.close();
-        }
         log.info("Failover data source '{}' closed", config.name());
     }
 
