@@ -166,6 +166,21 @@ class LauncherTest {
     }
 
     @Test
+    void runsOnTheSerialCollectorUnlessDrkitJavaOptsPicksOne() throws Exception {
+        Result plain = drkit(Map.of("DRKIT_PRINT_COMMAND", "1"));
+        Result g1 = drkit(Map.of("DRKIT_PRINT_COMMAND", "1", "DRKIT_JAVA_OPTS", "-Xmx1g -XX:+UseG1GC"));
+        Result heapOnly = drkit(Map.of("DRKIT_PRINT_COMMAND", "1", "DRKIT_JAVA_OPTS", "-Xmx1g"));
+        Result version = drkit(Map.of("DRKIT_JAVA_OPTS", "-Xlog:gc=info:file=" + checkout.resolve("gc.log")),
+            "--version");
+
+        assertThat(plain.out.lines()).contains("-XX:+UseSerialGC");
+        assertThat(g1.out.lines()).doesNotContain("-XX:+UseSerialGC").contains("-XX:+UseG1GC");
+        assertThat(heapOnly.out.lines()).contains("-XX:+UseSerialGC", "-Xmx1g");
+        assertThat(version.exit).as(version.err).isZero();
+        assertThat(Files.readString(checkout.resolve("gc.log"))).contains("Using Serial");
+    }
+
+    @Test
     void theTrainingRunsEachCommandAsExpected() throws IOException {
         assertThat(StartupTraining.run()).isTrue();
     }
