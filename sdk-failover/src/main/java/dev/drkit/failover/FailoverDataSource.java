@@ -92,7 +92,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
     private static final int VALIDATION_SECONDS = 1;
 
     private final FailoverConfig config;
-    /** The idle-connection check's clock; null when the check is off. */
+    /** The idle-connection check's clock; null when the check is off or cannot inspect connections. */
     private final @Nullable BorrowClock idleCheckClock;
     private final FailoverCounters counters;
     private final HostPools pools;
@@ -167,7 +167,11 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
             }
             dataSource.monitor.start();
         } catch (RuntimeException | Error e) {
-            dataSource.close();
+            try {
+                dataSource.close();
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
             throw e;
         }
         log.info("Failover data source '{}' started over {}", config.name(), config.endpoints());

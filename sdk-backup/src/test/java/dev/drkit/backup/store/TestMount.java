@@ -26,8 +26,8 @@ public final class TestMount implements AutoCloseable {
     }
 
     /**
-     * As {@link #tmpfs(Path, String)}, with room for at most {@code inodes} files and directories (the mount point counts as one):
-     * for running out of space with bytes still free.
+     * As {@link #tmpfs(Path, String)}, with room for at most {@code inodes} files and directories (the mount point
+     * counts as one): for running out of space with bytes still free.
      */
     public static @Nullable TestMount tmpfs(Path where, String size, int inodes) {
         return mountWithOptions(where, "size=" + size + ",nr_inodes=" + inodes);

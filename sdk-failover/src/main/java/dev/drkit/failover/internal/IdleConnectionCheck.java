@@ -35,8 +35,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Cost: the system call is skipped for a connection that came back to its pool less than
  * {@link #MIN_IDLE_NANOS} ago (its last statement finished just now), so a tight borrow-and-return loop pays only
- * two field loads and a read of a {@link BorrowClock}, which reads no clock either. Over TLS (or GSS encryption) only bytes already decrypted are visible, so the check finds
- * nothing there; a backend killed without a word (SIGKILL of the backend itself) leaves nothing to find either.
+ * two field loads and a read of a {@link BorrowClock}, which reads no clock either. Over TLS (or GSS encryption)
+ * only bytes already decrypted are visible, so the check finds nothing there; a backend killed without a word
+ * (SIGKILL of the backend itself) leaves nothing to find either.
  */
 public final class IdleConnectionCheck {
 
