@@ -6,6 +6,7 @@ import dev.drkit.backup.internal.JsonLines;
 import dev.drkit.backup.internal.PartedDecryptingStream;
 import dev.drkit.backup.internal.PartedEncryptingStream;
 import dev.drkit.backup.internal.RecordingStreams;
+import dev.drkit.backup.internal.SafePaths;
 import dev.drkit.backup.internal.SyncingFileOutputStream;
 import dev.drkit.backup.internal.TarArchiver;
 import dev.drkit.backup.internal.WriteBehindOutputStream;
@@ -85,7 +86,11 @@ import java.util.function.Consumer;
  * fails at any point (the source throws, the store fails) leaves nothing listed. With
  * {@link Builder#partBytes(int)} the compressed stream is cut into parts ({@code data.00000.pgp}, ...), each its own
  * OpenPGP message, encrypted by several threads at once; the manifest lists them (format
- * {@value BackupManifest#FORMAT_VERSION_PARTS}). Engines read both layouts whatever they write.
+ * {@value BackupManifest#FORMAT_VERSION_PARTS}). A directory whose entries would take more than 8 MiB of the
+ * manifest (about 40,000 entries) has them written to
+ * {@value BackupManifest#ENTRIES_OBJECT_NAME} instead (format {@value BackupManifest#FORMAT_VERSION_ENTRIES}), kept
+ * in a temporary file while the data is written ({@link Builder#temporaryDirectory(Path)}). Engines read every
+ * layout whatever they write.
  *
  * <p><b>Restore</b> verifies while it streams and writes beside the target (a hidden temporary name in the same
  * directory); only after every check has passed (manifest HMAC, OpenPGP integrity, zstd checksum, plaintext
@@ -141,6 +146,8 @@ public final class BackupEngine {
     private final boolean explicitThreads;
     private final int compressionThreads;
     private final long manifestLimit;
+    private final int entryLimit;
+    private final Path temporaryDirectory;
     private final List<Consumer<BackupEvent>> listeners = new CopyOnWriteArrayList<>();
     private final AtomicReference<@Nullable Instant> newestBackup = new AtomicReference<>();
     private final AtomicReference<@Nullable Instant> newestVerified = new AtomicReference<>();
@@ -159,6 +166,9 @@ public final class BackupEngine {
         this.threads = builder.threads > 0 ? builder.threads : defaultThreads(builder.partBytes);
         this.compressionThreads = builder.compressionThreads;
         this.manifestLimit = builder.manifestLimit;
+        this.entryLimit = builder.entryLimit;
+        this.temporaryDirectory = builder.temporaryDirectory != null ? builder.temporaryDirectory
+            : Path.of(System.getProperty("java.io.tmpdir"));
         this.explicitThreads = builder.threads > 0;
         this.listeners.addAll(builder.listeners);
         if (verificationHistory != null) {
@@ -213,8 +223,8 @@ public final class BackupEngine {
      * @throws IllegalStateException   if the engine has no {@link Builder#encryption(Encryption)}
      * @throws BackupIoException       if the source cannot be read or the store cannot be written
      * @throws SourceChangedException  if a file changed while it was read
-     * @throws ManifestTooLargeException if a directory has so many entries (or such long names) that its manifest
-     *                                   would be larger than {@link BackupManifest#MAX_BYTES}; nothing is kept
+     * @throws ManifestTooLargeException if a directory has more than {@link BackupManifest#MAX_ENTRIES} entries;
+     *                                   nothing is kept
      * @throws RuntimeException        whatever a stream source's supplier or stream threw, unchanged
      */
     public BackupInfo backup(BackupSource source) {
@@ -277,13 +287,14 @@ public final class BackupEngine {
         }
         boolean storePhase = true;
         RecordingStreams.Output sink = null;
-        try (PendingBackup pending = store.begin(id)) {
+        try (PendingBackup pending = store.begin(id);
+             EntrySpool entries = entrySpool(id, source, false)) {
             sink = RecordingStreams.output(pending.create(BackupManifest.DATA_OBJECT_NAME));
             EncryptingStream out = BackupPipeline.encryptingStream(sink, pipelineSettings(encryption));
             try (Secret manifestKey = out.manifestKey()) {
                 try {
                     storePhase = false;
-                    fields.entries = copySource(id, source, rootAttributes, out, false);
+                    copySource(source, rootAttributes, out, entries);
                     fields.labels = source.labelsAfterRead(labels);
                     storePhase = true;
                     out.close();
@@ -296,6 +307,7 @@ public final class BackupEngine {
                 fields.plaintextSha256 = summary.plaintextSha256();
                 fields.ciphertextBytes = summary.ciphertextBytes();
                 fields.ciphertextSha256 = summary.ciphertextSha256();
+                placeEntries(fields, entries, pending);
                 BackupManifest manifest;
                 try (OutputStream manifestOut = pending.create(BackupManifest.OBJECT_NAME)) {
                     manifest = ManifestFormat.sealTo(fields, manifestKey, manifestLimit, manifestOut);
@@ -344,11 +356,12 @@ public final class BackupEngine {
                                       Encryption encryption, BackupManifest.Fields fields) {
         boolean storePhase = true;
         PartedEncryptingStream out = null;
-        try (PendingBackup pending = store.begin(id)) {
+        try (PendingBackup pending = store.begin(id);
+             EntrySpool entries = entrySpool(id, source, true)) {
             out = PartedEncryptingStream.open(pipelineSettings(encryption), pending::create, partBytes, threads);
             try {
                 storePhase = false;
-                fields.entries = copySource(id, source, rootAttributes, out, true);
+                copySource(source, rootAttributes, out, entries);
                 fields.labels = source.labelsAfterRead(labels);
                 storePhase = true;
                 out.close();
@@ -362,6 +375,7 @@ public final class BackupEngine {
             fields.ciphertextBytes = summary.ciphertextBytes();
             fields.ciphertextSha256 = summary.ciphertextSha256();
             fields.parts = out.parts();
+            placeEntries(fields, entries, pending);
             BackupManifest manifest;
             try (Secret manifestKey = out.manifestKey();
                  OutputStream manifestOut = pending.create(BackupManifest.OBJECT_NAME)) {
@@ -403,34 +417,57 @@ public final class BackupEngine {
     }
 
     /**
-     * Copies the source into {@code out}. A directory's entries are counted against {@link Builder#manifestLimit}
-     * as they are archived, so that a tree whose manifest no reader would accept is refused as soon as that is
-     * certain, before the rest is read and before its entries fill the heap.
+     * The most bytes a directory's entries may take in its manifest: about 40,000 entries, held in memory while the
+     * data is written (about 10 MiB of heap). A tree with more keeps them in
+     * {@value BackupManifest#ENTRIES_OBJECT_NAME} (format {@value BackupManifest#FORMAT_VERSION_ENTRIES}), so that
+     * a backup's heap stays within 64 MiB whatever the tree, beside the pipeline's own buffers.
      */
-    private List<ManifestEntry> copySource(String id, BackupSource source, @Nullable PosixFileAttributes attributes,
-                                           OutputStream out, boolean parts) throws IOException {
+    static final long INLINE_ENTRY_BYTES = 8L << 20;
+
+    /**
+     * The spool of a directory backup's entries: in memory while they fit in {@link #INLINE_ENTRY_BYTES} and
+     * {@link Builder#manifestLimit}, then in a temporary file, so that the heap does not grow with the tree.
+     */
+    private EntrySpool entrySpool(String id, BackupSource source, boolean parts) {
+        return new EntrySpool(id, "directory " + SafePaths.printable(source.name()),
+            Math.min(INLINE_ENTRY_BYTES, manifestLimit - ManifestFormat.overhead(parts)), entryLimit,
+            temporaryDirectory);
+    }
+
+    /** Copies the source into {@code out}; a directory's entries go to {@code entries} as they are archived. */
+    private static void copySource(BackupSource source, @Nullable PosixFileAttributes attributes, OutputStream out,
+                                   EntrySpool entries) throws IOException {
         switch (source.kind()) {
             case DIRECTORY:
-                long budget = manifestLimit - ManifestFormat.overhead(parts);
-                long[] bytesAndEntries = new long[2];
-                return TarArchiver.write(source.path().orElseThrow(), out, entry -> {
-                    bytesAndEntries[0] += ManifestFormat.entryBytes(entry);
-                    bytesAndEntries[1]++;
-                    if (bytesAndEntries[0] > budget) {
-                        throw ManifestFormat.tooLarge(id, "directory " + source.name(), bytesAndEntries[1],
-                            manifestLimit);
-                    }
-                });
+                TarArchiver.write(source.path().orElseThrow(), out, entries::add);
+                break;
             case FILE:
                 Path file = source.path().orElseThrow().toRealPath();
                 TarArchiver.copyFile(file, Objects.requireNonNull(attributes), out, new byte[64 * 1024]);
-                return List.of();
+                break;
             default:
                 try (InputStream in = source.supplier().orElseThrow().open()) {
                     in.transferTo(out);
                 }
-                return List.of();
         }
+    }
+
+    /**
+     * Puts the entries in the manifest's fields, when the manifest can hold them ({@link Builder#manifestLimit});
+     * else writes them as the backup's entries object (manifest format {@value BackupManifest#FORMAT_VERSION_ENTRIES}).
+     */
+    private void placeEntries(BackupManifest.Fields fields, EntrySpool entries, PendingBackup pending)
+        throws IOException {
+        List<ManifestEntry> inMemory = entries.inMemory();
+        if (inMemory != null) {
+            fields.entries = inMemory;
+            if (inMemory.isEmpty() || ManifestFormat.inlineFileSize(fields) <= manifestLimit) {
+                return;
+            }
+        }
+        fields.entriesObject = entries.writeObject(pending);
+        fields.entryCount = entries.count();
+        fields.entries = null;
     }
 
     // ------------------------------------------------------------------ list and manifests
@@ -595,7 +632,9 @@ public final class BackupEngine {
     }
 
     /**
-     * The manifest of backup {@code id}, its checksum checked (not its authenticity, which needs the key).
+     * The manifest of backup {@code id}, its checksum checked (not its authenticity, which needs the key), with
+     * its entries: for a backup of format {@value BackupManifest#FORMAT_VERSION_ENTRIES} read from
+     * {@value BackupManifest#ENTRIES_OBJECT_NAME}, whose size, SHA-256 and every line are checked against it.
      *
      * @throws dev.drkit.backup.store.NoSuchBackupException if there is no such complete backup
      * @throws ManifestException if the manifest is damaged, too large, of another format or another backup's
@@ -617,7 +656,20 @@ public final class BackupEngine {
             try (InputStream in = store.open(id, BackupManifest.OBJECT_NAME)) {
                 bytes = readObject(in, size);
             }
-            return ManifestFormat.parse(bytes, id, keepEntries);
+            BackupManifest manifest = ManifestFormat.parse(bytes, id, keepEntries);
+            DataPart entries = manifest.entriesObject().orElse(null);
+            if (!keepEntries || entries == null) {
+                return manifest;
+            }
+            long entriesSize = store.size(id, entries.object());
+            if (entriesSize != entries.bytes()) {
+                throw new ManifestException(ManifestException.Reason.CHECKSUM_MISMATCH, id, "Entries of backup " + id
+                    + " (" + entries.object() + ") are damaged: " + entriesSize + " bytes where its manifest records "
+                    + entries.bytes(), null);
+            }
+            try (InputStream in = store.open(id, entries.object())) {
+                return manifest.withEntries(ManifestFormat.readEntriesObject(in, manifest));
+            }
         } catch (IOException e) {
             throw storeUnreadable("read", id, e);
         }
@@ -739,7 +791,7 @@ public final class BackupEngine {
 
     private void quickCheck(BackupManifest manifest, long[] sizes) {
         String id = manifest.id();
-        if (manifest.formatVersion() == BackupManifest.FORMAT_VERSION_PARTS) {
+        if (manifest.isParted()) {
             checkParts(manifest);
         }
         byte[] buffer = new byte[64 * 1024];
@@ -877,7 +929,7 @@ public final class BackupEngine {
         PartedDecryptingStream parted = null;
         try {
             DecryptingStream opened;
-            if (manifest.formatVersion() == BackupManifest.FORMAT_VERSION_PARTS) {
+            if (manifest.isParted()) {
                 checkParts(manifest);
                 parted = PartedDecryptingStream.open(name -> store.open(id, name), manifest.parts(),
                     manifest.ciphertextSha256(), key, manifest.compression(),
@@ -1522,6 +1574,8 @@ public final class BackupEngine {
         private int threads;
         private int compressionThreads;
         private long manifestLimit = BackupManifest.MAX_BYTES;
+        private int entryLimit = BackupManifest.MAX_ENTRIES;
+        private @Nullable Path temporaryDirectory;
         private final List<Consumer<BackupEvent>> listeners = new ArrayList<>();
 
         private Builder(BackupStore store) {
@@ -1664,6 +1718,29 @@ public final class BackupEngine {
                     + ", but was " + bytes);
             }
             this.manifestLimit = bytes;
+            return this;
+        }
+
+        /**
+         * The most entries a directory backup may have; default and most {@link BackupManifest#MAX_ENTRIES}. Lower
+         * only in tests, to reach the limit without a tree of millions of files.
+         */
+        Builder entryLimit(int entries) {
+            if (entries < 1 || entries > BackupManifest.MAX_ENTRIES) {
+                throw new IllegalArgumentException("entryLimit must be between 1 and " + BackupManifest.MAX_ENTRIES
+                    + ", but was " + entries);
+            }
+            this.entryLimit = entries;
+            return this;
+        }
+
+        /**
+         * Where a backup of a directory with too many entries for its manifest (about 40,000) keeps their list
+         * while the data is written: a temporary file of about 250 bytes per entry, mode 0600, removed when the
+         * backup ends. Default {@code java.io.tmpdir}.
+         */
+        public Builder temporaryDirectory(Path directory) {
+            this.temporaryDirectory = Objects.requireNonNull(directory, "directory");
             return this;
         }
 

@@ -19,13 +19,14 @@ import java.util.TreeMap;
  * times, source, labels, compression, encryption, sizes and SHA-256 of both the plaintext and the stored
  * ciphertext, and for directory sources every entry's path, type, size, mode, modification time and SHA-256.
  *
- * <h2>Format ({@value #FORMAT}, {@value #FORMAT_PARTS})</h2>
+ * <h2>Format ({@value #FORMAT}, {@value #FORMAT_PARTS}, {@value #FORMAT_ENTRIES})</h2>
  * The file is one line of JSON (UTF-8) followed by a newline, with exactly this layout:
  * <pre>
  * {"format":"drkit.backup-manifest/1","body":BODY,"bodySha256":"HEX64","bodyHmacSha256":"HEX64"}
  * </pre>
  * (or {@value #FORMAT_PARTS} in place of {@value #FORMAT}, for a backup whose data is split into parts:
- * {@link #parts()}). {@code BODY} is a JSON object (documented in {@code docs/backup.md}). Both digests are
+ * {@link #parts()}; or {@value #FORMAT_ENTRIES}, for a directory backup of many entries, kept in their own object:
+ * {@link #entriesObject()}). {@code BODY} is a JSON object (documented in {@code docs/backup.md}). Both digests are
  * computed over the exact bytes of {@code BODY} as they appear in the file, between {@code "body":} and {@code ,"bodySha256"}:
  * <ul>
  *   <li>{@code bodySha256}: SHA-256, the manifest's own checksum. Anyone can check it without a key (quick
@@ -58,6 +59,22 @@ public final class BackupManifest {
     public static final String FORMAT_PARTS = "drkit.backup-manifest/2";
     /** The format version number of backups split into parts: {@value}. */
     public static final int FORMAT_VERSION_PARTS = 2;
+    /**
+     * The format identifier of directory backups whose entries are kept in their own object,
+     * {@value #ENTRIES_OBJECT_NAME}, one JSON line each, instead of in the manifest (see {@link #entriesObject()}):
+     * {@value}. Written only for a directory whose entries would take more than 8 MiB of the manifest (about
+     * 40,000 entries); its data is a single {@value #DATA_OBJECT_NAME} or parts, as in the other two versions.
+     */
+    public static final String FORMAT_ENTRIES = "drkit.backup-manifest/3";
+    /** The format version number of backups whose entries are kept in {@value #ENTRIES_OBJECT_NAME}: {@value}. */
+    public static final int FORMAT_VERSION_ENTRIES = 3;
+    /** The store object holding the entries of a format {@value #FORMAT_VERSION_ENTRIES} backup: {@value}. */
+    public static final String ENTRIES_OBJECT_NAME = "entries.jsonl";
+    /**
+     * The most entries a directory backup may have: {@value}. Restoring one holds its entries in memory (a few
+     * hundred bytes each), so a larger tree is refused; back it up in several backups.
+     */
+    public static final int MAX_ENTRIES = 20_000_000;
     /** The most parts a backup may have: {@value}. */
     public static final int MAX_PARTS = 1_000_000;
     /** The largest manifest read, in bytes: {@value} (about 100,000 directory entries). */
@@ -90,6 +107,7 @@ public final class BackupManifest {
     private final @Nullable List<ManifestEntry> entries;
     private final int entryCount;
     private final @Nullable List<DataPart> parts;
+    private final @Nullable DataPart entriesObject;
     /** The body is {@code bodyLength} bytes of this array from {@code bodyOffset}: parsing keeps the file's array. */
     private final byte @Nullable [] body;
     private final int bodyOffset;
@@ -125,9 +143,10 @@ public final class BackupManifest {
         this.plaintextSha256 = Objects.requireNonNull(fields.plaintextSha256, "plaintextSha256");
         this.ciphertextBytes = fields.ciphertextBytes;
         this.ciphertextSha256 = Objects.requireNonNull(fields.ciphertextSha256, "ciphertextSha256");
-        this.entries = bytes == null ? null : List.copyOf(fields.entries);
+        this.entries = bytes == null || fields.entries == null ? null : List.copyOf(fields.entries);
         this.entryCount = fields.entries == null ? fields.entryCount : fields.entries.size();
         this.parts = fields.parts == null ? null : List.copyOf(fields.parts);
+        this.entriesObject = fields.entriesObject;
         this.body = bytes;
         this.bodyOffset = bodyOffset;
         this.bodyLength = bodyLength;
@@ -139,8 +158,8 @@ public final class BackupManifest {
      * Parses a manifest read from a store, checking its layout, every field and its own checksum; not its
      * authenticity ({@link #checkAuthentic(Secret)}).
      *
-     * @throws ManifestException if the bytes are not a valid manifest of format {@value #FORMAT_VERSION} or
-     *                           {@value #FORMAT_VERSION_PARTS}
+     * @throws ManifestException if the bytes are not a valid manifest of format {@value #FORMAT_VERSION},
+     *                           {@value #FORMAT_VERSION_PARTS} or {@value #FORMAT_VERSION_ENTRIES}
      */
     public static BackupManifest parse(byte[] bytes) {
         // a copy: the manifest keeps the array it was read from, and the caller's may change
@@ -166,10 +185,25 @@ public final class BackupManifest {
 
     /**
      * The format version: {@value #FORMAT_VERSION} for a backup stored as the single object
-     * {@value #DATA_OBJECT_NAME}, {@value #FORMAT_VERSION_PARTS} for one split into parts.
+     * {@value #DATA_OBJECT_NAME}, {@value #FORMAT_VERSION_PARTS} for one split into parts,
+     * {@value #FORMAT_VERSION_ENTRIES} for a directory backup whose entries are in {@value #ENTRIES_OBJECT_NAME}.
      */
     public int formatVersion() {
-        return parts == null ? FORMAT_VERSION : FORMAT_VERSION_PARTS;
+        return entriesObject != null ? FORMAT_VERSION_ENTRIES : parts == null ? FORMAT_VERSION : FORMAT_VERSION_PARTS;
+    }
+
+    /** Whether the data is split into parts ({@code data.00000.pgp}, ...) rather than one {@value #DATA_OBJECT_NAME}. */
+    public boolean isParted() {
+        return parts != null;
+    }
+
+    /**
+     * The object holding the entries of a format {@value #FORMAT_VERSION_ENTRIES} backup: its name
+     * ({@value #ENTRIES_OBJECT_NAME}), size and SHA-256, which the manifest's body (and so its HMAC) covers.
+     * Empty for the other versions, whose entries are in the manifest.
+     */
+    public Optional<DataPart> entriesObject() {
+        return Optional.ofNullable(entriesObject);
     }
 
     /**
@@ -187,12 +221,13 @@ public final class BackupManifest {
      * @throws IllegalStateException if this is a summary ({@link #hasEntries()} false)
      */
     public byte[] toBytes() {
-        return ManifestFormat.file(wholeBody(), bodyOffset, bodyLength, bodySha256, bodyHmacSha256, parts != null);
+        return ManifestFormat.file(wholeBody(), bodyOffset, bodyLength, bodySha256, bodyHmacSha256, formatVersion());
     }
 
     /** Writes {@link #toBytes()} to {@code out} without another copy of the body in memory. */
     void writeTo(java.io.OutputStream out) throws java.io.IOException {
-        ManifestFormat.writeFile(out, wholeBody(), bodyOffset, bodyLength, bodySha256, bodyHmacSha256, parts != null);
+        ManifestFormat.writeFile(out, wholeBody(), bodyOffset, bodyLength, bodySha256, bodyHmacSha256,
+            formatVersion());
     }
 
     /** The backup's id. */
@@ -285,6 +320,10 @@ public final class BackupManifest {
      */
     public List<ManifestEntry> entries() {
         if (entries == null) {
+            if (body != null && entriesObject != null) {
+                throw new IllegalStateException("Manifest of backup " + id + " keeps its entries in "
+                    + ENTRIES_OBJECT_NAME + ": BackupEngine.manifest(\"" + id + "\") reads them with it");
+            }
             throw summaryOnly("its entries");
         }
         return entries;
@@ -297,7 +336,8 @@ public final class BackupManifest {
 
     /**
      * Whether this manifest holds its entries and the bytes its HMAC covers: true when read by
-     * {@link BackupEngine#manifest(String)} or {@link #parse(byte[])}; false for a summary, such as
+     * {@link BackupEngine#manifest(String)} or {@link #parse(byte[])} (for format {@value #FORMAT_VERSION_ENTRIES},
+     * whose entries are in another object, only by {@link BackupEngine#manifest(String)}); false for a summary, such as
      * {@link BackupInfo#manifest()} of a listing, which keeps only the fields and the number of entries, so that
      * a list of large directory backups does not hold all their entries.
      */
@@ -324,11 +364,22 @@ public final class BackupManifest {
 
     /** A summary without the entries: its {@link BackupInfo#manifest()} holds neither entries nor body bytes. */
     public BackupInfo info() {
-        return new BackupInfo(entries == null ? this : new BackupManifest(this));
+        return new BackupInfo(entries == null && body == null ? this : new BackupManifest(this, null, false));
     }
 
-    /** The summary of {@code whole}: its fields and number of entries. */
-    private BackupManifest(BackupManifest whole) {
+    /** This manifest with the entries read from its {@link #entriesObject()}, which the caller checked. */
+    BackupManifest withEntries(List<ManifestEntry> loaded) {
+        if (body == null || entriesObject == null || loaded.size() != entryCount) {
+            throw new IllegalStateException("entries of manifest " + id + " cannot be added");
+        }
+        return new BackupManifest(this, List.copyOf(loaded), true);
+    }
+
+    /**
+     * A copy of {@code whole} with {@code entries}; the body bytes kept with {@code keepBody}, else a summary (its
+     * fields and number of entries).
+     */
+    private BackupManifest(BackupManifest whole, @Nullable List<ManifestEntry> entries, boolean keepBody) {
         this.id = whole.id;
         this.startedAt = whole.startedAt;
         this.finishedAt = whole.finishedAt;
@@ -345,12 +396,13 @@ public final class BackupManifest {
         this.plaintextSha256 = whole.plaintextSha256;
         this.ciphertextBytes = whole.ciphertextBytes;
         this.ciphertextSha256 = whole.ciphertextSha256;
-        this.entries = null;
+        this.entries = entries;
         this.entryCount = whole.entryCount;
         this.parts = whole.parts;
-        this.body = null;
-        this.bodyOffset = 0;
-        this.bodyLength = 0;
+        this.entriesObject = whole.entriesObject;
+        this.body = keepBody ? whole.body : null;
+        this.bodyOffset = keepBody ? whole.bodyOffset : 0;
+        this.bodyLength = keepBody ? whole.bodyLength : 0;
         this.bodySha256 = whole.bodySha256;
         this.bodyHmacSha256 = whole.bodyHmacSha256;
     }
@@ -406,5 +458,7 @@ public final class BackupManifest {
         int entryCount;
         /** {@code null} for a single-part backup (format 1). */
         @Nullable List<DataPart> parts;
+        /** The object holding the entries (format 3; {@link #entries} then null), or {@code null}. */
+        @Nullable DataPart entriesObject;
     }
 }

@@ -49,6 +49,10 @@ final class ManifestFormat {
     private static final byte[] PREFIX_BYTES = PREFIX.getBytes(StandardCharsets.US_ASCII);
     static final String PREFIX_PARTS = "{\"format\":\"" + BackupManifest.FORMAT_PARTS + "\",\"body\":";
     private static final byte[] PREFIX_PARTS_BYTES = PREFIX_PARTS.getBytes(StandardCharsets.US_ASCII);
+    static final String PREFIX_ENTRIES = "{\"format\":\"" + BackupManifest.FORMAT_ENTRIES + "\",\"body\":";
+    private static final byte[] PREFIX_ENTRIES_BYTES = PREFIX_ENTRIES.getBytes(StandardCharsets.US_ASCII);
+    /** The longest line of an entries object: two paths of {@link SafePaths#MAX_LENGTH} escaped, and the rest. */
+    static final int MAX_ENTRY_LINE = 64 * 1024;
     /** {@code ,"bodySha256":"<64>","bodyHmacSha256":"<64>"}\n} */
     private static final Pattern SUFFIX = Pattern.compile(
         ",\"bodySha256\":\"([0-9a-f]{64})\",\"bodyHmacSha256\":\"([0-9a-f]{64})\"}\n");
@@ -94,7 +98,7 @@ final class ManifestFormat {
      * @throws ManifestTooLargeException if the file would be larger than {@code maxBytes}
      */
     static BackupManifest seal(BackupManifest.Fields fields, Secret manifestKey, long maxBytes) {
-        byte[] body = body(fields, maxBytes - overhead(fields.parts != null), maxBytes);
+        byte[] body = body(fields, maxBytes - overhead(version(fields)), maxBytes);
         String sha = sha256(body);
         String hmac = hmac(body, manifestKey);
         return new BackupManifest(fields, body, sha, hmac);
@@ -102,7 +106,50 @@ final class ManifestFormat {
 
     /** The bytes of a manifest file besides its body: the prefix and the two digests. */
     static int overhead(boolean parts) {
-        return (parts ? PREFIX_PARTS_BYTES : PREFIX_BYTES).length + SUFFIX_LENGTH;
+        return overhead(parts ? BackupManifest.FORMAT_VERSION_PARTS : BackupManifest.FORMAT_VERSION);
+    }
+
+    private static int overhead(int version) {
+        return prefix(version).length + SUFFIX_LENGTH;
+    }
+
+    /** The format version the manifest of {@code f} is written in. */
+    static int version(BackupManifest.Fields f) {
+        return f.entriesObject != null ? BackupManifest.FORMAT_VERSION_ENTRIES
+            : f.parts != null ? BackupManifest.FORMAT_VERSION_PARTS : BackupManifest.FORMAT_VERSION;
+    }
+
+    private static byte[] prefix(int version) {
+        switch (version) {
+            case BackupManifest.FORMAT_VERSION:
+                return PREFIX_BYTES;
+            case BackupManifest.FORMAT_VERSION_PARTS:
+                return PREFIX_PARTS_BYTES;
+            case BackupManifest.FORMAT_VERSION_ENTRIES:
+                return PREFIX_ENTRIES_BYTES;
+            default:
+                throw new IllegalArgumentException("no manifest format " + version);
+        }
+    }
+
+    /**
+     * The size in bytes of the manifest file of {@code f} with its entries in it (formats 1 and 2): what decides
+     * whether they must go to an entries object instead.
+     */
+    static long inlineFileSize(BackupManifest.Fields f) {
+        return overhead(f.parts != null) + bodySize(f, header(f));
+    }
+
+    /** One line of an entries object: {@code entry} as the manifest's list would hold it, and a newline. */
+    static byte[] entryLine(ManifestEntry entry) {
+        try {
+            byte[] json = MAPPER.writeValueAsBytes(entryNode(entry));
+            byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
+            line[json.length] = '\n';
+            return line;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialize a manifest entry", e);
+        }
     }
 
     /**
@@ -124,6 +171,14 @@ final class ManifestFormat {
             + "its manifest would list " + entries + " entries in more than " + limit + " bytes, the most drkit "
             + "reads back; nothing was kept. Back the directory up in several backups (one per subdirectory), or "
             + "archive it into one file (tar -cf tree.tar DIR) and back up that file");
+    }
+
+    /** The refusal of backup {@code id}, whose directory has more than {@code limit} entries. */
+    static ManifestTooLargeException tooManyEntries(String id, String source, long entries, int limit) {
+        return new ManifestTooLargeException(id, entries, limit, "Backup " + id + " of "
+            + source + " refused: it has more than " + limit + " entries, the most a restore "
+            + "holds in memory; nothing was kept. Back the directory up in several backups (one per subdirectory), "
+            + "or archive it into one file (tar -cf tree.tar DIR) and back up that file");
     }
 
     /** The refusal of the backup of {@code f}, whose manifest would be larger than {@code limit} bytes. */
@@ -170,16 +225,16 @@ final class ManifestFormat {
      */
     static BackupManifest sealTo(BackupManifest.Fields f, Secret manifestKey, long maxBytes, OutputStream out)
         throws IOException {
-        boolean parts = f.parts != null;
+        int version = version(f);
         List<ManifestEntry> entries = entries(f);
         ObjectNode header = header(f);
         long size = bodySize(f, header);
-        if (size > maxBytes - overhead(parts)) {
+        if (size > maxBytes - overhead(version)) {
             throw tooLarge(f, maxBytes);
         }
         MessageDigest sha = Digests.sha256();
         Mac mac = hmacSha256(manifestKey);
-        out.write(parts ? PREFIX_PARTS_BYTES : PREFIX_BYTES);
+        out.write(prefix(version));
         DigestingOutput body = new DigestingOutput(out, sha, mac);
         try (JsonGenerator json = MAPPER.createGenerator(body)) {
             writeBody(json, header, entries);
@@ -194,6 +249,9 @@ final class ManifestFormat {
     }
 
     private static List<ManifestEntry> entries(BackupManifest.Fields f) {
+        if (f.entriesObject != null) {
+            return List.of();   // written as the object's description, in the header
+        }
         if (f.entries == null) {
             throw new IllegalStateException("the fields hold no entries to write");
         }
@@ -207,6 +265,9 @@ final class ManifestFormat {
             size = MAPPER.writeValueAsBytes(header).length - 1 + ",\"entries\":[".length() + 2;
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialize a manifest", e);
+        }
+        if (f.entriesObject != null) {
+            return size + 1 - ",\"entries\":[".length() - 2;  // the header is the whole body
         }
         List<ManifestEntry> entries = entries(f);
         for (ManifestEntry e : entries) {
@@ -222,6 +283,10 @@ final class ManifestFormat {
         for (Map.Entry<String, JsonNode> field : header.properties()) {
             json.writeFieldName(field.getKey());
             json.writeTree(field.getValue());
+        }
+        if (header.has("entries")) {
+            json.writeEndObject();  // format 3: the entries object's description is part of the header
+            return;
         }
         json.writeArrayFieldStart("entries");
         for (ManifestEntry e : entries) {
@@ -324,6 +389,13 @@ final class ManifestFormat {
                 node.put("sha256", part.sha256());
             }
         }
+        if (f.entriesObject != null) {
+            ObjectNode entries = body.putObject("entries");
+            entries.put("object", f.entriesObject.object());
+            entries.put("count", f.entryCount);
+            entries.put("bytes", f.entriesObject.bytes());
+            entries.put("sha256", f.entriesObject.sha256());
+        }
         return body;
     }
 
@@ -385,21 +457,27 @@ final class ManifestFormat {
     }
 
     static byte[] file(byte[] body, String sha, String hmac, boolean parts) {
-        return file(body, 0, body.length, sha, hmac, parts);
+        return file(body, 0, body.length, sha, hmac,
+            parts ? BackupManifest.FORMAT_VERSION_PARTS : BackupManifest.FORMAT_VERSION);
+    }
+
+    /** The manifest file of format {@code version} whose body is {@code body}. */
+    static byte[] file(byte[] body, String sha, String hmac, int version) {
+        return file(body, 0, body.length, sha, hmac, version);
     }
 
     /** The manifest file of the body that is {@code length} bytes of {@code bytes} from {@code offset}. */
-    static byte[] file(byte[] bytes, int offset, int length, String sha, String hmac, boolean parts) {
+    static byte[] file(byte[] bytes, int offset, int length, String sha, String hmac, int version) {
         byte[] suffix = suffix(sha, hmac);
-        byte[] prefix = parts ? PREFIX_PARTS_BYTES : PREFIX_BYTES;
+        byte[] prefix = prefix(version);
         ByteBuffer out = ByteBuffer.allocate(prefix.length + length + suffix.length);
         return out.put(prefix).put(bytes, offset, length).put(suffix).array();
     }
 
-    /** Writes what {@link #file(byte[], int, int, String, String, boolean)} returns to {@code out}. */
+    /** Writes what {@link #file(byte[], int, int, String, String, int)} returns to {@code out}. */
     static void writeFile(java.io.OutputStream out, byte[] bytes, int offset, int length, String sha, String hmac,
-                          boolean parts) throws IOException {
-        out.write(parts ? PREFIX_PARTS_BYTES : PREFIX_BYTES);
+                          int version) throws IOException {
+        out.write(prefix(version));
         out.write(bytes, offset, length);
         out.write(suffix(sha, hmac));
     }
@@ -457,23 +535,27 @@ final class ManifestFormat {
                 + bytes.length + " bytes, more than the limit of " + BackupManifest.MAX_BYTES, null);
         }
         checkUtf8(bytes, expectedId);
-        boolean partsFormat = startsWith(bytes, PREFIX_PARTS_BYTES);
-        byte[] prefix = partsFormat ? PREFIX_PARTS_BYTES : PREFIX_BYTES;
-        if (!partsFormat && !startsWith(bytes, PREFIX_BYTES)) {
+        int version = startsWith(bytes, PREFIX_BYTES) ? BackupManifest.FORMAT_VERSION
+            : startsWith(bytes, PREFIX_PARTS_BYTES) ? BackupManifest.FORMAT_VERSION_PARTS
+            : startsWith(bytes, PREFIX_ENTRIES_BYTES) ? BackupManifest.FORMAT_VERSION_ENTRIES : 0;
+        if (version == 0) {
             // Not our layout: say whether it is another format version, or not a manifest at all.
             String format = formatOf(bytes);
             if (format != null) {
-                java.util.regex.Matcher version = FORMAT_NAME.matcher(format);
-                if (version.matches() && !version.group(1).equals(String.valueOf(BackupManifest.FORMAT_VERSION))
-                    && !version.group(1).equals(String.valueOf(BackupManifest.FORMAT_VERSION_PARTS))) {
+                java.util.regex.Matcher number = FORMAT_NAME.matcher(format);
+                if (number.matches() && !Set.of(String.valueOf(BackupManifest.FORMAT_VERSION),
+                    String.valueOf(BackupManifest.FORMAT_VERSION_PARTS),
+                    String.valueOf(BackupManifest.FORMAT_VERSION_ENTRIES)).contains(number.group(1))) {
                     throw new ManifestException(Reason.UNSUPPORTED_VERSION, expectedId, "Manifest" + of(expectedId)
-                        + " has format version " + version.group(1) + "; this drkit reads versions "
-                        + BackupManifest.FORMAT_VERSION + " and " + BackupManifest.FORMAT_VERSION_PARTS
-                        + " only (upgrade drkit)", null);
+                        + " has format version " + number.group(1) + "; this drkit reads versions "
+                        + BackupManifest.FORMAT_VERSION + ", " + BackupManifest.FORMAT_VERSION_PARTS + " and "
+                        + BackupManifest.FORMAT_VERSION_ENTRIES + " only (upgrade drkit)", null);
                 }
             }
-            throw malformed(expectedId, "it does not start with " + PREFIX + " or " + PREFIX_PARTS, null);
+            throw malformed(expectedId, "it does not start with " + PREFIX + ", " + PREFIX_PARTS + " or "
+                + PREFIX_ENTRIES, null);
         }
+        byte[] prefix = prefix(version);
         if (bytes.length < prefix.length + SUFFIX_LENGTH + 2) {
             throw malformed(expectedId, "it is too short", null);
         }
@@ -498,12 +580,14 @@ final class ManifestFormat {
         // The body's fields as a JSON tree, but its entries one at a time: a tree of a large directory's entries
         // would take several times the manifest's size in heap.
         BackupManifest.Fields fields = fields(headerTree(bytes, bodyStart, bodyLength, expectedId), expectedId,
-            partsFormat);
+            version);
         if (expectedId != null && !expectedId.equals(fields.id)) {
             throw new ManifestException(Reason.WRONG_BACKUP, expectedId, "Manifest of backup " + expectedId
                 + " belongs to backup " + SafePaths.printable(String.valueOf(fields.id)), null);
         }
-        readEntries(bytes, bodyStart, bodyLength, fields, keepEntries);
+        if (version != BackupManifest.FORMAT_VERSION_ENTRIES) {
+            readEntries(bytes, bodyStart, bodyLength, fields, keepEntries);
+        }
         // A whole manifest keeps the file's bytes for its HMAC (no copy of the body: it can be tens of MiB)
         return new BackupManifest(fields, keepEntries ? bytes : null, bodyStart, bodyLength, sha, digests.group(2));
     }
@@ -578,7 +662,7 @@ final class ManifestFormat {
         f.entryCount = count;
     }
 
-    private static BackupManifest.Fields fields(JsonNode body, @Nullable String id, boolean partsFormat) {
+    private static BackupManifest.Fields fields(JsonNode body, @Nullable String id, int version) {
         Reader r = new Reader(id);
         r.object(body, "body", "id", "startedAt", "finishedAt", "source", "labels", "compression", "encryption",
             "plaintext", "ciphertext", "entries");
@@ -691,6 +775,8 @@ final class ManifestFormat {
         }
         f.plaintextBytes = r.number(plaintext, "bytes", 0, Long.MAX_VALUE);
         f.plaintextSha256 = r.sha256(plaintext, "sha256");
+        boolean partsFormat = version == BackupManifest.FORMAT_VERSION_PARTS
+            || (version == BackupManifest.FORMAT_VERSION_ENTRIES && body.path("ciphertext").has("parts"));
         if (partsFormat) {
             JsonNode ciphertext = r.object(body.get("ciphertext"), "ciphertext", "bytes", "sha256", "parts");
             f.ciphertextBytes = r.number(ciphertext, "bytes", 1, Long.MAX_VALUE);
@@ -706,6 +792,21 @@ final class ManifestFormat {
         }
 
         JsonNode entries = body.get("entries");
+        if (version == BackupManifest.FORMAT_VERSION_ENTRIES) {
+            r.object(entries, "entries", "object", "count", "bytes", "sha256");
+            if (f.sourceKind != SourceKind.DIRECTORY) {
+                throw r.fail("a " + kindName(f.sourceKind) + " source has entries");
+            }
+            if (!r.text(entries, "object").equals(BackupManifest.ENTRIES_OBJECT_NAME)) {
+                throw r.fail("entries.object is not " + BackupManifest.ENTRIES_OBJECT_NAME);
+            }
+            f.entryCount = (int) r.number(entries, "count", 1, BackupManifest.MAX_ENTRIES);
+            // every line holds at least {"path":"x","type":"dir","mode":"0755","mtime":"..."} and a newline
+            long bytes = r.number(entries, "bytes", f.entryCount, (long) f.entryCount * MAX_ENTRY_LINE);
+            f.entriesObject = new DataPart(BackupManifest.ENTRIES_OBJECT_NAME, bytes, r.sha256(entries, "sha256"));
+            f.entries = null;
+            return f;
+        }
         if (entries == null || !entries.isArray()) {
             throw r.fail("entries is not a list");
         }
@@ -771,6 +872,128 @@ final class ManifestFormat {
         }
     }
 
+    // ------------------------------------------------------------------ entries objects (format 3)
+
+    /**
+     * Reads the entries object of the format 3 manifest {@code manifest} from {@code in}, checking every line as
+     * strictly as the manifest's own entries, their order (the archive's: depth first, names sorted, so no path can
+     * appear twice), their number, the object's size and its SHA-256 against the manifest, whose HMAC covers them.
+     * A damaged object fails with {@link Reason#CHECKSUM_MISMATCH}, naming the first line that did not read.
+     *
+     * @throws ManifestException if the object is damaged or does not hold valid entries
+     * @throws IOException       if {@code in} fails
+     */
+    static List<ManifestEntry> readEntriesObject(java.io.InputStream in, BackupManifest manifest)
+        throws IOException {
+        DataPart object = manifest.entriesObject().orElseThrow(() ->
+            new IllegalArgumentException("manifest " + manifest.id() + " has no entries object"));
+        String id = manifest.id();
+        int count = manifest.entryCount();
+        MessageDigest sha = Digests.sha256();
+        Reader r = new Reader(id);
+        List<ManifestEntry> entries = new ArrayList<>(Math.min(count, 1 << 16));
+        java.nio.charset.CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+        byte[] chunk = new byte[64 * 1024];
+        byte[] line = new byte[MAX_ENTRY_LINE];
+        int lineLength = 0;
+        long total = 0;
+        String previous = null;
+        String problem = null;
+        int n;
+        while ((n = in.read(chunk)) > 0) {
+            total += n;
+            if (total > object.bytes()) {
+                break;
+            }
+            sha.update(chunk, 0, n);
+            for (int i = 0; i < n && problem == null; i++) {
+                if (chunk[i] != '\n') {
+                    if (lineLength == line.length) {
+                        problem = "line " + (entries.size() + 1) + " is longer than " + MAX_ENTRY_LINE + " bytes";
+                    } else {
+                        line[lineLength++] = chunk[i];
+                    }
+                    continue;
+                }
+                r.where = BackupManifest.ENTRIES_OBJECT_NAME + " line " + (entries.size() + 1) + ": ";
+                try {
+                    if (entries.size() == count) {
+                        throw r.fail("more entries than the " + count + " its manifest records");
+                    }
+                    String text;
+                    try {
+                        text = utf8.decode(ByteBuffer.wrap(line, 0, lineLength)).toString();
+                    } catch (java.nio.charset.CharacterCodingException e) {
+                        throw r.fail("not valid UTF-8");
+                    }
+                    JsonNode node;
+                    try {
+                        node = MAPPER.readTree(text);
+                    } catch (IOException e) {
+                        throw r.fail("not valid JSON (" + e.getClass().getSimpleName() + ")");
+                    }
+                    ManifestEntry entry = entry(r, node);
+                    if (previous != null && compareArchiveOrder(previous, entry.path()) >= 0) {
+                        throw r.fail("entry " + SafePaths.printable(entry.path()) + " is out of archive order "
+                            + "(after " + SafePaths.printable(previous) + ")");
+                    }
+                    previous = entry.path();
+                    entries.add(entry);
+                } catch (ManifestException e) {
+                    problem = e.getMessage();
+                }
+                lineLength = 0;
+            }
+        }
+        String shaHex = Digests.hex(sha);
+        if (total != object.bytes() || !shaHex.equals(object.sha256())) {
+            throw new ManifestException(Reason.CHECKSUM_MISMATCH, id, "Entries of backup " + id + " ("
+                + BackupManifest.ENTRIES_OBJECT_NAME + ") are damaged: " + (total != object.bytes()
+                ? (total > object.bytes() ? "more than " : "") + total + " bytes where its manifest records "
+                    + object.bytes()
+                : "its SHA-256 does not match its manifest") + (problem == null ? "" : " (" + problem + ")"), null);
+        }
+        if (problem != null) {
+            throw new ManifestException(Reason.MALFORMED, id, problem, null);
+        }
+        if (lineLength != 0) {
+            throw malformed(id, BackupManifest.ENTRIES_OBJECT_NAME + " does not end with a newline", null);
+        }
+        if (entries.size() != count) {
+            throw malformed(id, BackupManifest.ENTRIES_OBJECT_NAME + " holds " + entries.size() + " entries, its "
+                + "manifest records " + count, null);
+        }
+        return entries;
+    }
+
+    /**
+     * The order of a directory's archive: depth first, each directory's names sorted ({@link String#compareTo}),
+     * a directory before what it holds; that is, paths compared name by name.
+     */
+    static int compareArchiveOrder(String a, String b) {
+        int i = 0;
+        int j = 0;
+        while (true) {
+            int endA = a.indexOf('/', i);
+            int endB = b.indexOf('/', j);
+            endA = endA < 0 ? a.length() : endA;
+            endB = endB < 0 ? b.length() : endB;
+            int c = a.substring(i, endA).compareTo(b.substring(j, endB));
+            if (c != 0) {
+                return c;
+            }
+            boolean lastA = endA == a.length();
+            boolean lastB = endB == b.length();
+            if (lastA || lastB) {
+                return lastA == lastB ? 0 : lastA ? -1 : 1;
+            }
+            i = endA + 1;
+            j = endB + 1;
+        }
+    }
+
     static boolean validLabelValue(String value) {
         return value.length() <= MAX_LABEL_VALUE && value.chars().noneMatch(Character::isISOControl);
     }
@@ -778,13 +1001,15 @@ final class ManifestFormat {
     /** Reads fields of one JSON object, failing with a MALFORMED manifest exception that names the field. */
     private static final class Reader {
         @Nullable String id;
+        /** Where the fields are, when not in the manifest: put before each failure's text. */
+        String where = "";
 
         Reader(@Nullable String id) {
             this.id = id;
         }
 
         ManifestException fail(String what) {
-            return malformed(id, what, null);
+            return malformed(id, where + what, null);
         }
 
         JsonNode object(@Nullable JsonNode node, String name, String... allowed) {

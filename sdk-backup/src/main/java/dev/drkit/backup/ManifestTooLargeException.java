@@ -4,9 +4,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A backup was refused because its manifest would be larger than {@link BackupManifest#MAX_BYTES}, the most any
- * drkit reads back: the source directory has too many entries (or too long names) for one backup. Nothing was
- * kept in the store; earlier backups are untouched.
+ * A backup was refused because its source directory has more entries than {@link BackupManifest#MAX_ENTRIES}, the
+ * most a restore holds in memory (or, written by an older drkit, because its manifest would have been larger than
+ * {@link BackupManifest#MAX_BYTES}). Nothing was kept in the store; earlier backups are untouched.
  *
  * <p>Split the tree into several backups (one per subdirectory), or archive it yourself and back up the archive as
  * a file or stream ({@code tar -c DIR | ...}, {@link BackupSource#stream}), whose manifest lists no entries. See
@@ -27,7 +27,7 @@ public class ManifestTooLargeException extends BackupException {
     /**
      * @param backupId the refused backup's id
      * @param entries  how many entries had been read from the source when the backup was refused
-     * @param limit    the largest manifest allowed, in bytes
+     * @param limit    the limit passed: the most entries, or the largest manifest in bytes
      * @param message  what happened and what to do
      */
     public ManifestTooLargeException(String backupId, long entries, long limit, String message) {
@@ -41,7 +41,7 @@ public class ManifestTooLargeException extends BackupException {
         context.put("operation", "backup");
         context.put("backup", backupId);
         context.put("entries", Long.toString(entries));
-        context.put("limitBytes", Long.toString(limit));
+        context.put("limit", Long.toString(limit));
         return context;
     }
 
@@ -50,7 +50,10 @@ public class ManifestTooLargeException extends BackupException {
         return entries;
     }
 
-    /** The largest manifest allowed, in bytes. */
+    /**
+     * The limit passed: the most entries a directory backup may have ({@link BackupManifest#MAX_ENTRIES}), or for a
+     * manifest that would have been too large to write, its largest size in bytes.
+     */
     public long limit() {
         return limit;
     }

@@ -196,6 +196,41 @@ class EmergencyRestoreTest {
     }
 
     @Test
+    void theDocumentedScriptRestoresADirectoryBackupWhoseEntriesAreInTheirOwnObject(@TempDir Path dir)
+        throws Exception {
+        Path source = dir.resolve("tree");
+        Files.createDirectories(source.resolve("sub"));
+        for (int i = 0; i < 300; i++) {
+            Files.write(source.resolve((i % 3 == 0 ? "sub/" : "") + "file-" + i), sample(100 + i, i));
+        }
+        for (int partBytes : new int[] {0, PARTS}) {
+            InMemoryBackupStore store = new InMemoryBackupStore();
+            Path backup = laidOut(dir.resolve("store-" + partBytes), store,
+                Engines.engine(store).partBytes(partBytes).manifestLimit(8 * 1024).build()
+                    .backup(BackupSource.directory(source)).id());
+            assertThat(backup.resolve(BackupManifest.ENTRIES_OBJECT_NAME)).exists();
+            Path restore = Files.createDirectory(dir.resolve("restore-" + partBytes));
+
+            Result result = script(backup, restore);
+
+            assertThat(result.exitCode).as(result.output).isZero();
+            assertThat(describe(restore)).isEqualTo(describe(source));
+            Result checksum = run(List.of("bash", "-c", "tail -c +44 manifest.json | head -c -166 | sha256sum"),
+                Map.of(), backup);
+            assertThat(checksum.output.trim()).startsWith(BackupManifest.parse(Files.readAllBytes(
+                backup.resolve("manifest.json"))).bodySha256() + " ");
+
+            Path entries = backup.resolve(BackupManifest.ENTRIES_OBJECT_NAME);
+            byte[] damaged = Files.readAllBytes(entries);
+            damaged[damaged.length / 2] ^= 0x01;
+            Files.write(entries, damaged);
+            Result refused = script(backup, Files.createDirectory(dir.resolve("restore-damaged-" + partBytes)));
+            assertThat(refused.exitCode).as(refused.output).isNotZero();
+            assertThat(refused.output).doesNotContain("restored").contains("entries.jsonl");
+        }
+    }
+
+    @Test
     void theManifestChecksumCommandMatchesTheManifest(@TempDir Path dir) throws Exception {
         Path file = Files.write(dir.resolve("f"), sample(1000, 5));
         Path backup = store(dir, BackupSource.file(file));
@@ -224,7 +259,12 @@ class EmergencyRestoreTest {
             engine.compression(compression);
         }
         String id = engine.build().backup(source).id();
-        Path backup = Files.createDirectories(dir.resolve("store").resolve(id));
+        return laidOut(dir.resolve("store"), store, id);
+    }
+
+    /** Backup {@code id} of {@code store} as a filesystem store lays it out under {@code root}. */
+    private static Path laidOut(Path root, InMemoryBackupStore store, String id) throws IOException {
+        Path backup = Files.createDirectories(root.resolve(id));
         for (String object : store.objects(id)) {
             Files.write(backup.resolve(object), store.bytes(id, object));
         }

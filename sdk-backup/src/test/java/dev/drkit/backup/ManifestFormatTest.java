@@ -209,12 +209,12 @@ class ManifestFormatTest {
     @Test
     void aNewerFormatVersionIsUnsupportedNotMalformed() {
         byte[] newer = new String(sealed(), StandardCharsets.UTF_8)
-            .replace("drkit.backup-manifest/1", "drkit.backup-manifest/3").getBytes(StandardCharsets.UTF_8);
+            .replace("drkit.backup-manifest/1", "drkit.backup-manifest/4").getBytes(StandardCharsets.UTF_8);
 
         assertThatThrownBy(() -> BackupManifest.parse(newer))
             .isInstanceOfSatisfying(ManifestException.class,
                 e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.UNSUPPORTED_VERSION))
-            .hasMessageContaining("format version 3").hasMessageContaining("upgrade drkit");
+            .hasMessageContaining("format version 4").hasMessageContaining("upgrade drkit");
     }
 
     @Test

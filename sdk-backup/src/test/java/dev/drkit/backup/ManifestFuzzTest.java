@@ -41,6 +41,31 @@ class ManifestFuzzTest {
         check(ManifestFormat.file(editedBytes, ManifestFormat.sha256(editedBytes), valid.bodyHmacSha256(), parts));
     }
 
+    /**
+     * Arbitrary bytes as the entries object of a large directory backup ({@value BackupManifest#ENTRIES_OBJECT_NAME}),
+     * described truly by its manifest: the entries the manifest counts, or a one-line ManifestException.
+     */
+    @FuzzTest(maxDuration = "60s")
+    void readsAnyEntriesObjectOrRefusesIt(FuzzedDataProvider data) throws java.io.IOException {
+        int count = data.consumeInt(1, 50);
+        byte[] bytes = data.consumeRemainingAsBytes();
+        java.util.List<ManifestEntry> entries;
+        try {
+            entries = EntriesObjectTest.read(bytes, count);
+        } catch (ManifestException refused) {
+            assertThat(refused.getMessage()).doesNotContain("\n");
+            return;
+        }
+        assertThat(entries).hasSize(count);
+        byte[] written = entries.stream().map(ManifestFormat::entryLine).reduce(new byte[0], (a, b) -> {
+            byte[] joined = java.util.Arrays.copyOf(a, a.length + b.length);
+            System.arraycopy(b, 0, joined, a.length, b.length);
+            return joined;
+        });
+        assertThat(EntriesObjectTest.read(written, count)).as("what is accepted reads back the same when written")
+            .isEqualTo(entries);
+    }
+
     private static void check(byte[] bytes) {
         BackupManifest summary = null;
         try {

@@ -21,9 +21,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * A directory whose manifest would be larger than a reader accepts is refused before anything is committed, so the
- * store never holds a backup that cannot be listed, restored or rotated. The limit is lowered here
- * ({@link BackupEngine.Builder#manifestLimit}) to reach it with a few hundred entries instead of ~60,000.
+ * A directory whose entries would make its manifest larger than a reader accepts keeps them in an object of their
+ * own, {@value BackupManifest#ENTRIES_OBJECT_NAME} (manifest format {@value BackupManifest#FORMAT_VERSION_ENTRIES}),
+ * and restores and verifies like any other backup. The limit is lowered here
+ * ({@link BackupEngine.Builder#manifestLimit}) to reach it with a few hundred entries instead of ~150,000.
  */
 class ManifestLimitTest {
 
@@ -31,30 +32,95 @@ class ManifestLimitTest {
 
     @ParameterizedTest(name = "partBytes={0}")
     @ValueSource(ints = {0, 64 * 1024})
-    void aDirectoryWithTooManyEntriesIsRefusedEarlyAndLeavesTheStoreAsItWas(int partBytes, @TempDir Path dir)
+    void aDirectoryTooLargeForItsManifestKeepsItsEntriesInTheirOwnObject(int partBytes, @TempDir Path dir)
+        throws Exception {
+        Path large = tree(dir.resolve("large"), 400);
+        awkwardNames(large);
+        Path spool = Files.createDirectories(dir.resolve("spool"));
+        String inline;
+        String separate;
+        try (FileSystemStore store = FileSystemStore.builder(dir.resolve("store")).build()) {
+            inline = engine(store, partBytes).build().backup(BackupSource.directory(large)).id();
+            BackupEngine engine = engine(store, partBytes).manifestLimit(16 * 1024).temporaryDirectory(spool)
+                .build();
+            separate = engine.backup(BackupSource.directory(large)).id();
+
+            assertThat(store.objects(separate)).contains(BackupManifest.ENTRIES_OBJECT_NAME,
+                BackupManifest.OBJECT_NAME);
+            assertThat(store.objects(inline)).doesNotContain(BackupManifest.ENTRIES_OBJECT_NAME);
+            assertThat(store.size(separate, BackupManifest.OBJECT_NAME)).isLessThan(4096);
+            assertThat(store.size(inline, BackupManifest.OBJECT_NAME)).isGreaterThan(16 * 1024);
+            BackupManifest manifest = engine.manifest(separate);
+            assertThat(manifest.formatVersion()).isEqualTo(BackupManifest.FORMAT_VERSION_ENTRIES);
+            assertThat(manifest.parts().get(0).object()).isEqualTo(partBytes == 0 ? BackupManifest.DATA_OBJECT_NAME
+                : DataPart.objectName(0));
+            assertThat(manifest.entries()).as("the same entries, in the same order, as a manifest would list")
+                .isEqualTo(engine.manifest(inline).entries()).hasSizeGreaterThan(400);
+            long stored = Files.size(dir.resolve("store").resolve(separate).resolve(BackupManifest.ENTRIES_OBJECT_NAME));
+            assertThat(manifest.entriesObject()).hasValueSatisfying(object -> {
+                assertThat(object.object()).isEqualTo(BackupManifest.ENTRIES_OBJECT_NAME);
+                assertThat(object.bytes()).isEqualTo(stored);
+            });
+            assertThat(engine.list()).filteredOn(info -> info.id().equals(separate)).singleElement()
+                .satisfies(info -> assertThat(info.manifest().entryCount()).isEqualTo(manifest.entries().size()));
+            assertThat(spool).as("the temporary list is removed").isEmptyDirectory();
+
+            assertThat(engine.verify(separate).passed()).isTrue();
+            assertThat(engine.verify(separate, KEY).passed()).isTrue();
+            engine.restore(separate, KEY, dir.resolve("restored"));
+            assertThat(Engines.describe(dir.resolve("restored"))).isEqualTo(Engines.describe(large));
+        }
+    }
+
+    @ParameterizedTest(name = "partBytes={0}")
+    @ValueSource(ints = {0, 64 * 1024})
+    void aDirectoryWithMoreEntriesThanTheLimitIsRefusedEarlyAndLeavesTheStoreAsItWas(int partBytes,
+                                                                                    @TempDir Path dir)
         throws Exception {
         Path root = dir.resolve("store");
-        Path small = tree(dir.resolve("small"), 3);
+        Path spool = Files.createDirectories(dir.resolve("spool"));
         Path large = tree(dir.resolve("large"), 400);
         try (FileSystemStore store = FileSystemStore.builder(root).build()) {
-            BackupEngine engine = engine(store, partBytes).manifestLimit(16 * 1024).build();
-            String earlier = engine.backup(BackupSource.directory(small)).id();
+            String earlier = engine(store, partBytes).build().backup(BackupSource.directory(tree(dir.resolve("small"),
+                3))).id();
             List<String> before = files(root);
+            // past the manifest's budget first, so that the entries are in the temporary file when refused
+            BackupEngine engine = engine(store, partBytes).manifestLimit(16 * 1024).entryLimit(150)
+                .temporaryDirectory(spool).build();
 
             assertThatThrownBy(() -> engine.backup(BackupSource.directory(large)))
                 .isInstanceOfSatisfying(ManifestTooLargeException.class, e -> {
                     assertThat(e.kind()).isEqualTo(dev.drkit.core.DrkitException.Kind.DATA);
-                    assertThat(e.limit()).isEqualTo(16 * 1024);
-                    // stopped as soon as the entries alone passed the limit, long before the 400th
-                    assertThat(e.entries()).isBetween(20L, 200L);
-                    assertThat(e.getMessage()).contains("refused", "entries", "16384 bytes", "nothing was kept",
+                    assertThat(e.limit()).isEqualTo(150);
+                    assertThat(e.entries()).as("stopped at the first entry past the limit").isEqualTo(151);
+                    assertThat(e.getMessage()).contains("refused", "more than 150 entries", "nothing was kept",
                         "one per subdirectory", "tar -cf");
                 });
 
             assertThat(store.list()).containsExactly(earlier);
             assertThat(files(root)).isEqualTo(before);
-            assertThat(engine.list()).extracting(BackupInfo::id).containsExactly(earlier);
+            assertThat(spool).as("the temporary list is removed").isEmptyDirectory();
             assertThat(engine.verify(earlier, KEY).passed()).isTrue();
+        }
+    }
+
+    @Test
+    void aTemporaryDirectoryThatCannotBeWrittenFailsTheBackupAndKeepsNothing(@TempDir Path dir) throws Exception {
+        Path root = dir.resolve("store");
+        Path large = tree(dir.resolve("large"), 400);
+        try (FileSystemStore store = FileSystemStore.builder(root).build()) {
+            String earlier = engine(store, 0).build().backup(BackupSource.directory(tree(dir.resolve("small"), 3)))
+                .id();
+            List<String> before = files(root);
+            BackupEngine engine = engine(store, 0).manifestLimit(16 * 1024)
+                .temporaryDirectory(dir.resolve("missing")).build();
+
+            assertThatThrownBy(() -> engine.backup(BackupSource.directory(large)))
+                .isInstanceOf(BackupIoException.class)
+                .hasMessageContaining("could not be kept in a temporary file in " + dir.resolve("missing"))
+                .hasMessageContaining("nothing was kept");
+            assertThat(store.list()).containsExactly(earlier);
+            assertThat(files(root)).isEqualTo(before);
         }
     }
 
@@ -69,15 +135,16 @@ class ManifestLimitTest {
         // The entries alone stay under size - 1; only the whole file passes it, so this is the check at sealing.
         try (FileSystemStore store = FileSystemStore.builder(dir.resolve("tight")).build()) {
             BackupEngine engine = engine(store, 0).manifestLimit(size - 1).build();
-            assertThatThrownBy(() -> engine.backup(BackupSource.directory(source)))
-                .isInstanceOf(ManifestTooLargeException.class)
-                .hasMessageContaining("50 entries");
-            assertThat(store.list()).isEmpty();
+            String id = engine.backup(BackupSource.directory(source)).id();
+            assertThat(engine.manifest(id).formatVersion()).isEqualTo(BackupManifest.FORMAT_VERSION_ENTRIES);
+            engine.restore(id, KEY, dir.resolve("restored-from-object"));
+            assertThat(Engines.describe(dir.resolve("restored-from-object"))).isEqualTo(Engines.describe(source));
         }
         try (FileSystemStore store = FileSystemStore.builder(dir.resolve("exact")).build()) {
             BackupEngine engine = engine(store, 0).manifestLimit(size).build();
             String id = engine.backup(BackupSource.directory(source)).id();
             assertThat(store.size(id, BackupManifest.OBJECT_NAME)).isEqualTo(size);
+            assertThat(engine.manifest(id).formatVersion()).isEqualTo(BackupManifest.FORMAT_VERSION);
             engine.restore(id, KEY, dir.resolve("restored"));
             assertThat(Engines.describe(dir.resolve("restored"))).isEqualTo(Engines.describe(source));
         }
@@ -210,6 +277,18 @@ class ManifestLimitTest {
         }
         Files.setLastModifiedTime(root, java.nio.file.attribute.FileTime.from(FIXED.instant()));
         return root;
+    }
+
+    /**
+     * Names whose archive order (names sorted within each directory) differs from their paths' order as strings:
+     * {@code a/b} comes before {@code a.txt} and {@code a-b}, though '/' sorts after '.' and '-'.
+     */
+    static void awkwardNames(Path root) throws IOException {
+        Files.createDirectories(root.resolve("a/b/c"));
+        for (String name : List.of("a.txt", "a-b", "a b", "a/b.txt", "a/b/c/d", "B", "\u00e9t\u00e9", "a/b/c.txt")) {
+            Files.writeString(root.resolve(name), name);
+        }
+        Files.createSymbolicLink(root.resolve("a/link"), Path.of("b.txt"));
     }
 
     private static List<String> files(Path root) throws IOException {

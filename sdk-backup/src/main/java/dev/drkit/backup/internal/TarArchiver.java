@@ -40,7 +40,7 @@ public final class TarArchiver {
     private static final int BUFFER = 64 * 1024;
 
     private final TarArchiveOutputStream tar;
-    private final List<ManifestEntry> entries = new ArrayList<>();
+    private int entries;
     private final Consumer<ManifestEntry> onEntry;
     private final byte[] buffer = new byte[BUFFER];
 
@@ -53,27 +53,18 @@ public final class TarArchiver {
     }
 
     /**
-     * Writes the tree under {@code root} (not {@code root} itself) to {@code out}, which stays open.
+     * Writes the tree under {@code root} (not {@code root} itself) to {@code out}, which stays open, calling
+     * {@code onEntry} with each entry as it is archived (depth first, each directory's names sorted); what it throws
+     * stops the archive and is thrown unchanged. Keeps no list of the entries: the caller does, if it needs one.
      *
-     * @return the entries, in archive order
+     * @return the number of entries
      */
-    public static List<ManifestEntry> write(Path root, OutputStream out) throws IOException {
-        return write(root, out, entry -> { });
-    }
-
-    /**
-     * As {@link #write(Path, OutputStream)}, calling {@code onEntry} with each entry as it is archived; what it
-     * throws stops the archive and is thrown unchanged.
-     *
-     * @return the entries, in archive order
-     */
-    public static List<ManifestEntry> write(Path root, OutputStream out, Consumer<ManifestEntry> onEntry)
-        throws IOException {
+    public static int write(Path root, OutputStream out, Consumer<ManifestEntry> onEntry) throws IOException {
         TarArchiver archiver = new TarArchiver(out, onEntry);
         archiver.walk(root, "");
         archiver.tar.finish();
         archiver.tar.flush();
-        return Collections.unmodifiableList(archiver.entries);
+        return archiver.entries;
     }
 
     private void walk(Path directory, String prefix) throws IOException {
@@ -122,7 +113,7 @@ public final class TarArchiver {
 
     private void add(ManifestEntry entry) {
         onEntry.accept(entry);
-        entries.add(entry);
+        entries++;
     }
 
     private static TarArchiveEntry entry(String name, byte type, PosixFileAttributes attributes) {

@@ -1,0 +1,158 @@
+package dev.drkit.backup;
+
+import dev.drkit.backup.internal.Digests;
+import dev.drkit.backup.store.PendingBackup;
+import org.jspecify.annotations.Nullable;
+
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The entries of a directory backup as it is archived: kept in memory while the manifest could list them, then,
+ * once they pass that budget, written as the lines of an entries object ({@value BackupManifest#ENTRIES_OBJECT_NAME},
+ * manifest format {@value BackupManifest#FORMAT_VERSION_ENTRIES}) to a temporary file (mode 0600), so that the heap
+ * does not grow with the tree. The store takes one object at a time and the data object is being written, so the
+ * lines wait in that file until the data is complete. {@link #close()} removes it. Not thread-safe.
+ */
+final class EntrySpool implements Closeable {
+
+    private final String backupId;
+    private final String sourceDescription;
+    private final long inlineBudget;
+    private final int maxEntries;
+    private final Path directory;
+    private @Nullable List<ManifestEntry> inMemory = new ArrayList<>();
+    private long inlineBytes;
+    private int count;
+    private @Nullable Path file;
+    private @Nullable OutputStream out;
+    private final MessageDigest sha = Digests.sha256();
+    private long bytes;
+
+    /**
+     * @param inlineBudget the most bytes the entries may take in a manifest before they go to a file
+     * @param maxEntries   the most entries the backup may have ({@link BackupManifest#MAX_ENTRIES})
+     * @param directory    where that file is made
+     */
+    EntrySpool(String backupId, String sourceDescription, long inlineBudget, int maxEntries, Path directory) {
+        this.backupId = backupId;
+        this.sourceDescription = sourceDescription;
+        this.inlineBudget = inlineBudget;
+        this.maxEntries = maxEntries;
+        this.directory = directory;
+    }
+
+    /**
+     * Adds the next entry, in archive order.
+     *
+     * @throws ManifestTooLargeException past the most entries
+     * @throws BackupIoException         if the temporary file cannot be written
+     */
+    void add(ManifestEntry entry) {
+        if (count == maxEntries) {
+            throw ManifestFormat.tooManyEntries(backupId, sourceDescription, count + 1L, maxEntries);
+        }
+        count++;
+        if (inMemory != null) {
+            inMemory.add(entry);
+            inlineBytes += ManifestFormat.entryBytes(entry);
+            if (inlineBytes > inlineBudget) {
+                List<ManifestEntry> held = inMemory;
+                inMemory = null;
+                open();
+                held.forEach(this::write);
+            }
+        } else {
+            write(entry);
+        }
+    }
+
+    /** The number of entries added. */
+    int count() {
+        return count;
+    }
+
+    /** The entries, when they are still in memory; else {@code null}: they are in the file. */
+    @Nullable List<ManifestEntry> inMemory() {
+        return inMemory;
+    }
+
+    /**
+     * Writes the entries as the backup's entries object and returns its description for the manifest. Call once,
+     * after the last {@link #add}.
+     *
+     * @throws IOException if the store fails; the spool's own failures are {@link BackupIoException}s
+     */
+    DataPart writeObject(PendingBackup pending) throws IOException {
+        if (inMemory != null) {
+            List<ManifestEntry> held = inMemory;
+            inMemory = null;
+            open();
+            held.forEach(this::write);
+        }
+        try {
+            out.close();
+        } catch (IOException e) {
+            throw spoolFailed(e);
+        }
+        try (OutputStream object = pending.create(BackupManifest.ENTRIES_OBJECT_NAME);
+             InputStream in = Files.newInputStream(file)) {
+            in.transferTo(object);
+        }
+        return new DataPart(BackupManifest.ENTRIES_OBJECT_NAME, bytes, Digests.hex(sha));
+    }
+
+    private void open() {
+        try {
+            file = Files.createTempFile(directory, "drkit-entries-", ".jsonl",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            out = new BufferedOutputStream(Files.newOutputStream(file), 256 * 1024);
+        } catch (IOException e) {
+            throw spoolFailed(e);
+        }
+    }
+
+    private void write(ManifestEntry entry) {
+        byte[] line = ManifestFormat.entryLine(entry);
+        sha.update(line);
+        bytes += line.length;
+        try {
+            out.write(line);
+        } catch (IOException e) {
+            throw spoolFailed(e);
+        }
+    }
+
+    private BackupIoException spoolFailed(IOException e) {
+        return new BackupIoException("Backup " + backupId + " of " + sourceDescription + " failed: its "
+            + count + " entries, too many for its manifest, could not be kept in a temporary file in " + directory
+            + " (" + BackupEngine.describe(e) + "); nothing was kept. Give the backup a temporary directory with room"
+            + " (java.io.tmpdir, or BackupEngine.Builder.temporaryDirectory)",
+            java.util.Map.of("backup", backupId, "temporaryDirectory", directory.toString()), e);
+    }
+
+    /** Removes the temporary file, if there is one. */
+    @Override
+    public void close() throws IOException {
+        try {
+            if (out != null) {
+                out.close();
+            }
+        } catch (IOException e) {
+            // the file goes anyway
+        } finally {
+            if (file != null) {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+}
