@@ -72,6 +72,30 @@ class ManifestLimitTest {
         }
     }
 
+    @Test
+    void anS3StoreHoldsTheEntriesObjectToo(@TempDir Path dir) throws Exception {
+        Path large = tree(dir.resolve("large"), 400);
+        awkwardNames(large);
+        dev.drkit.backup.store.S3TestServer server = dev.drkit.backup.store.S3TestServer.get();
+        String prefix = "entries/" + java.util.UUID.randomUUID();
+        try (dev.drkit.backup.store.S3Store store = server.store(prefix).build()) {
+            BackupEngine engine = BackupEngine.builder(store).encryption(Engines.fastEncryption()).clock(FIXED)
+                .manifestLimit(16 * 1024).build();
+            String id = engine.backup(BackupSource.directory(large)).id();
+
+            assertThat(store.objects(id)).contains(BackupManifest.ENTRIES_OBJECT_NAME);
+            assertThat(engine.list()).singleElement().satisfies(info ->
+                assertThat(info.manifest().entryCount()).isGreaterThan(400));
+            assertThat(engine.verify(id, KEY).passed()).isTrue();
+            engine.restore(id, KEY, dir.resolve("restored"));
+            assertThat(Engines.describe(dir.resolve("restored"))).isEqualTo(Engines.describe(large));
+            store.delete(id);
+            assertThat(store.list()).isEmpty();
+            assertThat(server.client().listObjectsV2(r -> r.bucket(dev.drkit.backup.store.S3TestServer.BUCKET)
+                .prefix(prefix + "/")).contents()).noneMatch(o -> o.key().contains(id));
+        }
+    }
+
     @ParameterizedTest(name = "partBytes={0}")
     @ValueSource(ints = {0, 64 * 1024})
     void aDirectoryWithMoreEntriesThanTheLimitIsRefusedEarlyAndLeavesTheStoreAsItWas(int partBytes,
