@@ -646,6 +646,15 @@ public final class BackupEngine {
 
     /** {@link #manifest(String)}, or without {@code keepEntries} its summary (checked alike, entries counted). */
     private BackupManifest readManifest(String id, boolean keepEntries) {
+        return readManifest(id, keepEntries, keepEntries);
+    }
+
+    /**
+     * As {@link #readManifest(String, boolean)}; with {@code readEntriesObject} a format
+     * {@value BackupManifest#FORMAT_VERSION_ENTRIES} manifest's entries object is read and checked, and kept only
+     * with {@code keepEntries}.
+     */
+    private BackupManifest readManifest(String id, boolean keepEntries, boolean readEntriesObject) {
         try {
             long size = store.size(id, BackupManifest.OBJECT_NAME);
             if (size > BackupManifest.MAX_BYTES) {
@@ -656,9 +665,9 @@ public final class BackupEngine {
             try (InputStream in = store.open(id, BackupManifest.OBJECT_NAME)) {
                 bytes = readObject(in, size);
             }
-            BackupManifest manifest = ManifestFormat.parse(bytes, id, keepEntries);
+            BackupManifest manifest = ManifestFormat.parse(bytes, id, keepEntries || readEntriesObject);
             DataPart entries = manifest.entriesObject().orElse(null);
-            if (!keepEntries || entries == null) {
+            if (!readEntriesObject || entries == null) {
                 return manifest;
             }
             long entriesSize = store.size(id, entries.object());
@@ -668,7 +677,8 @@ public final class BackupEngine {
                     + entries.bytes(), null);
             }
             try (InputStream in = store.open(id, entries.object())) {
-                return manifest.withEntries(ManifestFormat.readEntriesObject(in, manifest));
+                List<ManifestEntry> read = ManifestFormat.readEntriesObject(in, manifest, keepEntries);
+                return keepEntries ? manifest.withEntries(read) : manifest;
             }
         } catch (IOException e) {
             throw storeUnreadable("read", id, e);
@@ -728,7 +738,8 @@ public final class BackupEngine {
         Instant[] finished = new Instant[1];
         BackupException failure = null;
         try {
-            BackupManifest manifest = manifest(id);
+            // Quick verification checks every entry but keeps none of an entries object: it needs no list of them.
+            BackupManifest manifest = readManifest(id, key != null, true);
             finished[0] = manifest.finishedAt();
             if (key == null) {
                 quickCheck(manifest, sizes);

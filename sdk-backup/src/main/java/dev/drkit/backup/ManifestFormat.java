@@ -885,13 +885,24 @@ final class ManifestFormat {
      */
     static List<ManifestEntry> readEntriesObject(java.io.InputStream in, BackupManifest manifest)
         throws IOException {
+        return readEntriesObject(in, manifest, true);
+    }
+
+    /**
+     * As {@link #readEntriesObject(java.io.InputStream, BackupManifest)}; without {@code keep} every line is
+     * checked alike but none is kept, and the list returned is empty, so that checking a large object needs no
+     * heap for its entries.
+     */
+    static List<ManifestEntry> readEntriesObject(java.io.InputStream in, BackupManifest manifest, boolean keep)
+        throws IOException {
         DataPart object = manifest.entriesObject().orElseThrow(() ->
             new IllegalArgumentException("manifest " + manifest.id() + " has no entries object"));
         String id = manifest.id();
         int count = manifest.entryCount();
         MessageDigest sha = Digests.sha256();
         Reader r = new Reader(id);
-        List<ManifestEntry> entries = new ArrayList<>(Math.min(count, 1 << 16));
+        List<ManifestEntry> entries = new ArrayList<>(keep ? Math.min(count, 1 << 16) : 0);
+        int read = 0;
         java.nio.charset.CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT);
@@ -911,15 +922,15 @@ final class ManifestFormat {
             for (int i = 0; i < n && problem == null; i++) {
                 if (chunk[i] != '\n') {
                     if (lineLength == line.length) {
-                        problem = "line " + (entries.size() + 1) + " is longer than " + MAX_ENTRY_LINE + " bytes";
+                        problem = "line " + (read + 1) + " is longer than " + MAX_ENTRY_LINE + " bytes";
                     } else {
                         line[lineLength++] = chunk[i];
                     }
                     continue;
                 }
-                r.where = BackupManifest.ENTRIES_OBJECT_NAME + " line " + (entries.size() + 1) + ": ";
+                r.where = BackupManifest.ENTRIES_OBJECT_NAME + " line " + (read + 1) + ": ";
                 try {
-                    if (entries.size() == count) {
+                    if (read == count) {
                         throw r.fail("more entries than the " + count + " its manifest records");
                     }
                     String text;
@@ -940,7 +951,10 @@ final class ManifestFormat {
                             + "(after " + SafePaths.printable(previous) + ")");
                     }
                     previous = entry.path();
-                    entries.add(entry);
+                    read++;
+                    if (keep) {
+                        entries.add(entry);
+                    }
                 } catch (ManifestException e) {
                     problem = e.getMessage();
                 }
@@ -961,8 +975,8 @@ final class ManifestFormat {
         if (lineLength != 0) {
             throw malformed(id, BackupManifest.ENTRIES_OBJECT_NAME + " does not end with a newline", null);
         }
-        if (entries.size() != count) {
-            throw malformed(id, BackupManifest.ENTRIES_OBJECT_NAME + " holds " + entries.size() + " entries, its "
+        if (read != count) {
+            throw malformed(id, BackupManifest.ENTRIES_OBJECT_NAME + " holds " + read + " entries, its "
                 + "manifest records " + count, null);
         }
         return entries;

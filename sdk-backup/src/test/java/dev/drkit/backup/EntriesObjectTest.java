@@ -259,7 +259,22 @@ class EntriesObjectTest {
         f.entryCount = count;
         f.entriesObject = new DataPart(ENTRIES, Math.max(bytes.length, count), ManifestFormat.sha256(bytes));
         BackupManifest manifest = ManifestFormat.seal(f, ManifestFormatTest.KEY);
-        return ManifestFormat.readEntriesObject(new ByteArrayInputStream(bytes), manifest);
+        // Checking without keeping (quick verification) must accept and refuse exactly what reading does.
+        String checked;
+        try {
+            assertThat(ManifestFormat.readEntriesObject(new ByteArrayInputStream(bytes), manifest, false)).isEmpty();
+            checked = null;
+        } catch (ManifestException e) {
+            checked = e.getMessage();
+        }
+        try {
+            List<ManifestEntry> entries = ManifestFormat.readEntriesObject(new ByteArrayInputStream(bytes), manifest);
+            assertThat(checked).as("refused only when checked without keeping").isNull();
+            return entries;
+        } catch (ManifestException e) {
+            assertThat(e.getMessage()).isEqualTo(checked);
+            throw e;
+        }
     }
 
     private static byte[] reseal(BackupManifest manifest, java.util.function.UnaryOperator<String> edit) {
