@@ -644,6 +644,19 @@ public final class BackupEngine {
         return readManifest(Objects.requireNonNull(id, "id"), true);
     }
 
+    /**
+     * The summary of backup {@code id}: its manifest without its entries ({@link BackupManifest#hasEntries()}
+     * false), as {@link #list()} gives it, its checksum checked. Reads only the manifest, so it costs little
+     * however many entries a directory backup has.
+     *
+     * @throws dev.drkit.backup.store.NoSuchBackupException if there is no such complete backup
+     * @throws ManifestException if the manifest is damaged, too large, of another format or another backup's
+     * @throws BackupIoException if the store cannot be read
+     */
+    public BackupInfo info(String id) {
+        return readManifest(Objects.requireNonNull(id, "id"), false).info();
+    }
+
     /** {@link #manifest(String)}, or without {@code keepEntries} its summary (checked alike, entries counted). */
     private BackupManifest readManifest(String id, boolean keepEntries) {
         return readManifest(id, keepEntries, keepEntries);
@@ -666,19 +679,42 @@ public final class BackupEngine {
                 bytes = readObject(in, size);
             }
             BackupManifest manifest = ManifestFormat.parse(bytes, id, keepEntries || readEntriesObject);
-            DataPart entries = manifest.entriesObject().orElse(null);
-            if (!readEntriesObject || entries == null) {
+            if (!readEntriesObject || manifest.entriesObject().isEmpty()) {
                 return manifest;
             }
-            long entriesSize = store.size(id, entries.object());
-            if (entriesSize != entries.bytes()) {
+            if (!keepEntries) {
+                forEachStoredEntry(manifest, entry -> { });
+                return manifest;
+            }
+            return withStoredEntries(manifest);
+        } catch (IOException e) {
+            throw storeUnreadable("read", id, e);
+        }
+    }
+
+    /** {@code manifest} (format {@value BackupManifest#FORMAT_VERSION_ENTRIES}) with its entries object read in. */
+    private BackupManifest withStoredEntries(BackupManifest manifest) {
+        List<ManifestEntry> entries = new ArrayList<>(Math.min(manifest.entryCount(), 1 << 16));
+        forEachStoredEntry(manifest, entries::add);
+        return manifest.withEntries(entries);
+    }
+
+    /**
+     * Reads and checks the entries object of {@code manifest} (format {@value BackupManifest#FORMAT_VERSION_ENTRIES}),
+     * handing each entry to {@code each}; they are the manifest's only once this returns.
+     */
+    private void forEachStoredEntry(BackupManifest manifest, Consumer<ManifestEntry> each) {
+        String id = manifest.id();
+        DataPart entries = manifest.entriesObject().orElseThrow();
+        try {
+            long size = store.size(id, entries.object());
+            if (size != entries.bytes()) {
                 throw new ManifestException(ManifestException.Reason.CHECKSUM_MISMATCH, id, "Entries of backup " + id
-                    + " (" + entries.object() + ") are damaged: " + entriesSize + " bytes where its manifest records "
+                    + " (" + entries.object() + ") are damaged: " + size + " bytes where its manifest records "
                     + entries.bytes(), null);
             }
             try (InputStream in = store.open(id, entries.object())) {
-                List<ManifestEntry> read = ManifestFormat.readEntriesObject(in, manifest, keepEntries);
-                return keepEntries ? manifest.withEntries(read) : manifest;
+                ManifestFormat.readEntriesObject(in, manifest, each);
             }
         } catch (IOException e) {
             throw storeUnreadable("read", id, e);
@@ -738,8 +774,9 @@ public final class BackupEngine {
         Instant[] finished = new Instant[1];
         BackupException failure = null;
         try {
-            // Quick verification checks every entry but keeps none of an entries object: it needs no list of them.
-            BackupManifest manifest = readManifest(id, key != null, true);
+            // Quick verification checks every entry of an entries object but keeps none; full verification reads
+            // them after the manifest's HMAC (read), so that an unauthenticated object cannot fill the heap.
+            BackupManifest manifest = key == null ? readManifest(id, false, true) : readManifest(id, true, false);
             finished[0] = manifest.finishedAt();
             if (key == null) {
                 quickCheck(manifest, sizes);
@@ -956,7 +993,9 @@ public final class BackupEngine {
                 }
                 ArchiveReader archive = null;
                 if (manifest.sourceKind() == SourceKind.DIRECTORY) {
-                    archive = ArchiveReader.read(manifest, in, target);
+                    // an entries object's size and SHA-256 are now authentic: it may be read whole
+                    archive = ArchiveReader.read(manifest.hasEntries() ? manifest : withStoredEntries(manifest), in,
+                        target);
                 } else if (target != null) {
                     OutputStream out;
                     try {
@@ -1130,7 +1169,8 @@ public final class BackupEngine {
     }
 
     private RestoreResult restoreTo(String id, DecryptionKey key, Path target, long start) {
-        BackupManifest manifest = manifest(id);
+        // an entries object is read whole only after the HMAC (read); the room check streams it
+        BackupManifest manifest = readManifest(id, true, false);
         Path parent = target.getParent();
         if (parent == null || target.getFileName() == null) {
             throw new IllegalArgumentException("target must name a file or directory inside a directory, but was "
@@ -1157,7 +1197,8 @@ public final class BackupEngine {
         boolean swapped = false;
         try {
             // after the sweep: a killed restore's copy takes room that this one may need
-            RestoreTargetChecks.checkRoomFor(manifest, parent, target);
+            RestoreTargetChecks.checkRoomFor(manifest, manifest.hasEntries() ? manifest.entries()::forEach
+                : each -> forEachStoredEntry(manifest, each), parent, target);
             warnIfEarlierDataIsAside(id, target);
             ReadOutcome outcome = read(manifest, key, staging, "restore");
             try {
@@ -1181,7 +1222,7 @@ public final class BackupEngine {
             Path previous = swap(id, staging, target);
             swapped = true;
             return new RestoreResult(id, target, previous, outcome.summary.plaintextBytes(),
-                manifest.entries().size(), Duration.ofNanos(System.nanoTime() - start));
+                manifest.entryCount(), Duration.ofNanos(System.nanoTime() - start));
         } catch (ArchiveReader.TargetWriteException e) {
             throw new BackupIoException("Restore of backup " + id + " failed: " + target + " could not be written ("
                 + e.getMessage() + "); the previous data was left as it was",
@@ -1747,7 +1788,7 @@ public final class BackupEngine {
 
         /**
          * Where a backup of a directory with too many entries for its manifest (about 40,000) keeps their list
-         * while the data is written: a temporary file of about 250 bytes per entry, mode 0600, removed when the
+         * while the data is written: a temporary file of about 200 bytes per entry, mode 0600, removed when the
          * backup ends. Default {@code java.io.tmpdir}.
          */
         public Builder temporaryDirectory(Path directory) {

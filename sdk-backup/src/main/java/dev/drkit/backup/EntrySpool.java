@@ -2,7 +2,10 @@ package dev.drkit.backup;
 
 import dev.drkit.backup.internal.Digests;
 import dev.drkit.backup.store.PendingBackup;
+import dev.drkit.backup.internal.SafePaths;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
@@ -25,6 +28,8 @@ import java.util.List;
  */
 final class EntrySpool implements Closeable {
 
+    private static final Logger log = LoggerFactory.getLogger(EntrySpool.class);
+
     private final String backupId;
     private final String sourceDescription;
     private final long inlineBudget;
@@ -37,6 +42,7 @@ final class EntrySpool implements Closeable {
     private @Nullable OutputStream out;
     private final MessageDigest sha = Digests.sha256();
     private long bytes;
+    private @Nullable String previous;
 
     /**
      * @param inlineBudget the most bytes the entries may take in a manifest before they go to a file
@@ -54,13 +60,23 @@ final class EntrySpool implements Closeable {
     /**
      * Adds the next entry, in archive order.
      *
-     * @throws ManifestTooLargeException past the most entries
-     * @throws BackupIoException         if the temporary file cannot be written
+     * @throws ManifestTooLargeException  past the most entries
+     * @throws UnsupportedSourceException if the entry does not come after the last in archive order: two names
+     *                                    read as the same path, which no reader would accept
+     * @throws BackupIoException          if the temporary file cannot be written
      */
     void add(ManifestEntry entry) {
         if (count == maxEntries) {
             throw ManifestFormat.tooManyEntries(backupId, sourceDescription, count + 1L, maxEntries);
         }
+        if (previous != null && ManifestFormat.compareArchiveOrder(previous, entry.path()) >= 0) {
+            throw new UnsupportedSourceException("Backup " + backupId + " of " + sourceDescription + " refused: it "
+                + "holds two names that read as the same path \"" + SafePaths.printable(entry.path()) + "\" (names "
+                + "that are not valid UTF-8); nothing was kept. Rename them, or archive the directory yourself and back "
+                + "the archive up as a stream", java.util.Map.of("backup", backupId, "path",
+                SafePaths.printable(entry.path())));
+        }
+        previous = entry.path();
         count++;
         if (inMemory != null) {
             inMemory.add(entry);
@@ -104,9 +120,29 @@ final class EntrySpool implements Closeable {
         } catch (IOException e) {
             throw spoolFailed(e);
         }
-        try (OutputStream object = pending.create(BackupManifest.ENTRIES_OBJECT_NAME);
-             InputStream in = Files.newInputStream(file)) {
-            in.transferTo(object);
+        try (OutputStream object = pending.create(BackupManifest.ENTRIES_OBJECT_NAME)) {
+            // A failure to read the temporary file is the spool's, not the store's.
+            InputStream in;
+            try {
+                in = Files.newInputStream(file);
+            } catch (IOException e) {
+                throw spoolFailed(e);
+            }
+            try (in) {
+                byte[] buffer = new byte[256 * 1024];
+                while (true) {
+                    int n;
+                    try {
+                        n = in.read(buffer);
+                    } catch (IOException e) {
+                        throw spoolFailed(e);
+                    }
+                    if (n < 0) {
+                        break;
+                    }
+                    object.write(buffer, 0, n);
+                }
+            }
         }
         return new DataPart(BackupManifest.ENTRIES_OBJECT_NAME, bytes, Digests.hex(sha));
     }
@@ -136,22 +172,29 @@ final class EntrySpool implements Closeable {
         return new BackupIoException("Backup " + backupId + " of " + sourceDescription + " failed: its "
             + count + " entries, too many for its manifest, could not be kept in a temporary file in " + directory
             + " (" + BackupEngine.describe(e) + "); nothing was kept. Give the backup a temporary directory with room"
-            + " (java.io.tmpdir, or BackupEngine.Builder.temporaryDirectory)",
+            + " (drkit backup --temp-dir, BackupEngine.Builder.temporaryDirectory; default java.io.tmpdir)",
             java.util.Map.of("backup", backupId, "temporaryDirectory", directory.toString()), e);
     }
 
-    /** Removes the temporary file, if there is one. */
+    /**
+     * Removes the temporary file, if there is one. Never throws: it runs after the backup was committed too, which a
+     * leftover file must not turn into a failure; one that cannot be removed is logged.
+     */
     @Override
-    public void close() throws IOException {
+    public void close() {
         try {
             if (out != null) {
                 out.close();
             }
         } catch (IOException e) {
             // the file goes anyway
-        } finally {
-            if (file != null) {
+        }
+        if (file != null) {
+            try {
                 Files.deleteIfExists(file);
+            } catch (IOException e) {
+                log.warn("Backup {}: cannot remove its temporary list of entries {} ({}); remove it by hand",
+                    backupId, file, BackupEngine.describe(e));
             }
         }
     }

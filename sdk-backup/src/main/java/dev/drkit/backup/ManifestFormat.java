@@ -183,6 +183,13 @@ final class ManifestFormat {
 
     /** The refusal of the backup of {@code f}, whose manifest would be larger than {@code limit} bytes. */
     private static ManifestTooLargeException tooLarge(BackupManifest.Fields f, long limit) {
+        if (entries(f).isEmpty() && f.parts != null) {
+            // what fills the manifest is its list of parts
+            return new ManifestTooLargeException(f.id, f.entryCount, limit, "Backup " + f.id + " of "
+                + kindName(f.sourceKind) + " " + SafePaths.printable(f.sourceName) + " refused: its manifest would "
+                + "list " + f.parts.size() + " parts in more than " + limit + " bytes, the most drkit reads back; "
+                + "nothing was kept. Use larger parts (--part-size, BackupEngine.Builder.partBytes)");
+        }
         return tooLarge(f.id, kindName(f.sourceKind) + " " + SafePaths.printable(f.sourceName), entries(f).size(),
             limit);
     }
@@ -802,7 +809,7 @@ final class ManifestFormat {
             }
             f.entryCount = (int) r.number(entries, "count", 1, BackupManifest.MAX_ENTRIES);
             // every line holds at least {"path":"x","type":"dir","mode":"0755","mtime":"..."} and a newline
-            long bytes = r.number(entries, "bytes", f.entryCount, (long) f.entryCount * MAX_ENTRY_LINE);
+            long bytes = r.number(entries, "bytes", f.entryCount, f.entryCount * (MAX_ENTRY_LINE + 1L));
             f.entriesObject = new DataPart(BackupManifest.ENTRIES_OBJECT_NAME, bytes, r.sha256(entries, "sha256"));
             f.entries = null;
             return f;
@@ -895,13 +902,24 @@ final class ManifestFormat {
      */
     static List<ManifestEntry> readEntriesObject(java.io.InputStream in, BackupManifest manifest, boolean keep)
         throws IOException {
+        List<ManifestEntry> entries = new ArrayList<>(keep ? Math.min(manifest.entryCount(), 1 << 16) : 0);
+        readEntriesObject(in, manifest, keep ? entries::add : entry -> { });
+        return entries;
+    }
+
+    /**
+     * As {@link #readEntriesObject(java.io.InputStream, BackupManifest)}, handing each entry to {@code each} as it is
+     * read: a caller that needs only a sum keeps nothing. The entries are not known to be the manifest's until this
+     * returns (the SHA-256 is checked at the end), so {@code each} must not act on them before.
+     */
+    static void readEntriesObject(java.io.InputStream in, BackupManifest manifest,
+                                  java.util.function.Consumer<ManifestEntry> each) throws IOException {
         DataPart object = manifest.entriesObject().orElseThrow(() ->
             new IllegalArgumentException("manifest " + manifest.id() + " has no entries object"));
         String id = manifest.id();
         int count = manifest.entryCount();
         MessageDigest sha = Digests.sha256();
         Reader r = new Reader(id);
-        List<ManifestEntry> entries = new ArrayList<>(keep ? Math.min(count, 1 << 16) : 0);
         int read = 0;
         java.nio.charset.CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT)
@@ -946,15 +964,17 @@ final class ManifestFormat {
                         throw r.fail("not valid JSON (" + e.getClass().getSimpleName() + ")");
                     }
                     ManifestEntry entry = entry(r, node);
-                    if (previous != null && compareArchiveOrder(previous, entry.path()) >= 0) {
+                    int order = previous == null ? -1 : compareArchiveOrder(previous, entry.path());
+                    if (order == 0) {
+                        throw r.fail("entry " + SafePaths.printable(entry.path()) + " appears twice");
+                    }
+                    if (order > 0) {
                         throw r.fail("entry " + SafePaths.printable(entry.path()) + " is out of archive order "
                             + "(after " + SafePaths.printable(previous) + ")");
                     }
                     previous = entry.path();
                     read++;
-                    if (keep) {
-                        entries.add(entry);
-                    }
+                    each.accept(entry);
                 } catch (ManifestException e) {
                     problem = e.getMessage();
                 }
@@ -979,7 +999,6 @@ final class ManifestFormat {
             throw malformed(id, BackupManifest.ENTRIES_OBJECT_NAME + " holds " + read + " entries, its "
                 + "manifest records " + count, null);
         }
-        return entries;
     }
 
     /**

@@ -5,8 +5,9 @@ import java.util.Map;
 
 /**
  * A backup was refused because its source directory has more entries than {@link BackupManifest#MAX_ENTRIES}, the
- * most a restore holds in memory (or, written by an older drkit, because its manifest would have been larger than
- * {@link BackupManifest#MAX_BYTES}). Nothing was kept in the store; earlier backups are untouched.
+ * most a restore holds in memory, or because its manifest would be larger than {@link BackupManifest#MAX_BYTES}
+ * (the most any drkit reads back), which a backup of very many parts can reach. Nothing was kept in the store;
+ * earlier backups are untouched.
  *
  * <p>Split the tree into several backups (one per subdirectory), or archive it yourself and back up the archive as
  * a file or stream ({@code tar -c DIR | ...}, {@link BackupSource#stream}), whose manifest lists no entries. See

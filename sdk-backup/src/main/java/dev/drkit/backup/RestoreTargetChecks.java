@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -111,8 +112,11 @@ final class RestoreTargetChecks {
      * {@link #MAX_ROUNDING}): a lower bound on what the data takes where it is stored as written, so a restore that
      * would have fitted is not refused. {@link #UNJUDGED_FILE_SYSTEMS} and file systems reporting no size are not
      * judged. Call it after the restore's own staging copy exists and stale copies were removed: they take room.
+     *
+     * @param entries hands each entry of a directory backup to its argument (read from the store if need be)
      */
-    static void checkRoomFor(BackupManifest manifest, Path parent, Path target) {
+    static void checkRoomFor(BackupManifest manifest, Consumer<Consumer<ManifestEntry>> entries, Path parent,
+                             Path target) {
         long available;
         long unit;
         try {
@@ -126,7 +130,7 @@ final class RestoreTargetChecks {
         } catch (IOException | UnsupportedOperationException e) {
             return;
         }
-        long needed = neededBytes(manifest, unit);
+        long needed = neededBytes(manifest, entries, unit);
         if (needed <= available) {
             return;
         }
@@ -141,19 +145,22 @@ final class RestoreTargetChecks {
             context, null);
     }
 
-    /** What the manifest's data takes at least, each file rounded up to {@code unit}; saturates at Long.MAX_VALUE. */
-    static long neededBytes(BackupManifest manifest, long unit) {
+    /**
+     * What the manifest's data takes at least, each file of {@code entries} rounded up to {@code unit}; saturates at
+     * Long.MAX_VALUE.
+     */
+    static long neededBytes(BackupManifest manifest, Consumer<Consumer<ManifestEntry>> entries, long unit) {
         if (manifest.sourceKind() != SourceKind.DIRECTORY) {
             return roundUp(manifest.plaintextBytes(), unit);
         }
-        long needed = 0;
-        for (ManifestEntry entry : manifest.entries()) {
+        long[] needed = new long[1];
+        entries.accept(entry -> {
             if (entry.type() == EntryType.FILE) {
                 long file = roundUp(entry.size(), unit);
-                needed = needed > Long.MAX_VALUE - file ? Long.MAX_VALUE : needed + file;
+                needed[0] = needed[0] > Long.MAX_VALUE - file ? Long.MAX_VALUE : needed[0] + file;
             }
-        }
-        return needed;
+        });
+        return needed[0];
     }
 
     private static long roundUp(long bytes, long unit) {

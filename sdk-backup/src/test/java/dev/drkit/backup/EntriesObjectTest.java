@@ -63,6 +63,8 @@ class EntriesObjectTest {
             }
             Path target = Files.createDirectories(dir.resolve("target"));
             Files.writeString(target.resolve("keep.txt"), "earlier data");
+            assertThat(engine.info(id).manifest().entryCount()).as("a summary reads the manifest alone")
+                .isEqualTo(201);
 
             for (VerificationResult result : List.of(engine.verify(id), engine.verify(id, KEY))) {
                 assertThat(result.passed()).isFalse();
@@ -127,12 +129,20 @@ class EntriesObjectTest {
                 assertThat(e.reason()).isEqualTo(ManifestException.Reason.MALFORMED);
                 assertThat(e.getMessage()).contains(ENTRIES + " line 12", "out of archive order");
             });
+            assertThat(engine.verify(id).failure().orElseThrow()).hasMessageContaining("out of archive order");
+            // With a key, the manifest's HMAC is checked before the entries object is read at all.
+            assertThat(engine.verify(id, KEY).failure().orElseThrow()).isInstanceOfSatisfying(ManifestException.class,
+                e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.NOT_AUTHENTIC));
+            // (a restore's room check may stream the object first, and refuse it as malformed)
+            assertThatThrownBy(() -> engine.restore(id, KEY, dir.resolve("target")))
+                .isInstanceOf(ManifestException.class);
+            assertThat(dir.resolve("target")).doesNotExist();
 
             List<String> repeated = new ArrayList<>(lines);
             repeated.set(11, lines.get(10));
             rewriteEntries(root.resolve(id), repeated);
             assertThatThrownBy(() -> engine.manifest(id)).isInstanceOf(ManifestException.class)
-                .hasMessageContaining("out of archive order");
+                .hasMessageContaining(ENTRIES + " line 12").hasMessageContaining("appears twice");
             assertThat(engine.verify(id).passed()).isFalse();
         }
     }
@@ -155,7 +165,7 @@ class EntriesObjectTest {
         refused.put(dir + file.replace("\"size\":3,", ""), "line 2: size is missing");
         refused.put(dir + file.replace("}\n", ",\"extra\":1}\n"), "line 2: entry has an unknown field");
         refused.put(file + dir, "out of archive order");
-        refused.put(dir + dir, "out of archive order");
+        refused.put(dir + dir, "line 2: entry d appears twice");
         for (Map.Entry<String, String> c : refused.entrySet()) {
             int count = c.getKey().equals(dir + file) ? 3 : 2;
             assertThatThrownBy(() -> read(c.getKey(), count)).as(c.getValue())

@@ -129,6 +129,45 @@ class ManifestLimitTest {
     }
 
     @Test
+    void twoNamesThatReadAsOnePathAreRefusedBeforeABackupNoReaderAcceptsIsKept(@TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("UTF-8".equals(System.getProperty("sun.jnu.encoding")),
+            "file names are not read as UTF-8 here");
+        Path source = Files.createDirectories(dir.resolve("source"));
+        // "a" + U+FFFD, and "a" + a byte that is not UTF-8, which Java reads as U+FFFD too
+        Process touch = new ProcessBuilder("bash", "-c", "touch \"$1\"/$'a\\xef\\xbf\\xbd' \"$1\"/$'a\\xff'", "_",
+            source.toString()).inheritIO().start();
+        assertThat(touch.waitFor()).isZero();
+        try (Stream<Path> names = Files.list(source)) {
+            assertThat(names.map(p -> p.getFileName().toString())).containsExactly("a\uFFFD", "a\uFFFD");
+        }
+        Path root = dir.resolve("store");
+        try (FileSystemStore store = FileSystemStore.builder(root).build()) {
+            for (long limit : new long[] {BackupManifest.MAX_BYTES, 1024}) {
+                BackupEngine engine = engine(store, 0).manifestLimit(limit).build();
+                assertThatThrownBy(() -> engine.backup(BackupSource.directory(source)))
+                    .isInstanceOfSatisfying(UnsupportedSourceException.class, e ->
+                        assertThat(e.kind()).isEqualTo(dev.drkit.core.DrkitException.Kind.DATA))
+                    .hasMessageContaining("two names that read as the same path").hasMessageContaining("nothing was kept");
+                assertThat(store.list()).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void aManifestFilledByItsPartsIsRefusedNamingTheParts(@TempDir Path dir) throws Exception {
+        Path source = Files.createDirectories(dir.resolve("source"));
+        Files.write(source.resolve("random.bin"), Pipelines.sample(300 * 1024, 3));
+        try (FileSystemStore store = FileSystemStore.builder(dir.resolve("store")).build()) {
+            BackupEngine engine = engine(store, BackupEngine.MIN_PART_BYTES).manifestLimit(8 * 1024).build();
+            assertThatThrownBy(() -> engine.backup(BackupSource.directory(source)))
+                .isInstanceOf(ManifestTooLargeException.class)
+                .hasMessageMatching("Backup .* refused: its manifest would list [0-9]+ parts in more than 8192 bytes.*")
+                .hasMessageContaining("Use larger parts");
+            assertThat(store.list()).isEmpty();
+        }
+    }
+
+    @Test
     void aTemporaryDirectoryThatCannotBeWrittenFailsTheBackupAndKeepsNothing(@TempDir Path dir) throws Exception {
         Path root = dir.resolve("store");
         Path large = tree(dir.resolve("large"), 400);

@@ -72,6 +72,11 @@ final class BackupCommand implements Callable<Integer> {
             + "passphrase, so this host cannot read its own backups.")
     @Nullable Path recipient;
 
+    @Option(names = "--temp-dir", paramLabel = "DIR",
+        description = "Where a directory of more than about 40,000 entries keeps their list (about 200 bytes each, "
+            + "mode 0600) while its data is written; removed when the backup ends (default: java.io.tmpdir).")
+    @Nullable Path tempDir;
+
     @Option(names = "--json", description = "Print the backup's summary as JSON.")
     boolean json;
 
@@ -110,6 +115,9 @@ final class BackupCommand implements Callable<Integer> {
             builder.partBytes(partBytes);
             if (threads != null) {
                 builder.threads(threads);
+            }
+            if (tempDir != null) {
+                builder.temporaryDirectory(tempDir);
             }
             try {
                 builder.labels(labels);

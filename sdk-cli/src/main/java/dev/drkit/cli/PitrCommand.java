@@ -128,7 +128,7 @@ final class PitrCommand implements Runnable {
             throw usage(spec, "--base-backup with --base-backup-store takes a backup id: " + e.getMessage());
         }
         BackupEngine engine = BackupEngine.builder(backups).build();
-        String kind = engine.manifest(id).labels().get(PgLabels.KIND);
+        String kind = engine.info(id).manifest().labels().get(PgLabels.KIND);
         if (!PgLabels.KIND_BASE_BACKUP.equals(kind)) {
             throw usage(spec, "--base-backup: backup " + id + " in " + backups.location() + " is not a base backup"
                 + " (its " + PgLabels.KIND + " label is " + (kind == null ? "missing" : "\"" + kind + "\"")

@@ -112,7 +112,7 @@ final class RestoreCommand implements Callable<Integer> {
      * to standard error.
      */
     private int toStandardOutput(BackupEngine engine, KeyOptions.ForRestore key) {
-        if (engine.manifest(id).sourceKind() == SourceKind.DIRECTORY) {
+        if (engine.info(id).manifest().sourceKind() == SourceKind.DIRECTORY) {
             throw new CommandLine.ParameterException(spec.commandLine(), "backup " + id + " is of a directory:"
                 + " --target - takes only a file or stream backup; give a directory to restore it into");
         }

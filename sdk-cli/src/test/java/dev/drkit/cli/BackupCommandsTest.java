@@ -351,6 +351,41 @@ class BackupCommandsTest {
     }
 
     @Test
+    void aDirectoryOfManyEntriesKeepsTheirListInTheTemporaryDirectoryItIsGiven(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        Path pass = passphraseFile(dir, PASSPHRASE);
+        // Names of about 90 bytes pass the manifest's 8 MiB of entries with some 32,000 files; longer ones would
+        // need fewer, but tar names past 100 bytes are slow to write.
+        for (int i = 0; i < 33_000; i++) {
+            Path sub = Files.createDirectories(dir.resolve("tree").resolve("d" + i / 1000));
+            Files.writeString(sub.resolve(String.format("%05d-", i) + "f".repeat(80)), "");
+        }
+        Path spool = Files.createDirectory(dir.resolve("spool"));
+        Path missing = dir.resolve("no-such-directory");
+
+        CliRun refused = drkit("backup", "--store", store.toString(), "--source", dir.resolve("tree").toString(),
+            "--temp-dir", missing.toString(), "--passphrase-file", pass.toString());
+        CliRun backup = drkit("backup", "--store", store.toString(), "--source", dir.resolve("tree").toString(),
+            "--temp-dir", spool.toString(), "--passphrase-file", pass.toString());
+
+        assertThat(refused.code).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(refused.err).contains("could not be kept in a temporary file in " + missing, "nothing was kept",
+            "--temp-dir");
+        assertThat(refused.err.strip().lines()).hasSize(1);
+        assertThat(backup.code).as(backup.err).isZero();
+        String id = backup.out.trim();
+        assertThat(store.resolve(id).resolve("entries.jsonl")).isNotEmptyFile();
+        try (Stream<Path> backups = Files.list(store)) {
+            assertThat(backups.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")))
+                .as("the refused backup left nothing").containsExactly(id);
+        }
+        assertThat(spool).as("the list is removed when the backup ends").isEmptyDirectory();
+        CliRun verify = drkit("verify", "--store", store.toString(), "--id", id, "--full", "--passphrase-file",
+            pass.toString());
+        assertThat(verify.code).as(verify.err).isZero();
+    }
+
+    @Test
     void partSizeCutsTheBackupIntoPartsThatRestore(@TempDir Path dir) throws Exception {
         Path store = dir.resolve("store");
         Path pass = passphraseFile(dir, PASSPHRASE);

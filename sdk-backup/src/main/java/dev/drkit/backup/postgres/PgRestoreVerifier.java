@@ -126,7 +126,7 @@ public final class PgRestoreVerifier {
     public RestoreVerificationReport verify(String id) {
         Objects.requireNonNull(id, "id");
         Instant started = clock.instant();
-        BackupManifest manifest = engine.manifest(id);
+        BackupManifest manifest = engine.info(id).manifest();
         SortedMap<String, String> labels = manifest.labels();
         String kind = labels.getOrDefault(PgLabels.KIND, "unknown");
         String database = labels.get(PgLabels.DATABASE);

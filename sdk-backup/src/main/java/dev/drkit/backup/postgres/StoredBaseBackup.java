@@ -43,7 +43,7 @@ final class StoredBaseBackup implements PitrDrill.TarStream {
      * {@link PgLabels#KIND} {@code basebackup}.
      */
     @Nullable String notABaseBackup() {
-        BackupManifest manifest = engine.manifest(id);
+        BackupManifest manifest = engine.info(id).manifest();
         String kind = manifest.labels().get(PgLabels.KIND);
         if (PgLabels.KIND_BASE_BACKUP.equals(kind)) {
             return null;
