@@ -3,6 +3,7 @@ package dev.drkit.backup;
 import dev.drkit.backup.internal.Digests;
 import dev.drkit.backup.store.PendingBackup;
 import dev.drkit.backup.internal.SafePaths;
+import dev.drkit.core.internal.Procfs;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +30,8 @@ import java.util.List;
 final class EntrySpool implements Closeable {
 
     private static final Logger log = LoggerFactory.getLogger(EntrySpool.class);
+    /** How the temporary files' names start; then the owner's tag ({@link Procfs.Owner}), a number, ".jsonl". */
+    static final String PREFIX = "drkit-entries-";
 
     private final String backupId;
     private final String sourceDescription;
@@ -149,11 +152,54 @@ final class EntrySpool implements Closeable {
 
     private void open() {
         try {
-            file = Files.createTempFile(directory, "drkit-entries-", ".jsonl",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            file = Files.createTempFile(directory, PREFIX + Procfs.Owner.self().map(o -> o.tag() + "-").orElse(""),
+                ".jsonl", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             out = new BufferedOutputStream(Files.newOutputStream(file), 256 * 1024);
         } catch (IOException e) {
             throw spoolFailed(e);
+        }
+        sweepStale(file);
+    }
+
+    /**
+     * Removes the temporary files that backups killed midway (SIGKILL, a crash: no {@link #close()} ran) left in
+     * the directory: only regular files named after an owner process that is gone, owned by this user. Files of a
+     * live or unknown owner are left alone. Best effort: never throws.
+     */
+    private static void sweepStale(Path own) {
+        Object uid;
+        try {
+            uid = Files.getAttribute(own, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException | RuntimeException e) {
+            return;
+        }
+        java.util.regex.Pattern stale = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(PREFIX) + "("
+            + Procfs.Owner.TAG_REGEX + ")-[0-9]{1,20}\\.jsonl");
+        List<Path> candidates = new ArrayList<>();
+        try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(own.getParent(),
+                entry -> entry.getFileName().toString().startsWith(PREFIX))) {
+            entries.forEach(candidates::add);
+        } catch (IOException | RuntimeException e) {
+            return;
+        }
+        for (Path candidate : candidates) {
+            java.util.regex.Matcher matcher = stale.matcher(candidate.getFileName().toString());
+            Procfs.Owner owner = matcher.matches() ? Procfs.Owner.parse(matcher.group(1)).orElse(null) : null;
+            if (owner == null || candidate.equals(own)) {
+                continue;
+            }
+            try {
+                if (!Files.isRegularFile(candidate, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    || !uid.equals(Files.getAttribute(candidate, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                    || owner.liveness() != Procfs.Liveness.GONE) {
+                    continue;
+                }
+                Files.delete(candidate);
+                log.info("Backup: removed {}, the temporary list of entries of a backup by process {}, which is gone",
+                    candidate, owner.pid());
+            } catch (IOException | RuntimeException e) {
+                log.debug("Backup: cannot remove {}: {}", candidate, BackupEngine.describe(e));
+            }
         }
     }
 

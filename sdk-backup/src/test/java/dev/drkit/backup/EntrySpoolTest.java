@@ -51,6 +51,31 @@ class EntrySpoolTest {
         assertThat(file.resolve("busy")).isDirectory();
     }
 
+    @Test
+    void theFileOfABackupKilledMidwayIsRemovedByTheNextAndNoOtherFile(@TempDir Path dir) throws Exception {
+        dev.drkit.core.internal.Procfs.Owner self = dev.drkit.core.internal.Procfs.Owner.self().orElse(null);
+        org.junit.jupiter.api.Assumptions.assumeTrue(self != null, "no /proc here to name owner processes");
+        // a process of the same pid that started at another time: gone
+        String gone = new dev.drkit.core.internal.Procfs.Owner(self.pid(), self.startTicks() + 1, self.namespace(),
+            self.host()).tag();
+        Path killed = Files.writeString(dir.resolve(EntrySpool.PREFIX + gone + "-123456789.jsonl"), "{}\n");
+        Path live = Files.writeString(dir.resolve(EntrySpool.PREFIX + self.tag() + "-42.jsonl"), "{}\n");
+        Path unowned = Files.writeString(dir.resolve(EntrySpool.PREFIX + "987654321.jsonl"), "{}\n");
+        Path other = Files.writeString(dir.resolve("notes.jsonl"), "mine");
+        Path linkToKilled = Files.createSymbolicLink(dir.resolve(EntrySpool.PREFIX + gone + "-7.jsonl"), other);
+
+        try (EntrySpool spool = new EntrySpool("20260101T000000Z-0a1b2c3d", "directory x", 100, 1000, dir)) {
+            for (int i = 0; i < 5; i++) {
+                spool.add(ManifestEntry.file("f" + i, 3, 0644, T, "c".repeat(64)));
+            }
+            assertThat(killed).doesNotExist();
+            assertThat(live).exists();
+            assertThat(unowned).exists();
+            assertThat(other).hasContent("mine");
+            assertThat(linkToKilled).isSymbolicLink();
+        }
+    }
+
     private static Path single(Path dir) throws Exception {
         try (Stream<Path> files = Files.list(dir)) {
             List<Path> all = files.toList();
