@@ -10,6 +10,7 @@ import dev.drkit.backup.internal.SafePaths;
 import dev.drkit.backup.internal.SyncingFileOutputStream;
 import dev.drkit.backup.internal.TarArchiver;
 import dev.drkit.backup.internal.WriteBehindOutputStream;
+import dev.drkit.backup.internal.store.Leftovers;
 import dev.drkit.backup.internal.store.LocalFiles;
 import dev.drkit.backup.retention.Backup;
 import dev.drkit.backup.retention.RetentionPlan;
@@ -1263,55 +1264,27 @@ public final class BackupEngine {
      * restore's staging copy, whose owner is this user. Best effort: never throws.
      */
     private void sweepStaleStaging(Path target, Path own) {
-        if (Procfs.Owner.self().isEmpty()) {
-            return;
-        }
-        Object uid;
-        try {
-            uid = Files.getAttribute(own, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException | RuntimeException e) {
-            return;
-        }
         String prefix = stagingPrefix(target);
-        java.util.regex.Pattern stale = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(prefix)
-            + "(" + Procfs.Owner.TAG_REGEX + ")-[0-9a-f]{12}");
-        List<Path> candidates = new ArrayList<>();
-        try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(target.getParent(),
-                entry -> entry.getFileName().toString().startsWith(prefix))) {
-            entries.forEach(candidates::add);
-        } catch (IOException | RuntimeException e) {
-            log.debug("BackupEngine '{}': no sweep of {} for stale restores: {}", name, target.getParent(),
-                describe(e));
-            return;
-        }
-        for (Path candidate : candidates) {
-            java.util.regex.Matcher matcher = stale.matcher(candidate.getFileName().toString());
-            Procfs.Owner owner = matcher.matches() ? Procfs.Owner.parse(matcher.group(1)).orElse(null) : null;
-            if (owner == null || candidate.equals(own)) {
-                continue;
-            }
-            try {
-                BasicFileAttributes attributes = Files.readAttributes(candidate, BasicFileAttributes.class,
-                    LinkOption.NOFOLLOW_LINKS);
-                if (!(attributes.isDirectory() || attributes.isRegularFile())
-                    || !uid.equals(Files.getAttribute(candidate, "unix:uid", LinkOption.NOFOLLOW_LINKS))) {
-                    continue;
+        Leftovers.sweep(own, prefix, java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(prefix) + "("
+            + Procfs.Owner.TAG_REGEX + ")-[0-9a-f]{12}"), true, new Leftovers.Report() {
+                @Override
+                public void removed(Path leftover, Procfs.Owner owner) {
+                    log.info("BackupEngine '{}': removed {}, the staging copy of a restore to {} by process {}, "
+                        + "which is gone", name, leftover, target, owner.pid());
                 }
-            } catch (IOException | RuntimeException e) {
-                continue;
-            }
-            if (owner.liveness() != Procfs.Liveness.GONE) {
-                continue;   // a restore running now (here or in another process), or unknowable
-            }
-            try {
-                LocalFiles.deleteTree(candidate);
-                log.info("BackupEngine '{}': removed {}, the staging copy of a restore to {} by process {}, which is "
-                    + "gone", name, candidate, target, owner.pid());
-            } catch (IOException | RuntimeException e) {
-                log.warn("BackupEngine '{}': cannot remove {}, the staging copy of a restore to {} by process {}, which"
-                    + " is gone: {}", name, candidate, target, owner.pid(), describe(e));
-            }
-        }
+
+                @Override
+                public void notRemoved(Path leftover, Procfs.Owner owner, Exception why) {
+                    log.warn("BackupEngine '{}': cannot remove {}, the staging copy of a restore to {} by process {},"
+                        + " which is gone: {}", name, leftover, target, owner.pid(), describe(why));
+                }
+
+                @Override
+                public void notListed(Path directory, Exception why) {
+                    log.debug("BackupEngine '{}': no sweep of {} for stale restores: {}", name, directory,
+                        describe(why));
+                }
+            });
     }
 
     /**
