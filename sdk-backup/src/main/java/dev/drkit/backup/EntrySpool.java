@@ -3,6 +3,7 @@ package dev.drkit.backup;
 import dev.drkit.backup.internal.Digests;
 import dev.drkit.backup.store.PendingBackup;
 import dev.drkit.backup.internal.SafePaths;
+import dev.drkit.backup.internal.store.Leftovers;
 import dev.drkit.core.internal.Procfs;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -88,7 +89,7 @@ final class EntrySpool implements Closeable {
                 List<ManifestEntry> held = inMemory;
                 inMemory = null;
                 open();
-                held.forEach(this::write);
+                held.forEach(this::write);  // the file holds every entry from now on
             }
         } else {
             write(entry);
@@ -112,18 +113,20 @@ final class EntrySpool implements Closeable {
      * @throws IOException if the store fails; the spool's own failures are {@link BackupIoException}s
      */
     DataPart writeObject(PendingBackup pending) throws IOException {
-        if (inMemory != null) {
-            List<ManifestEntry> held = inMemory;
-            inMemory = null;
-            open();
-            held.forEach(this::write);
-        }
-        try {
-            out.close();
-        } catch (IOException e) {
-            throw spoolFailed(e);
-        }
         try (OutputStream object = pending.create(BackupManifest.ENTRIES_OBJECT_NAME)) {
+            if (inMemory != null) {
+                // still in memory (within the budget, but not within the manifest with its other fields): no file
+                for (ManifestEntry entry : inMemory) {
+                    object.write(line(entry));
+                }
+                inMemory = null;
+                return description();
+            }
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw spoolFailed(e);
+            }
             // A failure to read the temporary file is the spool's, not the store's.
             InputStream in;
             try {
@@ -147,6 +150,10 @@ final class EntrySpool implements Closeable {
                 }
             }
         }
+        return description();
+    }
+
+    private DataPart description() {
         return new DataPart(BackupManifest.ENTRIES_OBJECT_NAME, bytes, Digests.hex(sha));
     }
 
@@ -162,56 +169,40 @@ final class EntrySpool implements Closeable {
     }
 
     /**
-     * Removes the temporary files that backups killed midway (SIGKILL, a crash: no {@link #close()} ran) left in
-     * the directory: only regular files named after an owner process that is gone, owned by this user. Files of a
-     * live or unknown owner are left alone. Best effort: never throws.
+     * Removes the temporary files that backups killed midway (no {@link #close()} ran) left in the directory: only
+     * regular files of this user named after an owner process that is gone. Best effort: never throws.
      */
     private static void sweepStale(Path own) {
-        Object uid;
-        try {
-            uid = Files.getAttribute(own, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException | RuntimeException e) {
-            return;
-        }
-        java.util.regex.Pattern stale = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(PREFIX) + "("
-            + Procfs.Owner.TAG_REGEX + ")-[0-9]{1,20}\\.jsonl");
-        List<Path> candidates = new ArrayList<>();
-        try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(own.getParent(),
-                entry -> entry.getFileName().toString().startsWith(PREFIX))) {
-            entries.forEach(candidates::add);
-        } catch (IOException | RuntimeException e) {
-            return;
-        }
-        for (Path candidate : candidates) {
-            java.util.regex.Matcher matcher = stale.matcher(candidate.getFileName().toString());
-            Procfs.Owner owner = matcher.matches() ? Procfs.Owner.parse(matcher.group(1)).orElse(null) : null;
-            if (owner == null || candidate.equals(own)) {
-                continue;
-            }
-            try {
-                if (!Files.isRegularFile(candidate, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-                    || !uid.equals(Files.getAttribute(candidate, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS))
-                    || owner.liveness() != Procfs.Liveness.GONE) {
-                    continue;
+        Leftovers.sweep(own, PREFIX, java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(PREFIX) + "("
+            + Procfs.Owner.TAG_REGEX + ")-[0-9]{1,20}\\.jsonl"), false, new Leftovers.Report() {
+                @Override
+                public void removed(Path leftover, Procfs.Owner owner) {
+                    log.info("Backup: removed {}, the temporary list of entries of a backup by process {}, which is "
+                        + "gone", leftover, owner.pid());
                 }
-                Files.delete(candidate);
-                log.info("Backup: removed {}, the temporary list of entries of a backup by process {}, which is gone",
-                    candidate, owner.pid());
-            } catch (IOException | RuntimeException e) {
-                log.debug("Backup: cannot remove {}: {}", candidate, BackupEngine.describe(e));
-            }
-        }
+
+                @Override
+                public void notRemoved(Path leftover, Procfs.Owner owner, Exception why) {
+                    log.debug("Backup: cannot remove {}: {}", leftover, BackupEngine.describe(why));
+                }
+            });
     }
 
     private void write(ManifestEntry entry) {
-        byte[] line = ManifestFormat.entryLine(entry);
-        sha.update(line);
-        bytes += line.length;
+        byte[] line = line(entry);
         try {
             out.write(line);
         } catch (IOException e) {
             throw spoolFailed(e);
         }
+    }
+
+    /** The entry's line of the object, counted into its size and SHA-256. */
+    private byte[] line(ManifestEntry entry) {
+        byte[] line = ManifestFormat.entryLine(entry);
+        sha.update(line);
+        bytes += line.length;
+        return line;
     }
 
     private BackupIoException spoolFailed(IOException e) {

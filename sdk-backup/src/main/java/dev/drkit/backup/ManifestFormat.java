@@ -158,11 +158,7 @@ final class ManifestFormat {
      * limit.
      */
     static int entryBytes(ManifestEntry entry) {
-        try {
-            return MAPPER.writeValueAsBytes(entryNode(entry)).length + 1;
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot serialize a manifest entry", e);
-        }
+        return entryLine(entry).length;     // its JSON and a comma, as many bytes as the line and its newline
     }
 
     /** The refusal of backup {@code id}, whose manifest would be larger than {@code limit} bytes. */
