@@ -462,7 +462,7 @@ public final class BackupEngine {
         List<ManifestEntry> inMemory = entries.inMemory();
         if (inMemory != null) {
             fields.entries = inMemory;
-            if (inMemory.isEmpty() || ManifestFormat.inlineFileSize(fields) <= manifestLimit) {
+            if (inMemory.isEmpty() || ManifestFormat.inlineFileSize(fields, entries.inlineBytes()) <= manifestLimit) {
                 return;
             }
         }

@@ -101,6 +101,11 @@ final class EntrySpool implements Closeable {
         return count;
     }
 
+    /** What the entries still in memory take in a manifest ({@link ManifestFormat#entryBytes}, added up). */
+    long inlineBytes() {
+        return inlineBytes;
+    }
+
     /** The entries, when they are still in memory; else {@code null}: they are in the file. */
     @Nullable List<ManifestEntry> inMemory() {
         return inMemory;

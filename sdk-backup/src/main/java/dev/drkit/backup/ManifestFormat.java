@@ -133,11 +133,12 @@ final class ManifestFormat {
     }
 
     /**
-     * The size in bytes of the manifest file of {@code f} with its entries in it (formats 1 and 2): what decides
-     * whether they must go to an entries object instead.
+     * The size in bytes of the manifest file of {@code f} with its entries in it (formats 1 and 2), whose
+     * {@link #entryBytes} add up to {@code entryBytes} (the writer has counted them already): what decides whether
+     * they must go to an entries object instead.
      */
-    static long inlineFileSize(BackupManifest.Fields f) {
-        return overhead(f.parts != null) + bodySize(f, header(f));
+    static long inlineFileSize(BackupManifest.Fields f, long entryBytes) {
+        return overhead(f.parts != null) + listBodySize(header(f), entryBytes, entries(f).size());
     }
 
     /** One line of an entries object: {@code entry} as the manifest's list would hold it, and a newline. */
@@ -263,20 +264,31 @@ final class ManifestFormat {
 
     /** The exact size of the body of {@code f}, whose fields but the entries are {@code header}. */
     private static long bodySize(BackupManifest.Fields f, ObjectNode header) {
-        long size;
+        if (f.entriesObject != null) {
+            return headerBytes(header);     // format 3: the header is the whole body
+        }
+        List<ManifestEntry> entries = entries(f);
+        long entryBytes = 0;
+        for (ManifestEntry e : entries) {
+            entryBytes += entryBytes(e);
+        }
+        return listBodySize(header, entryBytes, entries.size());
+    }
+
+    /**
+     * The exact size of a body of {@code header} and a list of {@code count} entries whose {@link #entryBytes}
+     * add up to {@code entryBytes}.
+     */
+    private static long listBodySize(ObjectNode header, long entryBytes, int count) {
+        return headerBytes(header) - 1 + ",\"entries\":[".length() + 2 + entryBytes - (count == 0 ? 0 : 1);
+    }
+
+    private static long headerBytes(ObjectNode header) {
         try {
-            size = MAPPER.writeValueAsBytes(header).length - 1 + ",\"entries\":[".length() + 2;
+            return MAPPER.writeValueAsBytes(header).length;
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialize a manifest", e);
         }
-        if (f.entriesObject != null) {
-            return size + 1 - ",\"entries\":[".length() - 2;  // the header is the whole body
-        }
-        List<ManifestEntry> entries = entries(f);
-        for (ManifestEntry e : entries) {
-            size += entryBytes(e);
-        }
-        return size - (entries.isEmpty() ? 0 : 1);
     }
 
     /** The body's JSON, written entry by entry so that a large tree needs no JSON tree of all its entries. */
