@@ -17,39 +17,39 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.EnumSet;
-import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
- * Reads the tar stream of a directory backup, checking every entry against the (authenticated) manifest, and
- * optionally extracting it under a fresh directory. Extraction is safe against hostile archives: paths are
- * relative without {@code ..}, every directory on the way must be one this extraction created (never a symbolic
- * link), and files are created new, never opened through a link. Modes and times are applied by
- * {@link #finish()}, after all checks passed. Not thread-safe.
+ * Reads the tar stream of a directory backup in step with the entries its (authenticated) manifest lists, in archive
+ * order, checking each against the next, and optionally extracting it under a fresh directory. Neither side is held
+ * whole: memory stays the same whatever the number of entries. Extraction is safe against hostile archives: paths
+ * are relative without {@code ..}, every directory on the way must be a directory this extraction created (never a
+ * symbolic link), and files are created new, never opened through a link. Durability, modes and times come in
+ * {@link #finish}, after all checks passed. Not thread-safe.
  */
 final class ArchiveReader {
 
     private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
 
     private final BackupManifest manifest;
+    private final InputStream plaintext;
+    private final TarArchiveInputStream tar;
     private final @Nullable Path root;
-    private final Map<String, ManifestEntry> expected = new LinkedHashMap<>();
-    private final Set<String> seen = new HashSet<>();
-    private final Set<String> directories = new HashSet<>();
-    private final List<ManifestEntry> extracted = new ArrayList<>();
     private final byte[] buffer = new byte[64 * 1024];
     private final Durability durability;
+    private @Nullable String previous;
+    private @Nullable String checkedParent;
+    private int matched;
+    private long files;
 
     /**
      * A restore of at least this many files makes them durable with one sync of their file system (see
@@ -87,120 +87,163 @@ final class ArchiveReader {
         }
     }
 
-    private ArchiveReader(BackupManifest manifest, @Nullable Path root, Durability durability) {
+    /**
+     * The entries a manifest lists, handed out one at a time in archive order (depth first, a directory before its
+     * contents), so that a list too large for the heap can be streamed from the store, once per call.
+     */
+    @FunctionalInterface
+    interface Entries {
+        void forEach(Visitor visitor) throws IOException;
+
+        static Entries of(List<ManifestEntry> entries) {
+            return visitor -> {
+                for (ManifestEntry entry : entries) {
+                    visitor.visit(entry);
+                }
+            };
+        }
+    }
+
+    /** Takes one entry of {@link Entries}. */
+    @FunctionalInterface
+    interface Visitor {
+        void visit(ManifestEntry entry) throws IOException;
+    }
+
+    private ArchiveReader(BackupManifest manifest, InputStream plaintext, @Nullable Path root,
+                          Durability durability) {
         this.manifest = manifest;
+        this.plaintext = plaintext;
+        this.tar = new TarArchiveInputStream(new NonClosing(plaintext), "UTF-8");
         this.root = root;
         this.durability = durability;
-        for (ManifestEntry entry : manifest.entries()) {
-            expected.put(entry.path(), entry);
-        }
     }
 
     /**
-     * Checks (and, with a {@code root}, extracts) the tar stream {@code plaintext}, then reads it to its end.
+     * Checks (and, with a {@code root}, extracts) the tar stream {@code plaintext} against {@code entries}, the
+     * manifest's, then reads it to its end.
      *
      * @param root an existing, empty directory to extract into, or {@code null} to check only
      */
-    static ArchiveReader read(BackupManifest manifest, InputStream plaintext, @Nullable Path root) throws IOException {
-        return read(manifest, plaintext, root, Durability.FSYNC);
+    static ArchiveReader read(BackupManifest manifest, InputStream plaintext, @Nullable Path root, Entries entries)
+        throws IOException {
+        return read(manifest, plaintext, root, entries, Durability.FSYNC);
     }
 
-    static ArchiveReader read(BackupManifest manifest, InputStream plaintext, @Nullable Path root,
+    static ArchiveReader read(BackupManifest manifest, InputStream plaintext, @Nullable Path root, Entries entries,
                               Durability durability) throws IOException {
-        ArchiveReader reader = new ArchiveReader(manifest, root, durability);
-        reader.readAll(plaintext);
+        ArchiveReader reader = new ArchiveReader(manifest, plaintext, root, durability);
+        entries.forEach(reader::next);
+        reader.end();
         return reader;
     }
 
-    private void readAll(InputStream plaintext) throws IOException {
-        TarArchiveInputStream tar = new TarArchiveInputStream(new NonClosing(plaintext), "UTF-8");
-        TarArchiveEntry entry;
-        while ((entry = nextEntry(tar)) != null) {
-            String name = entry.getName();
-            if (entry.isDirectory() && name.endsWith("/")) {
-                name = name.substring(0, name.length() - 1);
-            }
-            String problem = SafePaths.problem(name);
-            if (problem != null) {
-                throw fail("entry path", null, SafePaths.printable(name), "archive entry path " + problem + ": \""
-                    + SafePaths.printable(name) + "\"");
-            }
-            ManifestEntry listed = expected.get(name);
-            if (listed == null) {
-                throw fail("entry set", null, SafePaths.printable(name), "archive holds an entry the manifest does "
-                    + "not list: \"" + SafePaths.printable(name) + "\"");
-            }
-            if (!seen.add(name)) {
+    /** Reads the archive's next entry, which must be {@code listed}, the manifest's next. */
+    private void next(ManifestEntry listed) throws IOException {
+        TarArchiveEntry entry = tar.getNextEntry();
+        if (entry == null) {
+            throw fail("entry set", manifest.entryCount() + " entries", matched + " entries", "archive lacks "
+                + (manifest.entryCount() - matched) + " entries the manifest lists, for example \""
+                + SafePaths.printable(listed.path()) + "\"");
+        }
+        String name = checkedName(entry);
+        if (!name.equals(listed.path())) {
+            if (name.equals(previous)) {
                 throw fail("entry set", null, SafePaths.printable(name), "archive holds entry \""
                     + SafePaths.printable(name) + "\" twice");
             }
-            EntryType type = typeOf(entry);
-            if (type != listed.type()) {
-                throw fail("entry type", listed.type().name(), type == null ? "other" : type.name(), "entry \""
-                    + SafePaths.printable(name) + "\" is a " + (type == null ? "special file" : type.name()
-                    .toLowerCase(java.util.Locale.ROOT)) + " in the archive but a "
-                    + listed.type().name().toLowerCase(java.util.Locale.ROOT) + " in the manifest");
+            // the manifest's entries are in archive order: one that sorts before the listed one is not listed at all
+            if (ManifestFormat.compareArchiveOrder(name, listed.path()) < 0) {
+                throw unlisted(name);
             }
-            Path target = root == null ? null : place(name);
-            switch (type) {
-                case DIRECTORY:
-                    if (target != null) {
-                        try {
-                            Files.createDirectory(target, PosixFilePermissions.asFileAttribute(
-                                EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
-                                    PosixFilePermission.OWNER_EXECUTE)));
-                        } catch (IOException e) {
-                            throw new TargetWriteException(e);
-                        }
-                    }
-                    directories.add(name);
-                    break;
-                case SYMLINK:
-                    String link = entry.getLinkName();
-                    if (!listed.linkTarget().orElse("").equals(link)) {
-                        throw fail("symlink target", listed.linkTarget().orElse(""), SafePaths.printable(link),
-                            "symbolic link \"" + SafePaths.printable(name) + "\" points elsewhere than the manifest "
-                                + "says");
-                    }
-                    if (target != null) {
-                        try {
-                            Files.createSymbolicLink(target, target.getFileSystem().getPath(link));
-                        } catch (IOException e) {
-                            throw new TargetWriteException(e);
-                        }
-                    }
-                    break;
-                default:
-                    if (entry.getSize() != listed.size()) {
-                        throw fail("entry size", Long.toString(listed.size()), Long.toString(entry.getSize()),
-                            "file \"" + SafePaths.printable(name) + "\" has " + entry.getSize()
-                                + " bytes in the archive, " + listed.size() + " in the manifest");
-                    }
-                    String sha256 = copy(tar, target);
-                    if (!sha256.equals(listed.sha256().orElse(""))) {
-                        throw fail("entry sha256", listed.sha256().orElse(""), sha256, "file \""
-                            + SafePaths.printable(name) + "\" does not match its SHA-256 in the manifest");
-                    }
-                    break;
-            }
-            extracted.add(listed);
+            throw fail("entry set", SafePaths.printable(listed.path()), SafePaths.printable(name), "archive lacks \""
+                + SafePaths.printable(listed.path()) + "\", an entry the manifest lists (it holds \""
+                + SafePaths.printable(name) + "\" in its place)");
         }
-        if (seen.size() != expected.size()) {
-            List<String> missing = new ArrayList<>();
-            for (String path : expected.keySet()) {
-                if (!seen.contains(path)) {
-                    missing.add(SafePaths.printable(path));
+        previous = name;
+        matched++;
+        EntryType type = typeOf(entry);
+        if (type != listed.type()) {
+            throw fail("entry type", listed.type().name(), type == null ? "other" : type.name(), "entry \""
+                + SafePaths.printable(name) + "\" is a " + (type == null ? "special file" : type.name()
+                .toLowerCase(java.util.Locale.ROOT)) + " in the archive but a "
+                + listed.type().name().toLowerCase(java.util.Locale.ROOT) + " in the manifest");
+        }
+        Path target = root == null ? null : place(name);
+        switch (type) {
+            case DIRECTORY:
+                if (target != null) {
+                    try {
+                        Files.createDirectory(target, PosixFilePermissions.asFileAttribute(
+                            EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+                                PosixFilePermission.OWNER_EXECUTE)));
+                    } catch (IOException e) {
+                        throw new TargetWriteException(e);
+                    }
                 }
-            }
-            throw fail("entry set", expected.size() + " entries", seen.size() + " entries", "archive lacks "
-                + missing.size() + " entries the manifest lists, for example \"" + missing.get(0) + "\"");
+                break;
+            case SYMLINK:
+                String link = entry.getLinkName();
+                if (!listed.linkTarget().orElse("").equals(link)) {
+                    throw fail("symlink target", listed.linkTarget().orElse(""), SafePaths.printable(link),
+                        "symbolic link \"" + SafePaths.printable(name) + "\" points elsewhere than the manifest "
+                            + "says");
+                }
+                if (target != null) {
+                    try {
+                        Files.createSymbolicLink(target, target.getFileSystem().getPath(link));
+                    } catch (IOException e) {
+                        throw new TargetWriteException(e);
+                    }
+                }
+                break;
+            default:
+                if (entry.getSize() != listed.size()) {
+                    throw fail("entry size", Long.toString(listed.size()), Long.toString(entry.getSize()),
+                        "file \"" + SafePaths.printable(name) + "\" has " + entry.getSize()
+                            + " bytes in the archive, " + listed.size() + " in the manifest");
+                }
+                String sha256 = copy(tar, target);
+                if (!sha256.equals(listed.sha256().orElse(""))) {
+                    throw fail("entry sha256", listed.sha256().orElse(""), sha256, "file \""
+                        + SafePaths.printable(name) + "\" does not match its SHA-256 in the manifest");
+                }
+                files++;
+                break;
+        }
+    }
+
+    /** After the manifest's last entry: the archive must hold no more, and is read to its verified end. */
+    private void end() throws IOException {
+        TarArchiveEntry extra = tar.getNextEntry();
+        if (extra != null) {
+            throw unlisted(checkedName(extra));
+        }
+        if (matched != manifest.entryCount()) {
+            throw fail("entry set", manifest.entryCount() + " entries", matched + " entries", "the manifest records "
+                + manifest.entryCount() + " entries but lists " + matched);
         }
         // Whatever follows the tar end-of-archive blocks is read too, so the stream reaches its verified end.
         plaintext.transferTo(OutputStream.nullOutputStream());
     }
 
-    private static @Nullable TarArchiveEntry nextEntry(TarArchiveInputStream tar) throws IOException {
-        return tar.getNextEntry();
+    /** The entry's path as the manifest spells it, once it is known to stay inside the root. */
+    private String checkedName(TarArchiveEntry entry) {
+        String name = entry.getName();
+        if (entry.isDirectory() && name.endsWith("/")) {
+            name = name.substring(0, name.length() - 1);
+        }
+        String problem = SafePaths.problem(name);
+        if (problem != null) {
+            throw fail("entry path", null, SafePaths.printable(name), "archive entry path " + problem + ": \""
+                + SafePaths.printable(name) + "\"");
+        }
+        return name;
+    }
+
+    private BackupVerificationException unlisted(String name) {
+        return fail("entry set", null, SafePaths.printable(name), "archive holds an entry the manifest does not "
+            + "list: \"" + SafePaths.printable(name) + "\"");
     }
 
     private static @Nullable EntryType typeOf(TarArchiveEntry entry) {
@@ -217,20 +260,30 @@ final class ArchiveReader {
         return null;
     }
 
-    /** Where {@code name} goes, after checking each directory on the way is one extracted here, not a link. */
+    /**
+     * Where {@code name} goes, after checking each directory on the way is a directory, not a link: the root holds
+     * only what this extraction made, so it is one extracted before. Entries come depth first, so the last parent
+     * checked is usually the next one's too.
+     */
     private Path place(String name) throws IOException {
-        String[] components = name.split("/");
-        StringBuilder prefix = new StringBuilder();
-        Path path = root;
-        for (int i = 0; i < components.length - 1; i++) {
-            prefix.append(i == 0 ? "" : "/").append(components[i]);
-            path = path.resolve(components[i]);
-            if (!directories.contains(prefix.toString()) || !Files.isDirectory(path, NOFOLLOW)) {
-                throw fail("entry path", null, SafePaths.printable(name), "archive entry \""
-                    + SafePaths.printable(name) + "\" is not inside a directory extracted before it");
+        int slash = name.lastIndexOf('/');
+        String parentName = slash < 0 ? "" : name.substring(0, slash);
+        Path parent = root;
+        if (slash >= 0) {
+            parent = root.resolve(parentName);
+            if (!parentName.equals(checkedParent)) {
+                Path path = root;
+                for (String component : parentName.split("/")) {
+                    path = path.resolve(component);
+                    if (!Files.isDirectory(path, NOFOLLOW)) {
+                        throw fail("entry path", null, SafePaths.printable(name), "archive entry \""
+                            + SafePaths.printable(name) + "\" is not inside a directory extracted before it");
+                    }
+                }
             }
         }
-        Path target = path.resolve(components[components.length - 1]);
+        checkedParent = parentName;
+        Path target = parent.resolve(name.substring(slash + 1));
         if (!target.normalize().startsWith(root) || Files.exists(target, NOFOLLOW)) {
             throw fail("entry path", null, SafePaths.printable(name), "archive entry \"" + SafePaths.printable(name)
                 + "\" would replace something already extracted");
@@ -275,62 +328,68 @@ final class ArchiveReader {
 
     /**
      * Forces every extracted file and directory to stable storage, so that a restore swapped in survives a power
-     * loss, then applies the recorded modes and modification times, files first, directories last and deepest first
-     * (so a read-only directory is made read-only after its contents, and writing contents does not change its
-     * time).
+     * loss, then applies the modes and modification times {@code entries} (the manifest's, read again) record: each
+     * file's as it comes, each directory's once everything in it is done (so a read-only directory is made read-only
+     * after its contents, and writing contents does not change its time). Only a stack of the directories open on
+     * the way is kept. An entry that does not fit what was extracted (its list changed since) fails, and no mode is
+     * applied through a symbolic link.
      */
-    void finish() throws IOException {
+    void finish(Entries entries) throws IOException {
         if (root == null) {
             return;
         }
         try {
-            syncExtracted(root);
-            applyAttributes();
+            boolean syncEach = files < FILE_SYSTEM_SYNC_MIN_FILES || !durability.syncFileSystem(root);
+            Deque<ManifestEntry> open = new ArrayDeque<>();
+            entries.forEach(entry -> {
+                String path = entry.path();
+                while (!open.isEmpty() && !isInside(path, open.peek().path())) {
+                    settle(open.pop(), syncEach);
+                }
+                int slash = path.lastIndexOf('/');
+                boolean parentOpen = open.isEmpty() ? slash < 0 : slash == open.peek().path().length();
+                if (!parentOpen || (entry.type() == EntryType.DIRECTORY
+                    && !Files.isDirectory(root.resolve(path), NOFOLLOW))) {
+                    throw fail("entry set", null, SafePaths.printable(path), "entry \"" + SafePaths.printable(path)
+                        + "\" of the manifest was not extracted as it is listed now (its entries changed while they"
+                        + " were read)");
+                }
+                if (entry.type() == EntryType.DIRECTORY) {
+                    open.push(entry);
+                } else {
+                    settle(entry, syncEach);
+                }
+            });
+            while (!open.isEmpty()) {
+                settle(open.pop(), syncEach);
+            }
+            if (syncEach) {
+                durability.sync(root, true);
+            }
+        } catch (TargetWriteException | BackupVerificationException e) {
+            throw e;
         } catch (IOException e) {
             throw new TargetWriteException(e);
         }
     }
 
-    private void syncExtracted(Path root) throws IOException {
-        long files = extracted.stream().filter(entry -> entry.type() == EntryType.FILE).count();
-        if (files >= FILE_SYSTEM_SYNC_MIN_FILES && durability.syncFileSystem(root)) {
-            return;
-        }
-        List<String> dirs = new ArrayList<>();
-        for (ManifestEntry entry : extracted) {
-            if (entry.type() == EntryType.FILE) {
-                durability.sync(root.resolve(entry.path()), false);
-            } else if (entry.type() == EntryType.DIRECTORY) {
-                dirs.add(entry.path());
+    /** Syncs one extracted entry, if asked, then gives it its recorded mode (not through a link) and time. */
+    private void settle(ManifestEntry entry, boolean sync) throws IOException {
+        Path path = root.resolve(entry.path());
+        if (entry.type() != EntryType.SYMLINK) {
+            if (sync) {
+                // a directory's entries (files, links, subdirectories) are made durable by syncing the directory
+                durability.sync(path, entry.type() == EntryType.DIRECTORY);
             }
+            Files.getFileAttributeView(path, PosixFileAttributeView.class, NOFOLLOW)
+                .setPermissions(PosixFilePermissions.fromString(rwx(entry.mode())));
         }
-        // a directory's entries (files, links, subdirectories) are made durable by syncing the directory itself
-        dirs.sort(Comparator.reverseOrder());
-        for (String dir : dirs) {
-            durability.sync(root.resolve(dir), true);
-        }
-        durability.sync(root, true);
+        setTime(path, entry.mtime());
     }
 
-    private void applyAttributes() throws IOException {
-        List<ManifestEntry> dirs = new ArrayList<>();
-        for (ManifestEntry entry : extracted) {
-            Path path = root.resolve(entry.path());
-            if (entry.type() == EntryType.DIRECTORY) {
-                dirs.add(entry);
-                continue;
-            }
-            if (entry.type() == EntryType.FILE) {
-                Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(rwx(entry.mode())));
-            }
-            setTime(path, entry.mtime());
-        }
-        dirs.sort((a, b) -> b.path().compareTo(a.path()));
-        for (ManifestEntry entry : dirs) {
-            Path path = root.resolve(entry.path());
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(rwx(entry.mode())));
-            setTime(path, entry.mtime());
-        }
+    /** Whether {@code path} lies inside directory {@code dir}, both as the manifest spells them. */
+    private static boolean isInside(String path, String dir) {
+        return path.length() > dir.length() && path.charAt(dir.length()) == '/' && path.startsWith(dir);
     }
 
     static void setTime(Path path, java.time.Instant time) throws IOException {

@@ -723,6 +723,43 @@ public final class BackupEngine {
     }
 
     /**
+     * The entries of {@code manifest} (a directory backup's, read with its HMAC checked), each time streamed from
+     * its entries object if it has one, so that none is held. A failure of the visitor stops the handing of entries,
+     * but the object is still read to its end and checked: if it is damaged, that is the truer story, and is thrown
+     * (the visitor's failure suppressed in it).
+     */
+    private ArchiveReader.Entries entries(BackupManifest manifest) {
+        if (manifest.hasEntries()) {
+            return ArchiveReader.Entries.of(manifest.entries());
+        }
+        return visitor -> {
+            Exception[] failure = {null};
+            try {
+                forEachStoredEntry(manifest, entry -> {
+                    if (failure[0] == null) {
+                        try {
+                            visitor.visit(entry);
+                        } catch (IOException | RuntimeException e) {
+                            failure[0] = e;
+                        }
+                    }
+                });
+            } catch (RuntimeException e) {
+                if (failure[0] != null) {
+                    e.addSuppressed(failure[0]);
+                }
+                throw e;
+            }
+            if (failure[0] instanceof IOException e) {
+                throw e;
+            }
+            if (failure[0] instanceof RuntimeException e) {
+                throw e;
+            }
+        };
+    }
+
+    /**
      * Up to {@link BackupManifest#MAX_BYTES} + 1 bytes of {@code in}, read into one array of the {@code size} the
      * store gave when the object is that size (growing a buffer would hold the manifest twice for a moment).
      */
@@ -775,8 +812,8 @@ public final class BackupEngine {
         Instant[] finished = new Instant[1];
         BackupException failure = null;
         try {
-            // Quick verification checks every entry of an entries object but keeps none; full verification reads
-            // them after the manifest's HMAC (read), so that an unauthenticated object cannot fill the heap.
+            // Quick verification checks every entry of an entries object but keeps none; full verification streams
+            // them beside the archive after the manifest's HMAC (read), keeping none either.
             BackupManifest manifest = key == null ? readManifest(id, false, true) : readManifest(id, true, false);
             finished[0] = manifest.finishedAt();
             if (key == null) {
@@ -994,9 +1031,8 @@ public final class BackupEngine {
                 }
                 ArchiveReader archive = null;
                 if (manifest.sourceKind() == SourceKind.DIRECTORY) {
-                    // an entries object's size and SHA-256 are now authentic: it may be read whole
-                    archive = ArchiveReader.read(manifest.hasEntries() ? manifest : withStoredEntries(manifest), in,
-                        target);
+                    // an entries object's size and SHA-256 are now authentic: it is streamed beside the archive
+                    archive = ArchiveReader.read(manifest, in, target, entries(manifest));
                 } else if (target != null) {
                     OutputStream out;
                     try {
@@ -1170,7 +1206,7 @@ public final class BackupEngine {
     }
 
     private RestoreResult restoreTo(String id, DecryptionKey key, Path target, long start) {
-        // an entries object is read whole only after the HMAC (read); the room check streams it
+        // an entries object is never held: the room check, the extraction (after the HMAC) and finish stream it
         BackupManifest manifest = readManifest(id, true, false);
         Path parent = target.getParent();
         if (parent == null || target.getFileName() == null) {
@@ -1204,7 +1240,7 @@ public final class BackupEngine {
             ReadOutcome outcome = read(manifest, key, staging, "restore");
             try {
                 if (outcome.archive != null) {
-                    outcome.archive.finish();
+                    outcome.archive.finish(entries(manifest));
                 }
                 if (directory) {
                     Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString(ArchiveReader.rwx(

@@ -11,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,7 @@ class ArchiveReaderTest {
         BackupManifest manifest = manifest(List.of(ManifestEntry.symlink("link", outside.toString(), T),
             ManifestEntry.file("link/evil", 0, 0644, T, EMPTY_SHA)));
 
-        assertThatThrownBy(() -> ArchiveReader.read(manifest, new ByteArrayInputStream(tar), root))
+        assertThatThrownBy(() -> read(manifest, tar, root))
             .isInstanceOfSatisfying(BackupVerificationException.class,
                 e -> assertThat(e.check()).isEqualTo("entry path"))
             .hasMessageContaining("not inside a directory extracted before it");
@@ -45,7 +46,7 @@ class ArchiveReaderTest {
         for (String name : List.of("../escape", "/etc/escape", "a/../../escape", "./x")) {
             byte[] tar = tar(List.of(file(name)));
             BackupManifest manifest = manifest(List.of(ManifestEntry.file("escape", 0, 0644, T, EMPTY_SHA)));
-            assertThatThrownBy(() -> ArchiveReader.read(manifest, new ByteArrayInputStream(tar), root)).as(name)
+            assertThatThrownBy(() -> read(manifest, tar, root)).as(name)
                 .isInstanceOf(BackupVerificationException.class);
         }
         assertThat(dir.resolve("escape")).doesNotExist();
@@ -58,16 +59,20 @@ class ArchiveReaderTest {
         BackupManifest manifest = manifest(List.of(ManifestEntry.file("a", 0, 0644, T, EMPTY_SHA),
             ManifestEntry.file("b", 0, 0644, T, EMPTY_SHA)));
 
-        assertThatThrownBy(() -> ArchiveReader.read(manifest, new ByteArrayInputStream(tar(List.of(file("a"),
-            file("c")))), root)).hasMessageContaining("does not list");
-        assertThatThrownBy(() -> ArchiveReader.read(manifest, new ByteArrayInputStream(tar(List.of(file("a")))),
-            null)).hasMessageContaining("lacks 1 entries").hasMessageContaining("\"b\"");
-        assertThatThrownBy(() -> ArchiveReader.read(manifest, new ByteArrayInputStream(tar(List.of(file("a"),
-            file("a"), file("b")))), null)).hasMessageContaining("twice");
+        assertThatThrownBy(() -> read(manifest, tar(List.of(file("a"), file("b"), file("c"))), root))
+            .hasMessageContaining("does not list: \"c\"");
+        assertThatThrownBy(() -> read(manifest, tar(List.of(file("a"), file("a0"), file("b"))), null))
+            .hasMessageContaining("does not list: \"a0\"");
+        assertThatThrownBy(() -> read(manifest, tar(List.of(file("a"), file("c"))), null))
+            .hasMessageContaining("lacks \"b\", an entry the manifest lists (it holds \"c\" in its place)");
+        assertThatThrownBy(() -> read(manifest, tar(List.of(file("a"))), null))
+            .hasMessageContaining("lacks 1 entries").hasMessageContaining("\"b\"");
+        assertThatThrownBy(() -> read(manifest, tar(List.of(file("a"), file("a"), file("b"))), null))
+            .hasMessageContaining("twice");
     }
 
     @Test
-    void finishSyncsEveryExtractedFileThenEveryDirectoryDeepestFirstThenTheRoot(@TempDir Path dir) throws Exception {
+    void finishSyncsEveryExtractedFileEachDirectoryAfterItsContentsThenTheRoot(@TempDir Path dir) throws Exception {
         Path root = Files.createDirectories(dir.resolve("root"));
         TarArchiveEntry a = new TarArchiveEntry("a/", true);
         TarArchiveEntry b = new TarArchiveEntry("a/b/", true);
@@ -78,11 +83,43 @@ class ArchiveReaderTest {
         List<String> synced = new ArrayList<>();
 
         ArchiveReader reader = ArchiveReader.read(manifest, new ByteArrayInputStream(tar), root,
+            ArchiveReader.Entries.of(manifest.entries()),
             (path, directory) -> synced.add((directory ? "dir " : "file ") + root.relativize(path)));
         assertThat(synced).as("nothing is synced before every check passed").isEmpty();
-        reader.finish();
+        reader.finish(ArchiveReader.Entries.of(manifest.entries()));
 
-        assertThat(synced).containsExactly("file a/b/f", "file a/g", "dir a/b", "dir a", "dir ");
+        assertThat(synced).containsExactly("file a/b/f", "dir a/b", "file a/g", "dir a", "dir ");
+    }
+
+    @Test
+    void finishAppliesNothingThroughALinkWhenTheEntriesReadAgainDisagreeWithWhatWasExtracted(@TempDir Path dir)
+        throws Exception {
+        Path outsideFile = Files.createFile(dir.resolve("outside-file"));
+        Path outsideDir = Files.createDirectories(dir.resolve("outside-dir"));
+        Files.createFile(outsideDir.resolve("x"));
+        Files.setPosixFilePermissions(outsideFile, PosixFilePermissions.fromString("rw-------"));
+        Files.setPosixFilePermissions(outsideDir, PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(outsideDir.resolve("x"), PosixFilePermissions.fromString("rw-------"));
+        Path root = Files.createDirectories(dir.resolve("root"));
+        List<ManifestEntry> extracted = List.of(ManifestEntry.symlink("d", outsideDir.toString(), T),
+            ManifestEntry.symlink("f", outsideFile.toString(), T));
+        BackupManifest manifest = manifest(extracted);
+        ArchiveReader reader = ArchiveReader.read(manifest, new ByteArrayInputStream(tar(List.of(
+            symlink("d", outsideDir.toString()), symlink("f", outsideFile.toString())))), root,
+            ArchiveReader.Entries.of(extracted), (path, directory) -> { });
+
+        assertThatThrownBy(() -> reader.finish(ArchiveReader.Entries.of(List.of(ManifestEntry.directory("d", 0777,
+            T), ManifestEntry.file("d/x", 0, 0777, T, EMPTY_SHA))))).isInstanceOf(BackupVerificationException.class)
+            .hasMessageContaining("\"d\" of the manifest was not extracted as it is listed now");
+        assertThatThrownBy(() -> reader.finish(ArchiveReader.Entries.of(List.of(ManifestEntry.file("f", 0, 0777, T,
+            EMPTY_SHA))))).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> reader.finish(ArchiveReader.Entries.of(List.of(ManifestEntry.file("g/h", 0, 0777,
+            T, EMPTY_SHA))))).hasMessageContaining("\"g/h\" of the manifest was not extracted as it is listed now");
+
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(outsideFile))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(outsideDir))).isEqualTo("rwx------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(outsideDir.resolve("x"))))
+            .isEqualTo("rw-------");
     }
 
     @Test
@@ -93,7 +130,7 @@ class ArchiveReaderTest {
 
         ArchiveReader reader = readFlat(root, files, synced, true);
         assertThat(synced).isEmpty();
-        reader.finish();
+        reader.finish(ArchiveReader.Entries.of(listedFlat(files)));
 
         assertThat(synced).containsExactly("file system ");
         assertThat(root.resolve("d/f" + (files - 1))).exists();
@@ -105,7 +142,7 @@ class ArchiveReaderTest {
         Path root = Files.createDirectories(dir.resolve("root"));
         List<String> synced = new ArrayList<>();
 
-        readFlat(root, files, synced, false).finish();
+        readFlat(root, files, synced, false).finish(ArchiveReader.Entries.of(listedFlat(files)));
 
         assertThat(synced).hasSize(1 + files + 2).startsWith("file system ", "file d/f0")
             .endsWith("file d/f" + (files - 1), "dir d", "dir ");
@@ -117,7 +154,7 @@ class ArchiveReaderTest {
         Path root = Files.createDirectories(dir.resolve("root"));
         List<String> synced = new ArrayList<>();
 
-        readFlat(root, files, synced, true).finish();
+        readFlat(root, files, synced, true).finish(ArchiveReader.Entries.of(listedFlat(files)));
 
         assertThat(synced).hasSize(files + 2).doesNotContain("file system ");
     }
@@ -126,13 +163,12 @@ class ArchiveReaderTest {
     private static ArchiveReader readFlat(Path root, int files, List<String> synced, boolean fileSystemSyncWorks)
         throws IOException {
         List<TarArchiveEntry> tarEntries = new ArrayList<>(List.of(new TarArchiveEntry("d/", true)));
-        List<ManifestEntry> listed = new ArrayList<>(List.of(ManifestEntry.directory("d", 0755, T)));
         for (int i = 0; i < files; i++) {
             tarEntries.add(file("d/f" + i));
-            listed.add(ManifestEntry.file("d/f" + i, 0, 0644, T, EMPTY_SHA));
         }
+        List<ManifestEntry> listed = listedFlat(files);
         return ArchiveReader.read(manifest(listed), new ByteArrayInputStream(tar(tarEntries)), root,
-            new ArchiveReader.Durability() {
+            ArchiveReader.Entries.of(listed), new ArchiveReader.Durability() {
                 @Override
                 public void sync(Path path, boolean directory) {
                     synced.add((directory ? "dir " : "file ") + root.relativize(path));
@@ -144,6 +180,20 @@ class ArchiveReaderTest {
                     return fileSystemSyncWorks;
                 }
             });
+    }
+
+    /** The manifest's entries for {@link #readFlat}. */
+    private static List<ManifestEntry> listedFlat(int files) {
+        List<ManifestEntry> listed = new ArrayList<>(List.of(ManifestEntry.directory("d", 0755, T)));
+        for (int i = 0; i < files; i++) {
+            listed.add(ManifestEntry.file("d/f" + i, 0, 0644, T, EMPTY_SHA));
+        }
+        return listed;
+    }
+
+    private static ArchiveReader read(BackupManifest manifest, byte[] tar, Path root) throws IOException {
+        return ArchiveReader.read(manifest, new ByteArrayInputStream(tar), root,
+            ArchiveReader.Entries.of(manifest.entries()));
     }
 
     private static BackupManifest manifest(List<ManifestEntry> entries) {

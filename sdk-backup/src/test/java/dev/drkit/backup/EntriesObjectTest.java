@@ -1,6 +1,7 @@
 package dev.drkit.backup;
 
 import dev.drkit.backup.store.FileSystemStore;
+import dev.drkit.backup.store.ForwardingStore;
 import dev.drkit.backup.store.NoSuchBackupException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -109,6 +110,51 @@ class EntriesObjectTest {
             assertThatThrownBy(() -> engine.restore(id, KEY, target)).isInstanceOfSatisfying(ManifestException.class,
                 e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.NOT_AUTHENTIC));
             assertThat(target).doesNotExist();
+        }
+    }
+
+    /**
+     * A restore reads the entries object three times, streaming it (room check, extraction, modes and times): an
+     * object replaced between two reads fails the restore as damaged, however far the later read got, and the
+     * target is left alone.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"2 mode", "2 path", "3 mode", "3 path"})
+    void entriesChangedWhileARestoreReadsThemFailItAsDamage(String change, @TempDir Path dir) throws Exception {
+        Path root = dir.resolve("store");
+        Path source = tree(dir.resolve("source"), 200);
+        try (FileSystemStore files = FileSystemStore.builder(root).build()) {
+            String id = engine(files).backup(BackupSource.directory(source)).id();
+            byte[] original = Files.readAllBytes(root.resolve(id).resolve(ENTRIES));
+            String text = new String(original, StandardCharsets.UTF_8);
+            String line = text.lines().filter(l -> l.contains("sub/file-0100.txt")).findFirst().orElseThrow();
+            String edited = change.endsWith("mode") ? line.replace("\"mode\":\"0644\"", "\"mode\":\"0777\"")
+                : line.replace("sub/file-0100.txt", "sub/file-0101.txt");
+            assertThat(edited).isNotEqualTo(line).hasSameSizeAs(line);
+            byte[] changed = text.replace(line, edited).getBytes(StandardCharsets.UTF_8);
+            int changedFrom = Integer.parseInt(change.substring(0, 1));
+            int[] opens = {0};
+            BackupEngine engine = BackupEngine.builder(new ForwardingStore(files) {
+                @Override
+                public java.io.InputStream open(String backupId, String objectName) throws IOException {
+                    if (!objectName.equals(ENTRIES)) {
+                        return super.open(backupId, objectName);
+                    }
+                    return new ByteArrayInputStream(++opens[0] >= changedFrom ? changed : original);
+                }
+            }).encryption(Engines.fastEncryption()).clock(FIXED).manifestLimit(8 * 1024).build();
+            Path target = Files.createDirectories(dir.resolve("target"));
+            Files.writeString(target.resolve("keep.txt"), "earlier data");
+
+            assertThatThrownBy(() -> engine.restore(id, KEY, target)).isInstanceOfSatisfying(ManifestException.class,
+                e -> assertThat(e.reason()).isEqualTo(ManifestException.Reason.CHECKSUM_MISMATCH))
+                .hasMessageContaining("Entries of backup " + id);
+            assertThat(opens[0]).isEqualTo(changedFrom);
+            assertThat(Engines.describe(target)).containsOnlyKeys("keep.txt");
+            try (var siblings = Files.list(dir)) {
+                assertThat(siblings.map(p -> p.getFileName().toString()))
+                    .containsExactlyInAnyOrder("store", "source", "target");
+            }
         }
     }
 
