@@ -327,12 +327,12 @@ final class ArchiveReader {
     }
 
     /**
-     * Forces every extracted file and directory to stable storage, so that a restore swapped in survives a power
-     * loss, then applies the modes and modification times {@code entries} (the manifest's, read again) record: each
-     * file's as it comes, each directory's once everything in it is done (so a read-only directory is made read-only
-     * after its contents, and writing contents does not change its time). Only a stack of the directories open on
-     * the way is kept. An entry that does not fit what was extracted (its list changed since) fails, and no mode is
-     * applied through a symbolic link.
+     * Forces every extracted file and directory to stable storage (with one sync of their file system where it can),
+     * so that a restore swapped in survives a power loss, and gives each the mode and modification time that
+     * {@code entries} (the manifest's, read again) record, after its sync: a file as it comes, a directory once
+     * everything in it is done (so a read-only directory is made read-only after its contents, and writing contents
+     * does not change its time). Only a stack of the directories open on the way is kept. An entry that does not fit
+     * what was extracted (its list changed since) fails, and no mode is applied through a symbolic link.
      */
     void finish(Entries entries) throws IOException {
         if (root == null) {
@@ -366,7 +366,7 @@ final class ArchiveReader {
             if (syncEach) {
                 durability.sync(root, true);
             }
-        } catch (TargetWriteException | BackupVerificationException e) {
+        } catch (TargetWriteException e) {
             throw e;
         } catch (IOException e) {
             throw new TargetWriteException(e);

@@ -1253,6 +1253,8 @@ public final class BackupEngine {
                 if (manifest.sourceMtime().isPresent()) {
                     ArchiveReader.setTime(staging, manifest.sourceMtime().get());
                 }
+            } catch (ArchiveReader.TargetWriteException e) {
+                throw e;
             } catch (IOException e) {
                 throw new ArchiveReader.TargetWriteException(e);
             }
