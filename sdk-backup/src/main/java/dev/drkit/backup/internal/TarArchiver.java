@@ -17,6 +17,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
@@ -26,6 +27,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -119,7 +121,10 @@ public final class TarArchiver {
 
     private static TarArchiveEntry entry(String name, byte type, PosixFileAttributes attributes) {
         TarArchiveEntry entry = new HeaderEntry(name, type);
-        entry.setModTime(attributes.lastModifiedTime());
+        // Whole seconds, as a tar header holds them: a finer time needs a PAX header of its own (1 KiB more per
+        // entry), which made a backup of 20,000 small files a quarter slower. The manifest keeps the exact time,
+        // which drkit's restore applies; `tar -x` restores it to the second.
+        entry.setModTime(FileTime.from(attributes.lastModifiedTime().to(TimeUnit.SECONDS), TimeUnit.SECONDS));
         entry.setUserName("");
         entry.setGroupName("");
         // Owners are not recorded (uid and gid 0, no names): drkit restores do not change owners.
@@ -208,9 +213,30 @@ public final class TarArchiver {
             }
         }
 
+        /**
+         * Whether {@code text} fits the field in UTF-8 (this archiver's encoding) without encoding it to see: ASCII
+         * up to the field's length (a byte each), anything up to a third of it (no character takes more than 3
+         * bytes; a surrogate pair, 2 characters, takes 4). Most names do, and encoding each costs.
+         */
+        static boolean surelyFits(String text) {
+            int length = text.length();
+            if (length * 3 <= TarConstants.NAMELEN) {
+                return true;
+            }
+            if (length > TarConstants.NAMELEN) {
+                return false;
+            }
+            for (int i = 0; i < length; i++) {
+                if (text.charAt(i) >= 0x80) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
         /** {@code text} itself if its encoding fits the field, else its longest prefix that does. */
         static String fitting(String text, ZipEncoding encoding) throws IOException {
-            if (encoding.encode(text).limit() <= TarConstants.NAMELEN) {
+            if (surelyFits(text) || encoding.encode(text).limit() <= TarConstants.NAMELEN) {
                 return text;
             }
             for (int length = Math.min(text.length() - 1, TarConstants.NAMELEN); length > 0; length--) {

@@ -53,6 +53,20 @@ class TarHeaderNamesTest {
         qt().withExamples(300).forAll(text, text).checkAssert(TarHeaderNamesTest::assertSame);
     }
 
+    @Test
+    void aNameThatSurelyFitsFitsInUtf8() {
+        Gen<String> text = SourceDSL.strings().allPossible().ofLengthBetween(0, 120);
+        qt().withExamples(2000).forAll(text).checkAssert(name -> {
+            if (TarArchiver.HeaderEntry.surelyFits(name)) {
+                assertThat(name.getBytes(java.nio.charset.StandardCharsets.UTF_8)).hasSizeLessThanOrEqualTo(
+                    TarConstants.NAMELEN);
+            }
+        });
+        assertThat(TarArchiver.HeaderEntry.surelyFits("a".repeat(TarConstants.NAMELEN))).isTrue();
+        assertThat(TarArchiver.HeaderEntry.surelyFits("a".repeat(TarConstants.NAMELEN + 1))).isFalse();
+        assertThat(TarArchiver.HeaderEntry.surelyFits(EMOJI.repeat(17))).isFalse();
+    }
+
     private static void assertSame(String name, String linkTarget) {
         try {
             for (byte type : new byte[] {TarConstants.LF_NORMAL, TarConstants.LF_DIR, TarConstants.LF_SYMLINK}) {
