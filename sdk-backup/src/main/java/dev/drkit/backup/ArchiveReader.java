@@ -373,18 +373,22 @@ final class ArchiveReader {
         }
     }
 
-    /** Syncs one extracted entry, if asked, then gives it its recorded mode (not through a link) and time. */
+    /**
+     * Syncs one extracted entry, if asked, then gives it its recorded time and mode (not through a link). The time
+     * first: setting it opens the file or directory for reading, which its owner may not do once it has its mode
+     * (0200, 0300), unless it is root.
+     */
     private void settle(ManifestEntry entry, boolean sync) throws IOException {
         Path path = root.resolve(entry.path());
+        if (sync && entry.type() != EntryType.SYMLINK) {
+            // a directory's entries (files, links, subdirectories) are made durable by syncing the directory
+            durability.sync(path, entry.type() == EntryType.DIRECTORY);
+        }
+        setTime(path, entry.mtime());
         if (entry.type() != EntryType.SYMLINK) {
-            if (sync) {
-                // a directory's entries (files, links, subdirectories) are made durable by syncing the directory
-                durability.sync(path, entry.type() == EntryType.DIRECTORY);
-            }
             Files.getFileAttributeView(path, PosixFileAttributeView.class, NOFOLLOW)
                 .setPermissions(PosixFilePermissions.fromString(rwx(entry.mode())));
         }
-        setTime(path, entry.mtime());
     }
 
     /** Whether {@code path} lies inside directory {@code dir}, both as the manifest spells them. */

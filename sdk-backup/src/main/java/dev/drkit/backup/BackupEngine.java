@@ -1242,17 +1242,15 @@ public final class BackupEngine {
                 if (outcome.archive != null) {
                     outcome.archive.finish(entries(manifest));
                 }
-                if (directory) {
-                    Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString(ArchiveReader.rwx(
-                        manifest.sourceMode().orElse(0700))));
-                } else {
+                if (!directory) {
                     LocalFiles.fsyncFile(staging);
-                    Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString(ArchiveReader.rwx(
-                        manifest.sourceMode().orElse(0600))));
                 }
+                // the time before the mode: setting it opens the target for reading, which the mode may forbid
                 if (manifest.sourceMtime().isPresent()) {
                     ArchiveReader.setTime(staging, manifest.sourceMtime().get());
                 }
+                Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString(ArchiveReader.rwx(
+                    manifest.sourceMode().orElse(directory ? 0700 : 0600))));
             } catch (ArchiveReader.TargetWriteException e) {
                 throw e;
             } catch (IOException e) {
