@@ -1,6 +1,7 @@
 package dev.drkit.backup;
 
 import dev.drkit.backup.store.FileSystemStore;
+import dev.drkit.backup.store.TestMount;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -245,6 +246,52 @@ class ManifestLimitTest {
 
         assertThat(child.exitValue()).as(() -> "the child's stderr:\n" + PartedBackupKillTest.read(errors)).isZero();
         assertThat(output.trim()).isEqualTo("OK 3 " + 3 * perBackup);
+    }
+
+    /**
+     * Restore and full verification keep none of a large directory's entries: with a heap smaller than its entries
+     * would take in memory (more than their JSON lines), both pass, and every entry comes back.
+     */
+    @Test
+    void largeDirectoryBackupsVerifyFullyAndRestoreWithin32MiBOfHeap(@TempDir Path dir) throws Exception {
+        // on a tmpfs where one can be mounted: creating 100,000 files twice takes long on a busy disk
+        Path work = Files.createDirectory(dir.resolve("work"));
+        try (TestMount tmpfs = TestMount.tmpfs(work, "512m")) {
+            restoresWithin32MiBOfHeap(work);
+        }
+    }
+
+    private static void restoresWithin32MiBOfHeap(Path dir) throws Exception {
+        int directories = 100;
+        int perDirectory = 1000;
+        Path source = Files.createDirectories(dir.resolve("source"));
+        for (int d = 0; d < directories; d++) {
+            Path sub = Files.createDirectory(source.resolve(String.format("dir-%02d", d)));
+            for (int i = 0; i < perDirectory; i++) {
+                Files.createFile(sub.resolve(String.format("empty-file-with-a-longer-name-%04d.txt", i)));
+            }
+        }
+        Path root = dir.resolve("store");
+        String id;
+        try (FileSystemStore store = FileSystemStore.open(root)) {
+            id = engine(store, 0).build().backup(BackupSource.directory(source)).id();
+            assertThat(store.size(id, BackupManifest.ENTRIES_OBJECT_NAME))
+                .as("the entries' JSON alone is half the child's heap").isGreaterThan(16L << 20);
+        }
+        Path target = dir.resolve("restored");
+
+        Path errors = dir.resolve("child.err");
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx32m", "-cp", System.getProperty("java.class.path"), RestoreHeapChildMain.class.getName(),
+            root.toString(), id, target.toString()).redirectError(errors.toFile()).start();
+        String output = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(child.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+        assertThat(child.exitValue()).as(() -> "the child's stderr:\n" + PartedBackupKillTest.read(errors)).isZero();
+        assertThat(output.trim()).isEqualTo("OK " + (directories + directories * perDirectory));
+        try (Stream<Path> restored = Files.walk(target)) {
+            assertThat(restored.filter(Files::isRegularFile).count()).isEqualTo((long) directories * perDirectory);
+        }
     }
 
     /** The fields of a directory backup of {@code id} started and finished at {@code at}, without entries. */
