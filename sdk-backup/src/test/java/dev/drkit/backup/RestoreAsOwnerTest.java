@@ -1,29 +1,21 @@
 package dev.drkit.backup;
 
 import dev.drkit.backup.store.FileSystemStore;
-import dev.drkit.postgres.PgCluster;
-import dev.drkit.postgres.ServerSideJava;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
 import java.time.Instant;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A restore by a user who is not root, of entries whose modes keep their owner from reading them (root may read
- * anything, so as root this would test nothing): run in a JVM of the unprivileged user PostgreSQL would run as
- * ({@link PgCluster#serverUser()}), started by {@code runuser}, when this JVM is root.
+ * anything, so as root this would test nothing): see {@link AsServerUser}.
  */
 class RestoreAsOwnerTest {
 
@@ -52,8 +44,8 @@ class RestoreAsOwnerTest {
             id = engine(store).backup(BackupSource.directory(source)).id();
         }
         Path box = Files.createDirectory(dir.resolve("box"));
-        giveTree(root);
-        giveTree(box);
+        AsServerUser.giveTree(root);
+        AsServerUser.giveTree(box);
         Path target = box.resolve("restored");
 
         String failure = restoreAsItsOwner(dir, root, id, target);
@@ -74,24 +66,9 @@ class RestoreAsOwnerTest {
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(mode));
     }
 
-    /** Gives every file and directory of {@code tree} to the user who restores (when this JVM runs as root). */
-    private static void giveTree(Path tree) throws IOException {
-        Optional<String> user = PgCluster.serverUser();
-        if (user.isEmpty()) {
-            return;
-        }
-        UserPrincipal owner = tree.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(user.get());
-        try (Stream<Path> paths = Files.walk(tree)) {
-            for (Path path : (Iterable<Path>) paths::iterator) {
-                Files.setOwner(path, owner);
-            }
-        }
-    }
-
-    /** Restores as a user who is not root: in this JVM when it is not root, else as {@link PgCluster#serverUser()}. */
+    /** Restores as a user who is not root: in this JVM when it is not root, else as {@link AsServerUser#user()}. */
     private static String restoreAsItsOwner(Path dir, Path store, String id, Path target) throws Exception {
-        Optional<String> user = PgCluster.serverUser();
-        if (user.isEmpty()) {
+        if (AsServerUser.user().isEmpty()) {
             try (FileSystemStore files = FileSystemStore.builder(store).build()) {
                 engine(files).restore(id, Engines.KEY, target);
                 return "";
@@ -99,13 +76,6 @@ class RestoreAsOwnerTest {
                 return e.toString();
             }
         }
-        String script = ServerSideJava.commandLine(dir.resolve("lib"), RestoreMain.class);
-        Process process = new ProcessBuilder("runuser", "-u", user.get(), "--", "/bin/sh", "-c",
-            script + " " + ServerSideJava.shellQuote(store.toString()) + " " + ServerSideJava.shellQuote(id) + " "
-                + ServerSideJava.shellQuote(target.toString()))
-            .directory(Path.of("/").toFile()).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        return process.exitValue() == 0 ? "" : "exit " + process.exitValue() + ": " + output;
+        return AsServerUser.run(dir.resolve("lib"), RestoreMain.class, store.toString(), id, target.toString());
     }
 }

@@ -1,20 +1,14 @@
 package dev.drkit.backup.internal.store;
 
-import dev.drkit.postgres.PgCluster;
-import dev.drkit.postgres.ServerSideJava;
+import dev.drkit.backup.AsServerUser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -49,7 +43,7 @@ class LocalFilesTest {
             Files.setPosixFilePermissions(sub, PosixFilePermissions.fromString(mode));
             Files.setPosixFilePermissions(sub.getParent(), PosixFilePermissions.fromString(mode));
         }
-        giveTree(restored);
+        AsServerUser.giveTree(restored);
 
         String failure = deleteAsItsOwner(dir, restored);
 
@@ -64,33 +58,16 @@ class LocalFilesTest {
     private static Path ownedBox(Path dir) throws IOException {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path box = Files.createDirectory(dir.resolve("box"));
-        giveTree(box);
+        AsServerUser.giveTree(box);
         return box;
     }
 
-    /** Gives every file and directory of {@code tree} to the user who deletes (when this JVM runs as root). */
-    private static void giveTree(Path tree) throws IOException {
-        Optional<String> user = PgCluster.serverUser();
-        if (user.isEmpty()) {
-            return;
-        }
-        UserPrincipal owner = tree.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(user.get());
-        try (Stream<Path> paths = Files.walk(tree)) {
-            for (Path path : (Iterable<Path>) paths::iterator) {
-                Files.setOwner(path, owner);
-            }
-        }
-    }
-
     /**
-     * Runs {@link LocalFiles#deleteTree} on {@code tree} as a user that is not root (root may read, write and search
-     * any directory, so permissions would test nothing): in this JVM when it is not root, else in a JVM of the
-     * unprivileged user PostgreSQL would run as ({@link PgCluster#serverUser()}), started by {@code runuser}.
-     * Returns what failed, or an empty string.
+     * Runs {@link LocalFiles#deleteTree} on {@code tree} as a user that is not root: in this JVM when it is not root,
+     * else as {@link AsServerUser#user()}. Returns what failed, or an empty string.
      */
     private static String deleteAsItsOwner(Path dir, Path tree) throws Exception {
-        Optional<String> user = PgCluster.serverUser();
-        if (user.isEmpty()) {
+        if (AsServerUser.user().isEmpty()) {
             try {
                 LocalFiles.deleteTree(tree);
                 return "";
@@ -98,12 +75,6 @@ class LocalFilesTest {
                 return e.toString();
             }
         }
-        String script = ServerSideJava.commandLine(dir.resolve("lib"), DeleteTreeMain.class);
-        Process process = new ProcessBuilder("runuser", "-u", user.get(), "--", "/bin/sh", "-c",
-            script + " " + ServerSideJava.shellQuote(tree.toString()))
-            .directory(Path.of("/").toFile()).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return process.exitValue() == 0 ? "" : "exit " + process.exitValue() + ": " + output;
+        return AsServerUser.run(dir.resolve("lib"), DeleteTreeMain.class, tree.toString());
     }
 }
