@@ -894,31 +894,12 @@ final class ManifestFormat {
      * strictly as the manifest's own entries, their order (the archive's: depth first, names sorted, so no path can
      * appear twice), their number, the object's size and its SHA-256 against the manifest, whose HMAC covers them.
      * A damaged object fails with {@link Reason#CHECKSUM_MISMATCH}, naming the first line that did not read.
+     * Each entry goes to {@code each} as it is read, so a caller that needs only a sum keeps nothing. The entries are
+     * not known to be the manifest's until this returns (the SHA-256 is checked at the end): what {@code each} does
+     * with them before must be undone if this throws (a restore writes only into its staging copy).
      *
      * @throws ManifestException if the object is damaged or does not hold valid entries
      * @throws IOException       if {@code in} fails
-     */
-    static List<ManifestEntry> readEntriesObject(java.io.InputStream in, BackupManifest manifest)
-        throws IOException {
-        return readEntriesObject(in, manifest, true);
-    }
-
-    /**
-     * As {@link #readEntriesObject(java.io.InputStream, BackupManifest)}; without {@code keep} every line is
-     * checked alike but none is kept, and the list returned is empty, so that checking a large object needs no
-     * heap for its entries.
-     */
-    static List<ManifestEntry> readEntriesObject(java.io.InputStream in, BackupManifest manifest, boolean keep)
-        throws IOException {
-        List<ManifestEntry> entries = new ArrayList<>(keep ? Math.min(manifest.entryCount(), 1 << 16) : 0);
-        readEntriesObject(in, manifest, keep ? entries::add : entry -> { });
-        return entries;
-    }
-
-    /**
-     * As {@link #readEntriesObject(java.io.InputStream, BackupManifest)}, handing each entry to {@code each} as it is
-     * read: a caller that needs only a sum keeps nothing. The entries are not known to be the manifest's until this
-     * returns (the SHA-256 is checked at the end), so {@code each} must not act on them before.
      */
     static void readEntriesObject(java.io.InputStream in, BackupManifest manifest,
                                   java.util.function.Consumer<ManifestEntry> each) throws IOException {

@@ -317,15 +317,18 @@ class EntriesObjectTest {
         BackupManifest manifest = ManifestFormat.seal(f, ManifestFormatTest.KEY);
         // Checking without keeping (quick verification) must accept and refuse exactly what reading does.
         String checked;
+        int[] counted = {0};
         try {
-            assertThat(ManifestFormat.readEntriesObject(new ByteArrayInputStream(bytes), manifest, false)).isEmpty();
+            ManifestFormat.readEntriesObject(new ByteArrayInputStream(bytes), manifest, entry -> counted[0]++);
             checked = null;
         } catch (ManifestException e) {
             checked = e.getMessage();
         }
         try {
-            List<ManifestEntry> entries = ManifestFormat.readEntriesObject(new ByteArrayInputStream(bytes), manifest);
+            List<ManifestEntry> entries = new ArrayList<>();
+            ManifestFormat.readEntriesObject(new ByteArrayInputStream(bytes), manifest, entries::add);
             assertThat(checked).as("refused only when checked without keeping").isNull();
+            assertThat(counted[0]).isEqualTo(entries.size());
             return entries;
         } catch (ManifestException e) {
             assertThat(e.getMessage()).isEqualTo(checked);
