@@ -2,6 +2,9 @@ package dev.drkit.backup.postgres.internal;
 
 import dev.drkit.core.secret.Secret;
 import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -9,6 +12,8 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
 import static org.quicktheories.generators.SourceDSL.strings;
 
 /**
@@ -20,9 +25,7 @@ class PgPassProperties {
 
     @Test
     void libpqReadsBackTheUserAndPasswordItWasMadeFrom() {
-        qt().withExamples(2000).forAll(strings().basicLatinAlphabet().ofLengthBetween(1, 30),
-                strings().allPossible().ofLengthBetween(1, 40))
-            .assuming((user, password) -> noLineBreak(user) && noLineBreak(password) && validUtf16(password))
+        qt().withExamples(2000).forAll(strings().basicLatinAlphabet().ofLengthBetween(1, 30), passwords())
             .checkAssert((user, password) -> {
                 try (Secret secret = Secret.ofString(password, "pw"); Secret line = PgPass.line(user, secret)) {
                     String text = new String(line.revealBytes(), StandardCharsets.UTF_8);
@@ -59,11 +62,36 @@ class PgPassProperties {
         return fields;
     }
 
-    private static boolean noLineBreak(String s) {
-        return s.indexOf('\n') < 0 && s.indexOf('\r') < 0;
+    /**
+     * Passwords of any code point but a line break (a PGPASSFILE line cannot hold one; PgPass refuses it), made
+     * valid by construction: filtering random strings for lone surrogates rejected too many examples for
+     * QuickTheories on some seeds. The characters the file format escapes are drawn often.
+     */
+    private static Gen<String> passwords() {
+        Gen<Integer> anyCodePoint = integers().between(0, Character.MAX_CODE_POINT - 2 - SURROGATES)
+            .map(PgPassProperties::codePointWithoutLineBreakOrSurrogate);
+        Gen<Integer> escaped = Generate.pick(List.of((int) ':', (int) '\\'));
+        Gen<Integer> codePoints = Generate.frequency(Pair.of(4, anyCodePoint), Pair.of(1, escaped));
+        return lists().of(codePoints).ofSizeBetween(1, 40)
+            .map(points -> points.stream()
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+                .toString());
     }
 
-    private static boolean validUtf16(String s) {
-        return StandardCharsets.UTF_8.newEncoder().canEncode(s);
+    private static final int SURROGATES = Character.MAX_SURROGATE - Character.MIN_SURROGATE + 1;
+
+    /** Numbers every code point but LF, CR and the surrogates without gaps, from 0 up. */
+    private static int codePointWithoutLineBreakOrSurrogate(int n) {
+        int codePoint = n;
+        if (codePoint >= '\n') {
+            codePoint++;
+        }
+        if (codePoint >= '\r') {
+            codePoint++;
+        }
+        if (codePoint >= Character.MIN_SURROGATE) {
+            codePoint += SURROGATES;
+        }
+        return codePoint;
     }
 }
