@@ -58,7 +58,23 @@ public final class S3TestServer {
         return instance;
     }
 
+    /**
+     * Starts the server on a port found free a moment before: another process can take it in between (it lies in
+     * the range the kernel hands out to outgoing connections), so a start that failed to bind tries another port.
+     */
     private static S3TestServer start(Path jar) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startOnce(jar);
+            } catch (PortTaken e) {
+                if (attempt == 3) {
+                    throw new IllegalStateException(e.getMessage());
+                }
+            }
+        }
+    }
+
+    private static S3TestServer startOnce(Path jar) throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -88,8 +104,12 @@ public final class S3TestServer {
         while (!answers(endpoint)) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 process.destroyForcibly();
-                throw new IllegalStateException("the S3 test server did not start; its log:\n"
-                    + Files.readString(logFile));
+                process.waitFor(10, TimeUnit.SECONDS);
+                String log = Files.readString(logFile);
+                if (log.contains("BindException")) {
+                    throw new PortTaken("the S3 test server could not bind port " + port + "; its log:\n" + log);
+                }
+                throw new IllegalStateException("the S3 test server did not start; its log:\n" + log);
             }
             Thread.sleep(200);
         }
@@ -127,6 +147,15 @@ public final class S3TestServer {
             .httpClientBuilder(UrlConnectionHttpClient.builder())
             .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
             .build();
+    }
+
+    /** The port found free was taken before the server could bind it. */
+    private static final class PortTaken extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        PortTaken(String message) {
+            super(message);
+        }
     }
 
     boolean alive() {
