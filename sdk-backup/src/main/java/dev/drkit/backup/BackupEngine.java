@@ -18,6 +18,7 @@ import dev.drkit.backup.retention.RetentionPolicy;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.NoSuchBackupException;
 import dev.drkit.backup.store.PendingBackup;
+import dev.drkit.backup.store.StoreUnavailableException;
 import dev.drkit.core.internal.Names;
 import dev.drkit.core.internal.Procfs;
 import dev.drkit.core.secret.Secret;
@@ -328,17 +329,17 @@ public final class BackupEngine {
     }
 
     /**
-     * Commits the backup. A store can fail after the backup became visible (a directory sync after the rename):
-     * then the failure must not say that nothing was kept.
+     * Commits the backup. A store can fail after the backup became visible (a directory sync after the rename, a
+     * lost response to the S3 commit marker's put): then the failure must not say that nothing was kept.
      */
     private void commit(PendingBackup pending, String id) throws IOException {
         try {
             pending.commit();
-        } catch (IOException e) {
+        } catch (IOException | StoreUnavailableException e) {
             boolean listed;
             try {
                 listed = store.list().contains(id);
-            } catch (IOException again) {
+            } catch (IOException | RuntimeException again) {
                 e.addSuppressed(again);
                 throw e;
             }

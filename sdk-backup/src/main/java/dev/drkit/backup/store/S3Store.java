@@ -70,8 +70,14 @@ import java.util.regex.Pattern;
  * the objects, and removes {@code .in-progress}. {@link #list()} shows only ids with a commit marker. {@link #delete}
  * writes {@code .in-progress} again, removes the commit marker (the backup disappears at that moment), then the
  * objects, then {@code .in-progress}. Whatever an interrupted writer left carries an {@code .in-progress} marker or
- * is an unfinished multipart upload under such an id; the next writer removes it under the lock. Keys that are not
- * drkit's are ignored and never deleted.
+ * is an unfinished multipart upload under such an id; the next writer removes it under the lock (or, for an id that
+ * also has a commit marker, only the marker). Keys that are not drkit's are ignored and never deleted.
+ *
+ * <p><b>Lost responses.</b> The SDK retries a request that timed out or got a 5xx; if the first attempt was applied,
+ * a conditional write's retry then fails its own condition. So a failed condition (and a commit marker's put that
+ * failed) is read back, and the writer's own text found there (each carries a random token) counts as success. A
+ * commit whose outcome cannot be read back keeps its {@code .in-progress} marker and its objects, so that the next
+ * writer keeps the backup if its commit marker landed after all and removes it otherwise.
  *
  * <p><b>Writer lock.</b> {@code prefix/.lock} is a lease: created with {@code If-None-Match: *} (S3 conditional
  * writes), renewed by its holder every third of the lease duration with {@code If-Match} on its ETag, and deleted
@@ -252,7 +258,7 @@ public final class S3Store implements BackupStore {
         StoreNames.check(backupId, "backup id");
         Lease lease = Lease.acquire(this, backupId, "writing backup " + backupId);
         try {
-            removeLeftovers(lease.acquiredAt);
+            removeLeftovers();
             if (headExists(key(backupId, COMPLETE), backupId)) {
                 throw alreadyExists(backupId);
             }
@@ -367,11 +373,11 @@ public final class S3Store implements BackupStore {
     // --- writing -------------------------------------------------------------------------------------------------
 
     /**
-     * Removes what interrupted writers left: ids with an {@code .in-progress} marker, and unfinished multipart
-     * uploads under such ids or under ids without a commit marker begun before this writer took the lock. Only
-     * keys of drkit's shape are removed. Called under the lock.
+     * Removes what interrupted writers left: ids with an {@code .in-progress} marker and the unfinished multipart
+     * uploads under them. An upload under any other key is left alone: it may be another program's (an
+     * {@code aws s3 cp} into the same prefix). Called under the lock.
      */
-    private void removeLeftovers(Instant lockedAt) {
+    private void removeLeftovers() {
         Map<String, Set<String>> byId = keysById("look for leftovers");
         Set<String> abandoned = new HashSet<>();
         for (Map.Entry<String, Set<String>> entry : byId.entrySet()) {
@@ -387,12 +393,7 @@ public final class S3Store implements BackupStore {
                 if (slash <= 0 || slash != rest.lastIndexOf('/')) {
                     continue;
                 }
-                String id = rest.substring(0, slash);
-                boolean ours = abandoned.contains(id) || (StoreNames.isValid(id)
-                    && !byId.getOrDefault(id, Set.of()).contains(COMPLETE)
-                    && StoreNames.isValid(rest.substring(slash + 1))
-                    && upload.initiated() != null && upload.initiated().isBefore(lockedAt));
-                if (ours) {
+                if (abandoned.contains(rest.substring(0, slash))) {
                     client.abortMultipartUpload(r -> r.bucket(bucket).key(upload.key()).uploadId(upload.uploadId()));
                     log.info("S3 store {}: aborted an upload of {} left by an interrupted writer", location, rest);
                 }
@@ -532,18 +533,16 @@ public final class S3Store implements BackupStore {
 
         private final S3Store store;
         final String record;
-        final Instant acquiredAt;
         private volatile String etag;
         private volatile Instant expiresAt;
         private volatile boolean lost;
         private volatile boolean released;
         private final ScheduledFuture<?> renewal;
 
-        private Lease(S3Store store, String record, String etag, Instant acquiredAt, Instant expiresAt) {
+        private Lease(S3Store store, String record, String etag, Instant expiresAt) {
             this.store = store;
             this.record = record;
             this.etag = etag;
-            this.acquiredAt = acquiredAt;
             this.expiresAt = expiresAt;
             long every = Math.max(1, store.leaseDuration.toMillis() / 3);
             this.renewal = store.renewer.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
@@ -591,7 +590,7 @@ public final class S3Store implements BackupStore {
                 try {
                     PutObjectResponse created = store.putConditional(lockKey, record, "*", null);
                     if (created != null && store.stillOurs(lockKey, record)) {
-                        return new Lease(store, record, created.eTag(), now, expires);
+                        return new Lease(store, record, created.eTag(), expires);
                     }
                     // someone holds it: take it over if its lease ran out
                     ResponseBytes<GetObjectResponse> current = store.getIfExists(lockKey);
@@ -605,7 +604,7 @@ public final class S3Store implements BackupStore {
                             if (taken != null && store.stillOurs(lockKey, record)) {
                                 log.info("S3 store {}: took over the writer lock whose lease expired at {} ({})",
                                     store.location, theirs, holder);
-                                return new Lease(store, record, taken.eTag(), now, expires);
+                                return new Lease(store, record, taken.eTag(), expires);
                             }
                         }
                     }
@@ -702,7 +701,13 @@ public final class S3Store implements BackupStore {
         }
     }
 
-    /** A conditional put: the response, or {@code null} when the condition did not hold (HTTP 412 or 409). */
+    /**
+     * A conditional put: the response, or {@code null} when the condition did not hold (HTTP 412, or 409: a
+     * concurrent conditional write to the key in flight) and the key does not hold {@code text}. The SDK retries a
+     * request whose response was lost or failed (a timeout, a 5xx from a proxy); if the first attempt was applied,
+     * the retry fails its own condition. So a failed condition is read back, and finding {@code text} there means
+     * this put was applied: every caller's text is unique to it (a random token).
+     */
     private @Nullable PutObjectResponse putConditional(String key, String text, @Nullable String ifNoneMatch,
                                                        @Nullable String ifMatch) {
         try {
@@ -716,12 +721,21 @@ public final class S3Store implements BackupStore {
                 }
             }, RequestBody.fromString(text, StandardCharsets.UTF_8));
         } catch (S3Exception e) {
-            // 409: a concurrent conditional write to the same key is in flight
             if (e.statusCode() == 412 || e.statusCode() == 409) {
-                return null;
+                return appliedPut(key, text);
             }
             throw e;
         }
+    }
+
+    /** A put of {@code text} to {@code key} found applied: a response with the stored ETag; else {@code null}. */
+    private @Nullable PutObjectResponse appliedPut(String key, String text) {
+        ResponseBytes<GetObjectResponse> current = getIfExists(key);
+        if (current == null || !current.asUtf8String().equals(text)) {
+            return null;
+        }
+        log.debug("S3 store {}: a conditional write of {} was applied before its response was lost", location, key);
+        return PutObjectResponse.builder().eTag(current.response().eTag()).build();
     }
 
     /**
@@ -796,30 +810,60 @@ public final class S3Store implements BackupStore {
                 backupId);
             finished = true;
             boolean committed = false;
+            boolean outcomeUnknown = false;
             try {
                 lease.ensureHeld(backupId);
+                String markerKey = key(backupId, COMPLETE);
                 StringBuilder marker = new StringBuilder();
                 written.forEach((name, size) -> marker.append(name).append(' ').append(size).append('\n'));
+                // a line that the list of objects ignores, so this writer can tell its own marker from any other
+                marker.append("# commit ").append(randomToken()).append('\n');
+                String text = marker.toString();
                 PutObjectResponse put;
                 try {
-                    put = putConditional(key(backupId, COMPLETE), marker.toString(), "*", null);
+                    put = putConditional(markerKey, text, "*", null);
                 } catch (SdkException e) {
-                    throw unavailable("commit backup " + backupId, backupId, e);
+                    put = appliedDespite(e, markerKey, text);
+                    if (put == null) {
+                        // It may still land (a request in flight). The .in-progress marker stays, and the next writer
+                        // keeps the backup if its commit marker is there, else removes it.
+                        outcomeUnknown = true;
+                        throw new StoreUnavailableException("S3 store " + location + ": could not commit backup "
+                            + backupId + ": " + describe(e) + "; whether its commit marker was written is not known, so"
+                            + " its objects are left for the next writer to this store, which keeps the backup if the"
+                            + " marker is there and removes it otherwise", context(backupId), e);
+                    }
                 }
                 if (put == null) {
                     throw alreadyExists(backupId);
                 }
                 committed = true;
-                deleteKey(key(backupId, IN_PROGRESS), backupId);
+                try {
+                    deleteKey(key(backupId, IN_PROGRESS), backupId);
+                } catch (StoreUnavailableException e) {
+                    // the backup is complete and listed: the next writer removes a marker beside a commit marker
+                    log.warn("S3 store {}: committed backup {}, but could not remove its {} marker ({}); the next"
+                        + " writer removes it", location, backupId, IN_PROGRESS, e.getMessage());
+                }
                 log.info("S3 store {}: committed backup {} ({} objects)", location, backupId, written.size());
             } finally {
                 try {
-                    if (!committed) {
+                    if (!committed && !outcomeUnknown) {
                         discard();
                     }
                 } finally {
                     lease.release();
                 }
+            }
+        }
+
+        /** The commit marker's put, if reading it back shows it applied although the put failed; else null. */
+        private @Nullable PutObjectResponse appliedDespite(SdkException failure, String markerKey, String text) {
+            try {
+                return appliedPut(markerKey, text);
+            } catch (SdkException again) {
+                failure.addSuppressed(again);
+                return null;
             }
         }
 

@@ -10,6 +10,9 @@ import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.http.SdkHttpResponse;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 
@@ -194,6 +197,152 @@ class S3StoreTest extends BackupStoreContract {
             "pid 999999 (started x), writing backup b0, token t\nexpires " + Instant.now().minusSeconds(1).toEpochMilli()));
         write(store, "b1", Map.of("data", new byte[] {1}));
         assertThat(store.list()).containsExactly("b1");
+    }
+
+    // --- a conditional write applied, its response lost: the SDK's retry then fails the write's own condition ----
+
+    @Test
+    void aCommitWhoseResponseWasLostIsConfirmedByReadingItsMarkerBack() throws Exception {
+        LostResponses lost = new LostResponses("/" + S3Store.COMPLETE, false, 1);
+        byte[] data = randomBytes(3000, 31);
+        try (BackupStore flaky = server.store(prefix).interceptor(lost).build()) {
+            write(flaky, "b1", Map.of("data", data));
+            assertThat(lost.lost.get()).as("responses lost").isEqualTo(1);
+            assertThat(flaky.list()).containsExactly("b1");
+            assertThat(read(flaky, "b1", "data")).isEqualTo(data);
+        }
+        assertThat(leftovers()).isEmpty();
+    }
+
+    @Test
+    void aCommitWhoseEveryResponseWasLostIsConfirmedByReadingItsMarkerBack() throws Exception {
+        LostResponses lost = new LostResponses("/" + S3Store.COMPLETE, false, Integer.MAX_VALUE);
+        byte[] data = randomBytes(3000, 32);
+        try (BackupStore flaky = server.store(prefix).interceptor(lost).build()) {
+            write(flaky, "b1", Map.of("data", data));
+            assertThat(lost.lost.get()).as("responses lost: every attempt's").isEqualTo(3);
+            assertThat(read(flaky, "b1", "data")).isEqualTo(data);
+        }
+        assertThat(leftovers()).isEmpty();
+    }
+
+    @Test
+    void aCommitThatNeverReachedTheServerLeavesItsObjectsToTheNextWriterWhichRemovesThem() throws Exception {
+        ExecutionInterceptor neverSent = new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                if (context.request() instanceof PutObjectRequest
+                    && ((PutObjectRequest) context.request()).key().endsWith("/" + S3Store.COMPLETE)) {
+                    throw SdkClientException.create("injected: the connection broke before the commit marker");
+                }
+            }
+        };
+        try (BackupStore failing = server.store(prefix).interceptor(neverSent).build()) {
+            assertThatThrownBy(() -> write(failing, "b1", Map.of("data", randomBytes(3000, 33))))
+                .isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("could not commit backup b1")
+                .hasMessageContaining("whether its commit marker was written is not known");
+            assertThat(failing.list()).isEmpty();
+        }
+        assertThat(leftovers()).containsExactly(prefix + "/b1/" + S3Store.IN_PROGRESS);
+        assertThat(keys()).extracting(S3Object::key).contains(prefix + "/b1/data");
+
+        write(store, "b2", Map.of("data", new byte[] {2}));
+        assertThat(store.list()).containsExactly("b2");
+        assertThat(keys()).extracting(S3Object::key).noneMatch(key -> key.startsWith(prefix + "/b1/"));
+        assertThat(leftovers()).isEmpty();
+    }
+
+    @Test
+    void aCommitMarkerWrittenThoughItCouldNotBeConfirmedIsKeptByTheNextWriter() throws Exception {
+        LostResponses lost = new LostResponses("/" + S3Store.COMPLETE, true, Integer.MAX_VALUE);
+        byte[] data = randomBytes(3000, 34);
+        try (BackupStore flaky = server.store(prefix).interceptor(lost).build()) {
+            assertThatThrownBy(() -> write(flaky, "b1", Map.of("data", data)))
+                .isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("whether its commit marker was written is not known");
+        }
+        assertThat(store.list()).containsExactly("b1");
+
+        write(store, "b2", Map.of("data", new byte[] {2}));
+        assertThat(store.list()).containsExactly("b1", "b2");
+        assertThat(read(store, "b1", "data")).isEqualTo(data);
+        assertThat(leftovers()).isEmpty();
+    }
+
+    @Test
+    void aWriterLockWhoseResponseWasLostIsTakenNotWaitedFor() throws Exception {
+        LostResponses lost = new LostResponses("/" + S3Store.LOCK, false, 1);
+        // a lock timeout shorter than the lease: waiting for its own lease to expire would fail the backup
+        try (BackupStore flaky = server.store(prefix).interceptor(lost).leaseDuration(TEST_LEASE)
+            .lockTimeout(Duration.ofSeconds(1)).build()) {
+            write(flaky, "b1", Map.of("data", new byte[] {1}));
+            assertThat(lost.lost.get()).isEqualTo(1);
+            assertThat(flaky.list()).containsExactly("b1");
+        }
+        assertThat(keys()).extracting(S3Object::key).doesNotContain(prefix + "/" + S3Store.LOCK);
+    }
+
+    @Test
+    void aLeaseRenewalWhoseResponseWasLostKeepsTheLease() throws Exception {
+        LostResponses lost = new LostResponses("/" + S3Store.LOCK, false, 1) {
+            @Override
+            boolean matches(PutObjectRequest put) {
+                return put.ifMatch() != null && super.matches(put);
+            }
+        };
+        try (BackupStore flaky = server.store(prefix).interceptor(lost).leaseDuration(TEST_LEASE).build();
+             PendingBackup pending = flaky.begin("b1")) {
+            try (OutputStream out = pending.create("data")) {
+                out.write(1);
+                // renewals come every third of the lease: wait for the one whose response is lost (and its retry),
+                // and the next one, which begins after the first was settled
+                long deadline = System.nanoTime() + TEST_LEASE.multipliedBy(4).toNanos();
+                while (lost.requests.get() < 3 && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+            }
+            assertThat(lost.lost.get()).isEqualTo(1);
+            pending.commit();
+            assertThat(flaky.list()).containsExactly("b1");
+        }
+    }
+
+    /**
+     * Turns the responses to puts of keys ending in {@code suffix} into 503s after the server applied them (the first
+     * {@code limit} of them), as a proxy or a timeout would; with {@code failReads}, reads of those keys fail too.
+     */
+    static class LostResponses implements ExecutionInterceptor {
+        final String suffix;
+        final boolean failReads;
+        final int limit;
+        final AtomicInteger requests = new AtomicInteger();
+        final AtomicInteger lost = new AtomicInteger();
+
+        LostResponses(String suffix, boolean failReads, int limit) {
+            this.suffix = suffix;
+            this.failReads = failReads;
+            this.limit = limit;
+        }
+
+        boolean matches(PutObjectRequest put) {
+            return put.key().endsWith(suffix);
+        }
+
+        @Override
+        public SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
+            boolean put = context.request() instanceof PutObjectRequest && matches((PutObjectRequest) context.request());
+            if (put) {
+                requests.incrementAndGet();
+            }
+            boolean read = failReads && context.request() instanceof GetObjectRequest
+                && ((GetObjectRequest) context.request()).key().endsWith(suffix);
+            if (put && lost.get() < limit) {
+                lost.incrementAndGet();
+                return context.httpResponse().toBuilder().statusCode(503).build();
+            }
+            return read ? context.httpResponse().toBuilder().statusCode(503).build() : context.httpResponse();
+        }
     }
 
     @Test
