@@ -18,6 +18,7 @@ import dev.drkit.backup.retention.RetentionPolicy;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.NoSuchBackupException;
 import dev.drkit.backup.store.PendingBackup;
+import dev.drkit.backup.store.StoreLockedException;
 import dev.drkit.backup.store.StoreUnavailableException;
 import dev.drkit.core.internal.Names;
 import dev.drkit.core.internal.Procfs;
@@ -598,7 +599,12 @@ public final class BackupEngine {
             long bytes;
             try {
                 bytes = store.delete(backup.id());
-            } catch (IOException e) {
+            } catch (NoSuchBackupException e) {
+                // another rotation of the store (an overlapping cron run) deleted it first, as this plan wanted
+                log.info("BackupEngine '{}': backup {} was already deleted from {}", name, backup.id(),
+                    store.location());
+                continue;
+            } catch (IOException | StoreUnavailableException | StoreLockedException e) {
                 emit(BackupEvent.Type.DELETE, false, backup.id(), Duration.ofNanos(System.nanoTime() - started),
                     Map.of("error", describe(e)));
                 throw new BackupIoException("Store " + store.location() + ": deleting backup " + backup.id()

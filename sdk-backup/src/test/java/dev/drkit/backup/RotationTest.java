@@ -1,11 +1,15 @@
 package dev.drkit.backup;
 
 import dev.drkit.backup.retention.RetentionPolicy;
+import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.FileSystemStore;
+import dev.drkit.backup.store.ForwardingStore;
+import dev.drkit.backup.store.StoreUnavailableException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -109,6 +113,63 @@ class RotationTest {
             assertThat(result.bytesFreed()).isGreaterThan(6 * 10_000L);
             assertThat(Files.readAllLines(events).stream().filter(line -> line.contains("\"event\":\"delete\"")))
                 .hasSize(6);
+        }
+    }
+
+    @Test
+    void aBackupThatAnOverlappingRotationDeletedFirstIsSkipped(@TempDir Path dir) throws Exception {
+        SettableClock clock = new SettableClock();
+        try (FileSystemStore files = FileSystemStore.open(dir.resolve("store"))) {
+            List<String> raced = new ArrayList<>();
+            BackupStore store = new ForwardingStore(files) {
+                @Override
+                public long delete(String backupId) throws IOException {
+                    if (raced.isEmpty()) {
+                        raced.add(backupId);
+                        files.delete(backupId);                     // another cron run of rotate got there first
+                    }
+                    return super.delete(backupId);
+                }
+            };
+            BackupEngine engine = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock).build();
+            List<String> ids = tenNightlyBackups(engine, engine, clock);
+
+            RotationResult result = engine.rotate(RetentionPolicy.builder().keepLast(3).build(), false);
+
+            assertThat(raced).hasSize(1);
+            assertThat(result.deleted()).hasSize(6).doesNotContain(raced.get(0));
+            assertThat(files.list()).containsExactlyElementsOf(ids.subList(7, 10));
+        }
+    }
+
+    @Test
+    void aStoreFailingAsItDeletesIsAFailedDeleteEventAndSaysWhatWasDeletedBeforeIt(@TempDir Path dir)
+        throws Exception {
+        SettableClock clock = new SettableClock();
+        Path events = dir.resolve("events.jsonl");
+        try (FileSystemStore files = FileSystemStore.open(dir.resolve("store"))) {
+            List<String> deleted = new ArrayList<>();
+            BackupStore store = new ForwardingStore(files) {
+                @Override
+                public long delete(String backupId) throws IOException {
+                    if (deleted.size() == 2) {
+                        // S3 and other stores fail with unchecked store exceptions, not IOException
+                        throw new StoreUnavailableException("store went away", Map.of(), null);
+                    }
+                    deleted.add(backupId);
+                    return super.delete(backupId);
+                }
+            };
+            BackupEngine engine = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock)
+                .eventLog(events).build();
+            tenNightlyBackups(engine, engine, clock);
+
+            assertThatThrownBy(() -> engine.rotate(RetentionPolicy.builder().keepLast(3).build(), false))
+                .isInstanceOf(BackupIoException.class)
+                .hasMessageContaining("failed (").hasMessageContaining("store went away")
+                .hasMessageContaining("2 deleted before it");
+            assertThat(Files.readAllLines(events).stream().filter(line -> line.contains("\"event\":\"delete\"")
+                && line.contains("\"outcome\":\"failure\""))).hasSize(1);
         }
     }
 
