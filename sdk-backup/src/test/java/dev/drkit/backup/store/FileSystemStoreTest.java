@@ -114,6 +114,20 @@ class FileSystemStoreTest extends BackupStoreContract {
     }
 
     @Test
+    void aLockFileReplacedByASymbolicLinkIsNeverWrittenThrough() throws IOException {
+        Path victim = Files.writeString(temp.resolve("victim"), "not the store's");
+        Files.delete(root().resolve(".lock"));
+        Files.createSymbolicLink(root().resolve(".lock"), victim);
+
+        assertThatThrownBy(() -> store.begin("b1")).isInstanceOf(IOException.class)
+            .hasMessageContaining("symbolic link");
+        assertThatThrownBy(() -> store.delete("b1")).isInstanceOf(IOException.class)
+            .hasMessageContaining("symbolic link");
+        assertThat(Files.readString(victim)).isEqualTo("not the store's");
+        assertThat(store.list()).isEmpty();
+    }
+
+    @Test
     void refusesARootThatIsAFile() throws IOException {
         Path file = Files.writeString(temp.resolve("a-file"), "x");
         assertThatThrownBy(() -> FileSystemStore.open(file))

@@ -11,16 +11,19 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -81,9 +84,7 @@ public final class FileWriterLock implements AutoCloseable {
         }
         FileChannel channel = null;
         try {
-            channel = FileChannel.open(lockFile,
-                EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
-                LocalFiles.privateFileModes(lockFile));
+            channel = open(lockFile);
             FileLock lock;
             while ((lock = tryLock(channel)) == null) {
                 long left = deadline - System.nanoTime();
@@ -106,6 +107,24 @@ public final class FileWriterLock implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             closeQuietly(channel);
             slot.permit.release();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens (or creates) the lock file, never through a symbolic link: the lock file is truncated and written, and
+     * a link planted in a store directory others can write to would have a file elsewhere overwritten.
+     */
+    private static FileChannel open(Path lockFile) throws IOException {
+        try {
+            return FileChannel.open(lockFile, Set.<OpenOption>of(StandardOpenOption.CREATE,
+                StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                LocalFiles.privateFileModes(lockFile));
+        } catch (FileSystemException e) {
+            if (Files.isSymbolicLink(lockFile)) {
+                throw new FileSystemException(lockFile.toString(), null, "the writer lock file is a symbolic link;"
+                    + " it is never written through one (remove the link)");
+            }
             throw e;
         }
     }
