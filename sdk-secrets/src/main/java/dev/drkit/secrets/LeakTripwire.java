@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Deque;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -21,7 +22,8 @@ import java.util.Set;
  * {@link #findIn(CharSequence)} and gets the secret's label (never its value) back, or {@link #redact(String)}s.
  *
  * <p>Values shorter than {@value #MIN_LENGTH} characters are not registered (they would match ordinary text);
- * at most {@value #MAX_VALUES} values are kept, the oldest forgotten first. Base64 of a value is found only where
+ * at most {@value #MAX_VALUES} values are kept, the one registered longest ago forgotten first (a value registered
+ * again counts as new: it is still in use). Base64 of a value is found only where
  * it starts on a Base64 block boundary (as when the value is encoded on its own, as in HTTP Basic auth).
  *
  * <p>The tripwire necessarily holds the values it looks for, as strings; it lives in the same process as the
@@ -106,9 +108,12 @@ public final class LeakTripwire {
         forms.add(URLEncoder.encode(raw, StandardCharsets.UTF_8).replace("+", "%20"));
         Entry entry = new Entry(label, forms.toArray(new String[0]));
         synchronized (entries) {
-            for (Entry e : entries) {
-                if (e.forms[0].equals(raw)) {
-                    return;
+            // A value registered again (a role ID read at each login, a KV value fetched again) is still in use: it
+            // moves to the newest end, so the values evicted past MAX_VALUES are those not seen for longest.
+            for (Iterator<Entry> it = entries.iterator(); it.hasNext(); ) {
+                if (it.next().forms[0].equals(raw)) {
+                    it.remove();
+                    break;
                 }
             }
             entries.addLast(entry);

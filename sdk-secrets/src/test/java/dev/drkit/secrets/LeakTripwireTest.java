@@ -44,4 +44,21 @@ class LeakTripwireTest {
         assertThat(tripwire.findIn("value-number-" + LeakTripwire.MAX_VALUES)).isPresent();
         assertThat(tripwire.toString()).doesNotContain("value-number");
     }
+
+    @Test
+    void aValueRegisteredAgainIsKeptWhileNewerOnesPushOutTheOthers() {
+        Secret inUse = Secret.ofString("role-id-read-at-every-login", "role-id");
+        tripwire.register(inUse);
+        tripwire.register(Secret.ofString("registered-once-long-ago", "old"));
+        int others = LeakTripwire.MAX_VALUES + LeakTripwire.MAX_VALUES / 2;
+        for (int i = 0; i < others; i++) {
+            tripwire.register(Secret.ofString("rotated-password-" + i, "p" + i));
+            if (i == LeakTripwire.MAX_VALUES / 2) {
+                tripwire.register(inUse);                          // a later login reads it again
+            }
+        }
+        assertThat(tripwire.size()).isEqualTo(LeakTripwire.MAX_VALUES);
+        assertThat(tripwire.findIn("role_id=role-id-read-at-every-login")).hasValue("role-id");
+        assertThat(tripwire.findIn("registered-once-long-ago")).isEmpty();
+    }
 }
