@@ -150,6 +150,49 @@ class DatabaseCredentialsTest {
     }
 
     @Test
+    void aRevokedTokenHasTheCredentialsItCreatedReplacedAtOnce() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            database(f.vault, Duration.ofSeconds(3600), Duration.ofSeconds(36000));
+            SimulatedVault.AppRole role = f.role(Duration.ofSeconds(3600), Duration.ofSeconds(36000));
+            f.vault.putKv("secret", "app/api", Map.of("key", "value-0123"));
+            VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+            DatabaseCredentials first = creds.current();
+            assertThat(canLogIn(first)).isTrue();
+
+            // An operator revokes the token (a leak): Vault revokes its leases and drops their database roles.
+            f.vault.revokeTokensOf(role);
+            assertThat(canLogIn(first)).isFalse();
+            client.kv2("secret").read("app/api");                   // 403, then a new login, then the read
+            assertThat(client.stats().logins()).isEqualTo(2);
+
+            f.advance(Duration.ofSeconds(1));                       // not the lease's renewal, 40 minutes away
+            assertThat(creds.rotations()).isEqualTo(1);
+            assertThat(creds.current().username()).isNotEqualTo(first.username());
+            assertThat(canLogIn(creds.current())).isTrue();
+        }
+    }
+
+    @Test
+    void aTokenRevokedAndFoundByItsRenewalHasTheCredentialsReplacedAtOnce() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            database(f.vault, Duration.ofSeconds(3600), Duration.ofSeconds(36000));
+            SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(36000));
+            VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+            DatabaseCredentials first = creds.current();
+
+            f.vault.revokeTokensOf(role);
+            f.advance(Duration.ofSeconds(41));                      // the token's renewal gets 403: a new login
+            assertThat(client.stats().logins()).isEqualTo(2);
+            f.advance(Duration.ofSeconds(1));
+            assertThat(creds.rotations()).isEqualTo(1);
+            assertThat(creds.current().username()).isNotEqualTo(first.username());
+            assertThat(canLogIn(creds.current())).isTrue();
+        }
+    }
+
+    @Test
     void rotatesBeforeTheTokenThatCreatedTheLeaseEnds() throws Exception {
         try (Fixture f = new Fixture(dir)) {
             database(f.vault, Duration.ofSeconds(300), Duration.ofSeconds(3000));

@@ -12,7 +12,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -186,6 +188,31 @@ class TokenLifecycleTest {
         f.file("secret-id", f.vault.newSecretId(role));           // an operator delivers a new secret ID
         f.advance(Duration.ofSeconds(10));
         assertThat(client.stats().logins()).isEqualTo(2);
+    }
+
+    @Test
+    void aSecretIdFileUnreadableAfterARevocationIsAFailedLoginAndTheLastValueIsServed() throws Exception {
+        f.vault.putKv("secret", "app/api", Map.of("key", "api-key-1"));
+        f.vault.putKv("secret", "app/other", Map.of("key", "other-key-1"));
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(3600), Duration.ofSeconds(36000));
+        VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+        assertThat(client.kv2("secret").read("app/api").isStale()).isFalse();
+
+        f.vault.revokeTokensOf(role);
+        Files.setPosixFilePermissions(f.dir.resolve("secret-id"), PosixFilePermissions.fromString("rw-r--r--"));
+        f.ticker.advance(Duration.ofSeconds(11));                     // past the KV cache's 10 s
+        KvSecret last = client.kv2("secret").read("app/api");         // 403, login again: the file is refused
+
+        assertThat(last.isStale()).isTrue();                          // the last known value, as in an outage
+        assertThat(client.stats().loginFailures()).isEqualTo(1);
+        // Nothing cached: the cause (the file), not a 403 that reads like a missing policy; tried once, not per read.
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(() -> client.kv2("secret").read("app/other"))
+                .isInstanceOfSatisfying(VaultAuthException.class,
+                    e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.LOGIN_REFUSED))
+                .hasMessageContaining("secret-id");
+        }
+        assertThat(client.stats().loginFailures()).isEqualTo(1);
     }
 
     @Test

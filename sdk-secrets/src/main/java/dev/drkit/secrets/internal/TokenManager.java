@@ -207,9 +207,13 @@ public final class TokenManager {
                     refusal.status().orElse(0), null);
             }
             try {
+                // Vault no longer knows the token: it has ended, whatever its TTL said, and the leases it created
+                // (dynamic database credentials) with it.
+                if (s != null) {
+                    endToken();
+                }
                 if (sameStaticToken()) {
-                    // Looking the same token up again would be refused too: it has ended, whatever its TTL said.
-                    endStaticToken();
+                    // Looking the same token up again would be refused too.
                     tasks.schedule(this::reloginTask, 0);
                     return false;
                 }
@@ -222,8 +226,15 @@ public final class TokenManager {
                 loginRefused(e);
                 throw e;
             } catch (SecretUnavailableException e) {
-                loginRefused(e);
-                return false;
+                // The role ID or secret ID cannot be read (a missing or too open file): no login is possible until
+                // it is fixed, which the caller hears as a refused login (a KV read serves its last known value),
+                // not as the 403 that led here.
+                VaultAuthException impossible = new VaultAuthException("Vault client '" + name + "': Vault refused the"
+                    + " token and a new login is impossible: " + e.getMessage(), VaultException.Reason.LOGIN_REFUSED,
+                    config.auth().method() == VaultAuth.Method.TOKEN ? "auth/token/lookup-self"
+                        : "auth/" + config.auth().mount() + "/login", 0, e);
+                loginRefused(impossible);
+                throw impossible;
             }
         }
     }
@@ -289,18 +300,19 @@ public final class TokenManager {
                 log.debug("Vault client '{}': token renewed for {}s{}", name, granted,
                     capped ? " (capped at its max TTL: logging in again before it ends)" : "");
                 scheduleNext(renewed);
-            } else if (r.status() == 403 && config.auth().method() == VaultAuth.Method.TOKEN) {
-                stats.renewalFailures.increment();
-                // Revoked, or expired on the server's clock: it has ended, and only its source can give another.
-                synchronized (loginLock) {
-                    if (state == s) {
-                        endStaticToken();
-                    }
-                }
-                relogin(s.generation);
             } else if (r.status() == 403) {
                 stats.renewalFailures.increment();
-                log.warn("Vault client '{}': token renewal refused (403: revoked or expired); logging in again", name);
+                // Revoked, or expired on the server's clock: it has ended, and the leases it created with it. A
+                // VaultAuth.token's source alone can give another.
+                synchronized (loginLock) {
+                    if (state == s) {
+                        endToken();
+                    }
+                }
+                if (config.auth().method() != VaultAuth.Method.TOKEN) {
+                    log.warn("Vault client '{}': token renewal refused (403: revoked or expired); logging in again",
+                        name);
+                }
                 relogin(s.generation);
             } else {
                 stats.renewalFailures.increment();
@@ -438,10 +450,12 @@ public final class TokenManager {
     }
 
     /**
-     * Holding {@link #loginLock}, with a {@link VaultAuth#token} in use that Vault refused: it ends now, so
-     * {@link #token()} says so, {@link #isLoggedIn()} is false, and leases it created are known to be gone with it.
+     * Holding {@link #loginLock}, with a token in use that Vault refused: it ends now, so {@link #isLoggedIn()} is
+     * false, {@link #token()} says so for a {@link VaultAuth#token}, and leases it created are known to be gone with
+     * it: the login that replaces it reports this end to {@link #onReplaced} listeners, which replace those leases at
+     * once instead of at their next renewal.
      */
-    private void endStaticToken() {
+    private void endToken() {
         TokenState s = Objects.requireNonNull(state);
         long now = config.ticker().nanos();
         if (s.expiresNanos == Long.MAX_VALUE || s.expiresNanos - now > 0) {
