@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Where the backup passphrase or key comes from: a file ({@code 0600}), an environment variable named by the
@@ -130,7 +131,7 @@ final class KeyOptions {
             return prompted(spec.qualifiedName(), forWriting);
         }
         if (passphraseFile == null) {
-            return forWriting ? Secrets.fromOneLineEnv(passphraseEnv) : Secrets.fromEnv(passphraseEnv);
+            return fromEnvOption(spec, "--passphrase-env", passphraseEnv, forWriting);
         }
         if (forWriting) {
             return Secrets.fromOneLineFile(passphraseFile);
@@ -172,6 +173,29 @@ final class KeyOptions {
             throw e;
         }
     }
+
+    /**
+     * The secret in the environment variable that {@code option} names. The name is checked, and left out of the
+     * messages about a variable that is not there: the likely mistake is {@code --passphrase-env "$PASSPHRASE"},
+     * which would have the passphrase printed to the terminal, cron's mail or PostgreSQL's log.
+     */
+    static Secret fromEnvOption(CommandSpec spec, String option, String name, boolean oneLine) {
+        if (!ENVIRONMENT_NAME.matcher(name).matches()) {
+            throw usage(spec, option + " takes the name of an environment variable (letters, digits and underscores,"
+                + " not starting with a digit); the value given is not one, and is not repeated here in case it is"
+                + " the secret itself");
+        }
+        String value = System.getenv(name);
+        if (value == null || value.isEmpty()) {
+            throw new SecretUnavailableException("The environment variable that " + option + " names is "
+                + (value == null ? "not set" : "empty") + " (its name is not repeated here, in case a secret was given"
+                + " in its place); set it to the secret, or give the secret in a file", "environment variable named"
+                + " by " + option, Map.of("option", option), null);
+        }
+        return oneLine ? Secrets.fromOneLineEnv(name) : Secrets.fromEnv(name);
+    }
+
+    private static final Pattern ENVIRONMENT_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private static CommandLine.ParameterException usage(CommandSpec spec, String message) {
         return new CommandLine.ParameterException(spec.commandLine(), message);

@@ -151,7 +151,7 @@ final class KeygenCommand implements Callable<Integer> {
             return Secrets.fromOneLineFile(protection.passphraseFile);
         }
         if (protection.passphraseEnv != null) {
-            return Secrets.fromOneLineEnv(protection.passphraseEnv);
+            return KeyOptions.fromEnvOption(spec, "--passphrase-env", protection.passphraseEnv, true);
         }
         if (protection.passphrasePrompt) {
             return KeyOptions.prompted(spec.qualifiedName(), true);

@@ -120,7 +120,8 @@ final class PgCommand implements Runnable {
                     "give only one of --password-file and --password-env");
             }
             try (Secret password = passwordFile != null ? Secrets.fromFile(passwordFile)
-                : passwordEnv != null ? Secrets.fromEnv(passwordEnv) : null;
+                : passwordEnv != null ? KeyOptions.fromEnvOption(spec, "--password-env", passwordEnv, false)
+                : null;
                  KeyOptions.ForBackup key = keys.forBackup(spec, recipient);
                  BackupStore backups = store.open(spec)) {
                 PgServer.Builder server;

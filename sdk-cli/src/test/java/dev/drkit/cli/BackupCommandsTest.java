@@ -204,9 +204,30 @@ class BackupCommandsTest {
             file.resolve("target").toString(), "--passphrase-file", passphraseFile(dir, PASSPHRASE).toString());
 
         assertThat(restore.code).isEqualTo(ExitCodes.ENVIRONMENT);
-        assertThat(restore.err).contains("DRKIT_TEST_UNSET_VARIABLE").contains("not set");
+        assertThat(restore.err).contains("--passphrase-env").contains("not set");
         assertThat(restoreWithKey.code).isEqualTo(ExitCodes.ENVIRONMENT);
         assertThat(restoreWithKey.err).startsWith("drkit restore: Restore of backup " + id + " failed");
+    }
+
+    @Test
+    void aPassphraseGivenInPlaceOfItsVariablesNameIsNeverRepeated(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        Path source = Files.writeString(dir.resolve("source"), "data");
+        // --passphrase-env "$PASSPHRASE": openssl rand -base64 ends in '=', and -hex can look like a name
+        String base64 = "c2VjcmV0IHBhc3NwaHJhc2Ugb2YgdGhlIGJhY2t1cHM=";
+        String hex = "deadbeef0123456789abcdef0123456789";
+
+        CliRun notAName = drkit("backup", "--store", store.toString(), "--source", source.toString(),
+            "--passphrase-env", base64);
+        CliRun notSet = drkit("backup", "--store", store.toString(), "--source", source.toString(),
+            "--passphrase-env", hex);
+
+        assertThat(notAName.code).as(notAName.err).isEqualTo(ExitCodes.USAGE);
+        assertThat(notAName.err).contains("--passphrase-env takes the name of an environment variable")
+            .doesNotContain(base64);
+        assertThat(notSet.code).as(notSet.err).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(notSet.err).contains("--passphrase-env names is not set").doesNotContain(hex);
+        assertThat(store).doesNotExist();
     }
 
     @Test

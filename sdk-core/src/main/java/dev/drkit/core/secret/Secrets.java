@@ -500,8 +500,9 @@ public final class Secrets {
     private static void checkVariableName(String variableName) {
         Objects.requireNonNull(variableName, "variableName");
         if (variableName.isEmpty() || variableName.indexOf('=') >= 0 || variableName.indexOf('\0') >= 0) {
-            throw new IllegalArgumentException("variableName must be a non-empty name without '=' or NUL, but was \""
-                + Text.oneLine(variableName, 100) + "\"");
+            // not repeated: a secret given in place of its variable's name is the likely mistake
+            throw new IllegalArgumentException("variableName must be a non-empty name without '=' or NUL, but was "
+                + (variableName.isEmpty() ? "empty" : "not one (" + variableName.length() + " characters, not shown)"));
         }
     }
 
