@@ -12,9 +12,9 @@ import java.util.List;
  * How every drkit command reports a failure: one readable line on standard error,
  * {@code drkit COMMAND: message}, and the exit code of {@link ExitCodes#of(Throwable)}. Only drkit's own
  * exception messages are printed; for any other exception only its type, since a third-party message may
- * carry anything. {@code DRKIT_DEBUG} in the environment adds the stack trace. A {@link VirtualMachineError} (out of
- * memory, a stack overflow) is reported the same way instead of escaping as a stack trace: running out of heap as an
- * environment error (exit 3), the others as internal errors.
+ * carry anything. {@code DRKIT_DEBUG} in the environment adds the stack trace. An {@link Error} (out of memory, a
+ * stack overflow, a class that cannot be loaded) is reported the same way instead of escaping as a stack trace with
+ * exit code 1: running out of heap as an environment error (exit 3), the others as internal errors (70).
  *
  * @since 0.1
  */
@@ -31,7 +31,7 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
         cli.setExecutionStrategy(parsed -> {
             try {
                 return strategy.execute(parsed);
-            } catch (VirtualMachineError e) {
+            } catch (Error e) {
                 // picocli lets Errors through, which would end drkit with a stack trace and exit code 1 ("the data
                 // is wrong"); hand them to the handler as one line and an exit code of what they are.
                 List<CommandLine> commands = parsed.asCommandLineList();
@@ -72,7 +72,7 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
 
     @Override
     public int handleExecutionException(Exception e, CommandLine cli, ParseResult parsed) {
-        Throwable failure = e instanceof CommandLine.ExecutionException && e.getCause() instanceof VirtualMachineError
+        Throwable failure = e instanceof CommandLine.ExecutionException && e.getCause() instanceof Error
             ? e.getCause() : e;
         PrintWriter err = cli.getErr();
         err.println(cli.getCommandSpec().qualifiedName() + ": " + describe(failure));

@@ -95,7 +95,8 @@ final class WalFetchCommand implements Callable<Integer> {
         }
         try {
             return fetch();
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
+            // Any exit below 126 would read as "no such file" and could end recovery early: Errors too.
             // The kind in words, for whoever reads the server log (and a drill that classifies its failure).
             String kind = e instanceof CommandLine.ParameterException ? "usage error"
                 : e instanceof DrkitException d && d.kind() == DrkitException.Kind.ENVIRONMENT ? "environment error"
@@ -155,9 +156,9 @@ final class WalFetchCommand implements Callable<Integer> {
                     if (WalReadAhead.isSegmentSize(size)) {
                         ahead.fetchAhead(archive, name, size, count, threads);
                     }
-                } catch (Exception e) {
+                } catch (Exception | Error e) {
                     // %p is in place: recovery would take a non-zero exit for "no such file"
-                    warn("no segments fetched ahead: " + e.getMessage());
+                    warn("no segments fetched ahead: " + ErrorReporter.describe(e));
                 }
             }
             return ExitCodes.OK;

@@ -206,8 +206,9 @@ final class WalPushCommand implements Callable<Integer> {
                 pushes.stop();
             }
             markers.prune(walDirectory);
-        } catch (RuntimeException e) {
-            failure = e.getMessage();
+        } catch (RuntimeException | Error e) {
+            // only drkit's messages are printed: this goes to the server log
+            failure = ErrorReporter.describe(e);
         }
         if (failure != null) {
             // the file asked for is archived: its exit code stands; the failing file gets its error when asked for

@@ -112,6 +112,19 @@ class DrkitTest {
     }
 
     @Test
+    void anyOtherErrorIsAnInternalErrorOnOneLineNotAStackTraceWithExitOne() {
+        // a jar rebuilt under a running JVM, a static initializer that threw: no VirtualMachineError, still an Error
+        CommandLine cli = Drkit.commandLine().addSubcommand(new FailingWithError(
+            new NoClassDefFoundError("dev/drkit/Gone")));
+
+        int code = run(cli, "fail");
+
+        assertThat(code).isEqualTo(ExitCodes.INTERNAL);
+        assertThat(err.toString().strip()).isEqualTo("drkit fail: internal error (java.lang.NoClassDefFoundError); "
+            + "set DRKIT_DEBUG=1 for the stack trace");
+    }
+
+    @Test
     void aCommandLineNamingASubcommandBuildsOnlyThatOne() {
         CommandLine cli = Drkit.commandLine("wal-fetch", "--store", "/a", "N", "P");
 
