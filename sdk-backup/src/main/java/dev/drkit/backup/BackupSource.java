@@ -80,13 +80,19 @@ public final class BackupSource {
         this.labelsAfterRead = labelsAfterRead;
     }
 
-    /** One regular file, named after its last path element. The file is checked when the backup runs. */
+    /**
+     * One regular file, named after its last path element (made printable and at most {@value #MAX_NAME_LENGTH}
+     * characters). The file is checked when the backup runs.
+     */
     public static BackupSource file(Path file) {
         Objects.requireNonNull(file, "file");
         return new BackupSource(SourceKind.FILE, defaultName(file), file, null, null);
     }
 
-    /** A directory tree, named after its last path element. The directory is checked when the backup runs. */
+    /**
+     * A directory tree, named after its last path element (made printable and at most {@value #MAX_NAME_LENGTH}
+     * characters). The directory is checked when the backup runs.
+     */
     public static BackupSource directory(Path directory) {
         Objects.requireNonNull(directory, "directory");
         return new BackupSource(SourceKind.DIRECTORY, defaultName(directory), directory, null, null);
@@ -167,9 +173,30 @@ public final class BackupSource {
         return merged;
     }
 
-    private static String defaultName(Path path) {
-        Path name = path.toAbsolutePath().normalize().getFileName();
-        return name == null ? "root" : name.toString();
+    /**
+     * The path's last element as a source name, whatever the file system allows there (255 bytes, control
+     * characters): control characters become {@code ?}, a blank name {@code unnamed}, and a name longer than
+     * {@link #MAX_NAME_LENGTH} is cut, ending in {@code ...}. {@link #named} gives another.
+     */
+    static String defaultName(Path path) {
+        Path element = path.toAbsolutePath().normalize().getFileName();
+        if (element == null) {
+            return "root";
+        }
+        StringBuilder name = new StringBuilder(element.toString().length());
+        element.toString().codePoints().forEach(c -> name.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        if (name.toString().isBlank()) {
+            return "unnamed";
+        }
+        if (name.length() > MAX_NAME_LENGTH) {
+            int cut = MAX_NAME_LENGTH - 3;
+            if (Character.isLowSurrogate(name.charAt(cut))) {
+                cut--;                                              // not between the halves of a pair
+            }
+            name.setLength(cut);
+            name.append("...");
+        }
+        return name.toString();
     }
 
     @Override

@@ -74,6 +74,31 @@ class BackupEngineTest {
     }
 
     @Test
+    void aFileWhoseNameNoSourceNameCanHoldIsBackedUpUnderAPrintableShortenedOne(@TempDir Path dir) throws Exception {
+        InMemoryBackupStore store = new InMemoryBackupStore();
+        BackupEngine engine = engine(store).build();
+        // Linux allows 255 bytes and control characters in a name; a source name is at most 128 printable ones
+        Path longName = Files.write(dir.resolve("export-".repeat(30) + "é.csv"), sample(5000, 7));
+        Path withNewline = Files.write(dir.resolve("report\nfinal.txt"), sample(3000, 8));
+
+        BackupInfo shortened = engine.backup(BackupSource.file(longName));
+        BackupInfo printable = engine.backup(BackupSource.file(withNewline));
+
+        assertThat(shortened.sourceName()).hasSize(BackupSource.MAX_NAME_LENGTH)
+            .startsWith("export-export-").endsWith("...");
+        assertThat(printable.sourceName()).isEqualTo("report?final.txt");
+        Path target = dir.resolve("restored");
+        engine.restore(shortened.id(), KEY, target);
+        assertThat(Files.readAllBytes(target)).isEqualTo(Files.readAllBytes(longName));
+        assertThat(BackupSource.defaultName(Path.of("/"))).isEqualTo("root");
+        assertThat(BackupSource.defaultName(Path.of("/srv/ "))).isEqualTo("unnamed");
+        // a pair of surrogates is never cut in half
+        String emoji = "\uD83D\uDCBE";
+        assertThat(BackupSource.defaultName(Path.of("ab" + emoji.repeat(100))))
+            .hasSize(BackupSource.MAX_NAME_LENGTH - 1).endsWith(emoji + "...");
+    }
+
+    @Test
     void backsUpAStream(@TempDir Path dir) throws Exception {
         InMemoryBackupStore store = new InMemoryBackupStore();
         BackupEngine engine = engine(store).compression(Compression.none()).build();
