@@ -193,6 +193,29 @@ class DatabaseCredentialsTest {
     }
 
     @Test
+    void closingRevokesTheTokenItReplacedWithTheCredentialsRotatedAway() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            database(f.vault, Duration.ofSeconds(300), Duration.ofSeconds(3000));
+            SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(100));
+            VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+            // a copy: closing the client wipes the passwords it holds
+            DatabaseCredentials first = DatabaseCredentials.of(creds.current().username(),
+                creds.current().password().relabel("first"));
+            f.advance(Duration.ofSeconds(99));                      // a new login, new credentials under it
+            assertThat(creds.rotations()).isEqualTo(1);
+            assertThat(f.vault.liveTokensOf(role)).isEqualTo(2);
+            assertThat(canLogIn(first)).as("the old token, and its lease, live for another second").isTrue();
+
+            client.close();
+
+            assertThat(f.vault.liveTokensOf(role)).isZero();
+            assertThat(canLogIn(first)).isFalse();
+            first.password().close();
+        }
+    }
+
+    @Test
     void rotatesBeforeTheTokenThatCreatedTheLeaseEnds() throws Exception {
         try (Fixture f = new Fixture(dir)) {
             database(f.vault, Duration.ofSeconds(300), Duration.ofSeconds(3000));

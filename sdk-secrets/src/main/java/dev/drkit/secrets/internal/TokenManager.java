@@ -256,10 +256,11 @@ public final class TokenManager {
         synchronized (loginLock) {
             TokenState s = state;
             if (s != null && config.revokeOnClose() && config.auth().method() != VaultAuth.Method.TOKEN) {
-                try {
-                    http.call("revoke", "POST", "auth/token/revoke-self", s.token, null);
-                } catch (VaultException e) {
-                    log.debug("Vault client '{}': revoking the token on close failed ({})", name, e.reason());
+                revokeOnClose(s.token, "the token");
+                // The token it replaced is still live until its TTL runs out, and so are leases it created
+                // (credentials rotated away but not yet ended): they go with it.
+                if (replacedToken != null && !replacedToken.isClosed()) {
+                    revokeOnClose(replacedToken, "the token it replaced");
                 }
             }
             if (s != null) {
@@ -271,6 +272,14 @@ public final class TokenManager {
             if (unwrappedSecretId != null) {
                 unwrappedSecretId.close();
             }
+        }
+    }
+
+    private void revokeOnClose(Secret token, String which) {
+        try {
+            http.call("revoke", "POST", "auth/token/revoke-self", token, null);
+        } catch (VaultException e) {
+            log.debug("Vault client '{}': revoking {} on close failed ({})", name, which, e.reason());
         }
     }
 
