@@ -64,6 +64,11 @@ class KvAndOutageTest {
             .isInstanceOfSatisfying(VaultException.class, e -> assertThat(e.status()).hasValue(404));
         assertThatThrownBy(() -> client.kv1("kv").read("app/api", 1)).isInstanceOf(UnsupportedOperationException.class);
         assertThatThrownBy(() -> client.kv2("secret").read("../sys/health")).isInstanceOf(IllegalArgumentException.class);
+        // a path a URL cannot carry is the caller's mistake, not an outage of Vault ("stopped by the policies")
+        for (String path : new String[] {"app/{env}", "app|x", "app/100%"}) {
+            assertThatThrownBy(() -> client.kv2("secret").read(path)).as(path)
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("a URL can carry");
+        }
     }
 
     @Test

@@ -14,6 +14,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -282,6 +283,14 @@ public final class DefaultKvEngine implements KvEngine {
             || path.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
             throw new IllegalArgumentException("path must be a relative Vault path without '..', '?', '#', spaces or"
                 + " control characters, but was \"" + path.replaceAll("\\p{Cntrl}", "?") + "\"");
+        }
+        try {
+            URI.create("v1/" + path);
+        } catch (IllegalArgumentException e) {
+            // Found here, not when sent: inside the resilience policies it would read as an outage.
+            throw new IllegalArgumentException("path must be a relative Vault path that a URL can carry as it is (no"
+                + " '{', '}', '|', '\\', '^', '`', '\"', '<', '>', '[', ']', or '%' without two hex digits), but was \""
+                + path + "\"");
         }
         return path;
     }
