@@ -11,6 +11,7 @@ import dev.drkit.backup.postgres.WalArchiveVerifier;
 import dev.drkit.backup.postgres.WalReadAhead;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.core.DrkitException;
+import dev.drkit.core.EnvironmentException;
 import dev.drkit.core.secret.CredentialFiles;
 import dev.drkit.postgres.PgCluster;
 import dev.drkit.postgres.ServerSideJava;
@@ -541,8 +542,9 @@ final class PitrCommand implements Runnable {
                 work = Files.createTempDirectory("drkit-pitr-drill-",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot create a temporary directory for the drill: " + e.getMessage(),
-                    e);
+                throw new EnvironmentException("drkit pitr drill: cannot create a temporary directory for the drill"
+                    + " in " + System.getProperty("java.io.tmpdir") + ": " + e.getClass().getSimpleName() + " "
+                    + e.getMessage(), e);
             }
             CredentialFiles credentials = null;
             try (KeyOptions.ForRestore key = keys.forRestore(spec, identity)) {
@@ -590,8 +592,8 @@ final class PitrCommand implements Runnable {
                         .lookupPrincipalByName(serverUser.get()));
                 }
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot create the drill's WAL read-ahead directory " + spool + ": "
-                    + e.getMessage(), e);
+                throw new EnvironmentException("drkit pitr drill: cannot create the drill's WAL read-ahead directory "
+                    + spool + ": " + e.getClass().getSimpleName() + " " + e.getMessage(), e);
             }
             return spool;
         }

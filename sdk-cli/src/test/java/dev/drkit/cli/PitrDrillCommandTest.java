@@ -87,6 +87,21 @@ class PitrDrillCommandTest {
     }
 
     @Test
+    void noTemporaryDirectoryForAStoreDrillIsAnEnvironmentErrorOnOneLine() throws Exception {
+        Path passphrase = Files.writeString(root.resolve("passphrase"), "a passphrase for the drill\n");
+        Files.setPosixFilePermissions(passphrase, PosixFilePermissions.fromString("rw-------"));
+        Path missing = root.resolve("no-such-tmp");
+
+        CliRun drill = CliRun.inChild(root, env -> env.put("JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=" + missing),
+            "pitr", "drill", "--base-backup", base.toString(), "--archive", archive.toString(), "--passphrase-file",
+            passphrase.toString(), "--target-time", target.toString());
+
+        assertThat(drill.code).as(drill.toString()).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(drill.err).contains("drkit pitr drill: cannot create a temporary directory for the drill in "
+            + missing).doesNotContain("\tat ");
+    }
+
+    @Test
     void matchingChecksExitZeroWithAJsonReport() {
         int code = run("pitr", "drill", "--base-backup", base.toString(), "--archive", archive.toString(),
             "--target-time", target.toString(), "--check-sql", "SELECT count(*) FROM marker", "--expect", "5",
