@@ -609,7 +609,8 @@ public final class TopologyMonitor implements AutoCloseable {
             // what the standby has.
             t.lag = role == HostRole.STANDBY && lead != null && t.timeline == lead.timeline
                 && t.last.systemId() == lead.last.systemId() ? lag(t, now) : null;
-            if (role == HostRole.STANDBY && t.lag != null && t.lag.compareTo(config.maxReplicaLag()) <= 0) {
+            if (role == HostRole.STANDBY && t.lag != null && t.lag.compareTo(config.maxReplicaLag()) <= 0
+                && !behindEverySample(t)) {
                 eligible.add(t.endpoint());
             }
             if (role == HostRole.STANDBY || role == HostRole.CANDIDATE) {
@@ -734,6 +735,16 @@ public final class TopologyMonitor implements AutoCloseable {
             since = sample[0];
         }
         return Duration.ofNanos(Math.max(0, now - since));
+    }
+
+    /**
+     * Whether a standby has not replayed even the oldest WAL position sampled from the primary. Its lag is then
+     * known only to be at least the age of that sample, which after an election (samples start over) or at start
+     * is younger than the bound however far behind the standby is: it takes no reads until it has replayed past a
+     * sample.
+     */
+    private boolean behindEverySample(Tracker standby) {
+        return !primarySamples.isEmpty() && standby.last.walPosition() < primarySamples.peekFirst()[1];
     }
 
     private Tracker tracker(Endpoint endpoint) {

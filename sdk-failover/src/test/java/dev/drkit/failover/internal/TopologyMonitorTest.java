@@ -254,6 +254,26 @@ class TopologyMonitorTest {
     }
 
     @Test
+    void aStandbyFarBehindTakesNoReadsRightAfterTheElection() {
+        // given: B's replay is far behind A from the first round, when A's WAL positions start being sampled
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(60), actions);
+        long behind = 1_000;
+        long wal = 100_000_000;
+        // when: A is elected (two confirmations), well within the 60 s bound of the first sample
+        round(monitor, primary(A, wal, 1), standby(B, behind, 1));
+        round(monitor, primary(A, wal, 1), standby(B, behind, 1));
+        // then
+        assertThat(monitor.topology().primary()).hasValue(A);
+        assertThat(actions.readers).doesNotContain(B);
+        // and once B has replayed past a sampled position it takes reads
+        wal += 1_000;
+        round(monitor, primary(A, wal, 1), standby(B, wal, 1));
+        assertThat(actions.readers).containsExactly(B);
+        monitor.close();
+    }
+
+    @Test
     void burstOfBackToBackRoundsKeepsAStuckStandbyBeyondTheDefaultBound() {
         // given: B has replayed nothing for 10 s of rounds at the default interval
         Recorder actions = new Recorder();
