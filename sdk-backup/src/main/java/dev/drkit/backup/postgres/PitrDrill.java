@@ -268,6 +268,10 @@ public final class PitrDrill {
         settings.put("archive_mode", "off");
         settings.put("archive_command", "");
         settings.put("archive_library", "");
+        // The backup's own configuration (of a standby, say) may name commands that act on the real archive:
+        // archive_cleanup_command runs at every restartpoint of an archive recovery and deletes segments.
+        settings.put("archive_cleanup_command", "");
+        settings.put("recovery_end_command", "");
         PgClusterConfig config = clusterConfig.toBuilder().settings(settings).build();
 
         List<DrillStep> before = new ArrayList<>();

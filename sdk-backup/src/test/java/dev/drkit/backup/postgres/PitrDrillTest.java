@@ -14,6 +14,7 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
@@ -216,6 +217,30 @@ class PitrDrillTest {
             .build().run();
 
         assertThat(report.passed()).as(report.toText()).isTrue();
+    }
+
+    @Test
+    void neverRunsTheCleanupOrEndCommandsTheBackupsConfigurationNames() throws IOException {
+        // A base backup of a standby (or of a primary sharing its configuration) may carry an
+        // archive_cleanup_command, which PostgreSQL runs at each restartpoint of an archive recovery: in a drill it
+        // would delete segments from the real archive.
+        Path copy = PitrArchive.linkCopy(plainBackup, root.resolve("copies").resolve("cleanup-base"));
+        Path autoConf = PitrArchive.materialize(copy.resolve("postgresql.auto.conf"));
+        Path cleanupRan = root.resolve("cleanup-ran");
+        Path endRan = root.resolve("end-ran");
+        Files.writeString(autoConf, "archive_cleanup_command = 'touch " + cleanupRan + "'\n"
+            + "recovery_end_command = 'touch " + endRan + "'\n", StandardOpenOption.APPEND);
+
+        PitrDrillReport report = PitrDrill.builder().baseBackup(copy).archive(archive).timeout(Duration.ofMinutes(2))
+            .targetTime(afterBatchOne)
+            .expectRowCount("marker", 10)
+            .check("no cleanup or end command", "SELECT current_setting('archive_cleanup_command') || '|'"
+                + " || current_setting('recovery_end_command')", "|")
+            .build().run();
+
+        assertThat(report.passed()).as(report.toText()).isTrue();
+        assertThat(cleanupRan).doesNotExist();
+        assertThat(endRan).doesNotExist();
     }
 
     @Test
