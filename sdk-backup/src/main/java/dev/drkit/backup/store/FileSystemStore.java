@@ -269,7 +269,7 @@ public final class FileSystemStore implements BackupStore {
 
     /** The valid names of the regular files (not links) in {@code dir}, sorted; empty if it is not a directory. */
     private List<String> objectNames(Path dir) throws IOException {
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        if (!isDirectory(dir)) {
             return List.of();
         }
         List<String> names = new ArrayList<>();
@@ -293,7 +293,7 @@ public final class FileSystemStore implements BackupStore {
         StoreNames.check(backupId, "backup id");
         StoreNames.check(objectName, "object name");
         Path dir = root.resolve(backupId);
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        if (!isDirectory(dir)) {
             throw noSuchBackup(backupId);
         }
         try {
@@ -305,6 +305,20 @@ public final class FileSystemStore implements BackupStore {
             return attributes;
         } catch (NoSuchFileException e) {
             throw noSuchObject(backupId, objectName);
+        }
+    }
+
+    /**
+     * Whether {@code dir} is a directory (not a link to one); false only when nothing is there. Any other failure
+     * (EIO, ESTALE on NFS, EACCES) is thrown: {@code Files.isDirectory} would answer false, and a backup or WAL
+     * file that could not be read would read as one that does not exist (for {@code wal-fetch}, exit 4, which ends a
+     * recovery early).
+     */
+    private static boolean isDirectory(Path dir) throws IOException {
+        try {
+            return Files.readAttributes(dir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isDirectory();
+        } catch (NoSuchFileException e) {
+            return false;
         }
     }
 
