@@ -153,7 +153,8 @@ public final class WalArchive implements AutoCloseable {
      * @throws IllegalArgumentException if the file's name is not a WAL file name ({@link #isWalFileName})
      * @throws IllegalStateException    if the archive was built without an encryption
      * @throws WalConflictException     if the archive holds this name with different content
-     * @throws BackupVerificationException if the archive's entry for this name lost its record
+     * @throws BackupVerificationException if the archive's entry for this name lost its record, or (identical content)
+     *                                     its stored object is missing or not of its recorded size
      * @throws BackupIoException        if the file cannot be read or the store cannot be written
      * @since 0.1
      */
@@ -522,6 +523,21 @@ public final class WalArchive implements AutoCloseable {
         if (bytes != archived.bytes() || !sha.equals(archived.sha256())) {
             throw new WalConflictException(archived.name(), store.location(), archived.sha256(), archived.bytes(), sha,
                 bytes);
+        }
+        // The record matches, but success tells PostgreSQL it may recycle the file: the stored copy must be there.
+        long stored;
+        try {
+            stored = store.size(archived.name(), DATA_OBJECT);
+        } catch (NoSuchBackupException e) {
+            stored = -1;
+        }
+        if (stored != archived.storedBytes()) {
+            throw new BackupVerificationException(archived.name(), "stored object", Long.toString(
+                archived.storedBytes()), Long.toString(stored), "WAL archive " + store.location() + ": "
+                + archived.name() + " is archived with identical content, but its " + DATA_OBJECT + " is "
+                + (stored < 0 ? "missing" : stored + " bytes where its record says " + archived.storedBytes())
+                + ": the archived copy is damaged, and this push fails so that PostgreSQL keeps the file; move the"
+                + " damaged entry aside to archive it again");
         }
         log.info("WAL archive {}: {} is archived already with identical content; nothing written", store.location(),
             archived.name());

@@ -123,6 +123,23 @@ class WalArchiveTest {
     }
 
     @Test
+    void pushingTheSameContentAgainFailsWhenTheStoredCopyIsMissingOrCut() throws IOException {
+        // success would let PostgreSQL recycle the only good copy (a promoted standby archiving it again)
+        Path source = file(SEGMENT, walLike(100_000, 1));
+        archive.push(source);
+        Path data = storeRoot.resolve(SEGMENT).resolve(WalArchive.DATA_OBJECT);
+        byte[] stored = Files.readAllBytes(data);
+
+        Files.write(data, java.util.Arrays.copyOf(stored, stored.length / 2));
+        assertThatThrownBy(() -> archive.push(source)).isInstanceOf(BackupVerificationException.class)
+            .hasMessageContaining(SEGMENT + " is archived with identical content, but its " + WalArchive.DATA_OBJECT
+                + " is " + stored.length / 2 + " bytes where its record says " + stored.length);
+        Files.delete(data);
+        assertThatThrownBy(() -> archive.push(source)).isInstanceOf(BackupVerificationException.class)
+            .hasMessageContaining(WalArchive.DATA_OBJECT + " is missing").hasMessageContaining("PostgreSQL keeps the file");
+    }
+
+    @Test
     void pushingDifferentContentUnderAnArchivedNameIsRefusedAndKeepsTheArchivedFile() throws IOException {
         byte[] first = walLike(100_000, 1);
         archive.push(file(SEGMENT, first));
