@@ -201,8 +201,13 @@ public final class WalReadAhead {
             } catch (AtomicMoveNotSupportedException e) {
                 // another file system: copy beside the target, then rename there, so the target is never partial
                 Path temp = target.resolveSibling("." + target.getFileName() + TEMP_MARK + "spool");
-                Files.copy(spooled, temp, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                try {
+                    Files.copy(spooled, temp, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } finally {
+                    // a copy cut short (pg_wal full) must not stay beside the target, taking a segment's room
+                    Files.deleteIfExists(temp);
+                }
                 Files.delete(spooled);
             }
             Files.deleteIfExists(directory.resolve(walFileName + RECORD_SUFFIX));

@@ -1,9 +1,11 @@
 package dev.drkit.backup.postgres;
 
+import dev.drkit.backup.BackupIoException;
 import dev.drkit.backup.DecryptionKey;
 import dev.drkit.backup.Encryption;
 import dev.drkit.backup.PassphraseEncryption;
 import dev.drkit.backup.store.FileSystemStore;
+import dev.drkit.backup.store.TestMount;
 import dev.drkit.core.secret.Secret;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,6 +26,7 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Segments fetched ahead into the read-ahead spool, and the {@code restore_command} shell part that answers from it,
@@ -259,6 +262,30 @@ class WalReadAheadTest {
         assertThat(Files.readAllBytes(target)).isEqualTo(pushed.get(second));
         assertThat(spool.take(archive, second, target)).isFalse();
         assertThat(Files.readAllBytes(target)).isEqualTo(pushed.get(second));
+    }
+
+    @Test
+    void aTakeAcrossFileSystemsThatFailsLeavesNothingBesideTheTarget() throws Exception {
+        String first = push(1, 60);
+        String second = push(1, 61);
+        spool.fetchAhead(archive, first, SEGMENT, 1, 1);
+        Path pgWal = data.resolve("pg_wal");
+        // pg_wal on a file system of its own: the file is copied beside the target, then renamed onto it
+        TestMount mount = TestMount.tmpfs(pgWal, "8m");
+        assumeTrue(mount != null, "cannot mount a tmpfs here (needs root and a permissive sandbox)");
+        try (mount) {
+            // a target the rename cannot replace (the JDK's copy already removes a copy cut short itself)
+            Path target = Files.createDirectories(pgWal.resolve("RECOVERYXLOG").resolve("in-the-way"))
+                .getParent();
+
+            assertThatThrownBy(() -> spool.take(archive, second, target)).isInstanceOf(BackupIoException.class)
+                .hasMessageContaining("cannot move " + second);
+
+            try (Stream<Path> left = Files.list(pgWal)) {
+                assertThat(left).as("what the failed take left in pg_wal").containsExactly(target);
+            }
+            assertThat(spool.directory().resolve(second)).as("still spooled for a later take").isRegularFile();
+        }
     }
 
     @Test
