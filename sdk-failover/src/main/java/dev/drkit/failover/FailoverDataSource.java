@@ -235,6 +235,14 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
                     }
                     return connection;
                 } catch (SQLException e) {
+                    if (Thread.currentThread().isInterrupted()) {
+                        // HikariCP gives up at once for an interrupted caller: waiting on would spin, and have the
+                        // monitor probe round after round, for the whole primaryWait
+                        counters.failed();
+                        throw new FailoverSQLException("Failover data source '" + config.name()
+                            + "': interrupted while waiting for a connection to the primary", "08001", config.name(),
+                            Map.of(), e);
+                    }
                     last = e;
                     delayed = true;
                     monitor.suspect();
@@ -480,7 +488,9 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
         for (FailoverListener listener : listeners) {
             try {
                 listener.onEvent(event);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // Errors too (an AssertionError, a LinkageError): this runs on the monitor's thread, whose end would
+                // leave the data source routing to whatever it knew last, a lost or fenced primary included.
                 counters.listenerFailed();
                 log.warn("Failover data source '{}': a listener failed on {}: {}", config.name(), event.type(),
                     e.toString());

@@ -213,7 +213,8 @@ public final class TopologyMonitor implements AutoCloseable {
             try {
                 publishEvictions();
                 round();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // the thread goes on: without it no loss or fencing would ever be noticed again
                 log.error("Failover data source '{}': topology round failed", config.name(), e);
             }
             long pause = confirming() ? config.fastProbeInterval().toNanos() / CONFIRMING_SPEEDUP
