@@ -205,7 +205,8 @@ public final class WalReadAhead {
                     Files.copy(spooled, temp, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
                     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } finally {
-                    // a copy cut short (pg_wal full) must not stay beside the target, taking a segment's room
+                    // a copy whose rename failed must not stay beside the target, taking a segment's room (the
+                    // JDK's copy removes one cut short itself)
                     Files.deleteIfExists(temp);
                 }
                 Files.delete(spooled);

@@ -730,8 +730,8 @@ public final class S3Store implements BackupStore {
 
     /** A put of {@code text} to {@code key} found applied: a response with the stored ETag; else {@code null}. */
     private @Nullable PutObjectResponse appliedPut(String key, String text) {
-        ResponseBytes<GetObjectResponse> current = getIfExists(key);
-        if (current == null || !current.asUtf8String().equals(text)) {
+        ResponseBytes<GetObjectResponse> current = holding(key, text);
+        if (current == null) {
             return null;
         }
         log.debug("S3 store {}: a conditional write of {} was applied before its response was lost", location, key);
@@ -744,8 +744,13 @@ public final class S3Store implements BackupStore {
      * writer whose record survived goes on (narrowing, not closing, that server's race).
      */
     private boolean stillOurs(String lockKey, String record) {
-        ResponseBytes<GetObjectResponse> current = getIfExists(lockKey);
-        return current != null && current.asUtf8String().equals(record);
+        return holding(lockKey, record) != null;
+    }
+
+    /** The object at {@code key} if it holds exactly {@code text}; else {@code null}. */
+    private @Nullable ResponseBytes<GetObjectResponse> holding(String key, String text) {
+        ResponseBytes<GetObjectResponse> current = getIfExists(key);
+        return current != null && current.asUtf8String().equals(text) ? current : null;
     }
 
     private @Nullable ResponseBytes<GetObjectResponse> getIfExists(String key) {
