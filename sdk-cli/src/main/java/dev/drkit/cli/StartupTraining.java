@@ -13,13 +13,15 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
  * A training run for the {@code drkit} command's class-data sharing archive: runs the short commands that are
  * started once per WAL file or per check ({@code --version}, {@code keygen}, {@code wal-push} and
- * {@code wal-fetch} with a key pair and with a passphrase, {@code pitr verify}) once each, in this one JVM,
- * over a scratch directory that it deletes afterwards; their output is discarded. Run under
+ * {@code wal-fetch} with a key pair and with a passphrase, {@code pitr verify}) and the backup commands an operator
+ * times ({@code backup}, {@code list}, {@code verify --full} and {@code restore} of a small directory) once each, in
+ * this one JVM, over a scratch directory that it deletes afterwards; their output is discarded. Run under
  * {@code -XX:DumpLoadedClassList=LIST}, the JVM lists the classes these commands loaded; {@code java -Xshare:dump
  * -XX:SharedClassListFile=LIST -XX:SharedArchiveFile=FILE} archives them, and {@code -XX:SharedArchiveFile=FILE}
  * maps them at the next start instead of reading and verifying them from the jar again. The {@code drkit} launcher
@@ -71,10 +73,37 @@ public final class StartupTraining {
             results.add(command(ExitCodes.NOT_FOUND, "wal-fetch", "--store", passphraseStore,
                 "--passphrase-file", pass.toString(), "000000010000000000000002", dir.resolve("absent").toString()));
             results.add(command(ExitCodes.DATA, "pitr", "verify", "--archive", segment.getParent().toString()));
+            results.addAll(backupCommands(dir, pass));
             return !results.contains(false);
         } finally {
             delete(dir);
         }
+    }
+
+    /** A backup of a small directory, then list, full verification and restore of it. */
+    private static List<Boolean> backupCommands(Path dir, Path pass) throws IOException {
+        Path source = dir.resolve("source");
+        Files.createDirectories(source.resolve("conf"));
+        Files.writeString(source.resolve("conf").resolve("app.properties"), "name=training\n".repeat(1000),
+            StandardCharsets.UTF_8);
+        Files.write(source.resolve("data.bin"), new byte[64 * 1024]);
+        String store = dir.resolve("store").toString();
+        List<Boolean> results = new ArrayList<>();
+        results.add(command(0, "backup", "--store", store, "--source", source.toString(),
+            "--passphrase-file", pass.toString()));
+        Optional<String> id;
+        try (Stream<Path> backups = Files.list(Path.of(store))) {
+            id = backups.map(p -> p.getFileName().toString()).filter(name -> !name.startsWith(".")).findFirst();
+        }
+        results.add(id.isPresent());
+        if (id.isPresent()) {
+            results.add(command(0, "list", "--store", store));
+            results.add(command(0, "verify", "--store", store, "--id", id.get(), "--full",
+                "--passphrase-file", pass.toString()));
+            results.add(command(0, "restore", "--store", store, "--id", id.get(),
+                "--target", dir.resolve("restored").toString(), "--passphrase-file", pass.toString()));
+        }
+        return results;
     }
 
     private static boolean command(int expected, String... args) {

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -77,6 +78,26 @@ class LauncherTest {
             .contains("picocli.CommandLine source: shared objects file")
             .contains("java.lang.Object source: shared objects file");
         assertThat(Files.getLastModifiedTime(archive)).isEqualTo(made);
+    }
+
+    @Test
+    void aBackupRunsOnArchivedClasses() throws Exception {
+        Path source = Files.writeString(checkout.resolve("backup-source.txt"), "x".repeat(10_000));
+        Path pass = Files.createFile(checkout.resolve("backup-pass"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(pass, "backup passphrase\n");
+        Path log = checkout.resolve("backup-class-load.log");
+
+        Result backup = drkit(Map.of("DRKIT_JAVA_OPTS", "-Xlog:class+load=info:file=" + log), "backup",
+            "--store", checkout.resolve("backup-store").toString(), "--source", source.toString(),
+            "--passphrase-file", pass.toString());
+
+        // the backup path (manifest JSON, OpenPGP, zstd) is in the training, not read from the jars at each start
+        assertThat(backup.exit).as(backup.err).isZero();
+        assertThat(Files.readString(log))
+            .contains("dev.drkit.backup.BackupEngine source: shared objects file")
+            .contains("com.fasterxml.jackson.databind.ObjectMapper source: shared objects file")
+            .contains("com.github.luben.zstd.ZstdOutputStreamNoFinalizer source: shared objects file");
     }
 
     @Test
