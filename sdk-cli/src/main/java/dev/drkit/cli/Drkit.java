@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The {@code drkit} command: a thin shell over drkit's modules for operators, cron and emergencies.
@@ -105,7 +106,17 @@ public final class Drkit implements Runnable {
 
     @Override
     public void run() {
-        // "drkit" alone: show what it can do.
-        spec.commandLine().usage(spec.commandLine().getOut());
+        throw missingSubcommand(spec);
+    }
+
+    /**
+     * The usage error of a command that only groups others, run without one ({@code drkit}, {@code drkit pitr}):
+     * exit code 2 and the command's usage on standard error, so a cron line or script missing a word fails instead
+     * of passing having done nothing.
+     */
+    static CommandLine.ParameterException missingSubcommand(CommandLine.Model.CommandSpec spec) {
+        String names = spec.subcommands().keySet().stream().filter(name -> !name.equals("help"))
+            .collect(Collectors.joining(", "));
+        return new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: one of " + names);
     }
 }

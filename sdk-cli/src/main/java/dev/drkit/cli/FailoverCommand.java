@@ -35,7 +35,7 @@ final class FailoverCommand implements Runnable {
 
     @Override
     public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+        throw Drkit.missingSubcommand(spec);
     }
 
     /** {@code drkit failover drill}. */

@@ -43,7 +43,7 @@ final class PgCommand implements Runnable {
 
     @Override
     public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+        throw Drkit.missingSubcommand(spec);
     }
 
     /** {@code drkit pg backup}. */

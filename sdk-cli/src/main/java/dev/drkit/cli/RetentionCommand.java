@@ -55,8 +55,7 @@ final class RetentionCommand implements Runnable {
 
     @Override
     public void run() {
-        // "drkit retention" alone: show its subcommands.
-        spec.commandLine().usage(spec.commandLine().getOut());
+        throw Drkit.missingSubcommand(spec);
     }
 
     /** {@code drkit retention plan}: one decision per input line, newest first; exit 0, or 2 for bad input. */

@@ -34,7 +34,7 @@ final class SecretsCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: secrets check");
+        throw Drkit.missingSubcommand(spec);
     }
 
     /**

@@ -59,6 +59,25 @@ class DrkitTest {
     }
 
     @Test
+    void aCommandThatOnlyGroupsOthersIsAUsageErrorWhenRunAlone() {
+        for (List<String> group : List.of(List.<String>of(), List.of("pg"), List.of("pitr"), List.of("retention"),
+            List.of("failover"), List.of("secrets"))) {
+            StringWriter groupOut = new StringWriter();
+            StringWriter groupErr = new StringWriter();
+            String[] args = group.toArray(new String[0]);
+            CommandLine cli = Drkit.commandLine(args);
+            cli.setOut(new PrintWriter(groupOut, true));
+            cli.setErr(new PrintWriter(groupErr, true));
+
+            assertThat(cli.execute(args)).as("drkit %s", group).isEqualTo(ExitCodes.USAGE);
+            assertThat(groupOut.toString()).as("drkit %s", group).isEmpty();
+            assertThat(groupErr.toString()).as("drkit %s", group).startsWith("Missing subcommand: one of ")
+                .contains("Usage: drkit" + (group.isEmpty() ? "" : " " + group.get(0)))
+                .doesNotContain("one of help");
+        }
+    }
+
+    @Test
     void dataFailureExitsOneWithOneReadableLine() {
         CommandLine cli = Drkit.commandLine().addSubcommand(new Failing(
             new DataIntegrityException("segment 000000010000000000000003 is missing", Map.of(), null)));
