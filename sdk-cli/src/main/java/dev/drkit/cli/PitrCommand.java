@@ -405,6 +405,9 @@ final class PitrCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
+            // The whole command line is checked before anything is opened: a mistyped time or table must not cost a
+            // passphrase prompt (twice, with a stored base backup) or a store's round trips.
+            PitrDrill.Builder builder = drillSettings();
             boolean keyGiven = keys.given() || identity != null;
             if (baseBackupStore != null && baseBackup.directory == null) {
                 throw usage(spec, "--base-backup-store needs --base-backup ID: the id of the base backup in it");
@@ -417,20 +420,68 @@ final class PitrCommand implements Runnable {
                 throw usage(spec, "--s3-endpoint, --s3-region and --s3-path-style apply only to an s3://"
                     + " --base-backup-store");
             }
+            boolean keysForWal = keyGiven && baseBackupStore == null;
+            if (wal.archive != null && wal.archive.toString().matches("[A-Za-z][A-Za-z0-9+.-]*:/.*")) {
+                throw usage(spec, "--archive of a drill is a directory; for an S3 WAL store give --restore-command"
+                    + " 'drkit wal-fetch --store s3://bucket/prefix --passphrase-file FILE %f %p'");
+            }
+            boolean walStore = wal.archive != null && (keysForWal || Verify.isWalStore(wal.archive));
+            if (walStore && !keys.given() && identity == null) {
+                throw usage(spec, "--archive " + wal.archive + " is a drkit WAL store: give --passphrase-file,"
+                    + " --passphrase-env or --identity to read it");
+            }
+            if (!walStore && keysForWal) {
+                throw usage(spec, "the key options apply only to an --archive that is a drkit WAL store or a"
+                    + " --base-backup-store");
+            }
             try (KeyOptions.ForRestore key = baseBackupStore != null ? keys.forRestore(spec, identity) : null;
                  BackupStore backups = baseBackupStore == null ? null : StoreOptions.open(spec, "--base-backup-store",
                      baseBackupStore, s3, true)) {
-                PitrDrill.Builder builder = PitrDrill.builder();
                 if (backups != null) {
                     builder.baseBackup(storedBaseBackup(spec, backups, baseBackup.directory), baseBackup.directory,
                         key.key());
                 }
-                return drill(builder, keyGiven && backups == null);
+                return drill(builder, walStore);
+            } catch (DrkitException e) {
+                // stdout still gets one answer, so a --json caller always reads an object, also when the drill could
+                // not start (a wrong key, a store out of reach); the message goes to standard error as for any failure
+                PrintWriter out = spec.commandLine().getOut();
+                out.println(json ? PitrDrillReport.failureJson(e) : "FAILED: " + (e instanceof PitrDrillException d
+                    ? d.reason().name() : e.kind().name()) + " (the drill made no report: see standard error)");
+                out.flush();
+                throw e;
             }
         }
 
-        /** The drill, its base backup given if it is a stored one; {@code keysForWal} if the keys are the WAL's. */
-        private int drill(PitrDrill.Builder builder, boolean keysForWal) {
+        /** The drill's settings that come from the command line alone; a usage error if one is wrong. */
+        private PitrDrill.Builder drillSettings() {
+            Duration limit = parseDuration(spec, "--timeout", timeout);
+            if (limit.isZero()) {
+                throw usage(spec, "--timeout must be positive, but was \"" + timeout + "\"");
+            }
+            PitrDrill.Builder builder = PitrDrill.builder().timeout(limit).targetTime(parseInstant(spec, targetTime));
+            try {
+                builder.targetTimeline(targetTimeline).user(user).database(database);
+                int n = 1;
+                for (SqlCheck check : checks) {
+                    builder.check("sql " + n++, check.sql, check.expected);
+                }
+                for (String rows : expectRows) {
+                    int eq = rows.lastIndexOf('=');
+                    if (eq <= 0 || !rows.substring(eq + 1).matches("\\d{1,18}")) {
+                        throw usage(spec, "--expect-rows must be TABLE=N, such as orders=1200, but was \""
+                            + rows + "\"");
+                    }
+                    builder.expectRowCount(rows.substring(0, eq), Long.parseLong(rows.substring(eq + 1)));
+                }
+            } catch (IllegalArgumentException e) {
+                throw usage(spec, e.getMessage());
+            }
+            return builder;
+        }
+
+        /** The drill, its base backup given if it is a stored one; {@code walStore} if the archive is drkit's. */
+        private int drill(PitrDrill.Builder builder, boolean walStore) {
             if (baseBackupStore != null) {
                 // given by the caller
             } else if (baseBackup.directory != null) {
@@ -446,20 +497,7 @@ final class PitrCommand implements Runnable {
                 Path tar = Path.of(baseBackup.tar);
                 builder.baseBackupTar(() -> java.nio.file.Files.newInputStream(tar));
             }
-            boolean store = wal.archive != null && (keysForWal || Verify.isWalStore(wal.archive));
-            if (wal.archive != null && wal.archive.toString().matches("[A-Za-z][A-Za-z0-9+.-]*:/.*")) {
-                throw usage(spec, "--archive of a drill is a directory; for an S3 WAL store give --restore-command"
-                    + " 'drkit wal-fetch --store s3://bucket/prefix --passphrase-file FILE %f %p'");
-            }
-            if (store && !keys.given() && identity == null) {
-                throw usage(spec, "--archive " + wal.archive + " is a drkit WAL store: give --passphrase-file,"
-                    + " --passphrase-env or --identity to read it");
-            }
-            if (!store && keysForWal) {
-                throw usage(spec, "the key options apply only to an --archive that is a drkit WAL store or a"
-                    + " --base-backup-store");
-            }
-            try (ServerSideFetch fetch = store ? ServerSideFetch.prepare(spec, wal.archive, keys, identity) : null) {
+            try (ServerSideFetch fetch = walStore ? ServerSideFetch.prepare(spec, wal.archive, keys, identity) : null) {
                 try {
                     if (fetch != null) {
                         builder.restoreCommand(fetch.restoreCommand());
@@ -468,41 +506,12 @@ final class PitrCommand implements Runnable {
                     } else {
                         builder.restoreCommand(wal.restoreCommand);
                     }
-                    builder.targetTimeline(targetTimeline).user(user).database(database);
-                    int n = 1;
-                    for (SqlCheck check : checks) {
-                        builder.check("sql " + n++, check.sql, check.expected);
-                    }
-                    for (String rows : expectRows) {
-                        int eq = rows.lastIndexOf('=');
-                        if (eq <= 0 || !rows.substring(eq + 1).matches("\\d{1,18}")) {
-                            throw usage(spec, "--expect-rows must be TABLE=N, such as orders=1200, but was \""
-                                + rows + "\"");
-                        }
-                        builder.expectRowCount(rows.substring(0, eq), Long.parseLong(rows.substring(eq + 1)));
-                    }
                 } catch (IllegalArgumentException e) {
                     throw usage(spec, e.getMessage());
                 }
-                Duration limit = parseDuration(spec, "--timeout", timeout);
-                if (limit.isZero()) {
-                    throw usage(spec, "--timeout must be positive, but was \"" + timeout + "\"");
-                }
-                builder.timeout(limit).targetTime(parseInstant(spec, targetTime));
                 spec.commandLine().getErr().println("drkit pitr drill: restoring to " + targetTime + " ...");
                 spec.commandLine().getErr().flush();
-                PitrDrillReport report;
-                try {
-                    report = builder.build().run();
-                } catch (DrkitException e) {
-                    // stdout still gets one answer, so a --json caller always reads an object; the message goes to
-                    // standard error as for any failure
-                    PrintWriter out = spec.commandLine().getOut();
-                    out.println(json ? PitrDrillReport.failureJson(e) : "FAILED: " + (e instanceof PitrDrillException d
-                        ? d.reason().name() : e.kind().name()) + " (the drill made no report: see standard error)");
-                    out.flush();
-                    throw e;
-                }
+                PitrDrillReport report = builder.build().run();
                 PrintWriter out = spec.commandLine().getOut();
                 out.println(json ? report.toJson() : report.toText().stripTrailing());
                 out.flush();

@@ -14,7 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -145,6 +147,41 @@ class PitrDrillCommandTest {
         assertThat(json.get("reason").asText()).isEqualTo("TARGET_NOT_REACHED");
         assertThat(json.get("kind").asText()).isEqualTo("data");
         assertThat(json.get("error").asText()).contains("ran out of WAL");
+    }
+
+    @Test
+    void aWrongSettingIsAUsageErrorBeforeTheKeyIsRead() {
+        // the passphrase file does not exist: reading the key first would end the drill with exit 3 about it
+        Path noPassphrase = root.resolve("no-such-passphrase");
+        List<List<String>> wrongSettings = List.of(List.of("--target-time", "yesterday"),
+            List.of("--target-time", target.toString(), "--timeout", "0"),
+            List.of("--target-time", target.toString(), "--expect-rows", "marker"));
+        for (List<String> wrong : wrongSettings) {
+            List<String> args = new ArrayList<>(List.of("pitr", "drill", "--base-backup", "20261207T120000Z-0a1b2c3d",
+                "--base-backup-store", root.resolve("store").toString(), "--passphrase-file", noPassphrase.toString(),
+                "--archive", archive.toString()));
+            args.addAll(wrong);
+            out.getBuffer().setLength(0);
+            err.getBuffer().setLength(0);
+
+            assertThat(run(args.toArray(new String[0]))).as("%s: %s", wrong, err).isEqualTo(ExitCodes.USAGE);
+            assertThat(err.toString()).as("%s", wrong).doesNotContain(noPassphrase.toString());
+            assertThat(out.toString()).as("%s", wrong).isEmpty();
+        }
+    }
+
+    @Test
+    void aDrillThatCannotStartStillPrintsOneJsonObject() throws Exception {
+        int code = run("pitr", "drill", "--base-backup", "20261207T120000Z-0a1b2c3d", "--base-backup-store",
+            root.resolve("store").toString(), "--passphrase-file", root.resolve("no-such-passphrase").toString(),
+            "--archive", archive.toString(), "--target-time", target.toString(), "--json");
+
+        assertThat(code).as(err.toString()).isEqualTo(ExitCodes.ENVIRONMENT);
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(out.toString());
+        assertThat(json.get("passed").asBoolean()).isFalse();
+        assertThat(json.get("kind").asText()).isEqualTo("environment");
+        assertThat(json.get("error").asText()).contains("no-such-passphrase");
     }
 
     @Test
