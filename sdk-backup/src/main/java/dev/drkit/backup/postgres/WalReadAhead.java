@@ -55,6 +55,14 @@ import java.util.concurrent.TimeoutException;
  * store that is not a directory (S3), the shell cannot read the record, so {@link #restoreCommand} has no shell part
  * and every file is served by a {@code wal-fetch} run, which takes it from the spool after the same check.
  *
+ * <p><b>A host that restarted.</b> Spooled files are not forced to disk (that would cost each segment a write it
+ * never needs: recovery moves it away and deletes it within seconds), so after a crash of the host a spooled name
+ * may hold zeros or a part of its data. The spool therefore serves only files written since the host last started:
+ * {@value #BOOT_MARK} in the spool holds the kernel's boot id ({@code /proc/sys/kernel/random/boot_id}) that its
+ * files were written under, the shell part compares it with the running kernel's, and so does {@link #take}. The
+ * first fetch ahead after a restart removes every file spooled before it and writes the new boot id. Where the boot
+ * id cannot be read (not Linux), nothing is fetched ahead.
+ *
  * <p>A segment that cannot be fetched ahead (missing from the archive, damaged) is simply not spooled: recovery
  * asks for it in turn and {@code wal-fetch} reports it then. Fetching ahead stops starting new fetches after
  * {@link #DEFAULT_TIME_LIMIT} (recovery waits for the run meanwhile) and when the spool's file system would keep less
@@ -79,6 +87,11 @@ public final class WalReadAhead {
     public static final long MIN_FREE_BYTES = 1L << 30;
     /** The suffix of a spooled file's copy of the store's record: {@code NAME.record}. */
     public static final String RECORD_SUFFIX = ".record";
+
+    /** The file in the spool that holds the boot id its files were written under. */
+    static final String BOOT_MARK = ".boot";
+    /** The running kernel's boot id: a new random value at each start of the host. */
+    static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
 
     private static final Logger log = LoggerFactory.getLogger(WalReadAhead.class);
     /** A temporary file {@link WalArchive#fetch} writes: {@code .NAME.drkit-RANDOM}. */
@@ -145,10 +158,12 @@ public final class WalReadAhead {
      * The {@code restore_command} that answers from the spool in the shell and otherwise runs {@code walFetchCommand}:
      * <pre>
      * { test -f SPOOL/%f &amp;&amp; test ! -h SPOOL/%f &amp;&amp; cmp -s SPOOL/%f.record STORE/%f/wal.json
+     *     &amp;&amp; read -r drkit_boot &lt; /proc/sys/kernel/random/boot_id &amp;&amp; read -r drkit_spool_boot &lt; SPOOL/.boot
+     *     &amp;&amp; test "$drkit_boot" = "$drkit_spool_boot"
      *     &amp;&amp; mv -f SPOOL/%f %p &amp;&amp; rm -f SPOOL/%f.record; } 2&gt;/dev/null || WAL_FETCH_COMMAND
      * </pre>
-     * (on one line). A file that is not spooled, whose record is not the store's, or that cannot be moved falls
-     * through to the fetch, which writes {@code %p} whole. Without a directory store there is no shell part: the
+     * (on one line). A file that is not spooled, whose record is not the store's, that was spooled before the host
+     * last started, or that cannot be moved falls through to the fetch, which writes {@code %p} whole. Without a directory store there is no shell part: the
      * command is {@code walFetchCommand} itself, which takes spooled files after the same check.
      *
      * @param spool           the spool directory
@@ -162,17 +177,22 @@ public final class WalReadAhead {
         if (fileStore == null) {
             return walFetchCommand;
         }
-        String file = WalSpool.percent(WalSpool.shellQuote(spool.toAbsolutePath().toString())) + "/%f";
+        String directory = WalSpool.percent(WalSpool.shellQuote(spool.toAbsolutePath().toString()));
+        String file = directory + "/%f";
         String record = WalSpool.percent(WalSpool.shellQuote(fileStore.toAbsolutePath().toString())) + "/%f/"
             + WalArchive.META_OBJECT;
         return "{ test -f " + file + " && test ! -h " + file + " && cmp -s " + file + RECORD_SUFFIX + " " + record
-            + " && mv -f " + file + " %p && rm -f " + file + RECORD_SUFFIX + "; } 2>/dev/null || " + walFetchCommand;
+            // read and test, not cmp: a /proc file reports size 0, which cmp takes for a difference
+            + " && read -r drkit_boot < " + BOOT_ID + " && read -r drkit_spool_boot < " + directory + "/" + BOOT_MARK
+            + " && test \"$drkit_boot\" = \"$drkit_spool_boot\" && mv -f " + file + " %p && rm -f " + file
+            + RECORD_SUFFIX + "; } 2>/dev/null || " + walFetchCommand;
     }
 
     /**
      * Moves the spooled {@code walFileName} to {@code destination}, replacing what is there, if the spool holds it
-     * and {@code archive} still holds the record it was fetched with. A spooled file whose record is no longer the
-     * archive's is removed.
+     * and {@code archive} still holds the record it was fetched with, and it was spooled since the host last started.
+     * A spooled file whose record is no longer the archive's, or that was spooled before the host restarted, is
+     * removed.
      *
      * @return whether the spool held it and it was moved
      * @throws IllegalArgumentException if the name is not a WAL file name
@@ -186,6 +206,12 @@ public final class WalReadAhead {
         Path target = destination.toAbsolutePath();
         try {
             if (!Files.isRegularFile(spooled, LinkOption.NOFOLLOW_LINKS)) {
+                return false;
+            }
+            if (!spooledSinceThisBoot()) {
+                log.info("WAL read-ahead spool {}: {} was spooled before the host restarted (it may not have reached"
+                    + " the disk whole); removed", directory, walFileName);
+                remove(walFileName);
                 return false;
             }
             Optional<byte[]> record = archive.recordBytes(walFileName);
@@ -267,6 +293,9 @@ public final class WalReadAhead {
         }
         Optional<SegmentName.Segment> asked = SegmentName.parseSegment(walFileName, segmentBytes);
         if (asked.isEmpty() || asked.get().partial()) {
+            return List.of();
+        }
+        if (!markThisBoot()) {
             return List.of();
         }
         List<String> present = prune(walFileName);
@@ -406,6 +435,56 @@ public final class WalReadAhead {
                 log.warn("WAL read-ahead spool {}: cannot remove {}: {}", directory, path.getFileName(),
                     e.getMessage());
             }
+        }
+    }
+
+    /** Whether the spool's files were written since the host last started; false where that cannot be told. */
+    private boolean spooledSinceThisBoot() throws IOException {
+        byte[] boot = currentBootId();
+        return boot != null && Arrays.equals(boot, readIfPresent(directory.resolve(BOOT_MARK)));
+    }
+
+    /**
+     * Makes the spool this boot's: when its files were written under another boot id (or none), removes every
+     * spooled file and then records the running kernel's. False (after a log line) when the spool cannot be used for
+     * this boot: the boot id cannot be read, or a file from before cannot be removed.
+     */
+    private boolean markThisBoot() {
+        try {
+            byte[] boot = currentBootId();
+            if (boot == null) {
+                log.info("WAL read-ahead spool {}: {} cannot be read, so files spooled before a crash of the host could"
+                    + " not be told apart; nothing is fetched ahead", directory, BOOT_ID);
+                return false;
+            }
+            if (Arrays.equals(boot, readIfPresent(directory.resolve(BOOT_MARK)))) {
+                return true;
+            }
+            for (Path entry : entries()) {
+                String name = entry.getFileName().toString();
+                String walName = name.endsWith(RECORD_SUFFIX)
+                    ? name.substring(0, name.length() - RECORD_SUFFIX.length()) : name;
+                if (WalArchive.isWalFileName(walName)) {
+                    Files.deleteIfExists(entry);
+                }
+            }
+            WalSpool.replaceAtomically(directory.resolve(BOOT_MARK), directory.resolve(BOOT_MARK + TEMP_MARK
+                + Long.toHexString(RANDOM.nextLong())), boot);
+            return true;
+        } catch (IOException e) {
+            log.warn("WAL read-ahead spool {}: cannot remove the files spooled before the host restarted, or record"
+                + " this boot: {}; nothing is fetched ahead", directory, e.getMessage());
+            return false;
+        }
+    }
+
+    /** The running kernel's boot id, or null where there is none to read. */
+    private static byte @Nullable [] currentBootId() {
+        try {
+            byte[] boot = Files.readAllBytes(BOOT_ID);
+            return boot.length > 0 ? boot : null;
+        } catch (IOException e) {
+            return null;
         }
     }
 

@@ -172,7 +172,9 @@ class WalReadAheadTest {
         assertThatThrownBy(() -> archive.fetch(damaged, data.resolve("pg_wal/RECOVERYXLOG")))
             .isInstanceOf(dev.drkit.backup.BackupVerificationException.class).hasMessageContaining(damaged);
         try (Stream<Path> files = Files.list(spool.directory())) {
-            assertThat(files).as("no temporary file or record left, nothing after the damaged one").isEmpty();
+            assertThat(files.map(f -> f.getFileName().toString()))
+                .as("no temporary file or record left, nothing after the damaged one")
+                .containsExactly(WalReadAhead.BOOT_MARK);
         }
     }
 
@@ -214,6 +216,32 @@ class WalReadAheadTest {
         assertThat(target).doesNotExist();
         assertThat(spool.directory().resolve(second)).as("removed").doesNotExist();
         assertThat(spool.directory().resolve(second + WalReadAhead.RECORD_SUFFIX)).doesNotExist();
+    }
+
+    @Test
+    void filesSpooledBeforeTheHostRestartedAreNeverServed() throws Exception {
+        String first = push(1, 80);
+        String second = push(1, 81);
+        String third = push(1, 82);
+        assertThat(spool.fetchAhead(archive, first, SEGMENT, 2, 1)).containsExactly(second, third);
+        Path mark = spool.directory().resolve(WalReadAhead.BOOT_MARK);
+        assertThat(Files.readAllBytes(mark)).isEqualTo(Files.readAllBytes(WalReadAhead.BOOT_ID));
+
+        // as after a crash of the host: the files were written under another boot, and may not be whole on disk
+        Files.writeString(mark, "00000000-0000-4000-8000-000000000000\n");
+        Files.write(spool.directory().resolve(third), new byte[(int) SEGMENT]);
+
+        assertThat(restoreCommand(third)).as("the shell part compares the boot ids").isEqualTo(FELL_THROUGH);
+        Path target = data.resolve("pg_wal/RECOVERYXLOG");
+        assertThat(spool.take(archive, third, target)).isFalse();
+        assertThat(target).doesNotExist();
+        assertThat(spool.directory().resolve(third)).as("removed").doesNotExist();
+
+        // the next fetch ahead clears the spool of the earlier boot, then spools again under this one
+        assertThat(spool.fetchAhead(archive, first, SEGMENT, 2, 1)).containsExactly(second, third);
+        assertThat(Files.readAllBytes(mark)).isEqualTo(Files.readAllBytes(WalReadAhead.BOOT_ID));
+        assertThat(restoreCommand(third)).isZero();
+        assertThat(Files.readAllBytes(target)).isEqualTo(pushed.get(third));
     }
 
     @Test
