@@ -120,6 +120,31 @@ class RoutingTest {
     }
 
     @Test
+    void aTransactionBegunInSqlWithAutoCommitOnKeepsItsConnection() throws Exception {
+        awaitReaders();
+        try (Connection c = dataSource.routing().getConnection(); Statement s = c.createStatement()) {
+            assertThat(c.getAutoCommit()).isTrue();
+            s.execute("BEGIN");
+            s.executeUpdate("CREATE TABLE IF NOT EXISTS begun_in_sql (v int)");
+            int backend = backendPid(c);
+
+            // giving the connection back here would leave the transaction open in the pool and its work unfinished
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> c.setReadOnly(true)))
+                .isInstanceOf(SQLException.class);
+            assertThat(backendPid(c)).as("the same server session").isEqualTo(backend);
+            assertThat(server(c)).isEqualTo("primary " + servers.primary.port());
+            s.execute("ROLLBACK");
+        }
+    }
+
+    private static int backendPid(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT pg_backend_pid()")) {
+            r.next();
+            return r.getInt(1);
+        }
+    }
+
+    @Test
     void commitAndRollbackBeforeAnyStatementTakeNoConnection() throws Exception {
         Connection c = dataSource.routing().getConnection();
         c.setAutoCommit(false);

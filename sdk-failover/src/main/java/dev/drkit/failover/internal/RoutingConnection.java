@@ -105,11 +105,12 @@ public final class RoutingConnection implements Connection {
         return c;
     }
 
-    /** Whether the held connection is between transactions, so it can be given back without losing anything. */
+    /**
+     * Whether the held connection is between transactions, so it can be given back without losing anything. Asked
+     * of the driver, which follows the server's own state, whatever auto-commit says: a transaction begun in SQL
+     * ({@code BEGIN}) runs with auto-commit on.
+     */
     private static boolean idle(Connection c) throws SQLException {
-        if (c.getAutoCommit()) {
-            return true;
-        }
         return c.unwrap(BaseConnection.class).getTransactionState() == TransactionState.IDLE;
     }
 
