@@ -194,6 +194,9 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
     }
 
     private Connection connect(Endpoint @Nullable [] host) throws SQLException {
+        // before the pools: close() stops the monitor (up to seconds) before it closes them, and a connection handed
+        // out meanwhile would be aborted under its caller
+        checkOpen();
         Writer w = writer;
         if (w != null) {
             try {
@@ -523,7 +526,12 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
         }
     }
 
-    /** Stops the monitor and closes every pool (connections in use are aborted). Idempotent. @since 0.1 */
+    /**
+     * Stops the monitor and closes every pool (connections in use are aborted). From the moment it starts, every
+     * view refuses new connections (SQLState 08003), also while the monitor's thread is still ending. Idempotent.
+     *
+     * @since 0.1
+     */
     @Override
     public void close() {
         if (closed) {
@@ -692,6 +700,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
 
         @Override
         public Connection getConnection() throws SQLException {
+            checkOpen();
             List<Endpoint> candidates = readers;
             int size = candidates.size();
             if (size > 0) {
