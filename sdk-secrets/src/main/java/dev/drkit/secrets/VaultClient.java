@@ -115,8 +115,11 @@ public interface VaultClient extends AutoCloseable {
     VaultStats stats();
 
     /**
-     * The age of the oldest cached KV value that had to be served stale since it was last fetched, or zero if
-     * every value is fresh.
+     * The age of the oldest cached KV value still being served stale, or zero if none is. A value served stale
+     * (Vault unavailable) counts until a read fetches it anew or, if it is not read again, until Vault answers any
+     * call with success (a read, a login, the token's renewal, which is retried throughout an outage): then Vault is
+     * back and the value's next read would fetch it anew. So the gauge built on it drops to zero once the outage is
+     * over, read again or not.
      *
      * @since 0.1
      */

@@ -40,7 +40,9 @@ import java.util.regex.Pattern;
  * <tr><td>{@code revokeOnClose}</td><td>true</td><td></td></tr>
  * <tr><td>{@code policies}</td><td>{@link ResiliencePolicies#ofDefaults(String)} for the name, with attempts
  *     of {@value #DEFAULT_MAX_ATTEMPTS} and a first backoff of 100 ms</td><td>only unavailability (unreachable,
- *     sealed, 5xx) is retried, whatever the policies' own predicate says</td></tr>
+ *     sealed, 5xx) is retried, whatever the policies' own predicate says; a login, an unwrap or new database
+ *     credentials only when Vault surely did not carry them out (else {@link VaultException.Reason#OUTCOME_UNKNOWN})
+ *     </td></tr>
  * </table>
  *
  * @since 0.1

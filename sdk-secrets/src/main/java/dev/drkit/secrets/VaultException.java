@@ -34,8 +34,21 @@ public class VaultException extends EnvironmentException {
         SEALED,
         /** Vault answered 500, 502, 504 or 429. */
         SERVER_ERROR,
+        /**
+         * A one-time request (an AppRole login, an unwrap, new database credentials) reached Vault, or may have, but
+         * no answer came back (a timeout, a connection cut, a 5xx other than 503): Vault may or may not have carried
+         * it out, so it was not sent again. If it was carried out, its result is lost: a token or a lease nobody holds
+         * (it ends with its TTL), a use of a secret ID spent, a wrapping token unwrapped.
+         */
+        OUTCOME_UNKNOWN,
         /** drkit's circuit breaker, retry budget or deadline stopped the call without asking Vault. */
         CIRCUIT_OPEN,
+        /**
+         * drkit's bulkhead was full (as many calls to Vault in flight from this client as the policies allow), so
+         * the call was not sent: the client is busy, or Vault slow to answer; unlike {@link #CIRCUIT_OPEN}, no sign
+         * that Vault is failing.
+         */
+        BULKHEAD_FULL,
         /** Vault was unavailable and the last known good value is older than the allowed staleness. */
         TOO_STALE,
         /** Vault refused a login (400 on an auth path): wrong, expired or used-up role or secret ID. */

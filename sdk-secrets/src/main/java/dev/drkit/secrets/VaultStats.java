@@ -40,7 +40,12 @@ public interface VaultStats {
     /** Calls to Vault that failed (after retries). @since 0.1 */
     long failures();
 
-    /** Time left on the token (zero if none). @since 0.1 */
+    /**
+     * Time left on the token: {@link TokenInfo#NO_EXPIRY} for a token that never expires (such as root), zero if
+     * there is none or it has expired.
+     *
+     * @since 0.1
+     */
     Duration tokenTimeLeft();
 
     /**

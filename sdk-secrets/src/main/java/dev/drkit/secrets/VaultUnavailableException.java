@@ -3,10 +3,11 @@ package dev.drkit.secrets;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Vault could not be reached or could not answer (unreachable, sealed, a server error, or drkit's circuit breaker
- * is open), and no last known good value recent enough was held to answer instead. Reasons:
- * {@link Reason#UNREACHABLE}, {@link Reason#SEALED}, {@link Reason#SERVER_ERROR}, {@link Reason#CIRCUIT_OPEN},
- * {@link Reason#TOO_STALE}. Retrying later may succeed.
+ * Vault could not be reached or could not answer (unreachable, sealed, a server error, drkit's circuit breaker is
+ * open or its bulkhead full, or the answer to a one-time request was lost), and no last known good value recent
+ * enough was held to answer instead. Reasons: {@link Reason#UNREACHABLE}, {@link Reason#SEALED},
+ * {@link Reason#SERVER_ERROR}, {@link Reason#OUTCOME_UNKNOWN}, {@link Reason#CIRCUIT_OPEN},
+ * {@link Reason#BULKHEAD_FULL}, {@link Reason#TOO_STALE}. Retrying later may succeed.
  *
  * @since 0.1
  */

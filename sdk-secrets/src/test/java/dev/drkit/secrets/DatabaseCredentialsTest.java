@@ -23,6 +23,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -381,6 +382,56 @@ class DatabaseCredentialsTest {
         }
     }
 
+    @Test
+    void aRenewalMovesTheEndTheCredentialsReport() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(60));
+            VaultClient client = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(600),
+                Duration.ofSeconds(6000)))).build());
+            Instant issued = f.clock.instant();
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+            assertThat(creds.current().expiresAt()).contains(issued.plusSeconds(30));
+
+            f.advance(Duration.ofSeconds(21));                      // renewed at 20 s for 30 s
+            assertThat(creds.renewals()).isEqualTo(1);
+            assertThat(creds.current().expiresAt()).contains(issued.plusSeconds(50));
+            f.advance(Duration.ofSeconds(20));                      // renewed at 40 s, capped at the 60 s max TTL
+            assertThat(creds.renewals()).isEqualTo(2);
+            assertThat(creds.current().expiresAt()).contains(issued.plusSeconds(60));
+            assertThat(creds.leaseTimeLeft()).isEqualTo(Duration.ofSeconds(19));
+            assertThat(canLogIn(creds.current())).isTrue();
+        }
+    }
+
+    @Test
+    void newCredentialsWhoseAnswerCameTooLateAreNotAskedForAgain() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            SimulatedDatabase db = database(f.vault, Duration.ofSeconds(3600), Duration.ofSeconds(36000));
+            VaultClient client = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(3600),
+                Duration.ofSeconds(36000)))).requestTimeout(Duration.ofMillis(500)).build());
+            int liveBefore = db.liveUsers().size();
+
+            f.vault.slow(Duration.ofMillis(1500));               // Vault creates the role after the client gave up
+            try {
+                assertThatThrownBy(() -> client.databaseCredentials("database", "orders"))
+                    .isInstanceOfSatisfying(VaultUnavailableException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(VaultException.Reason.OUTCOME_UNKNOWN);
+                        assertThat(e).hasMessageContaining("outcome unknown").hasMessageContaining("not sent again")
+                            .hasMessageContaining("lease");
+                        assertThat(f.tripwire.findAllIn(e.getMessage())).isEmpty();
+                    });
+            } finally {
+                f.vault.slow(Duration.ZERO);
+            }
+            assertThat(f.vault.requests("database/creds/orders")).isEqualTo(1);   // one role created, not three
+            awaitLiveUsers(db, liveBefore + 1);                   // the one nobody holds: it ends with its lease
+
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");   // asked anew
+            assertThat(canLogIn(creds.current())).isTrue();
+            assertThat(f.vault.requests("database/creds/orders")).isEqualTo(2);
+        }
+    }
+
     private static boolean canLogIn(DatabaseCredentials c) {
         try (Connection conn = c.password().withChars(p -> {
             try {
@@ -397,6 +448,14 @@ class DatabaseCredentialsTest {
         } catch (SQLException e) {
             return false;
         }
+    }
+
+    private static void awaitLiveUsers(SimulatedDatabase db, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (db.liveUsers().size() < count && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(db.liveUsers()).hasSize(count);
     }
 
     private static void awaitDropped(SimulatedDatabase db, String user) throws InterruptedException {

@@ -12,7 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,6 +28,8 @@ final class Fixture implements AutoCloseable {
 
     final ManualTicker ticker = new ManualTicker();
     final ManualScheduler scheduler = new ManualScheduler(ticker);
+    /** The client's wall clock, for the instants it reports (expiry times): it moves with {@link #ticker}. */
+    final Clock clock = new TickerClock(ticker, Instant.parse("2030-01-01T00:00:00Z"));
     final SimulatedVault vault = SimulatedVault.start(VaultClock.following(ticker));
     final LeakTripwire tripwire = LeakTripwire.create();
     final Path dir;
@@ -61,6 +67,7 @@ final class Fixture implements AutoCloseable {
         return VaultConfig.builder(vault.address(), auth)
             .name("test")
             .ticker(ticker)
+            .clock(clock)
             .tripwire(tripwire)
             .renewJitter(0)
             .kvCacheTtl(Duration.ofSeconds(10))
@@ -102,5 +109,31 @@ final class Fixture implements AutoCloseable {
             c.close();
         }
         vault.close();
+    }
+
+    /** A UTC wall clock at {@code origin} when the ticker read 0, moving with the ticker. */
+    private static final class TickerClock extends Clock {
+        private final ManualTicker ticker;
+        private final Instant origin;
+
+        TickerClock(ManualTicker ticker, Instant origin) {
+            this.ticker = ticker;
+            this.origin = origin;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException("a test clock in UTC only");
+        }
+
+        @Override
+        public Instant instant() {
+            return origin.plusNanos(ticker.nanos());
+        }
     }
 }

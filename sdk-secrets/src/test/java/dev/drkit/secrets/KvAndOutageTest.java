@@ -198,6 +198,39 @@ class KvAndOutageTest {
     }
 
     @Test
+    void aReadWhoseAnswerWasLostIsSimplyAskedAgain() {
+        f.vault.loseAnswers("kv/app/db", 1);
+        assertThat(Fixture.text(client.kv1("kv").read("app/db"), "password")).isEqualTo("kv1-password-1");
+        assertThat(f.vault.requests("kv/app/db")).isEqualTo(2);   // a read may be carried out twice
+    }
+
+    @Test
+    void aFullBulkheadIsReportedAsSuchNotAsAnOpenCircuitBreaker() throws Exception {
+        VaultClient narrow = f.start(f.config(VaultAuth.token(() -> Secret.ofString(
+                f.vault.createToken(java.util.List.of("app"), Duration.ofSeconds(600), Duration.ofSeconds(600), true),
+                "token")))
+            .policies(ResiliencePolicies.builder("narrow").maxAttempts(1).maxConcurrentCalls(1).build())
+            .build());
+        f.vault.slow(Duration.ofMillis(1500));
+        java.util.concurrent.CompletableFuture<KvSecret> inFlight = java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> narrow.kv1("kv").read("app/db"));
+        try {
+            while (f.vault.requests("kv/app/db") == 0) {
+                Thread.sleep(5);                                      // until the one call allowed is at Vault
+            }
+            assertThatThrownBy(() -> narrow.kv2("secret").read("app/api"))
+                .isInstanceOfSatisfying(VaultUnavailableException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(VaultException.Reason.BULKHEAD_FULL);
+                    assertThat(e).hasMessageContaining("bulkhead is full").hasMessageContaining("not sent");
+                });
+        } finally {
+            f.vault.slow(Duration.ZERO);
+        }
+        assertThat(inFlight.join().isStale()).isFalse();
+        assertThat(f.vault.requests("secret/data/app/api")).isZero();
+    }
+
+    @Test
     void aReadingReplacedByANewerOneIsWipedButTheCopiesItGaveAreNot() {
         KvSecret old = client.kv2("secret").read("app/api");
         Secret copy = old.secret("key");

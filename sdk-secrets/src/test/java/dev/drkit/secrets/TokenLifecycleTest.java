@@ -6,7 +6,10 @@ import dev.drkit.core.secret.SecretFileException;
 import dev.drkit.core.secret.SecretSource;
 import dev.drkit.core.secret.SecretUnavailableException;
 import dev.drkit.core.secret.Secrets;
+import dev.drkit.core.time.Ticker;
+import dev.drkit.secrets.micrometer.VaultMetrics;
 import dev.drkit.secrets.vault.SimulatedVault;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -16,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -430,6 +434,124 @@ class TokenLifecycleTest {
         f.advance(Duration.ofDays(1));
         assertThat(rooted.isLoggedIn()).isTrue();
         assertThat(rooted.stats().logins()).isEqualTo(1);
+    }
+
+    @Test
+    void aLoginWhoseAnswerWasLostIsNotSentAgainAndSaysTheOutcomeIsUnknown() {
+        SimulatedVault.AppRole role = f.vault.appRole("twice", SimulatedVault.AppRoleSettings.of(
+            List.of("app"), Duration.ofSeconds(600), Duration.ofSeconds(6000)).secretIds(Duration.ZERO, 2));
+        VaultAuth auth = f.appRoleFiles(role);
+        f.vault.loseAnswers("auth/approle/login", 1);            // Vault logs in, the answer never arrives
+        List<String> texts = new java.util.ArrayList<>();
+        try (LogLines logs = LogLines.capture()) {
+            VaultClient client = f.start(f.config(auth).build());
+
+            // not sent again at once: a second login would spend the secret ID's last use on top of the lost one
+            assertThat(f.vault.requests("auth/approle/login")).isEqualTo(1);
+            assertThat(client.isLoggedIn()).isFalse();
+            assertThat(f.vault.liveTokensOf(role)).isEqualTo(1);     // the token nobody holds: it ends with its TTL
+            assertThat(logs.lines(Level.WARN)).anyMatch(l -> l.contains("outcome unknown")
+                && l.contains("not sent again") && l.contains("spent one use of the secret ID"));
+
+            f.advance(Duration.ofSeconds(1));                         // a deliberate new login, on the retry schedule
+            assertThat(client.isLoggedIn()).isTrue();
+            assertThat(f.vault.requests("auth/approle/login")).isEqualTo(2);
+            texts.addAll(logs.lines());
+        }
+        for (String text : texts) {
+            assertThat(f.tripwire.findAllIn(text)).as(text).isEmpty();
+        }
+    }
+
+    @Test
+    void aOneTimeRequestIsSentAgainOnlyIfVaultSurelyDidNotCarryItOut() {
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(600), Duration.ofSeconds(6000));
+
+        // 503 (sealed or standby) and 429 (a rate limit quota) refuse a request before any of it is done
+        f.vault.failNext(1, 503);
+        assertThat(f.start(f.config(f.appRoleFiles(role)).build()).isLoggedIn()).isTrue();
+        assertThat(f.vault.requests("auth/approle/login")).isEqualTo(2);
+        f.vault.failNext(1, 429);
+        assertThat(f.start(f.config(f.appRoleFiles(role)).build()).isLoggedIn()).isTrue();
+        assertThat(f.vault.requests("auth/approle/login")).isEqualTo(4);
+
+        // a 502 may come after Vault did some or all of it
+        f.vault.failNext(1, 502);
+        VaultClient unsure = f.start(f.config(f.appRoleFiles(role)).build());
+        assertThat(unsure.isLoggedIn()).isFalse();
+        assertThat(f.vault.requests("auth/approle/login")).isEqualTo(5);
+    }
+
+    @Test
+    void anUnwrapWhoseAnswerWasLostIsNotSentAgainNorTakenForACompromise() {
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(600), Duration.ofSeconds(6000));
+        String wrapping = f.vault.newWrappedSecretId(role, Duration.ofSeconds(120));
+        SecretSource roleId = () -> Secret.ofString(role.roleId(), "role-id");
+        SecretSource wrapped = () -> Secret.ofString(wrapping, "wrapping-token");
+        f.vault.loseAnswers("sys/wrapping/unwrap", 1);           // Vault unwraps, the answer never arrives
+        List<String> texts = new java.util.ArrayList<>();
+        try (LogLines logs = LogLines.capture()) {
+            VaultClient client = f.start(f.config(VaultAuth.appRoleWrapped(roleId, wrapped)).build());
+            assertThat(f.vault.requests("sys/wrapping/unwrap")).isEqualTo(1);
+            assertThat(client.isLoggedIn()).isFalse();
+            assertThat(logs.lines(Level.WARN)).anyMatch(l -> l.contains("outcome unknown")
+                && l.contains("deliver a new wrapping token"));
+
+            f.advance(Duration.ofSeconds(1));                         // the next attempt finds the token spent
+            assertThat(f.vault.requests("sys/wrapping/unwrap")).isEqualTo(2);
+            assertThat(logs.lines(Level.ERROR)).hasSize(1).allMatch(l -> l.contains("LOGIN_REFUSED")
+                && l.contains("this client's earlier unwrap whose answer was lost") && !l.contains("compromised"));
+            texts.addAll(logs.lines());
+        }
+        for (String text : texts) {
+            assertThat(f.tripwire.findAllIn(text)).as(text).isEmpty();
+            assertThat(text).doesNotContain(wrapping);
+        }
+    }
+
+    @Test
+    void aTokenThatNeverExpiresReportsNoExpiryRatherThanNoTimeLeft() {
+        SecretSource root = () -> Secret.ofString(f.vault.rootToken(), "root-token");   // ttl 0, no expire_time
+        VaultClient client = f.start(f.config(VaultAuth.token(root)).allowRootToken(true).build());
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        VaultMetrics.of(client).bindTo(registry);
+
+        f.advance(Duration.ofDays(1));
+
+        TokenInfo known = client.token();
+        assertThat(known.expires()).isFalse();
+        assertThat(known.ttl()).isEqualTo(TokenInfo.NO_EXPIRY);
+        assertThat(known.expiresAt()).isEqualTo(Instant.MAX);
+        assertThat(known.toString()).contains("never expires");
+        TokenInfo asked = client.lookupToken();
+        assertThat(asked.ttl()).isEqualTo(TokenInfo.NO_EXPIRY);
+        assertThat(asked.expiresAt()).isEqualTo(Instant.MAX);
+        assertThat(client.stats().tokenTimeLeft()).isEqualTo(TokenInfo.NO_EXPIRY);
+        assertThat(registry.get("drkit.secrets.token.time.left").gauge().value()).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(f.vault.requests("auth/token/renew-self")).isZero();
+        assertThat(client.stats().logins()).isEqualTo(1);
+        assertThat(client.stats().staticTokenExpired()).isFalse();
+
+        // a token that does expire still reports its time left
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(60), Duration.ofSeconds(600));
+        TokenInfo expiring = f.start(f.config(f.appRoleFiles(role)).build()).token();
+        assertThat(expiring.expires()).isTrue();
+        assertThat(expiring.ttl()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(expiring.expiresAt()).isEqualTo(f.clock.instant().plusSeconds(60));
+    }
+
+    @Test
+    void aTokenThatNeverExpiresIsLoggedInWhateverTheTickerReads() {
+        SecretSource root = () -> Secret.ofString(f.vault.rootToken(), "root-token");
+        // System.nanoTime() may read negative: "now - end < 0" with end = Long.MAX_VALUE then overflows
+        Ticker negative = () -> f.ticker.nanos() - Long.MAX_VALUE / 2;
+        VaultClient client = f.start(f.config(VaultAuth.token(root)).allowRootToken(true).ticker(negative).build());
+
+        f.advance(Duration.ofDays(1));
+
+        assertThat(client.isLoggedIn()).isTrue();
+        assertThat(client.stats().staticTokenExpired()).isFalse();
+        assertThat(client.stats().logins()).isEqualTo(1);
     }
 
     @Test

@@ -67,4 +67,29 @@ class VaultMetricsTest {
             assertThat(client.stats().toString()).contains("staticTokenExpired").doesNotContain(token);
         }
     }
+
+    @Test
+    void theStalenessGaugeDropsToZeroOnceVaultAnswersAgainThoughTheValueIsNotReadAgain() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            f.vault.putKv("secret", "app", Map.of("key", "metric-secret-value"));
+            VaultClient client = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(60),
+                Duration.ofSeconds(600)))).build());
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            VaultMetrics.of(client).bindTo(registry);
+            client.kv2("secret").read("app");
+
+            f.vault.down();
+            f.advance(Duration.ofSeconds(30));
+            assertThat(client.kv2("secret").read("app").isStale()).isTrue();
+            f.advance(Duration.ofSeconds(5));
+            assertThat(registry.get("drkit.secrets.cache.staleness").gauge().value()).isEqualTo(35.0);
+
+            f.vault.up();
+            f.advance(Duration.ofSeconds(10));                    // the token's renewal at 40 s: Vault answers again
+            assertThat(client.stats().tokenRenewals()).isEqualTo(1);
+            assertThat(registry.get("drkit.secrets.cache.staleness").gauge().value()).isZero();
+            f.advance(Duration.ofSeconds(60));
+            assertThat(client.staleness()).isZero();
+        }
+    }
 }

@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Random;
@@ -28,6 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class DefaultDynamicCredentials implements DynamicDatabaseCredentials {
 
     private static final Logger log = LoggerFactory.getLogger(DefaultDynamicCredentials.class);
+    /** What a lost answer to a request for new credentials may have left behind, for its message. */
+    private static final String IF_ISSUED = "it created database credentials (a role in the database and a lease)"
+        + " that this client never got: they end with the lease's TTL, or with the client's token";
 
     private final String mount;
     private final String role;
@@ -162,6 +166,7 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
             return;
         }
         long sent = config.ticker().nanos();
+        Instant sentAt = config.clock().instant();
         try {
             byte[] body = VaultHttp.body(json -> {
                 json.writeStringField("lease_id", l.leaseId);
@@ -171,7 +176,8 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
             if (r.status() == 200) {
                 long granted = r.body().path("lease_duration").asLong(0);
                 boolean capped = granted < l.ttlSeconds;
-                Lease renewed = l.renewed(sent + Duration.ofSeconds(granted).toNanos(), capped);
+                Lease renewed = l.renewed(sent + Duration.ofSeconds(granted).toNanos(), sentAt.plusSeconds(granted),
+                    capped);
                 lease = renewed;
                 renewals.incrementAndGet();
                 stats.leaseRenewals.increment();
@@ -304,11 +310,12 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
 
     private Lease fetch() {
         long sent = config.ticker().nanos();
+        Instant sentAt = config.clock().instant();
         int generation = tokens.generation();
-        VaultHttp.Response r = http.call("creds", "GET", path, tokens.token(), null);
+        VaultHttp.Response r = http.callOnce("creds", "GET", path, tokens.token(), null, IF_ISSUED);
         if (r.status() == 403 && tokens.reloginAfterDenied(generation)) {
             generation = tokens.generation();
-            r = http.call("creds", "GET", path, tokens.token(), null);
+            r = http.callOnce("creds", "GET", path, tokens.token(), null, IF_ISSUED);
         }
         if (r.status() == 403) {
             tokens.checkUsable();
@@ -332,8 +339,7 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         Secret secret = Secret.ofString(password, "db-password:" + role);
         config.tripwire().register(secret);
         long end = sent + Duration.ofSeconds(ttl).toNanos();
-        DatabaseCredentials credentials = DatabaseCredentials.expiring(username, secret,
-            config.clock().instant().plusSeconds(ttl));
+        DatabaseCredentials credentials = DatabaseCredentials.expiring(username, secret, sentAt.plusSeconds(ttl));
         return new Lease(leaseId, credentials, ttl, body.path("renewable").asBoolean(false), end, false, generation);
     }
 
@@ -362,8 +368,11 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
             return Math.min(leaseEndNanos, tokens.endOf(generation));
         }
 
-        Lease renewed(long newEnd, boolean nowCapped) {
-            return new Lease(leaseId, credentials, ttlSeconds, renewable, newEnd, nowCapped, generation);
+        /** The lease with its new end, which its credentials report too ({@link DatabaseCredentials#expiresAt()}). */
+        Lease renewed(long newEnd, Instant newEndAt, boolean nowCapped) {
+            DatabaseCredentials extended = DatabaseCredentials.expiring(credentials.username(), credentials.password(),
+                newEndAt);
+            return new Lease(leaseId, extended, ttlSeconds, renewable, newEnd, nowCapped, generation);
         }
 
         @Override

@@ -209,7 +209,7 @@ public final class DefaultKvEngine implements KvEngine {
 
     private KvSecret stale(Entry e, long now) {
         stats.kvStaleReads.increment();
-        e.servedStale = true;
+        e.staleUntilAnswer = stats.answered.get();
         if (!e.staleLogged) {
             e.staleLogged = true;
             log.warn("Vault client '{}': serving the last known value of {}/{} ({}s old) while Vault cannot be asked",
@@ -295,11 +295,16 @@ public final class DefaultKvEngine implements KvEngine {
         return path;
     }
 
-    /** The staleness of the stalest entry served stale since its last fetch, in nanos; 0 if none. */
-    public static long staleness(ConcurrentHashMap<String, Entry> cache, long now) {
+    /**
+     * The staleness of the stalest entry still served stale, in nanos; 0 if none. An entry served stale counts until a
+     * new reading replaces it or, if it is not read again, until Vault answers any call with success ({@code answered}
+     * moves on): Vault is back, so its next read would fetch it anew, and the gauge must not keep growing for a value
+     * no one is being served.
+     */
+    public static long staleness(ConcurrentHashMap<String, Entry> cache, long now, long answered) {
         long worst = 0;
         for (Entry e : cache.values()) {
-            if (e.servedStale) {
+            if (e.staleUntilAnswer == answered) {
                 worst = Math.max(worst, now - e.fetchedNanos);
             }
         }
@@ -324,7 +329,8 @@ public final class DefaultKvEngine implements KvEngine {
         final Instant created;
         final long fetchedNanos;
         volatile long failedNanos;
-        volatile boolean servedStale;
+        /** The client's count of successful answers when this was last served stale; -1 if it never was. */
+        volatile long staleUntilAnswer = -1;
         volatile boolean staleLogged;
 
         Entry(String path, Map<String, Secret> values, int version, Instant created, long fetchedNanos) {

@@ -122,7 +122,7 @@ public final class DefaultVaultClient implements VaultClient {
 
     @Override
     public Duration staleness() {
-        return Duration.ofNanos(DefaultKvEngine.staleness(cache, config.ticker().nanos()));
+        return Duration.ofNanos(DefaultKvEngine.staleness(cache, config.ticker().nanos(), stats.answered.get()));
     }
 
     /** The credentials handed out so far, for metrics. */

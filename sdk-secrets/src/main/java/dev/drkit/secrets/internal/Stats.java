@@ -3,6 +3,7 @@ package dev.drkit.secrets.internal;
 import dev.drkit.secrets.VaultStats;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -20,6 +21,8 @@ public final class Stats {
     final LongAdder kvFetches = new LongAdder();
     final LongAdder kvStaleReads = new LongAdder();
     final LongAdder failures = new LongAdder();
+    /** Calls Vault answered with success (2xx): a cached value served stale before the last one need not be now. */
+    final AtomicLong answered = new AtomicLong();
 
     VaultStats snapshot(Supplier<Duration> tokenTimeLeft, BooleanSupplier staticTokenEnded) {
         long l = logins.sum();

@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +61,10 @@ public final class TokenManager {
     private long refusedAtNanos;
     private boolean endWarned;
     private boolean endLogged;
+    /** The last AppRole login's answer was lost: if Vault carried it out, it spent a use of the secret ID. */
+    private boolean loginOutcomeUnknown;
+    /** A wrapping token whose unwrap's answer was lost: if Vault carried it out, this client spent it. */
+    private @Nullable Secret unwrapOutcomeUnknown;
 
     public TokenManager(VaultConfig config, VaultHttp http, TaskScheduler scheduler, Stats stats, Random random) {
         this.config = config;
@@ -81,7 +86,7 @@ public final class TokenManager {
         } catch (VaultUnavailableException e) {
             stats.loginFailures.increment();
             log.warn("Vault client '{}': Vault unavailable at start ({}); logging in again in the background",
-                name, e.reason());
+                name, outage(e));
             tasks.schedule(this::reloginTask, config.minRetryDelay().toNanos());
         }
     }
@@ -148,16 +153,18 @@ public final class TokenManager {
 
     public boolean isLoggedIn() {
         TokenState s = state;
-        return s != null && config.ticker().nanos() - s.expiresNanos < 0;
+        // Long.MAX_VALUE (never expires) is tested as such: "now - end < 0" overflows when the ticker reads negative.
+        return s != null && (s.expiresNanos == Long.MAX_VALUE || config.ticker().nanos() - s.expiresNanos < 0);
     }
 
+    /** The time left on the token: {@link TokenInfo#NO_EXPIRY} if it never expires, zero if none or expired. */
     public Duration timeLeft() {
         TokenState s = state;
         if (s == null) {
             return Duration.ZERO;
         }
         if (s.expiresNanos == Long.MAX_VALUE) {
-            return Duration.ZERO;
+            return TokenInfo.NO_EXPIRY;
         }
         return Duration.ofNanos(Math.max(0, s.expiresNanos - config.ticker().nanos()));
     }
@@ -169,7 +176,7 @@ public final class TokenManager {
                 VaultException.Reason.UNREACHABLE, "auth", 0, null);
         }
         Duration left = timeLeft();
-        return TokenInfo.of(left, config.clock().instant().plus(left), s.renewable, s.policies);
+        return TokenInfo.of(left, expiresAt(left), s.renewable, s.policies);
     }
 
     public TokenInfo lookup() {
@@ -179,8 +186,21 @@ public final class TokenManager {
         }
         JsonNode data = r.body().path("data");
         long ttl = data.path("ttl").asLong(0);
-        return TokenInfo.of(Duration.ofSeconds(ttl), config.clock().instant().plusSeconds(ttl),
-            data.path("renewable").asBoolean(false), strings(data.path("policies")));
+        Duration left = neverExpires(data) ? TokenInfo.NO_EXPIRY : Duration.ofSeconds(ttl);
+        return TokenInfo.of(left, expiresAt(left), data.path("renewable").asBoolean(false),
+            strings(data.path("policies")));
+    }
+
+    private Instant expiresAt(Duration left) {
+        return left.equals(TokenInfo.NO_EXPIRY) ? Instant.MAX : config.clock().instant().plus(left);
+    }
+
+    /**
+     * Whether lookup-self describes a token that never expires: it answers ttl 0 both for such a token (a root token:
+     * no expire_time) and for one with under a second left; only the first lives for ever.
+     */
+    private static boolean neverExpires(JsonNode lookupData) {
+        return lookupData.path("ttl").asLong(0) == 0 && !lookupData.hasNonNull("expire_time");
     }
 
     /**
@@ -272,7 +292,22 @@ public final class TokenManager {
             if (unwrappedSecretId != null) {
                 unwrappedSecretId.close();
             }
+            if (unwrapOutcomeUnknown != null) {
+                unwrapOutcomeUnknown.close();
+            }
         }
+    }
+
+    /** What to log of an outage: its reason or, for a one-time request whose answer was lost, what that means. */
+    private String outage(VaultUnavailableException e) {
+        return e.reason() == VaultException.Reason.OUTCOME_UNKNOWN ? detail(e) : e.reason().name();
+    }
+
+    /** An exception's message without the "Vault client 'name': " the log line starts with already. */
+    private String detail(RuntimeException e) {
+        String prefix = "Vault client '" + name + "': ";
+        String message = String.valueOf(e.getMessage());
+        return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
     }
 
     private void revokeOnClose(Secret token, String which) {
@@ -368,9 +403,10 @@ public final class TokenManager {
         } catch (VaultUnavailableException e) {
             stats.loginFailures.increment();
             TokenState s = state;
-            long left = s == null ? 0 : s.expiresNanos - config.ticker().nanos();
+            long left = s == null ? 0 : s.expiresNanos == Long.MAX_VALUE ? Long.MAX_VALUE
+                : s.expiresNanos - config.ticker().nanos();
             long delay = Schedule.retryDelay(left, config.minRetryDelay().toNanos(), config.maxRetryDelay().toNanos());
-            log.warn("Vault client '{}': login failed ({}); retrying in {} ms", name, e.reason(), delay / 1_000_000L);
+            log.warn("Vault client '{}': login failed ({}); retrying in {} ms", name, outage(e), delay / 1_000_000L);
             tasks.schedule(this::reloginTask, delay);
         } catch (VaultAuthException | SecretUnavailableException e) {
             loginRefused(e);
@@ -391,8 +427,10 @@ public final class TokenManager {
         }
         if (!refusalLogged) {
             refusalLogged = true;
+            // The message says what to do (a used-up secret ID, a spent wrapping token); it never holds a secret.
             log.error("Vault client '{}': login refused ({}); retrying every {} s", name,
-                e instanceof VaultException ? ((VaultException) e).reason() : "credentials unavailable: " + e.getMessage(),
+                e instanceof VaultException ? ((VaultException) e).reason() + ": " + detail(e)
+                    : "credentials unavailable: " + e.getMessage(),
                 config.maxRetryDelay().toSeconds());
         }
         tasks.schedule(this::reloginTask, config.maxRetryDelay().toNanos());
@@ -480,6 +518,7 @@ public final class TokenManager {
         lastRefusal = null;
         endWarned = false;
         endLogged = false;
+        loginOutcomeUnknown = false;
         stats.logins.increment();
         if (old != null) {
             // The token before the one just replaced has had a whole generation for its requests to finish.
@@ -533,12 +572,17 @@ public final class TokenManager {
                 VaultHttp.writeSecret(json, "role_id", roleId);
                 VaultHttp.writeSecret(json, "secret_id", secretId);
             });
-            r = http.call("login", "POST", path, null, body);
+            r = http.callOnce("login", "POST", path, null, body, "it issued a token this client never got (it ends"
+                + " with its TTL) and spent one use of the secret ID");
+        } catch (VaultUnavailableException e) {
+            loginOutcomeUnknown |= e.reason() == VaultException.Reason.OUTCOME_UNKNOWN;
+            throw e;
         }
         if (r.status() == 400 || r.status() == 403) {
             throw new VaultAuthException("Vault client '" + name + "': AppRole login at " + path + " refused (HTTP "
-                + r.status() + "): the role ID or secret ID is wrong, expired or used up", VaultException.Reason.LOGIN_REFUSED,
-                path, r.status(), null);
+                + r.status() + "): the role ID or secret ID is wrong, expired or used up"
+                + (loginOutcomeUnknown ? " (an earlier login's answer was lost: if Vault carried it out, it spent a use"
+                    + " of the secret ID too)" : ""), VaultException.Reason.LOGIN_REFUSED, path, r.status(), null);
         }
         if (r.status() != 200) {
             throw failure("login", path, r);
@@ -559,14 +603,31 @@ public final class TokenManager {
     private Secret unwrap(SecretSource wrappingToken) {
         String path = "sys/wrapping/unwrap";
         VaultHttp.Response r;
+        boolean spentByUs;
         try (Secret wrapping = wrappingToken.get()) {
             config.tripwire().register(wrapping);
-            r = http.call("unwrap", "POST", path, wrapping, null);
+            spentByUs = unwrapOutcomeUnknown != null && unwrapOutcomeUnknown.equals(wrapping);
+            try {
+                r = http.callOnce("unwrap", "POST", path, wrapping, null, "the wrapping token is spent and the secret ID"
+                    + " it held was lost with the answer: deliver a new wrapping token");
+            } catch (VaultUnavailableException e) {
+                if (e.reason() == VaultException.Reason.OUTCOME_UNKNOWN && !spentByUs) {
+                    if (unwrapOutcomeUnknown != null) {
+                        unwrapOutcomeUnknown.close();
+                    }
+                    unwrapOutcomeUnknown = wrapping.relabel("vault-wrapping-token");
+                }
+                throw e;
+            }
         }
         if (r.status() == 400 || r.status() == 403) {
+            // After a lost answer, the likely spender is this client: "compromised" would send an operator hunting.
+            String why = spentByUs
+                ? "expired, or (most likely) already unwrapped by this client's earlier unwrap whose answer was lost"
+                    + " (outcome unknown), so the secret ID it held is lost: deliver a new wrapping token"
+                : "expired, or already unwrapped (if not by this service, treat the secret ID as compromised)";
             throw new VaultAuthException("Vault client '" + name + "': the response-wrapping token was refused (HTTP "
-                + r.status() + "): expired, or already unwrapped (if not by this service, treat the secret ID as"
-                + " compromised)", VaultException.Reason.LOGIN_REFUSED, path, r.status(), null);
+                + r.status() + "): " + why, VaultException.Reason.LOGIN_REFUSED, path, r.status(), null);
         }
         if (r.status() != 200) {
             throw failure("unwrap", path, r);
@@ -578,6 +639,10 @@ public final class TokenManager {
         }
         Secret s = Secret.ofString(secretId, "vault-secret-id");
         config.tripwire().register(s);
+        if (unwrapOutcomeUnknown != null) {
+            unwrapOutcomeUnknown.close();
+            unwrapOutcomeUnknown = null;
+        }
         log.info("Vault client '{}': unwrapped the secret ID (the wrapping token is now spent)", name);
         return s;
     }
@@ -620,10 +685,7 @@ public final class TokenManager {
         }
         long ttl = data.path("ttl").asLong(0);
         long creationTtl = data.path("creation_ttl").asLong(ttl);
-        // lookup-self answers ttl 0 both for a token that never expires (a root token: no expire_time) and for one
-        // with under a second left; only the first lives for ever.
-        boolean neverExpires = ttl == 0 && !data.hasNonNull("expire_time");
-        return new TokenState(token, ++generations, neverExpires ? Long.MAX_VALUE : sent + Duration.ofSeconds(ttl).toNanos(),
+        return new TokenState(token, ++generations, neverExpires(data) ? Long.MAX_VALUE : sent + Duration.ofSeconds(ttl).toNanos(),
             data.path("renewable").asBoolean(false), creationTtl, policies, false);
     }
 

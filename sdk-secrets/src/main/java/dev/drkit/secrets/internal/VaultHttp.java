@@ -12,13 +12,16 @@ import dev.drkit.secrets.VaultAuthException;
 import dev.drkit.secrets.VaultConfig;
 import dev.drkit.secrets.VaultException;
 import dev.drkit.secrets.VaultUnavailableException;
+import io.github.resilience4j.bulkhead.BulkheadFullException;
 import org.jspecify.annotations.Nullable;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Arrays;
@@ -31,6 +34,9 @@ import java.util.function.Predicate;
  * circuit breaker): no connection, a timeout, 5xx, 429. Every other answer, 4xx included, comes back as a
  * {@link Response} for the caller to judge, so a 403 is never retried and never opens the breaker. Messages
  * carry the client name, the operation, the path and the status; never a token, a body or a value.
+ *
+ * <p>One-time requests ({@link #callOnce}: a login, an unwrap, new database credentials) are sent again only when
+ * they surely were not carried out; when that cannot be known, the caller gets {@code OUTCOME_UNKNOWN} instead.
  */
 public final class VaultHttp {
 
@@ -58,7 +64,10 @@ public final class VaultHttp {
         ResiliencePolicies policies = config.policies();
         Predicate<Throwable> theirs = policies.retryOn();
         this.resilience = policies.toBuilder()
-            .retryOn(failure -> failure instanceof VaultUnavailableException && theirs.test(failure))
+            // A one-time request whose outcome is unknown is never sent again: it might be carried out twice.
+            .retryOn(failure -> failure instanceof VaultUnavailableException
+                && ((VaultUnavailableException) failure).reason() != VaultException.Reason.OUTCOME_UNKNOWN
+                && theirs.test(failure))
             .build()
             .create();
     }
@@ -94,18 +103,52 @@ public final class VaultHttp {
     }
 
     /**
-     * Calls Vault.
+     * Calls Vault with a request that may be carried out more than once (a read, a lookup, a renewal, a
+     * revocation): retried on any unavailability.
      *
-     * @param operation what is being done, for messages ("login", "read")
+     * @param operation what is being done, for messages ("read", "renew")
      * @throws VaultUnavailableException if Vault could not answer, after the policies gave up
      * @throws VaultAuthException         ({@code MALFORMED_TOKEN}) if {@code token} cannot be sent in a header
      */
     public Response call(String operation, String method, String path, @Nullable Secret token, byte @Nullable [] body) {
+        return call(operation, method, path, token, body, null);
+    }
+
+    /**
+     * Calls Vault with a one-time request, one that must not be carried out twice: an AppRole login (spends a use of
+     * the secret ID and issues a token), an unwrap (spends the wrapping token), new database credentials (a role and
+     * a lease). It is sent again only when it surely was not carried out: the connection was refused or not made in
+     * time, or Vault answered 503 or 429. Otherwise (a timeout or a connection cut after it was sent, a 500, 502 or
+     * 504) the outcome is unknown and the caller gets {@code OUTCOME_UNKNOWN}.
+     *
+     * <p>One resend is beyond this class: the JDK's client (17) itself sends a GET again, once, when the connection
+     * closes before the first byte of the answer, and no setting turns that off. A POST it never resends (unless the
+     * JVM runs with {@code jdk.httpclient.enableAllMethodRetry}); new database credentials are a GET, as Vault's API
+     * has it, so a connection cut in that instant can still leave one lease nobody holds (it ends with its TTL).
+     *
+     * @param operation    what is being done, for messages ("login")
+     * @param ifCarriedOut what it means if Vault did carry the request out, for the message ("it issued a token
+     *                     ..."); never a secret
+     * @throws VaultUnavailableException if Vault could not answer, after the policies gave up, or
+     *                                   ({@code OUTCOME_UNKNOWN}) if it may have carried the request out
+     * @throws VaultAuthException         ({@code MALFORMED_TOKEN}) if {@code token} cannot be sent in a header
+     */
+    public Response callOnce(String operation, String method, String path, @Nullable Secret token,
+                             byte @Nullable [] body, String ifCarriedOut) {
+        return call(operation, method, path, token, body, ifCarriedOut);
+    }
+
+    private Response call(String operation, String method, String path, @Nullable Secret token, byte @Nullable [] body,
+                          @Nullable String ifCarriedOut) {
         try {
             if (token != null) {
                 checkToken(operation, path, token);
             }
-            return resilience.execute(() -> once(operation, method, path, token, body));
+            Response r = resilience.execute(() -> once(operation, method, path, token, body, ifCarriedOut));
+            if (r.status() / 100 == 2) {
+                stats.answered.incrementAndGet();
+            }
+            return r;
         } catch (VaultUnavailableException e) {
             stats.failures.increment();
             throw e;
@@ -114,19 +157,30 @@ public final class VaultHttp {
             throw e;
         } catch (RuntimeException e) {
             stats.failures.increment();
-            // The circuit breaker is open, the retry budget or the deadline ran out, or the bulkhead is full.
-            Throwable cause = e.getCause();
-            VaultException.Reason reason = VaultException.Reason.CIRCUIT_OPEN;
-            if (cause instanceof VaultUnavailableException) {
-                reason = ((VaultUnavailableException) cause).reason();
-            }
-            throw new VaultUnavailableException("Vault client '" + name + "': " + operation + " " + path
-                + " stopped by the resilience policies (" + e.getClass().getSimpleName() + ")", reason, path, 0, e);
+            throw stopped(operation, path, e);
         } finally {
             if (body != null) {
                 Arrays.fill(body, (byte) 0);
             }
         }
+    }
+
+    /** The resilience policies refused the call, or gave up on it: says which, without asking Vault. */
+    private VaultUnavailableException stopped(String operation, String path, RuntimeException e) {
+        if (e instanceof BulkheadFullException) {
+            // Not an open breaker: nothing is wrong with Vault that this call could tell, the client is just busy.
+            return new VaultUnavailableException("Vault client '" + name + "': " + operation + " " + path
+                + " not sent: the bulkhead is full (" + config.policies().maxConcurrentCalls() + " calls to Vault in"
+                + " flight already)", VaultException.Reason.BULKHEAD_FULL, path, 0, e);
+        }
+        // The circuit breaker is open, or the retry budget or the deadline ran out.
+        Throwable cause = e.getCause();
+        VaultException.Reason reason = VaultException.Reason.CIRCUIT_OPEN;
+        if (cause instanceof VaultUnavailableException) {
+            reason = ((VaultUnavailableException) cause).reason();
+        }
+        return new VaultUnavailableException("Vault client '" + name + "': " + operation + " " + path
+            + " stopped by the resilience policies (" + e.getClass().getSimpleName() + ")", reason, path, 0, e);
     }
 
     /**
@@ -152,7 +206,8 @@ public final class VaultHttp {
         }
     }
 
-    private Response once(String operation, String method, String path, @Nullable Secret token, byte @Nullable [] body) {
+    private Response once(String operation, String method, String path, @Nullable Secret token, byte @Nullable [] body,
+                          @Nullable String ifCarriedOut) {
         HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve("v1/" + path))
             .timeout(config.requestTimeout())
             .header("X-Vault-Request", "true")
@@ -170,18 +225,31 @@ public final class VaultHttp {
         try {
             response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
+            if (ifCarriedOut != null && !surelyNotSent(e)) {
+                throw outcomeUnknown(operation, path, 0, "no answer: " + e.getClass().getSimpleName(), ifCarriedOut);
+            }
             throw new VaultUnavailableException("Vault client '" + name + "': " + operation + " " + path
                 + " failed: Vault unreachable (" + e.getClass().getSimpleName() + ")",
                 VaultException.Reason.UNREACHABLE, path, 0, null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            if (ifCarriedOut != null) {
+                throw outcomeUnknown(operation, path, 0, "interrupted before the answer came", ifCarriedOut);
+            }
             throw new VaultUnavailableException("Vault client '" + name + "': " + operation + " " + path
                 + " interrupted", VaultException.Reason.UNREACHABLE, path, 0, null);
         }
         int status = response.statusCode();
+        // Of Vault's documented statuses, 503 (sealed, or a standby that cannot serve) and 429 (a rate limit quota)
+        // refuse a request before any of it is carried out, so even a one-time request may be sent again. 500 (an
+        // internal error), 502 (a third party such as the database failed) and 504 (a proxy gave up waiting) can come
+        // after some or all of it was done: for a one-time request the outcome is unknown.
         if (status == 503) {
             throw new VaultUnavailableException("Vault client '" + name + "': " + operation + " " + path
                 + " failed: Vault is sealed or on standby (HTTP 503)", VaultException.Reason.SEALED, path, status, null);
+        }
+        if (status >= 500 && ifCarriedOut != null) {
+            throw outcomeUnknown(operation, path, status, "HTTP " + status, ifCarriedOut);
         }
         if (status >= 500 || status == 429) {
             throw new VaultUnavailableException("Vault client '" + name + "': " + operation + " " + path
@@ -199,6 +267,23 @@ public final class VaultHttp {
             }
         }
         return new Response(status, json == null ? MissingNode.getInstance() : json);
+    }
+
+    /**
+     * Whether a send that failed surely never reached Vault: the connection was refused or not made in time, before a
+     * byte of the request went out. Anything else (a request timeout, a connection cut or reset, a TLS failure, which
+     * the JDK also reports for a kept-alive connection the server closed) may come after Vault carried it out.
+     */
+    private static boolean surelyNotSent(IOException e) {
+        return e instanceof ConnectException || e instanceof HttpConnectTimeoutException;
+    }
+
+    private VaultUnavailableException outcomeUnknown(String operation, String path, int status, String what,
+                                                     String ifCarriedOut) {
+        return new VaultUnavailableException("Vault client '" + name + "': " + operation + " " + path + ": outcome"
+            + " unknown (" + what + "). Vault may or may not have carried the request out, and it was not sent again,"
+            + " since doing it twice is not harmless; if Vault did carry it out, " + ifCarriedOut,
+            VaultException.Reason.OUTCOME_UNKNOWN, path, status, null);
     }
 
     /** An answer other than unavailability. The body may hold secrets: never log or format it. */

@@ -1,6 +1,7 @@
 package dev.drkit.secrets.micrometer;
 
 import dev.drkit.secrets.DynamicDatabaseCredentials;
+import dev.drkit.secrets.TokenInfo;
 import dev.drkit.secrets.VaultClient;
 import dev.drkit.secrets.VaultStats;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -9,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.ToLongFunction;
@@ -25,8 +27,10 @@ import java.util.function.ToLongFunction;
  * <tr><td>{@code drkit.secrets.rotations}</td><td>FunctionCounter</td><td>{@code client}</td></tr>
  * <tr><td>{@code drkit.secrets.kv.reads}</td><td>FunctionCounter</td><td>{@code client}, {@code result=hit|fetch|stale}</td></tr>
  * <tr><td>{@code drkit.secrets.failures}</td><td>FunctionCounter</td><td>{@code client}</td></tr>
- * <tr><td>{@code drkit.secrets.token.time.left}</td><td>Gauge (seconds)</td><td>{@code client}</td></tr>
- * <tr><td>{@code drkit.secrets.cache.staleness}</td><td>Gauge (seconds)</td><td>{@code client}</td></tr>
+ * <tr><td>{@code drkit.secrets.token.time.left}</td><td>Gauge (seconds; +Inf for a token that never
+ *     expires)</td><td>{@code client}</td></tr>
+ * <tr><td>{@code drkit.secrets.cache.staleness}</td><td>Gauge (seconds; see {@link VaultClient#staleness()})</td>
+ *     <td>{@code client}</td></tr>
  * <tr><td>{@code drkit.secrets.token.expired}</td><td>Gauge (1 or 0)</td><td>{@code client}</td></tr>
  * <tr><td>{@code drkit.secrets.lease.time.left}</td><td>Gauge (seconds)</td><td>{@code client}, {@code role}</td></tr>
  * </table>
@@ -70,11 +74,13 @@ public final class VaultMetrics implements MeterBinder {
         counter(registry, "drkit.secrets.kv.reads", "KV reads", tags.and("result", "fetch"), VaultStats::kvFetches);
         counter(registry, "drkit.secrets.kv.reads", "KV reads", tags.and("result", "stale"), VaultStats::kvStaleReads);
         counter(registry, "drkit.secrets.failures", "Calls to Vault that failed after retries", tags, VaultStats::failures);
-        Gauge.builder("drkit.secrets.token.time.left", client, c -> c.stats().tokenTimeLeft().toMillis() / 1000.0)
-            .description("Time left on the Vault token").baseUnit("seconds").tags(tags).register(registry);
+        // A token that never expires has all the time there is, not none: zero would read as "about to expire".
+        Gauge.builder("drkit.secrets.token.time.left", client, c -> seconds(c.stats().tokenTimeLeft()))
+            .description("Time left on the Vault token (+Inf if it never expires)").baseUnit("seconds").tags(tags)
+            .register(registry);
         Gauge.builder("drkit.secrets.cache.staleness", client, c -> c.staleness().toMillis() / 1000.0)
-            .description("Age of the stalest KV value served while Vault was unavailable").baseUnit("seconds")
-            .tags(tags).register(registry);
+            .description("Age of the stalest KV value still served stale; 0 once Vault answers again")
+            .baseUnit("seconds").tags(tags).register(registry);
         Gauge.builder("drkit.secrets.token.expired", client, c -> c.stats().staticTokenExpired() ? 1 : 0)
             .description("1 while the token given with VaultAuth.token has expired or was revoked and must be replaced"
                 + " at its source").tags(tags).register(registry);
@@ -83,6 +89,10 @@ public final class VaultMetrics implements MeterBinder {
                 .description("Time left on the database credentials' lease").baseUnit("seconds")
                 .tags(tags.and("role", c.role())).register(registry);
         }
+    }
+
+    private static double seconds(Duration timeLeft) {
+        return timeLeft.equals(TokenInfo.NO_EXPIRY) ? Double.POSITIVE_INFINITY : timeLeft.toMillis() / 1000.0;
     }
 
     private void counter(MeterRegistry registry, String name, String description, Tags tags, ToLongFunction<VaultStats> f) {

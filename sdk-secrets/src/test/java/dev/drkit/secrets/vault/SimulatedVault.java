@@ -47,7 +47,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * token that created them, as in Vault.
  *
  * <p>Fault switches: {@link #down()}/{@link #up()} (connections refused), {@link #seal()}/{@link #unseal()}
- * (503), {@link #slow(Duration)}, {@link #failNext(int, int)} (a burst of 5xx answers).
+ * (503), {@link #slow(Duration)}, {@link #failNext(int, int)} (a burst of 5xx answers), {@link #loseAnswers(String, int)}
+ * (requests carried out, answers lost).
  *
  * <p>Setup happens through Java methods (the admin side), not HTTP. Test code; never shipped. Thread-safe: every
  * request and setup call holds the state's lock.
@@ -82,6 +83,7 @@ public final class SimulatedVault implements AutoCloseable {
     private volatile Duration delay = Duration.ZERO;
     private final AtomicInteger failuresLeft = new AtomicInteger();
     private volatile int failureStatus = 500;
+    private final Map<String, AtomicInteger> answersToLose = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     private SimulatedVault(VaultClock clock) {
@@ -289,6 +291,15 @@ public final class SimulatedVault implements AutoCloseable {
         failuresLeft.set(count);
     }
 
+    /**
+     * Carries out the next {@code count} requests to {@code path} (such as {@code auth/approle/login}) but closes the
+     * connection instead of answering, as a proxy or a network fault can once Vault has applied a request: the
+     * client cannot tell whether it was carried out.
+     */
+    public void loseAnswers(String path, int count) {
+        answersToLose.put(path, new AtomicInteger(count));
+    }
+
     @Override
     public void close() {
         closed = true;
@@ -328,6 +339,10 @@ public final class SimulatedVault implements AutoCloseable {
                     Thread.sleep(d.toMillis());
                 }
                 answer = route(exchange);
+                AtomicInteger lose = answersToLose.get(normalized(exchange.getRequestURI().getPath()));
+                if (lose != null && lose.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
+                    return;   // closing the exchange unanswered closes the connection: the answer is lost
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 answer = Answer.errors(500, "interrupted");

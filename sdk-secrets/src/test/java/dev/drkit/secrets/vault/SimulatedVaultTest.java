@@ -99,6 +99,17 @@ class SimulatedVaultTest {
     }
 
     @Test
+    void aLostAnswerIsARequestCarriedOutAndAConnectionClosedUnanswered() throws Exception {
+        SimulatedVault.AppRole role = vault.appRole("app", SimulatedVault.AppRoleSettings.of(
+            List.of(), Duration.ofSeconds(60), Duration.ofSeconds(300)));
+        String wrapping = vault.newWrappedSecretId(role, Duration.ofSeconds(120));
+        vault.loseAnswers("sys/wrapping/unwrap", 1);
+
+        assertThatThrownBy(() -> post("sys/wrapping/unwrap", wrapping, Map.of())).isInstanceOf(IOException.class);
+        assertThat(post("sys/wrapping/unwrap", wrapping, Map.of()).status).isEqualTo(400);   // it was unwrapped
+    }
+
+    @Test
     void servesKvV1AndV2WithVersionsAndMetadata() throws Exception {
         vault.mountKv("kv", 1).mountKv("secret", 2).policy("read-kv", "kv/", "secret/");
         vault.putKv("kv", "app/db", Map.of("password", "one"));
