@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -24,9 +25,11 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -40,7 +43,8 @@ import java.util.regex.Pattern;
  * <p>A backup is written into {@code <root>/.tmp-<backupId>-<random>/}; each object is forced to disk (fsync)
  * when its stream is closed; {@link PendingBackup#commit()} then forces the directory, renames it to
  * {@code <root>/<backupId>} in one atomic step and forces the root. A backup is therefore either complete and
- * listed, or not listed at all, whatever the moment a crash or {@code kill -9} hits. Files are created 0600 and
+ * listed, or not listed at all, whatever the moment a crash or {@code kill -9} hits. A commit is refused while an
+ * object failed to be written (its create, a write or the fsync at its close threw). Files are created 0600 and
  * directories 0700 (with those modes from the start, on file systems with POSIX modes).
  *
  * <p>The writer lock is an OS lock on {@code <root>/.lock}, which the OS releases when the holder dies, even by
@@ -200,8 +204,8 @@ public final class FileSystemStore implements BackupStore {
             Path staging = root.resolve(TMP_PREFIX + backupId + "-" + randomSuffix());
             LocalFiles.createPrivateDirectory(staging);
             return new Pending(backupId, staging, lock);
-        } catch (IOException | RuntimeException e) {
-            lock.close();
+        } catch (IOException | RuntimeException | Error e) {
+            closeAfter(lock, e);
             throw e;
         }
     }
@@ -372,13 +376,35 @@ public final class FileSystemStore implements BackupStore {
             + " already exists (or something else has that name)", context(backupId));
     }
 
+    /** Releases the lock after {@code failure}; a failure to release joins it as suppressed, never replaces it. */
+    private static void closeAfter(FileWriterLock lock, Throwable failure) {
+        try {
+            lock.close();
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /** Removes a staging directory after {@code failure}, which a failure to remove joins as suppressed. */
+    private static void deleteAfter(Path staging, Throwable failure) {
+        try {
+            LocalFiles.deleteTree(staging);
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
     /** A backup being written into its staging directory, under the writer lock. */
     private final class Pending implements PendingBackup {
 
         private final String backupId;
         private final Path staging;
         private final FileWriterLock lock;
-        private final Set<String> created = new HashSet<>();
+        private final Set<String> created = new LinkedHashSet<>();
+        /** The objects whose every write and whose close (fsync) succeeded: the only ones a commit may publish. */
+        private final Set<String> complete = new HashSet<>();
+        /** Why an object failed: its create, a write or its close threw. */
+        private final Map<String, Throwable> failed = new HashMap<>();
         private @Nullable OutputStream openStream;
         private boolean finished;
 
@@ -401,14 +427,16 @@ public final class FileSystemStore implements BackupStore {
             Checks.argument(!created.contains(objectName), "Backup %s already has an object named %s",
                 backupId, objectName);
             created.add(objectName);
-            OutputStream stream = new DurableFileOutputStream(
-                LocalFiles.createPrivateFile(staging.resolve(objectName)), this::streamClosed);
+            FileChannel channel;
+            try {
+                channel = LocalFiles.createPrivateFile(staging.resolve(objectName));
+            } catch (IOException | RuntimeException e) {
+                failed.put(objectName, e);
+                throw e;
+            }
+            OutputStream stream = new ObjectStream(objectName, new DurableFileOutputStream(channel, () -> { }));
             openStream = stream;
             return stream;
-        }
-
-        private void streamClosed() {
-            openStream = null;
         }
 
         @Override
@@ -418,6 +446,7 @@ public final class FileSystemStore implements BackupStore {
                 backupId);
             Checks.state(!created.isEmpty(), "Backup %s has no object; write at least one before committing",
                 backupId);
+            ensureEveryObjectComplete();
             finished = true;
             boolean renamed = false;
             try {
@@ -432,14 +461,43 @@ public final class FileSystemStore implements BackupStore {
                 renamed = true;
                 LocalFiles.fsyncDirectory(root);
                 log.debug("File store {}: committed backup {} ({} objects)", location, backupId, created.size());
-            } finally {
-                try {
-                    if (!renamed) {
-                        LocalFiles.deleteTree(staging);
-                    }
-                } finally {
-                    lock.close();
+            } catch (IOException | RuntimeException | Error e) {
+                // the failure is the report: what the cleanup meets joins it, suppressed
+                if (!renamed) {
+                    deleteAfter(staging, e);
                 }
+                closeAfter(lock, e);
+                throw e;
+            }
+            releaseAfterCommit();
+        }
+
+        /**
+         * Refuses to commit when an object was not written whole (its create, a write or its close threw): the
+         * rename would publish it truncated or not forced to disk. Nothing is published; {@link #close()} discards.
+         */
+        private void ensureEveryObjectComplete() {
+            for (String name : created) {
+                if (!complete.contains(name)) {
+                    Throwable cause = failed.get(name);
+                    throw new IllegalStateException("Backup " + backupId + " cannot be committed: its object " + name
+                        + " was not written completely" + (cause == null ? "" : " (" + cause.getClass().getSimpleName()
+                        + ": " + Text.oneLine(String.valueOf(cause.getMessage()), 200) + ")")
+                        + "; close the pending backup to discard it", cause);
+                }
+            }
+        }
+
+        /**
+         * Releases the lock of a committed backup. The backup is complete and listed, so a failure here is logged,
+         * not thrown: closing the lock file's descriptor, which happens whatever else fails, drops the OS lock.
+         */
+        private void releaseAfterCommit() {
+            try {
+                lock.close();
+            } catch (IOException | RuntimeException e) {
+                log.warn("File store {}: committed backup {}, but releasing the writer lock failed: {}", location,
+                    backupId, e.toString());
             }
         }
 
@@ -460,8 +518,78 @@ public final class FileSystemStore implements BackupStore {
                 }
                 LocalFiles.deleteTree(staging);
                 log.debug("File store {}: discarded backup {} before commit", location, backupId);
-            } finally {
-                lock.close();
+            } catch (IOException | RuntimeException | Error e) {
+                closeAfter(lock, e);
+                throw e;
+            }
+            lock.close();
+        }
+
+        /**
+         * One object's stream. Remembers whether every write and the close (which forces the file to disk)
+         * succeeded: a write that threw may have left a hole or a truncated file, even if later writes and the
+         * close succeed (the stream's buffer is dropped with the failed write).
+         */
+        private final class ObjectStream extends OutputStream {
+
+            private final String name;
+            private final DurableFileOutputStream file;
+            private boolean closed;
+
+            ObjectStream(String name, DurableFileOutputStream file) {
+                this.name = name;
+                this.file = file;
+            }
+
+            @Override
+            public void write(int b) throws IOException {
+                try {
+                    file.write(b);
+                } catch (IOException | RuntimeException | Error e) {
+                    failed.putIfAbsent(name, e);
+                    throw e;
+                }
+            }
+
+            @Override
+            public void write(byte[] bytes, int offset, int length) throws IOException {
+                // a bad argument writes nothing: the object is not damaged by it
+                Objects.checkFromIndexSize(offset, length, bytes.length);
+                try {
+                    file.write(bytes, offset, length);
+                } catch (IOException | RuntimeException | Error e) {
+                    failed.putIfAbsent(name, e);
+                    throw e;
+                }
+            }
+
+            @Override
+            public void flush() throws IOException {
+                try {
+                    file.flush();
+                } catch (IOException | RuntimeException | Error e) {
+                    failed.putIfAbsent(name, e);
+                    throw e;
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                try {
+                    file.close();
+                    if (!failed.containsKey(name)) {
+                        complete.add(name);
+                    }
+                } catch (IOException | RuntimeException | Error e) {
+                    failed.putIfAbsent(name, e);
+                    throw e;
+                } finally {
+                    openStream = null;
+                }
             }
         }
     }

@@ -9,7 +9,8 @@ import java.io.OutputStream;
  * <p>Write each object through {@link #create(String)}, closing each stream before creating the next (or
  * committing). {@link #commit()} makes all objects durable (fsync, completed uploads) and then visible at once.
  * {@link #close()} without a commit discards everything written. Either way the writer lock is released.
- * Not thread-safe.
+ * An object whose {@code create}, a write or whose stream's {@code close} threw may be incomplete: the backup can then
+ * no longer be committed, only discarded. Not thread-safe.
  *
  * <pre>{@code
  * try (PendingBackup pending = store.begin(id)) {
@@ -38,7 +39,9 @@ public interface PendingBackup extends AutoCloseable {
     /**
      * Makes the backup durable and visible, then releases the writer lock.
      *
-     * @throws IllegalStateException if an object's stream is still open, or after commit or close
+     * @throws IllegalStateException if an object's stream is still open, if an object was not written whole (its
+     *                               {@code create}, a write or its stream's {@code close} threw), or after commit or
+     *                               close; nothing is published then, and {@link #close()} discards the backup
      * @throws IOException           if the store cannot be written; the backup then stays invisible and is removed
      */
     void commit() throws IOException;

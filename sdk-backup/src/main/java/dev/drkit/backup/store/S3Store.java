@@ -25,6 +25,7 @@ import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -42,9 +43,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -77,7 +80,11 @@ import java.util.regex.Pattern;
  * a conditional write's retry then fails its own condition. So a failed condition (and a commit marker's put that
  * failed) is read back, and the writer's own text found there (each carries a random token) counts as success. A
  * commit whose outcome cannot be read back keeps its {@code .in-progress} marker and its objects, so that the next
- * writer keeps the backup if its commit marker landed after all and removes it otherwise.
+ * writer keeps the backup if its commit marker landed after all and removes it otherwise. Likewise the retry of a
+ * multipart upload's completion that was applied finds no such upload (404): the object is then read back (HEAD)
+ * and counts as uploaded if it has the size written and carries the random token set as user metadata
+ * ({@code x-amz-meta-drkit-upload-token}) when that upload was created; otherwise its upload fails as before. A
+ * backup with an object whose upload failed cannot be committed.
  *
  * <p><b>Writer lock.</b> {@code prefix/.lock} is a lease: created with {@code If-None-Match: *} (S3 conditional
  * writes), renewed by its holder every third of the lease duration with {@code If-Match} on its ETag, and deleted
@@ -123,6 +130,8 @@ public final class S3Store implements BackupStore {
     static final String COMPLETE = ".complete";
     static final String IN_PROGRESS = ".in-progress";
     static final String LOCK = ".lock";
+    /** User metadata set on each multipart upload: a random token, to recognise the object it completes. */
+    static final String UPLOAD_TOKEN = "drkit-upload-token";
 
     private static final Logger log = LoggerFactory.getLogger(S3Store.class);
     private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
@@ -771,7 +780,9 @@ public final class S3Store implements BackupStore {
         private final String backupId;
         private final Lease lease;
         private final Map<String, Long> written = new TreeMap<>();
-        private final Set<String> created = new HashSet<>();
+        private final Set<String> created = new LinkedHashSet<>();
+        /** Why an object was not stored, by name; null for a stream given up without a failure. */
+        private final Map<String, @Nullable Throwable> failed = new HashMap<>();
         private @Nullable ObjectStream openStream;
         private boolean finished;
 
@@ -799,11 +810,14 @@ public final class S3Store implements BackupStore {
             return stream;
         }
 
-        void streamClosed(String objectName, long size, boolean stored) {
+        void streamClosed(String objectName, long size) {
             openStream = null;
-            if (stored) {
-                written.put(objectName, size);
-            }
+            written.put(objectName, size);
+        }
+
+        void streamFailed(String objectName, @Nullable Throwable cause) {
+            openStream = null;
+            failed.put(objectName, cause);
         }
 
         @Override
@@ -813,9 +827,11 @@ public final class S3Store implements BackupStore {
                 backupId);
             Checks.state(!written.isEmpty(), "Backup %s has no object; write at least one before committing",
                 backupId);
+            ensureEveryObjectStored();
             finished = true;
             boolean committed = false;
             boolean outcomeUnknown = false;
+            Throwable failure = null;
             try {
                 lease.ensureHeld(backupId);
                 String markerKey = key(backupId, COMPLETE);
@@ -851,13 +867,48 @@ public final class S3Store implements BackupStore {
                         + " writer removes it", location, backupId, IN_PROGRESS, e.getMessage());
                 }
                 log.info("S3 store {}: committed backup {} ({} objects)", location, backupId, written.size());
+            } catch (RuntimeException | Error e) {
+                failure = e;
+                throw e;
             } finally {
                 try {
                     if (!committed && !outcomeUnknown) {
-                        discard();
+                        discardAfter(failure);
                     }
                 } finally {
                     lease.release();
+                }
+            }
+        }
+
+        /**
+         * Discards the backup after a failed commit. A failure to discard joins the commit's own failure as
+         * suppressed rather than replacing it: the commit's failure says what went wrong, and what could not be
+         * removed is marked {@code .in-progress} for the next writer to remove.
+         */
+        private void discardAfter(@Nullable Throwable failure) {
+            try {
+                discard();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    throw e;
+                }
+                failure.addSuppressed(e);
+            }
+        }
+
+        /**
+         * Refuses to commit when an object was created but not stored whole (an upload failed, a stream was given
+         * up): the commit marker would publish the backup without it. Nothing is written; {@link #close()} discards.
+         */
+        private void ensureEveryObjectStored() {
+            for (String name : created) {
+                if (!written.containsKey(name)) {
+                    Throwable cause = failed.get(name);
+                    throw new IllegalStateException("Backup " + backupId + " cannot be committed: its object " + name
+                        + " was not stored" + (cause == null ? "" : " (" + cause.getClass().getSimpleName() + ": "
+                        + Text.oneLine(String.valueOf(cause.getMessage()), 200) + ")")
+                        + "; close the pending backup to discard it", cause);
                 }
             }
         }
@@ -881,7 +932,7 @@ public final class S3Store implements BackupStore {
             try {
                 ObjectStream stream = openStream;
                 if (stream != null) {
-                    stream.abort();
+                    stream.abort(null);
                 }
                 discard();
                 log.debug("S3 store {}: discarded backup {} before commit", location, backupId);
@@ -911,6 +962,7 @@ public final class S3Store implements BackupStore {
         private int filled;
         private long total;
         private @Nullable String uploadId;
+        private final String uploadToken = randomToken();
         private final List<CompletedPart> parts = new ArrayList<>();
         private boolean closed;
 
@@ -949,7 +1001,7 @@ public final class S3Store implements BackupStore {
                 pending.lease.ensureHeld(pending.backupId);
                 if (uploadId == null) {
                     uploadId = client.createMultipartUpload(CreateMultipartUploadRequest.builder().bucket(bucket)
-                        .key(key).build()).uploadId();
+                        .key(key).metadata(Map.of(UPLOAD_TOKEN, uploadToken)).build()).uploadId();
                 }
                 int number = parts.size() + 1;
                 int length = filled;
@@ -961,10 +1013,12 @@ public final class S3Store implements BackupStore {
                     .checksumCRC32(response.checksumCRC32()).build());
                 filled = 0;
             } catch (SdkException e) {
-                abort();
-                throw unavailable("upload object " + name + " of backup " + pending.backupId, pending.backupId, e);
+                StoreUnavailableException failure = unavailable("upload object " + name + " of backup "
+                    + pending.backupId, pending.backupId, e);
+                abort(failure);
+                throw failure;
             } catch (RuntimeException e) {
-                abort();
+                abort(e);
                 throw e;
             }
         }
@@ -984,28 +1038,71 @@ public final class S3Store implements BackupStore {
                     if (filled > 0) {
                         sendPart();
                     }
-                    client.completeMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(uploadId)
-                        .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()));
+                    completeUpload(uploadId);
                 }
                 closed = true;
-                pending.streamClosed(name, total, true);
+                pending.streamClosed(name, total);
             } catch (SdkException e) {
-                abort();
-                throw unavailable("upload object " + name + " of backup " + pending.backupId, pending.backupId, e);
+                StoreUnavailableException failure = unavailable("upload object " + name + " of backup "
+                    + pending.backupId, pending.backupId, e);
+                abort(failure);
+                throw failure;
             } finally {
                 if (!closed) {
-                    abort();
+                    abort(null);
                 }
             }
         }
 
-        /** Gives up the object: aborts its multipart upload, if any. Never throws. */
-        void abort() {
+        /**
+         * Completes the multipart upload. The SDK retries a completion that timed out or got a 5xx; if the first
+         * attempt was applied, the upload is gone and the retry fails (404 NoSuchUpload) although the object is
+         * complete. So a failed completion is read back (HEAD): the object at the key is this upload if it carries
+         * this upload's random token, which was set as user metadata when the upload was created (S3 stores that
+         * metadata with the completed object), and has the size written. Not the ETag: AWS documents a multipart
+         * object's ETag only as not being an MD5 digest, and under SSE-KMS or SSE-C a part's ETag is no MD5 either.
+         */
+        private void completeUpload(String id) {
+            try {
+                client.completeMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(id)
+                    .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()));
+            } catch (SdkException e) {
+                if (!completedDespite(e)) {
+                    throw e;
+                }
+                log.debug("S3 store {}: the completion of the upload of {} was applied before its response was lost",
+                    location, key);
+            }
+        }
+
+        /** Whether the object at the key is this upload, completed, although its completion failed. */
+        private boolean completedDespite(SdkException failure) {
+            HeadObjectResponse head;
+            try {
+                head = client.headObject(r -> r.bucket(bucket).key(key));
+            } catch (S3Exception e) {
+                if (e.statusCode() != 404) {
+                    failure.addSuppressed(e);
+                }
+                return false;
+            } catch (SdkException e) {
+                failure.addSuppressed(e);
+                return false;
+            }
+            return uploadToken.equals(head.metadata().get(UPLOAD_TOKEN)) && head.contentLength() != null
+                && head.contentLength() == total;
+        }
+
+        /**
+         * Gives up the object: aborts its multipart upload, if any, and tells the pending backup why (null: given up
+         * without a failure, as when the backup is discarded). Never throws.
+         */
+        void abort(@Nullable Throwable cause) {
             if (closed) {
                 return;
             }
             closed = true;
-            pending.streamClosed(name, total, false);
+            pending.streamFailed(name, cause);
             String id = uploadId;
             if (id != null) {
                 try {

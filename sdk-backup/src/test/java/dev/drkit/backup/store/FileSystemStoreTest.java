@@ -290,6 +290,104 @@ class FileSystemStoreTest extends BackupStoreContract {
         }
     }
 
+    // --- a commit publishes only objects written whole ----------------------------------------------------------
+
+    @Test
+    void anObjectWhoseWriteFailedCannotBeCommitted() throws Exception {
+        try (PendingBackup pending = store.begin("b1")) {
+            OutputStream out = pending.create("data");
+            out.write(randomBytes(1000, 13));
+            // an interrupt closes the file's channel under the write, as a cancelled task's would
+            Thread.currentThread().interrupt();
+            try {
+                assertThatThrownBy(() -> out.write(new byte[256 * 1024])).isInstanceOf(IOException.class);
+            } finally {
+                Thread.interrupted();
+            }
+            assertThatThrownBy(out::close).isInstanceOf(IOException.class);
+            try (OutputStream manifest = pending.create("manifest.json")) {
+                manifest.write('{');
+            }
+
+            assertThatThrownBy(pending::commit).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("Backup b1 cannot be committed: its object data was not written completely")
+                .hasMessageContaining("close the pending backup to discard it")
+                .hasCauseInstanceOf(IOException.class);
+            assertThat(store.list()).isEmpty();
+        }
+        assertThat(store.list()).isEmpty();
+        assertThat(leftovers()).isEmpty();
+    }
+
+    @Test
+    void anObjectThatRanOutOfSpaceCannotBeCommittedEvenThoughItsCloseSucceeded() throws Exception {
+        Path small = Files.createDirectory(temp.resolve("tmpfs"));
+        TestMount tmpfs = TestMount.tmpfs(small, "1m");
+        assumeTrue(tmpfs != null, "cannot mount a 1 MiB tmpfs here (needs root and a permissive sandbox)");
+        try (tmpfs; BackupStore full = FileSystemStore.builder(small.resolve("store")).build();
+             PendingBackup pending = full.begin("b1")) {
+            OutputStream out = pending.create("data");
+            assertThatThrownBy(() -> {
+                for (int i = 0; i < 40; i++) {
+                    out.write(new byte[64 * 1024]);
+                }
+            }).isInstanceOf(IOException.class).hasMessageContaining("No space left on device");
+            // what was written is forced to disk without complaint: only the failed write tells it is truncated
+            out.close();
+
+            assertThatThrownBy(pending::commit).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("its object data was not written completely")
+                .hasMessageContaining("No space left on device");
+            assertThat(full.list()).isEmpty();
+        }
+    }
+
+    @Test
+    void anObjectThatCouldNotBeCreatedCannotBeCommitted() throws Exception {
+        try (PendingBackup pending = store.begin("b1")) {
+            try (OutputStream out = pending.create("data")) {
+                out.write(1);
+            }
+            Files.writeString(onlyStagingDirectory().resolve("manifest.json"), "not written by this backup");
+            assertThatThrownBy(() -> pending.create("manifest.json")).isInstanceOf(IOException.class);
+
+            assertThatThrownBy(pending::commit).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("its object manifest.json was not written completely")
+                .hasMessageContaining("FileAlreadyExistsException");
+            assertThat(store.list()).isEmpty();
+        }
+        assertThat(leftovers()).isEmpty();
+    }
+
+    // --- a commit that fails, and so does the cleanup after it -------------------------------------------------
+
+    @Test
+    void aCommitsFailureIsThrownWithTheCleanupsFailureSuppressed() throws Exception {
+        Path elsewhere = Files.writeString(temp.resolve("elsewhere"), "x");
+        try (PendingBackup pending = store.begin("b1")) {
+            try (OutputStream out = pending.create("data")) {
+                out.write(1);
+            }
+            // a mount point cannot be removed (EBUSY), not even by root: the staging directory's removal fails
+            TestMount busy = TestMount.bind(elsewhere, onlyStagingDirectory().resolve("data"));
+            assumeTrue(busy != null, "cannot bind-mount here (needs root and a permissive sandbox)");
+            try (busy) {
+                // something that is not drkit's took the id meanwhile: the commit fails
+                Files.createDirectory(root().resolve("b1"));
+
+                assertThatThrownBy(pending::commit).isInstanceOf(BackupAlreadyExistsException.class)
+                    .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
+                        .isInstanceOf(IOException.class)
+                        .extracting(Throwable::getMessage).asString().contains("busy"));
+            }
+        }
+        // the lock was released, and the next writer removes the staging directory left behind
+        Files.delete(root().resolve("b1"));
+        write(store, "b2", Map.of("data", new byte[] {2}));
+        assertThat(store.list()).containsExactly("b2");
+        assertThat(leftovers()).isEmpty();
+    }
+
     private Path onlyStagingDirectory() throws IOException {
         try (Stream<Path> entries = Files.list(root())) {
             List<Path> staging = entries.filter(p -> p.getFileName().toString().startsWith(".tmp-")).toList();

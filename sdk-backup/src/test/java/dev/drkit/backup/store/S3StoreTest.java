@@ -6,24 +6,32 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.http.SdkHttpResponse;
+import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -305,6 +313,181 @@ class S3StoreTest extends BackupStoreContract {
             assertThat(lost.lost.get()).isEqualTo(1);
             pending.commit();
             assertThat(flaky.list()).containsExactly("b1");
+        }
+    }
+
+    // --- a multipart upload completed, the completion's response lost: the SDK's retry finds no such upload --------
+
+    @Test
+    void aMultipartUploadWhoseCompletionResponseWasLostIsConfirmedByReadingTheObjectBack() throws Exception {
+        LostCompletions lost = new LostCompletions(1, false);
+        byte[] data = randomBytes(S3Store.MIN_PART_SIZE + 1000, 35);
+        try (BackupStore flaky = server.store(prefix).partSize(S3Store.MIN_PART_SIZE).interceptor(lost).build()) {
+            write(flaky, "b1", Map.of("data", data));
+            assertThat(lost.lost.get()).as("responses lost").isEqualTo(1);
+            assertThat(lost.retried.get()).as("retries answered NoSuchUpload").isEqualTo(1);
+            assertThat(flaky.list()).containsExactly("b1");
+            assertThat(read(flaky, "b1", "data")).isEqualTo(data);
+        }
+        assertThat(leftovers()).isEmpty();
+    }
+
+    @Test
+    void aMultipartUploadWhoseEveryCompletionResponseWasLostIsConfirmedByReadingTheObjectBack() throws Exception {
+        LostCompletions lost = new LostCompletions(Integer.MAX_VALUE, false);
+        byte[] data = randomBytes(S3Store.MIN_PART_SIZE + 1000, 36);
+        try (BackupStore flaky = server.store(prefix).partSize(S3Store.MIN_PART_SIZE).interceptor(lost).build()) {
+            write(flaky, "b1", Map.of("data", data));
+            assertThat(lost.lost.get()).as("responses lost: every attempt's").isEqualTo(3);
+            assertThat(read(flaky, "b1", "data")).isEqualTo(data);
+        }
+        assertThat(leftovers()).isEmpty();
+    }
+
+    @Test
+    void aCompletionThatCannotBeReadBackFailsTheBackup() throws Exception {
+        LostCompletions lost = new LostCompletions(1, true);
+        try (BackupStore flaky = server.store(prefix).partSize(S3Store.MIN_PART_SIZE).interceptor(lost).build()) {
+            assertThatThrownBy(() -> write(flaky, "b1", Map.of("data", randomBytes(S3Store.MIN_PART_SIZE + 1, 37))))
+                .isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("could not upload object data of backup b1");
+            assertThat(flaky.list()).isEmpty();
+        }
+        assertThat(leftovers()).isEmpty();
+        assertThat(keys()).extracting(S3Object::key).noneMatch(key -> key.startsWith(prefix + "/b1/"));
+    }
+
+    @Test
+    void anotherObjectOfTheSameSizeAtTheKeyDoesNotConfirmACompletion() throws Exception {
+        int size = S3Store.MIN_PART_SIZE + 10;
+        ExecutionInterceptor replacedThenBroken = new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                if (context.request() instanceof CompleteMultipartUploadRequest) {
+                    String key = ((CompleteMultipartUploadRequest) context.request()).key();
+                    s3.putObject(r -> r.bucket(S3TestServer.BUCKET).key(key), RequestBody.fromBytes(new byte[size]));
+                    throw SdkClientException.create("injected: the connection broke before the completion");
+                }
+            }
+        };
+        try (BackupStore failing = server.store(prefix).partSize(S3Store.MIN_PART_SIZE).maxAttempts(1)
+            .interceptor(replacedThenBroken).build()) {
+            assertThatThrownBy(() -> write(failing, "b1", Map.of("data", randomBytes(size, 38))))
+                .isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("could not upload object data of backup b1");
+            assertThat(failing.list()).isEmpty();
+        }
+        assertThat(leftovers()).isEmpty();
+    }
+
+    /**
+     * Turns the responses to multipart completions into 503s after the server applied them (the first {@code limit}
+     * of them), as a proxy or a timeout would, and the responses to later attempts into the 404 NoSuchUpload with
+     * which S3 answers a retry of a completion it applied (S3Mock 4.11 answers it with 200). With {@code failHeads},
+     * the object ({@code data}) cannot be read back either.
+     */
+    static class LostCompletions implements ExecutionInterceptor {
+        static final ExecutionAttribute<Boolean> NO_SUCH_UPLOAD = new ExecutionAttribute<>("drkit.noSuchUpload");
+        final int limit;
+        final boolean failHeads;
+        final AtomicInteger lost = new AtomicInteger();
+        final AtomicInteger retried = new AtomicInteger();
+
+        LostCompletions(int limit, boolean failHeads) {
+            this.limit = limit;
+            this.failHeads = failHeads;
+        }
+
+        @Override
+        public SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
+            if (context.request() instanceof CompleteMultipartUploadRequest) {
+                if (lost.get() < limit) {
+                    lost.incrementAndGet();
+                    return context.httpResponse().toBuilder().statusCode(503).build();
+                }
+                if (lost.get() > 0) {
+                    retried.incrementAndGet();
+                    attributes.putAttribute(NO_SUCH_UPLOAD, true);
+                    return context.httpResponse().toBuilder().statusCode(404).build();
+                }
+            }
+            boolean readBack = failHeads && context.request() instanceof HeadObjectRequest
+                && ((HeadObjectRequest) context.request()).key().endsWith("/data");
+            return readBack ? context.httpResponse().toBuilder().statusCode(503).build() : context.httpResponse();
+        }
+
+        @Override
+        public Optional<InputStream> modifyHttpResponseContent(Context.ModifyHttpResponse context,
+                                                               ExecutionAttributes attributes) {
+            if (Boolean.TRUE.equals(attributes.getAttribute(NO_SUCH_UPLOAD))) {
+                return Optional.of(new ByteArrayInputStream(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                    + "<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message>"
+                    + "</Error>").getBytes(StandardCharsets.UTF_8)));
+            }
+            return context.responseBody();
+        }
+    }
+
+    // --- a commit publishes only objects stored whole -----------------------------------------------------------
+
+    @Test
+    void anObjectWhoseUploadFailedCannotBeCommitted() throws Exception {
+        AtomicInteger parts = new AtomicInteger();
+        ExecutionInterceptor failSecondPart = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof UploadPartRequest && parts.incrementAndGet() == 2) {
+                    throw SdkClientException.create("injected: the connection broke during part 2");
+                }
+            }
+        };
+        try (BackupStore failing = server.store(prefix).partSize(S3Store.MIN_PART_SIZE).interceptor(failSecondPart)
+            .build()) {
+            try (PendingBackup pending = failing.begin("b1")) {
+                OutputStream data = pending.create("data");
+                assertThatThrownBy(() -> data.write(randomBytes(11 * 1024 * 1024, 39)))
+                    .isInstanceOf(StoreUnavailableException.class);
+                try (OutputStream manifest = pending.create("manifest.json")) {
+                    manifest.write('{');
+                }
+
+                assertThatThrownBy(pending::commit).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("Backup b1 cannot be committed: its object data was not stored")
+                    .hasCauseInstanceOf(StoreUnavailableException.class);
+                assertThat(failing.list()).isEmpty();
+            }
+            assertThat(failing.list()).isEmpty();
+        }
+        assertThat(leftovers()).isEmpty();
+        assertThat(keys()).extracting(S3Object::key).noneMatch(key -> key.startsWith(prefix + "/b1/"));
+    }
+
+    // --- a commit that fails, and so does the cleanup after it ---------------------------------------------------
+
+    @Test
+    void aCommitsFailureIsThrownWithTheCleanupsFailureSuppressed() throws Exception {
+        ExecutionInterceptor deletesFail = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof DeleteObjectRequest
+                    && ((DeleteObjectRequest) context.request()).key().contains("/b1/")) {
+                    throw SdkClientException.create("injected: deletes fail");
+                }
+            }
+        };
+        try (BackupStore failing = server.store(prefix).interceptor(deletesFail).build();
+             PendingBackup pending = failing.begin("b1")) {
+            try (OutputStream out = pending.create("data")) {
+                out.write(1);
+            }
+            // another writer, ignoring the lock, committed a backup with this id meanwhile
+            s3.putObject(r -> r.bucket(S3TestServer.BUCKET).key(prefix + "/b1/" + S3Store.COMPLETE),
+                RequestBody.fromString("data 1\n# commit someone-else\n"));
+
+            assertThatThrownBy(pending::commit).isInstanceOf(BackupAlreadyExistsException.class)
+                .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
+                    .isInstanceOf(StoreUnavailableException.class)
+                    .extracting(Throwable::getMessage).asString().contains("could not delete"));
         }
     }
 

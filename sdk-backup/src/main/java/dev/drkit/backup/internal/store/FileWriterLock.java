@@ -137,12 +137,9 @@ public final class FileWriterLock implements AutoCloseable {
         }
         released = true;
         slot.holder = null;
-        try {
-            try {
-                lock.release();
-            } finally {
-                channel.close();
-            }
+        // try-with-resources: a failure to close the channel joins a failed release as suppressed, not replacing it
+        try (channel) {
+            lock.release();
         } finally {
             slot.permit.release();
         }
