@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.UnaryOperator;
 
 /**
  * A JDBC connection to the server being backed up, for what the tools do not say: versions, identifiers, the
@@ -23,6 +24,11 @@ import java.util.Properties;
 public final class SourceConnection implements AutoCloseable {
 
     private static final Driver DRIVER = new org.postgresql.Driver();
+
+    /** libpq's variable and the driver's property of the same meaning. */
+    private static final String[][] TLS_VARIABLES = {
+        {"PGSSLMODE", "sslmode"}, {"PGSSLROOTCERT", "sslrootcert"}, {"PGSSLCERT", "sslcert"}, {"PGSSLKEY", "sslkey"},
+    };
 
     private final PgServer server;
     private final String database;
@@ -40,7 +46,13 @@ public final class SourceConnection implements AutoCloseable {
      * @throws PgConnectionException if the server is unreachable or refuses the login
      */
     public static SourceConnection open(PgServer server, String database) {
+        return open(server, database, System::getenv);
+    }
+
+    /** As {@link #open(PgServer, String)}, with libpq's TLS settings read from {@code environment}. */
+    static SourceConnection open(PgServer server, String database, UnaryOperator<@Nullable String> environment) {
         Properties properties = new Properties();
+        tlsSettings(environment).forEach(properties::setProperty);
         properties.setProperty("user", server.user());
         server.password().ifPresent(p -> p.withChars(chars -> properties.setProperty("password", new String(chars))));
         long seconds = Math.max(1, server.connectTimeout().toSeconds());
@@ -58,6 +70,23 @@ public final class SourceConnection implements AutoCloseable {
         } catch (SQLException e) {
             throw failure(server, database, "cannot connect", e);
         }
+    }
+
+    /**
+     * libpq's TLS variables as the JDBC driver's properties. The tools read {@code PGSSLMODE} and its kin themselves,
+     * but the driver reads none of them: without this, an operator's {@code PGSSLMODE=verify-full} would hold for
+     * {@code pg_dump} while this connection, which logs in with the same password, took its default ({@code prefer}:
+     * no certificate check, and plain text if the server, or a man in the middle, declines TLS).
+     */
+    static Map<String, String> tlsSettings(UnaryOperator<@Nullable String> environment) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        for (String[] pair : TLS_VARIABLES) {
+            String value = environment.apply(pair[0]);
+            if (value != null && !value.isEmpty()) {
+                settings.put(pair[1], value);
+            }
+        }
+        return settings;
     }
 
     private static String hostForUrl(String host) {
