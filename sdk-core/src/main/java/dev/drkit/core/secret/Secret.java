@@ -4,7 +4,9 @@ import dev.drkit.core.internal.Names;
 
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CharsetEncoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -96,18 +98,20 @@ public final class Secret implements AutoCloseable {
      */
     public char[] reveal() {
         byte[] bytes = bytes();
+        // UTF-8 never decodes to more chars than it has bytes: this buffer is never grown, and is wiped
+        char[] buffer = new char[bytes.length];
         try {
-            CharBuffer decoded = StandardCharsets.UTF_8.newDecoder()
+            CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT)
-                .decode(ByteBuffer.wrap(bytes));
-            char[] chars = new char[decoded.remaining()];
-            decoded.get(chars);
-            Arrays.fill(decoded.array(), '\0');
-            return chars;
-        } catch (CharacterCodingException e) {
-            throw new IllegalStateException("Secret[" + label + "] holds bytes that are not UTF-8 text; use revealBytes()");
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+            CharBuffer out = CharBuffer.wrap(buffer);
+            if (!decoder.decode(ByteBuffer.wrap(bytes), out, true).isUnderflow() || !decoder.flush(out).isUnderflow()) {
+                throw new IllegalStateException("Secret[" + label + "] holds bytes that are not UTF-8 text; use"
+                    + " revealBytes()");
+            }
+            return Arrays.copyOf(buffer, out.position());
         } finally {
+            Arrays.fill(buffer, '\0');
             Arrays.fill(bytes, (byte) 0);
         }
     }
@@ -216,19 +220,22 @@ public final class Secret implements AutoCloseable {
     }
 
     private static byte[] encode(char[] chars) {
-        ByteBuffer encoded;
+        // Room for the longest encoding (3 bytes a char; a surrogate pair is 4 for 2), so the encoder never grows
+        // its buffer: a grown one would drop the first, part-filled with the secret, unwiped.
+        byte[] buffer = new byte[Math.multiplyExact(chars.length, 3)];
         try {
-            encoded = StandardCharsets.UTF_8.newEncoder()
+            CharsetEncoder encoder = StandardCharsets.UTF_8.newEncoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT)
-                .encode(CharBuffer.wrap(chars));
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("secret characters are not valid text (an unpaired surrogate?)");
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+            ByteBuffer out = ByteBuffer.wrap(buffer);
+            CoderResult result = encoder.encode(CharBuffer.wrap(chars), out, true);
+            if (!result.isUnderflow() || !encoder.flush(out).isUnderflow()) {
+                throw new IllegalArgumentException("secret characters are not valid text (an unpaired surrogate?)");
+            }
+            return Arrays.copyOf(buffer, out.position());
+        } finally {
+            Arrays.fill(buffer, (byte) 0);
         }
-        byte[] bytes = new byte[encoded.remaining()];
-        encoded.get(bytes);
-        Arrays.fill(encoded.array(), (byte) 0);
-        return bytes;
     }
 
     private static String checkLabel(String label) {
