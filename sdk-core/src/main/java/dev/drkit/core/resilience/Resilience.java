@@ -390,7 +390,7 @@ public final class Resilience {
                                                ScheduledExecutorService scheduler) {
         Objects.requireNonNull(call, "call");
         Objects.requireNonNull(scheduler, "scheduler");
-        Supplier<CompletionStage<T>> decorated = () -> call.get();
+        Supplier<CompletionStage<T>> decorated = () -> stageOf(call);
         if (timeLimiter != null) {
             decorated = timeLimiter.decorateCompletionStage(scheduler, decorated);
         }
@@ -417,6 +417,23 @@ public final class Resilience {
             decorated = Retry.decorateCompletionStage(retry, scheduler, decorated);
         }
         return decorated.get();
+    }
+
+    /**
+     * The stage {@code call} returns, or one failed with what it threw (or with a NullPointerException for no stage):
+     * a throw escaped the caller on the first attempt, and on a retry, run on the scheduler, it was lost there and
+     * left the returned stage never completed. Only the circuit breaker's and the bulkhead's decorators, when on,
+     * caught it.
+     */
+    private static <T> CompletionStage<T> stageOf(Supplier<? extends CompletionStage<T>> call) {
+        CompletionStage<T> stage;
+        try {
+            stage = call.get();
+        } catch (Throwable e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return stage != null ? stage
+            : CompletableFuture.failedFuture(new NullPointerException("the asynchronous call returned no stage"));
     }
 
     private void checkDeadline() {

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -424,6 +425,33 @@ class ResilienceTest {
             .isInstanceOf(RetryBudgetExhaustedException.class)
             .cause()
             .isSameAs(failure);
+    }
+
+    @Test
+    void anAsynchronousCallThatThrowsInsteadOfReturningAStageFailsTheStageOnEveryAttempt() throws Exception {
+        Resilience orders = ResiliencePolicies.builder("orders-api").initialBackoff(Duration.ofMillis(1))
+            .randomizationFactor(0).maxAttempts(3).circuitBreakerEnabled(false).bulkheadEnabled(false).build()
+            .create();
+        AtomicInteger calls = new AtomicInteger();
+        IllegalStateException closed = new IllegalStateException("client closed");
+
+        // first attempt a failed stage, the retry throws on the scheduler's thread
+        CompletableFuture<String> retried = orders.<String>executeAsync(() -> {
+            if (calls.incrementAndGet() == 1) {
+                return CompletableFuture.failedFuture(new IOException("refused"));
+            }
+            throw closed;
+        }, scheduler()).toCompletableFuture();
+        // the first attempt throws on the caller's thread
+        CompletionStage<String> first = orders.executeAsync(() -> {
+            throw closed;
+        }, scheduler());
+
+        assertThatThrownBy(() -> retried.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+            .cause().isSameAs(closed);
+        assertThat(calls).as("a throw is a failed attempt, retried like any other").hasValue(3);
+        assertThatThrownBy(() -> first.toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .isInstanceOf(ExecutionException.class).cause().isSameAs(closed);
     }
 
     @Test
