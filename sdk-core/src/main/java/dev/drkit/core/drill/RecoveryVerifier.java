@@ -16,6 +16,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -109,6 +110,7 @@ public final class RecoveryVerifier {
     private final Duration timeout;
     private final Duration probeTimeout;
     private final Sleeper sleeper;
+    private final @Nullable ThreadFactory probeThreads;
 
     private RecoveryVerifier(Builder b) {
         this.name = b.name;
@@ -117,6 +119,7 @@ public final class RecoveryVerifier {
         this.timeout = b.timeout;
         this.probeTimeout = b.probeTimeout;
         this.sleeper = b.sleeper;
+        this.probeThreads = b.probeThreads;
     }
 
     /**
@@ -328,14 +331,21 @@ public final class RecoveryVerifier {
                 return "probe still running from an earlier slot";
             }
             if (worker == null) {
-                worker = Executors.newSingleThreadExecutor(task -> {
+                ThreadFactory threads = probeThreads;
+                worker = Executors.newSingleThreadExecutor(threads != null ? threads : task -> {
                     Thread thread = new Thread(task, "drkit-recovery-probe-" + name);
                     thread.setDaemon(true);
                     return thread;
                 });
             }
             running.set(true);
+            // Whoever sets it first owns the probe's end: the task, which then runs the probe and clears `running`
+            // when it returns, or a caller giving up before the worker took the task, which then never runs it.
+            AtomicBoolean claimed = new AtomicBoolean();
             Future<Boolean> result = worker.submit(() -> {
+                if (!claimed.compareAndSet(false, true)) {
+                    return false;
+                }
                 try {
                     return probe.check();
                 } finally {
@@ -345,14 +355,26 @@ public final class RecoveryVerifier {
             try {
                 return result.get(Math.max(limitNanos, 0), TimeUnit.NANOSECONDS) ? null : "probe returned false";
             } catch (TimeoutException e) {
-                result.cancel(true);
+                giveUp(result, claimed);
                 return "probe timed out after " + Durations.seconds(Duration.ofNanos(Math.max(limitNanos, 0)));
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
                 return Failures.describe(cause);
             } catch (InterruptedException e) {
-                result.cancel(true);
+                giveUp(result, claimed);
                 throw e;
+            }
+        }
+
+        /**
+         * Interrupts a probe that runs; one the worker has not started yet (the wait ended first: a short probe
+         * timeout, a slow thread start, a pause) never will, so it is not running: without this the flag stayed set
+         * and every later slot failed as "still running", with no probe run, until the drill timed out.
+         */
+        private void giveUp(Future<Boolean> result, AtomicBoolean claimed) {
+            result.cancel(true);
+            if (claimed.compareAndSet(false, true)) {
+                running.set(false);
             }
         }
 
@@ -397,6 +419,7 @@ public final class RecoveryVerifier {
         private Duration timeout = DEFAULT_TIMEOUT;
         private Duration probeTimeout = DEFAULT_PROBE_TIMEOUT;
         private Sleeper sleeper = Sleeper.system();
+        private @Nullable ThreadFactory probeThreads;
 
         private Builder() {
         }
@@ -408,6 +431,13 @@ public final class RecoveryVerifier {
             this.timeout = base.timeout;
             this.probeTimeout = base.probeTimeout;
             this.sleeper = base.sleeper;
+            this.probeThreads = base.probeThreads;
+        }
+
+        /** For tests: makes the probe's worker thread (a thread slow to start, say); null for the default. */
+        Builder probeThreads(@Nullable ThreadFactory threads) {
+            this.probeThreads = threads;
+            return this;
         }
 
         /**

@@ -12,6 +12,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -134,6 +135,47 @@ class RecoveryVerifierTest {
         } finally {
             release.countDown();
         }
+    }
+
+    @Test
+    void aProbeGivenUpBeforeItsThreadStartedDoesNotBlockTheSlotsAfterIt() {
+        timeline.mark(Milestone.DISRUPTION);
+        AtomicInteger started = new AtomicInteger();
+        RecoveryProbe passing = () -> {
+            started.incrementAndGet();
+            return true;
+        };
+        // the worker thread starts only after the first probe was given up on (a slow thread start, a pause)
+        CountDownLatch firstGivenUp = new CountDownLatch(1);
+        ThreadFactory slowToStart = task -> {
+            Thread thread = new Thread(() -> {
+                try {
+                    firstGivenUp.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                task.run();
+            });
+            thread.setDaemon(true);
+            return thread;
+        };
+        RecoveryVerifier verifier = verifier(100, 3).toBuilder()
+            .timeout(Duration.ofSeconds(1))
+            .probeTimeout(ms(50))
+            .probeThreads(slowToStart)
+            .sleeper(duration -> {
+                firstGivenUp.countDown();   // the first slot is over
+                time.sleeper().sleep(duration);
+            })
+            .build();
+
+        RecoveryResult result = assertTimeoutPreemptively(Duration.ofSeconds(60),
+            () -> verifier.verify(timeline, passing));
+
+        assertThat(result.outcome()).as(result.lastFailure().orElse("")).isEqualTo(RecoveryResult.Outcome.RECOVERED);
+        assertThat(result.failedProbes()).isEqualTo(1);
+        assertThat(result.lastFailure().orElseThrow()).startsWith("probe timed out");
+        assertThat(started.get()).as("the given-up probe never ran; the next three did").isEqualTo(3);
     }
 
     @Test
