@@ -87,6 +87,22 @@ class EmergencyRestoreTest {
     }
 
     @Test
+    void theDocumentedScriptWritesAStreamUnderTheLastPartOfItsNameOnly(@TempDir Path dir) throws Exception {
+        byte[] dump = sample(100_000, 9);
+        // a database named "../a/b": the manifest's name is not a path to write to
+        Path backup = store(dir, BackupSource.stream("../a/b.dump", () -> new java.io.ByteArrayInputStream(dump)));
+        Path restore = Files.createDirectory(dir.resolve("restore"));
+
+        Result result = script(backup, restore);
+
+        assertThat(result.exitCode).as(result.output).isZero();
+        assertThat(Files.readAllBytes(restore.resolve("b.dump"))).isEqualTo(dump);
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString())).doesNotContain("a");
+        }
+    }
+
+    @Test
     void theDocumentedScriptFailsOnADamagedBackup(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("dump.sql");
         Files.write(file, sample(200_000, 4));
