@@ -192,21 +192,21 @@ public final class PgBackupSource {
      * the {@link PgLabels} of that run.
      */
     public BackupSource source() {
-        Object lock = new Object();
-        PgSourceStream[] last = new PgSourceStream[1];
+        // Each run by the thread that runs it: the engine opens the stream and asks for its labels on the thread
+        // that called backup(), so overlapping backups through one source each record their own run. (One slot for
+        // all failed an overlapping backup, or gave it the other run's counts and positions.)
+        ThreadLocal<PgSourceStream> runs = new ThreadLocal<>();
         return BackupSource.stream(name(), () -> {
             PgSourceStream stream = open();
-            synchronized (lock) {
-                last[0] = stream;
-            }
+            runs.set(stream);
             return stream;
         }).withLabelsAfterRead(() -> {
-            synchronized (lock) {
-                if (last[0] == null) {
-                    throw new IllegalStateException("no run of " + this + " ended");
-                }
-                return last[0].labels();
+            PgSourceStream run = runs.get();
+            runs.remove();
+            if (run == null) {
+                throw new IllegalStateException("no run of " + this + " was started on this thread");
             }
+            return run.labels();
         });
     }
 

@@ -6,7 +6,9 @@ import dev.drkit.backup.BackupSource;
 import dev.drkit.backup.DecryptionKey;
 import dev.drkit.backup.Encryption;
 import dev.drkit.backup.PassphraseEncryption;
+import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.FileSystemStore;
+import dev.drkit.backup.store.PendingBackup;
 import dev.drkit.core.drill.StepOutcome;
 import dev.drkit.core.secret.Secret;
 import dev.drkit.postgres.PgBinaries;
@@ -19,8 +21,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,6 +39,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -102,6 +111,138 @@ class PgBackupSourceTest {
             list.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).forEach(dirs::add);
         }
         return dirs;
+    }
+
+    @Test
+    void overlappingBackupsThroughOneSourceEachRecordTheirOwnRun() throws Exception {
+        source.execute("CREATE DATABASE overlap");
+        try (Connection c = source.connect("overlap"); Statement st = c.createStatement()) {
+            // random text: the dump is megabytes even compressed, so its data is still being stored when held
+            st.execute("CREATE TABLE events (id int, note text)");
+            st.execute("INSERT INTO events SELECT i, md5(random()::text) || md5(random()::text)"
+                + " FROM generate_series(1, 50000) i");
+        }
+        BackupSource shared = PgBackupSource.dump(server, "overlap").source();
+        CountDownLatch firstWriting = new CountDownLatch(1);
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        BackupEngine held = BackupEngine.builder(new HeldStore(FileSystemStore.open(temp.resolve("overlap-1")),
+            firstWriting, releaseFirst)).encryption(engineEncryption()).build();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            // the first backup's dump has started (its counts taken) and its data is being stored, held there
+            Future<BackupInfo> first = pool.submit(() -> held.backup(shared));
+            assertThat(firstWriting.await(60, TimeUnit.SECONDS)).isTrue();
+            try (Connection c = source.connect("overlap"); Statement st = c.createStatement()) {
+                st.execute("INSERT INTO events SELECT i, 'later' FROM generate_series(50001, 50005) i");
+            }
+            BackupInfo second = engine(temp.resolve("overlap-2")).backup(shared);
+            releaseFirst.countDown();
+
+            assertThat(first.get(120, TimeUnit.SECONDS).labels()).containsEntry(PgLabels.ROWS, "50000");
+            assertThat(second.labels()).containsEntry(PgLabels.ROWS, "50005");
+        } finally {
+            releaseFirst.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    private static Encryption engineEncryption() {
+        return PassphraseEncryption.builder(PASSPHRASE).s2kBytes(PassphraseEncryption.MIN_S2K_BYTES).build();
+    }
+
+    /** A store whose object streams hold their writer, once 256 KiB are written, until released. */
+    private static final class HeldStore implements BackupStore {
+        private final BackupStore store;
+        private final CountDownLatch writing;
+        private final CountDownLatch release;
+
+        HeldStore(BackupStore store, CountDownLatch writing, CountDownLatch release) {
+            this.store = store;
+            this.writing = writing;
+            this.release = release;
+        }
+
+        @Override
+        public String location() {
+            return store.location();
+        }
+
+        @Override
+        public List<String> list() throws IOException {
+            return store.list();
+        }
+
+        @Override
+        public List<String> objects(String backupId) throws IOException {
+            return store.objects(backupId);
+        }
+
+        @Override
+        public long size(String backupId, String objectName) throws IOException {
+            return store.size(backupId, objectName);
+        }
+
+        @Override
+        public InputStream open(String backupId, String objectName) throws IOException {
+            return store.open(backupId, objectName);
+        }
+
+        @Override
+        public PendingBackup begin(String backupId) throws IOException {
+            PendingBackup pending = store.begin(backupId);
+            return new PendingBackup() {
+                @Override
+                public String backupId() {
+                    return pending.backupId();
+                }
+
+                @Override
+                public OutputStream create(String objectName) throws IOException {
+                    return new FilterOutputStream(pending.create(objectName)) {
+                        private long written;
+
+                        @Override
+                        public void write(byte[] b, int off, int len) throws IOException {
+                            written += len;
+                            if (written > 256 * 1024) {
+                                holdUntilReleased();
+                            }
+                            out.write(b, off, len);
+                        }
+
+                        private void holdUntilReleased() throws IOException {
+                            writing.countDown();
+                            try {
+                                release.await();
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                                throw new java.io.InterruptedIOException();
+                            }
+                        }
+                    };
+                }
+
+                @Override
+                public void commit() throws IOException {
+                    pending.commit();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    pending.close();
+                }
+            };
+        }
+
+        @Override
+        public long delete(String backupId) throws IOException {
+            return store.delete(backupId);
+        }
+
+        @Override
+        public void close() throws IOException {
+            store.close();
+        }
     }
 
     @Test
