@@ -85,7 +85,8 @@ public final class DrillSteps {
         T result;
         try {
             result = action.run();
-        } catch (Exception e) {
+        } catch (Exception | AssertionError e) {
+            // an assertion failing in a step (a drill run as a JUnit test) is the step's failure too
             record(name, start, StepOutcome.FAIL, describeFailure(e));
             throw e;
         }
@@ -134,7 +135,7 @@ public final class DrillSteps {
         steps.add(DrillStep.of(name, start, duration, outcome, Text.oneLine(detail, DrillStep.MAX_DETAIL_LENGTH)));
     }
 
-    private static String describeFailure(Exception e) {
+    private static String describeFailure(Throwable e) {
         if (e instanceof DrkitException && e.getMessage() != null) {
             return e.getMessage();   // drkit's own messages are written to be safe to show: see the class description
         }

@@ -65,6 +65,21 @@ class DrillStepsTest {
     }
 
     @Test
+    void anAssertionFailingInAStepFailsTheStepAndIsRethrown() {
+        AssertionError failed = new AssertionError("expected 5 rows but was 4");
+
+        assertThatThrownBy(() -> steps.run("check rows", () -> {
+            throw failed;
+        })).isSameAs(failed);
+
+        assertThat(steps.steps()).singleElement().satisfies(step -> {
+            assertThat(step.name()).isEqualTo("check rows");
+            assertThat(step.outcome()).isEqualTo(StepOutcome.FAIL);
+            assertThat(step.detail()).isEqualTo("java.lang.AssertionError");
+        });
+    }
+
+    @Test
     void aForeignSqlFailureShowsItsTypeAndSqlStateButNotItsMessage() {
         assertThatThrownBy(() -> steps.run("connect", () -> {
             throw new IllegalStateException("pool failed",
