@@ -497,8 +497,9 @@ public final class DrillReport {
         out.append("Drill '").append(Text.oneLine(name, 200)).append("': ").append(verdict()).append('\n');
         line(out, "started", started.toString());
         line(out, "finished", finished + "  (" + Durations.seconds(duration()) + ")");
-        line(out, "RTO", judged(rto, rtoTarget, false));
-        line(out, "RPO", judged(rpo, rpoTarget, lostRecords != null && lostRecords == 0));
+        line(out, "RTO", judged(rto, rtoTarget, false, false));
+        line(out, "RPO", judged(rpo, rpoTarget, lostRecords != null && lostRecords == 0,
+            lostRecords != null && lostRecords > 0));
         line(out, "lost", lostRecords == null ? "not counted"
             : lostRecords + (lostRecords == 1 ? " acknowledged record" : " acknowledged records"));
         for (String reason : reasons) {
@@ -516,13 +517,16 @@ public final class DrillReport {
         return out.toString();
     }
 
-    private static String judged(@Nullable MeasuredDuration measured, @Nullable Duration target, boolean nothingLost) {
+    private static String judged(@Nullable MeasuredDuration measured, @Nullable Duration target, boolean nothingLost,
+                                 boolean someLost) {
         String value = measured == null ? "not measured" : measured.toString();
         if (target == null) {
             return value;
         }
         String verdict;
-        if (measured != null && measured.value().compareTo(target) <= 0) {
+        if (target.isZero() && someLost) {
+            verdict = "MISSED";   // a zero target allows no loss, as the verdict has it, whatever the figure
+        } else if (measured != null && measured.value().compareTo(target) <= 0) {
             verdict = "met";
         } else if (nothingLost) {
             verdict = "met: no acknowledged record lost";

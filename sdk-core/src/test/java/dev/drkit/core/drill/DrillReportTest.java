@@ -89,6 +89,9 @@ class DrillReportTest {
 
         assertThat(report.verdict()).isEqualTo(Verdict.FAIL);
         assertThat(report.verdictReasons()).containsExactly("1 acknowledged records lost (RPO target 0.000 s allows no loss)");
+        // and the text says so on the RPO line too, not "met" beside a failed verdict
+        assertThat(report.toText().lines().filter(l -> l.trim().startsWith("RPO")))
+            .singleElement().asString().contains("MISSED").doesNotContain("met");
     }
 
     @Test
