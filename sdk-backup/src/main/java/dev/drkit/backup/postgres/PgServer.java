@@ -50,7 +50,8 @@ public final class PgServer {
     /**
      * A builder for the server at {@code host:port}, logging in as {@code user}.
      *
-     * @param host a host name or address (no connection string: a {@code =} or a URI is refused)
+     * @param host a host name or address, reached over TCP (no connection string: a {@code =} or a URI is refused;
+     *             no socket directory, which the JDBC connection drkit also opens cannot use)
      * @param port 1 to 65535
      * @param user the role to log in as; {@code pg_basebackup} needs the {@code REPLICATION} attribute
      * @throws IllegalArgumentException if a value breaks these rules
@@ -110,9 +111,11 @@ public final class PgServer {
         private Builder(String host, int port, String user) {
             Objects.requireNonNull(host, "host");
             Objects.requireNonNull(user, "user");
-            if (host.isBlank() || host.length() > 255 || !host.matches("[A-Za-z0-9._:/\\[\\]-]+")) {
-                throw new IllegalArgumentException("host must be a host name, an address or a socket directory, but"
-                    + " was \"" + dev.drkit.core.internal.Text.oneLine(host, 80) + "\"");
+            if (host.isBlank() || host.length() > 255 || !host.matches("[A-Za-z0-9._:\\[\\]-]+")) {
+                // no socket directory either: drkit also connects through JDBC, which speaks TCP only
+                throw new IllegalArgumentException("host must be a host name or an address (TCP; not a socket"
+                    + " directory: use 127.0.0.1 or localhost for a local server), but was \""
+                    + dev.drkit.core.internal.Text.oneLine(host, 80) + "\"");
             }
             if (port < 1 || port > 65535) {
                 throw new IllegalArgumentException("port must be between 1 and 65535, but was " + port);
