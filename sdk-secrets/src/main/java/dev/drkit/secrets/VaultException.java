@@ -49,6 +49,11 @@ public class VaultException extends EnvironmentException {
          * that Vault is failing.
          */
         BULKHEAD_FULL,
+        /**
+         * The client's rate limiter (its {@code ResiliencePolicies}) allowed no more calls for now, so the call was not
+         * sent: this client asks too often; no sign that Vault is failing.
+         */
+        RATE_LIMITED,
         /** Vault was unavailable and the last known good value is older than the allowed staleness. */
         TOO_STALE,
         /** Vault refused a login (400 on an auth path): wrong, expired or used-up role or secret ID. */

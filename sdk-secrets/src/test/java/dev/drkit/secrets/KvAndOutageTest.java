@@ -231,6 +231,30 @@ class KvAndOutageTest {
     }
 
     @Test
+    void aCallRefusedByTheClientsRateLimiterIsReportedAsSuchNotAsAnOpenCircuitBreaker() {
+        VaultClient limited = f.start(f.config(VaultAuth.token(() -> Secret.ofString(
+                f.vault.createToken(java.util.List.of("app"), Duration.ofSeconds(600), Duration.ofSeconds(600), true),
+                "token")))
+            .policies(ResiliencePolicies.builder("limited").maxAttempts(1).rateLimiterEnabled(true).limitForPeriod(3)
+                .limitRefreshPeriod(Duration.ofMinutes(10)).rateLimiterTimeout(Duration.ZERO).build())
+            .build());
+        VaultUnavailableException refused = null;
+        for (int i = 0; i < 10 && refused == null; i++) {
+            try {
+                limited.kv2("secret").read("app/api-" + i);
+            } catch (VaultUnavailableException e) {
+                refused = e;
+            } catch (VaultException e) {
+                // not found: a call Vault answered, and the limiter counted
+            }
+        }
+
+        assertThat(refused).isNotNull();
+        assertThat(refused.reason()).isEqualTo(VaultException.Reason.RATE_LIMITED);
+        assertThat(refused).hasMessageContaining("rate limiter").hasMessageContaining("not sent");
+    }
+
+    @Test
     void aReadingReplacedByANewerOneIsWipedButTheCopiesItGaveAreNot() {
         KvSecret old = client.kv2("secret").read("app/api");
         Secret copy = old.secret("key");

@@ -13,6 +13,7 @@ import dev.drkit.secrets.VaultConfig;
 import dev.drkit.secrets.VaultException;
 import dev.drkit.secrets.VaultUnavailableException;
 import io.github.resilience4j.bulkhead.BulkheadFullException;
+import io.github.resilience4j.ratelimiter.RequestNotPermitted;
 import org.jspecify.annotations.Nullable;
 
 import java.io.ByteArrayOutputStream;
@@ -172,6 +173,13 @@ public final class VaultHttp {
             return new VaultUnavailableException("Vault client '" + name + "': " + operation + " " + path
                 + " not sent: the bulkhead is full (" + config.policies().maxConcurrentCalls() + " calls to Vault in"
                 + " flight already)", VaultException.Reason.BULKHEAD_FULL, path, 0, e);
+        }
+        if (e instanceof RequestNotPermitted) {
+            // Refused by this client's own rate limiter, not by Vault (whose 429 is an answer, SERVER_ERROR).
+            return new VaultUnavailableException("Vault client '" + name + "': " + operation + " " + path
+                + " not sent: the client's rate limiter allows no more calls to Vault for now ("
+                + config.policies().limitForPeriod() + " every " + config.policies().limitRefreshPeriod().toMillis()
+                + " ms)", VaultException.Reason.RATE_LIMITED, path, 0, e);
         }
         // The circuit breaker is open, or the retry budget or the deadline ran out.
         Throwable cause = e.getCause();
