@@ -168,8 +168,9 @@ final class PgCommand implements Runnable {
             + "pg_verifybackup (or, where it is not installed, drkit's own check against backup_manifest) and a "
             + "start; then exact row counts and a schema digest against those recorded at "
             + "backup time, and amcheck on every btree index.",
-            "Exit 0 when every check passes, 1 when any fails, 3 when the scratch cluster cannot run or a tool "
-                + "other than pg_verifybackup is missing."})
+            "Exit 0 when every check passes, 1 when any fails, 3 when the scratch cluster cannot run, a tool "
+                + "other than pg_verifybackup is missing, the store cannot be read or the scratch disk fills up "
+                + "(no report is recorded then)."})
     static final class Verify implements Callable<Integer> {
 
         @Spec

@@ -10,6 +10,7 @@ import dev.drkit.backup.postgres.internal.ChildEnvironment;
 import dev.drkit.backup.postgres.internal.ToolRunner;
 import dev.drkit.backup.postgres.wal.BaseBackup;
 import dev.drkit.core.DrkitException;
+import dev.drkit.core.EnvironmentException;
 import dev.drkit.core.drill.StepOutcome;
 import dev.drkit.core.internal.Text;
 import dev.drkit.postgres.PgBinaries;
@@ -21,7 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,11 +35,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * Verifies a PostgreSQL backup by restoring it: the proof that a backup is usable is a server that starts from it
@@ -56,7 +62,9 @@ import java.util.TreeMap;
  *   <li><b>restore</b>: the backup is fetched from the store with every check of
  *       {@link BackupEngine#restore} (authenticity, decryption, checksums), as it streams into the next step;
  *       when it fails, whatever that step made of the data is thrown away unjudged;</li>
- *   <li>for a dump, <b>pg_restore</b> into a new database ({@code --exit-on-error --no-owner --no-privileges});
+ *   <li>for a dump, <b>pg_restore</b> into a new database, {@value #SCRATCH_DATABASE}, whatever the dump's database
+ *       is called ({@code --exit-on-error --no-owner --no-privileges}, without {@code --create}: the database's own
+ *       settings and comment are not restored, and the checks below do not depend on its name);
  *       for a base backup, the tar is extracted (symbolic links, hard links, special files and paths leaving the
  *       data directory are refused: a failed <b>extract</b> check), <b>pg_verifybackup</b> checks it against its
  *       {@code backup_manifest} and the WAL in it (PostgreSQL 15 verifies plain format only, hence the extraction;
@@ -74,7 +82,13 @@ import java.util.TreeMap;
  *       {@code amcheck} extension is installed (skipped otherwise).</li>
  * </ol>
  * A failed check is in the report, not thrown; later checks that need it are skipped. A globals backup is checked
- * by the restore step only. Reports are appended to the {@link RestoreVerificationHistory} when one is set.
+ * by the restore step only. Reports are appended to the {@link RestoreVerificationHistory} when one is set. A failure
+ * that says nothing about the backup (the store cannot be read, the scratch disk is full, the scratch cluster cannot
+ * run) is thrown instead, and no report is made.
+ *
+ * <p>The checks query the scratch cluster with {@code psql}, and read only its standard output as data: a
+ * {@code WARNING} or {@code NOTICE} the server sends (a collation version mismatch on connecting, say) goes to its
+ * standard error, which is quoted only when {@code psql} fails.
  *
  * <p>Thread-safe: each run has its own scratch cluster.
  *
@@ -88,6 +102,15 @@ public final class PgRestoreVerifier {
     /** How a {@link #VERIFY_BACKUP} check made by drkit begins its detail. */
     static final String DRKIT_CHECKED = "pg_verifybackup is not installed, drkit checked the files against "
         + "backup_manifest";
+    /**
+     * The database a dump is restored into, whatever its own name: the scratch cluster's {@code initdb} already made
+     * {@code postgres}, whose dump {@code --all} stores too.
+     */
+    static final String SCRATCH_DATABASE = "drkit_verify";
+    /** The most of psql's standard output a check reads, in bytes: {@value}. */
+    private static final int MAX_PSQL_OUTPUT = 16 << 20;
+    /** The most of psql's standard error kept for a message, in bytes: {@value}. */
+    private static final int MAX_PSQL_ERRORS = 64 << 10;
 
     private final BackupEngine engine;
     private final DecryptionKey key;
@@ -119,8 +142,10 @@ public final class PgRestoreVerifier {
      * @throws dev.drkit.backup.store.NoSuchBackupException if there is no such backup
      * @throws dev.drkit.postgres.MissingToolException      if a PostgreSQL tool is missing ({@code pg_verifybackup}
      *                                                      excepted: drkit checks the manifest itself without it)
-     * @throws dev.drkit.core.DrkitException                if the scratch cluster cannot be created or started, or a
-     *                                                      query on it fails for a reason other than the data (an
+     * @throws dev.drkit.core.DrkitException                if the scratch directory or cluster cannot be created or
+     *                                                      started, the store cannot be read, the scratch disk
+     *                                                      cannot be written (it is full), or a query on the scratch
+     *                                                      cluster fails for a reason other than the data (an
      *                                                      environment failure: no report is made)
      */
     public RestoreVerificationReport verify(String id) {
@@ -133,11 +158,13 @@ public final class PgRestoreVerifier {
         List<RestoreVerificationReport.Check> checks = new ArrayList<>();
         try {
             Files.createDirectories(scratchDirectory);
-            run(id, manifest, kind, database, labels, checks);
         } catch (IOException e) {
-            checks.add(fail("restore", "cannot prepare a scratch directory under " + scratchDirectory + ": "
-                + e.getClass().getSimpleName()));
+            // no verdict on the backup: nothing of it was read
+            throw new EnvironmentException("PgRestoreVerifier: cannot prepare the scratch directory "
+                + scratchDirectory + " for backup " + id + ": " + e, Map.of("file", scratchDirectory.toString(),
+                "backupId", id), e);
         }
+        run(id, manifest, kind, database, labels, checks);
         RestoreVerificationReport report = new RestoreVerificationReport(id, kind, database, manifest.finishedAt(),
             started, clock.instant(), checks);
         if (history != null) {
@@ -169,7 +196,7 @@ public final class PgRestoreVerifier {
                 checks.add(skip("pg_restore", "a globals backup is SQL for psql; it is checked by the restore step"
                     + " only"));
             } catch (BackupException | IllegalArgumentException e) {
-                checks.add(fail("restore", e.getMessage()));
+                checks.add(fail("restore", judgedFailure(e).getMessage()));
             }
             return;
         }
@@ -185,18 +212,19 @@ public final class PgRestoreVerifier {
             Psql sql;
             List<String> databases;
             if (dump) {
-                sql = new Psql(cluster, cluster.superuser());
-                String db = Objects.requireNonNull(database, "database label");
-                if (!restoreDump(bin, cluster, sql, db, id, manifest, checks)) {
+                sql = new Psql(cluster, cluster.superuser(), toolTimeout);
+                if (!restoreDump(bin, cluster, sql, database, id, manifest, checks)) {
                     return;
                 }
-                databases = List.of(db);
+                databases = List.of(SCRATCH_DATABASE);
             } else {
                 String user = labels.getOrDefault(PgLabels.USER, "postgres");
-                String superuser = new Psql(cluster, user).value("postgres",
+                // the bootstrap superuser: a restored base backup keeps its own roles
+                List<String> superuser = new Psql(cluster, user, toolTimeout).lines("postgres",
                     "SELECT rolname FROM pg_roles WHERE oid = 10");
-                sql = new Psql(cluster, superuser.isBlank() ? user : superuser);
-                databases = sql.lines("postgres", Catalog.DATABASES);
+                sql = new Psql(cluster, superuser.size() == 1 && !superuser.get(0).isBlank() ? superuser.get(0) : user,
+                    toolTimeout);
+                databases = sql.databases();
             }
             compare(sql, databases, base, labels, checks);
             amcheck(sql, databases, checks);
@@ -212,22 +240,21 @@ public final class PgRestoreVerifier {
     /**
      * A dump, decrypted straight into {@code pg_restore}'s standard input: never written whole to disk, and the
      * restore overlaps the decryption. Its checksums are known only at the end: when they fail, the scratch
-     * database is thrown away with the rest and only the restore's failure is reported.
+     * database is thrown away with the rest and only the restore's failure is reported. Whatever the dump's database
+     * is called ({@code database}, for messages), it is restored into {@link #SCRATCH_DATABASE}: the scratch
+     * cluster already has a {@code postgres}.
      */
-    private boolean restoreDump(PgBinaries bin, PgCluster cluster, Psql sql, String database, String id,
+    private boolean restoreDump(PgBinaries bin, PgCluster cluster, Psql sql, @Nullable String database, String id,
                                 BackupManifest manifest, List<RestoreVerificationReport.Check> checks) {
         long start = System.nanoTime();
-        sql.lines("postgres", "CREATE DATABASE \"" + database.replace("\"", "\"\"") + "\"");
+        sql.lines("postgres", "CREATE DATABASE " + SCRATCH_DATABASE);
         ToolRunner.Result result = ToolRunner.run(List.of(bin.tool("pg_restore", "restore verification").toString(),
             "--exit-on-error", "--no-owner", "--no-privileges", "--host=" + cluster.socketDirectory(),
-            "--port=" + cluster.port(), "--username=" + cluster.superuser(), "--dbname=" + database),
+            "--port=" + cluster.port(), "--username=" + cluster.superuser(), "--dbname=" + SCRATCH_DATABASE),
             ChildEnvironment.of(System.getenv(), null), toolTimeout, stdin -> engine.restore(id, key, stdin));
         RuntimeException restoreFailure = result.inputFailure();
         if (restoreFailure != null) {
-            if (!(restoreFailure instanceof BackupException)) {
-                throw restoreFailure;
-            }
-            checks.add(fail("restore", restoreFailure.getMessage()));
+            checks.add(fail("restore", judgedFailure(restoreFailure).getMessage()));
             return false;
         }
         checks.add(pass("restore", manifest.plaintextBytes() + " bytes decrypted and checked in " + millis(start)
@@ -237,8 +264,22 @@ public final class PgRestoreVerifier {
                 + Text.oneLine(result.tail(5).replace('\n', ' '), 600)));
             return false;
         }
-        checks.add(pass("pg_restore", "restored into database '" + database + "' in " + millis(start) + " ms"));
+        checks.add(pass("pg_restore", "the dump of database '" + (database == null ? "?" : database)
+            + "' restored into the scratch database " + SCRATCH_DATABASE + " in " + millis(start) + " ms"));
         return true;
+    }
+
+    /**
+     * {@code failure}, when it is a verdict on the backup (a {@link DrkitException.Kind#DATA DATA} failure of the
+     * restore: damage, a wrong key, a backup of a directory); anything else, such as a store that cannot be read, is
+     * thrown: no check may fail for it.
+     */
+    private static RuntimeException judgedFailure(RuntimeException failure) {
+        if (failure instanceof IllegalArgumentException
+            || (failure instanceof BackupException e && e.kind() == DrkitException.Kind.DATA)) {
+            return failure;
+        }
+        throw failure;
     }
 
     /**
@@ -301,10 +342,13 @@ public final class PgRestoreVerifier {
         long start = System.nanoTime();
         long files = -1;
         @Nullable IOException extractFailure = null;
+        @Nullable IOException writeFailure = null;
         @Nullable RuntimeException restoreFailure;
         try (StoredBaseBackup.RestoreStream tar = new StoredBaseBackup(engine, id, key).openRestore()) {
             try {
                 files = BaseBackupFiles.extractTar(new BufferedInputStream(tar, 1 << 16), data);
+            } catch (BaseBackupFiles.TargetWriteException e) {
+                writeFailure = e; // the scratch disk, not the backup
             } catch (IOException e) {
                 extractFailure = e;
             } catch (RuntimeException e) {
@@ -315,11 +359,12 @@ public final class PgRestoreVerifier {
         }
         if (restoreFailure != null) {
             // A backup of a directory labelled as a base backup is refused by the engine: a failed check too.
-            if (!(restoreFailure instanceof BackupException) && !(restoreFailure instanceof IllegalArgumentException)) {
-                throw restoreFailure;
-            }
-            checks.add(fail("restore", restoreFailure.getMessage()));
+            checks.add(fail("restore", judgedFailure(restoreFailure).getMessage()));
             throw new CheckFailedException(restoreFailure);
+        }
+        if (writeFailure != null) {
+            // thrown as it is: PgCluster.restore makes it an environment failure, and no check fails for it
+            throw writeFailure;
         }
         checks.add(pass("restore", manifest.plaintextBytes() + " bytes decrypted and checked in " + millis(start)
             + " ms, straight into the extraction"));
@@ -439,8 +484,7 @@ public final class PgRestoreVerifier {
     private void amcheck(Psql sql, List<String> databases, List<RestoreVerificationReport.Check> checks) {
         long start = System.nanoTime();
         try {
-            if (sql.value("postgres", "SELECT count(*) FROM pg_available_extensions WHERE name = 'amcheck'")
-                .equals("0")) {
+            if (sql.count("postgres", "SELECT count(*) FROM pg_available_extensions WHERE name = 'amcheck'") == 0) {
                 checks.add(skip("amcheck", "the amcheck extension is not installed (postgresql-contrib)"));
                 return;
             }
@@ -452,8 +496,8 @@ public final class PgRestoreVerifier {
         for (String db : databases) {
             try {
                 sql.lines(db, "CREATE EXTENSION IF NOT EXISTS amcheck");
-                indexes += Long.parseLong(sql.value(db, Catalog.AMCHECK).trim());
-            } catch (DrkitException | NumberFormatException e) {
+                indexes += sql.count(db, Catalog.AMCHECK);
+            } catch (DrkitException e) {
                 checks.add(fail("amcheck", "database '" + db + "': " + e.getMessage()));
                 return;
             }
@@ -463,15 +507,19 @@ public final class PgRestoreVerifier {
     }
 
     /**
-     * SQL on the scratch cluster as {@code role}, through {@link PgCluster#psql} over its unix socket: a restored base
-     * backup keeps its own roles and passwords, which drkit does not know.
+     * SQL on the scratch cluster as {@code role}, with {@code psql} over its unix socket: a restored base backup keeps
+     * its own roles and passwords, which drkit does not know. Only {@code psql}'s standard output is read as rows; its
+     * standard error (a {@code WARNING} on connecting, a {@code NOTICE}) is kept for the message when it fails.
      */
-    private record Psql(PgCluster cluster, String role) {
+    private record Psql(PgCluster cluster, String role, Duration timeout) {
+
+        private static final Pattern COUNT = Pattern.compile("\\d{1,18}");
+        private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
         /** The output's lines, one a row (columns separated by {@code |}). */
         List<String> lines(String database, String sql) {
             List<String> lines = new ArrayList<>();
-            for (String line : cluster.psql(role, database, sql).split("\n")) {
+            for (String line : run(database, sql).split("\n")) {
                 if (!line.isEmpty()) {
                     lines.add(line);
                 }
@@ -479,16 +527,164 @@ public final class PgRestoreVerifier {
             return lines;
         }
 
-        /** The first row, or an empty string. */
-        String value(String database, String sql) {
+        /** The databases a base backup's facts cover ({@link Catalog#DATABASES}), whatever characters their names hold. */
+        List<String> databases() {
+            List<String> names = new ArrayList<>();
+            for (String hex : lines("postgres", "SELECT encode(convert_to(datname, 'UTF8'), 'hex') FROM ("
+                + Catalog.DATABASES + ") d")) {
+                if (!hex.matches("([0-9a-f]{2})+")) {
+                    throw unexpected("a database name in hexadecimal", hex);
+                }
+                names.add(new String(HexFormat.of().parseHex(hex), StandardCharsets.UTF_8));
+            }
+            return names;
+        }
+
+        /** The one row of a query that returns one, checked against {@code columns}. */
+        List<String> row(String database, String sql, String what, Pattern... columns) {
             List<String> lines = lines(database, sql);
-            return lines.isEmpty() ? "" : lines.get(0);
+            if (lines.size() != 1) {
+                throw unexpected(what, String.join("\n", lines));
+            }
+            List<String> values = Arrays.asList(lines.get(0).split("\\|", -1));
+            if (values.size() != columns.length) {
+                throw unexpected(what, lines.get(0));
+            }
+            for (int i = 0; i < columns.length; i++) {
+                if (!columns[i].matcher(values.get(i)).matches()) {
+                    throw unexpected(what, lines.get(0));
+                }
+            }
+            return values;
+        }
+
+        /** A count: the one row of {@code sql}, one column. */
+        long count(String database, String sql) {
+            return Long.parseLong(row(database, sql, "a count", COUNT).get(0));
         }
 
         /** One database's facts. */
         Catalog.Facts facts(String database) {
-            return Catalog.facts(Arrays.asList(value(database, Catalog.COUNTS).split("\\|", -1)),
-                value(database, Catalog.SCHEMA));
+            return Catalog.facts(row(database, Catalog.COUNTS, "tables, rows and their digest", COUNT, COUNT, SHA256),
+                row(database, Catalog.SCHEMA, "the schema digest", SHA256).get(0));
+        }
+
+        private PostgresException unexpected(String what, String printed) {
+            return new PostgresException("psql on the scratch cluster printed \"" + Text.oneLine(printed, 200)
+                + "\" where " + what + " was expected", cluster.name(), cluster.host(), cluster.port(),
+                cluster.dataDirectory(), null, null);
+        }
+
+        /**
+         * What {@code psql -A -t} prints on its standard output for {@code sql} on {@code database}, without the final
+         * line break.
+         *
+         * @throws PostgresException if psql fails or runs longer than the timeout; the message has its error output
+         */
+        private String run(String database, String sql) {
+            // -d as a connection string, so that no database name is read as one
+            List<String> command = List.of(cluster.binaries().tool("psql", "restore verification").toString(), "-X",
+                "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", cluster.socketDirectory().toString(),
+                "-p", Integer.toString(cluster.port()), "-U", role,
+                "-d", "dbname='" + database.replace("\\", "\\\\").replace("'", "\\'") + "'", "-c", sql);
+            Map<String, String> environment = new java.util.LinkedHashMap<>(ChildEnvironment.of(System.getenv(), null));
+            environment.put("PGCLIENTENCODING", "UTF8");
+            environment.put("PGCONNECT_TIMEOUT", "30");
+            ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(
+                new java.io.File("/dev/null")));
+            pb.environment().clear();
+            pb.environment().putAll(environment);
+            Process process;
+            try {
+                process = pb.start();
+            } catch (IOException e) {
+                throw failure("psql cannot be started: " + e.getMessage(), e);
+            }
+            Drain out = new Drain(process.getInputStream(), MAX_PSQL_OUTPUT, false);
+            Drain err = new Drain(process.getErrorStream(), MAX_PSQL_ERRORS, true);
+            out.start();
+            err.start();
+            try {
+                boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                if (!finished) {
+                    process.descendants().forEach(ProcessHandle::destroyForcibly);
+                    process.destroyForcibly();
+                    process.waitFor(10, TimeUnit.SECONDS);
+                }
+                out.join(TimeUnit.SECONDS.toMillis(10));
+                err.join(TimeUnit.SECONDS.toMillis(10));
+                if (!finished || process.exitValue() != 0) {
+                    throw failure("psql as role '" + role + "' on database '" + database + "' "
+                        + (finished ? "failed with exit code " + process.exitValue() : "timed out after "
+                        + timeout.toSeconds() + " s") + ": " + Text.oneLine(Text.tail(err.text(), 5), 500), null);
+                }
+                if (out.truncated()) {
+                    throw failure("psql as role '" + role + "' on database '" + database + "' printed more than "
+                        + MAX_PSQL_OUTPUT + " bytes", null);
+                }
+            } catch (InterruptedException e) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+                throw failure("interrupted while psql ran", e);
+            }
+            String text = out.text();
+            return text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+        }
+
+        private PostgresException failure(String message, @Nullable Throwable cause) {
+            return new PostgresException("PostgreSQL cluster '" + cluster.name() + "' (restore verification): "
+                + message, cluster.name(), cluster.host(), cluster.port(), cluster.dataDirectory(), null, cause);
+        }
+    }
+
+    /** Reads a child's stream to its end, keeping its first (or last) {@code limit} bytes. */
+    private static final class Drain extends Thread {
+        private final InputStream in;
+        private final int limit;
+        private final boolean keepLast;
+        private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        private boolean truncated;
+
+        Drain(InputStream in, int limit, boolean keepLast) {
+            super("drkit-verify-psql");
+            setDaemon(true);
+            this.in = in;
+            this.limit = limit;
+            this.keepLast = keepLast;
+        }
+
+        @Override
+        public void run() {
+            byte[] chunk = new byte[8192];
+            try (in) {
+                for (int n; (n = in.read(chunk)) >= 0; ) {
+                    synchronized (this) {
+                        if (keepLast) {
+                            kept.write(chunk, 0, n);
+                            if (kept.size() > 2 * limit) {
+                                byte[] all = kept.toByteArray();
+                                kept.reset();
+                                kept.write(all, all.length - limit, limit);
+                            }
+                        } else if (kept.size() + n <= limit) {
+                            kept.write(chunk, 0, n);
+                        } else {
+                            truncated = true;
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                // the child went away; its exit code tells
+            }
+        }
+
+        synchronized boolean truncated() {
+            return truncated;
+        }
+
+        synchronized String text() {
+            return kept.toString(StandardCharsets.UTF_8);
         }
     }
 

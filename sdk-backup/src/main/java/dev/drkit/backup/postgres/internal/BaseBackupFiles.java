@@ -5,9 +5,11 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.jspecify.annotations.Nullable;
 
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -30,6 +32,9 @@ public final class BaseBackupFiles {
     static final Set<String> LEFT_OUT = Set.of("postmaster.pid", "postmaster.opts", "standby.signal",
         "recovery.signal");
 
+    /** The longest name of one file or directory most file systems take, in bytes (NAME_MAX): {@value}. */
+    static final int MAX_NAME_BYTES = 255;
+
     private BaseBackupFiles() {
     }
 
@@ -39,6 +44,19 @@ public final class BaseBackupFiles {
 
         public UnusableBackupException(String message) {
             super(message);
+        }
+    }
+
+    /**
+     * The target directory could not be written (a full disk, a failing one, a read-only mount): not the backup's
+     * fault. Entries that the tar itself makes impossible to write (a path that is a file and a directory, an entry
+     * twice, a name too long) are {@link UnusableBackupException}s instead, found before anything is written.
+     */
+    public static final class TargetWriteException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        TargetWriteException(String message, IOException cause) {
+            super(message, cause);
         }
     }
 
@@ -83,6 +101,7 @@ public final class BaseBackupFiles {
      *
      * @return the number of files extracted
      * @throws UnusableBackupException if an entry's path or type is refused
+     * @throws TargetWriteException    if {@code target} cannot be written (a full disk)
      */
     public static long extractTar(InputStream in, Path target) throws IOException {
         TarArchiveInputStream tar = new TarArchiveInputStream(in, "UTF-8");
@@ -104,6 +123,12 @@ public final class BaseBackupFiles {
                 throw new UnusableBackupException("base backup tar entry path " + problem + ": \""
                     + SafePaths.printable(name) + "\"");
             }
+            for (String component : name.split("/")) {
+                if (component.getBytes(StandardCharsets.UTF_8).length > MAX_NAME_BYTES) {
+                    throw new UnusableBackupException("base backup tar entry path has a component longer than "
+                        + MAX_NAME_BYTES + " bytes: \"" + SafePaths.printable(name) + "\"");
+                }
+            }
             Path to = target.resolve(name);
             if (!to.normalize().startsWith(target)) {
                 throw new UnusableBackupException("base backup tar entry leaves the data directory: \""
@@ -111,10 +136,10 @@ public final class BaseBackupFiles {
             }
             if (entry.isDirectory()) {
                 // No links are ever created here, so no parent on the way can lead outside the target.
-                Files.createDirectories(to);
+                createDirectories(target, to, name);
             } else if (entry.isFile() && !entry.isLink() && !entry.isSymbolicLink() && !entry.isCharacterDevice()
                 && !entry.isBlockDevice() && !entry.isFIFO()) {
-                Files.createDirectories(to.getParent());
+                createDirectories(target, to.getParent(), name);
                 if (LEFT_OUT.contains(name)) {
                     continue;
                 }
@@ -122,8 +147,15 @@ public final class BaseBackupFiles {
                     throw new UnusableBackupException("base backup tar holds \"" + SafePaths.printable(name)
                         + "\" twice");
                 }
-                try (OutputStream out = Files.newOutputStream(to, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+                OutputStream file;
+                try {
+                    file = Files.newOutputStream(to, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                        LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException e) {
+                    throw cannotWrite(name, e);
+                }
+                // what the tar stream throws stays as it is; what the file throws is the target's failure
+                try (OutputStream out = new TargetOutputStream(file, name)) {
                     tar.transferTo(out);
                 }
                 files++;
@@ -135,6 +167,67 @@ public final class BaseBackupFiles {
         }
         in.transferTo(OutputStream.nullOutputStream());
         return files;
+    }
+
+    /**
+     * Creates {@code directory} (under {@code target}) and its parents for entry {@code name}, refusing a path on
+     * which the tar already put a file.
+     */
+    private static void createDirectories(Path target, Path directory, String name) throws IOException {
+        for (Path at = directory; !at.equals(target); at = at.getParent()) {
+            if (Files.exists(at, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(at, LinkOption.NOFOLLOW_LINKS)) {
+                throw new UnusableBackupException("base backup tar holds \"" + SafePaths.printable(
+                    target.relativize(at).toString()) + "\" both as a file and as a directory (entry \""
+                    + SafePaths.printable(name) + "\")");
+            }
+        }
+        try {
+            Files.createDirectories(directory);
+        } catch (IOException e) {
+            throw cannotWrite(name, e);
+        }
+    }
+
+    private static TargetWriteException cannotWrite(String name, IOException e) {
+        return new TargetWriteException("cannot write \"" + SafePaths.printable(name) + "\" into the extraction ("
+            + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")", e);
+    }
+
+    /** A file being extracted: its failures are the target's ({@link TargetWriteException}). */
+    private static final class TargetOutputStream extends FilterOutputStream {
+        private final String name;
+
+        TargetOutputStream(OutputStream out, String name) {
+            super(out);
+            this.name = name;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                throw cannotWrite(name, e);
+            }
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            try {
+                out.write(b, off, len);
+            } catch (IOException e) {
+                throw cannotWrite(name, e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw cannotWrite(name, e);
+            }
+        }
     }
 
     private static @Nullable TarArchiveEntry nextEntry(TarArchiveInputStream tar) throws IOException {

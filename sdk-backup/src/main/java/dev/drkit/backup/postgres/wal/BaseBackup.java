@@ -38,9 +38,13 @@ import java.util.zip.CRC32C;
  */
 public final class BaseBackup {
 
-    /** Files pg_verifybackup does not expect in the manifest. */
-    private static final Set<String> IGNORED = Set.of("backup_manifest", "postgresql.auto.conf", "recovery.signal",
-        "standby.signal");
+    /**
+     * What pg_verifybackup ignores, both ways (neither required nor checked if listed, nor extra if not), with
+     * everything under each: {@code backup_manifest} itself, {@code pg_wal}, and the files a restore may add or change
+     * ({@code pg_basebackup -R}, a backup of a standby, which lists {@code standby.signal}).
+     */
+    private static final List<String> IGNORED = List.of("backup_manifest", "pg_wal", "postgresql.auto.conf",
+        "recovery.signal", "standby.signal");
     private static final long MAX_MANIFEST_BYTES = 512L << 20;
     private static final int MAX_LABEL_BYTES = 64 * 1024;
 
@@ -293,6 +297,9 @@ public final class BaseBackup {
         Set<String> expected = new TreeSet<>();
         for (ManifestFile file : manifest.files) {
             expected.add(file.path());
+            if (ignored(file.path())) {
+                continue;
+            }
             long[] found = seen.get(file.path());
             if (found == null) {
                 problems.add(file.path() + " is missing from the base backup");
@@ -312,7 +319,7 @@ public final class BaseBackup {
             }
         }
         for (String name : seen.keySet()) {
-            if (!expected.contains(name) && !IGNORED.contains(name) && !name.startsWith("pg_wal/")) {
+            if (!expected.contains(name) && !ignored(name)) {
                 problems.add(name + " is in the base backup but not in its manifest");
             }
         }
@@ -363,7 +370,9 @@ public final class BaseBackup {
 
     /**
      * Checks every file against the manifest (present, size, checksum) and looks for files the manifest does not
-     * list, as {@code pg_verifybackup} does; returns what is wrong, one sentence each. Empty without a manifest
+     * list, as {@code pg_verifybackup} does, ignoring what it ignores ({@code pg_wal/}, {@code standby.signal},
+     * {@code recovery.signal}, {@code postgresql.auto.conf}, {@code backup_manifest}) whether listed or present;
+     * returns what is wrong, one sentence each. Empty without a manifest
      * (its absence is already in {@link #problems()}).
      */
     public List<String> checkFiles() throws IOException {
@@ -518,6 +527,9 @@ public final class BaseBackup {
         Set<String> expected = new TreeSet<>();
         for (ManifestFile file : manifest.files) {
             expected.add(file.path());
+            if (ignored(file.path())) {
+                continue;
+            }
             Path path = directory.resolve(file.path()).normalize();
             if (!path.startsWith(directory.normalize())) {
                 problems.add("backup_manifest names a file outside the backup: " + file.path());
@@ -541,11 +553,21 @@ public final class BaseBackup {
         try (Stream<Path> walk = Files.walk(directory)) {
             walk.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).forEach(p -> {
                 String relative = directory.relativize(p).toString().replace('\\', '/');
-                if (!expected.contains(relative) && !IGNORED.contains(relative) && !relative.startsWith("pg_wal/")) {
+                if (!expected.contains(relative) && !ignored(relative)) {
                     problems.add(relative + " is in the base backup but not in its manifest");
                 }
             });
         }
+    }
+
+    /** Whether pg_verifybackup ignores {@code path}: one of {@link #IGNORED}, or under one. */
+    private static boolean ignored(String path) {
+        for (String name : IGNORED) {
+            if (path.equals(name) || path.startsWith(name + "/")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static @Nullable String checksum(Path file, String algorithm) throws IOException {

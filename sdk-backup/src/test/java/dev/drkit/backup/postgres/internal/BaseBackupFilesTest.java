@@ -1,5 +1,6 @@
 package dev.drkit.backup.postgres.internal;
 
+import dev.drkit.backup.store.TestMount;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.Test;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class BaseBackupFilesTest {
 
@@ -100,6 +102,50 @@ class BaseBackupFilesTest {
         byte[] bytes = tar(file("PG_VERSION"), file("PG_VERSION"));
         assertThatThrownBy(() -> BaseBackupFiles.extractTar(new ByteArrayInputStream(bytes), target))
             .isInstanceOf(BaseBackupFiles.UnusableBackupException.class).hasMessageContaining("twice");
+    }
+
+    @Test
+    void refusesAPathThatIsBothAFileAndADirectoryAsTheBackupsFault() throws IOException {
+        Path target = target();
+        byte[] fileThenDirectory = tar(file("base/1"), directory("base/1"));
+        assertThatThrownBy(() -> BaseBackupFiles.extractTar(new ByteArrayInputStream(fileThenDirectory), target))
+            .isInstanceOf(BaseBackupFiles.UnusableBackupException.class)
+            .hasMessageContaining("\"base/1\" both as a file and as a directory");
+        Path other = Files.createDirectory(dir.resolve("other"));
+        byte[] fileThenFileBelow = tar(file("global"), file("global/pg_control"));
+        assertThatThrownBy(() -> BaseBackupFiles.extractTar(new ByteArrayInputStream(fileThenFileBelow), other))
+            .isInstanceOf(BaseBackupFiles.UnusableBackupException.class)
+            .hasMessageContaining("\"global\" both as a file and as a directory");
+        assertThat(other.resolve("global")).isRegularFile();
+    }
+
+    @Test
+    void refusesANameLongerThanAFileSystemTakesAsTheBackupsFault() throws IOException {
+        Path target = target();
+        byte[] bytes = tar(file("base/" + "x".repeat(256)));
+        assertThatThrownBy(() -> BaseBackupFiles.extractTar(new ByteArrayInputStream(bytes), target))
+            .isInstanceOf(BaseBackupFiles.UnusableBackupException.class).hasMessageContaining("longer than 255 bytes");
+    }
+
+    @Test
+    void aTargetThatFillsUpIsATargetWriteExceptionNotTheBackupsFault() throws IOException {
+        Path target = target();
+        TestMount small = TestMount.tmpfs(target, "1m");
+        assumeTrue(small != null, "cannot mount a 1 MiB tmpfs here (needs root and a permissive sandbox)");
+        try (small) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+                TarArchiveEntry big = file("base/1/16384");
+                big.setSize(2 << 20);
+                tar.putArchiveEntry(big);
+                tar.write(new byte[2 << 20]);
+                tar.closeArchiveEntry();
+            }
+
+            assertThatThrownBy(() -> BaseBackupFiles.extractTar(new ByteArrayInputStream(bytes.toByteArray()), target))
+                .isInstanceOf(BaseBackupFiles.TargetWriteException.class)
+                .hasMessageContaining("base/1/16384").hasMessageContaining("No space left on device");
+        }
     }
 
     @Test
