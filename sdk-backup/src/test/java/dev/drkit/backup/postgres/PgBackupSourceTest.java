@@ -8,6 +8,7 @@ import dev.drkit.backup.Encryption;
 import dev.drkit.backup.PassphraseEncryption;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.FileSystemStore;
+import dev.drkit.backup.store.ForwardingStore;
 import dev.drkit.backup.store.PendingBackup;
 import dev.drkit.core.drill.StepOutcome;
 import dev.drkit.core.secret.Secret;
@@ -151,40 +152,14 @@ class PgBackupSourceTest {
     }
 
     /** A store whose object streams hold their writer, once 256 KiB are written, until released. */
-    private static final class HeldStore implements BackupStore {
-        private final BackupStore store;
+    private static final class HeldStore extends ForwardingStore {
         private final CountDownLatch writing;
         private final CountDownLatch release;
 
         HeldStore(BackupStore store, CountDownLatch writing, CountDownLatch release) {
-            this.store = store;
+            super(store);
             this.writing = writing;
             this.release = release;
-        }
-
-        @Override
-        public String location() {
-            return store.location();
-        }
-
-        @Override
-        public List<String> list() throws IOException {
-            return store.list();
-        }
-
-        @Override
-        public List<String> objects(String backupId) throws IOException {
-            return store.objects(backupId);
-        }
-
-        @Override
-        public long size(String backupId, String objectName) throws IOException {
-            return store.size(backupId, objectName);
-        }
-
-        @Override
-        public InputStream open(String backupId, String objectName) throws IOException {
-            return store.open(backupId, objectName);
         }
 
         @Override
@@ -232,16 +207,6 @@ class PgBackupSourceTest {
                     pending.close();
                 }
             };
-        }
-
-        @Override
-        public long delete(String backupId) throws IOException {
-            return store.delete(backupId);
-        }
-
-        @Override
-        public void close() throws IOException {
-            store.close();
         }
     }
 

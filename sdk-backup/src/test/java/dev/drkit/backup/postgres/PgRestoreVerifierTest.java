@@ -9,7 +9,7 @@ import dev.drkit.backup.Encryption;
 import dev.drkit.backup.PassphraseEncryption;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.FileSystemStore;
-import dev.drkit.backup.store.PendingBackup;
+import dev.drkit.backup.store.ForwardingStore;
 import dev.drkit.backup.store.TestMount;
 import dev.drkit.core.DrkitException;
 import dev.drkit.core.drill.StepOutcome;
@@ -245,34 +245,13 @@ class PgRestoreVerifierTest {
     }
 
     /** A file system store whose data objects, while {@link #failReads} is set, fail halfway with an I/O error. */
-    static final class FlakyStore implements BackupStore {
+    static final class FlakyStore extends ForwardingStore {
         static final String FAILURE = "injected: the store's disk failed halfway";
 
-        private final BackupStore store;
         volatile boolean failReads;
 
         FlakyStore(BackupStore store) {
-            this.store = store;
-        }
-
-        @Override
-        public String location() {
-            return store.location();
-        }
-
-        @Override
-        public List<String> list() throws IOException {
-            return store.list();
-        }
-
-        @Override
-        public List<String> objects(String backupId) throws IOException {
-            return store.objects(backupId);
-        }
-
-        @Override
-        public long size(String backupId, String objectName) throws IOException {
-            return store.size(backupId, objectName);
+            super(store);
         }
 
         @Override
@@ -301,21 +280,6 @@ class PgRestoreVerifierTest {
                     return n;
                 }
             };
-        }
-
-        @Override
-        public PendingBackup begin(String backupId) throws IOException {
-            return store.begin(backupId);
-        }
-
-        @Override
-        public long delete(String backupId) throws IOException {
-            return store.delete(backupId);
-        }
-
-        @Override
-        public void close() throws IOException {
-            store.close();
         }
     }
 
