@@ -502,8 +502,10 @@ public final class PgCluster implements AutoCloseable {
 
     /**
      * Runs {@code sql} with {@code psql} over the server's unix socket, as the server's operating-system user,
-     * and returns what {@code psql -A -t} prints: one line per row, columns separated by {@code |}, NULL as an
-     * empty string, without the final line break. Works for every cluster, and is the only way to query one made
+     * and returns what {@code psql -A -t} prints on its standard output: one line per row, columns separated by
+     * {@code |}, NULL as an empty string, without the final line break. What it writes on its standard error (a
+     * {@code WARNING} or {@code NOTICE} from the server, such as a collation version mismatch on every connection) is
+     * never part of it, and is quoted when psql fails. Works for every cluster, and is the only way to query one made
      * by {@link #restore(PgClusterConfig, DataDirectoryWriter)}.
      *
      * @param user     the role to connect as (trusted over the socket of a restored copy)
@@ -520,13 +522,17 @@ public final class PgCluster implements AutoCloseable {
         Objects.requireNonNull(sql, "sql");
         checkRunning();
         Path psql = binaries.tool("psql", "querying PostgreSQL cluster '" + name + "'");
+        // -d as a connection string, so that a database name with '=' in it is read as a name
         List<String> command = List.of(psql.toString(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-            "-h", socketDirectory.toString(), "-p", Integer.toString(port), "-U", user, "-d", database, "-c", sql);
-        ProcessRunner.Result result = runner.run(command, Map.of("PGCONNECT_TIMEOUT", CONNECT_TIMEOUT_SECONDS),
+            "-h", socketDirectory.toString(), "-p", Integer.toString(port), "-U", user,
+            "-d", "dbname='" + database.replace("\\", "\\\\").replace("'", "\\'") + "'", "-c", sql);
+        // the output apart from the errors: a WARNING the server sends on connecting is not a row
+        ProcessRunner.Result result = runner.runApart(command, Map.of("PGCONNECT_TIMEOUT", CONNECT_TIMEOUT_SECONDS),
             config.socketTimeout());
         if (!result.succeeded()) {
             throw failure("psql " + (result.timedOut() ? "timed out after " + config.socketTimeout().toSeconds() + " s"
-                : "failed with exit code " + result.exitCode()) + ": " + Text.oneLine(result.tail(5), 500), null, null);
+                : "failed with exit code " + result.exitCode()) + ": "
+                + Text.oneLine(Text.tail(result.errors(), 5), 500), null, null);
         }
         String out = result.output();
         return out.endsWith("\n") ? out.substring(0, out.length() - 1) : out;

@@ -108,6 +108,28 @@ class PgClusterTest {
     }
 
     @Test
+    void psqlReturnsTheRowsAloneNotWhatTheServerWarnsAbout() {
+        // a WARNING or NOTICE goes to psql's standard error: it is not a row (a collation version mismatch on
+        // another host warns on every connection)
+        assertThat(cluster.psql(cluster.superuser(), "postgres",
+            "DO $$ BEGIN RAISE WARNING 'careful'; RAISE NOTICE 'noted'; END $$; SELECT 42")).isEqualTo("42");
+        // and a failure quotes what psql said on its standard error
+        assertThatThrownBy(() -> cluster.psql(cluster.superuser(), "postgres", "SELECT * FROM no_such_table"))
+            .isInstanceOf(PostgresException.class).hasMessageContaining("no_such_table");
+    }
+
+    @Test
+    void psqlReadsADatabaseNameAsANameWhateverItHolds() {
+        cluster.execute("CREATE DATABASE \"host=elsewhere it's\"");
+        try {
+            assertThat(cluster.psql(cluster.superuser(), "host=elsewhere it's", "SELECT current_database()"))
+                .isEqualTo("host=elsewhere it's");
+        } finally {
+            cluster.execute("DROP DATABASE \"host=elsewhere it's\"");
+        }
+    }
+
+    @Test
     void keepsDataAcrossStopsInEveryMode() {
         cluster.execute("CREATE TABLE IF NOT EXISTS kept (v int); TRUNCATE kept; INSERT INTO kept VALUES (1), (2)");
         for (StopMode mode : StopMode.values()) {

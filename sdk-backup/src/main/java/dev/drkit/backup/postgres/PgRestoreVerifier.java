@@ -22,9 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,7 +39,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -107,10 +104,6 @@ public final class PgRestoreVerifier {
      * {@code postgres}, whose dump {@code --all} stores too.
      */
     static final String SCRATCH_DATABASE = "drkit_verify";
-    /** The most of psql's standard output a check reads, in bytes: {@value}. */
-    private static final int MAX_PSQL_OUTPUT = 16 << 20;
-    /** The most of psql's standard error kept for a message, in bytes: {@value}. */
-    private static final int MAX_PSQL_ERRORS = 64 << 10;
 
     private final BackupEngine engine;
     private final DecryptionKey key;
@@ -212,7 +205,7 @@ public final class PgRestoreVerifier {
             Psql sql;
             List<String> databases;
             if (dump) {
-                sql = new Psql(cluster, cluster.superuser(), toolTimeout);
+                sql = new Psql(cluster, cluster.superuser());
                 if (!restoreDump(bin, cluster, sql, database, id, manifest, checks)) {
                     return;
                 }
@@ -220,10 +213,9 @@ public final class PgRestoreVerifier {
             } else {
                 String user = labels.getOrDefault(PgLabels.USER, "postgres");
                 // the bootstrap superuser: a restored base backup keeps its own roles
-                List<String> superuser = new Psql(cluster, user, toolTimeout).lines("postgres",
+                List<String> superuser = new Psql(cluster, user).lines("postgres",
                     "SELECT rolname FROM pg_roles WHERE oid = 10");
-                sql = new Psql(cluster, superuser.size() == 1 && !superuser.get(0).isBlank() ? superuser.get(0) : user,
-                    toolTimeout);
+                sql = new Psql(cluster, superuser.size() == 1 && !superuser.get(0).isBlank() ? superuser.get(0) : user);
                 databases = sql.databases();
             }
             compare(sql, databases, base, labels, checks);
@@ -511,7 +503,7 @@ public final class PgRestoreVerifier {
      * its own roles and passwords, which drkit does not know. Only {@code psql}'s standard output is read as rows; its
      * standard error (a {@code WARNING} on connecting, a {@code NOTICE}) is kept for the message when it fails.
      */
-    private record Psql(PgCluster cluster, String role, Duration timeout) {
+    private record Psql(PgCluster cluster, String role) {
 
         private static final Pattern COUNT = Pattern.compile("\\d{1,18}");
         private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
@@ -576,117 +568,16 @@ public final class PgRestoreVerifier {
         }
 
         /**
-         * What {@code psql -A -t} prints on its standard output for {@code sql} on {@code database}, without the final
-         * line break.
+         * What {@code psql -A -t} prints on its standard output for {@code sql} on {@code database} (never its
+         * standard error), through {@link PgCluster#psql}, whose socket timeout, the tool timeout, bounds it.
          *
          * @throws PostgresException if psql fails or runs longer than the timeout; the message has its error output
          */
         private String run(String database, String sql) {
-            // -d as a connection string, so that no database name is read as one
-            List<String> command = List.of(cluster.binaries().tool("psql", "restore verification").toString(), "-X",
-                "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", cluster.socketDirectory().toString(),
-                "-p", Integer.toString(cluster.port()), "-U", role,
-                "-d", "dbname='" + database.replace("\\", "\\\\").replace("'", "\\'") + "'", "-c", sql);
-            Map<String, String> environment = new java.util.LinkedHashMap<>(ChildEnvironment.of(System.getenv(), null));
-            environment.put("PGCLIENTENCODING", "UTF8");
-            environment.put("PGCONNECT_TIMEOUT", "30");
-            ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(
-                new java.io.File("/dev/null")));
-            pb.environment().clear();
-            pb.environment().putAll(environment);
-            Process process;
-            try {
-                process = pb.start();
-            } catch (IOException e) {
-                throw failure("psql cannot be started: " + e.getMessage(), e);
-            }
-            Drain out = new Drain(process.getInputStream(), MAX_PSQL_OUTPUT, false);
-            Drain err = new Drain(process.getErrorStream(), MAX_PSQL_ERRORS, true);
-            out.start();
-            err.start();
-            try {
-                boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                if (!finished) {
-                    process.descendants().forEach(ProcessHandle::destroyForcibly);
-                    process.destroyForcibly();
-                    process.waitFor(10, TimeUnit.SECONDS);
-                }
-                out.join(TimeUnit.SECONDS.toMillis(10));
-                err.join(TimeUnit.SECONDS.toMillis(10));
-                if (!finished || process.exitValue() != 0) {
-                    throw failure("psql as role '" + role + "' on database '" + database + "' "
-                        + (finished ? "failed with exit code " + process.exitValue() : "timed out after "
-                        + timeout.toSeconds() + " s") + ": " + Text.oneLine(Text.tail(err.text(), 5), 500), null);
-                }
-                if (out.truncated()) {
-                    throw failure("psql as role '" + role + "' on database '" + database + "' printed more than "
-                        + MAX_PSQL_OUTPUT + " bytes", null);
-                }
-            } catch (InterruptedException e) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-                throw failure("interrupted while psql ran", e);
-            }
-            String text = out.text();
-            return text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
-        }
-
-        private PostgresException failure(String message, @Nullable Throwable cause) {
-            return new PostgresException("PostgreSQL cluster '" + cluster.name() + "' (restore verification): "
-                + message, cluster.name(), cluster.host(), cluster.port(), cluster.dataDirectory(), null, cause);
+            return cluster.psql(role, database, sql);
         }
     }
 
-    /** Reads a child's stream to its end, keeping its first (or last) {@code limit} bytes. */
-    private static final class Drain extends Thread {
-        private final InputStream in;
-        private final int limit;
-        private final boolean keepLast;
-        private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
-        private boolean truncated;
-
-        Drain(InputStream in, int limit, boolean keepLast) {
-            super("drkit-verify-psql");
-            setDaemon(true);
-            this.in = in;
-            this.limit = limit;
-            this.keepLast = keepLast;
-        }
-
-        @Override
-        public void run() {
-            byte[] chunk = new byte[8192];
-            try (in) {
-                for (int n; (n = in.read(chunk)) >= 0; ) {
-                    synchronized (this) {
-                        if (keepLast) {
-                            kept.write(chunk, 0, n);
-                            if (kept.size() > 2 * limit) {
-                                byte[] all = kept.toByteArray();
-                                kept.reset();
-                                kept.write(all, all.length - limit, limit);
-                            }
-                        } else if (kept.size() + n <= limit) {
-                            kept.write(chunk, 0, n);
-                        } else {
-                            truncated = true;
-                        }
-                    }
-                }
-            } catch (IOException e) {
-                // the child went away; its exit code tells
-            }
-        }
-
-        synchronized boolean truncated() {
-            return truncated;
-        }
-
-        synchronized String text() {
-            return kept.toString(StandardCharsets.UTF_8);
-        }
-    }
 
     private static RestoreVerificationReport.Check pass(String name, String detail) {
         return new RestoreVerificationReport.Check(name, StepOutcome.PASS, detail);

@@ -48,8 +48,11 @@ public final class ProcessRunner {
         this.home = Objects.requireNonNull(home, "home");
     }
 
-    /** What a finished (or abandoned) child did. */
-    public record Result(int exitCode, boolean timedOut, String output) {
+    /**
+     * What a finished (or abandoned) child did: its output (the last 64 KiB), and, where {@link #runApart} kept them
+     * apart, what it wrote on its standard error (the last 64 KiB; empty from {@link #run}, whose output has both).
+     */
+    public record Result(int exitCode, boolean timedOut, String output, String errors) {
 
         /** Whether the program exited with code 0 in time. */
         public boolean succeeded() {
@@ -102,7 +105,21 @@ public final class ProcessRunner {
      * @throws EnvironmentException if the program cannot be started at all
      */
     public Result run(List<String> command, Map<String, String> extraEnvironment, Duration timeout) {
-        ProcessBuilder pb = builder(command, extraEnvironment).redirectErrorStream(true);
+        return execute(command, extraEnvironment, timeout, false);
+    }
+
+    /**
+     * As {@link #run}, with the standard output and the standard error kept apart: for a program whose output is
+     * data (psql's rows), where a warning the server sends (a collation version mismatch on every connection) must
+     * not read as a row.
+     */
+    public Result runApart(List<String> command, Map<String, String> extraEnvironment, Duration timeout) {
+        return execute(command, extraEnvironment, timeout, true);
+    }
+
+    private Result execute(List<String> command, Map<String, String> extraEnvironment, Duration timeout,
+                           boolean apart) {
+        ProcessBuilder pb = builder(command, extraEnvironment).redirectErrorStream(!apart);
         Process process;
         try {
             process = pb.start();
@@ -110,10 +127,8 @@ public final class ProcessRunner {
             throw new EnvironmentException(component + " cannot start " + command.get(0) + ": " + e.getMessage(),
                 Map.of("tool", command.get(0)), e);
         }
-        OutputCollector collector = new OutputCollector(process.getInputStream());
-        Thread drain = new Thread(collector, "drkit-pg-output-" + process.pid());
-        drain.setDaemon(true);
-        drain.start();
+        OutputCollector output = collect(process.getInputStream(), "drkit-pg-output-" + process.pid());
+        OutputCollector errors = apart ? collect(process.getErrorStream(), "drkit-pg-errors-" + process.pid()) : null;
         try {
             boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (!finished) {
@@ -121,10 +136,13 @@ public final class ProcessRunner {
                 process.destroyForcibly();
                 process.waitFor(10, TimeUnit.SECONDS);
             }
-            drain.join(TimeUnit.SECONDS.toMillis(5));
+            output.thread.join(TimeUnit.SECONDS.toMillis(5));
+            if (errors != null) {
+                errors.thread.join(TimeUnit.SECONDS.toMillis(5));
+            }
             int exit = finished ? process.exitValue() : -1;
             log.debug("{}: {} exited with {}{}", component, command.get(0), exit, finished ? "" : " (timed out)");
-            return new Result(exit, !finished, collector.text());
+            return new Result(exit, !finished, output.text(), errors == null ? "" : errors.text());
         } catch (InterruptedException e) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
@@ -134,12 +152,21 @@ public final class ProcessRunner {
         }
     }
 
+    private static OutputCollector collect(InputStream in, String threadName) {
+        OutputCollector collector = new OutputCollector(in, threadName);
+        collector.thread.start();
+        return collector;
+    }
+
     private static final class OutputCollector implements Runnable {
         private final InputStream in;
         private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        final Thread thread;
 
-        OutputCollector(InputStream in) {
+        OutputCollector(InputStream in, String threadName) {
             this.in = in;
+            this.thread = new Thread(this, threadName);
+            this.thread.setDaemon(true);
         }
 
         @Override
