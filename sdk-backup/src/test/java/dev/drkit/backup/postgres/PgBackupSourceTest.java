@@ -92,9 +92,13 @@ class PgBackupSourceTest {
     }
 
     static BackupEngine engine(Path store) {
+        return engine(FileSystemStore.open(store));
+    }
+
+    static BackupEngine engine(BackupStore store) {
         Encryption encryption = PassphraseEncryption.builder(PASSPHRASE).s2kBytes(PassphraseEncryption.MIN_S2K_BYTES)
             .build();
-        return BackupEngine.builder(FileSystemStore.open(store)).encryption(encryption).build();
+        return BackupEngine.builder(store).encryption(encryption).build();
     }
 
     static PgRestoreVerifier verifier(BackupEngine engine, Path history) {
@@ -126,8 +130,8 @@ class PgBackupSourceTest {
         BackupSource shared = PgBackupSource.dump(server, "overlap").source();
         CountDownLatch firstWriting = new CountDownLatch(1);
         CountDownLatch releaseFirst = new CountDownLatch(1);
-        BackupEngine held = BackupEngine.builder(new HeldStore(FileSystemStore.open(temp.resolve("overlap-1")),
-            firstWriting, releaseFirst)).encryption(engineEncryption()).build();
+        BackupEngine held = engine(new HeldStore(FileSystemStore.open(temp.resolve("overlap-1")), firstWriting,
+            releaseFirst));
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
             // the first backup's dump has started (its counts taken) and its data is being stored, held there
@@ -145,10 +149,6 @@ class PgBackupSourceTest {
             releaseFirst.countDown();
             pool.shutdownNow();
         }
-    }
-
-    private static Encryption engineEncryption() {
-        return PassphraseEncryption.builder(PASSPHRASE).s2kBytes(PassphraseEncryption.MIN_S2K_BYTES).build();
     }
 
     /** A store whose object streams hold their writer, once 256 KiB are written, until released. */
