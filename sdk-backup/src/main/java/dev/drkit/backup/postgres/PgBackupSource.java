@@ -109,18 +109,18 @@ public final class PgBackupSource {
     /**
      * {@code pg_dump -Fc} of {@code database}.
      *
-     * @throws IllegalArgumentException if the name is empty, too long, has control characters, or looks like a
-     *                                  connection string ({@code =} or {@code postgres://}), which would let it carry
-     *                                  a password into argv
+     * <p>Any name PostgreSQL allows is read as a name: {@code pg_dump} gets it quoted inside a connection string, so
+     * a name with {@code =} in it or one that looks like a URI can neither fail the dump nor carry other connection
+     * settings (a password into argv, another host).
+     *
+     * @throws IllegalArgumentException if the name is empty, too long or has control characters
      */
     public static PgBackupSource dump(PgServer server, String database) {
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(database, "database");
-        if (database.isEmpty() || database.length() > 63 || database.chars().anyMatch(Character::isISOControl)
-            || database.contains("=") || database.toLowerCase(java.util.Locale.ROOT).startsWith("postgres")
-            && database.contains("://")) {
-            throw new IllegalArgumentException("database must be a database name (1 to 63 characters, no '=', not a "
-                + "URI), but was \"" + Text.oneLine(database, 80) + "\"");
+        if (database.isEmpty() || database.length() > 63 || database.chars().anyMatch(Character::isISOControl)) {
+            throw new IllegalArgumentException("database must be a database name (1 to 63 characters, no control "
+                + "characters), but was \"" + Text.oneLine(database, 80) + "\"");
         }
         return new PgBackupSource(Kind.DUMP, server, database, true, false, new TreeMap<>());
     }
@@ -258,7 +258,7 @@ public final class PgBackupSource {
                     }
                     command.addAll(List.of("--format=custom", "--no-password", "--host=" + server.host(),
                         "--port=" + server.port(), "--username=" + server.user(), "--snapshot=" + snapshot,
-                        "--dbname=" + database));
+                        "--dbname=" + dbnameSetting(database)));
                     break;
                 case GLOBALS:
                     command.addAll(List.of("--globals-only", "--no-password", "--host=" + server.host(),
@@ -353,6 +353,14 @@ public final class PgBackupSource {
         labels.put(PgLabels.ROWS, Long.toString(facts.rows()));
         labels.put(PgLabels.COUNTS_SHA256, facts.countsDigest());
         labels.put(PgLabels.SCHEMA_SHA256, facts.schemaDigest());
+    }
+
+    /**
+     * {@code database} as libpq's {@code dbname} setting, quoted: a {@code --dbname} holding {@code =} or a URI prefix
+     * is read as a whole connection string, so a name is passed as one, with its quotes and backslashes escaped.
+     */
+    static String dbnameSetting(String database) {
+        return "dbname='" + database.replace("\\", "\\\\").replace("'", "\\'") + "'";
     }
 
     private static void putIfPresent(Map<String, String> labels, String key, @Nullable String value) {

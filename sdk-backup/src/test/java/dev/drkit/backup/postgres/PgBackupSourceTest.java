@@ -243,6 +243,33 @@ class PgBackupSourceTest {
     }
 
     @Test
+    void aDatabaseWhoseNameLooksLikeConnectionSettingsIsDumpedByNameAloneAndAllDatabasesStillBackUp() throws Exception {
+        // pg_dump reads a --dbname holding '=' as a connection string: this name would set the host
+        String odd = "host=192.0.2.1 dbname='it''s' \\ x";
+        source.execute("CREATE DATABASE \"" + odd.replace("\"", "\"\"") + "\"");
+        try {
+            try (Connection c = source.connect(odd); Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE marker (note text)");
+                st.execute("INSERT INTO marker VALUES ('in the odd database')");
+            }
+            BackupEngine engine = engine(temp.resolve("odd-name-store"));
+
+            List<BackupInfo> made = PgBackups.all(engine, server, true);
+
+            BackupInfo dump = made.stream().filter(i -> odd.equals(engine.manifest(i.id()).labels()
+                .get(PgLabels.DATABASE))).findFirst().orElseThrow();
+            assertThat(engine.manifest(dump.id()).labels()).containsEntry(PgLabels.ROWS, "1");
+            Path restored = temp.resolve("odd-name.dump");
+            engine.restore(dump.id(), DecryptionKey.passphrase(PASSPHRASE), restored);
+            assertThat(tableOfContents(restored)).contains("TABLE DATA public marker");
+            assertThat(made).extracting(i -> engine.manifest(i.id()).labels().get(PgLabels.DATABASE))
+                .contains("shop", odd);
+        } finally {
+            source.execute("DROP DATABASE \"" + odd.replace("\"", "\"\"") + "\"");
+        }
+    }
+
+    @Test
     void aDumpLeavesCompressionToThePipelineUnlessAskedAndRestoresEitherWay() throws Exception {
         BackupEngine engine = engine(temp.resolve("dump-compression-store"));
         BackupInfo plain = engine.backup(PgBackupSource.dump(server, "shop").withRowCounts(false).source());
