@@ -210,6 +210,32 @@ class BackupCommandsTest {
     }
 
     @Test
+    void aPassphraseGivenInPlaceOfItsFilesNameIsNeverRepeated(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        Path source = Files.writeString(dir.resolve("source"), "data");
+        // --passphrase-file "$PASSPHRASE": words, or base64 that holds a '/'
+        String words = "correct horse battery staple";
+        String base64 = "c2VjcmV0/IHBhc3NwaHJhc2U+b2Y=";
+        Path missingFile = dir.resolve("no-such-passphrase-file");
+
+        CliRun byWords = drkit("backup", "--store", store.toString(), "--source", source.toString(),
+            "--passphrase-file", words);
+        CliRun byBase64 = drkit("backup", "--store", store.toString(), "--source", source.toString(),
+            "--passphrase-file", base64);
+        CliRun byMissingFile = drkit("backup", "--store", store.toString(), "--source", source.toString(),
+            "--passphrase-file", missingFile.toString());
+
+        assertThat(List.of(byWords, byBase64, byMissingFile)).extracting(CliRun::code)
+            .containsOnly(ExitCodes.ENVIRONMENT);
+        assertThat(byWords.err).contains("Secret file not found", "not shown", "./NAME").doesNotContain(words);
+        assertThat(byBase64.err).contains("Secret file not found", "not shown").doesNotContain(base64)
+            .doesNotContain("c2VjcmV0");
+        assertThat(byMissingFile.err).as("a name in an existing directory is shown")
+            .contains("Secret file " + missingFile + " does not exist");
+        assertThat(store).doesNotExist();
+    }
+
+    @Test
     void aPassphraseGivenInPlaceOfItsVariablesNameIsNeverRepeated(@TempDir Path dir) throws Exception {
         Path store = dir.resolve("store");
         Path source = Files.writeString(dir.resolve("source"), "data");

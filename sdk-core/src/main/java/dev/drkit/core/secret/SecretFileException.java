@@ -68,7 +68,16 @@ public class SecretFileException extends SecretUnavailableException {
      * @since 0.1
      */
     public SecretFileException(String message, Path file, Reason reason, String mode, Throwable cause) {
-        super(message, "file " + file, context(file, reason, mode), cause);
+        this(message, file, true, reason, mode, cause);
+    }
+
+    /**
+     * As the public constructor; with {@code nameShown} false, the name is left out of the source and the context
+     * (though {@link #file()} still returns it), for a name that may be the secret itself.
+     */
+    SecretFileException(String message, Path file, boolean nameShown, Reason reason, String mode, Throwable cause) {
+        super(message, nameShown ? "file " + file : "file (name not shown)", context(nameShown ? file.toString()
+            : "(not shown)", reason, mode), cause);
         this.file = file.toString();
         this.reason = reason;
         this.mode = mode;
@@ -101,11 +110,11 @@ public class SecretFileException extends SecretUnavailableException {
         return Optional.ofNullable(mode);
     }
 
-    private static Map<String, String> context(Path file, Reason reason, String mode) {
+    private static Map<String, String> context(String file, Reason reason, String mode) {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(reason, "reason");
         Map<String, String> context = new LinkedHashMap<>();
-        context.put("file", file.toString());
+        context.put("file", file);
         context.put("reason", reason.name());
         if (mode != null) {
             context.put("mode", mode);

@@ -336,6 +336,13 @@ public final class Secrets {
         try {
             return Files.readAttributes(file, PosixFileAttributes.class, linkOptions);
         } catch (NoSuchFileException e) {
+            if (!nameMayBeShown(file)) {
+                // without its cause: the cause's message is the name
+                throw new SecretFileException("Secret file not found; the name given (" + file.toString().length()
+                    + " characters) is not shown, as it has no existing directory and may be the secret itself given"
+                    + " in place of a file name; name the file with its directory (./NAME for one in the working"
+                    + " directory)", file, false, SecretFileException.Reason.MISSING, null, null);
+            }
             throw new SecretFileException("Secret file " + file + " does not exist", file, SecretFileException.Reason.MISSING,
                 null, e);
         } catch (UnsupportedOperationException e) {
@@ -343,9 +350,26 @@ public final class Secrets {
                 + " may read it cannot be checked; move it to one that has them", file,
                 SecretFileException.Reason.UNREADABLE, null, e);
         } catch (IOException e) {
+            if (!nameMayBeShown(file)) {
+                throw new SecretFileException("Cannot read the attributes of a secret file (" + e.getClass().getSimpleName()
+                    + "); the name given (" + file.toString().length() + " characters) is not shown, as it has no existing"
+                    + " directory and may be the secret itself given in place of a file name", file, false,
+                    SecretFileException.Reason.UNREADABLE, null, null);
+            }
             throw new SecretFileException("Cannot read the attributes of secret file " + file + ": "
                 + e.getClass().getSimpleName(), file, SecretFileException.Reason.UNREADABLE, null, e);
         }
+    }
+
+    /**
+     * Whether a file that cannot be found may be named in a message. A command line such as
+     * {@code --passphrase-file "$PASS"} hands over the secret where its file's name belongs, and an error that
+     * echoed it would write the secret to a terminal, a log or a cron mail; a name whose directory exists is taken
+     * to be a name.
+     */
+    private static boolean nameMayBeShown(Path file) {
+        Path parent = file.getParent();
+        return parent != null && Files.isDirectory(parent);
     }
 
     private static void checkPermissions(Path file, Set<PosixFilePermission> permissions, boolean allowGroupRead) {

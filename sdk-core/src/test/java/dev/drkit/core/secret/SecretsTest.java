@@ -195,6 +195,24 @@ class SecretsTest {
     }
 
     @Test
+    void aMissingNameWithoutAnExistingDirectoryIsNotRepeatedAnywhere() {
+        String secretGivenAsName = "hunter2 is my passphrase";
+
+        assertThatThrownBy(() -> Secrets.fromOneLineFile(Path.of(secretGivenAsName)))
+            .isInstanceOfSatisfying(SecretFileException.class, e -> {
+                assertThat(e.reason()).isEqualTo(SecretFileException.Reason.MISSING);
+                assertThat(e.getCause()).isNull();
+                assertThat(e.toString()).doesNotContain("hunter2");
+                assertThat(e.context().values()).noneMatch(v -> v.contains("hunter2"));
+                assertThat(e.source()).doesNotContain("hunter2");
+                assertThat(e.file()).isEqualTo(Path.of(secretGivenAsName));
+            })
+            .hasMessageContaining("not shown").hasMessageContaining("(24 characters)");
+        assertThatThrownBy(() -> Secrets.fromFile(Path.of("no/such/dir/" + secretGivenAsName)))
+            .isInstanceOf(SecretFileException.class).message().doesNotContain("hunter2");
+    }
+
+    @Test
     void refusesAnEmptyFileAndOneHoldingOnlyANewline() throws IOException {
         assertThatThrownBy(() -> Secrets.fromFile(secretFile("empty", "", "rw-------")))
             .isInstanceOfSatisfying(SecretFileException.class,
