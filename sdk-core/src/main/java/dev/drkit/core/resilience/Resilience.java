@@ -27,8 +27,12 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
@@ -70,8 +74,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An asynchronous call ({@link #executeAsync}) runs as
  * {@code retry(budget, deadline, checkDeadline(circuitBreaker(rateLimiter(bulkhead(timeLimiter(call))))))}:
- * there Resilience4j's time limiter really times out each attempt, and the deadline is the one current when
- * {@code executeAsync} was called, if any.
+ * there each attempt really is timed out, after the time limit or, if sooner, at the deadline current when
+ * {@code executeAsync} was called, if any (which also bounds the retries).
  *
  * <h2>Exceptions</h2>
  * <table>
@@ -89,7 +93,7 @@ import org.slf4j.LoggerFactory;
  * <tr><td>the bulkhead is full</td><td>Resilience4j's {@link BulkheadFullException}, retried</td></tr>
  * <tr><td>the rate limiter refuses</td><td>Resilience4j's {@link RequestNotPermitted}, retried</td></tr>
  * <tr><td>an asynchronous attempt exceeds the time limit</td><td>{@link TimeoutException} from
- *     Resilience4j's time limiter, retried</td></tr>
+ *     Resilience4j's time limiter, retried; at the deadline, {@link DeadlineExceededException}</td></tr>
  * </table>
  * Asynchronous calls complete their stage exceptionally with the same exceptions.
  *
@@ -390,9 +394,12 @@ public final class Resilience {
                                                ScheduledExecutorService scheduler) {
         Objects.requireNonNull(call, "call");
         Objects.requireNonNull(scheduler, "scheduler");
+        // Attempts after the first run on the scheduler's threads: carry the caller's deadline explicitly.
+        Deadline deadline = Deadline.current().orElse(null);
         Supplier<CompletionStage<T>> decorated = () -> stageOf(call);
-        if (timeLimiter != null) {
-            decorated = timeLimiter.decorateCompletionStage(scheduler, decorated);
+        if (timeLimiter != null || deadline != null) {
+            Supplier<CompletionStage<T>> unlimited = decorated;
+            decorated = () -> limited(unlimited, scheduler, deadline);
         }
         if (bulkhead != null) {
             decorated = Bulkhead.decorateCompletionStage(bulkhead, decorated);
@@ -403,8 +410,6 @@ public final class Resilience {
         if (circuitBreaker != null) {
             decorated = CircuitBreaker.decorateCompletionStage(circuitBreaker, decorated);
         }
-        // Attempts after the first run on the scheduler's threads: carry the caller's deadline explicitly.
-        Deadline deadline = Deadline.current().orElse(null);
         Supplier<CompletionStage<T>> attempt = decorated;
         decorated = () -> {
             if (deadline != null && deadline.isExpired()) {
@@ -417,6 +422,60 @@ public final class Resilience {
             decorated = Retry.decorateCompletionStage(retry, scheduler, decorated);
         }
         return decorated.get();
+    }
+
+    /**
+     * One attempt, failed when the time limit has passed or, if sooner, the caller's deadline: Resilience4j's time
+     * limiter gave every attempt the whole time limit, so an attempt started just before the deadline completed its
+     * stage up to a whole time limit after it. Past the time limit it fails with the time limiter's
+     * {@link TimeoutException} (retried); past the deadline with a {@link DeadlineExceededException}. The time
+     * limiter's events and metrics count each attempt as its own decorator did.
+     */
+    private <T> CompletionStage<T> limited(Supplier<CompletionStage<T>> call, ScheduledExecutorService scheduler,
+                                           @Nullable Deadline deadline) {
+        TimeLimiter limiter = timeLimiter;
+        long limitNanos = limiter != null ? policies.timeout().toNanos() : Long.MAX_VALUE;
+        boolean deadlineFirst = deadline != null && deadline.remainingNanos() < limitNanos;
+        if (deadlineFirst) {
+            limitNanos = Math.max(0, deadline.remainingNanos());
+        }
+        CompletionStage<T> stage = call.get();
+        if (limitNanos == Long.MAX_VALUE) {
+            return stage;
+        }
+        CompletableFuture<T> promise = new CompletableFuture<>();
+        AtomicBoolean givenUp = new AtomicBoolean();
+        ScheduledFuture<?> timer = scheduler.schedule(() -> {
+            if (promise.isDone()) {
+                return;
+            }
+            givenUp.set(true);
+            // Cancelled before the caller hears of the timeout, so that the caller never sees the attempt running.
+            if (stage instanceof Future<?> running
+                && (limiter == null || limiter.getTimeLimiterConfig().shouldCancelRunningFuture())) {
+                running.cancel(true);
+            }
+            Throwable late = deadlineFirst ? new DeadlineExceededException(name, deadline.remaining().negated())
+                : TimeLimiter.createdTimeoutExceptionWithName(name, null);
+            if (promise.completeExceptionally(late) && limiter != null) {
+                limiter.onError(asTimeout(late));
+            }
+        }, limitNanos, TimeUnit.NANOSECONDS);
+        stage.whenComplete((result, failure) -> {
+            timer.cancel(false);
+            if (givenUp.get()) {
+                return;
+            }
+            boolean completed = failure == null ? promise.complete(result) : promise.completeExceptionally(failure);
+            if (completed && limiter != null) {
+                if (failure == null) {
+                    limiter.onSuccess();
+                } else {
+                    limiter.onError(failure);
+                }
+            }
+        });
+        return promise;
     }
 
     /**

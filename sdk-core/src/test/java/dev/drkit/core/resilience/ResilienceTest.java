@@ -468,6 +468,42 @@ class ResilienceTest {
             .isInstanceOf(java.util.concurrent.TimeoutException.class);
     }
 
+    @Test
+    void anAsynchronousAttemptIsCutAtTheCallersDeadlineWhenItComesBeforeTheTimeLimit() {
+        Resilience orders = ResiliencePolicies.builder("orders-api").initialBackoff(Duration.ofMillis(1))
+            .timeout(Duration.ofMinutes(5)).build().create();
+        CompletableFuture<String> neverAnswered = new CompletableFuture<>();
+        AtomicInteger calls = new AtomicInteger();
+        AtomicInteger timeouts = new AtomicInteger();
+        orders.timeLimiter().orElseThrow().getEventPublisher().onTimeout(event -> timeouts.incrementAndGet());
+
+        CompletableFuture<String> result = Deadline.supplyWithin(Deadline.after(Duration.ofMillis(200)),
+            () -> orders.<String>executeAsync(() -> {
+                calls.incrementAndGet();
+                return neverAnswered;
+            }, scheduler())).toCompletableFuture();
+
+        // Without the deadline the attempt would run for the whole five-minute time limit.
+        assertThatThrownBy(() -> result.get(60, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+            .cause().isInstanceOf(DeadlineExceededException.class);
+        assertThat(calls).as("no retry after the deadline").hasValue(1);
+        assertThat(neverAnswered).as("the time limiter cancels the attempt it gave up on").isCancelled();
+        assertThat(timeouts).as("the time limiter's events count the attempt as timed out").hasValue(1);
+    }
+
+    @Test
+    void withoutATimeLimiterTheCallersDeadlineStillEndsAnAsynchronousCall() {
+        Resilience orders = ResiliencePolicies.builder("orders-api").retryEnabled(false).timeLimiterEnabled(false)
+            .build().create();
+        CompletableFuture<String> neverAnswered = new CompletableFuture<>();
+
+        CompletableFuture<String> result = Deadline.supplyWithin(Deadline.after(Duration.ofMillis(100)),
+            () -> orders.<String>executeAsync(() -> neverAnswered, scheduler())).toCompletableFuture();
+
+        assertThatThrownBy(() -> result.get(60, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+            .cause().isInstanceOf(DeadlineExceededException.class);
+    }
+
     private ScheduledExecutorService scheduler() {
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
         schedulers.add(scheduler);
