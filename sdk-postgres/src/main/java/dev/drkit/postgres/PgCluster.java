@@ -50,6 +50,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * A local PostgreSQL cluster in a temporary directory, listening on 127.0.0.1 only: created with
@@ -370,20 +371,27 @@ public final class PgCluster implements AutoCloseable {
      *       is 0700 and belongs to the server's user; TCP connections on 127.0.0.1 are refused. Use
      *       {@link #psql(String, String, String)}; {@link #connect()} and the other JDBC methods do not work;</li>
      *   <li>{@code drkit-restore.conf} is included at the end of {@code postgresql.conf}, with the address, port, socket
-     *       directory, {@code cluster_name}, {@code hot_standby=on}, {@code logging_collector=off},
-     *       {@code lc_messages=C}, {@code fsync} and the configuration's settings; the same settings (in any form
-     *       and case) and every {@code include}, {@code include_if_exists} and {@code include_dir} line are removed
-     *       from {@code postgresql.auto.conf}, which PostgreSQL would otherwise read last;</li>
+     *       directory, {@code cluster_name}, {@code data_directory} (the copy's own, whatever the origin's
+     *       configuration named), {@code hot_standby=on}, {@code logging_collector=off}, {@code lc_messages=C},
+     *       {@code fsync}, no streaming from the origin, no synchronous standbys to wait for, no archiving
+     *       ({@code archive_mode=off}, no {@code archive_command} or {@code archive_library}: a copy that archived
+     *       would write its own timeline into the origin's archive; a configuration's settings may turn it back on)
+     *       and the configuration's settings; the same settings (in any form and case) and every {@code include},
+     *       {@code include_if_exists} and {@code include_dir} line are removed from {@code postgresql.auto.conf},
+     *       which PostgreSQL would otherwise read last;</li>
      *   <li>{@code postmaster.pid} and {@code postmaster.opts} are removed, and every file is given to the
      *       server's user (0700 directories, 0600 files).</li>
      * </ul>
+     * A copy holding a symbolic link (a tablespace under {@code pg_tblspc}, a linked {@code pg_wal}) or a
+     * {@code tablespace_map} that names tablespaces is refused before anything in it is changed: its server would
+     * read and write the files the link names, which are its origin's.
      * The replication settings of {@link PgClusterConfig} ({@code wal_level}, {@code max_wal_senders}, ...) are
      * not applied, so a standby-in-recovery copy keeps values at least as large as its origin's. Closing the
      * cluster stops it and deletes the copy.
      *
      * @throws MissingToolException if no PostgreSQL binaries are found
-     * @throws PostgresException    if {@code writer} fails, or the copy is not a data directory of the binaries'
-     *                              major version ({@code PG_VERSION})
+     * @throws PostgresException    if {@code writer} fails, the copy is not a data directory of the binaries'
+     *                              major version ({@code PG_VERSION}), or it holds a link or a tablespace map
      * @throws EnvironmentException if the directory cannot be prepared
      * @since 0.1
      */
@@ -424,6 +432,7 @@ public final class PgCluster implements AutoCloseable {
                 throw failure("holds a copy of a PostgreSQL " + abbreviate(version) + " cluster, but the binaries are "
                     + "PostgreSQL " + binaries.version(), null, null);
             }
+            refuseLinksOut();
             Files.deleteIfExists(dataDirectory.resolve("postmaster.pid"));
             Files.deleteIfExists(dataDirectory.resolve("postmaster.opts"));
             Path conf = dataDirectory.resolve("postgresql.conf");
@@ -450,6 +459,28 @@ public final class PgCluster implements AutoCloseable {
         }
         log.info("PostgreSQL cluster '{}' restored into {} in {} ms", name, dataDirectory,
             (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /**
+     * Refuses a copy that reaches outside its directory. A base backup's tablespaces are links under
+     * {@code pg_tblspc} (or lines of {@code tablespace_map}, from which recovery makes them) to the origin's
+     * tablespace directories, and a server started on the copy would replay WAL into those live files; giving the
+     * tree to the server's user would also change the owner of what a link names.
+     */
+    private void refuseLinksOut() throws IOException {
+        try (Stream<Path> tree = Files.walk(dataDirectory)) {
+            Optional<Path> link = tree.filter(Files::isSymbolicLink).findFirst();
+            if (link.isPresent()) {
+                throw failure("holds a symbolic link, " + dataDirectory.relativize(link.get()) + ", to a place outside the"
+                    + " copy (a tablespace or a linked pg_wal): a restored copy must not reach its origin's files;"
+                    + " restore tablespaces into the data directory first", null, null);
+            }
+        }
+        Path map = dataDirectory.resolve("tablespace_map");
+        if (Files.exists(map, java.nio.file.LinkOption.NOFOLLOW_LINKS) && Files.size(map) > 0) {
+            throw failure("has a tablespace_map naming tablespaces outside the copy, which recovery would link to and"
+                + " write into: a restored copy must not reach its origin's files", null, null);
+        }
     }
 
     private void giveTree(Path root) throws IOException {
@@ -490,9 +521,15 @@ public final class PgCluster implements AutoCloseable {
         s.put("hot_standby", "on");
         s.put("logging_collector", "off");
         s.put("lc_messages", "C");
-        // A copy never streams from its origin, whatever its postgresql.auto.conf (pg_basebackup -R) says.
+        // A copy never runs on, streams from, waits for or archives into what its origin's settings name.
+        s.put("data_directory", dataDirectory.toString());
+        s.put("external_pid_file", "");
         s.put("primary_conninfo", "");
         s.put("primary_slot_name", "");
+        s.put("synchronous_standby_names", "");
+        s.put("archive_mode", "off");
+        s.put("archive_command", "");
+        s.put("archive_library", "");
         s.putAll(config.settings());
         synchronized (settingsLock) {
             s.putAll(appliedSettings);

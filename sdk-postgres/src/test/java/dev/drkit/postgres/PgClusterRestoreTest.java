@@ -72,8 +72,8 @@ class PgClusterRestoreTest {
     @Test
     void startsACopyReachableOnlyThroughItsSocketWithoutItsOriginsArchiveCommand() throws IOException {
         Path directory;
-        try (PgCluster copy = PgCluster.restore(PgClusterConfig.forTests().toBuilder().name("restored")
-            .setting("archive_mode", "off").setting("archive_command", "").build(), PgClusterRestoreTest::copyBackup)) {
+        try (PgCluster copy = PgCluster.restore(PgClusterConfig.forTests().toBuilder().name("restored").build(),
+            PgClusterRestoreTest::copyBackup)) {
             directory = copy.directory();
             copy.start();
 
@@ -89,6 +89,57 @@ class PgClusterRestoreTest {
                 .isEqualTo(Integer.toString(copy.port()));
         }
         assertThat(directory).doesNotExist();
+    }
+
+    @Test
+    void aCopyRunsOnItsOwnFilesWhateverDirectoryArchiveOrStandbysItsOriginsConfigurationNames() {
+        // settings an origin may well have in its postgresql.conf, each naming the origin or its neighbours
+        String originSettings = "\ndata_directory = '" + origin.dataDirectory() + "'\n"
+            + "external_pid_file = '" + origin.directory().resolve("copy-wrote-this.pid") + "'\n"
+            + "archive_mode = on\narchive_command = 'cp %p " + origin.directory().resolve("archive") + "/%f'\n"
+            + "synchronous_standby_names = 'FIRST 1 (s1)'\n";
+        try (PgCluster copy = PgCluster.restore(PgClusterConfig.forTests().toBuilder().name("restored-own").build(),
+            target -> {
+                copyBackup(target);
+                String conf = Files.readString(target.resolve("postgresql.conf"));
+                Files.writeString(target.resolve("postgresql.conf"), conf + originSettings);
+            })) {
+            copy.start();
+
+            assertThat(copy.psql("postgres", "postgres", "SHOW data_directory"))
+                .isEqualTo(copy.dataDirectory().toString());
+            // with the origin's synchronous_standby_names, a write would wait for a standby named s1 for ever
+            copy.psql("postgres", "postgres", "CREATE TABLE written_in_the_copy (v int)");
+            assertThat(copy.psql("postgres", "postgres", "SELECT current_setting('archive_mode') || ','"
+                + " || current_setting('archive_command') || ',' || current_setting('external_pid_file')"))
+                .isEqualTo("off,(disabled),");
+        }
+        assertThat(origin.directory().resolve("copy-wrote-this.pid")).doesNotExist();
+        assertThat(origin.psql("postgres", "postgres", "SELECT count(*) FROM t")).isEqualTo("42");
+        assertThat(origin.psql("postgres", "postgres",
+            "SELECT count(*) FROM pg_class WHERE relname = 'written_in_the_copy'")).isEqualTo("0");
+    }
+
+    @Test
+    void refusesACopyWhoseTablespaceOrWalIsALinkOutsideItAndTouchesNothingThere() throws IOException {
+        Path outside = Files.createDirectories(backup.resolve("origin-tablespace"));
+        Path originsFile = Files.writeString(outside.resolve("16385"), "the origin's table");
+        var before = Files.getOwner(outside);
+
+        assertThatThrownBy(() -> PgCluster.restore(PgClusterConfig.forTests().toBuilder().name("linked").build(),
+            target -> {
+                copyBackup(target);
+                Files.createSymbolicLink(target.resolve("pg_tblspc").resolve("16384"), outside);
+            }))
+            .isInstanceOf(PostgresException.class).hasMessageContaining("symbolic link, pg_tblspc/16384");
+        assertThatThrownBy(() -> PgCluster.restore(PgClusterConfig.forTests().toBuilder().name("mapped").build(),
+            target -> {
+                copyBackup(target);
+                Files.writeString(target.resolve("tablespace_map"), "16384 " + outside + "\n");
+            }))
+            .isInstanceOf(PostgresException.class).hasMessageContaining("tablespace_map");
+        assertThat(Files.getOwner(outside)).isEqualTo(before);
+        assertThat(Files.readString(originsFile)).isEqualTo("the origin's table");
     }
 
     @Test
