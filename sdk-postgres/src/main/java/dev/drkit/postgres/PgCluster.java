@@ -1021,6 +1021,15 @@ public final class PgCluster implements AutoCloseable {
             throw new IllegalArgumentException("PostgreSQL cluster '" + name + "' already has a replica named \""
                 + replicaName + "\"");
         }
+        for (String other : replicas.keySet()) {
+            // Before the slot is made: a failed replica's clean-up drops its slot, which here is the other's.
+            if (!other.equals(replicaName) && slotName(other).equals(slotName(replicaName))) {
+                replicas.remove(replicaName, options);
+                throw new IllegalArgumentException("PostgreSQL cluster '" + name + "': replica \"" + replicaName
+                    + "\" would share replication slot '" + slotName(replicaName) + "' with replica \"" + other
+                    + "\"; give it a name that differs in more than '-' and '_'");
+            }
+        }
         PgClusterConfig.Builder replicaConfig = config.toBuilder().name(replicaName).port(options.port());
         options.settings().forEach(replicaConfig::setting);
         long started = System.nanoTime();

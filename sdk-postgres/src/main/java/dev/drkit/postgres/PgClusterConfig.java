@@ -509,6 +509,10 @@ public final class PgClusterConfig {
          * @since 0.1
          */
         public PgClusterConfig build() {
+            // The socket directory lies under it, and the server's unix_socket_directories and libpq's host (so
+            // psql -h, pg_basebackup, pg_dump) all read a comma as the end of one item of a list.
+            Checks.argument(baseDirectory.toString().indexOf(',') < 0, "baseDirectory must not hold a comma, which"
+                + " PostgreSQL and its tools read as a list separator in a socket directory, but was %s", baseDirectory);
             return new PgClusterConfig(this);
         }
     }

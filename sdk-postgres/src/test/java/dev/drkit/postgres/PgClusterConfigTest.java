@@ -74,6 +74,10 @@ class PgClusterConfigTest {
             .hasMessage("startTimeout must be positive, but was PT0S");
         assertThatThrownBy(() -> b.baseDirectory(Path.of("relative"))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> b.runAsUser("no body")).isInstanceOf(IllegalArgumentException.class);
+        // the server would put its socket in /srv/a, and psql -h would look in /srv/a and in b
+        assertThatThrownBy(() -> PgClusterConfig.builder().baseDirectory(Path.of("/srv/a,b")).build())
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must not hold a comma")
+            .hasMessageEndingWith("but was /srv/a,b");
     }
 
     @Test

@@ -97,6 +97,18 @@ class ReplicationTest {
     }
 
     @Test
+    void refusesAReplicaWhoseSlotWouldBeAnothersAndLeavesThatSlotInPlace() {
+        try (PgCluster first = primary.createReplica(ReplicaOptions.async("slot-twin"))) {
+            assertThatThrownBy(() -> primary.createReplica(ReplicaOptions.async("slot_twin")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("would share replication slot 'slot_twin' with replica \"slot-twin\"");
+            assertThat(primary.queryValue("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'slot_twin'"))
+                .contains("1");
+            assertThat(first.isRunning()).isTrue();
+        }
+    }
+
+    @Test
     void neverPutsThePasswordOnACommandLineInAnEnvironmentOrInALog() throws Exception {
         byte[] password;
         try (Secret secret = primary.superuserPassword()) {
