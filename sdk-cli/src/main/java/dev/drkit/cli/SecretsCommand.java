@@ -104,7 +104,13 @@ final class SecretsCommand implements Runnable {
                 }
                 TokenInfo token = client.lookupToken();
                 report.put("loggedIn", true);
-                report.put("ttlSeconds", token.ttl().toSeconds());
+                // A token that never expires has no TTL to print (its Duration is the largest there is).
+                report.put("expires", token.expires());
+                if (token.expires()) {
+                    report.put("ttlSeconds", token.ttl().toSeconds());
+                } else {
+                    report.putNull("ttlSeconds");
+                }
                 report.put("renewable", token.renewable());
                 token.policies().forEach(report.putArray("policies")::add);
                 print(out, err, report, true);
@@ -123,7 +129,8 @@ final class SecretsCommand implements Runnable {
             } else if (ok) {
                 out.printf("%-12s %s%n", "Vault", report.get("vaultAddr").asText());
                 out.printf("%-12s %s%n", "login", "ok");
-                out.printf("%-12s %ds%n", "token TTL", report.get("ttlSeconds").asLong());
+                out.printf("%-12s %s%n", "token TTL", report.get("expires").asBoolean()
+                    ? report.get("ttlSeconds").asLong() + "s" : "none (the token never expires)");
                 out.printf("%-12s %s%n", "renewable", report.get("renewable").asBoolean() ? "yes" : "no");
                 out.printf("%-12s %s%n", "policies", String.join(", ",
                     new ObjectMapper().convertValue(report.get("policies"), String[].class)));

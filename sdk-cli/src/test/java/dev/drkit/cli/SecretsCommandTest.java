@@ -46,6 +46,7 @@ class SecretsCommandTest {
         JsonNode report = new ObjectMapper().readTree(out.toString());
         assertThat(report.get("loggedIn").asBoolean()).isTrue();
         assertThat(report.get("ttlSeconds").asLong()).isBetween(1100L, 1200L);
+        assertThat(report.get("expires").asBoolean()).isTrue();
         assertThat(report.get("renewable").asBoolean()).isTrue();
         assertThat(report.get("policies").toString()).contains("default", "orders-read");
         assertThat(out.toString() + err).doesNotContain(role.roleId()).doesNotContain(secretId).doesNotContain("hvs.");
@@ -59,6 +60,28 @@ class SecretsCommandTest {
             "--secret-id-file", file("secret-id", vault.newSecretId(role), "rw-------").toString());
         assertThat(code).isZero();
         assertThat(out.toString()).contains("login        ok").contains("renewable    yes").contains("orders-read");
+    }
+
+    @Test
+    void reportsATokenThatNeverExpiresAsSuchRatherThanAsAHugeTtl() throws Exception {
+        SimulatedVault.AppRole forever = vault.appRole("forever", SimulatedVault.AppRoleSettings.of(
+            List.of("orders-read"), Duration.ZERO, Duration.ZERO));
+        Path roleId = file("forever-role-id", forever.roleId(), "rw-------");
+
+        int text = run("secrets", "check", "--vault-addr", vault.address().toString(), "--role-id-file",
+            roleId.toString(), "--secret-id-file", file("s1", vault.newSecretId(forever), "rw-------").toString());
+        String printed = out.toString();
+        out.getBuffer().setLength(0);
+        int json = run("secrets", "check", "--vault-addr", vault.address().toString(), "--role-id-file",
+            roleId.toString(), "--secret-id-file", file("s2", vault.newSecretId(forever), "rw-------").toString(),
+            "--json");
+
+        assertThat(text).as(err.toString()).isZero();
+        assertThat(json).as(err.toString()).isZero();
+        assertThat(printed).contains("token TTL    none (the token never expires)");
+        JsonNode report = new ObjectMapper().readTree(out.toString());
+        assertThat(report.get("expires").asBoolean()).isFalse();
+        assertThat(report.get("ttlSeconds").isNull()).isTrue();
     }
 
     @Test
