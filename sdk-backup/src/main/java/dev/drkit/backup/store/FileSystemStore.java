@@ -434,7 +434,7 @@ public final class FileSystemStore implements BackupStore {
                 failed.put(objectName, e);
                 throw e;
             }
-            OutputStream stream = new ObjectStream(objectName, new DurableFileOutputStream(channel, () -> { }));
+            OutputStream stream = new ObjectStream(objectName, new DurableFileOutputStream(channel));
             openStream = stream;
             return stream;
         }

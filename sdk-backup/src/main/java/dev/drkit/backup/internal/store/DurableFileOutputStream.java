@@ -20,18 +20,15 @@ public final class DurableFileOutputStream extends OutputStream {
     private static final int BUFFER_SIZE = 64 * 1024;
 
     private final FileChannel channel;
-    private final Runnable onClose;
     private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_SIZE);
     private final BackgroundSync sync;
     private boolean closed;
 
     /**
      * @param channel a channel open for writing, owned by this stream from now on
-     * @param onClose run once when the stream is closed, after the file was forced or failed to be
      */
-    public DurableFileOutputStream(FileChannel channel, Runnable onClose) {
+    public DurableFileOutputStream(FileChannel channel) {
         this.channel = Objects.requireNonNull(channel, "channel");
-        this.onClose = Objects.requireNonNull(onClose, "onClose");
         this.sync = new BackgroundSync(channel);
     }
 
@@ -88,8 +85,6 @@ public final class DurableFileOutputStream extends OutputStream {
             }
             sync.finish();
             channel.force(true);
-        } finally {
-            onClose.run();
         }
     }
 
