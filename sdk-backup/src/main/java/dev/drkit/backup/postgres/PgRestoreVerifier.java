@@ -93,6 +93,11 @@ import java.util.regex.Pattern;
  */
 public final class PgRestoreVerifier {
 
+    /**
+     * What PostgreSQL and its tools print when a disk is full: strerror(ENOSPC), and the hint of a short write when
+     * a relation could not be extended.
+     */
+    private static final List<String> DISK_FULL = List.of("No space left on device", "Check free disk space");
     private static final Logger log = LoggerFactory.getLogger(PgRestoreVerifier.class);
     /** The check of a base backup against its manifest, whichever program made it. */
     private static final String VERIFY_BACKUP = "pg_verifybackup";
@@ -252,6 +257,7 @@ public final class PgRestoreVerifier {
         checks.add(pass("restore", manifest.plaintextBytes() + " bytes decrypted and checked in " + millis(start)
             + " ms, straight into pg_restore"));
         if (!result.succeeded()) {
+            refuseVerdictOnAFullDisk(cluster, result.tail(5), id, "pg_restore restored");
             checks.add(fail("pg_restore", "exit code " + result.exitCode() + ": "
                 + Text.oneLine(result.tail(5).replace('\n', ' '), 600)));
             return false;
@@ -259,6 +265,28 @@ public final class PgRestoreVerifier {
         checks.add(pass("pg_restore", "the dump of database '" + (database == null ? "?" : database)
             + "' restored into the scratch database " + SCRATCH_DATABASE + " in " + millis(start) + " ms"));
         return true;
+    }
+
+    /**
+     * Throws when a tool's or the scratch server's failure is explained by a full scratch disk: that is no verdict on
+     * the backup, and a FAIL in the history would send someone looking for damage that is not there. The scratch
+     * server writes its messages in English ({@code lc_messages=C}), and its log is its own, new for this check.
+     */
+    private void refuseVerdictOnAFullDisk(PgCluster cluster, String toolOutput, String id, String during) {
+        String serverLog;
+        try {
+            serverLog = cluster.logTail(20);
+        } catch (RuntimeException e) {
+            serverLog = "";
+        }
+        for (String text : List.of(toolOutput, serverLog)) {
+            if (DISK_FULL.stream().anyMatch(text::contains)) {
+                throw new EnvironmentException("PgRestoreVerifier: the scratch directory " + scratchDirectory
+                    + " filled up while " + during + " backup " + id + "; no verdict on the backup: give the scratch"
+                    + " directory more room (" + Text.oneLine(text.replace('\n', ' '), 400) + ")",
+                    Map.of("file", scratchDirectory.toString(), "backupId", id), null);
+            }
+        }
     }
 
     /**
@@ -298,8 +326,8 @@ public final class PgRestoreVerifier {
             if (e.getCause() instanceof CheckFailedException) {
                 return null;
             }
-            if (!verified[0]) {
-                throw e;
+            if (!verified[0] || e.getCause() instanceof IOException) {
+                throw e; // no verdict: a file system failure (a full scratch disk) adjusting the copy
             }
             checks.add(fail("start", "cannot prepare the restored data directory: "
                 + Text.oneLine(e.getMessage(), 1500)));
@@ -309,6 +337,12 @@ public final class PgRestoreVerifier {
         try {
             cluster.start();
         } catch (DrkitException e) {
+            try {
+                refuseVerdictOnAFullDisk(cluster, String.valueOf(e.getMessage()), id, "the server recovered");
+            } catch (EnvironmentException full) {
+                cluster.close();
+                throw full;
+            }
             cluster.close();
             checks.add(fail("start", Text.oneLine(e.getMessage(), 1500)));
             return null;

@@ -232,6 +232,43 @@ class PgRestoreVerifierTest {
     }
 
     @Test
+    void aScratchDiskThatFillsUpDuringPgRestoreIsAnEnvironmentFailureNotAFailedCheck() throws Exception {
+        source.execute("CREATE DATABASE big");
+        try {
+            try (Connection c = source.connect("big"); Statement st = c.createStatement()) {
+                // about 40 MB on disk, more than the scratch disk has left once its server is running
+                st.execute("CREATE TABLE filler AS SELECT i, repeat(md5(i::text), 8) AS pad "
+                    + "FROM generate_series(1, 120000) i");
+            }
+            BackupEngine engine = engine(temp.resolve("full-restore-store"));
+            BackupInfo info = engine.backup(PgBackupSource.dump(server, "big").withRowCounts(false).source());
+            Path scratch = Files.createDirectories(temp.resolve("s-rfull"));
+            Path history = temp.resolve("full-restore-history.jsonl");
+            TestMount disk = TestMount.tmpfs(scratch, "72m");
+            assumeTrue(disk != null, "cannot mount a 72 MiB tmpfs here (needs root and a permissive sandbox)");
+            try (disk) {
+                for (Path dir : List.of(temp, scratch)) {
+                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+                }
+                PgRestoreVerifier verifier = verifier(engine).scratchDirectory(scratch).history(history).build();
+
+                assertThatThrownBy(() -> verifier.verify(info.id()))
+                    .isInstanceOfSatisfying(DrkitException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(DrkitException.Kind.ENVIRONMENT);
+                        assertThat(e.getMessage()).contains("filled up while pg_restore", "no verdict on the backup",
+                            "Check free disk space");
+                    });
+                try (var left = Files.list(scratch)) {
+                    assertThat(left).as("the scratch cluster's directory is removed").isEmpty();
+                }
+            }
+            assertThat(history).doesNotExist();
+        } finally {
+            source.execute("DROP DATABASE big");
+        }
+    }
+
+    @Test
     void aScratchDirectoryThatCannotBeMadeIsAnEnvironmentFailureAndNoReportIsMade() throws Exception {
         BackupEngine engine = engine(temp.resolve("no-scratch-store"));
         BackupInfo info = engine.backup(PgBackupSource.globals(server).source());
