@@ -13,7 +13,10 @@ import java.util.Optional;
  * before the disruption that survived <em>and</em> came before the first lost acknowledged record, so that
  * everything acknowledged up to it is known to be safe. With writes 1 to 5 acknowledged, 4 lost and 5
  * surviving, the recovery point is 3, not 5: the store does not hold everything up to 5. The RPO is known to
- * within the canary interval, since the next write came one interval later. When no acknowledged record was
+ * within the canary interval, since the next write came one interval later. When records acknowledged after the
+ * disruption were lost too (the mark came before the failure struck, or a cut-off primary kept acknowledging), the
+ * loss reaches past the disruption, and the RPO runs from the last of their acknowledgements back to the recovery
+ * point: the span of acknowledged data lost. When no acknowledged record was
  * lost, no acknowledged data was lost at all, whatever the RPO figure; {@link DrillReport} judges targets so,
  * and fails an RPO target of zero whenever any acknowledged record was lost.
  *

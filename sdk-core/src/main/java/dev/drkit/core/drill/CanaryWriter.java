@@ -41,9 +41,9 @@ import java.util.function.BooleanSupplier;
  * }
  * }</pre>
  *
- * <p>The RPO is the disruption's mark minus the time the recovery point was written: the last record
- * acknowledged before the disruption such that it and every acknowledged record before it survived (see
- * {@link CanaryResult}). Both are read on the timeline's monotonic {@link Ticker}; the records' {@link Instant}s (from the timeline's clock)
+ * <p>The RPO is the disruption's mark (or the acknowledgement of the last lost record, if that came later) minus
+ * the time the recovery point was written: the last record acknowledged before the disruption such that it and
+ * every acknowledged record before it survived (see {@link CanaryResult}). Both are read on the timeline's monotonic {@link Ticker}; the records' {@link Instant}s (from the timeline's clock)
  * are for the store and for reports. Each write attempt takes the next sequence number, acknowledged or not.
  *
  * <p>Thread-safe: the writing thread and the drill's thread may use one writer. {@link #stop()} interrupts
@@ -296,11 +296,15 @@ public final class CanaryWriter implements AutoCloseable {
         Set<Long> ackedSequences = new HashSet<>();
         long beforeDisruption = 0;
         Ack recoveryPoint = null;
+        long lossEnds = disruption;
         for (Ack ack : acked) {   // ascending by sequence
             ackedSequences.add(ack.sequence);
             boolean survived = surviving.contains(ack.sequence);
             if (!survived) {
                 lost.add(ack.sequence);
+                if (ack.ackNanos - lossEnds > 0) {
+                    lossEnds = ack.ackNanos;
+                }
             }
             if (ack.ackNanos - disruption <= 0) {
                 beforeDisruption++;
@@ -320,8 +324,10 @@ public final class CanaryWriter implements AutoCloseable {
                 unacknowledgedSurvivors++;
             }
         }
+        // Acknowledged writes lost after the mark (it came before the failure struck, or a cut-off primary kept
+        // answering) widen the loss: the RPO runs to the last of them, or a target would pass over them.
         MeasuredDuration rpo = recoveryPoint == null ? null
-            : MeasuredDuration.of(Duration.ofNanos(disruption - recoveryPoint.startNanos), interval);
+            : MeasuredDuration.of(Duration.ofNanos(lossEnds - recoveryPoint.startNanos), interval);
         CanaryRecord newest = recoveryPoint == null ? null
             : new CanaryRecord(recoveryPoint.sequence, recoveryPoint.writtenAt);
         CanaryResult result = new CanaryResult(acked.size(), beforeDisruption, lost, failedWrites(),

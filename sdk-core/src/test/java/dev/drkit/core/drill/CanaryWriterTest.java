@@ -87,6 +87,11 @@ class CanaryWriterTest {
         assertThat(result.lostSequences()).containsExactly(6L, 7L, 8L);
         assertThat(result.acknowledgedBeforeDisruption()).isEqualTo(5);
         assertThat(result.recoveryPoint().orElseThrow().sequence()).isEqualTo(5);
+        // what was acknowledged from 400 ms (exclusive) to 700 ms is gone: not the 50 ms up to the mark
+        assertThat(result.rpo()).contains(MeasuredDuration.of(ms(300), ms(100)));
+        DrillReport report = DrillReport.builder("orders").canary(result).rpoTarget(ms(100))
+            .started(EPOCH).finished(EPOCH.plusSeconds(1)).build();
+        assertThat(report.verdict()).isEqualTo(Verdict.FAIL);
     }
 
     @Test
