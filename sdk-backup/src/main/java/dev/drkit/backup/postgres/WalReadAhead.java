@@ -461,10 +461,7 @@ public final class WalReadAhead {
                 return true;
             }
             for (Path entry : entries()) {
-                String name = entry.getFileName().toString();
-                String walName = name.endsWith(RECORD_SUFFIX)
-                    ? name.substring(0, name.length() - RECORD_SUFFIX.length()) : name;
-                if (WalArchive.isWalFileName(walName)) {
+                if (WalArchive.isWalFileName(walNameOf(entry.getFileName().toString()))) {
                     Files.deleteIfExists(entry);
                 }
             }
@@ -496,20 +493,27 @@ public final class WalReadAhead {
         }
     }
 
+    /** The WAL file a spooled file is, or the record of: {@code NAME} for {@code NAME.record}. */
+    private static String walNameOf(String spooledName) {
+        return spooledName.endsWith(RECORD_SUFFIX)
+            ? spooledName.substring(0, spooledName.length() - RECORD_SUFFIX.length()) : spooledName;
+    }
+
     /**
-     * Removes spooled files at or before {@code asked} and temporary files older than a minute (a fetch killed
-     * midway); returns the WAL files left.
+     * Removes spooled files at or before {@code asked}, of another timeline (recovery moves to newer timelines only,
+     * and fetches ahead on the one asked for, so a file of a newer timeline was left by an earlier recovery and would
+     * stay for ever), and temporary files older than a minute (a fetch killed midway); returns the WAL files left.
      */
     private List<String> prune(String asked) {
         List<String> left = new ArrayList<>();
         long staleBefore = System.currentTimeMillis() - TimeUnit.MINUTES.toMillis(1);
+        String timeline = asked.substring(0, 8);
         for (Path entry : entries()) {
             String name = entry.getFileName().toString();
             try {
-                String walName = name.endsWith(RECORD_SUFFIX)
-                    ? name.substring(0, name.length() - RECORD_SUFFIX.length()) : name;
+                String walName = walNameOf(name);
                 if (WalArchive.isWalFileName(walName)) {
-                    if (walName.compareTo(asked) <= 0) {
+                    if (walName.compareTo(asked) <= 0 || !walName.startsWith(timeline)) {
                         Files.deleteIfExists(entry);
                     } else if (walName.equals(name)) {
                         left.add(name);

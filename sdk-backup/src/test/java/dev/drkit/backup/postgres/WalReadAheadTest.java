@@ -157,6 +157,21 @@ class WalReadAheadTest {
     }
 
     @Test
+    void filesOfANewerTimelineLeftByAnEarlierRecoveryAreRemovedNotKeptForEver() throws Exception {
+        push(2, 50);
+        spool.fetchAhead(archive, push(2, 49), SEGMENT, 1, 1);
+        assertThat(spool.spooled()).containsExactly("000000020000000000000032");
+
+        // a new recovery in the same spool, on timeline 1: the timeline-2 file sorts after all it asks for
+        push(1, 61);
+        assertThat(spool.fetchAhead(archive, push(1, 60), SEGMENT, 1, 1)).containsExactly("00000001000000000000003D");
+        assertThat(spool.spooled()).containsExactly("00000001000000000000003D");
+        try (Stream<Path> files = Files.list(spool.directory())) {
+            assertThat(files.map(f -> f.getFileName().toString())).noneMatch(n -> n.startsWith("00000002"));
+        }
+    }
+
+    @Test
     void aDamagedSegmentIsNotSpooledAndTheFetchOfItReportsTheDamage() throws Exception {
         String first = push(1, 30);
         String damaged = push(1, 31);
