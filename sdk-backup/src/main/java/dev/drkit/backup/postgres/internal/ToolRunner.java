@@ -37,17 +37,26 @@ public final class ToolRunner {
 
     /**
      * Passes writes to a tool's standard input until the tool stops reading (the pipe breaks), then drops them: the
-     * writer learns of the tool's end from its exit code, not from an exception halfway through its own work.
+     * writer learns of the tool's end from its exit code, not from an exception halfway through its own work. Once
+     * the tool was killed at its timeout, though, a write throws: nothing is waiting for the rest, and writing it to
+     * nowhere would read and decrypt a whole backup past the deadline.
      */
     private static final class UntilClosedOutputStream extends FilterOutputStream {
+        private final String killedMessage;
+        private final AtomicBoolean killed;
         private boolean broken;
 
-        UntilClosedOutputStream(OutputStream out) {
+        UntilClosedOutputStream(OutputStream out, AtomicBoolean killed, String killedMessage) {
             super(out);
+            this.killed = killed;
+            this.killedMessage = killedMessage;
         }
 
         @Override
-        public void write(byte[] bytes, int offset, int length) {
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            if (killed.get()) {
+                throw new IOException(killedMessage);
+            }
             if (broken) {
                 return;
             }
@@ -59,7 +68,7 @@ public final class ToolRunner {
         }
 
         @Override
-        public void write(int b) {
+        public void write(int b) throws IOException {
             write(new byte[] {(byte) b}, 0, 1);
         }
 
@@ -123,7 +132,8 @@ public final class ToolRunner {
      * Runs {@code command} with {@code environment}, its standard input written by {@code input} on this thread (or
      * empty when {@code input} is null); a run longer than {@code timeout} is killed (exit code -1), also while its
      * input is being written. When the tool stops reading (it exited), the rest of the input is written to nowhere,
-     * so {@code input} still runs to its end.
+     * so {@code input} still runs to its end; once the tool was killed at the timeout, {@code input}'s next write
+     * throws instead (its failure is the result's {@link Result#inputFailure()}).
      *
      * @throws PgToolException if the tool cannot be started
      */
@@ -174,7 +184,8 @@ public final class ToolRunner {
                 process.descendants().forEach(ProcessHandle::destroyForcibly);
                 process.destroyForcibly();
             }, timeout.toNanos(), TimeUnit.NANOSECONDS);
-            try (OutputStream stdin = new UntilClosedOutputStream(process.getOutputStream())) {
+            try (OutputStream stdin = new UntilClosedOutputStream(process.getOutputStream(), killed, tool
+                + " was killed at its timeout of " + timeout.toSeconds() + " s; the rest of its input was not written")) {
                 input.writeTo(stdin);
             } catch (IOException | RuntimeException e) {
                 inputFailure = e instanceof RuntimeException r ? r : new UncheckedIOException(e.getMessage(),

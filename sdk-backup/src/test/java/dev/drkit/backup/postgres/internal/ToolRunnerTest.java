@@ -74,4 +74,22 @@ class ToolRunnerTest {
         assertThat(result.exitCode()).isEqualTo(-1);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
     }
+
+    @Test
+    void aToolKilledAtItsTimeoutStopsTheWriterInsteadOfTakingTheRestToNowhere() {
+        AtomicLong written = new AtomicLong();
+        long total = 64L << 30;  // far more than is written before the timeout: writing it to nowhere would go on
+        ToolRunner.Result result = ToolRunner.run(List.of("/bin/sh", "-c", "head -c 1048576 >/dev/null; sleep 60"),
+            ENV, Duration.ofSeconds(1), stdin -> {
+                while (written.get() < total) {
+                    stdin.write(MIB);
+                    written.addAndGet(MIB.length);
+                }
+            });
+
+        assertThat(result.exitCode()).isEqualTo(-1);
+        assertThat(written.get()).isLessThan(total);
+        assertThat(result.inputFailure()).isInstanceOf(UncheckedIOException.class)
+            .hasMessage("sh was killed at its timeout of 1 s; the rest of its input was not written");
+    }
 }
