@@ -249,6 +249,12 @@ public final class PgRestoreVerifier {
             "--exit-on-error", "--no-owner", "--no-privileges", "--host=" + cluster.socketDirectory(),
             "--port=" + cluster.port(), "--username=" + cluster.superuser(), "--dbname=" + SCRATCH_DATABASE),
             ChildEnvironment.of(System.getenv(), null), toolTimeout, stdin -> engine.restore(id, key, stdin));
+        if (result.exitCode() == -1) {
+            // killed at the timeout, during the input or after it: it could not be checked, which says nothing of it
+            throw new EnvironmentException("PgRestoreVerifier: pg_restore did not finish restoring backup " + id
+                + " within the tool timeout of " + toolTimeout.toSeconds() + " s; no verdict on the backup: give it"
+                + " more time (toolTimeout)", Map.of("backupId", id), result.inputFailure());
+        }
         RuntimeException restoreFailure = result.inputFailure();
         if (restoreFailure != null) {
             checks.add(fail("restore", judgedFailure(restoreFailure).getMessage()));

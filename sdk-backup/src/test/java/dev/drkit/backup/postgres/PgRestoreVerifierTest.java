@@ -269,6 +269,35 @@ class PgRestoreVerifierTest {
     }
 
     @Test
+    void aPgRestoreThatOutlivesTheToolTimeoutIsNoVerdictAndStopsTheRestore() throws Exception {
+        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwx--x--x"));
+        Path bin = Files.createDirectory(temp.resolve("bin-with-a-stalling-pg_restore"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        try (var tools = Files.list(source.binaries().binDirectory())) {
+            for (Path tool : tools.toList()) {
+                if (!tool.getFileName().toString().equals("pg_restore")) {
+                    Files.createSymbolicLink(bin.resolve(tool.getFileName()), tool.toRealPath());
+                }
+            }
+        }
+        // reads a little of the dump, then hangs, as on a lock or a slow disk
+        Files.writeString(bin.resolve("pg_restore"), "#!/bin/sh\nhead -c 1000 >/dev/null\nexec sleep 600\n");
+        Files.setPosixFilePermissions(bin.resolve("pg_restore"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        BackupEngine engine = engine(temp.resolve("stalling-store"));
+        BackupInfo info = engine.backup(PgBackupSource.dump(server, "shop").source());
+        Path history = temp.resolve("stalling-history.jsonl");
+
+        assertThatThrownBy(() -> verifier(engine).binaries(PgBinaries.in(bin)).toolTimeout(Duration.ofSeconds(2))
+            .history(history).build().verify(info.id()))
+            .isInstanceOfSatisfying(DrkitException.class, e -> {
+                assertThat(e.kind()).isEqualTo(DrkitException.Kind.ENVIRONMENT);
+                assertThat(e.getMessage()).contains("pg_restore did not finish restoring backup " + info.id()
+                    + " within the tool timeout of 2 s; no verdict");
+            });
+        assertThat(history).doesNotExist();
+    }
+
+    @Test
     void aScratchDirectoryThatCannotBeMadeIsAnEnvironmentFailureAndNoReportIsMade() throws Exception {
         BackupEngine engine = engine(temp.resolve("no-scratch-store"));
         BackupInfo info = engine.backup(PgBackupSource.globals(server).source());
