@@ -93,9 +93,18 @@ public record BurnRateAlert(Duration longWindow, Duration shortWindow, double fa
      *
      * @param errorRatio the share of bad events, between 0 and 1
      * @param target     the objective's target, such as 0.999
+     * @throws IllegalArgumentException if {@code errorRatio} is not between 0 and 1, or {@code target} not strictly
+     *                                  between 0 and 1 (as {@link ServiceLevelObjective} requires): NaN gave a
+     *                                  detection time of zero, as if the alert fired at once
      * @since 0.1
      */
     public Optional<Duration> detectionTime(double errorRatio, double target) {
+        if (!(errorRatio >= 0 && errorRatio <= 1)) {
+            throw new IllegalArgumentException("errorRatio must be between 0 and 1, but was " + errorRatio);
+        }
+        if (!(target > 0 && target < 1)) {
+            throw new IllegalArgumentException("target must be strictly between 0 and 1, but was " + target);
+        }
         double budget = 1 - target;
         if (errorRatio <= 0 || errorRatio * (1 + ALERT_TOLERANCE) < factor * budget) {
             return Optional.empty();

@@ -50,6 +50,19 @@ class BurnRateAlertTest {
     }
 
     @Test
+    void refusesAnErrorRatioOrTargetOutOfRangeInsteadOfAnsweringZero() {
+        BurnRateAlert page = workbook.get(0);
+        for (double ratio : new double[] {Double.NaN, -0.1, 1.5}) {
+            assertThatThrownBy(() -> page.detectionTime(ratio, 0.999)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("errorRatio must be between 0 and 1");
+        }
+        for (double target : new double[] {Double.NaN, 0, 1, 99.9}) {
+            assertThatThrownBy(() -> page.detectionTime(1.0, target)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("target must be strictly between 0 and 1");
+        }
+    }
+
+    @Test
     void rejectsAShortWindowThatIsNotShorter() {
         assertThatThrownBy(() -> new BurnRateAlert(Duration.ofHours(1), Duration.ofHours(1), 2,
             BurnRateAlert.Severity.PAGE))
