@@ -7,7 +7,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -187,34 +186,11 @@ public final class CredentialFiles implements AutoCloseable {
         if (owner.get().liveness() != Procfs.Liveness.GONE) {
             return; // alive, from another pid namespace, or unknowable
         }
-        int[] files = {0};
-        try {
-            // Not following links: a link inside is removed itself, never what it points to.
-            Files.walkFileTree(entry, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                    wipeAndDelete(file);
-                    files[0]++;
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException e) {
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException e) {
-                    deleteQuietly(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException | RuntimeException e) {
-            // whatever is left is tried again by the next sweep
-        }
+        // whatever is left is tried again by the next sweep
+        int files = wipeTree(entry);
         if (Files.notExists(entry, LinkOption.NOFOLLOW_LINKS)) {
             log.info("CredentialFiles: removed {} ({} files) left behind by process {}, which is gone", entry,
-                files[0], pid);
+                files, pid);
         } else {
             log.warn("CredentialFiles: cannot remove all of {}, left behind by process {}, which is gone", entry, pid);
         }
@@ -297,13 +273,40 @@ public final class CredentialFiles implements AutoCloseable {
 
     private void removeAll() {
         files.forEach(CredentialFiles::wipeAndDelete);
-        try (var stray = Files.list(directory)) {
-            // A child may have left files of its own (a lock, a copy): they are credentials too.
-            stray.forEach(CredentialFiles::wipeAndDelete);
-        } catch (IOException | UncheckedIOException ignored) {
-            // the directory is gone already
+        // A child may have left files of its own (a lock, a copy, a directory of them): they are credentials too.
+        wipeTree(directory);
+    }
+
+    /**
+     * Overwrites and deletes every file under {@code root}, then its directories and {@code root}, without following
+     * links (a link inside is removed itself, never what it points to); returns how many files it met. Never throws.
+     */
+    private static int wipeTree(Path root) {
+        int[] files = {0};
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    wipeAndDelete(file);
+                    files[0]++;
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) {
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException e) {
+                    deleteQuietly(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            // the directory is gone already, or what is left cannot be removed
         }
-        deleteQuietly(directory);
+        return files[0];
     }
 
     private static void deleteQuietly(Path directory) {

@@ -65,6 +65,21 @@ class CredentialFilesTest {
     }
 
     @Test
+    void removesWhatAChildLeftInASubdirectoryButNothingALinkPointsTo() throws IOException {
+        CredentialFiles files = CredentialFiles.create("test", parent, null);
+        files.write("pgpass", Secret.ofString("password", "pgpass"));
+        Path outside = Files.writeString(parent.resolve("not-a-credential"), "keep me");
+        Path nested = Files.createDirectories(files.directory().resolve("tool-cache").resolve("deeper"));
+        Files.writeString(nested.resolve("copy-of-the-password"), "password");
+        Files.createSymbolicLink(nested.resolve("link-out"), outside);
+
+        files.close();
+
+        assertThat(files.directory()).doesNotExist();
+        assertThat(outside).hasContent("keep me");
+    }
+
+    @Test
     void removesEverythingWhenARealChildProcessFails() throws Exception {
         Path file;
         Path directory;
