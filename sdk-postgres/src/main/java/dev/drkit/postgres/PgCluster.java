@@ -11,6 +11,7 @@ import dev.drkit.postgres.internal.Postmasters;
 import dev.drkit.postgres.internal.ProcessRunner;
 import dev.drkit.postgres.internal.OsUser;
 import dev.drkit.postgres.internal.RunAs;
+import dev.drkit.postgres.internal.ServerWatchdog;
 import dev.drkit.postgres.internal.Trees;
 
 import org.jspecify.annotations.Nullable;
@@ -76,7 +77,15 @@ import java.util.stream.Stream;
  * files' directories stay root's, so the server's user cannot put a link where root later writes or deletes.
  *
  * <p><b>Cleanup.</b> {@link #close()} stops the server (fast, then immediate, then SIGKILL) and deletes the
- * directory. Clusters not closed are killed and deleted by a JVM shutdown hook, which logs a WARN for each.
+ * directory. Clusters not closed are killed and deleted by a JVM shutdown hook, which logs a WARN for each. A JVM
+ * killed with SIGKILL (the OOM killer, a CI timeout, an IDE's stop button) runs no hook, so each cluster also has a
+ * watchdog from its creation to its close: a small {@code sh} process holding a pipe from this JVM, which, when the
+ * pipe ends without the JVM having closed the cluster, stops the server (SIGQUIT, an immediate shutdown; SIGKILL if it
+ * lingers), waits until it is gone and deletes the directory (kept if {@link PgClusterConfig#deleteOnClose()} is
+ * off). It signals only the process this JVM started, known by pid and start time; it runs as the JVM's user
+ * (root's watchdog stops a server running as another user), in a session of its own, with nothing secret in its
+ * command line or environment; it writes what it does to {@code server.log}. {@link #close()} dismisses it and
+ * waits until it has exited.
  *
  * <p><b>Process model.</b> The postmaster is started as a child of this JVM (as {@code pg_ctl start} would, but
  * without {@code pg_ctl}'s double fork), so the JVM reaps it when it dies: where PID 1 does not reap orphans
@@ -114,6 +123,7 @@ public final class PgCluster implements AutoCloseable {
     private static final int MAX_SOCKET_PATH = 100;
     private static final Duration INITDB_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration CHILDREN_EXIT_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration WATCHDOG_EXIT_TIMEOUT = Duration.ofSeconds(5);
     private static final String CONF_FILE = "drkit.conf";
     /** A restored copy's own settings; a copy of a drkit cluster keeps its origin's drkit.conf. */
     private static final String RESTORE_CONF_FILE = "drkit-restore.conf";
@@ -131,6 +141,8 @@ public final class PgCluster implements AutoCloseable {
     private final Secret password;
     private final @Nullable PgCluster upstream;
     private final boolean portAutomatic;
+    /** Stops the server and deletes the directory if this JVM dies without closing; null if it could not start. */
+    private final @Nullable ServerWatchdog watchdog;
 
     private final Map<String, ReplicaOptions> replicas = new ConcurrentHashMap<>();
     private final Object settingsLock = new Object();
@@ -196,6 +208,9 @@ public final class PgCluster implements AutoCloseable {
             discard();
             throw e;
         }
+        // Before anything runs in the directory: a JVM killed from now on leaves neither a server nor files.
+        this.watchdog = ServerWatchdog.start("PostgreSQL cluster '" + name + "'", directory, config.deleteOnClose(),
+            logFile).orElse(null);
     }
 
     /**
@@ -610,6 +625,9 @@ public final class PgCluster implements AutoCloseable {
             }
             if (outcome.isEmpty()) {
                 everStarted = true;
+                if (watchdog != null) {
+                    watchdog.running(postmasterPid, postmasterStartTicks);
+                }
                 log.info("PostgreSQL cluster '{}' started on {}:{} in {} ms (pid {})", name, HOST, port,
                     (System.nanoTime() - started) / 1_000_000, postmasterPid);
                 return this;
@@ -646,6 +664,9 @@ public final class PgCluster implements AutoCloseable {
         try {
             Process process = pb.start();
             launcher = process;
+            if (watchdog != null) {
+                watchdog.launched(process.pid());
+            }
             return process;
         } catch (IOException e) {
             throw failure("cannot start " + postgres + ": " + e.getMessage(), null, e);
@@ -760,6 +781,9 @@ public final class PgCluster implements AutoCloseable {
                 + " s: pg_ctl " + pgCtlOutcome(result) + ":\n" + Text.indent(result.tail(10)), null, null);
         }
         reapLauncher();
+        if (watchdog != null) {
+            watchdog.stopped();
+        }
         if (result.succeeded()) {
             log.info("PostgreSQL cluster '{}' stopped ({})", name, mode.pgCtlName());
         } else {
@@ -795,6 +819,9 @@ public final class PgCluster implements AutoCloseable {
             }
         }
         reapLauncher();
+        if (watchdog != null && !postmasterAlive()) {
+            watchdog.stopped();
+        }
         log.info("PostgreSQL cluster '{}': postmaster {} killed with SIGKILL", name, pid);
     }
 
@@ -835,8 +862,8 @@ public final class PgCluster implements AutoCloseable {
         ProcessRunner.Result result = runner.run(List.of(pgCtl.toString(), "promote", "-D", dataDirectory.toString(),
             "-w", "-t", seconds(config.stopTimeout())), Map.of(), config.stopTimeout().plusSeconds(10));
         if (!result.succeeded()) {
-            throw failure("was not promoted: pg_ctl exited with code " + result.exitCode() + ":\n"
-                + Text.indent(result.tail(10)), null, null);
+            throw failure("was not promoted: pg_ctl " + pgCtlOutcome(result) + ":\n" + Text.indent(result.tail(10)),
+                null, null);
         }
         long deadline = System.nanoTime() + config.stopTimeout().toNanos();
         while (isInRecovery()) {
@@ -856,7 +883,8 @@ public final class PgCluster implements AutoCloseable {
      * runs), and deletes the cluster's directory unless {@link PgClusterConfig#deleteOnClose()} is off.
      * Each of these steps runs even if an earlier one failed (failures are logged at WARN). An interrupted
      * caller still gets the whole cleanup: the thread's interrupt flag is cleared while it runs and set again
-     * afterwards. If the server could not be stopped, the JVM shutdown hook tries once more. Idempotent;
+     * afterwards. Last, the cluster's watchdog is told to exit, and waited for. If the server could not be stopped,
+     * the JVM shutdown hook tries once more, and the watchdog stays for a JVM killed meanwhile. Idempotent;
      * never throws.
      *
      * @since 0.1
@@ -911,10 +939,14 @@ public final class PgCluster implements AutoCloseable {
         }
         long pid = postmasterPid;
         if (postmasterAlive()) {
-            // Still registered, so the exit hook makes one more attempt.
+            // Still registered, so the exit hook makes one more attempt; the watchdog stays for a JVM killed meanwhile.
             log.warn("PostgreSQL cluster '{}': postmaster {} is still running after close", name, pid);
         } else {
             ExitCleanup.unregister(this);
+            if (watchdog != null) {
+                // Last: a JVM killed while closing still has the watchdog finish the job.
+                watchdog.dismiss(WATCHDOG_EXIT_TIMEOUT);
+            }
         }
         log.debug("PostgreSQL cluster '{}' closed", name);
     }
@@ -969,6 +1001,10 @@ public final class PgCluster implements AutoCloseable {
         }
         if (delete) {
             Trees.deleteQuietly(directory);
+        }
+        if (watchdog != null && !postmasterAlive()) {
+            // Not waited for: it exits as soon as it reads the line, whether or not this JVM is still there.
+            watchdog.dismiss(Duration.ZERO);
         }
     }
 

@@ -253,7 +253,8 @@ public final class PgClusterConfig {
 
     /**
      * Whether {@link PgCluster#close()} deletes the cluster's directory. Default {@code true}; turn it off to
-     * look at a failed drill's files (the directory is still deleted at JVM exit if the cluster was not closed).
+     * look at a failed drill's files (the directory is still deleted at JVM exit if the cluster was not closed; when
+     * the JVM is killed, the cluster's watchdog stops the server and keeps the files).
      *
      * @since 0.1
      */
