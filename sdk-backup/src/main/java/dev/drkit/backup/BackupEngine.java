@@ -22,6 +22,7 @@ import dev.drkit.backup.store.StoreLockedException;
 import dev.drkit.backup.store.StoreUnavailableException;
 import dev.drkit.core.internal.Names;
 import dev.drkit.core.internal.Procfs;
+import dev.drkit.core.internal.Text;
 import dev.drkit.core.secret.Secret;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -538,7 +539,8 @@ public final class BackupEngine {
      * {@link #rotate(RetentionPolicy, RotationOptions, boolean) rotate(policy, RotationOptions.defaults(), dryRun)}.
      *
      * @throws ManifestException if a manifest in the store cannot be read (nothing is deleted then)
-     * @throws BackupIoException if the store cannot be read, or a deletion fails
+     * @throws RotationResult.DeletionsFailedException if some backups could not be deleted (the others were)
+     * @throws BackupIoException if the store cannot be read
      */
     public RotationResult rotate(RetentionPolicy policy, boolean dryRun) {
         return rotate(policy, RotationOptions.defaults(), dryRun);
@@ -552,17 +554,30 @@ public final class BackupEngine {
      * <p>The backups {@code options} selects (by label; all by default) are split into series
      * ({@link RotationOptions#groupBy()}; by default one per source, see {@link BackupInfo#series()}), and each
      * series is planned on its own, as restic plans each group of snapshots: backups of one source never push out
-     * those of another, and the plan never marks the newest backup of a series. A backup's time is when it
-     * started; its labels become tags {@code key=value} for {@code keepTag} (labels that cannot be tags, such as
-     * values with spaces, are left out). If a deletion fails, the ones before it stay done and the failure is
-     * thrown.
+     * those of another, and the plan never marks the newest backup of a series, nor its newest backup not dated
+     * after now. A backup's time is when it started; its labels become tags {@code key=value} for
+     * {@code keepTag} (labels that cannot be tags, such as values with spaces or commas, are left out).
+     *
+     * <p>The rotation logs a warning, and lists it in {@link RotationResult#warnings()}, for backups dated after
+     * now (made by a host whose clock was wrong), for a keep-tag rule that matches none of the backups rotated
+     * (such as {@code keepTag("pinned")}, which no label {@code key=value} can match), and for labels in
+     * {@code options} that select none of the backups in the store.
+     *
+     * <p>A backup that cannot be deleted (the store refuses: an immutable directory, an S3 object lock) does not
+     * stop the rotation: it stays, a failed {@code DELETE} event is recorded, and the others are still deleted;
+     * then {@link RotationResult.DeletionsFailedException} is thrown, carrying the result with what was deleted
+     * and what failed. Only when the store's writer lock cannot be had are the rest not tried (each would wait
+     * for the lock in vain); they are reported as failed too.
      *
      * <p>If any manifest in the store cannot be read, nothing is planned or deleted: such a backup has no known
      * time, series or labels, so it could be the newest backup of any series, and the failure is thrown naming it.
      *
      * @throws ManifestException if a manifest in the store cannot be read (nothing is deleted then); the message
      *                           names every such backup
-     * @throws BackupIoException if the store cannot be read, or a deletion fails
+     * @throws RotationResult.DeletionsFailedException if some backups could not be deleted; the others were, and
+     *                           {@link RotationResult.DeletionsFailedException#result()} says which (a
+     *                           {@link BackupIoException}, exit code 3)
+     * @throws BackupIoException if the store cannot be read
      * @since 0.1
      */
     public RotationResult rotate(RetentionPolicy policy, RotationOptions options, boolean dryRun) {
@@ -587,14 +602,25 @@ public final class BackupEngine {
             backups.add(Backup.of(info.id(), info.startedAt(), tags).inSeries(options.groupBy().seriesOf(info)));
         }
         RetentionPlan plan = policy.plan(backups, clock.instant());
+        List<String> warnings = rotationWarnings(plan, options, listing.backups().size());
+        for (String warning : warnings) {
+            log.warn("BackupEngine '{}': rotating {}: {}", name, store.location(), warning);
+        }
         if (dryRun) {
-            return new RotationResult(plan, true, List.of(), 0);
+            return new RotationResult(plan, true, List.of(), Map.of(), 0, warnings);
         }
         List<Backup> doomed = new ArrayList<>(plan.toDelete());
         Collections.reverse(doomed);
         List<String> deleted = new ArrayList<>();
+        Map<String, String> failed = new LinkedHashMap<>();
+        List<Exception> failures = new ArrayList<>();
+        String notTried = null;
         long freed = 0;
         for (Backup backup : doomed) {
+            if (notTried != null) {
+                failed.put(backup.id(), notTried);
+                continue;
+            }
             long started = System.nanoTime();
             long bytes;
             try {
@@ -605,11 +631,20 @@ public final class BackupEngine {
                     store.location());
                 continue;
             } catch (IOException | StoreUnavailableException | StoreLockedException e) {
+                // One backup the store will not delete (an immutable directory, an S3 object lock) must not block
+                // every later rotation: record it, and go on with the others.
+                String reason = Text.oneLine(describe(e), 300);
                 emit(BackupEvent.Type.DELETE, false, backup.id(), Duration.ofNanos(System.nanoTime() - started),
-                    Map.of("error", describe(e)));
-                throw new BackupIoException("Store " + store.location() + ": deleting backup " + backup.id()
-                    + " failed (" + describe(e) + "); " + deleted.size() + " deleted before it",
-                    context("delete", backup.id(), "store", store.location()), e);
+                    Map.of("error", reason));
+                failed.put(backup.id(), reason);
+                failures.add(e);
+                log.warn("BackupEngine '{}': could not delete backup {} from {} ({}); it stays, and the rotation goes"
+                    + " on", name, backup.id(), store.location(), reason);
+                if (e instanceof StoreLockedException) {
+                    // Another writer holds the lock: every other deletion would wait for it as long, in vain.
+                    notTried = "not tried: the store's writer lock could not be had for " + backup.id();
+                }
+                continue;
             }
             freed += bytes;
             deleted.add(backup.id());
@@ -618,7 +653,67 @@ public final class BackupEngine {
             emit(BackupEvent.Type.DELETE, true, backup.id(), Duration.ofNanos(System.nanoTime() - started),
                 Map.of("bytesFreed", Long.toString(bytes)));
         }
-        return new RotationResult(plan, false, deleted, freed);
+        RotationResult result = new RotationResult(plan, false, deleted, failed, freed, warnings);
+        if (!failed.isEmpty()) {
+            throw deletionsFailed(result, doomed.size(), failures);
+        }
+        return result;
+    }
+
+    /** The warnings of a rotation: backups dated after now, keep-tag rules matching nothing, an empty selection. */
+    private static List<String> rotationWarnings(RetentionPlan plan, RotationOptions options, int inStore) {
+        List<String> warnings = new ArrayList<>();
+        List<Backup> future = plan.datedAfterNow();
+        if (!future.isEmpty()) {
+            warnings.add((future.size() == 1 ? "1 backup is" : future.size() + " backups are") + " dated after now ("
+                + plan.now() + "): " + shortList(future.stream().map(b -> b.id() + " at " + b.time()).toList(), ", ")
+                + "; the clock of the host that made " + (future.size() == 1 ? "it" : "them") + " was probably"
+                + " wrong. Such a backup counts as the newest of its series (and for keep-last), so the newest"
+                + " backup not dated in the future is kept as well");
+        }
+        if (!options.labels().isEmpty() && plan.decisions().isEmpty() && inStore > 0) {
+            warnings.add("labels " + Text.oneLine(options.labels().toString(), 500) + " select none of the "
+                + inStore + " backups in the store; nothing was rotated");
+        }
+        if (!plan.decisions().isEmpty()) {
+            for (Set<String> rule : plan.policy().keepTags()) {
+                boolean matches = plan.decisions().stream().anyMatch(d -> d.backup().tags().containsAll(rule));
+                if (!matches) {
+                    boolean labelLike = rule.stream().allMatch(tag -> tag.indexOf('=') > 0);
+                    warnings.add("keep-tag rule '" + String.join(",", rule) + "' matches none of the "
+                        + plan.decisions().size() + " backups rotated, so it keeps nothing; rotate matches a"
+                        + " backup's labels as tags KEY=VALUE" + (labelLike
+                        ? " (a label whose value has a comma or whitespace is no tag)" : ", such as pinned=yes"));
+                }
+            }
+        }
+        return warnings;
+    }
+
+    /** Up to five items, then how many more. */
+    private static String shortList(List<String> items, String separator) {
+        return String.join(separator, items.subList(0, Math.min(5, items.size())))
+            + (items.size() > 5 ? " and " + (items.size() - 5) + " more" : "");
+    }
+
+    /** The failure of a rotation that could not delete some backups, carrying what it did. */
+    private RotationResult.DeletionsFailedException deletionsFailed(RotationResult result, int marked,
+                                                                    List<Exception> failures) {
+        Map<String, String> failed = result.failed();
+        List<String> which = new ArrayList<>();
+        failed.forEach((id, reason) -> which.add(id + " (" + reason + ")"));
+        Map<String, String> context = new LinkedHashMap<>();
+        context.put("operation", "rotate");
+        context.put("store", store.location());
+        context.put("deleted", Integer.toString(result.deleted().size()));
+        context.put("failed", String.join(",", failed.keySet()));
+        RotationResult.DeletionsFailedException e = new RotationResult.DeletionsFailedException("Store "
+            + store.location() + ": rotation could not delete " + failed.size() + " of " + marked + " backups the"
+            + " plan marked, which stay for the next rotation to try: " + shortList(which, "; ")
+            + "; " + result.deleted().size() + " deleted, " + result.bytesFreed() + " bytes freed",
+            context, failures.get(0), result);
+        failures.subList(1, failures.size()).forEach(e::addSuppressed);
+        return e;
     }
 
     /** Why {@link #rotate} refuses a store with unreadable manifests, naming each. */

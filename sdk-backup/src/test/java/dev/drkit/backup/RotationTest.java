@@ -4,12 +4,15 @@ import dev.drkit.backup.retention.RetentionPolicy;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.FileSystemStore;
 import dev.drkit.backup.store.ForwardingStore;
+import dev.drkit.backup.store.StoreLockedException;
 import dev.drkit.backup.store.StoreUnavailableException;
+import dev.drkit.core.DrkitException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -24,6 +27,7 @@ import static dev.drkit.backup.Engines.fastEncryption;
 import static dev.drkit.backup.Pipelines.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * Retention applied to a real directory store: plan each series, then delete what no rule keeps; and nothing
@@ -143,7 +147,7 @@ class RotationTest {
     }
 
     @Test
-    void aStoreFailingAsItDeletesIsAFailedDeleteEventAndSaysWhatWasDeletedBeforeIt(@TempDir Path dir)
+    void aStoreFailingAsItDeletesIsAFailedDeleteEventPerBackupAndTheRotationSaysWhatItDeleted(@TempDir Path dir)
         throws Exception {
         SettableClock clock = new SettableClock();
         Path events = dir.resolve("events.jsonl");
@@ -162,14 +166,153 @@ class RotationTest {
             };
             BackupEngine engine = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock)
                 .eventLog(events).build();
-            tenNightlyBackups(engine, engine, clock);
+            List<String> ids = tenNightlyBackups(engine, engine, clock);
 
             assertThatThrownBy(() -> engine.rotate(RetentionPolicy.builder().keepLast(3).build(), false))
                 .isInstanceOf(BackupIoException.class)
-                .hasMessageContaining("failed (").hasMessageContaining("store went away")
-                .hasMessageContaining("2 deleted before it");
+                .isInstanceOf(RotationResult.DeletionsFailedException.class)
+                .hasMessageContaining("could not delete 5 of 7 backups").hasMessageContaining("store went away")
+                .hasMessageContaining("2 deleted")
+                .satisfies(e -> {
+                    RotationResult result = ((RotationResult.DeletionsFailedException) e).result();
+                    assertThat(result.deleted()).containsExactlyElementsOf(ids.subList(0, 2));
+                    assertThat(result.failed()).containsOnlyKeys(ids.subList(2, 7));
+                    assertThat(result.failed().values()).allMatch(r -> r.contains("store went away"));
+                    assertThat(e.getSuppressed()).hasSize(4);
+                });
             assertThat(Files.readAllLines(events).stream().filter(line -> line.contains("\"event\":\"delete\"")
-                && line.contains("\"outcome\":\"failure\""))).hasSize(1);
+                && line.contains("\"outcome\":\"failure\""))).hasSize(5);
+        }
+    }
+
+    /** An immutable directory or an S3 object lock must not block every later rotation for ever. */
+    @Test
+    void aBackupTheStoreWillNotDeleteStaysAndTheOthersAreStillDeleted(@TempDir Path dir) throws Exception {
+        SettableClock clock = new SettableClock();
+        Path events = dir.resolve("events.jsonl");
+        try (FileSystemStore files = FileSystemStore.open(dir.resolve("store"))) {
+            List<String> locked = new ArrayList<>();
+            BackupStore store = new ForwardingStore(files) {
+                @Override
+                public long delete(String backupId) throws IOException {
+                    if (locked.contains(backupId)) {
+                        throw new AccessDeniedException(dir.resolve("store").resolve(backupId)
+                            .toString());
+                    }
+                    return super.delete(backupId);
+                }
+            };
+            BackupEngine engine = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock)
+                .eventLog(events).build();
+            List<String> ids = tenNightlyBackups(engine, engine, clock);
+            locked.add(ids.get(0));                         // the oldest, which rotation tries first
+
+            RotationResult.DeletionsFailedException failure = assertThrows(
+                RotationResult.DeletionsFailedException.class,
+                () -> engine.rotate(RetentionPolicy.builder().keepLast(3).build(), false));
+
+            RotationResult result = failure.result();
+            assertThat(result.deleted()).containsExactlyElementsOf(ids.subList(1, 7));
+            assertThat(result.failed()).containsOnlyKeys(ids.get(0));
+            assertThat(result.failed().get(ids.get(0))).startsWith("AccessDeniedException: ").doesNotContain("\n");
+            assertThat(result.bytesFreed()).isPositive();
+            assertThat(failure.getMessage()).doesNotContain("\n")
+                .contains("could not delete 1 of 7 backups", ids.get(0) + " (AccessDeniedException: ", "6 deleted");
+            assertThat(failure.kind()).isEqualTo(DrkitException.Kind.ENVIRONMENT);
+            assertThat(failure.context()).containsEntry("operation", "rotate").containsEntry("deleted", "6")
+                .containsEntry("failed", ids.get(0));
+            assertThat(failure.getCause()).isInstanceOf(AccessDeniedException.class);
+            List<String> left = new ArrayList<>(List.of(ids.get(0)));
+            left.addAll(ids.subList(7, 10));
+            assertThat(store.list()).containsExactlyElementsOf(left);
+            assertThat(Files.readAllLines(events).stream().filter(line -> line.contains("\"event\":\"delete\"")))
+                .hasSize(7);
+
+            // The next rotation is not blocked either: it tries the undeletable backup again, and only it.
+            clock.now = clock.now.plusSeconds(86_400);
+            engine.backup(BackupSource.stream("db.dump", () -> new ByteArrayInputStream(sample(1_000, 11))));
+            RotationResult.DeletionsFailedException again = assertThrows(
+                RotationResult.DeletionsFailedException.class,
+                () -> engine.rotate(RetentionPolicy.builder().keepLast(3).build(), false));
+            assertThat(again.result().deleted()).containsExactly(ids.get(7));
+            assertThat(again.result().failed()).containsOnlyKeys(ids.get(0));
+        }
+    }
+
+    @Test
+    void aStoreWhoseLockCannotBeHadIsNotAskedAgainForEachBackup(@TempDir Path dir) throws Exception {
+        SettableClock clock = new SettableClock();
+        try (FileSystemStore files = FileSystemStore.open(dir.resolve("store"))) {
+            List<String> asked = new ArrayList<>();
+            BackupStore store = new ForwardingStore(files) {
+                @Override
+                public long delete(String backupId) {
+                    asked.add(backupId);
+                    throw new StoreLockedException("lock held by another writer", Map.of());
+                }
+            };
+            BackupEngine engine = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock).build();
+            List<String> ids = tenNightlyBackups(engine, engine, clock);
+
+            RotationResult.DeletionsFailedException failure = assertThrows(
+                RotationResult.DeletionsFailedException.class,
+                () -> engine.rotate(RetentionPolicy.builder().keepLast(3).build(), false));
+
+            assertThat(asked).containsExactly(ids.get(0));
+            assertThat(failure.result().deleted()).isEmpty();
+            assertThat(failure.result().failed()).containsOnlyKeys(ids.subList(0, 7));
+            assertThat(failure.result().failed().get(ids.get(1))).startsWith("not tried: ");
+            assertThat(files.list()).containsExactlyElementsOf(ids);
+        }
+    }
+
+    /** A host with a wrong clock made one backup: the newest real backup stays, and the rotation warns. */
+    @Test
+    void aBackupDatedInTheFutureDoesNotCostTheNewestRealBackupAndIsWarnedAbout(@TempDir Path dir)
+        throws Exception {
+        SettableClock clock = new SettableClock();
+        try (FileSystemStore store = FileSystemStore.open(dir.resolve("store"))) {
+            BackupEngine engine = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock).build();
+            List<String> ids = tenNightlyBackups(engine, engine, clock);
+            Instant today = clock.now;
+            clock.now = Instant.parse("2099-01-01T00:00:00Z");
+            String future = engine.backup(BackupSource.stream("db.dump",
+                () -> new ByteArrayInputStream(sample(1_000, 99)))).id();
+            clock.now = today.plusSeconds(3_600);
+
+            RotationResult result = engine.rotate(RetentionPolicy.builder().keepLast(1).build(), false);
+
+            assertThat(store.list()).containsExactly(ids.get(9), future);
+            assertThat(result.plan().decision(ids.get(9)).orElseThrow().reasons()).extracting(Object::toString)
+                .containsExactly("newest backup not dated in the future");
+            assertThat(result.warnings()).singleElement().asString().doesNotContain("\n")
+                .startsWith("1 backup is dated after now (" + clock.now + "): " + future + " at 2099-01-01T00:00:00Z");
+        }
+    }
+
+    @Test
+    void warnsOfAKeepTagRuleThatMatchesNoBackupAndOfLabelsThatSelectNone(@TempDir Path dir) throws Exception {
+        SettableClock clock = new SettableClock();
+        try (FileSystemStore store = FileSystemStore.open(dir.resolve("store"))) {
+            BackupEngine engine = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock)
+                .label("pinned", "yes").build();
+            tenNightlyBackups(engine, engine, clock);
+
+            RotationResult plainTag = engine.rotate(RetentionPolicy.builder().keepLast(3).keepTag("pinned").build(),
+                true);
+            RotationResult labelTag = engine.rotate(
+                RetentionPolicy.builder().keepLast(3).keepTag("pinned=yes").build(), true);
+            RotationResult typo = engine.rotate(RetentionPolicy.builder().keepLast(1).build(),
+                RotationOptions.builder().label("pinnd", "yes").build(), true);
+
+            assertThat(plainTag.warnings()).containsExactly("keep-tag rule 'pinned' matches none of the 10 backups"
+                + " rotated, so it keeps nothing; rotate matches a backup's labels as tags KEY=VALUE, such as"
+                + " pinned=yes");
+            assertThat(labelTag.warnings()).isEmpty();
+            assertThat(labelTag.plan().toDelete()).isEmpty();
+            assertThat(typo.plan().decisions()).isEmpty();
+            assertThat(typo.warnings()).containsExactly(
+                "labels {pinnd=yes} select none of the 10 backups in the store; nothing was rotated");
         }
     }
 

@@ -71,7 +71,8 @@ final class RetentionCommand implements Runnable {
             "The rules are restic's forget rules: a backup is kept when any rule keeps it; the calendar rules "
                 + "keep the newest backup of each of the newest N hours, days, ISO weeks, months or years that "
                 + "have backups, and the oldest backup too while a rule has count left; keep-within counts back "
-                + "from the newest backup, not from now. drkit never deletes the newest backup. Without any --keep "
+                + "from the newest backup, not from now. drkit never deletes the newest backup, nor the newest "
+                + "backup not dated after now (should a backup be dated in the future). Without any --keep "
                 + "option: 7 daily, 4 weekly, 12 monthly.",
             ""})
     static final class Plan implements Callable<Integer> {
@@ -83,10 +84,10 @@ final class RetentionCommand implements Runnable {
         RetentionOptions keep;
 
 
-        @Option(names = "--now", paramLabel = "TIME", converter = InstantConverter.class,
+        @Option(names = "--now", paramLabel = "TIME",
             description = "The current time, ISO-8601 (default: the clock). keep-within ignores backups after it "
-                + "when it finds the newest.")
-        Instant now;
+                + "when it finds the newest, and the newest backup not after it is always kept.")
+        String now;
 
         @Option(names = "--json", description = "Print the plan as a JSON array.")
         boolean json;
@@ -98,10 +99,12 @@ final class RetentionCommand implements Runnable {
         public Integer call() {
             PrintWriter err = spec.commandLine().getErr();
             RetentionPolicy policy;
+            Instant at;
             List<Line> lines;
             try {
                 policy = keep.policy();
-                lines = read(input, keep.zone);
+                at = RetentionOptions.convert("--now", now, new InstantConverter());
+                lines = read(input, keep.zone());
             } catch (IOException e) {
                 throw new EnvironmentException("cannot read the backup times from standard input ("
                     + e.getClass().getSimpleName() + ")", e);
@@ -114,7 +117,7 @@ final class RetentionCommand implements Runnable {
             Map<String, Line> byId = new HashMap<>();
             lines.forEach(line -> byId.put(line.backup.id(), line));
             RetentionPlan plan = policy.plan(lines.stream().map(line -> line.backup).collect(Collectors.toList()),
-                now == null ? Instant.now() : now);
+                at == null ? Instant.now() : at);
 
             PrintWriter out = spec.commandLine().getOut();
             String result = json ? json(plan, byId) : text(plan, byId);
@@ -150,7 +153,8 @@ final class RetentionCommand implements Runnable {
             int number = 0;
             while ((text = reader.readLine()) != null) {
                 number++;
-                String line = text.strip();
+                // A byte order mark, as editors on Windows write at the start of UTF-8 text, is no part of a time.
+                String line = (number == 1 && text.startsWith("\uFEFF") ? text.substring(1) : text).strip();
                 if (line.isEmpty()) {
                     continue;
                 }

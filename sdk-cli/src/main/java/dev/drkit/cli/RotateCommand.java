@@ -9,7 +9,6 @@ import dev.drkit.backup.RotationResult;
 import dev.drkit.backup.retention.RetentionPlan;
 import dev.drkit.backup.retention.RetentionPolicy;
 import dev.drkit.backup.store.BackupStore;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
@@ -26,13 +25,19 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code drkit rotate}: applies a retention policy to a store, deleting what no rule keeps. */
+/**
+ * {@code drkit rotate}: applies a retention policy to a store, deleting what no rule keeps. A backup the store will
+ * not delete does not stop the others: the result is printed either way, and the exit code is then 3.
+ */
 @Command(name = "rotate", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Applies a retention policy to a store: plans keep or delete for every backup (restic's rules; "
         + "see drkit retention plan), then deletes what no rule keeps, oldest first. Each source (what a backup "
         + "backs up: its kind and name, and for PostgreSQL its kind, database and server) is a series planned on "
-        + "its own, and the newest backup of a series is never deleted. Without --keep options: 7 daily, "
-        + "4 weekly, 12 monthly. Deletes nothing while any manifest in the store cannot be read (exit 1)."})
+        + "its own, and the newest backup of a series is never deleted, nor its newest backup not dated in the "
+        + "future. Without --keep options: 7 daily, 4 weekly, 12 monthly. --keep-tag matches labels: "
+        + "--keep-tag KEY=VALUE. Deletes nothing while any manifest in the store cannot be read (exit 1). A backup "
+        + "that cannot be deleted is reported and the others are still deleted (exit 3). Warnings (backups dated "
+        + "in the future, a --keep-tag or --label that matches no backup) go to standard error."})
 final class RotateCommand implements Callable<Integer> {
 
     @Spec
@@ -45,10 +50,9 @@ final class RotateCommand implements Callable<Integer> {
     RetentionOptions keep;
 
     @Option(names = "--group-by", paramLabel = "source|none", defaultValue = "source",
-        converter = GroupByConverter.class,
         description = "How backups are split into series, each planned on its own: source (default), one series "
             + "per source; none, the whole store (or the backups --label selects) as one series.")
-    RotationOptions.GroupBy groupBy;
+    String groupBy;
 
     @Option(names = "--label", paramLabel = "KEY=VALUE",
         description = "Rotate only backups with this label (repeatable: all of them); leave the others alone.")
@@ -65,24 +69,65 @@ final class RotateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
         RetentionPolicy policy;
-        try {
-            policy = keep.policy();
-        } catch (IllegalArgumentException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
         RotationOptions options;
         try {
-            options = RotationOptions.builder().groupBy(groupBy).labels(labels).build();
+            policy = keep.policy();
+            checkKeepTags(keep.tags);
+            RotationOptions.GroupBy grouping = RetentionOptions.convert("--group-by", groupBy, new GroupByConverter());
+            try {
+                options = RotationOptions.builder().groupBy(grouping).labels(labels).build();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--label: " + e.getMessage(), e);
+            }
         } catch (IllegalArgumentException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--label: " + e.getMessage());
+            // Bad options are the caller's to fix: one line, usage exit code, as drkit retention plan does.
+            err.println(spec.qualifiedName() + ": " + e.getMessage());
+            err.flush();
+            return ExitCodes.USAGE;
         }
         try (BackupStore backups = store.open(spec)) {
-            RotationResult result = events.applyTo(BackupEngine.builder(backups)).build().rotate(policy, options, dryRun);
+            BackupEngine engine = events.applyTo(BackupEngine.builder(backups)).build();
+            RotationResult result;
+            RotationResult.DeletionsFailedException failure = null;
+            try {
+                result = engine.rotate(policy, options, dryRun);
+            } catch (RotationResult.DeletionsFailedException e) {
+                // Some backups stay; what was deleted is printed all the same, then the failure is reported (exit 3).
+                failure = e;
+                result = e.result();
+            }
+            for (String warning : result.warnings()) {
+                err.println(spec.qualifiedName() + ": warning: " + warning);
+            }
+            err.flush();
             PrintWriter out = spec.commandLine().getOut();
             out.println(json ? json(result, options) : text(result));
             out.flush();
+            if (failure != null) {
+                throw failure;
+            }
             return ExitCodes.OK;
+        }
+    }
+
+    /**
+     * Refuses a {@code --keep-tag} tag without '=': rotate sees a backup's labels as its tags, {@code key=value}, so
+     * such a tag would match no backup and keep nothing, silently.
+     */
+    private static void checkKeepTags(List<String> tagLists) {
+        for (String tagList : tagLists) {
+            for (String tag : tagList.split(",", -1)) {
+                if (tag.indexOf('=') <= 0) {
+                    boolean several = tagList.indexOf(',') >= 0;
+                    throw new IllegalArgumentException(("--keep-tag '" + tagList + "': "
+                        + (several ? "'" + tag + "' is not KEY=VALUE; " : "")
+                        + "rotate matches a backup's labels, so a keep-tag is KEY=VALUE, like --keep-tag pinned=yes"
+                        + (several ? " (a comma separates labels a backup must all carry; a label whose value has a"
+                        + " comma cannot be matched)" : "")).replaceAll("\\p{Cntrl}", "?"));
+                }
+            }
         }
     }
 
@@ -99,11 +144,17 @@ final class RotateCommand implements Callable<Integer> {
                 .append(decisions.size() == 1 ? " backup" : " backups").append(")\n");
             for (RetentionPlan.Decision decision : decisions) {
                 String id = decision.backup().id();
-                String verb = decision.keep() ? "keep  " : result.dryRun() ? "delete" : "deleted";
+                String failed = result.failed().get(id);
+                String verb = decision.keep() ? "keep  " : result.dryRun() ? "delete"
+                    : result.deleted().contains(id) ? "deleted" : failed != null ? "failed" : "skipped";
                 text.append("  ").append(verb).append(' ').append(id);
                 if (decision.keep()) {
                     text.append("  ").append(String.join(", ", decision.reasons().stream().map(Object::toString)
                         .toList()));
+                } else if (failed != null) {
+                    text.append("  ").append(failed);
+                } else if (!result.dryRun() && !result.deleted().contains(id)) {
+                    text.append("  already deleted by another rotation");
                 }
                 text.append('\n');
             }
@@ -112,7 +163,8 @@ final class RotateCommand implements Callable<Integer> {
         text.append(seriesCount).append(" series; ");
         text.append(result.dryRun()
             ? "dry run: " + result.plan().toDelete().size() + " would be deleted"
-            : result.deleted().size() + " deleted, " + result.bytesFreed() + " bytes freed");
+            : result.deleted().size() + " deleted, " + (result.failed().isEmpty() ? ""
+                : result.failed().size() + " could not be deleted, ") + result.bytesFreed() + " bytes freed");
         return text.toString();
     }
 
@@ -125,6 +177,10 @@ final class RotateCommand implements Callable<Integer> {
         root.put("bytesFreed", result.bytesFreed());
         ArrayNode deleted = root.putArray("deleted");
         result.deleted().forEach(deleted::add);
+        ArrayNode failed = root.putArray("failed");
+        result.failed().forEach((id, reason) -> failed.addObject().put("id", id).put("reason", reason));
+        ArrayNode warnings = root.putArray("warnings");
+        result.warnings().forEach(warnings::add);
         ArrayNode series = root.putArray("series");
         result.plan().series().forEach(series::add);
         ArrayNode decisions = root.putArray("decisions");

@@ -193,7 +193,34 @@ class RetentionCommandTest {
         int code = run("2026-11-20T03:00:00Z\n", "retention", "plan", option, value);
 
         assertThat(code).isEqualTo(ExitCodes.USAGE);
-        assertThat(err.toString()).contains(message);
+        assertThat(out.toString()).isEmpty();
+        // One line, as the docs promise: the option, the value and why, not picocli's usage text after it.
+        assertThat(err.toString().strip()).doesNotContain("\n")
+            .startsWith("drkit retention plan: invalid value for option '" + option + "': ").contains(message);
+    }
+
+    /** The repro of a host with a wrong clock: its backup took keep-last, and the real ones were all deleted. */
+    @Test
+    void aBackupDatedInTheFutureNeverCostsTheNewestBackupNotDatedInTheFuture() {
+        int code = run("2099-01-01T00:00:00Z\n2026-11-20T03:00:00Z\n2026-11-19T03:00:00Z\n",
+            "retention", "plan", "--keep-last", "1", "--now", "2026-11-20T04:00:00Z");
+
+        assertThat(code).isZero();
+        assertThat(outLines()).containsExactly(
+            "keep    2099-01-01T00:00:00Z  last 1",
+            "keep    2026-11-20T03:00:00Z  newest backup not dated in the future",
+            "delete  2026-11-19T03:00:00Z");
+    }
+
+    @Test
+    void acceptsInputThatStartsWithAByteOrderMark() {
+        int code = run("\uFEFF2026-11-20T03:00:00Z prod\n2026-11-19T03:00:00Z\n", "retention", "plan",
+            "--keep-tag", "prod");
+
+        assertThat(code).as(err.toString()).isZero();
+        assertThat(outLines()).containsExactly(
+            "keep    2026-11-20T03:00:00Z  tag prod",
+            "delete  2026-11-19T03:00:00Z");
     }
 
     @Test

@@ -2,21 +2,33 @@ package dev.drkit.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.drkit.backup.BackupEngine;
+import dev.drkit.backup.BackupSource;
+import dev.drkit.backup.Encryption;
+import dev.drkit.backup.store.FileSystemStore;
+import dev.drkit.core.secret.Secret;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * drkit rotate and list on a store holding backups of several sources: each source is a series of its own, and a
- * manifest that cannot be read is reported without hiding the other backups or letting rotate delete anything.
+ * manifest that cannot be read is reported without hiding the other backups or letting rotate delete anything; a
+ * backup that cannot be deleted does not stop the others; warnings and usage errors are one line each.
  */
 class RotateCommandTest {
 
@@ -130,6 +142,140 @@ class RotateCommandTest {
 
         assertThat(rotate.code).isEqualTo(ExitCodes.USAGE);
         assertThat(rotate.err).contains("must be source or none");
+    }
+
+    @Test
+    void aKeepTagThatIsNoLabelIsAUsageErrorNamingTheForm(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        Path[] sources = sources(dir);
+        String first = backup(dir, store, sources[0], "pinned=yes");
+        String second = backup(dir, store, sources[0]);
+
+        CliRun plain = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--keep-tag", "pinned");
+        CliRun comma = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--keep-tag", "env=a,b");
+
+        for (CliRun run : List.of(plain, comma)) {
+            assertThat(run.code).as(run.err).isEqualTo(ExitCodes.USAGE);
+            assertThat(run.out).isEmpty();
+            assertThat(run.err.strip()).doesNotContain("\n").startsWith("drkit rotate: --keep-tag '")
+                .contains("a keep-tag is KEY=VALUE, like --keep-tag pinned=yes");
+        }
+        assertThat(comma.err).contains("'b' is not KEY=VALUE");
+        assertThat(listedIds(store)).containsExactly(first, second);
+    }
+
+    @Test
+    void aKeepTagRuleOrALabelThatMatchesNoBackupIsWarnedAboutOnStandardError(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        Path[] sources = sources(dir);
+        String first = backup(dir, store, sources[0], "host=a");
+        String second = backup(dir, store, sources[0], "host=a");
+
+        CliRun keepTag = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--keep-tag", "pinned=yes",
+            "--dry-run");
+        CliRun typo = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--label", "hots=a");
+
+        assertThat(keepTag.code).as(keepTag.err).isZero();
+        assertThat(keepTag.err.lines()).containsExactly("drkit rotate: warning: keep-tag rule 'pinned=yes' matches"
+            + " none of the 2 backups rotated, so it keeps nothing; rotate matches a backup's labels as tags"
+            + " KEY=VALUE (a label whose value has a comma or whitespace is no tag)");
+        assertThat(typo.code).as(typo.err).isZero();
+        assertThat(typo.out).contains("0 series; 0 deleted");
+        assertThat(typo.err.lines()).containsExactly(
+            "drkit rotate: warning: labels {hots=a} select none of the 2 backups in the store; nothing was rotated");
+        assertThat(listedIds(store)).containsExactly(first, second);
+    }
+
+    /** A backup dated in the future (a wrong clock): the newest real backup stays, and rotate warns. */
+    @Test
+    void aBackupDatedInTheFutureLeavesTheNewestRealBackupAndIsWarnedAbout(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("store");
+        Path[] sources = sources(dir);
+        String older = backup(dir, store, sources[0]);
+        String newest = backup(dir, store, sources[0]);
+        String future;
+        try (FileSystemStore files = FileSystemStore.open(store);
+             Secret passphrase = Secret.ofString("rotate test passphrase", "passphrase")) {
+            BackupEngine wrongClock = BackupEngine.builder(files).encryption(Encryption.passphrase(passphrase))
+                .clock(Clock.fixed(Instant.parse("2099-01-01T00:00:00Z"), ZoneOffset.UTC)).build();
+            future = wrongClock.backup(BackupSource.directory(sources[0])).id();
+        }
+
+        CliRun rotate = drkit("rotate", "--store", store.toString(), "--keep-last", "1", "--json");
+
+        assertThat(rotate.code).as(rotate.err).isZero();
+        assertThat(rotate.err.lines()).singleElement().asString()
+            .startsWith("drkit rotate: warning: 1 backup is dated after now (")
+            .contains(future + " at 2099-01-01T00:00:00Z", "the newest backup not dated in the future is kept");
+        JsonNode result = new ObjectMapper().readTree(rotate.out);
+        assertThat(result.get("deleted")).extracting(JsonNode::asText).containsExactly(older);
+        assertThat(result.get("warnings")).hasSize(1);
+        assertThat(listedIds(store)).containsExactly(newest, future);
+    }
+
+    /** An immutable backup directory, as an S3 object lock would be: the others are still deleted, and reported. */
+    @Test
+    void aBackupThatCannotBeDeletedIsReportedTheOthersAreDeletedAndTheExitCodeIsThree(@TempDir Path dir)
+        throws Exception {
+        Path store = dir.resolve("store");
+        Path[] sources = sources(dir);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            ids.add(backup(dir, store, sources[0]));
+        }
+        Path locked = store.resolve(ids.get(0));
+        assumeTrue(immutable(locked, true), "chattr +i needs root (CAP_LINUX_IMMUTABLE) and ext4, xfs or btrfs");
+        try {
+            CliRun json = drkit("rotate", "--store", store.toString(), "--keep-last", "2", "--json");
+            CliRun text = drkit("rotate", "--store", store.toString(), "--keep-last", "2");
+
+            assertThat(json.code).as(json.err).isEqualTo(ExitCodes.ENVIRONMENT);
+            assertThat(json.err.strip()).doesNotContain("\n")
+                .startsWith("drkit rotate: Store " + store + ": rotation could not delete 1 of 2 backups")
+                .contains(ids.get(0) + " (", "1 deleted");
+            JsonNode result = new ObjectMapper().readTree(json.out);
+            assertThat(result.get("deleted")).extracting(JsonNode::asText).containsExactly(ids.get(1));
+            assertThat(result.get("failed")).singleElement().satisfies(failed -> {
+                assertThat(failed.get("id").asText()).isEqualTo(ids.get(0));
+                assertThat(failed.get("reason").asText()).isNotBlank();
+            });
+            // The next rotation is not blocked: it reports the same backup and deletes nothing else.
+            assertThat(text.code).as(text.err).isEqualTo(ExitCodes.ENVIRONMENT);
+            assertThat(text.out).contains("  failed " + ids.get(0) + "  ", "  keep   " + ids.get(3) + "  last 1",
+                "1 series; 0 deleted, 1 could not be deleted, 0 bytes freed").doesNotContain("deleted " + ids.get(0));
+            assertThat(text.err.strip()).doesNotContain("\n").contains("could not delete 1 of 1 backups");
+        } finally {
+            immutable(locked, false);
+        }
+        assertThat(listedIds(store)).containsExactly(ids.get(0), ids.get(2), ids.get(3));
+    }
+
+    /** Sets or clears the immutable attribute of {@code path}; whether that worked. */
+    private static boolean immutable(Path path, boolean on) throws Exception {
+        try {
+            Process chattr = new ProcessBuilder("chattr", on ? "+i" : "-i", path.toString())
+                .redirectErrorStream(true).start();
+            chattr.getInputStream().readAllBytes();
+            return chattr.waitFor() == 0;
+        } catch (IOException e) {
+            return false;                               // no chattr on this machine
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "--keep-last  | -1          | '-1' is negative",
+        "--keep-within| 2w          | 'w' after 2 is not a unit",
+        "--zone       | Mars/Olympus| 'Mars/Olympus' is not a time zone",
+        "--group-by   | host        | must be source or none",
+    })
+    void badOptionValuesAreOneLineUsageErrors(String option, String value, String message, @TempDir Path dir) {
+        CliRun rotate = drkit("rotate", "--store", dir.resolve("store").toString(), option, value);
+
+        assertThat(rotate.code).isEqualTo(ExitCodes.USAGE);
+        assertThat(rotate.err.strip()).doesNotContain("\n")
+            .startsWith("drkit rotate: invalid value for option '" + option + "': ").contains(message);
+        assertThat(dir.resolve("store")).doesNotExist();
     }
 
     /** Two healthy backups, one with a garbage manifest, and a foreign directory named like a backup. */

@@ -24,6 +24,8 @@ import java.util.Optional;
  *       and within 30 days of the newest</td></tr>
  *   <tr><td>{@link Rule#TAG}</td><td>{@code tag prod}, {@code tags db,prod}</td><td>carries all these tags</td></tr>
  *   <tr><td>{@link Rule#NEWEST}</td><td>{@code newest backup}</td><td>drkit never deletes the newest backup</td></tr>
+ *   <tr><td>{@link Rule#NEWEST_NOT_IN_FUTURE}</td><td>{@code newest backup not dated in the future}</td><td>nor
+ *       the newest backup not dated after the plan's current time</td></tr>
  * </table>
  *
  * <p>Instances are immutable and thread-safe; equal when rule, bucket, oldest flag and text are.
@@ -65,7 +67,14 @@ public final class KeepReason {
         /** {@link RetentionPolicy.Builder#keepTag(String...)}. */
         TAG("tag", null),
         /** drkit's own rule: the newest backup is kept even when no rule of the policy keeps it. */
-        NEWEST("newest backup", null);
+        NEWEST("newest backup", null),
+        /**
+         * drkit's own rule: the newest backup not dated after {@link RetentionPlan#now()} is kept too, even when
+         * no rule of the policy keeps it, when a backup dated in the future (made by a host whose clock was
+         * wrong) is the newest. Such a backup takes the newest place and can use up {@code keepLast}; without this
+         * rule every real backup could be deleted.
+         */
+        NEWEST_NOT_IN_FUTURE("newest backup not dated in the future", null);
 
         private final String word;
         private final Period period;
@@ -134,6 +143,11 @@ public final class KeepReason {
         return new KeepReason(Rule.NEWEST, "", false, Rule.NEWEST.word());
     }
 
+    /** drkit's reason for the newest backup not dated after now, when a backup dated in the future is newer. */
+    static KeepReason newestNotInFuture() {
+        return new KeepReason(Rule.NEWEST_NOT_IN_FUTURE, "", false, Rule.NEWEST_NOT_IN_FUTURE.word());
+    }
+
     /**
      * The rule that kept the backup.
      *
@@ -158,8 +172,8 @@ public final class KeepReason {
     /**
      * Whether the backup was kept only because it is the oldest backup and this rule had not used up its
      * count (restic's rule since 0.16.0): it is then not the newest of its bucket, which a newer backup
-     * already represents. Always false for {@link Rule#LAST}, {@link Rule#WITHIN}, {@link Rule#TAG} and
-     * {@link Rule#NEWEST}.
+     * already represents. Always false for {@link Rule#LAST}, {@link Rule#WITHIN}, {@link Rule#TAG},
+     * {@link Rule#NEWEST} and {@link Rule#NEWEST_NOT_IN_FUTURE}.
      *
      * @since 0.1
      */

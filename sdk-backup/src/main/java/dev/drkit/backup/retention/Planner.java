@@ -18,8 +18,8 @@ import java.util.Set;
 
 /**
  * The planning algorithm behind {@link RetentionPolicy#plan}: for each series, one pass over its backups, newest
- * first, in which every rule looks at every backup and the backup is kept if any rule wants it. See
- * docs/retention.md.
+ * first, in which every rule looks at every backup and the backup is kept if any rule wants it; drkit's own rules
+ * then keep the newest backup, and the newest not dated after now, if no rule did. See docs/retention.md.
  */
 final class Planner {
 
@@ -113,6 +113,7 @@ final class Planner {
         addWindowed(windowed, Rule.WITHIN_YEARLY, policy.keepWithinYearly(), anchor, zone);
         RetentionDuration within = policy.keepWithin();
         Optional<Instant> withinCutoff = cutoff(within, anchor, zone);
+        int newestNotInFuture = newestNotAfter(sorted, now);
 
         List<RetentionPlan.Decision> decisions = new ArrayList<>(sorted.size());
         for (int i = 0; i < sorted.size(); i++) {
@@ -157,10 +158,24 @@ final class Planner {
             if (i == 0 && reasons.isEmpty()) {
                 // drkit's own rule, on top of restic's: whatever the policy, the newest backup stays.
                 reasons.add(KeepReason.newest());
+            } else if (i == newestNotInFuture && reasons.isEmpty()) {
+                // A backup dated in the future (a host with a wrong clock) is the newest and may use up keep-last;
+                // the newest real backup stays too, or one bad clock would cost every real backup.
+                reasons.add(KeepReason.newestNotInFuture());
             }
             decisions.add(new RetentionPlan.Decision(backup, reasons));
         }
         return decisions;
+    }
+
+    /** The index of the first backup of {@code newestFirst} not dated after {@code now}, or -1 if there is none. */
+    static int newestNotAfter(List<Backup> newestFirst, Instant now) {
+        for (int i = 0; i < newestFirst.size(); i++) {
+            if (!newestFirst.get(i).time().isAfter(now)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static void addCounted(List<Counted> rules, Rule rule, int count) {

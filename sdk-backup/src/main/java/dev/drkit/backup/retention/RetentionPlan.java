@@ -14,7 +14,8 @@ import java.util.stream.Collectors;
  *
  * <p>Every backup planned for appears in exactly one {@link Decision}. Decisions, {@link #toKeep()} and
  * {@link #toDelete()} are newest first (equal times: smaller id first). The newest backup of each
- * {@linkplain Backup#series() series} is always kept; each series was planned on its own.
+ * {@linkplain Backup#series() series} is always kept, and so is its newest backup not dated after {@link #now()}
+ * (see {@link #datedAfterNow()}); each series was planned on its own.
  *
  * <p>Instances are immutable and thread-safe.
  *
@@ -38,6 +39,7 @@ public final class RetentionPlan {
     private final List<Backup> toDelete;
     private final Map<String, Decision> byId;
     private final List<String> series;
+    private final List<Backup> datedAfterNow;
 
     RetentionPlan(RetentionPolicy policy, Instant now, Optional<Instant> anchor, List<Decision> decisions) {
         this.policy = policy;
@@ -54,6 +56,8 @@ public final class RetentionPlan {
         }
         this.byId = index;
         this.series = this.decisions.stream().map(d -> d.backup().series()).distinct()
+            .collect(Collectors.toUnmodifiableList());
+        this.datedAfterNow = this.decisions.stream().map(Decision::backup).filter(b -> b.time().isAfter(now))
             .collect(Collectors.toUnmodifiableList());
     }
 
@@ -145,6 +149,19 @@ public final class RetentionPlan {
      */
     public List<Backup> toDelete() {
         return toDelete;
+    }
+
+    /**
+     * The backups dated after {@link #now()}, newest first; unmodifiable, and usually empty. Such a backup was
+     * most likely made by a host whose clock was wrong: it counts as the newest of its series (and for
+     * {@code keepLast}), so the plan also keeps the newest backup of the series not dated after {@link #now()}
+     * ({@link KeepReason.Rule#NEWEST_NOT_IN_FUTURE}), and keep-within counts back from that one. Worth a warning
+     * to whoever runs the plan.
+     *
+     * @since 0.1
+     */
+    public List<Backup> datedAfterNow() {
+        return datedAfterNow;
     }
 
     /**

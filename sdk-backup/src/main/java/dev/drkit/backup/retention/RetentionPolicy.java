@@ -16,7 +16,8 @@ import java.util.TreeSet;
  * each of the last <i>n</i> hours, days, ISO weeks, months and years that have backups; keep everything taken
  * within a duration of the newest backup (and the hourly to yearly variants of that); keep backups with given
  * tags. A backup is kept when any rule keeps it; every other backup is deleted, except that the newest backup (of
- * each series) is always kept. Each {@linkplain Backup#series() series} of backups is planned on its own.
+ * each series) is always kept, and so is the newest backup not dated after the current time, should a backup
+ * dated in the future be newer. Each {@linkplain Backup#series() series} of backups is planned on its own.
  * {@link #plan(Collection, Instant)} applies the policy; {@code docs/retention.md} has the details and a worked
  * example.
  *
@@ -136,9 +137,10 @@ public final class RetentionPolicy {
      *                group of snapshots: the rules count, bucket and keep within every series separately, and
      *                every series keeps its newest backup. Backups made with {@link Backup#of} are all in one
      *                series
-     * @param now     the current time; it matters only to the keep-within rules, which count back from the
-     *                newest backup not after {@code now}, so that a backup dated in the future cannot push the
-     *                window forward (restic does the same)
+     * @param now     the current time; it matters only to backups dated after it (made by a host whose clock was
+     *                wrong): the keep-within rules count back from the newest backup not after {@code now}, so that
+     *                a backup dated in the future cannot push the window forward (restic does the same), and the
+     *                newest backup not after {@code now} is always kept, as the newest backup is
      * @return one decision per backup, newest first
      * @throws IllegalArgumentException if two backups have the same id
      * @since 0.1

@@ -9,7 +9,7 @@
  * {@link dev.drkit.backup.retention.KeepReason reasons}. Nothing here deletes anything: the plan is handed to a
  * separate step that does, and logs it. Backups are planned per {@linkplain dev.drkit.backup.retention.Backup#series()
  * series} (a run of backups of one thing), and whatever the policy, the newest backup of a series is never planned
- * for deletion.
+ * for deletion, nor is its newest backup not dated after the current time.
  *
  * <pre>{@code
  * RetentionPolicy policy = RetentionPolicy.builder()

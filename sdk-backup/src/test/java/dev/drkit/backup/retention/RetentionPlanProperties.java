@@ -33,7 +33,7 @@ import static org.quicktheories.generators.SourceDSL.longs;
 
 /**
  * Invariants of retention planning, checked on random backups and policies: the plan is a partition of the
- * backups, the newest backup is always kept, every calendar keep is the newest backup of its bucket and a rule
+ * backups, the newest backup is always kept and so is the newest not dated after now, every calendar keep is the newest backup of its bucket and a rule
  * keeps exactly its newest buckets, keep-within and keep-tag keep exactly what they should, adding an older
  * backup never changes the decision for a newer one (restic's oldest-backup rule aside), the order of the
  * input does not matter, and each series of backups is planned as if it were alone, keeping its newest backup.
@@ -293,6 +293,11 @@ class RetentionPlanProperties {
             if (!scenario.backups().isEmpty()) {
                 assertThat(plan.toKeep()).as("%s", scenario).contains(scenario.sorted().get(0));
             }
+            // A backup dated in the future (a wrong clock) never costs the newest real backup its place.
+            newestNotAfter(scenario.sorted(), scenario.now()).ifPresent(b -> assertThat(plan.toKeep())
+                .as("the newest backup not after now, %s, kept: %s", b, scenario).contains(b));
+            assertThat(plan.datedAfterNow()).as("%s", scenario).containsExactlyElementsOf(scenario.sorted().stream()
+                .filter(b -> b.time().isAfter(scenario.now())).collect(Collectors.toList()));
         });
     }
 
@@ -399,6 +404,16 @@ class RetentionPlanProperties {
                         .containsExactly("newest backup");
                     assertThat(b).isEqualTo(scenario.sorted().get(0));
                 }
+                boolean notInFutureOnly = reasons.get(b.id()).stream()
+                    .anyMatch(r -> r.rule() == Rule.NEWEST_NOT_IN_FUTURE);
+                if (notInFutureOnly) {
+                    assertThat(texts).as("drkit's rule only when nothing else keeps it: %s", scenario)
+                        .containsExactly("newest backup not dated in the future");
+                    assertThat(Optional.of(b)).as("only the newest not after now: %s", scenario)
+                        .isEqualTo(newestNotAfter(scenario.sorted(), scenario.now()));
+                    assertThat(b).as("and only when a backup in the future is newer: %s", scenario)
+                        .isNotEqualTo(scenario.sorted().get(0));
+                }
             }
         });
     }
@@ -426,9 +441,11 @@ class RetentionPlanProperties {
             for (String name : series) {
                 List<Backup> alone = newestFirst.stream().filter(b -> b.series().equals(name))
                     .collect(Collectors.toList());
-                // Another series' backups never cost this one its newest backup ...
+                // Another series' backups never cost this one its newest backup, nor its newest not after now ...
                 assertThat(plan.decision(alone.get(0).id()).orElseThrow().keep())
                     .as("newest of series '%s' kept: %s", name, scenario).isTrue();
+                newestNotAfter(alone, scenario.now()).ifPresent(b -> assertThat(plan.decision(b.id()).orElseThrow()
+                    .keep()).as("newest not after now of series '%s' kept: %s", name, scenario).isTrue());
                 // ... nor change any decision: the series is planned as if it were alone in the store.
                 assertThat(plan.decisions(name)).as("series '%s' as if alone: %s", name, scenario)
                     .isEqualTo(planner.plan(scenario.policy(), alone, scenario.now()).decisions());
@@ -454,9 +471,15 @@ class RetentionPlanProperties {
                 RetentionPlan.Decision was = before.decision(b.id()).orElseThrow();
                 RetentionPlan.Decision is = after.decision(b.id()).orElseThrow();
                 if (b.equals(previousOldest)) {
-                    // It is no longer the oldest: it loses what restic's oldest-backup rule gave it, nothing else.
+                    // It is no longer the oldest: it loses what restic's oldest-backup rule gave it, nothing else;
+                    // if that leaves it without a reason, drkit's rule for the newest backup not in the future
+                    // (whose bucket may be shared with a newer backup dated after now) keeps it instead.
                     List<KeepReason> expected = was.reasons().stream().filter(r -> !r.isOldest())
                         .collect(Collectors.toList());
+                    if (expected.isEmpty() && !b.equals(sorted.get(0))
+                        && Optional.of(b).equals(newestNotAfter(sorted, scenario.now()))) {
+                        expected = List.of(KeepReason.newestNotInFuture());
+                    }
                     assertThat(is.reasons()).as("the previous oldest, %s: %s", b, scenario).isEqualTo(expected);
                 } else {
                     assertThat(is).as("%s, newer than the added backup: %s", b, scenario).isEqualTo(was);
@@ -489,6 +512,15 @@ class RetentionPlanProperties {
             .filter(r -> r.rule() != Rule.NEWEST).collect(Collectors.toList()));
         assertThatThrownBy(() -> checkNewestKept(broken, EXAMPLES, Optional.of(META_SEED), new Tally()))
             .isInstanceOf(AssertionError.class);
+    }
+
+    @Test
+    void theNewestCheckFailsForAPlannerWithoutDrkitsNewestNotInTheFutureRule() {
+        PlannerUnderTest broken = mapReasons((scenario, decision, reasons) -> reasons.stream()
+            .filter(r -> r.rule() != Rule.NEWEST_NOT_IN_FUTURE).collect(Collectors.toList()));
+        assertThatThrownBy(() -> checkNewestKept(broken, EXAMPLES, Optional.of(META_SEED), new Tally()))
+            .isInstanceOf(AssertionError.class)
+            .hasMessageContaining("the newest backup not after now");
     }
 
     @Test
@@ -637,6 +669,11 @@ class RetentionPlanProperties {
     static Map<String, List<KeepReason>> reasonsById(RetentionPlan plan) {
         return plan.decisions().stream().collect(Collectors.toMap(d -> d.backup().id(),
             RetentionPlan.Decision::reasons));
+    }
+
+    /** The newest backup not after {@code now} among {@code newestFirst}: what drkit's second newest rule keeps. */
+    static Optional<Backup> newestNotAfter(List<Backup> newestFirst, Instant now) {
+        return newestFirst.stream().filter(b -> !b.time().isAfter(now)).findFirst();
     }
 
     /** The newest backup time not after {@code now}: what keep-within counts back from. */

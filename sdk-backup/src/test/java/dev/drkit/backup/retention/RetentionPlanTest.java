@@ -526,12 +526,85 @@ class RetentionPlanTest {
         }
 
         @Test
-        void isTheNewestEvenWhenDatedInTheFuture() {
+        void isTheNewestEvenWhenDatedInTheFutureAndTheNewestNotInTheFutureIsKeptToo() {
             RetentionPlan plan = plan(RetentionPolicy.builder().keepTag("x").build(), "2026-01-01T00:00:00Z",
                 backup("future", "2026-11-20T20:00:00Z"),
-                backup("past", "2025-11-20T20:00:00Z"));
+                backup("past", "2025-11-20T20:00:00Z"),
+                backup("older", "2025-11-19T20:00:00Z"));
 
-            assertThat(kept(plan)).containsExactly("future");
+            assertThat(reasonsById(plan)).containsExactly(
+                entry("future", List.of("newest backup")),
+                entry("past", List.of("newest backup not dated in the future")),
+                entry("older", List.of()));
+            assertThat(plan.decision("past").orElseThrow().reasons().get(0).rule())
+                .isEqualTo(KeepReason.Rule.NEWEST_NOT_IN_FUTURE);
+            assertThat(plan.datedAfterNow()).extracting(Backup::id).containsExactly("future");
+        }
+
+        /** A host with a wrong clock must not cost every real backup at the next rotation. */
+        @Test
+        void aBackupDatedInTheFutureUsingUpKeepLastLeavesTheNewestRealBackup() {
+            RetentionPlan plan = plan(RetentionPolicy.builder().keepLast(1).build(), "2026-11-20T04:00:00Z",
+                backup("2099", "2099-01-01T00:00:00Z"),
+                backup("today", "2026-11-20T03:00:00Z"),
+                backup("yesterday", "2026-11-19T03:00:00Z"));
+
+            assertThat(reasonsById(plan)).containsExactly(
+                entry("2099", List.of("last 1")),
+                entry("today", List.of("newest backup not dated in the future")),
+                entry("yesterday", List.of()));
+        }
+
+        @Test
+        void theNewestNotInTheFutureGetsNoExtraReasonWhenARuleKeepsIt() {
+            RetentionPlan plan = plan(RetentionPolicy.builder().keepLast(2).build(), "2026-11-20T04:00:00Z",
+                backup("future", "2026-11-21T00:00:00Z"),
+                backup("today", "2026-11-20T03:00:00Z"),
+                backup("yesterday", "2026-11-19T03:00:00Z"));
+
+            assertThat(reasonsById(plan)).containsExactly(
+                entry("future", List.of("last 1")),
+                entry("today", List.of("last 2")),
+                entry("yesterday", List.of()));
+        }
+
+        @Test
+        void aBackupAtNowIsNotInTheFuture() {
+            RetentionPlan plan = plan(RetentionPolicy.builder().keepTag("x").build(), "2026-11-20T03:00:00Z",
+                backup("later", "2026-11-20T03:00:00.000000001Z"),
+                backup("at-now", "2026-11-20T03:00:00Z"),
+                backup("before", "2026-11-20T02:00:00Z"));
+
+            assertThat(reasonsById(plan)).containsExactly(
+                entry("later", List.of("newest backup")),
+                entry("at-now", List.of("newest backup not dated in the future")),
+                entry("before", List.of()));
+            assertThat(plan.datedAfterNow()).extracting(Backup::id).containsExactly("later");
+        }
+
+        @Test
+        void whenEveryBackupIsInTheFutureOnlyTheNewestIsKept() {
+            RetentionPlan plan = plan(RetentionPolicy.builder().keepTag("x").build(), "2020-01-01T00:00:00Z",
+                backup("a", "2026-11-20T12:00:00Z"),
+                backup("b", "2025-11-20T12:00:00Z"));
+
+            assertThat(kept(plan)).containsExactly("a");
+            assertThat(plan.datedAfterNow()).extracting(Backup::id).containsExactly("a", "b");
+        }
+
+        @Test
+        void eachSeriesKeepsItsOwnNewestBackupNotInTheFuture() {
+            RetentionPlan plan = plan(RetentionPolicy.builder().keepLast(1).build(), "2026-11-20T04:00:00Z",
+                backup("db-future", "2030-01-01T00:00:00Z").inSeries("db"),
+                backup("db-real", "2026-11-19T00:00:00Z").inSeries("db"),
+                backup("db-old", "2026-11-18T00:00:00Z").inSeries("db"),
+                backup("files-real", "2026-11-20T00:00:00Z").inSeries("files"),
+                backup("files-old", "2026-11-17T00:00:00Z").inSeries("files"));
+
+            assertThat(kept(plan)).containsExactly("db-future", "files-real", "db-real");
+            assertThat(plan.decision("db-real").orElseThrow().reasons()).extracting(Object::toString)
+                .containsExactly("newest backup not dated in the future");
+            assertThat(plan.datedAfterNow()).extracting(Backup::id).containsExactly("db-future");
         }
     }
 
