@@ -270,16 +270,7 @@ class PgRestoreVerifierTest {
 
     @Test
     void aPgRestoreThatOutlivesTheToolTimeoutIsNoVerdictAndStopsTheRestore() throws Exception {
-        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwx--x--x"));
-        Path bin = Files.createDirectory(temp.resolve("bin-with-a-stalling-pg_restore"),
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        try (var tools = Files.list(source.binaries().binDirectory())) {
-            for (Path tool : tools.toList()) {
-                if (!tool.getFileName().toString().equals("pg_restore")) {
-                    Files.createSymbolicLink(bin.resolve(tool.getFileName()), tool.toRealPath());
-                }
-            }
-        }
+        Path bin = binariesWithout("pg_restore");
         // reads a little of the dump, then hangs, as on a lock or a slow disk
         Files.writeString(bin.resolve("pg_restore"), "#!/bin/sh\nhead -c 1000 >/dev/null\nexec sleep 600\n");
         Files.setPosixFilePermissions(bin.resolve("pg_restore"), PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -404,22 +395,27 @@ class PgRestoreVerifierTest {
         return found;
     }
 
-    /** Every PostgreSQL program but pg_verifybackup, as links in a directory of their own. */
-    private static PgBinaries withoutPgVerifybackup() throws IOException {
+    /** Every PostgreSQL program but {@code tool}, as links in a directory of their own (made once). */
+    private static Path binariesWithout(String tool) throws IOException {
         // When the JVM is root the scratch server runs as another user, who must be able to reach the links.
         Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwx--x--x"));
-        Path bin = temp.resolve("bin-without-pg-verifybackup");
+        Path bin = temp.resolve("bin-without-" + tool);
         if (!Files.isDirectory(bin)) {
             Files.createDirectory(bin, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
                 "rwxr-xr-x")));
             try (var tools = Files.list(source.binaries().binDirectory())) {
-                for (Path tool : tools.toList()) {
-                    if (!tool.getFileName().toString().equals("pg_verifybackup")) {
-                        Files.createSymbolicLink(bin.resolve(tool.getFileName()), tool.toRealPath());
+                for (Path other : tools.toList()) {
+                    if (!other.getFileName().toString().equals(tool)) {
+                        Files.createSymbolicLink(bin.resolve(other.getFileName()), other.toRealPath());
                     }
                 }
             }
         }
+        return bin;
+    }
+
+    private static PgBinaries withoutPgVerifybackup() throws IOException {
+        Path bin = binariesWithout("pg_verifybackup");
         PgBinaries binaries = PgBinaries.in(bin);
         assertThat(binaries.hasTool("pg_verifybackup")).isFalse();
         return binaries;
