@@ -106,8 +106,10 @@ import java.util.function.Consumer;
  * and appended to the verification history.
  *
  * <p>Metrics (when a registry is set), all tagged {@code engine=<name>}: {@code drkit.backup.operation} (timer;
- * {@code operation=backup|restore|verify.quick|verify.full}, {@code outcome=success|failure}),
- * {@code drkit.backup.bytes} (counter, bytes; {@code operation}, {@code side=plaintext|ciphertext}),
+ * {@code operation=backup|restore|verify.quick|verify.full|rotate|delete}, {@code outcome=success|failure}; a
+ * rotation, not a dry run, fails when a manifest cannot be read or a deletion failed, and each deletion it makes
+ * is one {@code delete}), {@code drkit.backup.bytes} (counter, bytes; {@code operation},
+ * {@code side=plaintext|ciphertext}; for {@code delete}, the stored bytes freed),
  * {@code drkit.backup.newest.age} (time gauge: age of the newest backup this engine made) and
  * {@code drkit.backup.verified.newest.age} (time gauge: age of the newest backup that passed verification).
  * Both gauges are NaN until there is such a backup; the engine must stay strongly referenced for them.
@@ -583,8 +585,12 @@ public final class BackupEngine {
     public RotationResult rotate(RetentionPolicy policy, RotationOptions options, boolean dryRun) {
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(options, "options");
+        long rotationStarted = System.nanoTime();
         BackupListing listing = listAll();
         if (!listing.complete()) {
+            if (!dryRun) {
+                record("rotate", false, Duration.ofNanos(System.nanoTime() - rotationStarted));
+            }
             throw cannotRotate(listing);
         }
         List<Backup> backups = new ArrayList<>();
@@ -634,8 +640,9 @@ public final class BackupEngine {
                 // One backup the store will not delete (an immutable directory, an S3 object lock) must not block
                 // every later rotation: record it, and go on with the others.
                 String reason = Text.oneLine(describe(e), 300);
-                emit(BackupEvent.Type.DELETE, false, backup.id(), Duration.ofNanos(System.nanoTime() - started),
-                    Map.of("error", reason));
+                Duration took = Duration.ofNanos(System.nanoTime() - started);
+                record("delete", false, took);
+                emit(BackupEvent.Type.DELETE, false, backup.id(), took, Map.of("error", reason));
                 failed.put(backup.id(), reason);
                 failures.add(e);
                 log.warn("BackupEngine '{}': could not delete backup {} from {} ({}); it stays, and the rotation goes"
@@ -650,9 +657,12 @@ public final class BackupEngine {
             deleted.add(backup.id());
             log.info("BackupEngine '{}': deleted backup {} from {} ({} bytes freed; no retention rule keeps it)",
                 name, backup.id(), store.location(), bytes);
-            emit(BackupEvent.Type.DELETE, true, backup.id(), Duration.ofNanos(System.nanoTime() - started),
-                Map.of("bytesFreed", Long.toString(bytes)));
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            record("delete", true, took);
+            count("delete", "ciphertext", bytes);
+            emit(BackupEvent.Type.DELETE, true, backup.id(), took, Map.of("bytesFreed", Long.toString(bytes)));
         }
+        record("rotate", failed.isEmpty(), Duration.ofNanos(System.nanoTime() - rotationStarted));
         RotationResult result = new RotationResult(plan, false, deleted, failed, freed, warnings);
         if (!failed.isEmpty()) {
             throw deletionsFailed(result, doomed.size(), failures);
@@ -1623,7 +1633,7 @@ public final class BackupEngine {
     private void record(String operation, boolean success, Duration took) {
         if (meters != null) {
             Timer.builder("drkit.backup.operation")
-                .description("Backups, restores and verifications, by outcome")
+                .description("Backups, restores, verifications, rotations and deletions, by outcome")
                 .tag("engine", name)
                 .tag("operation", operation)
                 .tag("outcome", success ? "success" : "failure")
@@ -1635,7 +1645,7 @@ public final class BackupEngine {
     private void count(String operation, String side, long bytes) {
         if (meters != null && bytes > 0) {
             Counter.builder("drkit.backup.bytes")
-                .description("Bytes backed up, restored and verified")
+                .description("Bytes backed up, restored, verified and freed by deletions")
                 .baseUnit("bytes")
                 .tag("engine", name)
                 .tag("operation", operation)

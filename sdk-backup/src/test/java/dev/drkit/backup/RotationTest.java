@@ -185,6 +185,13 @@ class RotationTest {
         }
     }
 
+    private static long operations(io.micrometer.core.instrument.MeterRegistry meters, String operation,
+                                   String outcome) {
+        io.micrometer.core.instrument.Timer timer = meters.find("drkit.backup.operation").tag("operation", operation)
+            .tag("outcome", outcome).timer();
+        return timer == null ? 0 : timer.count();
+    }
+
     /** An immutable directory or an S3 object lock must not block every later rotation for ever. */
     @Test
     void aBackupTheStoreWillNotDeleteStaysAndTheOthersAreStillDeleted(@TempDir Path dir) throws Exception {
@@ -202,8 +209,10 @@ class RotationTest {
                     return super.delete(backupId);
                 }
             };
+            io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
             BackupEngine engine = BackupEngine.builder(store).encryption(fastEncryption()).clock(clock)
-                .eventLog(events).build();
+                .eventLog(events).meterRegistry(meters).build();
             List<String> ids = tenNightlyBackups(engine, engine, clock);
             locked.add(ids.get(0));                         // the oldest, which rotation tries first
 
@@ -227,6 +236,13 @@ class RotationTest {
             assertThat(store.list()).containsExactlyElementsOf(left);
             assertThat(Files.readAllLines(events).stream().filter(line -> line.contains("\"event\":\"delete\"")))
                 .hasSize(7);
+            // what an alert on a store that stops shrinking reads
+            assertThat(operations(meters, "rotate", "failure")).isEqualTo(1);
+            assertThat(operations(meters, "rotate", "success")).isZero();
+            assertThat(operations(meters, "delete", "success")).isEqualTo(6);
+            assertThat(operations(meters, "delete", "failure")).isEqualTo(1);
+            assertThat(meters.get("drkit.backup.bytes").tag("operation", "delete").counter().count())
+                .isEqualTo(result.bytesFreed());
 
             // The next rotation is not blocked either: it tries the undeletable backup again, and only it.
             clock.now = clock.now.plusSeconds(86_400);
