@@ -445,6 +445,10 @@ public final class ServiceApp implements AutoCloseable {
                 hosts.add(Endpoint.parse(host.strip()));
             }
             port = Integer.parseInt(options.get("--port"));
+            if (port < 0 || port > 65_535) {
+                // here, not only in Settings: a bad value is a usage error (2), not a stack trace
+                throw new IllegalArgumentException("--port must be between 0 and 65535, but was " + port);
+            }
         } catch (IllegalArgumentException e) {
             err.println("orders-service: " + e.getMessage());
             err.println("usage: orders-service " + String.join(" VALUE ", OPTIONS) + " VALUE");

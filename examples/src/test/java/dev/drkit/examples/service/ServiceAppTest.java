@@ -151,6 +151,17 @@ class ServiceAppTest {
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("missing --database");
     }
 
+    @Test
+    void aPortOutOfRangeIsAUsageErrorNotAStackTrace() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = ServiceApp.run(new String[] {"--hosts", "127.0.0.1:5432", "--database", "orders", "--user", "app",
+                "--password-file", "/nonexistent/password", "--port", "70000"},
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--port must be between 0 and 65535, but was 70000");
+    }
+
     private HttpResponse<String> put(ServiceApp app, long id, String item) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(uri(app.port(), "/orders/" + id)).timeout(Duration.ofSeconds(20))
             .PUT(HttpRequest.BodyPublishers.ofString(item)).build(), HttpResponse.BodyHandlers.ofString());
