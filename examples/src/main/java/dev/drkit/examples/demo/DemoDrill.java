@@ -77,6 +77,7 @@ public final class DemoDrill {
     private static final String PROBE_TABLE = "CREATE TABLE drkit_probe (at timestamptz NOT NULL)";
 
     static final String FIND_POSTGRES = "find PostgreSQL";
+    static final String PREPARE_STORES = "prepare the stores";
     static final String START_PRIMARY = "start primary, archiving WAL through drkit";
     static final String START_REPLICA = "start synchronous replica";
     static final String BASE_BACKUP = "encrypted base backup";
@@ -94,7 +95,8 @@ public final class DemoDrill {
     static final String VERIFY_RECOVERY = "verify recovery";
     static final String COUNT_LOST = "count lost writes";
 
-    static final List<String> STEP_NAMES = List.of(FIND_POSTGRES, START_PRIMARY, START_REPLICA, BASE_BACKUP,
+    static final List<String> STEP_NAMES = List.of(FIND_POSTGRES, PREPARE_STORES, START_PRIMARY, START_REPLICA,
+        BASE_BACKUP,
         WORKLOAD, REPLICA_CAUGHT_UP, BACK_UP_FILES, ROTATE, VERIFY_BACKUPS, RESTORE_FILES, VERIFY_ARCHIVE, PITR_DRILL,
         CRASH, DETECT, PROMOTE, VERIFY_RECOVERY, COUNT_LOST);
 
@@ -158,16 +160,28 @@ public final class DemoDrill {
             work = Files.createTempDirectory("drkit-demo-");
             runSteps(timeline, steps, report, work);
         } catch (Exception e) {
+            boolean stepFailed = steps.anyFailed();
             if (e instanceof DrkitException) {
                 failure = (DrkitException) e;
-            } else if (e instanceof IOException && work == null) {
+            } else if (work == null) {
                 failure = new EnvironmentException("Cannot create the demo's work directory: " + e.getMessage(),
                     Map.of(), e);
+            } else if (!stepFailed) {
+                // Between steps (preparing the stores, a statement of the drill's own): no step says what went
+                // wrong, so the failure must, or the report would show only skipped steps and exit 1.
+                failure = new EnvironmentException("The demo stopped between its steps: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()), Map.of(), e);
             }
             Set<String> done = new HashSet<>();
             steps.steps().forEach(step -> done.add(step.name()));
-            STEP_NAMES.stream().filter(name -> !done.contains(name))
-                .forEach(name -> steps.skip(name, "an earlier step failed"));
+            List<String> notRun = STEP_NAMES.stream().filter(name -> !done.contains(name)).toList();
+            for (int i = 0; i < notRun.size(); i++) {
+                if (i == 0 && !stepFailed && failure != null) {
+                    steps.check(notRun.get(0), false, "not started: " + failure.getMessage());
+                } else {
+                    steps.skip(notRun.get(i), "an earlier step failed");
+                }
+            }
         } finally {
             closeClusters();
             if (work != null) {
@@ -199,20 +213,26 @@ public final class DemoDrill {
             .deleteOnClose(!options.keep()).build();
 
         try (Secret passphrase = randomPassphrase();
-             DatabaseBackups databases = new DatabaseBackups(work, passphrase);
-             FileBackups files = new FileBackups(work, passphrase)) {
+             Stores stores = step(steps, PREPARE_STORES, () -> Stores.open(work, passphrase),
+                 made -> "a WAL store, a backup store and a file backup store in " + work
+                     + "; the class path copied for the server's archive_command")) {
+            DatabaseBackups databases = stores.databases();
+            FileBackups files = stores.files();
             if (options.keep()) {
                 keepPassphrase(work, passphrase);
             }
-            PgCluster primary = step(steps, START_PRIMARY, () -> track(PgCluster.start(config.toBuilder().name("primary")
-                    .settings(databases.archiveSettings()).build())),
+            PgCluster primary = step(steps, START_PRIMARY, () -> {
+                    PgCluster started = track(PgCluster.start(config.toBuilder().name("primary")
+                        .settings(databases.archiveSettings()).build()));
+                    started.execute(CanaryTable.CREATE);
+                    started.execute(PROBE_TABLE);
+                    return started;
+                },
                 p -> "127.0.0.1:" + p.port() + ", data " + p.dataDirectory() + "; archive_command = drkit wal-push into "
                     + databases.walStore());
             PgCluster replica = step(steps, START_REPLICA,
                 () -> track(primary.createReplica(ReplicaOptions.sync("replica"))),
                 r -> "127.0.0.1:" + r.port() + ", streaming, synchronous");
-            primary.execute(CanaryTable.CREATE);
-            primary.execute(PROBE_TABLE);
             BackupInfo baseBackup = step(steps, BASE_BACKUP, () -> databases.baseBackup(primary),
                 b -> "pg_basebackup streamed into an encrypted backup: " + b.plaintextBytes() + " bytes, "
                     + b.ciphertextBytes() + " stored, in " + databases.backupStore());
@@ -242,6 +262,30 @@ public final class DemoDrill {
                 } finally {
                     canary.close();
                 }
+            }
+        }
+    }
+
+    /** The demo's stores, made and closed together. */
+    private record Stores(DatabaseBackups databases, FileBackups files) implements AutoCloseable {
+        static Stores open(Path work, Secret passphrase) throws Exception {
+            DatabaseBackups databases = new DatabaseBackups(work, passphrase);
+            try {
+                return new Stores(databases, new FileBackups(work, passphrase));
+            } catch (Exception e) {
+                try {
+                    databases.close();
+                } catch (Exception closing) {
+                    e.addSuppressed(closing);
+                }
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            try (DatabaseBackups closedLast = databases; FileBackups closedFirst = files) {
+                // both closed, the file backups first
             }
         }
     }
