@@ -9,7 +9,6 @@ import dev.drkit.backup.Encryption;
 import dev.drkit.backup.store.FileSystemStore;
 import dev.drkit.core.DrkitException;
 import dev.drkit.core.secret.Secret;
-import dev.drkit.core.secret.SecretSource;
 import dev.drkit.secrets.VaultAuth;
 import dev.drkit.secrets.VaultClient;
 import dev.drkit.secrets.VaultConfig;
@@ -76,6 +75,10 @@ public final class VaultBackupApp {
             // drkit's messages never carry a secret: print them as they are.
             err.println("vault-backup: " + e.getMessage());
             return e.kind().exitCode();
+        } catch (RuntimeException e) {
+            // Anything else is a bug here or below; its message may quote data, so only its type is printed.
+            err.println("vault-backup: internal error (" + e.getClass().getName() + ")");
+            return 70;
         }
     }
 
@@ -88,19 +91,18 @@ public final class VaultBackupApp {
                 VaultAuth.appRoleFiles(settings.roleIdFile(), settings.secretIdFile()))
             .name("vault-backup")
             .build();
+        // The store is opened (and made) only once the passphrase is in hand: Vault down leaves nothing behind.
         try (VaultClient vault = VaultClient.start(config);
+             Secret passphrase = vault.kv2(settings.kvMount()).source(settings.kvPath(), settings.kvKey()).get();
              FileSystemStore store = FileSystemStore.open(settings.store())) {
-            SecretSource passphraseSource = vault.kv2(settings.kvMount()).source(settings.kvPath(), settings.kvKey());
-            try (Secret passphrase = passphraseSource.get()) {
-                BackupEngine engine = BackupEngine.builder(store)
-                    .name("vault-backup")
-                    .encryption(Encryption.passphrase(passphrase))
-                    .compression(Compression.zstd(3))
-                    .build();
-                BackupInfo info = engine.backup(BackupSource.directory(settings.source()));
-                engine.verify(info.id(), DecryptionKey.passphrase(passphrase)).orThrow();
-                return info;
-            }
+            BackupEngine engine = BackupEngine.builder(store)
+                .name("vault-backup")
+                .encryption(Encryption.passphrase(passphrase))
+                .compression(Compression.zstd(3))
+                .build();
+            BackupInfo info = engine.backup(BackupSource.directory(settings.source()));
+            engine.verify(info.id(), DecryptionKey.passphrase(passphrase)).orThrow();
+            return info;
         }
     }
 
