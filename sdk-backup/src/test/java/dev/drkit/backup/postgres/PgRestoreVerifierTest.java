@@ -208,27 +208,7 @@ class PgRestoreVerifierTest {
     void aScratchDiskThatFillsUpDuringTheExtractionIsAnEnvironmentFailureAndNoReportIsMade() throws Exception {
         BackupEngine engine = engine(temp.resolve("full-disk-store"));
         BackupInfo info = engine.backup(PgBackupSource.baseBackup(server).withRowCounts(false).source());
-        Path scratch = Files.createDirectories(temp.resolve("s-full")); // short: the socket path is limited
-        Path history = temp.resolve("full-disk-history.jsonl");
-        TestMount disk = TestMount.tmpfs(scratch, "4m");
-        assumeTrue(disk != null, "cannot mount a 4 MiB tmpfs here (needs root and a permissive sandbox)");
-        try (disk) {
-            // When the JVM is root the scratch server would run as another user, who must be able to reach it.
-            for (Path dir : List.of(temp, scratch)) {
-                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
-            }
-            PgRestoreVerifier verifier = verifier(engine).scratchDirectory(scratch).history(history).build();
-
-            assertThatThrownBy(() -> verifier.verify(info.id()))
-                .isInstanceOfSatisfying(DrkitException.class, e -> {
-                    assertThat(e.kind()).isEqualTo(DrkitException.Kind.ENVIRONMENT);
-                    assertThat(e.getMessage()).contains("No space left on device");
-                });
-            try (var left = Files.list(scratch)) {
-                assertThat(left).as("the scratch cluster's directory is removed").isEmpty();
-            }
-        }
-        assertThat(history).doesNotExist();
+        assertAFullScratchDiskIsNoVerdict(engine, info, "s-full", "4m", "No space left on device");
     }
 
     @Test
@@ -242,27 +222,8 @@ class PgRestoreVerifierTest {
             }
             BackupEngine engine = engine(temp.resolve("full-restore-store"));
             BackupInfo info = engine.backup(PgBackupSource.dump(server, "big").withRowCounts(false).source());
-            Path scratch = Files.createDirectories(temp.resolve("s-rfull"));
-            Path history = temp.resolve("full-restore-history.jsonl");
-            TestMount disk = TestMount.tmpfs(scratch, "72m");
-            assumeTrue(disk != null, "cannot mount a 72 MiB tmpfs here (needs root and a permissive sandbox)");
-            try (disk) {
-                for (Path dir : List.of(temp, scratch)) {
-                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
-                }
-                PgRestoreVerifier verifier = verifier(engine).scratchDirectory(scratch).history(history).build();
-
-                assertThatThrownBy(() -> verifier.verify(info.id()))
-                    .isInstanceOfSatisfying(DrkitException.class, e -> {
-                        assertThat(e.kind()).isEqualTo(DrkitException.Kind.ENVIRONMENT);
-                        assertThat(e.getMessage()).contains("filled up while pg_restore", "no verdict on the backup",
-                            "Check free disk space");
-                    });
-                try (var left = Files.list(scratch)) {
-                    assertThat(left).as("the scratch cluster's directory is removed").isEmpty();
-                }
-            }
-            assertThat(history).doesNotExist();
+            assertAFullScratchDiskIsNoVerdict(engine, info, "s-rfull", "72m", "filled up while pg_restore",
+                "no verdict on the backup", "Check free disk space");
         } finally {
             source.execute("DROP DATABASE big");
         }
@@ -285,6 +246,35 @@ class PgRestoreVerifierTest {
                 assertThat(e.getMessage()).contains("pg_restore did not finish restoring backup " + info.id()
                     + " within the tool timeout of 2 s; no verdict");
             });
+        assertThat(history).doesNotExist();
+    }
+
+    /**
+     * Verifies {@code info} with a scratch directory on a tmpfs of {@code size}, which it fills: an environment
+     * failure whose message holds {@code messageParts}, no report, and the scratch cluster's directory removed.
+     */
+    private static void assertAFullScratchDiskIsNoVerdict(BackupEngine engine, BackupInfo info, String scratchName,
+                                                          String size, String... messageParts) throws Exception {
+        Path scratch = Files.createDirectories(temp.resolve(scratchName)); // short: the socket path is limited
+        Path history = temp.resolve(scratchName + "-history.jsonl");
+        TestMount disk = TestMount.tmpfs(scratch, size);
+        assumeTrue(disk != null, "cannot mount a " + size + " tmpfs here (needs root and a permissive sandbox)");
+        try (disk) {
+            // When the JVM is root the scratch server would run as another user, who must be able to reach it.
+            for (Path dir : List.of(temp, scratch)) {
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+            }
+            PgRestoreVerifier verifier = verifier(engine).scratchDirectory(scratch).history(history).build();
+
+            assertThatThrownBy(() -> verifier.verify(info.id()))
+                .isInstanceOfSatisfying(DrkitException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(DrkitException.Kind.ENVIRONMENT);
+                    assertThat(e.getMessage()).contains(messageParts);
+                });
+            try (var left = Files.list(scratch)) {
+                assertThat(left).as("the scratch cluster's directory is removed").isEmpty();
+            }
+        }
         assertThat(history).doesNotExist();
     }
 
