@@ -37,8 +37,12 @@ import java.util.concurrent.Callable;
         "Exit 4, printing nothing, when the archive has no such file (PostgreSQL asks for files that do not exist).",
         "With --spool, one run also fetches the segments after the one asked for into the spool, and the shell answers"
             + " for them without starting a JVM:",
+        // the line WalReadAhead.restoreCommand makes (a test holds them equal): the boot id check keeps a file
+        // spooled before a crash of the host, which may hold zeros, from being served
         "  restore_command = '{ test -f /spool/%%f && test ! -h /spool/%%f && cmp -s /spool/%%f.record"
-            + " /archive/wal/%%f/wal.json && mv -f /spool/%%f %%p; } 2>/dev/null || drkit wal-fetch --spool /spool"
+            + " /archive/wal/%%f/wal.json && read -r drkit_boot < /proc/sys/kernel/random/boot_id"
+            + " && read -r drkit_spool_boot < /spool/.boot && test \"$drkit_boot\" = \"$drkit_spool_boot\""
+            + " && mv -f /spool/%%f %%p && rm -f /spool/%%f.record; } 2>/dev/null || drkit wal-fetch --spool /spool"
             + " --store /archive/wal --passphrase-file /etc/drkit/wal.pass %%f %%p'"})
 final class WalFetchCommand implements Callable<Integer> {
 

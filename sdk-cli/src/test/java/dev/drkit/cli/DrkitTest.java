@@ -1,5 +1,6 @@
 package dev.drkit.cli;
 
+import dev.drkit.backup.postgres.WalReadAhead;
 import dev.drkit.core.DataIntegrityException;
 import dev.drkit.core.EnvironmentException;
 import org.junit.jupiter.api.Test;
@@ -8,6 +9,8 @@ import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -170,6 +173,17 @@ class DrkitTest {
     void theSubcommandTableNamesEachCommandAsItsAnnotationDoes() {
         Drkit.SUBCOMMANDS.forEach((name, type) ->
             assertThat(type.getAnnotation(Command.class).name()).as(type.getName()).isEqualTo(name));
+    }
+
+    @Test
+    void walFetchHelpShowsTheReadAheadRestoreCommandThatWalReadAheadMakes() {
+        String generated = WalReadAhead.restoreCommand(Path.of("/spool"), Path.of("/archive/wal"),
+            "drkit wal-fetch --spool /spool --store /archive/wal --passphrase-file /etc/drkit/wal.pass %f %p");
+        // one element of the description, as the user reads it: picocli's %% is a %
+        String shown = Arrays.stream(WalFetchCommand.class.getAnnotation(Command.class).description())
+            .filter(line -> line.contains("--spool /spool")).findFirst().orElseThrow().replace("%%", "%");
+
+        assertThat(shown.strip()).isEqualTo("restore_command = '" + generated + "'");
     }
 
     @Test
