@@ -21,7 +21,9 @@ import java.util.concurrent.Callable;
 /**
  * {@code drkit wal-fetch %f %p}: restores one WAL file from drkit's encrypted WAL store; PostgreSQL's
  * {@code restore_command}. Exit 0 when fetched and checked, 4 (quietly) when the archive has no such file, 1 when
- * it is damaged or the key does not open it, 2 on a usage error, 3 when the store or destination cannot be used.
+ * it is damaged or the key does not open it, 2 on a usage error, 3 when the store or destination cannot be used;
+ * 126 instead of 1, 2 or 3 with {@code --stop-recovery-on-error}, which is the default when the server that runs it
+ * is in archive recovery ({@link #inArchiveRecovery}).
  * A directory store is opened read-only: a read-only mount of an archive serves a restore, and nothing is written
  * into the store.
  *
@@ -63,12 +65,14 @@ final class WalFetchCommand implements Callable<Integer> {
             + "the passphrase options unlock it if it is protected.")
     @Nullable Path identity;
 
-    @Option(names = {"--stop-recovery-on-error", "--stop-recovery-on-damage"},
+    @Option(names = {"--stop-recovery-on-error", "--stop-recovery-on-damage"}, negatable = true,
         description = "Exit 126 on any failure but 'no such file': a damaged file, a key that does not open it, a"
             + " store that cannot be reached or read, a full disk, a wrong option. PostgreSQL takes any exit status"
             + " below 126 as 'file not found' and, at the end of the archive, ends recovery there and promotes; from"
-            + " 126 on it stops recovery with FATAL. (--stop-recovery-on-damage is the older name.)")
-    boolean stopRecoveryOnError;
+            + " 126 on it stops recovery with FATAL. On by default when run by a server in archive recovery (the"
+            + " working directory is a data directory with recovery.signal and no standby.signal), off otherwise: a"
+            + " standby falls back to streaming. (--stop-recovery-on-damage is the older name.)")
+    @Nullable Boolean stopRecoveryOnError;
 
     @Option(names = "--spool", paramLabel = "DIR",
         description = "Fetch the segments after the one asked for into DIR (created 0700 if missing; one per server),"
@@ -94,7 +98,9 @@ final class WalFetchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!stopRecoveryOnError) {
+        boolean stopRecovery = stopRecoveryOnError != null ? stopRecoveryOnError
+            : inArchiveRecovery(Path.of("").toAbsolutePath());
+        if (!stopRecovery) {
             return fetch();
         }
         try {
@@ -118,9 +124,32 @@ final class WalFetchCommand implements Callable<Integer> {
      * since a mistyped {@code restore_command} must not read as "no such file" either.
      */
     static int usageExitCode(String[] args, int usual) {
-        boolean fetch = args.length > 0 && args[0].equals("wal-fetch");
-        return fetch && java.util.Arrays.stream(args).anyMatch(a -> a.equals("--stop-recovery-on-error")
-            || a.equals("--stop-recovery-on-damage")) ? STOP_RECOVERY : usual;
+        if (args.length == 0 || !args[0].equals("wal-fetch")) {
+            return usual;
+        }
+        // the last of the options decides, as picocli's parse would have
+        for (int i = args.length - 1; i > 0; i--) {
+            if (args[i].equals("--stop-recovery-on-error") || args[i].equals("--stop-recovery-on-damage")) {
+                return STOP_RECOVERY;
+            }
+            if (args[i].equals("--no-stop-recovery-on-error") || args[i].equals("--no-stop-recovery-on-damage")) {
+                return usual;
+            }
+        }
+        return inArchiveRecovery(Path.of("").toAbsolutePath()) ? STOP_RECOVERY : usual;
+    }
+
+    /**
+     * Whether {@code directory} is the data directory of a server in archive recovery: PostgreSQL runs
+     * {@code restore_command} in its data directory, and {@code recovery.signal} without {@code standby.signal}
+     * asks for a recovery that ends, and promotes, at the first file the command does not deliver. A standby
+     * ({@code standby.signal}) keeps asking and falls back to streaming, so a failure there is better taken as
+     * "not yet".
+     */
+    static boolean inArchiveRecovery(Path directory) {
+        return Files.isRegularFile(directory.resolve("PG_VERSION"))
+            && Files.exists(directory.resolve("recovery.signal"))
+            && !Files.exists(directory.resolve("standby.signal"));
     }
 
     private int fetch() throws Exception {

@@ -748,6 +748,58 @@ class WalArchiveCommandsTest {
     }
 
     @Test
+    void walFetchRunByAServerInArchiveRecoveryStopsRecoveryOnErrorUnlessToldNot() throws Exception {
+        Path wrong = root.resolve("wrong-in-recovery.pass");
+        Files.writeString(wrong, "wrong\n");
+        Files.setPosixFilePermissions(wrong, PosixFilePermissions.fromString("rw-------"));
+        // what PostgreSQL's working directory holds during a targeted restore: the data directory's marks
+        Path dataDirectory = Files.createDirectories(root.resolve("data-in-recovery"));
+        Files.writeString(dataDirectory.resolve("PG_VERSION"), "15\n");
+        Files.writeString(dataDirectory.resolve("recovery.signal"), "");
+        Files.createDirectories(dataDirectory.resolve("pg_wal"));
+        String[] fetch = {"--store", store.toString(), "--passphrase-file", wrong.toString(), lastSegment,
+            "pg_wal/RECOVERYXLOG"};
+
+        CliRun inRecovery = fetchIn(dataDirectory, concat(fetch));
+        CliRun toldNot = fetchIn(dataDirectory, concat(fetch, "--no-stop-recovery-on-error"));
+        CliRun mistyped = fetchIn(dataDirectory, concat(fetch, "--stroe", "x"));
+        Files.writeString(dataDirectory.resolve("standby.signal"), "");
+        CliRun onAStandby = fetchIn(dataDirectory, concat(fetch));
+
+        assertThat(inRecovery.code()).as(inRecovery.toString()).isEqualTo(WalFetchCommand.STOP_RECOVERY);
+        assertThat(inRecovery.err()).contains("recovery stops here");
+        assertThat(mistyped.code()).as(mistyped.toString()).isEqualTo(WalFetchCommand.STOP_RECOVERY);
+        assertThat(toldNot.code()).as(toldNot.toString()).isEqualTo(ExitCodes.DATA);
+        assertThat(onAStandby.code()).as(onAStandby.toString()).isEqualTo(ExitCodes.DATA);
+        assertThat(dataDirectory.resolve("pg_wal")).isEmptyDirectory();
+    }
+
+    @Test
+    void archiveRecoveryIsADataDirectoryWithRecoverySignalAndNoStandbySignal() throws IOException {
+        Path directory = Files.createDirectories(root.resolve("signals"));
+        assertThat(WalFetchCommand.inArchiveRecovery(directory)).isFalse();
+        Files.writeString(directory.resolve("recovery.signal"), "");
+        assertThat(WalFetchCommand.inArchiveRecovery(directory)).as("not a data directory").isFalse();
+        Files.writeString(directory.resolve("PG_VERSION"), "15\n");
+        assertThat(WalFetchCommand.inArchiveRecovery(directory)).isTrue();
+        Files.writeString(directory.resolve("standby.signal"), "");
+        assertThat(WalFetchCommand.inArchiveRecovery(directory)).as("a standby").isFalse();
+    }
+
+    /** drkit in a JVM of its own whose working directory is {@code directory}, as a server runs restore_command. */
+    private static CliRun fetchIn(Path directory, String... args) throws Exception {
+        Path out = Files.createTempFile(root, "fetch-in", ".out");
+        Path errors = Files.createTempFile(root, "fetch-in", ".err");
+        Process process = new ProcessBuilder(CliRun.childCommand(args)).directory(directory.toFile())
+            .redirectOutput(out.toFile()).redirectError(errors.toFile()).start();
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("drkit " + String.join(" ", args) + " did not finish");
+        }
+        return new CliRun(process.exitValue(), Files.readString(out), Files.readString(errors));
+    }
+
+    @Test
     void walFetchOfAFileWhoseRecordIsLostIsDamageNotAMissingFile() throws Exception {
         Path copy = copyOfStore("record-lost");
         Files.delete(copy.resolve(lastSegment).resolve(WalArchive.META_OBJECT));
