@@ -744,6 +744,14 @@ class WalArchiveCommandsTest {
             lastSegment, target.toString())).isEqualTo(WalFetchCommand.STOP_RECOVERY);
         assertThat(drkit("wal-fetch", "--stop-recovery-on-error", "--store", store.toString(), key[0], key[1],
             "00000009.history", target.toString())).isEqualTo(ExitCodes.NOT_FOUND);
+        // an archive whose file system is not mounted: its mount point is an empty directory, not the archive's end
+        Path notMounted = Files.createDirectories(root.resolve("archive-not-mounted"));
+        err.getBuffer().setLength(0);
+        assertThat(drkit("wal-fetch", "--store", notMounted.toString(), key[0], key[1], "00000009.history",
+            target.toString())).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(err.toString()).contains("holds no WAL file at all");
+        assertThat(drkit("wal-fetch", "--stop-recovery-on-error", "--store", notMounted.toString(), key[0], key[1],
+            lastSegment, target.toString())).isEqualTo(WalFetchCommand.STOP_RECOVERY);
         assertThat(target).doesNotExist();
     }
 
@@ -885,7 +893,7 @@ class WalArchiveCommandsTest {
         String usage = Drkit.commandLine().getSubcommands().get("wal-fetch").getUsageMessage();
 
         assertThat(usage).contains("/etc/drkit/wal.pass %f %p'", "mv -f /spool/%f %p",
-            "name in the archive (%f)", "--stop-recovery-on-error").doesNotContain("%%");
+            "name in the archive (%f)", "--[no-]stop-recovery-on-error").doesNotContain("%%");
     }
 
     @Test

@@ -22,6 +22,7 @@ import dev.drkit.backup.store.BackupAlreadyExistsException;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.NoSuchBackupException;
 import dev.drkit.backup.store.PendingBackup;
+import dev.drkit.backup.store.StoreUnavailableException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -227,6 +228,9 @@ public final class WalArchive implements AutoCloseable {
      *
      * @throws NoSuchWalFileException       if the archive has no file of that name (PostgreSQL asks for such files:
      *                                      not an error)
+     * @throws StoreUnavailableException    if the file is missing and the store holds no WAL file at all: most
+     *                                      likely not the archive (a file system not mounted, a mistyped path),
+     *                                      which must not read as the end of the archive
      * @throws BackupDecryptionException    if the key does not open it ({@code WRONG_PASSPHRASE}, {@code WRONG_KEY})
      * @throws BackupVerificationException  if the stored object is damaged: its record, its integrity code, or the
      *                                      size or SHA-256 of what it decrypts to
@@ -249,8 +253,11 @@ public final class WalArchive implements AutoCloseable {
         removeStaleTemporaryFiles(target);
         Path temp = target.resolveSibling(temporaryPrefix(target) + Long.toHexString(RANDOM.nextLong()));
         try {
-            WalMeta meta = meta(walFileName).orElseThrow(() -> new NoSuchWalFileException(walFileName,
-                store.location()));
+            Optional<WalMeta> found = meta(walFileName);
+            if (found.isEmpty()) {
+                throw missing(walFileName);
+            }
+            WalMeta meta = found.get();
             MessageDigest storedDigest = sha256();
             MessageDigest plainDigest = sha256();
             long plainBytes = 0;
@@ -300,6 +307,21 @@ public final class WalArchive implements AutoCloseable {
                     e.getMessage());
             }
         }
+    }
+
+    /**
+     * "No such file", or, when the store holds no WAL file at all, a store that cannot be the archive: recovery
+     * told "no such file" ends there and promotes, so an archive whose file system is not mounted (an empty mount
+     * point), a mistyped path or another bucket must not read as the end of the archive.
+     */
+    private RuntimeException missing(String walFileName) throws IOException {
+        if (!store.isEmpty()) {
+            return new NoSuchWalFileException(walFileName, store.location());
+        }
+        return new StoreUnavailableException("WAL archive " + store.location() + " holds no WAL file at all, so it"
+            + " cannot tell whether " + walFileName + " was archived: is this the archive, and is its file system"
+            + " mounted (its bucket and prefix right)?", Map.of("store", store.location(), "walFile", walFileName),
+            null);
     }
 
     private static String temporaryPrefix(Path target) {

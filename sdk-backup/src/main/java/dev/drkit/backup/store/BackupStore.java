@@ -34,6 +34,18 @@ public interface BackupStore extends AutoCloseable {
     List<String> list() throws IOException;
 
     /**
+     * Whether the store holds no complete backup at all. A reader told "no such backup" by a store that holds
+     * nothing is most likely looking in the wrong place (a mistyped path, a file system not mounted, another
+     * bucket): this tells that apart. The default lists the backups; a store may look more cheaply.
+     *
+     * @throws IOException if the store cannot be read
+     * @since 0.1
+     */
+    default boolean isEmpty() throws IOException {
+        return list().isEmpty();
+    }
+
+    /**
      * The names of the objects of a complete backup, in ascending order.
      *
      * @throws NoSuchBackupException if no complete backup has this id

@@ -11,6 +11,7 @@ import dev.drkit.backup.PassphraseEncryption;
 import dev.drkit.backup.store.FileSystemStore;
 import dev.drkit.backup.store.ForwardingStore;
 import dev.drkit.backup.store.NoSuchBackupException;
+import dev.drkit.backup.store.StoreUnavailableException;
 import dev.drkit.core.secret.Secret;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -161,14 +162,32 @@ class WalArchiveTest {
     }
 
     @Test
-    void fetchingAMissingFileIsItsOwnExceptionAndWritesNothing() {
+    void fetchingAMissingFileIsItsOwnExceptionAndWritesNothing() throws IOException {
+        archive.push(file(SEGMENT, walLike(50_000, 2)));
         Path target = dir.resolve("RECOVERYHISTORY");
 
         assertThatThrownBy(() -> archive.fetch("00000002.history", target))
             .isInstanceOfSatisfying(NoSuchWalFileException.class,
                 e -> assertThat(e.walFileName()).isEqualTo("00000002.history"));
         assertThat(target).doesNotExist();
-        assertThat(dir.toFile().list()).containsExactly("wal");
+        assertThat(dir.toFile().list()).containsExactlyInAnyOrder("wal", "pg_wal-" + SEGMENT.hashCode());
+    }
+
+    @Test
+    void aStoreHoldingNoWalAtAllIsNotTheEndOfTheArchiveButAStoreThatCannotBeIt() throws IOException {
+        // an archive's mount point while its file system is not mounted: an empty directory
+        Path emptyMountPoint = Files.createDirectory(dir.resolve("not-mounted"));
+        Path target = dir.resolve("RECOVERYXLOG");
+
+        try (FileSystemStore empty = FileSystemStore.openReadOnly(emptyMountPoint)) {
+            WalArchive unmounted = WalArchive.builder(empty).decryptionKey(DecryptionKey.passphrase(PASSPHRASE))
+                .build();
+            assertThatThrownBy(() -> unmounted.fetch(SEGMENT, target))
+                .isInstanceOfSatisfying(StoreUnavailableException.class,
+                    e -> assertThat(e.kind()).isEqualTo(dev.drkit.core.DrkitException.Kind.ENVIRONMENT))
+                .hasMessageContaining("holds no WAL file at all").hasMessageContaining("mounted");
+        }
+        assertThat(target).doesNotExist();
     }
 
     @Test
