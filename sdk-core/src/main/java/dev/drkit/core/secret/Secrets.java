@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
  * Loads {@link Secret}s from the three places the {@code drkit} conventions allow: a file, an environment
@@ -60,6 +61,8 @@ public final class Secrets {
 
     /** The names of the environment variables secrets were read from: never passed on to a child process. */
     private static final Set<String> VARIABLES_READ = ConcurrentHashMap.newKeySet();
+    /** A variable name that messages may show: anything else may be a secret given in place of its name. */
+    private static final Pattern SHOWN_VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
 
     private static final Set<PosixFilePermission> OWNER_ONLY = EnumSet.of(
         PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
@@ -177,6 +180,9 @@ public final class Secrets {
      * <p>Java hands environment values over as {@code String}s, which cannot be wiped; a file is the better
      * place for long-lived secrets. The returned secret is labelled with the variable's name.
      *
+     * <p>Messages and labels show the name only if it looks like one ({@code [A-Za-z_][A-Za-z0-9_]{0,127}}); otherwise
+     * they give its length, since what was given in place of a name may be the secret itself.
+     *
      * @param variableName the variable, for example {@code "BACKUP_PASSPHRASE"}
      * @return a new secret that the caller closes
      * @throws IllegalArgumentException   if {@code variableName} is empty or holds {@code '='} or a NUL
@@ -216,10 +222,11 @@ public final class Secrets {
         String value = environment.get(variableName);
         if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0 || value.indexOf('\0') >= 0) {
             secret.close();
-            throw new SecretUnavailableException("Environment variable " + variableName + " holds a line break, a"
+            String shown = shown(variableName);
+            throw new SecretUnavailableException("Environment variable " + shown + " holds a line break, a"
                 + " carriage return or a NUL, so gpg would read another passphrase from it and could not open what is"
-                + " encrypted with it; a passphrase must be one line", "environment variable " + variableName,
-                Map.of("variable", variableName), null);
+                + " encrypted with it; a passphrase must be one line", "environment variable " + shown,
+                Map.of("variable", shown), null);
         }
         return secret;
     }
@@ -227,18 +234,20 @@ public final class Secrets {
     static Secret fromEnv(String variableName, Map<String, String> environment) {
         checkVariableName(variableName);
         VARIABLES_READ.add(variableName);
-        String source = "environment variable " + variableName;
+        String shown = shown(variableName);
+        String source = "environment variable " + shown;
         String value = environment.get(variableName);
         if (value == null) {
-            throw new SecretUnavailableException("Environment variable " + variableName + " is not set; set it to the secret,"
-                + " or give the secret in a file", source, Map.of("variable", variableName), null);
+            throw new SecretUnavailableException("Environment variable " + shown + " is not set; set it to the secret,"
+                + " or give the secret in a file", source, Map.of("variable", shown), null);
         }
         if (value.isEmpty()) {
-            throw new SecretUnavailableException("Environment variable " + variableName + " is set but empty",
-                source, Map.of("variable", variableName), null);
+            throw new SecretUnavailableException("Environment variable " + shown + " is set but empty",
+                source, Map.of("variable", shown), null);
         }
-        Secret secret = Secret.ofString(value, label(variableName, "environment"));
-        log.debug("Secrets: read secret '{}' from environment variable {}", secret.label(), variableName);
+        Secret secret = Secret.ofString(value, shown.equals(variableName) ? label(variableName, "environment")
+            : "environment");
+        log.debug("Secrets: read secret '{}' from environment variable {}", secret.label(), shown);
         return secret;
     }
 
@@ -298,13 +307,13 @@ public final class Secrets {
     public static SecretSource envSource(String variableName) {
         checkVariableName(variableName);
         VARIABLES_READ.add(variableName);
-        return new NamedSource("environment variable " + variableName, () -> fromEnv(variableName));
+        return new NamedSource("environment variable " + shown(variableName), () -> fromEnv(variableName));
     }
 
     static SecretSource envSource(String variableName, Map<String, String> environment) {
         checkVariableName(variableName);
         Map<String, String> env = Objects.requireNonNull(environment, "environment");
-        return new NamedSource("environment variable " + variableName, () -> fromEnv(variableName, env));
+        return new NamedSource("environment variable " + shown(variableName), () -> fromEnv(variableName, env));
     }
 
     /**
@@ -519,6 +528,16 @@ public final class Secrets {
     private static String label(String name, String fallback) {
         String label = Text.oneLine(name, 200);
         return label.isBlank() ? fallback : label;
+    }
+
+    /**
+     * The variable's name as messages, labels and sources show it: the name itself if it looks like one
+     * ({@code [A-Za-z_][A-Za-z0-9_]{0,127}}); otherwise only its length, since what was given in place of a name may be
+     * the secret itself ({@code --passphrase-env "$PASS"}).
+     */
+    static String shown(String variableName) {
+        return SHOWN_VARIABLE_NAME.matcher(variableName).matches() ? variableName
+            : "(a name of " + variableName.length() + " characters, not shown)";
     }
 
     private static void checkVariableName(String variableName) {

@@ -451,6 +451,33 @@ class SecretsTest {
     }
 
     @Test
+    void aVariableNameThatDoesNotLookLikeOneIsNeverShown() {
+        String secretGivenAsName = "Tr0ub4dor&3-horse-battery";   // --passphrase-env "$PASS"
+        assertThatThrownBy(() -> Secrets.fromEnv(secretGivenAsName, Map.of()))
+            .isInstanceOfSatisfying(SecretUnavailableException.class, e -> {
+                assertThat(e).hasMessage("Environment variable (a name of 25 characters, not shown) is not set; set it"
+                    + " to the secret, or give the secret in a file");
+                assertThat(e.source() + e.context() + e).doesNotContain(secretGivenAsName);
+            });
+        assertThatThrownBy(() -> Secrets.fromEnv(secretGivenAsName, Map.of(secretGivenAsName, "")))
+            .message().doesNotContain(secretGivenAsName);
+        assertThatThrownBy(() -> Secrets.fromOneLineEnv(secretGivenAsName, Map.of(secretGivenAsName, "two\nlines")))
+            .message().doesNotContain(secretGivenAsName);
+        try (Secret secret = Secrets.fromEnv(secretGivenAsName, Map.of(secretGivenAsName, CONTENT))) {
+            assertThat(secret).hasToString("Secret[environment]");
+        }
+        SecretSource source = Secrets.envSource(secretGivenAsName, Map.of());
+        assertThat(source.toString()).doesNotContain(secretGivenAsName).contains("25 characters");
+        assertThatThrownBy(source::get).message().doesNotContain(secretGivenAsName);
+
+        // a name that looks like one is shown, up to 128 characters
+        String longName = "A".repeat(128);
+        assertThatThrownBy(() -> Secrets.fromEnv(longName, Map.of())).hasMessageContaining(longName);
+        assertThatThrownBy(() -> Secrets.fromEnv(longName + "A", Map.of())).message().doesNotContain(longName);
+        assertThatThrownBy(() -> Secrets.fromEnv("9LIVES", Map.of())).message().doesNotContain("9LIVES");
+    }
+
+    @Test
     void envSourceReadsTheVariableOnEveryGet() {
         Map<String, String> env = new HashMap<>(Map.of("TOKEN", "one"));
         SecretSource source = Secrets.envSource("TOKEN", env);
