@@ -32,7 +32,10 @@ public class VaultException extends EnvironmentException {
         UNREACHABLE,
         /** Vault answered 503: sealed (or a standby that cannot serve). */
         SEALED,
-        /** Vault answered 500, 502, 504 or 429. */
+        /**
+         * Vault answered 500, 502, 504 or 429; or a redirect (3xx, never followed: a standby pointing at the active
+         * node) or 412 (a node not yet caught up), which did not carry the request out.
+         */
         SERVER_ERROR,
         /**
          * A one-time request (an AppRole login, an unwrap, new database credentials) reached Vault, or may have, but

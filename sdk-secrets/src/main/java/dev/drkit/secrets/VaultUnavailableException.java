@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
  * open or its bulkhead full, or the answer to a one-time request was lost), and no last known good value recent
  * enough was held to answer instead. Reasons: {@link Reason#UNREACHABLE}, {@link Reason#SEALED},
  * {@link Reason#SERVER_ERROR}, {@link Reason#OUTCOME_UNKNOWN}, {@link Reason#CIRCUIT_OPEN},
- * {@link Reason#BULKHEAD_FULL}, {@link Reason#TOO_STALE}. Retrying later may succeed.
+ * {@link Reason#BULKHEAD_FULL}, {@link Reason#TOO_STALE}, and {@link Reason#BAD_RESPONSE} for a success that is not
+ * Vault's answer (no JSON {@code data} object: a proxy in between?). Retrying later may succeed.
  *
  * @since 0.1
  */

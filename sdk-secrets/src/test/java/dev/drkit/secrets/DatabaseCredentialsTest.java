@@ -151,6 +151,36 @@ class DatabaseCredentialsTest {
     }
 
     @Test
+    void credentialsEndWithARenewableTokenWhoseRenewalsFailed() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            SimulatedDatabase db = database(f.vault, Duration.ofSeconds(600), Duration.ofSeconds(6000));
+            VaultClient client = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(60),
+                Duration.ofSeconds(6000)))).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+            String first = creds.current().username();
+
+            // Cut off from Vault, which keeps its own clock: the token's renewals fail, and at 60 s Vault ends it
+            // with the lease it created, ten minutes before the lease's own end.
+            f.vault.down();
+            f.advance(Duration.ofSeconds(59));
+            assertThat(creds.current().username()).isEqualTo(first);
+            f.advance(Duration.ofSeconds(2));
+            awaitDropped(db, first);
+            assertThatThrownBy(creds::current)
+                .isInstanceOfSatisfying(VaultUnavailableException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(VaultException.Reason.TOO_STALE);
+                    assertThat(e).hasMessageContaining("ended with the token that created them");
+                });
+            assertThat(creds.leaseTimeLeft()).isZero();
+
+            f.vault.up();
+            f.advance(Duration.ofSeconds(10));                      // the renewal finds the token gone: a new login
+            assertThat(creds.current().username()).isNotEqualTo(first);
+            assertThat(canLogIn(creds.current())).isTrue();
+        }
+    }
+
+    @Test
     void aRevokedTokenHasTheCredentialsItCreatedReplacedAtOnce() throws Exception {
         try (Fixture f = new Fixture(dir)) {
             database(f.vault, Duration.ofSeconds(3600), Duration.ofSeconds(36000));
@@ -213,6 +243,123 @@ class DatabaseCredentialsTest {
             assertThat(f.vault.liveTokensOf(role)).isZero();
             assertThat(canLogIn(first)).isFalse();
             first.password().close();
+        }
+    }
+
+    @Test
+    void closingRevokesTheCurrentLeaseAndTheLiveOnesRotatedAway() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            f.vault.policy("app", "kv/", "secret/", "database/creds/", "sys/leases/revoke");
+            SimulatedDatabase db = database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(60));
+            String token = f.vault.createToken(List.of("app"), Duration.ofSeconds(3600), Duration.ofSeconds(36000),
+                true);
+            VaultClient client = f.start(f.config(VaultAuth.token(() -> Secret.ofString(token, "token"))).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+            String first = creds.current().username();
+            f.advance(Duration.ofSeconds(54));                      // rotated at about 53 s; the first lease ends at 60 s
+            assertThat(creds.rotations()).isEqualTo(1);
+            String second = creds.current().username();
+
+            client.close();                                         // the token is not ours: it stays, its leases go
+
+            assertThat(db.liveUsers()).isEmpty();
+            assertThat(db.droppedUsers()).contains(first, second);
+        }
+    }
+
+    @Test
+    void aLeaseThePolicyCannotRevokeOnCloseIsReportedWithTheCapabilityItLacks() throws Exception {
+        try (Fixture f = new Fixture(dir); LogLines logs = LogLines.capture()) {
+            SimulatedDatabase db = database(f.vault, Duration.ofSeconds(3600), Duration.ofSeconds(36000));
+            String token = f.vault.createToken(List.of("app"), Duration.ofSeconds(3600), Duration.ofSeconds(36000),
+                true);
+            VaultClient client = f.start(f.config(VaultAuth.token(() -> Secret.ofString(token, "token"))).build());
+            client.databaseCredentials("database", "orders");
+
+            client.close();                                         // Vault's default policy has no sys/leases/revoke
+
+            assertThat(f.vault.requests("sys/leases/revoke")).isEqualTo(1);
+            assertThat(db.liveUsers()).hasSize(1);
+            assertThat(logs.lines(Level.WARN)).filteredOn(l -> l.contains("could not revoke")).singleElement()
+                .satisfies(l -> assertThat(l).contains("HTTP 403", "'update' capability on sys/leases/revoke",
+                    "role 'orders'"));
+            for (String line : logs.lines()) {
+                assertThat(f.tripwire.findAllIn(line)).as(line).isEmpty();
+                assertThat(line).doesNotContain(token);
+            }
+        }
+    }
+
+    @Test
+    void aRotationInFlightWhenTheClientClosesHasItsNewLeaseRevoked() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            f.vault.policy("app", "kv/", "secret/", "database/creds/", "sys/leases/revoke");
+            SimulatedDatabase db = database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(300))
+                .notRenewable("orders");
+            String token = f.vault.createToken(List.of("app"), Duration.ofSeconds(3600), Duration.ofSeconds(36000),
+                true);
+            VaultClient client = f.start(f.config(VaultAuth.token(() -> Secret.ofString(token, "token"))).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+
+            f.vault.slow(Duration.ofMillis(500));
+            Thread rotating = new Thread(() -> f.advance(Duration.ofSeconds(21)));   // the rotation at 20 s
+            rotating.start();
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (f.vault.requests("database/creds/orders") < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(f.vault.requests("database/creds/orders")).isEqualTo(2);    // in flight: Vault answers late
+            client.close();
+            rotating.join(10_000);
+            f.vault.slow(Duration.ZERO);
+
+            assertThat(creds.rotations()).isZero();
+            assertThat(f.vault.requests("sys/leases/revoke")).isEqualTo(2);
+            assertThat(db.liveUsers()).isEmpty();
+            assertThat(db.droppedUsers()).hasSize(2);
+        }
+    }
+
+    @Test
+    void credentialsWithAUsernameTheyCannotCarryAreRevokedAndReportedAsABadAnswer() throws Exception {
+        try (Fixture f = new Fixture(dir)) {
+            f.vault.policy("app", "kv/", "secret/", "database/creds/", "sys/leases/revoke");
+            String prefix = "orders-production-eu-";               // a username_template longer than 63 characters
+            SimulatedDatabase db = database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(300)).usernamePrefix(prefix);
+            VaultClient client = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(600),
+                Duration.ofSeconds(6000)))).build());
+
+            assertThatThrownBy(() -> client.databaseCredentials("database", "orders"))
+                .isInstanceOfSatisfying(VaultException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(VaultException.Reason.BAD_RESPONSE);
+                    assertThat(e).hasMessageContaining("username").hasMessageContaining("not shown")
+                        .hasMessageNotContaining(prefix);
+                });
+            assertThat(db.liveUsers()).isEmpty();                   // revoked, not left to its TTL
+            assertThat(db.droppedUsers()).hasSize(1);
+        }
+    }
+
+    @Test
+    void aRotationThatGetsUnusableCredentialsRetriesWithoutLeavingLeasesBehind() throws Exception {
+        try (Fixture f = new Fixture(dir); LogLines logs = LogLines.capture()) {
+            f.vault.policy("app", "kv/", "secret/", "database/creds/", "sys/leases/revoke");
+            SimulatedDatabase db = database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(300))
+                .notRenewable("orders");
+            VaultClient client = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(600),
+                Duration.ofSeconds(6000)))).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+            String first = creds.current().username();
+
+            db.usernamePrefix("orders-production-eu-");             // the template changed under a running client
+            f.advance(Duration.ofSeconds(29));                      // rotations from 20 s on, retried, all unusable
+
+            assertThat(f.vault.requests("database/creds/orders")).isGreaterThan(3);
+            assertThat(creds.rotations()).isZero();
+            assertThat(creds.current().username()).isEqualTo(first);
+            assertThat(db.liveUsers()).containsExactly(first);     // each unusable lease revoked at once
+            assertThat(logs.lines(Level.ERROR)).allMatch(l -> l.contains("BAD_RESPONSE"))
+                .noneMatch(l -> l.contains("IllegalArgumentException"));
         }
     }
 

@@ -154,6 +154,61 @@ class KvAndOutageTest {
     }
 
     @Test
+    void aRedirectOrA412IsAnOutageNotARefusal() {
+        client.kv2("secret").read("app/api");
+        f.advance(Duration.ofSeconds(11));
+
+        f.vault.failNext(3, 307);                                   // a standby pointing at the active node, each try
+        KvSecret stale = client.kv2("secret").read("app/api");
+        assertThat(stale.isStale()).isTrue();
+        assertThat(Fixture.text(stale, "key")).isEqualTo("api-key-version-2");
+
+        f.vault.failNext(3, 412);                                   // a node not yet caught up
+        assertThatThrownBy(() -> client.kv1("kv").read("app/db"))
+            .isInstanceOfSatisfying(VaultUnavailableException.class, e -> {
+                assertThat(e.reason()).isEqualTo(VaultException.Reason.SERVER_ERROR);
+                assertThat(e.status()).hasValue(412);
+            });
+
+        // at start, as for an outage: logs in in the background
+        f.vault.failNext(3, 302);
+        VaultClient later = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(3600),
+            Duration.ofSeconds(36000)))).build());
+        assertThat(later.isLoggedIn()).isFalse();
+        f.advance(Duration.ofSeconds(1));
+        assertThat(later.isLoggedIn()).isTrue();
+    }
+
+    @Test
+    void aSuccessThatIsNotVaultsAnswerDoesNotReplaceTheLastKnownValue() {
+        client.kv2("secret").read("app/api");
+        client.kv1("kv").read("app/db");
+        f.advance(Duration.ofSeconds(11));
+
+        f.vault.failNext(1, 200);                                   // a 200 without a data object
+        KvSecret v2 = client.kv2("secret").read("app/api");
+        assertThat(v2.isStale()).isTrue();
+        assertThat(Fixture.text(v2, "key")).isEqualTo("api-key-version-2");
+        f.vault.failNext(1, 200);
+        KvSecret v1 = client.kv1("kv").read("app/db");
+        assertThat(v1.isStale()).isTrue();
+        assertThat(Fixture.text(v1, "password")).isEqualTo("kv1-password-1");
+
+        f.vault.putKv("kv", "app/other", Map.of("password", "other-1"));
+        f.vault.failNext(1, 200);                                   // nothing held: the failure says what came
+        assertThatThrownBy(() -> client.kv1("kv").read("app/other"))
+            .isInstanceOfSatisfying(VaultUnavailableException.class, e -> {
+                assertThat(e.reason()).isEqualTo(VaultException.Reason.BAD_RESPONSE);
+                assertThat(e.status()).hasValue(200);
+            });
+
+        f.advance(Duration.ofSeconds(1));                           // Vault answers again: a fresh reading
+        KvSecret fresh = client.kv2("secret").read("app/api");
+        assertThat(fresh.isStale()).isFalse();
+        assertThat(Fixture.text(fresh, "key")).isEqualTo("api-key-version-2");
+    }
+
+    @Test
     void aBurstOf5xxIsRetriedAwayAnd4xxIsNeverRetried() {
         f.vault.failNext(2, 502);
         assertThat(client.kv1("kv").read("app/db").isStale()).isFalse();

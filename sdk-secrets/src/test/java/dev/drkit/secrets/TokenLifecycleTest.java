@@ -249,6 +249,55 @@ class TokenLifecycleTest {
     }
 
     @Test
+    void aLoginThatFailsAfterARevocationIsNotSentAgainFromEveryRequest() throws Exception {
+        SimulatedVault.AppRole role = f.role(Duration.ofSeconds(3600), Duration.ofSeconds(36000));
+        VaultClient client = f.start(f.config(f.appRoleFiles(role)).build());
+        int readers = 8;
+        for (int i = 0; i < readers; i++) {
+            f.vault.putKv("secret", "app/" + i, Map.of("key", "value-" + i));
+            client.kv2("secret").read("app/" + i);
+        }
+
+        f.vault.revokeTokensOf(role);
+        f.vault.loseAnswers("auth/approle/login", 100);              // Vault logs in, the answers never arrive
+        f.ticker.advance(Duration.ofSeconds(11));                     // past the KV cache's 10 s
+        int before = f.vault.requests("auth/approle/login");
+        // Every reader meets the dead token at once; one logs in, the others wait for the background retry.
+        List<KvSecret> read = new CopyOnWriteArrayList<>();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<Thread> threads = new java.util.ArrayList<>();
+        for (int i = 0; i < readers; i++) {
+            String path = "app/" + i;
+            Thread t = new Thread(() -> {
+                try {
+                    go.await();
+                    read.add(client.kv2("secret").read(path));
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            t.start();
+            threads.add(t);
+        }
+        go.countDown();
+        for (Thread t : threads) {
+            t.join(10_000);
+        }
+        assertThat(failures).isEmpty();
+        assertThat(read).hasSize(readers).allMatch(KvSecret::isStale);   // an outage: the last known values
+        assertThatThrownBy(() -> client.kv2("secret").read("app/never-read"))
+            .isInstanceOf(VaultUnavailableException.class);
+        assertThat(f.vault.requests("auth/approle/login") - before).isEqualTo(1);
+
+        f.vault.loseAnswers("auth/approle/login", 0);
+        f.advance(Duration.ofSeconds(1));                             // the background retry logs in
+        assertThat(client.isLoggedIn()).isTrue();
+        assertThat(f.vault.requests("auth/approle/login") - before).isEqualTo(2);
+        assertThat(client.kv2("secret").read("app/0").isStale()).isFalse();
+    }
+
+    @Test
     void anExpiredSecretIdIsRefusedAtStart() {
         SimulatedVault.AppRole role = f.vault.appRole("short", SimulatedVault.AppRoleSettings.of(
             List.of("app"), Duration.ofSeconds(30), Duration.ofSeconds(30)).secretIds(Duration.ofSeconds(5), 0));
@@ -292,6 +341,28 @@ class TokenLifecycleTest {
         assertThatThrownBy(() -> f.start(f.config(VaultAuth.appRoleWrapped(roleId, wrapped)).build()))
             .isInstanceOf(VaultAuthException.class)
             .hasMessageContaining("already unwrapped");
+    }
+
+    @Test
+    void aWrappedSecretIdThatIsRefusedIsReplacedByTheNextWrappingTokenDelivered() {
+        SimulatedVault.AppRole role = f.vault.appRole("once", SimulatedVault.AppRoleSettings.of(List.of("app"),
+            Duration.ofSeconds(30), Duration.ofSeconds(30)).secretIds(Duration.ZERO, 1));
+        Path wrapping = f.file("wrapping", f.vault.newWrappedSecretId(role, Duration.ofSeconds(600)));
+        SecretSource roleId = () -> Secret.ofString(role.roleId(), "role-id");
+        VaultClient client = f.start(f.config(VaultAuth.appRoleWrapped(roleId, Secrets.fileSource(wrapping))).build());
+
+        f.advance(Duration.ofSeconds(29));                         // the login before the max TTL: secret ID used up
+        assertThat(client.stats().loginFailures()).isEqualTo(1);
+        f.advance(Duration.ofSeconds(20));                         // the source still gives the spent wrapping token
+        assertThat(f.vault.requests("sys/wrapping/unwrap")).isEqualTo(1);
+        assertThat(f.vault.requests("auth/approle/login")).isEqualTo(2);
+        assertThat(client.isLoggedIn()).isFalse();
+
+        f.file("wrapping", f.vault.newWrappedSecretId(role, Duration.ofSeconds(600)));   // an operator delivers one
+        f.advance(Duration.ofSeconds(10));                         // the background retry (every 10 s) unwraps it
+        assertThat(f.vault.requests("sys/wrapping/unwrap")).isEqualTo(2);
+        assertThat(client.isLoggedIn()).isTrue();
+        assertThat(client.stats().logins()).isEqualTo(2);
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.drkit.core.secret.CredentialsSource;
 import dev.drkit.core.secret.DatabaseCredentials;
 import dev.drkit.core.secret.Secret;
 import dev.drkit.secrets.DynamicDatabaseCredentials;
+import dev.drkit.secrets.VaultAuth;
 import dev.drkit.secrets.VaultAuthException;
 import dev.drkit.secrets.VaultConfig;
 import dev.drkit.secrets.VaultException;
@@ -15,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Random;
@@ -48,11 +50,20 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
     private final Object lock = new Object();
     /** Passwords rotated out, kept until their leases end; close() wipes those the closed scheduler will not. */
     private final List<Secret> retired = new CopyOnWriteArrayList<>();
+    /** Leases rotated away, kept until they end: close() revokes those still live with the current one. */
+    private final List<Lease> rotatedAway = new CopyOnWriteArrayList<>();
+    /**
+     * Held while new credentials are fetched for a rotation, so close() waits for a rotation in flight and the lease
+     * it brings is revoked while the token is still valid.
+     */
+    private final Object fetchLock = new Object();
     private final Runnable stopListening;
 
     private volatile Lease lease;
     private final TaskSlot tasks;
     private volatile boolean closed;
+    /** Whether a refused revocation was logged at WARN already: once per credentials, then at DEBUG. */
+    private volatile boolean revokeDeniedWarned;
     /** Waiting for a new token: the {@code VaultAuth.token} in use has ended, so renewing or rotating is futile. */
     private volatile boolean parked;
 
@@ -86,8 +97,12 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         }
         if (config.ticker().nanos() - l.endNanos() >= 0) {
             tokens.checkUsable();   // if the token has ended, that is why, and what an operator must fix
+            // Vault revokes a lease with the token that created it: once that token is past its end (its renewals
+            // failed), so are the credentials, whatever the lease's own TTL says.
+            boolean tokenEnded = l.endNanos() != l.leaseEndNanos;
             throw new VaultUnavailableException("Vault client '" + config.name() + "': the database credentials for role '"
-                + role + "' expired and could not be replaced (Vault unavailable)", VaultException.Reason.TOO_STALE, path,
+                + role + "' " + (tokenEnded ? "ended with the token that created them (it could not be renewed)"
+                : "expired") + " and could not be replaced (Vault unavailable)", VaultException.Reason.TOO_STALE, path,
                 0, null);
         }
         return l.credentials;
@@ -138,15 +153,25 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         }
         tasks.cancel();
         stopListening.run();
+        synchronized (fetchLock) {
+            // A rotation in flight has finished: it saw the client closed and revoked what it brought.
+        }
         if (config.revokeOnClose()) {
-            try {
-                byte[] body = VaultHttp.body(json -> json.writeStringField("lease_id", l.leaseId));
-                http.call("revoke", "PUT", "sys/leases/revoke", tokens.token(), body);
-            } catch (VaultException e) {
-                log.debug("Vault client '{}': revoking the lease of role '{}' on close failed ({})", config.name(), role,
-                    e.reason());
+            List<Lease> live = new ArrayList<>();
+            live.add(l);
+            long now = config.ticker().nanos();
+            for (Lease old : rotatedAway) {
+                if (now - old.endNanos() < 0) {
+                    live.add(old);   // rotated away, but still valid in the database until its end
+                }
+            }
+            for (Lease each : live) {
+                if (!revoke(each.leaseId, each == l ? "the lease" : "a lease rotated away", true)) {
+                    break;   // the same token, the same policy: the others would be refused too
+                }
             }
         }
+        rotatedAway.clear();
         l.credentials.password().close();
         retired.forEach(Secret::close);
         retired.clear();
@@ -201,6 +226,13 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
     }
 
     private void rotateTask() {
+        synchronized (fetchLock) {
+            rotate();
+        }
+    }
+
+    /** Holding {@link #fetchLock}. */
+    private void rotate() {
         if (closed) {
             return;
         }
@@ -221,14 +253,27 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
                 config.name(), role, e.reason());
             retry(this::rotateTask, old, e);
             return;
+        } catch (RuntimeException e) {
+            // Not one of Vault's answers (a bug, or a fault in between): retried on the same schedule, never faster;
+            // fetch() has revoked any lease it got before failing, so no retry leaves one behind.
+            stats.renewalFailures.increment();
+            log.error("Vault client '{}': new database credentials for role '{}' failed ({}); retrying", config.name(),
+                role, e.getClass().getSimpleName());
+            retry(this::rotateTask, old, new VaultException("Vault client '" + config.name() + "': new database"
+                + " credentials failed", VaultException.Reason.BAD_RESPONSE, path, 0, e));
+            return;
         }
         Secret oldPassword = old.credentials.password();
         synchronized (lock) {
             if (closed) {
+                // Closed while this rotation was in flight: nobody was handed these credentials, so they go now
+                // (while the token still works: close() waits for this) rather than at the end of their lease.
+                revoke(fresh.leaseId, "new credentials that came after close", true);
                 fresh.credentials.password().close();
                 return;
             }
             retired.add(oldPassword);
+            rotatedAway.add(old);
             lease = fresh;
         }
         rotations.incrementAndGet();
@@ -248,6 +293,7 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         scheduler.schedule(() -> {
             oldPassword.close();
             retired.removeIf(p -> p == oldPassword);
+            rotatedAway.removeIf(r -> r == old);
         }, Math.max(0, oldLeft));
         scheduleNext(fresh);
     }
@@ -332,6 +378,8 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         String leaseId = body.path("lease_id").asText("");
         long ttl = body.path("lease_duration").asLong(0);
         if (username.isEmpty() || password.isEmpty() || leaseId.isEmpty() || ttl <= 0) {
+            // Vault may have created a role in the database all the same: it goes now, not at the end of its TTL.
+            revokeUnusable(leaseId);
             throw new VaultException("Vault client '" + config.name() + "': the answer at " + path
                 + " lacks a username, password, lease ID or TTL", VaultException.Reason.BAD_RESPONSE, path, r.status(),
                 null);
@@ -339,8 +387,71 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         Secret secret = Secret.ofString(password, "db-password:" + role);
         config.tripwire().register(secret);
         long end = sent + Duration.ofSeconds(ttl).toNanos();
-        DatabaseCredentials credentials = DatabaseCredentials.expiring(username, secret, sentAt.plusSeconds(ttl));
+        DatabaseCredentials credentials;
+        try {
+            credentials = DatabaseCredentials.expiring(username, secret, sentAt.plusSeconds(ttl));
+        } catch (IllegalArgumentException e) {
+            // Vault issued credentials this client cannot hand out (a username template that makes names longer than
+            // a database name may be, or with control characters): they must not outlive this call. The username is
+            // not shown: it may hold anything.
+            secret.close();
+            revokeUnusable(leaseId);
+            throw new VaultException("Vault client '" + config.name() + "': the credentials issued at " + path
+                + " cannot be used: their username (" + username.length() + " characters, not shown) is not 1 to 63"
+                + " printable characters; check the role's username_template. The lease was revoked (if the token's"
+                + " policy allows sys/leases/revoke)", VaultException.Reason.BAD_RESPONSE, path, r.status(), null);
+        }
         return new Lease(leaseId, credentials, ttl, body.path("renewable").asBoolean(false), end, false, generation);
+    }
+
+    /** Revokes a lease this client got but cannot use, best effort (an empty ID: nothing to revoke). */
+    private void revokeUnusable(String leaseId) {
+        if (!leaseId.isEmpty()) {
+            revoke(leaseId, "credentials it cannot use", false);
+        }
+    }
+
+    /**
+     * Revokes a lease, best effort: its role is dropped in the database now, not at the lease's end. Needs the
+     * {@code update} capability on {@code sys/leases/revoke}, which Vault's default policy does not grant; without it
+     * the credentials stay valid until the lease ends (or, for an AppRole login with {@code revokeOnClose}, until the
+     * token that created them is revoked on close, which takes its leases with it). Returns false if the token's
+     * policy does not allow it.
+     *
+     * @param closing whether the client is closing: then revoking the token (AppRole, {@code revokeOnClose}) revokes
+     *                the lease anyway, and a refusal is no news
+     */
+    private boolean revoke(String leaseId, String which, boolean closing) {
+        try {
+            byte[] body = VaultHttp.body(json -> json.writeStringField("lease_id", leaseId));
+            VaultHttp.Response r = http.call("revoke", "PUT", "sys/leases/revoke", tokens.token(), body);
+            if (r.status() == 403) {
+                boolean tokenTakesItAlong = closing && config.revokeOnClose()
+                    && config.auth().method() != VaultAuth.Method.TOKEN;
+                if (!tokenTakesItAlong && !revokeDeniedWarned) {
+                    revokeDeniedWarned = true;
+                    log.warn("Vault client '{}': could not revoke {} of role '{}' (HTTP 403): the token's policy lacks"
+                        + " the 'update' capability on sys/leases/revoke; the credentials stay valid until the lease"
+                        + " ends", config.name(), which, role);
+                } else {
+                    log.debug("Vault client '{}': could not revoke {} of role '{}' (HTTP 403: no 'update' on"
+                        + " sys/leases/revoke){}", config.name(), which, role,
+                        tokenTakesItAlong ? "; revoking the token on close revokes it" : "");
+                }
+                return false;
+            }
+            if (r.status() / 100 != 2) {
+                log.warn("Vault client '{}': could not revoke {} of role '{}' (HTTP {}); the credentials stay valid"
+                    + " until the lease ends", config.name(), which, role, r.status());
+            }
+            return true;
+        } catch (RuntimeException e) {
+            // Vault unreachable, or the token gone: the lease ends with its TTL or its token.
+            log.warn("Vault client '{}': could not revoke {} of role '{}' ({}); the credentials stay valid until the"
+                + " lease ends", config.name(), which, role,
+                e instanceof VaultException ? ((VaultException) e).reason() : e.getClass().getSimpleName());
+            return true;
+        }
     }
 
     private final class Lease {

@@ -246,6 +246,13 @@ public final class DefaultKvEngine implements KvEngine {
         }
         JsonNode data = r.body().path("data");
         JsonNode values = version == 1 ? data : data.path("data");
+        if (!values.isObject()) {
+            // Not Vault's answer (not JSON, or no data object: a proxy's or a portal's page): it must not replace
+            // the last known value as if the secret had no keys; to this client it is an outage, served stale.
+            throw new VaultUnavailableException("Vault client '" + config.name() + "': reading " + shownPath
+                + " got HTTP 200 without a JSON data object (not Vault's answer: a proxy in between?)",
+                VaultException.Reason.BAD_RESPONSE, shownPath, r.status(), null);
+        }
         JsonNode metadata = version == 1 ? null : data.path("metadata");
         Map<String, Secret> secrets = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = values.fields(); it.hasNext(); ) {

@@ -52,6 +52,11 @@ public final class TokenManager {
     private final TaskSlot tasks;
     private volatile boolean closed;
     private @Nullable Secret unwrappedSecretId;
+    /**
+     * The wrapping token {@link #unwrappedSecretId} came from (spent by that unwrap): once a login with that secret ID
+     * is refused, it is dropped, and only a different wrapping token from the source is worth unwrapping.
+     */
+    private @Nullable Secret spentWrappingToken;
     /** The token the current one replaced: requests in flight may still send it. Wiped at the next login. */
     private @Nullable Secret replacedToken;
     private int generations;
@@ -59,6 +64,14 @@ public final class TokenManager {
     /** The last login Vault refused, and when (ticker nanos): request threads do not ask again for a while. */
     private @Nullable VaultAuthException lastRefusal;
     private long refusedAtNanos;
+    /**
+     * The last login that failed for want of an answer (Vault unreachable, sealed, or the answer lost), and until when
+     * (ticker nanos) request threads leave logging in to the background retry: one login per retry, not one per
+     * request, while Vault is failing. Cleared by the next login.
+     */
+    private @Nullable VaultUnavailableException lastLoginFailure;
+    private long loginNotBeforeNanos;
+    private long loginFailedAtNanos;
     private boolean endWarned;
     private boolean endLogged;
     /** The last AppRole login's answer was lost: if Vault carried it out, it spent a use of the secret ID. */
@@ -87,7 +100,7 @@ public final class TokenManager {
             stats.loginFailures.increment();
             log.warn("Vault client '{}': Vault unavailable at start ({}); logging in again in the background",
                 name, outage(e));
-            tasks.schedule(this::reloginTask, config.minRetryDelay().toNanos());
+            loginFailed(e, config.minRetryDelay().toNanos());
         }
     }
 
@@ -129,12 +142,17 @@ public final class TokenManager {
 
     /**
      * When the token of {@code generation} ends, in ticker nanos, as far as known; {@link Long#MAX_VALUE} for the
-     * current token while it is renewable and not capped (it will be renewed).
+     * current token while it is renewable, not capped and not yet past its known end (it will be renewed). Once past
+     * that end, its renewals failed (Vault was unreachable): Vault has ended it on its own clock, and the leases it
+     * created with it, so they must not be taken as alive any longer.
      */
     public long endOf(int generation) {
         TokenState s = state;
         if (s != null && s.generation == generation) {
-            if (s.expiresNanos == Long.MAX_VALUE || (s.renewable && !s.capped)) {
+            if (s.expiresNanos == Long.MAX_VALUE) {
+                return Long.MAX_VALUE;
+            }
+            if (s.renewable && !s.capped && config.ticker().nanos() - s.expiresNanos < 0) {
                 return Long.MAX_VALUE;
             }
             return s.expiresNanos;
@@ -216,7 +234,7 @@ public final class TokenManager {
             if (s != null && s.generation != generation) {
                 return true;
             }
-            if (s != null && tokenStillValid(s)) {
+            if (s != null && !ended(s) && tokenStillValid(s)) {
                 // The token works: the 403 is the policy's answer, and a new login would not change it.
                 return false;
             }
@@ -225,6 +243,20 @@ public final class TokenManager {
                 // Refused a moment ago: asking again from every request would only spend the secret ID's uses.
                 throw new VaultAuthException(refusal.getMessage(), refusal.reason(), refusal.path(),
                     refusal.status().orElse(0), null);
+            }
+            VaultUnavailableException failure = lastLoginFailure;
+            long now = config.ticker().nanos();
+            if (failure != null && now - loginNotBeforeNanos < 0) {
+                // A login failed a moment ago (so the token in place is one Vault refused): a login from every
+                // request would only add load to a failing Vault, and spend a use of the secret ID each time its
+                // answer is lost. The background retry logs in; until then this is an outage, so a KV read serves
+                // its last known value.
+                throw new VaultUnavailableException("Vault client '" + name + "': Vault refused the token, and the"
+                    + " login after it failed " + (now - loginFailedAtNanos) / 1_000_000L + " ms ago ("
+                    + failure.reason() + "); not logging in again from a request before the background retry in "
+                    + Math.max(0, (loginNotBeforeNanos - now) / 1_000_000L) + " ms",
+                    failure.reason() == VaultException.Reason.OUTCOME_UNKNOWN ? VaultException.Reason.UNREACHABLE
+                        : failure.reason(), failure.path(), 0, null);
             }
             try {
                 // Vault no longer knows the token: it has ended, whatever its TTL said, and the leases it created
@@ -241,6 +273,11 @@ public final class TokenManager {
                     name);
                 install(login());
                 return true;
+            } catch (VaultUnavailableException e) {
+                // The caller's answer is this outage; further logins are left to the background retry.
+                stats.loginFailures.increment();
+                loginFailed(e, config.minRetryDelay().toNanos());
+                throw e;
             } catch (VaultAuthException e) {
                 // The caller's answer is this refusal, not the 403 that led to it (which reads like a policy problem).
                 loginRefused(e);
@@ -266,6 +303,11 @@ public final class TokenManager {
      */
     private boolean tokenStillValid(TokenState s) {
         return http.call("lookup", "GET", "auth/token/lookup-self", s.token, null).status() == 200;
+    }
+
+    /** Whether the token has ended as far as this client knows (past its end, or refused by Vault). */
+    private boolean ended(TokenState s) {
+        return s.expiresNanos != Long.MAX_VALUE && config.ticker().nanos() - s.expiresNanos >= 0;
     }
 
     /** Stops background work, if configured revokes the token, and wipes the tokens and secret ID held. */
@@ -294,6 +336,9 @@ public final class TokenManager {
             }
             if (unwrapOutcomeUnknown != null) {
                 unwrapOutcomeUnknown.close();
+            }
+            if (spentWrappingToken != null) {
+                spentWrappingToken.close();
             }
         }
     }
@@ -407,10 +452,23 @@ public final class TokenManager {
                 : s.expiresNanos - config.ticker().nanos();
             long delay = Schedule.retryDelay(left, config.minRetryDelay().toNanos(), config.maxRetryDelay().toNanos());
             log.warn("Vault client '{}': login failed ({}); retrying in {} ms", name, outage(e), delay / 1_000_000L);
-            tasks.schedule(this::reloginTask, delay);
+            loginFailed(e, delay);
         } catch (VaultAuthException | SecretUnavailableException e) {
             loginRefused(e);
         }
+    }
+
+    /**
+     * A login failed for want of an answer: the background retries it after {@code delayNanos}, and request threads
+     * do not try before then ({@link #reloginAfterDenied}).
+     */
+    private void loginFailed(VaultUnavailableException e, long delayNanos) {
+        synchronized (loginLock) {
+            lastLoginFailure = e;
+            loginFailedAtNanos = config.ticker().nanos();
+            loginNotBeforeNanos = loginFailedAtNanos + delayNanos;
+        }
+        tasks.schedule(this::reloginTask, delayNanos);
     }
 
     /**
@@ -516,6 +574,7 @@ public final class TokenManager {
         state = fresh;
         refusalLogged = false;
         lastRefusal = null;
+        lastLoginFailure = null;
         endWarned = false;
         endLogged = false;
         loginOutcomeUnknown = false;
@@ -553,7 +612,15 @@ public final class TokenManager {
                 if (unwrappedSecretId == null || unwrappedSecretId.isClosed()) {
                     unwrappedSecretId = unwrap(auth.secretId().orElseThrow());
                 }
-                return appRoleLogin(auth, unwrappedSecretId.relabel("vault-secret-id"));
+                try {
+                    return appRoleLogin(auth, unwrappedSecretId.relabel("vault-secret-id"));
+                } catch (VaultAuthException refused) {
+                    // The secret ID is used up or expired (or was revoked): it will not work again. The next login
+                    // unwraps whatever wrapping token an operator delivers at the source meanwhile.
+                    unwrappedSecretId.close();
+                    unwrappedSecretId = null;
+                    throw refused;
+                }
             case APPROLE:
             default:
                 return appRoleLogin(auth, auth.secretId().orElseThrow().get());
@@ -604,8 +671,17 @@ public final class TokenManager {
         String path = "sys/wrapping/unwrap";
         VaultHttp.Response r;
         boolean spentByUs;
+        @Nullable Secret spent;
         try (Secret wrapping = wrappingToken.get()) {
             config.tripwire().register(wrapping);
+            if (spentWrappingToken != null && spentWrappingToken.equals(wrapping)) {
+                // This client unwrapped it, and Vault refused the secret ID it held: unwrapping it again would only
+                // be refused (and read like a compromise). Nothing is sent until the source gives another.
+                throw new VaultAuthException("Vault client '" + name + "': the secret ID unwrapped from the"
+                    + " response-wrapping token was refused (used up, expired or revoked), and the source still gives"
+                    + " that same, spent wrapping token: deliver a new wrapping token", VaultException.Reason.LOGIN_REFUSED,
+                    path, 0, null);
+            }
             spentByUs = unwrapOutcomeUnknown != null && unwrapOutcomeUnknown.equals(wrapping);
             try {
                 r = http.callOnce("unwrap", "POST", path, wrapping, null, "the wrapping token is spent and the secret ID"
@@ -619,6 +695,7 @@ public final class TokenManager {
                 }
                 throw e;
             }
+            spent = r.status() == 200 ? wrapping.relabel("vault-wrapping-token") : null;
         }
         if (r.status() == 400 || r.status() == 403) {
             // After a lost answer, the likely spender is this client: "compromised" would send an operator hunting.
@@ -634,6 +711,7 @@ public final class TokenManager {
         }
         String secretId = r.body().path("data").path("secret_id").asText("");
         if (secretId.isEmpty()) {
+            Objects.requireNonNull(spent).close();
             throw new VaultException("Vault client '" + name + "': the wrapped answer holds no secret_id",
                 VaultException.Reason.BAD_RESPONSE, path, r.status(), null);
         }
@@ -643,6 +721,10 @@ public final class TokenManager {
             unwrapOutcomeUnknown.close();
             unwrapOutcomeUnknown = null;
         }
+        if (spentWrappingToken != null) {
+            spentWrappingToken.close();
+        }
+        spentWrappingToken = Objects.requireNonNull(spent);
         log.info("Vault client '{}': unwrapped the secret ID (the wrapping token is now spent)", name);
         return s;
     }

@@ -32,7 +32,7 @@ import java.util.function.Predicate;
  * Vault's HTTP API over the JDK's {@link HttpClient}, every call through sdk-core's {@link Resilience}.
  *
  * <p>Only unavailability is thrown inside the resilience policies (so only it is retried and counted by the
- * circuit breaker): no connection, a timeout, 5xx, 429. Every other answer, 4xx included, comes back as a
+ * circuit breaker): no connection, a timeout, 5xx, 429, a redirect (3xx, never followed), 412. Every other answer, 4xx included, comes back as a
  * {@link Response} for the caller to judge, so a 403 is never retried and never opens the breaker. Messages
  * carry the client name, the operation, the path and the status; never a token, a body or a value.
  *
@@ -255,6 +255,16 @@ public final class VaultHttp {
         if (status == 503) {
             throw new VaultUnavailableException("Vault client '" + name + "': " + operation + " " + path
                 + " failed: Vault is sealed or on standby (HTTP 503)", VaultException.Reason.SEALED, path, status, null);
+        }
+        if (status / 100 == 3 || status == 412) {
+            // A redirect is never followed (the token would go wherever its Location points): it comes from a standby
+            // that sends requests to the active node. A 412 comes from a node not yet caught up with the state a
+            // request needs. Neither carried the request out, so even a one-time request may be sent again; to this
+            // client it is an outage like a 503, and a cache serves its last known value.
+            throw new VaultUnavailableException("Vault client '" + name + "': " + operation + " " + path
+                + " failed: HTTP " + status + (status == 412 ? " (a node not yet caught up with the state the request"
+                + " needs)" : " (a redirect, not followed: a standby node? give the address of the active node or of a"
+                + " load balancer in front of it)"), VaultException.Reason.SERVER_ERROR, path, status, null);
         }
         if (status >= 500 && ifCarriedOut != null) {
             throw outcomeUnknown(operation, path, status, "HTTP " + status, ifCarriedOut);

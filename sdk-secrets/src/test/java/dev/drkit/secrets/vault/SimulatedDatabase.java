@@ -31,6 +31,7 @@ public final class SimulatedDatabase {
     private final Map<String, RoleSettings> roles = new LinkedHashMap<>();
     private final Map<String, Lease> leases = new LinkedHashMap<>();
     private final List<String> dropped = new ArrayList<>();
+    private String usernamePrefix = "";
 
     SimulatedDatabase(String mount, AdminConnections admin) {
         this.mount = mount;
@@ -53,6 +54,17 @@ public final class SimulatedDatabase {
         return this;
     }
 
+    /**
+     * Puts {@code prefix} before the names of users created from now on, as a connection's custom
+     * {@code username_template} that adds text before the default template's (and does not truncate the whole to 63
+     * characters) would; {@code ""} for none. PostgreSQL truncates a longer name to 63 characters, in {@code CREATE
+     * ROLE} and {@code DROP ROLE} alike.
+     */
+    public synchronized SimulatedDatabase usernamePrefix(String prefix) {
+        usernamePrefix = java.util.Objects.requireNonNull(prefix, "prefix");
+        return this;
+    }
+
     /** The user names of roles dropped so far (by revocation or expiry), oldest first. */
     public synchronized List<String> droppedUsers() {
         return List.copyOf(dropped);
@@ -72,7 +84,7 @@ public final class SimulatedDatabase {
         }
         String username = ("v-" + truncate(displayName, 8) + "-" + truncate(roleName, 8) + "-"
             + SimulatedVault.random(20) + "-" + now.getEpochSecond()).toLowerCase(java.util.Locale.ROOT);
-        username = truncate(username, 63);
+        username = usernamePrefix + truncate(username, 63);
         String random = SimulatedVault.random(19);
         int dash = 1 + (int) (Math.random() * 18);
         String password = random.substring(0, dash) + "-" + random.substring(dash);
