@@ -251,7 +251,7 @@ public final class WalArchive implements AutoCloseable {
         }
         Path target = destination.toAbsolutePath();
         removeStaleTemporaryFiles(target);
-        Path temp = target.resolveSibling(temporaryPrefix(target) + Long.toHexString(RANDOM.nextLong()));
+        Path temp = temporaryFile(target);
         try {
             Optional<WalMeta> found = meta(walFileName);
             if (found.isEmpty()) {
@@ -322,6 +322,14 @@ public final class WalArchive implements AutoCloseable {
             + " cannot tell whether " + walFileName + " was archived: is this the archive, and is its file system"
             + " mounted (its bucket and prefix right)?", Map.of("store", store.location(), "walFile", walFileName),
             null);
+    }
+
+    /**
+     * A new name beside {@code target} to write it under before the rename: one that {@link #fetch} removes once
+     * nothing has written to it for a while, should the writer be killed midway.
+     */
+    static Path temporaryFile(Path target) {
+        return target.resolveSibling(temporaryPrefix(target) + Long.toHexString(RANDOM.nextLong()));
     }
 
     private static String temporaryPrefix(Path target) {

@@ -226,7 +226,8 @@ public final class WalReadAhead {
                 Files.move(spooled, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 // another file system: copy beside the target, then rename there, so the target is never partial
-                Path temp = target.resolveSibling("." + target.getFileName() + TEMP_MARK + "spool");
+                // a name the next fetch to this target removes, should this copy be killed midway
+                Path temp = WalArchive.temporaryFile(target);
                 try {
                     Files.copy(spooled, temp, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
                     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -214,6 +214,9 @@ class WalArchiveTest {
             java.time.Instant.now().minus(java.time.Duration.ofMinutes(WalArchive.STALE_TEMPORARY_MINUTES + 1)));
         Path killed = Files.write(pgWal.resolve(".RECOVERYXLOG.drkit-5f3a9c"), new byte[4096]);
         Files.setLastModifiedTime(killed, old);
+        // what a read-ahead spool's copy to another file system leaves when it is killed midway
+        Path killedCopy = Files.write(WalArchive.temporaryFile(target), new byte[4096]);
+        Files.setLastModifiedTime(killedCopy, old);
         Path stillWriting = Files.write(pgWal.resolve(".RECOVERYXLOG.drkit-77aa"), new byte[10]);
         Path otherTarget = Files.write(pgWal.resolve(".RECOVERYHISTORY.drkit-1234"), new byte[10]);
         Files.setLastModifiedTime(otherTarget, old);
@@ -233,6 +236,7 @@ class WalArchiveTest {
 
         assertThat(target).hasSize(50_000);
         assertThat(killed).doesNotExist();
+        assertThat(killedCopy).doesNotExist();
         assertThat(stillWriting).exists();
         assertThat(otherTarget).exists();
         assertThat(notOurs).exists();
