@@ -87,7 +87,7 @@ final class RotateCommand implements Callable<Integer> {
             err.flush();
             return ExitCodes.USAGE;
         }
-        try (BackupStore backups = store.open(spec)) {
+        try (BackupStore backups = store.openExisting(spec, "there is nothing to rotate")) {
             BackupEngine engine = events.applyTo(BackupEngine.builder(backups)).build();
             RotationResult result;
             RotationResult.DeletionsFailedException failure = null;

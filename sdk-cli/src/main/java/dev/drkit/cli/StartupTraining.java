@@ -59,6 +59,9 @@ public final class StartupTraining {
             Files.createDirectories(Path.of(keys));
             String recipientStore = dir.resolve("wal-keys").toString();
             String passphraseStore = dir.resolve("wal-pass").toString();
+            // wal-push never creates its store
+            Files.createDirectories(Path.of(recipientStore));
+            Files.createDirectories(Path.of(passphraseStore));
             List<Boolean> results = new ArrayList<>();
             results.add(command(0, "--version"));
             results.add(command(0, "keygen", "--out", keys, "--name", "training", "--no-passphrase"));

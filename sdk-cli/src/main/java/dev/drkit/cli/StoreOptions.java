@@ -3,6 +3,7 @@ package dev.drkit.cli;
 import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.FileSystemStore;
 import dev.drkit.backup.store.S3Store;
+import dev.drkit.backup.store.StoreUnavailableException;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -10,8 +11,10 @@ import picocli.CommandLine.Option;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The {@code --store URI} option the backup commands share: a path or {@code file:} URI opens a filesystem store;
@@ -42,6 +45,23 @@ final class StoreOptions {
         return open(spec, "--store", store, s3, true);
     }
 
+    /**
+     * Opens the store to write to it, but never creates a directory store: for commands that only add to or remove
+     * from a store that must already be there. A missing directory is an environment error (exit 3) whose message
+     * ends with {@code why}.
+     */
+    BackupStore openExisting(CommandSpec spec, String why) {
+        if (!isS3(store)) {
+            Path root = fileStoreRoot(spec, "--store", store.trim());
+            if (!Files.isDirectory(root)) {
+                throw new StoreUnavailableException("File store " + root.toAbsolutePath().normalize()
+                    + (Files.exists(root) ? " is not a directory" : " does not exist") + "; " + why,
+                    Map.of("store", root.toAbsolutePath().normalize().toString()), null);
+            }
+        }
+        return open(spec);
+    }
+
     /** Whether {@code value} names an S3 store ({@code s3://...}). */
     static boolean isS3(String value) {
         return value.trim().toLowerCase(Locale.ROOT).startsWith("s3://");
@@ -64,20 +84,24 @@ final class StoreOptions {
         if (s3.given()) {
             throw usage(spec, "--s3-endpoint, --s3-region and --s3-path-style apply only to s3:// stores");
         }
-        Path root;
-        if (lower.startsWith("file:")) {
+        Path root = fileStoreRoot(spec, option, trimmed);
+        return readOnly ? FileSystemStore.openReadOnly(root) : FileSystemStore.open(root);
+    }
+
+    /** The directory a path or {@code file:} URI names; another scheme is a usage error. */
+    private static Path fileStoreRoot(CommandSpec spec, String option, String trimmed) {
+        if (trimmed.toLowerCase(Locale.ROOT).startsWith("file:")) {
             try {
-                root = Path.of(URI.create(trimmed));
+                return Path.of(URI.create(trimmed));
             } catch (IllegalArgumentException e) {
                 throw usage(spec, option + ": not a valid file: URI: " + trimmed);
             }
-        } else if (trimmed.matches("[A-Za-z][A-Za-z0-9+.-]*://.*")) {
+        }
+        if (trimmed.matches("[A-Za-z][A-Za-z0-9+.-]*://.*")) {
             throw usage(spec, option + ": unknown store scheme in " + hideUserInfo(trimmed)
                 + "; use a directory path, a file: URI or s3://bucket/prefix");
-        } else {
-            root = Path.of(trimmed);
         }
-        return readOnly ? FileSystemStore.openReadOnly(root) : FileSystemStore.open(root);
+        return Path.of(trimmed);
     }
 
     private static BackupStore openS3(CommandSpec spec, String option, String value, S3Options s3) {

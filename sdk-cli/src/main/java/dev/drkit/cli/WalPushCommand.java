@@ -148,7 +148,9 @@ final class WalPushCommand implements Callable<Integer> {
         refuseTruncatedSegment();
         PrintWriter err = spec.commandLine().getErr();
         try (KeyOptions.ForBackup key = keys.forBackup(spec, recipient);
-             BackupStore wal = store.open(spec);
+             BackupStore wal = store.openExisting(spec, "wal-push does not create it, so that an archive whose"
+                 + " file system is not mounted is not filled on the local disk instead: make it first (mkdir -m 0700,"
+                 + " owned by the server's user)");
              WalArchive archive = WalArchive.builder(wal).encryption(key.encryption()).compression(compression)
                  .build()) {
             WalSpool markers = spool == null ? null : WalSpool.open(spool);

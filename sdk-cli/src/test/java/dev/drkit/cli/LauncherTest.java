@@ -57,6 +57,28 @@ class LauncherTest {
     }
 
     @Test
+    void aWalFetchThatStopsRecoveryExits126AlsoWhenItsJvmCannotStart() throws Exception {
+        Map<String, String> broken = Map.of("DRKIT_JAVA_OPTS", "-XX:+NoSuchDrkitTestOption");
+        List<String> fetch = List.of("wal-fetch", "--store", "/nowhere", "--passphrase-file", "/nowhere.pass",
+            "000000010000000000000001", "pg_wal/RECOVERYXLOG");
+        List<String> stopping = new ArrayList<>(fetch);
+        stopping.add("--stop-recovery-on-error");
+        Path data = Files.createDirectories(checkout.resolve("data-in-recovery"));
+        Files.writeString(data.resolve("PG_VERSION"), "15\n");
+        Files.writeString(data.resolve("recovery.signal"), "");
+
+        Result plain = drkit(broken, fetch.toArray(String[]::new));
+        Result told = drkit(broken, stopping.toArray(String[]::new));
+        Result inRecovery = drkitIn(data, broken, fetch.toArray(String[]::new));
+
+        // the JVM's own exit status, which PostgreSQL would take for "no such file"
+        assertThat(plain.exit).as(plain.err).isEqualTo(1);
+        assertThat(told.exit).as(told.err).isEqualTo(WalFetchCommand.STOP_RECOVERY);
+        assertThat(told.err).contains("Unrecognized VM option", "recovery stops here");
+        assertThat(inRecovery.exit).as(inRecovery.err).isEqualTo(WalFetchCommand.STOP_RECOVERY);
+    }
+
+    @Test
     void makesAClassDataSharingArchiveOnceAndRunsWithIt() throws Exception {
         Result first = drkit(Map.of(), "--version");
         assertThat(first.exit).as(first.err).isZero();
@@ -219,9 +241,14 @@ class LauncherTest {
     }
 
     private static Result drkit(Map<String, String> env, String... args) throws Exception {
+        return drkitIn(checkout, env, args);
+    }
+
+    /** The launcher run with {@code directory} as its working directory, as a server runs restore_command. */
+    private static Result drkitIn(Path directory, Map<String, String> env, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(checkout.resolve("drkit").toString()));
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command);
+        ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile());
         builder.environment().putAll(env);
         builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
         Path out = Files.createTempFile(checkout, "out", ".txt");

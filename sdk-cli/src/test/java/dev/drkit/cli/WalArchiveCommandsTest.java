@@ -840,7 +840,7 @@ class WalArchiveCommandsTest {
         TestMount tmpfs = TestMount.tmpfs(mountPoint, "4m");
         assumeTrue(tmpfs != null, "cannot mount a 4 MiB tmpfs here (needs root and a permissive sandbox)");
         try (tmpfs) {
-            Path fullStore = mountPoint.resolve("wal");
+            Path fullStore = Files.createDirectory(mountPoint.resolve("wal"));
             Path pgWal = Files.createDirectories(root.resolve("full-store-pg_wal"));
             // zeros compress to almost nothing; random bytes do not, and a 16 MiB segment of them cannot fit
             Path small = Files.write(pgWal.resolve("000000010000000000000050"), new byte[16 << 20]);

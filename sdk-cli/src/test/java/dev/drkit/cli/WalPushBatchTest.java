@@ -229,7 +229,7 @@ class WalPushBatchTest {
     void theOtherFilesPushedOnSeveralThreadsAllFetchBackIdenticalAndAreMarked() throws Exception {
         Path dir = Files.createDirectory(root.resolve("parallel"));
         Path pgWal = Files.createDirectories(dir.resolve("data/pg_wal/archive_status")).getParent();
-        Path store = dir.resolve("wal");
+        Path store = Files.createDirectory(dir.resolve("wal"));
         Path spool = dir.resolve("spool");
         List<Path> files = readyFiles(pgWal, 9, 31);
 
@@ -256,7 +256,7 @@ class WalPushBatchTest {
     void aFailureAmongFilesPushedOnSeveralThreadsLeavesMarkersOnlyForTheFilesBeforeIt() throws Exception {
         Path dir = Files.createDirectory(root.resolve("parallel-conflict"));
         Path pgWal = Files.createDirectories(dir.resolve("data/pg_wal/archive_status")).getParent();
-        Path store = dir.resolve("wal");
+        Path store = Files.createDirectory(dir.resolve("wal"));
         Path spool = dir.resolve("spool");
         List<Path> files = readyFiles(pgWal, 6, 43);
         // the store holds the third name already, with other content
@@ -307,7 +307,7 @@ class WalPushBatchTest {
     void aConflictAmongTheOtherFilesLeavesNoMarkerAndIsReportedWhenAskedFor() throws Exception {
         Path dir = Files.createDirectory(root.resolve("conflict"));
         Path pgWal = Files.createDirectories(dir.resolve("data/pg_wal/archive_status")).getParent();
-        Path store = dir.resolve("wal");
+        Path store = Files.createDirectory(dir.resolve("wal"));
         Path spool = dir.resolve("spool");
         List<Path> files = readyFiles(pgWal, 3, 7);
         // the store holds the second name already, with other content
@@ -348,11 +348,28 @@ class WalPushBatchTest {
     }
 
     @Test
+    void aStoreThatIsNotThereIsNotMadeOnTheLocalDiskButExitsThree() throws Exception {
+        Path dir = Files.createDirectory(root.resolve("not-mounted"));
+        Path pgWal = Files.createDirectories(dir.resolve("data/pg_wal/archive_status")).getParent();
+        List<Path> files = readyFiles(pgWal, 1, 13);
+        // the archive's mount point is there, the file system is not mounted: its cluster directory is missing
+        Path mountPoint = Files.createDirectory(dir.resolve("archive"));
+        Path store = mountPoint.resolve("cluster1").resolve("wal");
+
+        int code = drkit("wal-push", "--store", store.toString(), "--passphrase-file", passphraseFile.toString(),
+            files.get(0).toString());
+
+        assertThat(code).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(err.toString()).contains("File store " + store + " does not exist", "not mounted");
+        assertThat(mountPoint).isEmptyDirectory();
+    }
+
+    @Test
     void passphraseProblemsKeepTheirExitCodesAndAWrongPassphraseCannotFetchABatchPushedFile() throws Exception {
         Path dir = Files.createDirectory(root.resolve("passphrase"));
         Path pgWal = Files.createDirectories(dir.resolve("data/pg_wal/archive_status")).getParent();
         List<Path> files = readyFiles(pgWal, 3, 13);
-        Path store = dir.resolve("wal");
+        Path store = Files.createDirectory(dir.resolve("wal"));
         Path spool = dir.resolve("spool");
         Path readable = dir.resolve("world-readable.pass");
         Files.writeString(readable, PASSPHRASE + "\n");
