@@ -3,6 +3,7 @@ package dev.drkit.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.PrintWriter;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -54,7 +55,22 @@ public final class Drkit implements Runnable {
 
     /** Runs the command line without exiting, for tests and embedding; returns the exit code. */
     public static int run(String... args) {
-        return commandLine(args).execute(args);
+        CommandLine cli = commandLine(args);
+        // one writer for the command and its subcommands, so that a failed write to it is seen here
+        PrintWriter out = cli.getOut();
+        cli.setOut(out);
+        int code = cli.execute(args);
+        // picocli's writer goes through System.out, a PrintStream that keeps its own write errors to itself
+        boolean lost = out.checkError() | System.out.checkError();
+        if (lost && code == ExitCodes.OK) {
+            // a report or the ids of the backups made, lost to a full disk or a closed pipe: not a success
+            PrintWriter err = cli.getErr();
+            err.println("drkit: standard output could not be written (a full disk, a closed pipe?): what the command"
+                + " printed is lost");
+            err.flush();
+            return ExitCodes.ENVIRONMENT;
+        }
+        return code;
     }
 
     /** The configured picocli command line with every subcommand: error handling and exit codes as documented above. */

@@ -119,6 +119,8 @@ final class PgCommand implements Runnable {
                 throw new CommandLine.ParameterException(spec.commandLine(),
                     "give only one of --password-file and --password-env");
             }
+            refuseConnectionString(spec, "--host", host);
+            refuseConnectionString(spec, "--user", user);
             try (Secret password = passwordFile != null ? Secrets.fromFile(passwordFile)
                 : passwordEnv != null ? KeyOptions.fromEnvOption(spec, "--password-env", passwordEnv, false)
                 : null;
@@ -236,6 +238,20 @@ final class PgCommand implements Runnable {
                 }
                 return ExitCodes.OK;
             }
+        }
+    }
+
+    /**
+     * A connection string or URI given where a host name or role belongs ({@code postgresql://app:pw@db/app},
+     * {@code app password=...}) is a usage error that does not repeat the value: it may hold a password.
+     */
+    static void refuseConnectionString(CommandSpec spec, String option, String value) {
+        // '@' only for a host: a role may hold one (user@server on some hosted services)
+        if ((option.equals("--host") && value.contains("@")) || value.contains("=") || value.contains("://")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " must be a "
+                + (option.equals("--host") ? "host name or address" : "role name") + ", not a connection string or URI"
+                + " (a value of " + value.length() + " characters, not repeated here: it may hold a password; give the"
+                + " password with --password-file or --password-env)");
         }
     }
 }

@@ -82,6 +82,14 @@ final class VerifyCommand implements Callable<Integer> {
                 throw new dev.drkit.backup.BackupIoException("Store " + backups.location() + " could not be listed ("
                     + e.getClass().getSimpleName() + ")", java.util.Map.of("store", backups.location()), e);
             }
+            if (ids.isEmpty()) {
+                // a check from cron must not pass on nothing: an unmounted backup volume is an empty directory
+                PrintWriter err = spec.commandLine().getErr();
+                err.println(spec.qualifiedName() + ": store " + backups.location() + " holds no backup, so none was"
+                    + " verified: is it the right store, and is its file system mounted?");
+                err.flush();
+                return ExitCodes.DATA;
+            }
             List<VerificationResult> failed = new ArrayList<>();
             PrintWriter out = spec.commandLine().getOut();
             for (String backup : ids) {

@@ -193,6 +193,17 @@ class BackupCommandsTest {
     }
 
     @Test
+    void verifyingAllOfAStoreThatHoldsNoBackupFailsInsteadOfPassingOnNothing(@TempDir Path dir) throws Exception {
+        Path emptyMountPoint = Files.createDirectory(dir.resolve("backups"));
+
+        CliRun verify = drkit("verify", "--store", emptyMountPoint.toString(), "--all");
+
+        assertThat(verify.code()).as(verify.toString()).isEqualTo(ExitCodes.DATA);
+        assertThat(verify.err()).contains("holds no backup, so none was verified");
+        assertThat(verify.out()).isEmpty();
+    }
+
+    @Test
     void anUnwritableTargetIsExitThree(@TempDir Path dir) throws Exception {
         Path store = dir.resolve("store");
         String id = backup(dir, store);

@@ -36,6 +36,18 @@ class DrkitTest {
     }
 
     @Test
+    void outputLostToAFullDiskIsNotASuccess() throws Exception {
+        java.io.File full = new java.io.File("/dev/full");
+        org.junit.jupiter.api.Assumptions.assumeTrue(full.canWrite(), "needs /dev/full");
+        Process process = new ProcessBuilder(CliRun.childCommand("--version")).redirectOutput(full)
+            .redirectErrorStream(false).start();
+        String errors = new String(process.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+        assertThat(process.waitFor()).as(errors).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(errors).contains("standard output could not be written");
+    }
+
+    @Test
     void helpListsTheExitCodes() {
         int code = run(Drkit.commandLine(), "--help");
 

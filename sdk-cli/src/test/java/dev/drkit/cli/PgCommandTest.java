@@ -107,6 +107,33 @@ class PgCommandTest {
     }
 
     @Test
+    void aConnectionStringInPlaceOfTheHostOrRoleIsAUsageErrorThatDoesNotRepeatIt() throws Exception {
+        Path store = dir.resolve("uri-store");
+        String[] args = backup(store, secretFile("password-uri", PASSWORD), "--dbname", "app");
+        String uri = "postgresql://app:s3cret-in-uri@127.0.0.1:5432/app";
+        String[] withUri = args.clone();
+        String[] withSettings = args.clone();
+        for (int i = 0; i < args.length - 1; i++) {
+            if (args[i].equals("--host")) {
+                withUri[i + 1] = uri;
+            }
+            if (args[i].equals("--user")) {
+                withSettings[i + 1] = "app password=s3cret-in-user";
+            }
+        }
+
+        CliRun host = drkit(withUri);
+        CliRun user = drkit(withSettings);
+
+        assertThat(host.code()).as(host.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(host.err()).contains("--host must be a host name or address, not a connection string")
+            .doesNotContain("s3cret-in-uri");
+        assertThat(user.code()).as(user.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(user.err()).contains("--user must be a role name").doesNotContain("s3cret-in-user");
+        assertThat(store).doesNotExist();
+    }
+
+    @Test
     void aWrongPasswordExitsWithThreeAndAClearLineAndKeepsNothing() throws Exception {
         Path store = dir.resolve("wrong-store");
         String wrong = "wrong-" + UUID.randomUUID();
