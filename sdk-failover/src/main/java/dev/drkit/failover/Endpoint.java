@@ -47,9 +47,10 @@ public final class Endpoint {
 
     /**
      * Parses {@code host:port} or {@code host} (port {@value #DEFAULT_PORT}); IPv6 addresses go in brackets
-     * ({@code [::1]:5432}).
+     * ({@code [::1]:5432} or {@code [::1]}).
      *
-     * @throws IllegalArgumentException if the text is not of that form
+     * @throws IllegalArgumentException if the text is not of that form: among others an IPv6 address without
+     *                                  brackets ({@code ::1}) or a port not after a colon ({@code [::1]5432})
      * @since 0.1
      */
     public static Endpoint parse(String text) {
@@ -59,12 +60,17 @@ public final class Endpoint {
             int close = trimmed.indexOf(']');
             Checks.argument(close > 1, "endpoint must be host:port, but was \"%s\"", text);
             String rest = trimmed.substring(close + 1);
+            Checks.argument(rest.isEmpty() || rest.startsWith(":"),
+                "endpoint must be [address]:port, with a colon after the bracket, but was \"%s\"", text);
             return new Endpoint(trimmed.substring(1, close), rest.isEmpty() ? DEFAULT_PORT : port(rest.substring(1), text));
         }
         int colon = trimmed.lastIndexOf(':');
         if (colon < 0) {
             return new Endpoint(trimmed, DEFAULT_PORT);
         }
+        // Without brackets an IPv6 address cannot be told from its port: "::1" would be host ":" at port 1.
+        Checks.argument(trimmed.indexOf(':') == colon,
+            "endpoint must be host:port, with an IPv6 address in brackets ([::1]:5432), but was \"%s\"", text);
         return new Endpoint(trimmed.substring(0, colon), port(trimmed.substring(colon + 1), text));
     }
 

@@ -317,8 +317,10 @@ public final class FailoverConfig {
         public Builder endpoints(List<Endpoint> endpoints) {
             List<Endpoint> copy = List.copyOf(Objects.requireNonNull(endpoints, "endpoints"));
             Checks.argument(!copy.isEmpty(), "endpoints must not be empty");
-            Checks.argument(new LinkedHashSet<>(copy).size() == copy.size(),
-                "endpoints must not repeat, but were %s", copy);
+            // Host names are case-insensitive: DB-A and db-a are the same server.
+            Set<String> distinct = new LinkedHashSet<>();
+            copy.forEach(e -> distinct.add(e.host().toLowerCase(Locale.ROOT) + "/" + e.port()));
+            Checks.argument(distinct.size() == copy.size(), "endpoints must not repeat, but were %s", copy);
             this.endpoints = copy;
             return this;
         }
@@ -377,13 +379,21 @@ public final class FailoverConfig {
             return this;
         }
 
-        /** @throws IllegalArgumentException unless 10 ms..60 s */
+        /**
+         * @throws IllegalArgumentException unless 10 ms..60 s; {@link #build()} also refuses one longer than
+         *                                  {@link #probeInterval(Duration)}
+         */
         public Builder fastProbeInterval(Duration interval) {
             this.fastProbeInterval = between(interval, 10, 60_000, "fastProbeInterval");
             return this;
         }
 
-        /** @throws IllegalArgumentException unless 50 ms..60 s */
+        /**
+         * Bounds one probe round's wait for each host. pgjdbc's connect, login and socket timeouts of the probe's
+         * connection are derived from it, rounded up to whole seconds (login: twice that).
+         *
+         * @throws IllegalArgumentException unless 50 ms..60 s
+         */
         public Builder probeTimeout(Duration timeout) {
             this.probeTimeout = between(timeout, 50, 60_000, "probeTimeout");
             return this;
@@ -473,12 +483,15 @@ public final class FailoverConfig {
         }
 
         /**
-         * @throws IllegalStateException if no endpoints or credentials were set, or the probe timeout is not
-         *                               shorter than the primary wait (when that is not 0)
+         * @throws IllegalStateException if no endpoints or credentials were set, the fast probe interval is longer
+         *                               than the probe interval, or the probe timeout is not shorter than the
+         *                               primary wait (when that is not 0)
          */
         public FailoverConfig build() {
             Checks.state(!endpoints.isEmpty(), "endpoints must be set");
             Checks.state(credentials != null, "credentials must be set");
+            Checks.state(fastProbeInterval.compareTo(probeInterval) <= 0,
+                "fastProbeInterval (%s) must not be longer than probeInterval (%s)", fastProbeInterval, probeInterval);
             Checks.state(primaryWait.isZero() || probeTimeout.compareTo(primaryWait) < 0,
                 "probeTimeout (%s) must be shorter than primaryWait (%s)", probeTimeout, primaryWait);
             return new FailoverConfig(this);

@@ -220,7 +220,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
         SQLException last = first;
         boolean delayed = first != null;
         if (first != null) {
-            monitor.suspect();
+            suspectFor(first);
         }
         while (!closed) {
             Writer w = writer;
@@ -248,7 +248,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
                     }
                     last = e;
                     delayed = true;
-                    monitor.suspect();
+                    suspectFor(e);
                 }
             } else {
                 delayed = true;
@@ -270,7 +270,7 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
         Duration waited = Duration.ofNanos(System.nanoTime() - start);
         Writer w = writer;
         if (w == null) {
-            throw new NoPrimaryException(config.name(), waited, monitor.topology().hosts(), last);
+            throw new NoPrimaryException(config.name(), waited, monitor.topology().hosts(), monitor.rivalry(), last);
         }
         Map<String, String> context = new LinkedHashMap<>();
         context.put("host", w.endpoint.id());
@@ -517,7 +517,22 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
      * recovery, loses it and retires its pool.
      */
     private void readOnlyRefusal(Endpoint endpoint) {
-        monitor.suspect();
+        // From a host already known as a standby it says nothing new (a write sent to a replica): no probe for it.
+        boolean standby = monitor.topology().host(endpoint).map(h -> h.role() == HostRole.STANDBY).orElse(false);
+        if (!standby) {
+            monitor.suspect();
+        }
+    }
+
+    /**
+     * A borrow failed with {@code failure}: the monitor probes at once if it is a connection failure (the host may
+     * be gone), not for a pool that is only exhausted (HikariCP's timeout, no connection failure behind it) or
+     * anything else a probe cannot explain.
+     */
+    private void suspectFor(SQLException failure) {
+        if (Failures.isConnectionFailure(failure)) {
+            monitor.suspect();
+        }
     }
 
     private void checkOpen() throws SQLException {
@@ -711,18 +726,51 @@ public final class FailoverDataSource implements DataSource, AutoCloseable {
                     if (pool == null) {
                         continue;
                     }
+                    Connection connection;
                     try {
-                        Connection connection = borrow(candidate, pool, SLICE_MILLIS);
+                        connection = borrow(candidate, pool, SLICE_MILLIS);
+                    } catch (SQLException e) {
+                        suspectFor(e);
+                        continue;
+                    }
+                    try {
                         connection.setReadOnly(true);
                         return connection;
                     } catch (SQLException e) {
-                        monitor.suspect();
+                        discard(candidate, connection, e);
                     }
                 }
             }
-            Connection connection = FailoverDataSource.this.getConnection();
-            connection.setReadOnly(true);
-            return connection;
+            Endpoint[] host = new Endpoint[1];
+            Connection connection = connect(host);
+            try {
+                connection.setReadOnly(true);
+                return connection;
+            } catch (SQLException e) {
+                discard(host[0], connection, e);
+                throw e;
+            }
+        }
+
+        /**
+         * A connection that refused {@code setReadOnly(true)} (a transaction left open on it, begun in SQL, which
+         * HikariCP does not roll back; or a broken connection) is evicted from its pool, which closes it and so
+         * ends that transaction on the server, instead of being leaked or handed out again.
+         */
+        private void discard(@Nullable Endpoint endpoint, Connection connection, SQLException failure) {
+            HikariPool pool = endpoint == null ? null : pools.get(endpoint);
+            try {
+                if (pool != null) {
+                    pool.evictConnection(connection);
+                } else {
+                    connection.close();
+                }
+            } catch (SQLException | RuntimeException closing) {
+                failure.addSuppressed(closing);
+            }
+            log.debug("Failover data source '{}': a pooled connection to {} refused to become read-only ({});"
+                + " evicted", config.name(), endpoint == null ? "?" : endpoint.id(), Failures.describe(failure));
+            suspectFor(failure);
         }
 
         @Override

@@ -17,6 +17,14 @@ import java.util.Map;
  *     (hosts: 10.0.0.5:5432 UNREACHABLE, 10.0.0.6:5432 STANDBY)
  * }</pre>
  *
+ * <p>When hosts claim primary but none may be written to, the message says why, for a split brain:
+ *
+ * <pre>{@code
+ * Failover data source 'orders-db' has no primary after 15000 ms: split brain: 10.0.0.5:5432 and 10.0.0.6:5432
+ *     claim primary on timeline 2 of the same cluster; writing to none until all but one are in recovery or
+ *     unreachable for 2 probes (hosts: 10.0.0.5:5432 CANDIDATE, 10.0.0.6:5432 CANDIDATE)
+ * }</pre>
+ *
  * @since 0.1
  */
 public final class NoPrimaryException extends FailoverSQLException {
@@ -36,8 +44,22 @@ public final class NoPrimaryException extends FailoverSQLException {
      * @param cause          the last connection failure, or {@code null}
      */
     public NoPrimaryException(String dataSourceName, Duration waited, List<HostState> hosts, @Nullable Throwable cause) {
-        super("Failover data source '" + dataSourceName + "' has no primary after " + waited.toMillis() + " ms (hosts: "
-                + describe(hosts) + ")", SQL_STATE, dataSourceName, context(waited, hosts), cause);
+        this(dataSourceName, waited, hosts, null, cause);
+    }
+
+    /**
+     * @param dataSourceName the data source's name
+     * @param waited         how long the caller waited
+     * @param hosts          the topology at the end of the wait
+     * @param why            why no host was elected though some claim primary (a split brain), or {@code null}
+     * @param cause          the last connection failure, or {@code null}
+     * @since 0.1
+     */
+    public NoPrimaryException(String dataSourceName, Duration waited, List<HostState> hosts, @Nullable String why,
+                              @Nullable Throwable cause) {
+        super("Failover data source '" + dataSourceName + "' has no primary after " + waited.toMillis() + " ms"
+                + (why == null ? "" : ": " + why) + " (hosts: " + describe(hosts) + ")", SQL_STATE, dataSourceName,
+            context(waited, hosts), cause);
         this.waited = waited;
         this.hosts = List.copyOf(hosts);
     }

@@ -76,6 +76,37 @@ class FailoverConfigTest {
     }
 
     @Test
+    void refusesAFastProbeIntervalLongerThanTheProbeInterval() {
+        assertThatThrownBy(() -> FailoverConfig.builder().endpoints(Endpoint.parse("a")).credentials(CREDENTIALS)
+            .probeInterval(Duration.ofMillis(100)).fastProbeInterval(Duration.ofMillis(200)).build())
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessage("fastProbeInterval (PT0.2S) must not be longer than probeInterval (PT0.1S)");
+        assertThat(FailoverConfig.builder().endpoints(Endpoint.parse("a")).credentials(CREDENTIALS)
+            .probeInterval(Duration.ofMillis(100)).fastProbeInterval(Duration.ofMillis(100)).build().fastProbeInterval())
+            .isEqualTo(Duration.ofMillis(100));
+    }
+
+    @Test
+    void refusesTheSameHostTwiceWhateverItsCase() {
+        assertThatThrownBy(() -> FailoverConfig.builder().endpoints(Endpoint.parse("DB-A:5432"),
+            Endpoint.parse("db-a:5432")))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must not repeat");
+        assertThat(FailoverConfig.builder().endpoints(Endpoint.parse("db-a:5432"), Endpoint.parse("db-a:5433")))
+            .isNotNull();
+    }
+
+    @Test
+    void aPoolCustomizerThatBreaksTheHikariConfigurationFailsAtCreate() {
+        // HikariCP refuses a data source class beside the driver class drkit sets: every pool would fail to open
+        FailoverConfig config = FailoverConfig.builder().endpoints(Endpoint.parse("127.0.0.1:1"))
+            .credentials(CREDENTIALS)
+            .poolCustomizer(c -> c.setDataSourceClassName("org.postgresql.ds.PGSimpleDataSource")).build();
+        assertThatThrownBy(() -> FailoverDataSource.create(config).close())
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("poolCustomizer").hasMessageContaining("dataSourceClassName");
+    }
+
+    @Test
     void parsesEndpoints() {
         assertThat(Endpoint.parse("db-a.internal:5433")).isEqualTo(Endpoint.of("db-a.internal", 5433));
         assertThat(Endpoint.parse("db").port()).isEqualTo(5432);
@@ -83,5 +114,11 @@ class FailoverConfigTest {
         assertThatThrownBy(() -> Endpoint.parse("db:x")).isInstanceOf(IllegalArgumentException.class)
             .hasMessageContaining("db:x");
         assertThatThrownBy(() -> Endpoint.of("db", 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(Endpoint.parse("[::1]").port()).isEqualTo(5432);
+        assertThatThrownBy(() -> Endpoint.parse("[::1]5432")).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("colon after the bracket").hasMessageContaining("[::1]5432");
+        assertThatThrownBy(() -> Endpoint.parse("::1")).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("in brackets").hasMessageContaining("\"::1\"");
+        assertThatThrownBy(() -> Endpoint.parse("fe80::1:5432")).isInstanceOf(IllegalArgumentException.class);
     }
 }

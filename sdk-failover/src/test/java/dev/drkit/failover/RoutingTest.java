@@ -237,6 +237,163 @@ class RoutingTest {
         }
     }
 
+    @Test
+    void aReadOnlyConnectionThatRefusesToBecomeReadOnlyIsEvictedNotLeaked() throws Exception {
+        FailoverDataSource leaky = servers.dataSource(b -> b.name("leaky"));
+        try {
+            awaitReadsOnReplica(leaky);
+            // an application bug: a transaction begun in SQL and never ended, given back to the pool
+            try (Connection c = leaky.readOnly().getConnection(); Statement s = c.createStatement()) {
+                s.execute("BEGIN");
+            } catch (SQLException closing) {
+                // HikariCP's reset of the read-only flag may fail on close, in the open transaction
+            }
+            // when: read-only work goes on, more borrows than the replica's pool holds
+            for (int i = 0; i < 6; i++) {
+                try (Connection c = leaky.readOnly().getConnection(); Statement s = c.createStatement()) {
+                    s.execute("SELECT 1");
+                }
+            }
+            // then: the connection that refused setReadOnly(true) was closed, so its transaction is over on the server
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            long open;
+            do {
+                open = servers.replica.queryLong("SELECT count(*) FROM pg_stat_activity WHERE application_name ="
+                    + " 'drkit leaky' AND state LIKE 'idle in transaction%'");
+            } while (open > 0 && System.nanoTime() < deadline && sleep(50));
+            assertThat(open).as("replica sessions left idle in a transaction").isZero();
+            try (Connection c = leaky.readOnly().getConnection()) {
+                assertThat(server(c)).isEqualTo("replica " + servers.replica.port());
+            }
+        } finally {
+            leaky.close();
+        }
+    }
+
+    @Test
+    void aPrimaryThatRefusesTheProbeForTooManyConnectionsIsKept() throws Exception {
+        // given: a data source logged in as a role that then reaches its connection limit (SQLSTATE 53300, as a
+        // server at max_connections answers too)
+        servers.primary.execute("CREATE ROLE busy LOGIN PASSWORD 'busy-pw' IN ROLE pg_monitor");
+        FailoverDataSource busy = servers.dataSource(b -> b.name("busy")
+            .credentials(dev.drkit.core.secret.CredentialsSource.fixed("busy",
+                dev.drkit.core.secret.Secret.ofString("busy-pw", "busy password"))));
+        try {
+            try (Connection c = busy.getConnection()) {
+                assertThat(server(c)).isEqualTo("primary " + servers.primary.port());
+            }
+            long sessions = servers.primary.queryLong("SELECT count(*) FROM pg_stat_activity WHERE usename = 'busy'");
+            servers.primary.execute("ALTER ROLE busy CONNECTION LIMIT " + sessions);
+            // when: the probe's own connection goes (an idle-session killer, a DBA) and cannot come back
+            servers.primary.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'busy'"
+                + " AND application_name LIKE 'drkit-probe%'");
+            Thread.sleep(1_500);
+            // then: it answers, so it is still the primary; its connections in use and in the pool still work
+            assertThat(busy.topology().host(servers.primaryEndpoint()).orElseThrow().lastFailure()).contains("53300");
+            assertThat(busy.stats().primaryLosses()).isZero();
+            assertThat(busy.topology().primary()).contains(servers.primaryEndpoint());
+            try (Connection c = busy.getConnection()) {
+                assertThat(server(c)).isEqualTo("primary " + servers.primary.port());
+            }
+        } finally {
+            busy.close();
+            servers.primary.execute("ALTER ROLE busy CONNECTION LIMIT -1");
+        }
+    }
+
+    @Test
+    void anExhaustedPoolAndWritesRefusedByAStandbyCauseNoProbeStorm() throws Exception {
+        // given: a data source whose probes the primary logs (its role logs every statement), one connection per pool
+        servers.primary.execute("CREATE ROLE logged LOGIN SUPERUSER PASSWORD 'logged-pw'");
+        servers.primary.execute("ALTER ROLE logged SET log_statement = 'all'");
+        FailoverDataSource logged = servers.dataSource(b -> b.name("logged").maximumPoolSize(1)
+            .primaryWait(Duration.ofSeconds(2)).credentials(dev.drkit.core.secret.CredentialsSource.fixed("logged",
+                dev.drkit.core.secret.Secret.ofString("logged-pw", "logged password"))));
+        try {
+            awaitReadsOnReplica(logged);
+            // past the few seconds of fast probing after the start
+            Thread.sleep(3_500);
+            long idle = probesOfThePrimaryDuring(() -> Thread.sleep(2_000));
+            // when: 8 callers wait on the primary's exhausted pool for 2 s
+            long exhausted;
+            try (Connection held = logged.getConnection()) {
+                exhausted = probesOfThePrimaryDuring(() -> {
+                    java.util.List<Thread> waiters = new java.util.ArrayList<>();
+                    for (int i = 0; i < 8; i++) {
+                        Thread waiter = new Thread(() -> {
+                            try (Connection c = logged.getConnection()) {
+                                // not reached: the pool stays exhausted
+                            } catch (SQLException expected) {
+                                // timed out
+                            }
+                        });
+                        waiter.start();
+                        waiters.add(waiter);
+                        // their waits end at different moments, as callers' do
+                        Thread.sleep(31);
+                    }
+                    for (Thread waiter : waiters) {
+                        waiter.join();
+                    }
+                });
+            }
+            // and: writes refused (25006) by a host known as a standby, for 2 s
+            long refused = probesOfThePrimaryDuring(() -> {
+                long end = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+                while (System.nanoTime() < end) {
+                    try (Connection c = logged.readOnly().getConnection(); Statement s = c.createStatement()) {
+                        s.execute("CREATE TABLE refused_on_the_standby (v int)");
+                    } catch (SQLException expected) {
+                        // 25006
+                    }
+                }
+            });
+            System.out.printf("probes of the primary in 2 s: idle %d, exhausted pool %d, refused writes %d%n", idle,
+                exhausted, refused);
+            // then: about as many probe rounds as while idle (one per probeInterval), not one per failure
+            assertThat(exhausted).as("probes with an exhausted pool; idle: %s", idle).isLessThanOrEqualTo(idle + 8);
+            assertThat(refused).as("probes with refused writes; idle: %s", idle).isLessThanOrEqualTo(idle + 8);
+            assertThat(logged.stats().primaryLosses()).isZero();
+        } finally {
+            logged.close();
+        }
+    }
+
+    interface Work {
+        void run() throws Exception;
+    }
+
+    /** How many probes of the primary its log shows while {@code work} runs. */
+    private static long probesOfThePrimaryDuring(Work work) throws Exception {
+        long before = probesOfThePrimary();
+        work.run();
+        Thread.sleep(300);
+        return probesOfThePrimary() - before;
+    }
+
+    private static long probesOfThePrimary() throws java.io.IOException {
+        String log = java.nio.file.Files.readString(servers.primary.logFile());
+        return log.split("pg_is_in_recovery\\(\\) AS r", -1).length - 1;
+    }
+
+    private static boolean sleep(long millis) throws InterruptedException {
+        Thread.sleep(millis);
+        return true;
+    }
+
+    static void awaitReadsOnReplica(FailoverDataSource dataSource) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            try (Connection c = dataSource.readOnly().getConnection()) {
+                if (server(c).startsWith("replica")) {
+                    return;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no reads on the replica: " + dataSource.topology());
+    }
+
     static void awaitReaders() throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (System.nanoTime() < deadline) {

@@ -17,8 +17,8 @@ import java.util.Optional;
  * @param dataSourceName the data source's name
  * @param endpoint       the host it happened to
  * @param at             when it was noticed
- * @param elapsed        for {@link Type#PRIMARY_LOST}, the time since the last successful probe of the primary
- *                       (time to detect); for {@link Type#PRIMARY_ELECTED} after a loss, the time since the loss
+ * @param elapsed        for {@link Type#PRIMARY_LOST}, the time since the last probe that saw the host as the
+ *                       primary (time to detect); for {@link Type#PRIMARY_ELECTED} after a loss, the time since the loss
  *                       was noticed (time to recover); otherwise empty
  * @param detail         a one-line explanation (never a secret)
  * @param topology       the topology after the change
@@ -73,6 +73,15 @@ public record FailoverEvent(Type type, String dataSourceName, Endpoint endpoint,
          * away is usually lost soon after. Not a topology change by itself; published on the monitor thread like
          * the others, before what that probe finds.
          */
-        CONNECTION_EVICTED
+        CONNECTION_EVICTED,
+        /**
+         * A split brain: no primary is known, and several hosts of the cluster claim primary on its newest timeline
+         * (two standbys promoted, a promotion while the old primary was cut off but not down). None is written to,
+         * and claims seen beside another's do not count towards an election: one is elected only once every other
+         * is in recovery or has failed {@code failAfter} probes in a row, after its own
+         * {@code confirmations}. Published once when the split brain starts; the endpoint is one of the claimants,
+         * the detail names them all.
+         */
+        SPLIT_BRAIN
     }
 }

@@ -39,6 +39,8 @@ public final class HostPools implements AutoCloseable {
     private boolean closed;
 
     /**
+     * @throws IllegalArgumentException if HikariCP refuses the pool configuration the
+     *                                  {@linkplain FailoverConfig#poolCustomizer() customizer} leaves
      * @param broken          told when a pooled connection to a host fails with a connection-class error, on the
      *                        thread that saw it
      * @param readOnlyRefusal told when a write on a pooled connection to a host is refused as read-only (25006),
@@ -50,6 +52,14 @@ public final class HostPools implements AutoCloseable {
         this.readOnlyRefusal = readOnlyRefusal;
         for (Endpoint endpoint : config.endpoints()) {
             pools.put(endpoint, null);
+        }
+        // What the customizer did is checked now, so a configuration HikariCP refuses fails create() instead of
+        // every pool the monitor opens, round after round.
+        try {
+            hikariConfig(config.endpoints().get(0), 0);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("Failover data source '" + config.name() + "': the poolCustomizer left"
+                + " a HikariCP configuration that is not valid: " + e.getMessage(), e);
         }
         this.retirer = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "drkit-failover-retire-" + config.name());
@@ -65,7 +75,7 @@ public final class HostPools implements AutoCloseable {
         }
         HikariPool pool = pools.get(endpoint);
         if (pool == null) {
-            pool = new HikariPool(hikariConfig(endpoint));
+            pool = new HikariPool(hikariConfig(endpoint, serial.incrementAndGet()));
             pools.put(endpoint, pool);
             log.debug("Failover data source '{}': opened a pool for {}", config.name(), endpoint.id());
         }
@@ -126,14 +136,14 @@ public final class HostPools implements AutoCloseable {
         }
     }
 
-    private HikariConfig hikariConfig(Endpoint endpoint) {
+    private HikariConfig hikariConfig(Endpoint endpoint, int number) {
         HikariConfig hikari = new HikariConfig();
         // Callers wait for a primary in slices (see FailoverDataSource), so the pool's own wait only bounds a
         // pool that is exhausted, not a failover.
         hikari.setConnectionTimeout(Math.max(250, config.primaryWait().toMillis()));
         hikari.setMaximumPoolSize(config.maximumPoolSize());
         config.poolCustomizer().accept(hikari);
-        hikari.setPoolName(jmxSafe(config.name() + "-" + endpoint.id() + "-" + serial.incrementAndGet()));
+        hikari.setPoolName(jmxSafe(config.name() + "-" + endpoint.id() + "-" + number));
         hikari.setJdbcUrl("jdbc:postgresql://" + endpoint.id() + "/" + config.database());
         hikari.setDriverClassName("org.postgresql.Driver");
         hikari.setCredentialsProvider(() -> {

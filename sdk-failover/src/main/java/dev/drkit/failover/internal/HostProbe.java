@@ -108,27 +108,61 @@ final class HostProbe implements AutoCloseable {
                 return new ProbeResult(endpoint, true, true, row.getBoolean(1), row.getLong(2), row.getInt(3),
                     row.getInt(7), row.getLong(4), row.getLong(5), row.getBoolean(6), "", System.nanoTime());
             }
+        } catch (CredentialsUnavailable e) {
+            // Nothing was asked of the host: no sign it is dead, so it counts as answering.
+            return ProbeResult.failed(endpoint, true, "credentials source failed: " + Failures.describe(e.getCause()));
         } catch (SQLException | RuntimeException e) {
             closeConnection();
             String state = e instanceof SQLException ? ((SQLException) e).getSQLState() : null;
-            // An answer that refuses us (bad credentials, no such database) still proves the host is up.
-            boolean reachable = state != null && (state.startsWith("28") || state.equals("3D000"));
-            return ProbeResult.failed(endpoint, reachable, Failures.describe(e));
+            return ProbeResult.failed(endpoint, answered(state), Failures.describe(e));
         }
     }
 
+    /**
+     * Whether a failure with SQL state {@code state} still proves the host is up: it refused us (bad credentials,
+     * no such database), or is short of resources (class 53: too many connections, for the server or the role; out
+     * of memory or disk), which a busy primary is, not a dead one.
+     */
+    static boolean answered(@Nullable String state) {
+        return state != null && (state.startsWith("28") || state.equals("3D000") || state.startsWith("53"));
+    }
+
+    /** The credentials source threw: the probe could not even try the host. */
+    private static final class CredentialsUnavailable extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        CredentialsUnavailable(RuntimeException cause) {
+            super(cause);
+        }
+    }
+
+    /**
+     * pgjdbc's connect, login and socket timeouts for a probe's connection, in whole seconds: the probe timeout
+     * rounded up, the login twice that (it includes the connect). They only bound a connect or login left over
+     * from a round that already gave up on it (the round itself waits at most the probe timeout), and must not
+     * cut short one that the probe timeout allows.
+     */
+    static int timeoutSeconds(java.time.Duration probeTimeout) {
+        long millis = probeTimeout.toMillis();
+        return (int) Math.max(1, (millis + 999) / 1000);
+    }
+
     private Connection connect() throws SQLException {
-        DatabaseCredentials credentials = config.credentials().current();
+        DatabaseCredentials credentials;
+        try {
+            credentials = config.credentials().current();
+        } catch (RuntimeException e) {
+            throw new CredentialsUnavailable(e);
+        }
         Properties properties = new Properties();
         // The user's properties (sslmode, certificates) apply to probes too; drkit's own timeouts win.
         config.connectionProperties().forEach(properties::setProperty);
         properties.setProperty("user", credentials.username());
         properties.setProperty("password", new String(credentials.password().reveal()));
-        // pgjdbc's timeouts are whole seconds; they only bound a connect or login left over from a round
-        // that already gave up on it (the round itself waits at most the probe timeout).
-        properties.setProperty("connectTimeout", "1");
-        properties.setProperty("loginTimeout", "2");
-        properties.setProperty("socketTimeout", "1");
+        int seconds = timeoutSeconds(config.probeTimeout());
+        properties.setProperty("connectTimeout", Integer.toString(seconds));
+        properties.setProperty("loginTimeout", Integer.toString(2 * seconds));
+        properties.setProperty("socketTimeout", Integer.toString(seconds));
         properties.setProperty("tcpKeepAlive", "true");
         properties.setProperty("ApplicationName", "drkit-probe " + config.name());
         properties.setProperty("assumeMinServerVersion", "13");

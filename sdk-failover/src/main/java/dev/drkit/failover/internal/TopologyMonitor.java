@@ -33,9 +33,15 @@ import java.util.function.Consumer;
  * the probe timeout), then decides:
  *
  * <ul>
- *   <li>the primary is <b>lost</b> after {@code failAfter} failed probes in a row, at once when it is seen in
+ *   <li>the primary is <b>lost</b> after {@code failAfter} failed probes in a row that do not show it alive (not
+ *       for an authentication error, 53xxx, or credentials the probe could not get), at once when it is seen in
  *       recovery, and at once when another host of the same cluster is on a newer timeline, as a primary or as a
- *       standby (a standby is only on a timeline a promotion created);</li>
+ *       standby (a standby is only on a timeline a promotion created); re-checked every round, it is also lost
+ *       and fenced when it answers with another system identifier or on a timeline older than the newest its
+ *       cluster has shown;</li>
+ *   <li>while no primary is known, several hosts of the cluster claiming primary on its newest timeline are a
+ *       <b>split brain</b>: none is elected, their streaks start over each round both are seen, and one is elected
+ *       only once every rival is in recovery or has failed {@code failAfter} probes in a row;</li>
  *   <li>a host is <b>elected</b> primary when it is the only one not in recovery on the newest timeline seen, of
  *       the cluster's system identifier, for {@code confirmations} probes in a row;</li>
  *   <li>a host that claims to be primary on an older timeline than the newest any host of its cluster has shown
@@ -57,8 +63,8 @@ import java.util.function.Consumer;
  *
  * <p>Rounds run every {@code probeInterval}, and every {@code fastProbeInterval} while no primary is known, the
  * primary's latest probe failed, something changed in the last few seconds, or a caller reported a connection
- * failure ({@link #suspect()}); while no primary is known and a host's claim awaits confirmation, five times as
- * often.
+ * failure ({@link #suspect()}, at most one round per {@code fastProbeInterval}); while no primary is known and a
+ * host's claim awaits confirmation, five times as often (not during a split brain).
  */
 public final class TopologyMonitor implements AutoCloseable {
 
@@ -67,6 +73,8 @@ public final class TopologyMonitor implements AutoCloseable {
     private static final long CONFIRMING_SPEEDUP = 5;
     /** How long probing stays fast after a change. */
     private static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(3);
+    /** How often a rivalry of hosts claiming primary (a split brain) that goes on is logged at WARN. */
+    private static final long RIVALRY_WARN_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** How many of the primary's WAL positions the lag window holds, spaced evenly by time. */
     private static final int MAX_SAMPLES = 512;
 
@@ -110,10 +118,15 @@ public final class TopologyMonitor implements AutoCloseable {
 
     private volatile boolean closed;
     private volatile boolean suspected;
+    /** When the latest round started, on {@link System#nanoTime()}; monitor thread only. */
+    private long roundStartedAt = System.nanoTime();
     private volatile boolean forgetTimelines;
     private final Queue<Eviction> evictions = new ConcurrentLinkedQueue<>();
     private volatile Topology topology;
     private volatile @Nullable Endpoint primary;
+    /** Why no host is elected though several claim primary (a split brain, or two clusters); null otherwise. */
+    private volatile @Nullable String rivalry;
+    private long rivalryWarnedAtNanos;
     private long generation;
     /** The cluster written to: from the configuration, else from the first primary elected; 0 until then. */
     private long expectedSystemId;
@@ -153,7 +166,18 @@ public final class TopologyMonitor implements AutoCloseable {
         return topology;
     }
 
-    /** A caller saw a connection failure: probe again at once, and fast. */
+    /**
+     * Why no host is elected though several claim primary: a split brain (hosts of the cluster claiming primary on
+     * its newest timeline), or hosts of two clusters before the first election; null when that is not the case.
+     */
+    public @Nullable String rivalry() {
+        return rivalry;
+    }
+
+    /**
+     * A caller saw a connection failure: probe again soon, no sooner than {@code fastProbeInterval} after the start
+     * of the last round (suspicions in between come to one round).
+     */
     public void suspect() {
         suspected = true;
         synchronized (wake) {
@@ -219,16 +243,24 @@ public final class TopologyMonitor implements AutoCloseable {
             }
             long pause = confirming() ? config.fastProbeInterval().toNanos() / CONFIRMING_SPEEDUP
                 : fast() ? config.fastProbeInterval().toNanos() : config.probeInterval().toNanos();
+            long next = System.nanoTime() + pause;
+            // A suspicion brings the next round forward, but to no sooner than fastProbeInterval after the start of
+            // the last one: callers failing by the hundred (an exhausted pool, a burst of errors) ask for one round,
+            // not hundreds back to back.
+            long earliest = roundStartedAt + config.fastProbeInterval().toNanos();
             synchronized (wake) {
-                if (closed || suspected) {
-                    suspected = false;
-                    continue;
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(wake, pause);
-                } catch (InterruptedException e) {
-                    if (closed) {
-                        return;
+                while (!closed) {
+                    long due = suspected && earliest - next < 0 ? earliest : next;
+                    long remaining = due - System.nanoTime();
+                    if (remaining <= 0) {
+                        break;
+                    }
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(wake, remaining);
+                    } catch (InterruptedException e) {
+                        if (closed) {
+                            return;
+                        }
                     }
                 }
                 suspected = false;
@@ -241,7 +273,8 @@ public final class TopologyMonitor implements AutoCloseable {
      * next look only has to see the claim again, so it comes sooner.
      */
     private boolean confirming() {
-        if (primary != null) {
+        if (primary != null || rivalry != null) {
+            // Rivals claiming primary: the next round will not elect anyone either.
             return false;
         }
         for (Tracker t : trackers) {
@@ -267,6 +300,7 @@ public final class TopologyMonitor implements AutoCloseable {
 
     private void round() {
         long start = System.nanoTime();
+        roundStartedAt = start;
         long deadline = start + config.probeTimeout().toNanos();
         markUse();
         List<@Nullable Future<ProbeResult>> futures = new ArrayList<>();
@@ -334,10 +368,30 @@ public final class TopologyMonitor implements AutoCloseable {
 
         if (incumbent != null) {
             ProbeResult r = incumbent.last;
+            Newest newest = newestTimelines.get(expectedSystemId);
             if (r.ok() && r.inRecovery()) {
-                lose(incumbent, "it is in recovery now (demoted or restarted as a standby)", now);
+                lose(incumbent, "it is in recovery now (demoted or restarted as a standby)", now, false);
+            } else if (r.ok() && r.systemId() != expectedSystemId) {
+                // The address now leads to another cluster (a moved name or VIP, a rebuilt host): re-checked each
+                // round, not only at the election.
+                String why = "another cluster (system identifier " + r.systemId() + ", expected " + expectedSystemId
+                    + ")";
+                lose(incumbent, "it answers as " + why, now, true);
+                fence(incumbent, why, now);
+            } else if (r.ok() && newest != null && r.timeline() < newest.timeline()) {
+                // The address answers with an older primary of the cluster (a reverted snapshot, a name moved to
+                // the old primary): the newest timeline seen is remembered, whoever showed it.
+                String why = "older timeline " + r.timeline() + " than " + newest.shownBy().id() + "'s "
+                    + newest.timeline();
+                lose(incumbent, "it claims primary on " + why, now, true);
+                fence(incumbent, why, now);
             } else if (!r.ok() && !r.reachable() && incumbent.failures >= config.failAfter()) {
-                lose(incumbent, incumbent.failures + " probes in a row failed, the last: " + r.failure(), now);
+                lose(incumbent, incumbent.failures + " probes in a row failed, the last: " + r.failure(), now, false);
+            } else if (!r.ok() && r.reachable() && incumbent.failures == config.failAfter()) {
+                // It answers but refuses the probe (connection limits, 53xxx; credentials the probe could not get):
+                // not dead, so not lost for that. Said once per run of failures.
+                log.warn("Failover data source '{}': {} probes in a row of primary {} failed ({}), but it answers;"
+                        + " kept as the primary", config.name(), incumbent.failures, current.id(), r.failure());
             } else if (!r.ok() && incumbent.failures > 0 && incumbent.failures < config.failAfter()) {
                 log.debug("Failover data source '{}': probe of primary {} failed ({}); probing again",
                     config.name(), current.id(), r.failure());
@@ -349,7 +403,7 @@ public final class TopologyMonitor implements AutoCloseable {
                         && t.timeline > incumbent.timeline) {
                         String shows = t.claimsPrimary() ? " is primary" : " is a standby";
                         lose(incumbent, t.endpoint().id() + shows + " on newer timeline " + t.timeline + " (this one: "
-                            + incumbent.timeline + ")", now);
+                            + incumbent.timeline + ")", now, true);
                         fence(incumbent, "older timeline " + incumbent.timeline + " than " + t.endpoint().id()
                             + "'s " + t.timeline, now);
                         break;
@@ -360,8 +414,7 @@ public final class TopologyMonitor implements AutoCloseable {
 
         // Who may be written to: claims primary, right cluster, newest timeline of its cluster, not fenced.
         current = primary;
-        Tracker best = null;
-        Tracker rival = null;
+        List<Tracker> claimants = new ArrayList<>();
         for (Tracker t : trackers) {
             if (!t.claimsPrimary() || t.endpoint().equals(current)) {
                 continue;
@@ -388,26 +441,97 @@ public final class TopologyMonitor implements AutoCloseable {
             t.fencedBecause = null;
             // Not refused: on the newest timeline its cluster has shown. A second one is on the same timeline of
             // the same cluster, or (before the first election) of another cluster: nothing tells which is right.
-            if (best == null) {
-                best = t;
-            } else {
-                rival = t;
-            }
+            claimants.add(t);
         }
-        if (current == null && best != null) {
-            if (rival != null && rival.last.systemId() != best.last.systemId()) {
-                log.warn("Failover data source '{}': {} and {} claim primary for different clusters (system identifiers"
-                        + " {} and {}) and none was elected before; writing to none", config.name(),
-                    best.endpoint().id(), rival.endpoint().id(), best.last.systemId(), rival.last.systemId());
-            } else if (rival != null) {
-                log.warn("Failover data source '{}': several hosts claim primary on timeline {}; writing to none",
-                    config.name(), best.last.timeline());
-            } else if (best.primaryStreak >= config.confirmations()) {
+        String splitBrainStarted = null;
+        if (current == null && claimants.size() > 1) {
+            splitBrainStarted = rivals(claimants, now);
+        } else if (current == null) {
+            Tracker best = claimants.isEmpty() ? null : claimants.get(0);
+            String unresolved = unresolvedRivals(best);
+            if (best != null && unresolved.isEmpty() && best.primaryStreak >= config.confirmations()) {
                 elect(best, now);
+            } else if (best != null && !unresolved.isEmpty()) {
+                log.debug("Failover data source '{}': {} alone claims primary, but {} claimed it too and is neither in"
+                    + " recovery nor unreachable for {} probes yet; writing to none", config.name(), best.endpoint().id(),
+                    unresolved, config.failAfter());
             }
         }
 
         updateRoles(now);
+        if (splitBrainStarted != null) {
+            // After the roles are set, so the event's topology shows this round.
+            emit(FailoverEvent.Type.SPLIT_BRAIN, claimants.get(0).endpoint(), Optional.empty(), splitBrainStarted);
+        }
+    }
+
+    /**
+     * Several hosts claim primary and none is the primary: none is elected, and no claim counts towards an election
+     * while another is seen (so one missed probe of a rival cannot elect the other at once). Hosts of the same
+     * cluster on its newest timeline are a split brain: each stays a rival until it is in recovery or has failed
+     * {@code failAfter} probes in a row. Warns when it starts and then at most every {@link #RIVALRY_WARN_NANOS};
+     * returns the event's detail when a split brain starts, else null.
+     */
+    private @Nullable String rivals(List<Tracker> claimants, long now) {
+        List<String> ids = new ArrayList<>();
+        boolean sameCluster = true;
+        for (Tracker t : claimants) {
+            t.primaryStreak = 0;
+            ids.add(t.endpoint().id());
+            sameCluster &= t.last.systemId() == claimants.get(0).last.systemId();
+        }
+        String hosts = String.join(" and ", ids);
+        String detail;
+        if (sameCluster) {
+            claimants.forEach(t -> t.splitRival = true);
+            detail = "split brain: " + hosts + " claim primary on timeline " + claimants.get(0).last.timeline()
+                + " of the same cluster; writing to none until all but one are in recovery or unreachable for "
+                + config.failAfter() + " probes";
+        } else {
+            List<String> clusters = new ArrayList<>();
+            claimants.forEach(t -> clusters.add(Long.toString(t.last.systemId())));
+            detail = hosts + " claim primary for different clusters (system identifiers " + String.join(" and ",
+                clusters) + ") and none was elected before; writing to none";
+        }
+        boolean started = rivalry == null || !rivalry.startsWith("split brain") && sameCluster;
+        boolean changed = !detail.equals(rivalry);
+        rivalry = detail;
+        if (changed || now - rivalryWarnedAtNanos >= RIVALRY_WARN_NANOS) {
+            rivalryWarnedAtNanos = now;
+            log.warn("Failover data source '{}': {}", config.name(), detail);
+        } else {
+            log.debug("Failover data source '{}': {}", config.name(), detail);
+        }
+        return started && sameCluster ? detail : null;
+    }
+
+    /**
+     * The ids of the hosts that claimed primary beside another (a split brain) and are neither in recovery nor
+     * unreachable for {@code failAfter} probes yet, other than {@code claimant}; empty once none is left, when the
+     * split brain is over.
+     */
+    private String unresolvedRivals(@Nullable Tracker claimant) {
+        List<String> unresolved = new ArrayList<>();
+        for (Tracker t : trackers) {
+            if (!t.splitRival) {
+                continue;
+            }
+            boolean settled = t == claimant || t.fencedBecause != null || (t.last.ok() && t.last.inRecovery())
+                || (!t.last.ok() && t.failures >= config.failAfter());
+            if (settled) {
+                t.splitRival = false;
+            } else {
+                unresolved.add(t.endpoint().id());
+            }
+        }
+        if (unresolved.isEmpty() && rivalry != null) {
+            if (rivalry.startsWith("split brain")) {
+                log.info("Failover data source '{}': the split brain is over: {}", config.name(), claimant == null
+                    ? "no host claims primary now" : "only " + claimant.endpoint().id() + " claims primary now");
+            }
+            rivalry = null;
+        }
+        return String.join(", ", unresolved);
     }
 
     /**
@@ -432,7 +556,11 @@ public final class TopologyMonitor implements AutoCloseable {
     private record Newest(int timeline, Endpoint shownBy, boolean asPrimary) {
     }
 
-    private void lose(Tracker t, String why, long now) {
+    /**
+     * {@code t} is no longer the primary. {@code fencing}: {@link #fence} follows at once, so the event's topology
+     * shows it fenced already.
+     */
+    private void lose(Tracker t, String why, long now, boolean fencing) {
         Endpoint endpoint = t.endpoint();
         primary = null;
         generation++;
@@ -440,7 +568,14 @@ public final class TopologyMonitor implements AutoCloseable {
         lostPrimary = endpoint;
         changedAtNanos = now;
         primarySamples.clear();
-        Duration detect = t.lastSeenNanos == 0 ? Duration.ZERO : Duration.ofNanos(now - t.lastSeenNanos);
+        // From the last probe that saw it as the primary: a probe that found it in recovery, or of another
+        // cluster, is no sign of the primary's life.
+        Duration detect = t.lastPrimaryNanos == 0 ? Duration.ZERO : Duration.ofNanos(now - t.lastPrimaryNanos);
+        // Its role in the event's topology is what it is now, not PRIMARY (updateRoles would set it only later).
+        HostRole before = t.role;
+        t.role = fencing ? HostRole.FENCED : roleOf(t, null);
+        log.info("Failover data source '{}': {} is {} (was {}){}", config.name(), endpoint.id(), t.role, before,
+            t.last.ok() ? "" : ": " + t.last.failure());
         counters.primaryLost(detect);
         log.warn("Failover data source '{}': primary {} lost: {}; {} ms after its last good probe; writes wait up to {} ms"
                 + " for a new primary", config.name(), endpoint.id(), why, detect.toMillis(),
@@ -492,6 +627,8 @@ public final class TopologyMonitor implements AutoCloseable {
         synchronized (wake) {
             primary = endpoint;
             generation++;
+            // The event's topology shows it as the primary already (updateRoles sets the others' roles later).
+            t.role = HostRole.PRIMARY;
             topology = snapshot();
             wake.notifyAll();
         }
@@ -592,18 +729,9 @@ public final class TopologyMonitor implements AutoCloseable {
         List<Endpoint> eligible = new ArrayList<>();
         for (Tracker t : trackers) {
             HostRole before = t.role;
-            HostRole role;
-            if (t.endpoint().equals(current)) {
-                role = HostRole.PRIMARY;
-            } else if (t.fencedBecause != null && (t.claimsPrimary() || !t.last.ok())) {
-                role = HostRole.FENCED;
-            } else if (t.last.ok()) {
+            HostRole role = roleOf(t, current);
+            if (role != HostRole.FENCED && t.last.ok()) {
                 t.fencedBecause = null;
-                role = t.last.inRecovery() ? HostRole.STANDBY : HostRole.CANDIDATE;
-            } else if (t.failures >= config.failAfter() || t.role == HostRole.UNKNOWN) {
-                role = HostRole.UNREACHABLE;
-            } else {
-                role = before;
             }
             t.role = role;
             // On another timeline than the primary's, or of another cluster, a replay position says nothing about
@@ -615,7 +743,7 @@ public final class TopologyMonitor implements AutoCloseable {
                 eligible.add(t.endpoint());
             }
             if (role == HostRole.STANDBY || role == HostRole.CANDIDATE) {
-                actions.healthy(t.endpoint());
+                healthy(t);
             }
             if (role != before) {
                 if (role == HostRole.UNREACHABLE && before != HostRole.UNKNOWN) {
@@ -653,6 +781,43 @@ public final class TopologyMonitor implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Tells the data source {@code t} is healthy. A failure there (its pool cannot be opened) is that host's: it
+     * must not cut the round short for the others. Logged at WARN when it starts failing, then at DEBUG.
+     */
+    private void healthy(Tracker t) {
+        try {
+            actions.healthy(t.endpoint());
+            if (t.healthyFailing) {
+                t.healthyFailing = false;
+                log.info("Failover data source '{}': the pool of {} opens again", config.name(), t.endpoint().id());
+            }
+        } catch (RuntimeException e) {
+            if (!t.healthyFailing) {
+                t.healthyFailing = true;
+                log.warn("Failover data source '{}': cannot open the pool of {}: {}", config.name(), t.endpoint().id(),
+                    e.toString());
+            } else {
+                log.debug("Failover data source '{}': cannot open the pool of {}: {}", config.name(),
+                    t.endpoint().id(), e.toString());
+            }
+        }
+    }
+
+    /** The role {@code t} has after this round's probe, with {@code current} the primary (or null). */
+    private HostRole roleOf(Tracker t, @Nullable Endpoint current) {
+        if (t.endpoint().equals(current)) {
+            return HostRole.PRIMARY;
+        } else if (t.fencedBecause != null && (t.claimsPrimary() || !t.last.ok())) {
+            return HostRole.FENCED;
+        } else if (t.last.ok()) {
+            return t.last.inRecovery() ? HostRole.STANDBY : HostRole.CANDIDATE;
+        } else if (t.failures >= config.failAfter() || t.role == HostRole.UNKNOWN) {
+            return HostRole.UNREACHABLE;
+        }
+        return t.role;
     }
 
     /**
@@ -795,9 +960,12 @@ public final class TopologyMonitor implements AutoCloseable {
         int timeline;
         long walPosition = -1;
         long lastSeenNanos;
+        long lastPrimaryNanos;             // the last probe that found it primary
         @Nullable Instant lastSeen;
         @Nullable Duration lag;
         @Nullable String fencedBecause;
+        boolean healthyFailing;            // Actions.healthy threw at its last call
+        boolean splitRival;                // claimed primary beside another of its cluster, not settled since
         boolean offTimeline;               // a standby not on the primary's timeline, as last logged
         long primaryFlushedLsn = -1;       // at the last probe that found it primary
         boolean primarySynchronous;
@@ -825,6 +993,7 @@ public final class TopologyMonitor implements AutoCloseable {
                 if (result.inRecovery()) {
                     standbyReceivedLsn = result.durableLsn();
                 } else {
+                    lastPrimaryNanos = result.nanos();
                     primaryFlushedLsn = result.durableLsn();
                     primarySynchronous = result.synchronous();
                     primaryUseMark = useMarkBeforeProbe;

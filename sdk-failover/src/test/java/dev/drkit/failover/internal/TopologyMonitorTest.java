@@ -417,6 +417,261 @@ class TopologyMonitorTest {
         monitor.close();
     }
 
+    @Test
+    void thePrimaryAnsweringAsAnotherClusterIsLostAndFenced() {
+        // given: A is the primary of the configured cluster
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(config(Duration.ofSeconds(2)).systemIdentifier(CLUSTER).build(), actions);
+        round(monitor, primary(A, 100, 1), standby(B, 100, 1));
+        round(monitor, primary(A, 200, 1), standby(B, 200, 1));
+        assertThat(monitor.primary()).isEqualTo(A);
+        // when: A's address now leads to another cluster (a DNS name or VIP moved, the host rebuilt), after one miss
+        round(monitor, timedOut(A), standby(B, 200, 1));
+        round(monitor, primaryOf(A, 10, 1, CLUSTER + 1), standby(B, 200, 1));
+        // then
+        assertThat(monitor.primary()).isNull();
+        assertThat(actions.lost).containsExactly(A);
+        assertThat(actions.fencedBecause.get(A)).contains("another cluster", Long.toString(CLUSTER + 1));
+        assertThat(monitor.topology().host(A).orElseThrow().role()).isEqualTo(HostRole.FENCED);
+        for (int i = 0; i < 5; i++) {
+            round(monitor, primaryOf(A, 20 + i, 1, CLUSTER + 1), standby(B, 200, 1));
+        }
+        assertThat(actions.elected).containsExactly(A);
+        monitor.close();
+    }
+
+    @Test
+    void thePrimaryAnsweringOnAnOlderTimelineIsLostAndFenced() {
+        // given: A is the primary on timeline 2
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        round(monitor, primary(A, 100, 2), standby(B, 100, 2));
+        round(monitor, primary(A, 200, 2), standby(B, 200, 2));
+        assertThat(monitor.primary()).isEqualTo(A);
+        // when: A's address answers with an older primary of the same cluster (a reverted VM snapshot, a name moved
+        // to the old primary) while B is down, so no other host shows the newer timeline this round
+        round(monitor, timedOut(A), timedOut(B));
+        round(monitor, primary(A, 150, 1), timedOut(B));
+        // then
+        assertThat(monitor.primary()).isNull();
+        assertThat(actions.lost).containsExactly(A);
+        assertThat(actions.fencedBecause.get(A)).contains("older timeline 1", "2");
+        for (int i = 0; i < 5; i++) {
+            round(monitor, primary(A, 160 + i, 1), timedOut(B));
+        }
+        assertThat(actions.elected).containsExactly(A);
+        assertThat(monitor.topology().host(A).orElseThrow().role()).isEqualTo(HostRole.FENCED);
+        monitor.close();
+    }
+
+    @Test
+    void aSplitBrainElectsNoneUntilTheRivalIsUnreachableForFailAfterProbes() {
+        // given: both claim primary on timeline 2 of the same cluster (two standbys promoted)
+        List<FailoverEvent> events = new ArrayList<>();
+        Recorder actions = new Recorder();
+        FailoverConfig config = config(Duration.ofSeconds(2)).build();
+        TopologyMonitor monitor = new TopologyMonitor(config, actions, events::add,
+            new FailoverCounters(config.endpoints()));
+        captureLog();
+        try {
+            for (int i = 0; i < 10; i++) {
+                round(monitor, primary(A, 100 + i, 2), primary(B, 100 + i, 2));
+            }
+            // then: none is elected, one event and one WARN say so, and the exception would name it
+            assertThat(monitor.primary()).isNull();
+            assertThat(events).filteredOn(e -> e.type() == FailoverEvent.Type.SPLIT_BRAIN).hasSize(1)
+                .first().satisfies(e -> assertThat(e.detail()).contains("split brain", A.id(), B.id(), "timeline 2"));
+            assertThat(warnings().stream().filter(w -> w.contains("claim primary")).count()).isEqualTo(1);
+            assertThat(monitor.rivalry()).contains("split brain");
+            assertThat(new dev.drkit.failover.NoPrimaryException("monitor", Duration.ofSeconds(15),
+                monitor.topology().hosts(), monitor.rivalry(), null).getMessage())
+                .contains("has no primary after 15000 ms: split brain: " + A.id() + " and " + B.id());
+            // when: B misses one probe, then two more, then claims again
+            round(monitor, primary(A, 200, 2), timedOut(B));
+            assertThat(actions.elected).as("after one missed probe of B").isEmpty();
+            round(monitor, primary(A, 300, 2), primary(B, 300, 2));
+            round(monitor, primary(A, 400, 2), timedOut(B));
+            round(monitor, primary(A, 500, 2), timedOut(B));
+            assertThat(actions.elected).as("B missed %s probes", 2).isEmpty();
+            round(monitor, primary(A, 600, 2), timedOut(B));
+            // then: A is elected once B has failed failAfter probes in a row
+            assertThat(actions.elected).containsExactly(A);
+            assertThat(monitor.rivalry()).isNull();
+            assertThat(events).filteredOn(e -> e.type() == FailoverEvent.Type.SPLIT_BRAIN).hasSize(1);
+        } finally {
+            stopCapturing();
+            monitor.close();
+        }
+    }
+
+    @Test
+    void aSplitBrainEndsAtOnceWhenTheRivalIsInRecovery() {
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        round(monitor, primary(A, 100, 2), primary(B, 100, 2));
+        round(monitor, primary(A, 200, 2), primary(B, 200, 2));
+        // B is demoted (restarted as a standby): A needs its own confirmations, nothing more
+        round(monitor, primary(A, 300, 2), standby(B, 200, 2));
+        assertThat(actions.elected).isEmpty();
+        round(monitor, primary(A, 400, 2), standby(B, 200, 2));
+        assertThat(actions.elected).containsExactly(A);
+        monitor.close();
+    }
+
+    @Test
+    void aPrimaryRefusingTheProbeForWantOfConnectionsOrCredentialsIsKept() throws Exception {
+        // given: A is the primary
+        Recorder actions = new Recorder();
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        round(monitor, primary(A, 100, 1), standby(B, 100, 1));
+        round(monitor, primary(A, 200, 1), standby(B, 200, 1));
+        // when: the probe's credentials source throws (a secret store down): the host itself was not even tried
+        FailoverConfig broken = config(Duration.ofSeconds(2)).credentials(new CredentialsSource() {
+            @Override
+            public dev.drkit.core.secret.DatabaseCredentials current() {
+                throw new IllegalStateException("vault sealed");
+            }
+        }).build();
+        ProbeResult refused;
+        try (HostProbe probe = new HostProbe(Endpoint.of("127.0.0.1", 1), broken)) {
+            refused = probe.start().get(10, TimeUnit.SECONDS);
+        }
+        assertThat(refused.ok()).isFalse();
+        assertThat(refused.reachable()).as("not dead").isTrue();
+        assertThat(refused.failure()).contains("credentials", "IllegalStateException").doesNotContain("vault sealed");
+        // and too many connections (SQLSTATE 53300) is an answer too
+        assertThat(HostProbe.answered("53300")).isTrue();
+        assertThat(HostProbe.answered("53200")).isTrue();
+        assertThat(HostProbe.answered("08001")).isFalse();
+        captureLog();
+        try {
+            for (int i = 0; i < 10; i++) {
+                round(monitor, nanos -> new ProbeResult(A, false, true, false, -1, 0, 0, 0, -1, false,
+                    "PSQLException (53300)", nanos), standby(B, 200, 1));
+            }
+            // then: kept, with one WARN
+            assertThat(monitor.primary()).isEqualTo(A);
+            assertThat(actions.lost).isEmpty();
+            assertThat(warnings()).filteredOn(w -> w.contains("kept as the primary")).hasSize(1);
+        } finally {
+            stopCapturing();
+            monitor.close();
+        }
+    }
+
+    @Test
+    void suspicionsComeToAtMostOneRoundPerFastProbeInterval() throws Exception {
+        // given: a monitor over two closed ports (every probe fails at once), rounds 200 ms apart
+        int[] ports = new int[2];
+        for (int i = 0; i < 2; i++) {
+            try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+                ports[i] = socket.getLocalPort();
+            }
+        }
+        FailoverConfig config = config(Duration.ofSeconds(2)).endpoints(Endpoint.of("127.0.0.1", ports[0]),
+                Endpoint.of("127.0.0.1", ports[1])).probeInterval(Duration.ofMillis(200))
+            .fastProbeInterval(Duration.ofMillis(200)).build();
+        java.util.concurrent.atomic.AtomicInteger marks = new java.util.concurrent.atomic.AtomicInteger();
+        Recorder actions = new Recorder() {
+            @Override
+            public long useMark(Endpoint endpoint) {
+                marks.incrementAndGet();
+                return 0;
+            }
+        };
+        try (TopologyMonitor monitor = new TopologyMonitor(config, actions, e -> { },
+            new FailoverCounters(config.endpoints()))) {
+            monitor.start();
+            Thread.sleep(300);
+            // when: callers report connection failures without pause for 2 s
+            int before = marks.get();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (System.nanoTime() < end) {
+                monitor.suspect();
+            }
+            int rounds = (marks.get() - before) / 2;
+            // then: about one round per 200 ms, not one after another
+            assertThat(rounds).isBetween(5, 13);
+        }
+    }
+
+    @Test
+    void lossesCountTheDetectTimeFromTheLastProbeThatSawThePrimaryAndEventsShowTheNewRoles() {
+        List<FailoverEvent> events = new ArrayList<>();
+        Recorder actions = new Recorder();
+        FailoverConfig config = config(Duration.ofSeconds(2)).build();
+        FailoverCounters counters = new FailoverCounters(config.endpoints());
+        TopologyMonitor monitor = new TopologyMonitor(config, actions, events::add, counters);
+        round(monitor, primary(A, 100, 1), standby(B, 100, 1));
+        round(monitor, primary(A, 200, 1), standby(B, 200, 1));
+        // when: one probe of A fails, and 2 s later it is back, as a standby (restarted in recovery)
+        round(monitor, timedOut(A), standby(B, 200, 1));
+        round(monitor, TimeUnit.SECONDS.toNanos(2), standby(A, 200, 1), standby(B, 200, 1));
+        // then: detected 2.25 s after the last probe that saw A as primary, not 0 after the one that saw it a standby
+        assertThat(counters.snapshot().lastTimeToDetect()).hasValue(Duration.ofMillis(2250));
+        FailoverEvent elected = events.stream().filter(e -> e.type() == FailoverEvent.Type.PRIMARY_ELECTED)
+            .findFirst().orElseThrow();
+        assertThat(elected.topology().host(A).orElseThrow().role()).isEqualTo(HostRole.PRIMARY);
+        FailoverEvent lost = events.stream().filter(e -> e.type() == FailoverEvent.Type.PRIMARY_LOST)
+            .findFirst().orElseThrow();
+        assertThat(lost.elapsed()).hasValue(Duration.ofMillis(2250));
+        assertThat(lost.topology().primary()).isEmpty();
+        assertThat(lost.topology().host(A).orElseThrow().role()).isEqualTo(HostRole.STANDBY);
+        monitor.close();
+    }
+
+    @Test
+    void aHostWhosePoolCannotOpenDoesNotCutTheRoundShort() {
+        // given: A's pool cannot be opened (the data source throws when told A is healthy)
+        Recorder actions = new Recorder();
+        actions.poolFails.add(A);
+        TopologyMonitor monitor = monitor(Duration.ofSeconds(2), actions);
+        // when: A is a standby, checked before B, the primary
+        round(monitor, standby(A, 100, 1), primary(B, 100, 1));
+        round(monitor, standby(A, 200, 1), primary(B, 200, 1));
+        // then: the round went on past A
+        assertThat(monitor.primary()).isEqualTo(B);
+        assertThat(monitor.topology().host(B).orElseThrow().role()).isEqualTo(HostRole.PRIMARY);
+        assertThat(monitor.topology().host(A).orElseThrow().role()).isEqualTo(HostRole.STANDBY);
+        assertThat(actions.readers).containsExactly(A);
+        monitor.close();
+    }
+
+    @Test
+    void theProbesLoginWaitsAsLongAsTheProbeTimeoutAllows() throws Exception {
+        // given: a server that accepts connections and never answers, and a probe timeout of 2.5 s
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0)) {
+            List<java.net.Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        accepted.add(silent.accept());
+                    }
+                } catch (java.io.IOException ignored) {
+                    // closed
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            FailoverConfig config = config(Duration.ofSeconds(2)).probeTimeout(Duration.ofMillis(2500)).build();
+            // when
+            long start = System.nanoTime();
+            ProbeResult result;
+            try (HostProbe probe = new HostProbe(Endpoint.of("127.0.0.1", silent.getLocalPort()), config)) {
+                result = probe.start().get(30, TimeUnit.SECONDS);
+            }
+            long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            // then: pgjdbc's timeouts (whole seconds) are the probe timeout rounded up: 3 s, not a fixed 1 s
+            assertThat(result.ok()).isFalse();
+            assertThat(took).isBetween(2_500L, 10_000L);
+            assertThat(HostProbe.timeoutSeconds(Duration.ofMillis(300))).isEqualTo(1);
+            assertThat(HostProbe.timeoutSeconds(Duration.ofMillis(2001))).isEqualTo(3);
+            for (java.net.Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
@@ -491,7 +746,7 @@ class TopologyMonitorTest {
         return nanos -> new ProbeResult(e, false, false, false, -1, 0, 0, 0, -1, false, "no answer within 1000 ms", nanos);
     }
 
-    static final class Recorder implements TopologyMonitor.Actions {
+    static class Recorder implements TopologyMonitor.Actions {
         final List<Endpoint> elected = new ArrayList<>();
         final List<Endpoint> lost = new ArrayList<>();
         final Map<Endpoint, String> fencedBecause = new HashMap<>();
@@ -512,8 +767,14 @@ class TopologyMonitorTest {
             fencedBecause.put(endpoint, why);
         }
 
+        /** Hosts whose pool cannot be opened: {@link #healthy} throws for them, as HikariCP would. */
+        final java.util.Set<Endpoint> poolFails = new java.util.HashSet<>();
+
         @Override
         public void healthy(Endpoint endpoint) {
+            if (poolFails.contains(endpoint)) {
+                throw new IllegalStateException("pool of " + endpoint.id() + " cannot be opened");
+            }
         }
 
         @Override
