@@ -2,6 +2,7 @@ package dev.drkit.backup.internal;
 
 import dev.drkit.backup.ManifestEntry;
 import dev.drkit.backup.SourceChangedException;
+import dev.drkit.backup.internal.store.FileWriterLock;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
@@ -35,6 +36,10 @@ import java.util.function.Consumer;
  * and returns the manifest entries. Links are stored as links, never followed; other special files are skipped
  * with a warning; a file whose size or modification time changes while it is read fails with
  * {@link SourceChangedException}. Memory use is one buffer, whatever the file sizes.
+ *
+ * <p>A file this process uses as a store's writer lock (a source directory that contains the store, as a backup
+ * of {@code /var} into {@code /var/backups}) is skipped with a warning, never opened: closing a descriptor of it
+ * would drop the lock this process holds on it ({@link FileWriterLock}).
  */
 public final class TarArchiver {
 
@@ -97,6 +102,9 @@ public final class TarArchiver {
                 tar.closeArchiveEntry();
                 add(ManifestEntry.directory(name, mode, attributes.lastModifiedTime().toInstant()));
                 walk(child, name + "/");
+            } else if (attributes.isRegularFile() && FileWriterLock.isLockFile(attributes.fileKey())) {
+                log.warn("Backup: skipped {} under the source directory: it is the writer lock of a store this process "
+                    + "writes to, and reading it would drop the lock", SafePaths.printable(name));
             } else if (attributes.isRegularFile()) {
                 int mode = mode(attributes.permissions());
                 TarArchiveEntry entry = entry(name, TarConstants.LF_NORMAL, attributes);

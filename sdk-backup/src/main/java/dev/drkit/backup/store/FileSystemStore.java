@@ -91,6 +91,7 @@ public final class FileSystemStore implements BackupStore {
     private final boolean readOnly;
     private final String location;
     private final Set<String> reportedForeign = ConcurrentHashMap.newKeySet();
+    private final Set<String> reportedUnreadable = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private FileSystemStore(Builder builder, Path root) {
@@ -153,7 +154,15 @@ public final class FileSystemStore implements BackupStore {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
             for (Path entry : entries) {
                 String name = entry.getFileName().toString();
-                if (isBackupDirectory(entry)) {
+                boolean backup;
+                try {
+                    backup = isBackupDirectory(entry);
+                } catch (IOException e) {
+                    // one directory that cannot be read (its mode, EIO) must not hide every other backup
+                    reportUnreadable(name, e);
+                    continue;
+                }
+                if (backup) {
                     ids.add(name);
                 } else if (!name.equals(LOCK_FILE) && !LEFTOVER.matcher(name).matches()) {
                     reportForeign(name);
@@ -256,9 +265,16 @@ public final class FileSystemStore implements BackupStore {
         }
         for (Path leftover : leftovers) {
             if (Files.isDirectory(leftover, LinkOption.NOFOLLOW_LINKS)) {
-                long bytes = LocalFiles.deleteTree(leftover);
-                log.info("File store {}: removed {} left by an interrupted writer ({} bytes)", location,
-                    leftover.getFileName(), bytes);
+                // at best effort: a leftover that cannot be removed (an immutable file, a mount point, EIO) is
+                // never listed, and must not stop every later writer
+                try {
+                    long bytes = LocalFiles.deleteTree(leftover);
+                    log.info("File store {}: removed {} left by an interrupted writer ({} bytes)", location,
+                        leftover.getFileName(), bytes);
+                } catch (IOException e) {
+                    log.warn("File store {}: could not remove {} left by an interrupted writer ({}); it is never"
+                        + " listed, and the next writer tries again", location, leftover.getFileName(), e.toString());
+                }
             }
         }
         if (!leftovers.isEmpty()) {
@@ -323,6 +339,20 @@ public final class FileSystemStore implements BackupStore {
             return Files.readAttributes(dir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isDirectory();
         } catch (NoSuchFileException e) {
             return false;
+        }
+    }
+
+    /**
+     * Logs a directory that could not be read while listing: at WARN the first time, then at DEBUG. It is not
+     * listed (whether it holds a backup cannot be told); {@link #objects}, {@link #size} and {@link #open} of its id
+     * still throw the read failure, never "no such backup".
+     */
+    private void reportUnreadable(String name, IOException e) {
+        String shown = Text.oneLine(name, 100);
+        if (reportedUnreadable.add(name)) {
+            log.warn("File store {}: could not read {}, which is not listed: {}", location, shown, e.toString());
+        } else {
+            log.debug("File store {}: could not read {}, which is not listed: {}", location, shown, e.toString());
         }
     }
 

@@ -44,7 +44,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -53,7 +52,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -73,14 +71,27 @@ import java.util.regex.Pattern;
  * the objects, and removes {@code .in-progress}. {@link #list()} shows only ids with a commit marker. {@link #delete}
  * writes {@code .in-progress} again, removes the commit marker (the backup disappears at that moment), then the
  * objects, then {@code .in-progress}. Whatever an interrupted writer left carries an {@code .in-progress} marker or
- * is an unfinished multipart upload under such an id; the next writer removes it under the lock (or, for an id that
- * also has a commit marker, only the marker). Keys that are not drkit's are ignored and never deleted.
+ * is an unfinished multipart upload under {@code prefix/<id>/<name>}; a later writer removes it under the lock, at
+ * best effort (what cannot be removed is logged at WARN and left for the writer after). A store looks for leftovers
+ * in the whole prefix on its first {@link #begin} and then at most every 10 minutes; its other begins look only
+ * under their own id, so a begin costs a few requests however many backups the store keeps. For an id that also has a
+ * commit marker only the marker goes; otherwise the id is first <em>fenced</em> with a tombstone commit marker
+ * ({@value #TOMBSTONE}, written with {@code If-None-Match: *}), so that a commit marker still in flight cannot
+ * land beside deleted objects. A tombstone is no backup: {@link #list()}, {@link #objects} and {@link #delete} treat
+ * the id as absent, and a later backup with that id replaces the tombstone ({@code If-Match} on its ETag). Keys that
+ * are not drkit's are ignored and never deleted.
  *
  * <p><b>Lost responses.</b> The SDK retries a request that timed out or got a 5xx; if the first attempt was applied,
  * a conditional write's retry then fails its own condition. So a failed condition (and a commit marker's put that
  * failed) is read back, and the writer's own text found there (each carries a random token) counts as success. A
- * commit whose outcome cannot be read back keeps its {@code .in-progress} marker and its objects, so that the next
- * writer keeps the backup if its commit marker landed after all and removes it otherwise. Likewise the retry of a
+ * commit whose outcome cannot be read back keeps its {@code .in-progress} marker and its objects, and leaves the
+ * writer lock to expire instead of deleting it, so that the next writer starts only after the marker's put had time
+ * to land; that writer keeps the backup if its commit marker landed after all, and fences and removes it otherwise.
+ * A 409 (ConditionalRequestConflict: another conditional write of the key in flight, perhaps the writer's own
+ * first attempt) is such an unknown outcome too, never "another backup exists": the put is read back and tried again
+ * with a growing pause, and an unsettled conflict fails the commit as above (or, for a lease renewal, is retried at
+ * the next renewal). A writer that gave up (its lease lost or expired, or another backup with its id committed)
+ * deletes none of the keys, which may be another writer's by now, only aborting its own multipart upload by its id. Likewise the retry of a
  * multipart upload's completion that was applied finds no such upload (404): the object is then read back (HEAD)
  * and counts as uploaded if it has the size written and carries the random token set as user metadata
  * ({@code x-amz-meta-drkit-upload-token}) when that upload was created; otherwise its upload fails as before. A
@@ -97,6 +108,11 @@ import java.util.regex.Pattern;
  * S3-compatible servers do not (S3Mock 4.11 lets several concurrent {@code If-None-Match: *} writes of one key
  * succeed), and there two processes starting at the same moment may rarely both proceed; the lock is read back
  * after each win to narrow that window. Writers in one JVM always exclude each other.
+ *
+ * <p><b>Large objects.</b> S3 allows 10,000 parts per upload, so the part size doubles after every 1,000 parts, up
+ * to 128 MiB (or the configured part size, if larger): with the default part size an object may reach about
+ * 850 GiB, and the part buffer grows only for objects above about 8 GB. An object that would need part 10,001
+ * fails with a message saying so before it is uploaded.
  *
  * <p>Credentials come from the SDK's default provider chain (environment, profile, instance role) unless given
  * with {@link Builder#credentials(String, Secret)}; they never appear in {@link #location()}, messages or logs.
@@ -127,7 +143,19 @@ public final class S3Store implements BackupStore {
     /** The region used when none is given: {@value}. */
     public static final String DEFAULT_REGION = "us-east-1";
 
+    /** S3's limit on the parts of one multipart upload. */
+    static final int MAX_PARTS = 10_000;
+    /** The part size of an upload doubles after every this many parts, up to {@link #MAX_GROWN_PART_SIZE}. */
+    static final int PARTS_PER_SIZE = 1_000;
+    /** The largest part a growing upload uses (unless the configured part size is larger): 128 MiB. */
+    static final int MAX_GROWN_PART_SIZE = 128 * 1024 * 1024;
+
     static final String COMPLETE = ".complete";
+    /**
+     * What the commit marker of a fenced id holds: no object, so no backup. Shorter than any real commit marker
+     * (at least one object line and a 26-byte token line), so a listing can tell it by its size.
+     */
+    static final String TOMBSTONE = "# discarded\n";
     static final String IN_PROGRESS = ".in-progress";
     static final String LOCK = ".lock";
     /** User metadata set on each multipart upload: a random token, to recognise the object it completes. */
@@ -138,6 +166,11 @@ public final class S3Store implements BackupStore {
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Duration POLL = Duration.ofMillis(200);
+    /** How often {@link #begin} looks for leftovers in the whole store, rather than under its own id only. */
+    static final Duration SWEEP_INTERVAL = Duration.ofMinutes(10);
+    /** Attempts of a conditional write answered 409 (a concurrent conditional write of the key in flight). */
+    private static final int CONFLICT_ATTEMPTS = 4;
+    private static final long CONFLICT_BACKOFF_MILLIS = 100;
 
     /** One writer at a time within this JVM per store, before the lease decides between processes. */
     private static final Map<String, JvmSlot> SLOTS = new ConcurrentHashMap<>();
@@ -153,10 +186,14 @@ public final class S3Store implements BackupStore {
     private final String keyPrefix;
     private final String location;
     private final int partSize;
+    private final int partsPerSize;
+    private final int maxParts;
     private final Duration lockTimeout;
     private final Duration leaseDuration;
     private final ScheduledExecutorService renewer;
     private final Set<String> reportedForeign = ConcurrentHashMap.newKeySet();
+    /** When this store last looked for leftovers in the whole store ({@link System#nanoTime()}); null: never. */
+    private volatile @Nullable Long lastSweep;
     private volatile boolean closed;
 
     private S3Store(Builder b, S3Client client) {
@@ -165,6 +202,8 @@ public final class S3Store implements BackupStore {
         this.keyPrefix = b.prefix.isEmpty() ? "" : b.prefix + "/";
         this.location = "s3://" + b.bucket + (b.prefix.isEmpty() ? "" : "/" + b.prefix);
         this.partSize = b.partSize;
+        this.partsPerSize = b.partsPerSize;
+        this.maxParts = b.maxParts;
         this.lockTimeout = b.lockTimeout;
         this.leaseDuration = b.leaseDuration;
         this.slot = SLOTS.computeIfAbsent((b.endpoint == null ? "aws" : b.endpoint.toString()) + " " + location,
@@ -221,10 +260,11 @@ public final class S3Store implements BackupStore {
     @Override
     public List<String> list() {
         ensureOpen();
-        Map<String, Set<String>> byId = keysById("list backups");
+        Map<String, Map<String, S3Object>> byId = keysById("list backups", keyPrefix);
         List<String> ids = new ArrayList<>();
-        for (Map.Entry<String, Set<String>> entry : byId.entrySet()) {
-            if (entry.getValue().contains(COMPLETE)) {
+        for (Map.Entry<String, Map<String, S3Object>> entry : byId.entrySet()) {
+            S3Object marker = entry.getValue().get(COMPLETE);
+            if (marker != null && !isTombstone(entry.getKey(), marker)) {
                 ids.add(entry.getKey());
             }
         }
@@ -267,12 +307,10 @@ public final class S3Store implements BackupStore {
         StoreNames.check(backupId, "backup id");
         Lease lease = Lease.acquire(this, backupId, "writing backup " + backupId);
         try {
-            removeLeftovers();
-            if (headExists(key(backupId, COMPLETE), backupId)) {
-                throw alreadyExists(backupId);
-            }
+            removeLeftovers(backupId);
+            String fence = fenceOf(backupId);
             putText(key(backupId, IN_PROGRESS), lease.record, backupId, null);
-            return new Pending(backupId, lease);
+            return new Pending(backupId, lease, fence);
         } catch (RuntimeException e) {
             lease.release();
             throw e;
@@ -334,6 +372,9 @@ public final class S3Store implements BackupStore {
         } catch (SdkException e) {
             throw unavailable("read backup " + backupId, backupId, e);
         }
+        if (text.equals(TOMBSTONE)) {
+            throw noSuchBackup(backupId);
+        }
         Map<String, Long> objects = new TreeMap<>();
         for (String line : text.split("\n")) {
             int space = line.lastIndexOf(' ');
@@ -351,11 +392,15 @@ public final class S3Store implements BackupStore {
         return objects;
     }
 
-    /** Every drkit-shaped key under the prefix, grouped by id: {@code id -> names (objects and markers)}. */
-    private Map<String, Set<String>> keysById(String what) {
-        Map<String, Set<String>> byId = new TreeMap<>();
+    /**
+     * Every drkit-shaped key under {@code listPrefix} (the store's prefix, or one id's), grouped by id:
+     * {@code id -> name (object or marker) -> object}.
+     */
+    private Map<String, Map<String, S3Object>> keysById(String what, String listPrefix) {
+        Map<String, Map<String, S3Object>> byId = new TreeMap<>();
         try {
-            for (S3Object object : client.listObjectsV2Paginator(r -> r.bucket(bucket).prefix(keyPrefix)).contents()) {
+            for (S3Object object : client.listObjectsV2Paginator(r -> r.bucket(bucket).prefix(listPrefix))
+                .contents()) {
                 String rest = object.key().substring(keyPrefix.length());
                 int slash = rest.indexOf('/');
                 if (slash > 0 && slash == rest.lastIndexOf('/')) {
@@ -363,7 +408,7 @@ public final class S3Store implements BackupStore {
                     String name = rest.substring(slash + 1);
                     if (StoreNames.isValid(id) && (StoreNames.isValid(name) || name.equals(COMPLETE)
                         || name.equals(IN_PROGRESS))) {
-                        byId.computeIfAbsent(id, k -> new TreeSet<>()).add(name);
+                        byId.computeIfAbsent(id, k -> new TreeMap<>()).put(name, object);
                         continue;
                     }
                 }
@@ -382,61 +427,155 @@ public final class S3Store implements BackupStore {
     // --- writing -------------------------------------------------------------------------------------------------
 
     /**
-     * Removes what interrupted writers left: ids with an {@code .in-progress} marker and the unfinished multipart
-     * uploads under them. An upload under any other key is left alone: it may be another program's (an
-     * {@code aws s3 cp} into the same prefix). Called under the lock.
+     * Removes what interrupted writers left, at best effort: a leftover that cannot be removed (a denied delete) is
+     * logged at WARN and left for the next writer, never a reason to refuse this one. Called under the lock.
+     *
+     * <ul>
+     * <li>Every unfinished multipart upload under {@code prefix/<id>/<name>} with a valid id and object name: under
+     * the lock no live writer owns one, since this writer has created none yet and any other has lost its lease.
+     * Uploads under other keys may be another program's (an {@code aws s3 cp} into the same prefix) and are left
+     * alone.</li>
+     * <li>Ids with an {@code .in-progress} marker. One with a real commit marker is a backup whose writer could not
+     * remove that marker: only the marker goes. Otherwise its objects go, but first the id is <em>fenced</em>: a
+     * {@linkplain #TOMBSTONE tombstone} commit marker is written with {@code If-None-Match: *}, so that a commit
+     * marker whose put is still in flight (a writer that could not learn its commit's outcome) fails its condition
+     * instead of publishing a backup whose objects were deleted. If the tombstone's put fails its condition, the
+     * real marker landed after all, and the backup is kept.</li>
+     * </ul>
      */
-    private void removeLeftovers() {
-        Map<String, Set<String>> byId = keysById("look for leftovers");
-        Set<String> abandoned = new HashSet<>();
-        for (Map.Entry<String, Set<String>> entry : byId.entrySet()) {
-            if (entry.getValue().contains(IN_PROGRESS)) {
-                abandoned.add(entry.getKey());
-            }
+    private void removeLeftovers(String backupId) {
+        // The whole store is listed on this store's first begin and then at most every SWEEP_INTERVAL: a begin
+        // otherwise costs requests in proportion to the backups kept. In between, only this id's leftovers are
+        // looked for (they would be in this backup's way); others wait for the next sweep, and are never listed.
+        long now = System.nanoTime();
+        boolean sweep = lastSweep == null || now - lastSweep >= SWEEP_INTERVAL.toNanos();
+        String listPrefix = sweep ? keyPrefix : keyPrefix + backupId + "/";
+        Map<String, Map<String, S3Object>> byId = keysById("look for leftovers", listPrefix);
+        abortStrayUploads(listPrefix);
+        if (sweep) {
+            lastSweep = now;
         }
-        try {
-            for (MultipartUpload upload : client.listMultipartUploadsPaginator(r -> r.bucket(bucket)
-                .prefix(keyPrefix)).uploads()) {
-                String rest = upload.key().substring(keyPrefix.length());
-                int slash = rest.indexOf('/');
-                if (slash <= 0 || slash != rest.lastIndexOf('/')) {
-                    continue;
-                }
-                if (abandoned.contains(rest.substring(0, slash))) {
-                    client.abortMultipartUpload(r -> r.bucket(bucket).key(upload.key()).uploadId(upload.uploadId()));
-                    log.info("S3 store {}: aborted an upload of {} left by an interrupted writer", location, rest);
+        for (Map.Entry<String, Map<String, S3Object>> entry : byId.entrySet()) {
+            if (entry.getValue().containsKey(IN_PROGRESS)) {
+                String id = entry.getKey();
+                try {
+                    removeAbandoned(id, entry.getValue());
+                } catch (StoreUnavailableException e) {
+                    log.warn("S3 store {}: could not remove backup {} left by an interrupted writer ({}); the next"
+                        + " writer tries again", location, id, e.getMessage());
                 }
             }
-        } catch (SdkException e) {
-            throw unavailable("remove leftovers", null, e);
-        }
-        for (String id : abandoned) {
-            Set<String> names = byId.get(id);
-            boolean complete = names.contains(COMPLETE);
-            if (!complete) {
-                for (String name : names) {
-                    if (!name.equals(IN_PROGRESS)) {
-                        deleteKey(key(id, name), id);
-                    }
-                }
-            }
-            deleteKey(key(id, IN_PROGRESS), id);
-            log.info("S3 store {}: removed {} backup {} left by an interrupted writer", location,
-                complete ? "the marker of" : "the unfinished", id);
         }
     }
 
-    private boolean headExists(String key, @Nullable String backupId) {
+    private void abortStrayUploads(String listPrefix) {
+        List<MultipartUpload> uploads = new ArrayList<>();
         try {
-            client.headObject(r -> r.bucket(bucket).key(key));
-            return true;
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
-                return false;
+            for (MultipartUpload upload : client.listMultipartUploadsPaginator(r -> r.bucket(bucket)
+                .prefix(listPrefix)).uploads()) {
+                uploads.add(upload);
             }
-            throw unavailable("look up " + key, backupId, e);
         } catch (SdkException e) {
-            throw unavailable("look up " + key, backupId, e);
+            log.warn("S3 store {}: could not list unfinished uploads ({}); the next writer tries again", location,
+                describe(e));
+            return;
+        }
+        for (MultipartUpload upload : uploads) {
+            String rest = upload.key().substring(keyPrefix.length());
+            int slash = rest.indexOf('/');
+            if (slash <= 0 || slash != rest.lastIndexOf('/') || !StoreNames.isValid(rest.substring(0, slash))
+                || !StoreNames.isValid(rest.substring(slash + 1))) {
+                continue;
+            }
+            try {
+                client.abortMultipartUpload(r -> r.bucket(bucket).key(upload.key()).uploadId(upload.uploadId()));
+                log.info("S3 store {}: aborted an upload of {} left by an interrupted writer", location, rest);
+            } catch (SdkException e) {
+                log.warn("S3 store {}: could not abort an upload of {} left by an interrupted writer ({}); the next"
+                    + " writer tries again", location, rest, describe(e));
+            }
+        }
+    }
+
+    /** Removes one id marked {@code .in-progress}: see {@link #removeLeftovers(String)}. */
+    private void removeAbandoned(String id, Map<String, S3Object> names) {
+        S3Object marker = names.get(COMPLETE);
+        boolean fenced;
+        if (marker == null) {
+            PutObjectResponse tombstone;
+            try {
+                tombstone = putConditional(key(id, COMPLETE), TOMBSTONE, "*", null);
+            } catch (SdkException e) {
+                throw unavailable("fence backup " + id + " before removing it", id, e);
+            }
+            fenced = tombstone != null;
+            if (!fenced) {
+                log.info("S3 store {}: the commit marker of backup {} landed after its writer gave up; the backup is"
+                    + " kept", location, id);
+            }
+        } else {
+            fenced = isTombstone(id, marker);
+        }
+        if (fenced) {
+            for (String name : names.keySet()) {
+                if (!name.equals(COMPLETE) && !name.equals(IN_PROGRESS)) {
+                    deleteKey(key(id, name), id);
+                }
+            }
+        }
+        deleteKey(key(id, IN_PROGRESS), id);
+        log.info("S3 store {}: removed {} backup {} left by an interrupted writer", location,
+            fenced ? "the unfinished" : "the marker of", id);
+    }
+
+    /**
+     * Whether a listed commit marker is a {@linkplain #TOMBSTONE tombstone}: one of its size is read to make sure
+     * (a real marker is never that short, so this costs a read only for tombstones).
+     */
+    private boolean isTombstone(String id, S3Object marker) {
+        if (marker.size() == null || marker.size() != TOMBSTONE.length()) {
+            return false;
+        }
+        try {
+            ResponseBytes<GetObjectResponse> text = getIfExists(key(id, COMPLETE));
+            return text == null || text.asUtf8String().equals(TOMBSTONE);
+        } catch (SdkException e) {
+            throw unavailable("read the commit marker of backup " + id, id, e);
+        }
+    }
+
+    /**
+     * The ETag of the tombstone that fences {@code backupId}, for the commit to replace it with {@code If-Match};
+     * {@code null} if the id has no commit marker at all.
+     *
+     * @throws BackupAlreadyExistsException if a backup with this id exists
+     */
+    private @Nullable String fenceOf(String backupId) {
+        String markerKey = key(backupId, COMPLETE);
+        try {
+            HeadObjectResponse head;
+            try {
+                head = client.headObject(r -> r.bucket(bucket).key(markerKey));
+            } catch (S3Exception e) {
+                if (e.statusCode() == 404) {
+                    return null;
+                }
+                throw e;
+            }
+            // a real marker is never as short as a tombstone: only a tombstone's size is worth reading
+            if (head.contentLength() == null || head.contentLength() != TOMBSTONE.length()) {
+                throw alreadyExists(backupId);
+            }
+            ResponseBytes<GetObjectResponse> marker = getIfExists(markerKey);
+            if (marker == null) {
+                return null;
+            }
+            if (!marker.asUtf8String().equals(TOMBSTONE)) {
+                throw alreadyExists(backupId);
+            }
+            return marker.response().eTag();
+        } catch (SdkException e) {
+            throw unavailable("look up " + markerKey, backupId, e);
         }
     }
 
@@ -618,7 +757,11 @@ public final class S3Store implements BackupStore {
                         }
                     }
                 } catch (SdkException e) {
-                    throw store.unavailable("take the writer lock " + lockKey, backupId, e);
+                    if (!isConflict(e)) {
+                        throw store.unavailable("take the writer lock " + lockKey, backupId, e);
+                    }
+                    // another writer's conditional write of the lock is in flight: not won, try again
+                    holder = "a writer whose conditional write of the lock was in flight";
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -655,7 +798,9 @@ public final class S3Store implements BackupStore {
             return null;
         }
 
-        private void renew() {
+        // renew, release and abandon are synchronized: a release racing a renewal in flight would delete the lock
+        // with an ETag the renewal is replacing, fail its condition and leave the lock to expire
+        private synchronized void renew() {
             if (released || lost) {
                 return;
             }
@@ -673,6 +818,8 @@ public final class S3Store implements BackupStore {
                     expiresAt = expires;
                 }
             } catch (SdkException e) {
+                // outcome unknown (a 409 that outlasted its retries, a timeout): neither renewed nor lost; the next
+                // renewal tries again, and only the passing of the expiry makes the lease lost
                 if (Instant.now().isAfter(expiresAt)) {
                     lost = true;
                 }
@@ -681,6 +828,28 @@ public final class S3Store implements BackupStore {
         }
 
         /** Whether this writer still certainly holds the lock. */
+        boolean held() {
+            return !lost && !Instant.now().isAfter(expiresAt);
+        }
+
+        /**
+         * Gives up the lease without deleting the lock: renewal stops and the lease expires by itself, so the next
+         * writer (whose clean-up fences and removes what this one left) starts only after requests of this one that
+         * may still be in flight had time to land. For a commit whose outcome is unknown.
+         */
+        synchronized void abandon() {
+            if (released) {
+                return;
+            }
+            released = true;
+            renewal.cancel(false);
+            log.warn("S3 store {}: left the writer lock to expire at {} rather than releasing it", store.location,
+                expiresAt);
+            store.slot.holder = null;
+            store.slot.permit.release();
+        }
+
+        /** Throws unless this writer still certainly holds the lock. */
         void ensureHeld(String backupId) {
             if (lost || Instant.now().isAfter(expiresAt)) {
                 Map<String, String> context = store.context(backupId);
@@ -689,7 +858,7 @@ public final class S3Store implements BackupStore {
             }
         }
 
-        void release() {
+        synchronized void release() {
             if (released) {
                 return;
             }
@@ -711,30 +880,61 @@ public final class S3Store implements BackupStore {
     }
 
     /**
-     * A conditional put: the response, or {@code null} when the condition did not hold (HTTP 412, or 409: a
-     * concurrent conditional write to the key in flight) and the key does not hold {@code text}. The SDK retries a
-     * request whose response was lost or failed (a timeout, a 5xx from a proxy); if the first attempt was applied,
-     * the retry fails its own condition. So a failed condition is read back, and finding {@code text} there means
-     * this put was applied: every caller's text is unique to it (a random token).
+     * A conditional put: the response, or {@code null} when the condition did not hold (HTTP 412) and the key does
+     * not hold {@code text}. The SDK retries a request whose response was lost or failed (a timeout, a 5xx from a
+     * proxy); if the first attempt was applied, the retry fails its own condition. So a failed condition is read
+     * back, and finding {@code text} there means this put was applied: every caller's text is unique to it (a random
+     * token).
+     *
+     * <p>A 409 (ConditionalRequestConflict: another conditional write of the key is in flight, perhaps this put's own
+     * first attempt) says nothing about the condition: the put is read back, then tried again after a pause that
+     * doubles, as AWS advises, {@value #CONFLICT_ATTEMPTS} times in all. If the conflict outlasts them, the 409 is
+     * thrown: the outcome is unknown, and callers must treat it so, never as a failed condition.
      */
     private @Nullable PutObjectResponse putConditional(String key, String text, @Nullable String ifNoneMatch,
                                                        @Nullable String ifMatch) {
-        try {
-            return client.putObject(r -> {
-                r.bucket(bucket).key(key).contentType("text/plain; charset=utf-8");
-                if (ifNoneMatch != null) {
-                    r.ifNoneMatch(ifNoneMatch);
+        long pause = CONFLICT_BACKOFF_MILLIS;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return client.putObject(r -> {
+                    r.bucket(bucket).key(key).contentType("text/plain; charset=utf-8");
+                    if (ifNoneMatch != null) {
+                        r.ifNoneMatch(ifNoneMatch);
+                    }
+                    if (ifMatch != null) {
+                        r.ifMatch(ifMatch);
+                    }
+                }, RequestBody.fromString(text, StandardCharsets.UTF_8));
+            } catch (S3Exception e) {
+                if (e.statusCode() == 412) {
+                    return appliedPut(key, text);
                 }
-                if (ifMatch != null) {
-                    r.ifMatch(ifMatch);
+                if (!isConflict(e)) {
+                    throw e;
                 }
-            }, RequestBody.fromString(text, StandardCharsets.UTF_8));
-        } catch (S3Exception e) {
-            if (e.statusCode() == 412 || e.statusCode() == 409) {
-                return appliedPut(key, text);
+                PutObjectResponse applied = appliedPut(key, text);
+                if (applied != null) {
+                    return applied;
+                }
+                if (attempt >= CONFLICT_ATTEMPTS) {
+                    throw e;
+                }
+                log.debug("S3 store {}: a conditional write of {} met a concurrent one (409); trying again in {} ms",
+                    location, key, pause);
+                try {
+                    Thread.sleep(pause);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                pause *= 2;
             }
-            throw e;
         }
+    }
+
+    /** Whether a failure is S3's 409 to a conditional write that met another in flight: an unknown outcome. */
+    static boolean isConflict(SdkException e) {
+        return e instanceof S3Exception && ((S3Exception) e).statusCode() == 409;
     }
 
     /** A put of {@code text} to {@code key} found applied: a response with the stored ETag; else {@code null}. */
@@ -779,6 +979,8 @@ public final class S3Store implements BackupStore {
 
         private final String backupId;
         private final Lease lease;
+        /** The ETag of the tombstone fencing this id, which the commit marker replaces; null if there is none. */
+        private final @Nullable String fence;
         private final Map<String, Long> written = new TreeMap<>();
         private final Set<String> created = new LinkedHashSet<>();
         /** Why an object was not stored, by name; null for a stream given up without a failure. */
@@ -786,9 +988,10 @@ public final class S3Store implements BackupStore {
         private @Nullable ObjectStream openStream;
         private boolean finished;
 
-        Pending(String backupId, Lease lease) {
+        Pending(String backupId, Lease lease, @Nullable String fence) {
             this.backupId = backupId;
             this.lease = lease;
+            this.fence = fence;
         }
 
         @Override
@@ -831,6 +1034,7 @@ public final class S3Store implements BackupStore {
             finished = true;
             boolean committed = false;
             boolean outcomeUnknown = false;
+            boolean exists = false;
             Throwable failure = null;
             try {
                 lease.ensureHeld(backupId);
@@ -842,12 +1046,16 @@ public final class S3Store implements BackupStore {
                 String text = marker.toString();
                 PutObjectResponse put;
                 try {
-                    put = putConditional(markerKey, text, "*", null);
+                    // a tombstone left by a clean-up is replaced only if it is still the one this writer saw
+                    put = fence == null ? putConditional(markerKey, text, "*", null)
+                        : putConditional(markerKey, text, null, fence);
                 } catch (SdkException e) {
+                    // a 409 that outlasted its retries, a timeout, a 5xx: the put may have been applied
                     put = appliedDespite(e, markerKey, text);
                     if (put == null) {
                         // It may still land (a request in flight). The .in-progress marker stays, and the next writer
-                        // keeps the backup if its commit marker is there, else removes it.
+                        // fences the id (a tombstone marker, If-None-Match: *) and then removes the objects, or keeps
+                        // the backup if its commit marker is there.
                         outcomeUnknown = true;
                         throw new StoreUnavailableException("S3 store " + location + ": could not commit backup "
                             + backupId + ": " + describe(e) + "; whether its commit marker was written is not known, so"
@@ -856,6 +1064,7 @@ public final class S3Store implements BackupStore {
                     }
                 }
                 if (put == null) {
+                    exists = true;
                     throw alreadyExists(backupId);
                 }
                 committed = true;
@@ -873,10 +1082,15 @@ public final class S3Store implements BackupStore {
             } finally {
                 try {
                     if (!committed && !outcomeUnknown) {
-                        discardAfter(failure);
+                        // another backup with this id was committed: the keys under it are its objects now
+                        discardAfter(failure, !exists);
                     }
                 } finally {
-                    lease.release();
+                    if (outcomeUnknown) {
+                        lease.abandon();
+                    } else {
+                        lease.release();
+                    }
                 }
             }
         }
@@ -886,9 +1100,9 @@ public final class S3Store implements BackupStore {
          * suppressed rather than replacing it: the commit's failure says what went wrong, and what could not be
          * removed is marked {@code .in-progress} for the next writer to remove.
          */
-        private void discardAfter(@Nullable Throwable failure) {
+        private void discardAfter(@Nullable Throwable failure, boolean ownsKeys) {
             try {
-                discard();
+                discard(ownsKeys);
             } catch (RuntimeException e) {
                 if (failure == null) {
                     throw e;
@@ -934,14 +1148,28 @@ public final class S3Store implements BackupStore {
                 if (stream != null) {
                     stream.abort(null);
                 }
-                discard();
+                discard(true);
                 log.debug("S3 store {}: discarded backup {} before commit", location, backupId);
             } finally {
                 lease.release();
             }
         }
 
-        private void discard() {
+        /**
+         * Deletes this backup's objects and its {@code .in-progress} marker, but only while this writer certainly
+         * holds the lock and the keys are its own ({@code ownsKeys}: no other backup with this id was committed).
+         * Otherwise the keys may be another writer's by now (one that took over an expired lease and writes this id
+         * afresh, or committed it): nothing is deleted, and what is this writer's is marked {@code .in-progress} for
+         * the next writer to fence and remove. A multipart upload is aborted by its upload id in either case, which
+         * touches no other writer's upload.
+         */
+        private void discard(boolean ownsKeys) {
+            if (!ownsKeys || !lease.held()) {
+                log.warn("S3 store {}: backup {} was given up {}; its objects are left for the next writer to remove",
+                    location, backupId, ownsKeys ? "after its writer lock expired or was taken over"
+                    : "because another backup with its id was committed");
+                return;
+            }
             for (String name : created) {
                 deleteKey(key(backupId, name), backupId);
             }
@@ -952,13 +1180,18 @@ public final class S3Store implements BackupStore {
     /**
      * One object being uploaded: a single PUT if it fits in one part, else a multipart upload whose parts are sent
      * as the buffer fills. Memory: one part buffer. Any failure aborts the multipart upload.
+     *
+     * <p>S3 numbers parts 1 to {@value #MAX_PARTS}. So the part size doubles after every {@value #PARTS_PER_SIZE}
+     * parts, up to {@link #MAX_GROWN_PART_SIZE} (or the configured part size, if larger): with the default 8 MiB an
+     * object may reach about 850 GiB, the buffer growing past 8 MiB only for objects above about 8 GB. An object
+     * that would need one more part fails at once with a message saying so, before anything more is uploaded.
      */
     private final class ObjectStream extends OutputStream {
 
         private final Pending pending;
         private final String name;
         private final String key;
-        private final byte[] buffer = new byte[partSize];
+        private byte[] buffer = new byte[partSize];
         private int filled;
         private long total;
         private @Nullable String uploadId;
@@ -996,7 +1229,15 @@ public final class S3Store implements BackupStore {
             }
         }
 
-        private void sendPart() {
+        private void sendPart() throws IOException {
+            if (parts.size() >= maxParts) {
+                IOException failure = new IOException("S3 store " + location + ": object " + name + " of backup "
+                    + pending.backupId + " is too large: S3 allows at most " + maxParts + " parts per object, and "
+                    + total + " bytes filled them; use a larger part size (partSize, now " + partSize + " bytes)"
+                    + " or smaller objects (BackupEngine parts)");
+                abort(failure);
+                throw failure;
+            }
             try {
                 pending.lease.ensureHeld(pending.backupId);
                 if (uploadId == null) {
@@ -1012,6 +1253,10 @@ public final class S3Store implements BackupStore {
                 parts.add(CompletedPart.builder().partNumber(number).eTag(response.eTag())
                     .checksumCRC32(response.checksumCRC32()).build());
                 filled = 0;
+                int grown = nextPartSize(buffer.length, parts.size());
+                if (grown != buffer.length) {
+                    buffer = new byte[grown];
+                }
             } catch (SdkException e) {
                 StoreUnavailableException failure = unavailable("upload object " + name + " of backup "
                     + pending.backupId, pending.backupId, e);
@@ -1024,7 +1269,7 @@ public final class S3Store implements BackupStore {
         }
 
         @Override
-        public void close() {
+        public void close() throws IOException {
             if (closed) {
                 return;
             }
@@ -1116,6 +1361,15 @@ public final class S3Store implements BackupStore {
         }
     }
 
+    /** The size of the part after {@code sent} parts: doubled after every {@link #partsPerSize} parts, to a cap. */
+    private int nextPartSize(int current, int sent) {
+        int cap = Math.max(partSize, MAX_GROWN_PART_SIZE);
+        if (sent % partsPerSize != 0 || current >= cap) {
+            return current;
+        }
+        return (int) Math.min(cap, 2L * current);
+    }
+
     /**
      * Settings for an {@link S3Store}. Not thread-safe.
      *
@@ -1134,6 +1388,8 @@ public final class S3Store implements BackupStore {
         private Duration lockTimeout = DEFAULT_LOCK_TIMEOUT;
         private Duration leaseDuration = DEFAULT_LEASE_DURATION;
         private int maxAttempts = 3;
+        private int partsPerSize = PARTS_PER_SIZE;
+        private int maxParts = MAX_PARTS;
         private Duration apiCallTimeout = Duration.ofMinutes(5);
         private final List<ExecutionInterceptor> interceptors = new ArrayList<>();
 
@@ -1187,7 +1443,8 @@ public final class S3Store implements BackupStore {
 
         /**
          * The part size of multipart uploads, and the memory each open object holds; default
-         * {@link #DEFAULT_PART_SIZE}. Objects up to one part are sent in a single request.
+         * {@link #DEFAULT_PART_SIZE}. Objects up to one part are sent in a single request. An upload doubles its
+         * part size after every 1,000 parts, up to 128 MiB or this size if larger, since S3 allows 10,000 parts.
          *
          * @throws IllegalArgumentException unless between {@link #MIN_PART_SIZE} and 512 MiB
          */
@@ -1228,6 +1485,13 @@ public final class S3Store implements BackupStore {
          */
         public Builder maxAttempts(int maxAttempts) {
             this.maxAttempts = Checks.inRange(maxAttempts, 1, 10, "maxAttempts");
+            return this;
+        }
+
+        /** For tests: parts per part size before it doubles, and the most parts of one object (S3: 10,000). */
+        Builder partLimits(int partsPerSize, int maxParts) {
+            this.partsPerSize = Checks.inRange(partsPerSize, 1, PARTS_PER_SIZE, "partsPerSize");
+            this.maxParts = Checks.inRange(maxParts, 1, MAX_PARTS, "maxParts");
             return this;
         }
 

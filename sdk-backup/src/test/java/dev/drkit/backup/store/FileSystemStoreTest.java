@@ -1,5 +1,7 @@
 package dev.drkit.backup.store;
 
+import dev.drkit.backup.internal.TarArchiver;
+import dev.drkit.backup.internal.store.FileWriterLock;
 import dev.drkit.core.DrkitException;
 import dev.drkit.core.internal.PosixModes;
 import org.junit.jupiter.api.Test;
@@ -403,5 +405,98 @@ class FileSystemStoreTest extends BackupStoreContract {
 
     private static String mode(Path path) throws IOException {
         return PosixModes.octal(Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    // --- leftovers and directories that cannot be removed or read -------------------------------------------------
+
+    @Test
+    void aLeftoverThatCannotBeRemovedDoesNotStopTheNextWriter() throws Exception {
+        Path stuck = Files.createDirectory(root().resolve(".tmp-b0-0123456789abcdef"));
+        Path file = Files.write(stuck.resolve("data"), new byte[10]);
+        // root may remove any file, but not an immutable one
+        assumeTrue(run("chattr", "+i", file.toString()) == 0, "chattr +i is not available here");
+        try {
+            write(store, "b1", Map.of("data", new byte[] {1}));
+            write(store, "b2", Map.of("data", new byte[] {2}));
+            assertThat(store.list()).containsExactly("b1", "b2");
+            assertThat(stuck).exists();
+        } finally {
+            run("chattr", "-i", file.toString());
+        }
+        write(store, "b3", Map.of("data", new byte[] {3}));
+        assertThat(stuck).doesNotExist();
+    }
+
+    @Test
+    void aDirectoryThatCannotBeReadDoesNotFailTheListing() throws Exception {
+        assumeTrue(posix());
+        write(store, "b1", Map.of("data", new byte[] {1}));
+        write(store, "b2", Map.of("data", new byte[] {2}));
+        write(store, "b3", Map.of("data", new byte[] {3}));
+        Files.setPosixFilePermissions(root().resolve("b2"), PosixFilePermissions.fromString("---------"));
+        try {
+            // in a user namespace, even root is held to the mode of a file it owns: the listing runs there
+            assumeTrue(run("unshare", "-U", "true") == 0, "no user namespaces here");
+            Process child = new ProcessBuilder("unshare", "-U", Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), ListMain.class.getName(),
+                root().toString()).redirectErrorStream(true).start();
+            String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(output).as(output).contains("LISTED [b1, b3]");
+            assertThat(child.exitValue()).as(output).isZero();
+        } finally {
+            Files.setPosixFilePermissions(root().resolve("b2"), PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    /** Lists the store at {@code args[0]}, read-only, in a child JVM. */
+    static final class ListMain {
+        public static void main(String[] args) throws Exception {
+            try (FileSystemStore store = FileSystemStore.openReadOnly(Path.of(args[0]))) {
+                System.out.println("LISTED " + store.list());
+            }
+        }
+    }
+
+    // --- the writer lock is never dropped by this process reading its file ----------------------------------------
+
+    @Test
+    void aLockIsNotDroppedWhenThisProcessTriesItThroughAnotherPathToItsFile() throws Exception {
+        Path lockFile = root().resolve(".lock");
+        Path alias = Files.createLink(temp.resolve("alias.lock"), lockFile);
+        try (PendingBackup pending = store.begin("b1")) {
+            assertThat(probeLock(lockFile)).isEqualTo("LOCKED");
+            assertThatThrownBy(() -> FileWriterLock.acquire(alias, Duration.ZERO, "alias", "b2", "writing b2"))
+                .isInstanceOf(StoreLockedException.class).hasMessageContaining("(this process)");
+            assertThat(probeLock(lockFile)).as("held after the second try").isEqualTo("LOCKED");
+        }
+        assertThat(probeLock(lockFile)).isEqualTo("GOT-LOCK");
+    }
+
+    @Test
+    void aBackupOfADirectoryHoldingTheStoreLeavesItsWriterLockAlone() throws Exception {
+        write(store, "b1", Map.of("data", new byte[] {1}));
+        List<String> archived = new ArrayList<>();
+        try (PendingBackup pending = store.begin("b2")) {
+            TarArchiver.write(temp, OutputStream.nullOutputStream(), entry -> archived.add(entry.path()));
+            assertThat(probeLock(root().resolve(".lock"))).isEqualTo("LOCKED");
+        }
+        assertThat(archived).contains("store/b1/data").doesNotContain("store/.lock");
+    }
+
+    /** Whether another process can take the OS lock on {@code lockFile} now: GOT-LOCK or LOCKED. */
+    private static String probeLock(Path lockFile) throws Exception {
+        Process probe = new ProcessBuilder("python3", "-c", "import fcntl,sys\nf=open(sys.argv[1],'r+')\n"
+            + "try:\n fcntl.lockf(f,fcntl.LOCK_EX|fcntl.LOCK_NB);print('GOT-LOCK')\nexcept OSError:\n print('LOCKED')",
+            lockFile.toString()).redirectErrorStream(true).start();
+        String out = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        probe.waitFor(30, TimeUnit.SECONDS);
+        return out;
+    }
+
+    private static int run(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        process.getInputStream().readAllBytes();
+        return process.waitFor(30, TimeUnit.SECONDS) ? process.exitValue() : -1;
     }
 }

@@ -4,6 +4,7 @@ import dev.drkit.core.DrkitException;
 import dev.drkit.core.secret.Secret;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
@@ -16,11 +17,16 @@ import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsRequest;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ServerSocket;
@@ -245,7 +251,7 @@ class S3StoreTest extends BackupStoreContract {
                 }
             }
         };
-        try (BackupStore failing = server.store(prefix).interceptor(neverSent).build()) {
+        try (BackupStore failing = server.store(prefix).leaseDuration(TEST_LEASE).interceptor(neverSent).build()) {
             assertThatThrownBy(() -> write(failing, "b1", Map.of("data", randomBytes(3000, 33))))
                 .isInstanceOf(StoreUnavailableException.class)
                 .hasMessageContaining("could not commit backup b1")
@@ -255,24 +261,147 @@ class S3StoreTest extends BackupStoreContract {
         assertThat(leftovers()).containsExactly(prefix + "/b1/" + S3Store.IN_PROGRESS);
         assertThat(keys()).extracting(S3Object::key).contains(prefix + "/b1/data");
 
-        write(store, "b2", Map.of("data", new byte[] {2}));
-        assertThat(store.list()).containsExactly("b2");
-        assertThat(keys()).extracting(S3Object::key).noneMatch(key -> key.startsWith(prefix + "/b1/"));
+        // the lock was left to expire, not released: the next writer waits for it
+        try (BackupStore next = openStore(TEST_LEASE.multipliedBy(4))) {
+            write(next, "b2", Map.of("data", new byte[] {2}));
+            assertThat(next.list()).containsExactly("b2");
+        }
+        // what stays of b1 is the tombstone that fences it against its own commit marker landing late
+        assertThat(keys()).extracting(S3Object::key).filteredOn(key -> key.startsWith(prefix + "/b1/"))
+            .containsExactly(prefix + "/b1/" + S3Store.COMPLETE);
         assertThat(leftovers()).isEmpty();
+    }
+
+    @Test
+    void aCommitWhoseOutcomeIsUnknownLeavesTheLockToExpireRatherThanReleasingIt() throws Exception {
+        ExecutionInterceptor neverSent = new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                if (context.request() instanceof PutObjectRequest
+                    && ((PutObjectRequest) context.request()).key().endsWith("/" + S3Store.COMPLETE)) {
+                    throw SdkClientException.create("injected: the connection broke before the commit marker");
+                }
+            }
+        };
+        try (BackupStore failing = server.store(prefix).leaseDuration(TEST_LEASE).interceptor(neverSent).build()) {
+            assertThatThrownBy(() -> write(failing, "b1", Map.of("data", new byte[] {1})))
+                .isInstanceOf(StoreUnavailableException.class);
+        }
+        assertThat(keys()).extracting(S3Object::key).contains(prefix + "/" + S3Store.LOCK);
+        assertThatThrownBy(() -> store.begin("b2")).isInstanceOf(StoreLockedException.class);
+    }
+
+    /**
+     * A 409 ConditionalRequestConflict on the commit marker's put: another conditional write of the key is in
+     * flight, perhaps this writer's own first attempt whose response was lost. That is an unknown outcome, not
+     * "another backup exists": the objects stay for the next writer, which fences the id before removing them, so
+     * the marker landing late cannot publish a backup without its objects.
+     */
+    @Test
+    void aConflictOnTheCommitMarkerIsAnUnknownOutcomeAndALateMarkerCannotPublishAnEmptyBackup() throws Exception {
+        AtomicInteger conflicts = new AtomicInteger();
+        ExecutionInterceptor conflict = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof PutObjectRequest
+                    && ((PutObjectRequest) context.request()).key().endsWith("/" + S3Store.COMPLETE)) {
+                    conflicts.incrementAndGet();
+                    throw conflict409();
+                }
+            }
+        };
+        try (BackupStore failing = server.store(prefix).leaseDuration(TEST_LEASE).interceptor(conflict).build()) {
+            assertThatThrownBy(() -> write(failing, "b1", Map.of("data", new byte[] {1, 2, 3})))
+                .isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("whether its commit marker was written is not known");
+        }
+        assertThat(conflicts.get()).as("tried again after a conflict").isGreaterThan(1);
+        assertThat(keys()).extracting(S3Object::key).contains(prefix + "/b1/data");
+
+        try (BackupStore next = openStore(TEST_LEASE.multipliedBy(4))) {
+            write(next, "b2", Map.of("data", new byte[] {2}));
+        }
+        // the first attempt, in flight all along, lands now: its condition fails against the tombstone
+        assertThatThrownBy(() -> s3.putObject(r -> r.bucket(S3TestServer.BUCKET)
+                .key(prefix + "/b1/" + S3Store.COMPLETE).ifNoneMatch("*"),
+            RequestBody.fromString("data 3\n# commit first-attempt\n")))
+            .isInstanceOf(S3Exception.class).extracting(e -> ((S3Exception) e).statusCode()).isEqualTo(412);
+        assertThat(store.list()).containsExactly("b2");
+        assertThatThrownBy(() -> store.objects("b1")).isInstanceOf(NoSuchBackupException.class);
+        assertThatThrownBy(() -> store.delete("b1")).isInstanceOf(NoSuchBackupException.class);
+    }
+
+    @Test
+    void aCommitMarkerThatLandedBeforeTheCleanUpIsKeptAndAFencedIdCanBeWrittenAgain() throws Exception {
+        // b1: given up with an unknown outcome, its marker landed meanwhile; b3: given up, fenced and removed
+        for (String id : List.of("b1", "b3")) {
+            s3.putObject(r -> r.bucket(S3TestServer.BUCKET).key(prefix + "/" + id + "/data"),
+                RequestBody.fromBytes(new byte[] {1}));
+            s3.putObject(r -> r.bucket(S3TestServer.BUCKET).key(prefix + "/" + id + "/" + S3Store.IN_PROGRESS),
+                RequestBody.fromString("pid 1"));
+        }
+        s3.putObject(r -> r.bucket(S3TestServer.BUCKET).key(prefix + "/b1/" + S3Store.COMPLETE),
+            RequestBody.fromString("data 1\n# commit late\n"));
+
+        write(store, "b2", Map.of("data", new byte[] {2}));
+        assertThat(store.list()).containsExactly("b1", "b2");
+        assertThat(read(store, "b1", "data")).containsExactly(1);
+        assertThat(keys()).extracting(S3Object::key).filteredOn(key -> key.startsWith(prefix + "/b3/"))
+            .containsExactly(prefix + "/b3/" + S3Store.COMPLETE);
+
+        write(store, "b3", Map.of("data", new byte[] {3, 3}));
+        assertThat(store.list()).containsExactly("b1", "b2", "b3");
+        assertThat(read(store, "b3", "data")).containsExactly(3, 3);
+        assertThat(leftovers()).isEmpty();
+    }
+
+    @Test
+    void aConflictOnALeaseRenewalIsNoLostLease() throws Exception {
+        AtomicInteger conflicts = new AtomicInteger();
+        ExecutionInterceptor conflictOnce = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof PutObjectRequest && ((PutObjectRequest) context.request()).ifMatch() != null
+                    && ((PutObjectRequest) context.request()).key().endsWith("/" + S3Store.LOCK)
+                    && conflicts.getAndIncrement() == 0) {
+                    throw conflict409();
+                }
+            }
+        };
+        try (BackupStore flaky = server.store(prefix).interceptor(conflictOnce).leaseDuration(TEST_LEASE).build();
+             PendingBackup pending = flaky.begin("b1")) {
+            try (OutputStream out = pending.create("data")) {
+                out.write(1);
+                long deadline = System.nanoTime() + TEST_LEASE.multipliedBy(2).toNanos();
+                while (conflicts.get() < 3 && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+            }
+            assertThat(conflicts.get()).isGreaterThanOrEqualTo(2);
+            pending.commit();
+            assertThat(flaky.list()).containsExactly("b1");
+        }
+    }
+
+    static S3Exception conflict409() {
+        return (S3Exception) S3Exception.builder().statusCode(409).awsErrorDetails(AwsErrorDetails.builder()
+            .errorCode("ConditionalRequestConflict").build()).message("injected 409").build();
     }
 
     @Test
     void aCommitMarkerWrittenThoughItCouldNotBeConfirmedIsKeptByTheNextWriter() throws Exception {
         LostResponses lost = new LostResponses("/" + S3Store.COMPLETE, true, Integer.MAX_VALUE);
         byte[] data = randomBytes(3000, 34);
-        try (BackupStore flaky = server.store(prefix).interceptor(lost).build()) {
+        try (BackupStore flaky = server.store(prefix).leaseDuration(TEST_LEASE).interceptor(lost).build()) {
             assertThatThrownBy(() -> write(flaky, "b1", Map.of("data", data)))
                 .isInstanceOf(StoreUnavailableException.class)
                 .hasMessageContaining("whether its commit marker was written is not known");
         }
         assertThat(store.list()).containsExactly("b1");
 
-        write(store, "b2", Map.of("data", new byte[] {2}));
+        try (BackupStore next = openStore(TEST_LEASE.multipliedBy(4))) {
+            write(next, "b2", Map.of("data", new byte[] {2}));
+        }
         assertThat(store.list()).containsExactly("b1", "b2");
         assertThat(read(store, "b1", "data")).isEqualTo(data);
         assertThat(leftovers()).isEmpty();
@@ -462,33 +591,177 @@ class S3StoreTest extends BackupStoreContract {
         assertThat(keys()).extracting(S3Object::key).noneMatch(key -> key.startsWith(prefix + "/b1/"));
     }
 
-    // --- a commit that fails, and so does the cleanup after it ---------------------------------------------------
+    // --- a writer that gave up deletes nothing that may be another writer's ----------------------------------------
 
     @Test
-    void aCommitsFailureIsThrownWithTheCleanupsFailureSuppressed() throws Exception {
-        ExecutionInterceptor deletesFail = new ExecutionInterceptor() {
-            @Override
-            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
-                if (context.request() instanceof DeleteObjectRequest
-                    && ((DeleteObjectRequest) context.request()).key().contains("/b1/")) {
-                    throw SdkClientException.create("injected: deletes fail");
-                }
-            }
-        };
-        try (BackupStore failing = server.store(prefix).interceptor(deletesFail).build();
-             PendingBackup pending = failing.begin("b1")) {
+    void aCommitFindingAnotherBackupWithItsIdDeletesNothingOfIt() throws Exception {
+        try (PendingBackup pending = store.begin("b1")) {
             try (OutputStream out = pending.create("data")) {
                 out.write(1);
             }
-            // another writer, ignoring the lock, committed a backup with this id meanwhile
+            // another writer, ignoring the lock, committed a backup with this id and these keys meanwhile
+            s3.putObject(r -> r.bucket(S3TestServer.BUCKET).key(prefix + "/b1/data"),
+                RequestBody.fromBytes(new byte[] {7, 7}));
             s3.putObject(r -> r.bucket(S3TestServer.BUCKET).key(prefix + "/b1/" + S3Store.COMPLETE),
-                RequestBody.fromString("data 1\n# commit someone-else\n"));
+                RequestBody.fromString("data 2\n# commit someone-else\n"));
 
-            assertThatThrownBy(pending::commit).isInstanceOf(BackupAlreadyExistsException.class)
-                .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
-                    .isInstanceOf(StoreUnavailableException.class)
-                    .extracting(Throwable::getMessage).asString().contains("could not delete"));
+            assertThatThrownBy(pending::commit).isInstanceOf(BackupAlreadyExistsException.class);
         }
+        assertThat(store.list()).containsExactly("b1");
+        assertThat(read(store, "b1", "data")).containsExactly(7, 7);
+    }
+
+    @Test
+    void aWriterWhoseLeaseWasTakenOverDeletesNothingOfTheNewHolders() throws Exception {
+        ExecutionInterceptor noRenewal = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof PutObjectRequest && ((PutObjectRequest) context.request()).ifMatch() != null
+                    && ((PutObjectRequest) context.request()).key().endsWith("/" + S3Store.LOCK)) {
+                    throw SdkClientException.create("injected: renewals cannot reach the server");
+                }
+            }
+        };
+        // another endpoint, so that the two stores are two writers, not two threads of one
+        URI other = URI.create(server.endpoint.toString().replace("127.0.0.1", "localhost"));
+        try (BackupStore a = server.store(prefix).leaseDuration(TEST_LEASE).interceptor(noRenewal).build();
+             BackupStore b = server.store(prefix).endpointOverride(other).leaseDuration(Duration.ofSeconds(10))
+                 .lockTimeout(Duration.ofSeconds(20)).build()) {
+            PendingBackup first = a.begin("b1");
+            try (OutputStream out = first.create("data")) {
+                out.write(1);
+            }
+            PendingBackup second = b.begin("b1");   // waits for a's lease to expire, then takes it over
+            try (OutputStream out = second.create("data")) {
+                out.write(new byte[] {2, 2});
+            }
+            assertThatThrownBy(first::commit).isInstanceOf(StoreLockedException.class);
+            first.close();
+            second.commit();
+            assertThat(b.list()).containsExactly("b1");
+            assertThat(read(b, "b1", "data")).containsExactly(2, 2);
+        }
+    }
+
+    @Test
+    void anUploadWhoseAbortFailedIsAbortedByTheNextWriter() throws Exception {
+        AtomicInteger parts = new AtomicInteger();
+        AtomicInteger aborts = new AtomicInteger();
+        ExecutionInterceptor flaky = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof UploadPartRequest && parts.incrementAndGet() == 2) {
+                    throw SdkClientException.create("injected: the connection broke during part 2");
+                }
+                if (context.request() instanceof AbortMultipartUploadRequest && aborts.incrementAndGet() == 1) {
+                    throw SdkClientException.create("injected: the abort failed");
+                }
+            }
+        };
+        try (BackupStore failing = server.store(prefix).partSize(S3Store.MIN_PART_SIZE).interceptor(flaky).build();
+             PendingBackup pending = failing.begin("b1")) {
+            OutputStream out = pending.create("data");
+            assertThatThrownBy(() -> out.write(randomBytes(11 * 1024 * 1024, 40)))
+                .isInstanceOf(StoreUnavailableException.class);
+        }
+        assertThat(leftovers()).containsExactly("upload of " + prefix + "/b1/data");
+
+        write(store, "b2", Map.of("data", new byte[] {2}));
+        assertThat(leftovers()).isEmpty();
+    }
+
+    @Test
+    void aLeftoverThatCannotBeRemovedDoesNotStopTheNextWriter() throws Exception {
+        s3.putObject(r -> r.bucket(S3TestServer.BUCKET).key(prefix + "/b0/data"), RequestBody.fromBytes(new byte[1]));
+        s3.putObject(r -> r.bucket(S3TestServer.BUCKET).key(prefix + "/b0/" + S3Store.IN_PROGRESS),
+            RequestBody.fromString("pid 1"));
+        ExecutionInterceptor denied = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof DeleteObjectRequest
+                    && ((DeleteObjectRequest) context.request()).key().contains("/b0/")) {
+                    throw S3Exception.builder().statusCode(403).awsErrorDetails(AwsErrorDetails.builder()
+                        .errorCode("AccessDenied").build()).message("injected 403").build();
+                }
+            }
+        };
+        try (BackupStore restricted = server.store(prefix).interceptor(denied).build()) {
+            write(restricted, "b1", Map.of("data", new byte[] {1}));
+            write(restricted, "b2", Map.of("data", new byte[] {2}));
+            assertThat(restricted.list()).containsExactly("b1", "b2");
+        }
+        assertThat(leftovers()).containsExactly(prefix + "/b0/" + S3Store.IN_PROGRESS);
+        // once deletes are allowed again, the next writer finishes the job
+        write(store, "b3", Map.of("data", new byte[] {3}));
+        assertThat(leftovers()).isEmpty();
+        assertThat(store.list()).containsExactly("b1", "b2", "b3");
+    }
+
+    @Test
+    void aBeginAfterTheFirstLooksForLeftoversUnderItsOwnIdOnly() throws Exception {
+        List<String> listed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ExecutionInterceptor lists = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof ListObjectsV2Request) {
+                    listed.add(((ListObjectsV2Request) context.request()).prefix());
+                }
+                if (context.request() instanceof ListMultipartUploadsRequest) {
+                    listed.add(((ListMultipartUploadsRequest) context.request()).prefix());
+                }
+            }
+        };
+        try (BackupStore counted = server.store(prefix).interceptor(lists).build()) {
+            write(counted, "b1", Map.of("data", new byte[] {1}));
+            assertThat(listed).as("the first begin sweeps the store").contains(prefix + "/");
+            listed.clear();
+            write(counted, "b2", Map.of("data", new byte[] {2}));
+            assertThat(listed).isNotEmpty().allMatch(p -> p.equals(prefix + "/b2/"));
+            assertThat(counted.list()).containsExactly("b1", "b2");
+        }
+    }
+
+    // --- part numbers: 1 to 10,000 -------------------------------------------------------------------------------
+
+    @Test
+    void thePartSizeGrowsAsAnUploadGoes() throws Exception {
+        // parts of 5, 10 and 20 MiB: doubled after every part here, after every 1,000 parts by default
+        int size = 35 * 1024 * 1024;
+        byte[] big = randomBytes(size, 41);
+        try (BackupStore growing = server.store(prefix).partSize(S3Store.MIN_PART_SIZE).partLimits(1, 3).build()) {
+            write(growing, "b1", Map.of("data", big));
+            assertThat(read(growing, "b1", "data")).isEqualTo(big);
+        }
+        String etag = s3.headObject(r -> r.bucket(S3TestServer.BUCKET).key(prefix + "/b1/data")).eTag();
+        assertThat(etag).as("a multipart ETag ends with the number of parts").endsWith("-3\"");
+    }
+
+    @Test
+    void anObjectNeedingMorePartsThanS3AllowsFailsBeforeUploadingMore() throws Exception {
+        AtomicInteger parts = new AtomicInteger();
+        ExecutionInterceptor count = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof UploadPartRequest) {
+                    parts.incrementAndGet();
+                }
+            }
+        };
+        try (BackupStore limited = server.store(prefix).partSize(S3Store.MIN_PART_SIZE).partLimits(1000, 2)
+            .interceptor(count).build();
+             PendingBackup pending = limited.begin("b1")) {
+            OutputStream out = pending.create("data");
+            byte[] part = new byte[S3Store.MIN_PART_SIZE];
+            out.write(part);
+            out.write(part);
+            assertThatThrownBy(() -> {
+                out.write(part);
+                out.close();
+            }).isInstanceOf(IOException.class)
+                .hasMessageContaining("object data of backup b1 is too large: S3 allows at most 2 parts per object");
+            assertThat(parts.get()).isEqualTo(2);
+        }
+        assertThat(leftovers()).isEmpty();
     }
 
     /**
