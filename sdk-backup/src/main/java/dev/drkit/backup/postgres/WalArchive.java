@@ -569,6 +569,9 @@ public final class WalArchive implements AutoCloseable {
                 + ": the archived copy is damaged, and this push fails so that PostgreSQL keeps the file; move the"
                 + " damaged entry aside to archive it again");
         }
+        // The push that archived it may have been killed after its entry became visible but before the entry
+        // reached the disk: success lets PostgreSQL recycle the file, so the archived copy must survive a crash.
+        store.forceToDisk(archived.name());
         log.info("WAL archive {}: {} is archived already with identical content; nothing written", store.location(),
             archived.name());
         return new WalPushResult(archived.name(), bytes, sha, archived.storedBytes(), true);

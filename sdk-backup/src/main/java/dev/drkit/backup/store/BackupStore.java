@@ -70,6 +70,20 @@ public interface BackupStore extends AutoCloseable {
     InputStream open(String backupId, String objectName) throws IOException;
 
     /**
+     * Makes sure a complete backup stays listed after a crash of the host: a commit cut short after the backup
+     * became visible (a writer killed between its rename and the directory's fsync) leaves it listed but not yet
+     * on disk. A caller that takes a backup it did not commit itself as proof that data is safe (the WAL archive,
+     * answering a push of a file archived already) forces it first. The default does nothing: for stores where a
+     * backup is durable once visible (S3).
+     *
+     * @throws NoSuchBackupException if no complete backup has this id
+     * @throws IOException           if it cannot be forced to disk
+     * @since 0.1
+     */
+    default void forceToDisk(String backupId) throws IOException {
+    }
+
+    /**
      * Starts writing a new backup. Takes the writer lock (held until the pending backup is committed or closed),
      * then removes leftovers of earlier interrupted backups, which no live writer can own while the lock is held.
      *

@@ -184,6 +184,46 @@ public final class FileSystemStore implements BackupStore {
         return names;
     }
 
+    /** Stops at the first backup found, instead of listing them all. */
+    @Override
+    public boolean isEmpty() throws IOException {
+        ensureOpen();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
+            for (Path entry : entries) {
+                try {
+                    if (isBackupDirectory(entry)) {
+                        return false;
+                    }
+                } catch (IOException e) {
+                    // as list() does: a directory that cannot be read is not counted
+                    reportUnreadable(entry.getFileName().toString(), e);
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Forces the backup's objects, its directory and the root (its entry there) to disk. */
+    @Override
+    public void forceToDisk(String backupId) throws IOException {
+        ensureOpen();
+        StoreNames.check(backupId, "backup id");
+        Path directory = root.resolve(backupId);
+        List<String> names = objectNames(directory);
+        if (names.isEmpty()) {
+            throw noSuchBackup(backupId);
+        }
+        for (String name : names) {
+            // read-only suffices for fsync on Linux, and a read-only store may hold files it cannot write
+            try (FileChannel channel = FileChannel.open(directory.resolve(name), StandardOpenOption.READ,
+                LinkOption.NOFOLLOW_LINKS)) {
+                channel.force(true);
+            }
+        }
+        LocalFiles.fsyncDirectory(directory);
+        LocalFiles.fsyncDirectory(root);
+    }
+
     @Override
     public long size(String backupId, String objectName) throws IOException {
         return objectAttributes(backupId, objectName).size();

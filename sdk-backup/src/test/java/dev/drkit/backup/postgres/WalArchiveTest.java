@@ -124,6 +124,25 @@ class WalArchiveTest {
     }
 
     @Test
+    void pushingTheSameContentAgainForcesTheArchivedEntryToDiskBeforeItSucceeds() throws IOException {
+        Path source = file(SEGMENT, walLike(100_000, 1));
+        archive.push(source);
+        // the push that archived it may have been killed between its rename and the directory's fsync
+        List<String> forced = new ArrayList<>();
+        ForwardingStore watched = new ForwardingStore(store) {
+            @Override
+            public void forceToDisk(String backupId) throws IOException {
+                forced.add(backupId);
+                super.forceToDisk(backupId);
+            }
+        };
+        WalArchive again = WalArchive.builder(watched).encryption(FAST).build();
+
+        assertThat(again.push(source).alreadyArchived()).isTrue();
+        assertThat(forced).containsExactly(SEGMENT);
+    }
+
+    @Test
     void pushingTheSameContentAgainFailsWhenTheStoredCopyIsMissingOrCut() throws IOException {
         // success would let PostgreSQL recycle the only good copy (a promoted standby archiving it again)
         Path source = file(SEGMENT, walLike(100_000, 1));

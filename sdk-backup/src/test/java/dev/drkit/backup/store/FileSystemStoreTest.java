@@ -176,6 +176,27 @@ class FileSystemStoreTest extends BackupStoreContract {
     }
 
     @Test
+    void aStoreHoldingOnlyForeignEntriesAndLeftoversIsEmpty() throws IOException {
+        addForeignEntries();
+        Files.createDirectories(root().resolve(".tmp-b1-0123456789abcdef"));
+
+        assertThat(store.isEmpty()).isTrue();
+        write(store, "b1", Map.of("data", new byte[] {7}));
+        assertThat(store.isEmpty()).isFalse();
+    }
+
+    @Test
+    void forcingABackupToDiskNeedsItComplete() throws IOException {
+        write(store, "b1", Map.of("data", new byte[] {7}));
+
+        assertThat(store.isEmpty()).isFalse();
+        ((FileSystemStore) store).forceToDisk("b1");
+        assertThatThrownBy(() -> ((FileSystemStore) store).forceToDisk("b2"))
+            .isInstanceOf(NoSuchBackupException.class);
+        assertThat(store.list()).containsExactly("b1");
+    }
+
+    @Test
     void openedReadOnlyAMissingRootIsNotCreated() {
         Path missing = temp.resolve("no-such-store");
 

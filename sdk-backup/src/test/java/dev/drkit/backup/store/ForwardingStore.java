@@ -24,6 +24,16 @@ public abstract class ForwardingStore implements BackupStore {
     }
 
     @Override
+    public boolean isEmpty() throws IOException {
+        return store.isEmpty();
+    }
+
+    @Override
+    public void forceToDisk(String backupId) throws IOException {
+        store.forceToDisk(backupId);
+    }
+
+    @Override
     public List<String> objects(String backupId) throws IOException {
         return store.objects(backupId);
     }
