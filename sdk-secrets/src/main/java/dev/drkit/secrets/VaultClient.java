@@ -3,6 +3,7 @@ package dev.drkit.secrets;
 import dev.drkit.secrets.internal.DefaultVaultClient;
 import dev.drkit.secrets.internal.ExecutorTaskScheduler;
 
+import java.security.SecureRandom;
 import java.time.Duration;
 
 /**
@@ -53,7 +54,8 @@ public interface VaultClient extends AutoCloseable {
      */
     static VaultClient start(VaultConfig config) {
         return DefaultVaultClient.start(config,
-            config.scheduler().orElseGet(() -> new ExecutorTaskScheduler(config.name())));
+            config.scheduler().orElseGet(() -> new ExecutorTaskScheduler(config.name())),
+            config.random().orElseGet(SecureRandom::new));
     }
 
     /** The configured name. @since 0.1 */

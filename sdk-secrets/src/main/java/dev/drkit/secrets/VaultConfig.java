@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Random;
 import java.util.regex.Pattern;
 
 /**
@@ -28,18 +29,24 @@ import java.util.regex.Pattern;
  * <caption>Settings</caption>
  * <tr><th>setting</th><th>default</th><th>valid</th></tr>
  * <tr><td>{@code name}</td><td>{@value #DEFAULT_NAME}</td><td>printable, in logs, metric tags, messages</td></tr>
- * <tr><td>{@code requestTimeout}</td><td>{@value #DEFAULT_REQUEST_TIMEOUT_MILLIS} ms</td><td>&gt; 0</td></tr>
- * <tr><td>{@code connectTimeout}</td><td>{@value #DEFAULT_CONNECT_TIMEOUT_MILLIS} ms</td><td>&gt; 0</td></tr>
- * <tr><td>{@code kvCacheTtl}</td><td>{@value #DEFAULT_KV_CACHE_TTL_SECONDS} s</td><td>&ge; 0 (0: no cache)</td></tr>
- * <tr><td>{@code maxStaleness}</td><td>{@value #DEFAULT_MAX_STALENESS_SECONDS} s</td><td>&ge; kvCacheTtl</td></tr>
- * <tr><td>{@code renewFraction}</td><td>2/3</td><td>(0, 1)</td></tr>
+ * <tr><td>{@code requestTimeout}</td><td>{@value #DEFAULT_REQUEST_TIMEOUT_MILLIS} ms</td><td>1 ms to 10 min</td></tr>
+ * <tr><td>{@code connectTimeout}</td><td>{@value #DEFAULT_CONNECT_TIMEOUT_MILLIS} ms</td><td>1 ms to 10 min</td></tr>
+ * <tr><td>{@code kvCacheTtl}</td><td>{@value #DEFAULT_KV_CACHE_TTL_SECONDS} s</td><td>0 to 365 days (0: no cache)
+ *     </td></tr>
+ * <tr><td>{@code maxStaleness}</td><td>{@value #DEFAULT_MAX_STALENESS_SECONDS} s</td><td>0 to 365 days, &ge;
+ *     kvCacheTtl</td></tr>
+ * <tr><td>{@code renewFraction}</td><td>2/3</td><td>[{@value #MIN_RENEW_FRACTION}, {@value #MAX_RENEW_FRACTION}]
+ *     </td></tr>
  * <tr><td>{@code renewJitter}</td><td>{@value #DEFAULT_RENEW_JITTER}</td><td>[0, 0.5]</td></tr>
- * <tr><td>{@code minRetryDelay}</td><td>{@value #DEFAULT_MIN_RETRY_DELAY_MILLIS} ms</td><td>&gt; 0</td></tr>
- * <tr><td>{@code maxRetryDelay}</td><td>{@value #DEFAULT_MAX_RETRY_DELAY_SECONDS} s</td><td>&ge; minRetryDelay</td></tr>
+ * <tr><td>{@code minRetryDelay}</td><td>{@value #DEFAULT_MIN_RETRY_DELAY_MILLIS} ms</td><td>10 ms to 10 min</td></tr>
+ * <tr><td>{@code maxRetryDelay}</td><td>{@value #DEFAULT_MAX_RETRY_DELAY_SECONDS} s</td><td>10 ms to 1 h, &ge;
+ *     minRetryDelay</td></tr>
  * <tr><td>{@code allowRootToken}</td><td>false</td><td></td></tr>
  * <tr><td>{@code revokeOnClose}</td><td>true</td><td></td></tr>
  * <tr><td>{@code policies}</td><td>{@link ResiliencePolicies#ofDefaults(String)} for the name, with attempts
- *     of {@value #DEFAULT_MAX_ATTEMPTS} and a first backoff of 100 ms</td><td>only unavailability (unreachable,
+ *     of {@value #DEFAULT_MAX_ATTEMPTS}, a first backoff of 100 ms and the ticker; made by {@link Builder#build()}
+ *     from the name and ticker then set, so {@code toBuilder().name(...)} gets policies of the new name, unless
+ *     policies were set explicitly</td><td>only unavailability (unreachable,
  *     sealed, 5xx) is retried, whatever the policies' own predicate says; a login, an unwrap or new database
  *     credentials only when Vault surely did not carry them out (else {@link VaultException.Reason#OUTCOME_UNKNOWN})
  *     </td></tr>
@@ -67,6 +74,16 @@ public final class VaultConfig {
     public static final long DEFAULT_MAX_RETRY_DELAY_SECONDS = 30;
     /** Default attempts per call to Vault, the first included: {@value}. */
     public static final int DEFAULT_MAX_ATTEMPTS = 3;
+    /** Smallest renewFraction: {@value}. Below it a token is renewed far more often than it needs. */
+    public static final double MIN_RENEW_FRACTION = 0.1;
+    /** Largest renewFraction: {@value}. Above it too little time is left to retry a failed renewal. */
+    public static final double MAX_RENEW_FRACTION = 0.9;
+
+    private static final Duration MIN_RETRY_DELAY_FLOOR = Duration.ofMillis(10);
+    private static final Duration MIN_RETRY_DELAY_CEILING = Duration.ofMinutes(10);
+    private static final Duration MAX_RETRY_DELAY_CEILING = Duration.ofHours(1);
+    private static final Duration TIMEOUT_CEILING = Duration.ofMinutes(10);
+    private static final Duration CACHE_CEILING = Duration.ofDays(365);
 
     private static final Pattern PATH = Pattern.compile("[A-Za-z0-9_./-]+");
 
@@ -84,10 +101,13 @@ public final class VaultConfig {
     private final boolean allowRootToken;
     private final boolean revokeOnClose;
     private final ResiliencePolicies policies;
+    /** The policies set with {@link Builder#policies}; null when {@link #policies} are the defaults for the name. */
+    private final @Nullable ResiliencePolicies explicitPolicies;
     private final Ticker ticker;
     private final Clock clock;
     private final LeakTripwire tripwire;
     private final @Nullable TaskScheduler scheduler;
+    private final @Nullable Random random;
 
     private VaultConfig(Builder b) {
         this.name = b.name;
@@ -103,6 +123,9 @@ public final class VaultConfig {
         this.maxRetryDelay = b.maxRetryDelay;
         this.allowRootToken = b.allowRootToken;
         this.revokeOnClose = b.revokeOnClose;
+        this.explicitPolicies = b.policies;
+        // Made here, not kept from an earlier build: toBuilder().name(...) or .ticker(...) must not keep defaults
+        // made for the old name (in every metric tag and message) or the old ticker.
         this.policies = b.policies != null ? b.policies : ResiliencePolicies.builder(b.name)
             .maxAttempts(DEFAULT_MAX_ATTEMPTS)
             .initialBackoff(Duration.ofMillis(100))
@@ -112,6 +135,7 @@ public final class VaultConfig {
         this.clock = b.clock;
         this.tripwire = b.tripwire;
         this.scheduler = b.scheduler;
+        this.random = b.random;
     }
 
     /**
@@ -224,6 +248,10 @@ public final class VaultConfig {
         return Optional.ofNullable(scheduler);
     }
 
+    Optional<Random> random() {
+        return Optional.ofNullable(random);
+    }
+
     @Override
     public String toString() {
         return "VaultConfig[name=" + name + ", address=" + address + ", auth=" + auth + ", kvCacheTtl=" + kvCacheTtl
@@ -273,6 +301,7 @@ public final class VaultConfig {
         private Clock clock = Clock.systemUTC();
         private LeakTripwire tripwire = LeakTripwire.global();
         private @Nullable TaskScheduler scheduler;
+        private @Nullable Random random;
 
         private Builder(URI address, VaultAuth auth) {
             address(address);
@@ -293,11 +322,12 @@ public final class VaultConfig {
             this.maxRetryDelay = c.maxRetryDelay;
             this.allowRootToken = c.allowRootToken;
             this.revokeOnClose = c.revokeOnClose;
-            this.policies = c.policies;
+            this.policies = c.explicitPolicies;
             this.ticker = c.ticker;
             this.clock = c.clock;
             this.tripwire = c.tripwire;
             this.scheduler = c.scheduler;
+            this.random = c.random;
         }
 
         /** @see VaultConfig#builder(URI, VaultAuth) @since 0.1 */
@@ -332,42 +362,40 @@ public final class VaultConfig {
             return this;
         }
 
-        /** @throws IllegalArgumentException unless positive @since 0.1 */
+        /** @throws IllegalArgumentException unless positive and at most 10 minutes @since 0.1 */
         public Builder requestTimeout(Duration timeout) {
-            this.requestTimeout = positive(timeout, "requestTimeout");
+            this.requestTimeout = positive(timeout, TIMEOUT_CEILING, "requestTimeout");
             return this;
         }
 
-        /** @throws IllegalArgumentException unless positive @since 0.1 */
+        /** @throws IllegalArgumentException unless positive and at most 10 minutes @since 0.1 */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = positive(timeout, "connectTimeout");
+            this.connectTimeout = positive(timeout, TIMEOUT_CEILING, "connectTimeout");
             return this;
         }
 
-        /** @throws IllegalArgumentException if negative @since 0.1 */
+        /** @throws IllegalArgumentException if negative or longer than 365 days @since 0.1 */
         public Builder kvCacheTtl(Duration ttl) {
-            Objects.requireNonNull(ttl, "kvCacheTtl");
-            if (ttl.isNegative()) {
-                throw new IllegalArgumentException("kvCacheTtl must not be negative, but was " + ttl);
-            }
-            this.kvCacheTtl = ttl;
+            this.kvCacheTtl = notNegative(ttl, CACHE_CEILING, "kvCacheTtl");
             return this;
         }
 
-        /** @throws IllegalArgumentException if negative @since 0.1 */
+        /** @throws IllegalArgumentException if negative or longer than 365 days @since 0.1 */
         public Builder maxStaleness(Duration staleness) {
-            Objects.requireNonNull(staleness, "maxStaleness");
-            if (staleness.isNegative()) {
-                throw new IllegalArgumentException("maxStaleness must not be negative, but was " + staleness);
-            }
-            this.maxStaleness = staleness;
+            this.maxStaleness = notNegative(staleness, CACHE_CEILING, "maxStaleness");
             return this;
         }
 
-        /** @throws IllegalArgumentException unless strictly between 0 and 1 @since 0.1 */
+        /**
+         * The fraction of the time left on a token or lease after which it is renewed.
+         *
+         * @throws IllegalArgumentException unless between {@value #MIN_RENEW_FRACTION} and {@value #MAX_RENEW_FRACTION}
+         * @since 0.1
+         */
         public Builder renewFraction(double fraction) {
-            if (!(fraction > 0 && fraction < 1)) {
-                throw new IllegalArgumentException("renewFraction must be strictly between 0 and 1, but was " + fraction);
+            if (!(fraction >= MIN_RENEW_FRACTION && fraction <= MAX_RENEW_FRACTION)) {
+                throw new IllegalArgumentException("renewFraction must be between " + MIN_RENEW_FRACTION + " and "
+                    + MAX_RENEW_FRACTION + ", but was " + fraction);
             }
             this.renewFraction = fraction;
             return this;
@@ -382,15 +410,26 @@ public final class VaultConfig {
             return this;
         }
 
-        /** @throws IllegalArgumentException unless positive @since 0.1 */
+        /**
+         * The first wait before retrying a failed background renewal or login; after the token or lease has ended,
+         * retries back off from it to {@link #maxRetryDelay}.
+         *
+         * @throws IllegalArgumentException unless between 10 ms and 10 minutes
+         * @since 0.1
+         */
         public Builder minRetryDelay(Duration delay) {
-            this.minRetryDelay = positive(delay, "minRetryDelay");
+            this.minRetryDelay = between(delay, MIN_RETRY_DELAY_FLOOR, MIN_RETRY_DELAY_CEILING, "minRetryDelay");
             return this;
         }
 
-        /** @throws IllegalArgumentException unless positive @since 0.1 */
+        /**
+         * The longest wait before retrying a failed background renewal or login.
+         *
+         * @throws IllegalArgumentException unless between 10 ms and 1 hour
+         * @since 0.1
+         */
         public Builder maxRetryDelay(Duration delay) {
-            this.maxRetryDelay = positive(delay, "maxRetryDelay");
+            this.maxRetryDelay = between(delay, MIN_RETRY_DELAY_FLOOR, MAX_RETRY_DELAY_CEILING, "maxRetryDelay");
             return this;
         }
 
@@ -406,7 +445,13 @@ public final class VaultConfig {
             return this;
         }
 
-        /** The resilience policies calls go through; only unavailability is ever retried. @since 0.1 */
+        /**
+         * The resilience policies calls go through; only unavailability is ever retried. Unless set, {@link #build()}
+         * makes the defaults for the name and ticker set by then. Kept by {@link VaultConfig#toBuilder()} only when
+         * set here.
+         *
+         * @since 0.1
+         */
         public Builder policies(ResiliencePolicies policies) {
             this.policies = Objects.requireNonNull(policies, "policies");
             return this;
@@ -436,6 +481,12 @@ public final class VaultConfig {
             return this;
         }
 
+        /** Tests make the jitter of renewals and retries repeatable; default a {@code SecureRandom}. */
+        Builder random(Random random) {
+            this.random = Objects.requireNonNull(random, "random");
+            return this;
+        }
+
         /**
          * @throws IllegalStateException if maxStaleness is shorter than kvCacheTtl, or maxRetryDelay shorter than minRetryDelay
          * @since 0.1
@@ -452,10 +503,27 @@ public final class VaultConfig {
             return new VaultConfig(this);
         }
 
-        private static Duration positive(Duration d, String name) {
+        private static Duration positive(Duration d, Duration max, String name) {
             Objects.requireNonNull(d, name);
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive, but was " + d);
+            if (d.isNegative() || d.isZero() || d.compareTo(max) > 0) {
+                throw new IllegalArgumentException(name + " must be positive and at most " + max + ", but was " + d);
+            }
+            return d;
+        }
+
+        private static Duration notNegative(Duration d, Duration max, String name) {
+            Objects.requireNonNull(d, name);
+            if (d.isNegative() || d.compareTo(max) > 0) {
+                throw new IllegalArgumentException(name + " must be between " + Duration.ZERO + " and " + max
+                    + ", but was " + d);
+            }
+            return d;
+        }
+
+        private static Duration between(Duration d, Duration min, Duration max, String name) {
+            Objects.requireNonNull(d, name);
+            if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+                throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", but was " + d);
             }
             return d;
         }

@@ -64,6 +64,30 @@ class DatabaseCredentialsTest {
     }
 
     @Test
+    void retriesAfterTheLeaseEndedBackOffAndWarnAtMostOnceAMinute() throws Exception {
+        try (Fixture f = new Fixture(dir); LogLines logs = LogLines.capture()) {
+            database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(36000));
+            VaultClient client = f.start(f.config(f.appRoleFiles(f.role(Duration.ofSeconds(3600),
+                Duration.ofSeconds(36000)))).build());
+            DynamicDatabaseCredentials creds = client.databaseCredentials("database", "orders");
+
+            f.vault.down();
+            f.advance(Duration.ofMinutes(10));                       // the lease ended 30 s in; the token lives on
+            // Before: a retry every minRetryDelay (1 s) once the lease had ended, each at WARN (some 575 lines).
+            assertThat(client.stats().renewalFailures()).isBetween(55L, 120L);
+            List<String> warnings = logs.lines(Level.WARN).stream()
+                .filter(l -> l.contains("keeping the credentials of role 'orders' alive failed")).toList();
+            assertThat(warnings).hasSizeBetween(2, 12);
+            assertThat(warnings.get(warnings.size() - 1)).contains("since the last warning logged at DEBUG");
+
+            f.vault.up();
+            f.advance(Duration.ofSeconds(10));                       // within maxRetryDelay of coming back
+            assertThat(creds.rotations()).isEqualTo(1);
+            assertThat(canLogIn(creds.current())).isTrue();
+        }
+    }
+
+    @Test
     void renewsOnTheTimeLeftThenRotatesAheadOfTheMaxTtl() throws Exception {
         try (Fixture f = new Fixture(dir)) {
             SimulatedDatabase db = database(f.vault, Duration.ofSeconds(30), Duration.ofSeconds(60));

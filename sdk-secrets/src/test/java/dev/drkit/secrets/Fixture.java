@@ -19,6 +19,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 
 /**
  * A simulated Vault and a client on one manual clock: {@link #advance(Duration)} moves both and runs the client's
@@ -82,7 +83,9 @@ final class Fixture implements AutoCloseable {
                 // The breaker's open state lasts real time, which a manual clock cannot move; OutageTest covers it.
                 .circuitBreakerEnabled(false)
                 .build())
-            .scheduler(scheduler);
+            .scheduler(scheduler)
+            // Seeded: the jitter of retries after an expiry is the same at every run.
+            .random(new Random(42));
     }
 
     /** The text of {@code key} in {@code secret}, for assertions. */

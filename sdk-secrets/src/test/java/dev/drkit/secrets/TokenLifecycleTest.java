@@ -156,7 +156,7 @@ class TokenLifecycleTest {
         assertThat(client.stats().loginFailures()).isEqualTo(2);
 
         f.vault.up();
-        f.advance(Duration.ofSeconds(1));
+        f.advance(Duration.ofSeconds(2));                         // the second retry backs off: 1 to 2 s
         assertThat(client.isLoggedIn()).isTrue();
         try (Secret s = client.kv1("kv").read("app").secret("password")) {
             assertThat(s.<String>withChars(String::new)).isEqualTo("p4ssw0rd-kv1");

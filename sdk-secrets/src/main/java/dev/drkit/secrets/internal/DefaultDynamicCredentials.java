@@ -44,6 +44,8 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
     private final TaskScheduler scheduler;
     private final Stats stats;
     private final Random random;
+    /** Failed renewals and rotations in a row: their retry delays (backing off once the lease has ended) and WARNs. */
+    private final RetryStreak streak;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong rotations = new AtomicLong();
     private final AtomicLong renewals = new AtomicLong();
@@ -81,6 +83,8 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
                 e.getClass().getSimpleName()));
         this.stats = stats;
         this.random = random;
+        this.streak = new RetryStreak(config.ticker(), config.minRetryDelay().toNanos(),
+            config.maxRetryDelay().toNanos(), random);
         this.lease = fetch();
         log.info("Vault client '{}': database credentials for role '{}' issued, lease {}s, renewable={}", config.name(),
             role, lease.ttlSeconds, lease.renewable);
@@ -206,6 +210,11 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
                 lease = renewed;
                 renewals.incrementAndGet();
                 stats.leaseRenewals.increment();
+                int failedBefore = streak.succeeded();
+                if (failedBefore > 0) {
+                    log.info("Vault client '{}': lease of role '{}' renewed after {} failed attempts", config.name(),
+                        role, failedBefore);
+                }
                 log.debug("Vault client '{}': lease of role '{}' renewed for {}s{}", config.name(), role, granted,
                     capped ? " (capped at the max TTL: rotating ahead of the end)" : "");
                 scheduleNext(renewed);
@@ -278,6 +287,7 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
         }
         rotations.incrementAndGet();
         stats.rotations.increment();
+        streak.succeeded();
         log.info("Vault client '{}': database credentials for role '{}' rotated ({} -> {}), lease {}s", config.name(),
             role, old.credentials.username(), fresh.credentials.username(), fresh.ttlSeconds);
         for (Runnable l : listeners) {
@@ -300,9 +310,9 @@ public final class DefaultDynamicCredentials implements DynamicDatabaseCredentia
 
     private void retry(Runnable task, Lease l, VaultException e) {
         long left = l.endNanos() - config.ticker().nanos();
-        long delay = Schedule.retryDelay(left, config.minRetryDelay().toNanos(), config.maxRetryDelay().toNanos());
-        log.warn("Vault client '{}': keeping the credentials of role '{}' alive failed ({}); {}s left, retrying in {} ms",
-            config.name(), role, e.reason(), Math.max(0, left / 1_000_000_000L), delay / 1_000_000L);
+        long delay = streak.failed(left);
+        streak.log(log, "Vault client '{}': keeping the credentials of role '{}' alive failed ({}); {}s left, retrying"
+            + " in {} ms", config.name(), role, e.reason(), Math.max(0, left / 1_000_000_000L), delay / 1_000_000L);
         tasks.schedule(task, delay);
     }
 

@@ -33,20 +33,28 @@ public final class DefaultVaultClient implements VaultClient {
     private final TokenManager tokens;
     private final ConcurrentHashMap<String, DefaultKvEngine.Entry> cache = new ConcurrentHashMap<>();
     private final List<DynamicDatabaseCredentials> credentials = new CopyOnWriteArrayList<>();
-    private final Random random = new SecureRandom();
+    /** Jitter of renewals and retries, so clients started together spread out. */
+    private final Random random;
     private volatile boolean closed;
 
-    private DefaultVaultClient(VaultConfig config, TaskScheduler scheduler) {
+    private DefaultVaultClient(VaultConfig config, TaskScheduler scheduler, Random random) {
         this.config = config;
         this.scheduler = scheduler;
+        this.random = random;
         this.http = new VaultHttp(config, stats);
         this.tokens = new TokenManager(config, http, scheduler, stats, random);
     }
 
     /** Starts a client; see {@link VaultClient#start(VaultConfig)}. */
     public static VaultClient start(VaultConfig config, TaskScheduler scheduler) {
+        return start(config, scheduler, new SecureRandom());
+    }
+
+    /** Starts a client whose renewals and retries take their jitter from {@code random}. */
+    public static VaultClient start(VaultConfig config, TaskScheduler scheduler, Random random) {
         Objects.requireNonNull(config, "config");
-        DefaultVaultClient client = new DefaultVaultClient(config, scheduler);
+        Objects.requireNonNull(random, "random");
+        DefaultVaultClient client = new DefaultVaultClient(config, scheduler, random);
         try {
             client.tokens.start();
         } catch (RuntimeException e) {

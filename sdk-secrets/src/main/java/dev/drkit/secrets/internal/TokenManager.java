@@ -43,6 +43,8 @@ public final class TokenManager {
     private final TaskScheduler scheduler;
     private final Stats stats;
     private final Random random;
+    /** Failed renewals and logins in a row: their retry delays (backing off once the token has ended) and WARNs. */
+    private final RetryStreak streak;
     private final Object loginLock = new Object();
     private final List<BiConsumer<Integer, Long>> replacedListeners = new CopyOnWriteArrayList<>();
     /** When the tokens of earlier generations end (ticker nanos), for leases they created. */
@@ -88,6 +90,8 @@ public final class TokenManager {
             e -> log.error("Vault client '{}': token task failed ({}); retrying", name, e.getClass().getSimpleName()));
         this.stats = stats;
         this.random = random;
+        this.streak = new RetryStreak(config.ticker(), config.minRetryDelay().toNanos(),
+            config.maxRetryDelay().toNanos(), random);
     }
 
     /** Logs in; if Vault cannot be reached, schedules further attempts and returns. */
@@ -98,9 +102,10 @@ public final class TokenManager {
             }
         } catch (VaultUnavailableException e) {
             stats.loginFailures.increment();
-            log.warn("Vault client '{}': Vault unavailable at start ({}); logging in again in the background",
-                name, outage(e));
-            loginFailed(e, config.minRetryDelay().toNanos());
+            long delay = streak.failed(0);
+            streak.log(log, "Vault client '{}': Vault unavailable at start ({}); logging in again in the background"
+                + " in {} ms", name, outage(e), delay / 1_000_000L);
+            loginFailed(e, delay);
         }
     }
 
@@ -274,9 +279,10 @@ public final class TokenManager {
                 install(login());
                 return true;
             } catch (VaultUnavailableException e) {
-                // The caller's answer is this outage; further logins are left to the background retry.
+                // The caller's answer is this outage (not logged: the exception is the report); further logins are
+                // left to the background retry, which goes on backing off from where the streak is.
                 stats.loginFailures.increment();
-                loginFailed(e, config.minRetryDelay().toNanos());
+                loginFailed(e, streak.failed(0));
                 throw e;
             } catch (VaultAuthException e) {
                 // The caller's answer is this refusal, not the 403 that led to it (which reads like a policy problem).
@@ -386,8 +392,14 @@ public final class TokenManager {
                     state = renewed;
                 }
                 stats.tokenRenewals.increment();
-                log.debug("Vault client '{}': token renewed for {}s{}", name, granted,
-                    capped ? " (capped at its max TTL: logging in again before it ends)" : "");
+                int failedBefore = streak.succeeded();
+                if (failedBefore > 0) {
+                    log.info("Vault client '{}': token renewed for {}s after {} failed attempts{}", name, granted,
+                        failedBefore, capped ? " (capped at its max TTL: logging in again before it ends)" : "");
+                } else {
+                    log.debug("Vault client '{}': token renewed for {}s{}", name, granted,
+                        capped ? " (capped at its max TTL: logging in again before it ends)" : "");
+                }
                 scheduleNext(renewed);
             } else if (r.status() == 403) {
                 stats.renewalFailures.increment();
@@ -411,9 +423,9 @@ public final class TokenManager {
         } catch (VaultUnavailableException e) {
             stats.renewalFailures.increment();
             long left = s.expiresNanos - config.ticker().nanos();
-            long delay = Schedule.retryDelay(left, config.minRetryDelay().toNanos(), config.maxRetryDelay().toNanos());
-            log.warn("Vault client '{}': token renewal failed ({}); {}s of the token left, retrying in {} ms", name,
-                e.reason(), Math.max(0, left / 1_000_000_000L), delay / 1_000_000L);
+            long delay = streak.failed(left);
+            streak.log(log, "Vault client '{}': token renewal failed ({}); {}s of the token left, retrying in {} ms",
+                name, e.reason(), Math.max(0, left / 1_000_000_000L), delay / 1_000_000L);
             tasks.schedule(this::renewTask, delay);
         }
     }
@@ -450,8 +462,9 @@ public final class TokenManager {
             TokenState s = state;
             long left = s == null ? 0 : s.expiresNanos == Long.MAX_VALUE ? Long.MAX_VALUE
                 : s.expiresNanos - config.ticker().nanos();
-            long delay = Schedule.retryDelay(left, config.minRetryDelay().toNanos(), config.maxRetryDelay().toNanos());
-            log.warn("Vault client '{}': login failed ({}); retrying in {} ms", name, outage(e), delay / 1_000_000L);
+            long delay = streak.failed(left);
+            streak.log(log, "Vault client '{}': login failed ({}); retrying in {} ms", name, outage(e),
+                delay / 1_000_000L);
             loginFailed(e, delay);
         } catch (VaultAuthException | SecretUnavailableException e) {
             loginRefused(e);
@@ -575,6 +588,7 @@ public final class TokenManager {
         refusalLogged = false;
         lastRefusal = null;
         lastLoginFailure = null;
+        streak.succeeded();
         endWarned = false;
         endLogged = false;
         loginOutcomeUnknown = false;

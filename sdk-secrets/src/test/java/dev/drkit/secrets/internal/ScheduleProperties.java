@@ -2,12 +2,15 @@ package dev.drkit.secrets.internal;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.HashSet;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.doubles;
+import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.longs;
 
 /** Renewals and retries are always timed inside what is actually left. */
@@ -57,5 +60,37 @@ class ScheduleProperties {
         long fromAdvertisedTtl = (long) (60_000_000_000L * 2.0 / 3.0);
         assertThat(fromAdvertisedTtl).isGreaterThan(left);
         assertThat(Schedule.renewDelay(left, 2.0 / 3.0, 0, new Random(1))).isLessThan(left);
+    }
+
+    @Test
+    void aRetryAfterTheEndBacksOffWithinItsBoundsAndNoFasterThanItsCeilingAllows() {
+        AtomicInteger ran = new AtomicInteger();
+        qt().withExamples(2000)
+            .forAll(integers().between(0, 10_000), longs().between(10_000_000L, 600_000_000_000L),
+                longs().between(0, 3_600_000_000_000L), longs().all())
+            .checkAssert((attempt, min, extra, seed) -> {
+                ran.incrementAndGet();
+                long max = min + extra;
+                long delay = Schedule.backoffDelay(attempt, min, max, new Random(seed));
+                assertThat(delay).isBetween(min, max);
+                // the ceiling doubles from min with each attempt; the delay is in its upper half (or at min)
+                double ceiling = Math.min((double) max, min * Math.pow(2, Math.min(attempt, 62)));
+                assertThat((double) delay).isLessThanOrEqualTo(ceiling);
+                assertThat((double) delay).isGreaterThanOrEqualTo(Math.min(Math.max(min, ceiling / 2), max) - 1);
+            });
+        assertThat(ran.get()).isEqualTo(2000);
+    }
+
+    @Test
+    void aFleetRetryingTogetherSpreadsOut() {
+        long second = 1_000_000_000L;
+        assertThat(Schedule.backoffDelay(0, second, 30 * second, new Random(1))).isEqualTo(second);
+        Set<Long> at = new HashSet<>();
+        for (int client = 0; client < 100; client++) {
+            long delay = Schedule.backoffDelay(8, second, 30 * second, new Random(client * 0x9E3779B97F4A7C15L));   // seeds far apart
+            assertThat(delay).isBetween(15 * second, 30 * second);
+            at.add(delay / 100_000_000L);                          // to a tenth of a second
+        }
+        assertThat(at).hasSizeGreaterThan(60);
     }
 }
