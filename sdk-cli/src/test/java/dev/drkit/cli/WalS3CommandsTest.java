@@ -399,7 +399,7 @@ class WalS3CommandsTest {
     @Test
     void aDirectoryStoreThisUserCannotWriteIsVerifiedAndFetchedFrom() throws Exception {
         // a directory store of the archive, owned by another user (or made read-only), as a mounted backup is
-        Path store = root.resolve("readonly-store");
+        Path store = Files.createDirectory(root.resolve("readonly-store"));
         for (String name : List.of(Files.list(copies).map(f -> f.getFileName().toString()).sorted()
             .toArray(String[]::new))) {
             assertThat(drkit("wal-push", "--store", store.toString(), "--passphrase-file", passphraseFile.toString(),
