@@ -69,6 +69,12 @@ final class PitrCommand implements Runnable {
     }
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
+    /** The names of a plain archive's files: segments (and their {@code .partial}), history and backup files. */
+    private static final Pattern PLAIN_ARCHIVE_FILE =
+        Pattern.compile("[0-9A-F]{24}(\\.partial|\\.[0-9A-F]{8}\\.backup)?|[0-9A-F]{8}\\.history");
+    /** The usage error of key options with a plain archive and no stored base backup, the same for verify and drill. */
+    static final String KEYS_FOR_PLAIN_ARCHIVE = "the key options apply only to an --archive that is a drkit WAL store"
+        + " or a --base-backup-store";
 
     /** A time with a zone, ISO-8601 or with a space before the time; a usage error otherwise. */
     static Instant parseInstant(CommandSpec spec, String text) {
@@ -220,7 +226,13 @@ final class PitrCommand implements Runnable {
             }
             Path directory = s3Archive ? null : Path.of(archive);
             boolean keyGiven = keys.given() || identity != null;
-            boolean store = s3Archive || keyGiven && baseBackupStore == null || isWalStore(directory);
+            // what the directory holds decides, not whether a key was given: a key meant for a stored base backup,
+            // or given by habit, must not make a plain archive read as an empty store (every segment "missing")
+            boolean store = s3Archive || isWalStore(directory)
+                || keyGiven && baseBackupStore == null && !isPlainArchive(directory);
+            if (!store && keyGiven && baseBackupStore == null) {
+                throw usage(spec, KEYS_FOR_PLAIN_ARCHIVE);
+            }
             if (store && !keyGiven) {
                 throw usage(spec, "--archive " + StoreOptions.hideUserInfo(archive) + " is a drkit WAL store: give"
                     + " --passphrase-file, --passphrase-env or --identity to read it");
@@ -284,6 +296,27 @@ final class PitrCommand implements Runnable {
                 return ExitCodes.DATA;
             }
             return ExitCodes.OK;
+        }
+
+        /**
+         * A directory holding at least one file of a plain archive, as {@code cp} or {@code pg_receivewal} leaves
+         * it: a WAL segment ({@code .partial} too), a timeline history file or a backup history file.
+         */
+        static boolean isPlainArchive(@Nullable Path dir) {
+            if (dir == null || !Files.isDirectory(dir)) {
+                return false;
+            }
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                for (Path entry : entries) {
+                    if (PLAIN_ARCHIVE_FILE.matcher(entry.getFileName().toString()).matches()
+                        && Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
+                        return true;
+                    }
+                }
+            } catch (IOException e) {
+                return false; // the verifier reports what it cannot read
+            }
+            return false;
         }
 
         /** A directory holding at least one drkit WAL store entry (a subdirectory with its record). */
@@ -425,14 +458,14 @@ final class PitrCommand implements Runnable {
                 throw usage(spec, "--archive of a drill is a directory; for an S3 WAL store give --restore-command"
                     + " 'drkit wal-fetch --store s3://bucket/prefix --passphrase-file FILE %f %p'");
             }
-            boolean walStore = wal.archive != null && (keysForWal || Verify.isWalStore(wal.archive));
+            boolean walStore = wal.archive != null && (Verify.isWalStore(wal.archive)
+                || keysForWal && !Verify.isPlainArchive(wal.archive));
             if (walStore && !keys.given() && identity == null) {
                 throw usage(spec, "--archive " + wal.archive + " is a drkit WAL store: give --passphrase-file,"
                     + " --passphrase-env or --identity to read it");
             }
             if (!walStore && keysForWal) {
-                throw usage(spec, "the key options apply only to an --archive that is a drkit WAL store or a"
-                    + " --base-backup-store");
+                throw usage(spec, KEYS_FOR_PLAIN_ARCHIVE);
             }
             try (KeyOptions.ForRestore key = baseBackupStore != null ? keys.forRestore(spec, identity) : null;
                  BackupStore backups = baseBackupStore == null ? null : StoreOptions.open(spec, "--base-backup-store",
@@ -442,12 +475,17 @@ final class PitrCommand implements Runnable {
                         key.key());
                 }
                 return drill(builder, walStore);
-            } catch (DrkitException e) {
+            } catch (CommandLine.ParameterException e) {
+                throw e;   // a usage error: nothing ran, and nothing is reported on standard output
+            } catch (RuntimeException | Error e) {
                 // stdout still gets one answer, so a --json caller always reads an object, also when the drill could
-                // not start (a wrong key, a store out of reach); the message goes to standard error as for any failure
+                // not start (a wrong key, a store out of reach) or drkit failed in a way it did not foresee; the
+                // message goes to standard error as for any failure
+                DrkitException failure = e instanceof DrkitException d ? d : new Unforeseen(e);
                 PrintWriter out = spec.commandLine().getOut();
-                out.println(json ? PitrDrillReport.failureJson(e) : "FAILED: " + (e instanceof PitrDrillException d
-                    ? d.reason().name() : e.kind().name()) + " (the drill made no report: see standard error)");
+                out.println(json ? PitrDrillReport.failureJson(failure) : "FAILED: " + (failure instanceof
+                    PitrDrillException d ? d.reason().name() : failure.kind().name())
+                    + " (the drill made no report: see standard error)");
                 out.flush();
                 throw e;
             }
@@ -458,6 +496,10 @@ final class PitrCommand implements Runnable {
             Duration limit = parseDuration(spec, "--timeout", timeout);
             if (limit.isZero()) {
                 throw usage(spec, "--timeout must be positive, but was \"" + timeout + "\"");
+            }
+            if (limit.compareTo(PitrDrill.MAX_TIMEOUT) > 0) {
+                throw usage(spec, "--timeout must be at most " + PitrDrill.MAX_TIMEOUT.toDays() + "d, but was \""
+                    + timeout + "\"");
             }
             PitrDrill.Builder builder = PitrDrill.builder().timeout(limit).targetTime(parseInstant(spec, targetTime));
             try {
@@ -495,7 +537,19 @@ final class PitrCommand implements Runnable {
                 });
             } else {
                 Path tar = Path.of(baseBackup.tar);
+                if (!Files.exists(tar) || Files.isDirectory(tar) || !Files.isReadable(tar)) {
+                    // a wrong path, not a bad backup: found before anything starts, as for --base-backup DIR (a pipe,
+                    // such as /dev/fd/63 from <(...), is fine)
+                    throw new EnvironmentException("drkit pitr drill: --base-backup-tar " + tar + (!Files.exists(tar)
+                        ? " does not exist" : Files.isDirectory(tar) ? " is a directory, not a tar file"
+                        : " cannot be read by this process"), java.util.Map.of("file", tar.toString()), null);
+                }
                 builder.baseBackupTar(() -> java.nio.file.Files.newInputStream(tar));
+            }
+            if (walStore) {
+                // the scratch server's user runs wal-fetch on it: a path it cannot read would look like an archive
+                // that ends early; the drill checks a plain archive the same way when it runs
+                PitrDrill.checkArchiveReadable(wal.archive);
             }
             try (ServerSideFetch fetch = walStore ? ServerSideFetch.prepare(spec, wal.archive, keys, identity) : null) {
                 try {
@@ -626,6 +680,15 @@ final class PitrCommand implements Runnable {
             } catch (IOException | UncheckedIOException e) {
                 log.warn("drkit pitr drill: could not remove {}: {}", dir, e.toString());
             }
+        }
+    }
+
+    /** An exception drkit did not foresee, as a drkit failure of kind internal, for the drill's JSON failure report. */
+    private static final class Unforeseen extends DrkitException {
+        private static final long serialVersionUID = 1L;
+
+        Unforeseen(Throwable cause) {
+            super(ErrorReporter.describe(cause), Kind.INTERNAL, java.util.Map.of(), cause);
         }
     }
 }

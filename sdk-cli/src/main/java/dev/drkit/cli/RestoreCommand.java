@@ -4,6 +4,7 @@ import dev.drkit.backup.BackupEngine;
 import dev.drkit.backup.RestoreResult;
 import dev.drkit.backup.SourceKind;
 import dev.drkit.backup.store.BackupStore;
+import dev.drkit.core.EnvironmentException;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,11 +14,20 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 
 /** {@code drkit restore}: restores a backup to a target, verified before it replaces anything. */
@@ -92,7 +102,10 @@ final class RestoreCommand implements Callable<Integer> {
     /**
      * A restore writes beside its target and renames it into place, so the target must be a name inside a directory:
      * not {@code /} (or a path that normalizes to it, such as {@code /..}), which has neither. An empty path, which
-     * Java reads as the working directory, is refused too: it is a mistake far more often than a wish.
+     * Java reads as the working directory, is refused too: it is a mistake far more often than a wish. The target must
+     * not be a directory store's root, a directory that holds it, or a path inside it (the restore would move the
+     * store aside, or write into it), compared as real paths, so that a link or {@code ..} does not hide it; nor the
+     * data directory of a running PostgreSQL. All of this is checked before anything is read, written or moved.
      */
     private void checkTarget() {
         if (target.toString().isEmpty()) {
@@ -105,6 +118,94 @@ final class RestoreCommand implements Callable<Integer> {
                 + "directory, which a restore cannot replace (it writes beside the target and renames it into place); "
                 + "give a new or existing path inside a directory, such as /srv/restored, or - for standard output");
         }
+        // the entry the restore replaces: the target's name in its parent's real directory (a link is moved aside,
+        // not followed)
+        Path replaced = realPath(absolute.getParent()).resolve(absolute.getFileName().toString());
+        Path storeRoot = storeDirectory();
+        if (storeRoot != null) {
+            Path root = realPath(storeRoot.toAbsolutePath().normalize());
+            String which = root.equals(storeRoot.toAbsolutePath().normalize()) ? "" : " (" + root + ")";
+            if (replaced.equals(root)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--target " + target + " is the store "
+                    + store.store + which + " itself; restore to a path outside the store");
+            }
+            if (root.startsWith(replaced)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--target " + target + " holds the store "
+                    + store.store + which + ", which the restore would move aside; restore to a path outside the"
+                    + " store");
+            }
+            if (replaced.startsWith(root)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--target " + target + " is inside the "
+                    + "store " + store.store + which + ", whose files only drkit writes; restore to a path outside the"
+                    + " store");
+            }
+        }
+        OptionalLong pid = livePostmaster(target);
+        if (pid.isPresent()) {
+            throw new EnvironmentException("--target " + target + " is the data directory of a running PostgreSQL"
+                + " (its postmaster.pid names process " + pid.getAsLong() + ", which is running): stop PostgreSQL"
+                + " first, or restore to another path", Map.of("file", target.toString()), null);
+        }
+    }
+
+    /**
+     * The directory of a filesystem {@code --store}, as {@link StoreOptions} reads it; {@code null} for an S3 store
+     * or a value it will refuse as a usage error when it opens the store.
+     */
+    private @Nullable Path storeDirectory() {
+        String value = store.store == null ? "" : store.store.trim();
+        String lower = value.toLowerCase(Locale.ROOT);
+        if (value.isEmpty() || StoreOptions.isS3(value)) {
+            return null;
+        }
+        try {
+            if (lower.startsWith("file:")) {
+                return Path.of(URI.create(value));
+            }
+            return value.matches("[A-Za-z][A-Za-z0-9+.-]*://.*") ? null : Path.of(value);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * {@code path} (absolute and normalized) with its longest existing ancestor replaced by that ancestor's real path:
+     * the real path of a path that need not exist yet.
+     */
+    static Path realPath(Path path) {
+        Path existing = path;
+        while (existing != null) {
+            try {
+                Path real = existing.toRealPath();
+                return real.resolve(existing.relativize(path));
+            } catch (IOException e) {
+                existing = existing.getParent();
+            }
+        }
+        return path;
+    }
+
+    /**
+     * The process id in {@code directory}'s {@code postmaster.pid} if that process runs ({@code /proc/<pid>} exists);
+     * empty when there is no such file, it cannot be read, or it is stale.
+     */
+    static OptionalLong livePostmaster(Path directory) {
+        Path pidFile = directory.resolve("postmaster.pid");
+        if (!Files.isRegularFile(pidFile)) {
+            return OptionalLong.empty();
+        }
+        String first;
+        try (BufferedReader reader = Files.newBufferedReader(pidFile, StandardCharsets.US_ASCII)) {
+            first = reader.readLine();
+        } catch (IOException | UncheckedIOException e) {
+            return OptionalLong.empty();
+        }
+        // the first line is the postmaster's pid; a single-user backend writes it negated
+        String pid = first == null ? "" : first.strip().replaceFirst("^-", "");
+        if (!pid.matches("[1-9][0-9]{0,9}")) {
+            return OptionalLong.empty();
+        }
+        return Files.exists(Path.of("/proc", pid)) ? OptionalLong.of(Long.parseLong(pid)) : OptionalLong.empty();
     }
 
     /**

@@ -157,4 +157,20 @@ class PitrCommandTest {
         assertThat(code).isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString()).contains("--archive");
     }
+
+    @Test
+    void aPlainArchiveWithAKeyIsAUsageErrorNotAStoreWithEverySegmentMissing() throws IOException {
+        Path passphrase = Files.writeString(root.resolve("verify-passphrase"), "a passphrase, not for this archive\n");
+        Files.setPosixFilePermissions(passphrase, PosixFilePermissions.fromString("rw-------"));
+
+        int code = run("pitr", "verify", "--archive", archive.toString(), "--base-backup", base.toString(),
+            "--passphrase-file", passphrase.toString());
+
+        assertThat(code).as(err.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains(PitrCommand.KEYS_FOR_PLAIN_ARCHIVE).doesNotContain("missing");
+        assertThat(out.toString()).isEmpty();
+        // without the key, the same archive verifies
+        assertThat(run("pitr", "verify", "--archive", archive.toString(), "--base-backup", base.toString()))
+            .as(err.toString()).isZero();
+    }
 }

@@ -93,9 +93,11 @@ class PitrDrillCommandTest {
         Path passphrase = Files.writeString(root.resolve("passphrase"), "a passphrase for the drill\n");
         Files.setPosixFilePermissions(passphrase, PosixFilePermissions.fromString("rw-------"));
         Path missing = root.resolve("no-such-tmp");
+        // a store nothing was pushed to yet: with a key, a directory that holds no plain archive file is read as one
+        Path store = Files.createDirectories(root.resolve("empty-wal-store"));
 
         CliRun drill = CliRun.inChild(root, env -> env.put("JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=" + missing),
-            "pitr", "drill", "--base-backup", base.toString(), "--archive", archive.toString(), "--passphrase-file",
+            "pitr", "drill", "--base-backup", base.toString(), "--archive", store.toString(), "--passphrase-file",
             passphrase.toString(), "--target-time", target.toString());
 
         assertThat(drill.code).as(drill.toString()).isEqualTo(ExitCodes.ENVIRONMENT);
@@ -218,5 +220,137 @@ class PitrDrillCommandTest {
 
         assertThat(code).isEqualTo(2);
         assertThat(err.toString()).contains("--target-time");
+    }
+
+    @Test
+    void aDatabaseOrRoleThatDoesNotExistIsAFailedCheckNamingItNotAReplayTimeout() {
+        for (List<String> wrong : List.of(List.of("--database", "no_such_db"), List.of("--user", "no_such_role"))) {
+            out.getBuffer().setLength(0);
+            err.getBuffer().setLength(0);
+            List<String> args = new ArrayList<>(List.of("pitr", "drill", "--base-backup", base.toString(), "--archive",
+                archive.toString(), "--target-time", target.toString(), "--check-sql", "SELECT count(*) FROM marker",
+                "--expect", "5", "--timeout", "60s"));
+            args.addAll(wrong);
+            long started = System.nanoTime();
+
+            int code = run(args.toArray(new String[0]));
+
+            assertThat(code).as("%s: %s", wrong, err).isEqualTo(ExitCodes.DATA);
+            assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started)).as("%s", wrong).isLessThan(45);
+            String name = wrong.get(1);
+            assertThat(out.toString()).as("%s", wrong).contains("FAIL", (wrong.get(0).equals("--user") ? "role \""
+                : "database \"") + name + "\" does not exist at the target time");
+            assertThat(err.toString()).as("%s", wrong).contains("step 'check sql 1' failed")
+                .doesNotContain("did not pause");
+        }
+    }
+
+    @Test
+    void anArchiveThatDoesNotExistIsAnEnvironmentErrorBeforeAnyServerStarts() throws Exception {
+        Path missing = root.resolve("no-such-archive");
+
+        int code = run("pitr", "drill", "--base-backup", base.toString(), "--archive", missing.toString(),
+            "--target-time", target.toString(), "--json");
+
+        assertThat(code).as(err.toString()).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(err.toString()).contains("the archive " + missing + " does not exist").hasLineCount(2);
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(out.toString());
+        assertThat(json.get("kind").asText()).isEqualTo("environment");
+        assertThat(json.get("error").asText()).contains("does not exist");
+    }
+
+    @Test
+    void anArchiveTheServersUserCannotReadIsAnEnvironmentError() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(PgCluster.serverUser().isPresent(),
+            "the server runs as this JVM's user, who can read what it made");
+        Path locked = Files.createDirectory(root.resolve("locked"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path copy = Files.createDirectory(locked.resolve("archive"));
+        try (Stream<Path> files = Files.list(archive)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, copy.resolve(f.getFileName()));
+            }
+        }
+
+        int code = run("pitr", "drill", "--base-backup", base.toString(), "--archive", copy.toString(),
+            "--target-time", target.toString(), "--expect-rows", "marker=5");
+
+        assertThat(code).as(err.toString()).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(err.toString()).contains("the archive " + copy + " cannot be read by the scratch server's user "
+            + PgCluster.serverUser().get(), locked + " is not searchable by it (mode 700)");
+        assertThat(out.toString()).contains("FAILED: ENVIRONMENT");
+    }
+
+    @Test
+    void aBaseBackupTarThatDoesNotExistIsAnEnvironmentError() {
+        Path missing = root.resolve("no-such-base.tar");
+
+        int code = run("pitr", "drill", "--base-backup-tar", missing.toString(), "--archive", archive.toString(),
+            "--target-time", target.toString());
+
+        assertThat(code).as(err.toString()).isEqualTo(ExitCodes.ENVIRONMENT);
+        assertThat(err.toString()).contains("--base-backup-tar " + missing + " does not exist")
+            .doesNotContain("restoring to");
+        assertThat(out.toString()).contains("FAILED: ENVIRONMENT");
+    }
+
+    @Test
+    void aPlainArchiveWithAKeyIsTheSameUsageErrorAsForVerify() throws IOException {
+        Path passphrase = Files.writeString(root.resolve("drill-passphrase"), "a passphrase, not for this archive\n");
+        Files.setPosixFilePermissions(passphrase, PosixFilePermissions.fromString("rw-------"));
+
+        int code = run("pitr", "drill", "--base-backup", base.toString(), "--archive", archive.toString(),
+            "--passphrase-file", passphrase.toString(), "--target-time", target.toString());
+
+        assertThat(code).as(err.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains(PitrCommand.KEYS_FOR_PLAIN_ARCHIVE);
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void aTimeoutBeyondSevenDaysIsAUsageErrorBeforeAnythingStarts() {
+        for (String timeout : List.of("999999999d", "8d", "PT2000000H")) {
+            out.getBuffer().setLength(0);
+            err.getBuffer().setLength(0);
+
+            int code = run("pitr", "drill", "--base-backup", base.toString(), "--archive", archive.toString(),
+                "--target-time", target.toString(), "--timeout", timeout, "--json");
+
+            assertThat(code).as("%s: %s", timeout, err).isEqualTo(ExitCodes.USAGE);
+            assertThat(err.toString()).as(timeout).contains("--timeout must be at most 7d, but was \"" + timeout + "\"");
+            assertThat(out.toString()).as(timeout).isEmpty();
+        }
+    }
+
+    @Test
+    void anUnforeseenFailureStillPrintsOneJsonObject() throws Exception {
+        java.io.InputStream stdin = System.in;
+        System.setIn(new java.io.InputStream() {
+            @Override
+            public int read() {
+                throw new IllegalStateException("an input that fails in a way drkit does not foresee");
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                return read();
+            }
+        });
+        int code;
+        try {
+            code = run("pitr", "drill", "--base-backup-tar", "-", "--archive", archive.toString(),
+                "--target-time", target.toString(), "--json");
+        } finally {
+            System.setIn(stdin);
+        }
+
+        assertThat(code).as(err.toString()).isEqualTo(ExitCodes.INTERNAL);
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(out.toString());
+        assertThat(json.get("passed").asBoolean()).isFalse();
+        assertThat(json.get("kind").asText()).isEqualTo("internal");
+        assertThat(json.get("error").asText()).contains("internal error (java.lang.IllegalStateException)");
+        assertThat(err.toString()).contains("internal error (java.lang.IllegalStateException)");
     }
 }

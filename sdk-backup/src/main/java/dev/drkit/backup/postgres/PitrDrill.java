@@ -107,6 +107,13 @@ public final class PitrDrill {
 
     /** Default time replay may take to pause at the target: 30 minutes. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(30);
+    /**
+     * The longest {@linkplain Builder#timeout(Duration) timeout}: 7 days. A drill that has not paused by then will
+     * not, and a larger figure overflows the clock arithmetic of the wait.
+     *
+     * @since 0.1
+     */
+    public static final Duration MAX_TIMEOUT = Duration.ofDays(7);
     /** Default role the checks connect as: {@value}. */
     public static final String DEFAULT_USER = "postgres";
     /** Default database the checks run in: {@value}. */
@@ -123,6 +130,9 @@ public final class PitrDrill {
         + " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ''), pg_last_wal_replay_lsn(),"
         + " (SELECT timeline_id FROM pg_control_checkpoint())";
     private static final String PAUSED_ROW = "t|paused|";
+    /** The server's answer to a login whose role or database does not exist (psql quotes it after FATAL). */
+    private static final Pattern MISSING_LOGIN =
+        Pattern.compile("FATAL:\\s+(role|database) \"([^\"]*)\" does not exist");
     /**
      * How long a check waits for a lock. A transaction that was open at the target keeps the locks it had taken
      * while replay is paused (a TRUNCATE, say), and a check on that table would otherwise wait for ever.
@@ -244,6 +254,135 @@ public final class PitrDrill {
     }
 
     /**
+     * Checks, before a drill starts anything, that {@code directory} is a directory that the scratch server's
+     * operating-system user ({@link PgCluster#serverUser()}) can list and read, as its {@code restore_command} must:
+     * every directory on the way searchable, the directory itself readable and searchable. When the server runs as
+     * this JVM's user, the kernel is asked ({@code access(2)}); when the JVM is root and the server runs as another
+     * user, that user's uid and groups ({@code id}) are compared with the owner, group and mode of each directory
+     * (access that only an ACL grants is not seen, and such a directory is refused).
+     *
+     * @param directory the archive directory (a plain one, or a drkit WAL store that {@code drkit wal-fetch} reads)
+     * @throws EnvironmentException if it does not exist, is not a directory, or the server's user cannot read it
+     * @since 0.1
+     */
+    public static void checkArchiveReadable(Path directory) {
+        checkArchiveReadable(directory, null, "PITR drill");
+    }
+
+    private static void checkArchiveReadable(Path directory, @Nullable String runAsUser, String who) {
+        Objects.requireNonNull(directory, "directory");
+        Path absolute = directory.toAbsolutePath().normalize();
+        Map<String, String> context = Map.of("file", absolute.toString());
+        if (!Files.isDirectory(absolute)) {
+            throw new EnvironmentException(who + ": the archive " + absolute + (Files.exists(absolute,
+                LinkOption.NOFOLLOW_LINKS) ? " is not a directory" : " does not exist"), context, null);
+        }
+        if (!Files.isReadable(absolute) || !Files.isExecutable(absolute)) {
+            throw new EnvironmentException(who + ": the archive " + absolute + " cannot be read by this process ("
+                + System.getProperty("user.name") + ")", context, null);
+        }
+        String serverUser = runAsUser != null ? runAsUser : PgCluster.serverUser().orElse(null);
+        if (serverUser == null || serverUser.equals(System.getProperty("user.name"))) {
+            return;   // the server runs as this process's user, whom access(2) just answered for
+        }
+        Optional<String> refused = ServerAccess.refusal(absolute, serverUser);
+        if (refused.isPresent()) {
+            throw new EnvironmentException(who + ": the archive " + absolute + " cannot be read by the scratch"
+                + " server's user " + serverUser + ", who runs its restore_command: " + refused.get() + "; give that"
+                + " user read and search permission on it (and search permission on the directories above it)",
+                Map.of("file", absolute.toString(), "user", serverUser), null);
+        }
+    }
+
+    /** What another user may do with a directory, from its owner, group and mode bits. */
+    private static final class ServerAccess {
+
+        /** Why {@code user} cannot list {@code directory} (absolute), or empty if it can (or it cannot be told). */
+        static Optional<String> refusal(Path directory, String user) {
+            Optional<long[]> ids = ids(user);
+            if (ids.isEmpty()) {
+                log.debug("PITR drill: cannot look up the user {}; whether it can read {} is not checked", user,
+                    directory);
+                return Optional.empty();
+            }
+            long uid = ids.get()[0];
+            Path real;
+            try {
+                real = directory.toRealPath();
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+            List<Path> chain = new ArrayList<>();
+            for (Path p = real; p != null; p = p.getParent()) {
+                chain.add(0, p);
+            }
+            for (Path p : chain) {
+                int bits;
+                try {
+                    int mode = (Integer) Files.getAttribute(p, "unix:mode");
+                    int owner = (Integer) Files.getAttribute(p, "unix:uid");
+                    int group = (Integer) Files.getAttribute(p, "unix:gid");
+                    boolean inGroup = false;
+                    for (int i = 1; i < ids.get().length; i++) {
+                        inGroup |= ids.get()[i] == group;
+                    }
+                    bits = owner == uid ? mode >> 6 & 7 : inGroup ? mode >> 3 & 7 : mode & 7;
+                } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+                    return Optional.empty();
+                }
+                boolean last = p.equals(real);
+                if ((bits & 1) == 0 || last && (bits & 4) == 0) {
+                    return Optional.of(p + (last ? " is not readable and searchable" : " is not searchable")
+                        + " by it (mode " + Integer.toOctalString(modeOf(p)) + ")");
+                }
+            }
+            return Optional.empty();
+        }
+
+        private static int modeOf(Path p) {
+            try {
+                return (Integer) Files.getAttribute(p, "unix:mode") & 07777;
+            } catch (IOException | RuntimeException e) {
+                return 0;
+            }
+        }
+
+        /** The user's uid, then its group ids ({@code id -u}, {@code id -G}); empty if they cannot be read. */
+        private static Optional<long[]> ids(String user) {
+            try {
+                String uid = run("id", "-u", user);
+                String groups = run("id", "-G", user);
+                if (uid == null || groups == null || !uid.matches("\\d+") || !groups.matches("\\d+( \\d+)*")) {
+                    return Optional.empty();
+                }
+                String[] g = groups.split(" ");
+                long[] ids = new long[g.length + 1];
+                ids[0] = Long.parseLong(uid);
+                for (int i = 0; i < g.length; i++) {
+                    ids[i + 1] = Long.parseLong(g[i]);
+                }
+                return Optional.of(ids);
+            } catch (IOException e) {
+                return Optional.empty();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.empty();
+            }
+        }
+
+        private static @Nullable String run(String... command) throws IOException, InterruptedException {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                return null;
+            }
+            return process.exitValue() == 0 ? out : null;
+        }
+    }
+
+    /**
      * Runs the drill.
      *
      * @return the report: passed when replay paused at the target and every check matched; failed, naming the
@@ -251,7 +390,9 @@ public final class PitrDrill {
      * @throws PitrDrillException if the target cannot be reached from this backup and archive, the base backup is
      *                            unusable, or the scratch server failed or timed out
      * @throws dev.drkit.postgres.MissingToolException if no PostgreSQL binaries are found
-     * @throws dev.drkit.core.EnvironmentException    if the scratch directory cannot be made
+     * @throws dev.drkit.core.EnvironmentException    if the scratch directory cannot be made, the archive directory
+     *                                                does not exist or the server's user cannot read it, or the tar
+     *                                                stream cannot be opened; all found before a server starts
      * @since 0.1
      */
     public PitrDrillReport run() {
@@ -274,6 +415,11 @@ public final class PitrDrill {
         settings.put("recovery_end_command", "");
         PgClusterConfig config = clusterConfig.toBuilder().settings(settings).build();
 
+        if (archive != null) {
+            // before anything starts: a wrong path or one the server cannot read would otherwise look like an archive
+            // that ends too early, and fail the drill as if the data were wrong
+            checkArchiveReadable(archive, config.runAsUser().orElse(null), "PITR drill '" + name + "'");
+        }
         List<DrillStep> before = new ArrayList<>();
         Prepared prepared = prepare(timeline, before, config, source);
         PgCluster cluster = prepared.cluster;
@@ -293,9 +439,7 @@ public final class PitrDrill {
                 : !stopped ? "; but the server did not log reaching the target " + targetTime + ": "
                     + Text.oneLine(cluster.logTail(3), 400)
                 : "; target " + targetTime));
-            for (Check check : checks) {
-                runCheck(steps, cluster, check);
-            }
+            runChecks(steps, cluster);
             checked = timeline.elapsed();
         } catch (RuntimeException | Error e) {
             cleanUp(cluster);
@@ -426,7 +570,15 @@ public final class PitrDrill {
                     throw new BaseBackupFiles.UnusableBackupException(notBase);
                 }
             }
-            try (InputStream in = Objects.requireNonNull(baseBackupTar).open()) {
+            InputStream opened;
+            try {
+                opened = Objects.requireNonNull(baseBackupTar).open();
+            } catch (IOException e) {
+                // a missing or unreadable file, not a bad backup: as for a base backup directory, nothing was judged
+                throw new EnvironmentException("PITR drill '" + name + "': cannot open the base backup's tar stream: "
+                    + e.getClass().getSimpleName() + " " + e.getMessage(), Map.of(), e);
+            }
+            try (InputStream in = opened) {
                 BaseBackupFiles.extractTar(in, directory);
             }
         }
@@ -575,25 +727,49 @@ public final class PitrDrill {
      * every second as well, in case the log says it in other words. The same query reads the point reached
      * ({@link #POINT_COLUMNS}), so one {@code psql} does both.
      *
+     * <p>It asks as the scratch cluster's superuser in the {@code postgres} database, not as the checks' role in
+     * theirs: those may not exist at the target (a mistyped {@code --user}, a database made after it), and the
+     * checks report that, where a poll that could never connect would wait out the whole timeout and blame replay.
+     * Should the backup have neither (its superuser has another name, or {@code postgres} was dropped), the
+     * checks' role and database, then {@code template1}, are tried; when none of them exists once the log says
+     * replay paused, the drill stops at once, naming them.
+     *
      * @return the point columns of the query that saw the pause
      */
     private String awaitPause(PgCluster cluster) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long nextAsk = System.nanoTime();
         long scanned = 0;
+        boolean pausedInLog = false;
+        List<String[]> logins = pollLogins(cluster);
         while (true) {
             long size = Text.sizeOf(cluster.logFile());
             boolean logSaysPaused = ServerLog.readFrom(cluster.logFile(), Math.max(0, scanned - 512))
                 .contains(ServerLog.PAUSED);
+            pausedInLog |= logSaysPaused;
             scanned = size;
             if (logSaysPaused || System.nanoTime() - nextAsk >= 0) {
                 nextAsk = System.nanoTime() + 1_000_000_000L;
-                String state;
-                try {
-                    state = cluster.isRunning() ? cluster.psql(user, database,
-                        "SELECT pg_is_in_recovery(), pg_get_wal_replay_pause_state(), " + POINT_COLUMNS) : "";
-                } catch (PostgresException | IllegalStateException e) {
-                    state = "";
+                String state = "";
+                List<String> missing = new ArrayList<>();
+                for (String[] login : cluster.isRunning() ? logins : List.<String[]>of()) {
+                    try {
+                        state = cluster.psql(login[0], login[1],
+                            "SELECT pg_is_in_recovery(), pg_get_wal_replay_pause_state(), " + POINT_COLUMNS);
+                        break;
+                    } catch (PostgresException | IllegalStateException e) {
+                        Optional<String> absent = missingRoleOrDatabase(e);
+                        if (absent.isEmpty()) {
+                            break;   // not accepting connections yet, or stopped: asked again later
+                        }
+                        missing.add(absent.get());
+                    }
+                }
+                if (pausedInLog && missing.size() == logins.size()) {
+                    throw new PitrDrillException(PitrDrillException.Reason.SERVER_FAILED, "PITR drill '" + name
+                        + "': replay paused, but the scratch server cannot be asked where: " + String.join("; ",
+                        missing) + " at the target; give a role and database of the backup that exist at "
+                        + targetTime + " (--user, --database)", null);
                 }
                 if (state.startsWith(PAUSED_ROW)) {
                     return state.substring(PAUSED_ROW.length());
@@ -626,21 +802,72 @@ public final class PitrDrill {
         return new ReplayPoint(lastCommit, lsn, tli, ServerLog.stoppingLine(log).orElse(""));
     }
 
-    private void runCheck(DrillSteps steps, PgCluster cluster, Check check) {
+    /**
+     * Who the pause poll connects as, in order: the scratch cluster's superuser to {@code postgres}, then the checks'
+     * role and database, then each role to {@code template1}, without repeats.
+     */
+    private List<String[]> pollLogins(PgCluster cluster) {
+        List<String[]> logins = new ArrayList<>();
+        for (String[] login : List.of(new String[] {cluster.superuser(), DEFAULT_DATABASE},
+            new String[] {user, database}, new String[] {cluster.superuser(), "template1"},
+            new String[] {user, "template1"})) {
+            if (logins.stream().noneMatch(l -> l[0].equals(login[0]) && l[1].equals(login[1]))) {
+                logins.add(login);
+            }
+        }
+        return logins;
+    }
+
+    /**
+     * {@code role "x" does not exist} or {@code database "y" does not exist} if psql could not connect for that
+     * reason (the server's FATAL on connecting, not an error of a query).
+     */
+    static Optional<String> missingRoleOrDatabase(RuntimeException e) {
+        java.util.regex.Matcher m = MISSING_LOGIN.matcher(String.valueOf(e.getMessage()));
+        return m.find() ? Optional.of(m.group(1) + " \"" + m.group(2) + "\" does not exist") : Optional.empty();
+    }
+
+    /**
+     * Runs the checks in order. When their role or database does not exist at the target, the first check fails
+     * saying so, and the others are skipped: each would fail the same way.
+     */
+    private void runChecks(DrillSteps steps, PgCluster cluster) {
+        String cannotConnect = null;
+        for (Check check : checks) {
+            if (cannotConnect != null) {
+                steps.skip("check " + check.name(), cannotConnect);
+            } else {
+                cannotConnect = runCheck(steps, cluster, check);
+            }
+        }
+    }
+
+    /** Runs one check; why the checks cannot connect at all, if that is why it failed, else {@code null}. */
+    private @Nullable String runCheck(DrillSteps steps, PgCluster cluster, Check check) {
         String actual;
         try {
             // psql -c prints only the last statement's result
             actual = cluster.psql(user, database, "SET lock_timeout = '" + LOCK_TIMEOUT + "'; " + check.sql()).trim();
         } catch (PostgresException e) {
+            Optional<String> absent = missingRoleOrDatabase(e);
+            if (absent.isPresent()) {
+                String why = "cannot connect as role \"" + user + "\" to database \"" + database + "\": "
+                    + absent.get() + " at the target time " + targetTime + " (give --user and --database that"
+                    + " exist then)";
+                steps.check("check " + check.name(), false, why);
+                return why;
+            }
             boolean locked = e.getMessage() != null && e.getMessage().contains("lock timeout");
             steps.check("check " + check.name(), false, "query failed: " + e.getMessage() + (locked
                 ? " (a transaction that was open at the target holds a lock the query needs)" : ""));
-            return;
+            return null;
         }
         String expected = check.expected().trim();
         boolean ok = actual.equals(expected);
         steps.check("check " + check.name(), ok, (ok ? "got " : "expected " + abbreviate(expected) + ", got ")
             + abbreviate(actual));
+
+        return null;
     }
 
     private PitrDrillException fromLog(PgCluster cluster, @Nullable Throwable cause) {
@@ -864,13 +1091,16 @@ public final class PitrDrill {
         }
 
         /**
-         * How long replay may take to pause at the target. Default 30 minutes.
+         * How long replay may take to pause at the target. Default 30 minutes, at most {@link #MAX_TIMEOUT} (7 days).
          *
-         * @throws IllegalArgumentException unless positive
+         * @throws IllegalArgumentException unless positive and at most {@link #MAX_TIMEOUT}
          * @since 0.1
          */
         public Builder timeout(Duration timeout) {
-            this.timeout = Checks.positive(timeout, "timeout");
+            Checks.positive(timeout, "timeout");
+            Checks.argument(timeout.compareTo(MAX_TIMEOUT) <= 0, "timeout must be at most %s days, but was %s",
+                MAX_TIMEOUT.toDays(), timeout);
+            this.timeout = timeout;
             this.clusterConfig = clusterConfig.toBuilder().startTimeout(timeout).build();
             return this;
         }

@@ -3,6 +3,7 @@ package dev.drkit.backup.postgres;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,6 +21,15 @@ class PitrDrillBuilderTest {
             .isInstanceOf(IllegalStateException.class).hasMessageContaining("archive directory or a restore command");
         assertThatThrownBy(() -> PitrDrill.builder().baseBackup(Path.of("/b")).archive(Path.of("/a")).build())
             .isInstanceOf(IllegalStateException.class).hasMessageContaining("target time");
+    }
+
+    @Test
+    void rejectsATimeoutBeyondSevenDays() {
+        assertThatThrownBy(() -> PitrDrill.builder().timeout(Duration.ofDays(999_999_999)))
+            .isInstanceOf(IllegalArgumentException.class).hasMessage("timeout must be at most 7 days, but was "
+                + Duration.ofDays(999_999_999));
+        assertThat(PitrDrill.builder().timeout(PitrDrill.MAX_TIMEOUT).baseBackup(Path.of("/b")).archive(Path.of("/a"))
+            .targetTime(T).build()).isNotNull();
     }
 
     @Test

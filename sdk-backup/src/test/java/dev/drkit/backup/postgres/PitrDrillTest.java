@@ -259,6 +259,78 @@ class PitrDrillTest {
     }
 
     @Test
+    void aRoleThatDoesNotExistFailsTheChecksNamingItInsteadOfWaitingOutTheTimeout() {
+        long started = System.nanoTime();
+
+        PitrDrillReport report = drill().timeout(Duration.ofSeconds(60)).targetTime(afterBatchOne)
+            .user("no_such_role")
+            .expectRowCount("marker", 10)
+            .check("batches", "SELECT count(DISTINCT batch) FROM marker", "1")
+            .build().run();
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(45));
+        assertThat(report.passed()).isFalse();
+        assertThat(report.reached().stopLine()).startsWith("recovery stopping before commit");
+        assertThat(report.report().verdictReasons()).containsExactly("step 'check rows in marker' failed");
+        List<DrillStep> steps = report.report().steps();
+        DrillStep failed = steps.stream().filter(s -> s.name().equals("check rows in marker")).findFirst()
+            .orElseThrow();
+        assertThat(failed.outcome()).isEqualTo(StepOutcome.FAIL);
+        assertThat(failed.detail()).contains("cannot connect as role \"no_such_role\" to database \"postgres\"",
+            "role \"no_such_role\" does not exist at the target time " + afterBatchOne);
+        DrillStep skipped = steps.stream().filter(s -> s.name().equals("check batches")).findFirst().orElseThrow();
+        assertThat(skipped.outcome()).isEqualTo(StepOutcome.SKIP);
+        assertThat(steps).filteredOn(s -> s.name().equals("paused at target"))
+            .allSatisfy(s -> assertThat(s.outcome()).isEqualTo(StepOutcome.PASS));
+    }
+
+    @Test
+    void aDatabaseThatDoesNotExistAtTheTargetFailsItsCheckNamingIt() {
+        long started = System.nanoTime();
+
+        PitrDrillReport report = drill().timeout(Duration.ofSeconds(60)).targetTime(afterBatchOne)
+            .database("made_later")
+            .check("orders", "SELECT count(*) FROM orders", "0")
+            .build().run();
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(45));
+        assertThat(report.passed()).isFalse();
+        assertThat(report.report().verdictReasons()).containsExactly("step 'check orders' failed");
+        assertThat(report.report().steps()).filteredOn(s -> s.name().equals("check orders")).singleElement()
+            .satisfies(s -> assertThat(s.detail()).contains("database \"made_later\" does not exist at the target"));
+    }
+
+    @Test
+    void aMissingRoleIsToldApartFromAQueryError() {
+        assertThat(PitrDrill.missingRoleOrDatabase(new IllegalStateException("psql failed with exit code 2: psql:"
+            + " error: connection to server on socket \"/tmp/s/.s.PGSQL.5432\" failed: FATAL:  role \"ops\" does"
+            + " not exist"))).hasValue("role \"ops\" does not exist");
+        assertThat(PitrDrill.missingRoleOrDatabase(new IllegalStateException("psql failed with exit code 1: ERROR:"
+            + "  relation \"orders\" does not exist"))).isEmpty();
+    }
+
+    @Test
+    void anArchiveOrTarThatCannotBeOpenedIsAnEnvironmentErrorBeforeAnyServerStarts() throws IOException {
+        Path base = root.resolve("never-used-base-directory");
+        PgClusterConfig cluster = PgClusterConfig.builder().name("pitr-unopened").baseDirectory(base).build();
+
+        assertThatThrownBy(() -> drill().archive(root.resolve("no-such-archive")).cluster(cluster)
+            .targetTime(afterBatchOne).build().run())
+            .isInstanceOfSatisfying(dev.drkit.core.EnvironmentException.class, e ->
+                assertThat(e.kind().exitCode()).isEqualTo(3))
+            .hasMessageContaining("the archive " + root.resolve("no-such-archive") + " does not exist");
+        assertThat(base).doesNotExist();
+        assertThatThrownBy(() -> PitrDrill.builder().baseBackupTar(() -> Files.newInputStream(root.resolve("no.tar")))
+            .archive(archive).cluster(cluster).targetTime(afterBatchOne).build().run())
+            .isInstanceOfSatisfying(dev.drkit.core.EnvironmentException.class, e ->
+                assertThat(e.kind().exitCode()).isEqualTo(3))
+            .hasMessageContaining("cannot open the base backup's tar stream: NoSuchFileException");
+        try (Stream<Path> left = Files.list(base)) {
+            assertThat(left).as("no scratch cluster, no staging copy left").isEmpty();
+        }
+    }
+
+    @Test
     void refusesATargetBeforeTheBackupEndedWithoutStartingAServer() {
         assertThatThrownBy(() -> drill().targetTime(backupStarted.minusSeconds(60)).build().run())
             .isInstanceOfSatisfying(PitrDrillException.class, e -> {
