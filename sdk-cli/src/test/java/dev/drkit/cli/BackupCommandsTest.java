@@ -361,7 +361,8 @@ class BackupCommandsTest {
         assertThat(missing).doesNotExist();
     }
 
-    private static Map<String, String> tree(Path root) throws IOException {
+    /** Every path under {@code root} with its size and modification time. */
+    static Map<String, String> tree(Path root) throws IOException {
         Map<String, String> entries = new TreeMap<>();
         try (Stream<Path> walk = Files.walk(root)) {
             for (Path path : (Iterable<Path>) walk::iterator) {

@@ -45,23 +45,11 @@ class RestoreCommandTest {
             "--passphrase-file", dir.resolve("passphrase").toString());
     }
 
-    /** Every path under {@code root} with its size and modification time. */
-    private static Map<String, String> tree(Path root) throws IOException {
-        Map<String, String> entries = new TreeMap<>();
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path path : (Iterable<Path>) walk::iterator) {
-                entries.put(root.relativize(path).toString(), Files.size(path) + " "
-                    + Files.getLastModifiedTime(path).toMillis());
-            }
-        }
-        return entries;
-    }
-
     @Test
     void theStoreItsParentAndAnythingInsideItAreUsageErrorsAndNothingMoves(@TempDir Path dir) throws Exception {
         Path store = dir.resolve("backups/store");
         String id = backup(dir, store);
-        Map<String, String> before = tree(dir.resolve("backups"));
+        Map<String, String> before = BackupCommandsTest.tree(dir.resolve("backups"));
         Path inside = Files.list(store).filter(Files::isDirectory).findFirst().orElseThrow();
 
         for (String target : List.of(store.toString(), store + "/", store.getParent().toString(),
@@ -72,7 +60,7 @@ class RestoreCommandTest {
             assertThat(restore.code).as(target + ": " + restore).isEqualTo(ExitCodes.USAGE);
             assertThat(restore.err).as(target).contains("--target " + Path.of(target)).contains("store " + store)
                 .contains("restore to a path outside the store");
-            assertThat(tree(dir.resolve("backups"))).as(target).isEqualTo(before);
+            assertThat(BackupCommandsTest.tree(dir.resolve("backups"))).as(target).isEqualTo(before);
         }
         assertThat(restore(dir, "file:" + store, id, store.toString()).err).contains("is the store file:" + store
             + " itself");
@@ -89,7 +77,7 @@ class RestoreCommandTest {
         String id = backup(dir, store);
         Path link = Files.createSymbolicLink(dir.resolve("link-to-store"), store);
         Path parentLink = Files.createSymbolicLink(dir.resolve("link-to-dir"), dir);
-        Map<String, String> before = tree(store);
+        Map<String, String> before = BackupCommandsTest.tree(store);
 
         CliRun throughLinkedStore = restore(dir, link.toString(), id, store.resolve("x").toString());
         CliRun throughLinkedParent = restore(dir, store.toString(), id, parentLink.resolve("store").toString());
@@ -100,7 +88,7 @@ class RestoreCommandTest {
         assertThat(throughLinkedParent.code).as(throughLinkedParent.toString()).isEqualTo(ExitCodes.USAGE);
         assertThat(throughLinkedParent.err).contains("itself");
         assertThat(intoLinkedStore.code).as(intoLinkedStore.toString()).isEqualTo(ExitCodes.USAGE);
-        assertThat(tree(store)).isEqualTo(before);
+        assertThat(BackupCommandsTest.tree(store)).isEqualTo(before);
     }
 
     @Test

@@ -240,9 +240,9 @@ class S3StoreTest extends BackupStoreContract {
         assertThat(leftovers()).isEmpty();
     }
 
-    @Test
-    void aCommitThatNeverReachedTheServerLeavesItsObjectsToTheNextWriterWhichRemovesThem() throws Exception {
-        ExecutionInterceptor neverSent = new ExecutionInterceptor() {
+    /** A connection that breaks before each commit marker's PUT is sent: the commit's outcome is unknown. */
+    private static ExecutionInterceptor commitMarkerNeverSent() {
+        return new ExecutionInterceptor() {
             @Override
             public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
                 if (context.request() instanceof PutObjectRequest
@@ -251,6 +251,11 @@ class S3StoreTest extends BackupStoreContract {
                 }
             }
         };
+    }
+
+    @Test
+    void aCommitThatNeverReachedTheServerLeavesItsObjectsToTheNextWriterWhichRemovesThem() throws Exception {
+        ExecutionInterceptor neverSent = commitMarkerNeverSent();
         try (BackupStore failing = server.store(prefix).leaseDuration(TEST_LEASE).interceptor(neverSent).build()) {
             assertThatThrownBy(() -> write(failing, "b1", Map.of("data", randomBytes(3000, 33))))
                 .isInstanceOf(StoreUnavailableException.class)
@@ -274,15 +279,7 @@ class S3StoreTest extends BackupStoreContract {
 
     @Test
     void aCommitWhoseOutcomeIsUnknownLeavesTheLockToExpireRatherThanReleasingIt() throws Exception {
-        ExecutionInterceptor neverSent = new ExecutionInterceptor() {
-            @Override
-            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
-                if (context.request() instanceof PutObjectRequest
-                    && ((PutObjectRequest) context.request()).key().endsWith("/" + S3Store.COMPLETE)) {
-                    throw SdkClientException.create("injected: the connection broke before the commit marker");
-                }
-            }
-        };
+        ExecutionInterceptor neverSent = commitMarkerNeverSent();
         try (BackupStore failing = server.store(prefix).leaseDuration(TEST_LEASE).interceptor(neverSent).build()) {
             assertThatThrownBy(() -> write(failing, "b1", Map.of("data", new byte[] {1})))
                 .isInstanceOf(StoreUnavailableException.class);
