@@ -120,6 +120,21 @@ final class PitrCommand implements Runnable {
         throw usage(spec, option + " must be a duration such as 90s, 5m or 1h, but was \"" + text + "\"");
     }
 
+    /** Whether {@code file} is at or under {@code directory}, links resolved where the paths exist. */
+    static boolean isInside(Path file, Path directory) {
+        Path absolute = file.toAbsolutePath().normalize();
+        Path parent = absolute.getParent();
+        try {
+            Path real = parent != null && Files.isDirectory(parent) ? parent.toRealPath().resolve(
+                String.valueOf(absolute.getFileName())) : absolute;
+            Path archive = Files.isDirectory(directory) ? directory.toRealPath()
+                : directory.toAbsolutePath().normalize();
+            return real.startsWith(archive);
+        } catch (IOException e) {
+            return absolute.startsWith(directory.toAbsolutePath().normalize());
+        }
+    }
+
     private static CommandLine.ParameterException usage(CommandSpec spec, String message) {
         return new CommandLine.ParameterException(spec.commandLine(), message);
     }
@@ -225,6 +240,12 @@ final class PitrCommand implements Runnable {
                     + "; use a directory path or s3://bucket/prefix (a drkit WAL store)");
             }
             Path directory = s3Archive ? null : Path.of(archive);
+            if (state != null && directory != null && isInside(state, directory)) {
+                // the archive is only read (it may be a read-only mount), and a file of drkit's there would sit
+                // among the server's WAL
+                throw usage(spec, "--state " + state + " is in the archive " + directory + ": keep it outside, as"
+                    + " nothing is written into the archive");
+            }
             boolean keyGiven = keys.given() || identity != null;
             // what the directory holds decides, not whether a key was given: a key meant for a stored base backup,
             // or given by habit, must not make a plain archive read as an empty store (every segment "missing")

@@ -151,6 +151,28 @@ class PitrCommandTest {
     }
 
     @Test
+    void aStateFileInTheArchiveIsAUsageErrorAndNothingIsWritten() throws IOException {
+        Path link = root.resolve("archive-link");
+        Files.createSymbolicLink(link, archive);
+        List<String> before;
+        try (Stream<Path> files = Files.list(archive)) {
+            before = files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+
+        int direct = run("pitr", "verify", "--archive", archive.toString(), "--state",
+            archive.resolve("wal-verify.state").toString());
+        int throughLink = run("pitr", "verify", "--archive", archive.toString(), "--state",
+            link.resolve("wal-verify.state").toString());
+
+        assertThat(direct).as(err.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(throughLink).as(err.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("is in the archive");
+        try (Stream<Path> files = Files.list(archive)) {
+            assertThat(files.map(f -> f.getFileName().toString()).sorted().toList()).isEqualTo(before);
+        }
+    }
+
+    @Test
     void archiveIsRequired() {
         int code = run("pitr", "verify");
 
