@@ -122,17 +122,7 @@ final class PitrCommand implements Runnable {
 
     /** Whether {@code file} is at or under {@code directory}, links resolved where the paths exist. */
     static boolean isInside(Path file, Path directory) {
-        Path absolute = file.toAbsolutePath().normalize();
-        Path parent = absolute.getParent();
-        try {
-            Path real = parent != null && Files.isDirectory(parent) ? parent.toRealPath().resolve(
-                String.valueOf(absolute.getFileName())) : absolute;
-            Path archive = Files.isDirectory(directory) ? directory.toRealPath()
-                : directory.toAbsolutePath().normalize();
-            return real.startsWith(archive);
-        } catch (IOException e) {
-            return absolute.startsWith(directory.toAbsolutePath().normalize());
-        }
+        return StoreOptions.realEntry(file).startsWith(StoreOptions.realPath(directory));
     }
 
     private static CommandLine.ParameterException usage(CommandSpec spec, String message) {

@@ -21,11 +21,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
@@ -120,10 +118,10 @@ final class RestoreCommand implements Callable<Integer> {
         }
         // the entry the restore replaces: the target's name in its parent's real directory (a link is moved aside,
         // not followed)
-        Path replaced = realPath(absolute.getParent()).resolve(absolute.getFileName().toString());
-        Path storeRoot = storeDirectory();
+        Path replaced = StoreOptions.realEntry(absolute);
+        Path storeRoot = StoreOptions.directoryOf(store.store);
         if (storeRoot != null) {
-            Path root = realPath(storeRoot.toAbsolutePath().normalize());
+            Path root = StoreOptions.realPath(storeRoot);
             String which = root.equals(storeRoot.toAbsolutePath().normalize()) ? "" : " (" + root + ")";
             if (replaced.equals(root)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--target " + target + " is the store "
@@ -146,43 +144,6 @@ final class RestoreCommand implements Callable<Integer> {
                 + " (its postmaster.pid names process " + pid.getAsLong() + ", which is running): stop PostgreSQL"
                 + " first, or restore to another path", Map.of("file", target.toString()), null);
         }
-    }
-
-    /**
-     * The directory of a filesystem {@code --store}, as {@link StoreOptions} reads it; {@code null} for an S3 store
-     * or a value it will refuse as a usage error when it opens the store.
-     */
-    private @Nullable Path storeDirectory() {
-        String value = store.store == null ? "" : store.store.trim();
-        String lower = value.toLowerCase(Locale.ROOT);
-        if (value.isEmpty() || StoreOptions.isS3(value)) {
-            return null;
-        }
-        try {
-            if (lower.startsWith("file:")) {
-                return Path.of(URI.create(value));
-            }
-            return value.matches("[A-Za-z][A-Za-z0-9+.-]*://.*") ? null : Path.of(value);
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
-    }
-
-    /**
-     * {@code path} (absolute and normalized) with its longest existing ancestor replaced by that ancestor's real path:
-     * the real path of a path that need not exist yet.
-     */
-    static Path realPath(Path path) {
-        Path existing = path;
-        while (existing != null) {
-            try {
-                Path real = existing.toRealPath();
-                return real.resolve(existing.relativize(path));
-            } catch (IOException e) {
-                existing = existing.getParent();
-            }
-        }
-        return path;
     }
 
     /**

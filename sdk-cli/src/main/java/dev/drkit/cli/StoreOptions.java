@@ -4,11 +4,13 @@ import dev.drkit.backup.store.BackupStore;
 import dev.drkit.backup.store.FileSystemStore;
 import dev.drkit.backup.store.S3Store;
 import dev.drkit.backup.store.StoreUnavailableException;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -90,18 +92,58 @@ final class StoreOptions {
 
     /** The directory a path or {@code file:} URI names; another scheme is a usage error. */
     private static Path fileStoreRoot(CommandSpec spec, String option, String trimmed) {
+        Path directory = directoryOf(trimmed);
+        if (directory != null) {
+            return directory;
+        }
+        if (trimmed.toLowerCase(Locale.ROOT).startsWith("file:")) {
+            throw usage(spec, option + ": not a valid file: URI: " + trimmed);
+        }
+        throw usage(spec, option + ": unknown store scheme in " + hideUserInfo(trimmed)
+            + "; use a directory path, a file: URI or s3://bucket/prefix");
+    }
+
+    /**
+     * The directory that a store value (a path or {@code file:} URI) names, as opening the store reads it; null for
+     * an empty value, {@code s3://} or another scheme, and a {@code file:} URI that is not valid.
+     */
+    static @Nullable Path directoryOf(@Nullable String value) {
+        String trimmed = value == null ? "" : value.trim();
+        if (trimmed.isEmpty() || isS3(trimmed)) {
+            return null;
+        }
         if (trimmed.toLowerCase(Locale.ROOT).startsWith("file:")) {
             try {
                 return Path.of(URI.create(trimmed));
             } catch (IllegalArgumentException e) {
-                throw usage(spec, option + ": not a valid file: URI: " + trimmed);
+                return null;
             }
         }
-        if (trimmed.matches("[A-Za-z][A-Za-z0-9+.-]*://.*")) {
-            throw usage(spec, option + ": unknown store scheme in " + hideUserInfo(trimmed)
-                + "; use a directory path, a file: URI or s3://bucket/prefix");
+        return trimmed.matches("[A-Za-z][A-Za-z0-9+.-]*://.*") ? null : Path.of(trimmed);
+    }
+
+    /**
+     * {@code path} made absolute and normalized, with its longest existing ancestor replaced by that ancestor's real
+     * path: the real path of a path that need not exist yet, for telling whether one path is inside another.
+     */
+    static Path realPath(Path path) {
+        Path absolute = path.toAbsolutePath().normalize();
+        Path existing = absolute;
+        while (existing != null) {
+            try {
+                return existing.toRealPath().resolve(existing.relativize(absolute));
+            } catch (IOException e) {
+                existing = existing.getParent();
+            }
         }
-        return Path.of(trimmed);
+        return absolute;
+    }
+
+    /** A path's entry in its parent's real directory: a link there is the entry itself, not followed. */
+    static Path realEntry(Path path) {
+        Path absolute = path.toAbsolutePath().normalize();
+        Path parent = absolute.getParent();
+        return parent == null ? absolute : realPath(parent).resolve(absolute.getFileName().toString());
     }
 
     private static BackupStore openS3(CommandSpec spec, String option, String value, S3Options s3) {
